@@ -1,0 +1,163 @@
+//! Command line: `serve` (default), `migrate`, `user add`, `audit verify`.
+
+use std::io::Read;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, ConfigArgs};
+use crate::db::{self, Db, audit::Entry, users::NewUser};
+use crate::domain::{Email, NewPassword, Role, UserCode};
+
+/// secportal: NACCS security-measures reporting portal.
+#[derive(Debug, Parser)]
+#[command(name = "secportal", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the portal (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Audit trail tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an active user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// org_member, org_admin, reviewer or center_admin
+        #[arg(long)]
+        role: String,
+        /// The organisation's NACCS user code (created, named after the code, if missing).
+        #[arg(long)]
+        org: Option<String>,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Display name (default: the part of the e-mail before @).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain and name the first entry that does not match.
+    Verify,
+}
+
+/// Runs a non-serving command; answers the process exit code.
+pub async fn run(config: Config, command: Command) -> anyhow::Result<i32> {
+    match command {
+        Command::Serve => {
+            crate::serve(config).await?;
+            Ok(0)
+        }
+        Command::Migrate => {
+            let db = Db::connect(&config.database_url).await?;
+            let ran = db::migrate::run(&db).await?;
+            println!("{ran} migration(s) applied");
+            Ok(0)
+        }
+        Command::User(UserCommand::Add { email, role, org, password_stdin, name }) => {
+            if !password_stdin {
+                anyhow::bail!("--password-stdin is required: pipe the password on standard input");
+            }
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            add_user(&config, &email, &role, org.as_deref(), &password, name.as_deref()).await?;
+            println!("user {} created", email.trim());
+            Ok(0)
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let db = Db::connect(&config.database_url).await?;
+            match db::audit::verify(&db).await? {
+                db::audit::Verdict::Intact(n) => {
+                    println!("audit trail intact: {n} entries");
+                    Ok(0)
+                }
+                db::audit::Verdict::Broken { seq, reason } => {
+                    println!("audit trail broken at entry {seq}: {reason}");
+                    Ok(1)
+                }
+            }
+        }
+    }
+}
+
+/// Creates an active user from the shell (also the way to make the first Center admin).
+pub async fn add_user(config: &Config, email: &str, role: &str, org: Option<&str>, password: &str, name: Option<&str>) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|_| anyhow::anyhow!("--email: not a valid e-mail address"))?;
+    let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role: expected org_member, org_admin, reviewer or center_admin"))?;
+    let password = NewPassword::parse(password, password).map_err(|p| {
+        anyhow::anyhow!(
+            "password refused: {}",
+            match p {
+                crate::domain::PasswordProblem::TooShort => "at least 12 characters",
+                crate::domain::PasswordProblem::TooLong => "at most 256 characters",
+                crate::domain::PasswordProblem::TooCommon => "one of the most common passwords",
+                crate::domain::PasswordProblem::Mismatch => "mismatch",
+            }
+        )
+    })?;
+    let code = match (role.is_org(), org) {
+        (true, Some(c)) => Some(UserCode::parse(c).map_err(|_| anyhow::anyhow!("--org: a NACCS user code is 5 letters or digits"))?),
+        (true, None) => anyhow::bail!("--org is required for org roles"),
+        (false, Some(_)) => anyhow::bail!("--org is only for org roles"),
+        (false, None) => None,
+    };
+    let display = name.map(str::to_string).unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("").to_string());
+    let hash = crate::security::hash_password(password.expose().to_string()).await?;
+    let db = Db::connect(&config.database_url).await?;
+    db::migrate::run(&db).await?;
+    let mut tx = db.begin().await?;
+    let org_id = match &code {
+        None => None,
+        Some(code) => match db::orgs::by_code(&mut tx, code.as_str()).await? {
+            Some(id) => Some(id),
+            None => {
+                let id = db::orgs::insert(&mut tx, code.as_str(), code.as_str()).await?;
+                db::audit::append(&mut tx, &cli_entry("organisation.created", Some(id), code.as_str())).await?;
+                Some(id)
+            }
+        },
+    };
+    let new = NewUser { org_id, email: email.as_str(), display_name: &display, role, status: "active", password_hash: Some(&hash) };
+    match db::users::insert(&mut tx, &new).await {
+        Ok(_) => {}
+        Err(e) if db::is_unique_violation(&e) => anyhow::bail!("--email: a user with this address already exists"),
+        Err(e) => return Err(e.into()),
+    }
+    let mut entry = cli_entry("user.created", org_id, email.as_str());
+    entry.detail = serde_json::json!({ "role": role.as_str(), "via": "cli" });
+    db::audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    db.close().await;
+    Ok(())
+}
+
+fn cli_entry(action: &'static str, org_id: Option<uuid::Uuid>, target: &str) -> Entry {
+    Entry {
+        actor_id: None,
+        actor: "cli".into(),
+        org_id,
+        action,
+        target: target.to_string(),
+        ip: "-".into(),
+        detail: serde_json::Value::Null,
+    }
+}

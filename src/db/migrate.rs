@@ -1,0 +1,88 @@
+//! Embedded migrations: the same names in `migrations/sqlite` and `migrations/postgres`.
+
+use sqlx::AssertSqlSafe;
+
+use super::{Db, on_db};
+
+/// (name, SQLite text, PostgreSQL text), in order. A landed migration is never edited.
+const MIGRATIONS: &[(&str, &str, &str)] = &[(
+    "0001_foundation",
+    include_str!("../../migrations/sqlite/0001_foundation.sql"),
+    include_str!("../../migrations/postgres/0001_foundation.sql"),
+)];
+
+/// Applies every migration not yet applied, each in its own transaction; returns how many ran.
+pub async fn run(db: &Db) -> anyhow::Result<usize> {
+    on_db!(db, p => {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY NOT NULL, applied_at TEXT NOT NULL)",
+        )
+        .execute(p)
+        .await?;
+    });
+    let mut ran = 0;
+    for (name, sqlite_sql, pg_sql) in MIGRATIONS {
+        let mut tx = db.begin().await?;
+        let applied: Option<String> = super::on_tx!(&mut tx, c => {
+            sqlx::query_scalar("SELECT name FROM schema_migrations WHERE name = $1")
+                .bind(*name)
+                .fetch_optional(&mut *c)
+                .await?
+        });
+        if applied.is_some() {
+            continue;
+        }
+        let now = super::now().to_rfc3339();
+        match &mut tx {
+            super::Tx::Sqlite(t) => {
+                sqlx::raw_sql(AssertSqlSafe(*sqlite_sql)).execute(&mut **t).await?;
+            }
+            super::Tx::Postgres(t) => {
+                sqlx::raw_sql(AssertSqlSafe(*pg_sql)).execute(&mut **t).await?;
+            }
+        }
+        super::on_tx!(&mut tx, c => {
+            sqlx::query("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)")
+                .bind(*name)
+                .bind(&now)
+                .execute(&mut *c)
+                .await?;
+        });
+        tx.commit().await?;
+        ran += 1;
+    }
+    Ok(ran)
+}
+
+/// Every table and its columns (sorted), to compare the two backends.
+pub async fn schema(db: &Db) -> anyhow::Result<Vec<(String, Vec<String>)>> {
+    let rows: Vec<(String, String)> = match db {
+        Db::Sqlite(p) => {
+            sqlx::query_as(
+                "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+            )
+            .fetch_all(p)
+            .await?
+        }
+        Db::Postgres(p) => {
+            sqlx::query_as(
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema()",
+            )
+            .fetch_all(p)
+            .await?
+        }
+    };
+    let mut map: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (t, c) in rows {
+        map.entry(t).or_default().push(c);
+    }
+    Ok(map
+        .into_iter()
+        .map(|(t, mut cols)| {
+            cols.sort();
+            (t, cols)
+        })
+        .collect())
+}

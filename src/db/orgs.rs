@@ -1,0 +1,58 @@
+//! Organisations (利用者): the user companies.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Db, Tx, on_db, on_tx};
+use crate::domain::Scope;
+
+/// A stored organisation with its member count.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrgRow {
+    pub id: Uuid,
+    pub name: String,
+    pub user_code: String,
+    pub created_at: DateTime<Utc>,
+    pub members: i64,
+}
+
+/// Inserts an organisation; a taken user code is a unique violation.
+pub async fn insert(tx: &mut Tx, name: &str, user_code: &str) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::now_v7();
+    on_tx!(tx, c => sqlx::query("INSERT INTO organisations (id, name, user_code, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(name)
+        .bind(user_code)
+        .bind(super::now())
+        .execute(&mut *c)
+        .await.map(|_| ()))?;
+    Ok(id)
+}
+
+const SELECT: &str = "SELECT o.id, o.name, o.user_code, o.created_at, \
+    (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.status <> 'disabled') AS members \
+    FROM organisations o";
+
+/// Every organisation within the scope, by user code.
+pub async fn list(db: &Db, scope: Scope) -> Result<Vec<OrgRow>, sqlx::Error> {
+    let sql = format!("{SELECT} WHERE ($1 IS NULL OR o.id = $1) ORDER BY o.user_code");
+    on_db!(db, p => sqlx::query_as::<_, OrgRow>(sqlx::AssertSqlSafe(sql)).bind(scope.org_filter()).fetch_all(p).await)
+}
+
+/// One organisation within the scope.
+pub async fn get(db: &Db, scope: Scope, id: Uuid) -> Result<Option<OrgRow>, sqlx::Error> {
+    let sql = format!("{SELECT} WHERE o.id = $1 AND ($2 IS NULL OR o.id = $2)");
+    on_db!(db, p => sqlx::query_as::<_, OrgRow>(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(scope.org_filter())
+        .fetch_optional(p)
+        .await)
+}
+
+/// The organisation holding a user code (Center tools only).
+pub async fn by_code(tx: &mut Tx, user_code: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM organisations WHERE user_code = $1")
+        .bind(user_code)
+        .fetch_optional(&mut *c)
+        .await)
+}

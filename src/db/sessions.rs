@@ -1,0 +1,89 @@
+//! Server-side sessions: the cookie holds a random token, the table its SHA-256.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Db, Tx, on_db, on_tx};
+
+/// A live session joined with its user.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionUser {
+    pub user_id: Uuid,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub status: String,
+    pub org_id: Option<Uuid>,
+    pub org_name: Option<String>,
+    pub org_code: Option<String>,
+}
+
+/// Stores a new session.
+pub async fn insert(tx: &mut Tx, token_hash: &[u8], user_id: Uuid, csrf: &str, ip: &str) -> Result<(), sqlx::Error> {
+    let now = super::now();
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, ip) VALUES ($1, $2, $3, $4, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(user_id)
+    .bind(csrf)
+    .bind(now)
+    .bind(ip)
+    .execute(&mut *c)
+    .await.map(|_| ()))?;
+    Ok(())
+}
+
+/// The session and its user, if the token is known.
+pub async fn lookup(db: &Db, token_hash: &[u8]) -> Result<Option<SessionUser>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, SessionUser>(
+        "SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.email, u.display_name, u.role, u.status, \
+         u.org_id, o.name AS org_name, o.user_code AS org_code \
+         FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN organisations o ON o.id = u.org_id \
+         WHERE s.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(p)
+    .await)
+}
+
+/// Records activity on a session.
+pub async fn touch(db: &Db, token_hash: &[u8]) -> Result<(), sqlx::Error> {
+    on_db!(db, p => sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+        .bind(token_hash)
+        .bind(super::now())
+        .execute(p)
+        .await.map(|_| ()))?;
+    Ok(())
+}
+
+/// Ends one session; answers whether it existed.
+pub async fn delete(tx: &mut Tx, token_hash: &[u8]) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected() > 0))
+}
+
+/// Ends every session of a user.
+pub async fn delete_for_user(tx: &mut Tx, user_id: Uuid) -> Result<u64, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))
+}
+
+/// Removes sessions idle or older than the limits.
+pub async fn prune(db: &Db, idle_before: DateTime<Utc>, created_before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+        .bind(idle_before)
+        .bind(created_before)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
+}

@@ -1,0 +1,16 @@
+//! Validated types and rules, no I/O.
+
+pub mod email;
+pub mod password;
+pub mod role;
+pub mod scope;
+pub mod user_code;
+
+pub use email::Email;
+pub use password::{NewPassword, PasswordProblem};
+pub use role::Role;
+pub use scope::Scope;
+pub use user_code::UserCode;
+
+/// Why a form field was refused: a locale key for the message.
+pub type FieldError = &'static str;

@@ -1,0 +1,102 @@
+//! secportal: the portal through which NACCS users report their security measures
+//! (NACCS §7.4) and the NACCS Center reviews them.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod i18n;
+pub mod mail;
+pub mod security;
+pub mod web;
+
+use std::sync::Arc;
+
+use axum::Router;
+
+pub use config::Config;
+use db::Db;
+
+/// A built application: its router and the state behind it.
+pub struct App {
+    pub router: Router,
+    pub state: Arc<web::AppState>,
+}
+
+/// Connects, migrates, prints the setup link when no Center admin exists, and builds the router.
+pub async fn app(config: Config) -> anyhow::Result<App> {
+    i18n::check_locales().map_err(|e| anyhow::anyhow!("locale files: {e}"))?;
+    tokio::fs::create_dir_all(&config.data_dir).await?;
+    let db = Db::connect(&config.database_url).await?;
+    let ran = db::migrate::run(&db).await?;
+    if ran > 0 {
+        tracing::info!(migrations = ran, backend = db.backend(), "database migrated");
+    }
+    let mailer = mail::Mailer::from_config(&config)?;
+    let cookies = web::cookies::CookieNames::new(config.is_https());
+    let state = Arc::new(web::AppState { db, config, mailer, cookies });
+    if let Some(link) = web::onboarding::setup_link_if_needed(&state).await? {
+        // The one deliberate secret in the log: without it nobody could ever sign in.
+        tracing::warn!(setup_link = %link, "no center admin yet: open this one-time link within 1 hour to create one");
+    }
+    security::warm_up().await;
+    spawn_housekeeping(state.clone());
+    let router = web::router(state.clone());
+    Ok(App { router, state })
+}
+
+/// Prunes expired sessions and old login failures every ten minutes.
+fn spawn_housekeeping(state: Arc<web::AppState>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let now = db::now();
+            let idle = chrono::Duration::from_std(state.config.session_idle).unwrap_or(chrono::Duration::minutes(30));
+            let abs = chrono::Duration::from_std(state.config.session_absolute).unwrap_or(chrono::Duration::hours(12));
+            if let Err(e) = db::sessions::prune(&state.db, now - idle, now - abs).await {
+                tracing::warn!(error = %e, "session prune failed");
+            }
+            if let Err(e) = db::throttle::prune(&state.db, now - chrono::Duration::hours(1)).await {
+                tracing::warn!(error = %e, "login failure prune failed");
+            }
+        }
+    });
+}
+
+/// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let addr = config.addr;
+    let App { router, state } = app(config).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, backend = state.db.backend(), "secportal listening");
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    state.db.close().await;
+    tracing::info!("secportal stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}

@@ -1,0 +1,86 @@
+//! Outgoing mail: SMTP when configured, otherwise `.eml` files under the data folder.
+
+use std::path::PathBuf;
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::Config;
+use crate::i18n::{Lang, Tr};
+
+/// How mail leaves the portal.
+#[derive(Clone)]
+pub enum Mailer {
+    /// Written as files (the default, so a newcomer can follow links without a mail server).
+    Files { dir: PathBuf, from: Mailbox },
+    /// Sent through an SMTP server.
+    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+}
+
+/// A message ready to go: the same text in Japanese, then English.
+pub struct Outgoing {
+    pub to: String,
+    /// Locale key prefix: `mail.<kind>` with `.subject` and `.body`.
+    pub kind: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Mailer {
+    /// Builds the mailer from the configuration.
+    pub fn from_config(cfg: &Config) -> anyhow::Result<Mailer> {
+        match &cfg.smtp_url {
+            None => Ok(Mailer::Files { dir: cfg.mail_dir(), from: cfg.mail_from.clone() }),
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())?.build();
+                Ok(Mailer::Smtp { transport, from: cfg.mail_from.clone() })
+            }
+        }
+    }
+
+    fn render(out: &Outgoing) -> (String, String) {
+        let args: Vec<(&str, &str)> = out.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let ja = Tr::new(Lang::Ja);
+        let en = Tr::new(Lang::En);
+        let subject = format!(
+            "{} / {}",
+            ja.f(&format!("{}.subject", out.kind), &args),
+            en.f(&format!("{}.subject", out.kind), &args)
+        );
+        let body = format!(
+            "{}\n\n---- English ----\n\n{}\n",
+            ja.f(&format!("{}.body", out.kind), &args),
+            en.f(&format!("{}.body", out.kind), &args)
+        );
+        (subject, body)
+    }
+
+    /// Sends a message; with the file transport answers the file's path.
+    pub async fn send(&self, out: Outgoing) -> anyhow::Result<Option<PathBuf>> {
+        let (subject, body) = Self::render(&out);
+        let to: Mailbox = out.to.parse()?;
+        let from = match self {
+            Mailer::Files { from, .. } | Mailer::Smtp { from, .. } => from.clone(),
+        };
+        let msg = Message::builder()
+            .from(from)
+            .to(to)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)?;
+        match self {
+            Mailer::Files { dir, .. } => {
+                tokio::fs::create_dir_all(dir).await?;
+                let name = format!("{}-{}.eml", chrono::Utc::now().format("%Y%m%dT%H%M%S"), uuid::Uuid::now_v7());
+                let path = dir.join(name);
+                let tmp = path.with_extension("eml.tmp");
+                tokio::fs::write(&tmp, msg.formatted()).await?;
+                tokio::fs::rename(&tmp, &path).await?;
+                Ok(Some(path))
+            }
+            Mailer::Smtp { transport, .. } => {
+                transport.send(msg).await?;
+                Ok(None)
+            }
+        }
+    }
+}

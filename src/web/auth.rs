@@ -1,0 +1,188 @@
+//! Sign-in, sign-out and the language switch.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::Duration;
+use serde::Deserialize;
+
+use super::cookies;
+use super::ctx::{Ctx, CsrfForm, CurrentUser, MaybeUser};
+use super::error::{AppError, AppResult};
+use super::forms::FieldErrors;
+use super::page::{Page, redirect_with_flash, safe_next};
+use super::state::AppState;
+use crate::db::{self, audit::Entry};
+use crate::domain::Email;
+use crate::security;
+
+/// Failures per account, and per client IP, within the window, before 429.
+pub const MAX_PER_ACCOUNT: i64 = 5;
+pub const MAX_PER_IP: i64 = 20;
+pub const WINDOW_MINUTES: i64 = 15;
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginView {
+    page: Page,
+    errors: FieldErrors,
+    email: String,
+    next: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// `GET /login`
+pub async fn login_page(ctx: Ctx, MaybeUser(user): MaybeUser, Query(q): Query<NextQuery>) -> AppResult<Response> {
+    if user.is_some() {
+        return Ok(Redirect::to(safe_next(&q.next).unwrap_or("/home")).into_response());
+    }
+    let view = LoginView { page: Page::new(&ctx, None), errors: FieldErrors::default(), email: String::new(), next: q.next };
+    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+fn anon_entry(ctx: &Ctx, action: &'static str, email: &str, reason: &str) -> Entry {
+    Entry {
+        actor_id: None,
+        actor: email.to_string(),
+        org_id: None,
+        action,
+        target: email.to_string(),
+        ip: ctx.ip.clone(),
+        detail: serde_json::json!({ "reason": reason }),
+    }
+}
+
+/// `POST /login`
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    MaybeUser(existing): MaybeUser,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> AppResult<Response> {
+    let email = Email::parse(&form.email).map(|e| e.as_str().to_string()).unwrap_or_else(|_| form.email.trim().to_lowercase());
+    let email: String = email.chars().take(254).collect();
+    let now = db::now();
+    let window_start = now - Duration::minutes(WINDOW_MINUTES);
+    let f = db::throttle::since(&state.db, &email, &ctx.ip, window_start).await?;
+    let oldest = if f.by_email >= MAX_PER_ACCOUNT {
+        f.oldest_email
+    } else if f.by_ip >= MAX_PER_IP {
+        f.oldest_ip
+    } else {
+        None
+    };
+    if let Some(oldest) = oldest {
+        let wait = (oldest + Duration::minutes(WINDOW_MINUTES) - now).num_minutes() + 1;
+        db::audit::append_alone(&state.db, &anon_entry(&ctx, "login.throttled", &email, "too many failures")).await?;
+        return Err(AppError::TooManyAttempts { wait_minutes: wait.max(1) });
+    }
+
+    let user = db::users::by_email(&state.db, &email).await?;
+    let stored = user.as_ref().filter(|u| u.status == "active").and_then(|u| u.password_hash.clone());
+    let ok = security::verify_password(stored, form.password).await?;
+    let Some(user) = user.filter(|_| ok) else {
+        db::throttle::record(&state.db, &email, &ctx.ip).await?;
+        db::audit::append_alone(&state.db, &anon_entry(&ctx, "login.failure", &email, "bad credentials")).await?;
+        let mut errors = FieldErrors::default();
+        errors.add("_form", "error.login_failed");
+        let view = LoginView { page: Page::new(&ctx, None), errors, email: form.email, next: form.next };
+        return Ok((StatusCode::UNAUTHORIZED, Html(view.render().map_err(anyhow::Error::from)?)).into_response());
+    };
+
+    db::throttle::clear_email(&state.db, &email).await?;
+    // A fresh token on every sign-in: a token planted before sign-in is never promoted.
+    let token = security::random_token();
+    let hash = security::token_hash(&token);
+    let mut tx = state.db.begin().await?;
+    if let Some(old) = existing {
+        db::sessions::delete(&mut tx, &old.token_hash).await?;
+    }
+    db::sessions::insert(&mut tx, &hash, user.id, &security::random_token(), &ctx.ip).await?;
+    db::audit::append(
+        &mut tx,
+        &Entry {
+            actor_id: Some(user.id),
+            actor: user.email.clone(),
+            org_id: user.org_id,
+            action: "login.success",
+            target: user.email.clone(),
+            ip: ctx.ip.clone(),
+            detail: serde_json::Value::Null,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+
+    let to = safe_next(&form.next).filter(|n| !n.starts_with("/login")).unwrap_or("/home");
+    let mut res = Redirect::to(to).into_response();
+    *res.status_mut() = StatusCode::SEE_OTHER;
+    if let Some(c) = cookies::set(state.cookies.session, &token, None, state.cookies.secure) {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+/// `POST /logout`: deletes the session server-side.
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    user: CurrentUser,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    db::sessions::delete(&mut tx, &user.token_hash).await?;
+    db::audit::append(&mut tx, &user.audit(&ctx, "logout", None, user.email.clone())).await?;
+    tx.commit().await?;
+    let mut res = redirect_with_flash("/login", "flash.logged_out", state.cookies.secure);
+    if let Some(c) = cookies::set(state.cookies.session, "", Some(0), state.cookies.secure) {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct LangForm {
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /lang`: remembers the chosen language for a year.
+pub async fn set_lang(State(state): State<Arc<AppState>>, CsrfForm(form): CsrfForm<LangForm>) -> AppResult<Response> {
+    let lang = crate::i18n::Lang::from_code(&form.lang).ok_or(AppError::BadRequest)?;
+    let to = safe_next(&form.next).unwrap_or("/");
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    res.headers_mut()
+        .insert(header::LOCATION, HeaderValue::from_str(to).map_err(|_| AppError::BadRequest)?);
+    if let Some(c) = cookies::set(cookies::LANG, lang.code(), Some(365 * 24 * 3600), state.cookies.secure) {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(res)
+}
+
+/// `GET /`: home when signed in, otherwise the sign-in page.
+pub async fn root(MaybeUser(user): MaybeUser) -> Redirect {
+    if user.is_some() { Redirect::to("/home") } else { Redirect::to("/login") }
+}

@@ -1,0 +1,276 @@
+//! Per-request context: request id, language, client IP, the anonymous CSRF token and the
+//! flash message; the signed-in user; and the CSRF-checked form extractor.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use chrono::Duration;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::cookies;
+use super::error::AppError;
+use super::state::AppState;
+use crate::db;
+use crate::domain::{Role, Scope};
+use crate::i18n::{Lang, Tr};
+use crate::security;
+
+/// What every handler may know about the request, set by the context middleware.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub request_id: String,
+    pub lang: Lang,
+    pub ip: String,
+    /// The CSRF token for visitors who are not signed in (double-submit cookie).
+    pub anon_csrf: String,
+    /// A locale key to show once.
+    pub flash: Option<String>,
+    pub path: String,
+}
+
+impl Ctx {
+    /// Derives the context from the request head.
+    pub fn from_parts(parts: &Parts, state: &AppState) -> Ctx {
+        let headers = &parts.headers;
+        let request_id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_string();
+        let lang = cookies::get(headers, cookies::LANG)
+            .and_then(|c| Lang::from_code(&c))
+            .or_else(|| {
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Lang::from_accept_language)
+            })
+            .unwrap_or(Lang::Ja);
+        let ip = client_ip(parts, state.config.trust_proxy);
+        let anon_csrf = cookies::get(headers, state.cookies.csrf)
+            .filter(|v| v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+            .unwrap_or_else(security::random_token);
+        let flash = cookies::get(headers, cookies::FLASH).filter(|k| k.starts_with("flash.") && Tr::new(lang).has(k));
+        Ctx { request_id, lang, ip, anon_csrf, flash, path: parts.uri.path().to_string() }
+    }
+
+    /// The translator for the request's language.
+    pub fn tr(&self) -> Tr {
+        Tr::new(self.lang)
+    }
+}
+
+fn client_ip(parts: &Parts, trust_proxy: bool) -> String {
+    if trust_proxy
+        && let Some(ip) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
+    {
+        return ip.to_string();
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "-".to_string())
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("context middleware missing")))
+    }
+}
+
+/// The signed-in user of this request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub org_id: Option<Uuid>,
+    pub org_name: Option<String>,
+    pub org_code: Option<String>,
+    pub csrf: String,
+    pub token_hash: Vec<u8>,
+}
+
+impl CurrentUser {
+    /// The tenant scope of the user's reads.
+    pub fn scope(&self) -> Scope {
+        match (self.role.is_center(), self.org_id) {
+            (false, Some(org)) => Scope::Org(org),
+            // An org role without an org cannot exist (a CHECK constraint); scope to nothing.
+            (false, None) => Scope::Org(Uuid::nil()),
+            (true, _) => Scope::Center,
+        }
+    }
+
+    /// Refuses unless the user holds one of the roles.
+    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+        if roles.contains(&self.role) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    /// The audit actor fields.
+    pub fn audit(&self, ctx: &Ctx, action: &'static str, org_id: Option<Uuid>, target: String) -> db::audit::Entry {
+        db::audit::Entry {
+            actor_id: Some(self.id),
+            actor: self.email.clone(),
+            org_id: org_id.or(self.org_id),
+            action,
+            target,
+            ip: ctx.ip.clone(),
+            detail: serde_json::Value::Null,
+        }
+    }
+}
+
+/// The session lookup result, cached in the request so it runs once.
+#[derive(Clone)]
+struct Resolved(Option<CurrentUser>);
+
+/// Resolves the session cookie to a user, enforcing idle and absolute timeouts.
+async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
+    if let Some(r) = parts.extensions.get::<Resolved>() {
+        return Ok(r.0.clone());
+    }
+    let user = match cookies::get(&parts.headers, state.cookies.session) {
+        None => None,
+        Some(token) => {
+            let hash = security::token_hash(&token);
+            match db::sessions::lookup(&state.db, &hash).await? {
+                None => None,
+                Some(s) => {
+                    let now = db::now();
+                    let idle = Duration::from_std(state.config.session_idle).unwrap_or(Duration::minutes(30));
+                    let absolute = Duration::from_std(state.config.session_absolute).unwrap_or(Duration::hours(12));
+                    let role = Role::parse(&s.role);
+                    if s.status != "active" || now - s.last_seen_at > idle || now - s.created_at > absolute || role.is_none() {
+                        let mut tx = state.db.begin().await?;
+                        db::sessions::delete(&mut tx, &hash).await?;
+                        tx.commit().await?;
+                        None
+                    } else {
+                        // Write activity at most once a minute: sessions are read on every request.
+                        if now - s.last_seen_at > Duration::seconds(60) {
+                            db::sessions::touch(&state.db, &hash).await?;
+                        }
+                        role.map(|role| CurrentUser {
+                            id: s.user_id,
+                            email: s.email,
+                            name: s.display_name,
+                            role,
+                            org_id: s.org_id,
+                            org_name: s.org_name,
+                            org_code: s.org_code,
+                            csrf: s.csrf_token,
+                            token_hash: hash,
+                        })
+                    }
+                }
+            }
+        }
+    };
+    parts.extensions.insert(Resolved(user.clone()));
+    Ok(user)
+}
+
+/// The user if signed in.
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl FromRequestParts<Arc<AppState>> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        Ok(MaybeUser(resolve(parts, state).await?))
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        match resolve(parts, state).await? {
+            Some(u) => Ok(u),
+            None => {
+                let next = if parts.method == Method::GET {
+                    parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                Err(AppError::Unauthenticated { next })
+            }
+        }
+    }
+}
+
+/// The largest form body accepted (file uploads have their own path and limits).
+pub const FORM_LIMIT: usize = 64 * 1024;
+
+/// A URL-encoded form whose `csrf_token` field was checked against the session's token
+/// (or, for visitors, the CSRF cookie). Every state-changing handler takes its form this way.
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<Arc<AppState>> for CsrfForm<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request<Body>, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let is_form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| AppError::TooLarge)?;
+        let expected = match resolve(&mut parts, state).await? {
+            Some(u) => u.csrf,
+            None => cookies::get(&parts.headers, state.cookies.csrf).ok_or(AppError::Csrf)?,
+        };
+        let given = url::form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == "csrf_token")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        if given.is_empty() || !security::constant_time_eq(&given, &expected) {
+            return Err(AppError::Csrf);
+        }
+        if !is_form {
+            return Err(AppError::BadRequest);
+        }
+        let value = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|_| AppError::BadRequest)?;
+        Ok(CsrfForm(value))
+    }
+}
+
+/// Whether a state-changing request comes from this site (`Sec-Fetch-Site`, then `Origin`).
+pub fn same_origin(method: &Method, headers: &HeaderMap, base: &url::Url) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return true;
+    }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return site == "same-origin" || site == "none";
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        // Neither header: not a browser form post from another site (browsers send one).
+        None => true,
+        Some(origin) => {
+            let ours = base.origin().ascii_serialization();
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+            origin == ours || origin.split_once("://").is_some_and(|(_, auth)| auth == host)
+        }
+    }
+}

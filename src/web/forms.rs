@@ -1,0 +1,34 @@
+//! Form field errors: which field, which locale key.
+
+/// Messages to show next to fields; `_form` is the whole form.
+#[derive(Debug, Default, Clone)]
+pub struct FieldErrors(Vec<(&'static str, &'static str)>);
+
+impl FieldErrors {
+    /// Records an error for a field (the first one per field is shown).
+    pub fn add(&mut self, field: &'static str, key: &'static str) {
+        if self.get(field).is_none() {
+            self.0.push((field, key));
+        }
+    }
+
+    /// The locale key of a field's error.
+    pub fn get(&self, field: &str) -> Option<&'static str> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, k)| *k)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Takes the value or records the error.
+    pub fn take<T>(&mut self, field: &'static str, r: Result<T, &'static str>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(k) => {
+                self.add(field, k);
+                None
+            }
+        }
+    }
+}

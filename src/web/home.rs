@@ -1,0 +1,47 @@
+//! The home page of each role.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::ctx::{Ctx, CurrentUser};
+use super::error::AppResult;
+use super::page::{Page, jst};
+use super::state::AppState;
+use crate::db;
+use crate::domain::Role;
+
+/// A line of the recent-activity list.
+pub struct ActivityItem {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+}
+
+#[derive(Template)]
+#[template(path = "home/home.html")]
+struct HomeView {
+    page: Page,
+    role: Role,
+    org_count: usize,
+    activity: Vec<ActivityItem>,
+}
+
+/// `GET /home`
+pub async fn home(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUser) -> AppResult<Response> {
+    let org_count = if me.role.is_center() { db::orgs::list(&state.db, me.scope()).await?.len() } else { 0 };
+    let activity = if matches!(me.role, Role::CenterAdmin | Role::OrgAdmin) {
+        db::audit::recent(&state.db, me.scope().org_filter(), 10)
+            .await?
+            .into_iter()
+            .map(|r| ActivityItem { at: jst(&r.at), actor: r.actor, action: r.action, target: r.target })
+            .collect()
+    } else {
+        vec![]
+    };
+    let view = HomeView { page: Page::new(&ctx, Some(&me)), role: me.role, org_count, activity };
+    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+}

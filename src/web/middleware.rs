@@ -1,0 +1,143 @@
+//! Cross-cutting layers: request context and error pages, security headers, same-origin
+//! check, and a panic guard that answers 500 with the request id and keeps serving.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use futures_util::FutureExt;
+
+use super::cookies;
+use super::ctx::{Ctx, same_origin};
+use super::error::{ErrorPage, error_response};
+use super::page::Page;
+use super::state::AppState;
+
+/// The error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorView {
+    page: Page,
+    title: String,
+    message: String,
+    request_id: String,
+}
+
+fn render_error(ctx: &Ctx, kind: ErrorPage) -> Response {
+    let t = ctx.tr();
+    let (status, title_key, body_key) = kind.parts();
+    let message = match kind {
+        ErrorPage::TooManyAttempts(m) => t.f(body_key, &[("minutes", &m.to_string())]),
+        _ => t.t(body_key).to_string(),
+    };
+    let view = ErrorView {
+        page: Page::bare(ctx),
+        title: t.t(title_key).to_string(),
+        message,
+        request_id: ctx.request_id.clone(),
+    };
+    let mut res = match view.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, t.t(title_key).to_string()).into_response(),
+    };
+    if let ErrorPage::TooManyAttempts(m) = kind
+        && let Ok(v) = HeaderValue::from_str(&(m * 60).to_string())
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+/// Sets up [`Ctx`], checks same-origin on state changes, renders error pages and manages
+/// the CSRF and flash cookies.
+pub async fn context(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let ctx = Ctx::from_parts(&parts, &state);
+    let had_csrf_cookie = cookies::get(&parts.headers, state.cookies.csrf).as_deref() == Some(ctx.anon_csrf.as_str());
+    parts.extensions.insert(ctx.clone());
+    let origin_ok = same_origin(&parts.method, &parts.headers, &state.config.base_url);
+    let req = Request::from_parts(parts, body);
+
+    let is_static = ctx.path.starts_with("/static/");
+    let mut res = if origin_ok {
+        // A panic anywhere below answers 500 with the request id; the server keeps serving.
+        match AssertUnwindSafe(next.run(req)).catch_unwind().await {
+            Ok(res) => res,
+            Err(_) => {
+                tracing::error!(request_id = %ctx.request_id, "handler panicked");
+                error_response(ErrorPage::Panic)
+            }
+        }
+    } else {
+        tracing::warn!(request_id = %ctx.request_id, "cross-site state change refused");
+        error_response(ErrorPage::Csrf)
+    };
+
+    let kind = res
+        .extensions()
+        .get::<ErrorPage>()
+        .copied()
+        .or_else(|| if is_static { None } else { ErrorPage::for_status(res.status()) });
+    let is_html_error = kind.is_some() && !ctx.path.starts_with("/healthz") && !ctx.path.starts_with("/readyz");
+    if let Some(kind) = kind.filter(|_| is_html_error) {
+        let headers = std::mem::take(res.headers_mut());
+        res = render_error(&ctx, kind);
+        for (name, value) in headers.iter() {
+            if name == header::SET_COOKIE || name == header::LOCATION {
+                res.headers_mut().append(name, value.clone());
+            }
+        }
+    }
+    if !is_static {
+        if !had_csrf_cookie
+            && let Some(v) = cookies::set(state.cookies.csrf, &ctx.anon_csrf, None, state.cookies.secure)
+        {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+        let is_page = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+        if ctx.flash.is_some()
+            && is_page
+            && let Some(v) = cookies::set(cookies::FLASH, "", Some(0), state.cookies.secure)
+        {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// Security headers on every response; `no-store` on everything but static files.
+pub async fn security_headers(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let is_static = req.uri().path().starts_with("/static/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let csp = if h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        None
+    } else {
+        Some(HeaderValue::from_static(
+            "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        ))
+    };
+    if let Some(csp) = csp {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if state.config.is_https() {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    if is_static {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    } else {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}

@@ -1,0 +1,66 @@
+//! The HTTP face: router, extractors, error pages, middleware and one module per page area.
+
+pub mod assets;
+pub mod auth;
+pub mod cookies;
+pub mod ctx;
+pub mod error;
+pub mod forms;
+pub mod home;
+pub mod middleware;
+pub mod onboarding;
+pub mod orgs;
+pub mod page;
+pub mod state;
+pub mod system;
+pub mod users;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::routing::{get, post};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use error::AppError;
+pub use state::AppState;
+
+/// Builds the router with every layer.
+pub fn router(state: Arc<AppState>) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/", get(auth::root))
+        .route("/healthz", get(system::healthz))
+        .route("/readyz", get(system::readyz))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/lang", post(auth::set_lang))
+        .route("/setup", get(onboarding::setup_page).post(onboarding::setup))
+        .route("/invitations/accept", get(onboarding::accept_page).post(onboarding::accept))
+        .route("/password/forgot", get(onboarding::forgot_page).post(onboarding::forgot))
+        .route("/password/reset", get(onboarding::reset_page).post(onboarding::reset))
+        .route("/home", get(home::home))
+        .route("/admin/orgs", get(orgs::list).post(orgs::create))
+        .route("/admin/orgs/new", get(orgs::new_page))
+        .route("/admin/orgs/{id}", get(orgs::show))
+        .route("/users", get(users::list))
+        .route("/users/invite", get(users::invite_page).post(users::invite))
+        .route("/users/{id}", get(users::show))
+        .route("/users/{id}/status", post(users::set_status))
+        .route("/users/{id}/role", post(users::set_role))
+        .route("/static/{name}", get(assets::asset))
+        .fallback(|| async { AppError::NotFound })
+        .layer(DefaultBodyLimit::max(ctx::FORM_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::context))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            // The path only: query strings may carry one-time tokens.
+            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}

@@ -1,0 +1,94 @@
+//! What the base layout needs on every page, and the post/redirect/get helper.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, Utc};
+
+use super::cookies;
+use super::ctx::{Ctx, CurrentUser};
+use crate::domain::Role;
+use crate::i18n::Tr;
+
+/// The signed-in user as the navigation shows them.
+#[derive(Debug, Clone)]
+pub struct NavUser {
+    pub name: String,
+    pub email: String,
+    pub role_key: &'static str,
+    pub org: Option<String>,
+    pub is_center_admin: bool,
+    pub is_org_admin: bool,
+    pub is_center: bool,
+}
+
+/// Base-layout data.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub t: Tr,
+    pub csrf: String,
+    pub user: Option<NavUser>,
+    pub flash: Option<String>,
+    pub path: String,
+}
+
+impl Page {
+    /// A page for this request and (optional) user.
+    pub fn new(ctx: &Ctx, user: Option<&CurrentUser>) -> Page {
+        Page {
+            t: ctx.tr(),
+            csrf: user.map(|u| u.csrf.clone()).unwrap_or_else(|| ctx.anon_csrf.clone()),
+            user: user.map(|u| NavUser {
+                name: u.name.clone(),
+                email: u.email.clone(),
+                role_key: u.role.label_key(),
+                org: u.org_name.clone(),
+                is_center_admin: u.role == Role::CenterAdmin,
+                is_org_admin: u.role == Role::OrgAdmin,
+                is_center: u.role.is_center(),
+            }),
+            flash: ctx.flash.clone(),
+            path: ctx.path.clone(),
+        }
+    }
+
+    /// A page without user navigation (error pages).
+    pub fn bare(ctx: &Ctx) -> Page {
+        Page { t: ctx.tr(), csrf: ctx.anon_csrf.clone(), user: None, flash: None, path: ctx.path.clone() }
+    }
+
+    /// The translated flash message, if any.
+    pub fn flash_text(&self) -> Option<&str> {
+        self.flash.as_deref().map(|k| self.t.t(k))
+    }
+
+    /// A time shown in Japan Standard Time.
+    pub fn jst(&self, at: &DateTime<Utc>) -> String {
+        jst(at)
+    }
+}
+
+/// Formats a UTC time in JST (`2026-11-25 18:00 JST`).
+pub fn jst(at: &DateTime<Utc>) -> String {
+    match FixedOffset::east_opt(9 * 3600) {
+        Some(offset) => format!("{} JST", at.with_timezone(&offset).format("%Y-%m-%d %H:%M")),
+        None => format!("{} UTC", at.format("%Y-%m-%d %H:%M")),
+    }
+}
+
+/// 303 to `to`, with a flash message key shown on the next page.
+pub fn redirect_with_flash(to: &str, flash_key: &str, secure: bool) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    if let Some(c) = cookies::set(cookies::FLASH, flash_key, Some(60), secure) {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    res
+}
+
+/// Whether `next` is a safe local path to return to after sign-in.
+pub fn safe_next(next: &str) -> Option<&str> {
+    (next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']))
+        .then_some(next)
+}
