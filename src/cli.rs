@@ -72,14 +72,28 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<i32> {
             println!("{ran} migration(s) applied");
             Ok(0)
         }
-        Command::User(UserCommand::Add { email, role, org, password_stdin, name }) => {
+        Command::User(UserCommand::Add {
+            email,
+            role,
+            org,
+            password_stdin,
+            name,
+        }) => {
             if !password_stdin {
                 anyhow::bail!("--password-stdin is required: pipe the password on standard input");
             }
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();
-            add_user(&config, &email, &role, org.as_deref(), &password, name.as_deref()).await?;
+            add_user(
+                &config,
+                &email,
+                &role,
+                org.as_deref(),
+                &password,
+                name.as_deref(),
+            )
+            .await?;
             println!("user {} created", email.trim());
             Ok(0)
         }
@@ -100,9 +114,19 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<i32> {
 }
 
 /// Creates an active user from the shell (also the way to make the first Center admin).
-pub async fn add_user(config: &Config, email: &str, role: &str, org: Option<&str>, password: &str, name: Option<&str>) -> anyhow::Result<()> {
-    let email = Email::parse(email).map_err(|_| anyhow::anyhow!("--email: not a valid e-mail address"))?;
-    let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role: expected org_member, org_admin, reviewer or center_admin"))?;
+pub async fn add_user(
+    config: &Config,
+    email: &str,
+    role: &str,
+    org: Option<&str>,
+    password: &str,
+    name: Option<&str>,
+) -> anyhow::Result<()> {
+    let email =
+        Email::parse(email).map_err(|_| anyhow::anyhow!("--email: not a valid e-mail address"))?;
+    let role = Role::parse(role).ok_or_else(|| {
+        anyhow::anyhow!("--role: expected org_member, org_admin, reviewer or center_admin")
+    })?;
     let password = NewPassword::parse(password, password).map_err(|p| {
         anyhow::anyhow!(
             "password refused: {}",
@@ -115,12 +139,17 @@ pub async fn add_user(config: &Config, email: &str, role: &str, org: Option<&str
         )
     })?;
     let code = match (role.is_org(), org) {
-        (true, Some(c)) => Some(UserCode::parse(c).map_err(|_| anyhow::anyhow!("--org: a NACCS user code is 5 letters or digits"))?),
+        (true, Some(c)) => Some(
+            UserCode::parse(c)
+                .map_err(|_| anyhow::anyhow!("--org: a NACCS user code is 5 letters or digits"))?,
+        ),
         (true, None) => anyhow::bail!("--org is required for org roles"),
         (false, Some(_)) => anyhow::bail!("--org is only for org roles"),
         (false, None) => None,
     };
-    let display = name.map(str::to_string).unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("").to_string());
+    let display = name
+        .map(str::to_string)
+        .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("").to_string());
     let hash = crate::security::hash_password(password.expose().to_string()).await?;
     let db = Db::connect(&config.database_url).await?;
     db::migrate::run(&db).await?;
@@ -131,15 +160,28 @@ pub async fn add_user(config: &Config, email: &str, role: &str, org: Option<&str
             Some(id) => Some(id),
             None => {
                 let id = db::orgs::insert(&mut tx, code.as_str(), code.as_str()).await?;
-                db::audit::append(&mut tx, &cli_entry("organisation.created", Some(id), code.as_str())).await?;
+                db::audit::append(
+                    &mut tx,
+                    &cli_entry("organisation.created", Some(id), code.as_str()),
+                )
+                .await?;
                 Some(id)
             }
         },
     };
-    let new = NewUser { org_id, email: email.as_str(), display_name: &display, role, status: "active", password_hash: Some(&hash) };
+    let new = NewUser {
+        org_id,
+        email: email.as_str(),
+        display_name: &display,
+        role,
+        status: "active",
+        password_hash: Some(&hash),
+    };
     match db::users::insert(&mut tx, &new).await {
         Ok(_) => {}
-        Err(e) if db::is_unique_violation(&e) => anyhow::bail!("--email: a user with this address already exists"),
+        Err(e) if db::is_unique_violation(&e) => {
+            anyhow::bail!("--email: a user with this address already exists")
+        }
         Err(e) => return Err(e.into()),
     }
     let mut entry = cli_entry("user.created", org_id, email.as_str());

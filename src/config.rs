@@ -11,10 +11,20 @@ use url::Url;
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
     /// Address to listen on.
-    #[arg(long, env = "SECPORTAL_ADDR", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "SECPORTAL_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub addr: String,
     /// Folder for the SQLite database, files and mail.
-    #[arg(long, env = "SECPORTAL_DATA_DIR", default_value = "./data", global = true)]
+    #[arg(
+        long,
+        env = "SECPORTAL_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// Database URL: `sqlite://…` or `postgres://…`; default SQLite in the data folder.
     #[arg(long, env = "DATABASE_URL", global = true)]
@@ -23,19 +33,44 @@ pub struct ConfigArgs {
     #[arg(long, env = "SECPORTAL_BASE_URL", global = true)]
     pub base_url: Option<String>,
     /// SMTP server URL (`smtp://user:pass@host:587`, `smtps://…`); without it mail is written to files.
-    #[arg(long, env = "SECPORTAL_SMTP_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SECPORTAL_SMTP_URL",
+        global = true,
+        hide_env_values = true
+    )]
     pub smtp_url: Option<String>,
     /// Sender address for mail.
-    #[arg(long, env = "SECPORTAL_MAIL_FROM", default_value = "secportal <no-reply@secportal.invalid>", global = true)]
+    #[arg(
+        long,
+        env = "SECPORTAL_MAIL_FROM",
+        default_value = "secportal <no-reply@secportal.invalid>",
+        global = true
+    )]
     pub mail_from: String,
     /// Minutes of inactivity after which a session ends.
-    #[arg(long, env = "SECPORTAL_SESSION_IDLE_MINUTES", default_value = "30", global = true)]
+    #[arg(
+        long,
+        env = "SECPORTAL_SESSION_IDLE_MINUTES",
+        default_value = "30",
+        global = true
+    )]
     pub session_idle_minutes: String,
     /// Hours after sign-in after which a session ends regardless of activity.
-    #[arg(long, env = "SECPORTAL_SESSION_ABSOLUTE_HOURS", default_value = "12", global = true)]
+    #[arg(
+        long,
+        env = "SECPORTAL_SESSION_ABSOLUTE_HOURS",
+        default_value = "12",
+        global = true
+    )]
     pub session_absolute_hours: String,
     /// Trust the first address of `X-Forwarded-For` as the client IP (only behind a proxy you run).
-    #[arg(long, env = "SECPORTAL_TRUST_PROXY", default_value = "false", global = true)]
+    #[arg(
+        long,
+        env = "SECPORTAL_TRUST_PROXY",
+        default_value = "false",
+        global = true
+    )]
     pub trust_proxy: String,
 }
 
@@ -71,24 +106,35 @@ fn bad(setting: &'static str, reason: impl Into<String>) -> ConfigError {
 fn positive(setting: &'static str, raw: &str, max: u64) -> Result<u64, ConfigError> {
     match raw.trim().parse::<u64>() {
         Ok(n) if n >= 1 && n <= max => Ok(n),
-        _ => Err(bad(setting, format!("expected a whole number from 1 to {max}, got {raw:?}"))),
+        _ => Err(bad(
+            setting,
+            format!("expected a whole number from 1 to {max}, got {raw:?}"),
+        )),
     }
 }
 
 impl ConfigArgs {
     /// Checks every value; the first bad one is named in the error.
     pub fn validate(&self) -> Result<Config, ConfigError> {
-        let addr: SocketAddr = self
-            .addr
-            .parse()
-            .map_err(|_| bad("SECPORTAL_ADDR", format!("expected host:port such as 127.0.0.1:8080, got {:?}", self.addr)))?;
+        let addr: SocketAddr = self.addr.parse().map_err(|_| {
+            bad(
+                "SECPORTAL_ADDR",
+                format!(
+                    "expected host:port such as 127.0.0.1:8080, got {:?}",
+                    self.addr
+                ),
+            )
+        })?;
         if self.data_dir.as_os_str().is_empty() {
             return Err(bad("SECPORTAL_DATA_DIR", "must not be empty"));
         }
         let database_url = match &self.database_url {
             Some(u) if !u.trim().is_empty() => {
                 let u = u.trim().to_string();
-                if !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                if !(u.starts_with("sqlite:")
+                    || u.starts_with("postgres://")
+                    || u.starts_with("postgresql://"))
+                {
                     return Err(bad("DATABASE_URL", "expected sqlite:… or postgres://…"));
                 }
                 u
@@ -97,34 +143,58 @@ impl ConfigArgs {
         };
         let base_url = match &self.base_url {
             Some(b) if !b.trim().is_empty() => {
-                let url = Url::parse(b.trim()).map_err(|e| bad("SECPORTAL_BASE_URL", e.to_string()))?;
+                let url =
+                    Url::parse(b.trim()).map_err(|e| bad("SECPORTAL_BASE_URL", e.to_string()))?;
                 if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-                    return Err(bad("SECPORTAL_BASE_URL", "expected an http:// or https:// URL with a host"));
+                    return Err(bad(
+                        "SECPORTAL_BASE_URL",
+                        "expected an http:// or https:// URL with a host",
+                    ));
                 }
                 url
             }
-            _ => Url::parse(&format!("http://{addr}")).map_err(|e| bad("SECPORTAL_ADDR", e.to_string()))?,
+            _ => Url::parse(&format!("http://{addr}"))
+                .map_err(|e| bad("SECPORTAL_ADDR", e.to_string()))?,
         };
         let smtp_url = match &self.smtp_url {
             Some(s) if !s.trim().is_empty() => {
-                let url = Url::parse(s.trim()).map_err(|_| bad("SECPORTAL_SMTP_URL", "not a URL"))?;
+                let url =
+                    Url::parse(s.trim()).map_err(|_| bad("SECPORTAL_SMTP_URL", "not a URL"))?;
                 if !matches!(url.scheme(), "smtp" | "smtps") || url.host().is_none() {
-                    return Err(bad("SECPORTAL_SMTP_URL", "expected smtp://host:port or smtps://host:port"));
+                    return Err(bad(
+                        "SECPORTAL_SMTP_URL",
+                        "expected smtp://host:port or smtps://host:port",
+                    ));
                 }
                 Some(url)
             }
             _ => None,
         };
-        let mail_from = self
-            .mail_from
-            .parse()
-            .map_err(|_| bad("SECPORTAL_MAIL_FROM", "expected an address such as Name <no-reply@example.jp>"))?;
-        let idle = positive("SECPORTAL_SESSION_IDLE_MINUTES", &self.session_idle_minutes, 24 * 60)?;
-        let absolute = positive("SECPORTAL_SESSION_ABSOLUTE_HOURS", &self.session_absolute_hours, 24 * 30)?;
+        let mail_from = self.mail_from.parse().map_err(|_| {
+            bad(
+                "SECPORTAL_MAIL_FROM",
+                "expected an address such as Name <no-reply@example.jp>",
+            )
+        })?;
+        let idle = positive(
+            "SECPORTAL_SESSION_IDLE_MINUTES",
+            &self.session_idle_minutes,
+            24 * 60,
+        )?;
+        let absolute = positive(
+            "SECPORTAL_SESSION_ABSOLUTE_HOURS",
+            &self.session_absolute_hours,
+            24 * 30,
+        )?;
         let trust_proxy = match self.trust_proxy.trim() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" | "" => false,
-            other => return Err(bad("SECPORTAL_TRUST_PROXY", format!("expected true or false, got {other:?}"))),
+            other => {
+                return Err(bad(
+                    "SECPORTAL_TRUST_PROXY",
+                    format!("expected true or false, got {other:?}"),
+                ));
+            }
         };
         Ok(Config {
             addr,
@@ -142,7 +212,10 @@ impl ConfigArgs {
 
 impl Config {
     /// A configuration for tests and tools: given data folder and database, defaults elsewhere.
-    pub fn for_data_dir(data_dir: PathBuf, database_url: Option<String>) -> Result<Config, ConfigError> {
+    pub fn for_data_dir(
+        data_dir: PathBuf,
+        database_url: Option<String>,
+    ) -> Result<Config, ConfigError> {
         ConfigArgs {
             addr: "127.0.0.1:0".into(),
             data_dir,

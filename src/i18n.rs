@@ -35,7 +35,11 @@ impl Lang {
             let mut pieces = part.trim().split(';');
             let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
             let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok()))
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|v| v.parse::<f32>().ok())
+                })
                 .unwrap_or(1.0);
             let primary = tag.split('-').next().unwrap_or("");
             if let Some(lang) = Lang::from_code(primary)
@@ -106,10 +110,18 @@ pub fn check_locales() -> Result<(), String> {
         .keys()
         .filter(|k| !en.contains_key(*k))
         .map(|k| format!("en lacks {k}"))
-        .chain(en.keys().filter(|k| !ja.contains_key(*k)).map(|k| format!("ja lacks {k}")))
+        .chain(
+            en.keys()
+                .filter(|k| !ja.contains_key(*k))
+                .map(|k| format!("ja lacks {k}")),
+        )
         .collect();
     missing.sort();
-    if missing.is_empty() { Ok(()) } else { Err(missing.join(", ")) }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(missing.join(", "))
+    }
 }
 
 /// Translator for one language; templates call `t.t("key")`.
@@ -136,7 +148,10 @@ impl Tr {
 
     /// The string for `key` with `{name}` placeholders filled in.
     pub fn f(&self, key: &str, args: &[(&str, &str)]) -> String {
-        let mut s = table(self.lang).get(key).cloned().unwrap_or_else(|| key.to_string());
+        let mut s = table(self.lang)
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| key.to_string());
         for (name, value) in args {
             s = s.replace(&format!("{{{name}}}"), value);
         }
@@ -165,8 +180,14 @@ mod tests {
 
     #[test]
     fn accept_language_prefers_the_highest_weight() {
-        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9,ja;q=0.8"), Some(Lang::En));
-        assert_eq!(Lang::from_accept_language("fr, ja;q=0.5, en;q=0.4"), Some(Lang::Ja));
+        assert_eq!(
+            Lang::from_accept_language("en-US,en;q=0.9,ja;q=0.8"),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            Lang::from_accept_language("fr, ja;q=0.5, en;q=0.4"),
+            Some(Lang::Ja)
+        );
         assert_eq!(Lang::from_accept_language("fr"), None);
     }
 }

@@ -26,23 +26,37 @@ pub struct App {
 
 /// Connects, migrates, prints the setup link when no Center admin exists, and builds the router.
 pub async fn app(config: Config) -> anyhow::Result<App> {
+    app_with(config, Router::new()).await
+}
+
+/// Like [`app`], with extra routes behind the same layers (tests add failure probes this way).
+pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyhow::Result<App> {
     i18n::check_locales().map_err(|e| anyhow::anyhow!("locale files: {e}"))?;
     tokio::fs::create_dir_all(&config.data_dir).await?;
     let db = Db::connect(&config.database_url).await?;
     let ran = db::migrate::run(&db).await?;
     if ran > 0 {
-        tracing::info!(migrations = ran, backend = db.backend(), "database migrated");
+        tracing::info!(
+            migrations = ran,
+            backend = db.backend(),
+            "database migrated"
+        );
     }
     let mailer = mail::Mailer::from_config(&config)?;
     let cookies = web::cookies::CookieNames::new(config.is_https());
-    let state = Arc::new(web::AppState { db, config, mailer, cookies });
+    let state = Arc::new(web::AppState {
+        db,
+        config,
+        mailer,
+        cookies,
+    });
     if let Some(link) = web::onboarding::setup_link_if_needed(&state).await? {
         // The one deliberate secret in the log: without it nobody could ever sign in.
         tracing::warn!(setup_link = %link, "no center admin yet: open this one-time link within 1 hour to create one");
     }
     security::warm_up().await;
     spawn_housekeeping(state.clone());
-    let router = web::router(state.clone());
+    let router = web::router(state.clone(), extra);
     Ok(App { router, state })
 }
 
@@ -53,8 +67,10 @@ fn spawn_housekeeping(state: Arc<web::AppState>) {
         loop {
             tick.tick().await;
             let now = db::now();
-            let idle = chrono::Duration::from_std(state.config.session_idle).unwrap_or(chrono::Duration::minutes(30));
-            let abs = chrono::Duration::from_std(state.config.session_absolute).unwrap_or(chrono::Duration::hours(12));
+            let idle = chrono::Duration::from_std(state.config.session_idle)
+                .unwrap_or(chrono::Duration::minutes(30));
+            let abs = chrono::Duration::from_std(state.config.session_absolute)
+                .unwrap_or(chrono::Duration::hours(12));
             if let Err(e) = db::sessions::prune(&state.db, now - idle, now - abs).await {
                 tracing::warn!(error = %e, "session prune failed");
             }
@@ -71,9 +87,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let App { router, state } = app(config).await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(addr = %listener.local_addr()?, backend = state.db.backend(), "secportal listening");
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     state.db.close().await;
     tracing::info!("secportal stopped");
     Ok(())

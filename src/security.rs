@@ -10,7 +10,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 fn argon2() -> anyhow::Result<Argon2<'static>> {
-    let params = Params::new(19_456, 2, 1, None).map_err(|e| anyhow::anyhow!("argon2 params: {e}"))?;
+    let params =
+        Params::new(19_456, 2, 1, None).map_err(|e| anyhow::anyhow!("argon2 params: {e}"))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -46,7 +47,9 @@ pub async fn verify_password(stored: Option<String>, password: String) -> anyhow
         let Ok(parsed) = PasswordHash::new(&hash) else {
             return Ok(false);
         };
-        let ok = argon2()?.verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = argon2()?
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Ok(real && ok)
     })
     .await?

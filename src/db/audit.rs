@@ -146,14 +146,34 @@ pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
         }
         for r in page {
             if r.seq != expected_seq {
-                return Ok(Verdict::Broken { seq: expected_seq, reason: "missing entry" });
+                return Ok(Verdict::Broken {
+                    seq: expected_seq,
+                    reason: "missing entry",
+                });
             }
             if r.prev_hash != prev {
-                return Ok(Verdict::Broken { seq: r.seq, reason: "previous hash does not match" });
+                return Ok(Verdict::Broken {
+                    seq: r.seq,
+                    reason: "previous hash does not match",
+                });
             }
-            let h = chain_hash(&r.prev_hash, r.seq, &r.at, r.actor_id, &r.actor, r.org_id, &r.action, &r.target, &r.ip, &r.detail);
+            let h = chain_hash(
+                &r.prev_hash,
+                r.seq,
+                &r.at,
+                r.actor_id,
+                &r.actor,
+                r.org_id,
+                &r.action,
+                &r.target,
+                &r.ip,
+                &r.detail,
+            );
             if h != r.hash {
-                return Ok(Verdict::Broken { seq: r.seq, reason: "content does not match its hash" });
+                return Ok(Verdict::Broken {
+                    seq: r.seq,
+                    reason: "content does not match its hash",
+                });
             }
             prev = r.hash;
             expected_seq += 1;
@@ -161,7 +181,10 @@ pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
     }
     let head: (i64, String) = on_db!(db, p => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(p).await)?;
     if head.0 != expected_seq - 1 || head.1 != prev {
-        return Ok(Verdict::Broken { seq: expected_seq, reason: "entries after this point are missing" });
+        return Ok(Verdict::Broken {
+            seq: expected_seq,
+            reason: "entries after this point are missing",
+        });
     }
     Ok(Verdict::Intact(expected_seq - 1))
 }

@@ -53,7 +53,11 @@ pub async fn insert(
 }
 
 /// Finds a link of the given purpose.
-pub async fn find(db: &Db, token_hash: &[u8], purpose: Purpose) -> Result<Option<LinkRow>, sqlx::Error> {
+pub async fn find(
+    db: &Db,
+    token_hash: &[u8],
+    purpose: Purpose,
+) -> Result<Option<LinkRow>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, LinkRow>(
         "SELECT user_id, expires_at, used_at FROM one_time_links WHERE token_hash = $1 AND purpose = $2",
     )
@@ -64,7 +68,11 @@ pub async fn find(db: &Db, token_hash: &[u8], purpose: Purpose) -> Result<Option
 }
 
 /// Marks a link used if it is still unused and unexpired; false means someone else used it first.
-pub async fn consume(tx: &mut Tx, token_hash: &[u8], purpose: Purpose) -> Result<bool, sqlx::Error> {
+pub async fn consume(
+    tx: &mut Tx,
+    token_hash: &[u8],
+    purpose: Purpose,
+) -> Result<bool, sqlx::Error> {
     let now = super::now();
     on_tx!(tx, c => sqlx::query(
         "UPDATE one_time_links SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
@@ -78,7 +86,11 @@ pub async fn consume(tx: &mut Tx, token_hash: &[u8], purpose: Purpose) -> Result
 }
 
 /// Withdraws every unused link of a purpose for a user (a newer one replaces them).
-pub async fn revoke_for_user(tx: &mut Tx, user_id: Uuid, purpose: Purpose) -> Result<(), sqlx::Error> {
+pub async fn revoke_for_user(
+    tx: &mut Tx,
+    user_id: Uuid,
+    purpose: Purpose,
+) -> Result<(), sqlx::Error> {
     on_tx!(tx, c => sqlx::query(
         "UPDATE one_time_links SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
     )

@@ -35,10 +35,14 @@ pub async fn run(db: &Db) -> anyhow::Result<usize> {
         let now = super::now().to_rfc3339();
         match &mut tx {
             super::Tx::Sqlite(t) => {
-                sqlx::raw_sql(AssertSqlSafe(*sqlite_sql)).execute(&mut **t).await?;
+                sqlx::raw_sql(AssertSqlSafe(*sqlite_sql))
+                    .execute(&mut **t)
+                    .await?;
             }
             super::Tx::Postgres(t) => {
-                sqlx::raw_sql(AssertSqlSafe(*pg_sql)).execute(&mut **t).await?;
+                sqlx::raw_sql(AssertSqlSafe(*pg_sql))
+                    .execute(&mut **t)
+                    .await?;
             }
         }
         super::on_tx!(&mut tx, c => {

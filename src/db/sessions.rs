@@ -22,7 +22,13 @@ pub struct SessionUser {
 }
 
 /// Stores a new session.
-pub async fn insert(tx: &mut Tx, token_hash: &[u8], user_id: Uuid, csrf: &str, ip: &str) -> Result<(), sqlx::Error> {
+pub async fn insert(
+    tx: &mut Tx,
+    token_hash: &[u8],
+    user_id: Uuid,
+    csrf: &str,
+    ip: &str,
+) -> Result<(), sqlx::Error> {
     let now = super::now();
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, ip) VALUES ($1, $2, $3, $4, $4, $5)",
@@ -79,7 +85,11 @@ pub async fn delete_for_user(tx: &mut Tx, user_id: Uuid) -> Result<u64, sqlx::Er
 }
 
 /// Removes sessions idle or older than the limits.
-pub async fn prune(db: &Db, idle_before: DateTime<Utc>, created_before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+pub async fn prune(
+    db: &Db,
+    idle_before: DateTime<Utc>,
+    created_before: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
     on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
         .bind(idle_before)
         .bind(created_before)

@@ -25,7 +25,12 @@ pub async fn record(db: &Db, email: &str, ip: &str) -> Result<(), sqlx::Error> {
 }
 
 /// Counts failures since `since`.
-pub async fn since(db: &Db, email: &str, ip: &str, since: DateTime<Utc>) -> Result<Failures, sqlx::Error> {
+pub async fn since(
+    db: &Db,
+    email: &str,
+    ip: &str,
+    since: DateTime<Utc>,
+) -> Result<Failures, sqlx::Error> {
     let (by_email, oldest_email): (i64, Option<DateTime<Utc>>) = on_db!(db, p => sqlx::query_as(
         "SELECT COUNT(*), MIN(at) FROM login_failures WHERE email = $1 AND at > $2",
     )
@@ -40,7 +45,12 @@ pub async fn since(db: &Db, email: &str, ip: &str, since: DateTime<Utc>) -> Resu
     .bind(since)
     .fetch_one(p)
     .await)?;
-    Ok(Failures { by_email, oldest_email, by_ip, oldest_ip })
+    Ok(Failures {
+        by_email,
+        oldest_email,
+        by_ip,
+        oldest_ip,
+    })
 }
 
 /// Forgets an account's failures after a successful sign-in.

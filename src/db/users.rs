@@ -83,7 +83,12 @@ pub async fn get(db: &Db, scope: Scope, id: Uuid) -> Result<Option<UserRow>, sql
 }
 
 /// Users within the scope, optionally of one organisation or just one user.
-pub async fn list(db: &Db, scope: Scope, org: Option<Uuid>, user: Option<Uuid>) -> Result<Vec<UserListRow>, sqlx::Error> {
+pub async fn list(
+    db: &Db,
+    scope: Scope,
+    org: Option<Uuid>,
+    user: Option<Uuid>,
+) -> Result<Vec<UserListRow>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, UserListRow>(
         "SELECT u.id, u.org_id, o.name AS org_name, o.user_code AS org_code, u.email, u.display_name, u.role, \
          u.status, u.created_at FROM users u LEFT JOIN organisations o ON o.id = u.org_id \
@@ -124,7 +129,12 @@ pub async fn set_password(tx: &mut Tx, id: Uuid, hash: &str) -> Result<u64, sqlx
 }
 
 /// Sets the status of a user within the scope; answers how many rows changed.
-pub async fn set_status(tx: &mut Tx, scope: Scope, id: Uuid, status: &str) -> Result<u64, sqlx::Error> {
+pub async fn set_status(
+    tx: &mut Tx,
+    scope: Scope,
+    id: Uuid,
+    status: &str,
+) -> Result<u64, sqlx::Error> {
     on_tx!(tx, c => sqlx::query(
         "UPDATE users SET status = $3, updated_at = $4 WHERE id = $1 AND ($2 IS NULL OR org_id = $2) AND status <> $3",
     )

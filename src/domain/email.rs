@@ -26,7 +26,9 @@ impl Email {
             || domain.starts_with('.')
             || domain.ends_with('.')
             || domain.contains("..")
-            || domain.chars().any(|c| !(c.is_alphanumeric() || c == '.' || c == '-'))
+            || domain
+                .chars()
+                .any(|c| !(c.is_alphanumeric() || c == '.' || c == '-'))
             || s.contains(['<', '>', '"', ',', ';', '\\'])
         {
             return Err("error.email_invalid");
@@ -59,7 +61,16 @@ mod tests {
 
     #[test]
     fn malformed_addresses_are_refused() {
-        for bad in ["", "taro", "taro@", "@example.jp", "taro@example", "a b@example.jp", "a@b@c.jp", "x<y@example.jp"] {
+        for bad in [
+            "",
+            "taro",
+            "taro@",
+            "@example.jp",
+            "taro@example",
+            "a b@example.jp",
+            "a@b@c.jp",
+            "x<y@example.jp",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

@@ -8,7 +8,13 @@ const COMMON: &str = include_str!("common-passwords.txt");
 
 fn common() -> &'static HashSet<&'static str> {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| COMMON.lines().map(str::trim).filter(|l| !l.is_empty()).collect())
+    SET.get_or_init(|| {
+        COMMON
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    })
 }
 
 /// What is wrong with a proposed password; each maps to a locale key.
@@ -77,11 +83,20 @@ mod tests {
 
     #[test]
     fn short_long_common_and_mismatched_passwords_are_refused() {
-        assert_eq!(NewPassword::parse("short", "short").unwrap_err(), PasswordProblem::TooShort);
+        assert_eq!(
+            NewPassword::parse("short", "short").unwrap_err(),
+            PasswordProblem::TooShort
+        );
         let long = "あ".repeat(257);
-        assert_eq!(NewPassword::parse(&long, &long).unwrap_err(), PasswordProblem::TooLong);
+        assert_eq!(
+            NewPassword::parse(&long, &long).unwrap_err(),
+            PasswordProblem::TooLong
+        );
         let common = common().iter().find(|p| p.chars().count() >= 12).unwrap();
-        assert_eq!(NewPassword::parse(common, common).unwrap_err(), PasswordProblem::TooCommon);
+        assert_eq!(
+            NewPassword::parse(common, common).unwrap_err(),
+            PasswordProblem::TooCommon
+        );
         assert_eq!(
             NewPassword::parse("correct horse battery", "correct horse batterY").unwrap_err(),
             PasswordProblem::Mismatch

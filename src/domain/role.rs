@@ -17,7 +17,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::OrgMember, Role::OrgAdmin, Role::Reviewer, Role::CenterAdmin];
+    pub const ALL: [Role; 4] = [
+        Role::OrgMember,
+        Role::OrgAdmin,
+        Role::Reviewer,
+        Role::CenterAdmin,
+    ];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {

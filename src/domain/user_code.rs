@@ -13,7 +13,11 @@ impl UserCode {
         if s.is_empty() {
             return Err("error.user_code_required");
         }
-        if s.len() != 5 || !s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+        if s.len() != 5
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        {
             return Err("error.user_code_invalid");
         }
         Ok(UserCode(s))

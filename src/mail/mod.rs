@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::Config;
@@ -14,7 +15,10 @@ pub enum Mailer {
     /// Written as files (the default, so a newcomer can follow links without a mail server).
     Files { dir: PathBuf, from: Mailbox },
     /// Sent through an SMTP server.
-    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
 }
 
 /// A message ready to go: the same text in Japanese, then English.
@@ -29,10 +33,17 @@ impl Mailer {
     /// Builds the mailer from the configuration.
     pub fn from_config(cfg: &Config) -> anyhow::Result<Mailer> {
         match &cfg.smtp_url {
-            None => Ok(Mailer::Files { dir: cfg.mail_dir(), from: cfg.mail_from.clone() }),
+            None => Ok(Mailer::Files {
+                dir: cfg.mail_dir(),
+                from: cfg.mail_from.clone(),
+            }),
             Some(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())?.build();
-                Ok(Mailer::Smtp { transport, from: cfg.mail_from.clone() })
+                let transport =
+                    AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())?.build();
+                Ok(Mailer::Smtp {
+                    transport,
+                    from: cfg.mail_from.clone(),
+                })
             }
         }
     }
@@ -61,16 +72,29 @@ impl Mailer {
         let from = match self {
             Mailer::Files { from, .. } | Mailer::Smtp { from, .. } => from.clone(),
         };
-        let msg = Message::builder()
-            .from(from)
-            .to(to)
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)?;
+        let builder = Message::builder().from(from).to(to).subject(subject);
+        let msg = match self {
+            // Files stay readable in a text editor (8bit UTF-8), so links can be followed.
+            Mailer::Files { .. } => builder.singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .header(ContentTransferEncoding::EightBit)
+                    // Our lines are short and NUL-free, which is all 8bit asks for.
+                    .body(Body::dangerous_pre_encoded(
+                        crlf(&body).into_bytes(),
+                        ContentTransferEncoding::EightBit,
+                    )),
+            )?,
+            Mailer::Smtp { .. } => builder.header(ContentType::TEXT_PLAIN).body(body)?,
+        };
         match self {
             Mailer::Files { dir, .. } => {
                 tokio::fs::create_dir_all(dir).await?;
-                let name = format!("{}-{}.eml", chrono::Utc::now().format("%Y%m%dT%H%M%S"), uuid::Uuid::now_v7());
+                let name = format!(
+                    "{}-{}.eml",
+                    chrono::Utc::now().format("%Y%m%dT%H%M%S"),
+                    uuid::Uuid::now_v7()
+                );
                 let path = dir.join(name);
                 let tmp = path.with_extension("eml.tmp");
                 tokio::fs::write(&tmp, msg.formatted()).await?;
@@ -83,4 +107,9 @@ impl Mailer {
             }
         }
     }
+}
+
+/// Normalises line endings to CRLF, as mail requires.
+fn crlf(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\n', "\r\n")
 }

@@ -10,7 +10,7 @@ use chrono::Duration;
 use serde::Deserialize;
 
 use super::cookies;
-use super::ctx::{Ctx, CsrfForm, CurrentUser, MaybeUser};
+use super::ctx::{CsrfForm, Ctx, CurrentUser, MaybeUser};
 use super::error::{AppError, AppResult};
 use super::forms::FieldErrors;
 use super::page::{Page, redirect_with_flash, safe_next};
@@ -40,11 +40,20 @@ pub struct NextQuery {
 }
 
 /// `GET /login`
-pub async fn login_page(ctx: Ctx, MaybeUser(user): MaybeUser, Query(q): Query<NextQuery>) -> AppResult<Response> {
+pub async fn login_page(
+    ctx: Ctx,
+    MaybeUser(user): MaybeUser,
+    Query(q): Query<NextQuery>,
+) -> AppResult<Response> {
     if user.is_some() {
         return Ok(Redirect::to(safe_next(&q.next).unwrap_or("/home")).into_response());
     }
-    let view = LoginView { page: Page::new(&ctx, None), errors: FieldErrors::default(), email: String::new(), next: q.next };
+    let view = LoginView {
+        page: Page::new(&ctx, None),
+        errors: FieldErrors::default(),
+        email: String::new(),
+        next: q.next,
+    };
     Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
 }
 
@@ -77,7 +86,9 @@ pub async fn login(
     MaybeUser(existing): MaybeUser,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<Response> {
-    let email = Email::parse(&form.email).map(|e| e.as_str().to_string()).unwrap_or_else(|_| form.email.trim().to_lowercase());
+    let email = Email::parse(&form.email)
+        .map(|e| e.as_str().to_string())
+        .unwrap_or_else(|_| form.email.trim().to_lowercase());
     let email: String = email.chars().take(254).collect();
     let now = db::now();
     let window_start = now - Duration::minutes(WINDOW_MINUTES);
@@ -91,20 +102,42 @@ pub async fn login(
     };
     if let Some(oldest) = oldest {
         let wait = (oldest + Duration::minutes(WINDOW_MINUTES) - now).num_minutes() + 1;
-        db::audit::append_alone(&state.db, &anon_entry(&ctx, "login.throttled", &email, "too many failures")).await?;
-        return Err(AppError::TooManyAttempts { wait_minutes: wait.max(1) });
+        db::audit::append_alone(
+            &state.db,
+            &anon_entry(&ctx, "login.throttled", &email, "too many failures"),
+        )
+        .await?;
+        return Err(AppError::TooManyAttempts {
+            wait_minutes: wait.max(1),
+        });
     }
 
     let user = db::users::by_email(&state.db, &email).await?;
-    let stored = user.as_ref().filter(|u| u.status == "active").and_then(|u| u.password_hash.clone());
+    let stored = user
+        .as_ref()
+        .filter(|u| u.status == "active")
+        .and_then(|u| u.password_hash.clone());
     let ok = security::verify_password(stored, form.password).await?;
     let Some(user) = user.filter(|_| ok) else {
         db::throttle::record(&state.db, &email, &ctx.ip).await?;
-        db::audit::append_alone(&state.db, &anon_entry(&ctx, "login.failure", &email, "bad credentials")).await?;
+        db::audit::append_alone(
+            &state.db,
+            &anon_entry(&ctx, "login.failure", &email, "bad credentials"),
+        )
+        .await?;
         let mut errors = FieldErrors::default();
         errors.add("_form", "error.login_failed");
-        let view = LoginView { page: Page::new(&ctx, None), errors, email: form.email, next: form.next };
-        return Ok((StatusCode::UNAUTHORIZED, Html(view.render().map_err(anyhow::Error::from)?)).into_response());
+        let view = LoginView {
+            page: Page::new(&ctx, None),
+            errors,
+            email: form.email,
+            next: form.next,
+        };
+        return Ok((
+            StatusCode::UNAUTHORIZED,
+            Html(view.render().map_err(anyhow::Error::from)?),
+        )
+            .into_response());
     };
 
     db::throttle::clear_email(&state.db, &email).await?;
@@ -131,7 +164,9 @@ pub async fn login(
     .await?;
     tx.commit().await?;
 
-    let to = safe_next(&form.next).filter(|n| !n.starts_with("/login")).unwrap_or("/home");
+    let to = safe_next(&form.next)
+        .filter(|n| !n.starts_with("/login"))
+        .unwrap_or("/home");
     let mut res = Redirect::to(to).into_response();
     *res.status_mut() = StatusCode::SEE_OTHER;
     if let Some(c) = cookies::set(state.cookies.session, &token, None, state.cookies.secure) {
@@ -152,7 +187,11 @@ pub async fn logout(
 ) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     db::sessions::delete(&mut tx, &user.token_hash).await?;
-    db::audit::append(&mut tx, &user.audit(&ctx, "logout", None, user.email.clone())).await?;
+    db::audit::append(
+        &mut tx,
+        &user.audit(&ctx, "logout", None, user.email.clone()),
+    )
+    .await?;
     tx.commit().await?;
     let mut res = redirect_with_flash("/login", "flash.logged_out", state.cookies.secure);
     if let Some(c) = cookies::set(state.cookies.session, "", Some(0), state.cookies.secure) {
@@ -170,13 +209,23 @@ pub struct LangForm {
 }
 
 /// `POST /lang`: remembers the chosen language for a year.
-pub async fn set_lang(State(state): State<Arc<AppState>>, CsrfForm(form): CsrfForm<LangForm>) -> AppResult<Response> {
+pub async fn set_lang(
+    State(state): State<Arc<AppState>>,
+    CsrfForm(form): CsrfForm<LangForm>,
+) -> AppResult<Response> {
     let lang = crate::i18n::Lang::from_code(&form.lang).ok_or(AppError::BadRequest)?;
     let to = safe_next(&form.next).unwrap_or("/");
     let mut res = StatusCode::SEE_OTHER.into_response();
-    res.headers_mut()
-        .insert(header::LOCATION, HeaderValue::from_str(to).map_err(|_| AppError::BadRequest)?);
-    if let Some(c) = cookies::set(cookies::LANG, lang.code(), Some(365 * 24 * 3600), state.cookies.secure) {
+    res.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_str(to).map_err(|_| AppError::BadRequest)?,
+    );
+    if let Some(c) = cookies::set(
+        cookies::LANG,
+        lang.code(),
+        Some(365 * 24 * 3600),
+        state.cookies.secure,
+    ) {
         res.headers_mut().append(header::SET_COOKIE, c);
     }
     Ok(res)
@@ -184,5 +233,9 @@ pub async fn set_lang(State(state): State<Arc<AppState>>, CsrfForm(form): CsrfFo
 
 /// `GET /`: home when signed in, otherwise the sign-in page.
 pub async fn root(MaybeUser(user): MaybeUser) -> Redirect {
-    if user.is_some() { Redirect::to("/home") } else { Redirect::to("/login") }
+    if user.is_some() {
+        Redirect::to("/home")
+    } else {
+        Redirect::to("/login")
+    }
 }

@@ -13,9 +13,17 @@ pub struct CookieNames {
 impl CookieNames {
     pub fn new(https: bool) -> CookieNames {
         if https {
-            CookieNames { session: "__Host-secportal_session", csrf: "__Host-secportal_csrf", secure: true }
+            CookieNames {
+                session: "__Host-secportal_session",
+                csrf: "__Host-secportal_csrf",
+                secure: true,
+            }
         } else {
-            CookieNames { session: "secportal_session", csrf: "secportal_csrf", secure: false }
+            CookieNames {
+                session: "secportal_session",
+                csrf: "secportal_csrf",
+                secure: false,
+            }
         }
     }
 }

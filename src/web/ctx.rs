@@ -53,10 +53,22 @@ impl Ctx {
             .unwrap_or(Lang::Ja);
         let ip = client_ip(parts, state.config.trust_proxy);
         let anon_csrf = cookies::get(headers, state.cookies.csrf)
-            .filter(|v| v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+            .filter(|v| {
+                v.len() == 43
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
             .unwrap_or_else(security::random_token);
-        let flash = cookies::get(headers, cookies::FLASH).filter(|k| k.starts_with("flash.") && Tr::new(lang).has(k));
-        Ctx { request_id, lang, ip, anon_csrf, flash, path: parts.uri.path().to_string() }
+        let flash = cookies::get(headers, cookies::FLASH)
+            .filter(|k| k.starts_with("flash.") && Tr::new(lang).has(k));
+        Ctx {
+            request_id,
+            lang,
+            ip,
+            anon_csrf,
+            flash,
+            path: parts.uri.path().to_string(),
+        }
     }
 
     /// The translator for the request's language.
@@ -123,11 +135,21 @@ impl CurrentUser {
 
     /// Refuses unless the user holds one of the roles.
     pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
-        if roles.contains(&self.role) { Ok(()) } else { Err(AppError::Forbidden) }
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 
     /// The audit actor fields.
-    pub fn audit(&self, ctx: &Ctx, action: &'static str, org_id: Option<Uuid>, target: String) -> db::audit::Entry {
+    pub fn audit(
+        &self,
+        ctx: &Ctx,
+        action: &'static str,
+        org_id: Option<Uuid>,
+        target: String,
+    ) -> db::audit::Entry {
         db::audit::Entry {
             actor_id: Some(self.id),
             actor: self.email.clone(),
@@ -157,10 +179,16 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUs
                 None => None,
                 Some(s) => {
                     let now = db::now();
-                    let idle = Duration::from_std(state.config.session_idle).unwrap_or(Duration::minutes(30));
-                    let absolute = Duration::from_std(state.config.session_absolute).unwrap_or(Duration::hours(12));
+                    let idle = Duration::from_std(state.config.session_idle)
+                        .unwrap_or(Duration::minutes(30));
+                    let absolute = Duration::from_std(state.config.session_absolute)
+                        .unwrap_or(Duration::hours(12));
                     let role = Role::parse(&s.role);
-                    if s.status != "active" || now - s.last_seen_at > idle || now - s.created_at > absolute || role.is_none() {
+                    if s.status != "active"
+                        || now - s.last_seen_at > idle
+                        || now - s.created_at > absolute
+                        || role.is_none()
+                    {
                         let mut tx = state.db.begin().await?;
                         db::sessions::delete(&mut tx, &hash).await?;
                         tx.commit().await?;
@@ -196,7 +224,10 @@ pub struct MaybeUser(pub Option<CurrentUser>);
 impl FromRequestParts<Arc<AppState>> for MaybeUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
         Ok(MaybeUser(resolve(parts, state).await?))
     }
 }
@@ -204,12 +235,19 @@ impl FromRequestParts<Arc<AppState>> for MaybeUser {
 impl FromRequestParts<Arc<AppState>> for CurrentUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
         match resolve(parts, state).await? {
             Some(u) => Ok(u),
             None => {
                 let next = if parts.method == Method::GET {
-                    parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default()
+                    parts
+                        .uri
+                        .path_and_query()
+                        .map(|p| p.as_str().to_string())
+                        .unwrap_or_default()
                 } else {
                     String::new()
                 };
@@ -229,14 +267,19 @@ pub struct CsrfForm<T>(pub T);
 impl<T: DeserializeOwned + Send> FromRequest<Arc<AppState>> for CsrfForm<T> {
     type Rejection = AppError;
 
-    async fn from_request(req: Request<Body>, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+    async fn from_request(
+        req: Request<Body>,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let is_form = parts
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| AppError::TooLarge)?;
+        let bytes = axum::body::to_bytes(body, FORM_LIMIT)
+            .await
+            .map_err(|_| AppError::TooLarge)?;
         let expected = match resolve(&mut parts, state).await? {
             Some(u) => u.csrf,
             None => cookies::get(&parts.headers, state.cookies.csrf).ok_or(AppError::Csrf)?,
@@ -269,8 +312,14 @@ pub fn same_origin(method: &Method, headers: &HeaderMap, base: &url::Url) -> boo
         None => true,
         Some(origin) => {
             let ours = base.origin().ascii_serialization();
-            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-            origin == ours || origin.split_once("://").is_some_and(|(_, auth)| auth == host)
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            origin == ours
+                || origin
+                    .split_once("://")
+                    .is_some_and(|(_, auth)| auth == host)
         }
     }
 }

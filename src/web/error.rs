@@ -52,18 +52,52 @@ impl ErrorPage {
     /// Status, title key and message key.
     pub fn parts(self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            ErrorPage::NotFound => (StatusCode::NOT_FOUND, "error.not_found.title", "error.not_found.body"),
-            ErrorPage::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden.title", "error.forbidden.body"),
-            ErrorPage::BadRequest => (StatusCode::BAD_REQUEST, "error.bad_request.title", "error.bad_request.body"),
+            ErrorPage::NotFound => (
+                StatusCode::NOT_FOUND,
+                "error.not_found.title",
+                "error.not_found.body",
+            ),
+            ErrorPage::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "error.forbidden.title",
+                "error.forbidden.body",
+            ),
+            ErrorPage::BadRequest => (
+                StatusCode::BAD_REQUEST,
+                "error.bad_request.title",
+                "error.bad_request.body",
+            ),
             ErrorPage::Csrf => (StatusCode::FORBIDDEN, "error.csrf.title", "error.csrf.body"),
-            ErrorPage::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "error.too_large.title", "error.too_large.body"),
-            ErrorPage::Conflict => (StatusCode::CONFLICT, "error.conflict.title", "error.conflict.body"),
-            ErrorPage::LinkGone => (StatusCode::GONE, "error.link_gone.title", "error.link_gone.body"),
-            ErrorPage::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "error.throttled.title", "error.throttled.body"),
-            ErrorPage::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "error.unavailable.title", "error.unavailable.body"),
-            ErrorPage::Internal | ErrorPage::Panic => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "error.internal.title", "error.internal.body")
-            }
+            ErrorPage::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "error.too_large.title",
+                "error.too_large.body",
+            ),
+            ErrorPage::Conflict => (
+                StatusCode::CONFLICT,
+                "error.conflict.title",
+                "error.conflict.body",
+            ),
+            ErrorPage::LinkGone => (
+                StatusCode::GONE,
+                "error.link_gone.title",
+                "error.link_gone.body",
+            ),
+            ErrorPage::TooManyAttempts(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "error.throttled.title",
+                "error.throttled.body",
+            ),
+            ErrorPage::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error.unavailable.title",
+                "error.unavailable.body",
+            ),
+            ErrorPage::Internal | ErrorPage::Panic => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.internal.title",
+                "error.internal.body",
+            ),
         }
     }
 
@@ -71,10 +105,9 @@ impl ErrorPage {
     pub fn for_status(status: StatusCode) -> Option<ErrorPage> {
         match status {
             StatusCode::NOT_FOUND => Some(ErrorPage::NotFound),
-            StatusCode::METHOD_NOT_ALLOWED | StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                Some(ErrorPage::BadRequest)
-            }
-            StatusCode::UNPROCESSABLE_ENTITY => Some(ErrorPage::BadRequest),
+            StatusCode::METHOD_NOT_ALLOWED
+            | StatusCode::BAD_REQUEST
+            | StatusCode::UNSUPPORTED_MEDIA_TYPE => Some(ErrorPage::BadRequest),
             StatusCode::PAYLOAD_TOO_LARGE => Some(ErrorPage::TooLarge),
             _ => None,
         }
@@ -104,7 +137,10 @@ impl IntoResponse for AppError {
         let page = match self {
             AppError::Unauthenticated { next } => {
                 let target = if next.starts_with('/') && !next.starts_with("//") && next != "/" {
-                    format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>())
+                    format!(
+                        "/login?next={}",
+                        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                    )
                 } else {
                     "/login".to_string()
                 };

@@ -31,17 +31,35 @@ struct HomeView {
 }
 
 /// `GET /home`
-pub async fn home(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUser) -> AppResult<Response> {
-    let org_count = if me.role.is_center() { db::orgs::list(&state.db, me.scope()).await?.len() } else { 0 };
+pub async fn home(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+) -> AppResult<Response> {
+    let org_count = if me.role.is_center() {
+        db::orgs::list(&state.db, me.scope()).await?.len()
+    } else {
+        0
+    };
     let activity = if matches!(me.role, Role::CenterAdmin | Role::OrgAdmin) {
         db::audit::recent(&state.db, me.scope().org_filter(), 10)
             .await?
             .into_iter()
-            .map(|r| ActivityItem { at: jst(&r.at), actor: r.actor, action: r.action, target: r.target })
+            .map(|r| ActivityItem {
+                at: jst(&r.at),
+                actor: r.actor,
+                action: r.action,
+                target: r.target,
+            })
             .collect()
     } else {
         vec![]
     };
-    let view = HomeView { page: Page::new(&ctx, Some(&me)), role: me.role, org_count, activity };
+    let view = HomeView {
+        page: Page::new(&ctx, Some(&me)),
+        role: me.role,
+        org_count,
+        activity,
+    };
     Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
 }

@@ -52,17 +52,26 @@ fn render_error(ctx: &Ctx, kind: ErrorPage) -> Response {
     res
 }
 
+fn is_html(res: &Response) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
 /// Sets up [`Ctx`], checks same-origin on state changes, renders error pages and manages
 /// the CSRF and flash cookies.
 pub async fn context(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     let ctx = Ctx::from_parts(&parts, &state);
-    let had_csrf_cookie = cookies::get(&parts.headers, state.cookies.csrf).as_deref() == Some(ctx.anon_csrf.as_str());
+    let had_csrf_cookie =
+        cookies::get(&parts.headers, state.cookies.csrf).as_deref() == Some(ctx.anon_csrf.as_str());
     parts.extensions.insert(ctx.clone());
     let origin_ok = same_origin(&parts.method, &parts.headers, &state.config.base_url);
     let req = Request::from_parts(parts, body);
 
-    let is_static = ctx.path.starts_with("/static/");
+    let is_static =
+        ctx.path.starts_with("/static/") || ctx.path == "/healthz" || ctx.path == "/readyz";
     let mut res = if origin_ok {
         // A panic anywhere below answers 500 with the request id; the server keeps serving.
         match AssertUnwindSafe(next.run(req)).catch_unwind().await {
@@ -77,12 +86,15 @@ pub async fn context(State(state): State<Arc<AppState>>, req: Request, next: Nex
         error_response(ErrorPage::Csrf)
     };
 
-    let kind = res
-        .extensions()
-        .get::<ErrorPage>()
-        .copied()
-        .or_else(|| if is_static { None } else { ErrorPage::for_status(res.status()) });
-    let is_html_error = kind.is_some() && !ctx.path.starts_with("/healthz") && !ctx.path.starts_with("/readyz");
+    let kind = res.extensions().get::<ErrorPage>().copied().or_else(|| {
+        if is_static || is_html(&res) {
+            None
+        } else {
+            ErrorPage::for_status(res.status())
+        }
+    });
+    let is_html_error =
+        kind.is_some() && !ctx.path.starts_with("/healthz") && !ctx.path.starts_with("/readyz");
     if let Some(kind) = kind.filter(|_| is_html_error) {
         let headers = std::mem::take(res.headers_mut());
         res = render_error(&ctx, kind);
@@ -94,17 +106,17 @@ pub async fn context(State(state): State<Arc<AppState>>, req: Request, next: Nex
     }
     if !is_static {
         if !had_csrf_cookie
-            && let Some(v) = cookies::set(state.cookies.csrf, &ctx.anon_csrf, None, state.cookies.secure)
+            && let Some(v) = cookies::set(
+                state.cookies.csrf,
+                &ctx.anon_csrf,
+                None,
+                state.cookies.secure,
+            )
         {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
-        let is_page = res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/html"));
         if ctx.flash.is_some()
-            && is_page
+            && is_html(&res)
             && let Some(v) = cookies::set(cookies::FLASH, "", Some(0), state.cookies.secure)
         {
             res.headers_mut().append(header::SET_COOKIE, v);
@@ -114,7 +126,11 @@ pub async fn context(State(state): State<Arc<AppState>>, req: Request, next: Nex
 }
 
 /// Security headers on every response; `no-store` on everything but static files.
-pub async fn security_headers(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let is_static = req.uri().path().starts_with("/static/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
@@ -128,14 +144,26 @@ pub async fn security_headers(State(state): State<Arc<AppState>>, req: Request, 
     if let Some(csp) = csp {
         h.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if state.config.is_https() {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     if is_static {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=3600"),
+        );
     } else {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -28,7 +28,7 @@ use error::AppError;
 pub use state::AppState;
 
 /// Builds the router with every layer.
-pub fn router(state: Arc<AppState>) -> Router {
+pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/", get(auth::root))
@@ -51,6 +51,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/users/{id}/status", post(users::set_status))
         .route("/users/{id}/role", post(users::set_role))
         .route("/static/{name}", get(assets::asset))
+        .merge(extra)
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(ctx::FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::context))

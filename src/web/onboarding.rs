@@ -10,7 +10,7 @@ use chrono::Duration;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::ctx::{Ctx, CsrfForm};
+use super::ctx::{CsrfForm, Ctx};
 use super::error::{AppError, AppResult};
 use super::forms::FieldErrors;
 use super::page::{Page, redirect_with_flash};
@@ -31,9 +31,20 @@ pub fn ttl(purpose: Purpose) -> Duration {
 }
 
 /// Creates a one-time link in the transaction; answers the secret token for the URL.
-pub async fn issue_link(tx: &mut Tx, purpose: Purpose, user_id: Option<Uuid>) -> Result<String, sqlx::Error> {
+pub async fn issue_link(
+    tx: &mut Tx,
+    purpose: Purpose,
+    user_id: Option<Uuid>,
+) -> Result<String, sqlx::Error> {
     let token = security::random_token();
-    db::links::insert(tx, &security::token_hash(&token), purpose, user_id, db::now() + ttl(purpose)).await?;
+    db::links::insert(
+        tx,
+        &security::token_hash(&token),
+        purpose,
+        user_id,
+        db::now() + ttl(purpose),
+    )
+    .await?;
     Ok(token)
 }
 
@@ -55,11 +66,17 @@ pub struct TokenQuery {
 }
 
 /// A link that is still usable, or `LinkGone`.
-async fn live_link(state: &AppState, token: &str, purpose: Purpose) -> AppResult<db::links::LinkRow> {
+async fn live_link(
+    state: &AppState,
+    token: &str,
+    purpose: Purpose,
+) -> AppResult<db::links::LinkRow> {
     if token.is_empty() || token.len() > 100 {
         return Err(AppError::LinkGone);
     }
-    let link = db::links::find(&state.db, &security::token_hash(token), purpose).await?.ok_or(AppError::LinkGone)?;
+    let link = db::links::find(&state.db, &security::token_hash(token), purpose)
+        .await?
+        .ok_or(AppError::LinkGone)?;
     if link.used_at.is_some() || link.expires_at <= db::now() {
         return Err(AppError::LinkGone);
     }
@@ -86,7 +103,11 @@ async fn setup_open(state: &AppState) -> AppResult<()> {
 }
 
 /// `GET /setup?token=…`
-pub async fn setup_page(State(state): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<TokenQuery>) -> AppResult<Response> {
+pub async fn setup_page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Query(q): Query<TokenQuery>,
+) -> AppResult<Response> {
     setup_open(&state).await?;
     live_link(&state, &q.token, Purpose::Setup).await?;
     let view = SetupView {
@@ -126,16 +147,33 @@ pub fn parse_name(raw: &str) -> Result<String, &'static str> {
 }
 
 /// `POST /setup`: creates the first Center admin.
-pub async fn setup(State(state): State<Arc<AppState>>, ctx: Ctx, CsrfForm(form): CsrfForm<SetupForm>) -> AppResult<Response> {
+pub async fn setup(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<SetupForm>,
+) -> AppResult<Response> {
     setup_open(&state).await?;
     live_link(&state, &form.token, Purpose::Setup).await?;
     let mut errors = FieldErrors::default();
     let email = errors.take("email", Email::parse(&form.email));
     let name = errors.take("display_name", parse_name(&form.display_name));
-    let password = errors.take("password", NewPassword::parse(&form.password, &form.password_confirm).map_err(|p| p.key()));
+    let password = errors.take(
+        "password",
+        NewPassword::parse(&form.password, &form.password_confirm).map_err(|p| p.key()),
+    );
     let (Some(email), Some(name), Some(password)) = (email, name, password) else {
-        let view = SetupView { page: Page::new(&ctx, None), errors, token: form.token, email: form.email, display_name: form.display_name };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(view.render().map_err(anyhow::Error::from)?)).into_response());
+        let view = SetupView {
+            page: Page::new(&ctx, None),
+            errors,
+            token: form.token,
+            email: form.email,
+            display_name: form.display_name,
+        };
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(view.render().map_err(anyhow::Error::from)?),
+        )
+            .into_response());
     };
     let hash = security::hash_password(password.expose().to_string()).await?;
     let mut tx = state.db.begin().await?;
@@ -170,7 +208,11 @@ pub async fn setup(State(state): State<Arc<AppState>>, ctx: Ctx, CsrfForm(form):
     .await?;
     tx.commit().await?;
     tracing::info!("first center admin created through the setup link");
-    Ok(redirect_with_flash("/login", "flash.setup_done", state.cookies.secure))
+    Ok(redirect_with_flash(
+        "/login",
+        "flash.setup_done",
+        state.cookies.secure,
+    ))
 }
 
 // ---- invitations and password resets: both set a password through a link ----
@@ -195,9 +237,21 @@ impl PasswordLinkView {
         PasswordLinkView {
             page: Page::new(ctx, None),
             errors: FieldErrors::default(),
-            title_key: if invitation { "accept.title" } else { "reset.title" },
-            intro_key: if invitation { "accept.intro" } else { "reset.intro" },
-            action: if invitation { "/invitations/accept" } else { "/password/reset" },
+            title_key: if invitation {
+                "accept.title"
+            } else {
+                "reset.title"
+            },
+            intro_key: if invitation {
+                "accept.intro"
+            } else {
+                "reset.intro"
+            },
+            action: if invitation {
+                "/invitations/accept"
+            } else {
+                "/password/reset"
+            },
             ask_name: invitation,
             token,
             email,
@@ -206,30 +260,53 @@ impl PasswordLinkView {
     }
 }
 
-async fn link_user(state: &AppState, token: &str, purpose: Purpose) -> AppResult<db::users::UserRow> {
+async fn link_user(
+    state: &AppState,
+    token: &str,
+    purpose: Purpose,
+) -> AppResult<db::users::UserRow> {
     let link = live_link(state, token, purpose).await?;
     let user_id = link.user_id.ok_or(AppError::LinkGone)?;
-    let user = db::users::get(&state.db, Scope::Center, user_id).await?.ok_or(AppError::LinkGone)?;
-    let expected = if purpose == Purpose::Invitation { "invited" } else { "active" };
+    let user = db::users::get(&state.db, Scope::Center, user_id)
+        .await?
+        .ok_or(AppError::LinkGone)?;
+    let expected = if purpose == Purpose::Invitation {
+        "invited"
+    } else {
+        "active"
+    };
     if user.status != expected {
         return Err(AppError::LinkGone);
     }
     Ok(user)
 }
 
-async fn password_link_page(state: &AppState, ctx: &Ctx, token: String, purpose: Purpose) -> AppResult<Response> {
+async fn password_link_page(
+    state: &AppState,
+    ctx: &Ctx,
+    token: String,
+    purpose: Purpose,
+) -> AppResult<Response> {
     let user = link_user(state, &token, purpose).await?;
     let view = PasswordLinkView::new(ctx, purpose, token, user.email);
     Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
 }
 
 /// `GET /invitations/accept?token=…`
-pub async fn accept_page(State(state): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<TokenQuery>) -> AppResult<Response> {
+pub async fn accept_page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Query(q): Query<TokenQuery>,
+) -> AppResult<Response> {
     password_link_page(&state, &ctx, q.token, Purpose::Invitation).await
 }
 
 /// `GET /password/reset?token=…`
-pub async fn reset_page(State(state): State<Arc<AppState>>, ctx: Ctx, Query(q): Query<TokenQuery>) -> AppResult<Response> {
+pub async fn reset_page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Query(q): Query<TokenQuery>,
+) -> AppResult<Response> {
     password_link_page(&state, &ctx, q.token, Purpose::PasswordReset).await
 }
 
@@ -245,17 +322,33 @@ pub struct PasswordLinkForm {
     password_confirm: String,
 }
 
-async fn password_link_submit(state: &AppState, ctx: &Ctx, form: PasswordLinkForm, purpose: Purpose) -> AppResult<Response> {
+async fn password_link_submit(
+    state: &AppState,
+    ctx: &Ctx,
+    form: PasswordLinkForm,
+    purpose: Purpose,
+) -> AppResult<Response> {
     let user = link_user(state, &form.token, purpose).await?;
     let invitation = purpose == Purpose::Invitation;
     let mut errors = FieldErrors::default();
-    let name = if invitation { errors.take("display_name", parse_name(&form.display_name)) } else { Some(String::new()) };
-    let password = errors.take("password", NewPassword::parse(&form.password, &form.password_confirm).map_err(|p| p.key()));
+    let name = if invitation {
+        errors.take("display_name", parse_name(&form.display_name))
+    } else {
+        Some(String::new())
+    };
+    let password = errors.take(
+        "password",
+        NewPassword::parse(&form.password, &form.password_confirm).map_err(|p| p.key()),
+    );
     let (Some(name), Some(password)) = (name, password) else {
         let mut view = PasswordLinkView::new(ctx, purpose, form.token, user.email);
         view.errors = errors;
         view.display_name = form.display_name;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(view.render().map_err(anyhow::Error::from)?)).into_response());
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(view.render().map_err(anyhow::Error::from)?),
+        )
+            .into_response());
     };
     let hash = security::hash_password(password.expose().to_string()).await?;
     let mut tx = state.db.begin().await?;
@@ -278,7 +371,11 @@ async fn password_link_submit(state: &AppState, ctx: &Ctx, form: PasswordLinkFor
             actor_id: Some(user.id),
             actor: user.email.clone(),
             org_id: user.org_id,
-            action: if invitation { "user.activated" } else { "password_reset.completed" },
+            action: if invitation {
+                "user.activated"
+            } else {
+                "password_reset.completed"
+            },
             target: user.email.clone(),
             ip: ctx.ip.clone(),
             detail: serde_json::Value::Null,
@@ -286,17 +383,29 @@ async fn password_link_submit(state: &AppState, ctx: &Ctx, form: PasswordLinkFor
     )
     .await?;
     tx.commit().await?;
-    let flash = if invitation { "flash.invitation_accepted" } else { "flash.password_reset" };
+    let flash = if invitation {
+        "flash.invitation_accepted"
+    } else {
+        "flash.password_reset"
+    };
     Ok(redirect_with_flash("/login", flash, state.cookies.secure))
 }
 
 /// `POST /invitations/accept`
-pub async fn accept(State(state): State<Arc<AppState>>, ctx: Ctx, CsrfForm(form): CsrfForm<PasswordLinkForm>) -> AppResult<Response> {
+pub async fn accept(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<PasswordLinkForm>,
+) -> AppResult<Response> {
     password_link_submit(&state, &ctx, form, Purpose::Invitation).await
 }
 
 /// `POST /password/reset`
-pub async fn reset(State(state): State<Arc<AppState>>, ctx: Ctx, CsrfForm(form): CsrfForm<PasswordLinkForm>) -> AppResult<Response> {
+pub async fn reset(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<PasswordLinkForm>,
+) -> AppResult<Response> {
     password_link_submit(&state, &ctx, form, Purpose::PasswordReset).await
 }
 
@@ -311,7 +420,12 @@ struct ForgotView {
 
 /// `GET /password/forgot`
 pub async fn forgot_page(ctx: Ctx) -> AppResult<Response> {
-    let view = ForgotView { page: Page::new(&ctx, None), errors: FieldErrors::default(), email: String::new(), sent: false };
+    let view = ForgotView {
+        page: Page::new(&ctx, None),
+        errors: FieldErrors::default(),
+        email: String::new(),
+        sent: false,
+    };
     Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
 }
 
@@ -323,13 +437,29 @@ pub struct ForgotForm {
 
 /// `POST /password/forgot`: mails a link to the stored address of an active account; the
 /// answer is the same whether or not the address is known.
-pub async fn forgot(State(state): State<Arc<AppState>>, ctx: Ctx, CsrfForm(form): CsrfForm<ForgotForm>) -> AppResult<Response> {
+pub async fn forgot(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<ForgotForm>,
+) -> AppResult<Response> {
     let mut errors = FieldErrors::default();
     let Some(email) = errors.take("email", Email::parse(&form.email)) else {
-        let view = ForgotView { page: Page::new(&ctx, None), errors, email: form.email, sent: false };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(view.render().map_err(anyhow::Error::from)?)).into_response());
+        let view = ForgotView {
+            page: Page::new(&ctx, None),
+            errors,
+            email: form.email,
+            sent: false,
+        };
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(view.render().map_err(anyhow::Error::from)?),
+        )
+            .into_response());
     };
-    if let Some(user) = db::users::by_email(&state.db, email.as_str()).await?.filter(|u| u.status == "active") {
+    if let Some(user) = db::users::by_email(&state.db, email.as_str())
+        .await?
+        .filter(|u| u.status == "active")
+    {
         let mut tx = state.db.begin().await?;
         db::links::revoke_for_user(&mut tx, user.id, Purpose::PasswordReset).await?;
         let token = issue_link(&mut tx, Purpose::PasswordReset, Some(user.id)).await?;
@@ -348,9 +478,22 @@ pub async fn forgot(State(state): State<Arc<AppState>>, ctx: Ctx, CsrfForm(form)
         .await?;
         tx.commit().await?;
         let link = state.config.link(&format!("/password/reset?token={token}"));
-        send_logged(&state, Outgoing { to: user.email, kind: "mail.reset", args: vec![("link", link)] }).await;
+        send_logged(
+            &state,
+            Outgoing {
+                to: user.email,
+                kind: "mail.reset",
+                args: vec![("link", link)],
+            },
+        )
+        .await;
     }
-    let view = ForgotView { page: Page::new(&ctx, None), errors, email: String::new(), sent: true };
+    let view = ForgotView {
+        page: Page::new(&ctx, None),
+        errors,
+        email: String::new(),
+        sent: true,
+    };
     Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
 }
 

@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::ctx::{Ctx, CsrfForm, CurrentUser};
+use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
 use super::forms::FieldErrors;
 use super::page::{Page, jst, redirect_with_flash};
@@ -28,7 +28,13 @@ pub struct OrgItem {
 }
 
 fn org_item(r: db::orgs::OrgRow) -> OrgItem {
-    OrgItem { id: r.id, name: r.name, user_code: r.user_code, members: r.members, created: jst(&r.created_at) }
+    OrgItem {
+        id: r.id,
+        name: r.name,
+        user_code: r.user_code,
+        members: r.members,
+        created: jst(&r.created_at),
+    }
 }
 
 #[derive(Template)]
@@ -40,10 +46,22 @@ struct ListView {
 }
 
 /// `GET /admin/orgs`
-pub async fn list(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUser) -> AppResult<Response> {
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+) -> AppResult<Response> {
     me.require(&[Role::CenterAdmin, Role::Reviewer])?;
-    let orgs = db::orgs::list(&state.db, me.scope()).await?.into_iter().map(org_item).collect();
-    let view = ListView { page: Page::new(&ctx, Some(&me)), orgs, can_create: me.role == Role::CenterAdmin };
+    let orgs = db::orgs::list(&state.db, me.scope())
+        .await?
+        .into_iter()
+        .map(org_item)
+        .collect();
+    let view = ListView {
+        page: Page::new(&ctx, Some(&me)),
+        orgs,
+        can_create: me.role == Role::CenterAdmin,
+    };
     Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
 }
 
@@ -60,7 +78,13 @@ struct NewView {
 /// `GET /admin/orgs/new`
 pub async fn new_page(ctx: Ctx, me: CurrentUser) -> AppResult<Response> {
     me.require(&[Role::CenterAdmin])?;
-    let view = NewView { page: Page::new(&ctx, Some(&me)), errors: FieldErrors::default(), name: String::new(), user_code: String::new(), admin_email: String::new() };
+    let view = NewView {
+        page: Page::new(&ctx, Some(&me)),
+        errors: FieldErrors::default(),
+        name: String::new(),
+        user_code: String::new(),
+        admin_email: String::new(),
+    };
     Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
 }
 
@@ -87,7 +111,12 @@ fn parse_org_name(raw: &str) -> Result<String, &'static str> {
 }
 
 /// `POST /admin/orgs`: creates the organisation and invites its first org admin, together.
-pub async fn create(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUser, CsrfForm(form): CsrfForm<NewForm>) -> AppResult<Response> {
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    CsrfForm(form): CsrfForm<NewForm>,
+) -> AppResult<Response> {
     me.require(&[Role::CenterAdmin])?;
     let mut errors = FieldErrors::default();
     let name = errors.take("name", parse_org_name(&form.name));
@@ -104,14 +133,41 @@ pub async fn create(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUse
             Err(e) => return Err(e.into()),
         };
         if let Some(org_id) = org_id {
-            let mut entry = me.audit(&ctx, "organisation.created", Some(org_id), code.as_str().to_string());
+            let mut entry = me.audit(
+                &ctx,
+                "organisation.created",
+                Some(org_id),
+                code.as_str().to_string(),
+            );
             entry.detail = serde_json::json!({ "name": name });
             db::audit::append(&mut tx, &entry).await?;
-            match invite_in_tx(&mut tx, &state, &ctx, &me, email, Role::OrgAdmin, Some(org_id)).await {
+            match invite_in_tx(
+                &mut tx,
+                &state,
+                &ctx,
+                &me,
+                email,
+                Role::OrgAdmin,
+                Some(org_id),
+            )
+            .await
+            {
                 Ok((_, link)) => {
                     tx.commit().await?;
-                    mail_invitation(&state, &me, email, Role::OrgAdmin, format!("{name}（{}）", code.as_str()), link).await;
-                    return Ok(redirect_with_flash(&format!("/admin/orgs/{org_id}"), "flash.org_created", state.cookies.secure));
+                    mail_invitation(
+                        &state,
+                        &me,
+                        email,
+                        Role::OrgAdmin,
+                        format!("{name}（{}）", code.as_str()),
+                        link,
+                    )
+                    .await;
+                    return Ok(redirect_with_flash(
+                        &format!("/admin/orgs/{org_id}"),
+                        "flash.org_created",
+                        state.cookies.secure,
+                    ));
                 }
                 Err(InviteProblem::EmailTaken) => errors.add("admin_email", "error.email_taken"),
                 Err(InviteProblem::Db(e)) => return Err(e.into()),
@@ -120,8 +176,18 @@ pub async fn create(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUse
         // Dropping the transaction rolls back the organisation too: nothing half-made stays.
         drop(tx);
     }
-    let view = NewView { page: Page::new(&ctx, Some(&me)), errors, name: form.name, user_code: form.user_code, admin_email: form.admin_email };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(view.render().map_err(anyhow::Error::from)?)).into_response())
+    let view = NewView {
+        page: Page::new(&ctx, Some(&me)),
+        errors,
+        name: form.name,
+        user_code: form.user_code,
+        admin_email: form.admin_email,
+    };
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Html(view.render().map_err(anyhow::Error::from)?),
+    )
+        .into_response())
 }
 
 #[derive(Template)]
@@ -134,10 +200,26 @@ struct ShowView {
 }
 
 /// `GET /admin/orgs/{id}`
-pub async fn show(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
     me.require(&[Role::CenterAdmin, Role::Reviewer])?;
-    let org = db::orgs::get(&state.db, me.scope(), id).await?.ok_or(AppError::NotFound)?;
-    let users = db::users::list(&state.db, me.scope(), Some(id), None).await?.into_iter().map(|u| user_item(u, &me)).collect();
-    let view = ShowView { page: Page::new(&ctx, Some(&me)), org: org_item(org), users, can_invite: me.role == Role::CenterAdmin };
+    let org = db::orgs::get(&state.db, me.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let users = db::users::list(&state.db, me.scope(), Some(id), None)
+        .await?
+        .into_iter()
+        .map(|u| user_item(u, &me))
+        .collect();
+    let view = ShowView {
+        page: Page::new(&ctx, Some(&me)),
+        org: org_item(org),
+        users,
+        can_invite: me.role == Role::CenterAdmin,
+    };
     Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
 }

@@ -36,7 +36,9 @@ impl Page {
     pub fn new(ctx: &Ctx, user: Option<&CurrentUser>) -> Page {
         Page {
             t: ctx.tr(),
-            csrf: user.map(|u| u.csrf.clone()).unwrap_or_else(|| ctx.anon_csrf.clone()),
+            csrf: user
+                .map(|u| u.csrf.clone())
+                .unwrap_or_else(|| ctx.anon_csrf.clone()),
             user: user.map(|u| NavUser {
                 name: u.name.clone(),
                 email: u.email.clone(),
@@ -53,7 +55,13 @@ impl Page {
 
     /// A page without user navigation (error pages).
     pub fn bare(ctx: &Ctx) -> Page {
-        Page { t: ctx.tr(), csrf: ctx.anon_csrf.clone(), user: None, flash: None, path: ctx.path.clone() }
+        Page {
+            t: ctx.tr(),
+            csrf: ctx.anon_csrf.clone(),
+            user: None,
+            flash: None,
+            path: ctx.path.clone(),
+        }
     }
 
     /// The translated flash message, if any.
@@ -89,6 +97,9 @@ pub fn redirect_with_flash(to: &str, flash_key: &str, secure: bool) -> Response 
 
 /// Whether `next` is a safe local path to return to after sign-in.
 pub fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']))
-        .then_some(next)
+    (next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.contains(['\r', '\n']))
+    .then_some(next)
 }

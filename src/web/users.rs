@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::ctx::{Ctx, CsrfForm, CurrentUser};
+use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
 use super::forms::FieldErrors;
 use super::onboarding::{issue_link, send_logged};
@@ -86,7 +86,11 @@ struct ListView {
 }
 
 /// `GET /users`
-pub async fn list(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUser) -> AppResult<Response> {
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+) -> AppResult<Response> {
     require_manager(&me)?;
     let rows = db::users::list(&state.db, me.scope(), None, None).await?;
     let view = ListView {
@@ -122,25 +126,63 @@ pub struct InviteQuery {
     org: Option<Uuid>,
 }
 
-async fn invite_view(state: &AppState, ctx: &Ctx, me: &CurrentUser, errors: FieldErrors, email: String, role: String, org: Option<Uuid>) -> AppResult<InviteView> {
+async fn invite_view(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    errors: FieldErrors,
+    email: String,
+    role: String,
+    org: Option<Uuid>,
+) -> AppResult<InviteView> {
     let show_org = me.role == Role::CenterAdmin;
     let orgs = if show_org {
         db::orgs::list(&state.db, me.scope())
             .await?
             .into_iter()
-            .map(|o| OrgChoice { selected: Some(o.id) == org, id: o.id, label: format!("{}（{}）", o.name, o.user_code) })
+            .map(|o| OrgChoice {
+                selected: Some(o.id) == org,
+                id: o.id,
+                label: format!("{}（{}）", o.name, o.user_code),
+            })
             .collect()
     } else {
         vec![]
     };
-    Ok(InviteView { page: Page::new(ctx, Some(me)), errors, email, role, roles: grantable_roles(me), orgs, show_org })
+    Ok(InviteView {
+        page: Page::new(ctx, Some(me)),
+        errors,
+        email,
+        role,
+        roles: grantable_roles(me),
+        orgs,
+        show_org,
+    })
 }
 
 /// `GET /users/invite`
-pub async fn invite_page(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUser, Query(q): Query<InviteQuery>) -> AppResult<Response> {
+pub async fn invite_page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Query(q): Query<InviteQuery>,
+) -> AppResult<Response> {
     require_manager(&me)?;
-    let default_role = if q.org.is_some() || me.role == Role::OrgAdmin { "org_member" } else { "reviewer" };
-    let view = invite_view(&state, &ctx, &me, FieldErrors::default(), String::new(), default_role.into(), q.org).await?;
+    let default_role = if q.org.is_some() || me.role == Role::OrgAdmin {
+        "org_member"
+    } else {
+        "reviewer"
+    };
+    let view = invite_view(
+        &state,
+        &ctx,
+        &me,
+        FieldErrors::default(),
+        String::new(),
+        default_role.into(),
+        q.org,
+    )
+    .await?;
     Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
 }
 
@@ -177,7 +219,14 @@ pub async fn invite_in_tx(
     role: Role,
     org_id: Option<Uuid>,
 ) -> Result<(Uuid, String), InviteProblem> {
-    let new = NewUser { org_id, email: email.as_str(), display_name: "", role, status: "invited", password_hash: None };
+    let new = NewUser {
+        org_id,
+        email: email.as_str(),
+        display_name: "",
+        role,
+        status: "invited",
+        password_hash: None,
+    };
     let id = match db::users::insert(tx, &new).await {
         Ok(id) => id,
         Err(e) if db::is_unique_violation(&e) => return Err(InviteProblem::EmailTaken),
@@ -187,24 +236,46 @@ pub async fn invite_in_tx(
     let mut entry = me.audit(ctx, "user.invited", org_id, email.to_string());
     entry.detail = serde_json::json!({ "role": role.as_str() });
     db::audit::append(tx, &entry).await?;
-    Ok((id, state.config.link(&format!("/invitations/accept?token={token}"))))
+    Ok((
+        id,
+        state
+            .config
+            .link(&format!("/invitations/accept?token={token}")),
+    ))
 }
 
 /// Mails an invitation link.
-pub async fn mail_invitation(state: &AppState, me: &CurrentUser, to: &Email, role: Role, org_label: String, link: String) {
+pub async fn mail_invitation(
+    state: &AppState,
+    me: &CurrentUser,
+    to: &Email,
+    role: Role,
+    org_label: String,
+    link: String,
+) {
     let ja = crate::i18n::Tr::new(crate::i18n::Lang::Ja);
     let en = crate::i18n::Tr::new(crate::i18n::Lang::En);
     let role_label = format!("{} / {}", ja.t(role.label_key()), en.t(role.label_key()));
     let out = Outgoing {
         to: to.to_string(),
         kind: "mail.invitation",
-        args: vec![("inviter", me.name.clone()), ("role", role_label), ("org", org_label), ("link", link)],
+        args: vec![
+            ("inviter", me.name.clone()),
+            ("role", role_label),
+            ("org", org_label),
+            ("link", link),
+        ],
     };
     send_logged(state, out).await;
 }
 
 /// `POST /users/invite`
-pub async fn invite(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUser, CsrfForm(form): CsrfForm<InviteForm>) -> AppResult<Response> {
+pub async fn invite(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    CsrfForm(form): CsrfForm<InviteForm>,
+) -> AppResult<Response> {
     require_manager(&me)?;
     let mut errors = FieldErrors::default();
     let email = errors.take("email", Email::parse(&form.email));
@@ -230,7 +301,9 @@ pub async fn invite(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUse
     let org_pref = Uuid::parse_str(form.org_id.trim()).ok();
     if let (Some(email), Some(role), true) = (&email, role, errors.is_empty()) {
         let org = match org_id {
-            Some(id) => db::orgs::get(&state.db, me.scope(), id).await?.ok_or(AppError::NotFound)?,
+            Some(id) => db::orgs::get(&state.db, me.scope(), id)
+                .await?
+                .ok_or(AppError::NotFound)?,
             None if role.is_org() => return Err(AppError::NotFound),
             None => {
                 return finish_invite(&state, &ctx, &me, email, role, None, String::new()).await;
@@ -240,23 +313,52 @@ pub async fn invite(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUse
         return finish_invite(&state, &ctx, &me, email, role, Some(org.id), label).await;
     }
     let view = invite_view(&state, &ctx, &me, errors, form.email, form.role, org_pref).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(view.render().map_err(anyhow::Error::from)?)).into_response())
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Html(view.render().map_err(anyhow::Error::from)?),
+    )
+        .into_response())
 }
 
-async fn finish_invite(state: &AppState, ctx: &Ctx, me: &CurrentUser, email: &Email, role: Role, org_id: Option<Uuid>, org_label: String) -> AppResult<Response> {
+async fn finish_invite(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    email: &Email,
+    role: Role,
+    org_id: Option<Uuid>,
+    org_label: String,
+) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     match invite_in_tx(&mut tx, state, ctx, me, email, role, org_id).await {
         Ok((_, link)) => {
             tx.commit().await?;
             mail_invitation(state, me, email, role, org_label, link).await;
-            Ok(redirect_with_flash("/users", "flash.invited", state.cookies.secure))
+            Ok(redirect_with_flash(
+                "/users",
+                "flash.invited",
+                state.cookies.secure,
+            ))
         }
         Err(InviteProblem::EmailTaken) => {
             drop(tx);
             let mut errors = FieldErrors::default();
             errors.add("email", "error.email_taken");
-            let view = invite_view(state, ctx, me, errors, email.to_string(), role.as_str().into(), org_id).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(view.render().map_err(anyhow::Error::from)?)).into_response())
+            let view = invite_view(
+                state,
+                ctx,
+                me,
+                errors,
+                email.to_string(),
+                role.as_str().into(),
+                org_id,
+            )
+            .await?;
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Html(view.render().map_err(anyhow::Error::from)?),
+            )
+                .into_response())
         }
         Err(InviteProblem::Db(e)) => Err(e.into()),
     }
@@ -271,12 +373,28 @@ struct ShowView {
 }
 
 /// `GET /users/{id}`: another organisation's user answers 404.
-pub async fn show(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
     require_manager(&me)?;
-    let row = db::users::list(&state.db, me.scope(), None, Some(id)).await?.into_iter().next().ok_or(AppError::NotFound)?;
+    let row = db::users::list(&state.db, me.scope(), None, Some(id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
     let user = user_item(row, &me);
-    let roles = grantable_roles(&me).into_iter().filter(|r| r.is_org() == user.role.is_org()).collect();
-    let view = ShowView { page: Page::new(&ctx, Some(&me)), user, roles };
+    let roles = grantable_roles(&me)
+        .into_iter()
+        .filter(|r| r.is_org() == user.role.is_org())
+        .collect();
+    let view = ShowView {
+        page: Page::new(&ctx, Some(&me)),
+        user,
+        roles,
+    };
     Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
 }
 
@@ -287,9 +405,17 @@ pub struct StatusForm {
 }
 
 /// `POST /users/{id}/status`: disable (ending every session) or re-enable.
-pub async fn set_status(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUser, Path(id): Path<Uuid>, CsrfForm(form): CsrfForm<StatusForm>) -> AppResult<Response> {
+pub async fn set_status(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<StatusForm>,
+) -> AppResult<Response> {
     require_manager(&me)?;
-    let target = db::users::get(&state.db, me.scope(), id).await?.ok_or(AppError::NotFound)?;
+    let target = db::users::get(&state.db, me.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let (status, action, flash) = match form.status.as_str() {
         "disabled" => ("disabled", "user.disabled", "flash.user_disabled"),
         "active" => ("active", "user.enabled", "flash.user_enabled"),
@@ -310,10 +436,18 @@ pub async fn set_status(State(state): State<Arc<AppState>>, ctx: Ctx, me: Curren
         if status == "disabled" {
             db::sessions::delete_for_user(&mut tx, id).await?;
         }
-        db::audit::append(&mut tx, &me.audit(&ctx, action, target.org_id, target.email.clone())).await?;
+        db::audit::append(
+            &mut tx,
+            &me.audit(&ctx, action, target.org_id, target.email.clone()),
+        )
+        .await?;
     }
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/users/{id}"), flash, state.cookies.secure))
+    Ok(redirect_with_flash(
+        &format!("/users/{id}"),
+        flash,
+        state.cookies.secure,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -323,20 +457,39 @@ pub struct RoleForm {
 }
 
 /// `POST /users/{id}/role`: org roles stay org roles, Center roles stay Center roles.
-pub async fn set_role(State(state): State<Arc<AppState>>, ctx: Ctx, me: CurrentUser, Path(id): Path<Uuid>, CsrfForm(form): CsrfForm<RoleForm>) -> AppResult<Response> {
+pub async fn set_role(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<RoleForm>,
+) -> AppResult<Response> {
     require_manager(&me)?;
-    let target = db::users::get(&state.db, me.scope(), id).await?.ok_or(AppError::NotFound)?;
+    let target = db::users::get(&state.db, me.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let old = Role::parse(&target.role).ok_or(AppError::NotFound)?;
-    let new = Role::parse(&form.role).filter(|r| grantable_roles(&me).contains(r)).ok_or(AppError::BadRequest)?;
+    let new = Role::parse(&form.role)
+        .filter(|r| grantable_roles(&me).contains(r))
+        .ok_or(AppError::BadRequest)?;
     if old.is_org() != new.is_org() || target.id == me.id {
         return Err(AppError::BadRequest);
     }
     let mut tx = state.db.begin().await?;
     if db::users::set_role(&mut tx, me.scope(), id, new).await? == 1 {
-        let mut entry = me.audit(&ctx, "user.role_changed", target.org_id, target.email.clone());
+        let mut entry = me.audit(
+            &ctx,
+            "user.role_changed",
+            target.org_id,
+            target.email.clone(),
+        );
         entry.detail = serde_json::json!({ "from": old.as_str(), "to": new.as_str() });
         db::audit::append(&mut tx, &entry).await?;
     }
     tx.commit().await?;
-    Ok(redirect_with_flash(&format!("/users/{id}"), "flash.role_changed", state.cookies.secure))
+    Ok(redirect_with_flash(
+        &format!("/users/{id}"),
+        "flash.role_changed",
+        state.cookies.secure,
+    ))
 }

@@ -1,1 +1,12 @@
+//! The one integration-test binary. Every test runs on SQLite, and on PostgreSQL too when
+//! `SECPORTAL_TEST_POSTGRES_URL` is set; browser journeys run when
+//! `SECPORTAL_TEST_CHROMEDRIVER` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod helpers;
+
+mod auth;
+mod browser;
+mod onboarding;
+mod system;
+mod users;

@@ -1,0 +1,267 @@
+//! Sign-in, sessions, CSRF and throttling.
+
+use reqwest::StatusCode;
+
+use crate::dual_test;
+use crate::helpers::{PASSWORD, location};
+
+const ADMIN: &str = "admin@center.example.jp";
+
+dual_test!(
+    login_sets_a_session_and_home_greets_the_user,
+    |app| async move {
+        app.add_user(ADMIN, "center_admin", None).await;
+        let res = app.login("ADMIN@center.example.jp", PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), "/home");
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            cookie.starts_with("secportal_session=")
+                && cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        let home = app.get("/home").await;
+        assert_eq!(home.status(), StatusCode::OK);
+        assert_eq!(home.headers().get("cache-control").unwrap(), "no-store");
+        assert!(home.text().await.unwrap().contains("テスト 太郎"));
+        assert_eq!(app.audit_count("login.success").await, 1);
+    }
+);
+
+dual_test!(
+    wrong_password_and_unknown_user_get_the_same_message,
+    |app| async move {
+        app.add_user(ADMIN, "center_admin", None).await;
+        let a = app.login(ADMIN, "wrong-password-123").await;
+        let a_status = a.status();
+        let a_body = a.text().await.unwrap();
+        let b = app.login("nobody@example.jp", PASSWORD).await;
+        assert_eq!(a_status, StatusCode::UNAUTHORIZED);
+        assert_eq!(b.status(), a_status);
+        let msg = "メールアドレスまたはパスワードが正しくありません。";
+        assert!(a_body.contains(msg));
+        assert!(b.text().await.unwrap().contains(msg));
+        assert_eq!(app.count("sessions").await, 0);
+        assert_eq!(app.audit_count("login.failure").await, 2);
+    }
+);
+
+dual_test!(
+    a_session_cookie_planted_before_login_is_never_promoted,
+    |app| async move {
+        app.add_user(ADMIN, "center_admin", None).await;
+        // Sign in once to learn a real token, then sign in again from the same browser.
+        let first = app.login(ADMIN, PASSWORD).await;
+        let first_cookie = first
+            .headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        let second = app.login(ADMIN, PASSWORD).await;
+        assert_eq!(second.status(), StatusCode::SEE_OTHER);
+        let second_cookie = second
+            .headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_ne!(first_cookie, second_cookie, "a new token at every login");
+        // The first token is gone server-side.
+        let token = first_cookie.split(';').next().unwrap().to_string();
+        let replay = app
+            .new_browser()
+            .client
+            .get(app.url("/home"))
+            .header("cookie", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(replay.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.count("sessions").await, 1);
+    }
+);
+
+dual_test!(
+    logout_deletes_the_session_and_the_old_cookie_no_longer_works,
+    |app| async move {
+        app.add_user(ADMIN, "center_admin", None).await;
+        let res = app.login(ADMIN, PASSWORD).await;
+        let token = res
+            .headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let res = app.post("/logout", &[]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), "/login");
+        assert_eq!(app.count("sessions").await, 0);
+        assert_eq!(app.audit_count("logout").await, 1);
+        let replay = app
+            .new_browser()
+            .client
+            .get(app.url("/home"))
+            .header("cookie", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(replay.status(), StatusCode::SEE_OTHER);
+        assert!(location(&replay).starts_with("/login"));
+    }
+);
+
+dual_test!(
+    state_changes_without_a_token_or_from_another_site_are_refused,
+    |app| async move {
+        app.add_user(ADMIN, "center_admin", None).await;
+        app.login(ADMIN, PASSWORD).await;
+        let b = app.browser();
+        let orgs_before = app.count("organisations").await;
+        let fields = [
+            ("name", "株式会社テスト"),
+            ("user_code", "ZZ001"),
+            ("admin_email", "x@example.jp"),
+        ];
+        // No token.
+        let res = b.post_raw("/admin/orgs", &fields).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(res.text().await.unwrap().contains("セキュリティ確認"));
+        // Right token, cross-site origin.
+        let token = b.token().await;
+        let mut with_token = fields.to_vec();
+        with_token.push(("csrf_token", &token));
+        let res = b
+            .client
+            .post(app.url("/admin/orgs"))
+            .header("origin", "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .form(&with_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = b
+            .client
+            .post(app.url("/admin/orgs"))
+            .header("origin", "https://evil.example")
+            .form(&with_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        // A wrong token.
+        let res = b
+            .post_raw(
+                "/admin/orgs",
+                &[
+                    ("csrf_token", "forged"),
+                    ("name", "x"),
+                    ("user_code", "ZZ002"),
+                    ("admin_email", "y@example.jp"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.count("organisations").await, orgs_before);
+        // Logout without a token does not end the session.
+        assert_eq!(
+            b.post_raw("/logout", &[]).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(app.count("sessions").await, 1);
+        // With the token, it goes through.
+        let res = b.post_raw("/admin/orgs", &with_token).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+);
+
+dual_test!(
+    five_failures_lock_the_account_for_a_while_with_429,
+    |app| async move {
+        app.add_user(ADMIN, "center_admin", None).await;
+        for _ in 0..5 {
+            assert_eq!(
+                app.login(ADMIN, "wrong-password-123").await.status(),
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        let res = app.login(ADMIN, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(res.headers().get("retry-after").is_some());
+        let body = res.text().await.unwrap();
+        assert!(body.contains("分後にもう一度"), "{body}");
+        assert_eq!(app.count("sessions").await, 0);
+        // An unknown account is throttled the same way.
+        for _ in 0..5 {
+            app.login("ghost@example.jp", "wrong-password-123").await;
+        }
+        assert_eq!(
+            app.login("ghost@example.jp", "wrong-password-123")
+                .await
+                .status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+);
+
+dual_test!(
+    twenty_failures_from_one_address_throttle_every_account,
+    |app| async move {
+        app.add_user(ADMIN, "center_admin", None).await;
+        for i in 0..20 {
+            let email = format!("user{i}@example.jp");
+            assert_eq!(
+                app.login(&email, "wrong-password-123").await.status(),
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        assert_eq!(
+            app.login(ADMIN, PASSWORD).await.status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+);
+
+dual_test!(
+    pages_need_a_signed_in_user_and_return_to_them_after_login,
+    |app| async move {
+        app.add_user(ADMIN, "center_admin", None).await;
+        let res = app.get("/users").await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), "/login?next=%2Fusers");
+        let res = app
+            .post(
+                "/login",
+                &[("email", ADMIN), ("password", PASSWORD), ("next", "/users")],
+            )
+            .await;
+        assert_eq!(location(&res), "/users");
+        // An off-site next is ignored.
+        app.post("/logout", &[]).await;
+        let res = app
+            .post(
+                "/login",
+                &[
+                    ("email", ADMIN),
+                    ("password", PASSWORD),
+                    ("next", "//evil.example/"),
+                ],
+            )
+            .await;
+        assert_eq!(location(&res), "/home");
+    }
+);

@@ -1,0 +1,160 @@
+//! Browser journeys in headless Chromium (run when SECPORTAL_TEST_CHROMEDRIVER is set).
+
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::helpers::{Backend, PASSWORD, TestApp, backends};
+
+fn chromedriver() -> Option<String> {
+    std::env::var("SECPORTAL_TEST_CHROMEDRIVER")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+async fn browser(driver: &str, profile: &std::path::Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    let args = serde_json::json!([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--window-size=1280,900",
+        "--lang=ja",
+        format!("--user-data-dir={}", profile.display()),
+    ]);
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "args": args, "prefs": { "intl.accept_languages": "ja,en" } }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(driver)
+        .await
+        .expect("connect to chromedriver")
+}
+
+async fn fill(c: &Client, name: &str, value: &str) {
+    let el = c
+        .find(Locator::Css(&format!("[name='{name}']")))
+        .await
+        .unwrap();
+    el.clear().await.unwrap();
+    el.send_keys(value).await.unwrap();
+}
+
+async fn submit(c: &Client) {
+    c.find(Locator::Css("main form button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn wait_for_text(c: &Client, text: &str) {
+    for _ in 0..50 {
+        if c.source().await.unwrap().contains(text) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("page never showed {text:?}: {}", c.source().await.unwrap());
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+async fn login(c: &Client, app: &TestApp, email: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    fill(c, "email", email).await;
+    fill(c, "password", PASSWORD).await;
+    submit(c).await;
+}
+
+async fn logout(c: &Client) {
+    c.find(Locator::Css("header form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_then_invite_an_org_admin_who_accepts_and_signs_in() {
+    let Some(driver) = chromedriver() else {
+        eprintln!("SECPORTAL_TEST_CHROMEDRIVER not set: browser journey skipped");
+        return;
+    };
+    for backend in backends() {
+        let label = match backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        };
+        let app = TestApp::spawn(backend).await;
+        let profile = tempfile::tempdir().unwrap();
+        let c = browser(&driver, profile.path()).await;
+
+        // First-run setup from the logged link.
+        let link = secportal::web::onboarding::setup_link_if_needed(&app.state)
+            .await
+            .unwrap()
+            .unwrap();
+        c.goto(&link).await.unwrap();
+        wait_for_text(&c, "初期設定").await;
+        fill(&c, "email", "boss@center.example.jp").await;
+        fill(&c, "display_name", "センター 管理者").await;
+        fill(&c, "password", PASSWORD).await;
+        fill(&c, "password_confirm", PASSWORD).await;
+        submit(&c).await;
+        wait_for_text(&c, "センター管理者を作成しました").await;
+
+        login(&c, &app, "boss@center.example.jp").await;
+        wait_for_text(&c, "センター管理").await;
+
+        // Register an organisation and invite its org admin.
+        c.goto(&app.url("/admin/orgs/new")).await.unwrap();
+        fill(&c, "name", "株式会社　横浜通関").await;
+        fill(&c, "user_code", "YK001").await;
+        fill(&c, "admin_email", "kanri@yokohama.example.jp").await;
+        submit(&c).await;
+        wait_for_text(&c, "招待メールを送信しました").await;
+        wait_for_text(&c, "kanri@yokohama.example.jp").await;
+        logout(&c).await;
+        wait_for_text(&c, "ログアウトしました").await;
+
+        // Accept from the mail file.
+        let link = app
+            .mail_link("kanri@yokohama.example.jp", "/invitations/accept?token=")
+            .expect("invitation mail");
+        c.goto(&link).await.unwrap();
+        wait_for_text(&c, "招待の受諾").await;
+        fill(&c, "display_name", "横浜 花子").await;
+        fill(&c, "password", PASSWORD).await;
+        fill(&c, "password_confirm", PASSWORD).await;
+        submit(&c).await;
+        wait_for_text(&c, "アカウントの設定が完了しました").await;
+
+        login(&c, &app, "kanri@yokohama.example.jp").await;
+        wait_for_text(&c, "横浜 花子").await;
+        wait_for_text(&c, "株式会社　横浜通関").await;
+        screenshot(&c, &format!("invited-org-admin-home-{label}")).await;
+
+        // The language switch works without JavaScript state.
+        c.find(Locator::Css("form.lang button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&c, "Sign out").await;
+        c.close().await.unwrap();
+    }
+}

@@ -1,0 +1,352 @@
+//! `TestApp`: the portal on port 0 with a fresh database, and a client that keeps cookies.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use secportal::Config;
+use secportal::db::{Db, on_db};
+use secportal::web::AppState;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    Postgres { admin_url: String },
+}
+
+/// The backends to run each test on.
+pub fn backends() -> Vec<Backend> {
+    let mut v = vec![Backend::Sqlite];
+    if let Ok(url) = std::env::var("SECPORTAL_TEST_POSTGRES_URL")
+        && !url.is_empty()
+    {
+        v.push(Backend::Postgres { admin_url: url });
+    }
+    v
+}
+
+/// Declares an async test that runs once per backend: `dual_test!(name, |app| async move { … });`
+#[macro_export]
+macro_rules! dual_test {
+    ($name:ident, |$app:ident| $body:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            for backend in $crate::helpers::backends() {
+                let label = format!("{backend:?}");
+                let $app = $crate::helpers::TestApp::spawn(backend).await;
+                let fut = $body;
+                tokio::time::timeout(std::time::Duration::from_secs(120), fut)
+                    .await
+                    .unwrap_or_else(|_| panic!("timed out on {label}"));
+            }
+        }
+    };
+}
+
+/// A fresh PostgreSQL database, dropped when this value is.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop runs outside async context: use a runtime of our own on a plain thread.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+                    pool.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Creates a fresh PostgreSQL database; answers its URL and the guard that drops it.
+pub async fn fresh_pg(admin_url: &str) -> (String, PgDatabase) {
+    let name = format!("secportal_test_{}", uuid::Uuid::now_v7().simple());
+    let pool = sqlx::PgPool::connect(admin_url)
+        .await
+        .expect("connect to SECPORTAL_TEST_POSTGRES_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let mut url = url::Url::parse(admin_url).unwrap();
+    url.set_path(&format!("/{name}"));
+    (
+        url.to_string(),
+        PgDatabase {
+            admin_url: admin_url.to_string(),
+            name,
+        },
+    )
+}
+
+/// A running portal for one test.
+pub struct TestApp {
+    pub base: String,
+    pub state: Arc<AppState>,
+    pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+    signed_in: Arc<AtomicBool>,
+    _tmp: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    /// Starts the portal on a fresh database of the given backend.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, Router::new()).await
+    }
+
+    /// Starts the portal with extra routes (behind the same layers).
+    pub async fn spawn_with(backend: Backend, extra: Router<Arc<AppState>>) -> TestApp {
+        let tmp = tempfile::tempdir().unwrap();
+        let data_dir = tmp.path().join("data");
+        let (db_url, pg) = match &backend {
+            Backend::Sqlite => (None, None),
+            Backend::Postgres { admin_url } => {
+                let (url, guard) = fresh_pg(admin_url).await;
+                (Some(url), Some(guard))
+            }
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = Config::for_data_dir(data_dir.clone(), db_url).unwrap();
+        config.addr = addr;
+        config.base_url = url::Url::parse(&format!("http://{addr}")).unwrap();
+        let app = secportal::app_with(config, extra).await.unwrap();
+        let state = app.state.clone();
+        let server = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.router
+                    .into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            state,
+            client: new_client(),
+            data_dir,
+            signed_in: Arc::new(AtomicBool::new(false)),
+            _tmp: tmp,
+            _pg: pg,
+            server,
+        }
+    }
+
+    /// The test's main browser (shared cookies).
+    pub fn browser(&self) -> Browser<'_> {
+        Browser {
+            app: self,
+            client: self.client.clone(),
+            signed_in: self.signed_in.clone(),
+        }
+    }
+
+    /// A second browser with cookies of its own.
+    pub fn new_browser(&self) -> Browser<'_> {
+        Browser {
+            app: self,
+            client: new_client(),
+            signed_in: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.browser().get(path).await
+    }
+
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.browser().post(path, fields).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.browser().login(email, password).await
+    }
+
+    /// Creates an active user through the CLI path (`secportal user add`).
+    pub async fn add_user(&self, email: &str, role: &str, org: Option<&str>) {
+        secportal::cli::add_user(
+            &self.state.config,
+            email,
+            role,
+            org,
+            PASSWORD,
+            Some("テスト 太郎"),
+        )
+        .await
+        .unwrap();
+    }
+
+    /// Rows in a table.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        on_db!(self.db(), p => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(p).await).unwrap()
+    }
+
+    /// How many audit entries have this action.
+    pub async fn audit_count(&self, action: &str) -> i64 {
+        on_db!(self.db(), p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM audit_log WHERE action = $1")
+            .bind(action)
+            .fetch_one(p)
+            .await)
+        .unwrap()
+    }
+
+    /// The link of the given path found in the newest mail to `to`.
+    pub fn mail_link(&self, to: &str, path: &str) -> Option<String> {
+        newest_mail_link(
+            &self.data_dir.join("mail"),
+            to,
+            &format!("{}{path}", self.base),
+        )
+    }
+
+    /// How many mail files exist.
+    pub fn mail_count(&self) -> usize {
+        std::fs::read_dir(self.data_dir.join("mail"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+}
+
+/// A password that meets the policy.
+pub const PASSWORD: &str = "correct-horse-battery-staple-42";
+
+fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Finds a link starting with `prefix` in the newest `.eml` addressed to `to`.
+pub fn newest_mail_link(dir: &Path, to: &str, prefix: &str) -> Option<String> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files.iter().rev().find_map(|p| {
+        let text = std::fs::read_to_string(p).ok()?;
+        let to_line = text.lines().find(|l| l.starts_with("To: "))?;
+        if !to_line.contains(to) {
+            return None;
+        }
+        let start = text.find(prefix)?;
+        let link: String = text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        Some(link)
+    })
+}
+
+/// The first `csrf_token` value in a page.
+pub fn csrf_from(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("page has a csrf_token field") + marker.len();
+    html[start..].chars().take_while(|c| *c != '"').collect()
+}
+
+/// A browser (cookie jar) against a `TestApp`.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub client: reqwest::Client,
+    signed_in: Arc<AtomicBool>,
+}
+
+impl Browser<'_> {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.app.url(path)).send().await.unwrap()
+    }
+
+    /// The CSRF token this client's next form needs.
+    pub async fn token(&self) -> String {
+        let page = if self.signed_in.load(Ordering::SeqCst) {
+            "/home"
+        } else {
+            "/login"
+        };
+        let html = self.get(page).await.text().await.unwrap();
+        csrf_from(&html)
+    }
+
+    /// Posts a form with the right CSRF token and a same-origin `Origin`.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.token().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields.
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let res = self
+            .client
+            .post(self.app.url(path))
+            .header("origin", &self.app.base)
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        if path == "/login" && res.status() == StatusCode::SEE_OTHER {
+            self.signed_in.store(true, Ordering::SeqCst);
+        }
+        if path == "/logout" {
+            self.signed_in.store(false, Ordering::SeqCst);
+        }
+        res
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post("/login", &[("email", email), ("password", password)])
+            .await
+    }
+}
+
+/// Location header of a redirect.
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}

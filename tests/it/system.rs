@@ -1,0 +1,293 @@
+//! Health, headers, error pages, language, configuration, CLI and the schema of both backends.
+
+use axum::Router;
+use axum::routing::get;
+use reqwest::StatusCode;
+
+use crate::dual_test;
+use crate::helpers::{Backend, PASSWORD, TestApp, backends, fresh_pg};
+
+dual_test!(healthz_and_readyz_answer_json, |app| async move {
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["status"],
+        "ok"
+    );
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["status"],
+        "ready"
+    );
+});
+
+dual_test!(
+    every_response_carries_the_security_headers,
+    |app| async move {
+        for path in ["/login", "/healthz", "/no-such-page", "/static/app.css"] {
+            let res = app.get(path).await;
+            let h = res.headers();
+            let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
+            for part in [
+                "default-src 'self'",
+                "object-src 'none'",
+                "base-uri 'none'",
+                "frame-ancestors 'none'",
+                "form-action 'self'",
+            ] {
+                assert!(csp.contains(part), "{path}: {csp}");
+            }
+            assert_eq!(
+                h.get("x-content-type-options").unwrap(),
+                "nosniff",
+                "{path}"
+            );
+            assert_eq!(h.get("referrer-policy").unwrap(), "same-origin", "{path}");
+            assert!(h.get("x-request-id").is_some(), "{path}");
+            assert!(
+                h.get("strict-transport-security").is_none(),
+                "no HSTS over http"
+            );
+        }
+        assert_eq!(
+            app.get("/login")
+                .await
+                .headers()
+                .get("cache-control")
+                .unwrap(),
+            "no-store"
+        );
+    }
+);
+
+dual_test!(
+    unknown_page_answers_404_in_japanese_by_default_and_english_on_request,
+    |app| async move {
+        let res = app.get("/no-such-page").await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        let body = res.text().await.unwrap();
+        assert!(body.contains("ページが見つかりません"), "{body}");
+        let res = app
+            .client
+            .get(app.url("/no-such-page"))
+            .header("accept-language", "en-US,en;q=0.9")
+            .send()
+            .await
+            .unwrap();
+        assert!(res.text().await.unwrap().contains("Page not found"));
+    }
+);
+
+dual_test!(
+    language_switch_is_remembered_in_a_cookie,
+    |app| async move {
+        let res = app
+            .post("/lang", &[("lang", "en"), ("next", "/login")])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let body = app.get("/login").await.text().await.unwrap();
+        assert!(
+            body.contains("<html lang=\"en\">") && body.contains("Sign in"),
+            "{body}"
+        );
+        app.post("/lang", &[("lang", "ja"), ("next", "/login")])
+            .await;
+        assert!(
+            app.get("/login")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains("ログイン")
+        );
+    }
+);
+
+dual_test!(
+    oversize_form_answers_413_page_and_malformed_form_400,
+    |app| async move {
+        let b = app.browser();
+        let token = b.token().await;
+        let big = "x".repeat(200 * 1024);
+        let res = b
+            .post_raw(
+                "/login",
+                &[("csrf_token", &token), ("email", &big), ("password", "x")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(res.text().await.unwrap().contains("送信内容が大きすぎます"));
+        let res = app
+            .client
+            .post(app.url("/login"))
+            .header("origin", &app.base)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("csrf_token={token}&email=%ZZ%&password"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status() == StatusCode::BAD_REQUEST || res.status() == StatusCode::UNAUTHORIZED,
+            "{}",
+            res.status()
+        );
+        assert_eq!(app.count("sessions").await, 0);
+    }
+);
+
+async fn boom() -> &'static str {
+    panic!("deliberate test panic")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_answers_500_with_the_request_id_and_the_server_keeps_serving() {
+    let app = TestApp::spawn_with(Backend::Sqlite, Router::new().route("/__boom", get(boom))).await;
+    let res = app.get("/__boom").await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let id = res
+        .headers()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body = res.text().await.unwrap();
+    assert!(body.contains(&id), "request id {id} on the page");
+    assert!(body.contains("システムエラー"));
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn both_backends_have_the_same_tables_and_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sqlite =
+        secportal::db::Db::connect(&format!("sqlite://{}", tmp.path().join("s.db").display()))
+            .await
+            .unwrap();
+    secportal::db::migrate::run(&sqlite).await.unwrap();
+    let s = secportal::db::migrate::schema(&sqlite).await.unwrap();
+    assert!(s.iter().any(|(t, _)| t == "audit_log"));
+    for b in backends() {
+        if let Backend::Postgres { admin_url } = b {
+            let (url, _guard) = fresh_pg(&admin_url).await;
+            let pg = secportal::db::Db::connect(&url).await.unwrap();
+            secportal::db::migrate::run(&pg).await.unwrap();
+            // Running again applies nothing.
+            assert_eq!(secportal::db::migrate::run(&pg).await.unwrap(), 0);
+            let p = secportal::db::migrate::schema(&pg).await.unwrap();
+            pg.close().await;
+            assert_eq!(s, p, "SQLite and PostgreSQL schemas differ");
+        }
+    }
+}
+
+dual_test!(audit_rows_cannot_be_updated_or_deleted, |app| async move {
+    app.add_user("admin@center.example.jp", "center_admin", None)
+        .await;
+    assert!(app.count("audit_log").await > 0);
+    let db = app.db();
+    let upd = secportal::db::on_db!(db, p => sqlx::query("UPDATE audit_log SET actor = 'x'").execute(p).await.map(|_| ()));
+    assert!(upd.is_err(), "update refused");
+    let del = secportal::db::on_db!(db, p => sqlx::query("DELETE FROM audit_log").execute(p).await.map(|_| ()));
+    assert!(del.is_err(), "delete refused");
+    assert_eq!(
+        secportal::db::audit::verify(db).await.unwrap(),
+        secportal::db::audit::Verdict::Intact(app.count("audit_log").await)
+    );
+});
+
+#[test]
+fn a_bad_setting_stops_start_up_naming_the_setting() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_secportal"))
+        .env("SECPORTAL_ADDR", "not-an-address")
+        .env("SECPORTAL_DATA_DIR", tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SECPORTAL_ADDR"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_secportal"))
+        .env("SECPORTAL_SESSION_IDLE_MINUTES", "zero")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SECPORTAL_SESSION_IDLE_MINUTES"));
+}
+
+#[tokio::test]
+async fn user_add_from_the_shell_creates_an_account_that_can_sign_in() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_secportal"))
+        .args([
+            "user",
+            "add",
+            "--email",
+            "Clerk@Example.JP",
+            "--role",
+            "org_admin",
+            "--org",
+            "ab12c",
+            "--password-stdin",
+        ])
+        .env("SECPORTAL_DATA_DIR", &data)
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = secportal::Config::for_data_dir(data, None).unwrap();
+    let db = secportal::db::Db::connect(&config.database_url)
+        .await
+        .unwrap();
+    let user = secportal::db::users::by_email(&db, "clerk@example.jp")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.role, "org_admin");
+    assert!(user.org_id.is_some());
+    assert!(
+        user.password_hash
+            .unwrap()
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+    );
+    // A short password is refused and nothing is created.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_secportal"))
+        .args([
+            "user",
+            "add",
+            "--email",
+            "other@example.jp",
+            "--role",
+            "reviewer",
+            "--password-stdin",
+        ])
+        .env("SECPORTAL_DATA_DIR", tmp.path().join("data"))
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    assert!(!child.wait_with_output().unwrap().status.success());
+    assert!(
+        secportal::db::users::by_email(&db, "other@example.jp")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

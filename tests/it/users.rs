@@ -1,0 +1,264 @@
+//! Managing users and organisations; tenant isolation.
+
+use reqwest::StatusCode;
+
+use crate::dual_test;
+use crate::helpers::{PASSWORD, TestApp, location};
+
+async fn user_id(app: &TestApp, email: &str) -> String {
+    secportal::db::users::by_email(app.db(), email)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string()
+}
+
+dual_test!(
+    org_admin_invites_a_member_into_their_own_organisation,
+    |app| async move {
+        app.add_user("a-admin@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("b-admin@b.example.jp", "org_admin", Some("BBBBB"))
+            .await;
+        app.login("a-admin@a.example.jp", PASSWORD).await;
+        // The org_id field is ignored for org admins: the member lands in org A.
+        let b_org = secportal::db::users::by_email(app.db(), "b-admin@b.example.jp")
+            .await
+            .unwrap()
+            .unwrap()
+            .org_id
+            .unwrap();
+        let res = app
+            .post(
+                "/users/invite",
+                &[
+                    ("email", "member@a.example.jp"),
+                    ("role", "org_member"),
+                    ("org_id", &b_org.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let member = secportal::db::users::by_email(app.db(), "member@a.example.jp")
+            .await
+            .unwrap()
+            .unwrap();
+        let a_org = secportal::db::users::by_email(app.db(), "a-admin@a.example.jp")
+            .await
+            .unwrap()
+            .unwrap()
+            .org_id;
+        assert_eq!(member.org_id, a_org);
+        // An org admin cannot hand out Center roles.
+        let res = app
+            .post(
+                "/users/invite",
+                &[("email", "x@a.example.jp"), ("role", "center_admin")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            secportal::db::users::by_email(app.db(), "x@a.example.jp")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // A taken address is told next to the field.
+        let res = app
+            .post(
+                "/users/invite",
+                &[("email", "B-ADMIN@b.example.jp"), ("role", "org_member")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("既に登録されています"));
+        let list = app.get("/users").await.text().await.unwrap();
+        assert!(list.contains("member@a.example.jp") && !list.contains("b-admin@b.example.jp"));
+    }
+);
+
+dual_test!(a_user_of_org_a_gets_404_on_org_b_users, |app| async move {
+    app.add_user("a-admin@a.example.jp", "org_admin", Some("AAAAA"))
+        .await;
+    app.add_user("b-member@b.example.jp", "org_member", Some("BBBBB"))
+        .await;
+    let b_id = user_id(&app, "b-member@b.example.jp").await;
+    app.login("a-admin@a.example.jp", PASSWORD).await;
+    assert_eq!(
+        app.get(&format!("/users/{b_id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = app
+        .post(&format!("/users/{b_id}/status"), &[("status", "disabled")])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .post(&format!("/users/{b_id}/role"), &[("role", "org_admin")])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let b = secportal::db::users::by_email(app.db(), "b-member@b.example.jp")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (b.status.as_str(), b.role.as_str()),
+        ("active", "org_member")
+    );
+    // Center pages are not for organisations.
+    let b_org = b.org_id.unwrap();
+    assert_eq!(
+        app.get(&format!("/admin/orgs/{b_org}")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(app.get("/admin/orgs").await.status(), StatusCode::FORBIDDEN);
+});
+
+dual_test!(an_org_member_cannot_manage_users, |app| async move {
+    app.add_user("member@a.example.jp", "org_member", Some("AAAAA"))
+        .await;
+    app.login("member@a.example.jp", PASSWORD).await;
+    assert_eq!(app.get("/users").await.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .post(
+            "/users/invite",
+            &[("email", "x@a.example.jp"), ("role", "org_member")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("users").await, 1);
+});
+
+dual_test!(disabling_a_user_ends_all_their_sessions, |app| async move {
+    app.add_user("admin@center.example.jp", "center_admin", None)
+        .await;
+    app.add_user("clerk@a.example.jp", "org_member", Some("AAAAA"))
+        .await;
+    let clerk = app.new_browser();
+    clerk.login("clerk@a.example.jp", PASSWORD).await;
+    let clerk2 = app.new_browser();
+    clerk2.login("clerk@a.example.jp", PASSWORD).await;
+    assert_eq!(clerk.get("/home").await.status(), StatusCode::OK);
+    app.login("admin@center.example.jp", PASSWORD).await;
+    let id = user_id(&app, "clerk@a.example.jp").await;
+    let res = app
+        .post(&format!("/users/{id}/status"), &[("status", "disabled")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(clerk.get("/home").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(clerk2.get("/home").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.new_browser()
+            .login("clerk@a.example.jp", PASSWORD)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.audit_count("user.disabled").await, 1);
+    // Enabled again, the user can sign in.
+    app.post(&format!("/users/{id}/status"), &[("status", "active")])
+        .await;
+    assert_eq!(
+        app.new_browser()
+            .login("clerk@a.example.jp", PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+});
+
+dual_test!(
+    role_changes_are_audited_and_stay_within_org_roles,
+    |app| async move {
+        app.add_user("a-admin@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("member@a.example.jp", "org_member", Some("AAAAA"))
+            .await;
+        app.login("a-admin@a.example.jp", PASSWORD).await;
+        let id = user_id(&app, "member@a.example.jp").await;
+        let res = app
+            .post(&format!("/users/{id}/role"), &[("role", "org_admin")])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.audit_count("user.role_changed").await, 1);
+        let res = app
+            .post(&format!("/users/{id}/role"), &[("role", "reviewer")])
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let m = secportal::db::users::by_email(app.db(), "member@a.example.jp")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.role, "org_admin");
+    }
+);
+
+dual_test!(
+    a_malformed_user_code_is_refused_next_to_the_field_and_nothing_is_saved,
+    |app| async move {
+        app.add_user("admin@center.example.jp", "center_admin", None)
+            .await;
+        app.login("admin@center.example.jp", PASSWORD).await;
+        let mails = app.mail_count();
+        for (code, email) in [
+            ("AB-12", "ok@example.jp"),
+            ("ABCDEF", "ok@example.jp"),
+            ("AB123", "not-an-email"),
+        ] {
+            let res = app
+                .post(
+                    "/admin/orgs",
+                    &[
+                        ("name", "株式会社　全角スペース"),
+                        ("user_code", code),
+                        ("admin_email", email),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            let body = res.text().await.unwrap();
+            assert!(body.contains("aria-invalid=\"true\""), "{body}");
+            assert!(body.contains("株式会社　全角スペース"), "input kept");
+        }
+        // A taken code, with everything else valid: the organisation is not half-made.
+        app.post(
+            "/admin/orgs",
+            &[
+                ("name", "一号"),
+                ("user_code", "AB123"),
+                ("admin_email", "one@example.jp"),
+            ],
+        )
+        .await;
+        let res = app
+            .post(
+                "/admin/orgs",
+                &[
+                    ("name", "二号"),
+                    ("user_code", "ab123"),
+                    ("admin_email", "two@example.jp"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("既に登録されています"));
+        // A taken e-mail rolls back the new organisation.
+        let res = app
+            .post(
+                "/admin/orgs",
+                &[
+                    ("name", "三号"),
+                    ("user_code", "CD456"),
+                    ("admin_email", "one@example.jp"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(app.count("organisations").await, 1);
+        assert_eq!(app.count("users").await, 2);
+        assert_eq!(app.mail_count(), mails + 1);
+        let list = app.get("/admin/orgs").await.text().await.unwrap();
+        assert!(list.contains("一号") && !list.contains("二号") && !list.contains("三号"));
+        let _ = location(&res);
+    }
+);
