@@ -41,15 +41,24 @@ pub async fn home(
     } else {
         0
     };
+    let t = ctx.tr();
     let activity = if matches!(me.role, Role::CenterAdmin | Role::OrgAdmin) {
         db::audit::recent(&state.db, me.scope().org_filter(), 10)
             .await?
             .into_iter()
-            .map(|r| ActivityItem {
-                at: jst(&r.at),
-                actor: r.actor,
-                action: r.action,
-                target: r.target,
+            .map(|r| {
+                let key = format!("audit.action.{}", r.action);
+                let action = if t.has(&key) {
+                    t.t(&key).to_string()
+                } else {
+                    r.action
+                };
+                ActivityItem {
+                    at: jst(&r.at),
+                    actor: r.actor,
+                    action,
+                    target: r.target,
+                }
             })
             .collect()
     } else {

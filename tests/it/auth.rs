@@ -265,3 +265,79 @@ dual_test!(
         assert_eq!(location(&res), "/home");
     }
 );
+
+dual_test!(
+    idle_and_absolute_timeouts_end_the_session,
+    |app| async move {
+        app.add_user(ADMIN, "center_admin", None).await;
+        app.login(ADMIN, PASSWORD).await;
+        assert_eq!(app.get("/home").await.status(), StatusCode::OK);
+        let db = app.db();
+        // Idle for 31 minutes.
+        secportal::db::on_db!(db, p => sqlx::query("UPDATE sessions SET last_seen_at = $1")
+        .bind(chrono::Utc::now() - chrono::Duration::minutes(31))
+        .execute(p)
+        .await
+        .map(|_| ()))
+        .unwrap();
+        assert_eq!(app.get("/home").await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.count("sessions").await, 0);
+        // Active, but signed in 13 hours ago.
+        app.login(ADMIN, PASSWORD).await;
+        secportal::db::on_db!(db, p => sqlx::query("UPDATE sessions SET created_at = $1")
+        .bind(chrono::Utc::now() - chrono::Duration::hours(13))
+        .execute(p)
+        .await
+        .map(|_| ()))
+        .unwrap();
+        assert_eq!(app.get("/home").await.status(), StatusCode::SEE_OTHER);
+    }
+);
+
+dual_test!(
+    a_256_character_password_is_accepted_whole,
+    |app| async move {
+        let long = "長いパスフレーズ".repeat(32);
+        assert_eq!(long.chars().count(), 256);
+        secportal::cli::add_user(
+            &app.state.config,
+            "long@example.jp",
+            "reviewer",
+            None,
+            &long,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            app.login("long@example.jp", &long).await.status(),
+            StatusCode::SEE_OTHER
+        );
+        // One character less is a different password.
+        let shorter: String = long.chars().take(255).collect();
+        assert_eq!(
+            app.new_browser()
+                .login("long@example.jp", &shorter)
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+);
+
+#[tokio::test]
+async fn over_https_cookies_are_secure_with_the_host_prefix_and_hsts_is_sent() {
+    let app = crate::helpers::TestApp::spawn_configured(crate::helpers::Backend::Sqlite, |c| {
+        c.base_url = url::Url::parse("https://secportal.example.jp").unwrap();
+    })
+    .await;
+    let res = app.get("/login").await;
+    assert!(res.headers().get("strict-transport-security").is_some());
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(
+        cookie.starts_with("__Host-secportal_csrf=")
+            && cookie.contains("; Secure")
+            && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+}

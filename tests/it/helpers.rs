@@ -124,6 +124,19 @@ impl TestApp {
 
     /// Starts the portal with extra routes (behind the same layers).
     pub async fn spawn_with(backend: Backend, extra: Router<Arc<AppState>>) -> TestApp {
+        Self::spawn_full(backend, extra, |_| {}).await
+    }
+
+    /// Starts the portal after `adjust` has changed the configuration.
+    pub async fn spawn_configured(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_full(backend, Router::new(), adjust).await
+    }
+
+    async fn spawn_full(
+        backend: Backend,
+        extra: Router<Arc<AppState>>,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let tmp = tempfile::tempdir().unwrap();
         let data_dir = tmp.path().join("data");
         let (db_url, pg) = match &backend {
@@ -138,6 +151,7 @@ impl TestApp {
         let mut config = Config::for_data_dir(data_dir.clone(), db_url).unwrap();
         config.addr = addr;
         config.base_url = url::Url::parse(&format!("http://{addr}")).unwrap();
+        adjust(&mut config);
         let app = secportal::app_with(config, extra).await.unwrap();
         let state = app.state.clone();
         let server = tokio::spawn(async move {
@@ -282,7 +296,10 @@ pub fn newest_mail_link(dir: &Path, to: &str, prefix: &str) -> Option<String> {
 /// The first `csrf_token` value in a page.
 pub fn csrf_from(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).expect("page has a csrf_token field") + marker.len();
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("page has no csrf_token field: {html}"))
+        + marker.len();
     html[start..].chars().take_while(|c| *c != '"').collect()
 }
 
@@ -300,13 +317,15 @@ impl Browser<'_> {
 
     /// The CSRF token this client's next form needs.
     pub async fn token(&self) -> String {
-        let page = if self.signed_in.load(Ordering::SeqCst) {
-            "/home"
-        } else {
-            "/login"
-        };
-        let html = self.get(page).await.text().await.unwrap();
-        csrf_from(&html)
+        if self.signed_in.load(Ordering::SeqCst) {
+            let res = self.get("/home").await;
+            if res.status() == StatusCode::OK {
+                return csrf_from(&res.text().await.unwrap());
+            }
+            // The session ended (timeout, disabled): the visitor's token applies again.
+            self.signed_in.store(false, Ordering::SeqCst);
+        }
+        csrf_from(&self.get("/login").await.text().await.unwrap())
     }
 
     /// Posts a form with the right CSRF token and a same-origin `Origin`.

@@ -8,5 +8,6 @@ mod helpers;
 mod auth;
 mod browser;
 mod onboarding;
+mod outage;
 mod system;
 mod users;

@@ -291,3 +291,92 @@ async fn user_add_from_the_shell_creates_an_account_that_can_sign_in() {
             .is_none()
     );
 }
+
+/// Every key the templates and code name exists in both locale files.
+#[test]
+fn every_locale_key_used_exists_in_japanese_and_english() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ja = secportal::i18n::parse_locale(
+        &std::fs::read_to_string(root.join("locales/ja.yml")).unwrap(),
+    )
+    .unwrap();
+    let en = secportal::i18n::parse_locale(
+        &std::fs::read_to_string(root.join("locales/en.yml")).unwrap(),
+    )
+    .unwrap();
+    let prefixes = [
+        "app.",
+        "nav.",
+        "login.",
+        "setup.",
+        "accept.",
+        "reset.",
+        "forgot.",
+        "password.",
+        "field.",
+        "hint.",
+        "role.",
+        "status.",
+        "home.",
+        "audit.",
+        "orgs.",
+        "users.",
+        "flash.",
+        "error.",
+        "mail.",
+    ];
+    let mut files = vec![];
+    let mut stack = vec![root.join("templates"), root.join("src")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                files.push(p)
+            }
+        }
+    }
+    let mut missing = vec![];
+    let mut seen = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for piece in text.split('"').skip(1).step_by(2) {
+            let is_key = prefixes.iter().any(|p| piece.starts_with(p))
+                && piece.len() > 4
+                && piece
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_')
+                && !piece.ends_with('.')
+                && ![".html", ".css", ".svg", ".yml", ".sql", ".txt", ".rs"]
+                    .iter()
+                    .any(|x| piece.ends_with(x));
+            if !is_key {
+                continue;
+            }
+            seen += 1;
+            let keys: Vec<String> = if piece.starts_with("mail.") && piece.matches('.').count() == 1
+            {
+                vec![format!("{piece}.subject"), format!("{piece}.body")]
+            } else {
+                vec![piece.to_string()]
+            };
+            // Audit action names (`login.success`) are labelled under `audit.action.`.
+            let label = format!("audit.action.{piece}");
+            if ja.contains_key(&label) && en.contains_key(&label) {
+                continue;
+            }
+            for k in keys {
+                if !ja.contains_key(&k) || !en.contains_key(&k) {
+                    missing.push(format!("{}: {k}", f.display()));
+                }
+            }
+        }
+    }
+    assert!(seen > 100, "scanned {seen} keys");
+    assert!(
+        missing.is_empty(),
+        "missing locale keys:\n{}",
+        missing.join("\n")
+    );
+}
