@@ -380,3 +380,137 @@ fn every_locale_key_used_exists_in_japanese_and_english() {
         missing.join("\n")
     );
 }
+
+dual_test!(
+    audit_verify_names_the_first_entry_edited_behind_the_apps_back,
+    |app| async move {
+        app.add_user("admin@center.example.jp", "center_admin", None)
+            .await;
+        app.login("admin@center.example.jp", PASSWORD).await;
+        app.post("/logout", &[]).await;
+        let db = app.db();
+        let n = app.count("audit_log").await;
+        assert!(n >= 3);
+        assert_eq!(
+            secportal::db::audit::verify(db).await.unwrap(),
+            secportal::db::audit::Verdict::Intact(n)
+        );
+        // Someone with database access switches the guard off and rewrites entry 2.
+        match db {
+            secportal::db::Db::Sqlite(p) => {
+                sqlx::query("DROP TRIGGER audit_log_no_update")
+                    .execute(p)
+                    .await
+                    .unwrap();
+                sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+                    .execute(p)
+                    .await
+                    .unwrap();
+            }
+            secportal::db::Db::Postgres(p) => {
+                sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+                    .execute(p)
+                    .await
+                    .unwrap();
+                sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+                    .execute(p)
+                    .await
+                    .unwrap();
+            }
+        }
+        assert_eq!(
+            secportal::db::audit::verify(db).await.unwrap(),
+            secportal::db::audit::Verdict::Broken {
+                seq: 2,
+                reason: "content does not match its hash"
+            }
+        );
+    }
+);
+
+/// Starts the real binary on a free port; answers the child and its address.
+fn start_binary(
+    data: &std::path::Path,
+) -> (
+    std::process::Child,
+    std::sync::mpsc::Receiver<String>,
+    String,
+) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_secportal"))
+        .env("SECPORTAL_ADDR", "127.0.0.1:0")
+        .env("SECPORTAL_DATA_DIR", data)
+        .env_remove("DATABASE_URL")
+        .env_remove("SECPORTAL_BASE_URL")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut addr = String::new();
+    for line in rx.iter() {
+        if line.contains("secportal listening") {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            addr = v["fields"]["addr"].as_str().unwrap().to_string();
+            break;
+        }
+    }
+    (child, rx, addr)
+}
+
+#[tokio::test]
+async fn the_binary_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (child, rx, addr) = start_binary(&tmp.path().join("data"));
+    assert!(!addr.is_empty(), "listening line seen");
+    let res = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    let id = res
+        .headers()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit status {:?}", out.status);
+    let lines: Vec<String> = rx.iter().collect();
+    assert!(
+        lines
+            .iter()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),
+        "every line is JSON"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&id) && l.contains("/healthz")),
+        "request logged with its id"
+    );
+    assert!(lines.iter().any(|l| l.contains("secportal stopped")));
+    // Started again on the same data: already migrated, and the data is still there.
+    let (mut child, _rx, addr) = start_binary(&tmp.path().join("data"));
+    assert_eq!(
+        reqwest::get(format!("http://{addr}/readyz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
+}
