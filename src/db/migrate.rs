@@ -5,11 +5,18 @@ use sqlx::AssertSqlSafe;
 use super::{Db, on_db};
 
 /// (name, SQLite text, PostgreSQL text), in order. A landed migration is never edited.
-const MIGRATIONS: &[(&str, &str, &str)] = &[(
-    "0001_foundation",
-    include_str!("../../migrations/sqlite/0001_foundation.sql"),
-    include_str!("../../migrations/postgres/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(&str, &str, &str)] = &[
+    (
+        "0001_foundation",
+        include_str!("../../migrations/sqlite/0001_foundation.sql"),
+        include_str!("../../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        "0002_structure",
+        include_str!("../../migrations/sqlite/0002_structure.sql"),
+        include_str!("../../migrations/postgres/0002_structure.sql"),
+    ),
+];
 
 /// Applies every migration not yet applied, each in its own transaction; returns how many ran.
 pub async fn run(db: &Db) -> anyhow::Result<usize> {
@@ -55,6 +62,7 @@ pub async fn run(db: &Db) -> anyhow::Result<usize> {
         tx.commit().await?;
         ran += 1;
     }
+    super::catalogue::seed_if_empty(db).await?;
     Ok(ran)
 }
 

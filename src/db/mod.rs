@@ -4,11 +4,15 @@
 //! holds through [`on_db!`] and [`on_tx!`]; the macros expand the body once per backend so
 //! each is type-checked against its own driver. Where dialects differ, the fork is visible.
 
+pub mod appointments;
 pub mod audit;
+pub mod catalogue;
 pub mod links;
 pub mod migrate;
 pub mod orgs;
 pub mod sessions;
+pub mod structure;
+pub mod submissions;
 pub mod throttle;
 pub mod users;
 

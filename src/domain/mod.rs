@@ -1,11 +1,14 @@
 //! Validated types and rules, no I/O.
 
+pub mod catalogue;
+pub mod checklist;
 pub mod email;
 pub mod password;
 pub mod role;
 pub mod scope;
 pub mod user_code;
 
+pub use catalogue::{CatalogueItem, ConnectionForm, ScopeKind, Trigger};
 pub use email::Email;
 pub use password::{NewPassword, PasswordProblem};
 pub use role::Role;

@@ -28,6 +28,8 @@ struct HomeView {
     role: Role,
     org_count: usize,
     activity: Vec<ActivityItem>,
+    org_id: Option<uuid::Uuid>,
+    checklist: Vec<super::structure::ChecklistItem>,
 }
 
 /// `GET /home`
@@ -64,11 +66,17 @@ pub async fn home(
     } else {
         vec![]
     };
+    let checklist = match me.org_id {
+        Some(org) if me.role.is_org() => super::structure::checklist_for(&state, &ctx, org).await?,
+        _ => vec![],
+    };
     let view = HomeView {
         page: Page::new(&ctx, Some(&me)),
         role: me.role,
         org_count,
         activity,
+        org_id: me.org_id,
+        checklist,
     };
     Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
 }

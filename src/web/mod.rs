@@ -12,6 +12,7 @@ pub mod onboarding;
 pub mod orgs;
 pub mod page;
 pub mod state;
+pub mod structure;
 pub mod system;
 pub mod users;
 
@@ -46,6 +47,13 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/admin/orgs", get(orgs::list).post(orgs::create))
         .route("/admin/orgs/new", get(orgs::new_page))
         .route("/admin/orgs/{id}", get(orgs::show))
+        .route("/orgs/{org}", get(structure::overview))
+        .route("/orgs/{org}/locations", post(structure::create_location))
+        .route("/orgs/{org}/locations/{id}", get(structure::location_page).post(structure::update_location))
+        .route("/orgs/{org}/locations/{id}/active", post(structure::set_location_active))
+        .route("/orgs/{org}/locations/{id}/connections", post(structure::add_connection))
+        .route("/orgs/{org}/locations/{id}/appointments", post(structure::appoint))
+        .route("/orgs/{org}/connections/{id}/deactivate", post(structure::deactivate_connection))
         .route("/users", get(users::list))
         .route("/users/invite", get(users::invite_page).post(users::invite))
         .route("/users/{id}", get(users::show))

@@ -9,5 +9,6 @@ mod auth;
 mod browser;
 mod onboarding;
 mod outage;
+mod structure;
 mod system;
 mod users;

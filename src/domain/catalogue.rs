@@ -1,0 +1,327 @@
+//! The requirement catalogue (table 7-4-1 and §7.4.2) and which items apply where.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// 接続形態: how a site connects to NACCS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionForm {
+    PeerToPeer,
+    Router,
+    Gateway,
+}
+
+impl ConnectionForm {
+    pub const ALL: [ConnectionForm; 3] = [
+        ConnectionForm::PeerToPeer,
+        ConnectionForm::Router,
+        ConnectionForm::Gateway,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionForm::PeerToPeer => "peer_to_peer",
+            ConnectionForm::Router => "router",
+            ConnectionForm::Gateway => "gateway",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ConnectionForm> {
+        ConnectionForm::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// The locale key of the form's name.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            ConnectionForm::PeerToPeer => "form.peer_to_peer",
+            ConnectionForm::Router => "form.router",
+            ConnectionForm::Gateway => "form.gateway",
+        }
+    }
+}
+
+/// Where one report of an item is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeKind {
+    Organisation,
+    /// 事業所
+    Office,
+    /// ゲートウェイコンピュータ等の設置場所
+    GatewaySite,
+}
+
+impl ScopeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeKind::Organisation => "organisation",
+            ScopeKind::Office => "office",
+            ScopeKind::GatewaySite => "gateway_site",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ScopeKind> {
+        [
+            ScopeKind::Organisation,
+            ScopeKind::Office,
+            ScopeKind::GatewaySite,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// When an item is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// Always, and again on change.
+    Always,
+    /// When the thing it declares exists or changes.
+    OnChange,
+    /// Only when the Center requests it.
+    OnRequest,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Always => "always",
+            Trigger::OnChange => "on_change",
+            Trigger::OnRequest => "on_request",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Trigger> {
+        [Trigger::Always, Trigger::OnChange, Trigger::OnRequest]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+/// One requirement of the catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueItem {
+    pub key: String,
+    pub number: String,
+    pub title_ja: String,
+    pub title_en: String,
+    pub explanation_ja: String,
+    pub explanation_en: String,
+    pub forms: Vec<ConnectionForm>,
+    pub scopes: Vec<ScopeKind>,
+    pub trigger: Trigger,
+    #[serde(default)]
+    pub renewal_days: Option<i64>,
+}
+
+impl CatalogueItem {
+    /// The title in the given language code.
+    pub fn title(&self, lang: &str) -> &str {
+        if lang == "en" {
+            &self.title_en
+        } else {
+            &self.title_ja
+        }
+    }
+
+    /// The explanation in the given language code.
+    pub fn explanation(&self, lang: &str) -> &str {
+        if lang == "en" {
+            &self.explanation_en
+        } else {
+            &self.explanation_ja
+        }
+    }
+
+    /// Whether the item is due whatever the connection form.
+    fn applies_to_every_form(&self) -> bool {
+        ConnectionForm::ALL.iter().all(|f| self.forms.contains(f))
+    }
+}
+
+/// The catalogue file as shipped in `catalogue/`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueFile {
+    pub note: String,
+    pub item: Vec<CatalogueItem>,
+}
+
+/// The first revision, from the repository.
+pub const FIRST_REVISION: &str = include_str!("../../catalogue/naccs-7.4.toml");
+
+/// Parses and checks a catalogue file: unique keys, at least one form and scope per item.
+pub fn parse_file(text: &str) -> Result<CatalogueFile, String> {
+    let file: CatalogueFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    validate(&file.item)?;
+    Ok(file)
+}
+
+/// Checks a list of items.
+pub fn validate(items: &[CatalogueItem]) -> Result<(), String> {
+    let mut keys = std::collections::HashSet::new();
+    for item in items {
+        if item.key.is_empty() || !keys.insert(item.key.as_str()) {
+            return Err(format!("item key {:?} is empty or repeated", item.key));
+        }
+        if item.forms.is_empty() || item.scopes.is_empty() {
+            return Err(format!(
+                "item {} needs at least one form and one scope",
+                item.key
+            ));
+        }
+        if item.title_ja.trim().is_empty() || item.title_en.trim().is_empty() {
+            return Err(format!(
+                "item {} needs titles in Japanese and English",
+                item.key
+            ));
+        }
+        if item.renewal_days.is_some_and(|d| d < 1) {
+            return Err(format!("item {}: renewal_days must be positive", item.key));
+        }
+    }
+    Ok(())
+}
+
+/// A place a report can be due for: the organisation, an office or a gateway site, with the
+/// connection forms in use there.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub kind: ScopeKind,
+    pub id: Option<Uuid>,
+    pub name: String,
+    pub forms: Vec<ConnectionForm>,
+}
+
+/// Whether `item` is due for `unit`. A unit with no connection recorded yet still owes the
+/// items every form owes (an office needs its administrator before its line is installed);
+/// form-specific items wait until a connection of that form exists.
+pub fn applies(item: &CatalogueItem, unit: &Unit) -> bool {
+    if !item.scopes.contains(&unit.kind) {
+        return false;
+    }
+    if unit.forms.is_empty() {
+        return item.applies_to_every_form() && unit.kind != ScopeKind::Organisation;
+    }
+    unit.forms.iter().any(|f| item.forms.contains(f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items() -> Vec<CatalogueItem> {
+        parse_file(FIRST_REVISION).unwrap().item
+    }
+
+    fn item(key: &str) -> CatalogueItem {
+        items().into_iter().find(|i| i.key == key).unwrap()
+    }
+
+    fn unit(kind: ScopeKind, forms: &[ConnectionForm]) -> Unit {
+        Unit {
+            kind,
+            id: None,
+            name: String::new(),
+            forms: forms.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_shipped_catalogue_holds_the_six_items_and_two_declarations() {
+        let keys: Vec<String> = items().into_iter().map(|i| i.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "administrator",
+                "id_management",
+                "antivirus",
+                "system_configuration",
+                "inhouse_measures",
+                "gateway_logs",
+                "router_ports",
+                "outside_connections"
+            ]
+        );
+    }
+
+    /// Table 7-4-1: ○ for every form on items 1–5, gateway only on item 6; §7.4.2 for all.
+    #[test]
+    fn each_item_applies_to_the_forms_of_table_7_4_1() {
+        use ConnectionForm::*;
+        let expected: &[(&str, [bool; 3])] = &[
+            ("administrator", [true, true, true]),
+            ("id_management", [true, true, true]),
+            ("antivirus", [true, true, true]),
+            ("system_configuration", [true, true, true]),
+            ("inhouse_measures", [true, true, true]),
+            ("gateway_logs", [false, false, true]),
+            ("router_ports", [true, true, true]),
+            ("outside_connections", [true, true, true]),
+        ];
+        for (key, by_form) in expected {
+            let it = item(key);
+            for (form, want) in [PeerToPeer, Router, Gateway].into_iter().zip(by_form) {
+                for kind in &it.scopes {
+                    assert_eq!(
+                        applies(&it, &unit(*kind, &[form])),
+                        *want,
+                        "{key} × {form:?} at {kind:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_office_with_a_gateway_shows_item_6_and_one_with_only_routers_does_not() {
+        let logs = item("gateway_logs");
+        assert!(applies(
+            &logs,
+            &unit(
+                ScopeKind::Office,
+                &[ConnectionForm::Router, ConnectionForm::Gateway]
+            )
+        ));
+        assert!(!applies(
+            &logs,
+            &unit(ScopeKind::Office, &[ConnectionForm::Router])
+        ));
+        assert!(
+            !applies(
+                &logs,
+                &unit(ScopeKind::Organisation, &[ConnectionForm::Gateway])
+            ),
+            "item 6 is per office/site"
+        );
+    }
+
+    #[test]
+    fn an_office_without_connections_still_needs_its_administrator() {
+        assert!(applies(
+            &item("administrator"),
+            &unit(ScopeKind::Office, &[])
+        ));
+        assert!(!applies(
+            &item("gateway_logs"),
+            &unit(ScopeKind::Office, &[])
+        ));
+        assert!(!applies(
+            &item("administrator"),
+            &unit(ScopeKind::Organisation, &[ConnectionForm::Router])
+        ));
+    }
+
+    #[test]
+    fn malformed_catalogues_are_refused() {
+        assert!(parse_file("note = \"x\"\n[[item]]\nkey = \"a\"").is_err());
+        let dup = format!(
+            "{FIRST_REVISION}\n[[item]]\n{}",
+            FIRST_REVISION.split("[[item]]").nth(1).unwrap()
+        );
+        assert!(parse_file(&dup).unwrap_err().contains("repeated"));
+    }
+}

@@ -1,0 +1,170 @@
+//! An organisation's compliance checklist: every catalogue item that applies to its
+//! organisation, offices and gateway sites, with the status of the latest report.
+
+use uuid::Uuid;
+
+use super::catalogue::{CatalogueItem, ScopeKind, Trigger, Unit, applies};
+
+/// Where a checklist row stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Missing,
+    Draft,
+    Submitted,
+    UnderReview,
+    Accepted,
+    Returned,
+    /// An on-request item the Center has not asked for.
+    NotRequested,
+    /// An on-change item with nothing to declare yet.
+    WhenApplicable,
+}
+
+impl Status {
+    /// From a stored submission state.
+    pub fn from_state(s: &str) -> Status {
+        match s {
+            "draft" => Status::Draft,
+            "submitted" => Status::Submitted,
+            "under_review" => Status::UnderReview,
+            "accepted" => Status::Accepted,
+            "returned" => Status::Returned,
+            _ => Status::Missing,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Missing => "missing",
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+            Status::UnderReview => "under_review",
+            Status::Accepted => "accepted",
+            Status::Returned => "returned",
+            Status::NotRequested => "not_requested",
+            Status::WhenApplicable => "when_applicable",
+        }
+    }
+
+    /// The locale key of the status.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Status::Missing => "checklist.status.missing",
+            Status::Draft => "checklist.status.draft",
+            Status::Submitted => "checklist.status.submitted",
+            Status::UnderReview => "checklist.status.under_review",
+            Status::Accepted => "checklist.status.accepted",
+            Status::Returned => "checklist.status.returned",
+            Status::NotRequested => "checklist.status.not_requested",
+            Status::WhenApplicable => "checklist.status.when_applicable",
+        }
+    }
+
+    /// Whether the organisation has something to do.
+    pub fn needs_action(self) -> bool {
+        matches!(self, Status::Missing | Status::Draft | Status::Returned)
+    }
+}
+
+/// The latest report of an item for a place.
+#[derive(Debug, Clone)]
+pub struct Latest {
+    pub kind: String,
+    pub location_id: Option<Uuid>,
+    pub state: String,
+}
+
+/// One row: an item due for one unit.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub item: usize,
+    pub unit: usize,
+    pub status: Status,
+}
+
+/// Builds the rows, in catalogue order then unit order. `latest` is newest first.
+pub fn build(items: &[CatalogueItem], units: &[Unit], latest: &[Latest]) -> Vec<Row> {
+    let mut rows = vec![];
+    for (i, item) in items.iter().enumerate() {
+        for (u, unit) in units.iter().enumerate() {
+            if !applies(item, unit) {
+                continue;
+            }
+            let location = if unit.kind == ScopeKind::Organisation {
+                None
+            } else {
+                unit.id
+            };
+            let found = latest
+                .iter()
+                .find(|l| l.kind == item.key && l.location_id == location);
+            let status = match (found, item.trigger) {
+                (Some(l), _) => Status::from_state(&l.state),
+                (None, Trigger::OnRequest) => Status::NotRequested,
+                (None, Trigger::OnChange) => Status::WhenApplicable,
+                (None, Trigger::Always) => Status::Missing,
+            };
+            rows.push(Row {
+                item: i,
+                unit: u,
+                status,
+            });
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::catalogue::{ConnectionForm, FIRST_REVISION, parse_file};
+
+    #[test]
+    fn offices_without_administrators_are_missing_and_gateway_sites_owe_logs() {
+        let items = parse_file(FIRST_REVISION).unwrap().item;
+        let office = Uuid::now_v7();
+        let site = Uuid::now_v7();
+        let units = vec![
+            Unit {
+                kind: ScopeKind::Organisation,
+                id: None,
+                name: "org".into(),
+                forms: vec![ConnectionForm::Router, ConnectionForm::Gateway],
+            },
+            Unit {
+                kind: ScopeKind::Office,
+                id: Some(office),
+                name: "本社".into(),
+                forms: vec![ConnectionForm::Router],
+            },
+            Unit {
+                kind: ScopeKind::GatewaySite,
+                id: Some(site),
+                name: "GW".into(),
+                forms: vec![ConnectionForm::Gateway],
+            },
+        ];
+        let latest = vec![Latest {
+            kind: "administrator".into(),
+            location_id: Some(office),
+            state: "submitted".into(),
+        }];
+        let rows = build(&items, &units, &latest);
+        let find = |key: &str, unit: usize| {
+            rows.iter()
+                .find(|r| items[r.item].key == key && r.unit == unit)
+                .map(|r| r.status)
+        };
+        assert_eq!(find("administrator", 1), Some(Status::Submitted));
+        assert_eq!(find("administrator", 2), Some(Status::Missing));
+        assert_eq!(
+            find("gateway_logs", 1),
+            None,
+            "router-only office: no item 6"
+        );
+        assert_eq!(find("gateway_logs", 2), Some(Status::Missing));
+        assert_eq!(find("inhouse_measures", 0), Some(Status::NotRequested));
+        assert_eq!(find("outside_connections", 0), Some(Status::WhenApplicable));
+        assert_eq!(find("id_management", 0), Some(Status::Missing));
+    }
+}

@@ -1,0 +1,506 @@
+//! Offices, gateway sites, connections, administrator appointments and the checklist.
+
+use reqwest::StatusCode;
+
+use crate::dual_test;
+use crate::helpers::{PASSWORD, TestApp, location};
+
+async fn org_of(app: &TestApp, email: &str) -> String {
+    secportal::db::users::by_email(app.db(), email)
+        .await
+        .unwrap()
+        .unwrap()
+        .org_id
+        .unwrap()
+        .to_string()
+}
+
+/// Creates a location through the page; answers its id.
+async fn add_location(app: &TestApp, org: &str, kind: &str, office: &str, name: &str) -> String {
+    let res = app
+        .post(
+            &format!("/orgs/{org}/locations"),
+            &[
+                ("kind", kind),
+                ("office_id", office),
+                ("name", name),
+                ("address", "東京都港区海岸1-1-1"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap()
+    );
+    location(&res).rsplit('/').next().unwrap().to_string()
+}
+
+async fn add_connection(app: &TestApp, org: &str, loc: &str, form: &str) {
+    let res = app
+        .post(
+            &format!("/orgs/{org}/locations/{loc}/connections"),
+            &[("form", form), ("router_id", "R-0001")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+fn appointment<'a>(name: &'a str, from: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", name),
+        ("name_kana", "ﾔﾏﾀﾞ　タロウ"),
+        ("department", "情報システム部"),
+        ("title", "部長"),
+        ("phone", "03-1234-5678"),
+        ("emergency_contact", "０９０－１２３４－５６７８"),
+        ("email", "yamada@a.example.jp"),
+        ("effective_from", from),
+    ]
+}
+
+/// The checklist rows of the home page as (item number, place, status) triples.
+async fn checklist(app: &TestApp) -> Vec<(String, String, String)> {
+    let html = app.get("/home").await.text().await.unwrap();
+    let table = html
+        .split("<table class=\"checklist\">")
+        .nth(1)
+        .unwrap_or("")
+        .split("</table>")
+        .next()
+        .unwrap_or("")
+        .to_string();
+    table
+        .split("<tr")
+        .skip(2)
+        .map(|row| {
+            let cells: Vec<String> = row
+                .split("<td>")
+                .skip(1)
+                .map(|c| {
+                    let mut out = String::new();
+                    let mut in_tag = false;
+                    for ch in c.split("</td>").next().unwrap().chars() {
+                        match ch {
+                            '<' => in_tag = true,
+                            '>' => in_tag = false,
+                            _ if !in_tag => out.push(ch),
+                            _ => {}
+                        }
+                    }
+                    out.trim().to_string()
+                })
+                .collect();
+            (cells[0].clone(), cells[2].clone(), cells[3].clone())
+        })
+        .collect()
+}
+
+dual_test!(
+    org_admin_sets_up_offices_and_a_gateway_site_and_the_checklist_follows,
+    |app| async move {
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.login("kanri@a.example.jp", PASSWORD).await;
+        let org = org_of(&app, "kanri@a.example.jp").await;
+        // Nothing but the organisation: no office yet.
+        let rows = checklist(&app).await;
+        assert!(rows.iter().all(|(n, _, _)| n != "7.4.1(1)"), "{rows:?}");
+
+        let honsha = add_location(&app, &org, "office", "", "本社").await;
+        add_connection(&app, &org, &honsha, "router").await;
+        let osaka = add_location(&app, &org, "office", "", "大阪支店").await;
+        add_connection(&app, &org, &osaka, "router").await;
+        let rows = checklist(&app).await;
+        assert!(
+            rows.contains(&("7.4.1(1)".into(), "本社".into(), "未提出".into())),
+            "{rows:?}"
+        );
+        assert!(rows.contains(&("7.4.1(1)".into(), "大阪支店".into(), "未提出".into())));
+        assert!(rows.contains(&("7.4.1(2)".into(), "組織全体".into(), "未提出".into())));
+        assert!(rows.contains(&("7.4.1(5)".into(), "組織全体".into(), "依頼時のみ".into())));
+        assert!(
+            !rows.iter().any(|(n, _, _)| n == "7.4.1(6)"),
+            "router only: no log item"
+        );
+
+        let gw = add_location(&app, &org, "gateway_site", &honsha, "本社サーバ室").await;
+        add_connection(&app, &org, &gw, "gateway").await;
+        let rows = checklist(&app).await;
+        assert!(
+            rows.contains(&("7.4.1(6)".into(), "本社サーバ室".into(), "未提出".into())),
+            "{rows:?}"
+        );
+        assert!(rows.contains(&("7.4.1(1)".into(), "本社サーバ室".into(), "未提出".into())));
+
+        let res = app
+            .post(
+                &format!("/orgs/{org}/locations/{honsha}/appointments"),
+                &appointment("山田　太郎", "2026-04-01"),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            res.text().await.unwrap()
+        );
+        let rows = checklist(&app).await;
+        assert!(
+            rows.contains(&("7.4.1(1)".into(), "本社".into(), "提出済み".into())),
+            "{rows:?}"
+        );
+        assert!(rows.contains(&("7.4.1(1)".into(), "大阪支店".into(), "未提出".into())));
+        assert_eq!(app.count("submissions").await, 1);
+        assert_eq!(app.audit_count("appointment.notified").await, 1);
+        // The notification records the catalogue revision it answered, and the text as typed.
+        let db = app.db();
+        let (rev, data): (i64, String) = secportal::db::on_db!(db, p => sqlx::query_as("SELECT catalogue_revision, data FROM submissions")
+        .fetch_one(p)
+        .await)
+    .unwrap();
+        assert_eq!(rev, 1);
+        let data: serde_json::Value = serde_json::from_str(&data).unwrap();
+        assert_eq!(data["name"], "山田　太郎");
+        assert_eq!(data["name_kana"], "ﾔﾏﾀﾞ　タロウ");
+        assert_eq!(data["emergency_contact"], "090-1234-5678");
+
+        // Closing the gateway connection removes item 6 again.
+        let page = app
+            .get(&format!("/orgs/{org}/locations/{gw}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let conn = page
+            .split("/connections/")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let res = app
+            .post(&format!("/orgs/{org}/connections/{conn}/deactivate"), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(
+            !checklist(&app)
+                .await
+                .iter()
+                .any(|(n, _, _)| n == "7.4.1(6)")
+        );
+    }
+);
+
+dual_test!(
+    the_page_answers_who_was_responsible_on_a_given_date,
+    |app| async move {
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.login("kanri@a.example.jp", PASSWORD).await;
+        let org = org_of(&app, "kanri@a.example.jp").await;
+        let office = add_location(&app, &org, "office", "", "横浜営業所").await;
+        app.post(
+            &format!("/orgs/{org}/locations/{office}/appointments"),
+            &appointment("佐藤　一郎", "2026-01-01"),
+        )
+        .await;
+        app.post(
+            &format!("/orgs/{org}/locations/{office}/appointments"),
+            &appointment("鈴木　花子", "2026/6/1"),
+        )
+        .await;
+        assert_eq!(
+            app.count("appointments").await,
+            2,
+            "a change of person is a new appointment"
+        );
+        let ask = |d: &'static str| {
+            let path = format!("/orgs/{org}/locations/{office}?date={d}");
+            let app = &app;
+            async move { app.get(&path).await.text().await.unwrap() }
+        };
+        assert!(
+            ask("2026-03-01")
+                .await
+                .contains("2026-03-01 時点の管理責任者は 佐藤　一郎（情報システム部）です。")
+        );
+        assert!(ask("2026-07-01").await.contains("鈴木　花子"));
+        assert!(
+            ask("2025-12-31")
+                .await
+                .contains("2025-12-31 時点の管理責任者は届け出られていません。")
+        );
+        let res = app
+            .get(&format!("/orgs/{org}/locations/{office}?date=2026-13-01"))
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+);
+
+dual_test!(
+    malformed_appointments_are_refused_next_to_the_field_and_nothing_is_saved,
+    |app| async move {
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.login("kanri@a.example.jp", PASSWORD).await;
+        let org = org_of(&app, "kanri@a.example.jp").await;
+        let office = add_location(&app, &org, "office", "", "本社").await;
+        for (field, bad) in [
+            ("email", "not-an-email"),
+            ("effective_from", "2026-02-30"),
+            ("phone", "call me"),
+            ("name", "  "),
+        ] {
+            let mut fields = appointment("山田　太郎", "2026-04-01");
+            for f in fields.iter_mut() {
+                if f.0 == field {
+                    f.1 = bad;
+                }
+            }
+            let res = app
+                .post(
+                    &format!("/orgs/{org}/locations/{office}/appointments"),
+                    &fields,
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+            let body = res.text().await.unwrap();
+            assert!(
+                body.contains(&format!("id=\"f-{field}-error\"")),
+                "{field}: error next to the field"
+            );
+            assert!(
+                body.contains("情報システム部"),
+                "the rest of the input is kept"
+            );
+        }
+        assert_eq!(app.count("appointments").await, 0);
+        assert_eq!(app.count("submissions").await, 0);
+    }
+);
+
+dual_test!(
+    an_org_admin_of_a_gets_404_for_every_form_aimed_at_org_b,
+    |app| async move {
+        app.add_user("a@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("b@b.example.jp", "org_admin", Some("BBBBB"))
+            .await;
+        let org_b = org_of(&app, "b@b.example.jp").await;
+        let org_a = org_of(&app, "a@a.example.jp").await;
+        app.login("b@b.example.jp", PASSWORD).await;
+        let b_office = add_location(&app, &org_b, "office", "", "B本社").await;
+        add_connection(&app, &org_b, &b_office, "router").await;
+        let page = app
+            .get(&format!("/orgs/{org_b}/locations/{b_office}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let b_conn = page
+            .split("/connections/")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        app.post("/logout", &[]).await;
+
+        app.login("a@a.example.jp", PASSWORD).await;
+        let a_office = add_location(&app, &org_a, "office", "", "A本社").await;
+        let before = (
+            app.count("locations").await,
+            app.count("connections").await,
+            app.count("appointments").await,
+            app.count("audit_log").await,
+        );
+        let appt = appointment("侵入　者", "2026-04-01");
+        for org in [&org_b, &org_a] {
+            let attempts: Vec<(String, Vec<(&str, &str)>)> = vec![
+                (
+                    format!("/orgs/{org}/locations/{b_office}"),
+                    vec![("name", "乗っ取り"), ("address", "x"), ("version", "1")],
+                ),
+                (
+                    format!("/orgs/{org}/locations/{b_office}/active"),
+                    vec![("active", "false")],
+                ),
+                (
+                    format!("/orgs/{org}/locations/{b_office}/connections"),
+                    vec![("form", "gateway"), ("router_id", "")],
+                ),
+                (
+                    format!("/orgs/{org}/connections/{b_conn}/deactivate"),
+                    vec![],
+                ),
+                (
+                    format!("/orgs/{org}/locations/{b_office}/appointments"),
+                    appt.clone(),
+                ),
+            ];
+            for (path, fields) in attempts {
+                assert_eq!(
+                    app.post(&path, &fields).await.status(),
+                    StatusCode::NOT_FOUND,
+                    "{path}"
+                );
+            }
+            assert_eq!(
+                app.get(&format!("/orgs/{org}/locations/{b_office}"))
+                    .await
+                    .status(),
+                StatusCode::NOT_FOUND
+            );
+        }
+        // B's org pages and a gateway site under B's office.
+        assert_eq!(
+            app.get(&format!("/orgs/{org_b}")).await.status(),
+            StatusCode::NOT_FOUND
+        );
+        let res = app
+            .post(
+                &format!("/orgs/{org_b}/locations"),
+                &[("kind", "office"), ("name", "x"), ("address", "y")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        let res = app
+            .post(
+                &format!("/orgs/{org_a}/locations"),
+                &[
+                    ("kind", "gateway_site"),
+                    ("office_id", &b_office),
+                    ("name", "x"),
+                    ("address", "y"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        let after = (
+            app.count("locations").await,
+            app.count("connections").await,
+            app.count("appointments").await,
+            app.count("audit_log").await,
+        );
+        // Only A's own logins/logouts may have been audited in between: compare the structure.
+        assert_eq!((before.0, before.1, before.2), (after.0, after.1, after.2));
+        let _ = a_office;
+    }
+);
+
+dual_test!(
+    an_org_member_and_a_reviewer_can_look_but_not_change_the_structure,
+    |app| async move {
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("member@a.example.jp", "org_member", Some("AAAAA"))
+            .await;
+        app.add_user("reviewer@center.example.jp", "reviewer", None)
+            .await;
+        let org = org_of(&app, "kanri@a.example.jp").await;
+        app.login("kanri@a.example.jp", PASSWORD).await;
+        let office = add_location(&app, &org, "office", "", "本社").await;
+        app.post("/logout", &[]).await;
+        for who in ["member@a.example.jp", "reviewer@center.example.jp"] {
+            let b = app.new_browser();
+            b.login(who, PASSWORD).await;
+            assert_eq!(
+                b.get(&format!("/orgs/{org}/locations/{office}"))
+                    .await
+                    .status(),
+                StatusCode::OK,
+                "{who} can look"
+            );
+            let res = b
+                .post(
+                    &format!("/orgs/{org}/locations"),
+                    &[("kind", "office"), ("name", "x"), ("address", "y")],
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::FORBIDDEN, "{who}");
+            let res = b
+                .post(
+                    &format!("/orgs/{org}/locations/{office}/appointments"),
+                    &appointment("山田　太郎", "2026-04-01"),
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::FORBIDDEN, "{who}");
+        }
+        assert_eq!(app.count("locations").await, 1);
+        assert_eq!(app.count("appointments").await, 0);
+    }
+);
+
+dual_test!(
+    the_second_of_two_simultaneous_edits_is_told_the_record_changed,
+    |app| async move {
+        app.add_user("one@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("two@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        let org = org_of(&app, "one@a.example.jp").await;
+        app.login("one@a.example.jp", PASSWORD).await;
+        let office = add_location(&app, &org, "office", "", "本社").await;
+        let two = app.new_browser();
+        two.login("two@a.example.jp", PASSWORD).await;
+        // Both open the page at version 1.
+        let res = app
+            .post(
+                &format!("/orgs/{org}/locations/{office}"),
+                &[
+                    ("name", "本社（新館）"),
+                    ("address", "東京都千代田区1-1"),
+                    ("version", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = two
+            .post(
+                &format!("/orgs/{org}/locations/{office}"),
+                &[
+                    ("name", "本店"),
+                    ("address", "大阪府大阪市1-1"),
+                    ("version", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("value=\"本社（新館）\""),
+            "the newer values are in the form"
+        );
+        assert!(body.contains("本店") && body.contains("他の人が先に内容を変更しました"));
+        let row = secportal::db::structure::get(
+            app.db(),
+            uuid::Uuid::parse_str(&org).unwrap(),
+            uuid::Uuid::parse_str(&office).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!((row.name.as_str(), row.version), ("本社（新館）", 2));
+    }
+);
+
+dual_test!(
+    a_center_admin_edits_any_organisations_structure,
+    |app| async move {
+        app.add_user("admin@center.example.jp", "center_admin", None)
+            .await;
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        let org = org_of(&app, "kanri@a.example.jp").await;
+        app.login("admin@center.example.jp", PASSWORD).await;
+        let office = add_location(&app, &org, "office", "", "本社").await;
+        assert_eq!(app.audit_count("location.created").await, 1);
+        let page = app.get(&format!("/orgs/{org}")).await.text().await.unwrap();
+        assert!(page.contains("本社") && page.contains("報告項目チェックリスト"));
+        let _ = office;
+    }
+);
