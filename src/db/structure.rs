@@ -35,10 +35,11 @@ impl LocationRow {
 
 const COLS: &str = "id, org_id, kind, office_id, name, address, active, version, updated_at";
 
-/// Every location of an organisation (inactive ones too), offices first, by name.
-pub async fn list(db: &Db, org_id: Uuid) -> Result<Vec<LocationRow>, sqlx::Error> {
+/// Every location of an organisation (or, with `None`, of every organisation, for Center
+/// views), inactive ones too, offices first, by name.
+pub async fn list(db: &Db, org_id: Option<Uuid>) -> Result<Vec<LocationRow>, sqlx::Error> {
     let sql = format!(
-        "SELECT {COLS} FROM locations WHERE org_id = $1 ORDER BY kind DESC, name, created_at"
+        "SELECT {COLS} FROM locations WHERE ($1 IS NULL OR org_id = $1) ORDER BY kind DESC, name, created_at"
     );
     on_db!(db, p => sqlx::query_as::<_, LocationRow>(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(p).await)
 }
@@ -127,6 +128,7 @@ pub async fn set_active(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConnectionRow {
     pub id: Uuid,
+    pub org_id: Uuid,
     pub location_id: Uuid,
     pub form: String,
     pub router_id: String,
@@ -139,10 +141,10 @@ impl ConnectionRow {
     }
 }
 
-/// Every connection of an organisation.
-pub async fn connections(db: &Db, org_id: Uuid) -> Result<Vec<ConnectionRow>, sqlx::Error> {
+/// Every connection of an organisation (`None`: of every organisation).
+pub async fn connections(db: &Db, org_id: Option<Uuid>) -> Result<Vec<ConnectionRow>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, ConnectionRow>(
-        "SELECT id, location_id, form, router_id, active FROM connections WHERE org_id = $1 ORDER BY created_at",
+        "SELECT id, org_id, location_id, form, router_id, active FROM connections WHERE ($1 IS NULL OR org_id = $1) ORDER BY created_at",
     )
     .bind(org_id)
     .fetch_all(p)

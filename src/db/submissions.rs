@@ -45,16 +45,17 @@ pub async fn insert_submitted(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Uuid
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LatestRow {
     pub id: Uuid,
+    pub org_id: Uuid,
     pub kind: String,
     pub location_id: Option<Uuid>,
     pub state: String,
     pub submitted_at: Option<DateTime<Utc>>,
 }
 
-/// Every organisation's submissions (Center scope) or one's, newest first.
-pub async fn latest(db: &Db, org_id: Uuid) -> Result<Vec<LatestRow>, sqlx::Error> {
+/// One organisation's submissions (`None`: every organisation's), newest first.
+pub async fn latest(db: &Db, org_id: Option<Uuid>) -> Result<Vec<LatestRow>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, LatestRow>(
-        "SELECT id, kind, location_id, state, submitted_at FROM submissions WHERE org_id = $1 ORDER BY created_at DESC",
+        "SELECT id, org_id, kind, location_id, state, submitted_at FROM submissions WHERE ($1 IS NULL OR org_id = $1) ORDER BY created_at DESC",
     )
     .bind(org_id)
     .fetch_all(p)

@@ -60,6 +60,37 @@ impl Status {
         }
     }
 
+    /// How urgent, for summarising several rows into one cell (higher is worse).
+    pub fn severity(self) -> u8 {
+        match self {
+            Status::Missing => 7,
+            Status::Returned => 6,
+            Status::Draft => 5,
+            Status::Submitted => 4,
+            Status::UnderReview => 3,
+            Status::Accepted => 2,
+            Status::WhenApplicable => 1,
+            Status::NotRequested => 0,
+        }
+    }
+
+    /// Every status, for filters.
+    pub const ALL: [Status; 8] = [
+        Status::Missing,
+        Status::Returned,
+        Status::Draft,
+        Status::Submitted,
+        Status::UnderReview,
+        Status::Accepted,
+        Status::WhenApplicable,
+        Status::NotRequested,
+    ];
+
+    /// Parses a stored or query name.
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
     /// Whether the organisation has something to do.
     pub fn needs_action(self) -> bool {
         matches!(self, Status::Missing | Status::Draft | Status::Returned)
@@ -114,6 +145,18 @@ pub fn build(items: &[CatalogueItem], units: &[Unit], latest: &[Latest]) -> Vec<
     rows
 }
 
+/// The worst status per catalogue item over all units (`None` where the item does not apply).
+pub fn summarise(item_count: usize, rows: &[Row]) -> Vec<Option<Status>> {
+    let mut out: Vec<Option<Status>> = vec![None; item_count];
+    for r in rows {
+        let cell = &mut out[r.item];
+        if cell.is_none_or(|c| r.status.severity() > c.severity()) {
+            *cell = Some(r.status);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +209,12 @@ mod tests {
         assert_eq!(find("inhouse_measures", 0), Some(Status::NotRequested));
         assert_eq!(find("outside_connections", 0), Some(Status::WhenApplicable));
         assert_eq!(find("id_management", 0), Some(Status::Missing));
+        let cells = summarise(items.len(), &rows);
+        assert_eq!(
+            cells[0],
+            Some(Status::Missing),
+            "one office missing makes the item missing"
+        );
+        assert_eq!(cells[4], Some(Status::NotRequested));
     }
 }

@@ -7,6 +7,7 @@ pub mod ctx;
 pub mod error;
 pub mod forms;
 pub mod home;
+pub mod matrix;
 pub mod middleware;
 pub mod onboarding;
 pub mod orgs;
@@ -46,6 +47,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/home", get(home::home))
         .route("/admin/orgs", get(orgs::list).post(orgs::create))
         .route("/admin/orgs/new", get(orgs::new_page))
+        .route("/admin/matrix", get(matrix::matrix))
         .route("/admin/orgs/{id}", get(orgs::show))
         .route("/orgs/{org}", get(structure::overview))
         .route("/orgs/{org}/locations", post(structure::create_location))

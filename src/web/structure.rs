@@ -95,16 +95,13 @@ pub struct ChecklistItem {
     pub link: Option<String>,
 }
 
-/// Builds the checklist of one organisation in the page's language.
-pub async fn checklist_for(
-    state: &AppState,
-    ctx: &Ctx,
-    org_id: Uuid,
-) -> AppResult<Vec<ChecklistItem>> {
-    let t = ctx.tr();
-    let catalogue = db::catalogue::current(&state.db).await?;
-    let locations = db::structure::list(&state.db, org_id).await?;
-    let conns = db::structure::connections(&state.db, org_id).await?;
+/// The units a report can be due for: the organisation, then each active location, with the
+/// connection forms active there. `locations` and `conns` are one organisation's.
+pub fn units_of(
+    whole_org: &str,
+    locations: &[LocationRow],
+    conns: &[db::structure::ConnectionRow],
+) -> Vec<Unit> {
     let active_forms = |loc: Option<Uuid>| -> Vec<ConnectionForm> {
         let mut v: Vec<ConnectionForm> = conns
             .iter()
@@ -118,7 +115,7 @@ pub async fn checklist_for(
     let mut units = vec![Unit {
         kind: ScopeKind::Organisation,
         id: None,
-        name: t.t("checklist.whole_org").to_string(),
+        name: whole_org.to_string(),
         forms: active_forms(None),
     }];
     units.extend(locations.iter().filter(|l| l.active).map(|l| Unit {
@@ -127,7 +124,21 @@ pub async fn checklist_for(
         name: l.name.clone(),
         forms: active_forms(Some(l.id)),
     }));
-    let latest: Vec<Latest> = db::submissions::latest(&state.db, org_id)
+    units
+}
+
+/// Builds the checklist of one organisation in the page's language.
+pub async fn checklist_for(
+    state: &AppState,
+    ctx: &Ctx,
+    org_id: Uuid,
+) -> AppResult<Vec<ChecklistItem>> {
+    let t = ctx.tr();
+    let catalogue = db::catalogue::current(&state.db).await?;
+    let locations = db::structure::list(&state.db, Some(org_id)).await?;
+    let conns = db::structure::connections(&state.db, Some(org_id)).await?;
+    let units = units_of(t.t("checklist.whole_org"), &locations, &conns);
+    let latest: Vec<Latest> = db::submissions::latest(&state.db, Some(org_id))
         .await?
         .into_iter()
         .map(|s| Latest {
@@ -186,7 +197,7 @@ async fn location_items(
     org_id: Uuid,
     rows: &[LocationRow],
 ) -> AppResult<Vec<LocationItem>> {
-    let conns = db::structure::connections(&state.db, org_id).await?;
+    let conns = db::structure::connections(&state.db, Some(org_id)).await?;
     let today = chrono::Utc::now().date_naive();
     let appts = db::appointments::list(&state.db, org_id).await?;
     Ok(rows
@@ -248,7 +259,7 @@ async fn structure_view(
     errors: FieldErrors,
     form: Option<NewLocationForm>,
 ) -> AppResult<StructureView> {
-    let rows = db::structure::list(&state.db, org.id).await?;
+    let rows = db::structure::list(&state.db, Some(org.id)).await?;
     let offices = rows
         .iter()
         .filter(|l| l.active && l.scope_kind() == ScopeKind::Office)
@@ -465,7 +476,7 @@ async fn location_view(
     id: Uuid,
     edit: LocationEdit,
 ) -> AppResult<LocationView> {
-    let rows = db::structure::list(&state.db, org.id).await?;
+    let rows = db::structure::list(&state.db, Some(org.id)).await?;
     let row = rows
         .iter()
         .find(|l| l.id == id)
@@ -720,7 +731,7 @@ pub async fn deactivate_connection(
     CsrfForm(_): CsrfForm<Nothing>,
 ) -> AppResult<Response> {
     org_for(&state, &me, org_id, true).await?;
-    let conn = db::structure::connections(&state.db, org_id)
+    let conn = db::structure::connections(&state.db, Some(org_id))
         .await?
         .into_iter()
         .find(|c| c.id == id)

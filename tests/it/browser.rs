@@ -158,3 +158,130 @@ async fn setup_then_invite_an_org_admin_who_accepts_and_signs_in() {
         c.close().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn org_admin_builds_the_structure_and_appoints_administrators_then_the_center_sees_the_matrix()
+ {
+    let Some(driver) = chromedriver() else {
+        eprintln!("SECPORTAL_TEST_CHROMEDRIVER not set: browser journey skipped");
+        return;
+    };
+    for backend in backends() {
+        let label = match backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        };
+        let app = TestApp::spawn(backend).await;
+        app.add_user("kanri@yokohama.example.jp", "org_admin", Some("YK001"))
+            .await;
+        app.add_user("boss@center.example.jp", "center_admin", None)
+            .await;
+        let profile = tempfile::tempdir().unwrap();
+        let c = browser(&driver, profile.path()).await;
+        login(&c, &app, "kanri@yokohama.example.jp").await;
+        wait_for_text(&c, "報告項目チェックリスト").await;
+        c.find(Locator::Css("main a[href^='/orgs/']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&c, "事業所・設置場所の登録").await;
+
+        // Two offices and a gateway site, each with a connection.
+        for (kind, name, form) in [
+            ("office", "本社", "router"),
+            ("office", "大阪支店", "router"),
+            ("gateway_site", "本社サーバ室", "gateway"),
+        ] {
+            let org_page = c.current_url().await.unwrap();
+            let org_path = org_page
+                .path()
+                .split("/locations")
+                .next()
+                .unwrap()
+                .to_string();
+            c.goto(&app.url(&org_path)).await.unwrap();
+            c.find(Locator::Css(&format!("input[name='kind'][value='{kind}']")))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            if kind == "gateway_site" {
+                let select = c
+                    .find(Locator::Css("select[name='office_id']"))
+                    .await
+                    .unwrap();
+                select.select_by_label("本社").await.unwrap();
+            }
+            fill(&c, "name", name).await;
+            fill(&c, "address", "神奈川県横浜市中区1-1").await;
+            c.find(Locator::Css(
+                "form[action$='/locations'] button[type='submit']",
+            ))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+            wait_for_text(&c, "登録しました").await;
+            c.find(Locator::Css("select[name='form']"))
+                .await
+                .unwrap()
+                .select_by_value(form)
+                .await
+                .unwrap();
+            c.find(Locator::Css(
+                "form[action$='/connections'] button[type='submit']",
+            ))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+            wait_for_text(&c, "保存しました").await;
+            if name != "大阪支店" {
+                fill(&c, "name", name).await;
+                for (field, value) in [
+                    ("name", "横浜　花子"),
+                    ("name_kana", "ヨコハマ　ハナコ"),
+                    ("department", "業務部"),
+                    ("phone", "045-123-4567"),
+                    ("email", "hanako@yokohama.example.jp"),
+                ] {
+                    let el = c
+                        .find(Locator::Css(&format!(
+                            "form[action$='/appointments'] [name='{field}']"
+                        )))
+                        .await
+                        .unwrap();
+                    el.clear().await.unwrap();
+                    el.send_keys(value).await.unwrap();
+                }
+                c.find(Locator::Css(
+                    "form[action$='/appointments'] button[type='submit']",
+                ))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+                wait_for_text(&c, "管理責任者を NACCS センターへ届け出ました").await;
+            }
+        }
+        c.goto(&app.url("/home")).await.unwrap();
+        wait_for_text(&c, "本社サーバ室").await;
+        let html = c.source().await.unwrap();
+        assert!(html.contains("7.4.1(6)"), "the gateway site owes item 6");
+        screenshot(&c, &format!("org-checklist-{label}")).await;
+        logout(&c).await;
+
+        login(&c, &app, "boss@center.example.jp").await;
+        wait_for_text(&c, "センター管理").await;
+        c.goto(&app.url("/admin/matrix")).await.unwrap();
+        wait_for_text(&c, "YK001").await;
+        screenshot(&c, &format!("center-matrix-{label}")).await;
+        c.close().await.unwrap();
+    }
+}

@@ -504,3 +504,69 @@ dual_test!(
         let _ = office;
     }
 );
+
+dual_test!(
+    the_center_matrix_shows_every_organisation_with_filters_counts_and_links,
+    |app| async move {
+        app.add_user("admin@center.example.jp", "center_admin", None)
+            .await;
+        app.add_user("a@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("b@b.example.jp", "org_admin", Some("BBBBB"))
+            .await;
+        let org_a = org_of(&app, "a@a.example.jp").await;
+        let org_b = org_of(&app, "b@b.example.jp").await;
+        app.login("admin@center.example.jp", PASSWORD).await;
+        let a_office = add_location(&app, &org_a, "office", "", "A本社").await;
+        add_connection(&app, &org_a, &a_office, "router").await;
+        app.post(
+            &format!("/orgs/{org_a}/locations/{a_office}/appointments"),
+            &appointment("山田　太郎", "2026-04-01"),
+        )
+        .await;
+        let b_office = add_location(&app, &org_b, "office", "", "B本社").await;
+        add_connection(&app, &org_b, &b_office, "gateway").await;
+
+        let all = app.get("/admin/matrix").await.text().await.unwrap();
+        assert!(
+            all.contains(&format!("href=\"/orgs/{org_a}\""))
+                && all.contains(&format!("href=\"/orgs/{org_b}\""))
+        );
+        assert!(all.contains("2 組織"));
+        let gw = app
+            .get("/admin/matrix?form=gateway")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            gw.contains("BBBBB") && !gw.contains("AAAAA"),
+            "filter by connection form"
+        );
+        let submitted = app
+            .get("/admin/matrix?status=submitted")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            submitted.contains("AAAAA") && !submitted.contains("BBBBB"),
+            "filter by status"
+        );
+        // B has more to do (administrator and logs missing): first when sorted by open items.
+        let by_open = app
+            .get("/admin/matrix?sort=open")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(by_open.find("BBBBB").unwrap() < by_open.find("AAAAA").unwrap());
+        // Organisations may not see it.
+        app.post("/logout", &[]).await;
+        app.login("a@a.example.jp", PASSWORD).await;
+        assert_eq!(
+            app.get("/admin/matrix").await.status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+);

@@ -1,0 +1,177 @@
+//! The Center's compliance matrix: organisations × catalogue items, with the worst status of
+//! each item over the organisation's offices and sites, counts per column, filters and sorting.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::ctx::{Ctx, CurrentUser};
+use super::error::AppResult;
+use super::page::Page;
+use super::state::AppState;
+use super::structure::units_of;
+use crate::db;
+use crate::domain::checklist::{self, Latest, Status};
+use crate::domain::{ConnectionForm, Role};
+
+/// One cell.
+pub struct Cell {
+    pub status: &'static str,
+    pub label_key: &'static str,
+}
+
+/// One organisation's row.
+pub struct MatrixRow {
+    pub org_id: Uuid,
+    pub name: String,
+    pub code: String,
+    pub cells: Vec<Option<Cell>>,
+    pub open: usize,
+}
+
+/// A column heading with its count of organisations that must act.
+pub struct Column {
+    pub number: String,
+    pub title: String,
+    pub open: usize,
+}
+
+#[derive(Template)]
+#[template(path = "orgs/matrix.html")]
+struct MatrixView {
+    page: Page,
+    columns: Vec<Column>,
+    rows: Vec<MatrixRow>,
+    total: usize,
+    form: String,
+    status: String,
+    sort: String,
+    forms: Vec<ConnectionForm>,
+    statuses: Vec<Status>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct MatrixQuery {
+    #[serde(default)]
+    form: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    sort: String,
+}
+
+/// `GET /admin/matrix`
+pub async fn matrix(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Query(q): Query<MatrixQuery>,
+) -> AppResult<Response> {
+    me.require(&[Role::CenterAdmin, Role::Reviewer])?;
+    let t = ctx.tr();
+    let catalogue = db::catalogue::current(&state.db).await?;
+    let scope = me.scope().org_filter();
+    let orgs = db::orgs::list(&state.db, me.scope()).await?;
+    let locations = db::structure::list(&state.db, scope).await?;
+    let conns = db::structure::connections(&state.db, scope).await?;
+    let subs = db::submissions::latest(&state.db, scope).await?;
+    let form = ConnectionForm::parse(&q.form);
+    let wanted = Status::parse(&q.status);
+    let whole = t.t("checklist.whole_org");
+
+    let mut rows = vec![];
+    for org in &orgs {
+        let org_locs: Vec<_> = locations
+            .iter()
+            .filter(|l| l.org_id == org.id)
+            .cloned()
+            .collect();
+        let org_conns: Vec<_> = conns
+            .iter()
+            .filter(|c| c.org_id == org.id)
+            .cloned()
+            .collect();
+        if let Some(f) = form
+            && !org_conns.iter().any(|c| c.active && c.form() == Some(f))
+        {
+            continue;
+        }
+        let latest: Vec<Latest> = subs
+            .iter()
+            .filter(|s| s.org_id == org.id)
+            .map(|s| Latest {
+                kind: s.kind.clone(),
+                location_id: s.location_id,
+                state: s.state.clone(),
+            })
+            .collect();
+        let units = units_of(whole, &org_locs, &org_conns);
+        let summary = checklist::summarise(
+            catalogue.items.len(),
+            &checklist::build(&catalogue.items, &units, &latest),
+        );
+        if let Some(w) = wanted
+            && !summary.contains(&Some(w))
+        {
+            continue;
+        }
+        let open = summary
+            .iter()
+            .flatten()
+            .filter(|s| s.needs_action())
+            .count();
+        rows.push(MatrixRow {
+            org_id: org.id,
+            name: org.name.clone(),
+            code: org.user_code.clone(),
+            cells: summary
+                .into_iter()
+                .map(|s| {
+                    s.map(|s| Cell {
+                        status: s.as_str(),
+                        label_key: s.label_key(),
+                    })
+                })
+                .collect(),
+            open,
+        });
+    }
+    match q.sort.as_str() {
+        "name" => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+        "open" => rows.sort_by(|a, b| b.open.cmp(&a.open).then(a.code.cmp(&b.code))),
+        _ => rows.sort_by(|a, b| a.code.cmp(&b.code)),
+    }
+    let columns = catalogue
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| Column {
+            number: it.number.clone(),
+            title: it.title(t.code()).to_string(),
+            open: rows
+                .iter()
+                .filter(|r| {
+                    r.cells[i]
+                        .as_ref()
+                        .is_some_and(|c| matches!(c.status, "missing" | "returned" | "draft"))
+                })
+                .count(),
+        })
+        .collect();
+    let view = MatrixView {
+        page: Page::new(&ctx, Some(&me)),
+        columns,
+        total: rows.len(),
+        rows,
+        form: form.map(|f| f.as_str().to_string()).unwrap_or_default(),
+        status: wanted.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        sort: q.sort,
+        forms: ConnectionForm::ALL.to_vec(),
+        statuses: Status::ALL.to_vec(),
+    };
+    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+}
