@@ -16,7 +16,7 @@ pub struct OrgRow {
     pub members: i64,
 }
 
-/// Inserts an organisation; a taken user code is a unique violation.
+/// Inserts an organisation with its primary user code; a taken code is a unique violation.
 pub async fn insert(tx: &mut Tx, name: &str, user_code: &str) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
     on_tx!(tx, c => sqlx::query("INSERT INTO organisations (id, name, user_code, created_at) VALUES ($1, $2, $3, $4)")
@@ -26,6 +26,7 @@ pub async fn insert(tx: &mut Tx, name: &str, user_code: &str) -> Result<Uuid, sq
         .bind(super::now())
         .execute(&mut *c)
         .await.map(|_| ()))?;
+    insert_code(tx, id, user_code).await?;
     Ok(id)
 }
 
@@ -55,4 +56,26 @@ pub async fn by_code(tx: &mut Tx, user_code: &str) -> Result<Option<Uuid>, sqlx:
         .bind(user_code)
         .fetch_optional(&mut *c)
         .await)
+}
+
+/// Every NACCS user code of an organisation, primary first.
+pub async fn codes(db: &Db, org_id: Uuid) -> Result<Vec<String>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_scalar(
+        "SELECT c.code FROM org_user_codes c JOIN organisations o ON o.id = c.org_id \
+         WHERE c.org_id = $1 ORDER BY c.code <> o.user_code, c.code",
+    )
+    .bind(org_id)
+    .fetch_all(p)
+    .await)
+}
+
+/// Records a user code for a new organisation (the primary one).
+pub async fn insert_code(tx: &mut Tx, org_id: Uuid, code: &str) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("INSERT INTO org_user_codes (code, org_id, created_at) VALUES ($1, $2, $3)")
+        .bind(code)
+        .bind(org_id)
+        .bind(super::now())
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))
 }

@@ -61,3 +61,17 @@ pub async fn latest(db: &Db, org_id: Option<Uuid>) -> Result<Vec<LatestRow>, sql
     .fetch_all(p)
     .await)
 }
+
+/// The data of one submission of the organisation.
+pub async fn data(
+    db: &Db,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<Option<serde_json::Value>, sqlx::Error> {
+    let raw: Option<String> = on_db!(db, p => sqlx::query_scalar("SELECT data FROM submissions WHERE id = $1 AND org_id = $2")
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(p)
+        .await)?;
+    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+}

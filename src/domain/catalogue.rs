@@ -197,14 +197,15 @@ pub struct Unit {
 }
 
 /// Whether `item` is due for `unit`. A unit with no connection recorded yet still owes the
-/// items every form owes (an office needs its administrator before its line is installed);
-/// form-specific items wait until a connection of that form exists.
+/// items every form owes (an office needs its administrator, the organisation its ID
+/// declaration, before a line is installed); form-specific items wait until a connection of
+/// that form exists.
 pub fn applies(item: &CatalogueItem, unit: &Unit) -> bool {
     if !item.scopes.contains(&unit.kind) {
         return false;
     }
     if unit.forms.is_empty() {
-        return item.applies_to_every_form() && unit.kind != ScopeKind::Organisation;
+        return item.applies_to_every_form();
     }
     unit.forms.iter().any(|f| item.forms.contains(f))
 }

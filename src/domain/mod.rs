@@ -13,7 +13,7 @@ pub use email::Email;
 pub use password::{NewPassword, PasswordProblem};
 pub use role::Role;
 pub use scope::Scope;
-pub use user_code::UserCode;
+pub use user_code::{NaccsId, UserCode};
 
 /// Why a form field was refused: a locale key for the message.
 pub type FieldError = &'static str;

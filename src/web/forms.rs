@@ -2,19 +2,20 @@
 
 /// Messages to show next to fields; `_form` is the whole form.
 #[derive(Debug, Default, Clone)]
-pub struct FieldErrors(Vec<(&'static str, &'static str)>);
+pub struct FieldErrors(Vec<(String, &'static str)>);
 
 impl FieldErrors {
     /// Records an error for a field (the first one per field is shown).
-    pub fn add(&mut self, field: &'static str, key: &'static str) {
-        if self.get(field).is_none() {
+    pub fn add(&mut self, field: impl Into<String>, key: &'static str) {
+        let field = field.into();
+        if self.get(&field).is_none() {
             self.0.push((field, key));
         }
     }
 
     /// The locale key of a field's error.
     pub fn get(&self, field: &str) -> Option<&'static str> {
-        self.0.iter().find(|(f, _)| *f == field).map(|(_, k)| *k)
+        self.0.iter().find(|(f, _)| f == field).map(|(_, k)| *k)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -22,7 +23,7 @@ impl FieldErrors {
     }
 
     /// Takes the value or records the error.
-    pub fn take<T>(&mut self, field: &'static str, r: Result<T, &'static str>) -> Option<T> {
+    pub fn take<T>(&mut self, field: impl Into<String>, r: Result<T, &'static str>) -> Option<T> {
         match r {
             Ok(v) => Some(v),
             Err(k) => {

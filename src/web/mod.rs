@@ -7,6 +7,7 @@ pub mod ctx;
 pub mod error;
 pub mod forms;
 pub mod home;
+pub mod id_management;
 pub mod matrix;
 pub mod middleware;
 pub mod onboarding;
@@ -51,6 +52,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/admin/orgs/{id}", get(orgs::show))
         .route("/orgs/{org}", get(structure::overview))
         .route("/orgs/{org}/locations", post(structure::create_location))
+        .route("/orgs/{org}/id-management", get(id_management::page).post(id_management::submit))
         .route("/orgs/{org}/locations/{id}", get(structure::location_page).post(structure::update_location))
         .route("/orgs/{org}/locations/{id}/active", post(structure::set_location_active))
         .route("/orgs/{org}/locations/{id}/connections", post(structure::add_connection))

@@ -157,6 +157,7 @@ pub async fn checklist_for(
                 ("administrator", Some(loc)) => {
                     Some(format!("/orgs/{org_id}/locations/{loc}#appoint"))
                 }
+                ("id_management", None) => Some(format!("/orgs/{org_id}/id-management")),
                 _ => None,
             };
             ChecklistItem {

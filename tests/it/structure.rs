@@ -570,3 +570,94 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    the_id_declaration_checks_ids_and_dates_and_moves_the_checklist,
+    |app| async move {
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AB123"))
+            .await;
+        app.add_user("b@b.example.jp", "org_admin", Some("ZZ999"))
+            .await;
+        let org = org_of(&app, "kanri@a.example.jp").await;
+        let org_b = org_of(&app, "b@b.example.jp").await;
+        app.login("kanri@a.example.jp", PASSWORD).await;
+        let office = add_location(&app, &org, "office", "", "本社").await;
+        app.post(
+            &format!("/orgs/{org}/locations/{office}/appointments"),
+            &appointment("山田　太郎", "2026-04-01"),
+        )
+        .await;
+        let ids_field = format!("ids_{office}");
+        let path = format!("/orgs/{org}/id-management");
+        let good: Vec<(&str, &str)> = vec![
+            (&ids_field, "AB123001\nａｂ１２３００２"),
+            ("away_0_place", "自宅（東京都世田谷区）"),
+            ("away_0_reason", "telework"),
+            ("away_0_from", "2026-04-01"),
+            ("away_0_to", "2026-09-30"),
+            ("away_0_ids", "AB123002"),
+            ("away_0_office", &office),
+            ("attest", "yes"),
+        ];
+        let bad_cases: Vec<(&str, &str, &str)> = vec![
+            (&ids_field, "AB12300", "利用者IDは英数字8文字です"),
+            (&ids_field, "XY123001", "この組織の利用者コードで始まらない"),
+            (&ids_field, "AB123001 AB123001", "重複"),
+            ("away_0_to", "2026-03-31", "終了日が開始日より前です"),
+            ("away_0_ids", "AB123009", "一覧にない利用者ID"),
+            ("attest", "", "確認欄にチェック"),
+        ];
+        for (field, value, message) in bad_cases {
+            let fields: Vec<(&str, &str)> = good
+                .iter()
+                .map(|(k, v)| if *k == field { (*k, value) } else { (*k, *v) })
+                .collect();
+            let res = app.post(&path, &fields).await;
+            assert_eq!(
+                res.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{field}={value}"
+            );
+            let body = res.text().await.unwrap();
+            assert!(body.contains(message), "{field}={value}: {message}");
+            assert!(body.contains("自宅（東京都世田谷区）"), "input kept");
+        }
+        assert_eq!(app.count("submissions").await, 1, "only the appointment");
+        // Another organisation's page: 404, nothing stored.
+        assert_eq!(
+            app.post(&format!("/orgs/{org_b}/id-management"), &good)
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(app.count("submissions").await, 1);
+
+        let res = app.post(&path, &good).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            res.text().await.unwrap()
+        );
+        let rows = checklist(&app).await;
+        assert!(
+            rows.contains(&("7.4.1(2)".into(), "組織全体".into(), "提出済み".into())),
+            "{rows:?}"
+        );
+        let db = app.db();
+        let data: String = secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT data FROM submissions WHERE kind = 'id_management'")
+        .fetch_one(p)
+        .await)
+    .unwrap();
+        let data: serde_json::Value = serde_json::from_str(&data).unwrap();
+        assert_eq!(
+            data["offices"][0]["ids"],
+            serde_json::json!(["AB123001", "AB123002"])
+        );
+        assert_eq!(data["away"][0]["administrator"], "山田　太郎");
+        assert_eq!(data["away"][0]["reason"], "telework");
+        // The page shows the declaration again for the next change.
+        let page = app.get(&path).await.text().await.unwrap();
+        assert!(page.contains("AB123001") && page.contains("自宅（東京都世田谷区）"));
+    }
+);
