@@ -5,7 +5,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Duration;
 use serde::Deserialize;
 
@@ -13,7 +13,7 @@ use super::cookies;
 use super::ctx::{CsrfForm, Ctx, CurrentUser, MaybeUser};
 use super::error::{AppError, AppResult};
 use super::forms::FieldErrors;
-use super::page::{Page, redirect_with_flash, safe_next};
+use super::page::{Page, redirect_with_flash, render, safe_next};
 use super::state::AppState;
 use crate::db::{self, audit::Entry};
 use crate::domain::Email;
@@ -54,7 +54,7 @@ pub async fn login_page(
         email: String::new(),
         next: q.next,
     };
-    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &view)
 }
 
 #[derive(Deserialize)]
@@ -133,11 +133,7 @@ pub async fn login(
             email: form.email,
             next: form.next,
         };
-        return Ok((
-            StatusCode::UNAUTHORIZED,
-            Html(view.render().map_err(anyhow::Error::from)?),
-        )
-            .into_response());
+        return render(StatusCode::UNAUTHORIZED, &view);
     };
 
     db::throttle::clear_email(&state.db, &email).await?;

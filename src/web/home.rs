@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 
 use super::ctx::{Ctx, CurrentUser};
 use super::error::AppResult;
-use super::page::{Page, jst};
+use super::page::{Page, jst, render};
 use super::state::AppState;
 use crate::db;
 use crate::domain::Role;
@@ -78,5 +79,5 @@ pub async fn home(
         org_id: me.org_id,
         checklist,
     };
-    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &view)
 }

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use uuid::Uuid;
 
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::AppResult;
 use super::forms::FieldErrors;
-use super::page::{Page, redirect_with_flash};
+use super::page::{Page, redirect_with_flash, render};
 use super::state::AppState;
 use super::structure::{date, org_for};
 use crate::db;
@@ -203,7 +203,7 @@ pub async fn page(
 ) -> AppResult<Response> {
     let org = org_for(&state, &me, org_id, false).await?;
     let v = view(&state, &ctx, &me, &org, None, FieldErrors::default()).await?;
-    Ok(Html(v.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &v)
 }
 
 fn split_ids(raw: &str) -> Vec<&str> {
@@ -330,11 +330,7 @@ pub async fn submit(
     }
     if !errors.is_empty() {
         let v = view(&state, &ctx, &me, &org, Some(&input), errors).await?;
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Html(v.render().map_err(anyhow::Error::from)?),
-        )
-            .into_response());
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &v);
     }
     let catalogue = db::catalogue::current(&state.db).await?;
     let data = serde_json::json!({ "attested": true, "offices": per_office, "away": away });

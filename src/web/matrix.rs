@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ctx::{Ctx, CurrentUser};
 use super::error::AppResult;
-use super::page::Page;
+use super::page::{Page, render};
 use super::state::AppState;
 use super::structure::units_of;
 use crate::db;
@@ -173,5 +174,5 @@ pub async fn matrix(
         forms: ConnectionForm::ALL.to_vec(),
         statuses: Status::ALL.to_vec(),
     };
-    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &view)
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use chrono::Duration;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::ctx::{CsrfForm, Ctx};
 use super::error::{AppError, AppResult};
 use super::forms::FieldErrors;
-use super::page::{Page, redirect_with_flash};
+use super::page::{Page, redirect_with_flash, render};
 use super::state::AppState;
 use crate::db::links::Purpose;
 use crate::db::users::NewUser;
@@ -117,7 +117,7 @@ pub async fn setup_page(
         email: String::new(),
         display_name: String::new(),
     };
-    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &view)
 }
 
 #[derive(Deserialize)]
@@ -169,11 +169,7 @@ pub async fn setup(
             email: form.email,
             display_name: form.display_name,
         };
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Html(view.render().map_err(anyhow::Error::from)?),
-        )
-            .into_response());
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
     };
     let hash = security::hash_password(password.expose().to_string()).await?;
     let mut tx = state.db.begin().await?;
@@ -289,7 +285,7 @@ async fn password_link_page(
 ) -> AppResult<Response> {
     let user = link_user(state, &token, purpose).await?;
     let view = PasswordLinkView::new(ctx, purpose, token, user.email);
-    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &view)
 }
 
 /// `GET /invitations/accept?token=…`
@@ -344,11 +340,7 @@ async fn password_link_submit(
         let mut view = PasswordLinkView::new(ctx, purpose, form.token, user.email);
         view.errors = errors;
         view.display_name = form.display_name;
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Html(view.render().map_err(anyhow::Error::from)?),
-        )
-            .into_response());
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
     };
     let hash = security::hash_password(password.expose().to_string()).await?;
     let mut tx = state.db.begin().await?;
@@ -426,7 +418,7 @@ pub async fn forgot_page(ctx: Ctx) -> AppResult<Response> {
         email: String::new(),
         sent: false,
     };
-    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &view)
 }
 
 #[derive(Deserialize)]
@@ -450,11 +442,7 @@ pub async fn forgot(
             email: form.email,
             sent: false,
         };
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Html(view.render().map_err(anyhow::Error::from)?),
-        )
-            .into_response());
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
     };
     if let Some(user) = db::users::by_email(&state.db, email.as_str())
         .await?
@@ -494,7 +482,7 @@ pub async fn forgot(
         email: String::new(),
         sent: true,
     };
-    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &view)
 }
 
 /// Sends a mail; a failure is logged (without the link) rather than failing the request,

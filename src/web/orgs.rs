@@ -5,14 +5,14 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
 use super::forms::FieldErrors;
-use super::page::{Page, jst, redirect_with_flash};
+use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
 use super::users::{InviteProblem, UserItem, invite_in_tx, mail_invitation, user_item};
 use crate::db;
@@ -62,7 +62,7 @@ pub async fn list(
         orgs,
         can_create: me.role == Role::CenterAdmin,
     };
-    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &view)
 }
 
 #[derive(Template)]
@@ -85,7 +85,7 @@ pub async fn new_page(ctx: Ctx, me: CurrentUser) -> AppResult<Response> {
         user_code: String::new(),
         admin_email: String::new(),
     };
-    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &view)
 }
 
 #[derive(Deserialize)]
@@ -183,11 +183,7 @@ pub async fn create(
         user_code: form.user_code,
         admin_email: form.admin_email,
     };
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Html(view.render().map_err(anyhow::Error::from)?),
-    )
-        .into_response())
+    render(StatusCode::UNPROCESSABLE_ENTITY, &view)
 }
 
 #[derive(Template)]
@@ -221,5 +217,5 @@ pub async fn show(
         users,
         can_invite: me.role == Role::CenterAdmin,
     };
-    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &view)
 }

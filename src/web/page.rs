@@ -1,7 +1,7 @@
 //! What the base layout needs on every page, and the post/redirect/get helper.
 
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, Utc};
 
 use super::cookies;
@@ -104,4 +104,12 @@ pub fn safe_next(next: &str) -> Option<&str> {
         && !next.starts_with("/\\")
         && !next.contains(['\r', '\n']))
     .then_some(next)
+}
+
+/// Renders a page with a status; a template error is an internal error.
+pub fn render<T: askama::Template>(
+    status: StatusCode,
+    view: &T,
+) -> super::error::AppResult<Response> {
+    Ok((status, Html(view.render().map_err(anyhow::Error::from)?)).into_response())
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use unicode_normalization::UnicodeNormalization;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
 use super::forms::FieldErrors;
-use super::page::{Page, jst, redirect_with_flash};
+use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
 use crate::db::appointments::NewAppointment;
 use crate::db::structure::{LocationRow, NewLocation};
@@ -40,6 +40,21 @@ pub async fn org_for(
         return Err(AppError::Forbidden);
     }
     Ok(org)
+}
+
+/// The organisation and one of its locations (404 for another organisation's).
+async fn location_for(
+    state: &AppState,
+    me: &CurrentUser,
+    org_id: Uuid,
+    id: Uuid,
+    write: bool,
+) -> AppResult<(OrgRow, LocationRow)> {
+    let org = org_for(state, me, org_id, write).await?;
+    let loc = db::structure::get(&state.db, org_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((org, loc))
 }
 
 fn can_edit(me: &CurrentUser) -> bool {
@@ -298,7 +313,7 @@ pub async fn overview(
 ) -> AppResult<Response> {
     let org = org_for(&state, &me, org_id, false).await?;
     let view = structure_view(&state, &ctx, &me, org, FieldErrors::default(), None).await?;
-    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &view)
 }
 
 #[derive(Deserialize, Default)]
@@ -369,11 +384,7 @@ pub async fn create_location(
         ));
     }
     let view = structure_view(&state, &ctx, &me, org, errors, Some(form)).await?;
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Html(view.render().map_err(anyhow::Error::from)?),
-    )
-        .into_response())
+    render(StatusCode::UNPROCESSABLE_ENTITY, &view)
 }
 
 /// An appointment as the history shows it.
@@ -557,7 +568,7 @@ pub async fn location_page(
         edit.query_raw = q.date;
     }
     let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
-    Ok((status, Html(view.render().map_err(anyhow::Error::from)?)).into_response())
+    render(status, &view)
 }
 
 #[derive(Deserialize)]
@@ -578,10 +589,7 @@ pub async fn update_location(
     Path((org_id, id)): Path<(Uuid, Uuid)>,
     CsrfForm(form): CsrfForm<EditLocationForm>,
 ) -> AppResult<Response> {
-    let org = org_for(&state, &me, org_id, true).await?;
-    db::structure::get(&state.db, org_id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (org, _) = location_for(&state, &me, org_id, id, true).await?;
     let version: i64 = form
         .version
         .trim()
@@ -608,20 +616,12 @@ pub async fn update_location(
         edit.conflict = Some((name.clone(), address.clone()));
         edit.errors.add("_form", "error.changed_meanwhile");
         let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
-        return Ok((
-            StatusCode::CONFLICT,
-            Html(view.render().map_err(anyhow::Error::from)?),
-        )
-            .into_response());
+        return render(StatusCode::CONFLICT, &view);
     }
     edit.name = Some(form.name);
     edit.address = Some(form.address);
     let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Html(view.render().map_err(anyhow::Error::from)?),
-    )
-        .into_response())
+    render(StatusCode::UNPROCESSABLE_ENTITY, &view)
 }
 
 #[derive(Deserialize)]
@@ -638,10 +638,7 @@ pub async fn set_location_active(
     Path((org_id, id)): Path<(Uuid, Uuid)>,
     CsrfForm(form): CsrfForm<ActiveForm>,
 ) -> AppResult<Response> {
-    org_for(&state, &me, org_id, true).await?;
-    db::structure::get(&state.db, org_id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    location_for(&state, &me, org_id, id, true).await?;
     let active = match form.active.as_str() {
         "true" => true,
         "false" => false,
@@ -684,10 +681,7 @@ pub async fn add_connection(
     Path((org_id, id)): Path<(Uuid, Uuid)>,
     CsrfForm(form): CsrfForm<ConnectionFormData>,
 ) -> AppResult<Response> {
-    let org = org_for(&state, &me, org_id, true).await?;
-    db::structure::get(&state.db, org_id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (org, _) = location_for(&state, &me, org_id, id, true).await?;
     let mut edit = LocationEdit::none();
     let kind = ConnectionForm::parse(&form.form);
     if kind.is_none() {
@@ -713,11 +707,7 @@ pub async fn add_connection(
         ));
     }
     let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Html(view.render().map_err(anyhow::Error::from)?),
-    )
-        .into_response())
+    render(StatusCode::UNPROCESSABLE_ENTITY, &view)
 }
 
 #[derive(Deserialize)]
@@ -762,10 +752,7 @@ pub async fn appoint(
     Path((org_id, id)): Path<(Uuid, Uuid)>,
     CsrfForm(form): CsrfForm<AppointForm>,
 ) -> AppResult<Response> {
-    let org = org_for(&state, &me, org_id, true).await?;
-    let loc = db::structure::get(&state.db, org_id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (org, loc) = location_for(&state, &me, org_id, id, true).await?;
     if !loc.active {
         return Err(AppError::Conflict);
     }
@@ -837,9 +824,5 @@ pub async fn appoint(
     }
     edit.appoint = form;
     let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Html(view.render().map_err(anyhow::Error::from)?),
-    )
-        .into_response())
+    render(StatusCode::UNPROCESSABLE_ENTITY, &view)
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -14,7 +14,7 @@ use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
 use super::forms::FieldErrors;
 use super::onboarding::{issue_link, send_logged};
-use super::page::{Page, jst, redirect_with_flash};
+use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
 use crate::db::links::Purpose;
 use crate::db::users::NewUser;
@@ -98,7 +98,7 @@ pub async fn list(
         users: rows.into_iter().map(|r| user_item(r, &me)).collect(),
         roles: grantable_roles(&me),
     };
-    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &view)
 }
 
 /// An organisation to choose when inviting.
@@ -183,7 +183,7 @@ pub async fn invite_page(
         q.org,
     )
     .await?;
-    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &view)
 }
 
 #[derive(Deserialize)]
@@ -313,11 +313,7 @@ pub async fn invite(
         return finish_invite(&state, &ctx, &me, email, role, Some(org.id), label).await;
     }
     let view = invite_view(&state, &ctx, &me, errors, form.email, form.role, org_pref).await?;
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Html(view.render().map_err(anyhow::Error::from)?),
-    )
-        .into_response())
+    render(StatusCode::UNPROCESSABLE_ENTITY, &view)
 }
 
 async fn finish_invite(
@@ -354,11 +350,7 @@ async fn finish_invite(
                 org_id,
             )
             .await?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Html(view.render().map_err(anyhow::Error::from)?),
-            )
-                .into_response())
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
         }
         Err(InviteProblem::Db(e)) => Err(e.into()),
     }
@@ -395,7 +387,7 @@ pub async fn show(
         user,
         roles,
     };
-    Ok(Html(view.render().map_err(anyhow::Error::from)?).into_response())
+    render(StatusCode::OK, &view)
 }
 
 #[derive(Deserialize)]

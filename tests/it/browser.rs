@@ -180,7 +180,7 @@ async fn org_admin_builds_the_structure_and_appoints_administrators_then_the_cen
         let c = browser(&driver, profile.path()).await;
         login(&c, &app, "kanri@yokohama.example.jp").await;
         wait_for_text(&c, "報告項目チェックリスト").await;
-        c.find(Locator::Css("main a[href^='/orgs/']"))
+        c.find(Locator::Css("main a.structure-link"))
             .await
             .unwrap()
             .click()
