@@ -79,3 +79,97 @@ pub async fn insert_code(tx: &mut Tx, org_id: Uuid, code: &str) -> Result<(), sq
         .await
         .map(|_| ()))
 }
+
+/// The organisation's profile as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProfileRow {
+    pub id: Uuid,
+    pub name: String,
+    pub name_kana: String,
+    pub user_code: String,
+    pub postal_code: String,
+    pub address: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub contact_email: String,
+    pub version: i64,
+}
+
+/// The profile of one organisation within the scope.
+pub async fn profile(db: &Db, scope: Scope, id: Uuid) -> Result<Option<ProfileRow>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, ProfileRow>(
+        "SELECT id, name, name_kana, user_code, postal_code, address, contact_name, contact_phone, contact_email, version \
+         FROM organisations WHERE id = $1 AND ($2 IS NULL OR id = $2)",
+    )
+    .bind(id)
+    .bind(scope.org_filter())
+    .fetch_optional(p)
+    .await)
+}
+
+/// The editable part of a profile.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProfileUpdate {
+    pub name: String,
+    pub name_kana: String,
+    pub postal_code: String,
+    pub address: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub contact_email: String,
+}
+
+/// Saves the profile if it is still at `version`; false means someone saved first.
+pub async fn update_profile(
+    tx: &mut Tx,
+    id: Uuid,
+    version: i64,
+    u: &ProfileUpdate,
+) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE organisations SET name = $3, name_kana = $4, postal_code = $5, address = $6, contact_name = $7, \
+         contact_phone = $8, contact_email = $9, version = version + 1 WHERE id = $1 AND version = $2",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(&u.name)
+    .bind(&u.name_kana)
+    .bind(&u.postal_code)
+    .bind(&u.address)
+    .bind(&u.contact_name)
+    .bind(&u.contact_phone)
+    .bind(&u.contact_email)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected() == 1))
+}
+
+/// Makes the organisation's extra user codes exactly `extra` (the primary code stays);
+/// a code held by another organisation is a unique violation.
+pub async fn set_extra_codes(
+    tx: &mut Tx,
+    id: Uuid,
+    primary: &str,
+    extra: &[String],
+) -> Result<(), sqlx::Error> {
+    let existing: Vec<String> = on_tx!(tx, c => sqlx::query_scalar("SELECT code FROM org_user_codes WHERE org_id = $1 AND code <> $2")
+        .bind(id)
+        .bind(primary)
+        .fetch_all(&mut *c)
+        .await)?;
+    for old in existing.iter().filter(|c| !extra.contains(c)) {
+        on_tx!(tx, c => sqlx::query("DELETE FROM org_user_codes WHERE org_id = $1 AND code = $2")
+            .bind(id)
+            .bind(old)
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))?;
+    }
+    for new in extra
+        .iter()
+        .filter(|c| !existing.contains(c) && c.as_str() != primary)
+    {
+        insert_code(tx, id, new).await?;
+    }
+    Ok(())
+}

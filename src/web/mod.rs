@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod onboarding;
 pub mod orgs;
 pub mod page;
+pub mod profile;
 pub mod state;
 pub mod structure;
 pub mod system;
@@ -52,6 +53,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/admin/orgs/{id}", get(orgs::show))
         .route("/orgs/{org}", get(structure::overview))
         .route("/orgs/{org}/locations", post(structure::create_location))
+        .route("/orgs/{org}/profile", get(profile::page).post(profile::save))
         .route("/orgs/{org}/id-management", get(id_management::page).post(id_management::submit))
         .route("/orgs/{org}/locations/{id}", get(structure::location_page).post(structure::update_location))
         .route("/orgs/{org}/locations/{id}/active", post(structure::set_location_active))

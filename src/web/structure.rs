@@ -74,7 +74,8 @@ fn text(raw: &str, max: usize, required: bool) -> Result<String, &'static str> {
     }
 }
 
-fn phone(raw: &str, required: bool) -> Result<String, &'static str> {
+/// A phone or fax number: digits with hyphens, spaces, parentheses or +; full width accepted.
+pub fn phone_number(raw: &str, required: bool) -> Result<String, &'static str> {
     let s: String = raw.nfkc().collect::<String>().trim().to_string();
     if s.is_empty() {
         return if required {
@@ -762,8 +763,11 @@ pub async fn appoint(
     let name_kana = e.take("name_kana", text(&form.name_kana, 100, true));
     let department = e.take("department", text(&form.department, 100, true));
     let title = e.take("title", text(&form.title, 100, false));
-    let tel = e.take("phone", phone(&form.phone, true));
-    let emergency = e.take("emergency_contact", phone(&form.emergency_contact, false));
+    let tel = e.take("phone", phone_number(&form.phone, true));
+    let emergency = e.take(
+        "emergency_contact",
+        phone_number(&form.emergency_contact, false),
+    );
     let email = e.take("email", Email::parse(&form.email));
     let from = e.take("effective_from", date(&form.effective_from));
     if let (

@@ -661,3 +661,91 @@ dual_test!(
         assert!(page.contains("AB123001") && page.contains("自宅（東京都世田谷区）"));
     }
 );
+
+dual_test!(
+    the_profile_keeps_japanese_text_exactly_and_refuses_a_code_of_another_organisation,
+    |app| async move {
+        app.add_user("a@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("b@b.example.jp", "org_admin", Some("BBBBB"))
+            .await;
+        app.add_user("member@a.example.jp", "org_member", Some("AAAAA"))
+            .await;
+        let org = org_of(&app, "a@a.example.jp").await;
+        let org_b = org_of(&app, "b@b.example.jp").await;
+        app.login("a@a.example.jp", PASSWORD).await;
+        let path = format!("/orgs/{org}/profile");
+        let name = "株式会社　ｱｲｳ通関　（ＡＩＵ）";
+        let fields = |codes: &'static str, version: &'static str| {
+            vec![
+                ("name", name),
+                ("name_kana", "ｶﾌﾞｼｷｶﾞｲｼｬ ｱｲｳﾂｳｶﾝ"),
+                ("extra_codes", codes),
+                ("postal_code", "１０５－００２２"),
+                ("address", "東京都港区海岸１－１－１"),
+                ("contact_name", "連絡　一郎"),
+                ("contact_phone", "03-1111-2222"),
+                ("contact_email", "Renraku@A.example.jp"),
+                ("version", version),
+            ]
+        };
+        let res = app.post(&path, &fields("aaaab BBBBB", "1")).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "BBBBB belongs to B"
+        );
+        assert!(res.text().await.unwrap().contains("既に登録されています"));
+        let res = app.post(&path, &fields("AAA-B", "1")).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let res = app.post(&path, &fields("aaaab", "1")).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let p = secportal::db::orgs::profile(
+            app.db(),
+            secportal::domain::Scope::Center,
+            uuid::Uuid::parse_str(&org).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            p.name, name,
+            "Japanese text of any width round-trips exactly"
+        );
+        assert_eq!(p.name_kana, "ｶﾌﾞｼｷｶﾞｲｼｬ ｱｲｳﾂｳｶﾝ");
+        assert_eq!(p.postal_code, "105-0022");
+        assert_eq!(p.contact_email, "renraku@a.example.jp");
+        assert_eq!(
+            secportal::db::orgs::codes(app.db(), p.id).await.unwrap(),
+            vec!["AAAAA".to_string(), "AAAAB".to_string()]
+        );
+        // A stale version is told the record changed, with the newer values in the form.
+        let res = app.post(&path, &fields("", "1")).await;
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        assert!(
+            res.text().await.unwrap().contains("AAAAB"),
+            "newer codes shown"
+        );
+        assert_eq!(
+            secportal::db::orgs::codes(app.db(), p.id)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        // Another organisation's profile: 404; a member: 403.
+        assert_eq!(
+            app.post(&format!("/orgs/{org_b}/profile"), &fields("", "1"))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        let m = app.new_browser();
+        m.login("member@a.example.jp", PASSWORD).await;
+        assert_eq!(
+            m.post(&path, &fields("", "2")).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(m.get(&path).await.status(), StatusCode::OK);
+    }
+);
