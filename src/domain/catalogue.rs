@@ -210,6 +210,76 @@ pub fn applies(item: &CatalogueItem, unit: &Unit) -> bool {
     unit.forms.iter().any(|f| item.forms.contains(f))
 }
 
+/// What changed in one item between two revisions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemChange {
+    pub key: String,
+    pub number: String,
+    /// (field, before, after); `before` is empty for an added item, `after` for a removed one.
+    pub fields: Vec<(&'static str, String, String)>,
+}
+
+fn describe(item: &CatalogueItem) -> Vec<(&'static str, String)> {
+    let join = |v: Vec<&str>| v.join(", ");
+    vec![
+        ("number", item.number.clone()),
+        ("title_ja", item.title_ja.clone()),
+        ("title_en", item.title_en.clone()),
+        ("explanation_ja", item.explanation_ja.clone()),
+        ("explanation_en", item.explanation_en.clone()),
+        (
+            "forms",
+            join(item.forms.iter().map(|f| f.as_str()).collect()),
+        ),
+        (
+            "scopes",
+            join(item.scopes.iter().map(|s| s.as_str()).collect()),
+        ),
+        ("trigger", item.trigger.as_str().to_string()),
+        (
+            "renewal_days",
+            item.renewal_days.map(|d| d.to_string()).unwrap_or_default(),
+        ),
+    ]
+}
+
+/// Field-by-field differences between two revisions, in the newer revision's order
+/// (removed items last). Unchanged items are left out.
+pub fn diff(old: &[CatalogueItem], new: &[CatalogueItem]) -> Vec<ItemChange> {
+    let mut out = vec![];
+    for n in new {
+        let after = describe(n);
+        let before = old.iter().find(|o| o.key == n.key).map(describe);
+        let fields: Vec<(&'static str, String, String)> = after
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, (field, a))| {
+                let b = before.as_ref().map(|b| b[i].1.clone()).unwrap_or_default();
+                (a != b).then_some((field, b, a))
+            })
+            .collect();
+        if !fields.is_empty() {
+            out.push(ItemChange {
+                key: n.key.clone(),
+                number: n.number.clone(),
+                fields,
+            });
+        }
+    }
+    for o in old.iter().filter(|o| !new.iter().any(|n| n.key == o.key)) {
+        let fields = describe(o)
+            .into_iter()
+            .map(|(f, b)| (f, b, String::new()))
+            .collect();
+        out.push(ItemChange {
+            key: o.key.clone(),
+            number: o.number.clone(),
+            fields,
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +384,34 @@ mod tests {
             &item("administrator"),
             &unit(ScopeKind::Organisation, &[ConnectionForm::Router])
         ));
+    }
+
+    #[test]
+    fn diff_names_each_changed_field_and_nothing_else() {
+        let old = items();
+        let mut new = old.clone();
+        new[0].title_en = "Responsible administrator (管理責任者)".into();
+        new[5].forms = vec![ConnectionForm::Gateway, ConnectionForm::Router];
+        new[6].renewal_days = Some(365);
+        let d = diff(&old, &new);
+        assert_eq!(d.len(), 3);
+        assert_eq!(
+            d[0].fields,
+            vec![(
+                "title_en",
+                "Responsible administrator".into(),
+                "Responsible administrator (管理責任者)".into()
+            )]
+        );
+        assert_eq!(
+            d[1].fields,
+            vec![("forms", "gateway".into(), "gateway, router".into())]
+        );
+        assert_eq!(
+            d[2].fields,
+            vec![("renewal_days", String::new(), "365".into())]
+        );
+        assert!(diff(&old, &old).is_empty());
     }
 
     #[test]

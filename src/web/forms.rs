@@ -18,6 +18,19 @@ impl FieldErrors {
         self.0.iter().find(|(f, _)| f == field).map(|(_, k)| *k)
     }
 
+    /// The locale key of the error of field `{a}.{b}` (for per-item fields).
+    pub fn get_at(&self, a: &str, b: &str) -> Option<&'static str> {
+        self.0
+            .iter()
+            .find(|(f, _)| {
+                f.len() == a.len() + 1 + b.len()
+                    && f.starts_with(a)
+                    && f.ends_with(b)
+                    && f.as_bytes()[a.len()] == b'.'
+            })
+            .map(|(_, k)| *k)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -21,6 +21,7 @@ use crate::domain::{ConnectionForm, Role};
 
 /// One cell.
 pub struct Cell {
+    pub link: String,
     pub status: &'static str,
     pub label_key: &'static str,
 }
@@ -131,8 +132,13 @@ pub async fn matrix(
             code: org.user_code.clone(),
             cells: summary
                 .into_iter()
-                .map(|s| {
+                .zip(&catalogue.items)
+                .map(|(s, item)| {
                     s.map(|s| Cell {
+                        link: match item.key.as_str() {
+                            "id_management" => format!("/orgs/{}/id-management", org.id),
+                            _ => format!("/orgs/{}", org.id),
+                        },
                         status: s.as_str(),
                         label_key: s.label_key(),
                     })

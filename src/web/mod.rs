@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod catalogue;
 pub mod cookies;
 pub mod ctx;
 pub mod error;
@@ -50,6 +51,9 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/admin/orgs", get(orgs::list).post(orgs::create))
         .route("/admin/orgs/new", get(orgs::new_page))
         .route("/admin/matrix", get(matrix::matrix))
+        .route("/admin/catalogue", get(catalogue::show).post(catalogue::publish))
+        .route("/admin/catalogue/edit", get(catalogue::edit_page))
+        .route("/admin/catalogue/diff", get(catalogue::diff))
         .route("/admin/orgs/{id}", get(orgs::show))
         .route("/orgs/{org}", get(structure::overview))
         .route("/orgs/{org}/locations", post(structure::create_location))

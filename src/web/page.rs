@@ -71,6 +71,11 @@ impl Page {
         self.flash.as_deref().map(|k| self.t.t(k))
     }
 
+    /// "Revision N" in the page's language.
+    pub fn f_rev(&self, n: &i64) -> String {
+        self.t.f("catalogue.revision", &[("n", &n.to_string())])
+    }
+
     /// A time shown in Japan Standard Time.
     pub fn jst(&self, at: &DateTime<Utc>) -> String {
         jst(at)

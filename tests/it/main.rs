@@ -7,6 +7,7 @@ mod helpers;
 
 mod auth;
 mod browser;
+mod catalogue;
 mod onboarding;
 mod outage;
 mod structure;
