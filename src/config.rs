@@ -64,6 +64,17 @@ pub struct ConfigArgs {
         global = true
     )]
     pub session_absolute_hours: String,
+    /// Largest uploaded file, in megabytes.
+    #[arg(
+        long,
+        env = "SECPORTAL_MAX_FILE_MB",
+        default_value = "50",
+        global = true
+    )]
+    pub max_file_mb: String,
+    /// Most files one submission may hold.
+    #[arg(long, env = "SECPORTAL_MAX_FILES", default_value = "20", global = true)]
+    pub max_files: String,
     /// Trust the first address of `X-Forwarded-For` as the client IP (only behind a proxy you run).
     #[arg(
         long,
@@ -86,6 +97,8 @@ pub struct Config {
     pub session_idle: Duration,
     pub session_absolute: Duration,
     pub trust_proxy: bool,
+    pub max_file_bytes: u64,
+    pub max_files: usize,
 }
 
 /// A setting that could not be used; names the setting.
@@ -186,6 +199,8 @@ impl ConfigArgs {
             &self.session_absolute_hours,
             24 * 30,
         )?;
+        let max_file_mb = positive("SECPORTAL_MAX_FILE_MB", &self.max_file_mb, 100 * 1024)?;
+        let max_files = positive("SECPORTAL_MAX_FILES", &self.max_files, 1000)?;
         let trust_proxy = match self.trust_proxy.trim() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" | "" => false,
@@ -206,6 +221,8 @@ impl ConfigArgs {
             session_idle: Duration::from_secs(idle * 60),
             session_absolute: Duration::from_secs(absolute * 3600),
             trust_proxy,
+            max_file_bytes: max_file_mb * 1024 * 1024,
+            max_files: max_files as usize,
         })
     }
 }
@@ -226,6 +243,8 @@ impl Config {
             session_idle_minutes: "30".into(),
             session_absolute_hours: "12".into(),
             trust_proxy: "false".into(),
+            max_file_mb: "50".into(),
+            max_files: "20".into(),
         }
         .validate()
     }
@@ -239,6 +258,11 @@ impl Config {
     pub fn link(&self, path_and_query: &str) -> String {
         let base = self.base_url.as_str().trim_end_matches('/');
         format!("{base}{path_and_query}")
+    }
+
+    /// Where uploaded files are stored.
+    pub fn files_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
     }
 
     /// Where mail files go when no SMTP server is configured.

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod files;
 pub mod i18n;
 pub mod mail;
 pub mod security;
@@ -44,12 +45,16 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     }
     let mailer = mail::Mailer::from_config(&config)?;
     let cookies = web::cookies::CookieNames::new(config.is_https());
+    let files =
+        files::FileStore::open(&config.files_dir(), config.max_file_bytes, config.max_files)?;
     let state = Arc::new(web::AppState {
         db,
         config,
         mailer,
         cookies,
+        files,
     });
+    sweep_files(&state).await;
     if let Some(link) = web::onboarding::setup_link_if_needed(&state).await? {
         // The one deliberate secret in the log: without it nobody could ever sign in.
         tracing::warn!(setup_link = %link, "no center admin yet: open this one-time link within 1 hour to create one");
@@ -58,6 +63,25 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     spawn_housekeeping(state.clone());
     let router = web::router(state.clone(), extra);
     Ok(App { router, state })
+}
+
+/// Removes upload leftovers and unreferenced files older than a day.
+async fn sweep_files(state: &web::AppState) {
+    let db = state.db.clone();
+    let result = state
+        .files
+        .sweep(chrono::Duration::days(1), move |sha| {
+            let db = db.clone();
+            async move { Ok(db::submissions::blob_referenced(&db, &sha).await?) }
+        })
+        .await;
+    match result {
+        Ok((temps, orphans)) if temps + orphans > 0 => {
+            tracing::info!(temps, orphans, "file store swept")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "file store sweep failed"),
+    }
 }
 
 /// Prunes expired sessions and old login failures every ten minutes.

@@ -16,6 +16,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0002_structure.sql"),
         include_str!("../../migrations/postgres/0002_structure.sql"),
     ),
+    (
+        "0003_files_and_receipts",
+        include_str!("../../migrations/sqlite/0003_files_and_receipts.sql"),
+        include_str!("../../migrations/postgres/0003_files_and_receipts.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction; returns how many ran.

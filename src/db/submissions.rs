@@ -1,13 +1,14 @@
-//! Submissions: reports to the Center. This module stores the shape the review flow uses;
-//! receipt numbers, versions beyond 1 and review states arrive with the review flow.
+//! Submissions: reports to the Center. A draft is edited freely; submitting seals it — a
+//! receipt number from a gap-free per-year counter and a snapshot (data, each file's SHA-256,
+//! catalogue revision, submitter, time) that the database itself refuses to change.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 use uuid::Uuid;
 
 use super::{Db, Tx, on_db, on_tx};
-use crate::domain::ScopeKind;
+use crate::domain::{Scope, ScopeKind};
 
-/// A new submission, submitted at once.
+/// A new submission.
 pub struct NewSubmission<'a> {
     pub org_id: Uuid,
     pub kind: &'a str,
@@ -18,13 +19,13 @@ pub struct NewSubmission<'a> {
     pub submitted_by: Uuid,
 }
 
-/// Stores a submission in state `submitted`.
-pub async fn insert_submitted(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Uuid, sqlx::Error> {
+/// Creates a draft; answers its id.
+pub async fn create_draft(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
     let now = super::now();
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO submissions (id, org_id, kind, scope_kind, location_id, state, version, data, catalogue_revision, \
-         submitted_by, submitted_at, created_at) VALUES ($1, $2, $3, $4, $5, 'submitted', 1, $6, $7, $8, $9, $9)",
+         submitted_by, submitted_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'draft', 1, $6, $7, NULL, NULL, $8, $8)",
     )
     .bind(id)
     .bind(s.org_id)
@@ -33,12 +34,266 @@ pub async fn insert_submitted(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Uuid
     .bind(s.location_id)
     .bind(s.data.to_string())
     .bind(s.catalogue_revision)
-    .bind(s.submitted_by)
     .bind(now)
     .execute(&mut *c)
     .await
     .map(|_| ()))?;
     Ok(id)
+}
+
+/// Creates and submits in one step (forms without a draft stage); answers id and receipt.
+pub async fn insert_submitted(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Uuid, sqlx::Error> {
+    let id = create_draft(tx, s).await?;
+    submit(tx, s.org_id, id, s.submitted_by, s.catalogue_revision).await?;
+    Ok(id)
+}
+
+/// A stored submission.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SubmissionRow {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub kind: String,
+    pub scope_kind: String,
+    pub location_id: Option<Uuid>,
+    pub state: String,
+    pub version: i64,
+    pub data: String,
+    pub catalogue_revision: i64,
+    pub submitted_by: Option<Uuid>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub receipt_no: Option<String>,
+    pub snapshot: Option<String>,
+}
+
+const COLS: &str = "id, org_id, kind, scope_kind, location_id, state, version, data, catalogue_revision, submitted_by, \
+                    submitted_at, receipt_no, snapshot";
+
+/// One submission within the scope.
+pub async fn get(db: &Db, scope: Scope, id: Uuid) -> Result<Option<SubmissionRow>, sqlx::Error> {
+    let sql =
+        format!("SELECT {COLS} FROM submissions WHERE id = $1 AND ($2 IS NULL OR org_id = $2)");
+    on_db!(db, p => sqlx::query_as::<_, SubmissionRow>(sqlx::AssertSqlSafe(sql)).bind(id).bind(scope.org_filter()).fetch_optional(p).await)
+}
+
+/// The open draft of a kind (and location) of an organisation, if any.
+pub async fn draft(
+    db: &Db,
+    org_id: Uuid,
+    kind: &str,
+    location_id: Option<Uuid>,
+) -> Result<Option<SubmissionRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLS} FROM submissions WHERE org_id = $1 AND kind = $2 AND state = 'draft' \
+         AND (location_id = $3 OR ($3 IS NULL AND location_id IS NULL)) ORDER BY created_at DESC LIMIT 1"
+    );
+    on_db!(db, p => sqlx::query_as::<_, SubmissionRow>(sqlx::AssertSqlSafe(sql))
+        .bind(org_id)
+        .bind(kind)
+        .bind(location_id)
+        .fetch_optional(p)
+        .await)
+}
+
+/// Replaces a draft's data; false when it is not (or no longer) a draft of the organisation.
+pub async fn save_draft(
+    tx: &mut Tx,
+    org_id: Uuid,
+    id: Uuid,
+    data: &serde_json::Value,
+) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("UPDATE submissions SET data = $3, updated_at = $4 WHERE id = $1 AND org_id = $2 AND state = 'draft'")
+        .bind(id)
+        .bind(org_id)
+        .bind(data.to_string())
+        .bind(super::now())
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected() == 1))
+}
+
+/// A file of a submission.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct FileRow {
+    pub id: Uuid,
+    pub submission_id: Uuid,
+    pub org_id: Uuid,
+    pub sha256: String,
+    pub role: String,
+    pub name: String,
+    pub mime: String,
+    pub size: i64,
+}
+
+/// Links a stored blob to a draft of the organisation (recording the blob once); false when
+/// the submission is not a draft of the organisation.
+#[allow(clippy::too_many_arguments)]
+pub async fn attach_file(
+    tx: &mut Tx,
+    org_id: Uuid,
+    submission_id: Uuid,
+    sha256: &str,
+    size: u64,
+    role: &str,
+    name: &str,
+    mime: &str,
+) -> Result<bool, sqlx::Error> {
+    let now = super::now();
+    let size = size as i64;
+    let id = Uuid::now_v7();
+    on_tx!(tx, c => {
+        sqlx::query("INSERT INTO blobs (sha256, size, created_at) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING")
+            .bind(sha256)
+            .bind(size)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(
+            "INSERT INTO submission_files (id, submission_id, org_id, sha256, role, name, mime, size, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
+             WHERE EXISTS (SELECT 1 FROM submissions s WHERE s.id = $2 AND s.org_id = $3 AND s.state = 'draft')",
+        )
+        .bind(id)
+        .bind(submission_id)
+        .bind(org_id)
+        .bind(sha256)
+        .bind(role)
+        .bind(name)
+        .bind(mime)
+        .bind(size)
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })
+}
+
+/// The files of a submission within the scope.
+pub async fn files(
+    db: &Db,
+    scope: Scope,
+    submission_id: Uuid,
+) -> Result<Vec<FileRow>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, FileRow>(
+        "SELECT id, submission_id, org_id, sha256, role, name, mime, size FROM submission_files \
+         WHERE submission_id = $1 AND ($2 IS NULL OR org_id = $2) ORDER BY created_at",
+    )
+    .bind(submission_id)
+    .bind(scope.org_filter())
+    .fetch_all(p)
+    .await)
+}
+
+/// One file within the scope.
+pub async fn file(db: &Db, scope: Scope, id: Uuid) -> Result<Option<FileRow>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, FileRow>(
+        "SELECT id, submission_id, org_id, sha256, role, name, mime, size FROM submission_files \
+         WHERE id = $1 AND ($2 IS NULL OR org_id = $2)",
+    )
+    .bind(id)
+    .bind(scope.org_filter())
+    .fetch_optional(p)
+    .await)
+}
+
+/// Removes a file from a draft of the organisation (the blob stays until the sweep).
+pub async fn detach_file(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query(
+        "DELETE FROM submission_files WHERE id = $1 AND org_id = $2 \
+         AND EXISTS (SELECT 1 FROM submissions s WHERE s.id = submission_files.submission_id AND s.state = 'draft')",
+    )
+    .bind(id)
+    .bind(org_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected() == 1))
+}
+
+/// Whether any row refers to a blob (for the sweep).
+pub async fn blob_referenced(db: &Db, sha256: &str) -> Result<bool, sqlx::Error> {
+    let n: i64 = on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM submission_files WHERE sha256 = $1")
+        .bind(sha256)
+        .fetch_one(p)
+        .await)?;
+    Ok(n > 0)
+}
+
+/// The receipt of a sealed submission.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub receipt_no: String,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// Seals a draft of the organisation: next receipt number of the year (JST), snapshot, state
+/// `submitted`. `None` when it is no longer a draft (someone submitted it first).
+pub async fn submit(
+    tx: &mut Tx,
+    org_id: Uuid,
+    id: Uuid,
+    by: Uuid,
+    catalogue_revision: i64,
+) -> Result<Option<Receipt>, sqlx::Error> {
+    let now = super::now();
+    let year = FixedOffset::east_opt(9 * 3600)
+        .map(|jst| now.with_timezone(&jst).year())
+        .unwrap_or(now.year());
+    on_tx!(tx, c => {
+        // Lock the draft first: a concurrent submit of the same draft waits here, then finds it sealed.
+        let row: Option<(String, String, String, String, Option<Uuid>, i64)> = sqlx::query_as(
+            "UPDATE submissions SET updated_at = $3 WHERE id = $1 AND org_id = $2 AND state = 'draft' \
+             RETURNING kind, data, scope_kind, state, location_id, version",
+        )
+        .bind(id)
+        .bind(org_id)
+        .bind(now)
+        .fetch_optional(&mut *c)
+        .await?;
+        let Some((kind, data, scope_kind, _, location_id, version)) = row else { return Ok(None) };
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO receipt_counters (year, last) VALUES ($1, 1) \
+             ON CONFLICT (year) DO UPDATE SET last = receipt_counters.last + 1 RETURNING last",
+        )
+        .bind(year)
+        .fetch_one(&mut *c)
+        .await?;
+        let receipt_no = format!("SR-{year}-{seq:06}");
+        let files: Vec<FileRow> = sqlx::query_as(
+            "SELECT id, submission_id, org_id, sha256, role, name, mime, size FROM submission_files WHERE submission_id = $1 ORDER BY created_at",
+        )
+        .bind(id)
+        .fetch_all(&mut *c)
+        .await?;
+        let (email, name): (String, String) = sqlx::query_as("SELECT email, display_name FROM users WHERE id = $1")
+            .bind(by)
+            .fetch_one(&mut *c)
+            .await?;
+        let snapshot = serde_json::json!({
+            "receipt_no": receipt_no,
+            "kind": kind,
+            "scope_kind": scope_kind,
+            "location_id": location_id,
+            "version": version,
+            "data": serde_json::from_str::<serde_json::Value>(&data).unwrap_or(serde_json::Value::Null),
+            "files": files.iter().map(|f| serde_json::json!({ "name": f.name, "role": f.role, "sha256": f.sha256, "size": f.size, "mime": f.mime })).collect::<Vec<_>>(),
+            "catalogue_revision": catalogue_revision,
+            "submitter": { "id": by, "email": email, "name": name },
+            "submitted_at": now.to_rfc3339(),
+        });
+        sqlx::query(
+            "UPDATE submissions SET state = 'submitted', receipt_no = $2, snapshot = $3, submitted_by = $4, submitted_at = $5, \
+             catalogue_revision = $6 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&receipt_no)
+        .bind(snapshot.to_string())
+        .bind(by)
+        .bind(now)
+        .bind(catalogue_revision)
+        .execute(&mut *c)
+        .await?;
+        Ok(Some(Receipt { receipt_no, submitted_at: now }))
+    })
 }
 
 /// The latest submission of each (kind, location) of an organisation.
@@ -55,7 +310,8 @@ pub struct LatestRow {
 /// One organisation's submissions (`None`: every organisation's), newest first.
 pub async fn latest(db: &Db, org_id: Option<Uuid>) -> Result<Vec<LatestRow>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, LatestRow>(
-        "SELECT id, org_id, kind, location_id, state, submitted_at FROM submissions WHERE ($1 IS NULL OR org_id = $1) ORDER BY created_at DESC",
+        "SELECT id, org_id, kind, location_id, state, submitted_at FROM submissions WHERE ($1 IS NULL OR org_id = $1) \
+         ORDER BY created_at DESC",
     )
     .bind(org_id)
     .fetch_all(p)

@@ -299,6 +299,14 @@ impl<T: DeserializeOwned + Send> FromRequest<Arc<AppState>> for CsrfForm<T> {
     }
 }
 
+/// Checks a CSRF token taken from a multipart form against the user's.
+pub fn check_token(given: &str, user: &CurrentUser) -> Result<(), AppError> {
+    if given.is_empty() || !security::constant_time_eq(given, &user.csrf) {
+        return Err(AppError::Csrf);
+    }
+    Ok(())
+}
+
 /// Whether a state-changing request comes from this site (`Sec-Fetch-Site`, then `Origin`).
 pub fn same_origin(method: &Method, headers: &HeaderMap, base: &url::Url) -> bool {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {

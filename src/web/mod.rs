@@ -17,6 +17,7 @@ pub mod page;
 pub mod profile;
 pub mod state;
 pub mod structure;
+pub mod submissions;
 pub mod system;
 pub mod users;
 
@@ -58,6 +59,14 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}", get(structure::overview))
         .route("/orgs/{org}/locations", post(structure::create_location))
         .route("/orgs/{org}/profile", get(profile::page).post(profile::save))
+        .route("/orgs/{org}/system-configuration", get(submissions::page).post(submissions::save_or_submit))
+        .route(
+            "/orgs/{org}/system-configuration/files",
+            post(submissions::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
+        )
+        .route("/orgs/{org}/files/{id}/remove", post(submissions::remove_file))
+        .route("/orgs/{org}/submissions/{id}/receipt", get(submissions::receipt))
+        .route("/files/{id}", get(submissions::download))
         .route("/orgs/{org}/id-management", get(id_management::page).post(id_management::submit))
         .route("/orgs/{org}/locations/{id}", get(structure::location_page).post(structure::update_location))
         .route("/orgs/{org}/locations/{id}/active", post(structure::set_location_active))

@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::files::FileStore;
 use crate::mail::Mailer;
 
 use super::cookies::CookieNames;
@@ -12,4 +13,5 @@ pub struct AppState {
     pub config: Config,
     pub mailer: Mailer,
     pub cookies: CookieNames,
+    pub files: FileStore,
 }

@@ -174,6 +174,9 @@ pub async fn checklist_for(
                     Some(format!("/orgs/{org_id}/locations/{loc}#appoint"))
                 }
                 ("id_management", None) => Some(format!("/orgs/{org_id}/id-management")),
+                ("system_configuration", None) => {
+                    Some(format!("/orgs/{org_id}/system-configuration"))
+                }
                 _ => None,
             };
             ChecklistItem {

@@ -8,6 +8,7 @@ mod helpers;
 mod auth;
 mod browser;
 mod catalogue;
+mod files;
 mod onboarding;
 mod outage;
 mod structure;

@@ -1,0 +1,244 @@
+//! The file store: uploads stream to a staging object (written under a temporary name,
+//! fsynced, renamed by `object_store`), are checked, then renamed to `blobs/<sha256>`; only
+//! then does the caller record them in the database. A crash at any point leaves at worst an
+//! unreferenced object, which the start-up sweep removes after a day — never a row without
+//! its file. Through `object_store`, S3 can replace the local disk later.
+
+pub mod sniff;
+
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+use sha2::{Digest, Sha256};
+
+pub use sniff::{Kind, Refusal};
+
+/// How much of the start of a file decides its type.
+const SNIFF_BYTES: usize = 8 * 1024;
+/// How much of the end of a zip is read for its central directory.
+const ZIP_TAIL: u64 = 4 * 1024 * 1024;
+
+/// A file safely stored and ready to be recorded.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub sha256: String,
+    pub size: u64,
+    pub kind: Kind,
+    pub name: String,
+}
+
+/// Why an upload did not become a stored file.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("file too large")]
+    TooLarge,
+    #[error("file refused: {}", .0.0)]
+    Refused(Refusal),
+    #[error(transparent)]
+    Io(#[from] anyhow::Error),
+}
+
+/// Local (or, later, remote) object storage for uploaded files.
+#[derive(Clone)]
+pub struct FileStore {
+    store: Arc<LocalFileSystem>,
+    /// The largest file accepted, in bytes.
+    pub max_file: u64,
+    /// The most files one submission may hold.
+    pub max_files: usize,
+}
+
+fn blob_path(sha: &str) -> Path {
+    Path::from(format!("blobs/{}/{sha}", &sha[..2]))
+}
+
+impl FileStore {
+    /// Opens (creating) the store under `root`.
+    pub fn open(root: &FsPath, max_file: u64, max_files: usize) -> anyhow::Result<FileStore> {
+        std::fs::create_dir_all(root)?;
+        let store = LocalFileSystem::new_with_prefix(root)?.with_fsync(true);
+        Ok(FileStore {
+            store: Arc::new(store),
+            max_file,
+            max_files,
+        })
+    }
+
+    /// Streams one upload into the store: name and type checked first, size capped while
+    /// streaming, SHA-256 computed on the way, zip and SVG content checked before the rename.
+    pub async fn receive<S, E>(&self, raw_name: &str, mut body: S) -> Result<Stored, UploadError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let name = sniff::check_name(raw_name).map_err(UploadError::Refused)?;
+        // Collect the head for sniffing without holding more than a chunk or two.
+        let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
+        let mut pending: Vec<Bytes> = vec![];
+        while head.len() < SNIFF_BYTES {
+            match body.next().await {
+                Some(Ok(chunk)) => {
+                    let take = (SNIFF_BYTES - head.len()).min(chunk.len());
+                    head.extend_from_slice(&chunk[..take]);
+                    pending.push(chunk);
+                }
+                Some(Err(e)) => {
+                    return Err(UploadError::Io(anyhow::anyhow!("upload interrupted: {e}")));
+                }
+                None => break,
+            }
+        }
+        if head.is_empty() {
+            return Err(UploadError::Refused(Refusal("error.file_empty")));
+        }
+        let kind = sniff::detect(&name, &head).map_err(UploadError::Refused)?;
+
+        let staging = Path::from(format!("staging/{}", uuid::Uuid::now_v7()));
+        let upload = self
+            .store
+            .put_multipart(&staging)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, 1024 * 1024);
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut svg_text: Vec<u8> = vec![];
+        let mut feed = |chunk: &Bytes, writer: &mut WriteMultipart| -> Result<(), UploadError> {
+            size += chunk.len() as u64;
+            if size > self.max_file {
+                return Err(UploadError::TooLarge);
+            }
+            hasher.update(chunk);
+            if kind == Kind::Svg {
+                svg_text.extend_from_slice(chunk);
+            }
+            writer.put(chunk.clone());
+            Ok(())
+        };
+        let mut result: Result<(), UploadError> = Ok(());
+        for chunk in pending.drain(..) {
+            if let Err(e) = feed(&chunk, &mut writer) {
+                result = Err(e);
+                break;
+            }
+        }
+        while result.is_ok() {
+            match body.next().await {
+                Some(Ok(chunk)) => {
+                    if let Err(e) = writer.wait_for_capacity(4).await {
+                        result = Err(UploadError::Io(e.into()));
+                        break;
+                    }
+                    result = feed(&chunk, &mut writer);
+                }
+                Some(Err(e)) => {
+                    result = Err(UploadError::Io(anyhow::anyhow!("upload interrupted: {e}")))
+                }
+                None => break,
+            }
+        }
+        if let Err(e) = result {
+            let _ = writer.abort().await;
+            return Err(e);
+        }
+        writer.finish().await.map_err(anyhow::Error::from)?;
+        let sha256 = hex::encode(hasher.finalize());
+
+        let refusal = if kind == Kind::Svg && sniff::svg_is_active(&svg_text) {
+            Some(Refusal("error.file_svg_script"))
+        } else if kind.is_zip() {
+            let start = size.saturating_sub(ZIP_TAIL);
+            match self.store.get_range(&staging, start..size).await {
+                Ok(tail) => sniff::check_zip(&tail, size).err(),
+                Err(e) => {
+                    let _ = self.store.delete(&staging).await;
+                    return Err(UploadError::Io(e.into()));
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(r) = refusal {
+            let _ = self.store.delete(&staging).await;
+            return Err(UploadError::Refused(r));
+        }
+        match self
+            .store
+            .rename_if_not_exists(&staging, &blob_path(&sha256))
+            .await
+        {
+            Ok(()) => {}
+            // Stored once: the same content is already there.
+            Err(object_store::Error::AlreadyExists { .. }) => {
+                let _ = self.store.delete(&staging).await;
+            }
+            Err(e) => {
+                let _ = self.store.delete(&staging).await;
+                return Err(UploadError::Io(e.into()));
+            }
+        }
+        Ok(Stored {
+            sha256,
+            size,
+            kind,
+            name,
+        })
+    }
+
+    /// Streams a stored blob.
+    pub async fn read(
+        &self,
+        sha256: &str,
+    ) -> anyhow::Result<impl Stream<Item = Result<Bytes, object_store::Error>> + use<>> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            anyhow::bail!("not a sha256");
+        }
+        Ok(self.store.get(&blob_path(sha256)).await?.into_stream())
+    }
+
+    /// Whether a blob exists and has the given size.
+    pub async fn has(&self, sha256: &str, size: u64) -> bool {
+        matches!(self.store.head(&blob_path(sha256)).await, Ok(meta) if meta.size == size)
+    }
+
+    /// Removes staging leftovers and blobs no row refers to, older than `min_age`.
+    /// `referenced` answers whether the database knows a blob.
+    pub async fn sweep<F, Fut>(
+        &self,
+        min_age: chrono::Duration,
+        referenced: F,
+    ) -> anyhow::Result<(u64, u64)>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<bool>>,
+    {
+        let cutoff = chrono::Utc::now() - min_age;
+        let mut temps = 0;
+        let mut orphans = 0;
+        let mut staged = self.store.list(Some(&Path::from("staging")));
+        while let Some(meta) = staged.next().await {
+            let meta = meta?;
+            if meta.last_modified < cutoff {
+                self.store.delete(&meta.location).await?;
+                temps += 1;
+            }
+        }
+        let mut blobs = self.store.list(Some(&Path::from("blobs")));
+        while let Some(meta) = blobs.next().await {
+            let meta = meta?;
+            let Some(sha) = meta.location.filename().map(str::to_string) else {
+                continue;
+            };
+            if meta.last_modified < cutoff && !referenced(sha).await? {
+                self.store.delete(&meta.location).await?;
+                orphans += 1;
+            }
+        }
+        Ok((temps, orphans))
+    }
+}

@@ -1,0 +1,600 @@
+//! Item 4 — 利用者側のシステム構成の提出: a draft that collects system configuration diagrams
+//! and the equipment list (as files for now), sealed on submit with a receipt number; the
+//! printable receipt (受付票); and file downloads for the owning organisation and the Center.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::ctx::{CsrfForm, Ctx, CurrentUser, check_token};
+use super::error::{AppError, AppResult};
+use super::page::{Page, jst, redirect_with_flash, render};
+use super::state::AppState;
+use super::structure::org_for;
+use crate::db::submissions::{FileRow, NewSubmission};
+use crate::db::{self, orgs::OrgRow};
+use crate::domain::{Scope, ScopeKind};
+use crate::files::{Kind, UploadError, sniff};
+
+const KIND: &str = "system_configuration";
+
+/// Which file roles this item takes, and the types each accepts.
+fn role_accepts(role: &str, kind: Kind) -> bool {
+    match role {
+        "diagram" => matches!(
+            kind,
+            Kind::Pdf | Kind::Png | Kind::Jpeg | Kind::Svg | Kind::Vsdx
+        ),
+        "equipment_list" => matches!(kind, Kind::Xlsx | Kind::Csv),
+        _ => false,
+    }
+}
+
+/// A file as lists show it.
+pub struct FileItem {
+    pub id: Uuid,
+    pub name: String,
+    pub role: String,
+    pub size: String,
+    pub sha256: String,
+}
+
+fn file_item(f: FileRow) -> FileItem {
+    FileItem {
+        id: f.id,
+        name: f.name,
+        role: f.role,
+        size: human_size(f.size),
+        sha256: f.sha256,
+    }
+}
+
+/// 1,234 KB style sizes.
+pub fn human_size(bytes: i64) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1024 * 1024 {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "submissions/system_configuration.html")]
+struct ConfigView {
+    page: Page,
+    org_id: Uuid,
+    org_name: String,
+    files: Vec<FileItem>,
+    problems: Vec<String>,
+    note: String,
+    can_edit: bool,
+    last: Option<(Uuid, String, String)>,
+    max_mb: u64,
+    max_files: usize,
+}
+
+async fn config_view(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org: &OrgRow,
+    problems: Vec<String>,
+) -> AppResult<ConfigView> {
+    let draft = db::submissions::draft(&state.db, org.id, KIND, None).await?;
+    let files = match &draft {
+        Some(d) => db::submissions::files(&state.db, Scope::Org(org.id), d.id)
+            .await?
+            .into_iter()
+            .map(file_item)
+            .collect(),
+        None => vec![],
+    };
+    let note = draft
+        .as_ref()
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(&d.data).ok())
+        .and_then(|v| v["note"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    let last = db::submissions::latest(&state.db, Some(org.id))
+        .await?
+        .into_iter()
+        .find(|s| s.kind == KIND && s.state != "draft")
+        .map(|s| {
+            (
+                s.id,
+                s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
+                s.state,
+            )
+        });
+    Ok(ConfigView {
+        page: Page::new(ctx, Some(me)),
+        org_id: org.id,
+        org_name: org.name.clone(),
+        files,
+        problems,
+        note,
+        can_edit: matches!(
+            me.role,
+            crate::domain::Role::OrgAdmin
+                | crate::domain::Role::OrgMember
+                | crate::domain::Role::CenterAdmin
+        ) && (me.role.is_center() || me.org_id == Some(org.id)),
+        last,
+        max_mb: state.files.max_file / (1024 * 1024),
+        max_files: state.files.max_files,
+    })
+}
+
+/// Org members may draft and submit reports; Center admins may act for an organisation.
+async fn org_for_report(state: &AppState, me: &CurrentUser, org_id: Uuid) -> AppResult<OrgRow> {
+    let org = org_for(state, me, org_id, false).await?;
+    if me.role == crate::domain::Role::Reviewer {
+        return Err(AppError::Forbidden);
+    }
+    Ok(org)
+}
+
+/// `GET /orgs/{org}/system-configuration`
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+) -> AppResult<Response> {
+    let org = org_for(&state, &me, org_id, false).await?;
+    render(
+        StatusCode::OK,
+        &config_view(&state, &ctx, &me, &org, vec![]).await?,
+    )
+}
+
+async fn draft_id(state: &AppState, me: &CurrentUser, org_id: Uuid) -> AppResult<Uuid> {
+    if let Some(d) = db::submissions::draft(&state.db, org_id, KIND, None).await? {
+        return Ok(d.id);
+    }
+    let revision = db::catalogue::current(&state.db).await?.revision;
+    let mut tx = state.db.begin().await?;
+    let id = db::submissions::create_draft(
+        &mut tx,
+        &NewSubmission {
+            org_id,
+            kind: KIND,
+            scope_kind: ScopeKind::Organisation,
+            location_id: None,
+            data: serde_json::json!({ "note": "" }),
+            catalogue_revision: revision,
+            submitted_by: me.id,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// `POST /orgs/{org}/system-configuration/files` (multipart: `csrf_token`, `role`, then `files`).
+pub async fn upload(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    mut form: Multipart,
+) -> AppResult<Response> {
+    let org = org_for_report(&state, &me, org_id).await?;
+    let bad = |_| AppError::BadRequest;
+    // The token comes first, so nothing is read into storage before it is checked.
+    let first = form
+        .next_field()
+        .await
+        .map_err(bad)?
+        .ok_or(AppError::BadRequest)?;
+    if first.name() != Some("csrf_token") {
+        return Err(AppError::Csrf);
+    }
+    check_token(&first.text().await.map_err(bad)?, &me)?;
+    let role_field = form
+        .next_field()
+        .await
+        .map_err(bad)?
+        .ok_or(AppError::BadRequest)?;
+    if role_field.name() != Some("role") {
+        return Err(AppError::BadRequest);
+    }
+    let role = role_field.text().await.map_err(bad)?;
+    if !matches!(role.as_str(), "diagram" | "equipment_list") {
+        return Err(AppError::BadRequest);
+    }
+    let submission = draft_id(&state, &me, org_id).await?;
+    let mut count = db::submissions::files(&state.db, Scope::Org(org_id), submission)
+        .await?
+        .len();
+    let t = ctx.tr();
+    let mut problems = vec![];
+    let mut added = 0;
+    while let Some(field) = form.next_field().await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge
+        } else {
+            AppError::BadRequest
+        }
+    })? {
+        let Some(raw_name) = field.file_name().map(str::to_string) else {
+            continue;
+        };
+        if raw_name.is_empty() {
+            continue;
+        }
+        let shown: String = raw_name
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(80)
+            .collect();
+        if count >= state.files.max_files {
+            problems.push(t.f(
+                "upload.too_many",
+                &[
+                    ("name", &shown),
+                    ("max", &state.files.max_files.to_string()),
+                ],
+            ));
+            break;
+        }
+        if let Some(k) = sniff::kind_for_name(&raw_name)
+            && !role_accepts(&role, k)
+        {
+            problems.push(t.f(
+                "upload.refused",
+                &[("name", &shown), ("reason", t.t("error.file_wrong_role"))],
+            ));
+            continue;
+        }
+        match state.files.receive(&raw_name, Box::pin(field)).await {
+            Ok(stored) => {
+                let mut tx = state.db.begin().await?;
+                let ok = db::submissions::attach_file(
+                    &mut tx,
+                    org_id,
+                    submission,
+                    &stored.sha256,
+                    stored.size,
+                    &role,
+                    &stored.name,
+                    stored.kind.mime(),
+                )
+                .await?;
+                if !ok {
+                    return Err(AppError::Conflict);
+                }
+                let mut entry =
+                    me.audit(&ctx, "file.uploaded", Some(org_id), submission.to_string());
+                entry.detail = serde_json::json!({ "name": stored.name, "sha256": stored.sha256, "size": stored.size, "role": role });
+                db::audit::append(&mut tx, &entry).await?;
+                tx.commit().await?;
+                count += 1;
+                added += 1;
+            }
+            Err(UploadError::TooLarge) => return Err(AppError::TooLarge),
+            Err(UploadError::Refused(r)) => {
+                problems.push(t.f("upload.refused", &[("name", &shown), ("reason", t.t(r.0))]))
+            }
+            Err(UploadError::Io(e)) => return Err(AppError::Internal(e)),
+        }
+    }
+    if problems.is_empty() && added > 0 {
+        return Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/system-configuration"),
+            "flash.uploaded",
+            state.cookies.secure,
+        ));
+    }
+    if problems.is_empty() {
+        problems.push(t.t("upload.none").to_string());
+    }
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &config_view(&state, &ctx, &me, &org, problems).await?,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Nothing {}
+
+/// `POST /orgs/{org}/files/{id}/remove`: only from a draft.
+pub async fn remove_file(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(_): CsrfForm<Nothing>,
+) -> AppResult<Response> {
+    org_for_report(&state, &me, org_id).await?;
+    let file = db::submissions::file(&state.db, Scope::Org(org_id), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    if !db::submissions::detach_file(&mut tx, org_id, id).await? {
+        return Err(AppError::Conflict);
+    }
+    let mut entry = me.audit(
+        &ctx,
+        "file.removed",
+        Some(org_id),
+        file.submission_id.to_string(),
+    );
+    entry.detail = serde_json::json!({ "name": file.name, "sha256": file.sha256 });
+    db::audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        &format!("/orgs/{org_id}/system-configuration"),
+        "flash.saved",
+        state.cookies.secure,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct SubmitForm {
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// `POST /orgs/{org}/system-configuration`: save the draft's note, or submit.
+pub async fn save_or_submit(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<SubmitForm>,
+) -> AppResult<Response> {
+    let org = org_for_report(&state, &me, org_id).await?;
+    let t = ctx.tr();
+    let note: String = form.note.trim().to_string();
+    if note.chars().count() > 4000 {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &config_view(
+                &state,
+                &ctx,
+                &me,
+                &org,
+                vec![t.t("error.too_long").to_string()],
+            )
+            .await?,
+        );
+    }
+    let Some(draft) = db::submissions::draft(&state.db, org_id, KIND, None).await? else {
+        // Nothing to submit, or it was just submitted (a double click): show the latest receipt.
+        let latest = db::submissions::latest(&state.db, Some(org_id))
+            .await?
+            .into_iter()
+            .find(|s| s.kind == KIND && s.state != "draft");
+        return match latest {
+            Some(s) if form.action == "submit" => Ok(redirect_with_flash(
+                &format!("/orgs/{org_id}/submissions/{}/receipt", s.id),
+                "flash.already_submitted",
+                state.cookies.secure,
+            )),
+            _ => render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &config_view(
+                    &state,
+                    &ctx,
+                    &me,
+                    &org,
+                    vec![t.t("submission.need_files").to_string()],
+                )
+                .await?,
+            ),
+        };
+    };
+    let revision = db::catalogue::current(&state.db).await?.revision;
+    let mut tx = state.db.begin().await?;
+    if !db::submissions::save_draft(
+        &mut tx,
+        org_id,
+        draft.id,
+        &serde_json::json!({ "note": note }),
+    )
+    .await?
+    {
+        drop(tx);
+        return Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/submissions/{}/receipt", draft.id),
+            "flash.already_submitted",
+            state.cookies.secure,
+        ));
+    }
+    if form.action != "submit" {
+        db::audit::append(
+            &mut tx,
+            &me.audit(
+                &ctx,
+                "submission.draft_saved",
+                Some(org_id),
+                draft.id.to_string(),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/system-configuration"),
+            "flash.draft_saved",
+            state.cookies.secure,
+        ));
+    }
+    let files = db::submissions::files(&state.db, Scope::Org(org_id), draft.id).await?;
+    let mut problems = vec![];
+    if !files.iter().any(|f| f.role == "diagram") {
+        problems.push(t.t("submission.need_diagram").to_string());
+    }
+    if !files.iter().any(|f| f.role == "equipment_list") {
+        problems.push(t.t("submission.need_equipment").to_string());
+    }
+    if !problems.is_empty() {
+        tx.commit().await?;
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &config_view(&state, &ctx, &me, &org, problems).await?,
+        );
+    }
+    match db::submissions::submit(&mut tx, org_id, draft.id, me.id, revision).await? {
+        Some(receipt) => {
+            let mut entry = me.audit(
+                &ctx,
+                "submission.submitted",
+                Some(org_id),
+                receipt.receipt_no.clone(),
+            );
+            entry.detail = serde_json::json!({ "submission": draft.id, "kind": KIND });
+            db::audit::append(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(redirect_with_flash(
+                &format!("/orgs/{org_id}/submissions/{}/receipt", draft.id),
+                "flash.submitted",
+                state.cookies.secure,
+            ))
+        }
+        None => {
+            drop(tx);
+            Ok(redirect_with_flash(
+                &format!("/orgs/{org_id}/submissions/{}/receipt", draft.id),
+                "flash.already_submitted",
+                state.cookies.secure,
+            ))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "submissions/receipt.html")]
+struct ReceiptView {
+    page: Page,
+    org_id: Uuid,
+    org_name: String,
+    org_code: String,
+    receipt_no: String,
+    submitted_at: String,
+    item: String,
+    revision: i64,
+    submitter: String,
+    files: Vec<FileItem>,
+    note: String,
+}
+
+/// `GET /orgs/{org}/submissions/{id}/receipt`: the printable 受付票.
+pub async fn receipt(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    let org = org_for(&state, &me, org_id, false).await?;
+    let s = db::submissions::get(&state.db, Scope::Org(org_id), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (Some(receipt_no), Some(snapshot)) = (s.receipt_no, s.snapshot) else {
+        return Err(AppError::NotFound);
+    };
+    let snap: serde_json::Value = serde_json::from_str(&snapshot).map_err(anyhow::Error::from)?;
+    let catalogue = db::catalogue::revision(&state.db, s.catalogue_revision).await?;
+    let t = ctx.tr();
+    let item = catalogue
+        .items
+        .iter()
+        .find(|i| i.key == s.kind)
+        .map(|i| format!("{} {}", i.number, i.title(t.code())))
+        .unwrap_or(s.kind.clone());
+    let files = db::submissions::files(&state.db, Scope::Org(org_id), id)
+        .await?
+        .into_iter()
+        .map(file_item)
+        .collect();
+    let view = ReceiptView {
+        page: Page::new(&ctx, Some(&me)),
+        org_id,
+        org_name: org.name,
+        org_code: org.user_code,
+        receipt_no,
+        submitted_at: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
+        item,
+        revision: s.catalogue_revision,
+        submitter: format!(
+            "{} <{}>",
+            snap["submitter"]["name"].as_str().unwrap_or(""),
+            snap["submitter"]["email"].as_str().unwrap_or("")
+        ),
+        files,
+        note: snap["data"]["note"].as_str().unwrap_or("").to_string(),
+    };
+    render(StatusCode::OK, &view)
+}
+
+/// RFC 6266 `Content-Disposition` with an ASCII fallback and the UTF-8 name.
+pub fn content_disposition(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+/// `GET /files/{id}`: the owning organisation and Center staff only; always an attachment.
+pub async fn download(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let file = db::submissions::file(&state.db, me.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let stream = state
+        .files
+        .read(&file.sha256)
+        .await
+        .map_err(AppError::Internal)?;
+    let mut entry = me.audit(
+        &ctx,
+        "file.downloaded",
+        Some(file.org_id),
+        file.id.to_string(),
+    );
+    entry.detail = serde_json::json!({ "name": file.name, "sha256": file.sha256 });
+    db::audit::append_alone(&state.db, &entry).await?;
+    let mut res = Body::from_stream(stream).into_response();
+    let h = res.headers_mut();
+    let mime = if file.mime == "image/svg+xml" {
+        "application/octet-stream"
+    } else {
+        file.mime.as_str()
+    };
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(&file.name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(file.size as u64));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    Ok(res)
+}

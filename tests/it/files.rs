@@ -1,0 +1,415 @@
+//! Uploads, submission with receipt numbers, downloads, and every bad file the issue names.
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+
+use crate::dual_test;
+use crate::helpers::{PASSWORD, TestApp, location};
+
+const PDF: &[u8] =
+    b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde";
+
+async fn setup(app: &TestApp) -> String {
+    app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+        .await;
+    app.add_user("b@b.example.jp", "org_admin", Some("BBBBB"))
+        .await;
+    app.login("kanri@a.example.jp", PASSWORD).await;
+    secportal::db::users::by_email(app.db(), "kanri@a.example.jp")
+        .await
+        .unwrap()
+        .unwrap()
+        .org_id
+        .unwrap()
+        .to_string()
+}
+
+async fn upload(
+    app: &TestApp,
+    org: &str,
+    role: &str,
+    files: Vec<(&str, Vec<u8>)>,
+) -> reqwest::Response {
+    let token = app.browser().token().await;
+    let mut form = Form::new()
+        .text("csrf_token", token)
+        .text("role", role.to_string());
+    for (name, body) in files {
+        form = form.part("files", Part::bytes(body).file_name(name.to_string()));
+    }
+    app.client
+        .post(app.url(&format!("/orgs/{org}/system-configuration/files")))
+        .header("origin", &app.base)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Every regular file under the data folder's file store.
+fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    let mut stack = vec![app.data_dir.join("files")];
+    while let Some(d) = stack.pop() {
+        if let Ok(rd) = std::fs::read_dir(&d) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p)
+                } else {
+                    out.push(p)
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A zip whose central directory lists `entries` (name, declared uncompressed size).
+fn zip_with(entries: &[(&str, u32)]) -> Vec<u8> {
+    let mut local = vec![];
+    let mut central = vec![];
+    for (name, size) in entries {
+        let offset = local.len() as u32;
+        local.extend_from_slice(b"PK\x03\x04");
+        local.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        local.extend_from_slice(&0u32.to_le_bytes());
+        local.extend_from_slice(&size.to_le_bytes());
+        local.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        local.extend_from_slice(&0u16.to_le_bytes());
+        local.extend_from_slice(name.as_bytes());
+        central.extend_from_slice(b"PK\x01\x02");
+        central.extend_from_slice(&[20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        central.extend_from_slice(&0u32.to_le_bytes());
+        central.extend_from_slice(&size.to_le_bytes());
+        central.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        central.extend_from_slice(&[0; 12]);
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let cd_offset = local.len() as u32;
+    let mut out = local;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out
+}
+
+dual_test!(
+    a_configuration_is_uploaded_submitted_once_and_receipted,
+    |app| async move {
+        let org = setup(&app).await;
+        let res = upload(
+            &app,
+            &org,
+            "diagram",
+            vec![
+                ("システム構成図 2026.pdf", PDF.to_vec()),
+                ("rack.png", PNG.to_vec()),
+            ],
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            res.text().await.unwrap()
+        );
+        let csv = "機器種別,メーカー,型番,台数\nサーバ,富士通,PRIMERGY,2\n";
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(csv);
+        let res = upload(
+            &app,
+            &org,
+            "equipment_list",
+            vec![("機器一覧.csv", sjis.to_vec())],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.count("submission_files").await, 3);
+        // Submitting twice (a double click) makes one submission.
+        let path = format!("/orgs/{org}/system-configuration");
+        let first = app
+            .post(
+                &path,
+                &[("note", "本社と大阪支店の構成"), ("action", "submit")],
+            )
+            .await;
+        assert_eq!(first.status(), StatusCode::SEE_OTHER);
+        let second = app
+            .post(
+                &path,
+                &[("note", "本社と大阪支店の構成"), ("action", "submit")],
+            )
+            .await;
+        assert_eq!(location(&first), location(&second));
+        let receipt = app.get(&location(&first)).await.text().await.unwrap();
+        let year = (chrono::Utc::now() + chrono::Duration::hours(9))
+            .format("%Y")
+            .to_string();
+        assert!(receipt.contains(&format!("SR-{year}-000001")), "{receipt}");
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(PDF));
+        assert!(
+            receipt.contains(&sha)
+                && receipt.contains("システム構成図 2026.pdf")
+                && receipt.contains("受付票")
+        );
+        let db = app.db();
+        let (state, snapshot): (String, String) = secportal::db::on_db!(db, p => sqlx::query_as(
+        "SELECT state, snapshot FROM submissions WHERE kind = 'system_configuration'"
+    ).fetch_one(p).await)
+        .unwrap();
+        assert_eq!(state, "submitted");
+        let snap: serde_json::Value = serde_json::from_str(&snapshot).unwrap();
+        assert_eq!(snap["files"].as_array().unwrap().len(), 3);
+        assert_eq!(snap["catalogue_revision"], 1);
+        assert_eq!(snap["data"]["note"], "本社と大阪支店の構成");
+        // The sealed row cannot be changed, even directly.
+        let edit = secportal::db::on_db!(db, p => sqlx::query("UPDATE submissions SET data = '{}' WHERE kind = 'system_configuration'").execute(p).await.map(|_| ()));
+        assert!(edit.is_err(), "sealed");
+        // The stored file is the uploaded file, by SHA-256.
+        assert!(app.state.files.has(&sha, PDF.len() as u64).await);
+        // A submitted item can no longer take files.
+        let res = upload(&app, &org, "diagram", vec![("late.pdf", PDF.to_vec())]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "a new draft starts");
+        let home = app.get("/home").await.text().await.unwrap();
+        assert!(home.contains("7.4.1(4)"));
+    }
+);
+
+dual_test!(
+    downloads_are_attachments_for_the_owner_and_the_center_only,
+    |app| async move {
+        let org = setup(&app).await;
+        app.add_user("admin@center.example.jp", "center_admin", None)
+            .await;
+        upload(
+            &app,
+            &org,
+            "diagram",
+            vec![("構成図 (最新).pdf", PDF.to_vec())],
+        )
+        .await;
+        let page = app
+            .get(&format!("/orgs/{org}/system-configuration"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let file_id = page
+            .split("href=\"/files/")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let res = app.get(&format!("/files/{file_id}")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let h = res.headers().clone();
+        let cd = h.get("content-disposition").unwrap().to_str().unwrap();
+        assert!(
+            cd.starts_with("attachment;")
+                && cd.contains(
+                    "filename*=UTF-8''%E6%A7%8B%E6%88%90%E5%9B%B3%20%28%E6%9C%80%E6%96%B0%29.pdf"
+                ),
+            "{cd}"
+        );
+        assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+        assert!(
+            h.get("content-security-policy")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("sandbox")
+        );
+        assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+        assert_eq!(app.audit_count("file.downloaded").await, 1);
+        let other = app.new_browser();
+        other.login("b@b.example.jp", PASSWORD).await;
+        assert_eq!(
+            other.get(&format!("/files/{file_id}")).await.status(),
+            StatusCode::NOT_FOUND
+        );
+        let center = app.new_browser();
+        center.login("admin@center.example.jp", PASSWORD).await;
+        assert_eq!(
+            center.get(&format!("/files/{file_id}")).await.status(),
+            StatusCode::OK
+        );
+        // Org B cannot upload into org A's draft either.
+        let token = other.token().await;
+        let form = Form::new()
+            .text("csrf_token", token)
+            .text("role", "diagram")
+            .part("files", Part::bytes(PDF.to_vec()).file_name("x.pdf"));
+        let res = other
+            .client
+            .post(app.url(&format!("/orgs/{org}/system-configuration/files")))
+            .header("origin", &app.base)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert_eq!(app.count("submission_files").await, 1);
+    }
+);
+
+dual_test!(
+    every_bad_file_is_refused_with_its_reason_and_leaves_nothing_behind,
+    |app| async move {
+        let org = setup(&app).await;
+        let long = format!("{}.pdf", "あ".repeat(300));
+        let cases: Vec<(&str, &str, Vec<u8>, &str)> = vec![
+            ("diagram", "../../x.pdf", PDF.to_vec(), "使えない文字"),
+            ("diagram", "C:\\x.pdf", PDF.to_vec(), "使えない文字"),
+            (
+                "diagram",
+                "evil\u{202E}fdp.pdf",
+                PDF.to_vec(),
+                "使えない文字",
+            ),
+            ("diagram", &long, PDF.to_vec(), "長すぎます"),
+            (
+                "diagram",
+                "tool.exe",
+                b"MZ\x90\0".to_vec(),
+                "受け付けていません",
+            ),
+            (
+                "diagram",
+                "really-a-png.pdf",
+                PNG.to_vec(),
+                "拡張子と一致しません",
+            ),
+            (
+                "diagram",
+                "page.png",
+                b"<html><script>alert(1)</script></html>".to_vec(),
+                "拡張子と一致しません",
+            ),
+            (
+                "diagram",
+                "logo.svg",
+                b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>"
+                    .to_vec(),
+                "スクリプトを含む SVG",
+            ),
+            (
+                "equipment_list",
+                "bomb.xlsx",
+                zip_with(&[("a.xml", 150_000_000), ("b.xml", 150_000_000)]),
+                "上限を超えて",
+            ),
+            (
+                "equipment_list",
+                "slip.xlsx",
+                zip_with(&[("../../evil.xml", 10)]),
+                "不正なパス",
+            ),
+            (
+                "equipment_list",
+                "utf16.csv",
+                vec![0xFF, 0xFE, b'a', 0, b',', 0],
+                "拡張子と一致しません",
+            ),
+            (
+                "equipment_list",
+                "diagram.pdf",
+                PDF.to_vec(),
+                "この欄には添付できない",
+            ),
+        ];
+        for (role, name, body, message) in cases {
+            let res = upload(&app, &org, role, vec![(name, body)]).await;
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+            let page = res.text().await.unwrap();
+            assert!(page.contains(message), "{name}: {message}");
+        }
+        assert_eq!(app.count("submission_files").await, 0);
+        assert_eq!(app.count("blobs").await, 0);
+        assert!(
+            stored_files(&app).is_empty(),
+            "nothing left on disk: {:?}",
+            stored_files(&app)
+        );
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversize_file_answers_413_and_leaves_nothing_behind() {
+    for backend in crate::helpers::backends() {
+        let app = TestApp::spawn_configured(backend, |c| c.max_file_bytes = 1024 * 1024).await;
+        let org = setup(&app).await;
+        let mut big = PDF.to_vec();
+        big.resize(3 * 1024 * 1024, b'x');
+        let res = upload(&app, &org, "diagram", vec![("big.pdf", big)]).await;
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(res.text().await.unwrap().contains("大きすぎます"));
+        assert_eq!(app.count("submission_files").await, 0);
+        assert!(stored_files(&app).is_empty(), "{:?}", stored_files(&app));
+    }
+}
+
+dual_test!(
+    receipt_numbers_are_gap_free_under_concurrent_submits,
+    |app| async move {
+        let org = setup(&app).await;
+        let org = uuid::Uuid::parse_str(&org).unwrap();
+        let user = secportal::db::users::by_email(app.db(), "kanri@a.example.jp")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let mut drafts = vec![];
+        for i in 0..12 {
+            let mut tx = app.db().begin().await.unwrap();
+            let id = secportal::db::submissions::create_draft(
+                &mut tx,
+                &secportal::db::submissions::NewSubmission {
+                    org_id: org,
+                    kind: "system_configuration",
+                    scope_kind: secportal::domain::ScopeKind::Organisation,
+                    location_id: None,
+                    data: serde_json::json!({ "n": i }),
+                    catalogue_revision: 1,
+                    submitted_by: user,
+                },
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            drafts.push(id);
+        }
+        let mut tasks = vec![];
+        for id in drafts.iter().copied().chain(drafts.iter().copied().take(4)) {
+            let db = app.db().clone();
+            tasks.push(tokio::spawn(async move {
+                let mut tx = db.begin().await.unwrap();
+                let r = secportal::db::submissions::submit(&mut tx, org, id, user, 1)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+                r.map(|r| r.receipt_no)
+            }));
+        }
+        let mut numbers: Vec<String> = vec![];
+        for t in tasks {
+            if let Some(n) = t.await.unwrap() {
+                numbers.push(n);
+            }
+        }
+        numbers.sort();
+        assert_eq!(numbers.len(), 12, "a draft is sealed once");
+        let seqs: Vec<u32> = numbers
+            .iter()
+            .map(|n| n.rsplit('-').next().unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(seqs, (1..=12).collect::<Vec<u32>>());
+    }
+);
