@@ -65,8 +65,13 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     Ok(App { router, state })
 }
 
-/// Removes upload leftovers and unreferenced files older than a day.
+/// Removes upload leftovers, and unreferenced files older than a day.
 async fn sweep_files(state: &web::AppState) {
+    match state.files.sweep_staging().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(temps = n, "partial uploads removed"),
+        Err(e) => tracing::warn!(error = %e, "staging sweep failed"),
+    }
     let db = state.db.clone();
     let result = state
         .files

@@ -47,6 +47,7 @@ pub enum UploadError {
 #[derive(Clone)]
 pub struct FileStore {
     store: Arc<LocalFileSystem>,
+    root: std::path::PathBuf,
     /// The largest file accepted, in bytes.
     pub max_file: u64,
     /// The most files one submission may hold.
@@ -64,6 +65,7 @@ impl FileStore {
         let store = LocalFileSystem::new_with_prefix(root)?.with_fsync(true);
         Ok(FileStore {
             store: Arc::new(store),
+            root: root.to_path_buf(),
             max_file,
             max_files,
         })
@@ -204,6 +206,25 @@ impl FileStore {
     /// Whether a blob exists and has the given size.
     pub async fn has(&self, sha256: &str, size: u64) -> bool {
         matches!(self.store.head(&blob_path(sha256)).await, Ok(meta) if meta.size == size)
+    }
+
+    /// Removes every staging leftover (partial uploads of a process that died). Called at
+    /// start-up, before this process accepts uploads; the store's folder belongs to one node.
+    pub async fn sweep_staging(&self) -> anyhow::Result<u64> {
+        let dir = self.root.join("staging");
+        tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
+            let mut removed = 0;
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                for e in entries.flatten() {
+                    if e.file_type().is_ok_and(|t| t.is_file()) {
+                        std::fs::remove_file(e.path())?;
+                        removed += 1;
+                    }
+                }
+            }
+            Ok(removed)
+        })
+        .await?
     }
 
     /// Removes staging leftovers and blobs no row refers to, older than `min_age`.

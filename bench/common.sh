@@ -1,0 +1,34 @@
+# Shared by the upload benchmarks: build, start a portal on a fresh data folder, sign in.
+# Sets: bin, work, base, pid, jar, org, token.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/secportal-target}"
+cargo build --release --quiet
+bin="$CARGO_TARGET_DIR/release/secportal"
+mkdir -p target
+work="$(mktemp -d -p "$PWD/target" bench.XXXXXX)"
+port="${BENCH_PORT:-18183}"
+base="http://127.0.0.1:$port"
+export SECPORTAL_DATA_DIR="$work/data" SECPORTAL_ADDR="127.0.0.1:$port" SECPORTAL_LOG=warn
+pw="bench-password-2026-secportal"
+echo "$pw" | "$bin" user add --email bench@a.example.jp --role org_admin --org BENCH --password-stdin >/dev/null
+
+start_portal() {
+  "$bin" serve 2>>"$work/portal.log" &
+  pid=$!
+  for _ in $(seq 1 200); do curl -sf "$base/readyz" >/dev/null && return 0; sleep 0.05; done
+  echo "portal did not start" >&2; return 1
+}
+
+sign_in() {
+  jar="$work/jar"
+  rm -f "$jar"
+  local t
+  t=$(curl -s -c "$jar" -b "$jar" "$base/login" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"$//')
+  curl -s -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" --data-urlencode "email=bench@a.example.jp" \
+    --data-urlencode "password=$pw" --data-urlencode "csrf_token=$t" "$base/login"
+  local home
+  home=$(curl -s -b "$jar" "$base/home")
+  org=$(echo "$home" | grep -o 'href="/orgs/[0-9a-f-]*"' | head -1 | sed 's/.*orgs\///;s/"$//')
+  token=$(echo "$home" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"$//')
+}
