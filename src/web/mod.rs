@@ -72,6 +72,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}/locations/{id}/active", post(structure::set_location_active))
         .route("/orgs/{org}/locations/{id}/connections", post(structure::add_connection))
         .route("/orgs/{org}/locations/{id}/appointments", post(structure::appoint))
+        .route("/orgs/{org}/locations/{id}/router", post(structure::attest_router))
         .route("/orgs/{org}/connections/{id}/deactivate", post(structure::deactivate_connection))
         .route("/users", get(users::list))
         .route("/users/invite", get(users::invite_page).post(users::invite))

@@ -458,7 +458,13 @@ struct LocationView {
     on_date: Option<Option<AppointmentItem>>,
     appoint: AppointForm,
     forms: Vec<ConnectionForm>,
+    /// The last router attestation: (submission id, receipt number, when).
+    router_last: Option<(Uuid, String, String)>,
+    router_checks: Vec<(&'static str, bool)>,
 }
+
+/// The three statements of §7.4.2(1), each a checkbox.
+pub const ROUTER_CHECKS: [&str; 3] = ["lan_dedicated", "wan_unused", "console_unused"];
 
 struct LocationEdit {
     errors: FieldErrors,
@@ -468,6 +474,7 @@ struct LocationEdit {
     appoint: AppointForm,
     query: Option<NaiveDate>,
     query_raw: String,
+    router_checks: Vec<(&'static str, bool)>,
 }
 
 impl LocationEdit {
@@ -480,6 +487,7 @@ impl LocationEdit {
             appoint: AppointForm::default(),
             query: None,
             query_raw: String::new(),
+            router_checks: ROUTER_CHECKS.iter().map(|c| (*c, false)).collect(),
         }
     }
 }
@@ -541,6 +549,18 @@ async fn location_view(
         on_date,
         appoint,
         forms: ConnectionForm::ALL.to_vec(),
+        router_last: db::submissions::latest(&state.db, Some(org.id))
+            .await?
+            .into_iter()
+            .find(|s| s.kind == "router_ports" && s.location_id == Some(id) && s.state != "draft")
+            .map(|s| {
+                (
+                    s.id,
+                    String::new(),
+                    s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
+                )
+            }),
+        router_checks: edit.router_checks,
     })
 }
 
@@ -832,4 +852,77 @@ pub async fn appoint(
     edit.appoint = form;
     let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
     render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+}
+
+/// `POST /orgs/{org}/locations/{id}/router`: attests §7.4.2(1) for the location's NACCS router
+/// (LAN port for NACCS only, WAN port unused, nothing on the console port) and submits it.
+pub async fn attest_router(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(input): CsrfForm<std::collections::HashMap<String, String>>,
+) -> AppResult<Response> {
+    let org = org_for(&state, &me, org_id, false).await?;
+    if me.role == Role::Reviewer {
+        return Err(AppError::Forbidden);
+    }
+    let loc = db::structure::get(&state.db, org_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !loc.active {
+        return Err(AppError::Conflict);
+    }
+    let mut edit = LocationEdit::none();
+    edit.router_checks = ROUTER_CHECKS
+        .iter()
+        .map(|c| (*c, input.get(*c).is_some_and(|v| v == "yes")))
+        .collect();
+    for (c, on) in &edit.router_checks {
+        if !on {
+            edit.errors.add(format!("router.{c}"), "error.attest_each");
+        }
+    }
+    if !edit.errors.is_empty() {
+        let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
+    }
+    let routers: Vec<String> = db::structure::connections(&state.db, Some(org_id))
+        .await?
+        .into_iter()
+        .filter(|c| c.active && c.location_id == id)
+        .map(|c| c.router_id)
+        .filter(|r| !r.is_empty())
+        .collect();
+    let catalogue = db::catalogue::current(&state.db).await?;
+    let data = serde_json::json!({
+        "location": { "id": id, "kind": loc.kind, "name": loc.name },
+        "routers": routers,
+        "lan_dedicated": true, "wan_unused": true, "console_unused": true,
+    });
+    let mut tx = state.db.begin().await?;
+    let sid = db::submissions::insert_submitted(
+        &mut tx,
+        &db::submissions::NewSubmission {
+            org_id,
+            kind: "router_ports",
+            scope_kind: loc.scope_kind(),
+            location_id: Some(id),
+            data,
+            catalogue_revision: catalogue.revision,
+            submitted_by: me.id,
+        },
+    )
+    .await?;
+    db::audit::append(
+        &mut tx,
+        &me.audit(&ctx, "router.attested", Some(org_id), sid.to_string()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        &format!("/orgs/{org_id}/submissions/{sid}/receipt"),
+        "flash.submitted",
+        state.cookies.secure,
+    ))
 }

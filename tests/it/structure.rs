@@ -749,3 +749,65 @@ dual_test!(
         assert_eq!(m.get(&path).await.status(), StatusCode::OK);
     }
 );
+
+dual_test!(
+    router_ports_are_attested_per_site_with_every_statement_confirmed,
+    |app| async move {
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("b@b.example.jp", "org_admin", Some("BBBBB"))
+            .await;
+        let org = org_of(&app, "kanri@a.example.jp").await;
+        app.login("kanri@a.example.jp", PASSWORD).await;
+        let office = add_location(&app, &org, "office", "", "本社").await;
+        add_connection(&app, &org, &office, "router").await;
+        let path = format!("/orgs/{org}/locations/{office}/router");
+        let res = app
+            .post(&path, &[("lan_dedicated", "yes"), ("wan_unused", "yes")])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("この項目を確認してチェックしてください")
+        );
+        assert_eq!(app.count("submissions").await, 0);
+        let res = app
+            .post(
+                &path,
+                &[
+                    ("lan_dedicated", "yes"),
+                    ("wan_unused", "yes"),
+                    ("console_unused", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let receipt = app.get(&location(&res)).await.text().await.unwrap();
+        assert!(
+            receipt.contains("7.4.2(1)") && receipt.contains("SR-"),
+            "{receipt}"
+        );
+        assert!(checklist(&app).await.contains(&(
+            "7.4.2(1)".into(),
+            "本社".into(),
+            "提出済み".into()
+        )));
+        // Another organisation cannot attest for this site.
+        let b = app.new_browser();
+        b.login("b@b.example.jp", PASSWORD).await;
+        let res = b
+            .post(
+                &path,
+                &[
+                    ("lan_dedicated", "yes"),
+                    ("wan_unused", "yes"),
+                    ("console_unused", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert_eq!(app.count("submissions").await, 1);
+    }
+);
