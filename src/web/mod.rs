@@ -13,6 +13,7 @@ pub mod matrix;
 pub mod middleware;
 pub mod onboarding;
 pub mod orgs;
+pub mod outside;
 pub mod page;
 pub mod profile;
 pub mod state;
@@ -63,6 +64,11 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route(
             "/orgs/{org}/system-configuration/files",
             post(submissions::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
+        )
+        .route("/orgs/{org}/outside-connections", get(outside::page).post(outside::save_or_submit))
+        .route(
+            "/orgs/{org}/outside-connections/files",
+            post(outside::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
         .route("/orgs/{org}/files/{id}/remove", post(submissions::remove_file))
         .route("/orgs/{org}/submissions/{id}/receipt", get(submissions::receipt))

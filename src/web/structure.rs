@@ -177,6 +177,12 @@ pub async fn checklist_for(
                 ("system_configuration", None) => {
                     Some(format!("/orgs/{org_id}/system-configuration"))
                 }
+                ("router_ports", Some(loc)) => {
+                    Some(format!("/orgs/{org_id}/locations/{loc}#router"))
+                }
+                ("outside_connections", None) => {
+                    Some(format!("/orgs/{org_id}/outside-connections"))
+                }
                 _ => None,
             };
             ChecklistItem {

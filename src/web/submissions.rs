@@ -24,7 +24,16 @@ use crate::files::{Kind, UploadError, sniff};
 
 const KIND: &str = "system_configuration";
 
-/// Which file roles this item takes, and the types each accepts.
+/// The file roles a kind of report takes.
+fn roles_of(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "system_configuration" => &["diagram", "equipment_list"],
+        "outside_connections" => &["diagram"],
+        _ => &[],
+    }
+}
+
+/// The types each file role accepts.
 fn role_accepts(role: &str, kind: Kind) -> bool {
     match role {
         "diagram" => matches!(
@@ -45,7 +54,7 @@ pub struct FileItem {
     pub sha256: String,
 }
 
-fn file_item(f: FileRow) -> FileItem {
+pub fn file_item(f: FileRow) -> FileItem {
     FileItem {
         id: f.id,
         name: f.name,
@@ -133,7 +142,7 @@ async fn config_view(
 }
 
 /// Org members may draft and submit reports; Center admins may act for an organisation.
-async fn org_for_report(state: &AppState, me: &CurrentUser, org_id: Uuid) -> AppResult<OrgRow> {
+pub async fn org_for_report(state: &AppState, me: &CurrentUser, org_id: Uuid) -> AppResult<OrgRow> {
     let org = org_for(state, me, org_id, false).await?;
     if me.role == crate::domain::Role::Reviewer {
         return Err(AppError::Forbidden);
@@ -155,8 +164,14 @@ pub async fn page(
     )
 }
 
-async fn draft_id(state: &AppState, me: &CurrentUser, org_id: Uuid) -> AppResult<Uuid> {
-    if let Some(d) = db::submissions::draft(&state.db, org_id, KIND, None).await? {
+/// The open draft of `kind`, created when there is none.
+pub async fn draft_id(
+    state: &AppState,
+    me: &CurrentUser,
+    org_id: Uuid,
+    kind: &'static str,
+) -> AppResult<Uuid> {
+    if let Some(d) = db::submissions::draft(&state.db, org_id, kind, None).await? {
         return Ok(d.id);
     }
     let revision = db::catalogue::current(&state.db).await?.revision;
@@ -165,10 +180,10 @@ async fn draft_id(state: &AppState, me: &CurrentUser, org_id: Uuid) -> AppResult
         &mut tx,
         &NewSubmission {
             org_id,
-            kind: KIND,
+            kind,
             scope_kind: ScopeKind::Organisation,
             location_id: None,
-            data: serde_json::json!({ "note": "" }),
+            data: serde_json::json!({}),
             catalogue_revision: revision,
             submitted_by: me.id,
         },
@@ -178,15 +193,17 @@ async fn draft_id(state: &AppState, me: &CurrentUser, org_id: Uuid) -> AppResult
     Ok(id)
 }
 
-/// `POST /orgs/{org}/system-configuration/files` (multipart: `csrf_token`, `role`, then `files`).
-pub async fn upload(
-    State(state): State<Arc<AppState>>,
-    ctx: Ctx,
-    me: CurrentUser,
-    Path(org_id): Path<Uuid>,
+/// Reads a multipart upload (`csrf_token`, `role`, then `files`) into the open draft of `kind`
+/// (created if needed). Answers the problems to show, empty when files were added.
+pub async fn receive_files(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org_id: Uuid,
+    kind: &'static str,
     mut form: Multipart,
-) -> AppResult<Response> {
-    let org = org_for_report(&state, &me, org_id).await?;
+) -> AppResult<Vec<String>> {
+    org_for_report(state, me, org_id).await?;
     let bad = |_| AppError::BadRequest;
     // The token comes first, so nothing is read into storage before it is checked.
     let first = form
@@ -197,7 +214,7 @@ pub async fn upload(
     if first.name() != Some("csrf_token") {
         return Err(AppError::Csrf);
     }
-    check_token(&first.text().await.map_err(bad)?, &me)?;
+    check_token(&first.text().await.map_err(bad)?, me)?;
     let role_field = form
         .next_field()
         .await
@@ -207,10 +224,10 @@ pub async fn upload(
         return Err(AppError::BadRequest);
     }
     let role = role_field.text().await.map_err(bad)?;
-    if !matches!(role.as_str(), "diagram" | "equipment_list") {
+    if !roles_of(kind).contains(&role.as_str()) {
         return Err(AppError::BadRequest);
     }
-    let submission = draft_id(&state, &me, org_id).await?;
+    let submission = draft_id(state, me, org_id, kind).await?;
     let mut count = db::submissions::files(&state.db, Scope::Org(org_id), submission)
         .await?
         .len();
@@ -272,7 +289,7 @@ pub async fn upload(
                     return Err(AppError::Conflict);
                 }
                 let mut entry =
-                    me.audit(&ctx, "file.uploaded", Some(org_id), submission.to_string());
+                    me.audit(ctx, "file.uploaded", Some(org_id), submission.to_string());
                 entry.detail = serde_json::json!({ "name": stored.name, "sha256": stored.sha256, "size": stored.size, "role": role });
                 db::audit::append(&mut tx, &entry).await?;
                 tx.commit().await?;
@@ -286,16 +303,29 @@ pub async fn upload(
             Err(UploadError::Io(e)) => return Err(AppError::Internal(e)),
         }
     }
-    if problems.is_empty() && added > 0 {
+    if problems.is_empty() && added == 0 {
+        problems.push(t.t("upload.none").to_string());
+    }
+    Ok(problems)
+}
+
+/// `POST /orgs/{org}/system-configuration/files`
+pub async fn upload(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    form: Multipart,
+) -> AppResult<Response> {
+    let problems = receive_files(&state, &ctx, &me, org_id, KIND, form).await?;
+    if problems.is_empty() {
         return Ok(redirect_with_flash(
             &format!("/orgs/{org_id}/system-configuration"),
             "flash.uploaded",
             state.cookies.secure,
         ));
     }
-    if problems.is_empty() {
-        problems.push(t.t("upload.none").to_string());
-    }
+    let org = org_for(&state, &me, org_id, false).await?;
     render(
         StatusCode::UNPROCESSABLE_ENTITY,
         &config_view(&state, &ctx, &me, &org, problems).await?,
@@ -317,6 +347,13 @@ pub async fn remove_file(
     let file = db::submissions::file(&state.db, Scope::Org(org_id), id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let back = match db::submissions::get(&state.db, Scope::Org(org_id), file.submission_id)
+        .await?
+        .map(|s| s.kind)
+    {
+        Some(k) if k == "outside_connections" => "outside-connections",
+        _ => "system-configuration",
+    };
     let mut tx = state.db.begin().await?;
     if !db::submissions::detach_file(&mut tx, org_id, id).await? {
         return Err(AppError::Conflict);
@@ -331,7 +368,7 @@ pub async fn remove_file(
     db::audit::append(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(redirect_with_flash(
-        &format!("/orgs/{org_id}/system-configuration"),
+        &format!("/orgs/{org_id}/{back}"),
         "flash.saved",
         state.cookies.secure,
     ))

@@ -413,3 +413,90 @@ dual_test!(
         assert_eq!(seqs, (1..=12).collect::<Vec<u32>>());
     }
 );
+
+async fn upload_to(
+    app: &TestApp,
+    path: &str,
+    role: &str,
+    name: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    let token = app.browser().token().await;
+    let form = Form::new()
+        .text("csrf_token", token)
+        .text("role", role.to_string())
+        .part("files", Part::bytes(body).file_name(name.to_string()));
+    app.client
+        .post(app.url(path))
+        .header("origin", &app.base)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+dual_test!(
+    an_outside_connection_application_is_validated_and_goes_to_review,
+    |app| async move {
+        let org = setup(&app).await;
+        let path = format!("/orgs/{org}/outside-connections");
+        let mut fields = vec![
+            ("connection_type", "remote"),
+            ("method", "modem_ta"),
+            ("computers", "naccs"),
+            ("description", "営業所の端末から本社へリモート接続する"),
+            ("outside_measures", "ウイルス対策ソフト導入、OS 自動更新"),
+            ("action", "submit"),
+        ];
+        let res = app.post(&path, &fields).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("モデム、TA（DSU）等を用いたリモート接続は、原則として禁止されています"),
+            "the rule's wording"
+        );
+        assert!(body.contains("接続構成図を添付してください"));
+        assert!(
+            body.contains("営業所の端末から本社へリモート接続する"),
+            "input kept"
+        );
+        fields[1] = ("method", "vpn");
+        fields[4] = ("outside_measures", "");
+        let res = app.post(&path, &fields).await;
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("社外側コンピュータのセキュリティ対策を記入してください")
+        );
+        let db = app.db();
+        let submitted: i64 = secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE state <> 'draft'").fetch_one(p).await).unwrap();
+        assert_eq!(submitted, 0, "nothing reached the Center");
+
+        let res = upload_to(
+            &app,
+            &format!("{path}/files"),
+            "diagram",
+            "リモート接続構成.pdf",
+            PDF.to_vec(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        fields[4] = ("outside_measures", "ウイルス対策ソフト導入、OS 自動更新");
+        let res = app.post(&path, &fields).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            res.text().await.unwrap()
+        );
+        let receipt = app.get(&location(&res)).await.text().await.unwrap();
+        assert!(receipt.contains("7.4.2(2)") && receipt.contains("リモート接続構成.pdf"));
+        let home = app.get("/home").await.text().await.unwrap();
+        assert!(home.contains(&format!("/orgs/{org}/outside-connections")));
+        // Another organisation: 404, nothing stored.
+        let b = app.new_browser();
+        b.login("b@b.example.jp", PASSWORD).await;
+        assert_eq!(b.post(&path, &fields).await.status(), StatusCode::NOT_FOUND);
+    }
+);
