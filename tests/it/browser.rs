@@ -285,3 +285,74 @@ async fn org_admin_builds_the_structure_and_appoints_administrators_then_the_cen
         c.close().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receipt() {
+    let Some(driver) = chromedriver() else {
+        eprintln!("SECPORTAL_TEST_CHROMEDRIVER not set: browser journey skipped");
+        return;
+    };
+    for backend in backends() {
+        let label = match backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        };
+        let app = TestApp::spawn(backend).await;
+        app.add_user("kanri@yokohama.example.jp", "org_admin", Some("YK001"))
+            .await;
+        let org = secportal::db::users::by_email(app.db(), "kanri@yokohama.example.jp")
+            .await
+            .unwrap()
+            .unwrap()
+            .org_id
+            .unwrap();
+        let files = tempfile::tempdir().unwrap();
+        let pdf = files.path().join("システム構成図.pdf");
+        std::fs::write(&pdf, b"%PDF-1.7\n% test diagram\n%%EOF\n").unwrap();
+        let csv = files.path().join("機器一覧.csv");
+        std::fs::write(
+            &csv,
+            "機器種別,メーカー,型番,台数\nサーバ,富士通,PRIMERGY,2\n".as_bytes(),
+        )
+        .unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let c = browser(&driver, profile.path()).await;
+        login(&c, &app, "kanri@yokohama.example.jp").await;
+        wait_for_text(&c, "報告項目チェックリスト").await;
+        c.goto(&app.url(&format!("/orgs/{org}/system-configuration")))
+            .await
+            .unwrap();
+        wait_for_text(&c, "利用者側のシステム構成の提出").await;
+        for (input, path, shown) in [
+            ("files-diagram", &pdf, "システム構成図.pdf"),
+            ("files-equipment_list", &csv, "機器一覧.csv"),
+        ] {
+            let el = c.find(Locator::Id(input)).await.unwrap();
+            el.send_keys(path.to_str().unwrap()).await.unwrap();
+            let form = c
+                .find(Locator::Css(&format!(
+                    "form:has(#{input}) button[type='submit']"
+                )))
+                .await
+                .unwrap();
+            form.click().await.unwrap();
+            wait_for_text(&c, &format!(">{shown}</a>")).await;
+        }
+        fill(&c, "note", "本社の構成（ブラウザ試験）").await;
+        c.find(Locator::Css("button[name='action'][value='submit']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&c, "受付番号").await;
+        let html = c.source().await.unwrap();
+        assert!(
+            html.contains("SR-")
+                && html.contains("システム構成図.pdf")
+                && html.contains("機器一覧.csv")
+        );
+        screenshot(&c, &format!("receipt-{label}")).await;
+        c.close().await.unwrap();
+    }
+}

@@ -1,0 +1,67 @@
+// Progressive enhancement for file uploads: drag and drop, and a progress bar per file.
+// Without JavaScript the same forms post normally.
+(function () {
+  "use strict";
+  function bar(list, file) {
+    var row = document.createElement("li");
+    var label = document.createElement("span");
+    label.textContent = file.name + " ";
+    var progress = document.createElement("progress");
+    progress.max = file.size || 1;
+    progress.value = 0;
+    row.appendChild(label);
+    row.appendChild(progress);
+    list.appendChild(row);
+    return progress;
+  }
+  function sendOne(form, file, progress) {
+    return new Promise(function (resolve, reject) {
+      var data = new FormData();
+      data.append("csrf_token", form.querySelector("input[name=csrf_token]").value);
+      data.append("role", form.querySelector("input[name=role]").value);
+      data.append("files", file, file.name);
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.upload.onprogress = function (e) { if (e.lengthComputable) { progress.value = e.loaded; progress.max = e.total; } };
+      xhr.onload = function () { if (xhr.status >= 200 && xhr.status < 300) { resolve(xhr); } else { reject(xhr); } };
+      xhr.onerror = function () { reject(xhr); };
+      xhr.send(data);
+    });
+  }
+  function enhance(form) {
+    var input = form.querySelector("input[type=file]");
+    if (!input || !window.FormData || !window.Promise) { return; }
+    var list = document.createElement("ul");
+    list.className = "progress-list";
+    form.appendChild(list);
+    form.classList.add("dropzone");
+    ["dragenter", "dragover"].forEach(function (ev) {
+      form.addEventListener(ev, function (e) { e.preventDefault(); form.classList.add("dragging"); });
+    });
+    ["dragleave", "drop"].forEach(function (ev) {
+      form.addEventListener(ev, function (e) { e.preventDefault(); form.classList.remove("dragging"); });
+    });
+    form.addEventListener("drop", function (e) {
+      if (e.dataTransfer && e.dataTransfer.files.length) { input.files = e.dataTransfer.files; }
+    });
+    form.addEventListener("submit", function (e) {
+      if (!input.files.length) { return; }
+      e.preventDefault();
+      var files = Array.prototype.slice.call(input.files);
+      var chain = Promise.resolve();
+      files.forEach(function (file) {
+        var progress = bar(list, file);
+        chain = chain.then(function () { return sendOne(form, file, progress); });
+      });
+      chain.then(function (xhr) {
+        window.location.assign(xhr.responseURL || window.location.href);
+      }, function (xhr) {
+        // Show the server's answer (the page with the reason) as a normal post would.
+        document.open();
+        document.write(xhr.responseText || "");
+        document.close();
+      });
+    });
+  }
+  document.querySelectorAll("form[data-upload]").forEach(enhance);
+})();
