@@ -829,15 +829,14 @@ pub async fn appoint(
         data["location"] = serde_json::json!({ "id": id, "kind": loc.kind, "name": loc.name });
         let submission = db::submissions::insert_submitted(
             &mut tx,
-            &db::submissions::NewSubmission {
+            &for_location(
                 org_id,
-                kind: "administrator",
-                scope_kind: loc.scope_kind(),
-                location_id: Some(id),
+                &loc,
+                "administrator",
                 data,
-                catalogue_revision: catalogue.revision,
-                submitted_by: me.id,
-            },
+                catalogue.revision,
+                me.id,
+            ),
         )
         .await?;
         let mut entry = me.audit(
@@ -858,6 +857,26 @@ pub async fn appoint(
     edit.appoint = form;
     let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
     render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+}
+
+/// A submission about one office or gateway site.
+fn for_location<'a>(
+    org_id: Uuid,
+    loc: &LocationRow,
+    kind: &'a str,
+    data: serde_json::Value,
+    revision: i64,
+    by: Uuid,
+) -> db::submissions::NewSubmission<'a> {
+    db::submissions::NewSubmission {
+        org_id,
+        kind,
+        scope_kind: loc.scope_kind(),
+        location_id: Some(loc.id),
+        data,
+        catalogue_revision: revision,
+        submitted_by: by,
+    }
 }
 
 /// `POST /orgs/{org}/locations/{id}/router`: attests §7.4.2(1) for the location's NACCS router
@@ -909,15 +928,14 @@ pub async fn attest_router(
     let mut tx = state.db.begin().await?;
     let sid = db::submissions::insert_submitted(
         &mut tx,
-        &db::submissions::NewSubmission {
+        &for_location(
             org_id,
-            kind: "router_ports",
-            scope_kind: loc.scope_kind(),
-            location_id: Some(id),
+            &loc,
+            "router_ports",
             data,
-            catalogue_revision: catalogue.revision,
-            submitted_by: me.id,
-        },
+            catalogue.revision,
+            me.id,
+        ),
     )
     .await?;
     db::audit::append(
