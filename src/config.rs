@@ -75,6 +75,14 @@ pub struct ConfigArgs {
     /// Most files one submission may hold.
     #[arg(long, env = "SECPORTAL_MAX_FILES", default_value = "20", global = true)]
     pub max_files: String,
+    /// Antivirus definitions older than this many days are flagged.
+    #[arg(
+        long,
+        env = "SECPORTAL_AV_STALE_DAYS",
+        default_value = "7",
+        global = true
+    )]
+    pub av_stale_days: String,
     /// Trust the first address of `X-Forwarded-For` as the client IP (only behind a proxy you run).
     #[arg(
         long,
@@ -99,6 +107,7 @@ pub struct Config {
     pub trust_proxy: bool,
     pub max_file_bytes: u64,
     pub max_files: usize,
+    pub av_stale_days: i64,
 }
 
 /// A setting that could not be used; names the setting.
@@ -201,6 +210,7 @@ impl ConfigArgs {
         )?;
         let max_file_mb = positive("SECPORTAL_MAX_FILE_MB", &self.max_file_mb, 100 * 1024)?;
         let max_files = positive("SECPORTAL_MAX_FILES", &self.max_files, 1000)?;
+        let av_stale_days = positive("SECPORTAL_AV_STALE_DAYS", &self.av_stale_days, 3650)? as i64;
         let trust_proxy = match self.trust_proxy.trim() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" | "" => false,
@@ -223,6 +233,7 @@ impl ConfigArgs {
             trust_proxy,
             max_file_bytes: max_file_mb * 1024 * 1024,
             max_files: max_files as usize,
+            av_stale_days,
         })
     }
 }
@@ -245,6 +256,7 @@ impl Config {
             trust_proxy: "false".into(),
             max_file_mb: "50".into(),
             max_files: "20".into(),
+            av_stale_days: "7".into(),
         }
         .validate()
     }

@@ -1,5 +1,6 @@
 //! Validated types and rules, no I/O.
 
+pub mod antivirus;
 pub mod catalogue;
 pub mod checklist;
 pub mod email;

@@ -258,7 +258,7 @@ impl FromRequestParts<Arc<AppState>> for CurrentUser {
 }
 
 /// The largest form body accepted (file uploads have their own path and limits).
-pub const FORM_LIMIT: usize = 64 * 1024;
+pub const FORM_LIMIT: usize = 512 * 1024;
 
 /// A URL-encoded form whose `csrf_token` field was checked against the session's token
 /// (or, for visitors, the CSRF cookie). Every state-changing handler takes its form this way.

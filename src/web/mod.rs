@@ -1,5 +1,6 @@
 //! The HTTP face: router, extractors, error pages, middleware and one module per page area.
 
+pub mod antivirus;
 pub mod assets;
 pub mod auth;
 pub mod catalogue;
@@ -70,6 +71,9 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
             "/orgs/{org}/outside-connections/files",
             post(outside::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
+        .route("/orgs/{org}/antivirus", get(antivirus::page).post(antivirus::save_or_submit))
+        .route("/orgs/{org}/antivirus/import", post(antivirus::import).layer(DefaultBodyLimit::max(antivirus::IMPORT_LIMIT)))
+        .route("/orgs/{org}/antivirus/template.csv", get(antivirus::template))
         .route("/orgs/{org}/files/{id}/remove", post(submissions::remove_file))
         .route("/orgs/{org}/submissions/{id}/receipt", get(submissions::receipt))
         .route("/files/{id}", get(submissions::download))

@@ -183,6 +183,7 @@ pub async fn checklist_for(
                 ("outside_connections", None) => {
                     Some(format!("/orgs/{org_id}/outside-connections"))
                 }
+                ("antivirus", None) => Some(format!("/orgs/{org_id}/antivirus")),
                 _ => None,
             };
             ChecklistItem {

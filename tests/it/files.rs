@@ -500,3 +500,148 @@ dual_test!(
         assert_eq!(b.post(&path, &fields).await.status(), StatusCode::NOT_FOUND);
     }
 );
+
+dual_test!(
+    the_antivirus_report_imports_csv_flags_stale_definitions_and_refuses_future_dates,
+    |app| async move {
+        let org = setup(&app).await;
+        let res = app
+            .post(
+                &format!("/orgs/{org}/locations"),
+                &[("kind", "office"), ("name", "本社"), ("address", "東京都")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let path = format!("/orgs/{org}/antivirus");
+        let today = chrono::Utc::now().date_naive();
+        let old = (today - chrono::Duration::days(30))
+            .format("%Y-%m-%d")
+            .to_string();
+        let fresh = (today - chrono::Duration::days(1))
+            .format("%Y/%m/%d")
+            .to_string();
+        let future = (today + chrono::Duration::days(3))
+            .format("%Y-%m-%d")
+            .to_string();
+
+        // A CSV with problems imports nothing and names line and column.
+        let bad = format!(
+            "ホスト名/資産番号,事業所,OS,製品,製品バージョン,定義ファイル日付,更新頻度\nPC-001,本社,Windows 11,Defender,4.18,{future},毎日\n,大阪,Windows 10,ESET,10,{old},毎日\n"
+        );
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&bad);
+        let res = upload_to(
+            &app,
+            &format!("{path}/import"),
+            "x",
+            "av.csv",
+            sjis.to_vec(),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::BAD_REQUEST,
+            "the import form has csrf_token then the file"
+        );
+        let token = app.browser().token().await;
+        let send = |body: Vec<u8>| {
+            let form = Form::new()
+                .text("csrf_token", token.clone())
+                .part("file", Part::bytes(body).file_name("av.csv"));
+            app.client
+                .post(app.url(&format!("{path}/import")))
+                .header("origin", &app.base)
+                .multipart(form)
+                .send()
+        };
+        let res = send(sjis.to_vec()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("2行目「定義ファイル日付」：未来の日付は入力できません。"),
+            "{body}"
+        );
+        assert!(body.contains("3行目「ホスト名/資産番号」") && body.contains("3行目「事業所」"));
+        assert_eq!(app.count("submissions").await, 0, "nothing imported");
+        let res = send(vec![0xFF, 0xFE, b'a', 0, 0x81]).await.unwrap();
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("文字コードを判別できません")
+        );
+
+        // A clean CSV (Shift_JIS, Japanese headers) fills the list; stale definitions are flagged.
+        let good = format!(
+            "ホスト名/資産番号,事業所,OS,製品,製品バージョン,定義ファイル日付,更新頻度\nPC-001,本社,Windows 11,Microsoft Defender ウイルス対策,4.18,{fresh},毎日\nPC-002,本社,Windows 10,ウイルスバスター Corp.,14.0,{old},リアルタイム\n"
+        );
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&good);
+        assert_eq!(
+            send(sjis.to_vec()).await.unwrap().status(),
+            StatusCode::SEE_OTHER
+        );
+        let page = app.get(&path).await.text().await.unwrap();
+        assert!(
+            page.contains("value=\"PC-002\"")
+                && page.contains("1 台のコンピュータの定義ファイルが 7 日より古くなっています"),
+            "{page}"
+        );
+
+        // Typing a future date into the page is refused at submit; nothing reaches the Center.
+        let mut fields: Vec<(String, String)> = vec![
+            ("row_0_host".into(), "PC-001".into()),
+            ("row_0_office".into(), "本社".into()),
+            ("row_0_os".into(), "Windows 11".into()),
+            ("row_0_product".into(), "defender".into()),
+            ("row_0_version".into(), "4.18".into()),
+            ("row_0_definitions_date".into(), future.clone()),
+            ("row_0_update_frequency".into(), "daily".into()),
+            ("action".into(), "submit".into()),
+        ];
+        let as_refs = |f: &Vec<(String, String)>| {
+            f.iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Vec<_>>()
+        };
+        let pairs = as_refs(&fields);
+        let refs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let res = app.post(&path, &refs).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("未来の日付は入力できません")
+        );
+        let db = app.db();
+        let submitted: i64 = secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE state <> 'draft'").fetch_one(p).await).unwrap();
+        assert_eq!(submitted, 0);
+        fields[5].1 = fresh.clone();
+        let pairs = as_refs(&fields);
+        let refs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let res = app.post(&path, &refs).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let receipt = app.get(&location(&res)).await.text().await.unwrap();
+        assert!(receipt.contains("7.4.1(3)") && receipt.contains("SR-"));
+        // The template opens in Excel: UTF-8 with a BOM.
+        let tpl = app
+            .get(&format!("{path}/template.csv"))
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        assert!(
+            tpl.starts_with(b"\xEF\xBB\xBF")
+                && String::from_utf8_lossy(&tpl).contains("定義ファイル日付")
+        );
+        // Another organisation: 404.
+        let b = app.new_browser();
+        b.login("b@b.example.jp", PASSWORD).await;
+        assert_eq!(b.get(&path).await.status(), StatusCode::NOT_FOUND);
+    }
+);

@@ -109,7 +109,7 @@ dual_test!(
     |app| async move {
         let b = app.browser();
         let token = b.token().await;
-        let big = "x".repeat(200 * 1024);
+        let big = "x".repeat(600 * 1024);
         let res = b
             .post_raw(
                 "/login",
