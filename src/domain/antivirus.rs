@@ -153,49 +153,7 @@ pub const HEADERS: [(&str, &[&str]); 8] = [
     ),
 ];
 
-/// Decodes CSV bytes: UTF-8 (with or without BOM), else Shift_JIS; anything else is refused.
-pub fn decode(bytes: &[u8]) -> Option<String> {
-    let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if let Ok(s) = std::str::from_utf8(b) {
-        return Some(s.to_string());
-    }
-    let (s, _, errors) = encoding_rs::SHIFT_JIS.decode(b);
-    (!errors).then(|| s.into_owned())
-}
-
-/// Splits CSV text into records (RFC 4180 quoting).
-pub fn records(text: &str) -> Vec<Vec<String>> {
-    let mut out = vec![];
-    let mut row = vec![];
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, ',') => row.push(std::mem::take(&mut field)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                row.push(std::mem::take(&mut field));
-                out.push(std::mem::take(&mut row));
-            }
-            (false, c) => field.push(c),
-        }
-    }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        out.push(row);
-    }
-    out.into_iter()
-        .filter(|r| r.iter().any(|f| !f.trim().is_empty()))
-        .collect()
-}
+pub use super::csv::{decode, records};
 
 /// Maps a product or frequency label (Japanese or English, or the key) to its key.
 fn match_choice(raw: &str, choices: &[&str], labels: &[(&str, &str)]) -> Option<String> {

@@ -3,7 +3,9 @@
 pub mod antivirus;
 pub mod catalogue;
 pub mod checklist;
+pub mod csv;
 pub mod email;
+pub mod equipment;
 pub mod password;
 pub mod role;
 pub mod scope;

@@ -10,8 +10,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use super::ctx::{CsrfForm, Ctx, CurrentUser, check_token};
-use super::error::{AppError, AppResult};
+use super::ctx::{CsrfForm, Ctx, CurrentUser};
+use super::error::AppResult;
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
 use super::structure::org_for;
@@ -59,6 +59,8 @@ struct AvView {
     stale_count: usize,
     can_edit: bool,
     last: Option<(Uuid, String)>,
+    /// Locations where the equipment list counts more NACCS computers than rows reported.
+    mismatches: Vec<String>,
 }
 
 async fn offices(state: &AppState, org_id: Uuid) -> AppResult<Vec<String>> {
@@ -116,7 +118,31 @@ async fn view(
         .into_iter()
         .find(|s| s.kind == KIND && s.state != "draft")
         .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
+    let t = ctx.tr();
+    let expected = crate::domain::equipment::naccs_computers(
+        &super::submissions::current_equipment(state, org.id).await?,
+    );
+    let mismatches = expected
+        .iter()
+        .filter_map(|(loc, n)| {
+            let reported = rows
+                .iter()
+                .filter(|r| !r.row.is_blank() && &r.row.office == loc)
+                .count() as i64;
+            (reported < *n).then(|| {
+                t.f(
+                    "av.mismatch",
+                    &[
+                        ("location", loc),
+                        ("expected", &n.to_string()),
+                        ("reported", &reported.to_string()),
+                    ],
+                )
+            })
+        })
+        .collect();
     Ok(AvView {
+        mismatches,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
@@ -275,35 +301,11 @@ pub async fn import(
     mut form: Multipart,
 ) -> AppResult<Response> {
     let org = org_for_report(&state, &me, org_id).await?;
-    let bad = |_| AppError::BadRequest;
-    let first = form
-        .next_field()
-        .await
-        .map_err(bad)?
-        .ok_or(AppError::BadRequest)?;
-    if first.name() != Some("csrf_token") {
-        return Err(AppError::Csrf);
-    }
-    check_token(&first.text().await.map_err(bad)?, &me)?;
-    let field = form
-        .next_field()
-        .await
-        .map_err(bad)?
-        .ok_or(AppError::BadRequest)?;
-    if field.name() != Some("file") {
-        return Err(AppError::BadRequest);
-    }
-    let bytes = field.bytes().await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge
-        } else {
-            AppError::BadRequest
-        }
-    })?;
+    let bytes = super::submissions::read_csv_upload(&mut form, &me).await?;
     let t = ctx.tr();
     let offices = offices(&state, org_id).await?;
     let today = chrono::Utc::now().date_naive();
-    let problems: Vec<String> = match antivirus::decode(&bytes) {
+    let problems: Vec<String> = match crate::domain::csv::decode(&bytes) {
         None => vec![t.t("error.csv_encoding").to_string()],
         Some(text) => match antivirus::import(&text, &offices, today) {
             Ok(rows) => {

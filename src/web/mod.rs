@@ -71,6 +71,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
             "/orgs/{org}/outside-connections/files",
             post(outside::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
+        .route("/orgs/{org}/system-configuration/import", post(submissions::import_equipment).layer(DefaultBodyLimit::max(antivirus::IMPORT_LIMIT)))
+        .route("/orgs/{org}/system-configuration/template.csv", get(submissions::equipment_template))
         .route("/orgs/{org}/antivirus", get(antivirus::page).post(antivirus::save_or_submit))
         .route("/orgs/{org}/antivirus/import", post(antivirus::import).layer(DefaultBodyLimit::max(antivirus::IMPORT_LIMIT)))
         .route("/orgs/{org}/antivirus/template.csv", get(antivirus::template))

@@ -19,6 +19,7 @@ use super::state::AppState;
 use super::structure::org_for;
 use crate::db::submissions::{FileRow, NewSubmission};
 use crate::db::{self, orgs::OrgRow};
+use crate::domain::equipment::{self, DEVICE_TYPES, EquipmentRow};
 use crate::domain::{Scope, ScopeKind};
 use crate::files::{Kind, UploadError, sniff};
 
@@ -88,6 +89,54 @@ struct ConfigView {
     last: Option<(Uuid, String, String)>,
     max_mb: u64,
     max_files: usize,
+    equipment: Vec<EqView>,
+    locations: Vec<String>,
+    device_types: Vec<&'static str>,
+}
+
+/// An equipment row as the form shows it.
+pub struct EqView {
+    pub n: usize,
+    pub row: EquipmentRow,
+    pub errors: Vec<(&'static str, &'static str)>,
+}
+
+impl EqView {
+    /// The error of one field, if any.
+    pub fn error(&self, field: &str) -> Option<&'static str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, k)| *k)
+    }
+}
+
+const EQ_BLANK_ROWS: usize = 3;
+const EQ_MAX_ROWS: usize = 1000;
+
+/// Active office and gateway-site names: where equipment can stand.
+pub async fn location_names(state: &AppState, org_id: Uuid) -> AppResult<Vec<String>> {
+    Ok(db::structure::list(&state.db, Some(org_id))
+        .await?
+        .into_iter()
+        .filter(|l| l.active)
+        .map(|l| l.name)
+        .collect())
+}
+
+/// The equipment rows of the current draft, else of the latest submitted configuration.
+pub async fn current_equipment(state: &AppState, org_id: Uuid) -> AppResult<Vec<EquipmentRow>> {
+    let latest = db::submissions::latest(&state.db, Some(org_id))
+        .await?
+        .into_iter()
+        .find(|s| s.kind == KIND);
+    let data = match latest {
+        Some(s) => db::submissions::data(&state.db, org_id, s.id)
+            .await?
+            .unwrap_or_default(),
+        None => serde_json::Value::Null,
+    };
+    Ok(serde_json::from_value(data["equipment"].clone()).unwrap_or_default())
 }
 
 async fn config_view(
@@ -96,6 +145,18 @@ async fn config_view(
     me: &CurrentUser,
     org: &OrgRow,
     problems: Vec<String>,
+) -> AppResult<ConfigView> {
+    config_view_with(state, ctx, me, org, problems, None, None).await
+}
+
+async fn config_view_with(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org: &OrgRow,
+    problems: Vec<String>,
+    rows: Option<Vec<EqView>>,
+    note: Option<String>,
 ) -> AppResult<ConfigView> {
     let draft = db::submissions::draft(&state.db, org.id, KIND, None).await?;
     let files = match &draft {
@@ -106,11 +167,39 @@ async fn config_view(
             .collect(),
         None => vec![],
     };
-    let note = draft
+    let data: serde_json::Value = draft
         .as_ref()
-        .and_then(|d| serde_json::from_str::<serde_json::Value>(&d.data).ok())
-        .and_then(|v| v["note"].as_str().map(str::to_string))
+        .and_then(|d| serde_json::from_str(&d.data).ok())
         .unwrap_or_default();
+    let note = note.unwrap_or_else(|| data["note"].as_str().unwrap_or("").to_string());
+    let mut equipment = match rows {
+        Some(r) => r,
+        None => {
+            let stored: Vec<EquipmentRow> = match &draft {
+                Some(_) => serde_json::from_value(data["equipment"].clone()).unwrap_or_default(),
+                None => current_equipment(state, org.id).await?,
+            };
+            stored
+                .into_iter()
+                .enumerate()
+                .map(|(n, row)| EqView {
+                    n,
+                    row,
+                    errors: vec![],
+                })
+                .collect()
+        }
+    };
+    let next = equipment.iter().map(|r| r.n + 1).max().unwrap_or(0);
+    equipment.extend((next..next + EQ_BLANK_ROWS).map(|n| EqView {
+        n,
+        row: EquipmentRow {
+            naccs: "yes".into(),
+            device_type: "client_pc".into(),
+            ..EquipmentRow::default()
+        },
+        errors: vec![],
+    }));
     let last = db::submissions::latest(&state.db, Some(org.id))
         .await?
         .into_iter()
@@ -138,6 +227,9 @@ async fn config_view(
         last,
         max_mb: state.files.max_file / (1024 * 1024),
         max_files: state.files.max_files,
+        equipment,
+        locations: location_names(state, org.id).await?,
+        device_types: DEVICE_TYPES.to_vec(),
     })
 }
 
@@ -374,37 +466,127 @@ pub async fn remove_file(
     ))
 }
 
-#[derive(Deserialize)]
-pub struct SubmitForm {
-    #[serde(default)]
-    note: String,
-    #[serde(default)]
-    action: String,
+fn equipment_from_form(
+    input: &std::collections::HashMap<String, String>,
+) -> Vec<(usize, EquipmentRow)> {
+    (0..EQ_MAX_ROWS)
+        .map(|n| {
+            let get = |f: &str| {
+                input
+                    .get(&format!("eq_{n}_{f}"))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            (
+                n,
+                EquipmentRow {
+                    device_type: get("device_type"),
+                    maker: get("maker"),
+                    model: get("model"),
+                    os_firmware: get("os_firmware"),
+                    quantity: get("quantity"),
+                    location: get("location"),
+                    role: get("role"),
+                    naccs: get("naccs"),
+                    notes: get("notes"),
+                },
+            )
+        })
+        .filter(|(_, r)| !r.is_blank())
+        .collect()
 }
 
-/// `POST /orgs/{org}/system-configuration`: save the draft's note, or submit.
+/// Saves the draft's note and equipment rows (creating the draft if needed).
+async fn save_config(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org_id: Uuid,
+    note: &str,
+    rows: &[EquipmentRow],
+    action: &'static str,
+) -> AppResult<Uuid> {
+    let draft = draft_id(state, me, org_id, KIND).await?;
+    let mut tx = state.db.begin().await?;
+    db::submissions::save_draft(
+        &mut tx,
+        org_id,
+        draft,
+        &serde_json::json!({ "note": note, "equipment": rows }),
+    )
+    .await?;
+    db::audit::append(
+        &mut tx,
+        &me.audit(ctx, action, Some(org_id), draft.to_string()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(draft)
+}
+
+/// `POST /orgs/{org}/system-configuration`: save the draft (note and equipment rows), or
+/// check everything and submit.
 pub async fn save_or_submit(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
     Path(org_id): Path<Uuid>,
-    CsrfForm(form): CsrfForm<SubmitForm>,
+    CsrfForm(input): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> AppResult<Response> {
     let org = org_for_report(&state, &me, org_id).await?;
     let t = ctx.tr();
-    let note: String = form.note.trim().to_string();
+    let submit = input.get("action").is_some_and(|a| a == "submit");
+    let note: String = input
+        .get("note")
+        .map(|n| n.trim().to_string())
+        .unwrap_or_default();
+    let locations = location_names(&state, org_id).await?;
+    let mut checked = vec![];
+    let mut any_error = false;
+    for (n, mut row) in equipment_from_form(&input) {
+        let errors = equipment::check(&mut row, &locations);
+        any_error |= !errors.is_empty();
+        checked.push(EqView { n, row, errors });
+    }
+    let rows: Vec<EquipmentRow> = checked.iter().map(|r| r.row.clone()).collect();
+    let mut problems = vec![];
     if note.chars().count() > 4000 {
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &config_view(
-                &state,
-                &ctx,
-                &me,
-                &org,
-                vec![t.t("error.too_long").to_string()],
-            )
-            .await?,
-        );
+        problems.push(t.t("error.too_long").to_string());
+    }
+    if !submit && problems.is_empty() {
+        if db::submissions::draft(&state.db, org_id, KIND, None)
+            .await?
+            .is_none()
+            && rows.is_empty()
+            && note.is_empty()
+        {
+            return render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &config_view(
+                    &state,
+                    &ctx,
+                    &me,
+                    &org,
+                    vec![t.t("submission.need_files").to_string()],
+                )
+                .await?,
+            );
+        }
+        save_config(
+            &state,
+            &ctx,
+            &me,
+            org_id,
+            &note,
+            &rows,
+            "submission.draft_saved",
+        )
+        .await?;
+        return Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/system-configuration"),
+            "flash.draft_saved",
+            state.cookies.secure,
+        ));
     }
     let Some(draft) = db::submissions::draft(&state.db, org_id, KIND, None).await? else {
         // Nothing to submit, or it was just submitted (a double click): show the latest receipt.
@@ -413,12 +595,12 @@ pub async fn save_or_submit(
             .into_iter()
             .find(|s| s.kind == KIND && s.state != "draft");
         return match latest {
-            Some(s) if form.action == "submit" => Ok(redirect_with_flash(
+            Some(s) => Ok(redirect_with_flash(
                 &format!("/orgs/{org_id}/submissions/{}/receipt", s.id),
                 "flash.already_submitted",
                 state.cookies.secure,
             )),
-            _ => render(
+            None => render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &config_view(
                     &state,
@@ -431,56 +613,35 @@ pub async fn save_or_submit(
             ),
         };
     };
-    let revision = db::catalogue::current(&state.db).await?.revision;
-    let mut tx = state.db.begin().await?;
-    if !db::submissions::save_draft(
-        &mut tx,
-        org_id,
-        draft.id,
-        &serde_json::json!({ "note": note }),
-    )
-    .await?
-    {
-        drop(tx);
-        return Ok(redirect_with_flash(
-            &format!("/orgs/{org_id}/submissions/{}/receipt", draft.id),
-            "flash.already_submitted",
-            state.cookies.secure,
-        ));
-    }
-    if form.action != "submit" {
-        db::audit::append(
-            &mut tx,
-            &me.audit(
-                &ctx,
-                "submission.draft_saved",
-                Some(org_id),
-                draft.id.to_string(),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(redirect_with_flash(
-            &format!("/orgs/{org_id}/system-configuration"),
-            "flash.draft_saved",
-            state.cookies.secure,
-        ));
-    }
     let files = db::submissions::files(&state.db, Scope::Org(org_id), draft.id).await?;
-    let mut problems = vec![];
     if !files.iter().any(|f| f.role == "diagram") {
         problems.push(t.t("submission.need_diagram").to_string());
     }
-    if !files.iter().any(|f| f.role == "equipment_list") {
+    if rows.is_empty() && !files.iter().any(|f| f.role == "equipment_list") {
         problems.push(t.t("submission.need_equipment").to_string());
     }
+    if any_error {
+        problems.push(t.t("av.fix_rows").to_string());
+    }
+    // Whatever was typed stays in the draft.
+    save_config(
+        &state,
+        &ctx,
+        &me,
+        org_id,
+        &note,
+        &rows,
+        "submission.draft_saved",
+    )
+    .await?;
     if !problems.is_empty() {
-        tx.commit().await?;
         return render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &config_view(&state, &ctx, &me, &org, problems).await?,
+            &config_view_with(&state, &ctx, &me, &org, problems, Some(checked), Some(note)).await?,
         );
     }
+    let revision = db::catalogue::current(&state.db).await?.revision;
+    let mut tx = state.db.begin().await?;
     match db::submissions::submit(&mut tx, org_id, draft.id, me.id, revision).await? {
         Some(receipt) => {
             let mut entry = me.audit(
@@ -489,7 +650,7 @@ pub async fn save_or_submit(
                 Some(org_id),
                 receipt.receipt_no.clone(),
             );
-            entry.detail = serde_json::json!({ "submission": draft.id, "kind": KIND });
+            entry.detail = serde_json::json!({ "submission": draft.id, "kind": KIND, "equipment_rows": rows.len() });
             db::audit::append(&mut tx, &entry).await?;
             tx.commit().await?;
             Ok(redirect_with_flash(
@@ -507,6 +668,88 @@ pub async fn save_or_submit(
             ))
         }
     }
+}
+
+/// `POST /orgs/{org}/system-configuration/import`: replaces the draft's equipment rows with a
+/// CSV's, only when every line is clean.
+pub async fn import_equipment(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    mut form: Multipart,
+) -> AppResult<Response> {
+    let org = org_for_report(&state, &me, org_id).await?;
+    let bytes = read_csv_upload(&mut form, &me).await?;
+    let t = ctx.tr();
+    let locations = location_names(&state, org_id).await?;
+    let problems: Vec<String> = match crate::domain::csv::decode(&bytes) {
+        None => vec![t.t("error.csv_encoding").to_string()],
+        Some(text) => match equipment::import(&text, &locations) {
+            Ok(rows) => {
+                let note = match db::submissions::draft(&state.db, org_id, KIND, None).await? {
+                    Some(d) => serde_json::from_str::<serde_json::Value>(&d.data)
+                        .ok()
+                        .and_then(|v| v["note"].as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    None => String::new(),
+                };
+                save_config(
+                    &state,
+                    &ctx,
+                    &me,
+                    org_id,
+                    &note,
+                    &rows,
+                    "equipment.imported",
+                )
+                .await?;
+                return Ok(redirect_with_flash(
+                    &format!("/orgs/{org_id}/system-configuration"),
+                    "flash.imported",
+                    state.cookies.secure,
+                ));
+            }
+            Err(errors) => errors
+                .into_iter()
+                .map(|e| import_error(&t, "eq.col", e))
+                .collect(),
+        },
+    };
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &config_view(&state, &ctx, &me, &org, problems).await?,
+    )
+}
+
+/// `GET /orgs/{org}/system-configuration/template.csv`: the equipment list template (UTF-8, BOM).
+pub async fn equipment_template(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+) -> AppResult<Response> {
+    org_for(&state, &me, org_id, false).await?;
+    let t = ctx.tr();
+    let header: Vec<String> = equipment::HEADERS
+        .iter()
+        .map(|(f, _)| t.f(&format!("eq.col.{f}"), &[]))
+        .collect();
+    let body = format!(
+        "\u{feff}{}\r\n{}\r\n",
+        header.join(","),
+        t.t("eq.sample_row")
+    );
+    let mut res = body.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"equipment-template.csv\""),
+    );
+    Ok(res)
 }
 
 #[derive(Template)]
@@ -634,4 +877,50 @@ pub async fn download(
         HeaderValue::from_static("sandbox; default-src 'none'"),
     );
     Ok(res)
+}
+
+/// Reads a small CSV upload (multipart: `csrf_token` first, then `file`) into memory; the
+/// route's body limit caps it.
+pub async fn read_csv_upload(form: &mut Multipart, me: &CurrentUser) -> AppResult<bytes::Bytes> {
+    let bad = |_| AppError::BadRequest;
+    let first = form
+        .next_field()
+        .await
+        .map_err(bad)?
+        .ok_or(AppError::BadRequest)?;
+    if first.name() != Some("csrf_token") {
+        return Err(AppError::Csrf);
+    }
+    check_token(&first.text().await.map_err(bad)?, me)?;
+    let field = form
+        .next_field()
+        .await
+        .map_err(bad)?
+        .ok_or(AppError::BadRequest)?;
+    if field.name() != Some("file") {
+        return Err(AppError::BadRequest);
+    }
+    field.bytes().await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge
+        } else {
+            AppError::BadRequest
+        }
+    })
+}
+
+/// "Line 3, column: reason" for an import problem; `prefix` names the column labels' keys.
+pub fn import_error(
+    t: &crate::i18n::Tr,
+    prefix: &str,
+    (line, field, key): (usize, &'static str, &'static str),
+) -> String {
+    t.f(
+        "av.import_error",
+        &[
+            ("line", &line.to_string()),
+            ("column", t.t(&format!("{prefix}.{field}"))),
+            ("reason", t.t(key)),
+        ],
+    )
 }

@@ -645,3 +645,115 @@ dual_test!(
         assert_eq!(b.get(&path).await.status(), StatusCode::NOT_FOUND);
     }
 );
+
+dual_test!(
+    the_equipment_list_is_imported_checked_and_cross_checked_with_antivirus,
+    |app| async move {
+        let org = setup(&app).await;
+        app.post(
+            &format!("/orgs/{org}/locations"),
+            &[("kind", "office"), ("name", "本社"), ("address", "東京都")],
+        )
+        .await;
+        let path = format!("/orgs/{org}/system-configuration");
+        let token = app.browser().token().await;
+        let send = |body: Vec<u8>| {
+            let form = Form::new()
+                .text("csrf_token", token.clone())
+                .part("file", Part::bytes(body).file_name("機器.csv"));
+            app.client
+                .post(app.url(&format!("{path}/import")))
+                .header("origin", &app.base)
+                .multipart(form)
+                .send()
+        };
+        let bad = "機器種別,メーカー,型番,OS/ファームウェア,台数,設置場所,用途,NACCS接続\nサーバ,富士通,RX2540,Windows Server 2022,-1,本社,業務,○\nPC,NEC,Mate,Windows 11,3,大阪,事務,○\n";
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(bad);
+        let res = send(sjis.to_vec()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("2行目「台数」：台数は1以上の整数で入力してください。"),
+            "{body}"
+        );
+        assert!(body.contains("3行目「設置場所」"));
+        assert_eq!(app.count("submissions").await, 0, "nothing imported");
+        let res = send("メーカー,型番\nA,B\n".as_bytes().to_vec())
+            .await
+            .unwrap();
+        assert!(res.text().await.unwrap().contains("必要な列がありません"));
+
+        let good = "機器種別,メーカー,型番,OS/ファームウェア,台数,設置場所,用途,NACCS接続\nサーバ,富士通,RX2540,Windows Server 2022,2,本社,業務,○\nルータ,NEC,IX2215,Ver.10,1,本社,社外接続,×\n";
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(good);
+        assert_eq!(
+            send(sjis.to_vec()).await.unwrap().status(),
+            StatusCode::SEE_OTHER
+        );
+        let page = app.get(&path).await.text().await.unwrap();
+        assert!(page.contains("value=\"RX2540\"") && page.contains("value=\"IX2215\""));
+        // The antivirus page notices that two NACCS computers have no antivirus row.
+        let av = app
+            .get(&format!("/orgs/{org}/antivirus"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(av.contains("本社：機器一覧では NACCS に接続するコンピュータが 2 台ありますが、ウィルス対策の報告は 0 台です。"), "{av}");
+        // Submitting with rows and a diagram (no equipment file needed).
+        upload(&app, &org, "diagram", vec![("構成図.pdf", PDF.to_vec())]).await;
+        let html = app.get(&path).await.text().await.unwrap();
+        let mut fields: Vec<(String, String)> = vec![
+            ("note".into(), "".into()),
+            ("action".into(), "submit".into()),
+        ];
+        for part in html.split("name=\"eq_").skip(1) {
+            let name = format!("eq_{}", part.split('"').next().unwrap());
+            let tail = &part[part.find('"').unwrap()..];
+            let value = if let Some(sel) = tail
+                .split("</select>")
+                .next()
+                .filter(|t| t.contains("<option"))
+            {
+                sel.split("<option")
+                    .find(|o| o.contains(" selected"))
+                    .map(|o| {
+                        o.split("value=\"")
+                            .nth(1)
+                            .map(|v| v.split('"').next().unwrap().to_string())
+                            .unwrap_or_else(|| {
+                                o.split('>')
+                                    .nth(1)
+                                    .unwrap()
+                                    .split('<')
+                                    .next()
+                                    .unwrap()
+                                    .to_string()
+                            })
+                    })
+                    .unwrap_or_default()
+            } else {
+                tail.split("value=\"")
+                    .nth(1)
+                    .map(|v| v.split('"').next().unwrap().to_string())
+                    .unwrap_or_default()
+            };
+            fields.push((name, value));
+        }
+        let refs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let res = app.post(&path, &refs).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            res.text().await.unwrap()
+        );
+        let db = app.db();
+        let snapshot: String = secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT snapshot FROM submissions WHERE kind = 'system_configuration' AND state = 'submitted'").fetch_one(p).await).unwrap();
+        let snap: serde_json::Value = serde_json::from_str(&snapshot).unwrap();
+        assert_eq!(snap["data"]["equipment"].as_array().unwrap().len(), 2);
+        assert_eq!(snap["data"]["equipment"][0]["quantity"], "2");
+    }
+);
