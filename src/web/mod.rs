@@ -10,6 +10,7 @@ pub mod error;
 pub mod forms;
 pub mod home;
 pub mod id_management;
+pub mod inhouse;
 pub mod matrix;
 pub mod middleware;
 pub mod onboarding;
@@ -73,6 +74,11 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         )
         .route("/orgs/{org}/system-configuration/import", post(submissions::import_equipment).layer(DefaultBodyLimit::max(antivirus::IMPORT_LIMIT)))
         .route("/orgs/{org}/system-configuration/template.csv", get(submissions::equipment_template))
+        .route("/orgs/{org}/inhouse-measures", get(inhouse::page).post(inhouse::save_or_submit))
+        .route(
+            "/orgs/{org}/inhouse-measures/files",
+            post(inhouse::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
+        )
         .route("/orgs/{org}/antivirus", get(antivirus::page).post(antivirus::save_or_submit))
         .route("/orgs/{org}/antivirus/import", post(antivirus::import).layer(DefaultBodyLimit::max(antivirus::IMPORT_LIMIT)))
         .route("/orgs/{org}/antivirus/template.csv", get(antivirus::template))

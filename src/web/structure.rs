@@ -184,6 +184,7 @@ pub async fn checklist_for(
                     Some(format!("/orgs/{org_id}/outside-connections"))
                 }
                 ("antivirus", None) => Some(format!("/orgs/{org_id}/antivirus")),
+                ("inhouse_measures", None) => Some(format!("/orgs/{org_id}/inhouse-measures")),
                 _ => None,
             };
             ChecklistItem {

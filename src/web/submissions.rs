@@ -30,6 +30,7 @@ fn roles_of(kind: &str) -> &'static [&'static str] {
     match kind {
         "system_configuration" => &["diagram", "equipment_list"],
         "outside_connections" => &["diagram"],
+        "inhouse_measures" => &["evidence"],
         _ => &[],
     }
 }
@@ -42,6 +43,7 @@ fn role_accepts(role: &str, kind: Kind) -> bool {
             Kind::Pdf | Kind::Png | Kind::Jpeg | Kind::Svg | Kind::Vsdx
         ),
         "equipment_list" => matches!(kind, Kind::Xlsx | Kind::Csv),
+        "evidence" => !matches!(kind, Kind::Svg | Kind::Vsdx),
         _ => false,
     }
 }
@@ -444,6 +446,7 @@ pub async fn remove_file(
         .map(|s| s.kind)
     {
         Some(k) if k == "outside_connections" => "outside-connections",
+        Some(k) if k == "inhouse_measures" => "inhouse-measures",
         _ => "system-configuration",
     };
     let mut tx = state.db.begin().await?;

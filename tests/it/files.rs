@@ -757,3 +757,73 @@ dual_test!(
         assert_eq!(snap["data"]["equipment"][0]["quantity"], "2");
     }
 );
+
+dual_test!(
+    in_house_measures_need_every_status_and_description_and_take_evidence,
+    |app| async move {
+        let org = setup(&app).await;
+        let path = format!("/orgs/{org}/inhouse-measures");
+        let mut fields: Vec<(String, String)> = vec![("action".into(), "submit".into())];
+        for area in ["servers", "network", "clients"] {
+            for m in [
+                "subject_auth",
+                "access_control",
+                "encryption",
+                "patches",
+                "user_auth",
+            ] {
+                fields.push((format!("m_{area}_{m}_status"), "implemented".into()));
+                fields.push((
+                    format!("m_{area}_{m}_desc"),
+                    format!("{area}/{m}: 多要素認証と月次パッチ"),
+                ));
+            }
+        }
+        // One missing description: refused, kept as a draft, nothing submitted.
+        let mut bad = fields.clone();
+        bad.retain(|(k, _)| k != "m_network_encryption_desc");
+        let refs: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let res = app.post(&path, &refs).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("servers/subject_auth: 多要素認証と月次パッチ"),
+            "input kept"
+        );
+        let db = app.db();
+        let submitted: i64 = secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE state <> 'draft'").fetch_one(p).await).unwrap();
+        assert_eq!(submitted, 0);
+        // Evidence files go through the same checks as every upload.
+        let res = upload_to(
+            &app,
+            &format!("{path}/files"),
+            "evidence",
+            "パッチ適用記録.pdf",
+            PDF.to_vec(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = upload_to(
+            &app,
+            &format!("{path}/files"),
+            "evidence",
+            "x.svg",
+            b"<svg><script>1</script></svg>".to_vec(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let refs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let res = app.post(&path, &refs).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let receipt = app.get(&location(&res)).await.text().await.unwrap();
+        assert!(receipt.contains("7.4.1(5)") && receipt.contains("パッチ適用記録.pdf"));
+        let b = app.new_browser();
+        b.login("b@b.example.jp", PASSWORD).await;
+        assert_eq!(b.post(&path, &refs).await.status(), StatusCode::NOT_FOUND);
+    }
+);

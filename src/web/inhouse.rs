@@ -1,0 +1,262 @@
+//! Item 5 — 社内セキュリティ対策: for servers, network devices and client terminals, each
+//! measure of the source (subject authentication, access control, encryption, patches and
+//! vulnerability measures, user authentication) with a status, a description and evidence.
+//! Due when the Center requests it; an organisation may also submit on its own.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use uuid::Uuid;
+
+use super::ctx::{CsrfForm, Ctx, CurrentUser};
+use super::error::AppResult;
+use super::forms::FieldErrors;
+use super::page::{Page, jst, redirect_with_flash, render};
+use super::state::AppState;
+use super::structure::org_for;
+use super::submissions::{FileItem, draft_id, file_item, org_for_report, receive_files};
+use crate::db::{self, orgs::OrgRow};
+use crate::domain::Scope;
+
+const KIND: &str = "inhouse_measures";
+/// The systems the source names.
+pub const AREAS: [&str; 3] = ["servers", "network", "clients"];
+/// The measures the source names.
+pub const MEASURES: [&str; 5] = [
+    "subject_auth",
+    "access_control",
+    "encryption",
+    "patches",
+    "user_auth",
+];
+/// How far each measure is in place.
+pub const STATUSES: [&str; 4] = ["implemented", "partial", "planned", "not_applicable"];
+
+/// One cell of the grid as the form shows it.
+pub struct Cell {
+    pub area: &'static str,
+    pub measure: &'static str,
+    pub status: String,
+    pub description: String,
+}
+
+impl Cell {
+    fn key(&self, part: &str) -> String {
+        format!("m_{}_{}_{part}", self.area, self.measure)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "submissions/inhouse.html")]
+struct InhouseView {
+    page: Page,
+    org_id: Uuid,
+    org_name: String,
+    cells: Vec<Cell>,
+    statuses: Vec<&'static str>,
+    files: Vec<FileItem>,
+    errors: FieldErrors,
+    problems: Vec<String>,
+    can_edit: bool,
+    last: Option<(Uuid, String)>,
+}
+
+fn cells_from(get: impl Fn(&str) -> String) -> Vec<Cell> {
+    let mut out = vec![];
+    for area in AREAS {
+        for measure in MEASURES {
+            let key = |part: &str| format!("m_{area}_{measure}_{part}");
+            out.push(Cell {
+                area,
+                measure,
+                status: get(&key("status")),
+                description: get(&key("desc")),
+            });
+        }
+    }
+    out
+}
+
+async fn view(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org: &OrgRow,
+    input: Option<&HashMap<String, String>>,
+    errors: FieldErrors,
+    problems: Vec<String>,
+) -> AppResult<InhouseView> {
+    let draft = db::submissions::draft(&state.db, org.id, KIND, None).await?;
+    let data: serde_json::Value = draft
+        .as_ref()
+        .and_then(|d| serde_json::from_str(&d.data).ok())
+        .unwrap_or_default();
+    let cells = match input {
+        Some(i) => cells_from(|k| i.get(k).cloned().unwrap_or_default()),
+        None => cells_from(|k| data[k].as_str().unwrap_or("").to_string()),
+    };
+    let files = match &draft {
+        Some(d) => db::submissions::files(&state.db, Scope::Org(org.id), d.id)
+            .await?
+            .into_iter()
+            .map(file_item)
+            .collect(),
+        None => vec![],
+    };
+    let last = db::submissions::latest(&state.db, Some(org.id))
+        .await?
+        .into_iter()
+        .find(|s| s.kind == KIND && s.state != "draft")
+        .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
+    Ok(InhouseView {
+        page: Page::new(ctx, Some(me)),
+        org_id: org.id,
+        org_name: org.name.clone(),
+        cells,
+        statuses: STATUSES.to_vec(),
+        files,
+        errors,
+        problems,
+        can_edit: me.role != crate::domain::Role::Reviewer,
+        last,
+    })
+}
+
+/// `GET /orgs/{org}/inhouse-measures`
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+) -> AppResult<Response> {
+    let org = org_for(&state, &me, org_id, false).await?;
+    render(
+        StatusCode::OK,
+        &view(
+            &state,
+            &ctx,
+            &me,
+            &org,
+            None,
+            FieldErrors::default(),
+            vec![],
+        )
+        .await?,
+    )
+}
+
+/// `POST /orgs/{org}/inhouse-measures/files`: evidence files.
+pub async fn upload(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    form: Multipart,
+) -> AppResult<Response> {
+    let problems = receive_files(&state, &ctx, &me, org_id, KIND, form).await?;
+    if problems.is_empty() {
+        return Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/inhouse-measures"),
+            "flash.uploaded",
+            state.cookies.secure,
+        ));
+    }
+    let org = org_for(&state, &me, org_id, false).await?;
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &view(
+            &state,
+            &ctx,
+            &me,
+            &org,
+            None,
+            FieldErrors::default(),
+            problems,
+        )
+        .await?,
+    )
+}
+
+/// `POST /orgs/{org}/inhouse-measures`: save the draft, or check every cell and submit.
+pub async fn save_or_submit(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    CsrfForm(input): CsrfForm<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let org = org_for_report(&state, &me, org_id).await?;
+    let cells = cells_from(|k| {
+        input
+            .get(k)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    });
+    let mut data = serde_json::Map::new();
+    for c in &cells {
+        data.insert(c.key("status"), c.status.clone().into());
+        data.insert(c.key("desc"), c.description.clone().into());
+    }
+    let draft = draft_id(&state, &me, org_id, KIND).await?;
+    let mut tx = state.db.begin().await?;
+    db::submissions::save_draft(&mut tx, org_id, draft, &serde_json::Value::Object(data)).await?;
+    db::audit::append(
+        &mut tx,
+        &me.audit(
+            &ctx,
+            "submission.draft_saved",
+            Some(org_id),
+            draft.to_string(),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    if input.get("action").is_none_or(|a| a != "submit") {
+        return Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/inhouse-measures"),
+            "flash.draft_saved",
+            state.cookies.secure,
+        ));
+    }
+    let mut errors = FieldErrors::default();
+    for c in &cells {
+        if !STATUSES.contains(&c.status.as_str()) {
+            errors.add(c.key("status"), "error.choose_one");
+        }
+        if c.status != "not_applicable" && c.description.is_empty() {
+            errors.add(c.key("desc"), "error.required");
+        }
+        if c.description.chars().count() > 2000 {
+            errors.add(c.key("desc"), "error.too_long");
+        }
+    }
+    if !errors.is_empty() {
+        let problems = vec![ctx.tr().t("av.fix_rows").to_string()];
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &view(&state, &ctx, &me, &org, Some(&input), errors, problems).await?,
+        );
+    }
+    let revision = db::catalogue::current(&state.db).await?.revision;
+    let mut tx = state.db.begin().await?;
+    if let Some(receipt) = db::submissions::submit(&mut tx, org_id, draft, me.id, revision).await? {
+        let mut entry = me.audit(
+            &ctx,
+            "submission.submitted",
+            Some(org_id),
+            receipt.receipt_no,
+        );
+        entry.detail = serde_json::json!({ "submission": draft, "kind": KIND });
+        db::audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+    }
+    Ok(redirect_with_flash(
+        &format!("/orgs/{org_id}/submissions/{draft}/receipt"),
+        "flash.submitted",
+        state.cookies.secure,
+    ))
+}
