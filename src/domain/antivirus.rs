@@ -65,7 +65,17 @@ pub type RowError = (&'static str, &'static str);
 
 fn parse_date(raw: &str) -> Option<NaiveDate> {
     let s: String = raw.nfkc().collect::<String>().trim().replace('/', "-");
-    NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()
+    if let Ok(d) = NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
+        return Some(d);
+    }
+    // A spreadsheet date cell: days since 1899-12-30.
+    match s.parse::<f64>() {
+        Ok(serial) if (20_000.0..80_000.0).contains(&serial) => {
+            NaiveDate::from_ymd_opt(1899, 12, 30)
+                .and_then(|base| base.checked_add_days(chrono::Days::new(serial as u64)))
+        }
+        _ => None,
+    }
 }
 
 /// Checks a row against today's date; normalises dates to YYYY-MM-DD.
@@ -202,7 +212,15 @@ pub fn import(
     offices: &[String],
     today: NaiveDate,
 ) -> Result<Vec<AvRow>, Vec<ImportError>> {
-    let recs = records(text);
+    import_records(&records(text), offices, today)
+}
+
+/// Reads rows from a table already split into cells (CSV or XLSX).
+pub fn import_records(
+    recs: &[Vec<String>],
+    offices: &[String],
+    today: NaiveDate,
+) -> Result<Vec<AvRow>, Vec<ImportError>> {
     let Some(header) = recs.first() else {
         return Err(vec![(1, "file", "error.csv_empty")]);
     };

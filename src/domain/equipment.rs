@@ -186,7 +186,14 @@ pub fn import(
     text: &str,
     locations: &[String],
 ) -> Result<Vec<EquipmentRow>, Vec<(usize, &'static str, &'static str)>> {
-    let recs = super::csv::records(text);
+    import_records(&super::csv::records(text), locations)
+}
+
+/// Reads rows from a table already split into cells (CSV or XLSX).
+pub fn import_records(
+    recs: &[Vec<String>],
+    locations: &[String],
+) -> Result<Vec<EquipmentRow>, Vec<(usize, &'static str, &'static str)>> {
     let Some(header) = recs.first() else {
         return Err(vec![(1, "file", "error.csv_empty")]);
     };

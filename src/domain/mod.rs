@@ -10,6 +10,7 @@ pub mod password;
 pub mod role;
 pub mod scope;
 pub mod user_code;
+pub mod xlsx;
 
 pub use catalogue::{CatalogueItem, ConnectionForm, ScopeKind, Trigger};
 pub use email::Email;

@@ -305,9 +305,9 @@ pub async fn import(
     let t = ctx.tr();
     let offices = offices(&state, org_id).await?;
     let today = chrono::Utc::now().date_naive();
-    let problems: Vec<String> = match crate::domain::csv::decode(&bytes) {
-        None => vec![t.t("error.csv_encoding").to_string()],
-        Some(text) => match antivirus::import(&text, &offices, today) {
+    let problems: Vec<String> = match super::submissions::read_table(&bytes) {
+        Err(key) => vec![t.t(key).to_string()],
+        Ok(recs) => match antivirus::import_records(&recs, &offices, today) {
             Ok(rows) => {
                 store_rows(&state, &ctx, &me, org_id, &rows, "antivirus.imported").await?;
                 return Ok(redirect_with_flash(

@@ -686,9 +686,9 @@ pub async fn import_equipment(
     let bytes = read_csv_upload(&mut form, &me).await?;
     let t = ctx.tr();
     let locations = location_names(&state, org_id).await?;
-    let problems: Vec<String> = match crate::domain::csv::decode(&bytes) {
-        None => vec![t.t("error.csv_encoding").to_string()],
-        Some(text) => match equipment::import(&text, &locations) {
+    let problems: Vec<String> = match read_table(&bytes) {
+        Err(key) => vec![t.t(key).to_string()],
+        Ok(recs) => match equipment::import_records(&recs, &locations) {
             Ok(rows) => {
                 let note = match db::submissions::draft(&state.db, org_id, KIND, None).await? {
                     Some(d) => serde_json::from_str::<serde_json::Value>(&d.data)
@@ -926,4 +926,15 @@ pub fn import_error(
             ("reason", t.t(key)),
         ],
     )
+}
+
+/// Splits an uploaded table into cells: an XLSX workbook's first sheet (its zip checked first),
+/// or a CSV in UTF-8 or Shift_JIS. The error is a locale key.
+pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, &'static str> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        crate::files::sniff::check_zip(bytes, bytes.len() as u64).map_err(|r| r.0)?;
+        return crate::domain::xlsx::first_sheet(bytes);
+    }
+    let text = crate::domain::csv::decode(bytes).ok_or("error.csv_encoding")?;
+    Ok(crate::domain::csv::records(&text))
 }

@@ -827,3 +827,163 @@ dual_test!(
         assert_eq!(b.post(&path, &refs).await.status(), StatusCode::NOT_FOUND);
     }
 );
+
+/// A minimal workbook: deflated parts, sizes declared as given (to test lying archives).
+fn xlsx(parts: &[(&str, Vec<u8>, Option<u32>)]) -> Vec<u8> {
+    let mut local = vec![];
+    let mut central = vec![];
+    for (name, data, declared) in parts {
+        let packed = miniz_oxide::deflate::compress_to_vec(data, 6);
+        let size = declared.unwrap_or(data.len() as u32);
+        let offset = local.len() as u32;
+        local.extend_from_slice(b"PK\x03\x04\x14\0\0\0\x08\0\0\0\0\0");
+        local.extend_from_slice(&0u32.to_le_bytes());
+        local.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+        local.extend_from_slice(&size.to_le_bytes());
+        local.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        local.extend_from_slice(&0u16.to_le_bytes());
+        local.extend_from_slice(name.as_bytes());
+        local.extend_from_slice(&packed);
+        central.extend_from_slice(b"PK\x01\x02\x14\0\x14\0\0\0\x08\0\0\0\0\0");
+        central.extend_from_slice(&0u32.to_le_bytes());
+        central.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+        central.extend_from_slice(&size.to_le_bytes());
+        central.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        central.extend_from_slice(&[0; 12]);
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let cd_offset = local.len() as u32;
+    let mut out = local;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
+    out.extend_from_slice(&(parts.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(parts.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out
+}
+
+fn sheet(rows: &[&[&str]]) -> (Vec<u8>, Vec<u8>) {
+    let mut strings = vec![];
+    let mut xml = String::from("<?xml version=\"1.0\"?><worksheet><sheetData>");
+    for (r, row) in rows.iter().enumerate() {
+        xml.push_str(&format!("<row r=\"{}\">", r + 1));
+        for (c, v) in row.iter().enumerate() {
+            let col = (b'A' + c as u8) as char;
+            if let Ok(n) = v.parse::<f64>() {
+                xml.push_str(&format!("<c r=\"{col}{}\"><v>{n}</v></c>", r + 1));
+            } else {
+                xml.push_str(&format!(
+                    "<c r=\"{col}{}\" t=\"s\"><v>{}</v></c>",
+                    r + 1,
+                    strings.len()
+                ));
+                strings.push(v.replace('&', "&amp;"));
+            }
+        }
+        xml.push_str("</row>");
+    }
+    xml.push_str("</sheetData></worksheet>");
+    let shared = format!(
+        "<sst>{}</sst>",
+        strings
+            .iter()
+            .map(|s| format!("<si><t>{s}</t></si>"))
+            .collect::<String>()
+    );
+    (xml.into_bytes(), shared.into_bytes())
+}
+
+dual_test!(
+    an_excel_workbook_imports_and_an_xlsx_bomb_is_stopped,
+    |app| async move {
+        let org = setup(&app).await;
+        app.post(
+            &format!("/orgs/{org}/locations"),
+            &[("kind", "office"), ("name", "本社"), ("address", "東京都")],
+        )
+        .await;
+        let token = app.browser().token().await;
+        let send = |path: String, body: Vec<u8>| {
+            let form = Form::new()
+                .text("csrf_token", token.clone())
+                .part("file", Part::bytes(body).file_name("list.xlsx"));
+            app.client
+                .post(app.url(&path))
+                .header("origin", &app.base)
+                .multipart(form)
+                .send()
+        };
+        // Definitions date as an Excel serial (46000 = 2025-12-09) and as text.
+        let today = chrono::Utc::now().date_naive();
+        let recent = (today - chrono::Duration::days(2))
+            .format("%Y-%m-%d")
+            .to_string();
+        let (ws, ss) = sheet(&[
+            &[
+                "ホスト名/資産番号",
+                "事業所",
+                "OS",
+                "製品",
+                "製品バージョン",
+                "定義ファイル日付",
+                "更新頻度",
+            ],
+            &[
+                "PC-101",
+                "本社",
+                "Windows 11",
+                "ESET Endpoint Security",
+                "11",
+                &recent,
+                "毎日",
+            ],
+            &[
+                "PC-102",
+                "本社",
+                "Windows 11",
+                "Sophos & Co",
+                "2",
+                "46000",
+                "毎週",
+            ],
+        ]);
+        let book = xlsx(&[
+            ("[Content_Types].xml", b"<Types/>".to_vec(), None),
+            ("xl/sharedStrings.xml", ss, None),
+            ("xl/worksheets/sheet1.xml", ws, None),
+        ]);
+        let res = send(format!("/orgs/{org}/antivirus/import"), book)
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            res.text().await.unwrap()
+        );
+        let page = app
+            .get(&format!("/orgs/{org}/antivirus"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("value=\"PC-101\"") && page.contains("value=\"2025-12-09\""),
+            "{page}"
+        );
+        assert!(page.contains("value=\"PC-102\""), "the second row too");
+
+        // A sheet that inflates past the cap while declaring a small size is refused.
+        let huge = vec![b' '; 40 * 1024 * 1024];
+        let bomb = xlsx(&[("xl/worksheets/sheet1.xml", huge, Some(1000))]);
+        assert!(bomb.len() < 200 * 1024);
+        let res = send(format!("/orgs/{org}/system-configuration/import"), bomb)
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("上限を超えて"));
+    }
+);
