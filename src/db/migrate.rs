@@ -21,6 +21,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0003_files_and_receipts.sql"),
         include_str!("../../migrations/postgres/0003_files_and_receipts.sql"),
     ),
+    (
+        "0004_review",
+        include_str!("../../migrations/sqlite/0004_review.sql"),
+        include_str!("../../migrations/postgres/0004_review.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction; returns how many ran.

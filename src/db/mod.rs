@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod links;
 pub mod migrate;
 pub mod orgs;
+pub mod review;
 pub mod sessions;
 pub mod structure;
 pub mod submissions;

@@ -25,7 +25,7 @@ pub async fn create_draft(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Uuid, sq
     let now = super::now();
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO submissions (id, org_id, kind, scope_kind, location_id, state, version, data, catalogue_revision, \
-         submitted_by, submitted_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'draft', 1, $6, $7, NULL, NULL, $8, $8)",
+         submitted_by, submitted_at, created_at, updated_at, series_id) VALUES ($1, $2, $3, $4, $5, 'draft', 1, $6, $7, NULL, NULL, $8, $8, $1)",
     )
     .bind(id)
     .bind(s.org_id)

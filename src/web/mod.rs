@@ -18,6 +18,7 @@ pub mod orgs;
 pub mod outside;
 pub mod page;
 pub mod profile;
+pub mod review;
 pub mod state;
 pub mod structure;
 pub mod submissions;
@@ -85,6 +86,10 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}/files/{id}/remove", post(submissions::remove_file))
         .route("/orgs/{org}/submissions/{id}/receipt", get(submissions::receipt))
         .route("/files/{id}", get(submissions::download))
+        .route("/review", get(review::queue))
+        .route("/review/{id}", get(review::show))
+        .route("/review/{id}/decide", post(review::decide))
+        .route("/orgs/{org}/submissions/{id}/revise", post(review::revise))
         .route("/orgs/{org}/id-management", get(id_management::page).post(id_management::submit))
         .route("/orgs/{org}/locations/{id}", get(structure::location_page).post(structure::update_location))
         .route("/orgs/{org}/locations/{id}/active", post(structure::set_location_active))

@@ -769,6 +769,10 @@ struct ReceiptView {
     submitter: String,
     files: Vec<FileItem>,
     note: String,
+    submission_id: Uuid,
+    /// (status key, reason) once the Center decided.
+    decision: Option<(String, String)>,
+    can_revise: bool,
 }
 
 /// `GET /orgs/{org}/submissions/{id}/receipt`: the printable 受付票.
@@ -815,6 +819,23 @@ pub async fn receipt(
         ),
         files,
         note: snap["data"]["note"].as_str().unwrap_or("").to_string(),
+        submission_id: id,
+        decision: db::review::decision(&state.db, Scope::Org(org_id), id)
+            .await?
+            .map(|d| (format!("checklist.status.{}", d.decision), d.reason)),
+        can_revise: s.state == "returned"
+            && super::review::draft_page(&s.kind).is_some()
+            && me.role != crate::domain::Role::Reviewer
+            && !db::review::versions(
+                &state.db,
+                Scope::Org(org_id),
+                db::review::series_of(&state.db, Scope::Org(org_id), id)
+                    .await?
+                    .unwrap_or(id),
+            )
+            .await?
+            .iter()
+            .any(|v| v.1 > s.version),
     };
     render(StatusCode::OK, &view)
 }

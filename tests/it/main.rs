@@ -11,6 +11,7 @@ mod catalogue;
 mod files;
 mod onboarding;
 mod outage;
+mod review;
 mod structure;
 mod system;
 mod users;

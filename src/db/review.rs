@@ -1,0 +1,213 @@
+//! The Center's review: the queue, decisions, versions of a submission.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Db, Tx, on_db, on_tx};
+use crate::domain::Scope;
+
+/// A line of the review queue.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QueueRow {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub org_code: String,
+    pub kind: String,
+    pub version: i64,
+    pub state: String,
+    pub submitted_at: DateTime<Utc>,
+    pub receipt_no: String,
+}
+
+/// What the queue shows.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub kind: Option<String>,
+    /// `submitted`, `accepted`, `returned`; `None` = waiting (`submitted`).
+    pub state: Option<String>,
+    pub org_code: Option<String>,
+    /// Only submissions at least this old.
+    pub submitted_before: Option<DateTime<Utc>>,
+}
+
+/// One page of the queue, oldest first, after the given (time, id) position.
+pub async fn queue(
+    db: &Db,
+    f: &QueueFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<QueueRow>, sqlx::Error> {
+    let state = f.state.clone().unwrap_or_else(|| "submitted".into());
+    let (after_at, after_id) = match after {
+        Some((a, i)) => (Some(a), Some(i)),
+        None => (None, None),
+    };
+    on_db!(db, p => sqlx::query_as::<_, QueueRow>(
+        "SELECT s.id, s.org_id, o.name AS org_name, o.user_code AS org_code, s.kind, s.version, s.state, s.submitted_at, s.receipt_no \
+         FROM submissions s JOIN organisations o ON o.id = s.org_id \
+         WHERE s.state = $1 AND s.receipt_no IS NOT NULL \
+         AND ($2 IS NULL OR s.kind = $2) AND ($3 IS NULL OR o.user_code = $3) AND ($4 IS NULL OR s.submitted_at <= $4) \
+         AND ($5 IS NULL OR s.submitted_at > $5 OR (s.submitted_at = $5 AND s.id > $6)) \
+         ORDER BY s.submitted_at, s.id LIMIT $7",
+    )
+    .bind(state)
+    .bind(f.kind.clone())
+    .bind(f.org_code.clone())
+    .bind(f.submitted_before)
+    .bind(after_at)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(p)
+    .await)
+}
+
+/// Submissions per state under the same filter (state ignored).
+pub async fn counts(db: &Db, f: &QueueFilter) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, (String, i64)>(
+        "SELECT s.state, COUNT(*) FROM submissions s JOIN organisations o ON o.id = s.org_id \
+         WHERE s.receipt_no IS NOT NULL AND ($1 IS NULL OR s.kind = $1) AND ($2 IS NULL OR o.user_code = $2) \
+         AND ($3 IS NULL OR s.submitted_at <= $3) GROUP BY s.state",
+    )
+    .bind(f.kind.clone())
+    .bind(f.org_code.clone())
+    .bind(f.submitted_before)
+    .fetch_all(p)
+    .await)
+}
+
+/// A decision on one version.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DecisionRow {
+    pub decision: String,
+    pub reason: String,
+    pub reviewer: String,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// The decision on a submission, if any.
+pub async fn decision(
+    db: &Db,
+    scope: Scope,
+    submission_id: Uuid,
+) -> Result<Option<DecisionRow>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, DecisionRow>(
+        "SELECT d.decision, d.reason, u.display_name AS reviewer, d.decided_at FROM decisions d JOIN users u ON u.id = d.reviewer_id \
+         WHERE d.submission_id = $1 AND ($2 IS NULL OR d.org_id = $2)",
+    )
+    .bind(submission_id)
+    .bind(scope.org_filter())
+    .fetch_optional(p)
+    .await)
+}
+
+/// Applies a decision if the submission still waits for one; false means someone decided
+/// first (or it was never submitted). The unique index makes a second decision impossible.
+pub async fn decide(
+    tx: &mut Tx,
+    id: Uuid,
+    decision: &str,
+    reason: &str,
+    reviewer: Uuid,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let now = super::now();
+    on_tx!(tx, c => {
+        let org: Option<Uuid> = sqlx::query_scalar(
+            "UPDATE submissions SET state = $2, updated_at = $3 WHERE id = $1 AND state IN ('submitted', 'under_review') RETURNING org_id",
+        )
+        .bind(id)
+        .bind(decision)
+        .bind(now)
+        .fetch_optional(&mut *c)
+        .await?;
+        let Some(org) = org else { return Ok(None) };
+        sqlx::query(
+            "INSERT INTO decisions (id, submission_id, org_id, decision, reason, reviewer_id, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(id)
+        .bind(org)
+        .bind(decision)
+        .bind(reason)
+        .bind(reviewer)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+        Ok(Some(org))
+    })
+}
+
+/// Every version of a series within the scope: (id, version, state, receipt, submitted_at).
+pub async fn versions(
+    db: &Db,
+    scope: Scope,
+    series_id: Uuid,
+) -> Result<Vec<(Uuid, i64, String, Option<String>, Option<DateTime<Utc>>)>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as(
+        "SELECT id, version, state, receipt_no, submitted_at FROM submissions WHERE series_id = $1 AND ($2 IS NULL OR org_id = $2) ORDER BY version",
+    )
+    .bind(series_id)
+    .bind(scope.org_filter())
+    .fetch_all(p)
+    .await)
+}
+
+/// The series of a submission.
+pub async fn series_of(db: &Db, scope: Scope, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    let s: Option<Option<Uuid>> = on_db!(db, p => sqlx::query_scalar("SELECT series_id FROM submissions WHERE id = $1 AND ($2 IS NULL OR org_id = $2)")
+        .bind(id)
+        .bind(scope.org_filter())
+        .fetch_optional(p)
+        .await)?;
+    Ok(s.map(|s| s.unwrap_or(id)))
+}
+
+/// Opens version N+1 of a returned submission of the organisation as a draft (data and files
+/// copied); answers the draft, or `None` when the submission is not returned or was revised.
+pub async fn revise(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    let new_id = Uuid::now_v7();
+    let now = super::now();
+    on_tx!(tx, c => {
+        let done = sqlx::query(
+            "INSERT INTO submissions (id, org_id, kind, scope_kind, location_id, state, version, data, catalogue_revision, \
+             created_at, updated_at, series_id) \
+             SELECT $3, s.org_id, s.kind, s.scope_kind, s.location_id, 'draft', s.version + 1, s.data, s.catalogue_revision, $4, $4, \
+             COALESCE(s.series_id, s.id) FROM submissions s WHERE s.id = $1 AND s.org_id = $2 AND s.state = 'returned' \
+             AND NOT EXISTS (SELECT 1 FROM submissions n WHERE n.series_id = COALESCE(s.series_id, s.id) AND n.version > s.version)",
+        )
+        .bind(id)
+        .bind(org_id)
+        .bind(new_id)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+        if done != 1 {
+            return Ok(None);
+        }
+        let files: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT sha256, role, name, mime, size FROM submission_files WHERE submission_id = $1 ORDER BY created_at",
+        )
+        .bind(id)
+        .fetch_all(&mut *c)
+        .await?;
+        for (sha, role, name, mime, size) in files {
+            sqlx::query(
+                "INSERT INTO submission_files (id, submission_id, org_id, sha256, role, name, mime, size, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(new_id)
+            .bind(org_id)
+            .bind(sha)
+            .bind(role)
+            .bind(name)
+            .bind(mime)
+            .bind(size)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        }
+        Ok(Some(new_id))
+    })
+}

@@ -1,0 +1,526 @@
+//! The Center's review queue and decisions, and the organisation's way back: a returned
+//! submission is revised as version N+1.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::ctx::{CsrfForm, Ctx, CurrentUser};
+use super::error::{AppError, AppResult};
+use super::forms::FieldErrors;
+use super::page::{Page, jst, redirect_with_flash, render};
+use super::state::AppState;
+use super::submissions::{FileItem, file_item};
+use crate::db::{self, review::QueueFilter};
+use crate::domain::{Role, Scope};
+
+const PAGE_SIZE: i64 = 50;
+
+/// A queue line as shown.
+pub struct QueueItem {
+    pub id: Uuid,
+    pub org: String,
+    pub code: String,
+    pub item: String,
+    pub version: i64,
+    pub submitted: String,
+    pub age_days: i64,
+    pub receipt: String,
+}
+
+#[derive(Template)]
+#[template(path = "review/queue.html")]
+struct QueueView {
+    page: Page,
+    rows: Vec<QueueItem>,
+    counts: Vec<(String, i64)>,
+    kinds: Vec<(String, String)>,
+    kind: String,
+    state: String,
+    org: String,
+    age: String,
+    next: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    org: String,
+    #[serde(default)]
+    age: String,
+    #[serde(default)]
+    after: String,
+}
+
+fn center(me: &CurrentUser) -> AppResult<()> {
+    me.require(&[Role::Reviewer, Role::CenterAdmin])
+}
+
+/// `GET /review`: waiting submissions oldest first, with filters, counts and paging.
+pub async fn queue(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Query(q): Query<QueueQuery>,
+) -> AppResult<Response> {
+    center(&me)?;
+    let t = ctx.tr();
+    let catalogue = db::catalogue::current(&state.db).await?;
+    let title = |kind: &str| {
+        catalogue
+            .items
+            .iter()
+            .find(|i| i.key == kind)
+            .map(|i| format!("{} {}", i.number, i.title(t.code())))
+            .unwrap_or(kind.to_string())
+    };
+    let now = db::now();
+    let filter = QueueFilter {
+        kind: Some(q.kind.clone()).filter(|k| catalogue.items.iter().any(|i| &i.key == k)),
+        state: Some(q.state.clone())
+            .filter(|s| matches!(s.as_str(), "submitted" | "accepted" | "returned")),
+        org_code: Some(q.org.trim().to_uppercase()).filter(|o| !o.is_empty()),
+        submitted_before: q
+            .age
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|d| (0..=3650).contains(d))
+            .map(|d| now - chrono::Duration::days(d)),
+    };
+    let after = q.after.split_once('_').and_then(|(a, i)| {
+        Some((
+            chrono::DateTime::parse_from_rfc3339(a).ok()?.to_utc(),
+            Uuid::parse_str(i).ok()?,
+        ))
+    });
+    let rows = db::review::queue(&state.db, &filter, after, PAGE_SIZE + 1).await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    let rows: Vec<_> = rows.into_iter().take(PAGE_SIZE as usize).collect();
+    let next = if more {
+        rows.last().map(|r| {
+            let mut params: Vec<(&str, String)> = vec![
+                ("kind", q.kind.clone()),
+                ("state", q.state.clone()),
+                ("org", q.org.clone()),
+                ("age", q.age.clone()),
+            ];
+            params.push((
+                "after",
+                format!(
+                    "{}_{}",
+                    r.submitted_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    r.id
+                ),
+            ));
+            format!(
+                "/review?{}",
+                serde_urlencoded::to_string(&params).unwrap_or_default()
+            )
+        })
+    } else {
+        None
+    };
+    let counts = db::review::counts(&state.db, &filter)
+        .await?
+        .into_iter()
+        .map(|(s, n)| (format!("checklist.status.{s}"), n))
+        .collect();
+    let view = QueueView {
+        page: Page::new(&ctx, Some(&me)),
+        rows: rows
+            .into_iter()
+            .map(|r| QueueItem {
+                id: r.id,
+                org: r.org_name,
+                code: r.org_code,
+                item: title(&r.kind),
+                version: r.version,
+                submitted: jst(&r.submitted_at),
+                age_days: (now - r.submitted_at).num_days(),
+                receipt: r.receipt_no,
+            })
+            .collect(),
+        counts,
+        kinds: catalogue
+            .items
+            .iter()
+            .map(|i| (i.key.clone(), format!("{} {}", i.number, i.title(t.code()))))
+            .collect(),
+        kind: q.kind,
+        state: q.state,
+        org: q.org,
+        age: q.age,
+        next,
+    };
+    render(StatusCode::OK, &view)
+}
+
+/// Flattens JSON into (path, value) pairs for display and comparison.
+fn flatten(v: &serde_json::Value, prefix: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                flatten(
+                    v,
+                    &if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    },
+                    out,
+                );
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                flatten(v, &format!("{prefix}[{}]", i + 1), out);
+            }
+        }
+        serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        serde_json::Value::Null => out.push((prefix.to_string(), String::new())),
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+/// Field-by-field differences between two versions' data.
+pub fn diff(old: &serde_json::Value, new: &serde_json::Value) -> Vec<(String, String, String)> {
+    let (mut a, mut b) = (vec![], vec![]);
+    flatten(old, "", &mut a);
+    flatten(new, "", &mut b);
+    let mut out = vec![];
+    for (k, v) in &b {
+        let before = a
+            .iter()
+            .find(|(ka, _)| ka == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        if &before != v {
+            out.push((k.clone(), before, v.clone()));
+        }
+    }
+    for (k, v) in a.iter().filter(|(k, _)| !b.iter().any(|(kb, _)| kb == k)) {
+        out.push((k.clone(), v.clone(), String::new()));
+    }
+    out
+}
+
+/// A version as listed.
+pub struct VersionItem {
+    pub id: Uuid,
+    pub version: i64,
+    pub state_key: String,
+    pub receipt: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "review/show.html")]
+struct ShowView {
+    page: Page,
+    id: Uuid,
+    org_id: Uuid,
+    org_name: String,
+    org_code: String,
+    item: String,
+    version: i64,
+    state: String,
+    state_key: String,
+    receipt: String,
+    submitted: String,
+    submitter: String,
+    data: Vec<(String, String)>,
+    files: Vec<FileItem>,
+    versions: Vec<VersionItem>,
+    changes: Vec<(String, String, String)>,
+    previous: Option<i64>,
+    decision: Option<(String, String, String, String)>,
+    can_decide: bool,
+    errors: FieldErrors,
+    reason: String,
+}
+
+async fn show_view(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    id: Uuid,
+    errors: FieldErrors,
+    reason: String,
+) -> AppResult<ShowView> {
+    let s = db::submissions::get(&state.db, Scope::Center, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let snapshot: serde_json::Value = s
+        .snapshot
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .ok_or(AppError::NotFound)?;
+    let org = db::orgs::get(&state.db, Scope::Center, s.org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let t = ctx.tr();
+    let catalogue = db::catalogue::revision(&state.db, s.catalogue_revision).await?;
+    let item = catalogue
+        .items
+        .iter()
+        .find(|i| i.key == s.kind)
+        .map(|i| format!("{} {}", i.number, i.title(t.code())))
+        .unwrap_or(s.kind.clone());
+    let mut data = vec![];
+    flatten(&snapshot["data"], "", &mut data);
+    let series = db::review::series_of(&state.db, Scope::Center, id)
+        .await?
+        .unwrap_or(id);
+    let all = db::review::versions(&state.db, Scope::Center, series).await?;
+    let previous = all
+        .iter()
+        .filter(|v| v.1 < s.version && v.4.is_some())
+        .max_by_key(|v| v.1)
+        .map(|v| v.0);
+    let changes = match previous {
+        Some(p) => {
+            let old = db::submissions::get(&state.db, Scope::Center, p).await?;
+            let old_snap: serde_json::Value = old
+                .and_then(|o| o.snapshot)
+                .and_then(|j| serde_json::from_str(&j).ok())
+                .unwrap_or_default();
+            let mut c = diff(&old_snap["data"], &snapshot["data"]);
+            let names = |v: &serde_json::Value| {
+                v["files"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|f| {
+                                format!(
+                                    "{} ({})",
+                                    f["name"].as_str().unwrap_or(""),
+                                    &f["sha256"].as_str().unwrap_or("")
+                                        [..8.min(f["sha256"].as_str().unwrap_or("").len())]
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default()
+            };
+            if names(&old_snap) != names(&snapshot) {
+                c.push((
+                    t.t("sysconf.files").to_string(),
+                    names(&old_snap),
+                    names(&snapshot),
+                ));
+            }
+            c
+        }
+        None => vec![],
+    };
+    let decision = db::review::decision(&state.db, Scope::Center, id)
+        .await?
+        .map(|d| {
+            (
+                format!("checklist.status.{}", d.decision),
+                d.reason,
+                d.reviewer,
+                jst(&d.decided_at),
+            )
+        });
+    Ok(ShowView {
+        page: Page::new(ctx, Some(me)),
+        id,
+        org_id: org.id,
+        org_name: org.name,
+        org_code: org.user_code,
+        item,
+        version: s.version,
+        state_key: format!("checklist.status.{}", s.state),
+        state: s.state.clone(),
+        receipt: s.receipt_no.unwrap_or_default(),
+        submitted: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
+        submitter: format!(
+            "{} <{}>",
+            snapshot["submitter"]["name"].as_str().unwrap_or(""),
+            snapshot["submitter"]["email"].as_str().unwrap_or("")
+        ),
+        data,
+        files: db::submissions::files(&state.db, Scope::Center, id)
+            .await?
+            .into_iter()
+            .map(file_item)
+            .collect(),
+        versions: all
+            .iter()
+            .map(|v| VersionItem {
+                id: v.0,
+                version: v.1,
+                state_key: format!("checklist.status.{}", v.2),
+                receipt: v.3.clone().unwrap_or_default(),
+                current: v.0 == id,
+            })
+            .collect(),
+        previous: previous.and_then(|p| all.iter().find(|v| v.0 == p).map(|v| v.1)),
+        changes,
+        decision,
+        can_decide: matches!(s.state.as_str(), "submitted" | "under_review"),
+        errors,
+        reason,
+    })
+}
+
+/// `GET /review/{id}`
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    center(&me)?;
+    render(
+        StatusCode::OK,
+        &show_view(&state, &ctx, &me, id, FieldErrors::default(), String::new()).await?,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct DecideForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /review/{id}/decide`: accept, or return with a reason. A second decision is told (409).
+pub async fn decide(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<DecideForm>,
+) -> AppResult<Response> {
+    center(&me)?;
+    let reason = form.reason.trim().to_string();
+    let mut errors = FieldErrors::default();
+    match form.decision.as_str() {
+        "accepted" | "returned" => {}
+        _ => errors.add("decision", "error.choose_one"),
+    }
+    if form.decision == "returned" && reason.is_empty() {
+        errors.add("reason", "error.return_reason_required");
+    }
+    if reason.chars().count() > 4000 {
+        errors.add("reason", "error.too_long");
+    }
+    if !errors.is_empty() {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &show_view(&state, &ctx, &me, id, errors, form.reason).await?,
+        );
+    }
+    let mut tx = state.db.begin().await?;
+    match db::review::decide(&mut tx, id, &form.decision, &reason, me.id).await {
+        Ok(Some(org)) => {
+            let action = if form.decision == "accepted" {
+                "submission.accepted"
+            } else {
+                "submission.returned"
+            };
+            let mut entry = me.audit(&ctx, action, Some(org), id.to_string());
+            entry.detail = serde_json::json!({ "reason": reason });
+            db::audit::append(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(redirect_with_flash(
+                &format!("/review/{id}"),
+                "flash.decided",
+                state.cookies.secure,
+            ))
+        }
+        // Decided meanwhile by someone else (or a concurrent insert hit the unique index).
+        Ok(None) => {
+            drop(tx);
+            let mut errors = FieldErrors::default();
+            errors.add("_form", "error.already_decided");
+            render(
+                StatusCode::CONFLICT,
+                &show_view(&state, &ctx, &me, id, errors, String::new()).await?,
+            )
+        }
+        Err(e) if db::is_unique_violation(&e) => {
+            let mut errors = FieldErrors::default();
+            errors.add("_form", "error.already_decided");
+            render(
+                StatusCode::CONFLICT,
+                &show_view(&state, &ctx, &me, id, errors, String::new()).await?,
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The page where a kind of report is drafted.
+pub fn draft_page(kind: &str) -> Option<&'static str> {
+    match kind {
+        "system_configuration" => Some("system-configuration"),
+        "outside_connections" => Some("outside-connections"),
+        "antivirus" => Some("antivirus"),
+        "inhouse_measures" => Some("inhouse-measures"),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Nothing {}
+
+/// `POST /orgs/{org}/submissions/{id}/revise`: opens version N+1 of a returned submission.
+pub async fn revise(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(_): CsrfForm<Nothing>,
+) -> AppResult<Response> {
+    super::submissions::org_for_report(&state, &me, org_id).await?;
+    let s = db::submissions::get(&state.db, Scope::Org(org_id), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let page = draft_page(&s.kind).ok_or(AppError::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    let Some(draft) = db::review::revise(&mut tx, org_id, id).await? else {
+        return Err(AppError::Conflict);
+    };
+    let mut entry = me.audit(&ctx, "submission.revised", Some(org_id), draft.to_string());
+    entry.detail = serde_json::json!({ "from": id });
+    db::audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        &format!("/orgs/{org_id}/{page}"),
+        "flash.revising",
+        state.cookies.secure,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_diff_names_changed_added_and_removed_fields() {
+        let old =
+            serde_json::json!({ "note": "a", "equipment": [{ "quantity": "2" }], "gone": "x" });
+        let new = serde_json::json!({ "note": "b", "equipment": [{ "quantity": "2" }, { "quantity": "1" }] });
+        let d = diff(&old, &new);
+        assert!(d.contains(&("note".into(), "a".into(), "b".into())));
+        assert!(d.contains(&("equipment[2].quantity".into(), String::new(), "1".into())));
+        assert!(d.contains(&("gone".into(), "x".into(), String::new())));
+        assert_eq!(d.len(), 3);
+    }
+}

@@ -1,0 +1,242 @@
+//! The review queue, decisions, and resubmission as version N+1.
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+
+use crate::dual_test;
+use crate::helpers::{PASSWORD, TestApp, location};
+
+const PDF: &[u8] = b"%PDF-1.7\n%%EOF\n";
+
+async fn attach(app: &TestApp, org: &str, role: &str, name: &str, body: &[u8]) {
+    let token = app.browser().token().await;
+    let form = Form::new()
+        .text("csrf_token", token)
+        .text("role", role.to_string())
+        .part(
+            "files",
+            Part::bytes(body.to_vec()).file_name(name.to_string()),
+        );
+    let res = app
+        .client
+        .post(app.url(&format!("/orgs/{org}/system-configuration/files")))
+        .header("origin", &app.base)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+dual_test!(
+    a_returned_submission_is_resubmitted_as_version_2_and_accepted,
+    |app| async move {
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("reviewer@center.example.jp", "reviewer", None)
+            .await;
+        app.add_user("reviewer2@center.example.jp", "reviewer", None)
+            .await;
+        let org = secportal::db::users::by_email(app.db(), "kanri@a.example.jp")
+            .await
+            .unwrap()
+            .unwrap()
+            .org_id
+            .unwrap()
+            .to_string();
+        app.login("kanri@a.example.jp", PASSWORD).await;
+        attach(&app, &org, "diagram", "構成図.pdf", PDF).await;
+        attach(
+            &app,
+            &org,
+            "equipment_list",
+            "機器.csv",
+            "機器,台数\nPC,3\n".as_bytes(),
+        )
+        .await;
+        let res = app
+            .post(
+                &format!("/orgs/{org}/system-configuration"),
+                &[("note", "初回"), ("action", "submit")],
+            )
+            .await;
+        let receipt_path = location(&res);
+        let id = receipt_path
+            .split("/submissions/")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        // Organisations never see the queue.
+        assert_eq!(app.get("/review").await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            app.get(&format!("/review/{id}")).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            app.post(&format!("/review/{id}/decide"), &[("decision", "accepted")])
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+
+        let r1 = app.new_browser();
+        r1.login("reviewer@center.example.jp", PASSWORD).await;
+        let queue = r1.get("/review").await.text().await.unwrap();
+        assert!(queue.contains(&format!("/review/{id}")) && queue.contains("AAAAA"));
+        let res = r1
+            .post(
+                &format!("/review/{id}/decide"),
+                &[("decision", "returned"), ("reason", " ")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("差戻しの理由を入力してください")
+        );
+        let res = r1
+            .post(
+                &format!("/review/{id}/decide"),
+                &[
+                    ("decision", "returned"),
+                    ("reason", "機器一覧に台数がありません。"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        // A second reviewer acting on the stale page is told, and nothing is applied twice.
+        let r2 = app.new_browser();
+        r2.login("reviewer2@center.example.jp", PASSWORD).await;
+        let res = r2
+            .post(
+                &format!("/review/{id}/decide"),
+                &[("decision", "accepted"), ("reason", "")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        assert!(res.text().await.unwrap().contains("既に判定されています"));
+        assert_eq!(app.count("decisions").await, 1);
+        assert_eq!(app.audit_count("submission.returned").await, 1);
+
+        // The organisation sees the reason and revises: version 2 carries the files over.
+        let home = app.get("/home").await.text().await.unwrap();
+        assert!(home.contains("差戻し"));
+        let receipt = app.get(&receipt_path).await.text().await.unwrap();
+        assert!(
+            receipt.contains("機器一覧に台数がありません。")
+                && receipt.contains("修正して再提出する")
+        );
+        let res = app
+            .post(&format!("/orgs/{org}/submissions/{id}/revise"), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.post(&format!("/orgs/{org}/submissions/{id}/revise"), &[])
+                .await
+                .status(),
+            StatusCode::CONFLICT,
+            "only once"
+        );
+        let page = app
+            .get(&format!("/orgs/{org}/system-configuration"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("構成図.pdf") && page.contains("初回"));
+        let res = app
+            .post(
+                &format!("/orgs/{org}/system-configuration"),
+                &[("note", "台数を記入しました"), ("action", "submit")],
+            )
+            .await;
+        let v2 = location(&res)
+            .split("/submissions/")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        assert_ne!(v2, id);
+
+        // The reviewer sees version 2, the diff against version 1, and accepts.
+        let show = r1.get(&format!("/review/{v2}")).await.text().await.unwrap();
+        assert!(
+            show.contains("第2版")
+                && show.contains("第1版からの変更点")
+                && show.contains("初回")
+                && show.contains("台数を記入しました"),
+            "{show}"
+        );
+        assert_eq!(
+            r1.post(
+                &format!("/review/{v2}/decide"),
+                &[("decision", "accepted"), ("reason", "")]
+            )
+            .await
+            .status(),
+            StatusCode::SEE_OTHER
+        );
+        let home = app.get("/home").await.text().await.unwrap();
+        assert!(home.contains("受理"));
+        // Both versions stay readable.
+        assert_eq!(
+            r1.get(&format!("/review/{id}")).await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(app.get(&receipt_path).await.status(), StatusCode::OK);
+    }
+);
+
+dual_test!(the_queue_filters_and_counts, |app| async move {
+    app.add_user("a@a.example.jp", "org_admin", Some("AAAAA"))
+        .await;
+    app.add_user("admin@center.example.jp", "center_admin", None)
+        .await;
+    let org = secportal::db::users::by_email(app.db(), "a@a.example.jp")
+        .await
+        .unwrap()
+        .unwrap()
+        .org_id
+        .unwrap()
+        .to_string();
+    app.login("a@a.example.jp", PASSWORD).await;
+    let res = app
+        .post(
+            &format!("/orgs/{org}/locations"),
+            &[("kind", "office"), ("name", "本社"), ("address", "東京都")],
+        )
+        .await;
+    let loc = location(&res);
+    app.post(
+        &format!("{loc}/router"),
+        &[
+            ("lan_dedicated", "yes"),
+            ("wan_unused", "yes"),
+            ("console_unused", "yes"),
+        ],
+    )
+    .await;
+    let c = app.new_browser();
+    c.login("admin@center.example.jp", PASSWORD).await;
+    let all = c.get("/review").await.text().await.unwrap();
+    assert!(
+        all.contains("7.4.2(1)") && all.contains("提出済み: <strong>1</strong>"),
+        "{all}"
+    );
+    let none = c.get("/review?kind=antivirus").await.text().await.unwrap();
+    assert!(none.contains("該当する提出はありません"));
+    let old = c.get("/review?age=3").await.text().await.unwrap();
+    assert!(
+        old.contains("該当する提出はありません"),
+        "nothing three days old yet"
+    );
+    let other = c.get("/review?org=ZZZZZ").await.text().await.unwrap();
+    assert!(other.contains("該当する提出はありません"));
+});
