@@ -770,6 +770,8 @@ struct ReceiptView {
     files: Vec<FileItem>,
     note: String,
     submission_id: Uuid,
+    /// Every version of this submission: (id, version, receipt, status key).
+    versions: Vec<(Uuid, i64, String, String)>,
     /// (status key, reason) once the Center decided.
     decision: Option<(String, String)>,
     can_revise: bool,
@@ -820,6 +822,19 @@ pub async fn receipt(
         files,
         note: snap["data"]["note"].as_str().unwrap_or("").to_string(),
         submission_id: id,
+        versions: db::review::versions(
+            &state.db,
+            Scope::Org(org_id),
+            db::review::series_of(&state.db, Scope::Org(org_id), id)
+                .await?
+                .unwrap_or(id),
+        )
+        .await?
+        .into_iter()
+        .filter_map(|v| {
+            v.3.map(|r| (v.0, v.1, r, format!("checklist.status.{}", v.2)))
+        })
+        .collect(),
         decision: db::review::decision(&state.db, Scope::Org(org_id), id)
             .await?
             .map(|d| (format!("checklist.status.{}", d.decision), d.reason)),
