@@ -120,6 +120,50 @@ pub async fn recent(db: &Db, org: Option<Uuid>, limit: i64) -> Result<Vec<Row>, 
     .await)
 }
 
+/// What the trail page shows.
+#[derive(Debug, Clone, Default)]
+pub struct TrailFilter {
+    /// Action prefix such as `login` or `submission.`.
+    pub action: Option<String>,
+    /// Part of the actor (e-mail).
+    pub actor: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Entries before this sequence number (paging, newest first).
+    pub before_seq: Option<i64>,
+}
+
+/// A page of the trail, newest first, within the scope (`Some(org)`: that organisation only).
+pub async fn page(
+    db: &Db,
+    org: Option<Uuid>,
+    f: &TrailFilter,
+    limit: i64,
+) -> Result<Vec<Row>, sqlx::Error> {
+    let action = f
+        .action
+        .as_ref()
+        .map(|a| format!("{}%", a.replace(['%', '_'], "")));
+    let actor = f
+        .actor
+        .as_ref()
+        .map(|a| format!("%{}%", a.replace(['%', '_'], "")));
+    on_db!(db, p => sqlx::query_as::<_, Row>(
+        "SELECT seq, at, actor_id, actor, org_id, action, target, ip, detail, prev_hash, hash FROM audit_log \
+         WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR action LIKE $2) AND ($3 IS NULL OR actor LIKE $3) \
+         AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) AND ($6 IS NULL OR seq < $6) ORDER BY seq DESC LIMIT $7",
+    )
+    .bind(org)
+    .bind(action)
+    .bind(actor)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(f.before_seq)
+    .bind(limit)
+    .fetch_all(p)
+    .await)
+}
+
 /// Result of walking the chain.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {

@@ -23,6 +23,7 @@ pub mod state;
 pub mod structure;
 pub mod submissions;
 pub mod system;
+pub mod trail;
 pub mod users;
 
 use std::sync::Arc;
@@ -86,6 +87,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}/files/{id}/remove", post(submissions::remove_file))
         .route("/orgs/{org}/submissions/{id}/receipt", get(submissions::receipt))
         .route("/files/{id}", get(submissions::download))
+        .route("/audit", get(trail::trail))
         .route("/review", get(review::queue))
         .route("/review/{id}", get(review::show))
         .route("/review/{id}/decide", post(review::decide))

@@ -514,3 +514,39 @@ async fn the_binary_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+dual_test!(
+    the_audit_trail_page_shows_the_center_everything_and_an_org_admin_its_own,
+    |app| async move {
+        app.add_user("admin@center.example.jp", "center_admin", None)
+            .await;
+        app.add_user("a@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("b@b.example.jp", "org_admin", Some("BBBBB"))
+            .await;
+        app.login("a@a.example.jp", PASSWORD).await;
+        app.post("/logout", &[]).await;
+        let b = app.new_browser();
+        b.login("b@b.example.jp", PASSWORD).await;
+        let c = app.new_browser();
+        c.login("admin@center.example.jp", PASSWORD).await;
+        let all = c.get("/audit").await.text().await.unwrap();
+        assert!(all.contains("a@a.example.jp") && all.contains("b@b.example.jp"));
+        let only_login = c.get("/audit?action=logout").await.text().await.unwrap();
+        assert!(only_login.contains("a@a.example.jp") && !only_login.contains("b@b.example.jp"));
+        let mine = b.get("/audit").await.text().await.unwrap();
+        assert!(
+            mine.contains("b@b.example.jp") && !mine.contains("a@a.example.jp"),
+            "an org admin sees only its organisation"
+        );
+        assert_eq!(
+            c.get("/audit?from=2026-13-40").await.status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        app.add_user("member@b.example.jp", "org_member", Some("BBBBB"))
+            .await;
+        let m = app.new_browser();
+        m.login("member@b.example.jp", PASSWORD).await;
+        assert_eq!(m.get("/audit").await.status(), StatusCode::FORBIDDEN);
+    }
+);
