@@ -53,6 +53,7 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
         mailer,
         cookies,
         files,
+        queue_counts: Default::default(),
     });
     sweep_files(&state).await;
     if let Some(link) = web::onboarding::setup_link_if_needed(&state).await? {

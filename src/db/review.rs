@@ -65,8 +65,9 @@ pub async fn queue(
 /// Submissions per state under the same filter (state ignored).
 pub async fn counts(db: &Db, f: &QueueFilter) -> Result<Vec<(String, i64)>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, (String, i64)>(
-        "SELECT s.state, COUNT(*) FROM submissions s JOIN organisations o ON o.id = s.org_id \
-         WHERE s.receipt_no IS NOT NULL AND ($1 IS NULL OR s.kind = $1) AND ($2 IS NULL OR o.user_code = $2) \
+        "SELECT s.state, COUNT(*) FROM submissions s \
+         WHERE s.receipt_no IS NOT NULL AND ($1 IS NULL OR s.kind = $1) \
+         AND ($2 IS NULL OR s.org_id = (SELECT o.id FROM organisations o WHERE o.user_code = $2)) \
          AND ($3 IS NULL OR s.submitted_at <= $3) GROUP BY s.state",
     )
     .bind(f.kind.clone())

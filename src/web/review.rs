@@ -131,7 +131,7 @@ pub async fn queue(
     } else {
         None
     };
-    let counts = db::review::counts(&state.db, &filter)
+    let counts = cached_counts(&state, &filter)
         .await?
         .into_iter()
         .map(|(s, n)| (format!("checklist.status.{s}"), n))
@@ -164,6 +164,43 @@ pub async fn queue(
         next,
     };
     render(StatusCode::OK, &view)
+}
+
+/// How long queue counts are reused.
+const COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn cached_counts(state: &AppState, f: &QueueFilter) -> AppResult<Vec<(String, i64)>> {
+    // Age filters move with the clock: round to the minute so the key repeats.
+    let key = format!(
+        "{:?}|{:?}|{:?}",
+        f.kind,
+        f.org_code,
+        f.submitted_before.map(|t| t.timestamp() / 60)
+    );
+    // Fresh: reuse. Stale: the first request to notice refreshes, and marks the entry so the
+    // others keep the old counts meanwhile; an expiry never sends every connection to count.
+    let hit = match state.queue_counts.lock() {
+        Ok(mut cache) => match cache.get_mut(&key) {
+            Some((at, v)) if at.elapsed() < COUNTS_TTL => Some(v.clone()),
+            Some((at, _)) => {
+                *at = std::time::Instant::now();
+                None
+            }
+            None => None,
+        },
+        Err(_) => None,
+    };
+    if let Some(v) = hit {
+        return Ok(v);
+    }
+    let fresh = db::review::counts(&state.db, f).await?;
+    if let Ok(mut cache) = state.queue_counts.lock() {
+        if cache.len() > 1000 {
+            cache.clear();
+        }
+        cache.insert(key, (std::time::Instant::now(), fresh.clone()));
+    }
+    Ok(fresh)
 }
 
 /// Flattens JSON into (path, value) pairs for display and comparison.
