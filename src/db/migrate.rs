@@ -26,6 +26,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0004_review.sql"),
         include_str!("../../migrations/postgres/0004_review.sql"),
     ),
+    (
+        "0005_assignment",
+        include_str!("../../migrations/sqlite/0005_assignment.sql"),
+        include_str!("../../migrations/postgres/0005_assignment.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction; returns how many ran.

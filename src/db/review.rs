@@ -18,6 +18,7 @@ pub struct QueueRow {
     pub state: String,
     pub submitted_at: DateTime<Utc>,
     pub receipt_no: String,
+    pub assignee: Option<String>,
 }
 
 /// What the queue shows.
@@ -29,6 +30,10 @@ pub struct QueueFilter {
     pub org_code: Option<String>,
     /// Only submissions at least this old.
     pub submitted_before: Option<DateTime<Utc>>,
+    /// Only those assigned to this reviewer.
+    pub assigned_to: Option<Uuid>,
+    /// Only those nobody has taken.
+    pub unassigned: bool,
 }
 
 /// One page of the queue, oldest first, after the given (time, id) position.
@@ -44,9 +49,10 @@ pub async fn queue(
         None => (None, None),
     };
     on_db!(db, p => sqlx::query_as::<_, QueueRow>(
-        "SELECT s.id, s.org_id, o.name AS org_name, o.user_code AS org_code, s.kind, s.version, s.state, s.submitted_at, s.receipt_no \
+        "SELECT s.id, s.org_id, o.name AS org_name, o.user_code AS org_code, s.kind, s.version, s.state, s.submitted_at, s.receipt_no, \
+         (SELECT u.display_name FROM users u WHERE u.id = s.assigned_to) AS assignee \
          FROM submissions s JOIN organisations o ON o.id = s.org_id \
-         WHERE s.state = $1 AND s.receipt_no IS NOT NULL \
+         WHERE s.state = $1 AND s.receipt_no IS NOT NULL AND ($8 IS NULL OR s.assigned_to = $8) AND ($9 = FALSE OR s.assigned_to IS NULL) \
          AND ($2 IS NULL OR s.kind = $2) AND ($3 IS NULL OR o.user_code = $3) AND ($4 IS NULL OR s.submitted_at <= $4) \
          AND ($5 IS NULL OR s.submitted_at > $5 OR (s.submitted_at = $5 AND s.id > $6)) \
          ORDER BY s.submitted_at, s.id LIMIT $7",
@@ -58,6 +64,8 @@ pub async fn queue(
     .bind(after_at)
     .bind(after_id)
     .bind(limit)
+    .bind(f.assigned_to)
+    .bind(f.unassigned)
     .fetch_all(p)
     .await)
 }
@@ -74,6 +82,34 @@ pub async fn counts(db: &Db, f: &QueueFilter) -> Result<Vec<(String, i64)>, sqlx
     .bind(f.org_code.clone())
     .bind(f.submitted_before)
     .fetch_all(p)
+    .await)
+}
+
+/// Takes a waiting submission for review (or, with `None`, puts it back); `only_from`, when
+/// set, must be the current assignee. False when it is no longer waiting.
+pub async fn assign(
+    tx: &mut Tx,
+    id: Uuid,
+    to: Option<Uuid>,
+    only_from: Option<Uuid>,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_scalar(
+        "UPDATE submissions SET assigned_to = $2 WHERE id = $1 AND state = 'submitted' AND ($3 IS NULL OR assigned_to = $3) RETURNING org_id",
+    )
+    .bind(id)
+    .bind(to)
+    .bind(only_from)
+    .fetch_optional(&mut *c)
+    .await)
+}
+
+/// Who has taken a submission.
+pub async fn assignee(db: &Db, id: Uuid) -> Result<Option<(Uuid, String)>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as(
+        "SELECT u.id, u.display_name FROM submissions s JOIN users u ON u.id = s.assigned_to WHERE s.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(p)
     .await)
 }
 

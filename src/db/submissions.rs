@@ -310,8 +310,9 @@ pub struct LatestRow {
 /// One organisation's submissions (`None`: every organisation's), newest first.
 pub async fn latest(db: &Db, org_id: Option<Uuid>) -> Result<Vec<LatestRow>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, LatestRow>(
-        "SELECT id, org_id, kind, location_id, state, submitted_at FROM submissions WHERE ($1 IS NULL OR org_id = $1) \
-         ORDER BY created_at DESC",
+        "SELECT id, org_id, kind, location_id, \
+         CASE WHEN state = 'submitted' AND assigned_to IS NOT NULL THEN 'under_review' ELSE state END AS state, submitted_at \
+         FROM submissions WHERE ($1 IS NULL OR org_id = $1) ORDER BY created_at DESC",
     )
     .bind(org_id)
     .fetch_all(p)

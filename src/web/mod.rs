@@ -91,6 +91,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/review", get(review::queue))
         .route("/review/{id}", get(review::show))
         .route("/review/{id}/decide", post(review::decide))
+        .route("/review/{id}/assign", post(review::assign))
         .route("/orgs/{org}/submissions/{id}/revise", post(review::revise))
         .route("/orgs/{org}/id-management", get(id_management::page).post(id_management::submit))
         .route("/orgs/{org}/locations/{id}", get(structure::location_page).post(structure::update_location))

@@ -31,6 +31,7 @@ pub struct QueueItem {
     pub submitted: String,
     pub age_days: i64,
     pub receipt: String,
+    pub assignee: String,
 }
 
 #[derive(Template)]
@@ -44,6 +45,7 @@ struct QueueView {
     state: String,
     org: String,
     age: String,
+    who: String,
     next: Option<String>,
 }
 
@@ -59,6 +61,8 @@ pub struct QueueQuery {
     age: String,
     #[serde(default)]
     after: String,
+    #[serde(default)]
+    who: String,
 }
 
 fn center(me: &CurrentUser) -> AppResult<()> {
@@ -96,6 +100,8 @@ pub async fn queue(
             .ok()
             .filter(|d| (0..=3650).contains(d))
             .map(|d| now - chrono::Duration::days(d)),
+        assigned_to: (q.who == "mine").then_some(me.id),
+        unassigned: q.who == "unassigned",
     };
     let after = q.after.split_once('_').and_then(|(a, i)| {
         Some((
@@ -113,6 +119,7 @@ pub async fn queue(
                 ("state", q.state.clone()),
                 ("org", q.org.clone()),
                 ("age", q.age.clone()),
+                ("who", q.who.clone()),
             ];
             params.push((
                 "after",
@@ -149,6 +156,7 @@ pub async fn queue(
                 submitted: jst(&r.submitted_at),
                 age_days: (now - r.submitted_at).num_days(),
                 receipt: r.receipt_no,
+                assignee: r.assignee.unwrap_or_default(),
             })
             .collect(),
         counts,
@@ -161,6 +169,7 @@ pub async fn queue(
         state: q.state,
         org: q.org,
         age: q.age,
+        who: q.who,
         next,
     };
     render(StatusCode::OK, &view)
@@ -285,6 +294,9 @@ struct ShowView {
     can_decide: bool,
     errors: FieldErrors,
     reason: String,
+    assignee: Option<String>,
+    can_take: bool,
+    can_release: bool,
 }
 
 async fn show_view(
@@ -362,6 +374,7 @@ async fn show_view(
         }
         None => vec![],
     };
+    let assignee = db::review::assignee(&state.db, id).await?;
     let decision = db::review::decision(&state.db, Scope::Center, id)
         .await?
         .map(|d| {
@@ -411,6 +424,12 @@ async fn show_view(
         can_decide: matches!(s.state.as_str(), "submitted" | "under_review"),
         errors,
         reason,
+        can_take: s.state == "submitted" && assignee.as_ref().is_none_or(|(uid, _)| *uid != me.id),
+        can_release: s.state == "submitted"
+            && assignee
+                .as_ref()
+                .is_some_and(|(uid, _)| *uid == me.id || me.role == Role::CenterAdmin),
+        assignee: assignee.map(|(_, name)| name),
     })
 }
 
@@ -501,6 +520,54 @@ pub async fn decide(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    action: String,
+}
+
+/// `POST /review/{id}/assign`: "assign to me" (`take`) or put back (`release`).
+pub async fn assign(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<AssignForm>,
+) -> AppResult<Response> {
+    center(&me)?;
+    let (to, only_from, action) = match form.action.as_str() {
+        "take" => (Some(me.id), None, "submission.assigned"),
+        // A reviewer puts back their own; a Center admin may put back anyone's.
+        "release" => (
+            None,
+            if me.role == Role::CenterAdmin {
+                None
+            } else {
+                Some(me.id)
+            },
+            "submission.unassigned",
+        ),
+        _ => return Err(AppError::BadRequest),
+    };
+    let mut tx = state.db.begin().await?;
+    let Some(org) = db::review::assign(&mut tx, id, to, only_from).await? else {
+        drop(tx);
+        let mut errors = FieldErrors::default();
+        errors.add("_form", "error.already_decided");
+        return render(
+            StatusCode::CONFLICT,
+            &show_view(&state, &ctx, &me, id, errors, String::new()).await?,
+        );
+    };
+    db::audit::append(&mut tx, &me.audit(&ctx, action, Some(org), id.to_string())).await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        &format!("/review/{id}"),
+        "flash.saved",
+        state.cookies.secure,
+    ))
 }
 
 /// The page where a kind of report is drafted.

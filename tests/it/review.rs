@@ -240,3 +240,113 @@ dual_test!(the_queue_filters_and_counts, |app| async move {
     let other = c.get("/review?org=ZZZZZ").await.text().await.unwrap();
     assert!(other.contains("該当する提出はありません"));
 });
+
+dual_test!(
+    a_reviewer_takes_a_submission_and_the_queue_shows_mine_and_unassigned,
+    |app| async move {
+        app.add_user("a@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("r1@center.example.jp", "reviewer", None).await;
+        app.add_user("r2@center.example.jp", "reviewer", None).await;
+        let org = secportal::db::users::by_email(app.db(), "a@a.example.jp")
+            .await
+            .unwrap()
+            .unwrap()
+            .org_id
+            .unwrap()
+            .to_string();
+        app.login("a@a.example.jp", PASSWORD).await;
+        let res = app
+            .post(
+                &format!("/orgs/{org}/locations"),
+                &[("kind", "office"), ("name", "本社"), ("address", "東京都")],
+            )
+            .await;
+        let loc = location(&res);
+        let res = app
+            .post(
+                &format!("{loc}/router"),
+                &[
+                    ("lan_dedicated", "yes"),
+                    ("wan_unused", "yes"),
+                    ("console_unused", "yes"),
+                ],
+            )
+            .await;
+        let id = location(&res)
+            .split("/submissions/")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let r1 = app.new_browser();
+        r1.login("r1@center.example.jp", PASSWORD).await;
+        assert!(
+            r1.get("/review?who=unassigned")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains(&format!("/review/{id}"))
+        );
+        assert_eq!(
+            r1.post(&format!("/review/{id}/assign"), &[("action", "take")])
+                .await
+                .status(),
+            StatusCode::SEE_OTHER
+        );
+        assert!(
+            r1.get("/review?who=mine")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains(&format!("/review/{id}"))
+        );
+        assert!(
+            !r1.get("/review?who=unassigned")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains(&format!("/review/{id}"))
+        );
+        // The organisation sees it under review.
+        assert!(
+            app.get("/home")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains("審査中")
+        );
+        // Another reviewer cannot put back r1's assignment.
+        let r2 = app.new_browser();
+        r2.login("r2@center.example.jp", PASSWORD).await;
+        assert_eq!(
+            r2.post(&format!("/review/{id}/assign"), &[("action", "release")])
+                .await
+                .status(),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(app.audit_count("submission.assigned").await, 1);
+        // A decision ends it; nothing can be assigned afterwards.
+        assert_eq!(
+            r1.post(
+                &format!("/review/{id}/decide"),
+                &[("decision", "accepted"), ("reason", "")]
+            )
+            .await
+            .status(),
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(
+            r2.post(&format!("/review/{id}/assign"), &[("action", "take")])
+                .await
+                .status(),
+            StatusCode::CONFLICT
+        );
+    }
+);

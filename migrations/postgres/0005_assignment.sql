@@ -1,0 +1,4 @@
+-- A reviewer takes a waiting submission; it stays `submitted` (the queue's index keeps its
+-- order) and counts as under review while assigned.
+ALTER TABLE submissions ADD COLUMN assigned_to UUID REFERENCES users(id);
+CREATE INDEX submissions_assigned ON submissions(assigned_to);
