@@ -31,6 +31,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0005_assignment.sql"),
         include_str!("../../migrations/postgres/0005_assignment.sql"),
     ),
+    (
+        "0006_comments",
+        include_str!("../../migrations/sqlite/0006_comments.sql"),
+        include_str!("../../migrations/postgres/0006_comments.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction; returns how many ran.

@@ -248,3 +248,53 @@ pub async fn revise(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<Option<Uuid>,
         Ok(Some(new_id))
     })
 }
+
+/// A comment on a submission.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CommentRow {
+    pub author: String,
+    pub author_role: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The thread of a submission within the scope, oldest first.
+pub async fn comments(
+    db: &Db,
+    scope: Scope,
+    submission_id: Uuid,
+) -> Result<Vec<CommentRow>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, CommentRow>(
+        "SELECT u.display_name AS author, u.role AS author_role, c.body, c.created_at FROM comments c JOIN users u ON u.id = c.author_id \
+         WHERE c.submission_id = $1 AND ($2 IS NULL OR c.org_id = $2) ORDER BY c.created_at, c.id",
+    )
+    .bind(submission_id)
+    .bind(scope.org_filter())
+    .fetch_all(p)
+    .await)
+}
+
+/// Adds a comment to a sealed submission within the scope; answers its organisation, or
+/// `None` when there is no such submission for the caller.
+pub async fn add_comment(
+    tx: &mut Tx,
+    scope: Scope,
+    submission_id: Uuid,
+    author: Uuid,
+    body: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let id = Uuid::now_v7();
+    on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO comments (id, submission_id, org_id, author_id, body, created_at) \
+         SELECT $1, s.id, s.org_id, $3, $4, $5 FROM submissions s WHERE s.id = $2 AND s.receipt_no IS NOT NULL \
+         AND ($6 IS NULL OR s.org_id = $6) RETURNING org_id",
+    )
+    .bind(id)
+    .bind(submission_id)
+    .bind(author)
+    .bind(body)
+    .bind(super::now())
+    .bind(scope.org_filter())
+    .fetch_optional(&mut *c)
+    .await)
+}

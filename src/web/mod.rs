@@ -92,6 +92,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/review/{id}", get(review::show))
         .route("/review/{id}/decide", post(review::decide))
         .route("/review/{id}/assign", post(review::assign))
+        .route("/review/{id}/comments", post(review::comment_center))
+        .route("/orgs/{org}/submissions/{id}/comments", post(review::comment_org))
         .route("/orgs/{org}/submissions/{id}/revise", post(review::revise))
         .route("/orgs/{org}/id-management", get(id_management::page).post(id_management::submit))
         .route("/orgs/{org}/locations/{id}", get(structure::location_page).post(structure::update_location))

@@ -297,6 +297,8 @@ struct ShowView {
     assignee: Option<String>,
     can_take: bool,
     can_release: bool,
+    comments: Vec<CommentItem>,
+    comment_action: String,
 }
 
 async fn show_view(
@@ -430,6 +432,8 @@ async fn show_view(
                 .as_ref()
                 .is_some_and(|(uid, _)| *uid == me.id || me.role == Role::CenterAdmin),
         assignee: assignee.map(|(_, name)| name),
+        comments: thread(state, Scope::Center, id).await?,
+        comment_action: format!("/review/{id}/comments"),
     })
 }
 
@@ -627,4 +631,108 @@ mod tests {
         assert!(d.contains(&("gone".into(), "x".into(), String::new())));
         assert_eq!(d.len(), 3);
     }
+}
+
+/// A comment as shown.
+pub struct CommentItem {
+    pub author: String,
+    pub center: bool,
+    pub body: String,
+    pub at: String,
+}
+
+/// The thread of a submission for the caller's scope.
+pub async fn thread(state: &AppState, scope: Scope, id: Uuid) -> AppResult<Vec<CommentItem>> {
+    Ok(db::review::comments(&state.db, scope, id)
+        .await?
+        .into_iter()
+        .map(|c| CommentItem {
+            author: c.author,
+            center: Role::parse(&c.author_role).is_some_and(Role::is_center),
+            body: c.body,
+            at: jst(&c.created_at),
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    body: String,
+}
+
+/// Posts a comment (Center staff on any submission, an organisation on its own); answers
+/// where to go back to.
+async fn post_comment(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    id: Uuid,
+    body: &str,
+) -> AppResult<bool> {
+    let body = body.trim();
+    if body.is_empty() || body.chars().count() > 4000 {
+        return Ok(false);
+    }
+    let mut tx = state.db.begin().await?;
+    let org = db::review::add_comment(&mut tx, me.scope(), id, me.id, body)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    db::audit::append(
+        &mut tx,
+        &me.audit(ctx, "submission.commented", Some(org), id.to_string()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// `POST /review/{id}/comments`
+pub async fn comment_center(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<CommentForm>,
+) -> AppResult<Response> {
+    center(&me)?;
+    if !post_comment(&state, &ctx, &me, id, &form.body).await? {
+        let mut errors = FieldErrors::default();
+        errors.add("body", "error.comment_required");
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &show_view(&state, &ctx, &me, id, errors, String::new()).await?,
+        );
+    }
+    Ok(redirect_with_flash(
+        &format!("/review/{id}#comments"),
+        "flash.commented",
+        state.cookies.secure,
+    ))
+}
+
+/// `POST /orgs/{org}/submissions/{id}/comments`
+pub async fn comment_org(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(form): CsrfForm<CommentForm>,
+) -> AppResult<Response> {
+    super::structure::org_for(&state, &me, org_id, false).await?;
+    db::submissions::get(&state.db, Scope::Org(org_id), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !post_comment(&state, &ctx, &me, id, &form.body).await? {
+        return Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/submissions/{id}/receipt#comments"),
+            "flash.comment_empty",
+            state.cookies.secure,
+        ));
+    }
+    Ok(redirect_with_flash(
+        &format!("/orgs/{org_id}/submissions/{id}/receipt#comments"),
+        "flash.commented",
+        state.cookies.secure,
+    ))
 }

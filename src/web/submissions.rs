@@ -774,6 +774,8 @@ struct ReceiptView {
     versions: Vec<(Uuid, i64, String, String)>,
     /// (status key, reason) once the Center decided.
     decision: Option<(String, String)>,
+    comments: Vec<super::review::CommentItem>,
+    comment_action: String,
     can_revise: bool,
 }
 
@@ -822,6 +824,8 @@ pub async fn receipt(
         files,
         note: snap["data"]["note"].as_str().unwrap_or("").to_string(),
         submission_id: id,
+        comments: super::review::thread(&state, Scope::Org(org_id), id).await?,
+        comment_action: format!("/orgs/{org_id}/submissions/{id}/comments"),
         versions: db::review::versions(
             &state.db,
             Scope::Org(org_id),

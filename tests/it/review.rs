@@ -350,3 +350,116 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    reviewer_and_organisation_talk_in_the_submissions_comment_thread,
+    |app| async move {
+        app.add_user("a@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("b@b.example.jp", "org_admin", Some("BBBBB"))
+            .await;
+        app.add_user("r1@center.example.jp", "reviewer", None).await;
+        let org = secportal::db::users::by_email(app.db(), "a@a.example.jp")
+            .await
+            .unwrap()
+            .unwrap()
+            .org_id
+            .unwrap()
+            .to_string();
+        let org_b = secportal::db::users::by_email(app.db(), "b@b.example.jp")
+            .await
+            .unwrap()
+            .unwrap()
+            .org_id
+            .unwrap()
+            .to_string();
+        app.login("a@a.example.jp", PASSWORD).await;
+        let res = app
+            .post(
+                &format!("/orgs/{org}/locations"),
+                &[("kind", "office"), ("name", "本社"), ("address", "東京都")],
+            )
+            .await;
+        let loc = location(&res);
+        let res = app
+            .post(
+                &format!("{loc}/router"),
+                &[
+                    ("lan_dedicated", "yes"),
+                    ("wan_unused", "yes"),
+                    ("console_unused", "yes"),
+                ],
+            )
+            .await;
+        let receipt = location(&res);
+        let id = receipt
+            .split("/submissions/")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let r1 = app.new_browser();
+        r1.login("r1@center.example.jp", PASSWORD).await;
+        let res = r1
+            .post(&format!("/review/{id}/comments"), &[("body", "  ")])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            r1.post(
+                &format!("/review/{id}/comments"),
+                &[("body", "ルータの識別番号を教えてください。")]
+            )
+            .await
+            .status(),
+            StatusCode::SEE_OTHER
+        );
+        let page = app.get(&receipt).await.text().await.unwrap();
+        assert!(
+            page.contains("ルータの識別番号を教えてください。") && page.contains("NACCS センター")
+        );
+        assert_eq!(
+            app.post(
+                &format!("/orgs/{org}/submissions/{id}/comments"),
+                &[("body", "R-0001 です。")]
+            )
+            .await
+            .status(),
+            StatusCode::SEE_OTHER
+        );
+        assert!(
+            r1.get(&format!("/review/{id}"))
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains("R-0001 です。")
+        );
+        assert_eq!(app.count("comments").await, 2);
+        assert_eq!(app.audit_count("submission.commented").await, 2);
+        // Another organisation can neither read nor write the thread.
+        let b = app.new_browser();
+        b.login("b@b.example.jp", PASSWORD).await;
+        assert_eq!(
+            b.post(
+                &format!("/orgs/{org_b}/submissions/{id}/comments"),
+                &[("body", "覗き見")]
+            )
+            .await
+            .status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            b.post(
+                &format!("/orgs/{org}/submissions/{id}/comments"),
+                &[("body", "覗き見")]
+            )
+            .await
+            .status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(b.get(&receipt).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(app.count("comments").await, 2);
+    }
+);
