@@ -270,25 +270,16 @@ pub async fn save_or_submit(
         );
     }
     let draft = store_rows(&state, &ctx, &me, org_id, &rows, "submission.draft_saved").await?;
-    let revision = db::catalogue::current(&state.db).await?.revision;
-    let mut tx = state.db.begin().await?;
-    if let Some(receipt) = db::submissions::submit(&mut tx, org_id, draft, me.id, revision).await? {
-        let mut entry = me.audit(
-            &ctx,
-            "submission.submitted",
-            Some(org_id),
-            receipt.receipt_no,
-        );
-        entry.detail =
-            serde_json::json!({ "submission": draft, "kind": KIND, "computers": rows.len() });
-        db::audit::append(&mut tx, &entry).await?;
-        tx.commit().await?;
-    }
-    Ok(redirect_with_flash(
-        &format!("/orgs/{org_id}/submissions/{draft}/receipt"),
-        "flash.submitted",
-        state.cookies.secure,
-    ))
+    super::submissions::seal(
+        &state,
+        &ctx,
+        &me,
+        org_id,
+        draft,
+        KIND,
+        serde_json::json!({ "computers": rows.len() }),
+    )
+    .await
 }
 
 /// `POST /orgs/{org}/antivirus/import` (multipart: `csrf_token`, then `file`): replaces the

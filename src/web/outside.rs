@@ -258,26 +258,17 @@ pub async fn save_or_submit(
             &view(&state, &ctx, &me, &org, Some(app), errors, vec![]).await?,
         );
     }
-    let revision = db::catalogue::current(&state.db).await?.revision;
-    match db::submissions::submit(&mut tx, org_id, draft, me.id, revision).await? {
-        Some(receipt) => {
-            let mut entry = me.audit(
-                &ctx,
-                "submission.submitted",
-                Some(org_id),
-                receipt.receipt_no,
-            );
-            entry.detail = serde_json::json!({ "submission": draft, "kind": KIND });
-            db::audit::append(&mut tx, &entry).await?;
-            tx.commit().await?;
-        }
-        None => drop(tx),
-    }
-    Ok(redirect_with_flash(
-        &format!("/orgs/{org_id}/submissions/{draft}/receipt"),
-        "flash.submitted",
-        state.cookies.secure,
-    ))
+    tx.commit().await?;
+    super::submissions::seal(
+        &state,
+        &ctx,
+        &me,
+        org_id,
+        draft,
+        KIND,
+        serde_json::Value::Null,
+    )
+    .await
 }
 
 #[cfg(test)]

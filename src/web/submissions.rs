@@ -643,34 +643,16 @@ pub async fn save_or_submit(
             &config_view_with(&state, &ctx, &me, &org, problems, Some(checked), Some(note)).await?,
         );
     }
-    let revision = db::catalogue::current(&state.db).await?.revision;
-    let mut tx = state.db.begin().await?;
-    match db::submissions::submit(&mut tx, org_id, draft.id, me.id, revision).await? {
-        Some(receipt) => {
-            let mut entry = me.audit(
-                &ctx,
-                "submission.submitted",
-                Some(org_id),
-                receipt.receipt_no.clone(),
-            );
-            entry.detail = serde_json::json!({ "submission": draft.id, "kind": KIND, "equipment_rows": rows.len() });
-            db::audit::append(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Ok(redirect_with_flash(
-                &format!("/orgs/{org_id}/submissions/{}/receipt", draft.id),
-                "flash.submitted",
-                state.cookies.secure,
-            ))
-        }
-        None => {
-            drop(tx);
-            Ok(redirect_with_flash(
-                &format!("/orgs/{org_id}/submissions/{}/receipt", draft.id),
-                "flash.already_submitted",
-                state.cookies.secure,
-            ))
-        }
-    }
+    seal(
+        &state,
+        &ctx,
+        &me,
+        org_id,
+        draft.id,
+        KIND,
+        serde_json::json!({ "equipment_rows": rows.len() }),
+    )
+    .await
 }
 
 /// `POST /orgs/{org}/system-configuration/import`: replaces the draft's equipment rows with a
@@ -977,4 +959,43 @@ pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, &'static str> {
     }
     let text = crate::domain::csv::decode(bytes).ok_or("error.csv_encoding")?;
     Ok(crate::domain::csv::records(&text))
+}
+
+/// Seals a draft of the organisation with a receipt (and its audit entry) and answers the
+/// redirect to the receipt; a draft sealed meanwhile (double click) goes to the same receipt.
+pub async fn seal(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org_id: Uuid,
+    draft: Uuid,
+    kind: &str,
+    detail: serde_json::Value,
+) -> AppResult<Response> {
+    let revision = db::catalogue::current(&state.db).await?.revision;
+    let mut tx = state.db.begin().await?;
+    match db::submissions::submit(&mut tx, org_id, draft, me.id, revision).await? {
+        Some(receipt) => {
+            let mut entry = me.audit(
+                ctx,
+                "submission.submitted",
+                Some(org_id),
+                receipt.receipt_no,
+            );
+            entry.detail =
+                serde_json::json!({ "submission": draft, "kind": kind, "detail": detail });
+            db::audit::append(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(redirect_with_flash(
+                &format!("/orgs/{org_id}/submissions/{draft}/receipt"),
+                "flash.submitted",
+                state.cookies.secure,
+            ))
+        }
+        None => Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/submissions/{draft}/receipt"),
+            "flash.already_submitted",
+            state.cookies.secure,
+        )),
+    }
 }
