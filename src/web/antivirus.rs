@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use uuid::Uuid;
 
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
@@ -347,14 +347,8 @@ pub async fn template(
         header.join(","),
         t.t("av.sample_office")
     );
-    let mut res = body.into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    res.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"antivirus-template.csv\""),
-    );
-    Ok(res)
+    Ok(super::submissions::csv_download(
+        body,
+        "attachment; filename=\"antivirus-template.csv\"",
+    ))
 }

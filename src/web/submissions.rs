@@ -725,6 +725,14 @@ pub async fn equipment_template(
         header.join(","),
         t.t("eq.sample_row")
     );
+    Ok(csv_download(
+        body,
+        "attachment; filename=\"equipment-template.csv\"",
+    ))
+}
+
+/// A CSV answer for download (the body already carries its BOM).
+pub fn csv_download(body: String, disposition: &'static str) -> Response {
     let mut res = body.into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -732,9 +740,9 @@ pub async fn equipment_template(
     );
     res.headers_mut().insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"equipment-template.csv\""),
+        HeaderValue::from_static(disposition),
     );
-    Ok(res)
+    res
 }
 
 #[derive(Template)]
