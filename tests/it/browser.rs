@@ -345,7 +345,8 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
             .click()
             .await
             .unwrap();
-        wait_for_text(&c, "受付番号").await;
+        // The draft page's hint mentions 受付番号 too; wait for the receipt's own sentence.
+        wait_for_text(&c, "次の内容で NACCS センターが受け付けました").await;
         let html = c.source().await.unwrap();
         assert!(
             html.contains("SR-")
