@@ -9,6 +9,7 @@ pub mod domain;
 pub mod files;
 pub mod i18n;
 pub mod mail;
+pub mod notify;
 pub mod security;
 pub mod web;
 
@@ -62,6 +63,7 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     }
     security::warm_up().await;
     spawn_housekeeping(state.clone());
+    notify::spawn_scheduler(state.clone());
     let router = web::router(state.clone(), extra);
     Ok(App { router, state })
 }

@@ -36,6 +36,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0006_comments.sql"),
         include_str!("../../migrations/postgres/0006_comments.sql"),
     ),
+    (
+        "0007_followup",
+        include_str!("../../migrations/sqlite/0007_followup.sql"),
+        include_str!("../../migrations/postgres/0007_followup.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction; returns how many ran.

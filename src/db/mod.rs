@@ -7,8 +7,10 @@
 pub mod appointments;
 pub mod audit;
 pub mod catalogue;
+pub mod followup;
 pub mod links;
 pub mod migrate;
+pub mod notifications;
 pub mod orgs;
 pub mod review;
 pub mod sessions;

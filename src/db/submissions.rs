@@ -211,7 +211,9 @@ pub async fn detach_file(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<bool, sq
 
 /// Whether any row refers to a blob (for the sweep).
 pub async fn blob_referenced(db: &Db, sha256: &str) -> Result<bool, sqlx::Error> {
-    let n: i64 = on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM submission_files WHERE sha256 = $1")
+    let n: i64 = on_db!(db, p => sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM submission_files WHERE sha256 = $1) + (SELECT COUNT(*) FROM instruction_files WHERE sha256 = $1)",
+    )
         .bind(sha256)
         .fetch_one(p)
         .await)?;
@@ -290,6 +292,19 @@ pub async fn submit(
         .bind(by)
         .bind(now)
         .bind(catalogue_revision)
+        .execute(&mut *c)
+        .await?;
+        // A report the Center asked for answers the open request due first (item 5 or 6).
+        sqlx::query(
+            "UPDATE requests SET state = 'answered', submission_id = $4, answered_at = $5 WHERE id = \
+             (SELECT id FROM requests WHERE org_id = $1 AND item_key = $2 AND state = 'open' \
+              AND (location_id IS NULL OR location_id = $3) ORDER BY due_date, id LIMIT 1)",
+        )
+        .bind(org_id)
+        .bind(&kind)
+        .bind(location_id)
+        .bind(id)
+        .bind(now)
         .execute(&mut *c)
         .await?;
         Ok(Some(Receipt { receipt_no, submitted_at: now }))

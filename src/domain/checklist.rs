@@ -18,6 +18,12 @@ pub enum Status {
     NotRequested,
     /// An on-change item with nothing to declare yet.
     WhenApplicable,
+    /// The Center asked for the report and it has not been sent yet.
+    Requested,
+    /// An improvement instruction on the item is not closed.
+    InstructionOpen,
+    /// A request or an instruction is past its due date.
+    Overdue,
 }
 
 impl Status {
@@ -43,6 +49,9 @@ impl Status {
             Status::Returned => "returned",
             Status::NotRequested => "not_requested",
             Status::WhenApplicable => "when_applicable",
+            Status::Requested => "requested",
+            Status::InstructionOpen => "instruction_open",
+            Status::Overdue => "overdue",
         }
     }
 
@@ -57,12 +66,18 @@ impl Status {
             Status::Returned => "checklist.status.returned",
             Status::NotRequested => "checklist.status.not_requested",
             Status::WhenApplicable => "checklist.status.when_applicable",
+            Status::Requested => "checklist.status.requested",
+            Status::InstructionOpen => "checklist.status.instruction_open",
+            Status::Overdue => "checklist.status.overdue",
         }
     }
 
     /// How urgent, for summarising several rows into one cell (higher is worse).
     pub fn severity(self) -> u8 {
         match self {
+            Status::Overdue => 10,
+            Status::InstructionOpen => 9,
+            Status::Requested => 8,
             Status::Missing => 7,
             Status::Returned => 6,
             Status::Draft => 5,
@@ -75,7 +90,10 @@ impl Status {
     }
 
     /// Every status, for filters.
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 11] = [
+        Status::Overdue,
+        Status::InstructionOpen,
+        Status::Requested,
         Status::Missing,
         Status::Returned,
         Status::Draft,
@@ -93,7 +111,15 @@ impl Status {
 
     /// Whether the organisation has something to do.
     pub fn needs_action(self) -> bool {
-        matches!(self, Status::Missing | Status::Draft | Status::Returned)
+        matches!(
+            self,
+            Status::Missing
+                | Status::Draft
+                | Status::Returned
+                | Status::Requested
+                | Status::InstructionOpen
+                | Status::Overdue
+        )
     }
 }
 
@@ -105,16 +131,35 @@ pub struct Latest {
     pub state: String,
 }
 
+/// An unclosed instruction or an open request on an item (for every unit when `location_id`
+/// is `None`).
+#[derive(Debug, Clone)]
+pub struct Open {
+    pub kind: String,
+    pub location_id: Option<Uuid>,
+    pub id: Uuid,
+    pub instruction: bool,
+    pub overdue: bool,
+}
+
 /// One row: an item due for one unit.
 #[derive(Debug, Clone)]
 pub struct Row {
     pub item: usize,
     pub unit: usize,
     pub status: Status,
+    /// The instruction or request that set the status, if one did.
+    pub open: Option<(Uuid, bool)>,
 }
 
-/// Builds the rows, in catalogue order then unit order. `latest` is newest first.
-pub fn build(items: &[CatalogueItem], units: &[Unit], latest: &[Latest]) -> Vec<Row> {
+/// Builds the rows, in catalogue order then unit order. `latest` is newest first. An open
+/// instruction or request outranks the report's own state; past its due date it is overdue.
+pub fn build(
+    items: &[CatalogueItem],
+    units: &[Unit],
+    latest: &[Latest],
+    open: &[Open],
+) -> Vec<Row> {
     let mut rows = vec![];
     for (i, item) in items.iter().enumerate() {
         for (u, unit) in units.iter().enumerate() {
@@ -129,16 +174,32 @@ pub fn build(items: &[CatalogueItem], units: &[Unit], latest: &[Latest]) -> Vec<
             let found = latest
                 .iter()
                 .find(|l| l.kind == item.key && l.location_id == location);
-            let status = match (found, item.trigger) {
+            let mut status = match (found, item.trigger) {
                 (Some(l), _) => Status::from_state(&l.state),
                 (None, Trigger::OnRequest) => Status::NotRequested,
                 (None, Trigger::OnChange) => Status::WhenApplicable,
                 (None, Trigger::Always) => Status::Missing,
             };
+            let mut why = None;
+            for o in open
+                .iter()
+                .filter(|o| o.kind == item.key && o.location_id.is_none_or(|l| Some(l) == location))
+            {
+                let s = match (o.overdue, o.instruction) {
+                    (true, _) => Status::Overdue,
+                    (false, true) => Status::InstructionOpen,
+                    (false, false) => Status::Requested,
+                };
+                if why.is_none() || s.severity() > status.severity() {
+                    status = s;
+                    why = Some((o.id, o.instruction));
+                }
+            }
             rows.push(Row {
                 item: i,
                 unit: u,
                 status,
+                open: why,
             });
         }
     }
@@ -192,7 +253,7 @@ mod tests {
             location_id: Some(office),
             state: "submitted".into(),
         }];
-        let rows = build(&items, &units, &latest);
+        let rows = build(&items, &units, &latest, &[]);
         let find = |key: &str, unit: usize| {
             rows.iter()
                 .find(|r| items[r.item].key == key && r.unit == unit)

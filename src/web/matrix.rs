@@ -81,6 +81,7 @@ pub async fn matrix(
     let locations = db::structure::list(&state.db, scope).await?;
     let conns = db::structure::connections(&state.db, scope).await?;
     let subs = db::submissions::latest(&state.db, scope).await?;
+    let open = super::page::open_items(&state, scope).await?;
     let form = ConnectionForm::parse(&q.form);
     let wanted = Status::parse(&q.status);
     let whole = t.t("checklist.whole_org");
@@ -114,7 +115,16 @@ pub async fn matrix(
         let units = units_of(whole, &org_locs, &org_conns);
         let summary = checklist::summarise(
             catalogue.items.len(),
-            &checklist::build(&catalogue.items, &units, &latest),
+            &checklist::build(
+                &catalogue.items,
+                &units,
+                &latest,
+                &open
+                    .iter()
+                    .filter(|(o, _)| *o == org.id)
+                    .map(|(_, x)| x.clone())
+                    .collect::<Vec<_>>(),
+            ),
         );
         if let Some(w) = wanted
             && !summary.contains(&Some(w))

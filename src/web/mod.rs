@@ -7,9 +7,11 @@ pub mod catalogue;
 pub mod cookies;
 pub mod ctx;
 pub mod error;
+pub mod followup;
 pub mod forms;
 pub mod home;
 pub mod id_management;
+pub mod inbox;
 pub mod inhouse;
 pub mod matrix;
 pub mod middleware;
@@ -93,6 +95,23 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/review/{id}/decide", post(review::decide))
         .route("/review/{id}/assign", post(review::assign))
         .route("/review/{id}/comments", post(review::comment_center))
+        .route("/review/followup", get(followup::center_page))
+        .route("/orgs/{org}/followup", get(followup::org_page))
+        .route("/orgs/{org}/instructions", post(followup::issue_instruction))
+        .route("/orgs/{org}/requests", post(followup::issue_request))
+        .route("/orgs/{org}/requests/{id}/withdraw", post(followup::withdraw_request))
+        .route("/orgs/{org}/instructions/{id}", get(followup::instruction_page))
+        .route(
+            "/orgs/{org}/instructions/{id}/answer",
+            post(followup::answer).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
+        )
+        .route("/orgs/{org}/instructions/{id}/extension", post(followup::ask_extension))
+        .route("/orgs/{org}/instructions/{id}/decide", post(followup::decide))
+        .route("/orgs/{org}/instruction-files/{id}", get(followup::download))
+        .route("/inbox", get(inbox::inbox))
+        .route("/inbox/read", post(inbox::read_all))
+        .route("/inbox/preferences", post(inbox::preferences))
+        .route("/inbox/{id}", post(inbox::open))
         .route("/orgs/{org}/submissions/{id}/comments", post(review::comment_org))
         .route("/orgs/{org}/submissions/{id}/revise", post(review::revise))
         .route("/orgs/{org}/id-management", get(id_management::page).post(id_management::submit))

@@ -18,6 +18,7 @@ use super::state::AppState;
 use super::submissions::{FileItem, file_item};
 use crate::db::{self, review::QueueFilter};
 use crate::domain::{Role, Scope};
+use crate::notify::{Notice, To, notify};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -299,6 +300,7 @@ struct ShowView {
     can_release: bool,
     comments: Vec<CommentItem>,
     comment_action: String,
+    instructions: Vec<super::followup::InstructionItem>,
 }
 
 async fn show_view(
@@ -434,6 +436,7 @@ async fn show_view(
         assignee: assignee.map(|(_, name)| name),
         comments: thread(state, Scope::Center, id).await?,
         comment_action: format!("/review/{id}/comments"),
+        instructions: super::followup::of_submission(state, t.code(), id).await?,
     })
 }
 
@@ -486,18 +489,36 @@ pub async fn decide(
             &show_view(&state, &ctx, &me, id, errors, form.reason).await?,
         );
     }
+    let receipt = db::submissions::get(&state.db, Scope::Center, id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .receipt_no
+        .unwrap_or_default();
     let mut tx = state.db.begin().await?;
     match db::review::decide(&mut tx, id, &form.decision, &reason, me.id).await {
         Ok(Some(org)) => {
-            let action = if form.decision == "accepted" {
-                "submission.accepted"
+            let (action, message) = if form.decision == "accepted" {
+                ("submission.accepted", "mail.accepted")
             } else {
-                "submission.returned"
+                ("submission.returned", "mail.returned")
             };
             let mut entry = me.audit(&ctx, action, Some(org), id.to_string());
             entry.detail = serde_json::json!({ "reason": reason });
             db::audit::append(&mut tx, &entry).await?;
+            let mail = notify(
+                &mut tx,
+                &state.config.base_url,
+                To::Org(org),
+                &Notice {
+                    kind: "decided",
+                    message,
+                    args: vec![("receipt", receipt), ("reason", reason.clone())],
+                    link: format!("/orgs/{org}/submissions/{id}/receipt"),
+                },
+            )
+            .await?;
             tx.commit().await?;
+            mail.send(&state);
             Ok(redirect_with_flash(
                 &format!("/review/{id}"),
                 "flash.decided",
@@ -664,7 +685,7 @@ pub struct CommentForm {
 /// Posts a comment (Center staff on any submission, an organisation on its own); answers
 /// where to go back to.
 async fn post_comment(
-    state: &AppState,
+    state: &Arc<AppState>,
     ctx: &Ctx,
     me: &CurrentUser,
     id: Uuid,
@@ -683,7 +704,36 @@ async fn post_comment(
         &me.audit(ctx, "submission.commented", Some(org), id.to_string()),
     )
     .await?;
+    // The other side hears of it: the organisation, or the reviewer who took the submission.
+    let to = if me.role.is_center() {
+        Some((
+            To::Org(org),
+            format!("/orgs/{org}/submissions/{id}/receipt#comments"),
+        ))
+    } else {
+        db::review::assignee(&state.db, id)
+            .await?
+            .map(|(u, _)| (To::User(u), format!("/review/{id}#comments")))
+    };
+    let mail = match to {
+        Some((to, link)) => {
+            notify(
+                &mut tx,
+                &state.config.base_url,
+                to,
+                &Notice {
+                    kind: "comment",
+                    message: "mail.comment",
+                    args: vec![("author", me.name.clone())],
+                    link,
+                },
+            )
+            .await?
+        }
+        None => Default::default(),
+    };
     tx.commit().await?;
+    mail.send(state);
     Ok(true)
 }
 

@@ -163,13 +163,25 @@ pub async fn checklist_for(
             state: s.state,
         })
         .collect();
-    let rows = checklist::build(&catalogue.items, &units, &latest);
+    let open: Vec<_> = super::page::open_items(state, Some(org_id))
+        .await?
+        .into_iter()
+        .map(|(_, o)| o)
+        .collect();
+    let rows = checklist::build(&catalogue.items, &units, &latest, &open);
     Ok(rows
         .into_iter()
         .map(|r| {
             let item = &catalogue.items[r.item];
             let unit = &units[r.unit];
-            let link = match (item.key.as_str(), unit.id) {
+            let link = match (r.open, item.key.as_str(), unit.id) {
+                (Some((id, true)), _, _) => Some(format!("/orgs/{org_id}/instructions/{id}")),
+                (Some((_, false)), "gateway_logs", Some(loc)) => {
+                    Some(format!("/orgs/{org_id}/locations/{loc}/gateway-logs"))
+                }
+                _ => None,
+            }
+            .or(match (item.key.as_str(), unit.id) {
                 ("administrator", Some(loc)) => {
                     Some(format!("/orgs/{org_id}/locations/{loc}#appoint"))
                 }
@@ -185,8 +197,11 @@ pub async fn checklist_for(
                 }
                 ("antivirus", None) => Some(format!("/orgs/{org_id}/antivirus")),
                 ("inhouse_measures", None) => Some(format!("/orgs/{org_id}/inhouse-measures")),
+                ("gateway_logs", Some(loc)) => {
+                    Some(format!("/orgs/{org_id}/locations/{loc}/gateway-logs"))
+                }
                 _ => None,
-            };
+            });
             ChecklistItem {
                 number: item.number.clone(),
                 title: item.title(t.code()).to_string(),

@@ -877,34 +877,53 @@ pub async fn download(
     let file = db::submissions::file(&state.db, me.scope(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let stream = state
-        .files
-        .read(&file.sha256)
-        .await
-        .map_err(AppError::Internal)?;
-    let mut entry = me.audit(
+    send_file(
+        &state,
         &ctx,
-        "file.downloaded",
-        Some(file.org_id),
-        file.id.to_string(),
-    );
-    entry.detail = serde_json::json!({ "name": file.name, "sha256": file.sha256 });
+        &me,
+        file.org_id,
+        file.id,
+        &file.sha256,
+        &file.name,
+        &file.mime,
+        file.size,
+    )
+    .await
+}
+
+/// Streams a stored file as an attachment (never rendered by the browser: SVG as bytes, CSP
+/// sandbox) after recording the download in the audit trail.
+#[allow(clippy::too_many_arguments)]
+pub async fn send_file(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org_id: Uuid,
+    id: Uuid,
+    sha256: &str,
+    name: &str,
+    mime: &str,
+    size: i64,
+) -> AppResult<Response> {
+    let stream = state.files.read(sha256).await.map_err(AppError::Internal)?;
+    let mut entry = me.audit(ctx, "file.downloaded", Some(org_id), id.to_string());
+    entry.detail = serde_json::json!({ "name": name, "sha256": sha256 });
     db::audit::append_alone(&state.db, &entry).await?;
     let mut res = Body::from_stream(stream).into_response();
     let h = res.headers_mut();
-    let mime = if file.mime == "image/svg+xml" {
+    let mime = if mime == "image/svg+xml" {
         "application/octet-stream"
     } else {
-        file.mime.as_str()
+        mime
     };
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    if let Ok(v) = HeaderValue::from_str(&content_disposition(&file.name)) {
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(name)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(file.size as u64));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(size as u64));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("sandbox; default-src 'none'"),

@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod catalogue;
 mod files;
+mod followup;
 mod onboarding;
 mod outage;
 mod review;

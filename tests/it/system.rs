@@ -324,6 +324,10 @@ fn every_locale_key_used_exists_in_japanese_and_english() {
         "flash.",
         "error.",
         "mail.",
+        "followup.",
+        "inbox.",
+        "notify.",
+        "checklist.",
     ];
     let mut files = vec![];
     let mut stack = vec![root.join("templates"), root.join("src")];

@@ -1,0 +1,295 @@
+//! Notifications: an inbox entry for every recipient, and e-mail unless they turned that kind
+//! off. Events notify inside the transaction that changes state (so the inbox never disagrees
+//! with the record) and mail after it commits. Scheduled mail — the Center's daily digest of
+//! new submissions, and reminders 7 days and 1 day before a due date and once overdue — runs
+//! inside the server under a lease, and each piece is claimed by key, so two instances on one
+//! database send it once.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use uuid::Uuid;
+
+use crate::db::{self, Tx};
+use crate::mail::Outgoing;
+use crate::web::AppState;
+
+/// The kinds a user can turn e-mail off for (the inbox keeps them all).
+pub const KINDS: [&str; 8] = [
+    "submitted",
+    "decided",
+    "instruction",
+    "answered",
+    "extension",
+    "request",
+    "reminder",
+    "comment",
+];
+
+/// Something to tell.
+pub struct Notice {
+    /// One of [`KINDS`].
+    pub kind: &'static str,
+    /// Locale prefix with `.subject` and `.body` (mail) — the inbox shows the subject.
+    pub message: &'static str,
+    pub args: Vec<(&'static str, String)>,
+    /// Path inside the portal.
+    pub link: String,
+}
+
+/// Mail to send once the transaction has committed.
+#[derive(Default)]
+#[must_use = "send the mail after commit"]
+pub struct Pending(Vec<Outgoing>);
+
+impl Pending {
+    /// Sends in the background; failures are logged, the record is already committed.
+    pub fn send(self, state: &Arc<AppState>) {
+        if self.0.is_empty() {
+            return;
+        }
+        let state = state.clone();
+        tokio::spawn(async move {
+            for out in self.0 {
+                crate::web::onboarding::send_logged(&state, out).await;
+            }
+        });
+    }
+
+    /// Sends now, in order (the scheduler, and tests that read the mail folder).
+    pub async fn send_now(self, state: &AppState) {
+        for out in self.0 {
+            crate::web::onboarding::send_logged(state, out).await;
+        }
+    }
+
+    fn extend(&mut self, other: Pending) {
+        self.0.extend(other.0);
+    }
+}
+
+/// Whom a notice is for.
+pub enum To {
+    /// Every active user of the organisation.
+    Org(Uuid),
+    /// Every active Center user.
+    Center,
+    /// One user.
+    User(Uuid),
+}
+
+/// Files the notice in the inbox of every recipient and answers the mail to send after commit.
+pub async fn notify(
+    tx: &mut Tx,
+    base: &url::Url,
+    to: To,
+    n: &Notice,
+) -> Result<Pending, sqlx::Error> {
+    let recipients = match to {
+        To::Org(org) => db::notifications::recipients(tx, Some(org), n.kind).await?,
+        To::Center => db::notifications::recipients(tx, None, n.kind).await?,
+        To::User(u) => db::notifications::recipient(tx, u, n.kind)
+            .await?
+            .into_iter()
+            .collect(),
+    };
+    let args: serde_json::Map<String, serde_json::Value> = n
+        .args
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone())))
+        .collect();
+    let args = serde_json::Value::Object(args);
+    let link = base
+        .join(&n.link)
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let mut pending = Pending::default();
+    for r in recipients {
+        db::notifications::insert(tx, r.id, n.kind, n.message, &args, &n.link).await?;
+        if r.mail {
+            let mut a = n.args.clone();
+            a.push(("link", link.clone()));
+            pending.0.push(Outgoing {
+                to: r.email,
+                kind: n.message,
+                args: a,
+            });
+        }
+    }
+    Ok(pending)
+}
+
+/// The hour (JST) from which the day's scheduled mail goes out.
+pub const SEND_FROM_HOUR: u32 = 8;
+
+fn jst_date(t: DateTime<Utc>) -> NaiveDate {
+    (t + Duration::hours(9)).date_naive()
+}
+
+fn jst_midnight(d: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()) - Duration::hours(9)
+}
+
+/// What one run sent: digests to the Center, reminder digests to organisations.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RunReport {
+    pub center_digests: usize,
+    pub org_digests: usize,
+}
+
+/// Runs the scheduled mail for the moment `now` (a no-op before [`SEND_FROM_HOUR`] JST, and
+/// for anything already claimed).
+pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<RunReport> {
+    let mut report = RunReport::default();
+    let local = now + Duration::hours(9);
+    if chrono::Timelike::hour(&local) < SEND_FROM_HOUR {
+        return Ok(report);
+    }
+    let today = jst_date(now);
+    let base = &state.config.base_url;
+
+    // The Center's digest of yesterday's submissions (JST), once a day.
+    let yesterday = today.pred_opt().unwrap_or(today);
+    let subs = db::notifications::submitted_between(
+        &state.db,
+        jst_midnight(yesterday),
+        jst_midnight(today),
+    )
+    .await?;
+    if !subs.is_empty() {
+        let mut tx = state.db.begin().await?;
+        if db::notifications::claim(&mut tx, &format!("digest:center:{yesterday}")).await? {
+            let list = subs
+                .iter()
+                .map(|s| {
+                    format!(
+                        "・{} {}（{}）{}",
+                        s.receipt_no, s.org_name, s.org_code, s.kind
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let pending = notify(
+                &mut tx,
+                base,
+                To::Center,
+                &Notice {
+                    kind: "submitted",
+                    message: "mail.digest_submitted",
+                    args: vec![
+                        ("date", yesterday.to_string()),
+                        ("count", subs.len().to_string()),
+                        ("list", list),
+                    ],
+                    link: "/review".into(),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            pending.send_now(state).await;
+            report.center_digests += 1;
+        }
+    }
+
+    // Reminders: unclosed instructions and open requests due in 7 days, in 1 day, or overdue;
+    // each reminder once (per due date, so an extension starts again), one digest per
+    // organisation per day.
+    let open = db::followup::open_items(&state.db, None).await?;
+    let mut by_org: std::collections::BTreeMap<Uuid, Vec<(String, &db::followup::OpenRow)>> =
+        Default::default();
+    for o in open.iter().filter(|o| o.state == "open") {
+        let days = (o.due_date - today).num_days();
+        let when = match days {
+            7 => "due7",
+            1 => "due1",
+            d if d < 0 => "overdue",
+            _ => continue,
+        };
+        by_org
+            .entry(o.org_id)
+            .or_default()
+            .push((format!("reminder:{when}:{}:{}", o.id, o.due_date), o));
+    }
+    let catalogue = db::catalogue::current(&state.db).await?;
+    let ja = crate::i18n::Tr::new(crate::i18n::Lang::Ja);
+    for (org, items) in by_org {
+        let mut tx = state.db.begin().await?;
+        if !db::notifications::claim(&mut tx, &format!("digest:org:{org}:{today}")).await? {
+            continue;
+        }
+        let mut lines = vec![];
+        for (key, o) in &items {
+            if db::notifications::claim(&mut tx, key).await? {
+                let title = catalogue
+                    .items
+                    .iter()
+                    .find(|i| i.key == o.item_key)
+                    .map(|i| format!("{} {}", i.number, i.title_ja))
+                    .unwrap_or(o.item_key.clone());
+                let what = if o.instruction {
+                    ja.t("followup.instruction")
+                } else {
+                    ja.t("followup.request")
+                };
+                let when = if o.due_date < today {
+                    ja.t("followup.overdue")
+                } else {
+                    ""
+                };
+                lines.push(format!("・{what} {title} — {} {when}", o.due_date));
+            }
+        }
+        if lines.is_empty() {
+            continue;
+        }
+        let mut pending = Pending::default();
+        pending.extend(
+            notify(
+                &mut tx,
+                base,
+                To::Org(org),
+                &Notice {
+                    kind: "reminder",
+                    message: "mail.reminder",
+                    args: vec![
+                        ("date", today.to_string()),
+                        ("count", lines.len().to_string()),
+                        ("list", lines.join("\n")),
+                    ],
+                    link: format!("/orgs/{org}/followup"),
+                },
+            )
+            .await?,
+        );
+        tx.commit().await?;
+        pending.send_now(state).await;
+        report.org_digests += 1;
+    }
+    Ok(report)
+}
+
+/// How long a scheduler lease lasts; renewed every tick.
+const LEASE: Duration = Duration::minutes(5);
+
+/// Runs the schedule every minute while this instance holds the lease.
+pub fn spawn_scheduler(state: Arc<AppState>) {
+    let holder = Uuid::now_v7().to_string();
+    tokio::spawn(async move {
+        let every = std::time::Duration::from_secs(60);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tick.tick().await;
+            let now = db::now();
+            match db::notifications::lease(&state.db, "scheduler", &holder, now, now + LEASE).await
+            {
+                Ok(true) => {
+                    if let Err(e) = run_once(&state, now).await {
+                        tracing::warn!(error = %e, "scheduled mail failed");
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "scheduler lease failed"),
+            }
+        }
+    });
+}

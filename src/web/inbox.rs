@@ -1,0 +1,137 @@
+//! The in-app inbox: every notice a user was sent, and which kinds also come by e-mail.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use uuid::Uuid;
+
+use super::ctx::{CsrfForm, Ctx, CurrentUser};
+use super::error::{AppError, AppResult};
+use super::page::{Page, jst, redirect_with_flash, render};
+use super::state::AppState;
+use crate::db;
+use crate::notify::KINDS;
+
+/// A notice as listed.
+pub struct NoticeItem {
+    pub id: Uuid,
+    pub text: String,
+    pub kind_key: String,
+    pub unread: bool,
+    pub at: String,
+}
+
+#[derive(Template)]
+#[template(path = "inbox/inbox.html")]
+struct InboxView {
+    page: Page,
+    notices: Vec<NoticeItem>,
+    kinds: Vec<(&'static str, bool)>,
+}
+
+/// `GET /inbox`
+pub async fn inbox(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let off = db::notifications::optouts(&state.db, me.id).await?;
+    let notices = db::notifications::inbox(&state.db, me.id, 200)
+        .await?
+        .into_iter()
+        .map(|n| {
+            let args: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&n.args).unwrap_or_default();
+            let pairs: Vec<(&str, &str)> = args
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")))
+                .collect();
+            NoticeItem {
+                id: n.id,
+                text: t.f(&format!("{}.subject", n.message), &pairs),
+                kind_key: format!("notify.kind.{}", n.kind),
+                unread: n.read_at.is_none(),
+                at: jst(&n.created_at),
+            }
+        })
+        .collect();
+    let view = InboxView {
+        page: Page::new(&ctx, Some(&me)),
+        notices,
+        kinds: KINDS
+            .iter()
+            .map(|k| (*k, !off.iter().any(|o| o == k)))
+            .collect(),
+    };
+    render(StatusCode::OK, &view)
+}
+
+/// `POST /inbox/{id}`: marks the notice read and opens what it is about.
+pub async fn open(
+    State(state): State<Arc<AppState>>,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let link = db::notifications::mark_read(&mut tx, me.id, Some(id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    // Links are stored by the portal itself; still, only ever follow a local path.
+    let to = super::page::safe_next(&link)
+        .unwrap_or("/inbox")
+        .to_string();
+    Ok(axum::response::IntoResponse::into_response(
+        axum::response::Redirect::to(&to),
+    ))
+}
+
+/// `POST /inbox/read`: marks everything read.
+pub async fn read_all(
+    State(state): State<Arc<AppState>>,
+    me: CurrentUser,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    db::notifications::mark_read(&mut tx, me.id, None).await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        "/inbox",
+        "flash.saved",
+        state.cookies.secure,
+    ))
+}
+
+/// `POST /inbox/preferences`: a checkbox `mail_<kind>` per kind; unchecked means no e-mail.
+pub async fn preferences(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let off: Vec<&str> = KINDS
+        .iter()
+        .copied()
+        .filter(|k| {
+            !fields
+                .iter()
+                .any(|(n, v)| n == &format!("mail_{k}") && v == "on")
+        })
+        .collect();
+    let mut tx = state.db.begin().await?;
+    db::notifications::set_optouts(&mut tx, me.id, &off).await?;
+    let mut entry = me.audit(&ctx, "user.mail_preferences", me.org_id, me.id.to_string());
+    entry.detail = serde_json::json!({ "mail_off": off });
+    db::audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        "/inbox#mail",
+        "flash.saved",
+        state.cookies.secure,
+    ))
+}

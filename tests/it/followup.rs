@@ -1,0 +1,705 @@
+//! Improvement instructions, requests, the inbox and scheduled mail.
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+
+use crate::dual_test;
+use crate::helpers::{PASSWORD, TestApp, location};
+
+const PDF: &[u8] = b"%PDF-1.7\n% corrective action\n%%EOF\n";
+
+async fn org_of(app: &TestApp, email: &str) -> String {
+    secportal::db::users::by_email(app.db(), email)
+        .await
+        .unwrap()
+        .unwrap()
+        .org_id
+        .unwrap()
+        .to_string()
+}
+
+/// Mail goes out after the commit, in the background: waits for it (up to 5 s).
+async fn mailed(app: &TestApp, to: &str, path: &str) -> bool {
+    for _ in 0..50 {
+        if app.mail_link(to, path).is_some() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+fn days_from_today(n: i64) -> String {
+    (secportal::web::page::today() + chrono::Duration::days(n)).to_string()
+}
+
+/// Org admin of AAAAA (main browser, signed in), org admin of BBBBB and a reviewer.
+async fn setup(app: &TestApp) -> (String, String) {
+    app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+        .await;
+    app.add_user("kanri@b.example.jp", "org_admin", Some("BBBBB"))
+        .await;
+    app.add_user("reviewer@center.example.jp", "reviewer", None)
+        .await;
+    app.login("kanri@a.example.jp", PASSWORD).await;
+    (
+        org_of(app, "kanri@a.example.jp").await,
+        org_of(app, "kanri@b.example.jp").await,
+    )
+}
+
+async fn submit_configuration(app: &TestApp, org: &str) -> String {
+    for (role, name, body) in [
+        ("diagram", "構成図.pdf", PDF),
+        ("equipment_list", "機器.csv", "機器,台数\nPC,3\n".as_bytes()),
+    ] {
+        let token = app.browser().token().await;
+        let form = Form::new()
+            .text("csrf_token", token)
+            .text("role", role)
+            .part("files", Part::bytes(body.to_vec()).file_name(name));
+        let res = app
+            .client
+            .post(app.url(&format!("/orgs/{org}/system-configuration/files")))
+            .header("origin", &app.base)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    let res = app
+        .post(
+            &format!("/orgs/{org}/system-configuration"),
+            &[("note", "構成"), ("action", "submit")],
+        )
+        .await;
+    location(&res)
+        .split("/submissions/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+async fn answer(
+    app: &TestApp,
+    path: &str,
+    version: &str,
+    body: &str,
+    file: Option<(&str, &[u8])>,
+) -> reqwest::Response {
+    let token = app.browser().token().await;
+    let mut form = Form::new()
+        .text("csrf_token", token)
+        .text("version", version.to_string())
+        .text("body", body.to_string());
+    if let Some((name, bytes)) = file {
+        form = form.part(
+            "files",
+            Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+        );
+    }
+    app.client
+        .post(app.url(&format!("{path}/answer")))
+        .header("origin", &app.base)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn version_of(app: &TestApp, id: &str) -> String {
+    let db = app.db();
+    let id = uuid::Uuid::parse_str(id).unwrap();
+    let v: i64 = secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT version FROM instructions WHERE id = $1").bind(id).fetch_one(p).await).unwrap();
+    v.to_string()
+}
+
+async fn state_of(app: &TestApp, id: &str) -> (String, String) {
+    let db = app.db();
+    let id = uuid::Uuid::parse_str(id).unwrap();
+    let (s, d): (String, chrono::NaiveDate) = secportal::db::on_db!(db, p => sqlx::query_as("SELECT state, due_date FROM instructions WHERE id = $1").bind(id).fetch_one(p).await).unwrap();
+    (s, d.to_string())
+}
+
+dual_test!(
+    an_instruction_is_answered_with_evidence_extended_closed_and_reopened_with_its_history,
+    |app| async move {
+        let (org, org_b) = setup(&app).await;
+        let sub = submit_configuration(&app, &org).await;
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let page = reviewer
+            .get(&format!("/orgs/{org}/followup?submission={sub}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("改善措置を指示する") && page.contains("SR-"));
+        let issue = |due: String, problem: &'static str| {
+            let (reviewer, org, sub) = (&reviewer, org.clone(), sub.clone());
+            async move {
+                reviewer
+                    .post(
+                        &format!("/orgs/{org}/instructions"),
+                        &[
+                            ("submission_id", sub.as_str()),
+                            ("item_key", "system_configuration"),
+                            ("problem", problem),
+                            (
+                                "required_change",
+                                "ルータの WAN ポートを無効化し、構成図を更新すること。",
+                            ),
+                            ("due_date", due.as_str()),
+                        ],
+                    )
+                    .await
+            }
+        };
+        // A due date in the past, an empty "what is wrong": refused, nothing issued.
+        let res = issue(days_from_today(-1), "構成図にファイアウォールがない").await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("期限に過去の日付は指定できません")
+        );
+        let res = issue(days_from_today(14), "  ").await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(app.count("instructions").await, 0);
+        // An organisation cannot issue instructions.
+        assert_eq!(
+            app.post(
+                &format!("/orgs/{org}/instructions"),
+                &[
+                    ("item_key", "antivirus"),
+                    ("problem", "x"),
+                    ("required_change", "y"),
+                    ("due_date", &days_from_today(3))
+                ]
+            )
+            .await
+            .status(),
+            StatusCode::FORBIDDEN
+        );
+        let res = issue(days_from_today(14), "構成図にファイアウォールがない").await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let path = location(&res);
+        let id = path.rsplit('/').next().unwrap().to_string();
+        assert_eq!(app.audit_count("instruction.issued").await, 1);
+        assert!(
+            mailed(&app, "kanri@a.example.jp", &path).await,
+            "the organisation is mailed the instruction"
+        );
+        // The organisation sees it on its checklist and in its inbox.
+        let home = app.get("/home").await.text().await.unwrap();
+        assert!(home.contains("改善措置対応中") && home.contains(&path));
+        let inbox = app.get("/inbox").await.text().await.unwrap();
+        assert!(inbox.contains("改善措置の指示"));
+
+        // Another organisation: 404 on the page, the answer and the extension forms.
+        let b = app.new_browser();
+        b.login("kanri@b.example.jp", PASSWORD).await;
+        assert_eq!(b.get(&path).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            b.get(&format!("/orgs/{org_b}/instructions/{id}"))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            b.post(
+                &format!("/orgs/{org_b}/instructions/{id}/extension"),
+                &[
+                    ("version", "1"),
+                    ("until", &days_from_today(30)),
+                    ("reason", "x")
+                ]
+            )
+            .await
+            .status(),
+            StatusCode::NOT_FOUND
+        );
+        let token = b.token().await;
+        let res = b
+            .client
+            .post(app.url(&format!("/orgs/{org_b}/instructions/{id}/answer")))
+            .header("origin", &app.base)
+            .multipart(
+                Form::new()
+                    .text("csrf_token", token)
+                    .text("version", "1")
+                    .text("body", "横取り"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        // Reviewers do not answer for the organisation.
+        assert_eq!(
+            reviewer
+                .post(
+                    &format!("/orgs/{org}/instructions/{id}/extension"),
+                    &[
+                        ("version", "1"),
+                        ("until", &days_from_today(30)),
+                        ("reason", "x")
+                    ]
+                )
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+
+        // Extension: not before the current due date; then asked, then granted.
+        let res = app
+            .post(
+                &format!("{path}/extension"),
+                &[
+                    ("version", "1"),
+                    ("until", &days_from_today(10)),
+                    ("reason", "機器の納期"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let res = app
+            .post(
+                &format!("{path}/extension"),
+                &[
+                    ("version", "1"),
+                    ("until", &days_from_today(30)),
+                    ("reason", "機器の納期が遅れるため"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = reviewer
+            .post(
+                &format!("{path}/decide"),
+                &[
+                    ("version", "2"),
+                    ("action", "grant"),
+                    ("date", &days_from_today(-2)),
+                ],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a past date is refused"
+        );
+        let res = reviewer
+            .post(
+                &format!("{path}/decide"),
+                &[
+                    ("version", "2"),
+                    ("action", "grant"),
+                    ("date", &days_from_today(30)),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            state_of(&app, &id).await,
+            ("open".into(), days_from_today(30))
+        );
+
+        // The corrective-action report, with an evidence file through the file store.
+        let res = answer(&app, &path, "1", "更新しました", None).await;
+        let status = res.status();
+        assert_eq!(
+            status,
+            StatusCode::CONFLICT,
+            "a stale version is told: {}",
+            res.text().await.unwrap()
+        );
+        let v = version_of(&app, &id).await;
+        let res = answer(&app, &path, &v, "", None).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let res = answer(&app, &path, &v, "悪い", Some(("x.exe", b"MZ\x90\x00"))).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(app.count("instruction_files").await, 0);
+        let res = answer(
+            &app,
+            &path,
+            &v,
+            "WAN ポートを無効化し、構成図を更新しました。",
+            Some(("是正報告.pdf", PDF)),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.count("instruction_files").await, 1);
+        assert_eq!(state_of(&app, &id).await.0, "answered");
+        let page = reviewer.get(&path).await.text().await.unwrap();
+        assert!(page.contains("是正報告.pdf") && page.contains("WAN ポートを無効化"));
+        let file_path = page
+            .split("/instruction-files/")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let res = reviewer
+            .get(&format!("/orgs/{org}/instruction-files/{file_path}"))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(
+            res.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment")
+        );
+        assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+        assert_eq!(
+            b.get(&format!("/orgs/{org_b}/instruction-files/{file_path}"))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+
+        // Close; a second reviewer's stale page is told and changes nothing; reopen needs a reason.
+        let v = version_of(&app, &id).await;
+        let res = reviewer
+            .post(
+                &format!("{path}/decide"),
+                &[("version", v.as_str()), ("action", "close")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = reviewer
+            .post(
+                &format!("{path}/decide"),
+                &[("version", v.as_str()), ("action", "close")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("他の人が先に更新しました")
+        );
+        let v = version_of(&app, &id).await;
+        let res = reviewer
+            .post(
+                &format!("{path}/decide"),
+                &[
+                    ("version", v.as_str()),
+                    ("action", "reopen"),
+                    ("reason", ""),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(state_of(&app, &id).await.0, "closed");
+        let res = reviewer
+            .post(
+                &format!("{path}/decide"),
+                &[
+                    ("version", v.as_str()),
+                    ("action", "reopen"),
+                    ("reason", "構成図に VPN 装置が記載されていない"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(state_of(&app, &id).await.0, "open");
+        // Full history, each step audited.
+        assert_eq!(app.count("instruction_events").await, 6);
+        for action in [
+            "instruction.extension_requested",
+            "instruction.extension_granted",
+            "instruction.answered",
+            "instruction.closed",
+            "instruction.reopened",
+        ] {
+            assert_eq!(app.audit_count(action).await, 1, "{action}");
+        }
+        let page = app.get(&path).await.text().await.unwrap();
+        for step in [
+            "指示",
+            "延長申請",
+            "延長承認",
+            "是正措置の報告",
+            "完了",
+            "再指示",
+        ] {
+            assert!(page.contains(step), "{step}");
+        }
+        // Past the due date the checklist says overdue.
+        let db = app.db();
+        secportal::db::on_db!(db, p => sqlx::query("UPDATE instructions SET due_date = $1").bind(secportal::web::page::today() - chrono::Duration::days(1)).execute(p).await.map(|_| ())).unwrap();
+        let home = app.get("/home").await.text().await.unwrap();
+        assert!(home.contains("期限超過"));
+        let list = reviewer.get("/review/followup").await.text().await.unwrap();
+        assert!(list.contains("AAAAA") && list.contains("期限超過"));
+    }
+);
+
+dual_test!(
+    requests_appear_on_the_checklist_and_the_submission_that_answers_them_is_linked,
+    |app| async move {
+        let (org, _) = setup(&app).await;
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let req = |fields: Vec<(&'static str, String)>| {
+            let (reviewer, org) = (&reviewer, org.clone());
+            async move {
+                let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                reviewer.post(&format!("/orgs/{org}/requests"), &f).await
+            }
+        };
+        // Gateway logs need the period; no due date in the past; only items 5 and 6.
+        let res = req(vec![
+            ("item_key", "gateway_logs".into()),
+            ("due_date", days_from_today(7)),
+        ])
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let res = req(vec![
+            ("item_key", "gateway_logs".into()),
+            ("period_from", "2026-10-31".into()),
+            ("period_to", "2026-10-01".into()),
+            ("due_date", days_from_today(7)),
+        ])
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let res = req(vec![
+            ("item_key", "inhouse_measures".into()),
+            ("due_date", days_from_today(-1)),
+        ])
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let res = req(vec![
+            ("item_key", "antivirus".into()),
+            ("due_date", days_from_today(7)),
+        ])
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(app.count("requests").await, 0);
+        let res = req(vec![
+            ("item_key", "inhouse_measures".into()),
+            ("due_date", days_from_today(7)),
+            ("note", "サーバの多要素認証の状況を含めてください".into()),
+        ])
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = req(vec![
+            ("item_key", "gateway_logs".into()),
+            ("period_from", "2026-10-01".into()),
+            ("period_to", "2026-10-31".into()),
+            ("due_date", days_from_today(7)),
+        ])
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.audit_count("request.issued").await, 2);
+        assert!(mailed(&app, "kanri@a.example.jp", &format!("/orgs/{org}/followup")).await);
+        let home = app.get("/home").await.text().await.unwrap();
+        assert!(
+            home.contains("提出依頼あり"),
+            "the checklist shows the request"
+        );
+        let page = app
+            .get(&format!("/orgs/{org}/followup"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("2026-10-01 – 2026-10-31") && page.contains("多要素認証"));
+        // The organisation submits item 5: the request is answered by that submission.
+        let mut fields: Vec<(String, String)> = vec![("action".into(), "submit".into())];
+        for area in ["servers", "network", "clients"] {
+            for m in [
+                "subject_auth",
+                "access_control",
+                "encryption",
+                "patches",
+                "user_auth",
+            ] {
+                fields.push((format!("m_{area}_{m}_status"), "implemented".into()));
+                fields.push((format!("m_{area}_{m}_desc"), "実施済み".into()));
+            }
+        }
+        let refs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let res = app
+            .post(&format!("/orgs/{org}/inhouse-measures"), &refs)
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let db = app.db();
+        let (state, linked): (String, Option<uuid::Uuid>) = secportal::db::on_db!(db, p => sqlx::query_as("SELECT state, submission_id FROM requests WHERE item_key = 'inhouse_measures'").fetch_one(p).await).unwrap();
+        assert_eq!(state, "answered");
+        assert!(linked.is_some());
+        let page = reviewer.get("/review/followup").await.text().await.unwrap();
+        assert!(
+            !page.contains("サーバの多要素認証"),
+            "answered requests leave the open list"
+        );
+        // An unanswered request goes overdue.
+        secportal::db::on_db!(db, p => sqlx::query("UPDATE requests SET due_date = $1 WHERE state = 'open'").bind(secportal::web::page::today() - chrono::Duration::days(1)).execute(p).await.map(|_| ())).unwrap();
+        let page = app
+            .get(&format!("/orgs/{org}/followup"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("期限超過"));
+    }
+);
+
+dual_test!(
+    decisions_reach_the_inbox_and_mail_can_be_turned_off_per_kind,
+    |app| async move {
+        let (org, _) = setup(&app).await;
+        let sub = submit_configuration(&app, &org).await;
+        // The org admin turns e-mail off for decisions only.
+        let mut prefs: Vec<(String, String)> = secportal::notify::KINDS
+            .iter()
+            .filter(|k| **k != "decided")
+            .map(|k| (format!("mail_{k}"), "on".to_string()))
+            .collect();
+        prefs.push(("x".into(), "y".into()));
+        let refs: Vec<(&str, &str)> = prefs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            app.post("/inbox/preferences", &refs).await.status(),
+            StatusCode::SEE_OTHER
+        );
+        let before = app.mail_count();
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let res = reviewer
+            .post(
+                &format!("/review/{sub}/decide"),
+                &[("decision", "returned"), ("reason", "構成図が古い")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(app.mail_count(), before, "no mail: turned off");
+        let inbox = app.get("/inbox").await.text().await.unwrap();
+        assert!(inbox.contains("差し戻されました"), "the inbox still has it");
+        let id = inbox
+            .split("action=\"/inbox/")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .find(|s| uuid::Uuid::parse_str(s).is_ok())
+            .unwrap()
+            .to_string();
+        let res = app.post(&format!("/inbox/{id}"), &[]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(location(&res).ends_with("/receipt"));
+        let db = app.db();
+        let unread: i64 = secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE read_at IS NULL AND kind = 'decided'").fetch_one(p).await).unwrap();
+        assert_eq!(unread, 0);
+        // Someone else's notice: 404.
+        let b = app.new_browser();
+        b.login("kanri@b.example.jp", PASSWORD).await;
+        assert_eq!(
+            b.post(&format!("/inbox/{id}"), &[]).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+);
+
+dual_test!(
+    reminders_and_the_daily_digest_go_out_once_even_when_two_schedulers_race,
+    |app| async move {
+        let (org, _) = setup(&app).await;
+        submit_configuration(&app, &org).await;
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        for (item, days) in [
+            ("antivirus", 7),
+            ("system_configuration", 1),
+            ("id_management", 20),
+        ] {
+            let res = reviewer
+                .post(
+                    &format!("/orgs/{org}/instructions"),
+                    &[
+                        ("item_key", item),
+                        ("problem", "不足"),
+                        ("required_change", "改善"),
+                        ("due_date", &days_from_today(days)),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let before = app.mail_count();
+        // Tomorrow 09:00 JST the digest of today's submissions goes out; run at 09:00 JST today
+        // the reminders for the items due in 7 days and in 1 day.
+        let today = secportal::web::page::today();
+        let at = |d: chrono::NaiveDate| {
+            chrono::TimeZone::from_utc_datetime(&chrono::Utc, &d.and_hms_opt(0, 0, 0).unwrap())
+        };
+        let nine_jst = at(today);
+        let (a, b) = tokio::join!(
+            secportal::notify::run_once(&app.state, nine_jst),
+            secportal::notify::run_once(&app.state, nine_jst)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(
+            a.org_digests + b.org_digests,
+            1,
+            "one reminder digest, not one per node"
+        );
+        let after = app.mail_count();
+        assert_eq!(after - before, 1, "one mail to the one org user");
+        let mail = std::fs::read_dir(app.data_dir.join("mail"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .max()
+            .unwrap();
+        let text = std::fs::read_to_string(mail).unwrap();
+        assert!(text.contains("Due dates (2)"), "{text}");
+        // Again the same day: nothing new.
+        let again = secportal::notify::run_once(&app.state, nine_jst + chrono::Duration::hours(3))
+            .await
+            .unwrap();
+        assert_eq!(again.org_digests, 0);
+        // Before 08:00 JST nothing runs; the next day the Center gets one digest of today's submission.
+        let tomorrow = at(today + chrono::Duration::days(1));
+        assert_eq!(
+            secportal::notify::run_once(&app.state, tomorrow - chrono::Duration::hours(2))
+                .await
+                .unwrap(),
+            Default::default()
+        );
+        let (a, b) = tokio::join!(
+            secportal::notify::run_once(&app.state, tomorrow),
+            secportal::notify::run_once(&app.state, tomorrow)
+        );
+        assert_eq!(a.unwrap().center_digests + b.unwrap().center_digests, 1);
+        assert!(
+            app.mail_link("reviewer@center.example.jp", "/review")
+                .is_some()
+        );
+        // The lease: one holder at a time, taken over once it runs out.
+        let db = app.db();
+        let now = secportal::db::now();
+        let lease = |h: &'static str, t: chrono::DateTime<chrono::Utc>| {
+            secportal::db::notifications::lease(db, "test", h, t, t + chrono::Duration::minutes(5))
+        };
+        assert!(lease("a", now).await.unwrap());
+        assert!(!lease("b", now).await.unwrap());
+        assert!(lease("a", now).await.unwrap(), "renewed by its holder");
+        assert!(
+            lease("b", now + chrono::Duration::minutes(6))
+                .await
+                .unwrap()
+        );
+    }
+);
