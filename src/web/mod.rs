@@ -9,6 +9,7 @@ pub mod ctx;
 pub mod error;
 pub mod followup;
 pub mod forms;
+pub mod gateway_logs;
 pub mod home;
 pub mod id_management;
 pub mod inbox;
@@ -101,6 +102,11 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}/requests", post(followup::issue_request))
         .route("/orgs/{org}/requests/{id}/withdraw", post(followup::withdraw_request))
         .route("/orgs/{org}/instructions/{id}", get(followup::instruction_page))
+        .route("/orgs/{org}/locations/{id}/gateway-logs", get(gateway_logs::page).post(gateway_logs::save_or_submit))
+        .route(
+            "/orgs/{org}/locations/{id}/gateway-logs/files",
+            post(gateway_logs::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
+        )
         .route(
             "/orgs/{org}/instructions/{id}/answer",
             post(followup::answer).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),

@@ -181,7 +181,7 @@ pub async fn upload(
     Path(org_id): Path<Uuid>,
     form: Multipart,
 ) -> AppResult<Response> {
-    let problems = receive_files(&state, &ctx, &me, org_id, KIND, form).await?;
+    let problems = receive_files(&state, &ctx, &me, org_id, KIND, None, form).await?;
     if problems.is_empty() {
         return Ok(redirect_with_flash(
             &format!("/orgs/{org_id}/outside-connections"),

@@ -602,6 +602,7 @@ pub fn draft_page(kind: &str) -> Option<&'static str> {
         "outside_connections" => Some("outside-connections"),
         "antivirus" => Some("antivirus"),
         "inhouse_measures" => Some("inhouse-measures"),
+        "gateway_logs" => Some("gateway-logs"),
         _ => None,
     }
 }
@@ -621,7 +622,10 @@ pub async fn revise(
     let s = db::submissions::get(&state.db, Scope::Org(org_id), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let page = draft_page(&s.kind).ok_or(AppError::NotFound)?;
+    let page = match (s.kind.as_str(), s.location_id) {
+        ("gateway_logs", Some(site)) => format!("locations/{site}/gateway-logs"),
+        (kind, _) => draft_page(kind).ok_or(AppError::NotFound)?.to_string(),
+    };
     let mut tx = state.db.begin().await?;
     let Some(draft) = db::review::revise(&mut tx, org_id, id).await? else {
         return Err(AppError::Conflict);

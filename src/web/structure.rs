@@ -43,7 +43,7 @@ pub async fn org_for(
 }
 
 /// The organisation and one of its locations (404 for another organisation's).
-async fn location_for(
+pub async fn location_for(
     state: &AppState,
     me: &CurrentUser,
     org_id: Uuid,

@@ -31,6 +31,7 @@ fn roles_of(kind: &str) -> &'static [&'static str] {
         "system_configuration" => &["diagram", "equipment_list"],
         "outside_connections" => &["diagram"],
         "inhouse_measures" => &["evidence"],
+        "gateway_logs" => &["logs"],
         _ => &[],
     }
 }
@@ -44,6 +45,7 @@ fn role_accepts(role: &str, kind: Kind) -> bool {
         ),
         "equipment_list" => matches!(kind, Kind::Xlsx | Kind::Csv),
         "evidence" => !matches!(kind, Kind::Svg | Kind::Vsdx),
+        "logs" => matches!(kind, Kind::Csv | Kind::Txt),
         _ => false,
     }
 }
@@ -265,7 +267,19 @@ pub async fn draft_id(
     org_id: Uuid,
     kind: &'static str,
 ) -> AppResult<Uuid> {
-    if let Some(d) = db::submissions::draft(&state.db, org_id, kind, None).await? {
+    draft_at(state, me, org_id, kind, None).await
+}
+
+/// The open draft of `kind` for a gateway site (`None`: the organisation), created when
+/// there is none.
+pub async fn draft_at(
+    state: &AppState,
+    me: &CurrentUser,
+    org_id: Uuid,
+    kind: &'static str,
+    site: Option<Uuid>,
+) -> AppResult<Uuid> {
+    if let Some(d) = db::submissions::draft(&state.db, org_id, kind, site).await? {
         return Ok(d.id);
     }
     let revision = db::catalogue::current(&state.db).await?.revision;
@@ -275,8 +289,12 @@ pub async fn draft_id(
         &NewSubmission {
             org_id,
             kind,
-            scope_kind: ScopeKind::Organisation,
-            location_id: None,
+            scope_kind: if site.is_some() {
+                ScopeKind::GatewaySite
+            } else {
+                ScopeKind::Organisation
+            },
+            location_id: site,
             data: serde_json::json!({}),
             catalogue_revision: revision,
             submitted_by: me.id,
@@ -295,6 +313,7 @@ pub async fn receive_files(
     me: &CurrentUser,
     org_id: Uuid,
     kind: &'static str,
+    site: Option<Uuid>,
     mut form: Multipart,
 ) -> AppResult<Vec<String>> {
     org_for_report(state, me, org_id).await?;
@@ -321,7 +340,7 @@ pub async fn receive_files(
     if !roles_of(kind).contains(&role.as_str()) {
         return Err(AppError::BadRequest);
     }
-    let submission = draft_id(state, me, org_id, kind).await?;
+    let submission = draft_at(state, me, org_id, kind, site).await?;
     let mut count = db::submissions::files(&state.db, Scope::Org(org_id), submission)
         .await?
         .len();
@@ -411,7 +430,7 @@ pub async fn upload(
     Path(org_id): Path<Uuid>,
     form: Multipart,
 ) -> AppResult<Response> {
-    let problems = receive_files(&state, &ctx, &me, org_id, KIND, form).await?;
+    let problems = receive_files(&state, &ctx, &me, org_id, KIND, None, form).await?;
     if problems.is_empty() {
         return Ok(redirect_with_flash(
             &format!("/orgs/{org_id}/system-configuration"),

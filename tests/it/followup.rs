@@ -703,3 +703,142 @@ dual_test!(
         );
     }
 );
+
+async fn add_location(app: &TestApp, org: &str, kind: &str, office: &str, name: &str) -> String {
+    let res = app
+        .post(
+            &format!("/orgs/{org}/locations"),
+            &[
+                ("kind", kind),
+                ("office_id", office),
+                ("name", name),
+                ("address", "東京都港区海岸1-1-1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    location(&res).rsplit('/').next().unwrap().to_string()
+}
+
+async fn upload_log(app: &TestApp, path: &str, name: &str, body: &[u8]) -> reqwest::Response {
+    let token = app.browser().token().await;
+    let form = Form::new()
+        .text("csrf_token", token)
+        .text("role", "logs")
+        .part(
+            "files",
+            Part::bytes(body.to_vec()).file_name(name.to_string()),
+        );
+    app.client
+        .post(app.url(&format!("{path}/files")))
+        .header("origin", &app.base)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+dual_test!(
+    requested_gateway_logs_are_checked_against_table_7_4_2_and_answer_the_request,
+    |app| async move {
+        let (org, _) = setup(&app).await;
+        let office = add_location(&app, &org, "office", "", "本社").await;
+        let site = add_location(&app, &org, "gateway_site", &office, "本社サーバ室").await;
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let res = reviewer
+            .post(
+                &format!("/orgs/{org}/requests"),
+                &[
+                    ("item_key", "gateway_logs"),
+                    ("location_id", site.as_str()),
+                    ("period_from", "2026-10-01"),
+                    ("period_to", "2026-10-31"),
+                    ("due_date", &days_from_today(5)),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        // An office is not a gateway site.
+        assert_eq!(
+            app.get(&format!("/orgs/{org}/locations/{office}/gateway-logs"))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        let path = format!("/orgs/{org}/locations/{site}/gateway-logs");
+        let page = app.get(&path).await.text().await.unwrap();
+        assert!(page.contains("送受信ログの提出依頼") && page.contains("2026-10-01"));
+        // Submitting without logs while they are requested: refused.
+        let mechanism = [
+            (
+                "storage",
+                "ゲートウェイサーバの /var/log/naccs（外部媒体へ月次バックアップ）",
+            ),
+            (
+                "mechanism",
+                "GW ソフトウェアが送受信ごとに利用者コード・識別番号・業務コード・日時を記録",
+            ),
+            ("retention_months", "13"),
+            ("period_from", "2026-10-01"),
+            ("period_to", "2026-10-31"),
+            ("action", "submit"),
+        ];
+        let res = app.post(&path, &mechanism).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("ログファイルを添付してから")
+        );
+        // Only CSV or text is taken as a log.
+        assert_eq!(
+            upload_log(&app, &path, "log.pdf", PDF).await.status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        // A log with a send line lacking its identification number, and a short period.
+        let log = "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n送信,AAAAA,001,IDA,2026-10-01 08:59:59\n送信,AAAAA,,IDA,2026-10-02 10:00:00\n受信,AAAAA,,IDA,2026-10-20 17:00:00\n";
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(log);
+        assert_eq!(
+            upload_log(&app, &path, "gw-202610.csv", &sjis)
+                .await
+                .status(),
+            StatusCode::SEE_OTHER
+        );
+        let page = app.get(&path).await.text().await.unwrap();
+        assert!(
+            page.contains("確認が必要な点があります"),
+            "the check is shown before submitting"
+        );
+        assert!(page.contains("3 行目") && page.contains("識別番号"));
+        assert!(page.contains("対象期間を覆っていません"));
+        // Retention under a year: refused.
+        let mut short = mechanism.to_vec();
+        short[2] = ("retention_months", "6");
+        assert_eq!(
+            app.post(&path, &short).await.status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        let res = app.post(&path, &mechanism).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let db = app.db();
+        let (state, linked): (String, Option<uuid::Uuid>) = secportal::db::on_db!(db, p => sqlx::query_as("SELECT state, submission_id FROM requests").fetch_one(p).await).unwrap();
+        assert_eq!(state, "answered");
+        let snapshot: String = secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT snapshot FROM submissions WHERE id = $1").bind(linked.unwrap()).fetch_one(p).await).unwrap();
+        let snap: serde_json::Value = serde_json::from_str(&snapshot).unwrap();
+        let check = &snap["data"]["log_checks"][0];
+        assert_eq!(check["clean"], false);
+        assert_eq!(check["result"]["send_missing"], 1);
+        assert_eq!(check["result"]["rows"], 3);
+        assert_eq!(check["result"]["covers_period"], false);
+        // The reviewer sees the check with the submission.
+        let page = reviewer
+            .get(&format!("/review/{}", linked.unwrap()))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("log_checks[1].result.send_missing"));
+    }
+);

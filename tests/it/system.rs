@@ -328,6 +328,7 @@ fn every_locale_key_used_exists_in_japanese_and_english() {
         "inbox.",
         "notify.",
         "checklist.",
+        "gwlog.",
     ];
     let mut files = vec![];
     let mut stack = vec![root.join("templates"), root.join("src")];
