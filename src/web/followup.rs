@@ -396,7 +396,8 @@ pub async fn issue_instruction(
             kind: "instruction",
             message: "mail.instruction_issued",
             args: vec![
-                ("item", item_title(&catalogue, &form.item_key, "ja")),
+                ("item_ja", item_title(&catalogue, &form.item_key, "ja")),
+                ("item_en", item_title(&catalogue, &form.item_key, "en")),
                 ("due", due_date.to_string()),
             ],
             link: link.clone(),
@@ -485,7 +486,8 @@ pub async fn issue_request(
             kind: "request",
             message: "mail.request_issued",
             args: vec![
-                ("item", item_title(&catalogue, &form.item_key, "ja")),
+                ("item_ja", item_title(&catalogue, &form.item_key, "ja")),
+                ("item_en", item_title(&catalogue, &form.item_key, "en")),
                 ("due", due_date.to_string()),
                 (
                     "period",
@@ -1007,12 +1009,11 @@ pub async fn decide(
     entry.detail = serde_json::json!({ "reason": reason, "date": date_field });
     db::audit::append(&mut tx, &entry).await?;
     let (kind, message) = match step {
-        Step::Grant | Step::Refuse => ("extension", "mail.extension_decided"),
-        _ => ("instruction", "mail.instruction_updated"),
+        Step::Grant => ("extension", "mail.extension_granted"),
+        Step::Refuse => ("extension", "mail.extension_refused"),
+        Step::Reopen => ("instruction", "mail.instruction_reopened"),
+        _ => ("instruction", "mail.instruction_closed"),
     };
-    let outcome = crate::i18n::Tr::new(crate::i18n::Lang::Ja)
-        .t(&format!("followup.event.{}", step.event()))
-        .to_string();
     let mail = notify(
         &mut tx,
         &state.config.base_url,
@@ -1021,7 +1022,6 @@ pub async fn decide(
             kind,
             message,
             args: vec![
-                ("outcome", outcome),
                 ("due", date_field.unwrap_or(row.due_date).to_string()),
                 ("reason", reason.clone()),
             ],

@@ -357,3 +357,222 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
         c.close().await.unwrap();
     }
 }
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn set_value(c: &Client, id: &str, value: &str) {
+    // Date inputs take their value in the locale's order when typed; set it directly.
+    c.execute(
+        "document.getElementById(arguments[0]).value = arguments[1];",
+        vec![serde_json::json!(id), serde_json::json!(value)],
+    )
+    .await
+    .unwrap();
+}
+
+async fn id_in_url(c: &Client, after: &str) -> String {
+    let url = c.current_url().await.unwrap();
+    url.path()
+        .split(after)
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+async fn switch_user(c: &Client, app: &TestApp, email: &str) {
+    logout(c).await;
+    wait_for_text(c, "ログアウトしました").await;
+    login(c, app, email).await;
+    wait_for_text(c, "ログアウト").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_closed() {
+    let Some(driver) = chromedriver() else {
+        eprintln!("SECPORTAL_TEST_CHROMEDRIVER not set: browser journey skipped");
+        return;
+    };
+    for backend in backends() {
+        let label = match backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        };
+        let app = TestApp::spawn(backend).await;
+        app.add_user("kanri@yokohama.example.jp", "org_admin", Some("YK001"))
+            .await;
+        app.add_user("shinsa@center.example.jp", "reviewer", None)
+            .await;
+        let org = secportal::db::users::by_email(app.db(), "kanri@yokohama.example.jp")
+            .await
+            .unwrap()
+            .unwrap()
+            .org_id
+            .unwrap();
+        let files = tempfile::tempdir().unwrap();
+        let pdf = files.path().join("構成図.pdf");
+        std::fs::write(&pdf, b"%PDF-1.7\n% diagram\n%%EOF\n").unwrap();
+        let csv = files.path().join("機器一覧.csv");
+        std::fs::write(&csv, "機器種別,台数\nサーバ,2\n".as_bytes()).unwrap();
+        let evidence = files.path().join("是正報告.pdf");
+        std::fs::write(&evidence, b"%PDF-1.7\n% corrective action\n%%EOF\n").unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let c = browser(&driver, profile.path()).await;
+
+        // The organisation submits its configuration.
+        login(&c, &app, "kanri@yokohama.example.jp").await;
+        wait_for_text(&c, "報告項目チェックリスト").await;
+        c.goto(&app.url(&format!("/orgs/{org}/system-configuration")))
+            .await
+            .unwrap();
+        wait_for_text(&c, "利用者側のシステム構成の提出").await;
+        for (input, path, shown) in [
+            ("files-diagram", &pdf, "構成図.pdf"),
+            ("files-equipment_list", &csv, "機器一覧.csv"),
+        ] {
+            c.find(Locator::Id(input))
+                .await
+                .unwrap()
+                .send_keys(path.to_str().unwrap())
+                .await
+                .unwrap();
+            click(&c, &format!("form:has(#{input}) button[type='submit']")).await;
+            wait_for_text(&c, &format!(">{shown}</a>")).await;
+        }
+        fill(&c, "note", "初版の構成").await;
+        click(&c, "button[name='action'][value='submit']").await;
+        wait_for_text(&c, "次の内容で NACCS センターが受け付けました").await;
+        let first = id_in_url(&c, "/submissions/").await;
+
+        // The reviewer returns it with a reason.
+        switch_user(&c, &app, "shinsa@center.example.jp").await;
+        c.goto(&app.url("/review")).await.unwrap();
+        wait_for_text(&c, &format!("/review/{first}")).await;
+        click(&c, &format!("a[href='/review/{first}']")).await;
+        wait_for_text(&c, "判定").await;
+        click(&c, "input[name='decision'][value='returned']").await;
+        fill(&c, "reason", "ファイアウォールが構成図にありません。").await;
+        click(&c, "form[action$='/decide'] button[type='submit']").await;
+        wait_for_text(&c, "判定を登録しました").await;
+
+        // The organisation revises and resubmits as version 2.
+        switch_user(&c, &app, "kanri@yokohama.example.jp").await;
+        c.goto(&app.url(&format!("/orgs/{org}/submissions/{first}/receipt")))
+            .await
+            .unwrap();
+        wait_for_text(&c, "ファイアウォールが構成図にありません").await;
+        click(&c, "form[action$='/revise'] button").await;
+        wait_for_text(&c, "新しい版の下書きを作成しました").await;
+        fill(&c, "note", "第2版: UTM を追加").await;
+        click(&c, "button[name='action'][value='submit']").await;
+        wait_for_text(&c, "次の内容で NACCS センターが受け付けました").await;
+        let second = id_in_url(&c, "/submissions/").await;
+        assert_ne!(first, second);
+
+        // The reviewer sees the change from version 1 and accepts, then instructs.
+        switch_user(&c, &app, "shinsa@center.example.jp").await;
+        c.goto(&app.url(&format!("/review/{second}")))
+            .await
+            .unwrap();
+        wait_for_text(&c, "第1版からの変更点").await;
+        let html = c.source().await.unwrap();
+        assert!(html.contains("初版の構成") && html.contains("第2版: UTM を追加"));
+        screenshot(&c, &format!("review-diff-{label}")).await;
+        click(&c, "input[name='decision'][value='accepted']").await;
+        click(&c, "form[action$='/decide'] button[type='submit']").await;
+        wait_for_text(&c, "判定を登録しました").await;
+        click(&c, "a[href$='#instruct']").await;
+        wait_for_text(&c, "に対する指示です").await;
+        fill(&c, "problem", "UTM のファームウェアが古い版です。").await;
+        fill(
+            &c,
+            "required_change",
+            "最新版へ更新し、更新記録を提出すること。",
+        )
+        .await;
+        let due = (secportal::web::page::today() + chrono::Duration::days(14)).to_string();
+        set_value(&c, "f-due_date", &due).await;
+        click(&c, "form[action$='/instructions'] button[type='submit']").await;
+        wait_for_text(&c, "改善措置を指示しました").await;
+        let instruction = id_in_url(&c, "/instructions/").await;
+
+        // The organisation sees it on its checklist and answers with evidence.
+        switch_user(&c, &app, "kanri@yokohama.example.jp").await;
+        c.goto(&app.url("/home")).await.unwrap();
+        wait_for_text(&c, "改善措置対応中").await;
+        click(
+            &c,
+            &format!("a[href='/orgs/{org}/instructions/{instruction}']"),
+        )
+        .await;
+        wait_for_text(&c, "是正措置の報告").await;
+        fill(&c, "body", "UTM を最新版へ更新しました。").await;
+        c.find(Locator::Id("f-files"))
+            .await
+            .unwrap()
+            .send_keys(evidence.to_str().unwrap())
+            .await
+            .unwrap();
+        click(&c, "form[action$='/answer'] button[type='submit']").await;
+        wait_for_text(&c, "是正措置の報告を送信しました").await;
+        wait_for_text(&c, "是正報告.pdf").await;
+
+        // The reviewer reads the report and closes the instruction.
+        switch_user(&c, &app, "shinsa@center.example.jp").await;
+        c.goto(&app.url(&format!("/orgs/{org}/instructions/{instruction}")))
+            .await
+            .unwrap();
+        wait_for_text(&c, "UTM を最新版へ更新しました").await;
+        click(&c, "button[name='action'][value='close']").await;
+        wait_for_text(&c, "保存しました").await;
+        let html = c.source().await.unwrap();
+        assert!(html.contains("status closed"), "closed");
+        screenshot(&c, &format!("instruction-closed-{label}")).await;
+        c.close().await.unwrap();
+
+        // The mails: returned, accepted, instruction issued and closed to the organisation;
+        // the corrective-action report to the reviewer.
+        let mut subjects = vec![];
+        for _ in 0..50 {
+            subjects = std::fs::read_dir(app.data_dir.join("mail"))
+                .unwrap()
+                .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+                .filter_map(|t| {
+                    // Unfold the headers: long subjects continue on indented lines.
+                    let t = t.replace("\r\n ", " ").replace("\n ", " ");
+                    let to = t.lines().find(|l| l.starts_with("To: "))?.to_string();
+                    let subject = t.lines().find(|l| l.starts_with("Subject: "))?.to_string();
+                    Some(format!("{to} {subject}"))
+                })
+                .collect();
+            if subjects.len() >= 5 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for (to, what) in [
+            ("kanri@yokohama.example.jp", "returned"),
+            ("kanri@yokohama.example.jp", "accepted"),
+            ("kanri@yokohama.example.jp", "Improvement instruction ("),
+            (
+                "kanri@yokohama.example.jp",
+                "Improvement instruction closed",
+            ),
+            ("shinsa@center.example.jp", "Corrective-action report"),
+        ] {
+            assert!(
+                subjects.iter().any(|s| s.contains(to) && s.contains(what)),
+                "{to} {what}: {subjects:#?}"
+            );
+        }
+    }
+}
