@@ -672,6 +672,78 @@ fn stale() -> FieldErrors {
     e
 }
 
+/// One step of an instruction with everything that goes with it.
+struct Change<'a> {
+    scope: Scope,
+    version: i64,
+    step: Step,
+    body: &'a str,
+    date: Option<NaiveDate>,
+    /// Files of a corrective-action report, already in the store.
+    files: &'a [crate::files::Stored],
+    detail: serde_json::Value,
+    to: To,
+    notice: Notice,
+    flash: &'static str,
+}
+
+/// The audit action of a step.
+fn action_of(step: Step) -> &'static str {
+    match step {
+        Step::Answer => "instruction.answered",
+        Step::AskExtension => "instruction.extension_requested",
+        Step::Grant => "instruction.extension_granted",
+        Step::Refuse => "instruction.extension_refused",
+        Step::Reopen => "instruction.reopened",
+        Step::Close => "instruction.closed",
+    }
+}
+
+/// Applies a step in one transaction — the history entry, the report's files, the audit entry
+/// and the notice — then mails and goes back to the instruction. A stale page (the
+/// instruction moved on) is shown the instruction again with 409 and nothing applied.
+async fn apply(
+    state: &Arc<AppState>,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    (org_id, id): (Uuid, Uuid),
+    c: Change<'_>,
+    values: (String, String, String),
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let Some((event, _)) = db::followup::step(
+        &mut tx, c.scope, id, c.version, c.step, c.body, c.date, me.id,
+    )
+    .await?
+    else {
+        drop(tx);
+        return again(
+            state,
+            ctx,
+            me,
+            (org_id, id),
+            StatusCode::CONFLICT,
+            stale(),
+            values,
+        )
+        .await;
+    };
+    for f in c.files {
+        db::followup::attach(&mut tx, org_id, id, event, f).await?;
+    }
+    let mut entry = me.audit(ctx, action_of(c.step), Some(org_id), id.to_string());
+    entry.detail = c.detail;
+    db::audit::append(&mut tx, &entry).await?;
+    let mail = notify(&mut tx, &state.config.base_url, c.to, &c.notice).await?;
+    tx.commit().await?;
+    mail.send(state);
+    Ok(redirect_with_flash(
+        &format!("/orgs/{org_id}/instructions/{id}"),
+        c.flash,
+        state.cookies.secure,
+    ))
+}
+
 /// The organisation's user acting on its own instruction (Center staff: 403).
 async fn org_side(
     state: &AppState,
@@ -769,45 +841,19 @@ pub async fn answer(
         view.problems = problems;
         return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
     };
-    let version = version.unwrap_or(row.version);
-    let mut tx = state.db.begin().await?;
-    let Some((event, _)) = db::followup::step(
-        &mut tx,
-        Scope::Org(org_id),
-        id,
-        version,
-        Step::Answer,
-        &text,
-        None,
-        me.id,
-    )
-    .await?
-    else {
-        drop(tx);
-        return again(
-            &state,
-            &ctx,
-            &me,
-            key,
-            StatusCode::CONFLICT,
-            stale(),
-            (body, String::new(), String::new()),
-        )
-        .await;
-    };
-    for s in &stored {
-        db::followup::attach(&mut tx, org_id, id, event, s).await?;
-    }
-    let mut entry = me.audit(&ctx, "instruction.answered", Some(org_id), id.to_string());
-    entry.detail = serde_json::json!({
+    let detail = serde_json::json!({
         "files": stored.iter().map(|s| serde_json::json!({ "name": s.name, "sha256": s.sha256, "size": s.size })).collect::<Vec<_>>()
     });
-    db::audit::append(&mut tx, &entry).await?;
-    let mail = notify(
-        &mut tx,
-        &state.config.base_url,
-        To::User(db::followup::issuer(&state.db, id).await?),
-        &Notice {
+    let change = Change {
+        scope: Scope::Org(org_id),
+        version: version.unwrap_or(row.version),
+        step: Step::Answer,
+        body: &text,
+        date: None,
+        files: &stored,
+        detail,
+        to: To::User(db::followup::issuer(&state.db, id).await?),
+        notice: Notice {
             kind: "answered",
             message: "mail.instruction_answered",
             args: vec![
@@ -816,15 +862,17 @@ pub async fn answer(
             ],
             link: format!("/orgs/{org_id}/instructions/{id}"),
         },
+        flash: "flash.answered",
+    };
+    apply(
+        &state,
+        &ctx,
+        &me,
+        key,
+        change,
+        (body, String::new(), String::new()),
     )
-    .await?;
-    tx.commit().await?;
-    mail.send(&state);
-    Ok(redirect_with_flash(
-        &format!("/orgs/{org_id}/instructions/{id}"),
-        "flash.answered",
-        state.cookies.secure,
-    ))
+    .await
 }
 
 #[derive(Deserialize)]
@@ -865,59 +913,24 @@ pub async fn ask_extension(
         )
         .await;
     };
-    let mut tx = state.db.begin().await?;
-    if db::followup::step(
-        &mut tx,
-        Scope::Org(org_id),
-        id,
-        form.version,
-        Step::AskExtension,
-        &reason,
-        Some(until),
-        me.id,
-    )
-    .await?
-    .is_none()
-    {
-        drop(tx);
-        return again(
-            &state,
-            &ctx,
-            &me,
-            (org_id, id),
-            StatusCode::CONFLICT,
-            stale(),
-            values,
-        )
-        .await;
-    }
-    let mut entry = me.audit(
-        &ctx,
-        "instruction.extension_requested",
-        Some(org_id),
-        id.to_string(),
-    );
-    entry.detail = serde_json::json!({ "until": until, "reason": reason });
-    db::audit::append(&mut tx, &entry).await?;
-    let mail = notify(
-        &mut tx,
-        &state.config.base_url,
-        To::User(db::followup::issuer(&state.db, id).await?),
-        &Notice {
+    let change = Change {
+        scope: Scope::Org(org_id),
+        version: form.version,
+        step: Step::AskExtension,
+        body: &reason,
+        date: Some(until),
+        files: &[],
+        detail: serde_json::json!({ "until": until, "reason": reason }),
+        to: To::User(db::followup::issuer(&state.db, id).await?),
+        notice: Notice {
             kind: "extension",
             message: "mail.extension_requested",
             args: vec![("org", row.org_name.clone()), ("until", until.to_string())],
             link: format!("/orgs/{org_id}/instructions/{id}"),
         },
-    )
-    .await?;
-    tx.commit().await?;
-    mail.send(&state);
-    Ok(redirect_with_flash(
-        &format!("/orgs/{org_id}/instructions/{id}"),
-        "flash.extension_requested",
-        state.cookies.secure,
-    ))
+        flash: "flash.extension_requested",
+    };
+    apply(&state, &ctx, &me, (org_id, id), change, values).await
 }
 
 #[derive(Deserialize)]
@@ -973,52 +986,22 @@ pub async fn decide(
         )
         .await;
     };
-    let mut tx = state.db.begin().await?;
-    if db::followup::step(
-        &mut tx,
-        Scope::Center,
-        id,
-        form.version,
-        step,
-        &reason,
-        date_field,
-        me.id,
-    )
-    .await?
-    .is_none()
-    {
-        drop(tx);
-        return again(
-            &state,
-            &ctx,
-            &me,
-            (org_id, id),
-            StatusCode::CONFLICT,
-            stale(),
-            values,
-        )
-        .await;
-    }
-    let action = match step {
-        Step::Grant => "instruction.extension_granted",
-        Step::Refuse => "instruction.extension_refused",
-        Step::Reopen => "instruction.reopened",
-        _ => "instruction.closed",
-    };
-    let mut entry = me.audit(&ctx, action, Some(org_id), id.to_string());
-    entry.detail = serde_json::json!({ "reason": reason, "date": date_field });
-    db::audit::append(&mut tx, &entry).await?;
     let (kind, message) = match step {
         Step::Grant => ("extension", "mail.extension_granted"),
         Step::Refuse => ("extension", "mail.extension_refused"),
         Step::Reopen => ("instruction", "mail.instruction_reopened"),
         _ => ("instruction", "mail.instruction_closed"),
     };
-    let mail = notify(
-        &mut tx,
-        &state.config.base_url,
-        To::Org(org_id),
-        &Notice {
+    let change = Change {
+        scope: Scope::Center,
+        version: form.version,
+        step,
+        body: &reason,
+        date: date_field,
+        files: &[],
+        detail: serde_json::json!({ "reason": reason, "date": date_field }),
+        to: To::Org(org_id),
+        notice: Notice {
             kind,
             message,
             args: vec![
@@ -1027,19 +1010,10 @@ pub async fn decide(
             ],
             link: format!("/orgs/{org_id}/instructions/{id}"),
         },
-    )
-    .await?;
-    tx.commit().await?;
-    mail.send(&state);
-    Ok(redirect_with_flash(
-        &format!("/orgs/{org_id}/instructions/{id}"),
-        "flash.saved",
-        state.cookies.secure,
-    ))
+        flash: "flash.saved",
+    };
+    apply(&state, &ctx, &me, (org_id, id), change, values).await
 }
-
-#[derive(Deserialize)]
-pub struct FileQuery {}
 
 /// `GET /orgs/{org}/instruction-files/{id}`: a corrective-action file, as an attachment.
 pub async fn download(
