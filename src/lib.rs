@@ -55,6 +55,11 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
         cookies,
         files,
         queue_counts: Default::default(),
+        catalogues: Default::default(),
+        generation: Default::default(),
+        queue_pages: Default::default(),
+        current_revision: Default::default(),
+        sessions: Default::default(),
     });
     sweep_files(&state).await;
     if let Some(link) = web::onboarding::setup_link_if_needed(&state).await? {

@@ -210,7 +210,7 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
             .or_default()
             .push((format!("reminder:{when}:{}:{}", o.id, o.due_date), o));
     }
-    let catalogue = db::catalogue::current(&state.db).await?;
+    let catalogue = state.catalogue().await?;
     let ja = crate::i18n::Tr::new(crate::i18n::Lang::Ja);
     for (org, items) in by_org {
         let mut tx = state.db.begin().await?;

@@ -128,10 +128,14 @@ pub async fn revision(db: &Db, revision: i64) -> Result<Catalogue, sqlx::Error> 
     })
 }
 
+/// The newest revision's number.
+pub async fn current_revision(db: &Db) -> Result<i64, sqlx::Error> {
+    on_db!(db, p => sqlx::query_scalar("SELECT COALESCE(MAX(revision), 0) FROM catalogue_revisions").fetch_one(p).await)
+}
+
 /// The newest revision.
 pub async fn current(db: &Db) -> Result<Catalogue, sqlx::Error> {
-    let rev: i64 = on_db!(db, p => sqlx::query_scalar("SELECT COALESCE(MAX(revision), 0) FROM catalogue_revisions").fetch_one(p).await)?;
-    revision(db, rev).await
+    revision(db, current_revision(db).await?).await
 }
 
 /// Every revision, newest first.

@@ -44,8 +44,11 @@ pub struct RevQuery {
     rev: Option<i64>,
 }
 
-async fn revision_or_404(state: &AppState, rev: i64) -> AppResult<db::catalogue::Catalogue> {
-    let c = db::catalogue::revision(&state.db, rev).await?;
+async fn revision_or_404(
+    state: &AppState,
+    rev: i64,
+) -> AppResult<std::sync::Arc<db::catalogue::Catalogue>> {
+    let c = state.catalogue_revision(rev).await?;
     if c.items.is_empty() {
         return Err(AppError::NotFound);
     }
@@ -60,7 +63,7 @@ pub async fn show(
     Query(q): Query<RevQuery>,
 ) -> AppResult<Response> {
     me.require(&[Role::CenterAdmin, Role::Reviewer])?;
-    let current = db::catalogue::current(&state.db).await?;
+    let current = state.catalogue().await?;
     let shown = match q.rev {
         Some(r) => revision_or_404(&state, r).await?,
         None => current.clone(),
@@ -80,7 +83,7 @@ pub async fn show(
         revision: shown.revision,
         current: current.revision,
         revisions,
-        items: shown.items,
+        items: shown.items.clone(),
         can_publish: me.role == Role::CenterAdmin,
     };
     render(StatusCode::OK, &view)
@@ -152,7 +155,7 @@ pub async fn edit_page(
     me: CurrentUser,
 ) -> AppResult<Response> {
     me.require(&[Role::CenterAdmin])?;
-    let current = db::catalogue::current(&state.db).await?;
+    let current = state.catalogue().await?;
     let view = EditView {
         page: Page::new(&ctx, Some(&me)),
         base: current.revision,
@@ -171,7 +174,7 @@ pub async fn publish(
     CsrfForm(input): CsrfForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
     me.require(&[Role::CenterAdmin])?;
-    let current = db::catalogue::current(&state.db).await?;
+    let current = state.catalogue().await?;
     // Editing an older revision than the current one would silently undo someone's change.
     if input.get("base").and_then(|b| b.parse::<i64>().ok()) != Some(current.revision) {
         return Err(AppError::Conflict);
@@ -285,7 +288,7 @@ pub async fn diff(
     Query(q): Query<DiffQuery>,
 ) -> AppResult<Response> {
     me.require(&[Role::CenterAdmin, Role::Reviewer])?;
-    let current = db::catalogue::current(&state.db).await?.revision;
+    let current = state.catalogue().await?.revision;
     let to = q.to.unwrap_or(current);
     let from = q.from.unwrap_or(to - 1);
     let (a, b) = (

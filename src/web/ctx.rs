@@ -175,7 +175,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUs
         None => None,
         Some(token) => {
             let hash = security::token_hash(&token);
-            match db::sessions::lookup(&state.db, &hash).await? {
+            match state.session(&hash).await? {
                 None => None,
                 Some(s) => {
                     let now = db::now();
@@ -197,6 +197,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUs
                         // Write activity at most once a minute: sessions are read on every request.
                         if now - s.last_seen_at > Duration::seconds(60) {
                             db::sessions::touch(&state.db, &hash).await?;
+                            state.session_touched(&hash, now);
                         }
                         role.map(|role| CurrentUser {
                             id: s.user_id,

@@ -218,7 +218,7 @@ async fn org_view(
 ) -> AppResult<OrgView> {
     let t = ctx.tr();
     let lang = t.code();
-    let catalogue = db::catalogue::current(&state.db).await?;
+    let catalogue = state.catalogue().await?;
     let locations = db::structure::list(&state.db, Some(org.id)).await?;
     let from_receipt = match Uuid::parse_str(&i.submission_id) {
         Ok(s) => db::submissions::get(&state.db, Scope::Org(org.id), s)
@@ -332,7 +332,7 @@ pub async fn issue_instruction(
 ) -> AppResult<Response> {
     me.require(CENTER)?;
     let org = org_for(&state, &me, org_id, false).await?;
-    let catalogue = db::catalogue::current(&state.db).await?;
+    let catalogue = state.catalogue().await?;
     let submission = match form.submission_id.trim() {
         "" => None,
         raw => {
@@ -423,7 +423,7 @@ pub async fn issue_request(
 ) -> AppResult<Response> {
     me.require(CENTER)?;
     let org = org_for(&state, &me, org_id, false).await?;
-    let catalogue = db::catalogue::current(&state.db).await?;
+    let catalogue = state.catalogue().await?;
     let location = own_location(&state, org_id, &form.location_id).await?;
     let mut errors = FieldErrors::default();
     if !REQUESTABLE.contains(&form.item_key.as_str()) {
@@ -590,7 +590,7 @@ async fn instruction_view(
         .await?
         .ok_or(AppError::NotFound)?;
     let t = ctx.tr();
-    let catalogue = db::catalogue::current(&state.db).await?;
+    let catalogue = state.catalogue().await?;
     let files = db::followup::files(&state.db, scope, id).await?;
     let events = db::followup::events(&state.db, scope, id)
         .await?
@@ -1049,7 +1049,7 @@ pub async fn center_page(
 ) -> AppResult<Response> {
     me.require(CENTER)?;
     let t = ctx.tr();
-    let catalogue = db::catalogue::current(&state.db).await?;
+    let catalogue = state.catalogue().await?;
     let view = CenterView {
         page: Page::new(&ctx, Some(&me)),
         is_center: true,
@@ -1073,7 +1073,7 @@ pub async fn of_submission(
     lang: &str,
     submission: Uuid,
 ) -> AppResult<Vec<InstructionItem>> {
-    let catalogue = db::catalogue::current(&state.db).await?;
+    let catalogue = state.catalogue().await?;
     Ok(
         db::followup::instructions(&state.db, None, false, Some(submission))
             .await?

@@ -332,7 +332,7 @@ pub async fn submit(
         let v = view(&state, &ctx, &me, &org, Some(&input), errors).await?;
         return render(StatusCode::UNPROCESSABLE_ENTITY, &v);
     }
-    let catalogue = db::catalogue::current(&state.db).await?;
+    let catalogue = state.catalogue().await?;
     let data = serde_json::json!({ "attested": true, "offices": per_office, "away": away });
     let mut tx = state.db.begin().await?;
     let id = db::submissions::insert_submitted(

@@ -75,7 +75,7 @@ pub async fn matrix(
 ) -> AppResult<Response> {
     me.require(&[Role::CenterAdmin, Role::Reviewer])?;
     let t = ctx.tr();
-    let catalogue = db::catalogue::current(&state.db).await?;
+    let catalogue = state.catalogue().await?;
     let scope = me.scope().org_filter();
     let orgs = db::orgs::list(&state.db, me.scope()).await?;
     let locations = db::structure::list(&state.db, scope).await?;

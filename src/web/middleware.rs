@@ -68,6 +68,7 @@ pub async fn context(State(state): State<Arc<AppState>>, req: Request, next: Nex
         cookies::get(&parts.headers, state.cookies.csrf).as_deref() == Some(ctx.anon_csrf.as_str());
     parts.extensions.insert(ctx.clone());
     let origin_ok = same_origin(&parts.method, &parts.headers, &state.config.base_url);
+    let may_change = !matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD);
     let req = Request::from_parts(parts, body);
 
     let is_static =
@@ -86,6 +87,12 @@ pub async fn context(State(state): State<Arc<AppState>>, req: Request, next: Nex
         error_response(ErrorPage::Csrf)
     };
 
+    if may_change {
+        // Whatever this request changed, pages cached before it are no longer served.
+        state
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     let kind = res.extensions().get::<ErrorPage>().copied().or_else(|| {
         if is_static || is_html(&res) {
             None

@@ -79,7 +79,7 @@ pub async fn queue(
 ) -> AppResult<Response> {
     center(&me)?;
     let t = ctx.tr();
-    let catalogue = db::catalogue::current(&state.db).await?;
+    let catalogue = state.catalogue().await?;
     let title = |kind: &str| {
         catalogue
             .items
@@ -110,7 +110,7 @@ pub async fn queue(
             Uuid::parse_str(i).ok()?,
         ))
     });
-    let rows = db::review::queue(&state.db, &filter, after, PAGE_SIZE + 1).await?;
+    let rows = cached_page(&state, &filter, after).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     let rows: Vec<_> = rows.into_iter().take(PAGE_SIZE as usize).collect();
     let next = if more {
@@ -174,6 +174,38 @@ pub async fn queue(
         next,
     };
     render(StatusCode::OK, &view)
+}
+
+/// How long a queue page is reused when nothing changed in this process meanwhile (another
+/// instance's change shows after at most this long).
+const PAGE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// One page of the queue (`PAGE_SIZE + 1` rows, the last telling whether more follow), reused
+/// for a moment: many reviewers open the same first pages, and every change made through this
+/// process (any POST) retires the cached pages at once.
+async fn cached_page(
+    state: &AppState,
+    f: &QueueFilter,
+    after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+) -> AppResult<Vec<db::review::QueueRow>> {
+    let generation = state
+        .generation
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let key = format!("{f:?}|{after:?}|{generation}");
+    if let Ok(cache) = state.queue_pages.lock()
+        && let Some((at, rows)) = cache.get(&key)
+        && at.elapsed() < PAGE_TTL
+    {
+        return Ok(rows.clone());
+    }
+    let rows = db::review::queue(&state.db, f, after, PAGE_SIZE + 1).await?;
+    if let Ok(mut cache) = state.queue_pages.lock() {
+        cache.retain(|_, (at, _)| at.elapsed() < PAGE_TTL);
+        if cache.len() < 1000 {
+            cache.insert(key, (std::time::Instant::now(), rows.clone()));
+        }
+    }
+    Ok(rows)
 }
 
 /// How long queue counts are reused.
@@ -323,7 +355,7 @@ async fn show_view(
         .await?
         .ok_or(AppError::NotFound)?;
     let t = ctx.tr();
-    let catalogue = db::catalogue::revision(&state.db, s.catalogue_revision).await?;
+    let catalogue = state.catalogue_revision(s.catalogue_revision).await?;
     let item = catalogue
         .items
         .iter()

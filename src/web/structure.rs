@@ -150,7 +150,7 @@ pub async fn checklist_for(
     org_id: Uuid,
 ) -> AppResult<Vec<ChecklistItem>> {
     let t = ctx.tr();
-    let catalogue = db::catalogue::current(&state.db).await?;
+    let catalogue = state.catalogue().await?;
     let locations = db::structure::list(&state.db, Some(org_id)).await?;
     let conns = db::structure::connections(&state.db, Some(org_id)).await?;
     let units = units_of(t.t("checklist.whole_org"), &locations, &conns);
@@ -838,7 +838,7 @@ pub async fn appoint(
             email: email.to_string(),
             effective_from,
         };
-        let catalogue = db::catalogue::current(&state.db).await?;
+        let catalogue = state.catalogue().await?;
         let mut tx = state.db.begin().await?;
         let appointment = db::appointments::insert(&mut tx, org_id, id, &a, me.id).await?;
         let mut data = serde_json::to_value(&a).map_err(anyhow::Error::from)?;
@@ -936,7 +936,7 @@ pub async fn attest_router(
         .map(|c| c.router_id)
         .filter(|r| !r.is_empty())
         .collect();
-    let catalogue = db::catalogue::current(&state.db).await?;
+    let catalogue = state.catalogue().await?;
     let data = serde_json::json!({
         "location": { "id": id, "kind": loc.kind, "name": loc.name },
         "routers": routers,

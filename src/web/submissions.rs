@@ -282,7 +282,7 @@ pub async fn draft_at(
     if let Some(d) = db::submissions::draft(&state.db, org_id, kind, site).await? {
         return Ok(d.id);
     }
-    let revision = db::catalogue::current(&state.db).await?.revision;
+    let revision = state.catalogue().await?.revision;
     let mut tx = state.db.begin().await?;
     let id = db::submissions::create_draft(
         &mut tx,
@@ -803,7 +803,7 @@ pub async fn receipt(
         return Err(AppError::NotFound);
     };
     let snap: serde_json::Value = serde_json::from_str(&snapshot).map_err(anyhow::Error::from)?;
-    let catalogue = db::catalogue::revision(&state.db, s.catalogue_revision).await?;
+    let catalogue = state.catalogue_revision(s.catalogue_revision).await?;
     let t = ctx.tr();
     let item = catalogue
         .items
@@ -1018,7 +1018,7 @@ pub async fn seal(
     kind: &str,
     detail: serde_json::Value,
 ) -> AppResult<Response> {
-    let revision = db::catalogue::current(&state.db).await?.revision;
+    let revision = state.catalogue().await?.revision;
     let mut tx = state.db.begin().await?;
     match db::submissions::submit(&mut tx, org_id, draft, me.id, revision).await? {
         Some(receipt) => {
