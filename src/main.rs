@@ -7,6 +7,9 @@ use clap::Parser;
 use secportal::cli::{Cli, Command};
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_env("SECPORTAL_LOG")

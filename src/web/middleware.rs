@@ -68,7 +68,10 @@ pub async fn context(State(state): State<Arc<AppState>>, req: Request, next: Nex
         cookies::get(&parts.headers, state.cookies.csrf).as_deref() == Some(ctx.anon_csrf.as_str());
     parts.extensions.insert(ctx.clone());
     let origin_ok = same_origin(&parts.method, &parts.headers, &state.config.base_url);
-    let may_change = !matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD);
+    let may_change = !matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
     let req = Request::from_parts(parts, body);
 
     let is_static =

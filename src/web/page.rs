@@ -123,7 +123,10 @@ pub fn render<T: askama::Template>(
     status: StatusCode,
     view: &T,
 ) -> super::error::AppResult<Response> {
-    Ok((status, Html(view.render().map_err(anyhow::Error::from)?)).into_response())
+    // Lists run past the template's own size hint; start big enough to not grow page by page.
+    let mut html = String::with_capacity(T::SIZE_HINT.max(16 * 1024));
+    view.render_into(&mut html).map_err(anyhow::Error::from)?;
+    Ok((status, Html(html)).into_response())
 }
 
 /// Today's date in Japan, where due dates are kept.

@@ -188,9 +188,7 @@ async fn cached_page(
     f: &QueueFilter,
     after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
 ) -> AppResult<Vec<db::review::QueueRow>> {
-    let generation = state
-        .generation
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let generation = state.generation.load(std::sync::atomic::Ordering::Relaxed);
     let key = format!("{f:?}|{after:?}|{generation}");
     if let Ok(cache) = state.queue_pages.lock()
         && let Some((at, rows)) = cache.get(&key)

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::db::catalogue::Catalogue;
 use crate::db::Db;
+use crate::db::catalogue::Catalogue;
 use crate::files::FileStore;
 use crate::mail::Mailer;
 
