@@ -34,6 +34,8 @@ pub struct QueueFilter {
     pub assigned_to: Option<Uuid>,
     /// Only those nobody has taken.
     pub unassigned: bool,
+    /// Only organisations with an active connection of this form.
+    pub form: Option<String>,
 }
 
 /// One page of the queue, oldest first, after the given (time, id) position.
@@ -55,6 +57,7 @@ pub async fn queue(
          WHERE s.state = $1 AND s.receipt_no IS NOT NULL AND ($8 IS NULL OR s.assigned_to = $8) AND ($9 = FALSE OR s.assigned_to IS NULL) \
          AND ($2 IS NULL OR s.kind = $2) AND ($3 IS NULL OR o.user_code = $3) AND ($4 IS NULL OR s.submitted_at <= $4) \
          AND ($5 IS NULL OR s.submitted_at > $5 OR (s.submitted_at = $5 AND s.id > $6)) \
+         AND ($10 IS NULL OR EXISTS (SELECT 1 FROM connections c WHERE c.org_id = s.org_id AND c.active AND c.form = $10)) \
          ORDER BY s.submitted_at, s.id LIMIT $7",
     )
     .bind(state)
@@ -66,6 +69,7 @@ pub async fn queue(
     .bind(limit)
     .bind(f.assigned_to)
     .bind(f.unassigned)
+    .bind(f.form.clone())
     .fetch_all(p)
     .await)
 }
@@ -76,11 +80,14 @@ pub async fn counts(db: &Db, f: &QueueFilter) -> Result<Vec<(String, i64)>, sqlx
         "SELECT s.state, COUNT(*) FROM submissions s \
          WHERE s.receipt_no IS NOT NULL AND ($1 IS NULL OR s.kind = $1) \
          AND ($2 IS NULL OR s.org_id = (SELECT o.id FROM organisations o WHERE o.user_code = $2)) \
-         AND ($3 IS NULL OR s.submitted_at <= $3) GROUP BY s.state",
+         AND ($3 IS NULL OR s.submitted_at <= $3) \
+         AND ($4 IS NULL OR EXISTS (SELECT 1 FROM connections c WHERE c.org_id = s.org_id AND c.active AND c.form = $4)) \
+         GROUP BY s.state",
     )
     .bind(f.kind.clone())
     .bind(f.org_code.clone())
     .bind(f.submitted_before)
+    .bind(f.form.clone())
     .fetch_all(p)
     .await)
 }

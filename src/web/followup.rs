@@ -18,7 +18,7 @@ use super::forms::FieldErrors;
 use super::page::{Page, jst, redirect_with_flash, render, today};
 use super::state::AppState;
 use super::structure::{date, org_for};
-use super::submissions::{human_size, send_file};
+use super::submissions::{Served, human_size, send_file};
 use crate::db::catalogue::Catalogue;
 use crate::db::followup::{InstructionRow, NewInstruction, NewRequest, RequestRow, Step};
 use crate::db::{self, orgs::OrgRow};
@@ -1026,10 +1026,15 @@ pub async fn download(
     let f = db::followup::file(&state.db, Scope::Org(org_id), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    send_file(
-        &state, &ctx, &me, f.org_id, f.id, &f.sha256, &f.name, &f.mime, f.size,
-    )
-    .await
+    let served = Served {
+        org_id: f.org_id,
+        id: f.id,
+        sha256: &f.sha256,
+        name: &f.name,
+        mime: &f.mime,
+        size: f.size,
+    };
+    send_file(&state, &ctx, &me, served, false).await
 }
 
 #[derive(Template)]

@@ -90,6 +90,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}/files/{id}/remove", post(submissions::remove_file))
         .route("/orgs/{org}/submissions/{id}/receipt", get(submissions::receipt))
         .route("/files/{id}", get(submissions::download))
+        .route("/files/{id}/preview", get(submissions::preview))
         .route("/audit", get(trail::trail))
         .route("/review", get(review::queue))
         .route("/review/{id}", get(review::show))

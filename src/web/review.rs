@@ -47,6 +47,8 @@ struct QueueView {
     org: String,
     age: String,
     who: String,
+    form: String,
+    forms: Vec<(&'static str, &'static str)>,
     next: Option<String>,
 }
 
@@ -64,6 +66,8 @@ pub struct QueueQuery {
     after: String,
     #[serde(default)]
     who: String,
+    #[serde(default)]
+    form: String,
 }
 
 fn center(me: &CurrentUser) -> AppResult<()> {
@@ -103,6 +107,7 @@ pub async fn queue(
             .map(|d| now - chrono::Duration::days(d)),
         assigned_to: (q.who == "mine").then_some(me.id),
         unassigned: q.who == "unassigned",
+        form: crate::domain::ConnectionForm::parse(&q.form).map(|f| f.as_str().to_string()),
     };
     let after = q.after.split_once('_').and_then(|(a, i)| {
         Some((
@@ -121,6 +126,7 @@ pub async fn queue(
                 ("org", q.org.clone()),
                 ("age", q.age.clone()),
                 ("who", q.who.clone()),
+                ("form", q.form.clone()),
             ];
             params.push((
                 "after",
@@ -171,6 +177,11 @@ pub async fn queue(
         org: q.org,
         age: q.age,
         who: q.who,
+        form: q.form,
+        forms: crate::domain::ConnectionForm::ALL
+            .iter()
+            .map(|f| (f.as_str(), f.label_key()))
+            .collect(),
         next,
     };
     render(StatusCode::OK, &view)
@@ -212,10 +223,11 @@ const COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 async fn cached_counts(state: &AppState, f: &QueueFilter) -> AppResult<Vec<(String, i64)>> {
     // Age filters move with the clock: round to the minute so the key repeats.
     let key = format!(
-        "{:?}|{:?}|{:?}",
+        "{:?}|{:?}|{:?}|{:?}",
         f.kind,
         f.org_code,
-        f.submitted_before.map(|t| t.timestamp() / 60)
+        f.submitted_before.map(|t| t.timestamp() / 60),
+        f.form
     );
     // Fresh: reuse. Stale: the first request to notice refreshes, and marks the entry so the
     // others keep the old counts meanwhile; an expiry never sends every connection to count.
@@ -331,6 +343,7 @@ struct ShowView {
     comments: Vec<CommentItem>,
     comment_action: String,
     instructions: Vec<super::followup::InstructionItem>,
+    locations: Vec<super::structure::LocationItem>,
 }
 
 async fn show_view(
@@ -467,6 +480,11 @@ async fn show_view(
         comments: thread(state, Scope::Center, id).await?,
         comment_action: format!("/review/{id}/comments"),
         instructions: super::followup::of_submission(state, t.code(), id).await?,
+        locations: {
+            let rows = db::structure::list(&state.db, Some(s.org_id)).await?;
+            let active: Vec<_> = rows.into_iter().filter(|l| l.active).collect();
+            super::structure::location_items(state, s.org_id, &active).await?
+        },
     })
 }
 

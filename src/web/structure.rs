@@ -225,6 +225,8 @@ pub struct LocationItem {
     pub office_name: String,
     pub connections: Vec<ConnectionItem>,
     pub administrator: Option<String>,
+    /// Department, phone and e-mail of the administrator.
+    pub administrator_contact: String,
 }
 
 /// A connection as shown.
@@ -235,7 +237,7 @@ pub struct ConnectionItem {
     pub active: bool,
 }
 
-async fn location_items(
+pub async fn location_items(
     state: &AppState,
     org_id: Uuid,
     rows: &[LocationRow],
@@ -243,6 +245,11 @@ async fn location_items(
     let conns = db::structure::connections(&state.db, Some(org_id)).await?;
     let today = chrono::Utc::now().date_naive();
     let appts = db::appointments::list(&state.db, org_id).await?;
+    let current = |loc: Uuid| {
+        appts
+            .iter()
+            .find(|a| a.location_id == loc && a.effective_from <= today)
+    };
     Ok(rows
         .iter()
         .map(|l| LocationItem {
@@ -269,10 +276,17 @@ async fn location_items(
                     active: c.active,
                 })
                 .collect(),
-            administrator: appts
-                .iter()
-                .find(|a| a.location_id == l.id && a.effective_from <= today)
-                .map(|a| a.name.clone()),
+            administrator: current(l.id).map(|a| a.name.clone()),
+            administrator_contact: current(l.id)
+                .map(|a| {
+                    [a.department.as_str(), a.phone.as_str(), a.email.as_str()]
+                        .iter()
+                        .filter(|x| !x.is_empty())
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                })
+                .unwrap_or_default(),
         })
         .collect())
 }

@@ -57,10 +57,17 @@ pub struct FileItem {
     pub role: String,
     pub size: String,
     pub sha256: String,
+    /// `image` or `pdf` when it can be previewed in the page.
+    pub preview: Option<&'static str>,
 }
 
 pub fn file_item(f: FileRow) -> FileItem {
     FileItem {
+        preview: match f.mime.as_str() {
+            "application/pdf" => Some("pdf"),
+            m if previewable(m) => Some("image"),
+            _ => None,
+        },
         id: f.id,
         name: f.name,
         role: f.role,
@@ -896,57 +903,115 @@ pub async fn download(
     let file = db::submissions::file(&state.db, me.scope(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    send_file(
-        &state,
-        &ctx,
-        &me,
-        file.org_id,
-        file.id,
-        &file.sha256,
-        &file.name,
-        &file.mime,
-        file.size,
-    )
-    .await
+    send_file(&state, &ctx, &me, Served::from(&file), false).await
 }
 
-/// Streams a stored file as an attachment (never rendered by the browser: SVG as bytes, CSP
-/// sandbox) after recording the download in the audit trail.
-#[allow(clippy::too_many_arguments)]
+/// Whether a stored type may be shown inside a page (images, PDFs) rather than only saved.
+pub fn previewable(mime: &str) -> bool {
+    matches!(mime, "application/pdf" | "image/png" | "image/jpeg")
+}
+
+/// `GET /files/{id}/preview`: a PDF or image shown inside the review page (same access as
+/// the download; anything else 404).
+pub async fn preview(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let file = db::submissions::file(&state.db, me.scope(), id)
+        .await?
+        .filter(|f| previewable(&f.mime))
+        .ok_or(AppError::NotFound)?;
+    send_file(&state, &ctx, &me, Served::from(&file), true).await
+}
+
+/// A stored file about to be sent.
+pub struct Served<'a> {
+    pub org_id: Uuid,
+    pub id: Uuid,
+    pub sha256: &'a str,
+    pub name: &'a str,
+    pub mime: &'a str,
+    pub size: i64,
+}
+
+impl<'a> From<&'a FileRow> for Served<'a> {
+    fn from(f: &'a FileRow) -> Self {
+        Served {
+            org_id: f.org_id,
+            id: f.id,
+            sha256: &f.sha256,
+            name: &f.name,
+            mime: &f.mime,
+            size: f.size,
+        }
+    }
+}
+
+/// Streams a stored file after recording it in the audit trail. As an attachment it is never
+/// rendered by the browser (SVG as bytes, CSP sandbox). `inline` (previewable types only, for
+/// this site's own frames and images) lets the browser show it, still with no script, no
+/// fetches and no framing by anyone else.
 pub async fn send_file(
     state: &AppState,
     ctx: &Ctx,
     me: &CurrentUser,
-    org_id: Uuid,
-    id: Uuid,
-    sha256: &str,
-    name: &str,
-    mime: &str,
-    size: i64,
+    f: Served<'_>,
+    inline: bool,
 ) -> AppResult<Response> {
-    let stream = state.files.read(sha256).await.map_err(AppError::Internal)?;
-    let mut entry = me.audit(ctx, "file.downloaded", Some(org_id), id.to_string());
-    entry.detail = serde_json::json!({ "name": name, "sha256": sha256 });
+    let inline = inline && previewable(f.mime);
+    let stream = state
+        .files
+        .read(f.sha256)
+        .await
+        .map_err(AppError::Internal)?;
+    let action = if inline {
+        "file.previewed"
+    } else {
+        "file.downloaded"
+    };
+    let mut entry = me.audit(ctx, action, Some(f.org_id), f.id.to_string());
+    entry.detail = serde_json::json!({ "name": f.name, "sha256": f.sha256 });
     db::audit::append_alone(&state.db, &entry).await?;
     let mut res = Body::from_stream(stream).into_response();
     let h = res.headers_mut();
-    let mime = if mime == "image/svg+xml" {
+    let mime = if f.mime == "image/svg+xml" {
         "application/octet-stream"
     } else {
-        mime
+        f.mime
     };
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    if let Ok(v) = HeaderValue::from_str(&content_disposition(name)) {
+    let disposition = content_disposition(f.name);
+    let disposition = if inline {
+        disposition.replacen("attachment", "inline", 1)
+    } else {
+        disposition
+    };
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(size as u64));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'"),
-    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(f.size as u64));
+    if inline {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'",
+            ),
+        );
+        h.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
+    } else {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox; default-src 'none'"),
+        );
+    }
     Ok(res)
 }
 

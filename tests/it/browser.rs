@@ -487,6 +487,14 @@ async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_close
         let html = c.source().await.unwrap();
         assert!(html.contains("初版の構成") && html.contains("第2版: UTM を追加"));
         screenshot(&c, &format!("review-diff-{label}")).await;
+        // The diagram is previewed in the page; the structure follows.
+        c.execute(
+            "document.querySelector('iframe.preview').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+        screenshot(&c, &format!("review-preview-{label}")).await;
         click(&c, "input[name='decision'][value='accepted']").await;
         click(&c, "form[action$='/decide'] button[type='submit']").await;
         wait_for_text(&c, "判定を登録しました").await;

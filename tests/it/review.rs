@@ -463,3 +463,157 @@ dual_test!(
         assert_eq!(app.count("comments").await, 2);
     }
 );
+
+dual_test!(
+    the_review_page_previews_pdfs_shows_the_structure_and_the_queue_filters_by_connection_form,
+    |app| async move {
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("kanri@b.example.jp", "org_admin", Some("BBBBB"))
+            .await;
+        app.add_user("reviewer@center.example.jp", "reviewer", None)
+            .await;
+        let org = secportal::db::users::by_email(app.db(), "kanri@a.example.jp")
+            .await
+            .unwrap()
+            .unwrap()
+            .org_id
+            .unwrap()
+            .to_string();
+        app.login("kanri@a.example.jp", PASSWORD).await;
+        let res = app
+            .post(
+                &format!("/orgs/{org}/locations"),
+                &[
+                    ("kind", "office"),
+                    ("office_id", ""),
+                    ("name", "本社"),
+                    ("address", "東京都港区1-1"),
+                ],
+            )
+            .await;
+        let office = location(&res).rsplit('/').next().unwrap().to_string();
+        let res = app
+            .post(
+                &format!("/orgs/{org}/locations/{office}/connections"),
+                &[("form", "router"), ("router_id", "R-0001")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = app
+            .post(
+                &format!("/orgs/{org}/locations/{office}/appointments"),
+                &[
+                    ("name", "山田　太郎"),
+                    ("name_kana", "ヤマダ　タロウ"),
+                    ("department", "情報システム部"),
+                    ("title", "部長"),
+                    ("phone", "03-1234-5678"),
+                    ("emergency_contact", ""),
+                    ("email", "yamada@a.example.jp"),
+                    ("effective_from", "2026-04-01"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        attach(&app, &org, "diagram", "構成図.pdf", PDF).await;
+        attach(
+            &app,
+            &org,
+            "equipment_list",
+            "機器.csv",
+            "機器,台数\nPC,3\n".as_bytes(),
+        )
+        .await;
+        let res = app
+            .post(
+                &format!("/orgs/{org}/system-configuration"),
+                &[("note", "構成"), ("action", "submit")],
+            )
+            .await;
+        let id = location(&res)
+            .split("/submissions/")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let page = reviewer
+            .get(&format!("/review/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("山田　太郎") && page.contains("03-1234-5678"),
+            "administrator shown"
+        );
+        let pdf_id = page
+            .split("<iframe class=\"preview\" src=\"/files/")
+            .nth(1)
+            .expect("the PDF is previewed in the page")
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(
+            !page.contains("<img class=\"preview\""),
+            "a CSV is not previewed"
+        );
+        let res = reviewer.get(&format!("/files/{pdf_id}/preview")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let h = res.headers();
+        assert_eq!(h["content-type"], "application/pdf");
+        assert!(
+            h["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("inline")
+        );
+        assert_eq!(h["x-frame-options"], "SAMEORIGIN");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'self'"));
+        assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+        assert_eq!(app.audit_count("file.previewed").await, 1);
+        // The download is still an attachment; other types and other organisations: 404.
+        let csv_id = page
+            .split("href=\"/files/")
+            .filter_map(|p| p.split('"').next())
+            .find(|p| *p != pdf_id && uuid::Uuid::parse_str(p).is_ok())
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            reviewer
+                .get(&format!("/files/{csv_id}/preview"))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        let b = app.new_browser();
+        b.login("kanri@b.example.jp", PASSWORD).await;
+        assert_eq!(
+            b.get(&format!("/files/{pdf_id}/preview")).await.status(),
+            StatusCode::NOT_FOUND
+        );
+
+        // The queue by connection form: a router organisation's submission, not under gateway.
+        let router = reviewer
+            .get("/review?form=router")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(router.contains(&format!("/review/{id}")));
+        let gateway = reviewer
+            .get("/review?form=gateway")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(!gateway.contains(&format!("/review/{id}")));
+    }
+);
