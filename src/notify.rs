@@ -62,10 +62,6 @@ impl Pending {
             crate::web::onboarding::send_logged(state, out).await;
         }
     }
-
-    fn extend(&mut self, other: Pending) {
-        self.0.extend(other.0);
-    }
 }
 
 /// Whom a notice is for.
@@ -148,6 +144,20 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
     let today = jst_date(now);
     let base = &state.config.base_url;
 
+    let catalogue = state.catalogue().await?;
+    let title = |key: &str, lang: &str| {
+        catalogue
+            .items
+            .iter()
+            .find(|i| i.key == key)
+            .map(|i| format!("{} {}", i.number, i.title(lang)))
+            .unwrap_or(key.to_string())
+    };
+    let langs = (
+        crate::i18n::Tr::new(crate::i18n::Lang::Ja),
+        crate::i18n::Tr::new(crate::i18n::Lang::En),
+    );
+
     // The Center's digest of yesterday's submissions (JST), once a day.
     let yesterday = today.pred_opt().unwrap_or(today);
     let subs = db::notifications::submitted_between(
@@ -159,16 +169,20 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
     if !subs.is_empty() {
         let mut tx = state.db.begin().await?;
         if db::notifications::claim(&mut tx, &format!("digest:center:{yesterday}")).await? {
-            let list = subs
-                .iter()
-                .map(|s| {
-                    format!(
-                        "・{} {}（{}）{}",
-                        s.receipt_no, s.org_name, s.org_code, s.kind
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
+            let list = |lang: &str| {
+                subs.iter()
+                    .map(|s| {
+                        format!(
+                            "・{} {}（{}）{}",
+                            s.receipt_no,
+                            s.org_name,
+                            s.org_code,
+                            title(&s.kind, lang)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
             let pending = notify(
                 &mut tx,
                 base,
@@ -179,7 +193,8 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
                     args: vec![
                         ("date", yesterday.to_string()),
                         ("count", subs.len().to_string()),
-                        ("list", list),
+                        ("list_ja", list("ja")),
+                        ("list_en", list("en")),
                     ],
                     link: "/review".into(),
                 },
@@ -210,57 +225,53 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
             .or_default()
             .push((format!("reminder:{when}:{}:{}", o.id, o.due_date), o));
     }
-    let catalogue = state.catalogue().await?;
-    let ja = crate::i18n::Tr::new(crate::i18n::Lang::Ja);
     for (org, items) in by_org {
         let mut tx = state.db.begin().await?;
         if !db::notifications::claim(&mut tx, &format!("digest:org:{org}:{today}")).await? {
             continue;
         }
-        let mut lines = vec![];
+        let (mut ja, mut en) = (vec![], vec![]);
         for (key, o) in &items {
             if db::notifications::claim(&mut tx, key).await? {
-                let title = catalogue
-                    .items
-                    .iter()
-                    .find(|i| i.key == o.item_key)
-                    .map(|i| format!("{} {}", i.number, i.title_ja))
-                    .unwrap_or(o.item_key.clone());
-                let what = if o.instruction {
-                    ja.t("followup.instruction")
-                } else {
-                    ja.t("followup.request")
-                };
-                let when = if o.due_date < today {
-                    ja.t("followup.overdue")
-                } else {
-                    ""
-                };
-                lines.push(format!("・{what} {title} — {} {when}", o.due_date));
+                for (lines, t) in [(&mut ja, &langs.0), (&mut en, &langs.1)] {
+                    let what = t.t(if o.instruction {
+                        "followup.instruction"
+                    } else {
+                        "followup.request"
+                    });
+                    let late = if o.due_date < today {
+                        t.t("followup.overdue")
+                    } else {
+                        ""
+                    };
+                    lines.push(format!(
+                        "・{what} {} — {} {late}",
+                        title(&o.item_key, t.code()),
+                        o.due_date
+                    ));
+                }
             }
         }
-        if lines.is_empty() {
+        if ja.is_empty() {
             continue;
         }
-        let mut pending = Pending::default();
-        pending.extend(
-            notify(
-                &mut tx,
-                base,
-                To::Org(org),
-                &Notice {
-                    kind: "reminder",
-                    message: "mail.reminder",
-                    args: vec![
-                        ("date", today.to_string()),
-                        ("count", lines.len().to_string()),
-                        ("list", lines.join("\n")),
-                    ],
-                    link: format!("/orgs/{org}/followup"),
-                },
-            )
-            .await?,
-        );
+        let pending = notify(
+            &mut tx,
+            base,
+            To::Org(org),
+            &Notice {
+                kind: "reminder",
+                message: "mail.reminder",
+                args: vec![
+                    ("date", today.to_string()),
+                    ("count", ja.len().to_string()),
+                    ("list_ja", ja.join("\n")),
+                    ("list_en", en.join("\n")),
+                ],
+                link: format!("/orgs/{org}/followup"),
+            },
+        )
+        .await?;
         tx.commit().await?;
         pending.send_now(state).await;
         report.org_digests += 1;

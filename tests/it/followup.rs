@@ -665,6 +665,11 @@ dual_test!(
             .unwrap();
         let text = std::fs::read_to_string(mail).unwrap();
         assert!(text.contains("Due dates (2)"), "{text}");
+        assert!(
+            text.contains("・Improvement instruction 7.4.1(3) Antivirus")
+                && text.contains("・改善措置の指示 7.4.1(3) ウィルス対策"),
+            "each language lists the items in its own words: {text}"
+        );
         // Again the same day: nothing new.
         let again = secportal::notify::run_once(&app.state, nine_jst + chrono::Duration::hours(3))
             .await
