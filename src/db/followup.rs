@@ -108,16 +108,18 @@ pub async fn instructions(
     org: Option<Uuid>,
     only_unclosed: bool,
     submission: Option<Uuid>,
+    limit: i64,
 ) -> Result<Vec<InstructionRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {INSTRUCTION_COLS} WHERE ($1 IS NULL OR i.org_id = $1) AND ($2 = FALSE OR i.state <> 'closed') \
          AND ($3 IS NULL OR i.submission_id = $3) \
-         ORDER BY CASE WHEN i.state = 'closed' THEN 1 ELSE 0 END, i.due_date, i.id LIMIT 500"
+         ORDER BY CASE WHEN i.state = 'closed' THEN 1 ELSE 0 END, i.due_date, i.id LIMIT $4"
     );
     on_db!(db, p => sqlx::query_as::<_, InstructionRow>(AssertSqlSafe(sql.clone()))
         .bind(org)
         .bind(only_unclosed)
         .bind(submission)
+        .bind(limit)
         .fetch_all(p)
         .await)
 }
@@ -396,14 +398,16 @@ pub async fn requests(
     db: &Db,
     org: Option<Uuid>,
     only_open: bool,
+    limit: i64,
 ) -> Result<Vec<RequestRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {REQUEST_COLS} WHERE ($1 IS NULL OR r.org_id = $1) AND ($2 = FALSE OR r.state = 'open') \
-         ORDER BY CASE WHEN r.state = 'open' THEN 0 ELSE 1 END, r.due_date, r.id LIMIT 500"
+         ORDER BY CASE WHEN r.state = 'open' THEN 0 ELSE 1 END, r.due_date, r.id LIMIT $3"
     );
     on_db!(db, p => sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql.clone()))
         .bind(org)
         .bind(only_open)
+        .bind(limit)
         .fetch_all(p)
         .await)
 }

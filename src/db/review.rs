@@ -305,3 +305,33 @@ pub async fn add_comment(
     .fetch_optional(&mut *c)
     .await)
 }
+
+/// A sealed submission as exported.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportRow {
+    pub receipt_no: String,
+    pub org_code: String,
+    pub org_name: String,
+    pub kind: String,
+    pub version: i64,
+    pub state: String,
+    pub submitted_at: DateTime<Utc>,
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+    pub reviewer: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// Every sealed submission with its decision, oldest first (at most `limit`).
+pub async fn export(db: &Db, limit: i64) -> Result<Vec<ExportRow>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, ExportRow>(
+        "SELECT s.receipt_no, o.user_code AS org_code, o.name AS org_name, s.kind, s.version, s.state, s.submitted_at, \
+         d.decision, d.reason, u.display_name AS reviewer, d.decided_at \
+         FROM submissions s JOIN organisations o ON o.id = s.org_id \
+         LEFT JOIN decisions d ON d.submission_id = s.id LEFT JOIN users u ON u.id = d.reviewer_id \
+         WHERE s.receipt_no IS NOT NULL ORDER BY s.submitted_at, s.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(p)
+    .await)
+}

@@ -6,6 +6,7 @@ pub mod checklist;
 pub mod csv;
 pub mod email;
 pub mod equipment;
+pub mod export;
 pub mod gatewaylog;
 pub mod password;
 pub mod role;

@@ -27,6 +27,8 @@ use crate::files::UploadError;
 use crate::notify::{Notice, To, notify};
 
 const CENTER: &[Role] = &[Role::Reviewer, Role::CenterAdmin];
+/// The most rows a follow-up list shows (exports take everything).
+const LIST_LIMIT: i64 = 500;
 
 /// Items the Center may request (on-request items of the catalogue).
 pub const REQUESTABLE: [&str; 2] = ["inhouse_measures", "gateway_logs"];
@@ -231,12 +233,12 @@ async fn org_view(
         org_id: org.id,
         org_name: org.name.clone(),
         org_code: org.user_code.clone(),
-        instructions: db::followup::instructions(&state.db, Some(org.id), false, None)
+        instructions: db::followup::instructions(&state.db, Some(org.id), false, None, LIST_LIMIT)
             .await?
             .into_iter()
             .map(|r| instruction_item(&catalogue, lang, r))
             .collect(),
-        requests: db::followup::requests(&state.db, Some(org.id), false)
+        requests: db::followup::requests(&state.db, Some(org.id), false, LIST_LIMIT)
             .await?
             .into_iter()
             .map(|r| request_item(&catalogue, lang, r))
@@ -522,7 +524,7 @@ pub async fn withdraw_request(
 ) -> AppResult<Response> {
     me.require(CENTER)?;
     org_for(&state, &me, org_id, false).await?;
-    if !db::followup::requests(&state.db, Some(org_id), false)
+    if !db::followup::requests(&state.db, Some(org_id), false, LIST_LIMIT)
         .await?
         .iter()
         .any(|r| r.id == id)
@@ -1058,12 +1060,12 @@ pub async fn center_page(
     let view = CenterView {
         page: Page::new(&ctx, Some(&me)),
         is_center: true,
-        instructions: db::followup::instructions(&state.db, None, true, None)
+        instructions: db::followup::instructions(&state.db, None, true, None, LIST_LIMIT)
             .await?
             .into_iter()
             .map(|r| instruction_item(&catalogue, t.code(), r))
             .collect(),
-        requests: db::followup::requests(&state.db, None, true)
+        requests: db::followup::requests(&state.db, None, true, LIST_LIMIT)
             .await?
             .into_iter()
             .map(|r| request_item(&catalogue, t.code(), r))
@@ -1080,7 +1082,7 @@ pub async fn of_submission(
 ) -> AppResult<Vec<InstructionItem>> {
     let catalogue = state.catalogue().await?;
     Ok(
-        db::followup::instructions(&state.db, None, false, Some(submission))
+        db::followup::instructions(&state.db, None, false, Some(submission), LIST_LIMIT)
             .await?
             .into_iter()
             .map(|r| instruction_item(&catalogue, lang, r))

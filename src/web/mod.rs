@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod cookies;
 pub mod ctx;
 pub mod error;
+pub mod exports;
 pub mod followup;
 pub mod forms;
 pub mod gateway_logs;
@@ -98,6 +99,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/review/{id}/assign", post(review::assign))
         .route("/review/{id}/comments", post(review::comment_center))
         .route("/review/followup", get(followup::center_page))
+        .route("/admin/exports", get(exports::index))
+        .route("/admin/exports/{dataset}/{format}", get(exports::download))
         .route("/orgs/{org}/followup", get(followup::org_page))
         .route("/orgs/{org}/instructions", post(followup::issue_instruction))
         .route("/orgs/{org}/requests", post(followup::issue_request))

@@ -847,3 +847,88 @@ dual_test!(
         assert!(page.contains("log_checks[1].result.send_missing"));
     }
 );
+
+dual_test!(
+    exports_open_in_excel_carry_every_record_and_are_audited,
+    |app| async move {
+        let (org, _) = setup(&app).await;
+        let sub = submit_configuration(&app, &org).await;
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        reviewer
+            .post(
+                &format!("/review/{sub}/decide"),
+                &[("decision", "returned"), ("reason", "=危険な式, \"引用\"")],
+            )
+            .await;
+        reviewer
+            .post(
+                &format!("/orgs/{org}/instructions"),
+                &[
+                    ("item_key", "antivirus"),
+                    ("problem", "定義ファイルが古い"),
+                    ("required_change", "毎日更新"),
+                    ("due_date", &days_from_today(10)),
+                ],
+            )
+            .await;
+        // Organisations do not export.
+        assert_eq!(
+            app.get("/admin/exports/submissions/csv").await.status(),
+            StatusCode::FORBIDDEN
+        );
+        let res = reviewer.get("/admin/exports/submissions/csv").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(
+            res.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment")
+        );
+        let csv = res.text().await.unwrap();
+        assert!(
+            csv.starts_with("\u{feff}受付番号,利用者コード,組織名"),
+            "{csv}"
+        );
+        assert!(csv.contains("AAAAA") && csv.contains("差戻し"), "{csv}");
+        assert!(
+            csv.contains("\"'=危険な式, \"\"引用\"\"\""),
+            "a formula is defused: {csv}"
+        );
+        let json: serde_json::Value = serde_json::from_str(
+            &reviewer
+                .get("/admin/exports/instructions/json")
+                .await
+                .text()
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(json[0]["problem"], "定義ファイルが古い");
+        assert_eq!(json[0]["org_code"], "AAAAA");
+        let xlsx = reviewer
+            .get("/admin/exports/requests/xlsx")
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        assert!(xlsx.starts_with(b"PK\x03\x04"));
+        assert_eq!(
+            secportal::domain::xlsx::first_sheet(&xlsx).unwrap().len(),
+            1,
+            "header only"
+        );
+        assert_eq!(
+            reviewer.get("/admin/exports/users/csv").await.status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            reviewer
+                .get("/admin/exports/submissions/pdf")
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(app.audit_count("export.downloaded").await, 3);
+    }
+);

@@ -329,6 +329,7 @@ fn every_locale_key_used_exists_in_japanese_and_english() {
         "notify.",
         "checklist.",
         "gwlog.",
+        "export.",
     ];
     let mut files = vec![];
     let mut stack = vec![root.join("templates"), root.join("src")];
