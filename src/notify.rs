@@ -166,9 +166,11 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
         jst_midnight(today),
     )
     .await?;
-    if !subs.is_empty() {
+    let center_key = format!("digest:center:{yesterday}");
+    // Runs every minute: a read first, so a day already sent costs no write.
+    if !subs.is_empty() && !db::notifications::claimed(&state.db, &center_key).await? {
         let mut tx = state.db.begin().await?;
-        if db::notifications::claim(&mut tx, &format!("digest:center:{yesterday}")).await? {
+        if db::notifications::claim(&mut tx, &center_key).await? {
             let list = |lang: &str| {
                 subs.iter()
                     .map(|s| {
@@ -226,8 +228,12 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
             .push((format!("reminder:{when}:{}:{}", o.id, o.due_date), o));
     }
     for (org, items) in by_org {
+        let key = format!("digest:org:{org}:{today}");
+        if db::notifications::claimed(&state.db, &key).await? {
+            continue;
+        }
         let mut tx = state.db.begin().await?;
-        if !db::notifications::claim(&mut tx, &format!("digest:org:{org}:{today}")).await? {
+        if !db::notifications::claim(&mut tx, &key).await? {
             continue;
         }
         let (mut ja, mut en) = (vec![], vec![]);

@@ -431,14 +431,26 @@ pub async fn open_request_for(
         .await)
 }
 
-/// Withdraws an open request (Center); false when it was answered or withdrawn meanwhile.
-pub async fn withdraw(tx: &mut Tx, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
-    on_tx!(tx, c => sqlx::query_scalar(
-        "UPDATE requests SET state = 'withdrawn' WHERE id = $1 AND state = 'open' RETURNING org_id",
-    )
-    .bind(id)
-    .fetch_optional(&mut *c)
-    .await)
+/// Withdraws an open request of the organisation (Center): `None` when there is no such
+/// request, `Some(false)` when it was answered or withdrawn meanwhile.
+pub async fn withdraw(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<Option<bool>, sqlx::Error> {
+    on_tx!(tx, c => {
+        let state: Option<String> = sqlx::query_scalar(
+            "SELECT state FROM requests WHERE id = $1 AND org_id = $2",
+        )
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(&mut *c)
+        .await?;
+        if state.as_deref() != Some("open") {
+            return Ok(state.map(|_| false));
+        }
+        sqlx::query("UPDATE requests SET state = 'withdrawn' WHERE id = $1 AND state = 'open'")
+            .bind(id)
+            .execute(&mut *c)
+            .await
+            .map(|r| Some(r.rows_affected() == 1))
+    })
 }
 
 /// What is open for the checklist: (item, location, is an instruction, due date).

@@ -155,6 +155,15 @@ pub async fn set_optouts(tx: &mut Tx, user: Uuid, kinds: &[&str]) -> Result<(), 
     Ok(())
 }
 
+/// Whether a piece of scheduled work was already claimed (a read, to skip the write).
+pub async fn claimed(db: &Db, key: &str) -> Result<bool, sqlx::Error> {
+    on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sent_reminders WHERE key = $1")
+        .bind(key)
+        .fetch_one(p)
+        .await
+        .map(|n| n > 0))
+}
+
 /// Claims a piece of scheduled work by key; only the first claim of a key answers true.
 pub async fn claim(tx: &mut Tx, key: &str) -> Result<bool, sqlx::Error> {
     on_tx!(tx, c => sqlx::query(

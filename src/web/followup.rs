@@ -524,16 +524,11 @@ pub async fn withdraw_request(
 ) -> AppResult<Response> {
     me.require(CENTER)?;
     org_for(&state, &me, org_id, false).await?;
-    if !db::followup::requests(&state.db, Some(org_id), false, LIST_LIMIT)
-        .await?
-        .iter()
-        .any(|r| r.id == id)
-    {
-        return Err(AppError::NotFound);
-    }
     let mut tx = state.db.begin().await?;
-    if db::followup::withdraw(&mut tx, id).await?.is_none() {
-        return Err(AppError::Conflict);
+    match db::followup::withdraw(&mut tx, org_id, id).await? {
+        None => return Err(AppError::NotFound),
+        Some(false) => return Err(AppError::Conflict),
+        Some(true) => {}
     }
     db::audit::append(
         &mut tx,

@@ -552,6 +552,31 @@ dual_test!(
             .await
             .unwrap();
         assert!(page.contains("期限超過"));
+        // The Center withdraws it: once; another organisation's path: 404; answered: 409.
+        let open: uuid::Uuid = secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT id FROM requests WHERE state = 'open'").fetch_one(p).await).unwrap();
+        let other = org_of(&app, "kanri@b.example.jp").await;
+        assert_eq!(
+            reviewer
+                .post(&format!("/orgs/{other}/requests/{open}/withdraw"), &[])
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        let path = format!("/orgs/{org}/requests/{open}/withdraw");
+        assert_eq!(
+            reviewer.post(&path, &[]).await.status(),
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(
+            reviewer.post(&path, &[]).await.status(),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(app.audit_count("request.withdrawn").await, 1);
+        let home = app.get("/home").await.text().await.unwrap();
+        assert!(
+            !home.contains("期限超過"),
+            "a withdrawn request no longer counts"
+        );
     }
 );
 
