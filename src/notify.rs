@@ -160,15 +160,19 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
 
     // The Center's digest of yesterday's submissions (JST), once a day.
     let yesterday = today.pred_opt().unwrap_or(today);
-    let subs = db::notifications::submitted_between(
-        &state.db,
-        jst_midnight(yesterday),
-        jst_midnight(today),
-    )
-    .await?;
     let center_key = format!("digest:center:{yesterday}");
-    // Runs every minute: a read first, so a day already sent costs no write.
-    if !subs.is_empty() && !db::notifications::claimed(&state.db, &center_key).await? {
+    // Runs every minute: once the day's digest went out, one small read and nothing else.
+    let subs = if db::notifications::claimed(&state.db, &center_key).await? {
+        vec![]
+    } else {
+        db::notifications::submitted_between(
+            &state.db,
+            jst_midnight(yesterday),
+            jst_midnight(today),
+        )
+        .await?
+    };
+    if !subs.is_empty() {
         let mut tx = state.db.begin().await?;
         if db::notifications::claim(&mut tx, &center_key).await? {
             let list = |lang: &str| {

@@ -28,6 +28,11 @@ use crate::domain::gatewaylog::{self, LogCheck};
 use crate::domain::{Role, Scope};
 
 const KIND: &str = "gateway_logs";
+
+/// Checks already made, by file content and period.
+type CheckKey = (String, Option<(NaiveDate, NaiveDate)>);
+static CHECKS: std::sync::OnceLock<std::sync::Mutex<HashMap<CheckKey, LogCheck>>> =
+    std::sync::OnceLock::new();
 /// Table 7-4-2: logs are kept for one year.
 const MIN_RETENTION_MONTHS: i64 = 12;
 
@@ -85,22 +90,45 @@ async fn check_files(
 ) -> AppResult<Vec<CheckItem>> {
     let mut out = vec![];
     for f in db::submissions::files(&state.db, Scope::Org(org_id), submission).await? {
-        let stream = state
-            .files
-            .read(&f.sha256)
-            .await
-            .map_err(AppError::Internal)?;
-        let chunks: Vec<bytes::Bytes> = stream
-            .try_collect()
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-        let bytes = chunks.concat();
-        let check = match read_table(&bytes) {
-            Ok(table) => gatewaylog::check(&table, period),
-            Err(key) => LogCheck {
-                problems: vec![(1, key.to_string())],
-                ..Default::default()
-            },
+        // Files are stored by content, so a check of (content, period) never goes stale: the
+        // page shows it on every view without reading the log again.
+        let key = (f.sha256.clone(), period);
+        let known = CHECKS
+            .get_or_init(Default::default)
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned());
+        let check = match known {
+            Some(c) => c,
+            None => {
+                let stream = state
+                    .files
+                    .read(&f.sha256)
+                    .await
+                    .map_err(AppError::Internal)?;
+                let chunks: Vec<bytes::Bytes> = stream
+                    .try_collect()
+                    .await
+                    .map_err(|e| AppError::Internal(e.into()))?;
+                // Parsing a large log is CPU work: off the async threads.
+                let check =
+                    tokio::task::spawn_blocking(move || match read_table(&chunks.concat()) {
+                        Ok(table) => gatewaylog::check(&table, period),
+                        Err(key) => LogCheck {
+                            problems: vec![(1, key.to_string())],
+                            ..Default::default()
+                        },
+                    })
+                    .await
+                    .map_err(|e| AppError::Internal(e.into()))?;
+                if let Ok(mut c) = CHECKS.get_or_init(Default::default).lock() {
+                    if c.len() > 1000 {
+                        c.clear();
+                    }
+                    c.insert(key, check.clone());
+                }
+                check
+            }
         };
         out.push(CheckItem {
             name: f.name,
