@@ -26,6 +26,17 @@ pub const KINDS: [&str; 8] = [
     "comment",
 ];
 
+/// The kinds that reach the users of an organisation, and those that reach the Center.
+pub const ORG_KINDS: [&str; 6] = [
+    "decided",
+    "instruction",
+    "extension",
+    "request",
+    "reminder",
+    "comment",
+];
+pub const CENTER_KINDS: [&str; 4] = ["submitted", "answered", "extension", "comment"];
+
 /// Something to tell.
 pub struct Notice {
     /// One of [`KINDS`].

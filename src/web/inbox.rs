@@ -13,7 +13,28 @@ use super::error::{AppError, AppResult};
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
 use crate::db;
-use crate::notify::KINDS;
+use crate::notify::{CENTER_KINDS, ORG_KINDS};
+
+/// The kinds of notice this user can receive.
+fn kinds_for(me: &CurrentUser) -> &'static [&'static str] {
+    if me.role.is_center() {
+        &CENTER_KINDS
+    } else {
+        &ORG_KINDS
+    }
+}
+
+/// A mail subject without the portal's name in front (the inbox is inside the portal).
+fn without_prefix(subject: &str) -> &str {
+    for close in ["】", "] "] {
+        if (subject.starts_with('【') || subject.starts_with('['))
+            && let Some(i) = subject.find(close)
+        {
+            return subject[i + close.len()..].trim_start();
+        }
+    }
+    subject
+}
 
 /// A notice as listed.
 pub struct NoticeItem {
@@ -50,9 +71,10 @@ pub async fn inbox(
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")))
                 .collect();
+            let subject = t.f(&format!("{}.subject", n.message), &pairs);
             NoticeItem {
                 id: n.id,
-                text: t.f(&format!("{}.subject", n.message), &pairs),
+                text: without_prefix(&subject).to_string(),
                 kind_key: format!("notify.kind.{}", n.kind),
                 unread: n.read_at.is_none(),
                 at: jst(&n.created_at),
@@ -62,7 +84,7 @@ pub async fn inbox(
     let view = InboxView {
         page: Page::new(&ctx, Some(&me)),
         notices,
-        kinds: KINDS
+        kinds: kinds_for(&me)
             .iter()
             .map(|k| (*k, !off.iter().any(|o| o == k)))
             .collect(),
@@ -114,7 +136,7 @@ pub async fn preferences(
     me: CurrentUser,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let off: Vec<&str> = KINDS
+    let off: Vec<&str> = kinds_for(&me)
         .iter()
         .copied()
         .filter(|k| {

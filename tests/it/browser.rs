@@ -533,6 +533,9 @@ async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_close
         click(&c, "form[action$='/answer'] button[type='submit']").await;
         wait_for_text(&c, "是正措置の報告を送信しました").await;
         wait_for_text(&c, "是正報告.pdf").await;
+        c.goto(&app.url("/inbox")).await.unwrap();
+        wait_for_text(&c, "メール通知の設定").await;
+        screenshot(&c, &format!("org-inbox-{label}")).await;
 
         // The reviewer reads the report and closes the instruction.
         switch_user(&c, &app, "shinsa@center.example.jp").await;
@@ -545,6 +548,11 @@ async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_close
         let html = c.source().await.unwrap();
         assert!(html.contains("status closed"), "closed");
         screenshot(&c, &format!("instruction-closed-{label}")).await;
+        c.goto(&app.url(&format!("/orgs/{org}/followup")))
+            .await
+            .unwrap();
+        wait_for_text(&c, "提出を依頼する").await;
+        screenshot(&c, &format!("center-followup-{label}")).await;
         c.close().await.unwrap();
 
         // The mails: returned, accepted, instruction issued and closed to the organisation;
