@@ -300,6 +300,39 @@ impl<T: DeserializeOwned + Send> FromRequest<Arc<AppState>> for CsrfForm<T> {
     }
 }
 
+/// The next field of a multipart form, which must be named `name` (otherwise 400).
+pub async fn expect_field<'a>(
+    form: &'a mut axum::extract::Multipart,
+    name: &str,
+) -> Result<axum::extract::multipart::Field<'a>, AppError> {
+    let field = form
+        .next_field()
+        .await
+        .map_err(|_| AppError::BadRequest)?
+        .ok_or(AppError::BadRequest)?;
+    if field.name() != Some(name) {
+        return Err(AppError::BadRequest);
+    }
+    Ok(field)
+}
+
+/// Checks the CSRF token of a multipart form: it must be the first field, so nothing is read
+/// into storage before it is checked.
+pub async fn check_multipart_token(
+    form: &mut axum::extract::Multipart,
+    user: &CurrentUser,
+) -> Result<(), AppError> {
+    let first = form
+        .next_field()
+        .await
+        .map_err(|_| AppError::BadRequest)?
+        .ok_or(AppError::BadRequest)?;
+    if first.name() != Some("csrf_token") {
+        return Err(AppError::Csrf);
+    }
+    check_token(&first.text().await.map_err(|_| AppError::BadRequest)?, user)
+}
+
 /// Checks a CSRF token taken from a multipart form against the user's.
 pub fn check_token(given: &str, user: &CurrentUser) -> Result<(), AppError> {
     if given.is_empty() || !security::constant_time_eq(given, &user.csrf) {

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::ctx::{CsrfForm, Ctx, CurrentUser, check_token};
+use super::ctx::{CsrfForm, Ctx, CurrentUser, check_multipart_token};
 use super::error::{AppError, AppResult};
 use super::forms::FieldErrors;
 use super::page::{Page, jst, redirect_with_flash, render, today};
@@ -767,16 +767,7 @@ pub async fn answer(
     mut form: Multipart,
 ) -> AppResult<Response> {
     let bad = |_| AppError::BadRequest;
-    // The token comes first, so nothing is stored before it is checked.
-    let first = form
-        .next_field()
-        .await
-        .map_err(bad)?
-        .ok_or(AppError::BadRequest)?;
-    if first.name() != Some("csrf_token") {
-        return Err(AppError::Csrf);
-    }
-    check_token(&first.text().await.map_err(bad)?, &me)?;
+    check_multipart_token(&mut form, &me).await?;
     let row = org_side(&state, &me, org_id, id).await?;
     let (mut version, mut body) = (None, String::new());
     let mut stored = vec![];

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::ctx::{CsrfForm, Ctx, CurrentUser, check_token};
+use super::ctx::{CsrfForm, Ctx, CurrentUser, check_multipart_token, expect_field};
 use super::error::{AppError, AppResult};
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
@@ -324,26 +324,12 @@ pub async fn receive_files(
     mut form: Multipart,
 ) -> AppResult<Vec<String>> {
     org_for_report(state, me, org_id).await?;
-    let bad = |_| AppError::BadRequest;
-    // The token comes first, so nothing is read into storage before it is checked.
-    let first = form
-        .next_field()
+    check_multipart_token(&mut form, me).await?;
+    let role = expect_field(&mut form, "role")
+        .await?
+        .text()
         .await
-        .map_err(bad)?
-        .ok_or(AppError::BadRequest)?;
-    if first.name() != Some("csrf_token") {
-        return Err(AppError::Csrf);
-    }
-    check_token(&first.text().await.map_err(bad)?, me)?;
-    let role_field = form
-        .next_field()
-        .await
-        .map_err(bad)?
-        .ok_or(AppError::BadRequest)?;
-    if role_field.name() != Some("role") {
-        return Err(AppError::BadRequest);
-    }
-    let role = role_field.text().await.map_err(bad)?;
+        .map_err(|_| AppError::BadRequest)?;
     if !roles_of(kind).contains(&role.as_str()) {
         return Err(AppError::BadRequest);
     }
@@ -1018,31 +1004,18 @@ pub async fn send_file(
 /// Reads a small CSV upload (multipart: `csrf_token` first, then `file`) into memory; the
 /// route's body limit caps it.
 pub async fn read_csv_upload(form: &mut Multipart, me: &CurrentUser) -> AppResult<bytes::Bytes> {
-    let bad = |_| AppError::BadRequest;
-    let first = form
-        .next_field()
+    check_multipart_token(form, me).await?;
+    expect_field(form, "file")
+        .await?
+        .bytes()
         .await
-        .map_err(bad)?
-        .ok_or(AppError::BadRequest)?;
-    if first.name() != Some("csrf_token") {
-        return Err(AppError::Csrf);
-    }
-    check_token(&first.text().await.map_err(bad)?, me)?;
-    let field = form
-        .next_field()
-        .await
-        .map_err(bad)?
-        .ok_or(AppError::BadRequest)?;
-    if field.name() != Some("file") {
-        return Err(AppError::BadRequest);
-    }
-    field.bytes().await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge
-        } else {
-            AppError::BadRequest
-        }
-    })
+        .map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::TooLarge
+            } else {
+                AppError::BadRequest
+            }
+        })
 }
 
 /// "Line 3, column: reason" for an import problem; `prefix` names the column labels' keys.
