@@ -300,12 +300,7 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
         let app = TestApp::spawn(backend).await;
         app.add_user("kanri@yokohama.example.jp", "org_admin", Some("YK001"))
             .await;
-        let org = secportal::db::users::by_email(app.db(), "kanri@yokohama.example.jp")
-            .await
-            .unwrap()
-            .unwrap()
-            .org_id
-            .unwrap();
+        let org = app.org_of("kanri@yokohama.example.jp").await;
         let files = tempfile::tempdir().unwrap();
         let pdf = files.path().join("システム構成図.pdf");
         std::fs::write(&pdf, b"%PDF-1.7\n% test diagram\n%%EOF\n").unwrap();
@@ -412,12 +407,7 @@ async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_close
             .await;
         app.add_user("shinsa@center.example.jp", "reviewer", None)
             .await;
-        let org = secportal::db::users::by_email(app.db(), "kanri@yokohama.example.jp")
-            .await
-            .unwrap()
-            .unwrap()
-            .org_id
-            .unwrap();
+        let org = app.org_of("kanri@yokohama.example.jp").await;
         let files = tempfile::tempdir().unwrap();
         let pdf = files.path().join("構成図.pdf");
         std::fs::write(&pdf, b"%PDF-1.7\n% diagram\n%%EOF\n").unwrap();

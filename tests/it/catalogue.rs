@@ -176,12 +176,7 @@ dual_test!(
             .await;
         app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
             .await;
-        let org = secportal::db::users::by_email(app.db(), "kanri@a.example.jp")
-            .await
-            .unwrap()
-            .unwrap()
-            .org_id
-            .unwrap();
+        let org = app.org_of("kanri@a.example.jp").await;
         app.login("admin@center.example.jp", PASSWORD).await;
         let res = app
             .post(

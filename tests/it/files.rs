@@ -16,13 +16,7 @@ async fn setup(app: &TestApp) -> String {
     app.add_user("b@b.example.jp", "org_admin", Some("BBBBB"))
         .await;
     app.login("kanri@a.example.jp", PASSWORD).await;
-    secportal::db::users::by_email(app.db(), "kanri@a.example.jp")
-        .await
-        .unwrap()
-        .unwrap()
-        .org_id
-        .unwrap()
-        .to_string()
+    app.org_of("kanri@a.example.jp").await.to_string()
 }
 
 async fn upload(

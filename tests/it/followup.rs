@@ -8,16 +8,6 @@ use crate::helpers::{PASSWORD, TestApp, location};
 
 const PDF: &[u8] = b"%PDF-1.7\n% corrective action\n%%EOF\n";
 
-async fn org_of(app: &TestApp, email: &str) -> String {
-    secportal::db::users::by_email(app.db(), email)
-        .await
-        .unwrap()
-        .unwrap()
-        .org_id
-        .unwrap()
-        .to_string()
-}
-
 /// Mail goes out after the commit, in the background: waits for it (up to 5 s).
 async fn mailed(app: &TestApp, to: &str, path: &str) -> bool {
     for _ in 0..50 {
@@ -43,8 +33,8 @@ async fn setup(app: &TestApp) -> (String, String) {
         .await;
     app.login("kanri@a.example.jp", PASSWORD).await;
     (
-        org_of(app, "kanri@a.example.jp").await,
-        org_of(app, "kanri@b.example.jp").await,
+        app.org_of("kanri@a.example.jp").await.to_string(),
+        app.org_of("kanri@b.example.jp").await.to_string(),
     )
 }
 
@@ -554,7 +544,7 @@ dual_test!(
         assert!(page.contains("期限超過"));
         // The Center withdraws it: once; another organisation's path: 404; answered: 409.
         let open: uuid::Uuid = secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT id FROM requests WHERE state = 'open'").fetch_one(p).await).unwrap();
-        let other = org_of(&app, "kanri@b.example.jp").await;
+        let other = app.org_of("kanri@b.example.jp").await.to_string();
         assert_eq!(
             reviewer
                 .post(&format!("/orgs/{other}/requests/{open}/withdraw"), &[])

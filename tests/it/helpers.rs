@@ -242,6 +242,16 @@ impl TestApp {
         .unwrap()
     }
 
+    /// The organisation of a user.
+    pub async fn org_of(&self, email: &str) -> uuid::Uuid {
+        secportal::db::users::by_email(self.db(), email)
+            .await
+            .unwrap()
+            .unwrap()
+            .org_id
+            .unwrap()
+    }
+
     /// The link of the given path found in the newest mail to `to`.
     pub fn mail_link(&self, to: &str, path: &str) -> Option<String> {
         newest_mail_link(

@@ -37,13 +37,7 @@ dual_test!(
             .await;
         app.add_user("reviewer2@center.example.jp", "reviewer", None)
             .await;
-        let org = secportal::db::users::by_email(app.db(), "kanri@a.example.jp")
-            .await
-            .unwrap()
-            .unwrap()
-            .org_id
-            .unwrap()
-            .to_string();
+        let org = app.org_of("kanri@a.example.jp").await.to_string();
         app.login("kanri@a.example.jp", PASSWORD).await;
         attach(&app, &org, "diagram", "構成図.pdf", PDF).await;
         attach(
@@ -199,13 +193,7 @@ dual_test!(the_queue_filters_and_counts, |app| async move {
         .await;
     app.add_user("admin@center.example.jp", "center_admin", None)
         .await;
-    let org = secportal::db::users::by_email(app.db(), "a@a.example.jp")
-        .await
-        .unwrap()
-        .unwrap()
-        .org_id
-        .unwrap()
-        .to_string();
+    let org = app.org_of("a@a.example.jp").await.to_string();
     app.login("a@a.example.jp", PASSWORD).await;
     let res = app
         .post(
@@ -248,13 +236,7 @@ dual_test!(
             .await;
         app.add_user("r1@center.example.jp", "reviewer", None).await;
         app.add_user("r2@center.example.jp", "reviewer", None).await;
-        let org = secportal::db::users::by_email(app.db(), "a@a.example.jp")
-            .await
-            .unwrap()
-            .unwrap()
-            .org_id
-            .unwrap()
-            .to_string();
+        let org = app.org_of("a@a.example.jp").await.to_string();
         app.login("a@a.example.jp", PASSWORD).await;
         let res = app
             .post(
@@ -359,20 +341,8 @@ dual_test!(
         app.add_user("b@b.example.jp", "org_admin", Some("BBBBB"))
             .await;
         app.add_user("r1@center.example.jp", "reviewer", None).await;
-        let org = secportal::db::users::by_email(app.db(), "a@a.example.jp")
-            .await
-            .unwrap()
-            .unwrap()
-            .org_id
-            .unwrap()
-            .to_string();
-        let org_b = secportal::db::users::by_email(app.db(), "b@b.example.jp")
-            .await
-            .unwrap()
-            .unwrap()
-            .org_id
-            .unwrap()
-            .to_string();
+        let org = app.org_of("a@a.example.jp").await.to_string();
+        let org_b = app.org_of("b@b.example.jp").await.to_string();
         app.login("a@a.example.jp", PASSWORD).await;
         let res = app
             .post(
@@ -473,13 +443,7 @@ dual_test!(
             .await;
         app.add_user("reviewer@center.example.jp", "reviewer", None)
             .await;
-        let org = secportal::db::users::by_email(app.db(), "kanri@a.example.jp")
-            .await
-            .unwrap()
-            .unwrap()
-            .org_id
-            .unwrap()
-            .to_string();
+        let org = app.org_of("kanri@a.example.jp").await.to_string();
         app.login("kanri@a.example.jp", PASSWORD).await;
         let res = app
             .post(

@@ -23,12 +23,7 @@ dual_test!(
             .await;
         app.login("a-admin@a.example.jp", PASSWORD).await;
         // The org_id field is ignored for org admins: the member lands in org A.
-        let b_org = secportal::db::users::by_email(app.db(), "b-admin@b.example.jp")
-            .await
-            .unwrap()
-            .unwrap()
-            .org_id
-            .unwrap();
+        let b_org = app.org_of("b-admin@b.example.jp").await;
         let res = app
             .post(
                 "/users/invite",
