@@ -54,14 +54,45 @@ async fn submit(c: &Client) {
         .unwrap();
 }
 
+/// Waits for `text` in the page. CI runs every test at once on two cores, so a form post
+/// can take seconds: wait up to 30 s, and on failure say where the browser is and what the
+/// page says (messages first), not the page's head.
 async fn wait_for_text(c: &Client, text: &str) {
-    for _ in 0..50 {
+    for _ in 0..300 {
         if c.source().await.unwrap().contains(text) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("page never showed {text:?}: {}", c.source().await.unwrap());
+    let url = c
+        .current_url()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let shown = c
+        .execute(
+            "var m = Array.from(document.querySelectorAll('.flash, .form-error, .field-error')).map(function (e) { return e.innerText; }).join(' | ');\
+             var main = document.querySelector('main');\
+             return m + ' || ' + (main ? main.innerText : document.body.innerText);",
+            vec![],
+        )
+        .await
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    panic!("page never showed {text:?} at {url}: {shown}");
+}
+
+/// Chooses a radio button or checkbox and makes sure it took.
+async fn choose(c: &Client, css: &str) {
+    for _ in 0..50 {
+        let el = c.find(Locator::Css(css)).await.unwrap();
+        if el.is_selected().await.unwrap() {
+            return;
+        }
+        el.click().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} could not be chosen");
 }
 
 async fn screenshot(c: &Client, name: &str) {
@@ -448,8 +479,8 @@ async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_close
         c.goto(&app.url("/review")).await.unwrap();
         wait_for_text(&c, &format!("/review/{first}")).await;
         click(&c, &format!("a[href='/review/{first}']")).await;
-        wait_for_text(&c, "判定").await;
-        click(&c, "input[name='decision'][value='returned']").await;
+        wait_for_text(&c, &format!("action=\"/review/{first}/decide\"")).await;
+        choose(&c, "input[name='decision'][value='returned']").await;
         fill(&c, "reason", "ファイアウォールが構成図にありません。").await;
         click(&c, "form[action$='/decide'] button[type='submit']").await;
         wait_for_text(&c, "判定を登録しました").await;
@@ -485,7 +516,7 @@ async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_close
         .await
         .unwrap();
         screenshot(&c, &format!("review-preview-{label}")).await;
-        click(&c, "input[name='decision'][value='accepted']").await;
+        choose(&c, "input[name='decision'][value='accepted']").await;
         click(&c, "form[action$='/decide'] button[type='submit']").await;
         wait_for_text(&c, "判定を登録しました").await;
         click(&c, "a[href$='#instruct']").await;
