@@ -223,17 +223,18 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
         }
     }
 
-    // Reminders: unclosed instructions and open requests due in 7 days, in 1 day, or overdue;
-    // each reminder once (per due date, so an extension starts again), one digest per
-    // organisation per day.
+    // Reminders: unclosed instructions and open requests due within 7 days, within 1 day, or
+    // overdue; each reminder once (per due date, so an extension starts again), one digest per
+    // organisation per day. Windows rather than exact days, so an item issued after the day's
+    // digest, or a day the portal was down, is reminded at the next digest instead of never.
     let open = db::followup::open_items(&state.db, None).await?;
     let mut by_org: std::collections::BTreeMap<Uuid, Vec<(String, &db::followup::OpenRow)>> =
         Default::default();
     for o in open.iter().filter(|o| o.state == "open") {
         let days = (o.due_date - today).num_days();
         let when = match days {
-            7 => "due7",
-            1 => "due1",
+            2..=7 => "due7",
+            0..=1 => "due1",
             d if d < 0 => "overdue",
             _ => continue,
         };
@@ -274,6 +275,9 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
             }
         }
         if ja.is_empty() {
+            // Everything was reminded already: keep the day's claim so the next minutes skip
+            // this organisation with one read.
+            tx.commit().await?;
             continue;
         }
         let pending = notify(

@@ -690,6 +690,25 @@ dual_test!(
             .await
             .unwrap();
         assert_eq!(again.org_digests, 0);
+        // An instruction issued after today's digest, due in 5 days, is not lost: tomorrow's
+        // digest carries it (and only it: the others were reminded today).
+        let res = reviewer
+            .post(
+                &format!("/orgs/{org}/instructions"),
+                &[
+                    ("item_key", "router_ports"),
+                    ("problem", "不足"),
+                    ("required_change", "改善"),
+                    ("due_date", &days_from_today(5)),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let again = secportal::notify::run_once(&app.state, nine_jst + chrono::Duration::hours(4))
+            .await
+            .unwrap();
+        assert_eq!(again.org_digests, 0, "one digest per organisation per day");
         // Before 08:00 JST nothing runs; the next day the Center gets one digest of today's submission.
         let tomorrow = at(today + chrono::Duration::days(1));
         assert_eq!(
@@ -702,7 +721,14 @@ dual_test!(
             secportal::notify::run_once(&app.state, tomorrow),
             secportal::notify::run_once(&app.state, tomorrow)
         );
-        assert_eq!(a.unwrap().center_digests + b.unwrap().center_digests, 1);
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.center_digests + b.center_digests, 1);
+        assert_eq!(a.org_digests + b.org_digests, 1);
+        let text = app.mail_text("kanri@a.example.jp", "Due dates (1)");
+        assert!(
+            text.contains("7.4.2(1)") && !text.contains("7.4.1(3)"),
+            "only the new item: {text}"
+        );
         assert!(
             app.mail_link("reviewer@center.example.jp", "/review")
                 .is_some()

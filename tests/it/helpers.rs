@@ -261,6 +261,14 @@ impl TestApp {
         )
     }
 
+    /// The newest mail to `to` that contains `text`.
+    pub fn mail_text(&self, to: &str, text: &str) -> String {
+        newest_mail(&self.data_dir.join("mail"), to, |m| {
+            m.contains(text).then(|| m.to_string())
+        })
+        .unwrap_or_else(|| panic!("no mail to {to} contains {text:?}"))
+    }
+
     /// How many mail files exist.
     pub fn mail_count(&self) -> usize {
         std::fs::read_dir(self.data_dir.join("mail"))
@@ -280,8 +288,8 @@ fn new_client() -> reqwest::Client {
         .unwrap()
 }
 
-/// Finds a link starting with `prefix` in the newest `.eml` addressed to `to`.
-pub fn newest_mail_link(dir: &Path, to: &str, prefix: &str) -> Option<String> {
+/// The newest `.eml` addressed to `to` for which `pick` answers something.
+fn newest_mail<T>(dir: &Path, to: &str, pick: impl Fn(&str) -> Option<T>) -> Option<T> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok())
@@ -294,12 +302,20 @@ pub fn newest_mail_link(dir: &Path, to: &str, prefix: &str) -> Option<String> {
         if !to_line.contains(to) {
             return None;
         }
+        pick(&text)
+    })
+}
+
+/// Finds a link starting with `prefix` in the newest `.eml` addressed to `to`.
+pub fn newest_mail_link(dir: &Path, to: &str, prefix: &str) -> Option<String> {
+    newest_mail(dir, to, |text| {
         let start = text.find(prefix)?;
-        let link: String = text[start..]
-            .chars()
-            .take_while(|c| !c.is_whitespace())
-            .collect();
-        Some(link)
+        Some(
+            text[start..]
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .collect(),
+        )
     })
 }
 
