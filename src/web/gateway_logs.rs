@@ -251,14 +251,12 @@ pub async fn upload(
     form: Multipart,
 ) -> AppResult<Response> {
     let (org, site) = site_for(&state, &me, org_id, site_id).await?;
-    let problems = receive_files(&state, &ctx, &me, org_id, KIND, Some(site_id), form).await?;
-    if problems.is_empty() {
-        return Ok(redirect_with_flash(
-            &format!("/orgs/{org_id}/locations/{site_id}/gateway-logs"),
-            "flash.uploaded",
-            state.cookies.secure,
-        ));
-    }
+    let back = format!("/orgs/{org_id}/locations/{site_id}/gateway-logs");
+    let problems =
+        match receive_files(&state, &ctx, &me, org_id, KIND, Some(site_id), form, &back).await? {
+            Ok(done) => return Ok(done),
+            Err(problems) => problems,
+        };
     render(
         StatusCode::UNPROCESSABLE_ENTITY,
         &view(

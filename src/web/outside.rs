@@ -150,6 +150,22 @@ async fn view(
     })
 }
 
+/// The page, with the problems of a refused upload if any.
+async fn show(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org_id: Uuid,
+    status: StatusCode,
+    problems: Vec<String>,
+) -> AppResult<Response> {
+    let org = org_for(state, me, org_id, false).await?;
+    render(
+        status,
+        &view(state, ctx, me, &org, None, FieldErrors::default(), problems).await?,
+    )
+}
+
 /// `GET /orgs/{org}/outside-connections`
 pub async fn page(
     State(state): State<Arc<AppState>>,
@@ -157,20 +173,7 @@ pub async fn page(
     me: CurrentUser,
     Path(org_id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let org = org_for(&state, &me, org_id, false).await?;
-    render(
-        StatusCode::OK,
-        &view(
-            &state,
-            &ctx,
-            &me,
-            &org,
-            None,
-            FieldErrors::default(),
-            vec![],
-        )
-        .await?,
-    )
+    show(&state, &ctx, &me, org_id, StatusCode::OK, vec![]).await
 }
 
 /// `POST /orgs/{org}/outside-connections/files`: the connection diagram.
@@ -181,28 +184,21 @@ pub async fn upload(
     Path(org_id): Path<Uuid>,
     form: Multipart,
 ) -> AppResult<Response> {
-    let problems = receive_files(&state, &ctx, &me, org_id, KIND, None, form).await?;
-    if problems.is_empty() {
-        return Ok(redirect_with_flash(
-            &format!("/orgs/{org_id}/outside-connections"),
-            "flash.uploaded",
-            state.cookies.secure,
-        ));
+    let back = format!("/orgs/{org_id}/outside-connections");
+    match receive_files(&state, &ctx, &me, org_id, KIND, None, form, &back).await? {
+        Ok(done) => Ok(done),
+        Err(problems) => {
+            show(
+                &state,
+                &ctx,
+                &me,
+                org_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                problems,
+            )
+            .await
+        }
     }
-    let org = org_for(&state, &me, org_id, false).await?;
-    render(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &view(
-            &state,
-            &ctx,
-            &me,
-            &org,
-            None,
-            FieldErrors::default(),
-            problems,
-        )
-        .await?,
-    )
 }
 
 #[derive(Deserialize)]

@@ -313,7 +313,9 @@ pub async fn draft_at(
 }
 
 /// Reads a multipart upload (`csrf_token`, `role`, then `files`) into the open draft of `kind`
-/// (created if needed). Answers the problems to show, empty when files were added.
+/// (created if needed). Answers the redirect back to the form's page (`back`) when files were
+/// added, or else the problems for the caller to show on that page.
+#[allow(clippy::too_many_arguments)]
 pub async fn receive_files(
     state: &AppState,
     ctx: &Ctx,
@@ -322,7 +324,8 @@ pub async fn receive_files(
     kind: &'static str,
     site: Option<Uuid>,
     mut form: Multipart,
-) -> AppResult<Vec<String>> {
+    back: &str,
+) -> AppResult<Result<Response, Vec<String>>> {
     org_for_report(state, me, org_id).await?;
     check_multipart_token(&mut form, me).await?;
     let role = expect_field(&mut form, "role")
@@ -412,7 +415,14 @@ pub async fn receive_files(
     if problems.is_empty() && added == 0 {
         problems.push(t.t("upload.none").to_string());
     }
-    Ok(problems)
+    if problems.is_empty() {
+        return Ok(Ok(redirect_with_flash(
+            back,
+            "flash.uploaded",
+            state.cookies.secure,
+        )));
+    }
+    Ok(Err(problems))
 }
 
 /// `POST /orgs/{org}/system-configuration/files`
@@ -423,14 +433,11 @@ pub async fn upload(
     Path(org_id): Path<Uuid>,
     form: Multipart,
 ) -> AppResult<Response> {
-    let problems = receive_files(&state, &ctx, &me, org_id, KIND, None, form).await?;
-    if problems.is_empty() {
-        return Ok(redirect_with_flash(
-            &format!("/orgs/{org_id}/system-configuration"),
-            "flash.uploaded",
-            state.cookies.secure,
-        ));
-    }
+    let back = format!("/orgs/{org_id}/system-configuration");
+    let problems = match receive_files(&state, &ctx, &me, org_id, KIND, None, form, &back).await? {
+        Ok(done) => return Ok(done),
+        Err(problems) => problems,
+    };
     let org = org_for(&state, &me, org_id, false).await?;
     render(
         StatusCode::UNPROCESSABLE_ENTITY,
