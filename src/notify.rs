@@ -1,6 +1,7 @@
 //! Notifications: an inbox entry for every recipient, and e-mail unless they turned that kind
 //! off. Events notify inside the transaction that changes state (so the inbox never disagrees
-//! with the record) and mail after it commits. Scheduled mail — the Center's daily digest of
+//! with the record) and mail after it commits; the mail is recorded with the notice and marked
+//! when sent, and the scheduler sends again what was not (at least once, not at most once). Scheduled mail — the Center's daily digest of
 //! new submissions, and reminders 7 days and 1 day before a due date and once overdue — runs
 //! inside the server under a lease, and each piece is claimed by key, so two instances on one
 //! database send it once.
@@ -48,31 +49,73 @@ pub struct Notice {
     pub link: String,
 }
 
-/// Mail to send once the transaction has committed.
+/// Mail to send once the transaction has committed: each is also in the outbox (its notice's
+/// row), so what fails or is cut short here is sent again by [`retry_mail`].
 #[derive(Default)]
 #[must_use = "send the mail after commit"]
-pub struct Pending(Vec<Outgoing>);
+pub struct Pending(Vec<(Uuid, Outgoing)>);
 
 impl Pending {
-    /// Sends in the background; failures are logged, the record is already committed.
+    /// Sends in the background; failures are logged and left to [`retry_mail`].
     pub fn send(self, state: &Arc<AppState>) {
         if self.0.is_empty() {
             return;
         }
         let state = state.clone();
-        tokio::spawn(async move {
-            for out in self.0 {
-                crate::web::onboarding::send_logged(&state, out).await;
-            }
-        });
+        tokio::spawn(async move { self.send_now(&state).await });
     }
 
     /// Sends now, in order (the scheduler, and tests that read the mail folder).
     pub async fn send_now(self, state: &AppState) {
-        for out in self.0 {
-            crate::web::onboarding::send_logged(state, out).await;
+        for (id, out) in self.0 {
+            deliver(state, id, out).await;
         }
     }
+}
+
+/// Sends one notice's mail and records the outcome in the outbox.
+async fn deliver(state: &AppState, id: Uuid, out: Outgoing) -> bool {
+    let sent = crate::web::onboarding::send_logged(state, out).await;
+    if let Err(e) = db::notifications::mailed(&state.db, id, sent).await {
+        tracing::warn!(error = %e, "could not record the mail's outcome");
+    }
+    sent
+}
+
+/// How long after its notice a mail counts as not sent (the sender after commit normally
+/// finishes well within it), and how often it is tried before it is given up (logged).
+const RETRY_AFTER: Duration = Duration::minutes(2);
+const MAX_ATTEMPTS: i32 = 10;
+
+/// Sends again the mail of notices that did not go out (the mail server was down, or the
+/// process stopped between commit and sending); answers how many went out now.
+pub async fn retry_mail(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let rows = db::notifications::unmailed(&state.db, now - RETRY_AFTER, MAX_ATTEMPTS, 100).await?;
+    let mut sent = 0;
+    for r in rows {
+        let mut args: Vec<(String, String)> =
+            serde_json::from_str::<serde_json::Map<_, _>>(&r.args)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+                .collect();
+        args.push(("link".into(), link_to(&state.config.base_url, &r.link)));
+        let out = Outgoing {
+            to: r.mail_to,
+            kind: r.message,
+            args,
+        };
+        if deliver(state, r.id, out).await {
+            sent += 1;
+        } else if r.mail_attempts + 1 >= MAX_ATTEMPTS {
+            tracing::error!(notice = %r.id, "mail given up after {MAX_ATTEMPTS} attempts");
+        }
+    }
+    Ok(sent)
+}
+
+fn link_to(base: &url::Url, path: &str) -> String {
+    base.join(path).map(|u| u.to_string()).unwrap_or_default()
 }
 
 /// Whom a notice is for.
@@ -106,21 +149,25 @@ pub async fn notify(
         .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone())))
         .collect();
     let args = serde_json::Value::Object(args);
-    let link = base
-        .join(&n.link)
-        .map(|u| u.to_string())
-        .unwrap_or_default();
+    let link = link_to(base, &n.link);
     let mut pending = Pending::default();
     for r in recipients {
-        db::notifications::insert(tx, r.id, n.kind, n.message, &args, &n.link).await?;
+        let id = db::notifications::insert(
+            tx,
+            &db::notifications::NewNotice {
+                user: r.id,
+                kind: n.kind,
+                message: n.message,
+                args: &args,
+                link: &n.link,
+                mail_to: r.mail.then_some(r.email.as_str()),
+            },
+        )
+        .await?;
         if r.mail {
             let mut a = n.args.clone();
             a.push(("link", link.clone()));
-            pending.0.push(Outgoing {
-                to: r.email,
-                kind: n.message,
-                args: a,
-            });
+            pending.0.push((id, Outgoing::new(r.email, n.message, a)));
         }
     }
     Ok(pending)
@@ -319,6 +366,9 @@ pub fn spawn_scheduler(state: Arc<AppState>) {
             match db::notifications::lease(&state.db, "scheduler", &holder, now, now + LEASE).await
             {
                 Ok(true) => {
+                    if let Err(e) = retry_mail(&state, now).await {
+                        tracing::warn!(error = %e, "mail retry failed");
+                    }
                     if let Err(e) = run_once(&state, now).await {
                         tracing::warn!(error = %e, "scheduled mail failed");
                     }

@@ -41,6 +41,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0007_followup.sql"),
         include_str!("../../migrations/postgres/0007_followup.sql"),
     ),
+    (
+        "0008_mail_outbox",
+        include_str!("../../migrations/sqlite/0008_mail_outbox.sql"),
+        include_str!("../../migrations/postgres/0008_mail_outbox.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction; returns how many ran.

@@ -46,28 +46,80 @@ pub async fn recipient(
     .await)
 }
 
-/// Puts a notice in a user's inbox.
-pub async fn insert(
-    tx: &mut Tx,
-    user: Uuid,
-    kind: &str,
-    message: &str,
-    args: &serde_json::Value,
-    link: &str,
-) -> Result<(), sqlx::Error> {
+/// A notice for one user's inbox; `mail_to` set when it is also to be mailed.
+pub struct NewNotice<'a> {
+    pub user: Uuid,
+    pub kind: &'a str,
+    pub message: &'a str,
+    pub args: &'a serde_json::Value,
+    pub link: &'a str,
+    pub mail_to: Option<&'a str>,
+}
+
+/// Puts a notice in a user's inbox (and its mail in the outbox); answers its id.
+pub async fn insert(tx: &mut Tx, n: &NewNotice<'_>) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::now_v7();
     on_tx!(tx, c => sqlx::query(
-        "INSERT INTO notifications (id, user_id, kind, message, args, link, read_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
+        "INSERT INTO notifications (id, user_id, kind, message, args, link, read_at, created_at, mail_to) \
+         VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8)",
     )
-    .bind(Uuid::now_v7())
-    .bind(user)
-    .bind(kind)
-    .bind(message)
-    .bind(args.to_string())
-    .bind(link)
+    .bind(id)
+    .bind(n.user)
+    .bind(n.kind)
+    .bind(n.message)
+    .bind(n.args.to_string())
+    .bind(n.link)
     .bind(super::now())
+    .bind(n.mail_to)
     .execute(&mut *c)
     .await
-    .map(|_| ()))
+    .map(|_| id))
+}
+
+/// A notice whose mail has not gone out yet.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Unmailed {
+    pub id: Uuid,
+    pub mail_to: String,
+    pub message: String,
+    pub args: String,
+    pub link: String,
+    pub mail_attempts: i32,
+}
+
+/// Mail not yet sent for notices created before `before` and tried fewer than `attempts`
+/// times, oldest first.
+pub async fn unmailed(
+    db: &Db,
+    before: DateTime<Utc>,
+    attempts: i32,
+    limit: i64,
+) -> Result<Vec<Unmailed>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, Unmailed>(
+        "SELECT id, mail_to, message, args, link, mail_attempts FROM notifications \
+         WHERE mail_to IS NOT NULL AND mailed_at IS NULL AND created_at < $1 AND mail_attempts < $2 \
+         ORDER BY created_at LIMIT $3",
+    )
+    .bind(before)
+    .bind(attempts)
+    .bind(limit)
+    .fetch_all(p)
+    .await)
+}
+
+/// Records that a notice's mail went out (`sent`) or that one more try failed.
+pub async fn mailed(db: &Db, id: Uuid, sent: bool) -> Result<(), sqlx::Error> {
+    let sql = if sent {
+        "UPDATE notifications SET mailed_at = $2 WHERE id = $1 AND mailed_at IS NULL"
+    } else {
+        "UPDATE notifications SET mail_attempts = mail_attempts + 1 WHERE id = $1 AND mailed_at IS NULL"
+    };
+    let now = super::now();
+    on_db!(db, p => {
+        let q = sqlx::query(sql).bind(id);
+        let q = if sent { q.bind(now) } else { q };
+        q.execute(p).await.map(|_| ())
+    })
 }
 
 /// A notice in the inbox.

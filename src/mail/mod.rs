@@ -25,8 +25,18 @@ pub enum Mailer {
 pub struct Outgoing {
     pub to: String,
     /// Locale key prefix: `mail.<kind>` with `.subject` and `.body`.
-    pub kind: &'static str,
-    pub args: Vec<(&'static str, String)>,
+    pub kind: String,
+    pub args: Vec<(String, String)>,
+}
+
+impl Outgoing {
+    pub fn new(to: impl Into<String>, kind: &str, args: Vec<(&str, String)>) -> Outgoing {
+        Outgoing {
+            to: to.into(),
+            kind: kind.to_string(),
+            args: args.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        }
+    }
 }
 
 impl Mailer {
@@ -49,7 +59,11 @@ impl Mailer {
     }
 
     fn render(out: &Outgoing) -> (String, String) {
-        let args: Vec<(&str, &str)> = out.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let args: Vec<(&str, &str)> = out
+            .args
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let ja = Tr::new(Lang::Ja);
         let en = Tr::new(Lang::En);
         let subject = format!(

@@ -468,11 +468,7 @@ pub async fn forgot(
         let link = state.config.link(&format!("/password/reset?token={token}"));
         send_logged(
             &state,
-            Outgoing {
-                to: user.email,
-                kind: "mail.reset",
-                args: vec![("link", link)],
-            },
+            Outgoing::new(user.email, "mail.reset", vec![("link", link)]),
         )
         .await;
     }
@@ -486,12 +482,16 @@ pub async fn forgot(
 }
 
 /// Sends a mail; a failure is logged (without the link) rather than failing the request,
-/// since the state change it reports has already been committed.
-pub async fn send_logged(state: &AppState, out: Outgoing) {
-    let kind = out.kind;
+/// since the state change it reports has already been committed. Answers whether it went out.
+pub async fn send_logged(state: &AppState, out: Outgoing) -> bool {
+    let kind = out.kind.clone();
     match state.mailer.send(out).await {
         Ok(Some(path)) => tracing::info!(kind, file = %path.display(), "mail written"),
         Ok(None) => tracing::info!(kind, "mail sent"),
-        Err(e) => tracing::error!(kind, error = %e, "mail could not be sent"),
+        Err(e) => {
+            tracing::error!(kind, error = %e, "mail could not be sent");
+            return false;
+        }
     }
+    true
 }

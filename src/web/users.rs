@@ -256,16 +256,16 @@ pub async fn mail_invitation(
     let ja = crate::i18n::Tr::new(crate::i18n::Lang::Ja);
     let en = crate::i18n::Tr::new(crate::i18n::Lang::En);
     let role_label = format!("{} / {}", ja.t(role.label_key()), en.t(role.label_key()));
-    let out = Outgoing {
-        to: to.to_string(),
-        kind: "mail.invitation",
-        args: vec![
+    let out = Outgoing::new(
+        to.to_string(),
+        "mail.invitation",
+        vec![
             ("inviter", me.name.clone()),
             ("role", role_label),
             ("org", org_label),
             ("link", link),
         ],
-    };
+    );
     send_logged(state, out).await;
 }
 

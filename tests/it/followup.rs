@@ -628,6 +628,78 @@ dual_test!(
 );
 
 dual_test!(
+    mail_that_could_not_be_sent_is_sent_again_once,
+    |app| async move {
+        let (org, _) = setup(&app).await;
+        let sub = submit_configuration(&app, &org).await;
+        // The mail server is down: here the mail folder cannot be written.
+        let dir = app.data_dir.join("mail");
+        let aside = app.data_dir.join("mail.aside");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::rename(&dir, &aside).unwrap();
+        std::fs::write(&dir, b"not a folder").unwrap();
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let res = reviewer
+            .post(
+                &format!("/review/{sub}/decide"),
+                &[("decision", "returned"), ("reason", "構成図が古い")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "the decision stands");
+        let db = app.db();
+        let waiting = || async {
+            secportal::db::on_db!(db, p => sqlx::query_as::<_, (i64, Option<i32>)>(
+                "SELECT COUNT(*), MAX(mail_attempts) FROM notifications WHERE mail_to IS NOT NULL AND mailed_at IS NULL",
+            )
+            .fetch_one(p)
+            .await)
+            .unwrap()
+        };
+        let mut tries = 0;
+        while waiting().await != (1, Some(1)) && tries < 50 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            tries += 1;
+        }
+        assert_eq!(
+            waiting().await,
+            (1, Some(1)),
+            "kept in the outbox after one failed try"
+        );
+        // The server is back; the next scheduler tick sends it, once.
+        std::fs::remove_file(&dir).unwrap();
+        std::fs::rename(&aside, &dir).unwrap();
+        let now = secportal::db::now();
+        assert_eq!(
+            secportal::notify::retry_mail(&app.state, now)
+                .await
+                .unwrap(),
+            0,
+            "too fresh to retry"
+        );
+        let later = now + chrono::Duration::minutes(3);
+        assert_eq!(
+            secportal::notify::retry_mail(&app.state, later)
+                .await
+                .unwrap(),
+            1
+        );
+        let text = app.mail_text("kanri@a.example.jp", "構成図が古い");
+        assert!(
+            text.contains(&format!("/orgs/{org}/submissions/{sub}/receipt")),
+            "the same mail, link included: {text}"
+        );
+        assert_eq!(
+            secportal::notify::retry_mail(&app.state, later)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(waiting().await.0, 0);
+    }
+);
+
+dual_test!(
     reminders_and_the_daily_digest_go_out_once_even_when_two_schedulers_race,
     |app| async move {
         let (org, _) = setup(&app).await;
