@@ -19,6 +19,8 @@ pub struct SessionUser {
     pub org_id: Option<Uuid>,
     pub org_name: Option<String>,
     pub org_code: Option<String>,
+    /// Notices in the user's inbox not yet opened (shown in the navigation).
+    pub unread: i64,
 }
 
 /// Stores a new session.
@@ -47,7 +49,8 @@ pub async fn insert(
 pub async fn lookup(db: &Db, token_hash: &[u8]) -> Result<Option<SessionUser>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, SessionUser>(
         "SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.email, u.display_name, u.role, u.status, \
-         u.org_id, o.name AS org_name, o.user_code AS org_code \
+         u.org_id, o.name AS org_name, o.user_code AS org_code, \
+         (SELECT COUNT(*) FROM notifications n WHERE n.user_id = s.user_id AND n.read_at IS NULL) AS unread \
          FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN organisations o ON o.id = u.org_id \
          WHERE s.token_hash = $1",
     )

@@ -118,6 +118,8 @@ pub struct CurrentUser {
     pub org_id: Option<Uuid>,
     pub org_name: Option<String>,
     pub org_code: Option<String>,
+    /// Unread notices, for the navigation.
+    pub unread: i64,
     pub csrf: String,
     pub token_hash: Vec<u8>,
 }
@@ -207,6 +209,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUs
                             org_id: s.org_id,
                             org_name: s.org_name,
                             org_code: s.org_code,
+                            unread: s.unread,
                             csrf: s.csrf_token,
                             token_hash: hash,
                         })

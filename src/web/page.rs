@@ -20,6 +20,7 @@ pub struct NavUser {
     pub is_center_admin: bool,
     pub is_org_admin: bool,
     pub is_center: bool,
+    pub unread: i64,
 }
 
 /// Base-layout data.
@@ -49,6 +50,7 @@ impl Page {
                 is_center_admin: u.role == Role::CenterAdmin,
                 is_org_admin: u.role == Role::OrgAdmin,
                 is_center: u.role.is_center(),
+                unread: u.unread,
             }),
             flash: ctx.flash.clone(),
             path: ctx.path.clone(),

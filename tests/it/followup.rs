@@ -604,6 +604,10 @@ dual_test!(
         assert_eq!(app.mail_count(), before, "no mail: turned off");
         let inbox = app.get("/inbox").await.text().await.unwrap();
         assert!(inbox.contains("差し戻されました"), "the inbox still has it");
+        assert!(
+            inbox.contains("<span class=\"badge unread\">1</span>"),
+            "the navigation counts the unread notice"
+        );
         let id = inbox
             .split("action=\"/inbox/")
             .skip(1)
@@ -617,6 +621,8 @@ dual_test!(
         let db = app.db();
         let unread: i64 = secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE read_at IS NULL AND kind = 'decided'").fetch_one(p).await).unwrap();
         assert_eq!(unread, 0);
+        let home = app.get("/home").await.text().await.unwrap();
+        assert!(!home.contains("badge unread"), "read: no count");
         // Someone else's notice: 404.
         let b = app.new_browser();
         b.login("kanri@b.example.jp", PASSWORD).await;
