@@ -465,6 +465,49 @@ pub struct OpenRow {
     pub due_date: NaiveDate,
 }
 
+/// The Center's follow-up work at a glance.
+#[derive(Debug, Clone, Default)]
+pub struct CenterCounts {
+    /// Instructions the organisation still has to act on.
+    pub open: i64,
+    /// Corrective-action reports waiting for the Center to close or reopen.
+    pub answered: i64,
+    /// Extension requests waiting for a decision.
+    pub extensions: i64,
+    /// Open instructions and requests past their due date.
+    pub overdue: i64,
+    /// Requests not yet answered.
+    pub requests: i64,
+}
+
+/// Counts the Center's follow-up work as of `today` (JST).
+pub async fn center_counts(db: &Db, today: NaiveDate) -> Result<CenterCounts, sqlx::Error> {
+    let (open, answered, extensions, late): (i64, i64, i64, i64) = on_db!(db, p => sqlx::query_as(
+        "SELECT COALESCE(SUM(CASE WHEN state = 'open' THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN state = 'answered' THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN state = 'open' AND extension_until IS NOT NULL THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN state = 'open' AND due_date < $1 THEN 1 ELSE 0 END), 0) \
+         FROM instructions WHERE state <> 'closed'",
+    )
+    .bind(today)
+    .fetch_one(p)
+    .await)?;
+    let (requests, late_requests): (i64, i64) = on_db!(db, p => sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN due_date < $1 THEN 1 ELSE 0 END), 0) \
+         FROM requests WHERE state = 'open'",
+    )
+    .bind(today)
+    .fetch_one(p)
+    .await)?;
+    Ok(CenterCounts {
+        open,
+        answered,
+        extensions,
+        overdue: late + late_requests,
+        requests,
+    })
+}
+
 /// Unclosed instructions and open requests of one organisation (`None`: all).
 pub async fn open_items(db: &Db, org: Option<Uuid>) -> Result<Vec<OpenRow>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, OpenRow>(

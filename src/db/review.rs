@@ -92,6 +92,40 @@ pub async fn counts(db: &Db, f: &QueueFilter) -> Result<Vec<(String, i64)>, sqlx
     .await)
 }
 
+/// What waits for the Center's decision, as a reviewer's home page shows it.
+#[derive(Debug, Clone, Default)]
+pub struct Waiting {
+    pub total: i64,
+    pub mine: i64,
+    pub unassigned: i64,
+    /// When the oldest waiting submission came in.
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+/// Counts the waiting submissions: all, taken by `me`, taken by nobody; and the oldest.
+pub async fn waiting(db: &Db, me: Uuid) -> Result<Waiting, sqlx::Error> {
+    let (total, mine, unassigned): (i64, i64, i64) = on_db!(db, p => sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN assigned_to = $1 THEN 1 ELSE 0 END), 0), \
+         COALESCE(SUM(CASE WHEN assigned_to IS NULL THEN 1 ELSE 0 END), 0) \
+         FROM submissions WHERE state = 'submitted' AND receipt_no IS NOT NULL",
+    )
+    .bind(me)
+    .fetch_one(p)
+    .await)?;
+    let oldest = on_db!(db, p => sqlx::query_scalar(
+        "SELECT submitted_at FROM submissions WHERE state = 'submitted' AND receipt_no IS NOT NULL \
+         ORDER BY submitted_at LIMIT 1",
+    )
+    .fetch_optional(p)
+    .await)?;
+    Ok(Waiting {
+        total,
+        mine,
+        unassigned,
+        oldest,
+    })
+}
+
 /// Takes a waiting submission for review (or, with `None`, puts it back); `only_from`, when
 /// set, must be the current assignee. False when it is no longer waiting.
 pub async fn assign(

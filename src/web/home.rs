@@ -31,6 +31,10 @@ struct HomeView {
     activity: Vec<ActivityItem>,
     org_id: Option<uuid::Uuid>,
     checklist: Vec<super::structure::ChecklistItem>,
+    /// Center roles: what waits for review and follow-up.
+    waiting: db::review::Waiting,
+    oldest: String,
+    followup: db::followup::CenterCounts,
 }
 
 /// `GET /home`
@@ -39,11 +43,16 @@ pub async fn home(
     ctx: Ctx,
     me: CurrentUser,
 ) -> AppResult<Response> {
-    let org_count = if me.role.is_center() {
-        db::orgs::list(&state.db, me.scope()).await?.len()
+    let (org_count, waiting, followup) = if me.role.is_center() {
+        (
+            db::orgs::list(&state.db, me.scope()).await?.len(),
+            db::review::waiting(&state.db, me.id).await?,
+            db::followup::center_counts(&state.db, super::page::today()).await?,
+        )
     } else {
-        0
+        Default::default()
     };
+    let oldest = waiting.oldest.as_ref().map(jst).unwrap_or_default();
     let t = ctx.tr();
     let activity = if matches!(me.role, Role::CenterAdmin | Role::OrgAdmin) {
         db::audit::recent(&state.db, me.scope().org_filter(), 10)
@@ -78,6 +87,9 @@ pub async fn home(
         activity,
         org_id: me.org_id,
         checklist,
+        waiting,
+        oldest,
+        followup,
     };
     render(StatusCode::OK, &view)
 }

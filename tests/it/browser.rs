@@ -36,13 +36,24 @@ async fn browser(driver: &str, profile: &std::path::Path) -> Client {
         .expect("connect to chromedriver")
 }
 
+/// Types `value` into the field `name`, and checks it arrived: a PDF preview that finishes
+/// loading meanwhile can take the focus away mid-typing, so type again until it holds.
 async fn fill(c: &Client, name: &str, value: &str) {
-    let el = c
-        .find(Locator::Css(&format!("[name='{name}']")))
-        .await
-        .unwrap();
-    el.clear().await.unwrap();
-    el.send_keys(value).await.unwrap();
+    fill_css(c, &format!("[name='{name}']"), value).await;
+}
+
+/// [`fill`] for the field `css` selects.
+async fn fill_css(c: &Client, css: &str, value: &str) {
+    let el = c.find(Locator::Css(css)).await.unwrap();
+    for _ in 0..10 {
+        el.clear().await.unwrap();
+        el.send_keys(value).await.unwrap();
+        if el.prop("value").await.unwrap().as_deref() == Some(value) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{css} would not take {value:?}");
 }
 
 async fn submit(c: &Client) {
@@ -281,14 +292,12 @@ async fn org_admin_builds_the_structure_and_appoints_administrators_then_the_cen
                     ("phone", "045-123-4567"),
                     ("email", "hanako@yokohama.example.jp"),
                 ] {
-                    let el = c
-                        .find(Locator::Css(&format!(
-                            "form[action$='/appointments'] [name='{field}']"
-                        )))
-                        .await
-                        .unwrap();
-                    el.clear().await.unwrap();
-                    el.send_keys(value).await.unwrap();
+                    fill_css(
+                        &c,
+                        &format!("form[action$='/appointments'] [name='{field}']"),
+                        value,
+                    )
+                    .await;
                 }
                 c.find(Locator::Css(
                     "form[action$='/appointments'] button[type='submit']",
@@ -574,6 +583,13 @@ async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_close
             .unwrap();
         wait_for_text(&c, "提出を依頼する").await;
         screenshot(&c, &format!("center-followup-{label}")).await;
+        // The reviewer's home counts what waits; the inbox count is in the navigation.
+        c.goto(&app.url("/home")).await.unwrap();
+        wait_for_text(&c, "是正報告の確認待ち").await;
+        let html = c.source().await.unwrap();
+        assert!(html.contains("<strong>0</strong>審査待ち"), "all decided");
+        assert!(html.contains("badge unread"), "the report is unread");
+        screenshot(&c, &format!("center-home-{label}")).await;
         c.close().await.unwrap();
 
         // The mails: returned, accepted, instruction issued and closed to the organisation;

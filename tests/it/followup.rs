@@ -268,6 +268,12 @@ dual_test!(
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let home = reviewer.get("/home").await.text().await.unwrap();
+        assert!(
+            home.contains("<strong>1</strong>期限延長の申請")
+                && home.contains("<strong>0</strong>是正報告の確認待ち"),
+            "the Center's home counts the extension request"
+        );
         let res = reviewer
             .post(
                 &format!("{path}/decide"),
@@ -325,6 +331,12 @@ dual_test!(
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(app.count("instruction_files").await, 1);
         assert_eq!(state_of(&app, &id).await.0, "answered");
+        let home = reviewer.get("/home").await.text().await.unwrap();
+        assert!(
+            home.contains("<strong>1</strong>是正報告の確認待ち")
+                && home.contains("<strong>0</strong>期限延長の申請"),
+            "the report waits for the Center"
+        );
         let page = reviewer.get(&path).await.text().await.unwrap();
         assert!(page.contains("是正報告.pdf") && page.contains("WAN ポートを無効化"));
         let file_path = page

@@ -287,6 +287,13 @@ dual_test!(
                 .unwrap()
                 .contains(&format!("/review/{id}"))
         );
+        let home = r1.get("/home").await.text().await.unwrap();
+        assert!(
+            home.contains("<strong>1</strong>審査待ち")
+                && home.contains("<strong>1</strong>自分の担当")
+                && home.contains("<strong>0</strong>担当者未定"),
+            "the reviewer's home counts the queue"
+        );
         assert!(
             !r1.get("/review?who=unassigned")
                 .await
