@@ -106,6 +106,39 @@ async fn choose(c: &Client, css: &str) {
     panic!("{css} could not be chosen");
 }
 
+/// A real one-page PDF showing `text` (ASCII), so a preview has something to show.
+fn one_page_pdf(text: &str) -> Vec<u8> {
+    let stream = format!("BT /F1 28 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = vec![];
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
 async fn screenshot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
@@ -450,7 +483,11 @@ async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_close
         let org = app.org_of("kanri@yokohama.example.jp").await;
         let files = tempfile::tempdir().unwrap();
         let pdf = files.path().join("構成図.pdf");
-        std::fs::write(&pdf, b"%PDF-1.7\n% diagram\n%%EOF\n").unwrap();
+        std::fs::write(
+            &pdf,
+            one_page_pdf("System configuration v1: router, UTM, PCs"),
+        )
+        .unwrap();
         let csv = files.path().join("機器一覧.csv");
         std::fs::write(&csv, "機器種別,台数\nサーバ,2\n".as_bytes()).unwrap();
         let evidence = files.path().join("是正報告.pdf");
