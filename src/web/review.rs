@@ -35,11 +35,26 @@ pub struct QueueItem {
     pub assignee: String,
 }
 
+/// The rows of one queue page, rendered (escaped) in one language.
+#[derive(Template)]
+#[template(path = "review/_queue_rows.html")]
+struct RowsView {
+    rows: Vec<QueueItem>,
+}
+
+/// One queue page's lines as HTML, and where the next page starts.
+pub struct QueueRows {
+    html: String,
+    empty: bool,
+    /// The last row shown, when more follow.
+    next: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+}
+
 #[derive(Template)]
 #[template(path = "review/queue.html")]
 struct QueueView {
     page: Page,
-    rows: Vec<QueueItem>,
+    rows: Arc<QueueRows>,
     counts: Vec<(String, i64)>,
     kinds: Vec<(String, String)>,
     kind: String,
@@ -115,36 +130,58 @@ pub async fn queue(
             Uuid::parse_str(i).ok()?,
         ))
     });
-    let rows = cached_page(&state, &filter, after).await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    let rows: Vec<_> = rows.into_iter().take(PAGE_SIZE as usize).collect();
-    let next = if more {
-        rows.last().map(|r| {
-            let mut params: Vec<(&str, String)> = vec![
-                ("kind", q.kind.clone()),
-                ("state", q.state.clone()),
-                ("org", q.org.clone()),
-                ("age", q.age.clone()),
-                ("who", q.who.clone()),
-                ("form", q.form.clone()),
-            ];
-            params.push((
+    let rows = cached_page(&state, &filter, after, t.code(), |rows| {
+        let more = rows.len() as i64 > PAGE_SIZE;
+        let rows: Vec<_> = rows.into_iter().take(PAGE_SIZE as usize).collect();
+        let next = if more {
+            rows.last().map(|r| (r.submitted_at, r.id))
+        } else {
+            None
+        };
+        let view = RowsView {
+            rows: rows
+                .into_iter()
+                .map(|r| QueueItem {
+                    id: r.id,
+                    org: r.org_name,
+                    code: r.org_code,
+                    item: title(&r.kind),
+                    version: r.version,
+                    submitted: jst(&r.submitted_at),
+                    age_days: (now - r.submitted_at).num_days(),
+                    receipt: r.receipt_no,
+                    assignee: r.assignee.unwrap_or_default(),
+                })
+                .collect(),
+        };
+        Ok(QueueRows {
+            empty: view.rows.is_empty(),
+            html: view.render().map_err(|e| AppError::Internal(e.into()))?,
+            next,
+        })
+    })
+    .await?;
+    let next = rows.next.map(|(at, id)| {
+        let params: Vec<(&str, String)> = vec![
+            ("kind", q.kind.clone()),
+            ("state", q.state.clone()),
+            ("org", q.org.clone()),
+            ("age", q.age.clone()),
+            ("who", q.who.clone()),
+            ("form", q.form.clone()),
+            (
                 "after",
                 format!(
-                    "{}_{}",
-                    r.submitted_at
-                        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                    r.id
+                    "{}_{id}",
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
                 ),
-            ));
-            format!(
-                "/review?{}",
-                serde_urlencoded::to_string(&params).unwrap_or_default()
-            )
-        })
-    } else {
-        None
-    };
+            ),
+        ];
+        format!(
+            "/review?{}",
+            serde_urlencoded::to_string(&params).unwrap_or_default()
+        )
+    });
     let counts = cached_counts(&state, &filter)
         .await?
         .into_iter()
@@ -152,20 +189,7 @@ pub async fn queue(
         .collect();
     let view = QueueView {
         page: Page::new(&ctx, Some(&me)),
-        rows: rows
-            .into_iter()
-            .map(|r| QueueItem {
-                id: r.id,
-                org: r.org_name,
-                code: r.org_code,
-                item: title(&r.kind),
-                version: r.version,
-                submitted: jst(&r.submitted_at),
-                age_days: (now - r.submitted_at).num_days(),
-                receipt: r.receipt_no,
-                assignee: r.assignee.unwrap_or_default(),
-            })
-            .collect(),
+        rows,
         counts,
         kinds: catalogue
             .items
@@ -191,30 +215,35 @@ pub async fn queue(
 /// instance's change shows after at most this long).
 const PAGE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// One page of the queue (`PAGE_SIZE + 1` rows, the last telling whether more follow), reused
-/// for a moment: many reviewers open the same first pages, and every change made through this
-/// process (any POST) retires the cached pages at once.
+/// One page of the queue as shown, built by `build` from `PAGE_SIZE + 1` rows (the last
+/// telling whether more follow) and reused for a moment: many reviewers open the same first
+/// pages, and every change made through this process (any POST) retires the cached pages at
+/// once. Kept per language, rendered, so a reused page costs neither queries nor formatting.
 async fn cached_page(
     state: &AppState,
     f: &QueueFilter,
     after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
-) -> AppResult<Vec<db::review::QueueRow>> {
+    lang: &str,
+    build: impl FnOnce(Vec<db::review::QueueRow>) -> AppResult<QueueRows>,
+) -> AppResult<Arc<QueueRows>> {
     let generation = state.generation.load(std::sync::atomic::Ordering::Relaxed);
-    let key = format!("{f:?}|{after:?}|{generation}");
+    let key = format!("{f:?}|{after:?}|{lang}|{generation}");
     if let Ok(cache) = state.queue_pages.lock()
-        && let Some((at, rows)) = cache.get(&key)
+        && let Some((at, page)) = cache.get(&key)
         && at.elapsed() < PAGE_TTL
     {
-        return Ok(rows.clone());
+        return Ok(page.clone());
     }
-    let rows = db::review::queue(&state.db, f, after, PAGE_SIZE + 1).await?;
+    let page = Arc::new(build(
+        db::review::queue(&state.db, f, after, PAGE_SIZE + 1).await?,
+    )?);
     if let Ok(mut cache) = state.queue_pages.lock() {
         cache.retain(|_, (at, _)| at.elapsed() < PAGE_TTL);
         if cache.len() < 1000 {
-            cache.insert(key, (std::time::Instant::now(), rows.clone()));
+            cache.insert(key, (std::time::Instant::now(), page.clone()));
         }
     }
-    Ok(rows)
+    Ok(page)
 }
 
 /// How long queue counts are reused.

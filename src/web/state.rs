@@ -14,9 +14,9 @@ use super::cookies::CookieNames;
 /// Queue counts by filter key: when computed, and the counts per state.
 pub type CountsCache = std::collections::HashMap<String, (std::time::Instant, Vec<(String, i64)>)>;
 
-/// Queue pages by key: when read, and the rows.
+/// Queue pages by key: when built, and the page's rows as shown (see `review`).
 pub type QueuePages =
-    std::collections::HashMap<String, (std::time::Instant, Vec<crate::db::review::QueueRow>)>;
+    std::collections::HashMap<String, (std::time::Instant, Arc<crate::web::review::QueueRows>)>;
 
 /// Sessions by token hash: generation, when read, the row.
 pub type SessionCache =
