@@ -81,6 +81,9 @@ async fn site_for(
     Ok((org, loc))
 }
 
+/// Log checks read the whole file (up to the upload limit): one at a time.
+static LOG_CHECK: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 /// Reads and checks each log file of a submission (CSV or text, UTF-8 or Shift_JIS).
 async fn check_files(
     state: &AppState,
@@ -101,6 +104,11 @@ async fn check_files(
         let check = match known {
             Some(c) => c,
             None => {
+                // One log in memory at a time, however many pages are opened at once.
+                let _permit = LOG_CHECK
+                    .acquire()
+                    .await
+                    .map_err(|e| AppError::Internal(e.into()))?;
                 let stream = state
                     .files
                     .read(&f.sha256)
