@@ -348,6 +348,22 @@ async fn org_admin_builds_the_structure_and_appoints_administrators_then_the_cen
         let html = c.source().await.unwrap();
         assert!(html.contains("7.4.1(6)"), "the gateway site owes item 6");
         screenshot(&c, &format!("org-checklist-{label}")).await;
+        // On a phone-sized window the page still fits: wide tables scroll inside their card.
+        c.set_window_size(390, 844).await.unwrap();
+        let overflow = c
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        screenshot(&c, &format!("org-checklist-narrow-{label}")).await;
+        assert_eq!(
+            overflow,
+            serde_json::json!(false),
+            "no sideways scrolling of the page"
+        );
+        c.set_window_size(1280, 900).await.unwrap();
         logout(&c).await;
 
         login(&c, &app, "boss@center.example.jp").await;
