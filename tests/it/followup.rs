@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 
 use crate::dual_test;
-use crate::helpers::{PASSWORD, TestApp, location};
+use crate::helpers::{PASSWORD, TestApp, location, submission_in};
 
 const PDF: &[u8] = b"%PDF-1.7\n% corrective action\n%%EOF\n";
 
@@ -64,14 +64,7 @@ async fn submit_configuration(app: &TestApp, org: &str) -> String {
             &[("note", "構成"), ("action", "submit")],
         )
         .await;
-    location(&res)
-        .split("/submissions/")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string()
+    submission_in(&res)
 }
 
 async fn answer(

@@ -395,3 +395,35 @@ pub fn location(res: &reqwest::Response) -> String {
         .unwrap_or("")
         .to_string()
 }
+
+/// The id of the submission a redirect points at (`…/submissions/<id>/…`).
+pub fn submission_in(res: &reqwest::Response) -> String {
+    location(res)
+        .split("/submissions/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no submission in {:?}", location(res)))
+        .to_string()
+}
+
+/// The three statements of a router attestation, all confirmed.
+pub const ROUTER_OK: [(&str, &str); 3] = [
+    ("lan_dedicated", "yes"),
+    ("wan_unused", "yes"),
+    ("console_unused", "yes"),
+];
+
+impl TestApp {
+    /// As the signed-in org admin: an office 本社 whose router is attested; answers the
+    /// attestation's response (a redirect to its receipt).
+    pub async fn attest_router_at_new_office(&self, org: &str) -> reqwest::Response {
+        let res = self
+            .post(
+                &format!("/orgs/{org}/locations"),
+                &[("kind", "office"), ("name", "本社"), ("address", "東京都")],
+            )
+            .await;
+        self.post(&format!("{}/router", location(&res)), &ROUTER_OK)
+            .await
+    }
+}

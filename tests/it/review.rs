@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 
 use crate::dual_test;
-use crate::helpers::{PASSWORD, TestApp, location};
+use crate::helpers::{PASSWORD, TestApp, location, submission_in};
 
 const PDF: &[u8] = b"%PDF-1.7\n%%EOF\n";
 
@@ -55,14 +55,7 @@ dual_test!(
             )
             .await;
         let receipt_path = location(&res);
-        let id = receipt_path
-            .split("/submissions/")
-            .nth(1)
-            .unwrap()
-            .split('/')
-            .next()
-            .unwrap()
-            .to_string();
+        let id = submission_in(&res);
         // Organisations never see the queue.
         assert_eq!(app.get("/review").await.status(), StatusCode::FORBIDDEN);
         assert_eq!(
@@ -149,14 +142,7 @@ dual_test!(
                 &[("note", "台数を記入しました"), ("action", "submit")],
             )
             .await;
-        let v2 = location(&res)
-            .split("/submissions/")
-            .nth(1)
-            .unwrap()
-            .split('/')
-            .next()
-            .unwrap()
-            .to_string();
+        let v2 = submission_in(&res);
         assert_ne!(v2, id);
 
         // The reviewer sees version 2, the diff against version 1, and accepts.
@@ -195,22 +181,7 @@ dual_test!(the_queue_filters_and_counts, |app| async move {
         .await;
     let org = app.org_of("a@a.example.jp").await.to_string();
     app.login("a@a.example.jp", PASSWORD).await;
-    let res = app
-        .post(
-            &format!("/orgs/{org}/locations"),
-            &[("kind", "office"), ("name", "本社"), ("address", "東京都")],
-        )
-        .await;
-    let loc = location(&res);
-    app.post(
-        &format!("{loc}/router"),
-        &[
-            ("lan_dedicated", "yes"),
-            ("wan_unused", "yes"),
-            ("console_unused", "yes"),
-        ],
-    )
-    .await;
+    app.attest_router_at_new_office(&org).await;
     let c = app.new_browser();
     c.login("admin@center.example.jp", PASSWORD).await;
     let all = c.get("/review").await.text().await.unwrap();
@@ -238,31 +209,8 @@ dual_test!(
         app.add_user("r2@center.example.jp", "reviewer", None).await;
         let org = app.org_of("a@a.example.jp").await.to_string();
         app.login("a@a.example.jp", PASSWORD).await;
-        let res = app
-            .post(
-                &format!("/orgs/{org}/locations"),
-                &[("kind", "office"), ("name", "本社"), ("address", "東京都")],
-            )
-            .await;
-        let loc = location(&res);
-        let res = app
-            .post(
-                &format!("{loc}/router"),
-                &[
-                    ("lan_dedicated", "yes"),
-                    ("wan_unused", "yes"),
-                    ("console_unused", "yes"),
-                ],
-            )
-            .await;
-        let id = location(&res)
-            .split("/submissions/")
-            .nth(1)
-            .unwrap()
-            .split('/')
-            .next()
-            .unwrap()
-            .to_string();
+        let res = app.attest_router_at_new_office(&org).await;
+        let id = submission_in(&res);
         let r1 = app.new_browser();
         r1.login("r1@center.example.jp", PASSWORD).await;
         assert!(
@@ -351,32 +299,9 @@ dual_test!(
         let org = app.org_of("a@a.example.jp").await.to_string();
         let org_b = app.org_of("b@b.example.jp").await.to_string();
         app.login("a@a.example.jp", PASSWORD).await;
-        let res = app
-            .post(
-                &format!("/orgs/{org}/locations"),
-                &[("kind", "office"), ("name", "本社"), ("address", "東京都")],
-            )
-            .await;
-        let loc = location(&res);
-        let res = app
-            .post(
-                &format!("{loc}/router"),
-                &[
-                    ("lan_dedicated", "yes"),
-                    ("wan_unused", "yes"),
-                    ("console_unused", "yes"),
-                ],
-            )
-            .await;
+        let res = app.attest_router_at_new_office(&org).await;
         let receipt = location(&res);
-        let id = receipt
-            .split("/submissions/")
-            .nth(1)
-            .unwrap()
-            .split('/')
-            .next()
-            .unwrap()
-            .to_string();
+        let id = submission_in(&res);
         let r1 = app.new_browser();
         r1.login("r1@center.example.jp", PASSWORD).await;
         let res = r1
@@ -502,14 +427,7 @@ dual_test!(
                 &[("note", "構成"), ("action", "submit")],
             )
             .await;
-        let id = location(&res)
-            .split("/submissions/")
-            .nth(1)
-            .unwrap()
-            .split('/')
-            .next()
-            .unwrap()
-            .to_string();
+        let id = submission_in(&res);
 
         let reviewer = app.new_browser();
         reviewer.login("reviewer@center.example.jp", PASSWORD).await;

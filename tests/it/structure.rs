@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 
 use crate::dual_test;
-use crate::helpers::{PASSWORD, TestApp, location};
+use crate::helpers::{PASSWORD, ROUTER_OK, TestApp, location};
 
 async fn org_of(app: &TestApp, email: &str) -> String {
     secportal::db::users::by_email(app.db(), email)
@@ -773,16 +773,7 @@ dual_test!(
                 .contains("この項目を確認してチェックしてください")
         );
         assert_eq!(app.count("submissions").await, 0);
-        let res = app
-            .post(
-                &path,
-                &[
-                    ("lan_dedicated", "yes"),
-                    ("wan_unused", "yes"),
-                    ("console_unused", "yes"),
-                ],
-            )
-            .await;
+        let res = app.post(&path, &ROUTER_OK).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let receipt = app.get(&location(&res)).await.text().await.unwrap();
         assert!(
@@ -797,16 +788,7 @@ dual_test!(
         // Another organisation cannot attest for this site.
         let b = app.new_browser();
         b.login("b@b.example.jp", PASSWORD).await;
-        let res = b
-            .post(
-                &path,
-                &[
-                    ("lan_dedicated", "yes"),
-                    ("wan_unused", "yes"),
-                    ("console_unused", "yes"),
-                ],
-            )
-            .await;
+        let res = b.post(&path, &ROUTER_OK).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
         assert_eq!(app.count("submissions").await, 1);
     }
