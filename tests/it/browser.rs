@@ -4,12 +4,17 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-use crate::helpers::{Backend, PASSWORD, TestApp, backends};
+use crate::helpers::{PASSWORD, TestApp, backends};
 
+/// The chromedriver to drive, or `None` (and a note) when the journeys are to be skipped.
 fn chromedriver() -> Option<String> {
-    std::env::var("SECPORTAL_TEST_CHROMEDRIVER")
+    let driver = std::env::var("SECPORTAL_TEST_CHROMEDRIVER")
         .ok()
-        .filter(|s| !s.is_empty())
+        .filter(|s| !s.is_empty());
+    if driver.is_none() {
+        eprintln!("SECPORTAL_TEST_CHROMEDRIVER not set: browser journey skipped");
+    }
+    driver
 }
 
 async fn browser(driver: &str, profile: &std::path::Path) -> Client {
@@ -165,14 +170,10 @@ async fn logout(c: &Client) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn setup_then_invite_an_org_admin_who_accepts_and_signs_in() {
     let Some(driver) = chromedriver() else {
-        eprintln!("SECPORTAL_TEST_CHROMEDRIVER not set: browser journey skipped");
         return;
     };
     for backend in backends() {
-        let label = match backend {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres { .. } => "postgres",
-        };
+        let label = backend.label();
         let app = TestApp::spawn(backend).await;
         let profile = tempfile::tempdir().unwrap();
         let c = browser(&driver, profile.path()).await;
@@ -238,14 +239,10 @@ async fn setup_then_invite_an_org_admin_who_accepts_and_signs_in() {
 async fn org_admin_builds_the_structure_and_appoints_administrators_then_the_center_sees_the_matrix()
  {
     let Some(driver) = chromedriver() else {
-        eprintln!("SECPORTAL_TEST_CHROMEDRIVER not set: browser journey skipped");
         return;
     };
     for backend in backends() {
-        let label = match backend {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres { .. } => "postgres",
-        };
+        let label = backend.label();
         let app = TestApp::spawn(backend).await;
         app.add_user("kanri@yokohama.example.jp", "org_admin", Some("YK001"))
             .await;
@@ -378,14 +375,10 @@ async fn org_admin_builds_the_structure_and_appoints_administrators_then_the_cen
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receipt() {
     let Some(driver) = chromedriver() else {
-        eprintln!("SECPORTAL_TEST_CHROMEDRIVER not set: browser journey skipped");
         return;
     };
     for backend in backends() {
-        let label = match backend {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres { .. } => "postgres",
-        };
+        let label = backend.label();
         let app = TestApp::spawn(backend).await;
         app.add_user("kanri@yokohama.example.jp", "org_admin", Some("YK001"))
             .await;
@@ -483,14 +476,10 @@ async fn switch_user(c: &Client, app: &TestApp, email: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_closed() {
     let Some(driver) = chromedriver() else {
-        eprintln!("SECPORTAL_TEST_CHROMEDRIVER not set: browser journey skipped");
         return;
     };
     for backend in backends() {
-        let label = match backend {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres { .. } => "postgres",
-        };
+        let label = backend.label();
         let app = TestApp::spawn(backend).await;
         app.add_user("kanri@yokohama.example.jp", "org_admin", Some("YK001"))
             .await;

@@ -19,6 +19,16 @@ pub enum Backend {
     Postgres { admin_url: String },
 }
 
+impl Backend {
+    /// A short name for screenshots and messages.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        }
+    }
+}
+
 /// The backends to run each test on.
 pub fn backends() -> Vec<Backend> {
     let mut v = vec![Backend::Sqlite];
