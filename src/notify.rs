@@ -308,10 +308,12 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
                     } else {
                         "followup.request"
                     });
-                    let late = if o.due_date < today {
-                        t.t("followup.overdue")
-                    } else {
-                        ""
+                    let days = (o.due_date - today).num_days();
+                    let late = match days {
+                        d if d < 0 => t.t("followup.overdue").to_string(),
+                        0 => t.t("followup.due_today").to_string(),
+                        1 => t.t("followup.one_day_left").to_string(),
+                        d => t.f("followup.days_left", &[("n", &d.to_string())]),
                     };
                     lines.push(format!(
                         "・{what} {} — {} {late}",

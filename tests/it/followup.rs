@@ -768,6 +768,13 @@ dual_test!(
                 && text.contains("・改善措置の指示 7.4.1(3) ウィルス対策"),
             "each language lists the items in its own words: {text}"
         );
+        assert!(
+            text.contains("（あと 7 日）")
+                && text.contains("（あと 1 日）")
+                && text.contains("(7 days left)")
+                && text.contains("(1 day left)"),
+            "each item says how long is left: {text}"
+        );
         // Again the same day: nothing new.
         let again = secportal::notify::run_once(&app.state, nine_jst + chrono::Duration::hours(3))
             .await
