@@ -111,7 +111,11 @@ impl Mailer {
                 );
                 let path = dir.join(name);
                 let tmp = path.with_extension("eml.tmp");
-                tokio::fs::write(&tmp, msg.formatted()).await?;
+                // On disk before it counts as sent (the outbox marks it sent after this).
+                let mut file = tokio::fs::File::create(&tmp).await?;
+                tokio::io::AsyncWriteExt::write_all(&mut file, &msg.formatted()).await?;
+                file.sync_all().await?;
+                drop(file);
                 tokio::fs::rename(&tmp, &path).await?;
                 Ok(Some(path))
             }
