@@ -86,10 +86,15 @@ fn direction(raw: &str) -> Option<Direction> {
     }
 }
 
-/// Checks a table (header first) against Table 7-4-2 and the period.
-pub fn check(table: &[Vec<String>], period: Option<(NaiveDate, NaiveDate)>) -> LogCheck {
+/// Checks rows (header first, each with its line number) against Table 7-4-2 and the
+/// period, one row at a time.
+pub fn check(
+    rows: impl IntoIterator<Item = (usize, Vec<String>)>,
+    period: Option<(NaiveDate, NaiveDate)>,
+) -> LogCheck {
     let mut out = LogCheck::default();
-    let Some(header) = table.first() else {
+    let mut rows = rows.into_iter();
+    let Some((_, header)) = rows.next() else {
         out.problems.push((1, "gwlog.problem.empty".into()));
         return out;
     };
@@ -116,11 +121,11 @@ pub fn check(table: &[Vec<String>], period: Option<(NaiveDate, NaiveDate)>) -> L
             .unwrap_or_default()
     };
     let (mut first, mut last): (Option<NaiveDateTime>, Option<NaiveDateTime>) = (None, None);
-    for (n, row) in table.iter().enumerate().skip(1) {
+    for (line, row) in rows {
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let line = n + 1;
+        let row = &row;
         out.rows += 1;
         let note = |out: &mut LogCheck, key: &str| {
             if out.problems.len() < 20 {
@@ -177,8 +182,8 @@ pub fn check(table: &[Vec<String>], period: Option<(NaiveDate, NaiveDate)>) -> L
 mod tests {
     use super::*;
 
-    fn table(text: &str) -> Vec<Vec<String>> {
-        crate::domain::csv::records(text)
+    fn table(text: &str) -> Vec<(usize, Vec<String>)> {
+        crate::domain::csv::Records::new(text).collect()
     }
 
     #[test]
@@ -187,11 +192,24 @@ mod tests {
             "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n送信,ABC12,001,IDA,2026-10-01 09:00:00\n受信,ABC12,,IDA,2026/10/31 17:30:05\n",
         );
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let c = check(&t, Some((d("2026-10-01"), d("2026-10-31"))));
+        let c = check(t.clone(), Some((d("2026-10-01"), d("2026-10-31"))));
         assert!(c.clean(), "{c:?}");
         assert_eq!((c.rows, c.sent, c.received), (3 - 1, 1, 1));
-        let c = check(&t, Some((d("2026-09-01"), d("2026-10-31"))));
+        let c = check(t.clone(), Some((d("2026-09-01"), d("2026-10-31"))));
         assert_eq!(c.covers_period, Some(false));
+    }
+
+    #[test]
+    fn records_keep_their_line_numbers_across_blank_lines_and_quoted_breaks() {
+        let rows = table("a,b\n\n\"x\ny\",2\r\n\n3,4");
+        assert_eq!(
+            rows,
+            vec![
+                (1, vec!["a".to_string(), "b".to_string()]),
+                (3, vec!["x\ny".to_string(), "2".to_string()]),
+                (6, vec!["3".to_string(), "4".to_string()]),
+            ]
+        );
     }
 
     #[test]
@@ -199,7 +217,7 @@ mod tests {
         let t = table(
             "direction,user_code,id_number,business_code,timestamp\nsend,ABC12,,IDA,2026-10-01 09:00:00\nreceive,ABC12,,IDA,yesterday\nx,ABC12,001,IDA,20261001090000\n",
         );
-        let c = check(&t, None);
+        let c = check(t.clone(), None);
         assert_eq!(
             c.send_missing, 1,
             "a send line needs the identification number"
@@ -208,8 +226,13 @@ mod tests {
         assert_eq!(c.bad_timestamps, 1);
         assert_eq!(c.bad_direction, 1);
         assert!(!c.clean());
+        assert_eq!(
+            c.problems.iter().map(|p| p.0).collect::<Vec<_>>(),
+            vec![2, 3, 4],
+            "problems name the file's own line numbers"
+        );
         let c = check(
-            &table("user_code,timestamp\nABC12,2026-10-01 09:00:00\n"),
+            table("user_code,timestamp\nABC12,2026-10-01 09:00:00\n"),
             None,
         );
         assert_eq!(

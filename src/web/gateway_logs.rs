@@ -81,6 +81,28 @@ async fn site_for(
     Ok((org, loc))
 }
 
+/// Checks one log's bytes: CSV or text row by row (the rows are never all held), a workbook
+/// through its first sheet.
+fn check_log(bytes: &[u8], period: Option<(NaiveDate, NaiveDate)>) -> LogCheck {
+    let refused = |key: &str| LogCheck {
+        problems: vec![(1, key.to_string())],
+        ..Default::default()
+    };
+    if bytes.starts_with(b"PK\x03\x04") {
+        return match read_table(bytes) {
+            Ok(table) => gatewaylog::check(
+                table.into_iter().enumerate().map(|(i, r)| (i + 1, r)),
+                period,
+            ),
+            Err(key) => refused(key),
+        };
+    }
+    match crate::domain::csv::decode(bytes) {
+        Some(text) => gatewaylog::check(crate::domain::csv::Records::new(&text), period),
+        None => refused("error.csv_encoding"),
+    }
+}
+
 /// Log checks read the whole file (up to the upload limit): one at a time.
 static LOG_CHECK: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
@@ -109,24 +131,22 @@ async fn check_files(
                     .acquire()
                     .await
                     .map_err(|e| AppError::Internal(e.into()))?;
-                let stream = state
+                let mut stream = state
                     .files
                     .read(&f.sha256)
                     .await
                     .map_err(AppError::Internal)?;
-                let chunks: Vec<bytes::Bytes> = stream
-                    .try_collect()
+                // One buffer of the file's size, filled chunk by chunk (not chunks and a copy).
+                let mut bytes = Vec::with_capacity(usize::try_from(f.size).unwrap_or(0));
+                while let Some(chunk) = stream
+                    .try_next()
                     .await
-                    .map_err(|e| AppError::Internal(e.into()))?;
+                    .map_err(|e| AppError::Internal(e.into()))?
+                {
+                    bytes.extend_from_slice(&chunk);
+                }
                 // Parsing a large log is CPU work: off the async threads.
-                let check =
-                    tokio::task::spawn_blocking(move || match read_table(&chunks.concat()) {
-                        Ok(table) => gatewaylog::check(&table, period),
-                        Err(key) => LogCheck {
-                            problems: vec![(1, key.to_string())],
-                            ..Default::default()
-                        },
-                    })
+                let check = tokio::task::spawn_blocking(move || check_log(&bytes, period))
                     .await
                     .map_err(|e| AppError::Internal(e.into()))?;
                 if let Ok(mut c) = CHECKS.get_or_init(Default::default).lock() {
