@@ -152,8 +152,9 @@ pub struct Row {
     pub open: Option<(Uuid, bool)>,
 }
 
-/// Builds the rows, in catalogue order then unit order. `latest` is newest first. An open
-/// instruction or request outranks the report's own state; past its due date it is overdue.
+/// Builds the rows, in catalogue order then unit order. `latest` is newest first. The newest
+/// report sent to the Center gives the status (a newer draft does not hide it); an open
+/// instruction or request outranks it; past its due date it is overdue.
 pub fn build(
     items: &[CatalogueItem],
     units: &[Unit],
@@ -171,9 +172,16 @@ pub fn build(
             } else {
                 unit.id
             };
-            let found = latest
-                .iter()
-                .find(|l| l.kind == item.key && l.location_id == location);
+            // The newest report sent to the Center stands while a revision is drafted; a
+            // draft alone shows as a draft.
+            let mine = || {
+                latest
+                    .iter()
+                    .filter(|l| l.kind == item.key && l.location_id == location)
+            };
+            let found = mine()
+                .find(|l| l.state != "draft")
+                .or_else(|| mine().next());
             let mut status = match (found, item.trigger) {
                 (Some(l), _) => Status::from_state(&l.state),
                 (None, Trigger::OnRequest) => Status::NotRequested,
@@ -277,5 +285,34 @@ mod tests {
             "one office missing makes the item missing"
         );
         assert_eq!(cells[4], Some(Status::NotRequested));
+    }
+
+    #[test]
+    fn a_draft_of_a_new_version_does_not_hide_the_accepted_report() {
+        let items = parse_file(FIRST_REVISION).unwrap().item;
+        let units = vec![Unit {
+            kind: ScopeKind::Organisation,
+            id: None,
+            name: "org".into(),
+            forms: vec![ConnectionForm::Router],
+        }];
+        let report = |kind: &str, state: &str| Latest {
+            kind: kind.into(),
+            location_id: None,
+            state: state.into(),
+        };
+        let latest = vec![
+            report("system_configuration", "draft"),
+            report("system_configuration", "accepted"),
+            report("antivirus", "draft"),
+        ];
+        let rows = build(&items, &units, &latest, &[]);
+        let find = |key: &str| {
+            rows.iter()
+                .find(|r| items[r.item].key == key)
+                .map(|r| r.status)
+        };
+        assert_eq!(find("system_configuration"), Some(Status::Accepted));
+        assert_eq!(find("antivirus"), Some(Status::Draft), "nothing sent yet");
     }
 }
