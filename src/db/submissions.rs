@@ -347,3 +347,11 @@ pub async fn data(
         .await)?;
     Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
 }
+
+/// The sealed submission with this receipt number (the Center's look-up).
+pub async fn by_receipt(db: &Db, receipt_no: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_scalar("SELECT id FROM submissions WHERE receipt_no = $1")
+        .bind(receipt_no)
+        .fetch_optional(p)
+        .await)
+}

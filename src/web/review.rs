@@ -65,6 +65,8 @@ struct QueueView {
     form: String,
     forms: Vec<(&'static str, &'static str)>,
     next: Option<String>,
+    /// A receipt number looked up and not found.
+    not_found: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -81,6 +83,9 @@ pub struct QueueQuery {
     after: String,
     #[serde(default)]
     who: String,
+    /// A receipt number to open directly (as read out on the phone, any width or case).
+    #[serde(default)]
+    receipt: String,
     #[serde(default)]
     form: String,
 }
@@ -98,6 +103,22 @@ pub async fn queue(
 ) -> AppResult<Response> {
     center(&me)?;
     let t = ctx.tr();
+    let receipt: String = unicode_normalization::UnicodeNormalization::nfkc(q.receipt.trim())
+        .collect::<String>()
+        .to_uppercase()
+        .replace(['−', '‐', 'ー'], "-");
+    let not_found = if receipt.is_empty() {
+        String::new()
+    } else {
+        match db::submissions::by_receipt(&state.db, &receipt).await? {
+            Some(id) => {
+                return Ok(axum::response::IntoResponse::into_response(
+                    axum::response::Redirect::to(&format!("/review/{id}")),
+                ));
+            }
+            None => receipt,
+        }
+    };
     let catalogue = state.catalogue().await?;
     let title = |kind: &str| {
         catalogue
@@ -207,6 +228,7 @@ pub async fn queue(
             .map(|f| (f.as_str(), f.label_key()))
             .collect(),
         next,
+        not_found,
     };
     render(StatusCode::OK, &view)
 }

@@ -198,6 +198,34 @@ dual_test!(the_queue_filters_and_counts, |app| async move {
     );
     let other = c.get("/review?org=ZZZZZ").await.text().await.unwrap();
     assert!(other.contains("該当する提出はありません"));
+    // A receipt number read out on the phone opens its submission, typed in any width or case.
+    let year = secportal::web::page::today().format("%Y").to_string();
+    let wide: String = format!("ｓｒ－{year}－000001")
+        .chars()
+        .map(|ch| match ch {
+            '0'..='9' => char::from_u32(ch as u32 - '0' as u32 + '０' as u32).unwrap(),
+            other => other,
+        })
+        .collect();
+    let res = c
+        .get(&format!("/review?receipt={}", urlencode(&wide)))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = location(&res);
+    assert!(
+        to.starts_with("/review/") && uuid::Uuid::parse_str(&to["/review/".len()..]).is_ok(),
+        "{to}"
+    );
+    let missing = c
+        .get("/review?receipt=SR-1999-000009")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        missing.contains("受付番号 SR-1999-000009 の提出は見つかりません"),
+        "{missing}"
+    );
 });
 
 dual_test!(
@@ -506,3 +534,7 @@ dual_test!(
         assert!(!gateway.contains(&format!("/review/{id}")));
     }
 );
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
