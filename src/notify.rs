@@ -203,14 +203,7 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
     let base = &state.config.base_url;
 
     let catalogue = state.catalogue().await?;
-    let title = |key: &str, lang: &str| {
-        catalogue
-            .items
-            .iter()
-            .find(|i| i.key == key)
-            .map(|i| format!("{} {}", i.number, i.title(lang)))
-            .unwrap_or(key.to_string())
-    };
+    let title = |key: &str, lang: &str| catalogue.item_title(key, lang);
     let langs = (
         crate::i18n::Tr::new(crate::i18n::Lang::Ja),
         crate::i18n::Tr::new(crate::i18n::Lang::En),

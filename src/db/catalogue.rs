@@ -12,6 +12,17 @@ pub struct Catalogue {
     pub items: Vec<CatalogueItem>,
 }
 
+impl Catalogue {
+    /// "7.4.1(3) Antivirus": an item's number and title in `lang`; the key if unknown.
+    pub fn item_title(&self, key: &str, lang: &str) -> String {
+        self.items
+            .iter()
+            .find(|i| i.key == key)
+            .map(|i| format!("{} {}", i.number, i.title(lang)))
+            .unwrap_or(key.to_string())
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct ItemRow {
     key: String,

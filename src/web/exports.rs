@@ -56,14 +56,7 @@ async fn table(state: &AppState, ctx: &Ctx, dataset: &str) -> AppResult<Table> {
     let t = ctx.tr();
     let lang = t.code();
     let catalogue = state.catalogue().await?;
-    let title = |key: &str| {
-        catalogue
-            .items
-            .iter()
-            .find(|i| i.key == key)
-            .map(|i| format!("{} {}", i.number, i.title(lang)))
-            .unwrap_or(key.to_string())
-    };
+    let title = |key: &str| catalogue.item_title(key, lang);
     let status = |prefix: &str, s: &str| t.t(&format!("{prefix}{s}")).to_string();
     Ok(match dataset {
         "submissions" => {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::ctx::{CsrfForm, Ctx, CurrentUser, check_multipart_token};
 use super::error::{AppError, AppResult};
-use super::forms::FieldErrors;
+use super::forms::{FieldErrors, Nothing};
 use super::page::{Page, jst, redirect_with_flash, render, today};
 use super::state::AppState;
 use super::structure::{date, org_for};
@@ -27,20 +27,12 @@ use crate::files::UploadError;
 use crate::notify::{Notice, To, notify};
 
 const CENTER: &[Role] = &[Role::Reviewer, Role::CenterAdmin];
+
 /// The most rows a follow-up list shows (exports take everything).
 const LIST_LIMIT: i64 = 500;
 
 /// Items the Center may request (on-request items of the catalogue).
 pub const REQUESTABLE: [&str; 2] = ["inhouse_measures", "gateway_logs"];
-
-fn item_title(catalogue: &Catalogue, key: &str, lang: &str) -> String {
-    catalogue
-        .items
-        .iter()
-        .find(|i| i.key == key)
-        .map(|i| format!("{} {}", i.number, i.title(lang)))
-        .unwrap_or(key.to_string())
-}
 
 /// Free text: trimmed, required or not, at most 4,000 characters.
 fn long_text(raw: &str, required: bool) -> Result<String, &'static str> {
@@ -90,7 +82,7 @@ fn instruction_item(c: &Catalogue, lang: &str, r: InstructionRow) -> Instruction
         id: r.id,
         org_id: r.org_id,
         org: format!("{}（{}）", r.org_name, r.org_code),
-        item: item_title(c, &r.item_key, lang),
+        item: c.item_title(&r.item_key, lang),
         place: r.location_name.unwrap_or_default(),
         problem: r.problem,
         required_change: r.required_change,
@@ -137,7 +129,7 @@ fn request_item(c: &Catalogue, lang: &str, r: RequestRow) -> RequestItem {
         id: r.id,
         org_id: r.org_id,
         org: format!("{}（{}）", r.org_name, r.org_code),
-        item: item_title(c, &r.item_key, lang),
+        item: c.item_title(&r.item_key, lang),
         place: r.location_name.unwrap_or_default(),
         period: match (r.period_from, r.period_to) {
             (Some(a), Some(b)) => format!("{a} – {b}"),
@@ -251,7 +243,7 @@ async fn org_view(
             .collect(),
         requestable: REQUESTABLE
             .iter()
-            .map(|k| (k.to_string(), item_title(&catalogue, k, lang)))
+            .map(|k| (k.to_string(), catalogue.item_title(k, lang)))
             .collect(),
         locations: locations
             .iter()
@@ -398,8 +390,8 @@ pub async fn issue_instruction(
             kind: "instruction",
             message: "mail.instruction_issued",
             args: vec![
-                ("item_ja", item_title(&catalogue, &form.item_key, "ja")),
-                ("item_en", item_title(&catalogue, &form.item_key, "en")),
+                ("item_ja", catalogue.item_title(&form.item_key, "ja")),
+                ("item_en", catalogue.item_title(&form.item_key, "en")),
                 ("due", due_date.to_string()),
             ],
             link: link.clone(),
@@ -488,8 +480,8 @@ pub async fn issue_request(
             kind: "request",
             message: "mail.request_issued",
             args: vec![
-                ("item_ja", item_title(&catalogue, &form.item_key, "ja")),
-                ("item_en", item_title(&catalogue, &form.item_key, "en")),
+                ("item_ja", catalogue.item_title(&form.item_key, "ja")),
+                ("item_en", catalogue.item_title(&form.item_key, "en")),
                 ("due", due_date.to_string()),
                 (
                     "period",
@@ -510,9 +502,6 @@ pub async fn issue_request(
         state.cookies.secure,
     ))
 }
-
-#[derive(Deserialize)]
-pub struct Nothing {}
 
 /// `POST /orgs/{org}/requests/{id}/withdraw`
 pub async fn withdraw_request(

@@ -46,3 +46,7 @@ impl FieldErrors {
         }
     }
 }
+
+/// The form of a button that posts nothing but its CSRF token.
+#[derive(serde::Deserialize)]
+pub struct Nothing {}

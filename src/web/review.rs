@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
-use super::forms::FieldErrors;
+use super::forms::{FieldErrors, Nothing};
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
 use super::submissions::{FileItem, file_item};
@@ -120,14 +120,7 @@ pub async fn queue(
         }
     };
     let catalogue = state.catalogue().await?;
-    let title = |kind: &str| {
-        catalogue
-            .items
-            .iter()
-            .find(|i| i.key == kind)
-            .map(|i| format!("{} {}", i.number, i.title(t.code())))
-            .unwrap_or(kind.to_string())
-    };
+    let title = |kind: &str| catalogue.item_title(kind, t.code());
     let now = db::now();
     let filter = QueueFilter {
         kind: Some(q.kind.clone()).filter(|k| catalogue.items.iter().any(|i| &i.key == k)),
@@ -418,12 +411,7 @@ async fn show_view(
         .ok_or(AppError::NotFound)?;
     let t = ctx.tr();
     let catalogue = state.catalogue_revision(s.catalogue_revision).await?;
-    let item = catalogue
-        .items
-        .iter()
-        .find(|i| i.key == s.kind)
-        .map(|i| format!("{} {}", i.number, i.title(t.code())))
-        .unwrap_or(s.kind.clone());
+    let item = catalogue.item_title(&s.kind, t.code());
     let mut data = vec![];
     flatten(&snapshot["data"], "", &mut data);
     let series = db::review::series_of(&state.db, Scope::Center, id)
@@ -705,9 +693,6 @@ pub fn draft_page(kind: &str) -> Option<&'static str> {
         _ => None,
     }
 }
-
-#[derive(Deserialize)]
-pub struct Nothing {}
 
 /// `POST /orgs/{org}/submissions/{id}/revise`: opens version N+1 of a returned submission.
 pub async fn revise(

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
-use super::forms::FieldErrors;
+use super::forms::{FieldErrors, Nothing};
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
 use crate::db::appointments::NewAppointment;
@@ -770,9 +770,6 @@ pub async fn add_connection(
     let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
     render(StatusCode::UNPROCESSABLE_ENTITY, &view)
 }
-
-#[derive(Deserialize)]
-pub struct Nothing {}
 
 /// `POST /orgs/{org}/connections/{id}/deactivate`
 pub async fn deactivate_connection(

@@ -9,11 +9,11 @@ use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ctx::{CsrfForm, Ctx, CurrentUser, check_multipart_token, expect_field};
 use super::error::{AppError, AppResult};
+use super::forms::Nothing;
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
 use super::structure::org_for;
@@ -445,9 +445,6 @@ pub async fn upload(
     )
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 /// `POST /orgs/{org}/files/{id}/remove`: only from a draft.
 pub async fn remove_file(
     State(state): State<Arc<AppState>>,
@@ -805,12 +802,7 @@ pub async fn receipt(
     let snap: serde_json::Value = serde_json::from_str(&snapshot).map_err(anyhow::Error::from)?;
     let catalogue = state.catalogue_revision(s.catalogue_revision).await?;
     let t = ctx.tr();
-    let item = catalogue
-        .items
-        .iter()
-        .find(|i| i.key == s.kind)
-        .map(|i| format!("{} {}", i.number, i.title(t.code())))
-        .unwrap_or(s.kind.clone());
+    let item = catalogue.item_title(&s.kind, t.code());
     let files = db::submissions::files(&state.db, Scope::Org(org_id), id)
         .await?
         .into_iter()
