@@ -46,6 +46,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0008_mail_outbox.sql"),
         include_str!("../../migrations/postgres/0008_mail_outbox.sql"),
     ),
+    (
+        "0009_one_draft",
+        include_str!("../../migrations/sqlite/0009_one_draft.sql"),
+        include_str!("../../migrations/postgres/0009_one_draft.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction; returns how many ran.

@@ -75,6 +75,28 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
+/// Whether a connection handed back to the pool may serve again: not while it still counts an
+/// open transaction. After SQLite's "database or disk is full" the engine has already rolled
+/// the transaction back, sqlx's `ROLLBACK` then fails and its count stays at 1, so every later
+/// `BEGIN` on that connection failed ("non-zero transaction depth") until a restart. Such a
+/// connection is closed; the pool opens a fresh one and writes work again once there is space.
+async fn still_usable<C: sqlx::Connection>(c: &mut C) -> Result<bool, sqlx::Error> {
+    if !c.is_in_transaction() {
+        return Ok(true);
+    }
+    // A dropped transaction queues its rollback; let it run before judging.
+    c.ping().await?;
+    Ok(!c.is_in_transaction())
+}
+
+/// Whether an error means the database has no space left (SQLite `SQLITE_FULL`,
+/// PostgreSQL `disk_full`): nothing was stored, and it is the server's trouble, not the user's.
+pub fn is_storage_full(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "53100" || c.parse::<i32>().is_ok_and(|n| n & 0xff == 13))
+}
+
 /// Whether an error is a unique-constraint violation.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()
@@ -103,6 +125,7 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(3))
+                .after_release(|c, _| Box::pin(still_usable(c)))
                 .connect_with(opts)
                 .await?;
             Ok(Db::Postgres(pool))
@@ -121,6 +144,7 @@ impl Db {
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(3))
+                .after_release(|c, _| Box::pin(still_usable(c)))
                 .connect_with(opts)
                 .await?;
             Ok(Db::Sqlite(pool))

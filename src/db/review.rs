@@ -240,18 +240,33 @@ pub async fn series_of(db: &Db, scope: Scope, id: Uuid) -> Result<Option<Uuid>, 
     Ok(s.map(|s| s.unwrap_or(id)))
 }
 
+/// What asking to revise a returned submission came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revised {
+    /// Version N+1 was opened as this draft.
+    Opened(Uuid),
+    /// It had been revised already (a repeated click): this is that version.
+    Already(Uuid),
+    /// The organisation already has an open draft of that kind and place.
+    DraftOpen(Uuid),
+    /// No such returned submission of the organisation.
+    NotReturned,
+}
+
 /// Opens version N+1 of a returned submission of the organisation as a draft (data and files
-/// copied); answers the draft, or `None` when the submission is not returned or was revised.
-pub async fn revise(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+/// copied). Each returned submission is revised once (`submissions_revised_once`) and a place
+/// has one open draft (`submissions_one_draft`): parallel requests open one version.
+pub async fn revise(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<Revised, sqlx::Error> {
     let new_id = Uuid::now_v7();
     let now = super::now();
     on_tx!(tx, c => {
         let done = sqlx::query(
             "INSERT INTO submissions (id, org_id, kind, scope_kind, location_id, state, version, data, catalogue_revision, \
-             created_at, updated_at, series_id) \
+             created_at, updated_at, series_id, revised_from) \
              SELECT $3, s.org_id, s.kind, s.scope_kind, s.location_id, 'draft', s.version + 1, s.data, s.catalogue_revision, $4, $4, \
-             COALESCE(s.series_id, s.id) FROM submissions s WHERE s.id = $1 AND s.org_id = $2 AND s.state = 'returned' \
-             AND NOT EXISTS (SELECT 1 FROM submissions n WHERE n.series_id = COALESCE(s.series_id, s.id) AND n.version > s.version)",
+             COALESCE(s.series_id, s.id), s.id FROM submissions s WHERE s.id = $1 AND s.org_id = $2 AND s.state = 'returned' \
+             AND NOT EXISTS (SELECT 1 FROM submissions n WHERE n.series_id = COALESCE(s.series_id, s.id) AND n.version > s.version) \
+             ON CONFLICT DO NOTHING",
         )
         .bind(id)
         .bind(org_id)
@@ -261,7 +276,27 @@ pub async fn revise(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<Option<Uuid>,
         .await?
         .rows_affected();
         if done != 1 {
-            return Ok(None);
+            let next: Option<Uuid> = sqlx::query_scalar(
+                "SELECT n.id FROM submissions s JOIN submissions n ON n.series_id = COALESCE(s.series_id, s.id) AND n.version = s.version + 1 \
+                 WHERE s.id = $1 AND s.org_id = $2 ORDER BY n.created_at LIMIT 1",
+            )
+            .bind(id)
+            .bind(org_id)
+            .fetch_optional(&mut *c)
+            .await?;
+            if let Some(next) = next {
+                return Ok(Revised::Already(next));
+            }
+            let open: Option<Uuid> = sqlx::query_scalar(
+                "SELECT d.id FROM submissions s JOIN submissions d ON d.org_id = s.org_id AND d.kind = s.kind AND d.state = 'draft' \
+                 AND (d.location_id = s.location_id OR (d.location_id IS NULL AND s.location_id IS NULL)) \
+                 WHERE s.id = $1 AND s.org_id = $2 AND s.state = 'returned'",
+            )
+            .bind(id)
+            .bind(org_id)
+            .fetch_optional(&mut *c)
+            .await?;
+            return Ok(open.map_or(Revised::NotReturned, Revised::DraftOpen));
         }
         let files: Vec<(String, String, String, String, i64)> = sqlx::query_as(
             "SELECT sha256, role, name, mime, size FROM submission_files WHERE submission_id = $1 ORDER BY created_at",
@@ -286,7 +321,7 @@ pub async fn revise(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<Option<Uuid>,
             .execute(&mut *c)
             .await?;
         }
-        Ok(Some(new_id))
+        Ok(Revised::Opened(new_id))
     })
 }
 

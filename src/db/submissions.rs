@@ -19,14 +19,16 @@ pub struct NewSubmission<'a> {
     pub submitted_by: Uuid,
 }
 
-/// Creates a draft; answers its id.
+const INSERT_DRAFT: &str = "INSERT INTO submissions (id, org_id, kind, scope_kind, location_id, state, version, data, \
+     catalogue_revision, submitted_by, submitted_at, created_at, updated_at, series_id) \
+     VALUES ($1, $2, $3, $4, $5, 'draft', 1, $6, $7, NULL, NULL, $8, $8, $1)";
+
+/// Creates a draft; answers its id. Fails with a unique violation when the organisation
+/// already has an open draft of that kind and place.
 pub async fn create_draft(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
     let now = super::now();
-    on_tx!(tx, c => sqlx::query(
-        "INSERT INTO submissions (id, org_id, kind, scope_kind, location_id, state, version, data, catalogue_revision, \
-         submitted_by, submitted_at, created_at, updated_at, series_id) VALUES ($1, $2, $3, $4, $5, 'draft', 1, $6, $7, NULL, NULL, $8, $8, $1)",
-    )
+    on_tx!(tx, c => sqlx::query(INSERT_DRAFT)
     .bind(id)
     .bind(s.org_id)
     .bind(s.kind)
@@ -39,6 +41,40 @@ pub async fn create_draft(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Uuid, sq
     .await
     .map(|_| ()))?;
     Ok(id)
+}
+
+/// The open draft of a kind and place, created when there is none: one atomic "get or
+/// create" on both backends. The unique index `submissions_one_draft` decides a race: the
+/// loser's insert does nothing (on PostgreSQL after waiting for the winner to commit) and it
+/// reads the winner's draft. `None` only when that draft was sealed in between.
+pub async fn open_draft(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Option<Uuid>, sqlx::Error> {
+    let id = Uuid::now_v7();
+    let now = super::now();
+    on_tx!(tx, c => {
+        let inserted: Option<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{INSERT_DRAFT} ON CONFLICT DO NOTHING RETURNING id")))
+            .bind(id)
+            .bind(s.org_id)
+            .bind(s.kind)
+            .bind(s.scope_kind.as_str())
+            .bind(s.location_id)
+            .bind(s.data.to_string())
+            .bind(s.catalogue_revision)
+            .bind(now)
+            .fetch_optional(&mut *c)
+            .await?;
+        if inserted.is_some() {
+            return Ok(inserted);
+        }
+        sqlx::query_scalar(
+            "SELECT id FROM submissions WHERE org_id = $1 AND kind = $2 AND state = 'draft' \
+             AND (location_id = $3 OR ($3 IS NULL AND location_id IS NULL))",
+        )
+        .bind(s.org_id)
+        .bind(s.kind)
+        .bind(s.location_id)
+        .fetch_optional(&mut *c)
+        .await
+    })
 }
 
 /// Creates and submits in one step (forms without a draft stage); answers id and receipt.
@@ -125,8 +161,19 @@ pub struct FileRow {
     pub size: i64,
 }
 
-/// Links a stored blob to a draft of the organisation (recording the blob once); false when
-/// the submission is not a draft of the organisation.
+/// What became of a file offered to a draft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attach {
+    Attached,
+    /// The submission is not (or no longer) a draft of the organisation.
+    NotDraft,
+    /// The draft already holds the most files allowed.
+    Full,
+}
+
+/// Links a stored blob to a draft of the organisation (recording the blob once), unless the
+/// draft already holds `max_files`. The draft's row is locked first, so concurrent uploads
+/// to one draft count one after another and the limit holds on both backends.
 #[allow(clippy::too_many_arguments)]
 pub async fn attach_file(
     tx: &mut Tx,
@@ -137,11 +184,30 @@ pub async fn attach_file(
     role: &str,
     name: &str,
     mime: &str,
-) -> Result<bool, sqlx::Error> {
+    max_files: usize,
+) -> Result<Attach, sqlx::Error> {
     let now = super::now();
     let size = size as i64;
     let id = Uuid::now_v7();
     on_tx!(tx, c => {
+        let open: Option<Uuid> = sqlx::query_scalar(
+            "UPDATE submissions SET updated_at = $3 WHERE id = $1 AND org_id = $2 AND state = 'draft' RETURNING id",
+        )
+        .bind(submission_id)
+        .bind(org_id)
+        .bind(now)
+        .fetch_optional(&mut *c)
+        .await?;
+        if open.is_none() {
+            return Ok(Attach::NotDraft);
+        }
+        let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM submission_files WHERE submission_id = $1")
+            .bind(submission_id)
+            .fetch_one(&mut *c)
+            .await?;
+        if held >= max_files as i64 {
+            return Ok(Attach::Full);
+        }
         sqlx::query("INSERT INTO blobs (sha256, size, created_at) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING")
             .bind(sha256)
             .bind(size)
@@ -150,8 +216,7 @@ pub async fn attach_file(
             .await?;
         sqlx::query(
             "INSERT INTO submission_files (id, submission_id, org_id, sha256, role, name, mime, size, created_at) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
-             WHERE EXISTS (SELECT 1 FROM submissions s WHERE s.id = $2 AND s.org_id = $3 AND s.state = 'draft')",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(id)
         .bind(submission_id)
@@ -163,8 +228,8 @@ pub async fn attach_file(
         .bind(size)
         .bind(now)
         .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected() == 1)
+        .await?;
+        Ok(Attach::Attached)
     })
 }
 

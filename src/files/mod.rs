@@ -43,6 +43,18 @@ pub enum UploadError {
     Io(#[from] anyhow::Error),
 }
 
+/// Whether an error comes from a full disk (or an exhausted quota) somewhere in its chain.
+pub fn is_disk_full(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ) || matches!(io.raw_os_error(), Some(28 | 122))
+        })
+    })
+}
+
 /// Local (or, later, remote) object storage for uploaded files.
 #[derive(Clone)]
 pub struct FileStore {

@@ -103,21 +103,11 @@ impl Mailer {
         };
         match self {
             Mailer::Files { dir, .. } => {
-                tokio::fs::create_dir_all(dir).await?;
-                let name = format!(
-                    "{}-{}.eml",
-                    chrono::Utc::now().format("%Y%m%dT%H%M%S"),
-                    uuid::Uuid::now_v7()
-                );
-                let path = dir.join(name);
-                let tmp = path.with_extension("eml.tmp");
-                // On disk before it counts as sent (the outbox marks it sent after this).
-                let mut file = tokio::fs::File::create(&tmp).await?;
-                tokio::io::AsyncWriteExt::write_all(&mut file, &msg.formatted()).await?;
-                file.sync_all().await?;
-                drop(file);
-                tokio::fs::rename(&tmp, &path).await?;
-                Ok(Some(path))
+                let dir = dir.clone();
+                let bytes = msg.formatted();
+                Ok(Some(
+                    tokio::task::spawn_blocking(move || write_mail_file(&dir, &bytes)).await??,
+                ))
             }
             Mailer::Smtp { transport, .. } => {
                 transport.send(msg).await?;
@@ -125,6 +115,37 @@ impl Mailer {
             }
         }
     }
+}
+
+/// Writes one `.eml` under `dir`: to a temporary name, every byte checked written and
+/// fsynced, then renamed. Plain blocking writes on purpose: `tokio::fs::File` hands writes to
+/// a background thread and `sync_all` does not report their errors, so on a full disk it
+/// left an empty file that counted as sent. Any error here leaves no `.eml` behind and the
+/// mail unsent (the outbox tries again).
+fn write_mail_file(dir: &std::path::Path, bytes: &[u8]) -> anyhow::Result<PathBuf> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let name = format!(
+        "{}-{}.eml",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S"),
+        uuid::Uuid::now_v7()
+    );
+    let path = dir.join(name);
+    let tmp = path.with_extension("eml.tmp");
+    let written = (|| -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, &path)?;
+        // The rename itself is durable only once the folder is synced.
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
+    }
+    Ok(path)
 }
 
 /// Normalises line endings to CRLF, as mail requires.

@@ -28,6 +28,8 @@ pub enum AppError {
     TooManyAttempts { wait_minutes: i64 },
     #[error("database unavailable")]
     Unavailable,
+    #[error("storage full")]
+    StorageFull,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -44,6 +46,7 @@ pub enum ErrorPage {
     LinkGone,
     TooManyAttempts(i64),
     Unavailable,
+    StorageFull,
     Internal,
     Panic,
 }
@@ -93,6 +96,11 @@ impl ErrorPage {
                 "error.unavailable.title",
                 "error.unavailable.body",
             ),
+            ErrorPage::StorageFull => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "error.storage_full.title",
+                "error.storage_full.body",
+            ),
             ErrorPage::Internal | ErrorPage::Panic => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "error.internal.title",
@@ -118,6 +126,8 @@ impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         if crate::db::is_unavailable(&e) {
             AppError::Unavailable
+        } else if crate::db::is_storage_full(&e) {
+            AppError::StorageFull
         } else {
             AppError::Internal(e.into())
         }
@@ -161,6 +171,10 @@ impl IntoResponse for AppError {
             AppError::Unavailable => {
                 tracing::warn!("database unavailable");
                 ErrorPage::Unavailable
+            }
+            AppError::StorageFull => {
+                tracing::error!("the database is out of space: nothing was stored");
+                ErrorPage::StorageFull
             }
             AppError::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal error");

@@ -286,7 +286,7 @@ pub async fn upload(
             Err(problems) => problems,
         };
     render(
-        StatusCode::UNPROCESSABLE_ENTITY,
+        problems.status,
         &view(
             &state,
             &ctx,
@@ -294,7 +294,7 @@ pub async fn upload(
             (&org, &site),
             None,
             FieldErrors::default(),
-            problems,
+            problems.list,
         )
         .await?,
     )

@@ -187,17 +187,7 @@ pub async fn upload(
     let back = format!("/orgs/{org_id}/outside-connections");
     match receive_files(&state, &ctx, &me, org_id, KIND, None, form, &back).await? {
         Ok(done) => Ok(done),
-        Err(problems) => {
-            show(
-                &state,
-                &ctx,
-                &me,
-                org_id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                problems,
-            )
-            .await
-        }
+        Err(problems) => show(&state, &ctx, &me, org_id, problems.status, problems.list).await,
     }
 }
 

@@ -16,7 +16,10 @@ use super::forms::{FieldErrors, Nothing};
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
 use super::submissions::{FileItem, file_item};
-use crate::db::{self, review::QueueFilter};
+use crate::db::{
+    self,
+    review::{QueueFilter, Revised},
+};
 use crate::domain::{Role, Scope};
 use crate::notify::{Notice, To, notify};
 
@@ -711,16 +714,22 @@ pub async fn revise(
         (kind, _) => draft_page(kind).ok_or(AppError::NotFound)?.to_string(),
     };
     let mut tx = state.db.begin().await?;
-    let Some(draft) = db::review::revise(&mut tx, org_id, id).await? else {
-        return Err(AppError::Conflict);
+    let flash = match db::review::revise(&mut tx, org_id, id).await? {
+        Revised::Opened(draft) => {
+            let mut entry = me.audit(&ctx, "submission.revised", Some(org_id), draft.to_string());
+            entry.detail = serde_json::json!({ "from": id });
+            db::audit::append(&mut tx, &entry).await?;
+            tx.commit().await?;
+            "flash.revising"
+        }
+        // A repeated click lands on the version the first one opened.
+        Revised::Already(_) => "flash.revising",
+        Revised::DraftOpen(_) => "flash.draft_already_open",
+        Revised::NotReturned => return Err(AppError::Conflict),
     };
-    let mut entry = me.audit(&ctx, "submission.revised", Some(org_id), draft.to_string());
-    entry.detail = serde_json::json!({ "from": id });
-    db::audit::append(&mut tx, &entry).await?;
-    tx.commit().await?;
     Ok(redirect_with_flash(
         &format!("/orgs/{org_id}/{page}"),
-        "flash.revising",
+        flash,
         state.cookies.secure,
     ))
 }

@@ -17,11 +17,11 @@ use super::forms::Nothing;
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
 use super::structure::org_for;
-use crate::db::submissions::{FileRow, NewSubmission};
+use crate::db::submissions::{Attach, FileRow, NewSubmission};
 use crate::db::{self, orgs::OrgRow};
 use crate::domain::equipment::{self, DEVICE_TYPES, EquipmentRow};
 use crate::domain::{Scope, ScopeKind};
-use crate::files::{Kind, UploadError, sniff};
+use crate::files::{self, Kind, UploadError, sniff};
 
 const KIND: &str = "system_configuration";
 
@@ -290,31 +290,43 @@ pub async fn draft_at(
         return Ok(d.id);
     }
     let revision = state.catalogue().await?.revision;
-    let mut tx = state.db.begin().await?;
-    let id = db::submissions::create_draft(
-        &mut tx,
-        &NewSubmission {
-            org_id,
-            kind,
-            scope_kind: if site.is_some() {
-                ScopeKind::GatewaySite
-            } else {
-                ScopeKind::Organisation
-            },
-            location_id: site,
-            data: serde_json::json!({}),
-            catalogue_revision: revision,
-            submitted_by: me.id,
+    let new = NewSubmission {
+        org_id,
+        kind,
+        scope_kind: if site.is_some() {
+            ScopeKind::GatewaySite
+        } else {
+            ScopeKind::Organisation
         },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+        location_id: site,
+        data: serde_json::json!({}),
+        catalogue_revision: revision,
+        submitted_by: me.id,
+    };
+    // A draft sealed between our insert and our read is the only way to get `None`: try
+    // again, then give up with a conflict rather than loop.
+    for _ in 0..3 {
+        let mut tx = state.db.begin().await?;
+        let id = db::submissions::open_draft(&mut tx, &new).await?;
+        tx.commit().await?;
+        if let Some(id) = id {
+            return Ok(id);
+        }
+    }
+    Err(AppError::Conflict)
+}
+
+/// Why an upload form is shown again, and with which status.
+pub struct Problems {
+    /// 422 for the sender's mistakes; 507 when the server ran out of space.
+    pub status: StatusCode,
+    pub list: Vec<String>,
 }
 
 /// Reads a multipart upload (`csrf_token`, `role`, then `files`) into the open draft of `kind`
 /// (created if needed). Answers the redirect back to the form's page (`back`) when files were
-/// added, or else the problems for the caller to show on that page.
+/// added, or else the problems for the caller to show on that page. A full disk stops the
+/// upload with 507 and says which files were kept and which were not.
 #[allow(clippy::too_many_arguments)]
 pub async fn receive_files(
     state: &AppState,
@@ -325,7 +337,7 @@ pub async fn receive_files(
     site: Option<Uuid>,
     mut form: Multipart,
     back: &str,
-) -> AppResult<Result<Response, Vec<String>>> {
+) -> AppResult<Result<Response, Problems>> {
     org_for_report(state, me, org_id).await?;
     check_multipart_token(&mut form, me).await?;
     let role = expect_field(&mut form, "role")
@@ -343,7 +355,9 @@ pub async fn receive_files(
     let t = ctx.tr();
     let mut problems = vec![];
     let mut added = 0;
-    while let Some(field) = form.next_field().await.map_err(|e| {
+    let mut kept: Vec<String> = vec![];
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    while let Some(mut field) = form.next_field().await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::TooLarge
         } else {
@@ -380,10 +394,10 @@ pub async fn receive_files(
             ));
             continue;
         }
-        match state.files.receive(&raw_name, Box::pin(field)).await {
+        match state.files.receive(&raw_name, Box::pin(&mut field)).await {
             Ok(stored) => {
                 let mut tx = state.db.begin().await?;
-                let ok = db::submissions::attach_file(
+                match db::submissions::attach_file(
                     &mut tx,
                     org_id,
                     submission,
@@ -392,10 +406,23 @@ pub async fn receive_files(
                     &role,
                     &stored.name,
                     stored.kind.mime(),
+                    state.files.max_files,
                 )
-                .await?;
-                if !ok {
-                    return Err(AppError::Conflict);
+                .await?
+                {
+                    Attach::Attached => {}
+                    Attach::NotDraft => return Err(AppError::Conflict),
+                    // Another upload to the same draft took the last places meanwhile.
+                    Attach::Full => {
+                        problems.push(t.f(
+                            "upload.too_many",
+                            &[
+                                ("name", &shown),
+                                ("max", &state.files.max_files.to_string()),
+                            ],
+                        ));
+                        break;
+                    }
                 }
                 let mut entry =
                     me.audit(ctx, "file.uploaded", Some(org_id), submission.to_string());
@@ -404,10 +431,28 @@ pub async fn receive_files(
                 tx.commit().await?;
                 count += 1;
                 added += 1;
+                kept.push(stored.name);
             }
             Err(UploadError::TooLarge) => return Err(AppError::TooLarge),
             Err(UploadError::Refused(r)) => {
                 problems.push(t.f("upload.refused", &[("name", &shown), ("reason", t.t(r.0))]))
+            }
+            Err(UploadError::Io(e)) if files::is_disk_full(&e) => {
+                tracing::error!(error = %format!("{e:#}"), "upload stopped: the file store is full");
+                drop(field);
+                let mut lost = vec![shown];
+                lost.extend(drain_file_names(&mut form).await);
+                status = StatusCode::INSUFFICIENT_STORAGE;
+                problems.push(t.f(
+                    "upload.disk_full",
+                    &[("names", &lost.join(t.t("ui.list_sep")))],
+                ));
+                problems.push(if kept.is_empty() {
+                    t.t("upload.none_kept").to_string()
+                } else {
+                    t.f("upload.kept", &[("names", &kept.join(t.t("ui.list_sep")))])
+                });
+                break;
             }
             Err(UploadError::Io(e)) => return Err(AppError::Internal(e)),
         }
@@ -422,7 +467,23 @@ pub async fn receive_files(
             state.cookies.secure,
         )));
     }
-    Ok(Err(problems))
+    Ok(Err(Problems {
+        status,
+        list: problems,
+    }))
+}
+
+/// The names of the files still to come in a multipart body, read past without storing
+/// them (so the sender can be told which files were not kept).
+async fn drain_file_names(form: &mut Multipart) -> Vec<String> {
+    let mut names = vec![];
+    while let Ok(Some(mut field)) = form.next_field().await {
+        if let Some(name) = field.file_name().filter(|n| !n.is_empty()) {
+            names.push(name.chars().filter(|c| !c.is_control()).take(80).collect());
+        }
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
+    names
 }
 
 /// `POST /orgs/{org}/system-configuration/files`
@@ -440,8 +501,8 @@ pub async fn upload(
     };
     let org = org_for(&state, &me, org_id, false).await?;
     render(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &config_view(&state, &ctx, &me, &org, problems).await?,
+        problems.status,
+        &config_view(&state, &ctx, &me, &org, problems.list).await?,
     )
 }
 

@@ -369,12 +369,14 @@ dual_test!(
             .id;
         let mut drafts = vec![];
         for i in 0..12 {
+            // One open draft per kind and place: twelve drafts need twelve kinds.
+            let kind = format!("system_configuration_{i}");
             let mut tx = app.db().begin().await.unwrap();
             let id = secportal::db::submissions::create_draft(
                 &mut tx,
                 &secportal::db::submissions::NewSubmission {
                     org_id: org,
-                    kind: "system_configuration",
+                    kind: &kind,
                     scope_kind: secportal::domain::ScopeKind::Organisation,
                     location_id: None,
                     data: serde_json::json!({ "n": i }),

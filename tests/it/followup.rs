@@ -6,7 +6,7 @@ use reqwest::multipart::{Form, Part};
 use crate::dual_test;
 use crate::helpers::{PASSWORD, TestApp, location, submission_in};
 
-const PDF: &[u8] = b"%PDF-1.7\n% corrective action\n%%EOF\n";
+pub const PDF: &[u8] = b"%PDF-1.7\n% corrective action\n%%EOF\n";
 
 /// Mail goes out after the commit, in the background: waits for it (up to 5 s).
 async fn mailed(app: &TestApp, to: &str, path: &str) -> bool {
@@ -24,7 +24,7 @@ fn days_from_today(n: i64) -> String {
 }
 
 /// Org admin of AAAAA (main browser, signed in), org admin of BBBBB and a reviewer.
-async fn setup(app: &TestApp) -> (String, String) {
+pub async fn setup(app: &TestApp) -> (String, String) {
     app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
         .await;
     app.add_user("kanri@b.example.jp", "org_admin", Some("BBBBB"))
@@ -38,7 +38,7 @@ async fn setup(app: &TestApp) -> (String, String) {
     )
 }
 
-async fn submit_configuration(app: &TestApp, org: &str) -> String {
+pub async fn submit_configuration(app: &TestApp, org: &str) -> String {
     for (role, name, body) in [
         ("diagram", "構成図.pdf", PDF),
         ("equipment_list", "機器.csv", "機器,台数\nPC,3\n".as_bytes()),

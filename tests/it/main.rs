@@ -8,6 +8,7 @@ mod helpers;
 mod auth;
 mod browser;
 mod catalogue;
+mod faults;
 mod files;
 mod followup;
 mod onboarding;

@@ -122,12 +122,16 @@ dual_test!(
             .post(&format!("/orgs/{org}/submissions/{id}/revise"), &[])
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        // A second click lands on the same version 2 instead of opening another.
+        let again = app
+            .post(&format!("/orgs/{org}/submissions/{id}/revise"), &[])
+            .await;
+        assert_eq!(again.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&again), location(&res));
         assert_eq!(
-            app.post(&format!("/orgs/{org}/submissions/{id}/revise"), &[])
-                .await
-                .status(),
-            StatusCode::CONFLICT,
-            "only once"
+            app.count("submissions").await,
+            2,
+            "one version 2, opened once"
         );
         let page = app
             .get(&format!("/orgs/{org}/system-configuration"))
