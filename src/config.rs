@@ -91,6 +91,14 @@ pub struct ConfigArgs {
         global = true
     )]
     pub trust_proxy: String,
+    /// Seconds a request may take before it is answered 503 (uploads: each database step).
+    #[arg(
+        long,
+        env = "SECPORTAL_REQUEST_TIMEOUT_SECS",
+        default_value = "15",
+        global = true
+    )]
+    pub request_timeout_secs: String,
 }
 
 /// Validated configuration.
@@ -108,6 +116,8 @@ pub struct Config {
     pub max_file_bytes: u64,
     pub max_files: usize,
     pub av_stale_days: i64,
+    /// How long a request may take (uploads: each database step) before it answers 503.
+    pub request_timeout: Duration,
 }
 
 /// A setting that could not be used; names the setting.
@@ -211,6 +221,11 @@ impl ConfigArgs {
         let max_file_mb = positive("SECPORTAL_MAX_FILE_MB", &self.max_file_mb, 100 * 1024)?;
         let max_files = positive("SECPORTAL_MAX_FILES", &self.max_files, 1000)?;
         let av_stale_days = positive("SECPORTAL_AV_STALE_DAYS", &self.av_stale_days, 3650)? as i64;
+        let request_timeout = positive(
+            "SECPORTAL_REQUEST_TIMEOUT_SECS",
+            &self.request_timeout_secs,
+            3600,
+        )?;
         let trust_proxy = match self.trust_proxy.trim() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" | "" => false,
@@ -234,6 +249,7 @@ impl ConfigArgs {
             max_file_bytes: max_file_mb * 1024 * 1024,
             max_files: max_files as usize,
             av_stale_days,
+            request_timeout: Duration::from_secs(request_timeout),
         })
     }
 }
@@ -257,6 +273,7 @@ impl Config {
             max_file_mb: "50".into(),
             max_files: "20".into(),
             av_stale_days: "7".into(),
+            request_timeout_secs: "15".into(),
         }
         .validate()
     }

@@ -53,14 +53,15 @@
         var progress = bar(list, file);
         chain = chain.then(function () { return sendOne(form, file, progress); });
       });
-      chain.then(function (xhr) {
-        window.location.assign(xhr.responseURL || window.location.href);
-      }, function (xhr) {
-        // Show the server's answer (the page with the reason) as a normal post would.
+      // Show the server's last answer as a normal post would: after a success the page it
+      // redirected to (its list and its flash, which that request consumed), after a refusal
+      // the page with the reason.
+      function show(xhr) {
         document.open();
         document.write(xhr.responseText || "");
         document.close();
-      });
+      }
+      chain.then(show, show);
     });
   }
   document.querySelectorAll("form[data-upload]").forEach(enhance);

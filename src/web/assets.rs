@@ -17,6 +17,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "image/svg+xml",
         include_bytes!("../../static/favicon.svg"),
     ),
+    (
+        "upload.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/upload.js"),
+    ),
 ];
 
 /// `GET /static/{name}`
@@ -29,4 +34,21 @@ pub async fn asset(Path(name): Path<String>) -> Result<Response, AppError> {
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ASSETS;
+
+    #[test]
+    fn every_file_in_static_is_served() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().to_string();
+            assert!(
+                ASSETS.iter().any(|(n, _, _)| *n == name),
+                "static/{name} is not in the asset list, so it would answer 404"
+            );
+        }
+    }
 }

@@ -232,7 +232,7 @@ impl FromRequestParts<Arc<AppState>> for MaybeUser {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        Ok(MaybeUser(resolve(parts, state).await?))
+        Ok(MaybeUser(state.bounded(resolve(parts, state)).await?))
     }
 }
 
@@ -243,7 +243,7 @@ impl FromRequestParts<Arc<AppState>> for CurrentUser {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        match resolve(parts, state).await? {
+        match state.bounded(resolve(parts, state)).await? {
             Some(u) => Ok(u),
             None => {
                 let next = if parts.method == Method::GET {

@@ -59,6 +59,20 @@ fn is_html(res: &Response) -> bool {
         .is_some_and(|v| v.starts_with("text/html"))
 }
 
+/// Whether a request carries a file upload larger than a form (or of unknown length).
+fn is_large_upload(req: &Request) -> bool {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"multipart/"));
+    let length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    multipart && length.is_none_or(|n| n > 4 * 1024 * 1024)
+}
+
 /// Sets up [`Ctx`], checks same-origin on state changes, renders error pages and manages
 /// the CSRF and flash cookies.
 pub async fn context(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
@@ -77,12 +91,29 @@ pub async fn context(State(state): State<Arc<AppState>>, req: Request, next: Nex
     let is_static =
         ctx.path.starts_with("/static/") || ctx.path == "/healthz" || ctx.path == "/readyz";
     let mut res = if origin_ok {
-        // A panic anywhere below answers 500 with the request id; the server keeps serving.
-        match AssertUnwindSafe(next.run(req)).catch_unwind().await {
-            Ok(res) => res,
-            Err(_) => {
+        // Every request is bounded, so a database that stops answering (a network partition)
+        // ends each request in flight with 503 instead of holding it for the whole outage;
+        // the transaction it had open is dropped uncommitted, so its change and audit entry
+        // are applied together or not at all. Large uploads are bounded per database step
+        // instead (their body may rightly take longer).
+        let bounded = !is_large_upload(&req);
+        let run = AssertUnwindSafe(next.run(req)).catch_unwind();
+        let outcome = if bounded {
+            tokio::time::timeout(state.config.request_timeout, run)
+                .await
+                .ok()
+        } else {
+            Some(run.await)
+        };
+        match outcome {
+            Some(Ok(res)) => res,
+            Some(Err(_)) => {
                 tracing::error!(request_id = %ctx.request_id, "handler panicked");
                 error_response(ErrorPage::Panic)
+            }
+            None => {
+                tracing::warn!(request_id = %ctx.request_id, "request timed out");
+                error_response(ErrorPage::Unavailable)
             }
         }
     } else {

@@ -49,6 +49,17 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Runs one database step of a request that is not bounded as a whole (a large upload)
+    /// within the request timeout; past it, 503.
+    pub async fn bounded<T>(
+        &self,
+        step: impl std::future::Future<Output = super::error::AppResult<T>>,
+    ) -> super::error::AppResult<T> {
+        tokio::time::timeout(self.config.request_timeout, step)
+            .await
+            .unwrap_or(Err(super::error::AppError::Unavailable))
+    }
+
     /// The newest catalogue revision (one small query; the items come from memory).
     pub async fn catalogue(&self) -> Result<Arc<Catalogue>, sqlx::Error> {
         // The number is reused for a second unless this process changed something meanwhile

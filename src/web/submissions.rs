@@ -338,7 +338,7 @@ pub async fn receive_files(
     mut form: Multipart,
     back: &str,
 ) -> AppResult<Result<Response, Problems>> {
-    org_for_report(state, me, org_id).await?;
+    state.bounded(org_for_report(state, me, org_id)).await?;
     check_multipart_token(&mut form, me).await?;
     let role = expect_field(&mut form, "role")
         .await?
@@ -348,8 +348,13 @@ pub async fn receive_files(
     if !roles_of(kind).contains(&role.as_str()) {
         return Err(AppError::BadRequest);
     }
-    let submission = draft_at(state, me, org_id, kind, site).await?;
-    let mut count = db::submissions::files(&state.db, Scope::Org(org_id), submission)
+    let submission = state
+        .bounded(draft_at(state, me, org_id, kind, site))
+        .await?;
+    let mut count = state
+        .bounded(async {
+            Ok(db::submissions::files(&state.db, Scope::Org(org_id), submission).await?)
+        })
         .await?
         .len();
     let t = ctx.tr();
@@ -396,20 +401,36 @@ pub async fn receive_files(
         }
         match state.files.receive(&raw_name, Box::pin(&mut field)).await {
             Ok(stored) => {
-                let mut tx = state.db.begin().await?;
-                match db::submissions::attach_file(
-                    &mut tx,
-                    org_id,
-                    submission,
-                    &stored.sha256,
-                    stored.size,
-                    &role,
-                    &stored.name,
-                    stored.kind.mime(),
-                    state.files.max_files,
-                )
-                .await?
-                {
+                let attached = state
+                    .bounded(async {
+                        let mut tx = state.db.begin().await?;
+                        let attached = db::submissions::attach_file(
+                            &mut tx,
+                            org_id,
+                            submission,
+                            &stored.sha256,
+                            stored.size,
+                            &role,
+                            &stored.name,
+                            stored.kind.mime(),
+                            state.files.max_files,
+                        )
+                        .await?;
+                        if attached == Attach::Attached {
+                            let mut entry = me.audit(
+                                ctx,
+                                "file.uploaded",
+                                Some(org_id),
+                                submission.to_string(),
+                            );
+                            entry.detail = serde_json::json!({ "name": stored.name, "sha256": stored.sha256, "size": stored.size, "role": role });
+                            db::audit::append(&mut tx, &entry).await?;
+                            tx.commit().await?;
+                        }
+                        Ok(attached)
+                    })
+                    .await?;
+                match attached {
                     Attach::Attached => {}
                     Attach::NotDraft => return Err(AppError::Conflict),
                     // Another upload to the same draft took the last places meanwhile.
@@ -424,11 +445,6 @@ pub async fn receive_files(
                         break;
                     }
                 }
-                let mut entry =
-                    me.audit(ctx, "file.uploaded", Some(org_id), submission.to_string());
-                entry.detail = serde_json::json!({ "name": stored.name, "sha256": stored.sha256, "size": stored.size, "role": role });
-                db::audit::append(&mut tx, &entry).await?;
-                tx.commit().await?;
                 count += 1;
                 added += 1;
                 kept.push(stored.name);

@@ -556,3 +556,34 @@ dual_test!(
         assert_eq!(m.get("/audit").await.status(), StatusCode::FORBIDDEN);
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_script_style_sheet_and_image_a_page_references_is_served() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+        .await;
+    let mut pages = vec![app.get("/login").await.text().await.unwrap()];
+    app.login("kanri@a.example.jp", PASSWORD).await;
+    let org = app.org_of("kanri@a.example.jp").await;
+    for path in [
+        "/home".to_string(),
+        format!("/orgs/{org}/system-configuration"),
+    ] {
+        pages.push(app.get(&path).await.text().await.unwrap());
+    }
+    let mut referenced = std::collections::BTreeSet::new();
+    for page in &pages {
+        for rest in page.split("\"/static/").skip(1) {
+            referenced.insert(rest.split('"').next().unwrap().to_string());
+        }
+    }
+    assert!(
+        referenced.contains("upload.js") && referenced.contains("app.css"),
+        "{referenced:?}"
+    );
+    for name in referenced {
+        let res = app.get(&format!("/static/{name}")).await;
+        assert_eq!(res.status(), StatusCode::OK, "/static/{name}");
+        assert!(!res.bytes().await.unwrap().is_empty(), "/static/{name}");
+    }
+}
