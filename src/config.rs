@@ -83,7 +83,8 @@ pub struct ConfigArgs {
         global = true
     )]
     pub av_stale_days: String,
-    /// Trust the first address of `X-Forwarded-For` as the client IP (only behind a proxy you run).
+    /// Proxies you run in front of the portal (`false`/0: none, `true`/1: one, or a number):
+    /// the client IP is the `X-Forwarded-For` entry that many places from the right.
     #[arg(
         long,
         env = "SECPORTAL_TRUST_PROXY",
@@ -112,7 +113,8 @@ pub struct Config {
     pub mail_from: lettre::message::Mailbox,
     pub session_idle: Duration,
     pub session_absolute: Duration,
-    pub trust_proxy: bool,
+    /// How many proxies of ours stand in front (0: take the peer address).
+    pub trusted_proxies: usize,
     pub max_file_bytes: u64,
     pub max_files: usize,
     pub av_stale_days: i64,
@@ -226,15 +228,18 @@ impl ConfigArgs {
             &self.request_timeout_secs,
             3600,
         )?;
-        let trust_proxy = match self.trust_proxy.trim() {
-            "true" | "1" | "yes" => true,
-            "false" | "0" | "no" | "" => false,
-            other => {
-                return Err(bad(
-                    "SECPORTAL_TRUST_PROXY",
-                    format!("expected true or false, got {other:?}"),
-                ));
-            }
+        let trusted_proxies = match self.trust_proxy.trim() {
+            "true" | "yes" => 1,
+            "false" | "no" | "" => 0,
+            n => match n.parse::<usize>() {
+                Ok(n) if n <= 10 => n,
+                _ => {
+                    return Err(bad(
+                        "SECPORTAL_TRUST_PROXY",
+                        format!("expected true, false or a number of proxies, got {n:?}"),
+                    ));
+                }
+            },
         };
         Ok(Config {
             addr,
@@ -245,7 +250,7 @@ impl ConfigArgs {
             mail_from,
             session_idle: Duration::from_secs(idle * 60),
             session_absolute: Duration::from_secs(absolute * 3600),
-            trust_proxy,
+            trusted_proxies,
             max_file_bytes: max_file_mb * 1024 * 1024,
             max_files: max_files as usize,
             av_stale_days,

@@ -51,6 +51,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0009_one_draft.sql"),
         include_str!("../../migrations/postgres/0009_one_draft.sql"),
     ),
+    (
+        "0013_reset_requests",
+        include_str!("../../migrations/sqlite/0013_reset_requests.sql"),
+        include_str!("../../migrations/postgres/0013_reset_requests.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied, each in its own transaction; returns how many ran.

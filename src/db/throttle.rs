@@ -7,8 +7,12 @@ use super::{Db, on_db};
 /// Failures since a moment: count and the oldest time, per account and per IP.
 #[derive(Debug, Clone, Default)]
 pub struct Failures {
+    /// From every address: only slows sign-in down, never refuses it (else anyone could
+    /// lock the owner out).
     pub by_email: i64,
-    pub oldest_email: Option<DateTime<Utc>>,
+    /// For this account from this address.
+    pub by_pair: i64,
+    pub oldest_pair: Option<DateTime<Utc>>,
     pub by_ip: i64,
     pub oldest_ip: Option<DateTime<Utc>>,
 }
@@ -31,11 +35,13 @@ pub async fn since(
     ip: &str,
     since: DateTime<Utc>,
 ) -> Result<Failures, sqlx::Error> {
-    let (by_email, oldest_email): (i64, Option<DateTime<Utc>>) = on_db!(db, p => sqlx::query_as(
-        "SELECT COUNT(*), MIN(at) FROM login_failures WHERE email = $1 AND at > $2",
+    let (by_email, by_pair, oldest_pair): (i64, i64, Option<DateTime<Utc>>) = on_db!(db, p => sqlx::query_as(
+        "SELECT COUNT(*), COUNT(CASE WHEN ip = $3 THEN 1 END), MIN(CASE WHEN ip = $3 THEN at END) \
+         FROM login_failures WHERE email = $1 AND at > $2",
     )
     .bind(email)
     .bind(since)
+    .bind(ip)
     .fetch_one(p)
     .await)?;
     let (by_ip, oldest_ip): (i64, Option<DateTime<Utc>>) = on_db!(db, p => sqlx::query_as(
@@ -47,7 +53,8 @@ pub async fn since(
     .await)?;
     Ok(Failures {
         by_email,
-        oldest_email,
+        by_pair,
+        oldest_pair,
         by_ip,
         oldest_ip,
     })
@@ -59,11 +66,49 @@ pub async fn clear_email(db: &Db, email: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Drops failures older than the window.
+/// Drops failures and reset requests older than `before`.
 pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    on_db!(db, p => sqlx::query("DELETE FROM login_failures WHERE at < $1")
-        .bind(before)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))
+    on_db!(db, p => {
+        let a = sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            .bind(before)
+            .execute(p)
+            .await?
+            .rows_affected();
+        let b = sqlx::query("DELETE FROM reset_requests WHERE at < $1")
+            .bind(before)
+            .execute(p)
+            .await?
+            .rows_affected();
+        Ok(a + b)
+    })
+}
+
+/// Records a password-reset request and answers how many came before it: for the address
+/// since `address_since`, from the client address since `ip_since`.
+pub async fn record_reset(
+    db: &Db,
+    email: &str,
+    ip: &str,
+    address_since: DateTime<Utc>,
+    ip_since: DateTime<Utc>,
+) -> Result<(i64, i64), sqlx::Error> {
+    on_db!(db, p => {
+        let counts: (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM reset_requests WHERE email = $1 AND at > $3), \
+             (SELECT COUNT(*) FROM reset_requests WHERE ip = $2 AND at > $4)",
+        )
+        .bind(email)
+        .bind(ip)
+        .bind(address_since)
+        .bind(ip_since)
+        .fetch_one(p)
+        .await?;
+        sqlx::query("INSERT INTO reset_requests (email, ip, at) VALUES ($1, $2, $3)")
+            .bind(email)
+            .bind(ip)
+            .bind(super::now())
+            .execute(p)
+            .await?;
+        Ok(counts)
+    })
 }

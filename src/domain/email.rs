@@ -16,6 +16,11 @@ impl Email {
         if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("error.email_invalid");
         }
+        // After NFKC a real address here is ASCII; anything else (a zero-width joiner, a
+        // dotless ı, a Cyrillic а) would let one address pass for another.
+        if !s.is_ascii() {
+            return Err("error.email_not_ascii");
+        }
         let Some((local, domain)) = s.rsplit_once('@') else {
             return Err("error.email_invalid");
         };
@@ -70,6 +75,9 @@ mod tests {
             "a b@example.jp",
             "a@b@c.jp",
             "x<y@example.jp",
+            "ad\u{200d}min@example.jp",
+            "adm\u{0131}n@example.jp",
+            "\u{0430}dmin@example.jp",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }

@@ -11,6 +11,7 @@ pub mod gatewaylog;
 pub mod password;
 pub mod role;
 pub mod scope;
+pub mod text;
 pub mod user_code;
 pub mod xlsx;
 

@@ -39,6 +39,9 @@ pub enum UploadError {
     TooLarge,
     #[error("file refused: {}", .0.0)]
     Refused(Refusal),
+    /// The sender's body ended or broke mid-file (a client's fault: 400, not 500).
+    #[error("upload interrupted: {0}")]
+    Interrupted(String),
     #[error(transparent)]
     Io(#[from] anyhow::Error),
 }
@@ -101,9 +104,7 @@ impl FileStore {
                     head.extend_from_slice(&chunk[..take]);
                     pending.push(chunk);
                 }
-                Some(Err(e)) => {
-                    return Err(UploadError::Io(anyhow::anyhow!("upload interrupted: {e}")));
-                }
+                Some(Err(e)) => return Err(UploadError::Interrupted(e.to_string())),
                 None => break,
             }
         }
@@ -150,9 +151,7 @@ impl FileStore {
                     }
                     result = feed(&chunk, &mut writer);
                 }
-                Some(Err(e)) => {
-                    result = Err(UploadError::Io(anyhow::anyhow!("upload interrupted: {e}")))
-                }
+                Some(Err(e)) => result = Err(UploadError::Interrupted(e.to_string())),
                 None => break,
             }
         }

@@ -62,9 +62,8 @@ pub struct Refusal(pub &'static str);
 pub fn check_name(raw: &str) -> Result<String, Refusal> {
     let name: String = raw.nfc().collect();
     let bad_char = |c: char| {
-        c.is_control()
+        crate::domain::text::is_invisible(c)
             || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
-            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
     };
     if name.trim().is_empty() {
         return Err(Refusal("error.file_name_missing"));

@@ -93,8 +93,10 @@ pub async fn login(
     let now = db::now();
     let window_start = now - Duration::minutes(WINDOW_MINUTES);
     let f = db::throttle::since(&state.db, &email, &ctx.ip, window_start).await?;
-    let oldest = if f.by_email >= MAX_PER_ACCOUNT {
-        f.oldest_email
+    // Refused per account *and* address, and per address: a stranger failing from other
+    // addresses cannot lock the owner out; failures from many addresses slow each attempt.
+    let oldest = if f.by_pair >= MAX_PER_ACCOUNT {
+        f.oldest_pair
     } else if f.by_ip >= MAX_PER_IP {
         f.oldest_ip
     } else {
@@ -112,6 +114,10 @@ pub async fn login(
         });
     }
 
+    if f.by_email >= MAX_PER_ACCOUNT * 2 {
+        let extra = (f.by_email - MAX_PER_ACCOUNT * 2 + 1).min(12) as u64;
+        tokio::time::sleep(std::time::Duration::from_millis(250 * extra)).await;
+    }
     let user = db::users::by_email(&state.db, &email).await?;
     let stored = user
         .as_ref()

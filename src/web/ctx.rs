@@ -51,7 +51,7 @@ impl Ctx {
                     .and_then(Lang::from_accept_language)
             })
             .unwrap_or(Lang::Ja);
-        let ip = client_ip(parts, state.config.trust_proxy);
+        let ip = client_ip(parts, state.config.trusted_proxies);
         let anon_csrf = cookies::get(headers, state.cookies.csrf)
             .filter(|v| {
                 v.len() == 43
@@ -77,23 +77,36 @@ impl Ctx {
     }
 }
 
-fn client_ip(parts: &Parts, trust_proxy: bool) -> String {
-    if trust_proxy
-        && let Some(ip) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
-    {
-        return ip.to_string();
+/// The client's address. Behind `proxies` proxies of ours, each appends the address it saw
+/// to `X-Forwarded-For`, so the client is that many entries from the right; entries further
+/// left are whatever the client sent and are never trusted (rotating them must not dodge the
+/// sign-in throttle).
+fn client_ip(parts: &Parts, proxies: usize) -> String {
+    let peer = || {
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "-".to_string())
+    };
+    if proxies == 0 {
+        return peer();
     }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "-".to_string())
+    let forwarded: Vec<&str> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    forwarded
+        .len()
+        .checked_sub(proxies)
+        .and_then(|i| forwarded.get(i))
+        .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(peer)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {

@@ -793,6 +793,7 @@ pub async fn answer(
                 match state.files.receive(&raw, Box::pin(field)).await {
                     Ok(s) => stored.push(s),
                     Err(UploadError::TooLarge) => return Err(AppError::TooLarge),
+                    Err(UploadError::Interrupted(_)) => return Err(AppError::BadRequest),
                     Err(UploadError::Refused(r)) => problems
                         .push(t.f("upload.refused", &[("name", &shown), ("reason", t.t(r.0))])),
                     Err(UploadError::Io(e)) => return Err(AppError::Internal(e)),

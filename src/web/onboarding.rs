@@ -18,7 +18,7 @@ use super::state::AppState;
 use crate::db::links::Purpose;
 use crate::db::users::NewUser;
 use crate::db::{self, Tx, audit::Entry};
-use crate::domain::{Email, NewPassword, Role, Scope};
+use crate::domain::{Email, NewPassword, Role, Scope, text};
 use crate::mail::Outgoing;
 use crate::security;
 
@@ -139,8 +139,10 @@ pub fn parse_name(raw: &str) -> Result<String, &'static str> {
     let s = raw.trim();
     if s.is_empty() {
         Err("error.name_required")
-    } else if s.chars().count() > 100 || s.chars().any(char::is_control) {
+    } else if s.chars().count() > 100 {
         Err("error.name_invalid")
+    } else if s.chars().any(text::is_invisible) || text::mixes_confusable_scripts(s) {
+        Err("error.name_misleading")
     } else {
         Ok(s.to_string())
     }
@@ -444,33 +446,32 @@ pub async fn forgot(
         };
         return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
     };
-    if let Some(user) = db::users::by_email(&state.db, email.as_str())
-        .await?
-        .filter(|u| u.status == "active")
-    {
-        let mut tx = state.db.begin().await?;
-        db::links::revoke_for_user(&mut tx, user.id, Purpose::PasswordReset).await?;
-        let token = issue_link(&mut tx, Purpose::PasswordReset, Some(user.id)).await?;
-        db::audit::append(
-            &mut tx,
-            &Entry {
-                actor_id: None,
-                actor: user.email.clone(),
-                org_id: user.org_id,
-                action: "password_reset.requested",
-                target: user.email.clone(),
-                ip: ctx.ip.clone(),
-                detail: serde_json::Value::Null,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        let link = state.config.link(&format!("/password/reset?token={token}"));
-        send_logged(
-            &state,
-            Outgoing::new(user.email, "mail.reset", vec![("link", link)]),
-        )
-        .await;
+    // Limits: a few links an hour per address (more are silently not sent, so nobody can
+    // flood a mailbox), a few requests per client address (more answer 429).
+    let now = db::now();
+    let (for_address, from_ip) = db::throttle::record_reset(
+        &state.db,
+        email.as_str(),
+        &ctx.ip,
+        now - Duration::hours(1),
+        now - Duration::minutes(RESET_WINDOW_MINUTES),
+    )
+    .await?;
+    if from_ip >= RESETS_PER_IP {
+        return Err(AppError::TooManyAttempts {
+            wait_minutes: RESET_WINDOW_MINUTES,
+        });
+    }
+    // Whether the address is known is decided off the request path, so the answer takes the
+    // same time for every address.
+    if for_address < RESETS_PER_ADDRESS {
+        let state = state.clone();
+        let ip = ctx.ip.clone();
+        tokio::spawn(async move {
+            if let Err(e) = send_reset_link(&state, email, ip).await {
+                tracing::error!(error = %e, "password reset link not issued");
+            }
+        });
     }
     let view = ForgotView {
         page: Page::new(&ctx, None),
@@ -479,6 +480,47 @@ pub async fn forgot(
         sent: true,
     };
     render(StatusCode::OK, &view)
+}
+
+/// Most reset links mailed to one address per hour.
+const RESETS_PER_ADDRESS: i64 = 3;
+/// Most reset requests from one client address per window.
+const RESETS_PER_IP: i64 = 10;
+const RESET_WINDOW_MINUTES: i64 = 15;
+
+/// Issues a reset link to an active account with this address and mails it; nothing for an
+/// unknown or disabled address.
+async fn send_reset_link(state: &AppState, email: Email, ip: String) -> anyhow::Result<()> {
+    let Some(user) = db::users::by_email(&state.db, email.as_str())
+        .await?
+        .filter(|u| u.status == "active")
+    else {
+        return Ok(());
+    };
+    let mut tx = state.db.begin().await?;
+    db::links::revoke_for_user(&mut tx, user.id, Purpose::PasswordReset).await?;
+    let token = issue_link(&mut tx, Purpose::PasswordReset, Some(user.id)).await?;
+    db::audit::append(
+        &mut tx,
+        &Entry {
+            actor_id: None,
+            actor: user.email.clone(),
+            org_id: user.org_id,
+            action: "password_reset.requested",
+            target: user.email.clone(),
+            ip,
+            detail: serde_json::Value::Null,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let link = state.config.link(&format!("/password/reset?token={token}"));
+    send_logged(
+        state,
+        Outgoing::new(user.email, "mail.reset", vec![("link", link)]),
+    )
+    .await;
+    Ok(())
 }
 
 /// Sends a mail; a failure is logged (without the link) rather than failing the request,

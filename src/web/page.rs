@@ -111,12 +111,14 @@ pub fn redirect_with_flash(to: &str, flash_key: &str, secure: bool) -> Response 
     res
 }
 
-/// Whether `next` is a safe local path to return to after sign-in.
+/// Whether `next` is a safe local path to return to after sign-in: one of our own paths,
+/// printable ASCII only. Browsers drop tabs and line breaks from a `Location` and read `\`
+/// as `/`, so `/\t/evil.example` would leave the site; a control character cannot even be
+/// put in a header.
 pub fn safe_next(next: &str) -> Option<&str> {
     (next.starts_with('/')
         && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains(['\r', '\n']))
+        && next.chars().all(|c| c.is_ascii_graphic() && c != '\\'))
     .then_some(next)
 }
 

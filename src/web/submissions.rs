@@ -450,6 +450,7 @@ pub async fn receive_files(
                 kept.push(stored.name);
             }
             Err(UploadError::TooLarge) => return Err(AppError::TooLarge),
+            Err(UploadError::Interrupted(_)) => return Err(AppError::BadRequest),
             Err(UploadError::Refused(r)) => {
                 problems.push(t.f("upload.refused", &[("name", &shown), ("reason", t.t(r.0))]))
             }

@@ -279,6 +279,18 @@ impl TestApp {
         .unwrap_or_else(|| panic!("no mail to {to} contains {text:?}"))
     }
 
+    /// Waits (up to 5 s) until at least `n` mail files exist, for mail sent off the request
+    /// path; answers how many there are.
+    pub async fn wait_mail_count(&self, n: usize) -> usize {
+        for _ in 0..50 {
+            if self.mail_count() >= n {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        self.mail_count()
+    }
+
     /// How many mail files exist.
     pub fn mail_count(&self) -> usize {
         std::fs::read_dir(self.data_dir.join("mail"))

@@ -10,6 +10,7 @@ mod browser;
 mod catalogue;
 mod faults;
 mod files;
+mod findings;
 mod followup;
 mod onboarding;
 mod outage;

@@ -1,0 +1,168 @@
+//! The attack run's findings (issue 12), each answered: no open redirect, reset mail that
+//! cannot be flooded, a throttle a stranger cannot turn against the owner or dodge with a
+//! forged `X-Forwarded-For`, and a broken upload answered 400.
+
+use reqwest::StatusCode;
+
+use crate::dual_test;
+use crate::helpers::{Backend, PASSWORD, TestApp, location};
+
+/// Signs in with a form post carrying `X-Forwarded-For: forwarded`.
+async fn login_from(app: &TestApp, forwarded: &str, email: &str, password: &str) -> StatusCode {
+    let browser = app.new_browser();
+    let token = browser.token().await;
+    browser
+        .client
+        .post(app.url("/login"))
+        .header("origin", &app.base)
+        .header("x-forwarded-for", forwarded)
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+dual_test!(
+    next_after_sign_in_never_leaves_the_site_and_never_fails,
+    |app| async move {
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.login("kanri@a.example.jp", PASSWORD).await;
+        for next in [
+            "%2F%09%2Fevil.example",
+            "/%0A/evil.example",
+            "/%5Cevil.example",
+            "%2F%20%2Fevil.example",
+            "/%7F",
+            "/%E3%81%82",
+        ] {
+            let res = app.get(&format!("/login?next={next}")).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{next}");
+            assert_eq!(location(&res), "/home", "{next}");
+        }
+        let res = app.get("/login?next=/inbox").await;
+        assert_eq!(location(&res), "/inbox", "a path of ours is kept");
+    }
+);
+
+dual_test!(
+    password_reset_mail_is_limited_per_address_and_per_client,
+    |app| async move {
+        app.add_user("clerk@example.jp", "org_admin", Some("AB123"))
+            .await;
+        let mails = app.mail_count();
+        for _ in 0..5 {
+            let res = app
+                .post("/password/forgot", &[("email", "clerk@example.jp")])
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        app.wait_mail_count(mails + 3).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(
+            app.mail_count(),
+            mails + 3,
+            "three links an hour per address"
+        );
+        for i in 0..5 {
+            let res = app
+                .post(
+                    "/password/forgot",
+                    &[("email", &format!("other{i}@example.jp"))],
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        let res = app
+            .post("/password/forgot", &[("email", "one-more@example.jp")])
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "ten requests from one client, then 429"
+        );
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_cannot_lock_the_owner_out_nor_dodge_the_throttle_with_forwarded_for() {
+    for backend in crate::helpers::backends() {
+        let app = TestApp::spawn_configured(backend, |c| c.trusted_proxies = 1).await;
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        // Five wrong passwords from one address, then that address is refused …
+        for _ in 0..5 {
+            assert_eq!(
+                login_from(
+                    &app,
+                    "198.51.100.7",
+                    "kanri@a.example.jp",
+                    "wrong-password-123"
+                )
+                .await,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        assert_eq!(
+            login_from(&app, "198.51.100.7", "kanri@a.example.jp", PASSWORD).await,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        // … but the owner, elsewhere, signs in.
+        assert_eq!(
+            login_from(&app, "203.0.113.5", "kanri@a.example.jp", PASSWORD).await,
+            StatusCode::SEE_OTHER
+        );
+        // Only the entry our proxy added counts: rotating the entries to its left does not
+        // make a fresh client.
+        let mut last = StatusCode::OK;
+        for i in 0..21 {
+            last = login_from(
+                &app,
+                &format!("10.0.{i}.1, 192.0.2.44"),
+                &format!("nobody{i}@example.jp"),
+                "wrong-password-123",
+            )
+            .await;
+        }
+        assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_upload_answers_400_and_stores_nothing() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+        .await;
+    app.login("kanri@a.example.jp", PASSWORD).await;
+    let org = app.org_of("kanri@a.example.jp").await;
+    let token = app.browser().token().await;
+    let boundary = "xBOUNDARYx";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"role\"\r\n\r\ndiagram\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n%PDF-1.7\n"
+    )
+    .into_bytes();
+    body.extend(std::iter::repeat_n(b'x', 64 * 1024));
+    // No closing boundary: the body just ends.
+    let res = app
+        .client
+        .post(app.url(&format!("/orgs/{org}/system-configuration/files")))
+        .header("origin", &app.base)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.count("submission_files").await, 0);
+}
