@@ -55,8 +55,14 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Walk the hash chain and name the first entry that does not match.
-    Verify,
+    /// Walk the keyed hash chain and name the first entry that does not match.
+    Verify {
+        /// A file of anchors (lines `secportal-audit-anchor seq=<n> hash=<hex>`, as logged
+        /// daily and mailed in the Center's digest; other lines are skipped): each must still
+        /// be in the chain with the same hash.
+        #[arg(long, value_name = "FILE")]
+        anchors: Option<std::path::PathBuf>,
+    },
 }
 
 /// Runs a non-serving command; answers the process exit code.
@@ -97,11 +103,37 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<i32> {
             println!("user {} created", email.trim());
             Ok(0)
         }
-        Command::Audit(AuditCommand::Verify) => {
-            let db = Db::connect(&config.database_url).await?;
-            match db::audit::verify(&db).await? {
+        Command::Audit(AuditCommand::Verify { anchors }) => {
+            let anchors = match anchors {
+                None => vec![],
+                Some(path) => {
+                    let text = tokio::fs::read_to_string(&path)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("--anchors {}: {e}", path.display()))?;
+                    let list = db::audit::parse_anchors(&text)
+                        .map_err(|e| anyhow::anyhow!("--anchors {}: {e}", path.display()))?;
+                    if list.is_empty() {
+                        anyhow::bail!("--anchors {}: no anchor lines in it", path.display());
+                    }
+                    list
+                }
+            };
+            let key =
+                crate::security::audit_key(&config, crate::security::KeyFile::MustExist).await?;
+            let db = Db::connect(&config.database_url).await?.with_audit_key(key);
+            match db::audit::verify_against(&db, &anchors).await? {
                 db::audit::Verdict::Intact(n) => {
+                    let from = db::audit::keyed_from(&db).await?.unwrap_or(1);
                     println!("audit trail intact: {n} entries");
+                    if from > 1 {
+                        println!(
+                            "entries 1 to {} predate the audit key: unkeyed, bound to the keyed chain by its seal (changes made to them before the switch-over show only against anchors)",
+                            from - 1
+                        );
+                    }
+                    if !anchors.is_empty() {
+                        println!("{} anchor(s) matched", anchors.len());
+                    }
                     Ok(0)
                 }
                 db::audit::Verdict::Broken { seq, reason } => {
@@ -151,8 +183,7 @@ pub async fn add_user(
         .map(str::to_string)
         .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("").to_string());
     let hash = crate::security::hash_password(password.expose().to_string()).await?;
-    let db = Db::connect(&config.database_url).await?;
-    db::migrate::run(&db).await?;
+    let db = crate::open_db(config).await?;
     let mut tx = db.begin().await?;
     let org_id = match &code {
         None => None,

@@ -100,6 +100,108 @@ pub struct ConfigArgs {
         global = true
     )]
     pub request_timeout_secs: String,
+    /// The key that signs the audit chain, hex or base64 of at least 32 bytes (instead of the key file).
+    #[arg(
+        long,
+        env = "SECPORTAL_AUDIT_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub audit_key: Option<String>,
+    /// File holding the audit key (default: audit.key in the data folder, created mode 0600 on first start).
+    #[arg(long, env = "SECPORTAL_AUDIT_KEY_FILE", global = true)]
+    pub audit_key_file: Option<PathBuf>,
+}
+
+/// Where the key that signs the audit chain comes from; never the database.
+#[derive(Clone)]
+pub enum AuditKeySource {
+    /// Given in `SECPORTAL_AUDIT_KEY` (decoded).
+    Value(Vec<u8>),
+    /// Read from this file (created on first start when missing).
+    File(PathBuf),
+}
+
+impl std::fmt::Debug for AuditKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditKeySource::Value(_) => f.write_str("Value(..)"),
+            AuditKeySource::File(p) => f.debug_tuple("File").field(p).finish(),
+        }
+    }
+}
+
+/// The shortest audit key accepted, in bytes.
+pub const AUDIT_KEY_MIN_BYTES: usize = 32;
+
+/// Decodes an audit key written as hex or base64 (standard or URL-safe, padded or not).
+pub fn decode_audit_key(raw: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let raw = raw.trim();
+    let long_enough = |b: Vec<u8>| (b.len() >= AUDIT_KEY_MIN_BYTES).then_some(b);
+    if raw.len().is_multiple_of(2)
+        && raw.bytes().all(|b| b.is_ascii_hexdigit())
+        && let Some(bytes) = hex::decode(raw).ok().and_then(long_enough)
+    {
+        return Some(bytes);
+    }
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|e| e.decode(raw).ok())
+        .and_then(long_enough)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_audit_key_is_read_as_hex_or_base64_of_at_least_32_bytes() {
+        let hex32 = "0f".repeat(32);
+        assert_eq!(
+            decode_audit_key(&format!(" {hex32}\n")),
+            Some(vec![0x0f; 32])
+        );
+        // 33 bytes in base64 that happen to be hex digits only: as hex, 22 bytes (too short).
+        let b64 = "0123456789abcdef0123456789abcdef0123456789ab";
+        assert_eq!(decode_audit_key(b64).map(|k| k.len()), Some(33));
+        assert_eq!(
+            decode_audit_key("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").map(|k| k.len()),
+            Some(32)
+        );
+        assert_eq!(decode_audit_key(&"0f".repeat(31)), None, "too short");
+        assert_eq!(decode_audit_key("not a key"), None);
+        let args = |k: &str| {
+            ConfigArgs {
+                addr: "127.0.0.1:0".into(),
+                data_dir: "/tmp/x".into(),
+                database_url: None,
+                base_url: None,
+                smtp_url: None,
+                mail_from: "a <a@example.jp>".into(),
+                session_idle_minutes: "30".into(),
+                session_absolute_hours: "12".into(),
+                trust_proxy: "false".into(),
+                max_file_mb: "50".into(),
+                max_files: "20".into(),
+                av_stale_days: "7".into(),
+                request_timeout_secs: "15".into(),
+                audit_key: Some(k.into()),
+                audit_key_file: None,
+            }
+            .validate()
+        };
+        assert!(matches!(
+            args(&hex32).unwrap().audit_key,
+            AuditKeySource::Value(_)
+        ));
+        assert_eq!(args("short").unwrap_err().setting, "SECPORTAL_AUDIT_KEY");
+        assert!(matches!(
+            Config::for_data_dir("/tmp/x".into(), None).unwrap().audit_key,
+            AuditKeySource::File(p) if p == std::path::Path::new("/tmp/x/audit.key")
+        ));
+    }
 }
 
 /// Validated configuration.
@@ -120,6 +222,7 @@ pub struct Config {
     pub av_stale_days: i64,
     /// How long a request may take (uploads: each database step) before it answers 503.
     pub request_timeout: Duration,
+    pub audit_key: AuditKeySource,
 }
 
 /// A setting that could not be used; names the setting.
@@ -241,6 +344,30 @@ impl ConfigArgs {
                 }
             },
         };
+        let audit_key = match (&self.audit_key, &self.audit_key_file) {
+            (Some(k), _) if !k.trim().is_empty() => {
+                if self
+                    .audit_key_file
+                    .as_ref()
+                    .is_some_and(|f| !f.as_os_str().is_empty())
+                {
+                    return Err(bad(
+                        "SECPORTAL_AUDIT_KEY",
+                        "set either SECPORTAL_AUDIT_KEY or SECPORTAL_AUDIT_KEY_FILE, not both",
+                    ));
+                }
+                AuditKeySource::Value(decode_audit_key(k).ok_or_else(|| {
+                    bad(
+                        "SECPORTAL_AUDIT_KEY",
+                        format!(
+                            "expected hex or base64 of at least {AUDIT_KEY_MIN_BYTES} bytes (e.g. `openssl rand -hex 32`)"
+                        ),
+                    )
+                })?)
+            }
+            (_, Some(f)) if !f.as_os_str().is_empty() => AuditKeySource::File(f.clone()),
+            _ => AuditKeySource::File(self.data_dir.join("audit.key")),
+        };
         Ok(Config {
             addr,
             data_dir: self.data_dir.clone(),
@@ -255,6 +382,7 @@ impl ConfigArgs {
             max_files: max_files as usize,
             av_stale_days,
             request_timeout: Duration::from_secs(request_timeout),
+            audit_key,
         })
     }
 }
@@ -279,6 +407,8 @@ impl Config {
             max_files: "20".into(),
             av_stale_days: "7".into(),
             request_timeout_secs: "15".into(),
+            audit_key: None,
+            audit_key_file: None,
         }
         .validate()
     }

@@ -35,15 +35,7 @@ pub async fn app(config: Config) -> anyhow::Result<App> {
 pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyhow::Result<App> {
     i18n::check_locales().map_err(|e| anyhow::anyhow!("locale files: {e}"))?;
     tokio::fs::create_dir_all(&config.data_dir).await?;
-    let db = Db::connect(&config.database_url).await?;
-    let ran = db::migrate::run(&db).await?;
-    if ran > 0 {
-        tracing::info!(
-            migrations = ran,
-            backend = db.backend(),
-            "database migrated"
-        );
-    }
+    let db = open_db(&config).await?;
     let mailer = mail::Mailer::from_config(&config)?;
     let cookies = web::cookies::CookieNames::new(config.is_https());
     let files =
@@ -71,6 +63,31 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     notify::spawn_scheduler(state.clone());
     let router = web::router(state.clone(), extra);
     Ok(App { router, state })
+}
+
+/// Loads (or on first start makes) the audit key, connects, migrates, and seals the audit
+/// chain's switch-over to the key if that was never done.
+pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let key = security::audit_key(config, security::KeyFile::CreateIfMissing).await?;
+    let db = Db::connect(&config.database_url).await?.with_audit_key(key);
+    let ran = db::migrate::run(&db).await?;
+    if ran > 0 {
+        tracing::info!(
+            migrations = ran,
+            backend = db.backend(),
+            "database migrated"
+        );
+    }
+    match db::audit::seal(&db).await? {
+        Some(1) => tracing::info!("audit chain keyed from its first entry"),
+        Some(from) => tracing::warn!(
+            keyed_from = from,
+            "audit chain keyed from entry {from} on; the {} entries before it stay unkeyed, bound to the chain by the seal made now",
+            from - 1
+        ),
+        None => {}
+    }
+    Ok(db)
 }
 
 /// Removes upload leftovers, and unreferenced files older than a day.

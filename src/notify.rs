@@ -184,11 +184,14 @@ fn jst_midnight(d: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()) - Duration::hours(9)
 }
 
-/// What one run sent: digests to the Center, reminder digests to organisations.
+/// What one run sent: digests to the Center, reminder digests to organisations; and the
+/// audit anchor it logged.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct RunReport {
     pub center_digests: usize,
     pub org_digests: usize,
+    /// Audit anchors logged (one a day).
+    pub anchors: usize,
 }
 
 /// Runs the scheduled mail for the moment `now` (a no-op before [`SEND_FROM_HOUR`] JST, and
@@ -209,7 +212,29 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
         crate::i18n::Tr::new(crate::i18n::Lang::En),
     );
 
-    // The Center's digest of yesterday's submissions (JST), once a day.
+    // The audit chain's head, once a day, to the log: kept outside the database, it shows
+    // later whether entries were cut off or rewritten (`audit verify --anchors`).
+    // Once logged, the day's anchor costs one small read a minute.
+    let anchor_key = format!("audit-anchor:{today}");
+    let mut anchor = None;
+    if !db::notifications::claimed(&state.db, &anchor_key).await? {
+        let mut tx = state.db.begin().await?;
+        if db::notifications::claim(&mut tx, &anchor_key).await? {
+            // Read before the claim commits: a failed read leaves the day's anchor unclaimed.
+            let anchor = anchor.insert(db::audit::anchor(&state.db).await?);
+            tx.commit().await?;
+            tracing::info!(
+                target: "secportal::audit_anchor",
+                seq = anchor.seq,
+                hash = %anchor.hash,
+                "{}",
+                anchor.line()
+            );
+            report.anchors += 1;
+        }
+    }
+
+    // The Center's digest of yesterday's submissions (JST), once a day, with the anchor.
     let yesterday = today.pred_opt().unwrap_or(today);
     let center_key = format!("digest:center:{yesterday}");
     // Runs every minute: once the day's digest went out, one small read and nothing else.
@@ -224,6 +249,10 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
         .await?
     };
     if !subs.is_empty() {
+        let anchor = match anchor {
+            Some(a) => a,
+            None => db::audit::anchor(&state.db).await?,
+        };
         let mut tx = state.db.begin().await?;
         if db::notifications::claim(&mut tx, &center_key).await? {
             let list = |lang: &str| {
@@ -252,6 +281,7 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
                         ("count", subs.len().to_string()),
                         ("list_ja", list("ja")),
                         ("list_en", list("en")),
+                        ("anchor", anchor.line()),
                     ],
                     link: "/review".into(),
                 },

@@ -1,4 +1,4 @@
-//! Password hashing (argon2id, off the async runtime) and random tokens.
+//! Password hashing (argon2id, off the async runtime), random tokens, and the audit key.
 
 use std::sync::OnceLock;
 
@@ -82,4 +82,86 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
         return false;
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether a missing audit key file may be made: the server and `user add` make it on first
+/// start; `audit verify` only reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFile {
+    CreateIfMissing,
+    MustExist,
+}
+
+/// Loads the key that signs the audit chain from the environment or its key file; a missing
+/// file is created (256 random bits, hex, mode 0600) when `create` allows.
+pub async fn audit_key(
+    config: &crate::Config,
+    create: KeyFile,
+) -> anyhow::Result<crate::db::audit::AuditKey> {
+    use crate::config::AuditKeySource;
+    use crate::db::audit::AuditKey;
+    let path = match &config.audit_key {
+        AuditKeySource::Value(bytes) => return Ok(AuditKey::new(bytes)),
+        AuditKeySource::File(p) => p,
+    };
+    match tokio::fs::read_to_string(path).await {
+        Ok(text) => {
+            warn_if_readable_by_others(path).await;
+            let bytes = crate::config::decode_audit_key(&text).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "audit key file {}: expected hex or base64 of at least {} bytes",
+                    path.display(),
+                    crate::config::AUDIT_KEY_MIN_BYTES
+                )
+            })?;
+            Ok(AuditKey::new(&bytes))
+        }
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound && create == KeyFile::CreateIfMissing =>
+        {
+            let mut buf = [0u8; 32];
+            if getrandom::fill(&mut buf).is_err() {
+                std::process::abort();
+            }
+            if let Some(parent) = path.parent()
+                && !parent.as_os_str().is_empty()
+            {
+                tokio::fs::create_dir_all(parent).await?;
+            }
+            let mut opts = tokio::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            opts.mode(0o600);
+            let mut f = opts.open(path).await.map_err(|e| {
+                anyhow::anyhow!("audit key file {}: cannot create: {e}", path.display())
+            })?;
+            tokio::io::AsyncWriteExt::write_all(
+                &mut f,
+                format!("{}\n", hex::encode(buf)).as_bytes(),
+            )
+            .await?;
+            f.sync_all().await?;
+            tracing::warn!(
+                path = %path.display(),
+                "audit key created: keep a copy outside the database backups; without it the audit trail cannot be verified"
+            );
+            Ok(AuditKey::new(&buf))
+        }
+        Err(e) => Err(anyhow::anyhow!(
+            "audit key file {}: {e} (set SECPORTAL_AUDIT_KEY or SECPORTAL_AUDIT_KEY_FILE)",
+            path.display()
+        )),
+    }
+}
+
+async fn warn_if_readable_by_others(path: &std::path::Path) {
+    #[cfg(unix)]
+    if let Ok(meta) = tokio::fs::metadata(path).await {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            tracing::warn!(path = %path.display(), "audit key file is readable by others than its owner: chmod 600 it");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }

@@ -1,10 +1,22 @@
-//! The audit trail: append-only (database triggers refuse UPDATE and DELETE), hash-chained.
+//! The audit trail: append-only and in sequence (database triggers refuse UPDATE, DELETE and
+//! an insert that does not follow the head), chained by HMAC-SHA256 under a key kept outside
+//! the database, and anchored daily outside it (the log and the Center's digest mail).
+//!
+//! Entries written before the chain had a key (before `audit_head.keyed_from`) keep their
+//! unkeyed SHA-256 chain. At the first start with a key the switch-over is sealed: a keyed MAC
+//! over its number and the hash of the last unkeyed entry. So the switch-over cannot be moved
+//! to pass keyed entries off as unkeyed ones, and the older entries cannot be rewritten
+//! afterwards either; what was done to them before the seal shows only against anchors. A
+//! trail with no switch-over recorded is verified as keyed throughout (never taken on trust).
+
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use hmac::{Hmac, Mac as _};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{Db, Tx, on_db, on_tx};
+use super::{Db, Tx, TxConn, on_db, on_tx};
 
 /// One thing that happened, as the caller describes it.
 #[derive(Debug, Clone)]
@@ -36,8 +48,81 @@ pub struct Row {
     pub hash: String,
 }
 
+/// The key the chain is signed with (HMAC-SHA256). It lives outside the database (an
+/// environment variable or a key file), so that someone who can write to the database cannot
+/// make a forged entry verify.
+#[derive(Clone)]
+pub struct AuditKey(Option<Arc<[u8]>>);
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "AuditKey(set)"
+        } else {
+            "AuditKey(absent)"
+        })
+    }
+}
+
+impl AuditKey {
+    /// No key: appending and verifying fail rather than write or accept an unkeyed entry.
+    pub fn absent() -> AuditKey {
+        AuditKey(None)
+    }
+
+    /// A key of these bytes.
+    pub fn new(bytes: &[u8]) -> AuditKey {
+        AuditKey(Some(Arc::from(bytes)))
+    }
+
+    fn bytes(&self) -> Result<Arc<[u8]>, sqlx::Error> {
+        self.0.clone().ok_or_else(|| {
+            sqlx::Error::Configuration(
+                "the audit key is not loaded (SECPORTAL_AUDIT_KEY or its key file)".into(),
+            )
+        })
+    }
+}
+
+/// How an entry's hash is made.
+#[derive(Clone, Copy)]
+pub enum Mac<'a> {
+    /// SHA-256: entries written before the chain had a key.
+    Unkeyed,
+    /// HMAC-SHA256 under the audit key.
+    Keyed(&'a [u8]),
+}
+
+/// The chain's start: the "previous hash" of entry 1.
+pub fn genesis() -> String {
+    "0".repeat(64)
+}
+
+/// Length-prefixed parts, hashed with or without the key.
+fn digest(mac: Mac<'_>, parts: &[&str]) -> String {
+    let mut buf = Vec::with_capacity(parts.iter().map(|p| p.len() + 8).sum());
+    for part in parts {
+        buf.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        buf.extend_from_slice(part.as_bytes());
+    }
+    match mac {
+        Mac::Unkeyed => hex::encode(Sha256::digest(&buf)),
+        Mac::Keyed(key) => {
+            // HMAC takes keys of any length; new_from_slice cannot fail for it.
+            match Hmac::<Sha256>::new_from_slice(key) {
+                Ok(mut h) => {
+                    h.update(&buf);
+                    hex::encode(h.finalize().into_bytes())
+                }
+                Err(_) => String::new(),
+            }
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn chain_hash(
+    mac: Mac<'_>,
     prev: &str,
     seq: i64,
     at: &DateTime<Utc>,
@@ -49,36 +134,76 @@ fn chain_hash(
     ip: &str,
     detail: &str,
 ) -> String {
-    let mut h = Sha256::new();
     let opt = |u: Option<Uuid>| u.map(|u| u.to_string()).unwrap_or_default();
-    for part in [
-        prev,
-        &seq.to_string(),
-        &at.to_rfc3339_opts(SecondsFormat::Micros, true),
-        &opt(actor_id),
-        actor,
-        &opt(org_id),
-        action,
-        target,
-        ip,
-        detail,
-    ] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
-    }
-    hex::encode(h.finalize())
+    digest(
+        mac,
+        &[
+            prev,
+            &seq.to_string(),
+            &at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            &opt(actor_id),
+            actor,
+            &opt(org_id),
+            action,
+            target,
+            ip,
+            detail,
+        ],
+    )
 }
 
-/// Appends an entry inside the caller's transaction, so the entry and the change commit together.
+impl Row {
+    /// The hash this entry should carry (over its stored fields and `prev_hash`).
+    pub fn expected_hash(&self, mac: Mac<'_>) -> String {
+        chain_hash(
+            mac,
+            &self.prev_hash,
+            self.seq,
+            &self.at,
+            self.actor_id,
+            &self.actor,
+            self.org_id,
+            &self.action,
+            &self.target,
+            &self.ip,
+            &self.detail,
+        )
+    }
+}
+
+/// The keyed mark of the switch-over: entries from `keyed_from` on are keyed, and the entry
+/// before it has hash `prev`. Without the key nobody can move the switch-over.
+fn seal_of(key: &[u8], keyed_from: i64, prev: &str) -> String {
+    digest(
+        Mac::Keyed(key),
+        &["secportal audit seal", &keyed_from.to_string(), prev],
+    )
+}
+
+/// The head, locked until the transaction ends (SQLite's `BEGIN IMMEDIATE` already holds
+/// the one write lock).
+fn head_for_update(tx: &mut Tx) -> &'static str {
+    match tx.conn() {
+        TxConn::Sqlite(_) => "SELECT seq, hash, keyed_from FROM audit_head WHERE id = 1",
+        TxConn::Postgres(_) => {
+            "SELECT seq, hash, keyed_from FROM audit_head WHERE id = 1 FOR UPDATE"
+        }
+    }
+}
+
+/// Appends an entry inside the caller's transaction, so the entry and the change commit
+/// together. Two statements: read the head, insert; the database checks the entry follows the
+/// head and moves the head on (migration 0010).
 pub async fn append(tx: &mut Tx, e: &Entry) -> Result<(), sqlx::Error> {
+    let key = tx.audit_key.bytes()?;
     let at = super::now();
     let detail = e.detail.to_string();
+    let head_sql = head_for_update(tx);
     on_tx!(tx, c => {
-        let (seq, prev): (i64, String) =
-            sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                .fetch_one(&mut *c)
-                .await?;
-        let hash = chain_hash(&prev, seq, &at, e.actor_id, &e.actor, e.org_id, e.action, &e.target, &e.ip, &detail);
+        let (head, prev, _): (i64, String, Option<i64>) =
+            sqlx::query_as(head_sql).fetch_one(&mut *c).await?;
+        let seq = head + 1;
+        let hash = chain_hash(Mac::Keyed(&key), &prev, seq, &at, e.actor_id, &e.actor, e.org_id, e.action, &e.target, &e.ip, &detail);
         sqlx::query(
             "INSERT INTO audit_log (seq, at, actor_id, actor, org_id, action, target, ip, detail, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -96,9 +221,45 @@ pub async fn append(tx: &mut Tx, e: &Entry) -> Result<(), sqlx::Error> {
         .bind(&hash)
         .execute(&mut *c)
         .await?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut *c).await?;
     });
     Ok(())
+}
+
+/// Records, once, where the keyed chain starts: after the entries already there (written
+/// unkeyed before the chain had a key), or at 1 on a new database. Answers the switch-over
+/// when this call made it.
+pub async fn seal(db: &Db) -> Result<Option<i64>, sqlx::Error> {
+    let key = db.audit_key.bytes()?;
+    let mut tx = db.begin().await?;
+    let head_sql = head_for_update(&mut tx);
+    let made = on_tx!(&mut tx, c => {
+        let (seq, hash, keyed_from): (i64, String, Option<i64>) =
+            sqlx::query_as(head_sql).fetch_one(&mut *c).await?;
+        if keyed_from.is_some() {
+            None
+        } else {
+            let from = seq + 1;
+            sqlx::query("UPDATE audit_head SET keyed_from = $1, seal = $2 WHERE id = 1")
+                .bind(from)
+                .bind(seal_of(&key, from, &hash))
+                .execute(&mut *c)
+                .await?;
+            Some(from)
+        }
+    });
+    tx.commit().await?;
+    Ok(made)
+}
+
+/// Where the keyed chain starts, once sealed.
+pub async fn keyed_from(db: &Db) -> Result<Option<i64>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_scalar("SELECT keyed_from FROM audit_head WHERE id = 1").fetch_one(p).await)
+}
+
+/// The chain's head as a line to keep outside the database (see [`Anchor`]).
+pub async fn anchor(db: &Db) -> Result<Anchor, sqlx::Error> {
+    let (seq, hash): (i64, String) = on_db!(db, p => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(p).await)?;
+    Ok(Anchor { seq, hash })
 }
 
 /// Appends an entry in a transaction of its own.
@@ -164,71 +325,8 @@ pub async fn page(
     .await)
 }
 
-/// Result of walking the chain.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Every entry matches; how many there are.
-    Intact(i64),
-    /// The first entry (by sequence number) that does not match, and why.
-    Broken { seq: i64, reason: &'static str },
-}
+mod verify;
 
-/// Walks the whole chain in pages and names the first entry that does not match.
-pub async fn verify(db: &Db) -> Result<Verdict, sqlx::Error> {
-    let mut prev = "0".repeat(64);
-    let mut expected_seq = 1i64;
-    loop {
-        let page: Vec<Row> = on_db!(db, p => sqlx::query_as::<_, Row>(
-            "SELECT seq, at, actor_id, actor, org_id, action, target, ip, detail, prev_hash, hash FROM audit_log \
-             WHERE seq >= $1 ORDER BY seq LIMIT 1000",
-        )
-        .bind(expected_seq)
-        .fetch_all(p)
-        .await)?;
-        if page.is_empty() {
-            break;
-        }
-        for r in page {
-            if r.seq != expected_seq {
-                return Ok(Verdict::Broken {
-                    seq: expected_seq,
-                    reason: "missing entry",
-                });
-            }
-            if r.prev_hash != prev {
-                return Ok(Verdict::Broken {
-                    seq: r.seq,
-                    reason: "previous hash does not match",
-                });
-            }
-            let h = chain_hash(
-                &r.prev_hash,
-                r.seq,
-                &r.at,
-                r.actor_id,
-                &r.actor,
-                r.org_id,
-                &r.action,
-                &r.target,
-                &r.ip,
-                &r.detail,
-            );
-            if h != r.hash {
-                return Ok(Verdict::Broken {
-                    seq: r.seq,
-                    reason: "content does not match its hash",
-                });
-            }
-            prev = r.hash;
-            expected_seq += 1;
-        }
-    }
-    let head: (i64, String) = on_db!(db, p => sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(p).await)?;
-    if head.0 != expected_seq - 1 || head.1 != prev {
-        return Ok(Verdict::Broken {
-            seq: expected_seq,
-            reason: "entries after this point are missing",
-        });
-    }
-    Ok(Verdict::Intact(expected_seq - 1))
-}
+pub use verify::{
+    Anchor, AnchorError, Standing, Verdict, parse_anchors, standing, verify, verify_against,
+};

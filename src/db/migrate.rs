@@ -52,6 +52,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/postgres/0009_one_draft.sql"),
     ),
     (
+        "0010_audit_seal",
+        include_str!("../../migrations/sqlite/0010_audit_seal.sql"),
+        include_str!("../../migrations/postgres/0010_audit_seal.sql"),
+    ),
+    (
         "0013_reset_requests",
         include_str!("../../migrations/sqlite/0013_reset_requests.sql"),
         include_str!("../../migrations/postgres/0013_reset_requests.sql"),
@@ -80,13 +85,13 @@ pub async fn run(db: &Db) -> anyhow::Result<usize> {
             continue;
         }
         let now = super::now().to_rfc3339();
-        match &mut tx {
-            super::Tx::Sqlite(t) => {
+        match tx.conn() {
+            super::TxConn::Sqlite(t) => {
                 sqlx::raw_sql(AssertSqlSafe(*sqlite_sql))
                     .execute(&mut **t)
                     .await?;
             }
-            super::Tx::Postgres(t) => {
+            super::TxConn::Postgres(t) => {
                 sqlx::raw_sql(AssertSqlSafe(*pg_sql))
                     .execute(&mut **t)
                     .await?;
@@ -108,8 +113,8 @@ pub async fn run(db: &Db) -> anyhow::Result<usize> {
 
 /// Every table and its columns (sorted), to compare the two backends.
 pub async fn schema(db: &Db) -> anyhow::Result<Vec<(String, Vec<String>)>> {
-    let rows: Vec<(String, String)> = match db {
-        Db::Sqlite(p) => {
+    let rows: Vec<(String, String)> = match db.pool() {
+        super::Pool::Sqlite(p) => {
             sqlx::query_as(
                 "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c \
                  WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
@@ -117,7 +122,7 @@ pub async fn schema(db: &Db) -> anyhow::Result<Vec<(String, Vec<String>)>> {
             .fetch_all(p)
             .await?
         }
-        Db::Postgres(p) => {
+        super::Pool::Postgres(p) => {
             sqlx::query_as(
                 "SELECT table_name::text, column_name::text FROM information_schema.columns \
                  WHERE table_schema = current_schema()",

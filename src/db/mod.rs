@@ -27,15 +27,29 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
 
-/// A connection pool to one of the two supported databases.
+/// A connection pool to one of the two supported databases, with the key that signs the
+/// audit chain (kept outside the database; see [`audit::AuditKey`]).
 #[derive(Clone, Debug)]
-pub enum Db {
+pub struct Db {
+    pool: Pool,
+    audit_key: audit::AuditKey,
+}
+
+/// The concrete pool.
+#[derive(Clone, Debug)]
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
 
 /// An open write transaction on either database.
-pub enum Tx {
+pub struct Tx {
+    conn: TxConn,
+    audit_key: audit::AuditKey,
+}
+
+/// The concrete transaction.
+pub enum TxConn {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
@@ -44,9 +58,9 @@ pub enum Tx {
 #[macro_export]
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
-            $crate::db::Db::Postgres($pool) => $body,
+        match $crate::db::Db::pool(&$db) {
+            $crate::db::Pool::Sqlite($pool) => $body,
+            $crate::db::Pool::Postgres($pool) => $body,
         }
     };
 }
@@ -55,12 +69,12 @@ macro_rules! on_db {
 #[macro_export]
 macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
-        match $tx {
-            $crate::db::Tx::Sqlite(t) => {
+        match $crate::db::Tx::conn($tx) {
+            $crate::db::TxConn::Sqlite(t) => {
                 let $conn: &mut sqlx::SqliteConnection = &mut *t;
                 $body
             }
-            $crate::db::Tx::Postgres(t) => {
+            $crate::db::TxConn::Postgres(t) => {
                 let $conn: &mut sqlx::PgConnection = &mut *t;
                 $body
             }
@@ -118,7 +132,24 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
 }
 
 impl Db {
-    /// Connects (creating the SQLite file and its folder if needed) without migrating.
+    /// The concrete pool (for the dialect forks and tests).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The same pool, appending to the audit chain with this key.
+    pub fn with_audit_key(mut self, key: audit::AuditKey) -> Db {
+        self.audit_key = key;
+        self
+    }
+
+    /// The key the audit chain is signed with (absent until [`Db::with_audit_key`]).
+    pub fn audit_key(&self) -> &audit::AuditKey {
+        &self.audit_key
+    }
+
+    /// Connects (creating the SQLite file and its folder if needed) without migrating; the
+    /// audit key is absent until [`Db::with_audit_key`], and appending to the trail fails.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?;
@@ -128,7 +159,10 @@ impl Db {
                 .after_release(|c, _| Box::pin(still_usable(c)))
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Postgres(pool))
+            Ok(Db {
+                pool: Pool::Postgres(pool),
+                audit_key: audit::AuditKey::absent(),
+            })
         } else {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -147,25 +181,32 @@ impl Db {
                 .after_release(|c, _| Box::pin(still_usable(c)))
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db {
+                pool: Pool::Sqlite(pool),
+                audit_key: audit::AuditKey::absent(),
+            })
         }
     }
 
     /// Which backend this is, for logs and the readiness answer.
     pub fn backend(&self) -> &'static str {
-        match self {
-            Db::Sqlite(_) => "sqlite",
-            Db::Postgres(_) => "postgres",
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
         }
     }
 
     /// Begins a write transaction (on SQLite `BEGIN IMMEDIATE`, so writers queue instead of
     /// failing on lock upgrade).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        match self {
-            Db::Sqlite(p) => Ok(Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)),
-            Db::Postgres(p) => Ok(Tx::Postgres(p.begin().await?)),
-        }
+        let conn = match &self.pool {
+            Pool::Sqlite(p) => TxConn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => TxConn::Postgres(p.begin().await?),
+        };
+        Ok(Tx {
+            conn,
+            audit_key: self.audit_key.clone(),
+        })
     }
 
     /// Answers whether the database responds.
@@ -180,11 +221,16 @@ impl Db {
 }
 
 impl Tx {
+    /// The concrete transaction (for the dialect forks).
+    pub fn conn(&mut self) -> &mut TxConn {
+        &mut self.conn
+    }
+
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await,
+            TxConn::Postgres(t) => t.commit().await,
         }
     }
 }

@@ -13,7 +13,10 @@ use super::error::AppResult;
 use super::page::{Page, jst, render};
 use super::state::AppState;
 use super::structure::date;
-use crate::db::{self, audit::TrailFilter};
+use crate::db::{
+    self,
+    audit::{Standing, TrailFilter},
+};
 use crate::domain::Role;
 
 const PAGE: i64 = 100;
@@ -27,6 +30,9 @@ pub struct TrailItem {
     pub target: String,
     pub ip: String,
     pub detail: String,
+    /// `holds`, `unkeyed` or `fails` (a CSS class), and what it means in words.
+    pub standing: &'static str,
+    pub standing_label: String,
 }
 
 #[derive(Template)]
@@ -40,6 +46,8 @@ struct TrailView {
     to: String,
     next: Option<String>,
     date_error: bool,
+    /// Some shown entry does not match the chain.
+    tampered: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -87,12 +95,22 @@ pub async fn trail(
     };
     let rows = db::audit::page(&state.db, me.scope().org_filter(), &filter, PAGE + 1).await?;
     let more = rows.len() as i64 > PAGE;
+    let standing = db::audit::standing(&state.db, &rows).await?;
+    let tampered = standing.contains(&Standing::Fails);
     let items: Vec<TrailItem> = rows
         .into_iter()
+        .zip(standing)
         .take(PAGE as usize)
-        .map(|r| {
+        .map(|(r, st)| {
             let key = format!("audit.action.{}", r.action);
+            let (standing, label) = match st {
+                Standing::Holds => ("holds", "trail.holds"),
+                Standing::Unkeyed => ("unkeyed", "trail.unkeyed"),
+                Standing::Fails => ("fails", "trail.fails"),
+            };
             TrailItem {
+                standing,
+                standing_label: t.t(label).to_string(),
                 seq: r.seq,
                 at: jst(&r.at),
                 actor: r.actor,
@@ -137,6 +155,7 @@ pub async fn trail(
         to: q.to,
         next,
         date_error,
+        tampered,
     };
     render(
         if date_error {

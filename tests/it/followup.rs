@@ -814,6 +814,17 @@ dual_test!(
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(a.center_digests + b.center_digests, 1);
         assert_eq!(a.org_digests + b.org_digests, 1);
+        // The day's audit anchor is logged once and goes out in the Center's digest.
+        assert_eq!(a.anchors + b.anchors, 1, "one audit anchor a day");
+        let digest = app.mail_text("reviewer@center.example.jp", "secportal-audit-anchor seq=");
+        let anchors = secportal::db::audit::parse_anchors(&digest).unwrap();
+        assert_eq!(anchors.len(), 1, "{digest}");
+        assert!(matches!(
+            secportal::db::audit::verify_against(app.db(), &anchors)
+                .await
+                .unwrap(),
+            secportal::db::audit::Verdict::Intact(_)
+        ));
         let text = app.mail_text("kanri@a.example.jp", "Due dates (1)");
         assert!(
             text.contains("7.4.2(1)") && !text.contains("7.4.1(3)"),

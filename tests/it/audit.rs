@@ -1,0 +1,618 @@
+//! The audit chain against someone who can write to the database but has no key: every
+//! tampering is done in plain SQL with the audit triggers switched off, as such a person could.
+
+use reqwest::StatusCode;
+use secportal::db::audit::{self, Anchor, Mac, Row, Verdict};
+use secportal::db::{Db, Pool, on_db};
+
+use crate::dual_test;
+use crate::helpers::{PASSWORD, TestApp};
+
+const ADMIN: &str = "admin@center.example.jp";
+
+/// A few entries: the admin created, a sign-in, a sign-out, and another sign-in.
+async fn some_entries(app: &TestApp) -> i64 {
+    app.add_user(ADMIN, "center_admin", None).await;
+    app.login(ADMIN, PASSWORD).await;
+    app.post("/logout", &[]).await;
+    app.login(ADMIN, PASSWORD).await;
+    let n = app.count("audit_log").await;
+    assert!(n >= 4, "{n} entries");
+    assert_eq!(audit::verify(app.db()).await.unwrap(), Verdict::Intact(n));
+    n
+}
+
+async fn all_rows(db: &Db) -> Vec<Row> {
+    on_db!(db, p => sqlx::query_as::<_, Row>(
+        "SELECT seq, at, actor_id, actor, org_id, action, target, ip, detail, prev_hash, hash \
+         FROM audit_log ORDER BY seq",
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap()
+}
+
+/// Where the head is left after tampering.
+#[derive(PartialEq)]
+enum Head {
+    /// Untouched.
+    Keep,
+    /// Moved to the last entry as rewritten, as a careful forger would.
+    ToLast,
+}
+
+macro_rules! insert_row {
+    ($conn:expr, $r:expr) => {
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor_id, actor, org_id, action, target, ip, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind($r.seq)
+        .bind($r.at)
+        .bind($r.actor_id)
+        .bind(&$r.actor)
+        .bind($r.org_id)
+        .bind(&$r.action)
+        .bind(&$r.target)
+        .bind(&$r.ip)
+        .bind(&$r.detail)
+        .bind(&$r.prev_hash)
+        .bind(&$r.hash)
+        .execute(&mut *$conn)
+        .await
+        .map(|_| ())
+    };
+}
+
+/// In one transaction with every audit trigger switched off (SQLite: dropped and made again;
+/// PostgreSQL: disabled and enabled): inserts `rows` as given, then runs `statements`.
+async fn without_triggers_insert(db: &Db, rows: &[Row], statements: &[String]) {
+    match db.pool() {
+        Pool::Sqlite(p) => {
+            let mut tx = p.begin().await.unwrap();
+            let triggers: Vec<(String, String)> = sqlx::query_as(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' \
+                 AND tbl_name IN ('audit_log', 'audit_head')",
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+            assert!(triggers.len() >= 4);
+            for (name, _) in &triggers {
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {name}")))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            for r in rows {
+                insert_row!(tx, r).unwrap();
+            }
+            for s in statements {
+                sqlx::query(sqlx::AssertSqlSafe(s.clone()))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            for (_, sql) in &triggers {
+                sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            tx.commit().await.unwrap();
+        }
+        Pool::Postgres(p) => {
+            let mut tx = p.begin().await.unwrap();
+            for t in ["audit_log", "audit_head"] {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "ALTER TABLE {t} DISABLE TRIGGER USER"
+                )))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            }
+            for r in rows {
+                insert_row!(tx, r).unwrap();
+            }
+            for s in statements {
+                sqlx::query(sqlx::AssertSqlSafe(s.clone()))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            for t in ["audit_log", "audit_head"] {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "ALTER TABLE {t} ENABLE TRIGGER USER"
+                )))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            }
+            tx.commit().await.unwrap();
+        }
+    }
+}
+
+/// Runs SQL with every audit trigger switched off.
+async fn without_triggers(db: &Db, statements: &[String]) {
+    without_triggers_insert(db, &[], statements).await
+}
+
+/// Inserts one row as given, with the triggers off.
+async fn insert_raw(db: &Db, r: &Row) {
+    without_triggers_insert(db, std::slice::from_ref(r), &[]).await
+}
+
+/// Lets `change` rewrite the whole trail, then stores it as rewritten (triggers off).
+async fn tamper(db: &Db, head: Head, change: impl FnOnce(&mut Vec<Row>)) {
+    let mut rows = all_rows(db).await;
+    change(&mut rows);
+    let mut statements = vec![];
+    if head == Head::ToLast {
+        let (seq, hash) = rows
+            .iter()
+            .max_by_key(|r| r.seq)
+            .map(|r| (r.seq, r.hash.clone()))
+            .unwrap_or((0, audit::genesis()));
+        statements.push(format!(
+            "UPDATE audit_head SET seq = {seq}, hash = '{hash}' WHERE id = 1"
+        ));
+    }
+    without_triggers(db, &["DELETE FROM audit_log".to_string()]).await;
+    without_triggers_insert(db, &rows, &statements).await;
+}
+
+/// Recomputes every hash from `from_seq` on, the way a forger without the key can.
+fn rechain(rows: &mut [Row], from_seq: i64, mac: Mac<'_>) {
+    let mut prev = audit::genesis();
+    for r in rows.iter_mut() {
+        if r.seq >= from_seq {
+            r.prev_hash = prev.clone();
+            r.hash = r.expected_hash(mac);
+        }
+        prev = r.hash.clone();
+    }
+}
+
+fn guessed_key() -> Vec<u8> {
+    let mut k = vec![0u8; 32];
+    getrandom::fill(&mut k).unwrap();
+    k
+}
+
+/// How many entries the trail page marks as not matching the chain.
+async fn marked_on_the_trail(app: &TestApp) -> usize {
+    let res = app.get("/audit").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    let n = html.matches("class=\"chain-fails\"").count();
+    if n > 0 {
+        assert!(
+            html.contains("改ざんされた可能性があります"),
+            "the page warns"
+        );
+    }
+    n
+}
+
+dual_test!(
+    audit_verify_names_an_entry_edited_behind_the_apps_back,
+    |app| async move {
+        let n = some_entries(&app).await;
+        assert_eq!(marked_on_the_trail(&app).await, 0);
+        tamper(app.db(), Head::Keep, |rows| {
+            rows[1].actor = "mallory".into()
+        })
+        .await;
+        assert_eq!(
+            audit::verify(app.db()).await.unwrap(),
+            Verdict::Broken {
+                seq: 2,
+                reason: "content does not match its hash"
+            }
+        );
+        assert_eq!(
+            marked_on_the_trail(&app).await,
+            1,
+            "the edited entry is marked"
+        );
+        assert_eq!(app.count("audit_log").await, n);
+    }
+);
+
+dual_test!(
+    audit_verify_catches_an_edit_rechained_without_the_key,
+    |app| async move {
+        some_entries(&app).await;
+        tamper(app.db(), Head::ToLast, |rows| {
+            rows[1].actor = "mallory".into();
+            rechain(rows, 2, Mac::Unkeyed);
+        })
+        .await;
+        assert_eq!(
+            audit::verify(app.db()).await.unwrap(),
+            Verdict::Broken {
+                seq: 2,
+                reason: "content does not match its hash"
+            }
+        );
+        assert!(
+            marked_on_the_trail(&app).await >= 3,
+            "every rechained entry is marked"
+        );
+    }
+);
+
+dual_test!(
+    audit_verify_catches_an_edit_rechained_with_a_guessed_key,
+    |app| async move {
+        some_entries(&app).await;
+        let key = guessed_key();
+        tamper(app.db(), Head::ToLast, |rows| {
+            rows[2].ip = "203.0.113.66".into();
+            rechain(rows, 1, Mac::Keyed(&key));
+        })
+        .await;
+        assert_eq!(
+            audit::verify(app.db()).await.unwrap(),
+            Verdict::Broken {
+                seq: 1,
+                reason: "content does not match its hash"
+            }
+        );
+    }
+);
+
+dual_test!(audit_verify_catches_a_deleted_entry, |app| async move {
+    some_entries(&app).await;
+    tamper(app.db(), Head::Keep, |rows| {
+        rows.remove(1);
+    })
+    .await;
+    assert_eq!(
+        audit::verify(app.db()).await.unwrap(),
+        Verdict::Broken {
+            seq: 2,
+            reason: "missing entry"
+        }
+    );
+});
+
+dual_test!(
+    audit_verify_catches_a_deleted_entry_with_the_rest_renumbered_and_rechained,
+    |app| async move {
+        let n = some_entries(&app).await;
+        tamper(app.db(), Head::ToLast, |rows| {
+            rows.remove(1);
+            for (i, r) in rows.iter_mut().enumerate() {
+                r.seq = i as i64 + 1;
+            }
+            rechain(rows, 2, Mac::Unkeyed);
+        })
+        .await;
+        assert_eq!(app.count("audit_log").await, n - 1);
+        assert_eq!(
+            audit::verify(app.db()).await.unwrap(),
+            Verdict::Broken {
+                seq: 2,
+                reason: "content does not match its hash"
+            }
+        );
+    }
+);
+
+dual_test!(
+    audit_verify_catches_a_forged_entry_chained_on_with_the_head_moved,
+    |app| async move {
+        let n = some_entries(&app).await;
+        let key = guessed_key();
+        tamper(app.db(), Head::ToLast, |rows| {
+            let mut forged = rows.last().unwrap().clone();
+            forged.seq = n + 1;
+            forged.action = "user.role_changed".into();
+            forged.actor = "admin@center.example.jp".into();
+            forged.detail = r#"{"from":"org_member","to":"center_admin"}"#.into();
+            forged.prev_hash = rows.last().unwrap().hash.clone();
+            forged.hash = forged.expected_hash(Mac::Keyed(&key));
+            rows.push(forged);
+        })
+        .await;
+        assert_eq!(
+            audit::verify(app.db()).await.unwrap(),
+            Verdict::Broken {
+                seq: n + 1,
+                reason: "content does not match its hash"
+            }
+        );
+        assert_eq!(
+            marked_on_the_trail(&app).await,
+            1,
+            "the forged entry is marked"
+        );
+    }
+);
+
+dual_test!(
+    audit_verify_with_anchors_catches_a_cut_off_tail_with_the_head_moved_back,
+    |app| async move {
+        let n = some_entries(&app).await;
+        let anchor = audit::anchor(app.db()).await.unwrap();
+        assert_eq!(anchor.seq, n);
+        assert_eq!(
+            audit::verify_against(app.db(), std::slice::from_ref(&anchor))
+                .await
+                .unwrap(),
+            Verdict::Intact(n)
+        );
+        tamper(app.db(), Head::ToLast, |rows| rows.truncate(rows.len() - 2)).await;
+        // Inside the database nothing shows: this is what anchors are for.
+        assert_eq!(
+            audit::verify(app.db()).await.unwrap(),
+            Verdict::Intact(n - 2)
+        );
+        assert_eq!(
+            audit::verify_against(app.db(), std::slice::from_ref(&anchor))
+                .await
+                .unwrap(),
+            Verdict::Broken {
+                seq: n - 1,
+                reason: "entries cut off: the chain ends before an anchor kept outside the database"
+            }
+        );
+        // The command line, given the anchor as it was logged (a JSON log line).
+        let anchors = app.data_dir.join("anchors.log");
+        std::fs::write(
+            &anchors,
+            format!(
+                "{{\"level\":\"INFO\",\"fields\":{{\"message\":\"{}\"}}}}\n",
+                anchor.line()
+            ),
+        )
+        .unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_secportal"))
+            .args(["audit", "verify", "--anchors"])
+            .arg(&anchors)
+            .env("SECPORTAL_DATA_DIR", &app.data_dir)
+            .env("DATABASE_URL", &app.state.config.database_url)
+            .env_remove("SECPORTAL_AUDIT_KEY")
+            .env_remove("SECPORTAL_AUDIT_KEY_FILE")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("broken at entry {}", n - 1)) && stdout.contains("cut off"),
+            "{stdout}"
+        );
+        // A rewritten entry under an anchor is named too.
+        let a2 = Anchor {
+            seq: 2,
+            hash: "ab".repeat(32),
+        };
+        assert_eq!(
+            audit::verify_against(app.db(), &[a2]).await.unwrap(),
+            Verdict::Broken {
+                seq: 2,
+                reason: "hash differs from the anchor kept outside the database"
+            }
+        );
+    }
+);
+
+dual_test!(
+    the_database_refuses_an_entry_out_of_sequence_and_verify_names_one_slipped_in,
+    |app| async move {
+        let n = some_entries(&app).await;
+        let rows = all_rows(app.db()).await;
+        let last = rows.last().unwrap().clone();
+        let key = guessed_key();
+        let at = |seq: i64, prev: &str| {
+            let mut r = last.clone();
+            r.seq = seq;
+            r.prev_hash = prev.to_string();
+            r.hash = r.expected_hash(Mac::Keyed(&key));
+            r
+        };
+        // With the triggers on, the database itself refuses: numbers 0 and below, a gap, a
+        // number already used, and a next entry not linked to the last one.
+        for r in [
+            at(0, &audit::genesis()),
+            at(-1, &last.hash),
+            at(n + 2, &last.hash),
+            at(n, &last.hash),
+            at(n + 1, &audit::genesis()),
+        ] {
+            let res = on_db!(app.db(), p => sqlx::query(
+                "INSERT INTO audit_log (seq, at, actor_id, actor, org_id, action, target, ip, detail, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(r.seq).bind(r.at).bind(r.actor_id).bind(&r.actor).bind(r.org_id).bind(&r.action)
+            .bind(&r.target).bind(&r.ip).bind(&r.detail).bind(&r.prev_hash).bind(&r.hash)
+            .execute(p)
+            .await
+            .map(|_| ()));
+            assert!(res.is_err(), "entry {} refused", r.seq);
+        }
+        // Nor can the head be moved back by hand.
+        let res = on_db!(app.db(), p => sqlx::query("UPDATE audit_head SET seq = seq - 1").execute(p).await.map(|_| ()));
+        assert!(res.is_err(), "head move refused");
+        assert_eq!(app.count("audit_log").await, n);
+        assert_eq!(audit::verify(app.db()).await.unwrap(), Verdict::Intact(n));
+        // With the triggers off, an entry numbered 0 (and one below) slips in: verify names it,
+        // and the trail marks it.
+        insert_raw(app.db(), &at(0, &audit::genesis())).await;
+        assert_eq!(
+            audit::verify(app.db()).await.unwrap(),
+            Verdict::Broken {
+                seq: 0,
+                reason: "entry outside the chain (numbered below 1)"
+            }
+        );
+        insert_raw(app.db(), &at(-5, &audit::genesis())).await;
+        assert_eq!(
+            audit::verify(app.db()).await.unwrap(),
+            Verdict::Broken {
+                seq: -5,
+                reason: "entry outside the chain (numbered below 1)"
+            }
+        );
+        app.login(ADMIN, PASSWORD).await;
+        assert_eq!(marked_on_the_trail(&app).await, 2);
+        // The application goes on appending after them.
+        assert_eq!(app.count("audit_log").await, n + 3);
+    }
+);
+
+dual_test!(
+    moving_the_switch_over_to_the_keyed_chain_does_not_pass_entries_off_as_unkeyed,
+    |app| async move {
+        let n = some_entries(&app).await;
+        tamper(app.db(), Head::ToLast, |rows| {
+            rows[1].actor = "mallory".into();
+            rechain(rows, 1, Mac::Unkeyed);
+        })
+        .await;
+        // Claim every entry was written before the key existed (the seal stays as it was).
+        without_triggers(
+            app.db(),
+            &[format!(
+                "UPDATE audit_head SET keyed_from = {} WHERE id = 1",
+                n + 1
+            )],
+        )
+        .await;
+        assert_eq!(
+            audit::verify(app.db()).await.unwrap(),
+            Verdict::Broken {
+                seq: n + 1,
+                reason: "the switch-over to the keyed chain does not match its seal"
+            }
+        );
+        // Nor with the seal removed.
+        without_triggers(
+            app.db(),
+            &["UPDATE audit_head SET keyed_from = NULL, seal = NULL WHERE id = 1".to_string()],
+        )
+        .await;
+        assert_eq!(
+            audit::verify(app.db()).await.unwrap(),
+            Verdict::Broken {
+                seq: 1,
+                reason: "content does not match its hash"
+            }
+        );
+    }
+);
+
+dual_test!(
+    the_audit_key_file_is_made_once_readable_by_its_owner_only,
+    |app| async move {
+        let path = app.data_dir.join("audit.key");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.trim().len(), 64, "256 bits in hex");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // A second start on the same folder keeps the key, and the chain still verifies.
+        some_entries(&app).await;
+        let key = secportal::security::audit_key(
+            &app.state.config,
+            secportal::security::KeyFile::MustExist,
+        )
+        .await
+        .unwrap();
+        let db = Db::connect(&app.state.config.database_url)
+            .await
+            .unwrap()
+            .with_audit_key(key);
+        assert!(matches!(
+            audit::verify(&db).await.unwrap(),
+            Verdict::Intact(_)
+        ));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        // Another key does not verify it.
+        let other = Db::connect(&app.state.config.database_url)
+            .await
+            .unwrap()
+            .with_audit_key(audit::AuditKey::new(&guessed_key()));
+        assert!(matches!(
+            audit::verify(&other).await.unwrap(),
+            Verdict::Broken { seq: 1, .. }
+        ));
+        // Without a key nothing is appended.
+        let keyless = Db::connect(&app.state.config.database_url).await.unwrap();
+        let mut tx = keyless.begin().await.unwrap();
+        let entry = audit::Entry {
+            actor_id: None,
+            actor: "cli".into(),
+            org_id: None,
+            action: "user.created",
+            target: "x".into(),
+            ip: "-".into(),
+            detail: serde_json::Value::Null,
+        };
+        assert!(audit::append(&mut tx, &entry).await.is_err());
+    }
+);
+
+dual_test!(
+    entries_written_before_the_key_stay_bound_to_the_chain_after_the_switch_over,
+    |app| async move {
+        let n = some_entries(&app).await;
+        // A trail as an older version wrote it: unkeyed SHA-256, no switch-over recorded.
+        tamper(app.db(), Head::ToLast, |rows| {
+            rechain(rows, 1, Mac::Unkeyed)
+        })
+        .await;
+        without_triggers(
+            app.db(),
+            &["UPDATE audit_head SET keyed_from = NULL, seal = NULL WHERE id = 1".to_string()],
+        )
+        .await;
+        assert_eq!(
+            audit::verify(app.db()).await.unwrap(),
+            Verdict::Broken {
+                seq: 1,
+                reason: "content does not match its hash"
+            },
+            "unkeyed entries are never taken on trust"
+        );
+        // The first start with a key seals the switch-over after them (once).
+        assert_eq!(audit::seal(app.db()).await.unwrap(), Some(n + 1));
+        assert_eq!(audit::seal(app.db()).await.unwrap(), None);
+        assert_eq!(audit::keyed_from(app.db()).await.unwrap(), Some(n + 1));
+        assert_eq!(audit::verify(app.db()).await.unwrap(), Verdict::Intact(n));
+        app.login(ADMIN, PASSWORD).await;
+        assert_eq!(
+            audit::verify(app.db()).await.unwrap(),
+            Verdict::Intact(n + 1)
+        );
+        let html = app.get("/audit").await.text().await.unwrap();
+        assert_eq!(html.matches("class=\"chain-unkeyed\"").count() as i64, n);
+        assert_eq!(html.matches("class=\"chain-holds\"").count(), 1);
+        // The switch-over cannot be moved through the application's own connection...
+        let res = on_db!(app.db(), p => sqlx::query("UPDATE audit_head SET keyed_from = 1, seal = NULL").execute(p).await.map(|_| ()));
+        assert!(res.is_err());
+        // ...and rewriting an unkeyed entry afterwards shows: the seal binds their last hash.
+        tamper(app.db(), Head::ToLast, |rows| {
+            rows[0].actor = "mallory".into();
+            rechain(rows, 1, Mac::Unkeyed);
+        })
+        .await;
+        assert_eq!(
+            audit::verify(app.db()).await.unwrap(),
+            Verdict::Broken {
+                seq: n + 1,
+                reason: "the switch-over to the keyed chain does not match its seal"
+            }
+        );
+    }
+);
