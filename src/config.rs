@@ -100,6 +100,22 @@ pub struct ConfigArgs {
         global = true
     )]
     pub request_timeout_secs: String,
+    /// Seconds a client may take to send a request's headers.
+    #[arg(
+        long,
+        env = "SECPORTAL_HEADER_TIMEOUT_SECS",
+        default_value = "10",
+        global = true
+    )]
+    pub header_timeout_secs: String,
+    /// Seconds a connection may stay without traffic (a stalled body, an idle keep-alive).
+    #[arg(
+        long,
+        env = "SECPORTAL_IDLE_TIMEOUT_SECS",
+        default_value = "60",
+        global = true
+    )]
+    pub idle_timeout_secs: String,
     /// The key that signs the audit chain, hex or base64 of at least 32 bytes (instead of the key file).
     #[arg(
         long,
@@ -187,6 +203,8 @@ mod tests {
                 max_files: "20".into(),
                 av_stale_days: "7".into(),
                 request_timeout_secs: "15".into(),
+                header_timeout_secs: "10".into(),
+                idle_timeout_secs: "60".into(),
                 audit_key: Some(k.into()),
                 audit_key_file: None,
             }
@@ -222,6 +240,10 @@ pub struct Config {
     pub av_stale_days: i64,
     /// How long a request may take (uploads: each database step) before it answers 503.
     pub request_timeout: Duration,
+    /// How long a client may take over a request's headers.
+    pub header_timeout: Duration,
+    /// How long a connection may stay without traffic.
+    pub idle_timeout: Duration,
     pub audit_key: AuditKeySource,
 }
 
@@ -331,6 +353,12 @@ impl ConfigArgs {
             &self.request_timeout_secs,
             3600,
         )?;
+        let header_timeout = positive(
+            "SECPORTAL_HEADER_TIMEOUT_SECS",
+            &self.header_timeout_secs,
+            600,
+        )?;
+        let idle_timeout = positive("SECPORTAL_IDLE_TIMEOUT_SECS", &self.idle_timeout_secs, 3600)?;
         let trusted_proxies = match self.trust_proxy.trim() {
             "true" | "yes" => 1,
             "false" | "no" | "" => 0,
@@ -382,6 +410,8 @@ impl ConfigArgs {
             max_files: max_files as usize,
             av_stale_days,
             request_timeout: Duration::from_secs(request_timeout),
+            header_timeout: Duration::from_secs(header_timeout),
+            idle_timeout: Duration::from_secs(idle_timeout),
             audit_key,
         })
     }
@@ -407,6 +437,8 @@ impl Config {
             max_files: "20".into(),
             av_stale_days: "7".into(),
             request_timeout_secs: "15".into(),
+            header_timeout_secs: "10".into(),
+            idle_timeout_secs: "60".into(),
             audit_key: None,
             audit_key_file: None,
         }

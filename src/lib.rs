@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod mail;
 pub mod notify;
 pub mod security;
+pub mod server;
 pub mod web;
 
 use std::sync::Arc;
@@ -141,12 +142,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let App { router, state } = app(config).await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(addr = %listener.local_addr()?, backend = state.db.backend(), "secportal listening");
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let timeouts = server::Timeouts {
+        header: state.config.header_timeout,
+        idle: state.config.idle_timeout,
+    };
+    server::serve_on(listener, router, timeouts, shutdown_signal()).await?;
     state.db.close().await;
     tracing::info!("secportal stopped");
     Ok(())

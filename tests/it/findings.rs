@@ -166,3 +166,50 @@ async fn a_truncated_upload_answers_400_and_stores_nothing() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.count("submission_files").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_headers_stalled_bodies_and_idle_connections_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_configured(Backend::Sqlite, |c| {
+        c.header_timeout = std::time::Duration::from_secs(1);
+        c.idle_timeout = std::time::Duration::from_secs(2);
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    // Answers how long the server took to close the connection after `sent`.
+    async fn closed_after(addr: &str, sent: &[u8]) -> std::time::Duration {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(sent).await.unwrap();
+        let started = std::time::Instant::now();
+        let mut buf = vec![0u8; 4096];
+        let read = async {
+            loop {
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(20), read)
+            .await
+            .expect("the server closed the connection");
+        started.elapsed()
+    }
+    let secs = |d: std::time::Duration| d.as_secs_f64();
+    let half_headers = closed_after(&addr, b"GET /login HTTP/1.1\r\nHost: x\r\n").await;
+    assert!(secs(half_headers) < 5.0, "half headers: {half_headers:?}");
+    let stalled_body = closed_after(
+        &addr,
+        b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nemail=a",
+    )
+    .await;
+    assert!(secs(stalled_body) < 8.0, "stalled body: {stalled_body:?}");
+    let idle = closed_after(&addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    // Waiting for a next request counts as reading its headers.
+    assert!(
+        secs(idle) >= 0.5 && secs(idle) < 8.0,
+        "an idle keep-alive connection: {idle:?}"
+    );
+    // An ordinary request is unaffected.
+    assert_eq!(app.get("/login").await.status(), StatusCode::OK);
+}

@@ -1,6 +1,5 @@
 //! `TestApp`: the portal on port 0 with a fresh database, and a client that keeps cookies.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -164,14 +163,14 @@ impl TestApp {
         adjust(&mut config);
         let app = secportal::app_with(config, extra).await.unwrap();
         let state = app.state.clone();
+        let timeouts = secportal::server::Timeouts {
+            header: state.config.header_timeout,
+            idle: state.config.idle_timeout,
+        };
         let server = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.router
-                    .into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
+            secportal::server::serve_on(listener, app.router, timeouts, std::future::pending())
+                .await
+                .unwrap();
         });
         TestApp {
             base: format!("http://{addr}"),
