@@ -108,6 +108,11 @@ pub struct Config {
     pub max_file_bytes: u64,
     pub max_files: usize,
     pub av_stale_days: i64,
+    /// How often the running server sweeps unreferenced files.
+    pub file_sweep_every: Duration,
+    /// How old an unreferenced file must be before a sweep removes it (the guard that keeps
+    /// the file of an upload not yet recorded).
+    pub file_sweep_min_age: Duration,
 }
 
 /// A setting that could not be used; names the setting.
@@ -234,6 +239,8 @@ impl ConfigArgs {
             max_file_bytes: max_file_mb * 1024 * 1024,
             max_files: max_files as usize,
             av_stale_days,
+            file_sweep_every: Duration::from_secs(3600),
+            file_sweep_min_age: Duration::from_secs(24 * 3600),
         })
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod appointments;
 pub mod audit;
+pub mod blobs;
 pub mod catalogue;
 pub mod followup;
 pub mod links;

@@ -1,9 +1,10 @@
 //! The file store: uploads stream to a staging object (written under a temporary name,
 //! fsynced, renamed by `object_store`), are checked, then renamed to `blobs/<sha256>`; only
 //! then does the caller record them in the database. A crash at any point leaves at worst an
-//! unreferenced object, which the start-up sweep removes after a day — never a row without
-//! its file. Through `object_store`, S3 can replace the local disk later.
+//! unreferenced object, which the sweep (at start and every hour) removes once it is a day
+//! old — never a row without its file. Through `object_store`, S3 can replace the local disk later.
 
+pub mod maintenance;
 pub mod sniff;
 
 use std::path::Path as FsPath;
@@ -16,6 +17,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
 
+pub use maintenance::{BlobMeta, BlobState};
 pub use sniff::{Kind, Refusal};
 
 /// How much of the start of a file decides its type.
@@ -175,9 +177,12 @@ impl FileStore {
             .await
         {
             Ok(()) => {}
-            // Stored once: the same content is already there.
+            // Stored once: the same content is already there. It may be an old unreferenced
+            // blob the sweep is about to take: make it young again, so the age guard keeps it
+            // until this upload is recorded.
             Err(object_store::Error::AlreadyExists { .. }) => {
                 let _ = self.store.delete(&staging).await;
+                self.touch(&sha256).await;
             }
             Err(e) => {
                 let _ = self.store.delete(&staging).await;
@@ -227,10 +232,12 @@ impl FileStore {
         .await?
     }
 
-    /// Removes staging leftovers and blobs no row refers to, older than `min_age`.
-    /// `referenced` answers whether the database knows a blob.
+    /// Removes staging leftovers and blobs no row refers to, last written before
+    /// `now - min_age` (the age guard: a blob an upload has stored but not yet recorded is
+    /// young, so it is never taken). `referenced` answers whether the database knows a blob.
     pub async fn sweep<F, Fut>(
         &self,
+        now: chrono::DateTime<chrono::Utc>,
         min_age: chrono::Duration,
         referenced: F,
     ) -> anyhow::Result<(u64, u64)>
@@ -238,15 +245,18 @@ impl FileStore {
         F: Fn(String) -> Fut,
         Fut: std::future::Future<Output = anyhow::Result<bool>>,
     {
-        let cutoff = chrono::Utc::now() - min_age;
+        let cutoff = now - min_age;
         let mut temps = 0;
         let mut orphans = 0;
         let mut staged = self.store.list(Some(&Path::from("staging")));
         while let Some(meta) = staged.next().await {
             let meta = meta?;
             if meta.last_modified < cutoff {
-                self.store.delete(&meta.location).await?;
-                temps += 1;
+                match self.store.delete(&meta.location).await {
+                    Ok(()) => temps += 1,
+                    Err(object_store::Error::NotFound { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         let mut blobs = self.store.list(Some(&Path::from("blobs")));
@@ -255,9 +265,19 @@ impl FileStore {
             let Some(sha) = meta.location.filename().map(str::to_string) else {
                 continue;
             };
-            if meta.last_modified < cutoff && !referenced(sha).await? {
-                self.store.delete(&meta.location).await?;
-                orphans += 1;
+            if meta.last_modified >= cutoff || referenced(sha).await? {
+                continue;
+            }
+            // Looked at again just before deleting: an upload of the same content since the
+            // listing has made it young (see `touch`).
+            match self.store.head(&meta.location).await {
+                Ok(now_meta) if now_meta.last_modified < cutoff => {}
+                _ => continue,
+            }
+            match self.store.delete(&meta.location).await {
+                Ok(()) => orphans += 1,
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
             }
         }
         Ok((temps, orphans))

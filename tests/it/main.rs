@@ -6,6 +6,7 @@
 mod helpers;
 
 mod auth;
+mod backup;
 mod browser;
 mod catalogue;
 mod files;
