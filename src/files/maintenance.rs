@@ -161,6 +161,7 @@ impl FileStore {
             }
             hasher.update(&buf[..n]);
             if let Err(e) = writer.wait_for_capacity(4).await {
+                let _ = self.store.delete(&staging).await;
                 return Err(e.into());
             }
             writer.write(&buf[..n]);

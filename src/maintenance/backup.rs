@@ -84,6 +84,12 @@ async fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
     tokio::fs::create_dir_all(dir)
         .await
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    // The copy holds what the database holds (password hashes, sessions): owner only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tokio::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).await?;
+    }
     let mut entries = tokio::fs::read_dir(dir).await?;
     if entries.next_entry().await?.is_some() {
         anyhow::bail!(

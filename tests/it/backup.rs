@@ -277,6 +277,11 @@ dual_test!(
         assert_eq!(quick.problems.len(), 1);
         assert_eq!(quick.problems[0].blob.sha256, sha(&a));
 
+        // The real server says so at start, in its log (SQLite: it opens the same folder).
+        if app.db().backend() == "sqlite" {
+            assert!(start_warns_of_missing_files(&app.data_dir, &sha(&a)));
+        }
+
         // A backup of this store says what it could not copy and exits 1.
         let dir = app.data_dir.parent().unwrap().join("backup");
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_secportal"))
@@ -298,6 +303,43 @@ dual_test!(
         assert_eq!(manifest["files"].as_array().unwrap().len(), 1);
     }
 );
+
+/// Starts the binary on `data` and reads its log until the start-up check warns about `sha`
+/// (true) or 30 s pass (false); stops it either way.
+fn start_warns_of_missing_files(data: &Path, sha: &str) -> bool {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_secportal"))
+        .env("SECPORTAL_ADDR", "127.0.0.1:0")
+        .env("SECPORTAL_DATA_DIR", data)
+        .env_remove("DATABASE_URL")
+        .env_remove("SECPORTAL_BASE_URL")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let (mut summary, mut named) = (false, false);
+    while !(summary && named) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let Ok(line) = rx.recv_timeout(left) else {
+            break;
+        };
+        summary |= line.contains("WARN") && line.contains("missing or altered in the store");
+        named |= line.contains("WARN") && line.contains(&format!("missing: blobs/{sha}"));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    summary && named
+}
 
 #[test]
 fn a_backup_folder_that_is_not_empty_or_without_manifest_is_refused() {

@@ -435,7 +435,7 @@ dual_test!(
 );
 
 /// Starts the real binary on a free port; answers the child and its address.
-pub(crate) fn start_binary(
+fn start_binary(
     data: &std::path::Path,
 ) -> (
     std::process::Child,
