@@ -19,6 +19,15 @@ pub struct BackupReport {
 /// Takes a backup into `dir` (new or empty). Rows in the snapshot whose files are missing or
 /// altered in the store are listed in [`Manifest::missing`]; the backup is written anyway.
 pub async fn backup(config: &Config, dir: &Path) -> anyhow::Result<BackupReport> {
+    if !config.database_url.starts_with("postgres") {
+        let file = db::blobs::sqlite_file(&config.database_url)?;
+        if !tokio::fs::try_exists(&file).await? {
+            anyhow::bail!(
+                "there is no database at {}: nothing to back up",
+                file.display()
+            );
+        }
+    }
     prepare_dir(dir).await?;
     let db = Db::connect(&config.database_url).await?;
     if let Db::Postgres(_) = db {
