@@ -7,8 +7,9 @@
 pub mod maintenance;
 pub mod sniff;
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path as FsPath;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -25,13 +26,41 @@ const SNIFF_BYTES: usize = 8 * 1024;
 /// How much of the end of a zip is read for its central directory.
 const ZIP_TAIL: u64 = 4 * 1024 * 1024;
 
-/// A file safely stored and ready to be recorded.
+/// A file safely stored and ready to be recorded. Keep it until the row that records it has
+/// committed: while it lives the sweep leaves its blob alone.
 #[derive(Debug, Clone)]
 pub struct Stored {
     pub sha256: String,
     pub size: u64,
     pub kind: Kind,
     pub name: String,
+    _pin: Arc<Pin>,
+}
+
+/// Blobs uploads have stored but not yet recorded (counted), and those a sweep is deleting.
+#[derive(Debug, Default)]
+struct Pins {
+    held: HashMap<String, usize>,
+    deleting: HashSet<String>,
+}
+
+/// One upload's hold on its blob (released when dropped).
+#[derive(Debug)]
+struct Pin {
+    pins: Arc<Mutex<Pins>>,
+    sha256: String,
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        let mut p = self.pins.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = p.held.get_mut(&self.sha256) {
+            *n -= 1;
+            if *n == 0 {
+                p.held.remove(&self.sha256);
+            }
+        }
+    }
 }
 
 /// Why an upload did not become a stored file.
@@ -54,6 +83,7 @@ pub struct FileStore {
     pub max_file: u64,
     /// The most files one submission may hold.
     pub max_files: usize,
+    pins: Arc<Mutex<Pins>>,
 }
 
 fn blob_path(sha: &str) -> Path {
@@ -70,6 +100,7 @@ impl FileStore {
             root: root.to_path_buf(),
             max_file,
             max_files,
+            pins: Default::default(),
         })
     }
 
@@ -171,6 +202,8 @@ impl FileStore {
             let _ = self.store.delete(&staging).await;
             return Err(UploadError::Refused(r));
         }
+        // Held from before the blob is in place until the caller has recorded it.
+        let pin = Arc::new(self.pin(&sha256).await);
         match self
             .store
             .rename_if_not_exists(&staging, &blob_path(&sha256))
@@ -178,8 +211,8 @@ impl FileStore {
         {
             Ok(()) => {}
             // Stored once: the same content is already there. It may be an old unreferenced
-            // blob the sweep is about to take: make it young again, so the age guard keeps it
-            // until this upload is recorded.
+            // blob: make it young again, so the age guard keeps it for a day more even after
+            // this upload's hold ends without a record.
             Err(object_store::Error::AlreadyExists { .. }) => {
                 let _ = self.store.delete(&staging).await;
                 self.touch(&sha256).await;
@@ -194,7 +227,40 @@ impl FileStore {
             size,
             kind,
             name,
+            _pin: pin,
         })
+    }
+
+    /// Holds a blob against the sweep; waits while a sweep is deleting it (then it is gone,
+    /// and the upload's rename puts it back).
+    async fn pin(&self, sha256: &str) -> Pin {
+        loop {
+            {
+                let mut p = self.pins.lock().unwrap_or_else(|e| e.into_inner());
+                if !p.deleting.contains(sha256) {
+                    *p.held.entry(sha256.to_string()).or_default() += 1;
+                    return Pin {
+                        pins: self.pins.clone(),
+                        sha256: sha256.to_string(),
+                    };
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Marks a blob as being deleted, unless an upload holds it.
+    fn start_deleting(&self, sha256: &str) -> bool {
+        let mut p = self.pins.lock().unwrap_or_else(|e| e.into_inner());
+        if p.held.contains_key(sha256) {
+            return false;
+        }
+        p.deleting.insert(sha256.to_string())
+    }
+
+    fn done_deleting(&self, sha256: &str) {
+        let mut p = self.pins.lock().unwrap_or_else(|e| e.into_inner());
+        p.deleting.remove(sha256);
     }
 
     /// Streams a stored blob.
@@ -265,21 +331,48 @@ impl FileStore {
             let Some(sha) = meta.location.filename().map(str::to_string) else {
                 continue;
             };
-            if meta.last_modified >= cutoff || referenced(sha).await? {
+            if meta.last_modified >= cutoff || referenced(sha.clone()).await? {
                 continue;
             }
-            // Looked at again just before deleting: an upload of the same content since the
-            // listing has made it young (see `touch`).
-            match self.store.head(&meta.location).await {
-                Ok(now_meta) if now_meta.last_modified < cutoff => {}
-                _ => continue,
+            // An upload holding it is about to record it. Otherwise it is marked, so no upload
+            // can take it up until the delete is done, and looked at again: an upload may
+            // have recorded it, or made it young (see `touch`), since the listing.
+            if !self.start_deleting(&sha) {
+                continue;
             }
-            match self.store.delete(&meta.location).await {
-                Ok(()) => orphans += 1,
-                Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
+            let deleted = self
+                .delete_if_orphan(&meta.location, &sha, cutoff, &referenced)
+                .await;
+            self.done_deleting(&sha);
+            if deleted? {
+                orphans += 1;
             }
         }
         Ok((temps, orphans))
+    }
+
+    async fn delete_if_orphan<F, Fut>(
+        &self,
+        location: &Path,
+        sha: &str,
+        cutoff: chrono::DateTime<chrono::Utc>,
+        referenced: &F,
+    ) -> anyhow::Result<bool>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<bool>>,
+    {
+        match self.store.head(location).await {
+            Ok(meta) if meta.last_modified < cutoff => {}
+            _ => return Ok(false),
+        }
+        if referenced(sha.to_string()).await? {
+            return Ok(false);
+        }
+        match self.store.delete(location).await {
+            Ok(()) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 }

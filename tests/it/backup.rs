@@ -53,13 +53,18 @@ fn blob_count(data: &Path) -> usize {
 /// Stores a file the way an upload does, without recording it (an upload cut off between
 /// the store and the database).
 async fn store_unrecorded(app: &TestApp, body: Vec<u8>) -> String {
+    store_held(app, body).await.sha256.clone()
+}
+
+/// Stores a file the way an upload does and answers the hold an upload keeps until it has
+/// recorded it.
+async fn store_held(app: &TestApp, body: Vec<u8>) -> secportal::files::Stored {
     let stream = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(Bytes::from(body))]);
     app.state
         .files
         .receive("cut-off.pdf", stream)
         .await
         .unwrap()
-        .sha256
 }
 
 /// (name, id) of every submission file in a database.
@@ -436,6 +441,20 @@ dual_test!(
         assert_eq!(store_unrecorded(&app, pdf(3)).await, again);
         assert_eq!(sweep(chrono::Utc::now()).await.unwrap(), (0, 0));
         assert!(path.exists());
+
+        // An upload that has stored its file but not yet recorded it holds it, however old
+        // the file looks; once the hold ends (recorded, or the upload gave up) the age guard
+        // alone decides.
+        let held = store_held(&app, pdf(4)).await;
+        let far = chrono::Utc::now() + chrono::Duration::days(30);
+        assert_eq!(sweep(far).await.unwrap(), (0, 1));
+        assert!(!path.exists());
+        assert!(blob_file(&app.data_dir, &held.sha256).exists());
+        let held_path = blob_file(&app.data_dir, &held.sha256);
+        drop(held);
+        assert_eq!(sweep(far).await.unwrap(), (0, 1));
+        assert!(!held_path.exists());
+        assert!(blob_file(&app.data_dir, &sha(&kept)).exists());
     }
 );
 
