@@ -63,6 +63,19 @@ impl Drop for Pin {
     }
 }
 
+/// A sweep's mark on a blob it may delete (removed when dropped).
+struct Deleting {
+    pins: Arc<Mutex<Pins>>,
+    sha256: String,
+}
+
+impl Drop for Deleting {
+    fn drop(&mut self) {
+        let mut p = self.pins.lock().unwrap_or_else(|e| e.into_inner());
+        p.deleting.remove(&self.sha256);
+    }
+}
+
 /// Why an upload did not become a stored file.
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -249,18 +262,17 @@ impl FileStore {
         }
     }
 
-    /// Marks a blob as being deleted, unless an upload holds it.
-    fn start_deleting(&self, sha256: &str) -> bool {
+    /// Marks a blob as being deleted, unless an upload holds it (or another sweep marked it);
+    /// the mark goes when the answer is dropped, also if the sweep is cut short.
+    fn start_deleting(&self, sha256: &str) -> Option<Deleting> {
         let mut p = self.pins.lock().unwrap_or_else(|e| e.into_inner());
-        if p.held.contains_key(sha256) {
-            return false;
+        if p.held.contains_key(sha256) || !p.deleting.insert(sha256.to_string()) {
+            return None;
         }
-        p.deleting.insert(sha256.to_string())
-    }
-
-    fn done_deleting(&self, sha256: &str) {
-        let mut p = self.pins.lock().unwrap_or_else(|e| e.into_inner());
-        p.deleting.remove(sha256);
+        Some(Deleting {
+            pins: self.pins.clone(),
+            sha256: sha256.to_string(),
+        })
     }
 
     /// Streams a stored blob.
@@ -337,14 +349,13 @@ impl FileStore {
             // An upload holding it is about to record it. Otherwise it is marked, so no upload
             // can take it up until the delete is done, and looked at again: an upload may
             // have recorded it, or made it young (see `touch`), since the listing.
-            if !self.start_deleting(&sha) {
+            let Some(_mark) = self.start_deleting(&sha) else {
                 continue;
-            }
-            let deleted = self
+            };
+            if self
                 .delete_if_orphan(&meta.location, &sha, cutoff, &referenced)
-                .await;
-            self.done_deleting(&sha);
-            if deleted? {
+                .await?
+            {
                 orphans += 1;
             }
         }
