@@ -24,6 +24,23 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Back up into a new or empty folder: the database snapshot first, then the files, then
+    /// manifest.json with the SHA-256 of each.
+    Backup {
+        /// The backup folder (created if missing; must be empty).
+        dir: std::path::PathBuf,
+    },
+    /// Restore a backup folder (portal stopped): verify every hash, then the files, then the
+    /// database (SQLite: a new file; PostgreSQL: the empty database DATABASE_URL names).
+    Restore {
+        /// The backup folder.
+        dir: std::path::PathBuf,
+        /// Replace an existing database (SQLite file, or a PostgreSQL database with tables).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check that every file the database refers to is in the store and unaltered (exit 1 if not).
+    Check,
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -72,6 +89,11 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<i32> {
             crate::serve(config).await?;
             Ok(0)
         }
+        Command::Backup { dir } => crate::maintenance::backup_command(&config, &dir).await,
+        Command::Restore { dir, force } => {
+            crate::maintenance::restore_command(&config, &dir, force).await
+        }
+        Command::Check => crate::maintenance::check_command(&config).await,
         Command::Migrate => {
             let db = Db::connect(&config.database_url).await?;
             let ran = db::migrate::run(&db).await?;

@@ -245,6 +245,11 @@ pub struct Config {
     /// How long a connection may stay without traffic.
     pub idle_timeout: Duration,
     pub audit_key: AuditKeySource,
+    /// How often the running server sweeps unreferenced files.
+    pub file_sweep_every: Duration,
+    /// How old an unreferenced file must be before a sweep removes it (the guard that keeps
+    /// the file of an upload not yet recorded).
+    pub file_sweep_min_age: Duration,
 }
 
 /// A setting that could not be used; names the setting.
@@ -413,6 +418,8 @@ impl ConfigArgs {
             header_timeout: Duration::from_secs(header_timeout),
             idle_timeout: Duration::from_secs(idle_timeout),
             audit_key,
+            file_sweep_every: Duration::from_secs(3600),
+            file_sweep_min_age: Duration::from_secs(24 * 3600),
         })
     }
 }

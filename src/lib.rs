@@ -9,6 +9,7 @@ pub mod domain;
 pub mod files;
 pub mod i18n;
 pub mod mail;
+pub mod maintenance;
 pub mod notify;
 pub mod security;
 pub mod server;
@@ -62,6 +63,8 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     security::warm_up().await;
     spawn_housekeeping(state.clone());
     notify::spawn_scheduler(state.clone());
+    maintenance::sweep::spawn_sweeper(state.clone());
+    maintenance::check::spawn_start_check(state.clone());
     let router = web::router(state.clone(), extra);
     Ok(App { router, state })
 }
@@ -91,28 +94,14 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-/// Removes upload leftovers, and unreferenced files older than a day.
+/// Removes upload leftovers, and unreferenced files older than the age guard (a day).
 async fn sweep_files(state: &web::AppState) {
     match state.files.sweep_staging().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(temps = n, "partial uploads removed"),
         Err(e) => tracing::warn!(error = %e, "staging sweep failed"),
     }
-    let db = state.db.clone();
-    let result = state
-        .files
-        .sweep(chrono::Duration::days(1), move |sha| {
-            let db = db.clone();
-            async move { Ok(db::submissions::blob_referenced(&db, &sha).await?) }
-        })
-        .await;
-    match result {
-        Ok((temps, orphans)) if temps + orphans > 0 => {
-            tracing::info!(temps, orphans, "file store swept")
-        }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "file store sweep failed"),
-    }
+    maintenance::sweep::sweep_logged(state).await;
 }
 
 /// Prunes expired sessions and old login failures every ten minutes.

@@ -63,6 +63,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).
+pub fn knows(name: &str) -> bool {
+    name.is_empty() || MIGRATIONS.iter().any(|(n, _, _)| *n == name)
+}
+
 /// Applies every migration not yet applied, each in its own transaction; returns how many ran.
 pub async fn run(db: &Db) -> anyhow::Result<usize> {
     on_db!(db, p => {

@@ -6,6 +6,7 @@
 
 pub mod appointments;
 pub mod audit;
+pub mod blobs;
 pub mod catalogue;
 pub mod followup;
 pub mod links;
@@ -135,6 +136,15 @@ impl Db {
     /// The concrete pool (for the dialect forks and tests).
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// A store over an existing pool, without an audit key (read-only uses such as a backup's
+    /// snapshot).
+    pub fn from_pool(pool: Pool) -> Db {
+        Db {
+            pool,
+            audit_key: audit::AuditKey::absent(),
+        }
     }
 
     /// The same pool, appending to the audit chain with this key.

@@ -1,13 +1,15 @@
 //! The file store: uploads stream to a staging object (written under a temporary name,
 //! fsynced, renamed by `object_store`), are checked, then renamed to `blobs/<sha256>`; only
 //! then does the caller record them in the database. A crash at any point leaves at worst an
-//! unreferenced object, which the start-up sweep removes after a day — never a row without
-//! its file. Through `object_store`, S3 can replace the local disk later.
+//! unreferenced object, which the sweep (at start and every hour) removes once it is a day
+//! old — never a row without its file. Through `object_store`, S3 can replace the local disk later.
 
+pub mod maintenance;
 pub mod sniff;
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path as FsPath;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -16,6 +18,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
 
+pub use maintenance::{BlobMeta, BlobState};
 pub use sniff::{Kind, Refusal};
 
 /// How much of the start of a file decides its type.
@@ -23,13 +26,54 @@ const SNIFF_BYTES: usize = 8 * 1024;
 /// How much of the end of a zip is read for its central directory.
 const ZIP_TAIL: u64 = 4 * 1024 * 1024;
 
-/// A file safely stored and ready to be recorded.
+/// A file safely stored and ready to be recorded. Keep it until the row that records it has
+/// committed: while it lives the sweep leaves its blob alone.
 #[derive(Debug, Clone)]
 pub struct Stored {
     pub sha256: String,
     pub size: u64,
     pub kind: Kind,
     pub name: String,
+    _pin: Arc<Pin>,
+}
+
+/// Blobs uploads have stored but not yet recorded (counted), and those a sweep is deleting.
+#[derive(Debug, Default)]
+struct Pins {
+    held: HashMap<String, usize>,
+    deleting: HashSet<String>,
+}
+
+/// One upload's hold on its blob (released when dropped).
+#[derive(Debug)]
+struct Pin {
+    pins: Arc<Mutex<Pins>>,
+    sha256: String,
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        let mut p = self.pins.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = p.held.get_mut(&self.sha256) {
+            *n -= 1;
+            if *n == 0 {
+                p.held.remove(&self.sha256);
+            }
+        }
+    }
+}
+
+/// A sweep's mark on a blob it may delete (removed when dropped).
+struct Deleting {
+    pins: Arc<Mutex<Pins>>,
+    sha256: String,
+}
+
+impl Drop for Deleting {
+    fn drop(&mut self) {
+        let mut p = self.pins.lock().unwrap_or_else(|e| e.into_inner());
+        p.deleting.remove(&self.sha256);
+    }
 }
 
 /// Why an upload did not become a stored file.
@@ -67,6 +111,7 @@ pub struct FileStore {
     pub max_file: u64,
     /// The most files one submission may hold.
     pub max_files: usize,
+    pins: Arc<Mutex<Pins>>,
 }
 
 fn blob_path(sha: &str) -> Path {
@@ -83,6 +128,7 @@ impl FileStore {
             root: root.to_path_buf(),
             max_file,
             max_files,
+            pins: Default::default(),
         })
     }
 
@@ -180,15 +226,20 @@ impl FileStore {
             let _ = self.store.delete(&staging).await;
             return Err(UploadError::Refused(r));
         }
+        // Held from before the blob is in place until the caller has recorded it.
+        let pin = Arc::new(self.pin(&sha256).await);
         match self
             .store
             .rename_if_not_exists(&staging, &blob_path(&sha256))
             .await
         {
             Ok(()) => {}
-            // Stored once: the same content is already there.
+            // Stored once: the same content is already there. It may be an old unreferenced
+            // blob: make it young again, so the age guard keeps it for a day more even after
+            // this upload's hold ends without a record.
             Err(object_store::Error::AlreadyExists { .. }) => {
                 let _ = self.store.delete(&staging).await;
+                self.touch(&sha256).await;
             }
             Err(e) => {
                 let _ = self.store.delete(&staging).await;
@@ -200,6 +251,38 @@ impl FileStore {
             size,
             kind,
             name,
+            _pin: pin,
+        })
+    }
+
+    /// Holds a blob against the sweep; waits while a sweep is deleting it (then it is gone,
+    /// and the upload's rename puts it back).
+    async fn pin(&self, sha256: &str) -> Pin {
+        loop {
+            {
+                let mut p = self.pins.lock().unwrap_or_else(|e| e.into_inner());
+                if !p.deleting.contains(sha256) {
+                    *p.held.entry(sha256.to_string()).or_default() += 1;
+                    return Pin {
+                        pins: self.pins.clone(),
+                        sha256: sha256.to_string(),
+                    };
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Marks a blob as being deleted, unless an upload holds it (or another sweep marked it);
+    /// the mark goes when the answer is dropped, also if the sweep is cut short.
+    fn start_deleting(&self, sha256: &str) -> Option<Deleting> {
+        let mut p = self.pins.lock().unwrap_or_else(|e| e.into_inner());
+        if p.held.contains_key(sha256) || !p.deleting.insert(sha256.to_string()) {
+            return None;
+        }
+        Some(Deleting {
+            pins: self.pins.clone(),
+            sha256: sha256.to_string(),
         })
     }
 
@@ -238,10 +321,12 @@ impl FileStore {
         .await?
     }
 
-    /// Removes staging leftovers and blobs no row refers to, older than `min_age`.
-    /// `referenced` answers whether the database knows a blob.
+    /// Removes staging leftovers and blobs no row refers to, last written before
+    /// `now - min_age` (the age guard: a blob an upload has stored but not yet recorded is
+    /// young, so it is never taken). `referenced` answers whether the database knows a blob.
     pub async fn sweep<F, Fut>(
         &self,
+        now: chrono::DateTime<chrono::Utc>,
         min_age: chrono::Duration,
         referenced: F,
     ) -> anyhow::Result<(u64, u64)>
@@ -249,15 +334,18 @@ impl FileStore {
         F: Fn(String) -> Fut,
         Fut: std::future::Future<Output = anyhow::Result<bool>>,
     {
-        let cutoff = chrono::Utc::now() - min_age;
+        let cutoff = now - min_age;
         let mut temps = 0;
         let mut orphans = 0;
         let mut staged = self.store.list(Some(&Path::from("staging")));
         while let Some(meta) = staged.next().await {
             let meta = meta?;
             if meta.last_modified < cutoff {
-                self.store.delete(&meta.location).await?;
-                temps += 1;
+                match self.store.delete(&meta.location).await {
+                    Ok(()) => temps += 1,
+                    Err(object_store::Error::NotFound { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         let mut blobs = self.store.list(Some(&Path::from("blobs")));
@@ -266,11 +354,47 @@ impl FileStore {
             let Some(sha) = meta.location.filename().map(str::to_string) else {
                 continue;
             };
-            if meta.last_modified < cutoff && !referenced(sha).await? {
-                self.store.delete(&meta.location).await?;
+            if meta.last_modified >= cutoff || referenced(sha.clone()).await? {
+                continue;
+            }
+            // An upload holding it is about to record it. Otherwise it is marked, so no upload
+            // can take it up until the delete is done, and looked at again: an upload may
+            // have recorded it, or made it young (see `touch`), since the listing.
+            let Some(_mark) = self.start_deleting(&sha) else {
+                continue;
+            };
+            if self
+                .delete_if_orphan(&meta.location, &sha, cutoff, &referenced)
+                .await?
+            {
                 orphans += 1;
             }
         }
         Ok((temps, orphans))
+    }
+
+    async fn delete_if_orphan<F, Fut>(
+        &self,
+        location: &Path,
+        sha: &str,
+        cutoff: chrono::DateTime<chrono::Utc>,
+        referenced: &F,
+    ) -> anyhow::Result<bool>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<bool>>,
+    {
+        match self.store.head(location).await {
+            Ok(meta) if meta.last_modified < cutoff => {}
+            _ => return Ok(false),
+        }
+        if referenced(sha.to_string()).await? {
+            return Ok(false);
+        }
+        match self.store.delete(location).await {
+            Ok(()) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -10,7 +10,7 @@ const PDF: &[u8] =
     b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde";
 
-async fn setup(app: &TestApp) -> String {
+pub(crate) async fn setup(app: &TestApp) -> String {
     app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
         .await;
     app.add_user("b@b.example.jp", "org_admin", Some("BBBBB"))
@@ -19,7 +19,7 @@ async fn setup(app: &TestApp) -> String {
     app.org_of("kanri@a.example.jp").await.to_string()
 }
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     org: &str,
     role: &str,
