@@ -100,6 +100,9 @@ pub struct ConfigArgs {
         global = true
     )]
     pub request_timeout_secs: String,
+    /// ClamAV's clamd for scanning uploads: `unix:/path/clamd.ctl` or `tcp:host:3310` (none: no scan).
+    #[arg(long, env = "SECPORTAL_CLAMD", global = true)]
+    pub clamd: Option<String>,
     /// Seconds a client may take to send a request's headers.
     #[arg(
         long,
@@ -203,6 +206,7 @@ mod tests {
                 max_files: "20".into(),
                 av_stale_days: "7".into(),
                 request_timeout_secs: "15".into(),
+                clamd: None,
                 header_timeout_secs: "10".into(),
                 idle_timeout_secs: "60".into(),
                 audit_key: Some(k.into()),
@@ -240,6 +244,8 @@ pub struct Config {
     pub av_stale_days: i64,
     /// How long a request may take (uploads: each database step) before it answers 503.
     pub request_timeout: Duration,
+    /// Where clamd scans uploads, if anywhere.
+    pub clamd: Option<crate::files::clamd::Clamd>,
     /// How long a client may take over a request's headers.
     pub header_timeout: Duration,
     /// How long a connection may stay without traffic.
@@ -358,6 +364,15 @@ impl ConfigArgs {
             &self.request_timeout_secs,
             3600,
         )?;
+        let clamd = match self.clamd.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(crate::files::clamd::Clamd::parse(raw).ok_or_else(|| {
+                bad(
+                    "SECPORTAL_CLAMD",
+                    "expected unix:/path/to/clamd.ctl or tcp:host:port",
+                )
+            })?),
+        };
         let header_timeout = positive(
             "SECPORTAL_HEADER_TIMEOUT_SECS",
             &self.header_timeout_secs,
@@ -415,6 +430,7 @@ impl ConfigArgs {
             max_files: max_files as usize,
             av_stale_days,
             request_timeout: Duration::from_secs(request_timeout),
+            clamd,
             header_timeout: Duration::from_secs(header_timeout),
             idle_timeout: Duration::from_secs(idle_timeout),
             audit_key,
@@ -444,6 +460,7 @@ impl Config {
             max_files: "20".into(),
             av_stale_days: "7".into(),
             request_timeout_secs: "15".into(),
+            clamd: None,
             header_timeout_secs: "10".into(),
             idle_timeout_secs: "60".into(),
             audit_key: None,

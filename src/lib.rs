@@ -41,7 +41,8 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     let mailer = mail::Mailer::from_config(&config)?;
     let cookies = web::cookies::CookieNames::new(config.is_https());
     let files =
-        files::FileStore::open(&config.files_dir(), config.max_file_bytes, config.max_files)?;
+        files::FileStore::open(&config.files_dir(), config.max_file_bytes, config.max_files)?
+            .with_clamd(config.clamd.clone());
     let state = Arc::new(web::AppState {
         db,
         config,

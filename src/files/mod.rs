@@ -4,8 +4,10 @@
 //! unreferenced object, which the sweep (at start and every hour) removes once it is a day
 //! old — never a row without its file. Through `object_store`, S3 can replace the local disk later.
 
+pub mod clamd;
 pub mod maintenance;
 pub mod sniff;
+pub mod svg;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path as FsPath;
@@ -112,6 +114,8 @@ pub struct FileStore {
     /// The most files one submission may hold.
     pub max_files: usize,
     pins: Arc<Mutex<Pins>>,
+    /// Malware scanning, when configured.
+    clamd: Option<clamd::Clamd>,
 }
 
 fn blob_path(sha: &str) -> Path {
@@ -129,7 +133,14 @@ impl FileStore {
             max_file,
             max_files,
             pins: Default::default(),
+            clamd: None,
         })
+    }
+
+    /// Scans every upload through clamd before keeping it.
+    pub fn with_clamd(mut self, clamd: Option<clamd::Clamd>) -> FileStore {
+        self.clamd = clamd;
+        self
     }
 
     /// Streams one upload into the store: name and type checked first, size capped while
@@ -208,7 +219,7 @@ impl FileStore {
         writer.finish().await.map_err(anyhow::Error::from)?;
         let sha256 = hex::encode(hasher.finalize());
 
-        let refusal = if kind == Kind::Svg && sniff::svg_is_active(&svg_text) {
+        let refusal = if kind == Kind::Svg && !svg::is_safe(&svg_text) {
             Some(Refusal("error.file_svg_script"))
         } else if kind.is_zip() {
             let start = size.saturating_sub(ZIP_TAIL);
@@ -221,6 +232,10 @@ impl FileStore {
             }
         } else {
             None
+        };
+        let refusal = match (refusal, &self.clamd) {
+            (None, Some(clamd)) => self.scan(clamd, &staging, &name).await,
+            (r, _) => r,
         };
         if let Some(r) = refusal {
             let _ = self.store.delete(&staging).await;
@@ -284,6 +299,25 @@ impl FileStore {
             pins: self.pins.clone(),
             sha256: sha256.to_string(),
         })
+    }
+
+    /// Has clamd read a staged upload; a finding, or no answer, refuses it.
+    async fn scan(&self, clamd: &clamd::Clamd, staging: &Path, name: &str) -> Option<Refusal> {
+        let verdict = match self.store.get(staging).await {
+            Ok(got) => clamd.scan(got.into_stream()).await,
+            Err(e) => Err(e.into()),
+        };
+        match verdict {
+            Ok(clamd::Verdict::Clean) => None,
+            Ok(clamd::Verdict::Found(signature)) => {
+                tracing::warn!(%signature, file = %name, "upload refused: malware found");
+                Some(Refusal("error.file_malware"))
+            }
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "upload refused: the malware scan did not answer");
+                Some(Refusal("error.file_scan_unavailable"))
+            }
+        }
     }
 
     /// Streams a stored blob.

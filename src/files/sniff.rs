@@ -124,24 +124,6 @@ fn looks_like_svg(head: &[u8]) -> bool {
         && t.contains("<svg")
 }
 
-/// An SVG that could run code when opened: script, event handlers, javascript: links, foreign HTML.
-pub fn svg_is_active(content: &[u8]) -> bool {
-    let lower = String::from_utf8_lossy(content).to_ascii_lowercase();
-    lower.contains("<script")
-        || lower.contains("javascript:")
-        || lower.contains("<foreignobject")
-        || lower.contains("<!entity")
-        || lower
-            .split(|c: char| c.is_whitespace() || c == '<' || c == '/')
-            .any(|w| {
-                w.starts_with("on")
-                    && w.contains('=')
-                    && w[2..].split('=').next().is_some_and(|n| {
-                        n.chars().all(|c| c.is_ascii_alphabetic()) && !n.is_empty()
-                    })
-            })
-}
-
 /// Text in UTF-8 (BOM allowed) or Shift_JIS, without NUL bytes.
 pub fn is_text(head: &[u8]) -> bool {
     if head.contains(&0) {
@@ -283,17 +265,5 @@ mod tests {
             detect("list.csv", &[0xFF, 0xFE, 0x00, 0x41]).is_err(),
             "UTF-16 is not accepted"
         );
-    }
-
-    #[test]
-    fn svgs_with_script_are_active() {
-        assert!(svg_is_active(b"<svg><script>alert(1)</script></svg>"));
-        assert!(svg_is_active(b"<svg onload=\"alert(1)\"></svg>"));
-        assert!(svg_is_active(
-            b"<svg><a href=\"javascript:alert(1)\">x</a></svg>"
-        ));
-        assert!(!svg_is_active(
-            b"<svg xmlns=\"http://www.w3.org/2000/svg\"><rect width=\"10\" height=\"10\"/></svg>"
-        ));
     }
 }

@@ -213,3 +213,153 @@ async fn half_sent_headers_stalled_bodies_and_idle_connections_are_closed() {
     // An ordinary request is unaffected.
     assert_eq!(app.get("/login").await.status(), StatusCode::OK);
 }
+
+/// The EICAR test string: every scanner's agreed "this is a virus" sample.
+const EICAR: &[u8] = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+/// clamd from Debian's package, on a socket of its own, with one signature made here (no
+/// signature download is possible): the EICAR string's MD5. `None` when clamd is not installed.
+struct ClamdUnderTest {
+    child: std::process::Child,
+    socket: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl ClamdUnderTest {
+    async fn start() -> Option<ClamdUnderTest> {
+        let bin = ["/usr/sbin/clamd", "/usr/bin/clamd"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())?;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        std::fs::create_dir_all(&db).unwrap();
+        let md5 = "44d88612fea8a8f36de82e1278abb02f";
+        std::fs::write(
+            db.join("portal-test.hdb"),
+            format!("{md5}:{}:Portal.Test.EICAR\n", EICAR.len()),
+        )
+        .unwrap();
+        let socket = dir.path().join("clamd.sock");
+        let conf = dir.path().join("clamd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "LocalSocket {}\nDatabaseDirectory {}\nForeground yes\nLogFile {}\nTemporaryDirectory {}\n",
+                socket.display(),
+                db.display(),
+                dir.path().join("clamd.log").display(),
+                dir.path().display()
+            ),
+        )
+        .unwrap();
+        let mut child = std::process::Command::new(bin)
+            .arg("--config-file")
+            .arg(&conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..300 {
+            if tokio::net::UnixStream::connect(&socket).await.is_ok() {
+                return Some(ClamdUnderTest {
+                    child,
+                    socket,
+                    _dir: dir,
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "clamd did not start: {}",
+            std::fs::read_to_string(dir.path().join("clamd.log")).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for ClamdUnderTest {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_clamd_configured_malware_is_refused_and_nothing_is_stored() {
+    let Some(clamd) = ClamdUnderTest::start().await else {
+        eprintln!(
+            "SKIP: clamd is not installed (Debian package clamav-daemon); .ci/run installs it"
+        );
+        return;
+    };
+    let socket = clamd.socket.clone();
+    let app = TestApp::spawn_configured(Backend::Sqlite, |c| {
+        c.clamd = Some(secportal::files::clamd::Clamd::Unix(socket));
+    })
+    .await;
+    app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+        .await;
+    app.login("kanri@a.example.jp", PASSWORD).await;
+    let org = app.org_of("kanri@a.example.jp").await;
+    let send = |name: &'static str, body: Vec<u8>| {
+        let app = &app;
+        async move {
+            let token = app.browser().token().await;
+            let form = reqwest::multipart::Form::new()
+                .text("csrf_token", token)
+                .text("role", "equipment_list")
+                .part(
+                    "files",
+                    reqwest::multipart::Part::bytes(body).file_name(name),
+                );
+            app.client
+                .post(app.url(&format!("/orgs/{org}/system-configuration/files")))
+                .header("origin", &app.base)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = send("機器一覧.csv", EICAR.to_vec()).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("マルウェアを検出したため、保存しませんでした"),
+    );
+    assert_eq!(app.count("submission_files").await, 0);
+    let stored = walk(&app.data_dir.join("files").join("blobs"));
+    assert!(stored.is_empty(), "nothing kept: {stored:?}");
+    let res = send("機器一覧.csv", "機器,台数\nPC,3\n".as_bytes().to_vec()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "a clean file is kept");
+    assert_eq!(app.count("submission_files").await, 1);
+    // A scanner that does not answer keeps nothing either.
+    drop(clamd);
+    let res = send("機器一覧2.csv", "機器,台数\nPC,4\n".as_bytes().to_vec()).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("ウイルス検査を実行できなかった")
+    );
+    assert_eq!(app.count("submission_files").await, 1);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
