@@ -61,6 +61,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0013_reset_requests.sql"),
         include_str!("../../migrations/postgres/0013_reset_requests.sql"),
     ),
+    (
+        "0014_session_device",
+        include_str!("../../migrations/sqlite/0014_session_device.sql"),
+        include_str!("../../migrations/postgres/0014_session_device.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

@@ -30,16 +30,20 @@ pub async fn insert(
     user_id: Uuid,
     csrf: &str,
     ip: &str,
+    user_agent: &str,
 ) -> Result<(), sqlx::Error> {
     let now = super::now();
+    let user_agent: String = user_agent.chars().take(300).collect();
     on_tx!(tx, c => sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, ip) VALUES ($1, $2, $3, $4, $4, $5)",
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, ip, user_agent) \
+         VALUES ($1, $2, $3, $4, $4, $5, $6)",
     )
     .bind(token_hash)
     .bind(user_id)
     .bind(csrf)
     .bind(now)
     .bind(ip)
+    .bind(user_agent)
     .execute(&mut *c)
     .await.map(|_| ()))?;
     Ok(())
@@ -97,6 +101,51 @@ pub async fn prune(
         .bind(idle_before)
         .bind(created_before)
         .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
+}
+
+/// One of a user's sessions, as its owner sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OwnSession {
+    pub token_hash: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// A user's sessions, most recently used first.
+pub async fn of_user(db: &Db, user_id: Uuid) -> Result<Vec<OwnSession>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, OwnSession>(
+        "SELECT token_hash, created_at, last_seen_at, ip, user_agent FROM sessions WHERE user_id = $1 \
+         ORDER BY last_seen_at DESC",
+    )
+    .bind(user_id)
+    .fetch_all(p)
+    .await)
+}
+
+/// Ends one of a user's sessions; false when it is not theirs (or already ended).
+pub async fn delete_own(
+    tx: &mut Tx,
+    user_id: Uuid,
+    token_hash: &[u8],
+) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash = $2")
+        .bind(user_id)
+        .bind(token_hash)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected() == 1))
+}
+
+/// Ends every session of a user but one; answers how many ended.
+pub async fn delete_others(tx: &mut Tx, user_id: Uuid, keep: &[u8]) -> Result<u64, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))
 }

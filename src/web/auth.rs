@@ -84,6 +84,7 @@ pub async fn login(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     MaybeUser(existing): MaybeUser,
+    headers: axum::http::HeaderMap,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<Response> {
     let email = Email::parse(&form.email)
@@ -150,7 +151,19 @@ pub async fn login(
     if let Some(old) = existing {
         db::sessions::delete(&mut tx, &old.token_hash).await?;
     }
-    db::sessions::insert(&mut tx, &hash, user.id, &security::random_token(), &ctx.ip).await?;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    db::sessions::insert(
+        &mut tx,
+        &hash,
+        user.id,
+        &security::random_token(),
+        &ctx.ip,
+        user_agent,
+    )
+    .await?;
     db::audit::append(
         &mut tx,
         &Entry {

@@ -1,5 +1,6 @@
 //! The HTTP face: router, extractors, error pages, middleware and one module per page area.
 
+pub mod account;
 pub mod antivirus;
 pub mod assets;
 pub mod auth;
@@ -52,6 +53,10 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/readyz", get(system::readyz))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/account", get(account::page))
+        .route("/account/sessions/end-others", post(account::end_others))
+        .route("/account/sessions/{handle}/end", post(account::end_session))
+        .route("/account/password", post(account::change_password))
         .route("/lang", post(auth::set_lang))
         .route("/setup", get(onboarding::setup_page).post(onboarding::setup))
         .route("/invitations/accept", get(onboarding::accept_page).post(onboarding::accept))

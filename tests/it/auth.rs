@@ -344,3 +344,103 @@ async fn over_https_cookies_are_secure_with_the_host_prefix_and_hsts_is_sent() {
         "{cookie}"
     );
 }
+
+dual_test!(
+    a_user_sees_their_sessions_ends_others_and_changes_the_password,
+    |app| async move {
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        let laptop = app.new_browser();
+        let phone = app.new_browser();
+        laptop.login("kanri@a.example.jp", PASSWORD).await;
+        phone.login("kanri@a.example.jp", PASSWORD).await;
+        let page = laptop.get("/account").await.text().await.unwrap();
+        assert!(
+            page.contains("この端末") && page.matches("/end\"").count() == 2,
+            "two sessions, this one marked: {page}"
+        );
+        assert!(page.contains("127.0.0.1") && page.contains("JST"));
+
+        // End every other session: the phone is signed out at once.
+        let res = laptop.post("/account/sessions/end-others", &[]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(phone.get("/home").await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(laptop.get("/home").await.status(), StatusCode::OK);
+        assert_eq!(app.audit_count("session.ended_others").await, 1);
+
+        // The password changes only with the current one.
+        let phone = app.new_browser();
+        phone.login("kanri@a.example.jp", PASSWORD).await;
+        let new_password = "a-new-and-long-passphrase-77";
+        let res = laptop
+            .post(
+                "/account/password",
+                &[
+                    ("current_password", "not-the-password-1"),
+                    ("password", new_password),
+                    ("password_confirm", new_password),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("現在のパスワードが正しくありません")
+        );
+        let mails = app.mail_count();
+        let res = laptop
+            .post(
+                "/account/password",
+                &[
+                    ("current_password", PASSWORD),
+                    ("password", new_password),
+                    ("password_confirm", new_password),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            phone.get("/home").await.status(),
+            StatusCode::SEE_OTHER,
+            "other sessions ended"
+        );
+        assert_eq!(laptop.get("/home").await.status(), StatusCode::OK);
+        assert_eq!(app.wait_mail_count(mails + 1).await, mails + 1);
+        assert!(
+            app.mail_text("kanri@a.example.jp", "パスワードが変更されました")
+                .contains("127.0.0.1")
+        );
+        assert_eq!(
+            app.new_browser()
+                .login("kanri@a.example.jp", new_password)
+                .await
+                .status(),
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(app.audit_count("user.password_changed").await, 1);
+
+        // Signing out this device from the list is a sign-out.
+        let page = laptop.get("/account").await.text().await.unwrap();
+        let mine = page
+            .split("<tr>")
+            .find(|row| row.contains("この端末"))
+            .and_then(|row| row.split("/account/sessions/").nth(1))
+            .and_then(|rest| rest.split('/').next())
+            .unwrap()
+            .to_string();
+        let res = laptop
+            .post(&format!("/account/sessions/{mine}/end"), &[])
+            .await;
+        assert_eq!(location(&res), "/login");
+        assert_eq!(laptop.get("/home").await.status(), StatusCode::SEE_OTHER);
+        // Someone else's handle (or nonsense) is not found.
+        let other = app.new_browser();
+        other.login("kanri@a.example.jp", new_password).await;
+        assert_eq!(
+            other.post("/account/sessions/zz/end", &[]).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+);

@@ -1,0 +1,279 @@
+//! アカウント: one's own sessions (device, address, last seen; end one or all others) and
+//! password change (the current password first; other sessions end; a mail says it happened).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::Duration;
+use serde::Deserialize;
+
+use super::auth::{MAX_PER_ACCOUNT, WINDOW_MINUTES};
+use super::ctx::{CsrfForm, Ctx, CurrentUser};
+use super::error::{AppError, AppResult};
+use super::forms::{FieldErrors, Nothing};
+use super::onboarding::send_logged;
+use super::page::{Page, jst, redirect_with_flash, render};
+use super::state::AppState;
+use crate::db::{self, audit::Entry};
+use crate::domain::NewPassword;
+use crate::mail::Outgoing;
+use crate::security;
+
+/// One session as listed.
+pub struct SessionItem {
+    /// The session's handle in forms: the hex of its token's hash (never the token).
+    pub handle: String,
+    pub device: String,
+    pub ip: String,
+    pub signed_in: String,
+    pub last_seen: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "auth/account.html")]
+struct AccountView {
+    page: Page,
+    sessions: Vec<SessionItem>,
+    errors: FieldErrors,
+}
+
+/// "Browser / system" from a User-Agent, in the names people know; empty when unknown.
+pub fn device(user_agent: &str) -> String {
+    let ua = user_agent;
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("Chromium/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else {
+        ""
+    };
+    let system = if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("iPhone") || ua.contains("iPad") {
+        "iOS"
+    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+        "macOS"
+    } else if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("Linux") {
+        "Linux"
+    } else {
+        ""
+    };
+    match (browser, system) {
+        ("", "") => String::new(),
+        (b, "") => b.to_string(),
+        ("", s) => s.to_string(),
+        (b, s) => format!("{b} / {s}"),
+    }
+}
+
+async fn view(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    errors: FieldErrors,
+) -> AppResult<AccountView> {
+    let t = ctx.tr();
+    let sessions = db::sessions::of_user(&state.db, me.id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let device = device(&s.user_agent);
+            SessionItem {
+                current: s.token_hash == me.token_hash,
+                handle: hex::encode(&s.token_hash),
+                device: if device.is_empty() {
+                    t.t("account.device_unknown").to_string()
+                } else {
+                    device
+                },
+                ip: s.ip,
+                signed_in: jst(&s.created_at),
+                last_seen: jst(&s.last_seen_at),
+            }
+        })
+        .collect();
+    Ok(AccountView {
+        page: Page::new(ctx, Some(me)),
+        sessions,
+        errors,
+    })
+}
+
+/// `GET /account`
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+) -> AppResult<Response> {
+    render(
+        StatusCode::OK,
+        &view(&state, &ctx, &me, FieldErrors::default()).await?,
+    )
+}
+
+fn entry(ctx: &Ctx, me: &CurrentUser, action: &'static str) -> Entry {
+    me.audit(ctx, action, None, me.email.clone())
+}
+
+/// `POST /account/sessions/{handle}/end`: ends one of one's sessions (this one: signs out).
+pub async fn end_session(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(handle): Path<String>,
+    CsrfForm(_): CsrfForm<Nothing>,
+) -> AppResult<Response> {
+    let hash = hex::decode(&handle).map_err(|_| AppError::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    if !db::sessions::delete_own(&mut tx, me.id, &hash).await? {
+        return Err(AppError::NotFound);
+    }
+    let mut e = entry(&ctx, &me, "session.ended");
+    e.detail = serde_json::json!({ "own": hash == me.token_hash });
+    db::audit::append(&mut tx, &e).await?;
+    tx.commit().await?;
+    if hash == me.token_hash {
+        return Ok(redirect_with_flash(
+            "/login",
+            "flash.logged_out",
+            state.cookies.secure,
+        ));
+    }
+    Ok(redirect_with_flash(
+        "/account",
+        "flash.session_ended",
+        state.cookies.secure,
+    ))
+}
+
+/// `POST /account/sessions/end-others`
+pub async fn end_others(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    CsrfForm(_): CsrfForm<Nothing>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let ended = db::sessions::delete_others(&mut tx, me.id, &me.token_hash).await?;
+    let mut e = entry(&ctx, &me, "session.ended_others");
+    e.detail = serde_json::json!({ "ended": ended });
+    db::audit::append(&mut tx, &e).await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        "/account",
+        "flash.sessions_ended",
+        state.cookies.secure,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+/// `POST /account/password`: the current password, then the new one twice. Wrong current
+/// passwords count as failed sign-ins (the same throttle), so this form cannot be used to
+/// guess the password of a session left open.
+pub async fn change_password(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> AppResult<Response> {
+    let now = db::now();
+    let failures = db::throttle::since(
+        &state.db,
+        &me.email,
+        &ctx.ip,
+        now - Duration::minutes(WINDOW_MINUTES),
+    )
+    .await?;
+    if failures.by_pair >= MAX_PER_ACCOUNT {
+        return Err(AppError::TooManyAttempts {
+            wait_minutes: WINDOW_MINUTES,
+        });
+    }
+    let user = db::users::by_email(&state.db, &me.email)
+        .await?
+        .ok_or(AppError::Forbidden)?;
+    let mut errors = FieldErrors::default();
+    if !security::verify_password(user.password_hash.clone(), form.current_password).await? {
+        db::throttle::record(&state.db, &me.email, &ctx.ip).await?;
+        errors.add("current_password", "error.current_password_wrong");
+    }
+    let password = errors.take(
+        "password",
+        NewPassword::parse(&form.password, &form.password_confirm).map_err(|p| p.key()),
+    );
+    let Some(password) = password.filter(|_| errors.is_empty()) else {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &view(&state, &ctx, &me, errors).await?,
+        );
+    };
+    let hash = security::hash_password(password.expose().to_string()).await?;
+    let mut tx = state.db.begin().await?;
+    db::users::set_password(&mut tx, me.id, &hash).await?;
+    // Whoever else was signed in with the old password is signed out.
+    let ended = db::sessions::delete_others(&mut tx, me.id, &me.token_hash).await?;
+    let mut e = entry(&ctx, &me, "user.password_changed");
+    e.detail = serde_json::json!({ "sessions_ended": ended });
+    db::audit::append(&mut tx, &e).await?;
+    tx.commit().await?;
+    let state2 = state.clone();
+    let (to, when, ip) = (me.email.clone(), jst(&now), ctx.ip.clone());
+    let link = state.config.link("/account");
+    tokio::spawn(async move {
+        send_logged(
+            &state2,
+            Outgoing::new(
+                to,
+                "mail.password_changed",
+                vec![("time", when), ("ip", ip), ("link", link)],
+            ),
+        )
+        .await;
+    });
+    Ok(redirect_with_flash(
+        "/account",
+        "flash.password_changed",
+        state.cookies.secure,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::device;
+
+    #[test]
+    fn devices_are_named_as_people_know_them() {
+        assert_eq!(
+            device(
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0"
+            ),
+            "Edge / Windows"
+        );
+        assert_eq!(
+            device(
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+            ),
+            "Safari / iOS"
+        );
+        assert_eq!(device("curl/8.5.0"), "");
+    }
+}
