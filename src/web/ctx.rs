@@ -31,6 +31,9 @@ pub struct Ctx {
     /// A locale key to show once.
     pub flash: Option<String>,
     pub path: String,
+    /// Path and query of this page, to come back to (after a language switch, the link's
+    /// token on invitation, reset and setup pages must survive).
+    pub here: String,
 }
 
 impl Ctx {
@@ -68,6 +71,10 @@ impl Ctx {
             anon_csrf,
             flash,
             path: parts.uri.path().to_string(),
+            here: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string()),
         }
     }
 

@@ -53,7 +53,7 @@ impl Page {
                 unread: u.unread,
             }),
             flash: ctx.flash.clone(),
-            path: ctx.path.clone(),
+            path: ctx.here.clone(),
         }
     }
 
@@ -64,7 +64,7 @@ impl Page {
             csrf: ctx.anon_csrf.clone(),
             user: None,
             flash: None,
-            path: ctx.path.clone(),
+            path: ctx.here.clone(),
         }
     }
 

@@ -388,7 +388,7 @@ struct ShowView {
     can_take: bool,
     can_release: bool,
     comments: Vec<CommentItem>,
-    comment_action: String,
+    comment_box: CommentBox,
     instructions: Vec<super::followup::InstructionItem>,
     locations: Vec<super::structure::LocationItem>,
 }
@@ -520,7 +520,7 @@ async fn show_view(
                 .is_some_and(|(uid, _)| *uid == me.id || me.role == Role::CenterAdmin),
         assignee: assignee.map(|(_, name)| name),
         comments: thread(state, Scope::Center, id).await?,
-        comment_action: format!("/review/{id}/comments"),
+        comment_box: CommentBox::new(format!("/review/{id}/comments")),
         instructions: super::followup::of_submission(state, t.code(), id).await?,
         locations: {
             let rows = db::structure::list(&state.db, Some(s.org_id)).await?;
@@ -779,18 +779,42 @@ pub struct CommentForm {
     body: String,
 }
 
-/// Posts a comment (Center staff on any submission, an organisation on its own); answers
-/// where to go back to.
+/// The form under a comment thread: where it posts, and after a refusal the text as typed
+/// and why it was refused.
+pub struct CommentBox {
+    pub action: String,
+    pub draft: String,
+    pub error: Option<&'static str>,
+}
+
+impl CommentBox {
+    pub fn new(action: String) -> CommentBox {
+        CommentBox {
+            action,
+            draft: String::new(),
+            error: None,
+        }
+    }
+}
+
+/// The longest comment, in characters.
+const COMMENT_MAX: usize = 4000;
+
+/// Posts a comment (Center staff on any submission, an organisation on its own); a refusal
+/// answers the message to show next to the text, which the page keeps.
 async fn post_comment(
     state: &Arc<AppState>,
     ctx: &Ctx,
     me: &CurrentUser,
     id: Uuid,
     body: &str,
-) -> AppResult<bool> {
+) -> AppResult<Result<(), &'static str>> {
     let body = body.trim();
-    if body.is_empty() || body.chars().count() > 4000 {
-        return Ok(false);
+    if body.is_empty() {
+        return Ok(Err("error.comment_required"));
+    }
+    if body.chars().count() > COMMENT_MAX {
+        return Ok(Err("error.comment_too_long"));
     }
     let mut tx = state.db.begin().await?;
     let org = db::review::add_comment(&mut tx, me.scope(), id, me.id, body)
@@ -831,7 +855,7 @@ async fn post_comment(
     };
     tx.commit().await?;
     mail.send(state);
-    Ok(true)
+    Ok(Ok(()))
 }
 
 /// `POST /review/{id}/comments`
@@ -843,13 +867,12 @@ pub async fn comment_center(
     CsrfForm(form): CsrfForm<CommentForm>,
 ) -> AppResult<Response> {
     center(&me)?;
-    if !post_comment(&state, &ctx, &me, id, &form.body).await? {
-        let mut errors = FieldErrors::default();
-        errors.add("body", "error.comment_required");
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &show_view(&state, &ctx, &me, id, errors, String::new()).await?,
-        );
+    if let Err(key) = post_comment(&state, &ctx, &me, id, &form.body).await? {
+        let mut view =
+            show_view(&state, &ctx, &me, id, FieldErrors::default(), String::new()).await?;
+        view.comment_box.draft = form.body;
+        view.comment_box.error = Some(key);
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
     }
     Ok(redirect_with_flash(
         &format!("/review/{id}#comments"),
@@ -870,12 +893,11 @@ pub async fn comment_org(
     db::submissions::get(&state.db, Scope::Org(org_id), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !post_comment(&state, &ctx, &me, id, &form.body).await? {
-        return Ok(redirect_with_flash(
-            &format!("/orgs/{org_id}/submissions/{id}/receipt#comments"),
-            "flash.comment_empty",
-            state.cookies.secure,
-        ));
+    if let Err(key) = post_comment(&state, &ctx, &me, id, &form.body).await? {
+        let mut view = super::submissions::receipt_view(&state, &ctx, &me, org_id, id).await?;
+        view.comment_box.draft = form.body;
+        view.comment_box.error = Some(key);
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
     }
     Ok(redirect_with_flash(
         &format!("/orgs/{org_id}/submissions/{id}/receipt#comments"),

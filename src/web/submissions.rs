@@ -841,7 +841,7 @@ pub fn csv_download(body: String, disposition: &'static str) -> Response {
 
 #[derive(Template)]
 #[template(path = "submissions/receipt.html")]
-struct ReceiptView {
+pub struct ReceiptView {
     page: Page,
     org_id: Uuid,
     org_name: String,
@@ -859,7 +859,7 @@ struct ReceiptView {
     /// (status key, reason) once the Center decided.
     decision: Option<(String, String)>,
     comments: Vec<super::review::CommentItem>,
-    comment_action: String,
+    pub comment_box: super::review::CommentBox,
     can_revise: bool,
 }
 
@@ -870,7 +870,21 @@ pub async fn receipt(
     me: CurrentUser,
     Path((org_id, id)): Path<(Uuid, Uuid)>,
 ) -> AppResult<Response> {
-    let org = org_for(&state, &me, org_id, false).await?;
+    render(
+        StatusCode::OK,
+        &receipt_view(&state, &ctx, &me, org_id, id).await?,
+    )
+}
+
+/// The receipt page of a sealed submission of the organisation.
+pub async fn receipt_view(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org_id: Uuid,
+    id: Uuid,
+) -> AppResult<ReceiptView> {
+    let org = org_for(state, me, org_id, false).await?;
     let s = db::submissions::get(&state.db, Scope::Org(org_id), id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -904,7 +918,9 @@ pub async fn receipt(
         note: snap["data"]["note"].as_str().unwrap_or("").to_string(),
         submission_id: id,
         comments: super::review::thread(&state, Scope::Org(org_id), id).await?,
-        comment_action: format!("/orgs/{org_id}/submissions/{id}/comments"),
+        comment_box: super::review::CommentBox::new(format!(
+            "/orgs/{org_id}/submissions/{id}/comments"
+        )),
         versions: db::review::versions(
             &state.db,
             Scope::Org(org_id),
@@ -935,7 +951,7 @@ pub async fn receipt(
             .iter()
             .any(|v| v.1 > s.version),
     };
-    render(StatusCode::OK, &view)
+    Ok(view)
 }
 
 /// RFC 6266 `Content-Disposition` with an ASCII fallback and the UTF-8 name.

@@ -261,3 +261,34 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    switching_language_on_a_reset_page_keeps_the_links_token,
+    |app| async move {
+        app.add_user("clerk@example.jp", "org_admin", Some("AB123"))
+            .await;
+        let mails = app.mail_count();
+        app.post("/password/forgot", &[("email", "clerk@example.jp")])
+            .await;
+        app.wait_mail_count(mails + 1).await;
+        let link = app
+            .mail_link("clerk@example.jp", "/password/reset?token=")
+            .unwrap();
+        let path = link.strip_prefix(&app.base).unwrap().to_string();
+        let page = app.get(&path).await.text().await.unwrap();
+        let next = page
+            .split("name=\"next\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .replace("&amp;", "&")
+            .replace("&#x3d;", "=")
+            .replace("&#61;", "=");
+        assert_eq!(next, path, "the page comes back with its token");
+        let res = app.post("/lang", &[("lang", "en"), ("next", &next)]).await;
+        assert_eq!(crate::helpers::location(&res), path);
+        let page = app.get(&path).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.text().await.unwrap().contains("New password"));
+    }
+);

@@ -542,3 +542,53 @@ dual_test!(
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+dual_test!(
+    a_too_long_comment_is_refused_with_its_text_kept_and_line_breaks_survive,
+    |app| async move {
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("reviewer@center.example.jp", "reviewer", None)
+            .await;
+        let org = app.org_of("kanri@a.example.jp").await.to_string();
+        app.login("kanri@a.example.jp", PASSWORD).await;
+        let res = app.attest_router_at_new_office(&org).await;
+        let id = submission_in(&res);
+        let long = format!("{}終", "あ".repeat(4000));
+        for (who, path) in [
+            (
+                app.browser(),
+                format!("/orgs/{org}/submissions/{id}/comments"),
+            ),
+            (
+                {
+                    let r = app.new_browser();
+                    r.login("reviewer@center.example.jp", PASSWORD).await;
+                    r
+                },
+                format!("/review/{id}/comments"),
+            ),
+        ] {
+            let res = who.post(&path, &[("body", &long)]).await;
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+            let page = res.text().await.unwrap();
+            assert!(page.contains("コメントは4000文字までです"), "{path}");
+            assert!(page.contains(&long), "the text is kept: {path}");
+            let res = who
+                .post(&path, &[("body", "一行目\n二行目\n\n四行目")])
+                .await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        }
+        assert_eq!(app.count("comments").await, 2);
+        let receipt = app
+            .get(&format!("/orgs/{org}/submissions/{id}/receipt"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            receipt.contains("<p class=\"pre\">一行目\n二行目\n\n四行目</p>"),
+            "line breaks kept and shown as such"
+        );
+    }
+);
