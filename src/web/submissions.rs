@@ -901,7 +901,7 @@ pub async fn receipt_view(
         .map(file_item)
         .collect();
     let view = ReceiptView {
-        page: Page::new(&ctx, Some(&me)),
+        page: Page::new(ctx, Some(me)),
         org_id,
         org_name: org.name,
         org_code: org.user_code,
@@ -917,7 +917,7 @@ pub async fn receipt_view(
         files,
         note: snap["data"]["note"].as_str().unwrap_or("").to_string(),
         submission_id: id,
-        comments: super::review::thread(&state, Scope::Org(org_id), id).await?,
+        comments: super::review::thread(state, Scope::Org(org_id), id).await?,
         comment_box: super::review::CommentBox::new(format!(
             "/orgs/{org_id}/submissions/{id}/comments"
         )),
