@@ -296,31 +296,27 @@ pub async fn import(
     let t = ctx.tr();
     let offices = offices(&state, org_id).await?;
     let today = chrono::Utc::now().date_naive();
-    let problems: Vec<String> = match super::submissions::read_table(&bytes) {
-        Err(key) => vec![t.t(key).to_string()],
-        Ok(recs) => match antivirus::import_records(&recs, &offices, today) {
-            Ok(rows) => {
-                store_rows(&state, &ctx, &me, org_id, &rows, "antivirus.imported").await?;
-                return Ok(redirect_with_flash(
-                    &format!("/orgs/{org_id}/antivirus"),
-                    "flash.imported",
-                    state.cookies.secure,
-                ));
-            }
-            Err(errors) => errors
-                .into_iter()
-                .map(|(line, field, key)| {
-                    t.f(
-                        "av.import_error",
-                        &[
-                            ("line", &line.to_string()),
-                            ("column", t.t(&format!("av.col.{field}"))),
-                            ("reason", t.t(key)),
-                        ],
-                    )
-                })
-                .collect(),
-        },
+    let names = offices.clone();
+    let read =
+        super::submissions::blocking(move || antivirus::import(&bytes, &names, today)).await?;
+    let problems = match read {
+        Ok(imported) => {
+            store_rows(
+                &state,
+                &ctx,
+                &me,
+                org_id,
+                &imported.rows,
+                "antivirus.imported",
+            )
+            .await?;
+            return Ok(redirect_with_flash(
+                &format!("/orgs/{org_id}/antivirus"),
+                "flash.imported",
+                state.cookies.secure,
+            ));
+        }
+        Err(failed) => super::submissions::import_problems(&t, "av.col", failed, &offices),
     };
     render(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -338,9 +334,9 @@ pub async fn template(
 ) -> AppResult<Response> {
     org_for(&state, &me, org_id, false).await?;
     let t = ctx.tr();
-    let header: Vec<String> = antivirus::HEADERS
+    let header: Vec<String> = antivirus::FIELDS
         .iter()
-        .map(|(f, _)| t.f(&format!("av.col.{f}"), &[]))
+        .map(|f| t.f(&format!("av.col.{f}"), &[]))
         .collect();
     let body = format!(
         "\u{feff}{}\r\nPC-001,{},Windows 11,Microsoft Defender,4.18,2026-11-24,daily,2026-11-20\r\n",

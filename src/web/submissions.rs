@@ -20,6 +20,7 @@ use super::structure::org_for;
 use crate::db::submissions::{Attach, FileRow, NewSubmission};
 use crate::db::{self, orgs::OrgRow};
 use crate::domain::equipment::{self, DEVICE_TYPES, EquipmentRow};
+use crate::domain::sheet::Failed;
 use crate::domain::{Scope, ScopeKind};
 use crate::files::{self, Kind, UploadError, sniff};
 
@@ -761,43 +762,46 @@ pub async fn import_equipment(
     let bytes = read_csv_upload(&mut form, &me).await?;
     let t = ctx.tr();
     let locations = location_names(&state, org_id).await?;
-    let problems: Vec<String> = match read_table(&bytes) {
-        Err(key) => vec![t.t(key).to_string()],
-        Ok(recs) => match equipment::import_records(&recs, &locations) {
-            Ok(rows) => {
-                let note = match db::submissions::draft(&state.db, org_id, KIND, None).await? {
-                    Some(d) => serde_json::from_str::<serde_json::Value>(&d.data)
-                        .ok()
-                        .and_then(|v| v["note"].as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    None => String::new(),
-                };
-                save_config(
-                    &state,
-                    &ctx,
-                    &me,
-                    org_id,
-                    &note,
-                    &rows,
-                    "equipment.imported",
-                )
-                .await?;
-                return Ok(redirect_with_flash(
-                    &format!("/orgs/{org_id}/system-configuration"),
-                    "flash.imported",
-                    state.cookies.secure,
-                ));
-            }
-            Err(errors) => errors
-                .into_iter()
-                .map(|e| import_error(&t, "eq.col", e))
-                .collect(),
-        },
+    let names = locations.clone();
+    let read = blocking(move || equipment::import(&bytes, &names)).await?;
+    let problems = match read {
+        Ok(imported) => {
+            let note = match db::submissions::draft(&state.db, org_id, KIND, None).await? {
+                Some(d) => serde_json::from_str::<serde_json::Value>(&d.data)
+                    .ok()
+                    .and_then(|v| v["note"].as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            save_config(
+                &state,
+                &ctx,
+                &me,
+                org_id,
+                &note,
+                &imported.rows,
+                "equipment.imported",
+            )
+            .await?;
+            return Ok(redirect_with_flash(
+                &format!("/orgs/{org_id}/system-configuration"),
+                "flash.imported",
+                state.cookies.secure,
+            ));
+        }
+        Err(failed) => import_problems(&t, "eq.col", failed, &locations),
     };
     render(
         StatusCode::UNPROCESSABLE_ENTITY,
         &config_view(&state, &ctx, &me, &org, problems).await?,
     )
+}
+
+/// Runs CPU-bound work (reading a workbook) off the async runtime.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("import task failed: {e}")))
 }
 
 /// `GET /orgs/{org}/system-configuration/template.csv`: the equipment list template (UTF-8, BOM).
@@ -809,9 +813,9 @@ pub async fn equipment_template(
 ) -> AppResult<Response> {
     org_for(&state, &me, org_id, false).await?;
     let t = ctx.tr();
-    let header: Vec<String> = equipment::HEADERS
+    let header: Vec<String> = equipment::FIELDS
         .iter()
-        .map(|(f, _)| t.f(&format!("eq.col.{f}"), &[]))
+        .map(|f| t.f(&format!("eq.col.{f}"), &[]))
         .collect();
     let body = format!(
         "\u{feff}{}\r\n{}\r\n",
@@ -1094,31 +1098,73 @@ pub async fn read_csv_upload(form: &mut Multipart, me: &CurrentUser) -> AppResul
         })
 }
 
-/// "Line 3, column: reason" for an import problem; `prefix` names the column labels' keys.
-pub fn import_error(
+/// The most problems listed for one import; the rest are counted.
+const MAX_LISTED_PROBLEMS: usize = 50;
+
+/// Messages for an import that stored nothing: the worksheet read, then each problem at the
+/// sheet's own row and column letter ("6行目 D列「設置場所」：…"); `prefix` names the column
+/// labels' keys and `names` are the places a row may name.
+pub fn import_problems(
     t: &crate::i18n::Tr,
     prefix: &str,
-    (line, field, key): (usize, &'static str, &'static str),
-) -> String {
-    t.f(
-        "av.import_error",
-        &[
-            ("line", &line.to_string()),
-            ("column", t.t(&format!("{prefix}.{field}"))),
-            ("reason", t.t(key)),
-        ],
-    )
+    failed: Failed,
+    names: &[String],
+) -> Vec<String> {
+    let mut out = vec![];
+    if let Some(sheet) = &failed.sheet {
+        out.push(t.f("import.in_sheet", &[("sheet", sheet)]));
+    }
+    let total = failed.problems.len();
+    let names = names.join(t.t("import.separator"));
+    for p in failed.problems.into_iter().take(MAX_LISTED_PROBLEMS) {
+        let reason = t.f(p.key, &[("value", &p.value), ("names", &names)]);
+        if p.field == "file" {
+            out.push(reason);
+            continue;
+        }
+        let row = p.row.to_string();
+        let at = match p.col {
+            Some(c) => t.f(
+                "import.at_cell",
+                &[
+                    ("row", &row),
+                    ("col", &crate::domain::sheet::column_letter(c)),
+                ],
+            ),
+            None => t.f("import.at_row", &[("row", &row)]),
+        };
+        out.push(t.f(
+            "import.problem",
+            &[
+                ("at", &at),
+                ("column", t.t(&format!("{prefix}.{}", p.field))),
+                ("reason", &reason),
+            ],
+        ));
+    }
+    if total > MAX_LISTED_PROBLEMS {
+        out.push(t.f(
+            "import.more",
+            &[("count", &(total - MAX_LISTED_PROBLEMS).to_string())],
+        ));
+    }
+    out
 }
 
-/// Splits an uploaded table into cells: an XLSX workbook's first sheet (its zip checked first),
-/// or a CSV in UTF-8 or Shift_JIS. The error is a locale key.
-pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, &'static str> {
-    if bytes.starts_with(b"PK\x03\x04") {
-        crate::files::sniff::check_zip(bytes, bytes.len() as u64).map_err(|r| r.0)?;
-        return crate::domain::xlsx::first_sheet(bytes);
-    }
-    let text = crate::domain::csv::decode(bytes).ok_or("error.csv_encoding")?;
-    Ok(crate::domain::csv::records(&text))
+/// An uploaded table's first sheet as rows of cells, each with the sheet's own row number
+/// (workbooks checked and bounded by `workbook::read`). The error is a locale key.
+pub fn read_table(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, &'static str> {
+    let mut sheets = crate::domain::workbook::read(bytes)?;
+    Ok(if sheets.is_empty() {
+        vec![]
+    } else {
+        sheets
+            .swap_remove(0)
+            .rows
+            .into_iter()
+            .map(|r| (r.number, r.cells))
+            .collect()
+    })
 }
 
 /// Seals a draft of the organisation with a receipt (and its audit entry) and answers the

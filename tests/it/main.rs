@@ -14,6 +14,7 @@ mod followup;
 mod onboarding;
 mod outage;
 mod review;
+mod sheets;
 mod structure;
 mod system;
 mod users;
