@@ -62,6 +62,42 @@ impl AvRow {
     }
 }
 
+impl AvRow {
+    /// The row's fields in `FIELDS` order, then the product name as written.
+    pub fn to_cells(&self) -> Vec<String> {
+        [
+            &self.host,
+            &self.office,
+            &self.os,
+            &self.product,
+            &self.version,
+            &self.definitions_date,
+            &self.update_frequency,
+            &self.last_full_scan,
+            &self.product_other,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    /// A row from `to_cells`' order; missing fields are blank.
+    pub fn from_cells(cells: &[String]) -> AvRow {
+        let get = |i: usize| cells.get(i).cloned().unwrap_or_default();
+        AvRow {
+            host: get(0),
+            office: get(1),
+            os: get(2),
+            product: get(3),
+            version: get(4),
+            definitions_date: get(5),
+            update_frequency: get(6),
+            last_full_scan: get(7),
+            product_other: get(8),
+        }
+    }
+}
+
 /// A problem with one field of one row: (field, locale key).
 pub type RowError = (&'static str, &'static str);
 
@@ -199,6 +235,7 @@ pub fn import_sheets(
         .collect();
     let (sheet, layout) = sheet::locate(sheets, "antivirus", &FIELDS, &required)?;
     let mut rows = vec![];
+    let mut numbers = vec![];
     let mut problems = vec![];
     for r in sheet::data_rows(sheet, &layout) {
         if FIELDS.iter().all(|f| r.raw(f).is_empty()) {
@@ -244,6 +281,7 @@ pub fn import_sheets(
             problems.push(p);
         }
         rows.push(row);
+        numbers.push(r.number);
     }
     if rows.is_empty() {
         problems.push(sheet::Problem {
@@ -257,6 +295,7 @@ pub fn import_sheets(
     if problems.is_empty() {
         Ok(Imported {
             rows,
+            numbers,
             sheet: sheet.name.clone(),
             header_row: layout.header_row,
         })

@@ -60,6 +60,40 @@ impl EquipmentRow {
         .all(|s| s.trim().is_empty())
     }
 
+    /// The row's fields in `FIELDS` order (the confirmation step carries rows this way).
+    pub fn to_cells(&self) -> Vec<String> {
+        [
+            &self.device_type,
+            &self.maker,
+            &self.model,
+            &self.os_firmware,
+            &self.quantity,
+            &self.location,
+            &self.role,
+            &self.naccs,
+            &self.notes,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    /// A row from its fields in `FIELDS` order; missing ones are blank.
+    pub fn from_cells(cells: &[String]) -> EquipmentRow {
+        let get = |i: usize| cells.get(i).cloned().unwrap_or_default();
+        EquipmentRow {
+            device_type: get(0),
+            maker: get(1),
+            model: get(2),
+            os_firmware: get(3),
+            quantity: get(4),
+            location: get(5),
+            role: get(6),
+            naccs: get(7),
+            notes: get(8),
+        }
+    }
+
     /// The quantity of a checked row.
     pub fn count(&self) -> i64 {
         self.quantity.parse().unwrap_or(0)
@@ -189,6 +223,7 @@ pub fn import_sheets(
 ) -> Result<Imported<EquipmentRow>, Failed> {
     let (sheet, layout) = sheet::locate(sheets, "equipment", &FIELDS, &REQUIRED)?;
     let mut rows = vec![];
+    let mut numbers = vec![];
     let mut problems = vec![];
     for r in sheet::data_rows(sheet, &layout) {
         if FIELDS.iter().all(|f| r.raw(f).is_empty()) {
@@ -216,6 +251,7 @@ pub fn import_sheets(
             problems.push(r.problem(field, key, &r.raw(field)));
         }
         rows.push(row);
+        numbers.push(r.number);
     }
     if rows.is_empty() {
         problems.push(sheet::Problem {
@@ -229,6 +265,7 @@ pub fn import_sheets(
     if problems.is_empty() {
         Ok(Imported {
             rows,
+            numbers,
             sheet: sheet.name.clone(),
             header_row: layout.header_row,
         })

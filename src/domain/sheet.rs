@@ -46,6 +46,8 @@ pub struct Problem {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Imported<T> {
     pub rows: Vec<T>,
+    /// Each row's number in the sheet.
+    pub numbers: Vec<usize>,
     /// The worksheet used (workbooks only).
     pub sheet: Option<String>,
     pub header_row: usize,

@@ -14,13 +14,13 @@ use uuid::Uuid;
 use super::ctx::{CsrfForm, Ctx, CurrentUser, check_multipart_token, expect_field};
 use super::error::{AppError, AppResult};
 use super::forms::Nothing;
+use super::imports;
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
 use super::structure::org_for;
 use crate::db::submissions::{Attach, FileRow, NewSubmission};
 use crate::db::{self, orgs::OrgRow};
 use crate::domain::equipment::{self, DEVICE_TYPES, EquipmentRow};
-use crate::domain::sheet::Failed;
 use crate::domain::{Scope, ScopeKind};
 use crate::files::{self, Kind, UploadError, sniff};
 
@@ -763,33 +763,46 @@ pub async fn import_equipment(
     let t = ctx.tr();
     let locations = location_names(&state, org_id).await?;
     let names = locations.clone();
-    let read = blocking(move || equipment::import(&bytes, &names)).await?;
+    let read = imports::blocking(move || equipment::import(&bytes, &names)).await?;
     let problems = match read {
+        Ok(imported) if imported.rows.len() > EQ_MAX_ROWS => {
+            vec![t.f("import.too_many_rows", &[("max", &EQ_MAX_ROWS.to_string())])]
+        }
         Ok(imported) => {
-            let note = match db::submissions::draft(&state.db, org_id, KIND, None).await? {
-                Some(d) => serde_json::from_str::<serde_json::Value>(&d.data)
-                    .ok()
-                    .and_then(|v| v["note"].as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                None => String::new(),
-            };
-            save_config(
-                &state,
+            let shown = imported
+                .rows
+                .iter()
+                .map(|r| {
+                    let mut cells = r.to_cells();
+                    cells[0] = t.t(&format!("eq.type.{}", r.device_type)).to_string();
+                    cells[7] = t.t(&format!("eq.{}", r.naccs)).to_string();
+                    cells
+                })
+                .zip(&imported.numbers)
+                .map(|(cells, n)| (*n, cells))
+                .collect();
+            return imports::confirm_page(
                 &ctx,
                 &me,
-                org_id,
-                &note,
-                &imported.rows,
-                "equipment.imported",
-            )
-            .await?;
-            return Ok(redirect_with_flash(
-                &format!("/orgs/{org_id}/system-configuration"),
-                "flash.imported",
-                state.cookies.secure,
-            ));
+                imports::Confirm {
+                    org_name: org.name.clone(),
+                    title_key: "eq.title",
+                    sheet: imported.sheet,
+                    header_row: imported.header_row,
+                    headings: equipment::FIELDS
+                        .iter()
+                        .map(|f| t.t(&format!("eq.col.{f}")).to_string())
+                        .collect(),
+                    rows: shown,
+                    action: format!("/orgs/{org_id}/system-configuration/import/confirm"),
+                    back: format!("/orgs/{org_id}/system-configuration"),
+                    payload: imports::payload(
+                        imported.rows.iter().map(EquipmentRow::to_cells).collect(),
+                    )?,
+                },
+            );
         }
-        Err(failed) => import_problems(&t, "eq.col", failed, &locations),
+        Err(failed) => imports::problems(&t, "eq.col", failed, &locations),
     };
     render(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -797,11 +810,61 @@ pub async fn import_equipment(
     )
 }
 
-/// Runs CPU-bound work (reading a workbook) off the async runtime.
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("import task failed: {e}")))
+/// `POST /orgs/{org}/system-configuration/import/confirm` (登録): replaces the draft's
+/// equipment rows with the rows the confirmation page showed, checked again.
+pub async fn confirm_equipment(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<imports::ConfirmForm>,
+) -> AppResult<Response> {
+    let org = org_for_report(&state, &me, org_id).await?;
+    let locations = location_names(&state, org_id).await?;
+    let mut rows: Vec<EquipmentRow> = imports::rows_posted(&form, EQ_MAX_ROWS)?
+        .iter()
+        .map(|c| EquipmentRow::from_cells(c))
+        .collect();
+    // Places may have changed since the file was read; a changed row is not stored.
+    if rows
+        .iter_mut()
+        .any(|r| !equipment::check(r, &locations).is_empty())
+    {
+        let t = ctx.tr();
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &config_view(
+                &state,
+                &ctx,
+                &me,
+                &org,
+                vec![t.t("import.changed").to_string()],
+            )
+            .await?,
+        );
+    }
+    let note = match db::submissions::draft(&state.db, org_id, KIND, None).await? {
+        Some(d) => serde_json::from_str::<serde_json::Value>(&d.data)
+            .ok()
+            .and_then(|v| v["note"].as_str().map(str::to_string))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    save_config(
+        &state,
+        &ctx,
+        &me,
+        org_id,
+        &note,
+        &rows,
+        "equipment.imported",
+    )
+    .await?;
+    Ok(redirect_with_flash(
+        &format!("/orgs/{org_id}/system-configuration"),
+        "flash.imported",
+        state.cookies.secure,
+    ))
 }
 
 /// `GET /orgs/{org}/system-configuration/template.csv`: the equipment list template (UTF-8, BOM).
@@ -1096,59 +1159,6 @@ pub async fn read_csv_upload(form: &mut Multipart, me: &CurrentUser) -> AppResul
                 AppError::BadRequest
             }
         })
-}
-
-/// The most problems listed for one import; the rest are counted.
-const MAX_LISTED_PROBLEMS: usize = 50;
-
-/// Messages for an import that stored nothing: the worksheet read, then each problem at the
-/// sheet's own row and column letter ("6行目 D列「設置場所」：…"); `prefix` names the column
-/// labels' keys and `names` are the places a row may name.
-pub fn import_problems(
-    t: &crate::i18n::Tr,
-    prefix: &str,
-    failed: Failed,
-    names: &[String],
-) -> Vec<String> {
-    let mut out = vec![];
-    if let Some(sheet) = &failed.sheet {
-        out.push(t.f("import.in_sheet", &[("sheet", sheet)]));
-    }
-    let total = failed.problems.len();
-    let names = names.join(t.t("import.separator"));
-    for p in failed.problems.into_iter().take(MAX_LISTED_PROBLEMS) {
-        let reason = t.f(p.key, &[("value", &p.value), ("names", &names)]);
-        if p.field == "file" {
-            out.push(reason);
-            continue;
-        }
-        let row = p.row.to_string();
-        let at = match p.col {
-            Some(c) => t.f(
-                "import.at_cell",
-                &[
-                    ("row", &row),
-                    ("col", &crate::domain::sheet::column_letter(c)),
-                ],
-            ),
-            None => t.f("import.at_row", &[("row", &row)]),
-        };
-        out.push(t.f(
-            "import.problem",
-            &[
-                ("at", &at),
-                ("column", t.t(&format!("{prefix}.{}", p.field))),
-                ("reason", &reason),
-            ],
-        ));
-    }
-    if total > MAX_LISTED_PROBLEMS {
-        out.push(t.f(
-            "import.more",
-            &[("count", &(total - MAX_LISTED_PROBLEMS).to_string())],
-        ));
-    }
-    out
 }
 
 /// An uploaded table's first sheet as rows of cells, each with the sheet's own row number

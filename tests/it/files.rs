@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 
 use crate::dual_test;
-use crate::helpers::{PASSWORD, TestApp, location};
+use crate::helpers::{PASSWORD, TestApp, confirm_import, location};
 
 const PDF: &[u8] =
     b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
@@ -582,10 +582,8 @@ dual_test!(
             "ホスト名/資産番号,事業所,OS,製品,製品バージョン,定義ファイル日付,更新頻度\nPC-001,本社,Windows 11,Microsoft Defender ウイルス対策,4.18,{fresh},毎日\nPC-002,本社,Windows 10,ウイルスバスター Corp.,14.0,{old},リアルタイム\n"
         );
         let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&good);
-        assert_eq!(
-            send(sjis.to_vec()).await.unwrap().status(),
-            StatusCode::SEE_OTHER
-        );
+        let res = confirm_import(&app, send(sjis.to_vec()).await.unwrap()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let page = app.get(&path).await.text().await.unwrap();
         assert!(
             page.contains("value=\"PC-002\"")
@@ -692,10 +690,8 @@ dual_test!(
 
         let good = "機器種別,メーカー,型番,OS/ファームウェア,台数,設置場所,用途,NACCS接続\nサーバ,富士通,RX2540,Windows Server 2022,2,本社,業務,○\nルータ,NEC,IX2215,Ver.10,1,本社,社外接続,×\n";
         let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(good);
-        assert_eq!(
-            send(sjis.to_vec()).await.unwrap().status(),
-            StatusCode::SEE_OTHER
-        );
+        let res = confirm_import(&app, send(sjis.to_vec()).await.unwrap()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let page = app.get(&path).await.text().await.unwrap();
         assert!(page.contains("value=\"RX2540\"") && page.contains("value=\"IX2215\""));
         // The antivirus page notices that two NACCS computers have no antivirus row.
@@ -939,12 +935,8 @@ dual_test!(
         let res = send(format!("/orgs/{org}/antivirus/import"), book)
             .await
             .unwrap();
-        assert_eq!(
-            res.status(),
-            StatusCode::SEE_OTHER,
-            "{}",
-            res.text().await.unwrap()
-        );
+        let res = confirm_import(&app, res).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let page = app
             .get(&format!("/orgs/{org}/antivirus"))
             .await

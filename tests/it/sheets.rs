@@ -8,7 +8,7 @@ use reqwest::multipart::{Form, Part};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
 use crate::dual_test;
-use crate::helpers::{PASSWORD, TestApp};
+use crate::helpers::{PASSWORD, TestApp, confirm_import};
 
 /// An organisation admin signed in, with the offices 本社 and 成田営業所.
 async fn setup(app: &TestApp) -> String {
@@ -143,12 +143,26 @@ dual_test!(
         let org = setup(&app).await;
         let path = format!("/orgs/{org}/system-configuration/import");
         let res = send(&app, &path, "機器一覧.xlsx", messy_workbook("成田営業所")).await;
-        assert_eq!(
-            res.status(),
-            StatusCode::SEE_OTHER,
-            "{}",
-            res.text().await.unwrap()
+        assert_eq!(res.status(), StatusCode::OK);
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("シート「機器一覧」の3行目を見出しとして、2 行を読み取りました。"),
+            "{page}"
         );
+        assert!(
+            page.contains("<td>6</td>"),
+            "rows keep the sheet's numbers: {page}"
+        );
+        assert!(page.contains("PRIMERGY RX2540") && page.contains("クライアントPC"));
+        assert_eq!(
+            app.count("submissions").await,
+            0,
+            "nothing stored before 登録"
+        );
+        assert_eq!(app.audit_count("equipment.imported").await, 0);
+        let res = send(&app, &path, "機器一覧.xlsx", messy_workbook("成田営業所")).await;
+        let res = confirm_import(&app, res).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let rows = stored_rows(&app).await;
         assert_eq!(rows.len(), 2, "{rows:?}");
         assert_eq!(rows[0]["device_type"], "server");
@@ -195,6 +209,15 @@ dual_test!(
         assert!(!body.contains("error."), "no key shown: {body}");
         assert_eq!(app.count("submissions").await, 0, "nothing stored");
 
+        // A 登録 whose rows no longer check (here: a place that does not exist) stores nothing.
+        let rows = r#"[["client_pc","NEC","Mate","","1","成田","","yes",""]]"#;
+        let res = app
+            .post(&format!("{path}/confirm"), &[("rows", rows)])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("登録しませんでした"));
+        assert_eq!(app.count("submissions").await, 0, "nothing stored");
+
         // A missing column is named at the header row.
         let csv =
             "機器構成一覧\n\nメーカー名,機種・型番,数量,拠点,NACCS接続有無\nNEC,Mate,1,本社,有\n";
@@ -219,12 +242,8 @@ dual_test!(
         let csv = "システム構成 使用機器一覧,,,,,,,\r\n,,,,,,,\r\n種別,メーカー名,機種・型番,OS,数量,拠点,NACCS接続有無,備考\r\nサーバ,富士通,RX2540,Windows Server 2022,２,本社,有,\r\n,,,,,,,\r\nルータ,NEC,IX2215,Ver.10,1,成田営業所,無,\"社外接続, VPN\"\r\n";
         let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(csv);
         let res = send(&app, &path, "機器一覧.csv", sjis.to_vec()).await;
-        assert_eq!(
-            res.status(),
-            StatusCode::SEE_OTHER,
-            "{}",
-            res.text().await.unwrap()
-        );
+        let res = confirm_import(&app, res).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let rows = stored_rows(&app).await;
         assert_eq!(rows.len(), 2);
         assert_eq!(
@@ -253,6 +272,7 @@ dual_test!(
             utf16(&text.replace("たくさん", "1")),
         )
         .await;
+        let res = confirm_import(&app, res).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let rows = stored_rows(&app).await;
         assert_eq!(rows.len(), 2);
@@ -332,12 +352,8 @@ dual_test!(
         let bytes = book.save_to_buffer().unwrap();
         let path = format!("/orgs/{org}/antivirus/import");
         let res = send(&app, &path, "pc.xlsx", bytes).await;
-        assert_eq!(
-            res.status(),
-            StatusCode::SEE_OTHER,
-            "{}",
-            res.text().await.unwrap()
-        );
+        let res = confirm_import(&app, res).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let rows = stored_rows(&app).await;
         let ymd = d.format("%Y-%m-%d").to_string();
         assert_eq!(rows.len(), 3);
