@@ -62,7 +62,7 @@ async fn stored_rows(app: &TestApp) -> Vec<serde_json::Value> {
 /// The equipment list as an IT department keeps it: a cover sheet first, then a sheet with a
 /// merged title on row 1, a blank row 2, headings on row 3 (with a No. and a 備考 column),
 /// full-width digits, and a blank row 5 between the data rows. `place` is row 6's location.
-fn messy_workbook(place: &str) -> Vec<u8> {
+pub(crate) fn messy_workbook(place: &str) -> Vec<u8> {
     let mut book = Workbook::new();
     let cover = book.add_worksheet();
     cover.set_name("表紙").unwrap();
