@@ -21,8 +21,9 @@ pub const MAX_ENTRIES: usize = 10_000;
 pub const MAX_ROWS: usize = 20_000;
 /// The most non-empty cells read from one file.
 pub const MAX_CELLS: usize = 500_000;
-/// Columns past this one are not read (no import has that many fields).
-pub const MAX_COLUMNS: usize = 256;
+/// Columns past this one are not read: no import has that many fields, and it bounds the
+/// memory of a sheet of single far-right cells.
+pub const MAX_COLUMNS: usize = 64;
 /// The longest cell text, as Excel's own limit.
 pub const MAX_CELL_CHARS: usize = 32_767;
 /// The most worksheets read.
@@ -37,10 +38,12 @@ const ZIP_TOO_BIG: ReadError = "error.file_zip_too_big";
 /// Reads every sheet of an uploaded table; a CSV or text file is one sheet without a name.
 pub fn read(bytes: &[u8]) -> Result<Vec<Sheet>, ReadError> {
     if bytes.starts_with(b"PK\x03\x04") {
-        let names = check_zip(bytes)?;
-        if names.iter().any(|n| n == "content.xml")
-            && !names.iter().any(|n| n == "[Content_Types].xml")
+        let entries = check_zip(bytes)?;
+        let content = entries.iter().find(|e| e.name == "content.xml");
+        if let Some(content) = content
+            && !entries.iter().any(|e| e.name == "[Content_Types].xml")
         {
+            check_ods_extent(&inflate(bytes, content)?)?;
             let book: Ods<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
                 .map_err(|_| "error.xlsx_bad")?;
             return ranges(book);
@@ -48,6 +51,7 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Sheet>, ReadError> {
         return xlsx(bytes);
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        check_xls_extent(bytes)?;
         let book: Xls<_> =
             calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| "error.xlsx_bad")?;
         return ranges(book);
@@ -312,7 +316,7 @@ fn u32_at(b: &[u8], o: usize) -> Option<u64> {
 /// `MAX_ENTRIES` entries, no ZIP64, no overlapping entries, and every entry inflated here, in a
 /// small buffer, counting: more than its declared size (a lying central directory), more than
 /// `PART_LIMIT`, or more than `TOTAL_LIMIT` in all is refused.
-pub fn check_zip(zip: &[u8]) -> Result<Vec<String>, ReadError> {
+pub fn check_zip(zip: &[u8]) -> Result<Vec<ZipEntry>, ReadError> {
     let search_from = zip.len().saturating_sub(22 + 65_535);
     let eocd = (search_from..zip.len().saturating_sub(21))
         .rev()
@@ -327,7 +331,7 @@ pub fn check_zip(zip: &[u8]) -> Result<Vec<String>, ReadError> {
         return Err(ZIP_TOO_BIG);
     }
     let mut pos = cd_offset as usize;
-    let mut names = vec![];
+    let mut entries = vec![];
     let mut spans: Vec<(usize, usize)> = vec![];
     let mut total = 0u64;
     for _ in 0..count {
@@ -343,7 +347,7 @@ pub fn check_zip(zip: &[u8]) -> Result<Vec<String>, ReadError> {
         let comment_len = u16_at(zip, pos + 32).ok_or(ZIP_BAD)? as usize;
         let local = u32_at(zip, pos + 42).ok_or(ZIP_BAD)? as usize;
         let name = zip.get(pos + 46..pos + 46 + name_len).ok_or(ZIP_BAD)?;
-        names.push(String::from_utf8_lossy(name).into_owned());
+        let name = String::from_utf8_lossy(name).into_owned();
         pos += 46 + name_len + extra_len + comment_len;
         if flags & 1 != 0 {
             // Encrypted: not a workbook we can read.
@@ -376,12 +380,175 @@ pub fn check_zip(zip: &[u8]) -> Result<Vec<String>, ReadError> {
         if inflated != declared {
             return Err(ZIP_TOO_BIG);
         }
+        entries.push(ZipEntry {
+            name,
+            method,
+            data: start..end,
+            size: declared,
+        });
     }
     spans.sort_unstable();
     if spans.windows(2).any(|w| w[1].0 < w[0].1) {
         return Err(ZIP_BAD);
     }
-    Ok(names)
+    Ok(entries)
+}
+
+/// One checked entry of a zip container.
+#[derive(Debug, Clone)]
+pub struct ZipEntry {
+    pub name: String,
+    method: u64,
+    data: std::ops::Range<usize>,
+    /// The inflated size, as declared and verified.
+    pub size: u64,
+}
+
+/// An entry's bytes (checked by `check_zip`, so within `PART_LIMIT`).
+fn inflate(zip: &[u8], e: &ZipEntry) -> Result<Vec<u8>, ReadError> {
+    let data = zip.get(e.data.clone()).ok_or(ZIP_BAD)?;
+    match e.method {
+        0 => Ok(data.to_vec()),
+        _ => miniz_oxide::inflate::decompress_to_vec_with_limit(data, e.size as usize)
+            .map_err(|_| ZIP_BAD),
+    }
+}
+
+/// The most cells a library may lay out as a grid for the sheets of one .ods or .xls file:
+/// calamine fills the box from the first to the last used row and column, so two cells far
+/// apart would cost gigabytes.
+pub const MAX_GRID_CELLS: u64 = 1_000_000;
+
+/// Refuses an Excel 97-2003 workbook whose sheets' used areas exceed `MAX_GRID_CELLS`, from the
+/// positions of the cell records in its BIFF stream, before calamine lays the cells out.
+fn check_xls_extent(bytes: &[u8]) -> Result<(), ReadError> {
+    use std::io::Read;
+    let bad = "error.xlsx_bad";
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes)).map_err(|_| bad)?;
+    let mut stream = match file.open_stream("/Workbook") {
+        Ok(s) => s,
+        Err(_) => file.open_stream("/Book").map_err(|_| bad)?,
+    };
+    let mut biff = vec![];
+    (&mut stream)
+        .take(4 * bytes.len() as u64)
+        .read_to_end(&mut biff)
+        .map_err(|_| bad)?;
+    let u16_le = |b: &[u8], o: usize| b.get(o..o + 2).map(|s| u16::from_le_bytes([s[0], s[1]]));
+    let mut total = 0u64;
+    let mut area: Option<(u16, u16, u16, u16)> = None;
+    let close = |area: &mut Option<(u16, u16, u16, u16)>, total: &mut u64| {
+        if let Some((r0, r1, c0, c1)) = area.take() {
+            let cells = (u64::from(r1 - r0) + 1) * (u64::from(c1 - c0) + 1);
+            *total = total.saturating_add(cells);
+        }
+    };
+    let mut pos = 0;
+    while let (Some(kind), Some(len)) = (u16_le(&biff, pos), u16_le(&biff, pos + 2)) {
+        let data = biff.get(pos + 4..pos + 4 + len as usize).unwrap_or(&[]);
+        pos += 4 + len as usize;
+        match kind {
+            // BOF and EOF of each substream.
+            0x0809 | 0x0009 | 0x0209 | 0x0409 | 0x000A => close(&mut area, &mut total),
+            // Cell records: FORMULA, LABELSST, NUMBER, RK, MULRK, BLANK, MULBLANK, BOOLERR,
+            // LABEL, RSTRING; each starts with its row and column.
+            0x0006 | 0x0406 | 0x00FD | 0x0203 | 0x027E | 0x00BD | 0x0201 | 0x00BE | 0x0205
+            | 0x0204 | 0x00D6 => {
+                let (Some(row), Some(col)) = (u16_le(data, 0), u16_le(data, 2)) else {
+                    continue;
+                };
+                let last = if matches!(kind, 0x00BD | 0x00BE) {
+                    u16_le(data, data.len().saturating_sub(2))
+                        .unwrap_or(col)
+                        .max(col)
+                } else {
+                    col
+                };
+                area = Some(match area {
+                    None => (row, row, col, last),
+                    Some((r0, r1, c0, c1)) => (r0.min(row), r1.max(row), c0.min(col), c1.max(last)),
+                });
+            }
+            _ => {}
+        }
+        let mut open = area;
+        let mut with_open = total;
+        close(&mut open, &mut with_open);
+        if with_open > MAX_GRID_CELLS {
+            return Err("error.sheet_too_big");
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an OpenDocument spreadsheet whose used area, with repeated rows and cells expanded,
+/// exceeds `MAX_GRID_CELLS` over all its sheets; measured on the XML before calamine expands it.
+fn check_ods_extent(content: &[u8]) -> Result<(), ReadError> {
+    use quick_xml::events::{BytesStart, Event};
+    let repeats = |e: &BytesStart<'_>, attr: &str| -> u64 {
+        e.try_get_attribute(attr)
+            .ok()
+            .flatten()
+            .and_then(|a| a.value.parse().ok())
+            .unwrap_or(1)
+    };
+    let mut reader = quick_xml::Reader::from_reader(content);
+    let mut buf = vec![];
+    let (mut total, mut row, mut rows_used, mut cols_used) = (0u64, 0u64, 0u64, 0u64);
+    let (mut row_repeat, mut col, mut row_used) = (1u64, 0u64, false);
+    loop {
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|_| "error.xlsx_bad")?;
+        match &event {
+            Event::Start(e) | Event::Empty(e) => {
+                let empty = matches!(event, Event::Empty(_));
+                match e.name().as_ref() {
+                    "table:table" => (row, rows_used, cols_used) = (0, 0, 0),
+                    "table:table-row" => {
+                        row_repeat = repeats(e, "table:number-rows-repeated");
+                        (col, row_used) = (0, false);
+                        if empty {
+                            row = row.saturating_add(row_repeat);
+                        }
+                    }
+                    "table:table-cell" | "table:covered-table-cell" => {
+                        // A cell with content (or a value type) counts as used; an empty
+                        // repeated cell at a row's end, as LibreOffice writes, does not.
+                        let valued = !empty
+                            || e.try_get_attribute("office:value-type")
+                                .ok()
+                                .flatten()
+                                .is_some();
+                        col = col.saturating_add(repeats(e, "table:number-columns-repeated"));
+                        if valued {
+                            cols_used = cols_used.max(col);
+                            row_used = true;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(e) => match e.name().as_ref() {
+                "table:table-row" => {
+                    row = row.saturating_add(row_repeat);
+                    if row_used {
+                        rows_used = row;
+                    }
+                }
+                "table:table" => {
+                    total = total.saturating_add(rows_used.saturating_mul(cols_used));
+                    if total > MAX_GRID_CELLS {
+                        return Err("error.sheet_too_big");
+                    }
+                }
+                _ => {}
+            },
+            Event::Eof => return Ok(()),
+            _ => {}
+        }
+        buf.clear();
+    }
 }
 
 /// Inflates raw deflate data into a small buffer and counts the bytes, stopping as soon as
@@ -406,5 +573,145 @@ fn inflated_size(data: &[u8], declared: u64) -> Result<u64, ReadError> {
             Err(MZError::Buf) | Ok(_) => return Err(ZIP_BAD),
             Err(_) => return Err(ZIP_BAD),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// An OpenDocument spreadsheet with `rows` (content.xml rows) in one sheet.
+    fn ods(rows: &str) -> Vec<u8> {
+        let content = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+             <office:document-content xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" \
+             xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" \
+             xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" office:version=\"1.2\">\
+             <office:body><office:spreadsheet><table:table table:name=\"機器一覧\">{rows}</table:table>\
+             </office:spreadsheet></office:body></office:document-content>"
+        );
+        let mut zip = zip::ZipWriter::new(Cursor::new(vec![]));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        let deflated = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("mimetype", stored).unwrap();
+        zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+            .unwrap();
+        zip.start_file("content.xml", deflated).unwrap();
+        zip.write_all(content.as_bytes()).unwrap();
+        zip.start_file("META-INF/manifest.xml", deflated).unwrap();
+        zip.write_all(b"<?xml version=\"1.0\"?><manifest:manifest xmlns:manifest=\"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0\"/>")
+            .unwrap();
+        zip.finish().unwrap().into_inner()
+    }
+
+    fn text_cell(s: &str) -> String {
+        format!(
+            "<table:table-cell office:value-type=\"string\"><text:p>{s}</text:p></table:table-cell>"
+        )
+    }
+
+    #[test]
+    fn an_ods_sheet_reads_with_its_row_numbers_and_libreoffice_padding() {
+        let rows = format!(
+            "<table:table-row>{}</table:table-row>\
+             <table:table-row table:number-rows-repeated=\"2\"><table:table-cell table:number-columns-repeated=\"1024\"/></table:table-row>\
+             <table:table-row>{}{}<table:table-cell table:number-columns-repeated=\"1022\"/></table:table-row>\
+             <table:table-row>{}<table:table-cell office:value-type=\"float\" office:value=\"2\"><text:p>2</text:p></table:table-cell></table:table-row>\
+             <table:table-row table:number-rows-repeated=\"1048570\"><table:table-cell table:number-columns-repeated=\"16384\"/></table:table-row>",
+            text_cell("機器構成一覧"),
+            text_cell("型番"),
+            text_cell("台数"),
+            text_cell("RX2540"),
+        );
+        let sheets = read(&ods(&rows)).unwrap();
+        assert_eq!(sheets[0].name.as_deref(), Some("機器一覧"));
+        let got: Vec<(usize, Vec<String>)> = sheets[0]
+            .rows
+            .iter()
+            .map(|r| (r.number, r.cells.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, vec!["機器構成一覧".to_string()]),
+                (4, vec!["型番".into(), "台数".into()]),
+                (5, vec!["RX2540".into(), "2".into()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_ods_whose_repeats_would_fill_a_huge_grid_is_refused_before_calamine() {
+        let rows = "<table:table-row table:number-rows-repeated=\"1000000\">\
+             <table:table-cell office:value-type=\"float\" office:value=\"1\" table:number-columns-repeated=\"1000\"><text:p>1</text:p></table:table-cell>\
+             </table:table-row>";
+        assert_eq!(read(&ods(rows)), Err("error.sheet_too_big"));
+        // Two cells far apart are as bad as many.
+        let rows = format!(
+            "<table:table-row>{}</table:table-row>\
+             <table:table-row table:number-rows-repeated=\"1000000\"><table:table-cell/></table:table-row>\
+             <table:table-row><table:table-cell table:number-columns-repeated=\"5000\"/>{}</table:table-row>",
+            text_cell("a"),
+            text_cell("b"),
+        );
+        assert_eq!(read(&ods(&rows)), Err("error.sheet_too_big"));
+    }
+
+    #[test]
+    fn an_xls_with_two_cells_far_apart_is_refused_before_calamine() {
+        let record = |kind: u16, data: &[u8]| {
+            let mut r = kind.to_le_bytes().to_vec();
+            r.extend((data.len() as u16).to_le_bytes());
+            r.extend(data);
+            r
+        };
+        let number = |row: u16, col: u16| {
+            let mut d = row.to_le_bytes().to_vec();
+            d.extend(col.to_le_bytes());
+            d.extend(0u16.to_le_bytes());
+            d.extend(1.0f64.to_le_bytes());
+            record(0x0203, &d)
+        };
+        let bof = record(0x0809, &[0, 6, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let eof = record(0x000A, &[]);
+        let workbook = |cells: &[(u16, u16)]| {
+            let mut biff = [bof.clone(), eof.clone(), bof.clone()].concat();
+            for (r, c) in cells {
+                biff.extend(number(*r, *c));
+            }
+            biff.extend(eof.clone());
+            let mut file = cfb::CompoundFile::create(Cursor::new(vec![])).unwrap();
+            file.create_stream("/Workbook")
+                .unwrap()
+                .write_all(&biff)
+                .unwrap();
+            file.flush().unwrap();
+            file.into_inner().into_inner()
+        };
+        let far = workbook(&[(0, 0), (60_000, 200)]);
+        assert_eq!(read(&far), Err("error.sheet_too_big"));
+        assert_eq!(check_xls_extent(&workbook(&[(0, 0), (999, 20)])), Ok(()));
+    }
+
+    #[test]
+    fn text_in_every_encoding_excel_writes_decodes() {
+        let s = "種別\t台数\r\nPC\t３\r\n";
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(s);
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+        let mut be = vec![0xFE, 0xFF];
+        be.extend(s.encode_utf16().flat_map(u16::to_be_bytes));
+        let bom = [b"\xEF\xBB\xBF".as_slice(), s.as_bytes()].concat();
+        for bytes in [s.as_bytes().to_vec(), bom, sjis.to_vec(), le, be] {
+            let sheets = read(&bytes).unwrap();
+            assert_eq!(sheets[0].rows[1].cells, vec!["PC", "３"]);
+        }
+        assert_eq!(
+            decode(&[0xFF, 0xFE, b'a', 0, 0x81]),
+            Err("error.csv_encoding")
+        );
     }
 }
