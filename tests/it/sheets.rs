@@ -408,7 +408,51 @@ dual_test!(
         let junk = crate::files::xlsx(&[("hello.txt", b"hello".to_vec(), None)]);
         let body = refused(send(&app, &path, "d.xlsx", junk).await).await;
         assert!(body.contains("Excel ファイルを読み取れません"), "{body}");
+        // A cell of 40,000 characters, and a sheet of 25,000 rows.
+        let csv = format!(
+            "種別,メーカー名,型番,数量,拠点,NACCS接続\nPC,{},M,1,本社,有\n",
+            "あ".repeat(40_000)
+        );
+        let body = refused(send(&app, &path, "e.csv", csv.into_bytes()).await).await;
+        assert!(body.contains("32,767文字を超えるセルがあります"), "{body}");
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        for r in 0..25_000 {
+            sheet.write_string(r, 0, "PC").unwrap();
+        }
+        let body = refused(send(&app, &path, "f.xlsx", book.save_to_buffer().unwrap()).await).await;
+        assert!(body.contains("1シート20,000行"), "{body}");
         assert_eq!(app.count("submissions").await, 0, "nothing stored");
         assert_eq!(app.audit_count("equipment.imported").await, 0);
+    }
+);
+
+dual_test!(
+    import_problems_speak_english_with_row_and_column_letter,
+    |app| async move {
+        let org = setup(&app).await;
+        let token = app.browser().token().await;
+        let csv = "Equipment list\n\ntype,maker,model,quantity,location,connected to NACCS\nPC,NEC,Mate,1,Narita,yes\n";
+        let form = Form::new().text("csrf_token", token).part(
+            "file",
+            Part::bytes(csv.as_bytes().to_vec()).file_name("list.csv"),
+        );
+        let res = app
+            .client
+            .post(app.url(&format!("/orgs/{org}/system-configuration/import")))
+            .header("origin", &app.base)
+            .header("accept-language", "en-US,en;q=0.9")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("Row 4, column E (&#34;Location&#34;): There is no location &#34;Narita&#34;. Registered locations: ")
+                || body.contains("Row 4, column E (&quot;Location&quot;): There is no location &quot;Narita&quot;. Registered locations: "),
+            "{body}"
+        );
+        assert_eq!(app.count("submissions").await, 0, "nothing stored");
     }
 );
