@@ -408,6 +408,19 @@ dual_test!(
         let junk = crate::files::xlsx(&[("hello.txt", b"hello".to_vec(), None)]);
         let body = refused(send(&app, &path, "d.xlsx", junk).await).await;
         assert!(body.contains("Excel ファイルを読み取れません"), "{body}");
+        // Entities declared in the XML (a "billion laughs") are not expanded.
+        let body = refused(
+            send(
+                &app,
+                &path,
+                "g.xlsx",
+                with_entity_bomb(&messy_workbook("本社")),
+            )
+            .await,
+        )
+        .await;
+        assert!(body.contains("Excel ファイルを読み取れません"), "{body}");
+        assert!(!body.contains("lollollol"), "{body}");
         // A cell of 40,000 characters, and a sheet of 25,000 rows.
         let csv = format!(
             "種別,メーカー名,型番,数量,拠点,NACCS接続\nPC,{},M,1,本社,有\n",
@@ -456,3 +469,34 @@ dual_test!(
         assert_eq!(app.count("submissions").await, 0, "nothing stored");
     }
 );
+
+/// `book` with its shared strings rewritten to declare nested entities and use them.
+fn with_entity_bomb(book: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut input = zip::ZipArchive::new(std::io::Cursor::new(book)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(vec![]));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..input.len() {
+        let mut entry = input.by_index(i).unwrap();
+        let name = entry.name().unwrap().to_string();
+        let mut data = vec![];
+        entry.read_to_end(&mut data).unwrap();
+        if name == "xl/sharedStrings.xml" {
+            let mut entities = String::from("<!ENTITY lol0 \"lol\">");
+            for n in 1..10 {
+                let prev = format!("&lol{};", n - 1).repeat(10);
+                entities.push_str(&format!("<!ENTITY lol{n} \"{prev}\">"));
+            }
+            let xml = String::from_utf8(data).unwrap().replacen(
+                "<sst ",
+                &format!("<!DOCTYPE sst [{entities}]><sst "),
+                1,
+            );
+            data = xml.replacen("<t>", "<t>&lol9;", 1).into_bytes();
+        }
+        out.start_file(name, options).unwrap();
+        out.write_all(&data).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
