@@ -337,6 +337,96 @@ mod tests {
     }
 
     #[test]
+    fn the_headings_the_old_importer_took_still_work() {
+        let old: [(&str, &[&str]); 2] = [
+            (
+                "equipment",
+                &[
+                    "機器種別",
+                    "種別",
+                    "device type",
+                    "type",
+                    "メーカー",
+                    "製造元",
+                    "maker",
+                    "manufacturer",
+                    "型番",
+                    "機種",
+                    "model",
+                    "OS/ファームウェア",
+                    "OS・ファームウェア",
+                    "os",
+                    "ファームウェア",
+                    "os/firmware",
+                    "firmware",
+                    "台数",
+                    "数量",
+                    "quantity",
+                    "qty",
+                    "設置場所",
+                    "事業所",
+                    "location",
+                    "office",
+                    "用途",
+                    "役割",
+                    "role",
+                    "purpose",
+                    "NACC接続",
+                    "NACCS接続",
+                    "NACCS 接続",
+                    "connected to NACCS",
+                    "naccs",
+                    "備考",
+                    "notes",
+                    "remarks",
+                ],
+            ),
+            (
+                "antivirus",
+                &[
+                    "ホスト名/資産番号",
+                    "ホスト名",
+                    "資産番号",
+                    "host",
+                    "hostname",
+                    "asset id",
+                    "事業所",
+                    "office",
+                    "OS",
+                    "ＯＳ",
+                    "製品",
+                    "ウイルス対策製品",
+                    "ウィルス対策製品",
+                    "product",
+                    "製品バージョン",
+                    "バージョン",
+                    "version",
+                    "product version",
+                    "定義ファイル日付",
+                    "パターンファイル日付",
+                    "definitions date",
+                    "definitions",
+                    "更新頻度",
+                    "update frequency",
+                    "最終フルスキャン",
+                    "最終フルスキャン日",
+                    "last full scan",
+                ],
+            ),
+        ];
+        for (import, names) in old {
+            let fields: Vec<&'static str> = SYNONYMS[import]
+                .keys()
+                .map(|k| &*Box::leak(k.clone().into_boxed_str()))
+                .collect();
+            for name in names {
+                let found = columns_of(&[name.to_string()], import, &fields);
+                assert_eq!(found.len(), 1, "{import}: {name}");
+            }
+        }
+    }
+
+    #[test]
     fn the_header_row_is_found_below_a_title() {
         let s = sheet(&[
             (1, &["機器構成一覧（2026年度）"]),
