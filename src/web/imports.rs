@@ -14,6 +14,8 @@ use crate::i18n::Tr;
 
 /// The most problems listed for one import; the rest are counted.
 const MAX_LISTED_PROBLEMS: usize = 50;
+/// The most place names listed in one message.
+const MAX_LISTED_NAMES: usize = 30;
 
 /// The form the confirmation page posts: the rows as read, in each import's field order.
 #[derive(serde::Deserialize)]
@@ -38,9 +40,21 @@ pub fn problems(t: &Tr, prefix: &str, failed: Failed, names: &[String]) -> Vec<S
         out.push(t.f("import.in_sheet", &[("sheet", sheet)]));
     }
     let total = failed.problems.len();
-    let names = names.join(t.t("import.separator"));
+    let listed = if names.len() > MAX_LISTED_NAMES {
+        let more = (names.len() - MAX_LISTED_NAMES).to_string();
+        let first = names[..MAX_LISTED_NAMES].join(t.t("import.separator"));
+        t.f("import.names_more", &[("names", &first), ("count", &more)])
+    } else {
+        names.join(t.t("import.separator"))
+    };
     for p in failed.problems.into_iter().take(MAX_LISTED_PROBLEMS) {
-        let reason = t.f(p.key, &[("value", &p.value), ("names", &names)]);
+        let key = match p.key {
+            "error.location_unknown" | "error.office_unknown" if names.is_empty() => {
+                "error.no_places"
+            }
+            key => key,
+        };
+        let reason = t.f(key, &[("value", &p.value), ("names", &listed)]);
         if p.field == "file" {
             out.push(reason);
             continue;

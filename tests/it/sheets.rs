@@ -218,6 +218,32 @@ dual_test!(
         assert!(res.text().await.unwrap().contains("登録しませんでした"));
         assert_eq!(app.count("submissions").await, 0, "nothing stored");
 
+        // An organisation without places is told to register them first.
+        app.add_user("empty@c.example.jp", "org_admin", Some("CCCCC"))
+            .await;
+        let other = app.new_browser();
+        other.login("empty@c.example.jp", PASSWORD).await;
+        let empty_org = app.org_of("empty@c.example.jp").await;
+        let token = other.token().await;
+        let form = Form::new().text("csrf_token", token).part(
+            "file",
+            Part::bytes(messy_workbook("成田")).file_name("a.xlsx"),
+        );
+        let res = other
+            .client
+            .post(app.url(&format!("/orgs/{empty_org}/system-configuration/import")))
+            .header("origin", &app.base)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("この組織には事業所・拠点がまだ登録されていません"),
+            "{body}"
+        );
+
         // A missing column is named at the header row.
         let csv =
             "機器構成一覧\n\nメーカー名,機種・型番,数量,拠点,NACCS接続有無\nNEC,Mate,1,本社,有\n";
