@@ -85,15 +85,27 @@ pub fn problems(t: &Tr, prefix: &str, failed: Failed, names: &[String]) -> Vec<S
     out
 }
 
-/// The rows as the confirmation form carries them.
+/// The most bytes the rows of a confirmation may inflate to.
+const PAYLOAD_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The rows as the confirmation form carries them: JSON, deflated and base64url-encoded, so a
+/// thousand rows of Japanese text stay well within the form size limit.
 pub fn payload(rows: Vec<Vec<String>>) -> AppResult<String> {
-    serde_json::to_string(&rows).map_err(|e| AppError::Internal(e.into()))
+    use base64::Engine;
+    let json = serde_json::to_vec(&rows).map_err(|e| AppError::Internal(e.into()))?;
+    let packed = miniz_oxide::deflate::compress_to_vec(&json, 6);
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed))
 }
 
 /// The rows the confirmation form sent back; at most `max`.
 pub fn rows_posted(form: &ConfirmForm, max: usize) -> AppResult<Vec<Vec<String>>> {
-    let rows: Vec<Vec<String>> =
-        serde_json::from_str(&form.rows).map_err(|_| AppError::BadRequest)?;
+    use base64::Engine;
+    let packed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(form.rows.trim())
+        .map_err(|_| AppError::BadRequest)?;
+    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, PAYLOAD_LIMIT)
+        .map_err(|_| AppError::BadRequest)?;
+    let rows: Vec<Vec<String>> = serde_json::from_slice(&json).map_err(|_| AppError::BadRequest)?;
     if rows.is_empty() || rows.len() > max {
         return Err(AppError::BadRequest);
     }

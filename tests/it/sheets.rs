@@ -210,9 +210,9 @@ dual_test!(
         assert_eq!(app.count("submissions").await, 0, "nothing stored");
 
         // A 登録 whose rows no longer check (here: a place that does not exist) stores nothing.
-        let rows = r#"[["client_pc","NEC","Mate","","1","成田","","yes",""]]"#;
+        let rows = pack(r#"[["client_pc","NEC","Mate","","1","成田","","yes",""]]"#);
         let res = app
-            .post(&format!("{path}/confirm"), &[("rows", rows)])
+            .post(&format!("{path}/confirm"), &[("rows", &rows)])
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.text().await.unwrap().contains("登録しませんでした"));
@@ -526,3 +526,64 @@ fn with_entity_bomb(book: &[u8]) -> Vec<u8> {
     }
     out.finish().unwrap().into_inner()
 }
+
+/// Rows as the confirmation form carries them (deflated JSON, base64url).
+fn pack(json: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(miniz_oxide::deflate::compress_to_vec(json.as_bytes(), 6))
+}
+
+dual_test!(
+    a_thousand_rows_of_japanese_text_pass_the_confirmation_step_and_more_are_refused,
+    |app| async move {
+        let org = setup(&app).await;
+        let path = format!("/orgs/{org}/system-configuration/import");
+        let book = |n: u32| {
+            let mut book = Workbook::new();
+            let sheet = book.add_worksheet();
+            let headings = [
+                "種別",
+                "メーカー名",
+                "機種・型番",
+                "数量",
+                "拠点",
+                "NACCS接続有無",
+                "備考",
+            ];
+            for (c, h) in headings.iter().enumerate() {
+                sheet.write_string(0, c as u16, *h).unwrap();
+            }
+            for r in 1..=n {
+                let cells = [
+                    "クライアントPC".to_string(),
+                    "富士通株式会社".to_string(),
+                    format!("ＦＭＶ ＬＩＦＥＢＯＯＫ 第{r}号機"),
+                    "１".to_string(),
+                    "成田営業所".to_string(),
+                    "有".to_string(),
+                    "経理部　共用端末（リース契約は令和九年三月まで、更新時は情報システム課へ連絡）".to_string(),
+                ];
+                for (c, v) in cells.iter().enumerate() {
+                    sheet.write_string(r, c as u16, v).unwrap();
+                }
+            }
+            book.save_to_buffer().unwrap()
+        };
+        let res = send(&app, &path, "機器一覧.xlsx", book(1000)).await;
+        let res = confirm_import(&app, res).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let rows = stored_rows(&app).await;
+        assert_eq!(rows.len(), 1000);
+        assert_eq!(rows[999]["model"], "FMV LIFEBOOK 第1000号機");
+        let res = send(&app, &path, "機器一覧.xlsx", book(1001)).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("1000 行を超えるため取り込めません")
+        );
+        assert_eq!(stored_rows(&app).await.len(), 1000, "the earlier rows stay");
+    }
+);
