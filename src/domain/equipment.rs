@@ -198,12 +198,10 @@ fn device_type(raw: &str) -> String {
 fn yes_no(raw: &str) -> String {
     let v = raw.nfkc().collect::<String>().trim().to_lowercase();
     match v.as_str() {
-        "yes" | "y" | "はい" | "有" | "あり" | "○" | "〇" | "接続" | "true" | "1" => {
-            "yes".into()
-        }
-        "no" | "n" | "いいえ" | "無" | "なし" | "×" | "-" | "未接続" | "false" | "0" => {
-            "no".into()
-        }
+        "yes" | "y" | "はい" | "有" | "有り" | "あり" | "○" | "〇" | "◯" | "●" | "✓" | "✔"
+        | "接続" | "接続あり" | "接続有" | "true" | "1" => "yes".into(),
+        "no" | "n" | "いいえ" | "無" | "無し" | "なし" | "×" | "✕" | "-" | "ー" | "未接続"
+        | "接続なし" | "接続無" | "非接続" | "false" | "0" => "no".into(),
         _ => v,
     }
 }
@@ -326,6 +324,37 @@ mod tests {
                 .iter()
                 .any(|p| p.field == "quantity" && p.key == "error.csv_missing_column")
         );
+    }
+
+    #[test]
+    fn yes_and_no_as_offices_write_them() {
+        for y in [
+            "有",
+            "有り",
+            "あり",
+            "○",
+            "〇",
+            "◯",
+            "✓",
+            "接続あり",
+            "ｙｅｓ",
+            "TRUE",
+        ] {
+            assert_eq!(yes_no(y), "yes", "{y}");
+        }
+        for n in [
+            "無",
+            "無し",
+            "なし",
+            "×",
+            "－",
+            "ー",
+            "未接続",
+            "非接続",
+            "No",
+        ] {
+            assert_eq!(yes_no(n), "no", "{n}");
+        }
     }
 
     #[test]
