@@ -310,3 +310,47 @@ fn inflated_size(data: &[u8], declared: u64) -> Result<u64, ReadError> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(vec![]));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in parts {
+            zip.start_file(*name, options).unwrap();
+            zip.write_all(data).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn entries_that_overlap_are_refused() {
+        let data = b"<x>same bytes in both entries</x>".repeat(10);
+        let mut zip = zip_of(&[("a.xml", &data), ("b.xml", &data)]);
+        assert_eq!(check_zip(&zip).unwrap().len(), 2);
+        // Point the second central directory entry at the first entry's data.
+        let eocd = zip.len() - 22;
+        let cd = u32_at(&zip, eocd + 16).unwrap() as usize;
+        let first_len = 46
+            + u16_at(&zip, cd + 28).unwrap() as usize
+            + u16_at(&zip, cd + 30).unwrap() as usize
+            + u16_at(&zip, cd + 32).unwrap() as usize;
+        let second = cd + first_len;
+        zip[second + 42..second + 46].copy_from_slice(&0u32.to_le_bytes());
+        assert_eq!(check_zip(&zip).map(|_| ()), Err(ZIP_BAD));
+    }
+
+    #[test]
+    fn an_entry_inflating_past_its_declared_size_is_refused() {
+        let mut zip = zip_of(&[("xl/worksheets/sheet1.xml", &[b' '; 100_000])]);
+        let eocd = zip.len() - 22;
+        let cd = u32_at(&zip, eocd + 16).unwrap() as usize;
+        // The central directory now declares 1,000 bytes.
+        zip[cd + 24..cd + 28].copy_from_slice(&1000u32.to_le_bytes());
+        assert_eq!(check_zip(&zip).map(|_| ()), Err(ZIP_TOO_BIG));
+    }
+}
