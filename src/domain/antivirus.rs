@@ -5,6 +5,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
+use super::sheet::{self, Failed, Imported, Sheet};
+
 /// Products offered in the form; anything else is "other" with its name.
 pub const PRODUCTS: [&str; 9] = [
     "defender",
@@ -60,23 +62,46 @@ impl AvRow {
     }
 }
 
+impl AvRow {
+    /// The row's fields in `FIELDS` order, then the product name as written.
+    pub fn to_cells(&self) -> Vec<String> {
+        [
+            &self.host,
+            &self.office,
+            &self.os,
+            &self.product,
+            &self.version,
+            &self.definitions_date,
+            &self.update_frequency,
+            &self.last_full_scan,
+            &self.product_other,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    /// A row from `to_cells`' order; missing fields are blank.
+    pub fn from_cells(cells: &[String]) -> AvRow {
+        let get = |i: usize| cells.get(i).cloned().unwrap_or_default();
+        AvRow {
+            host: get(0),
+            office: get(1),
+            os: get(2),
+            product: get(3),
+            version: get(4),
+            definitions_date: get(5),
+            update_frequency: get(6),
+            last_full_scan: get(7),
+            product_other: get(8),
+        }
+    }
+}
+
 /// A problem with one field of one row: (field, locale key).
 pub type RowError = (&'static str, &'static str);
 
-fn parse_date(raw: &str) -> Option<NaiveDate> {
-    let s: String = raw.nfkc().collect::<String>().trim().replace('/', "-");
-    if let Ok(d) = NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
-        return Some(d);
-    }
-    // A spreadsheet date cell: days since 1899-12-30.
-    match s.parse::<f64>() {
-        Ok(serial) if (20_000.0..80_000.0).contains(&serial) => {
-            NaiveDate::from_ymd_opt(1899, 12, 30)
-                .and_then(|base| base.checked_add_days(chrono::Days::new(serial as u64)))
-        }
-        _ => None,
-    }
-}
+use super::sheet::parse_date;
 
 /// Checks a row against today's date; normalises dates to YYYY-MM-DD.
 pub fn check(row: &mut AvRow, offices: &[String], today: NaiveDate) -> Vec<RowError> {
@@ -97,6 +122,8 @@ pub fn check(row: &mut AvRow, offices: &[String], today: NaiveDate) -> Vec<RowEr
         e.push(("product", "error.choose_one"));
     } else if row.product == "other" && !text(&row.product_other, 100) {
         e.push(("product_other", "error.required"));
+    } else if row.product_other.chars().count() > 100 {
+        e.push(("product_other", "error.too_long"));
     }
     if !text(&row.version, 50) {
         e.push(("version", "error.required"));
@@ -124,46 +151,18 @@ pub fn is_stale(row: &AvRow, today: NaiveDate, days: i64) -> bool {
     parse_date(&row.definitions_date).is_some_and(|d| (today - d).num_days() > days)
 }
 
-/// The CSV header names accepted per field, Japanese and English.
-pub const HEADERS: [(&str, &[&str]); 8] = [
-    (
-        "host",
-        &[
-            "ホスト名/資産番号",
-            "ホスト名",
-            "資産番号",
-            "host",
-            "hostname",
-            "asset id",
-        ],
-    ),
-    ("office", &["事業所", "office"]),
-    ("os", &["os", "ＯＳ"]),
-    (
-        "product",
-        &["製品", "ウイルス対策製品", "ウィルス対策製品", "product"],
-    ),
-    (
-        "version",
-        &["製品バージョン", "バージョン", "version", "product version"],
-    ),
-    (
-        "definitions_date",
-        &[
-            "定義ファイル日付",
-            "パターンファイル日付",
-            "definitions date",
-            "definitions",
-        ],
-    ),
-    ("update_frequency", &["更新頻度", "update frequency"]),
-    (
-        "last_full_scan",
-        &["最終フルスキャン", "最終フルスキャン日", "last full scan"],
-    ),
+/// The fields of an imported row, in the template's column order; the headings accepted for
+/// each are in `catalogue/import-headers.toml` (table `antivirus`).
+pub const FIELDS: [&str; 8] = [
+    "host",
+    "office",
+    "os",
+    "product",
+    "version",
+    "definitions_date",
+    "update_frequency",
+    "last_full_scan",
 ];
-
-pub use super::csv::{decode, records};
 
 /// Maps a product or frequency label (Japanese or English, or the key) to its key.
 fn match_choice(raw: &str, choices: &[&str], labels: &[(&str, &str)]) -> Option<String> {
@@ -177,9 +176,17 @@ fn match_choice(raw: &str, choices: &[&str], labels: &[(&str, &str)]) -> Option<
         .map(|(k, _)| k.to_string())
 }
 
-const PRODUCT_LABELS: [(&str, &str); 11] = [
+const PRODUCT_LABELS: [(&str, &str); 19] = [
     ("defender", "defender"),
     ("defender", "windows セキュリティ"),
+    ("defender", "windowsセキュリティ"),
+    ("defender", "windows security"),
+    ("trend_micro", "トレンドマイクロ"),
+    ("trend_micro", "virus buster"),
+    ("symantec", "シマンテック"),
+    ("symantec", "norton"),
+    ("trellix", "マカフィー"),
+    ("crowdstrike", "crowdstrike"),
     ("trend_micro", "trend micro"),
     ("trend_micro", "ウイルスバスター"),
     ("trend_micro", "apex one"),
@@ -202,89 +209,101 @@ const FREQUENCY_LABELS: [(&str, &str); 8] = [
     ("weekly", "week"),
 ];
 
-/// A problem found while importing: (1-based line, field, locale key).
-pub type ImportError = (usize, &'static str, &'static str);
-
-/// Reads rows from CSV text; `offices` are the organisation's office names. Every problem is
-/// listed; the caller imports nothing unless the list is empty.
+/// Reads rows from an uploaded table (any format `workbook::read` takes); see `import_sheets`.
 pub fn import(
-    text: &str,
+    bytes: &[u8],
     offices: &[String],
     today: NaiveDate,
-) -> Result<Vec<AvRow>, Vec<ImportError>> {
-    import_records(&records(text), offices, today)
+) -> Result<Imported<AvRow>, Failed> {
+    let sheets = super::workbook::read(bytes).map_err(Failed::file)?;
+    import_sheets(&sheets, offices, today)
 }
 
-/// Reads rows from a table already split into cells (CSV or XLSX).
-pub fn import_records(
-    recs: &[Vec<String>],
+/// Reads rows from the first sheet with an antivirus header row; `offices` are the
+/// organisation's office names. A product written freely ("ウイルスバスター", "ESET") is matched
+/// to a known product and the text is kept as written. Every problem is listed with its row
+/// and column; the caller imports nothing unless there are none.
+pub fn import_sheets(
+    sheets: &[Sheet],
     offices: &[String],
     today: NaiveDate,
-) -> Result<Vec<AvRow>, Vec<ImportError>> {
-    let Some(header) = recs.first() else {
-        return Err(vec![(1, "file", "error.csv_empty")]);
-    };
-    let norm = |s: &str| s.nfkc().collect::<String>().trim().to_lowercase();
-    let mut col = std::collections::HashMap::new();
-    for (field, names) in HEADERS {
-        if let Some(i) = header
-            .iter()
-            .position(|h| names.iter().any(|n| norm(n) == norm(h)))
-        {
-            col.insert(field, i);
-        }
-    }
-    let missing: Vec<ImportError> = HEADERS
+) -> Result<Imported<AvRow>, Failed> {
+    let required: Vec<&'static str> = FIELDS
         .iter()
-        .filter(|(f, _)| *f != "last_full_scan" && !col.contains_key(f))
-        .map(|(f, _)| (1, *f, "error.csv_missing_column"))
+        .copied()
+        .filter(|f| *f != "last_full_scan")
         .collect();
-    if !missing.is_empty() {
-        return Err(missing);
-    }
+    let (sheet, layout) = sheet::locate(sheets, "antivirus", &FIELDS, &required)?;
     let mut rows = vec![];
-    let mut errors = vec![];
-    for (i, rec) in recs.iter().enumerate().skip(1) {
-        let get = |f: &str| {
-            col.get(f)
-                .and_then(|c| rec.get(*c))
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default()
-        };
-        let product_raw = get("product");
-        let product = match_choice(&product_raw, &PRODUCTS, &PRODUCT_LABELS);
+    let mut numbers = vec![];
+    let mut problems = vec![];
+    for r in sheet::data_rows(sheet, &layout) {
+        if FIELDS.iter().all(|f| r.raw(f).is_empty()) {
+            continue;
+        }
+        let product_text = r.raw("product");
+        let product = match_choice(&product_text, &PRODUCTS, &PRODUCT_LABELS);
+        let typed_office = r.get("office");
         let mut row = AvRow {
-            host: get("host"),
-            office: get("office"),
-            os: get("os"),
+            host: r.get("host"),
+            office: sheet::match_name(&typed_office, offices)
+                .unwrap_or_else(|| typed_office.clone()),
+            os: r.get("os"),
             product: product.clone().unwrap_or_else(|| "other".into()),
-            product_other: if product.is_none() {
-                product_raw
-            } else {
+            // The name as written, whichever product it was matched to.
+            product_other: if product.as_deref() == Some(product_text.as_str()) {
                 String::new()
+            } else {
+                product_text
             },
-            version: get("version"),
-            definitions_date: get("definitions_date"),
+            version: r.get("version"),
+            definitions_date: r.get("definitions_date"),
             update_frequency: match_choice(
-                &get("update_frequency"),
+                &r.get("update_frequency"),
                 &FREQUENCIES,
                 &FREQUENCY_LABELS,
             )
             .unwrap_or_default(),
-            last_full_scan: get("last_full_scan"),
+            last_full_scan: r.get("last_full_scan"),
         };
         for (field, key) in check(&mut row, offices, today) {
-            errors.push((i + 1, field, key));
+            let key = match field {
+                "office" if !typed_office.is_empty() => "error.office_unknown",
+                _ => key,
+            };
+            let column = if field == "product_other" {
+                "product"
+            } else {
+                field
+            };
+            let mut p = r.problem(column, key, &r.raw(column));
+            p.field = field;
+            problems.push(p);
         }
         rows.push(row);
+        numbers.push(r.number);
     }
     if rows.is_empty() {
-        errors.push((2, "file", "error.csv_empty"));
+        problems.push(sheet::Problem {
+            row: layout.header_row,
+            col: None,
+            field: "file",
+            key: "error.csv_empty",
+            value: String::new(),
+        });
     }
-    if errors.is_empty() {
-        Ok(rows)
+    if problems.is_empty() {
+        Ok(Imported {
+            rows,
+            numbers,
+            sheet: sheet.name.clone(),
+            header_row: layout.header_row,
+        })
     } else {
-        Err(errors)
+        Err(Failed {
+            sheet: sheet.name.clone(),
+            problems,
+        })
     }
 }
 
@@ -300,37 +319,58 @@ mod tests {
     fn a_japanese_csv_imports_and_stale_definitions_are_flagged() {
         let csv = "ホスト名/資産番号,事業所,OS,製品,製品バージョン,定義ファイル日付,更新頻度,最終フルスキャン\n\
                    PC-001,本社,Windows 11,Microsoft Defender ウイルス対策,4.18,2026/11/24,毎日,2026-11-20\n\
-                   \"PC-002, 経理\",本社,Windows 10,ESET Endpoint,10.1,2026-10-01,リアルタイム,\n";
-        let rows = import(csv, &["本社".into()], today()).unwrap();
+                   \"PC-002, 経理\",本社,Windows 10,ESET Endpoint,10.1,R8.10.1,リアルタイム,\n";
+        let rows = import(csv.as_bytes(), &["本社".into()], today())
+            .unwrap()
+            .rows;
         assert_eq!(rows.len(), 2);
         assert_eq!(
             (rows[0].product.as_str(), rows[0].update_frequency.as_str()),
             ("defender", "daily")
         );
+        assert_eq!(rows[0].product_other, "Microsoft Defender ウイルス対策");
         assert_eq!(rows[0].definitions_date, "2026-11-24");
         assert_eq!(rows[1].host, "PC-002, 経理");
+        assert_eq!(rows[1].definitions_date, "2026-10-01");
         assert!(!is_stale(&rows[0], today(), 7));
         assert!(is_stale(&rows[1], today(), 7));
     }
 
     #[test]
-    fn problems_are_listed_by_line_and_column() {
+    fn problems_are_listed_by_row_and_column() {
         let csv = "host,office,os,product,version,definitions date,update frequency\n\
                    PC-1,本社,Win,Defender,1,2027-01-01,daily\n\
                    ,支店,Win,Defender,1,2026-11-01,sometimes\n";
-        let errs = import(csv, &["本社".into()], today()).unwrap_err();
-        assert!(errs.contains(&(2, "definitions_date", "error.date_in_future")));
-        assert!(errs.contains(&(3, "host", "error.required")));
-        assert!(errs.contains(&(3, "office", "error.office_required")));
-        assert!(errs.contains(&(3, "update_frequency", "error.choose_one")));
-        let errs = import("host,os\nPC,Win\n", &[], today()).unwrap_err();
-        assert!(errs.contains(&(1, "definitions_date", "error.csv_missing_column")));
+        let err = import(csv.as_bytes(), &["本社".into()], today()).unwrap_err();
+        let found: Vec<_> = err
+            .problems
+            .iter()
+            .map(|p| (p.row, p.col, p.field, p.key))
+            .collect();
+        assert!(found.contains(&(2, Some(5), "definitions_date", "error.date_in_future")));
+        assert!(found.contains(&(3, Some(0), "host", "error.required")));
+        assert!(found.contains(&(3, Some(1), "office", "error.office_unknown")));
+        assert!(found.contains(&(3, Some(6), "update_frequency", "error.choose_one")));
+        let err = import(b"host,os\nPC,Win\n", &[], today()).unwrap_err();
+        assert!(
+            err.problems
+                .iter()
+                .any(|p| p.field == "definitions_date" && p.key == "error.csv_missing_column")
+        );
     }
 
     #[test]
-    fn shift_jis_decodes_and_utf16_does_not() {
-        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("事業所,本社\n");
-        assert_eq!(decode(&sjis).unwrap(), "事業所,本社\n");
-        assert!(decode(&[0xFF, 0xFE, 0x41, 0x00, 0x81]).is_none());
+    fn free_text_products_match_and_keep_their_text() {
+        for (text, key) in [
+            ("ウイルスバスター Corp.", "trend_micro"),
+            ("ESET", "eset"),
+            ("Defender", "defender"),
+            ("ＥＳＥＴ Endpoint Security", "eset"),
+            ("何か別のソフト", "other"),
+        ] {
+            let m =
+                match_choice(text, &PRODUCTS, &PRODUCT_LABELS).unwrap_or_else(|| "other".into());
+            assert_eq!(m, key, "{text}");
+        }
     }
 }

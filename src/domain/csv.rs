@@ -1,7 +1,5 @@
-//! Reading the spreadsheets users already keep: CSV in UTF-8 (BOM or not) or Shift_JIS,
-//! RFC 4180 quoting, headers in Japanese or English.
-
-use unicode_normalization::UnicodeNormalization;
+//! Gateway logs read line by line (UTF-8 or Shift_JIS, RFC 4180 quoting) without holding the
+//! file's rows; imports read tables through `workbook`.
 
 /// Decodes CSV bytes: UTF-8 (with or without BOM; borrowed, not copied), else Shift_JIS;
 /// anything else is refused.
@@ -12,11 +10,6 @@ pub fn decode(bytes: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     }
     let (s, _, errors) = encoding_rs::SHIFT_JIS.decode(b);
     (!errors).then_some(s)
-}
-
-/// Splits CSV text into records (RFC 4180 quoting), leaving out blank lines.
-pub fn records(text: &str) -> Vec<Vec<String>> {
-    Records::new(text).map(|(_, r)| r).collect()
 }
 
 /// The records of CSV text one at a time, each with the line it starts on (1-based), blank
@@ -78,22 +71,4 @@ impl Iterator for Records<'_> {
             }
         }
     }
-}
-
-/// Finds each field's column from the header row: `names` lists the accepted headers per field.
-pub fn columns(
-    header: &[String],
-    names: &[(&'static str, &[&str])],
-) -> std::collections::HashMap<&'static str, usize> {
-    let norm = |s: &str| s.nfkc().collect::<String>().trim().to_lowercase();
-    let mut col = std::collections::HashMap::new();
-    for (field, accepted) in names {
-        if let Some(i) = header
-            .iter()
-            .position(|h| accepted.iter().any(|n| norm(n) == norm(h)))
-        {
-            col.insert(*field, i);
-        }
-    }
-    col
 }

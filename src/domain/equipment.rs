@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
+use super::sheet::{self, Failed, Imported, Sheet};
+
 /// Device types the list knows.
 pub const DEVICE_TYPES: [&str; 9] = [
     "server",
@@ -58,6 +60,40 @@ impl EquipmentRow {
         .all(|s| s.trim().is_empty())
     }
 
+    /// The row's fields in `FIELDS` order (the confirmation step carries rows this way).
+    pub fn to_cells(&self) -> Vec<String> {
+        [
+            &self.device_type,
+            &self.maker,
+            &self.model,
+            &self.os_firmware,
+            &self.quantity,
+            &self.location,
+            &self.role,
+            &self.naccs,
+            &self.notes,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    /// A row from its fields in `FIELDS` order; missing ones are blank.
+    pub fn from_cells(cells: &[String]) -> EquipmentRow {
+        let get = |i: usize| cells.get(i).cloned().unwrap_or_default();
+        EquipmentRow {
+            device_type: get(0),
+            maker: get(1),
+            model: get(2),
+            os_firmware: get(3),
+            quantity: get(4),
+            location: get(5),
+            role: get(6),
+            naccs: get(7),
+            notes: get(8),
+        }
+    }
+
     /// The quantity of a checked row.
     pub fn count(&self) -> i64 {
         self.quantity.parse().unwrap_or(0)
@@ -104,36 +140,28 @@ pub fn check(row: &mut EquipmentRow, locations: &[String]) -> Vec<(&'static str,
     e
 }
 
-/// The CSV header names accepted per field.
-pub const HEADERS: [(&str, &[&str]); 9] = [
-    ("device_type", &["機器種別", "種別", "device type", "type"]),
-    ("maker", &["メーカー", "製造元", "maker", "manufacturer"]),
-    ("model", &["型番", "機種", "model"]),
-    (
-        "os_firmware",
-        &[
-            "os/ファームウェア",
-            "os・ファームウェア",
-            "os",
-            "ファームウェア",
-            "os/firmware",
-            "firmware",
-        ],
-    ),
-    ("quantity", &["台数", "数量", "quantity", "qty"]),
-    ("location", &["設置場所", "事業所", "location", "office"]),
-    ("role", &["用途", "役割", "role", "purpose"]),
-    (
-        "naccs",
-        &[
-            "nacc接続",
-            "naccs接続",
-            "naccs 接続",
-            "connected to naccs",
-            "naccs",
-        ],
-    ),
-    ("notes", &["備考", "notes", "remarks"]),
+/// The fields of an imported row, in the template's column order; the headings accepted for
+/// each are in `catalogue/import-headers.toml` (table `equipment`).
+pub const FIELDS: [&str; 9] = [
+    "device_type",
+    "maker",
+    "model",
+    "os_firmware",
+    "quantity",
+    "location",
+    "role",
+    "naccs",
+    "notes",
+];
+
+/// The fields an imported sheet must have a column for.
+const REQUIRED: [&str; 6] = [
+    "device_type",
+    "maker",
+    "model",
+    "quantity",
+    "location",
+    "naccs",
 ];
 
 const TYPE_LABELS: [(&str, &str); 16] = [
@@ -170,81 +198,80 @@ fn device_type(raw: &str) -> String {
 fn yes_no(raw: &str) -> String {
     let v = raw.nfkc().collect::<String>().trim().to_lowercase();
     match v.as_str() {
-        "yes" | "y" | "はい" | "有" | "あり" | "○" | "〇" | "接続" | "true" | "1" => {
-            "yes".into()
-        }
-        "no" | "n" | "いいえ" | "無" | "なし" | "×" | "-" | "未接続" | "false" | "0" => {
-            "no".into()
-        }
+        "yes" | "y" | "はい" | "有" | "有り" | "あり" | "○" | "〇" | "◯" | "●" | "✓" | "✔"
+        | "接続" | "接続あり" | "接続有" | "true" | "1" => "yes".into(),
+        "no" | "n" | "いいえ" | "無" | "無し" | "なし" | "×" | "✕" | "-" | "ー" | "未接続"
+        | "接続なし" | "接続無" | "非接続" | "false" | "0" => "no".into(),
         _ => v,
     }
 }
 
-/// Reads rows from CSV text; every problem is listed as (line, field, key) and nothing is
-/// imported unless there are none.
-pub fn import(
-    text: &str,
-    locations: &[String],
-) -> Result<Vec<EquipmentRow>, Vec<(usize, &'static str, &'static str)>> {
-    import_records(&super::csv::records(text), locations)
+/// Reads rows from an uploaded table (any format `workbook::read` takes); see `import_sheets`.
+pub fn import(bytes: &[u8], locations: &[String]) -> Result<Imported<EquipmentRow>, Failed> {
+    let sheets = super::workbook::read(bytes).map_err(Failed::file)?;
+    import_sheets(&sheets, locations)
 }
 
-/// Reads rows from a table already split into cells (CSV or XLSX).
-pub fn import_records(
-    recs: &[Vec<String>],
+/// Reads rows from the first sheet with an equipment header row; every problem is listed with
+/// its row and column, and nothing is imported unless there are none. Rows whose fields are all
+/// blank (a numbered but empty line) are skipped.
+pub fn import_sheets(
+    sheets: &[Sheet],
     locations: &[String],
-) -> Result<Vec<EquipmentRow>, Vec<(usize, &'static str, &'static str)>> {
-    let Some(header) = recs.first() else {
-        return Err(vec![(1, "file", "error.csv_empty")]);
-    };
-    let col = super::csv::columns(header, &HEADERS);
-    let missing: Vec<_> = [
-        "device_type",
-        "maker",
-        "model",
-        "quantity",
-        "location",
-        "naccs",
-    ]
-    .iter()
-    .filter(|f| !col.contains_key(*f))
-    .map(|f| (1, *f, "error.csv_missing_column"))
-    .collect();
-    if !missing.is_empty() {
-        return Err(missing);
-    }
+) -> Result<Imported<EquipmentRow>, Failed> {
+    let (sheet, layout) = sheet::locate(sheets, "equipment", &FIELDS, &REQUIRED)?;
     let mut rows = vec![];
-    let mut errors = vec![];
-    for (i, rec) in recs.iter().enumerate().skip(1) {
-        let get = |f: &str| {
-            col.get(f)
-                .and_then(|c| rec.get(*c))
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default()
-        };
+    let mut numbers = vec![];
+    let mut problems = vec![];
+    for r in sheet::data_rows(sheet, &layout) {
+        if FIELDS.iter().all(|f| r.raw(f).is_empty()) {
+            continue;
+        }
+        let typed_location = r.get("location");
         let mut row = EquipmentRow {
-            device_type: device_type(&get("device_type")),
-            maker: get("maker"),
-            model: get("model"),
-            os_firmware: get("os_firmware"),
-            quantity: get("quantity"),
-            location: get("location"),
-            role: get("role"),
-            naccs: yes_no(&get("naccs")),
-            notes: get("notes"),
+            device_type: device_type(&r.get("device_type")),
+            maker: r.get("maker"),
+            model: r.get("model"),
+            os_firmware: r.get("os_firmware"),
+            quantity: r.get("quantity"),
+            location: sheet::match_name(&typed_location, locations)
+                .unwrap_or_else(|| typed_location.clone()),
+            role: r.get("role"),
+            naccs: yes_no(&r.get("naccs")),
+            notes: r.get("notes"),
         };
         for (field, key) in check(&mut row, locations) {
-            errors.push((i + 1, field, key));
+            let key = match (field, key) {
+                ("location", _) if !typed_location.is_empty() => "error.location_unknown",
+                ("naccs", _) if !r.raw("naccs").is_empty() => "error.yes_no",
+                _ => key,
+            };
+            problems.push(r.problem(field, key, &r.raw(field)));
         }
         rows.push(row);
+        numbers.push(r.number);
     }
     if rows.is_empty() {
-        errors.push((2, "file", "error.csv_empty"));
+        problems.push(sheet::Problem {
+            row: layout.header_row,
+            col: None,
+            field: "file",
+            key: "error.csv_empty",
+            value: String::new(),
+        });
     }
-    if errors.is_empty() {
-        Ok(rows)
+    if problems.is_empty() {
+        Ok(Imported {
+            rows,
+            numbers,
+            sheet: sheet.name.clone(),
+            header_row: layout.header_row,
+        })
     } else {
-        Err(errors)
+        Err(Failed {
+            sheet: sheet.name.clone(),
+            problems,
+        })
     }
 }
 
@@ -268,9 +295,9 @@ mod tests {
     fn a_japanese_equipment_csv_imports_and_negative_quantities_are_refused() {
         let locs = vec!["本社".to_string()];
         let csv = "機器種別,メーカー,型番,OS/ファームウェア,台数,設置場所,用途,NACCS接続,備考\n\
-                   サーバ,富士通,PRIMERGY RX2540,Windows Server 2022,2,本社,業務サーバ,○,\n\
+                   サーバ,富士通,PRIMERGY RX2540,Windows Server 2022,２,本社,業務サーバ,○,\n\
                    ルータ,NEC,IX2215,Ver.10,1,本社,社外接続,×,\n";
-        let rows = import(csv, &locs).unwrap();
+        let rows = import(csv.as_bytes(), &locs).unwrap().rows;
         assert_eq!(
             (
                 rows[0].device_type.as_str(),
@@ -281,15 +308,67 @@ mod tests {
         );
         assert_eq!(rows[1].device_type, "router");
         assert_eq!(naccs_computers(&rows).get("本社"), Some(&2));
-        let bad = "機器種別,メーカー,型番,台数,設置場所,NACCS接続\nサーバ,富士通,RX,-1,本社,○\n";
+        let bad = "機器種別,メーカー,型番,台数,設置場所,NACCS接続\n\nサーバ,富士通,RX,-1,本社,○\n";
+        let err = import(bad.as_bytes(), &locs).unwrap_err();
         assert_eq!(
-            import(bad, &locs).unwrap_err(),
-            vec![(2, "quantity", "error.quantity_invalid")]
+            (
+                err.problems[0].row,
+                err.problems[0].col,
+                err.problems[0].key
+            ),
+            (3, Some(3), "error.quantity_invalid")
         );
+        let err = import("メーカー,型番\nA,B\n".as_bytes(), &locs).unwrap_err();
         assert!(
-            import("メーカー,型番\nA,B\n", &locs)
-                .unwrap_err()
-                .contains(&(1, "quantity", "error.csv_missing_column"))
+            err.problems
+                .iter()
+                .any(|p| p.field == "quantity" && p.key == "error.csv_missing_column")
+        );
+    }
+
+    #[test]
+    fn yes_and_no_as_offices_write_them() {
+        for y in [
+            "有",
+            "有り",
+            "あり",
+            "○",
+            "〇",
+            "◯",
+            "✓",
+            "接続あり",
+            "ｙｅｓ",
+            "TRUE",
+        ] {
+            assert_eq!(yes_no(y), "yes", "{y}");
+        }
+        for n in [
+            "無",
+            "無し",
+            "なし",
+            "×",
+            "－",
+            "ー",
+            "未接続",
+            "非接続",
+            "No",
+        ] {
+            assert_eq!(yes_no(n), "no", "{n}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_place_is_named_and_a_full_width_one_matches() {
+        let locs = vec!["成田営業所".to_string(), "第１倉庫".to_string()];
+        let csv = "種別,メーカー名,機種・型番,数量,拠点,NACCS接続有無\n\
+                   PC,NEC,Mate,1,成田,有\n\
+                   PC,NEC,Mate,1,第1倉庫,有\n";
+        let err = import(csv.as_bytes(), &locs).unwrap_err();
+        assert_eq!(err.problems.len(), 1);
+        let p = &err.problems[0];
+        assert_eq!(
+            (p.row, p.col, p.key, p.value.as_str()),
+            (2, Some(4), "error.location_unknown", "成田")
         );
     }
 }

@@ -238,12 +238,13 @@ mod tests {
     }
 
     #[test]
-    fn the_workbook_reads_back_with_our_own_reader() {
+    fn the_workbook_reads_back_with_calamine() {
         let bytes = table().to_xlsx("提出");
         crate::files::sniff::check_zip(&bytes, bytes.len() as u64).unwrap();
-        let rows = crate::domain::xlsx::first_sheet(&bytes).unwrap();
-        assert_eq!(rows[0], vec!["組織", "備考"]);
-        assert_eq!(rows[2][1], "改行\nあり");
+        let sheets = crate::domain::workbook::read(&bytes).unwrap();
+        assert_eq!(sheets[0].name.as_deref(), Some("提出"));
+        assert_eq!(sheets[0].rows[0].cells, vec!["組織", "備考"]);
+        assert_eq!(sheets[0].rows[2].cells[1], "改行\nあり");
     }
 
     #[test]

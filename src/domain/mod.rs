@@ -11,9 +11,10 @@ pub mod gatewaylog;
 pub mod password;
 pub mod role;
 pub mod scope;
+pub mod sheet;
 pub mod text;
 pub mod user_code;
-pub mod xlsx;
+pub mod workbook;
 
 pub use catalogue::{CatalogueItem, ConnectionForm, ScopeKind, Trigger};
 pub use email::Email;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::AppResult;
+use super::imports;
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
 use super::structure::org_for;
@@ -296,36 +297,99 @@ pub async fn import(
     let t = ctx.tr();
     let offices = offices(&state, org_id).await?;
     let today = chrono::Utc::now().date_naive();
-    let problems: Vec<String> = match super::submissions::read_table(&bytes) {
-        Err(key) => vec![t.t(key).to_string()],
-        Ok(recs) => match antivirus::import_records(&recs, &offices, today) {
-            Ok(rows) => {
-                store_rows(&state, &ctx, &me, org_id, &rows, "antivirus.imported").await?;
-                return Ok(redirect_with_flash(
-                    &format!("/orgs/{org_id}/antivirus"),
-                    "flash.imported",
-                    state.cookies.secure,
-                ));
-            }
-            Err(errors) => errors
-                .into_iter()
-                .map(|(line, field, key)| {
-                    t.f(
-                        "av.import_error",
-                        &[
-                            ("line", &line.to_string()),
-                            ("column", t.t(&format!("av.col.{field}"))),
-                            ("reason", t.t(key)),
-                        ],
-                    )
+    let names = offices.clone();
+    let read = imports::blocking(move || antivirus::import(&bytes, &names, today)).await?;
+    let problems = match read {
+        Ok(imported) if imported.rows.len() > MAX_ROWS => {
+            vec![t.f("import.too_many_rows", &[("max", &MAX_ROWS.to_string())])]
+        }
+        Ok(imported) => {
+            let shown = imported
+                .rows
+                .iter()
+                .map(|r| {
+                    let mut cells = r.to_cells();
+                    let product = t.t(&format!("av.product.{}", r.product)).to_string();
+                    cells[3] = if r.product_other.is_empty() || r.product_other == product {
+                        product
+                    } else {
+                        format!("{product}（{}）", r.product_other)
+                    };
+                    cells[6] = t.t(&format!("av.freq.{}", r.update_frequency)).to_string();
+                    cells.truncate(antivirus::FIELDS.len());
+                    cells
                 })
-                .collect(),
-        },
+                .zip(&imported.numbers)
+                .map(|(cells, n)| (*n, cells))
+                .collect();
+            return imports::confirm_page(
+                &ctx,
+                &me,
+                imports::Confirm {
+                    org_name: org.name.clone(),
+                    title_key: "av.title",
+                    sheet: imported.sheet,
+                    header_row: imported.header_row,
+                    headings: antivirus::FIELDS
+                        .iter()
+                        .map(|f| t.t(&format!("av.col.{f}")).to_string())
+                        .collect(),
+                    rows: shown,
+                    action: format!("/orgs/{org_id}/antivirus/import/confirm"),
+                    back: format!("/orgs/{org_id}/antivirus"),
+                    payload: imports::payload(imported.rows.iter().map(AvRow::to_cells).collect())?,
+                },
+            );
+        }
+        Err(failed) => imports::problems(&t, "av.col", failed, &offices),
     };
     render(
         StatusCode::UNPROCESSABLE_ENTITY,
         &view(&state, &ctx, &me, &org, None, problems).await?,
     )
+}
+
+/// `POST /orgs/{org}/antivirus/import/confirm` (登録): replaces the draft's rows with the rows
+/// the confirmation page showed, checked again.
+pub async fn confirm_import(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<imports::ConfirmForm>,
+) -> AppResult<Response> {
+    let org = org_for_report(&state, &me, org_id).await?;
+    let offices = offices(&state, org_id).await?;
+    let today = chrono::Utc::now().date_naive();
+    let mut rows: Vec<AvRow> = imports::rows_posted(&form, MAX_ROWS)?
+        .iter()
+        .map(|c| AvRow::from_cells(c))
+        .collect();
+    // Offices may have changed since the file was read; a changed row is not stored.
+    if rows
+        .iter_mut()
+        .any(|r| !antivirus::check(r, &offices, today).is_empty())
+    {
+        let t = ctx.tr();
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &view(
+                &state,
+                &ctx,
+                &me,
+                &org,
+                None,
+                vec![t.t("import.changed").to_string()],
+            )
+            .await?,
+        );
+    }
+    store_rows(&state, &ctx, &me, org_id, &rows, "antivirus.imported").await?;
+    Ok(redirect_with_flash(
+        &format!("/orgs/{org_id}/antivirus"),
+        "flash.imported",
+        state.cookies.secure,
+    ))
 }
 
 /// `GET /orgs/{org}/antivirus/template.csv`: the import template, UTF-8 with BOM so Excel
@@ -338,9 +402,9 @@ pub async fn template(
 ) -> AppResult<Response> {
     org_for(&state, &me, org_id, false).await?;
     let t = ctx.tr();
-    let header: Vec<String> = antivirus::HEADERS
+    let header: Vec<String> = antivirus::FIELDS
         .iter()
-        .map(|(f, _)| t.f(&format!("av.col.{f}"), &[]))
+        .map(|f| t.f(&format!("av.col.{f}"), &[]))
         .collect();
     let body = format!(
         "\u{feff}{}\r\nPC-001,{},Windows 11,Microsoft Defender,4.18,2026-11-24,daily,2026-11-20\r\n",

@@ -90,10 +90,7 @@ fn check_log(bytes: &[u8], period: Option<(NaiveDate, NaiveDate)>) -> LogCheck {
     };
     if bytes.starts_with(b"PK\x03\x04") {
         return match read_table(bytes) {
-            Ok(table) => gatewaylog::check(
-                table.into_iter().enumerate().map(|(i, r)| (i + 1, r)),
-                period,
-            ),
+            Ok(table) => gatewaylog::check(table, period),
             Err(key) => refused(key),
         };
     }

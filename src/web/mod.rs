@@ -14,6 +14,7 @@ pub mod forms;
 pub mod gateway_logs;
 pub mod home;
 pub mod id_management;
+pub mod imports;
 pub mod inbox;
 pub mod inhouse;
 pub mod matrix;
@@ -84,6 +85,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
             post(outside::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
         .route("/orgs/{org}/system-configuration/import", post(submissions::import_equipment).layer(DefaultBodyLimit::max(antivirus::IMPORT_LIMIT)))
+        .route("/orgs/{org}/system-configuration/import/confirm", post(submissions::confirm_equipment))
         .route("/orgs/{org}/system-configuration/template.csv", get(submissions::equipment_template))
         .route("/orgs/{org}/inhouse-measures", get(inhouse::page).post(inhouse::save_or_submit))
         .route(
@@ -92,6 +94,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         )
         .route("/orgs/{org}/antivirus", get(antivirus::page).post(antivirus::save_or_submit))
         .route("/orgs/{org}/antivirus/import", post(antivirus::import).layer(DefaultBodyLimit::max(antivirus::IMPORT_LIMIT)))
+        .route("/orgs/{org}/antivirus/import/confirm", post(antivirus::confirm_import))
         .route("/orgs/{org}/antivirus/template.csv", get(antivirus::template))
         .route("/orgs/{org}/files/{id}/remove", post(submissions::remove_file))
         .route("/orgs/{org}/submissions/{id}/receipt", get(submissions::receipt))

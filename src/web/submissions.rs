@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::ctx::{CsrfForm, Ctx, CurrentUser, check_multipart_token, expect_field};
 use super::error::{AppError, AppResult};
 use super::forms::Nothing;
+use super::imports;
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
 use super::structure::org_for;
@@ -762,43 +763,109 @@ pub async fn import_equipment(
     let bytes = read_csv_upload(&mut form, &me).await?;
     let t = ctx.tr();
     let locations = location_names(&state, org_id).await?;
-    let problems: Vec<String> = match read_table(&bytes) {
-        Err(key) => vec![t.t(key).to_string()],
-        Ok(recs) => match equipment::import_records(&recs, &locations) {
-            Ok(rows) => {
-                let note = match db::submissions::draft(&state.db, org_id, KIND, None).await? {
-                    Some(d) => serde_json::from_str::<serde_json::Value>(&d.data)
-                        .ok()
-                        .and_then(|v| v["note"].as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    None => String::new(),
-                };
-                save_config(
-                    &state,
-                    &ctx,
-                    &me,
-                    org_id,
-                    &note,
-                    &rows,
-                    "equipment.imported",
-                )
-                .await?;
-                return Ok(redirect_with_flash(
-                    &format!("/orgs/{org_id}/system-configuration"),
-                    "flash.imported",
-                    state.cookies.secure,
-                ));
-            }
-            Err(errors) => errors
-                .into_iter()
-                .map(|e| import_error(&t, "eq.col", e))
-                .collect(),
-        },
+    let names = locations.clone();
+    let read = imports::blocking(move || equipment::import(&bytes, &names)).await?;
+    let problems = match read {
+        Ok(imported) if imported.rows.len() > EQ_MAX_ROWS => {
+            vec![t.f("import.too_many_rows", &[("max", &EQ_MAX_ROWS.to_string())])]
+        }
+        Ok(imported) => {
+            let shown = imported
+                .rows
+                .iter()
+                .map(|r| {
+                    let mut cells = r.to_cells();
+                    cells[0] = t.t(&format!("eq.type.{}", r.device_type)).to_string();
+                    cells[7] = t.t(&format!("eq.{}", r.naccs)).to_string();
+                    cells
+                })
+                .zip(&imported.numbers)
+                .map(|(cells, n)| (*n, cells))
+                .collect();
+            return imports::confirm_page(
+                &ctx,
+                &me,
+                imports::Confirm {
+                    org_name: org.name.clone(),
+                    title_key: "eq.title",
+                    sheet: imported.sheet,
+                    header_row: imported.header_row,
+                    headings: equipment::FIELDS
+                        .iter()
+                        .map(|f| t.t(&format!("eq.col.{f}")).to_string())
+                        .collect(),
+                    rows: shown,
+                    action: format!("/orgs/{org_id}/system-configuration/import/confirm"),
+                    back: format!("/orgs/{org_id}/system-configuration"),
+                    payload: imports::payload(
+                        imported.rows.iter().map(EquipmentRow::to_cells).collect(),
+                    )?,
+                },
+            );
+        }
+        Err(failed) => imports::problems(&t, "eq.col", failed, &locations),
     };
     render(
         StatusCode::UNPROCESSABLE_ENTITY,
         &config_view(&state, &ctx, &me, &org, problems).await?,
     )
+}
+
+/// `POST /orgs/{org}/system-configuration/import/confirm` (登録): replaces the draft's
+/// equipment rows with the rows the confirmation page showed, checked again.
+pub async fn confirm_equipment(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<imports::ConfirmForm>,
+) -> AppResult<Response> {
+    let org = org_for_report(&state, &me, org_id).await?;
+    let locations = location_names(&state, org_id).await?;
+    let mut rows: Vec<EquipmentRow> = imports::rows_posted(&form, EQ_MAX_ROWS)?
+        .iter()
+        .map(|c| EquipmentRow::from_cells(c))
+        .collect();
+    // Places may have changed since the file was read; a changed row is not stored.
+    if rows
+        .iter_mut()
+        .any(|r| !equipment::check(r, &locations).is_empty())
+    {
+        let t = ctx.tr();
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &config_view(
+                &state,
+                &ctx,
+                &me,
+                &org,
+                vec![t.t("import.changed").to_string()],
+            )
+            .await?,
+        );
+    }
+    let note = match db::submissions::draft(&state.db, org_id, KIND, None).await? {
+        Some(d) => serde_json::from_str::<serde_json::Value>(&d.data)
+            .ok()
+            .and_then(|v| v["note"].as_str().map(str::to_string))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    save_config(
+        &state,
+        &ctx,
+        &me,
+        org_id,
+        &note,
+        &rows,
+        "equipment.imported",
+    )
+    .await?;
+    Ok(redirect_with_flash(
+        &format!("/orgs/{org_id}/system-configuration"),
+        "flash.imported",
+        state.cookies.secure,
+    ))
 }
 
 /// `GET /orgs/{org}/system-configuration/template.csv`: the equipment list template (UTF-8, BOM).
@@ -810,9 +877,9 @@ pub async fn equipment_template(
 ) -> AppResult<Response> {
     org_for(&state, &me, org_id, false).await?;
     let t = ctx.tr();
-    let header: Vec<String> = equipment::HEADERS
+    let header: Vec<String> = equipment::FIELDS
         .iter()
-        .map(|(f, _)| t.f(&format!("eq.col.{f}"), &[]))
+        .map(|f| t.f(&format!("eq.col.{f}"), &[]))
         .collect();
     let body = format!(
         "\u{feff}{}\r\n{}\r\n",
@@ -1111,31 +1178,20 @@ pub async fn read_csv_upload(form: &mut Multipart, me: &CurrentUser) -> AppResul
         })
 }
 
-/// "Line 3, column: reason" for an import problem; `prefix` names the column labels' keys.
-pub fn import_error(
-    t: &crate::i18n::Tr,
-    prefix: &str,
-    (line, field, key): (usize, &'static str, &'static str),
-) -> String {
-    t.f(
-        "av.import_error",
-        &[
-            ("line", &line.to_string()),
-            ("column", t.t(&format!("{prefix}.{field}"))),
-            ("reason", t.t(key)),
-        ],
-    )
-}
-
-/// Splits an uploaded table into cells: an XLSX workbook's first sheet (its zip checked first),
-/// or a CSV in UTF-8 or Shift_JIS. The error is a locale key.
-pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, &'static str> {
-    if bytes.starts_with(b"PK\x03\x04") {
-        crate::files::sniff::check_zip(bytes, bytes.len() as u64).map_err(|r| r.0)?;
-        return crate::domain::xlsx::first_sheet(bytes);
-    }
-    let text = crate::domain::csv::decode(bytes).ok_or("error.csv_encoding")?;
-    Ok(crate::domain::csv::records(&text))
+/// An uploaded table's first sheet as rows of cells, each with the sheet's own row number
+/// (workbooks checked and bounded by `workbook::read`). The error is a locale key.
+pub fn read_table(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, &'static str> {
+    let mut sheets = crate::domain::workbook::read(bytes)?;
+    Ok(if sheets.is_empty() {
+        vec![]
+    } else {
+        sheets
+            .swap_remove(0)
+            .rows
+            .into_iter()
+            .map(|r| (r.number, r.cells))
+            .collect()
+    })
 }
 
 /// Seals a draft of the organisation with a receipt (and its audit entry) and answers the

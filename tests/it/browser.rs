@@ -671,3 +671,62 @@ async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_close
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn org_admin_imports_a_messy_workbook_through_the_confirmation_step() {
+    let Some(driver) = chromedriver() else {
+        return;
+    };
+    for backend in backends() {
+        let label = backend.label();
+        let app = TestApp::spawn(backend).await;
+        app.add_user("kanri@narita.example.jp", "org_admin", Some("NR001"))
+            .await;
+        let org = app.org_of("kanri@narita.example.jp").await;
+        app.login("kanri@narita.example.jp", PASSWORD).await;
+        for (name, address) in [("本社", "東京都"), ("成田営業所", "千葉県成田市")]
+        {
+            app.post(
+                &format!("/orgs/{org}/locations"),
+                &[("kind", "office"), ("name", name), ("address", address)],
+            )
+            .await;
+        }
+        let files = tempfile::tempdir().unwrap();
+        let book = files.path().join("機器一覧.xlsx");
+        std::fs::write(&book, crate::sheets::messy_workbook("成田営業所")).unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let c = browser(&driver, profile.path()).await;
+        login(&c, &app, "kanri@narita.example.jp").await;
+        wait_for_text(&c, "報告項目チェックリスト").await;
+        c.goto(&app.url(&format!("/orgs/{org}/system-configuration")))
+            .await
+            .unwrap();
+        wait_for_text(&c, "利用者側のシステム構成の提出").await;
+        c.find(Locator::Css("form[action$='/import'] input[type='file']"))
+            .await
+            .unwrap()
+            .send_keys(book.to_str().unwrap())
+            .await
+            .unwrap();
+        click(&c, "form[action$='/import'] button[type='submit']").await;
+        // 確認: the rows read, nothing stored yet.
+        wait_for_text(
+            &c,
+            "シート「機器一覧」の3行目を見出しとして、2 行を読み取りました。",
+        )
+        .await;
+        assert!(c.source().await.unwrap().contains("PRIMERGY RX2540"));
+        assert_eq!(app.count("submissions").await, 0);
+        screenshot(&c, &format!("import-confirm-{label}")).await;
+        // 登録.
+        click(&c, "form[action$='/import/confirm'] button[type='submit']").await;
+        wait_for_text(&c, "ファイルを取り込みました").await;
+        let html = c.source().await.unwrap();
+        assert!(
+            html.contains("value=\"PRIMERGY RX2540\"") && html.contains("value=\"Mate\""),
+            "{html}"
+        );
+        c.close().await.unwrap();
+    }
+}

@@ -1056,7 +1056,9 @@ dual_test!(
             .unwrap();
         assert!(xlsx.starts_with(b"PK\x03\x04"));
         assert_eq!(
-            secportal::domain::xlsx::first_sheet(&xlsx).unwrap().len(),
+            secportal::domain::workbook::read(&xlsx).unwrap()[0]
+                .rows
+                .len(),
             1,
             "header only"
         );

@@ -448,3 +448,35 @@ impl TestApp {
             .await
     }
 }
+
+/// The value of a page's form field `name`, unescaped.
+pub fn field_value(html: &str, name: &str) -> Option<String> {
+    let key = format!("name=\"{name}\" value=\"");
+    let start = html.find(&key)? + key.len();
+    let raw = &html[start..start + html[start..].find('"')?];
+    Some(
+        raw.replace("&#34;", "\"")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// Completes an import's confirmation step (取り込み → 確認 → 登録): `res` is the answer to the
+/// upload, the page showing the rows read; its 登録 form is posted as a browser would.
+pub async fn confirm_import(app: &TestApp, res: reqwest::Response) -> reqwest::Response {
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the rows read are shown first"
+    );
+    let html = res.text().await.unwrap();
+    assert!(html.contains("登録"), "{html}");
+    let end = html.find("/import/confirm\"").unwrap() + "/import/confirm".len();
+    let start = html[..end].rfind('"').unwrap() + 1;
+    let action = html[start..end].to_string();
+    let rows = field_value(&html, "rows").unwrap();
+    app.post(&action, &[("rows", &rows)]).await
+}
