@@ -224,7 +224,19 @@ impl FileStore {
         } else if kind.is_zip() {
             let start = size.saturating_sub(ZIP_TAIL);
             match self.store.get_range(&staging, start..size).await {
-                Ok(tail) => sniff::check_zip(&tail, size).err(),
+                Ok(tail) => match sniff::check_zip(&tail, size) {
+                    Err(r) => Some(r),
+                    // The directory may lie about sizes: inflate every entry, counting, the
+                    // way imports are checked, so no stored file is a bomb for whoever
+                    // opens it later.
+                    Ok(()) => match self.inflate_check(&staging).await {
+                        Ok(r) => r,
+                        Err(e) => {
+                            let _ = self.store.delete(&staging).await;
+                            return Err(UploadError::Io(e));
+                        }
+                    },
+                },
                 Err(e) => {
                     let _ = self.store.delete(&staging).await;
                     return Err(UploadError::Io(e.into()));
@@ -299,6 +311,22 @@ impl FileStore {
             pins: self.pins.clone(),
             sha256: sha256.to_string(),
         })
+    }
+
+    /// Inflates every entry of a staged zip container (office documents) under the import
+    /// limits, off the async threads.
+    async fn inflate_check(&self, staging: &Path) -> anyhow::Result<Option<Refusal>> {
+        let bytes = self.store.get(staging).await?.bytes().await?;
+        let checked =
+            tokio::task::spawn_blocking(move || crate::domain::workbook::check_zip(&bytes)).await?;
+        Ok(checked.err().map(|key| {
+            // Encrypted documents cannot be checked (nor scanned): refused as unreadable.
+            Refusal(if key == "error.xlsx_bad" {
+                "error.file_zip_bad"
+            } else {
+                key
+            })
+        }))
     }
 
     /// Has clamd read a staged upload; a finding, or no answer, refuses it.

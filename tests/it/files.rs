@@ -960,3 +960,37 @@ dual_test!(
         assert!(res.text().await.unwrap().contains("上限を超えて"));
     }
 );
+
+dual_test!(
+    a_stored_workbook_whose_directory_lies_about_sizes_is_refused,
+    |app| async move {
+        let org = setup(&app).await;
+        // Declares 1,000 bytes, inflates to 40 MB: kept as a file it would be a bomb for
+        // whoever opens it in Excel.
+        let lying = xlsx(&[(
+            "xl/worksheets/sheet1.xml",
+            vec![b' '; 40 * 1024 * 1024],
+            Some(1000),
+        )]);
+        let res = upload(&app, &org, "equipment_list", vec![("機器一覧.xlsx", lying)]).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("展開後のサイズまたはファイル数が上限を超えています")
+        );
+        assert_eq!(app.count("submission_files").await, 0);
+        assert!(stored_files(&app).is_empty(), "{:?}", stored_files(&app));
+        // An honest workbook is kept.
+        let honest = xlsx(&[("xl/worksheets/sheet1.xml", b"<x/>".to_vec(), None)]);
+        let res = upload(
+            &app,
+            &org,
+            "equipment_list",
+            vec![("機器一覧.xlsx", honest)],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+);
