@@ -536,13 +536,16 @@ pub async fn remove_file(
     let file = db::submissions::file(&state.db, Scope::Org(org_id), id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // Back to the page the file was listed on (a gateway site's log page included).
     let back = match db::submissions::get(&state.db, Scope::Org(org_id), file.submission_id)
         .await?
-        .map(|s| s.kind)
+        .map(|s| (s.kind, s.location_id))
     {
-        Some(k) if k == "outside_connections" => "outside-connections",
-        Some(k) if k == "inhouse_measures" => "inhouse-measures",
-        _ => "system-configuration",
+        Some((k, Some(site))) if k == "gateway_logs" => format!("locations/{site}/gateway-logs"),
+        Some((k, _)) => super::review::draft_page(&k)
+            .unwrap_or("system-configuration")
+            .to_string(),
+        None => "system-configuration".to_string(),
     };
     let mut tx = state.db.begin().await?;
     if !db::submissions::detach_file(&mut tx, org_id, id).await? {
@@ -559,7 +562,7 @@ pub async fn remove_file(
     tx.commit().await?;
     Ok(redirect_with_flash(
         &format!("/orgs/{org_id}/{back}"),
-        "flash.saved",
+        "flash.file_removed",
         state.cookies.secure,
     ))
 }

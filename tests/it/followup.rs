@@ -1076,3 +1076,31 @@ dual_test!(
         assert_eq!(app.audit_count("export.downloaded").await, 3);
     }
 );
+
+dual_test!(
+    removing_a_log_file_returns_to_the_gateway_sites_page,
+    |app| async move {
+        let (org, _) = setup(&app).await;
+        let office = add_location(&app, &org, "office", "", "本社").await;
+        let site = add_location(&app, &org, "gateway_site", &office, "本社サーバ室").await;
+        let path = format!("/orgs/{org}/locations/{site}/gateway-logs");
+        let log = "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n送信,AAAAA,001,IDA,2026-10-01 08:59:59\n";
+        assert_eq!(
+            upload_log(&app, &path, "gw.csv", log.as_bytes())
+                .await
+                .status(),
+            StatusCode::SEE_OTHER
+        );
+        let page = app.get(&path).await.text().await.unwrap();
+        let remove = page
+            .split("action=\"")
+            .filter_map(|rest| rest.split('"').next())
+            .find(|a| a.ends_with("/remove"))
+            .unwrap()
+            .to_string();
+        let res = app.post(&remove, &[]).await;
+        assert_eq!(location(&res), path, "back to the site's log page");
+        let page = app.get(&path).await.text().await.unwrap();
+        assert!(page.contains("ファイルを削除しました") && !page.contains("gw.csv"));
+    }
+);
