@@ -23,24 +23,33 @@ const INSERT_DRAFT: &str = "INSERT INTO submissions (id, org_id, kind, scope_kin
      catalogue_revision, submitted_by, submitted_at, created_at, updated_at, series_id) \
      VALUES ($1, $2, $3, $4, $5, 'draft', 1, $6, $7, NULL, NULL, $8, $8, $1)";
 
+/// Inserts a draft with `tail` after the statement (a conflict clause and `RETURNING id`).
+async fn insert_draft(
+    tx: &mut Tx,
+    s: &NewSubmission<'_>,
+    tail: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let sql = format!("{INSERT_DRAFT} {tail}");
+    let now = super::now();
+    on_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(Uuid::now_v7())
+        .bind(s.org_id)
+        .bind(s.kind)
+        .bind(s.scope_kind.as_str())
+        .bind(s.location_id)
+        .bind(s.data.to_string())
+        .bind(s.catalogue_revision)
+        .bind(now)
+        .fetch_optional(&mut *c)
+        .await)
+}
+
 /// Creates a draft; answers its id. Fails with a unique violation when the organisation
 /// already has an open draft of that kind and place.
 pub async fn create_draft(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Uuid, sqlx::Error> {
-    let id = Uuid::now_v7();
-    let now = super::now();
-    on_tx!(tx, c => sqlx::query(INSERT_DRAFT)
-    .bind(id)
-    .bind(s.org_id)
-    .bind(s.kind)
-    .bind(s.scope_kind.as_str())
-    .bind(s.location_id)
-    .bind(s.data.to_string())
-    .bind(s.catalogue_revision)
-    .bind(now)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
-    Ok(id)
+    insert_draft(tx, s, "RETURNING id")
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
 }
 
 /// The open draft of a kind and place, created when there is none: one atomic "get or
@@ -48,33 +57,18 @@ pub async fn create_draft(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Uuid, sq
 /// loser's insert does nothing (on PostgreSQL after waiting for the winner to commit) and it
 /// reads the winner's draft. `None` only when that draft was sealed in between.
 pub async fn open_draft(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Option<Uuid>, sqlx::Error> {
-    let id = Uuid::now_v7();
-    let now = super::now();
-    on_tx!(tx, c => {
-        let inserted: Option<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{INSERT_DRAFT} ON CONFLICT DO NOTHING RETURNING id")))
-            .bind(id)
-            .bind(s.org_id)
-            .bind(s.kind)
-            .bind(s.scope_kind.as_str())
-            .bind(s.location_id)
-            .bind(s.data.to_string())
-            .bind(s.catalogue_revision)
-            .bind(now)
-            .fetch_optional(&mut *c)
-            .await?;
-        if inserted.is_some() {
-            return Ok(inserted);
-        }
-        sqlx::query_scalar(
-            "SELECT id FROM submissions WHERE org_id = $1 AND kind = $2 AND state = 'draft' \
-             AND (location_id = $3 OR ($3 IS NULL AND location_id IS NULL))",
-        )
-        .bind(s.org_id)
-        .bind(s.kind)
-        .bind(s.location_id)
-        .fetch_optional(&mut *c)
-        .await
-    })
+    if let Some(id) = insert_draft(tx, s, "ON CONFLICT DO NOTHING RETURNING id").await? {
+        return Ok(Some(id));
+    }
+    on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT id FROM submissions WHERE org_id = $1 AND kind = $2 AND state = 'draft' \
+         AND (location_id = $3 OR ($3 IS NULL AND location_id IS NULL))",
+    )
+    .bind(s.org_id)
+    .bind(s.kind)
+    .bind(s.location_id)
+    .fetch_optional(&mut *c)
+    .await)
 }
 
 /// Creates and submits in one step (forms without a draft stage); answers id and receipt.

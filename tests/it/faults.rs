@@ -347,22 +347,11 @@ async fn mail_on_a_full_disk_stays_unsent_and_goes_out_once_there_is_room() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "the decision stands");
-    let db = app.db();
-    let waiting = || async {
-        on_db!(db, p => sqlx::query_as::<_, (i64, Option<i32>)>(
-            "SELECT COUNT(*), MAX(mail_attempts) FROM notifications WHERE mail_to IS NOT NULL AND mailed_at IS NULL",
-        )
-        .fetch_one(p)
-        .await)
-        .unwrap()
-    };
-    for _ in 0..50 {
-        if waiting().await == (1, Some(1)) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(waiting().await, (1, Some(1)), "unsent, to be tried again");
+    assert_eq!(
+        app.wait_unsent_mail((1, Some(1))).await,
+        (1, Some(1)),
+        "unsent, to be tried again"
+    );
     let files: Vec<_> = std::fs::read_dir(app.data_dir.join("mail"))
         .unwrap()
         .flatten()
@@ -383,7 +372,7 @@ async fn mail_on_a_full_disk_stays_unsent_and_goes_out_once_there_is_room() {
         1
     );
     assert!(app.mail_text("kanri@a.example.jp", "構成図が古い").len() > 100);
-    assert_eq!(waiting().await.0, 0);
+    assert_eq!(app.unsent_mail().await.0, 0);
     drop(app);
 }
 

@@ -658,22 +658,8 @@ dual_test!(
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "the decision stands");
-        let db = app.db();
-        let waiting = || async {
-            secportal::db::on_db!(db, p => sqlx::query_as::<_, (i64, Option<i32>)>(
-                "SELECT COUNT(*), MAX(mail_attempts) FROM notifications WHERE mail_to IS NOT NULL AND mailed_at IS NULL",
-            )
-            .fetch_one(p)
-            .await)
-            .unwrap()
-        };
-        let mut tries = 0;
-        while waiting().await != (1, Some(1)) && tries < 50 {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            tries += 1;
-        }
         assert_eq!(
-            waiting().await,
+            app.wait_unsent_mail((1, Some(1))).await,
             (1, Some(1)),
             "kept in the outbox after one failed try"
         );
@@ -706,7 +692,7 @@ dual_test!(
                 .unwrap(),
             0
         );
-        assert_eq!(waiting().await.0, 0);
+        assert_eq!(app.unsent_mail().await.0, 0);
     }
 );
 

@@ -290,6 +290,27 @@ impl TestApp {
         self.mail_count()
     }
 
+    /// Mail recorded with its notice but not yet sent: (how many, most tries of one).
+    pub async fn unsent_mail(&self) -> (i64, Option<i32>) {
+        on_db!(self.db(), p => sqlx::query_as::<_, (i64, Option<i32>)>(
+            "SELECT COUNT(*), MAX(mail_attempts) FROM notifications WHERE mail_to IS NOT NULL AND mailed_at IS NULL",
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap()
+    }
+
+    /// Waits (up to 5 s) until the unsent mail is `expected`; answers what it is then.
+    pub async fn wait_unsent_mail(&self, expected: (i64, Option<i32>)) -> (i64, Option<i32>) {
+        for _ in 0..50 {
+            if self.unsent_mail().await == expected {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        self.unsent_mail().await
+    }
+
     /// How many mail files exist.
     pub fn mail_count(&self) -> usize {
         std::fs::read_dir(self.data_dir.join("mail"))
