@@ -12,6 +12,7 @@ pub mod password;
 pub mod role;
 pub mod scope;
 pub mod text;
+pub mod totp;
 pub mod user_code;
 pub mod xlsx;
 
