@@ -62,6 +62,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/account/second-factor/start", post(second_factor::start))
         .route("/account/second-factor/confirm", post(second_factor::confirm))
         .route("/account/second-factor/disable", post(second_factor::disable))
+        .route("/account/second-factor/recovery-codes", post(second_factor::new_codes))
         .route("/login/second-factor", get(auth::second_step_page).post(auth::second_step))
         .route("/lang", post(auth::set_lang))
         .route("/setup", get(onboarding::setup_page).post(onboarding::setup))

@@ -181,13 +181,7 @@ pub async fn confirm(
             &view(&state, &ctx, &me, errors).await?,
         );
     };
-    let codes: Vec<String> = (0..RECOVERY_CODES)
-        .map(|_| totp::recovery_code(&random_bytes::<10>()))
-        .collect();
-    let hashes: Vec<Vec<u8>> = codes
-        .iter()
-        .map(|c| db::second_factor::recovery_hash(&totp::normalise_recovery(c)))
-        .collect();
+    let (codes, hashes) = new_recovery_codes();
     let mut tx = state.db.begin().await?;
     if !db::second_factor::enable(&mut tx, me.id, step).await? {
         return Err(AppError::Conflict);
@@ -200,8 +194,25 @@ pub async fn confirm(
     .await?;
     tx.commit().await?;
     mail_change(&state, &ctx, &me, "mail.second_factor_enabled");
+    show_codes(&ctx, &me, codes)
+}
+
+/// Fresh recovery codes, as shown and as stored.
+fn new_recovery_codes() -> (Vec<String>, Vec<Vec<u8>>) {
+    let codes: Vec<String> = (0..RECOVERY_CODES)
+        .map(|_| totp::recovery_code(&random_bytes::<10>()))
+        .collect();
+    let hashes = codes
+        .iter()
+        .map(|c| db::second_factor::recovery_hash(&totp::normalise_recovery(c)))
+        .collect();
+    (codes, hashes)
+}
+
+/// The page that shows recovery codes, once.
+fn show_codes(ctx: &Ctx, me: &CurrentUser, codes: Vec<String>) -> AppResult<Response> {
     let view = RecoveryView {
-        page: Page::new(&ctx, Some(&me)),
+        page: Page::new(ctx, Some(me)),
         codes,
     };
     let mut res = render(StatusCode::OK, &view)?;
@@ -211,6 +222,59 @@ pub async fn confirm(
         axum::http::HeaderValue::from_static("no-store"),
     );
     Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct NewCodesForm {
+    #[serde(default)]
+    new_codes_code: String,
+}
+
+/// `POST /account/second-factor/recovery-codes`: a current code from the app replaces every
+/// recovery code by ten new ones, shown once.
+pub async fn new_codes(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    CsrfForm(form): CsrfForm<NewCodesForm>,
+) -> AppResult<Response> {
+    let now = db::now();
+    let failures = db::throttle::since(
+        &state.db,
+        &me.email,
+        &ctx.ip,
+        now - Duration::minutes(WINDOW_MINUTES),
+    )
+    .await?;
+    if failures.by_pair >= MAX_PER_ACCOUNT {
+        return Err(AppError::TooManyAttempts {
+            wait_minutes: WINDOW_MINUTES,
+        });
+    }
+    // Only the app's code: a recovery code cannot be used to mint more.
+    let shown = match totp::normalise_code(&form.new_codes_code) {
+        Some(_) => db::second_factor::check(&state.db, me.id, &form.new_codes_code).await?,
+        None => None,
+    };
+    if shown.is_none() {
+        db::throttle::record(&state.db, &me.email, &ctx.ip).await?;
+        let mut errors = FieldErrors::default();
+        errors.add("new_codes_code", "error.second_factor_wrong");
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &view(&state, &ctx, &me, errors).await?,
+        );
+    }
+    let (codes, hashes) = new_recovery_codes();
+    let mut tx = state.db.begin().await?;
+    db::second_factor::set_recovery(&mut tx, me.id, &hashes).await?;
+    db::audit::append(
+        &mut tx,
+        &me.audit(&ctx, "user.recovery_codes_renewed", None, me.email.clone()),
+    )
+    .await?;
+    tx.commit().await?;
+    show_codes(&ctx, &me, codes)
 }
 
 #[derive(Deserialize)]

@@ -441,3 +441,45 @@ dual_test!(
         assert_eq!(app.audit_count("user.second_factor_reset").await, 1);
     }
 );
+
+dual_test!(
+    new_recovery_codes_need_an_app_code_and_replace_the_old_ones,
+    |app| async move {
+        app.add_user(MEMBER, "org_member", Some("AAAAA")).await;
+        let b = app.browser();
+        b.login(MEMBER, PASSWORD).await;
+        let (secret, old) = enrol(&b).await;
+
+        // A recovery code cannot mint more.
+        let res = b
+            .post(
+                "/account/second-factor/recovery-codes",
+                &[("new_codes_code", &old[0])],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(app.audit_count("user.recovery_codes_renewed").await, 0);
+
+        let res = b
+            .post(
+                "/account/second-factor/recovery-codes",
+                &[("new_codes_code", &totp(&secret, step_now() + 1))],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let page = res.text().await.unwrap();
+        let new: Vec<String> = page
+            .split("<li><code>")
+            .skip(1)
+            .map(|s| s.split('<').next().unwrap().to_string())
+            .collect();
+        assert_eq!(new.len(), 10);
+        assert_eq!(app.count("recovery_codes").await, 10);
+        assert_eq!(app.audit_count("user.recovery_codes_renewed").await, 1);
+
+        let res = sign_in_with(&app.new_browser(), MEMBER, &old[1]).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let res = sign_in_with(&app.new_browser(), MEMBER, &new[1]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+);
