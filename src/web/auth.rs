@@ -366,6 +366,25 @@ pub async fn second_step(
     };
     db::second_factor::delete_pending(&state.db, &pending_hash).await?;
     db::throttle::clear_email(&state.db, &user.email).await?;
+    if shown == db::second_factor::Shown::RecoveryCode {
+        // The owner hears of it: a recovery code in someone else's hands is a way in.
+        let left = db::second_factor::recovery_left(&state.db, user.id).await?;
+        let state2 = state.clone();
+        let args = vec![
+            ("time", super::page::jst(&now)),
+            ("ip", ctx.ip.clone()),
+            ("left", left.to_string()),
+            ("link", state.config.link("/account/second-factor")),
+        ];
+        let to = user.email.clone();
+        tokio::spawn(async move {
+            super::onboarding::send_logged(
+                &state2,
+                crate::mail::Outgoing::new(to, "mail.recovery_code_used", args),
+            )
+            .await;
+        });
+    }
     let mut res = open_session(
         &state,
         &ctx,

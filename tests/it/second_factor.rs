@@ -108,6 +108,22 @@ pub async fn enrol(b: &Browser<'_>) -> (Vec<u8>, Vec<String>) {
     (secret, codes)
 }
 
+/// The first mail to `to` containing `text`, waiting up to 5 s (mail goes off the request path).
+async fn mail_containing(app: &TestApp, to: &str, text: &str) -> String {
+    for _ in 0..50 {
+        let found = std::fs::read_dir(app.data_dir.join("mail"))
+            .into_iter()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .find(|m| m.contains(&format!("To: {to}")) && m.contains(text));
+        if let Some(m) = found {
+            return m;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no mail to {to} contains {text:?}");
+}
+
 /// Password, then the code: answers the second step's response.
 async fn sign_in_with(b: &Browser<'_>, email: &str, code: &str) -> reqwest::Response {
     let res = b.login(email, PASSWORD).await;
@@ -218,6 +234,8 @@ dual_test!(a_recovery_code_signs_in_once, |app| async move {
     assert_eq!(phone.get("/home").await.status(), StatusCode::OK);
     let page = b.get("/account/second-factor").await.text().await.unwrap();
     assert!(page.contains("未使用のリカバリーコード： 9"), "{page}");
+    let text = mail_containing(&app, MEMBER, "リカバリーコードを使って").await;
+    assert!(text.contains("残り 9 個"), "{text}");
 
     let again = app.new_browser();
     let res = sign_in_with(&again, MEMBER, &codes[3]).await;
