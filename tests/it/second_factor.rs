@@ -501,3 +501,27 @@ dual_test!(
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
     }
 );
+
+dual_test!(
+    the_command_line_removes_a_second_factor_when_no_admin_can_sign_in,
+    |app| async move {
+        app.add_user(ADMIN, "center_admin", None).await;
+        let b = app.browser();
+        b.login(ADMIN, PASSWORD).await;
+        enrol(&b).await;
+        assert!(
+            secportal::cli::reset_second_factor(&app.state.config, ADMIN)
+                .await
+                .unwrap()
+        );
+        assert_eq!(app.audit_count("user.second_factor_reset").await, 1);
+        assert_eq!(app.count("recovery_codes").await, 0);
+        let res = app.new_browser().login(ADMIN, PASSWORD).await;
+        assert_eq!(location(&res), "/home");
+        assert!(
+            !secportal::cli::reset_second_factor(&app.state.config, ADMIN)
+                .await
+                .unwrap()
+        );
+    }
+);
