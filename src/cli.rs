@@ -68,6 +68,11 @@ pub enum UserCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Remove a user's second factor (for when no Center admin can sign in to do it).
+    ResetSecondFactor {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +129,15 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<i32> {
             .await?;
             println!("user {} created", email.trim());
             Ok(0)
+        }
+        Command::User(UserCommand::ResetSecondFactor { email }) => {
+            if reset_second_factor(&config, &email).await? {
+                println!("second factor of {} removed", email.trim());
+                Ok(0)
+            } else {
+                println!("{} has no second factor", email.trim());
+                Ok(1)
+            }
         }
         Command::Audit(AuditCommand::Verify { anchors }) => {
             let anchors = match anchors {
@@ -243,6 +257,28 @@ pub async fn add_user(
     tx.commit().await?;
     db.close().await;
     Ok(())
+}
+
+/// Removes a user's second factor (audited as done from the command line); answers whether
+/// there was one. The web page for this is a Center admin's; this is for when the last
+/// Center admin has lost theirs.
+pub async fn reset_second_factor(config: &Config, email: &str) -> anyhow::Result<bool> {
+    let email =
+        Email::parse(email).map_err(|_| anyhow::anyhow!("--email: not a valid e-mail address"))?;
+    let db = crate::open_db(config).await?;
+    let user = db::users::by_email(&db, email.as_str())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("--email: no user with this address"))?;
+    let mut tx = db.begin().await?;
+    let had = db::second_factor::clear(&mut tx, user.id).await?;
+    if had {
+        let mut entry = cli_entry("user.second_factor_reset", user.org_id, email.as_str());
+        entry.detail = serde_json::json!({ "via": "cli" });
+        db::audit::append(&mut tx, &entry).await?;
+    }
+    tx.commit().await?;
+    db.close().await;
+    Ok(had)
 }
 
 fn cli_entry(action: &'static str, org_id: Option<uuid::Uuid>, target: &str) -> Entry {

@@ -256,6 +256,10 @@ pub struct Config {
     /// How old an unreferenced file must be before a sweep removes it (the guard that keeps
     /// the file of an upload not yet recorded).
     pub file_sweep_min_age: Duration,
+    /// Whether reviewers and Center admins must set up a second factor before anything else.
+    /// Always on in a running portal (no setting turns it off); the test harness turns it off
+    /// for tests that are about something else.
+    pub center_second_factor: bool,
 }
 
 /// A setting that could not be used; names the setting.
@@ -436,6 +440,7 @@ impl ConfigArgs {
             audit_key,
             file_sweep_every: Duration::from_secs(3600),
             file_sweep_min_age: Duration::from_secs(24 * 3600),
+            center_second_factor: true,
         })
     }
 }

@@ -119,6 +119,11 @@ fn spawn_housekeeping(state: Arc<web::AppState>) {
             if let Err(e) = db::sessions::prune(&state.db, now - idle, now - abs).await {
                 tracing::warn!(error = %e, "session prune failed");
             }
+            if let Err(e) =
+                db::second_factor::prune_pending(&state.db, now - chrono::Duration::hours(1)).await
+            {
+                tracing::warn!(error = %e, "pending sign-in prune failed");
+            }
             if let Err(e) = db::throttle::prune(&state.db, now - chrono::Duration::hours(1)).await {
                 tracing::warn!(error = %e, "login failure prune failed");
             }

@@ -66,6 +66,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0014_session_device.sql"),
         include_str!("../../migrations/postgres/0014_session_device.sql"),
     ),
+    (
+        "0015_second_factor",
+        include_str!("../../migrations/sqlite/0015_second_factor.sql"),
+        include_str!("../../migrations/postgres/0015_second_factor.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

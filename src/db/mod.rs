@@ -14,6 +14,7 @@ pub mod migrate;
 pub mod notifications;
 pub mod orgs;
 pub mod review;
+pub mod second_factor;
 pub mod sessions;
 pub mod structure;
 pub mod submissions;

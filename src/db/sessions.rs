@@ -21,6 +21,10 @@ pub struct SessionUser {
     pub org_code: Option<String>,
     /// Notices in the user's inbox not yet opened (shown in the navigation).
     pub unread: i64,
+    /// Whether the user has a confirmed second factor.
+    pub second_factor: bool,
+    /// Whether the user's organisation requires one.
+    pub org_requires_second_factor: bool,
 }
 
 /// Stores a new session.
@@ -54,7 +58,9 @@ pub async fn lookup(db: &Db, token_hash: &[u8]) -> Result<Option<SessionUser>, s
     on_db!(db, p => sqlx::query_as::<_, SessionUser>(
         "SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.email, u.display_name, u.role, u.status, \
          u.org_id, o.name AS org_name, o.user_code AS org_code, \
-         (SELECT COUNT(*) FROM notifications n WHERE n.user_id = s.user_id AND n.read_at IS NULL) AS unread \
+         (SELECT COUNT(*) FROM notifications n WHERE n.user_id = s.user_id AND n.read_at IS NULL) AS unread, \
+         (u.totp_enabled_at IS NOT NULL) AS second_factor, \
+         COALESCE(o.require_second_factor, FALSE) AS org_requires_second_factor \
          FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN organisations o ON o.id = u.org_id \
          WHERE s.token_hash = $1",
     )

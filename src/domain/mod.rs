@@ -13,6 +13,7 @@ pub mod role;
 pub mod scope;
 pub mod sheet;
 pub mod text;
+pub mod totp;
 pub mod user_code;
 pub mod workbook;
 

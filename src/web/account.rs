@@ -39,6 +39,8 @@ struct AccountView {
     page: Page,
     sessions: Vec<SessionItem>,
     errors: FieldErrors,
+    /// Whether a second factor is switched on.
+    second_factor_on: bool,
 }
 
 /// "Browser / system" from a User-Agent, in the names people know; empty when unknown.
@@ -102,10 +104,14 @@ async fn view(
             }
         })
         .collect();
+    let second_factor_on = db::second_factor::totp(&state.db, me.id)
+        .await?
+        .is_some_and(|t| t.totp_enabled_at.is_some());
     Ok(AccountView {
         page: Page::new(ctx, Some(me)),
         sessions,
         errors,
+        second_factor_on,
     })
 }
 

@@ -143,13 +143,63 @@ pub async fn login(
         return render(StatusCode::UNAUTHORIZED, &view);
     };
 
+    if db::second_factor::totp(&state.db, user.id)
+        .await?
+        .is_some_and(|t| t.totp_enabled_at.is_some())
+    {
+        // The password was right; the session waits for the second factor. Until then the
+        // browser holds only a short-lived pending token, which opens nothing.
+        let token = security::random_token();
+        db::second_factor::insert_pending(
+            &state.db,
+            &security::token_hash(&token),
+            user.id,
+            safe_next(&form.next).unwrap_or(""),
+        )
+        .await?;
+        let mut res = Redirect::to("/login/second-factor").into_response();
+        *res.status_mut() = StatusCode::SEE_OTHER;
+        if let Some(c) = cookies::set(
+            state.cookies.pending,
+            &token,
+            Some(PENDING_MINUTES * 60),
+            state.cookies.secure,
+        ) {
+            res.headers_mut().append(header::SET_COOKIE, c);
+        }
+        return Ok(res);
+    }
     db::throttle::clear_email(&state.db, &email).await?;
+    let existing = existing.map(|u| u.token_hash);
+    open_session(
+        &state,
+        &ctx,
+        &headers,
+        existing,
+        &user,
+        serde_json::Value::Null,
+        &form.next,
+    )
+    .await
+}
+
+/// Opens a session for a user who has shown everything sign-in asks for, and answers the
+/// redirect to where they were going.
+async fn open_session(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &axum::http::HeaderMap,
+    existing: Option<Vec<u8>>,
+    user: &db::users::UserRow,
+    detail: serde_json::Value,
+    next: &str,
+) -> AppResult<Response> {
     // A fresh token on every sign-in: a token planted before sign-in is never promoted.
     let token = security::random_token();
     let hash = security::token_hash(&token);
     let mut tx = state.db.begin().await?;
     if let Some(old) = existing {
-        db::sessions::delete(&mut tx, &old.token_hash).await?;
+        db::sessions::delete(&mut tx, &old).await?;
     }
     let user_agent = headers
         .get(header::USER_AGENT)
@@ -173,18 +223,179 @@ pub async fn login(
             action: "login.success",
             target: user.email.clone(),
             ip: ctx.ip.clone(),
-            detail: serde_json::Value::Null,
+            detail,
         },
     )
     .await?;
     tx.commit().await?;
 
-    let to = safe_next(&form.next)
+    let to = safe_next(next)
         .filter(|n| !n.starts_with("/login"))
         .unwrap_or("/home");
     let mut res = Redirect::to(to).into_response();
     *res.status_mut() = StatusCode::SEE_OTHER;
     if let Some(c) = cookies::set(state.cookies.session, &token, None, state.cookies.secure) {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(res)
+}
+
+/// How long the second step of a sign-in may take.
+pub const PENDING_MINUTES: i64 = 5;
+
+#[derive(Template)]
+#[template(path = "auth/second_factor.html")]
+struct SecondStepView {
+    page: Page,
+    errors: FieldErrors,
+}
+
+/// The pending sign-in behind the browser's pending cookie, if it is still open.
+async fn pending_of(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> AppResult<Option<(Vec<u8>, db::second_factor::Pending)>> {
+    let Some(token) = cookies::get(headers, state.cookies.pending) else {
+        return Ok(None);
+    };
+    let hash = security::token_hash(&token);
+    let Some(p) = db::second_factor::pending(&state.db, &hash).await? else {
+        return Ok(None);
+    };
+    if db::now() - p.created_at > Duration::minutes(PENDING_MINUTES)
+        || p.attempts >= MAX_PER_ACCOUNT
+    {
+        db::second_factor::delete_pending(&state.db, &hash).await?;
+        return Ok(None);
+    }
+    Ok(Some((hash, p)))
+}
+
+/// Back to the password, the pending token dropped.
+fn restart(state: &AppState) -> Response {
+    let mut res = redirect_with_flash(
+        "/login",
+        "flash.second_factor_expired",
+        state.cookies.secure,
+    );
+    if let Some(c) = cookies::set(state.cookies.pending, "", Some(0), state.cookies.secure) {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    res
+}
+
+/// `GET /login/second-factor`: the code from the authenticator app, or a recovery code.
+pub async fn second_step_page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Response> {
+    if pending_of(&state, &headers).await?.is_none() {
+        return Ok(restart(&state));
+    }
+    let view = SecondStepView {
+        page: Page::new(&ctx, None),
+        errors: FieldErrors::default(),
+    };
+    render(StatusCode::OK, &view)
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+/// `POST /login/second-factor`: wrong codes count as failed sign-ins (the same throttle per
+/// account and address) and against the pending sign-in, which ends after five.
+pub async fn second_step(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    MaybeUser(existing): MaybeUser,
+    headers: axum::http::HeaderMap,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> AppResult<Response> {
+    let Some((pending_hash, pending)) = pending_of(&state, &headers).await? else {
+        return Ok(restart(&state));
+    };
+    let user = db::users::get(&state.db, crate::domain::Scope::Center, pending.user_id)
+        .await?
+        .filter(|u| u.status == "active");
+    let Some(user) = user else {
+        db::second_factor::delete_pending(&state.db, &pending_hash).await?;
+        return Ok(restart(&state));
+    };
+    let now = db::now();
+    let f = db::throttle::since(
+        &state.db,
+        &user.email,
+        &ctx.ip,
+        now - Duration::minutes(WINDOW_MINUTES),
+    )
+    .await?;
+    if f.by_pair >= MAX_PER_ACCOUNT || f.by_ip >= MAX_PER_IP {
+        db::audit::append_alone(
+            &state.db,
+            &anon_entry(&ctx, "login.throttled", &user.email, "too many failures"),
+        )
+        .await?;
+        return Err(AppError::TooManyAttempts {
+            wait_minutes: WINDOW_MINUTES,
+        });
+    }
+    let Some(shown) = db::second_factor::check(&state.db, user.id, &form.code).await? else {
+        db::throttle::record(&state.db, &user.email, &ctx.ip).await?;
+        db::second_factor::pending_failed(&state.db, &pending_hash).await?;
+        db::audit::append_alone(
+            &state.db,
+            &anon_entry(
+                &ctx,
+                "login.second_factor_failure",
+                &user.email,
+                "wrong or used code",
+            ),
+        )
+        .await?;
+        let mut errors = FieldErrors::default();
+        errors.add("code", "error.second_factor_wrong");
+        let view = SecondStepView {
+            page: Page::new(&ctx, None),
+            errors,
+        };
+        return render(StatusCode::UNAUTHORIZED, &view);
+    };
+    db::second_factor::delete_pending(&state.db, &pending_hash).await?;
+    db::throttle::clear_email(&state.db, &user.email).await?;
+    if shown == db::second_factor::Shown::RecoveryCode {
+        // The owner hears of it: a recovery code in someone else's hands is a way in.
+        let left = db::second_factor::recovery_left(&state.db, user.id).await?;
+        let state2 = state.clone();
+        let args = vec![
+            ("time", super::page::jst(&now)),
+            ("ip", ctx.ip.clone()),
+            ("left", left.to_string()),
+            ("link", state.config.link("/account/second-factor")),
+        ];
+        let to = user.email.clone();
+        tokio::spawn(async move {
+            super::onboarding::send_logged(
+                &state2,
+                crate::mail::Outgoing::new(to, "mail.recovery_code_used", args),
+            )
+            .await;
+        });
+    }
+    let mut res = open_session(
+        &state,
+        &ctx,
+        &headers,
+        existing.map(|u| u.token_hash),
+        &user,
+        serde_json::json!({ "second_factor": shown.as_str() }),
+        &pending.next,
+    )
+    .await?;
+    if let Some(c) = cookies::set(state.cookies.pending, "", Some(0), state.cookies.secure) {
         res.headers_mut().append(header::SET_COOKIE, c);
     }
     Ok(res)

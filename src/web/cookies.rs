@@ -6,6 +6,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 #[derive(Debug, Clone)]
 pub struct CookieNames {
     pub session: &'static str,
+    /// A sign-in waiting for its second factor (never a session).
+    pub pending: &'static str,
     pub csrf: &'static str,
     pub secure: bool,
 }
@@ -15,12 +17,14 @@ impl CookieNames {
         if https {
             CookieNames {
                 session: "__Host-secportal_session",
+                pending: "__Host-secportal_pending",
                 csrf: "__Host-secportal_csrf",
                 secure: true,
             }
         } else {
             CookieNames {
                 session: "secportal_session",
+                pending: "secportal_pending",
                 csrf: "secportal_csrf",
                 secure: false,
             }

@@ -142,6 +142,9 @@ pub struct CurrentUser {
     pub unread: i64,
     pub csrf: String,
     pub token_hash: Vec<u8>,
+    /// Whether a second factor is required of this user and not yet set up: until it is,
+    /// only the account page (where it is set up) and signing out are open.
+    pub must_enrol: bool,
 }
 
 impl CurrentUser {
@@ -221,6 +224,10 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUs
                             db::sessions::touch(&state.db, &hash).await?;
                             state.session_touched(&hash, now);
                         }
+                        let center_rule = state.config.center_second_factor
+                            && matches!(role, Some(Role::Reviewer | Role::CenterAdmin));
+                        let must_enrol =
+                            !s.second_factor && (center_rule || s.org_requires_second_factor);
                         role.map(|role| CurrentUser {
                             id: s.user_id,
                             email: s.email,
@@ -232,6 +239,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUs
                             unread: s.unread,
                             csrf: s.csrf_token,
                             token_hash: hash,
+                            must_enrol,
                         })
                     }
                 }
@@ -264,6 +272,11 @@ impl FromRequestParts<Arc<AppState>> for CurrentUser {
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
         match state.bounded(resolve(parts, state)).await? {
+            Some(u) if u.must_enrol && !enrolment_open(parts.uri.path()) => {
+                Err(AppError::EnrolFirst {
+                    secure: state.cookies.secure,
+                })
+            }
             Some(u) => Ok(u),
             None => {
                 let next = if parts.method == Method::GET {
@@ -279,6 +292,11 @@ impl FromRequestParts<Arc<AppState>> for CurrentUser {
             }
         }
     }
+}
+
+/// The pages a user who must first set up a second factor may use.
+fn enrolment_open(path: &str) -> bool {
+    path == "/account" || path.starts_with("/account/") || path == "/logout" || path == "/lang"
 }
 
 /// The largest form body accepted (file uploads have their own path and limits).

@@ -14,6 +14,8 @@ pub enum AppError {
     Forbidden,
     #[error("not signed in")]
     Unauthenticated { next: String },
+    #[error("second factor to be set up first")]
+    EnrolFirst { secure: bool },
     #[error("bad request")]
     BadRequest,
     #[error("csrf check failed")]
@@ -159,6 +161,13 @@ impl IntoResponse for AppError {
                     res.headers_mut().insert(header::LOCATION, v);
                 }
                 return res;
+            }
+            AppError::EnrolFirst { secure } => {
+                return crate::web::page::redirect_with_flash(
+                    "/account/second-factor",
+                    "flash.second_factor_required",
+                    secure,
+                );
             }
             AppError::NotFound => ErrorPage::NotFound,
             AppError::Forbidden => ErrorPage::Forbidden,

@@ -25,6 +25,7 @@ pub mod outside;
 pub mod page;
 pub mod profile;
 pub mod review;
+pub mod second_factor;
 pub mod state;
 pub mod structure;
 pub mod submissions;
@@ -58,6 +59,12 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/account/sessions/end-others", post(account::end_others))
         .route("/account/sessions/{handle}/end", post(account::end_session))
         .route("/account/password", post(account::change_password))
+        .route("/account/second-factor", get(second_factor::page))
+        .route("/account/second-factor/start", post(second_factor::start))
+        .route("/account/second-factor/confirm", post(second_factor::confirm))
+        .route("/account/second-factor/disable", post(second_factor::disable))
+        .route("/account/second-factor/recovery-codes", post(second_factor::new_codes))
+        .route("/login/second-factor", get(auth::second_step_page).post(auth::second_step))
         .route("/lang", post(auth::set_lang))
         .route("/setup", get(onboarding::setup_page).post(onboarding::setup))
         .route("/invitations/accept", get(onboarding::accept_page).post(onboarding::accept))
@@ -144,6 +151,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/users/{id}", get(users::show))
         .route("/users/{id}/status", post(users::set_status))
         .route("/users/{id}/role", post(users::set_role))
+        .route("/users/{id}/second-factor/reset", post(users::reset_second_factor))
+        .route("/admin/orgs/{id}/second-factor", post(orgs::set_second_factor))
         .route("/static/{name}", get(assets::asset))
         .merge(extra)
         .fallback(|| async { AppError::NotFound })

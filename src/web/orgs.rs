@@ -193,6 +193,8 @@ struct ShowView {
     org: OrgItem,
     users: Vec<UserItem>,
     can_invite: bool,
+    /// Whether the organisation requires a second factor of its users.
+    second_factor_required: bool,
 }
 
 /// `GET /admin/orgs/{id}`
@@ -216,6 +218,56 @@ pub async fn show(
         org: org_item(org),
         users,
         can_invite: me.role == Role::CenterAdmin,
+        second_factor_required: db::second_factor::org_requires(&state.db, me.scope(), id).await?,
     };
     render(StatusCode::OK, &view)
+}
+
+#[derive(Deserialize)]
+pub struct SecondFactorForm {
+    #[serde(default)]
+    required: String,
+}
+
+/// `POST /admin/orgs/{id}/second-factor`: a Center admin requires (or stops requiring) a
+/// second factor of the organisation's users; those without one set it up at their next
+/// request.
+pub async fn set_second_factor(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<SecondFactorForm>,
+) -> AppResult<Response> {
+    me.require(&[Role::CenterAdmin])?;
+    let required = match form.required.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(AppError::BadRequest),
+    };
+    let org = db::orgs::get(&state.db, me.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    if !db::second_factor::set_org_requires(&mut tx, id, required).await? {
+        return Err(AppError::NotFound);
+    }
+    let mut e = me.audit(
+        &ctx,
+        "org.second_factor_requirement",
+        Some(id),
+        org.user_code.clone(),
+    );
+    e.detail = serde_json::json!({ "required": required });
+    db::audit::append(&mut tx, &e).await?;
+    tx.commit().await?;
+    Ok(redirect_with_flash(
+        &format!("/admin/orgs/{id}"),
+        if required {
+            "flash.org_second_factor_required"
+        } else {
+            "flash.org_second_factor_optional"
+        },
+        state.cookies.secure,
+    ))
 }

@@ -362,6 +362,10 @@ struct ShowView {
     page: Page,
     user: UserItem,
     roles: Vec<Role>,
+    /// Whether the user has a second factor (or is setting one up); shown to Center admins.
+    second_factor: bool,
+    /// Whether the viewer may reset it (a Center admin, not their own).
+    can_reset_second_factor: bool,
 }
 
 /// `GET /users/{id}`: another organisation's user answers 404.
@@ -382,10 +386,16 @@ pub async fn show(
         .into_iter()
         .filter(|r| r.is_org() == user.role.is_org())
         .collect();
+    let second_factor = db::second_factor::totp(&state.db, id)
+        .await?
+        .is_some_and(|t| t.totp_secret.is_some());
+    let can_reset_second_factor = me.role == Role::CenterAdmin && !user.is_self;
     let view = ShowView {
         page: Page::new(&ctx, Some(&me)),
         user,
         roles,
+        second_factor,
+        can_reset_second_factor,
     };
     render(StatusCode::OK, &view)
 }
@@ -438,6 +448,60 @@ pub async fn set_status(
     Ok(redirect_with_flash(
         &format!("/users/{id}"),
         flash,
+        state.cookies.secure,
+    ))
+}
+
+/// `POST /users/{id}/second-factor/reset`: a Center admin removes a user's second factor
+/// (lost phone and recovery codes); the user sets up a new one. Audited and mailed.
+pub async fn reset_second_factor(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(_): CsrfForm<super::forms::Nothing>,
+) -> AppResult<Response> {
+    me.require(&[Role::CenterAdmin])?;
+    let target = db::users::get(&state.db, me.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if target.id == me.id {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = state.db.begin().await?;
+    let had = db::second_factor::clear(&mut tx, id).await?;
+    if had {
+        db::audit::append(
+            &mut tx,
+            &me.audit(
+                &ctx,
+                "user.second_factor_reset",
+                target.org_id,
+                target.email.clone(),
+            ),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if had {
+        let state2 = state.clone();
+        let (to, when) = (target.email.clone(), jst(&db::now()));
+        let link = state.config.link("/account/second-factor");
+        tokio::spawn(async move {
+            send_logged(
+                &state2,
+                Outgoing::new(
+                    to,
+                    "mail.second_factor_reset",
+                    vec![("time", when), ("link", link)],
+                ),
+            )
+            .await;
+        });
+    }
+    Ok(redirect_with_flash(
+        &format!("/users/{id}"),
+        "flash.second_factor_reset",
         state.cookies.secure,
     ))
 }

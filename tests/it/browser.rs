@@ -730,3 +730,70 @@ async fn org_admin_imports_a_messy_workbook_through_the_confirmation_step() {
         c.close().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reviewer_is_held_at_totp_set_up_then_signs_in_with_a_computed_code() {
+    use crate::second_factor::{base32_decode, step_now, totp};
+    let Some(driver) = chromedriver() else {
+        return;
+    };
+    for backend in backends() {
+        let label = backend.label();
+        let app = TestApp::spawn_configured(backend, |c| c.center_second_factor = true).await;
+        app.add_user("shinsa@center.example.jp", "reviewer", None)
+            .await;
+        let profile = tempfile::tempdir().unwrap();
+        let c = browser(&driver, profile.path()).await;
+
+        // Signed in with the password, the reviewer is held at the set-up.
+        login(&c, &app, "shinsa@center.example.jp").await;
+        wait_for_text(&c, "あなたのアカウントでは2段階認証が必須です。").await;
+        c.goto(&app.url("/review")).await.unwrap();
+        wait_for_text(&c, "続けるには2段階認証を設定してください。").await;
+        submit(&c).await;
+        wait_for_text(&c, "1. 認証アプリに登録する").await;
+        // The QR code is drawn (inline SVG, nothing fetched from elsewhere).
+        let size = c
+            .execute(
+                "var s = document.querySelector('.qr svg'); return s ? s.getBoundingClientRect().width : 0;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            size.as_f64().unwrap_or(0.0) >= 100.0,
+            "QR code shown: {size}"
+        );
+        screenshot(&c, &format!("totp-enrol-{label}")).await;
+        let secret = c
+            .find(Locator::Id("totp-secret"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let secret = base32_decode(&secret);
+        fill(&c, "code", &totp(&secret, step_now())).await;
+        submit(&c).await;
+        wait_for_text(&c, "このコードは今しか表示されません").await;
+        screenshot(&c, &format!("totp-recovery-codes-{label}")).await;
+        click(&c, "main a[href='/home']").await;
+        wait_for_text(&c, "ログアウト").await;
+        c.goto(&app.url("/review")).await.unwrap();
+        wait_for_text(&c, "審査").await;
+        logout(&c).await;
+        wait_for_text(&c, "ログアウトしました").await;
+
+        // Next sign-in: the password, then the code of the next step (the set-up used this one).
+        login(&c, &app, "shinsa@center.example.jp").await;
+        wait_for_text(&c, "認証アプリに表示されている6桁の確認コード").await;
+        fill(&c, "code", &totp(&secret, step_now() + 1)).await;
+        submit(&c).await;
+        wait_for_text(&c, "ログアウト").await;
+        let url = c.current_url().await.unwrap();
+        assert_eq!(url.path(), "/home", "{label}");
+        screenshot(&c, &format!("totp-signed-in-{label}")).await;
+        c.close().await.unwrap();
+        assert_eq!(app.audit_count("user.second_factor_enabled").await, 1);
+    }
+}

@@ -160,6 +160,9 @@ impl TestApp {
         let mut config = Config::for_data_dir(data_dir.clone(), db_url).unwrap();
         config.addr = addr;
         config.base_url = url::Url::parse(&format!("http://{addr}")).unwrap();
+        // Tests about other things sign reviewers and admins in with a password alone; the
+        // second-factor tests turn the requirement back on.
+        config.center_second_factor = false;
         adjust(&mut config);
         let app = secportal::app_with(config, extra).await.unwrap();
         let state = app.state.clone();
@@ -313,8 +316,13 @@ impl TestApp {
 
     /// How many mail files exist.
     pub fn mail_count(&self) -> usize {
+        // Finished mails only: a mail being written is a `.eml.tmp` until it is renamed.
         std::fs::read_dir(self.data_dir.join("mail"))
-            .map(|d| d.count())
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+                    .count()
+            })
             .unwrap_or(0)
     }
 }
@@ -390,6 +398,11 @@ impl Browser<'_> {
             if res.status() == StatusCode::OK {
                 return csrf_from(&res.text().await.unwrap());
             }
+            // Signed in, but held on the second-factor set-up until it is done.
+            if location(&res) == "/account/second-factor" {
+                let page = self.get("/account/second-factor").await;
+                return csrf_from(&page.text().await.unwrap());
+            }
             // The session ended (timeout, disabled): the visitor's token applies again.
             self.signed_in.store(false, Ordering::SeqCst);
         }
@@ -414,7 +427,9 @@ impl Browser<'_> {
             .send()
             .await
             .unwrap();
-        if path == "/login" && res.status() == StatusCode::SEE_OTHER {
+        if (path == "/login" || path == "/login/second-factor")
+            && res.status() == StatusCode::SEE_OTHER
+        {
             self.signed_in.store(true, Ordering::SeqCst);
         }
         if path == "/logout" {

@@ -17,6 +17,7 @@ mod followup;
 mod onboarding;
 mod outage;
 mod review;
+mod second_factor;
 mod sheets;
 mod structure;
 mod system;

@@ -1,0 +1,25 @@
+-- Second factor (TOTP, RFC 6238). The secret is set when enrolment starts and counts only
+-- once confirmed with a code (totp_enabled_at); the last step used refuses a replayed code.
+ALTER TABLE users ADD COLUMN totp_secret BLOB;
+ALTER TABLE users ADD COLUMN totp_enabled_at TEXT;
+ALTER TABLE users ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;
+-- A Center admin can require a second factor of every user of an organisation.
+ALTER TABLE organisations ADD COLUMN require_second_factor BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- One-time recovery codes, stored as SHA-256 (each carries 50 random bits).
+CREATE TABLE recovery_codes (
+    user_id BLOB NOT NULL REFERENCES users(id),
+    code_hash BLOB NOT NULL,
+    used_at TEXT,
+    PRIMARY KEY (user_id, code_hash)
+);
+
+-- A sign-in whose password was right and whose second factor is still to come: never a session.
+CREATE TABLE pending_logins (
+    token_hash BLOB PRIMARY KEY NOT NULL,
+    user_id BLOB NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX pending_logins_user ON pending_logins(user_id);
