@@ -797,3 +797,49 @@ async fn reviewer_is_held_at_totp_set_up_then_signs_in_with_a_computed_code() {
         assert_eq!(app.audit_count("user.second_factor_enabled").await, 1);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clerk_signs_out_another_device_and_changes_the_password_on_the_account_page() {
+    let Some(driver) = chromedriver() else {
+        return;
+    };
+    for backend in backends() {
+        let label = backend.label();
+        let app = TestApp::spawn(backend).await;
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        // Another device, signed in earlier.
+        let other = app.new_browser();
+        other.login("kanri@a.example.jp", PASSWORD).await;
+        let profile = tempfile::tempdir().unwrap();
+        let c = browser(&driver, profile.path()).await;
+        login(&c, &app, "kanri@a.example.jp").await;
+        wait_for_text(&c, "ログアウト").await;
+        click(&c, "header a[href='/account']").await;
+        wait_for_text(&c, "ログイン中の端末").await;
+        wait_for_text(&c, "この端末").await;
+        screenshot(&c, &format!("account-{label}")).await;
+        click(&c, "form[action='/account/sessions/end-others'] button").await;
+        wait_for_text(&c, "この端末以外をすべてログアウトさせました。").await;
+        assert_eq!(
+            other.get("/home").await.status(),
+            reqwest::StatusCode::SEE_OTHER,
+            "the other device is signed out"
+        );
+        let new_password = "a-new-and-long-passphrase-77";
+        fill(&c, "current_password", PASSWORD).await;
+        fill(&c, "password", new_password).await;
+        fill(&c, "password_confirm", new_password).await;
+        click(&c, "form[action='/account/password'] button[type='submit']").await;
+        wait_for_text(&c, "パスワードを変更しました。").await;
+        logout(&c).await;
+        wait_for_text(&c, "ログアウトしました").await;
+        c.goto(&app.url("/login")).await.unwrap();
+        fill(&c, "email", "kanri@a.example.jp").await;
+        fill(&c, "password", new_password).await;
+        submit(&c).await;
+        wait_for_text(&c, "ログアウト").await;
+        assert_eq!(c.current_url().await.unwrap().path(), "/home", "{label}");
+        c.close().await.unwrap();
+    }
+}
