@@ -7,10 +7,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::Duration;
 use serde::Deserialize;
 
-use super::auth::{MAX_PER_ACCOUNT, WINDOW_MINUTES};
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
 use super::forms::{FieldErrors, Nothing};
@@ -202,18 +200,7 @@ pub async fn change_password(
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<Response> {
     let now = db::now();
-    let failures = db::throttle::since(
-        &state.db,
-        &me.email,
-        &ctx.ip,
-        now - Duration::minutes(WINDOW_MINUTES),
-    )
-    .await?;
-    if failures.by_pair >= MAX_PER_ACCOUNT {
-        return Err(AppError::TooManyAttempts {
-            wait_minutes: WINDOW_MINUTES,
-        });
-    }
+    super::auth::refuse_if_throttled(&state, &me.email, &ctx.ip).await?;
     let user = db::users::by_email(&state.db, &me.email)
         .await?
         .ok_or(AppError::Forbidden)?;

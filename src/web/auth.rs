@@ -24,6 +24,22 @@ pub const MAX_PER_ACCOUNT: i64 = 5;
 pub const MAX_PER_IP: i64 = 20;
 pub const WINDOW_MINUTES: i64 = 15;
 
+/// For a signed-in user re-entering a secret (current password, app code): 429 once this
+/// account has failed from this address as often as a sign-in may.
+pub async fn refuse_if_throttled(state: &AppState, email: &str, ip: &str) -> AppResult<()> {
+    let since = db::now() - Duration::minutes(WINDOW_MINUTES);
+    if db::throttle::since(&state.db, email, ip, since)
+        .await?
+        .by_pair
+        >= MAX_PER_ACCOUNT
+    {
+        return Err(AppError::TooManyAttempts {
+            wait_minutes: WINDOW_MINUTES,
+        });
+    }
+    Ok(())
+}
+
 #[derive(Template)]
 #[template(path = "auth/login.html")]
 struct LoginView {

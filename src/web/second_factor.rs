@@ -8,10 +8,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::Duration;
 use serde::Deserialize;
 
-use super::auth::{MAX_PER_ACCOUNT, WINDOW_MINUTES};
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
 use super::forms::{FieldErrors, Nothing};
@@ -238,19 +236,7 @@ pub async fn new_codes(
     me: CurrentUser,
     CsrfForm(form): CsrfForm<NewCodesForm>,
 ) -> AppResult<Response> {
-    let now = db::now();
-    let failures = db::throttle::since(
-        &state.db,
-        &me.email,
-        &ctx.ip,
-        now - Duration::minutes(WINDOW_MINUTES),
-    )
-    .await?;
-    if failures.by_pair >= MAX_PER_ACCOUNT {
-        return Err(AppError::TooManyAttempts {
-            wait_minutes: WINDOW_MINUTES,
-        });
-    }
+    super::auth::refuse_if_throttled(&state, &me.email, &ctx.ip).await?;
     // Only the app's code: a recovery code cannot be used to mint more.
     let shown = match totp::normalise_code(&form.new_codes_code) {
         Some(_) => db::second_factor::check(&state.db, me.id, &form.new_codes_code).await?,
@@ -293,19 +279,7 @@ pub async fn disable(
     me: CurrentUser,
     CsrfForm(form): CsrfForm<DisableForm>,
 ) -> AppResult<Response> {
-    let now = db::now();
-    let failures = db::throttle::since(
-        &state.db,
-        &me.email,
-        &ctx.ip,
-        now - Duration::minutes(WINDOW_MINUTES),
-    )
-    .await?;
-    if failures.by_pair >= MAX_PER_ACCOUNT {
-        return Err(AppError::TooManyAttempts {
-            wait_minutes: WINDOW_MINUTES,
-        });
-    }
+    super::auth::refuse_if_throttled(&state, &me.email, &ctx.ip).await?;
     let user = db::users::by_email(&state.db, &me.email)
         .await?
         .ok_or(AppError::Forbidden)?;
