@@ -72,6 +72,14 @@ pub struct ConfigArgs {
         global = true
     )]
     pub max_file_mb: String,
+    /// Largest gateway send/receive log (item 6), in megabytes, before compression.
+    #[arg(
+        long,
+        env = "SECPORTAL_MAX_LOG_MB",
+        default_value = "4096",
+        global = true
+    )]
+    pub max_log_mb: String,
     /// Most files one submission may hold.
     #[arg(long, env = "SECPORTAL_MAX_FILES", default_value = "20", global = true)]
     pub max_files: String,
@@ -203,6 +211,7 @@ mod tests {
                 session_absolute_hours: "12".into(),
                 trust_proxy: "false".into(),
                 max_file_mb: "50".into(),
+                max_log_mb: "4096".into(),
                 max_files: "20".into(),
                 av_stale_days: "7".into(),
                 request_timeout_secs: "15".into(),
@@ -240,6 +249,8 @@ pub struct Config {
     /// How many proxies of ours stand in front (0: take the peer address).
     pub trusted_proxies: usize,
     pub max_file_bytes: u64,
+    /// The largest gateway log upload (its own limit: a year of logs is large).
+    pub max_log_bytes: u64,
     pub max_files: usize,
     pub av_stale_days: i64,
     /// How long a request may take (uploads: each database step) before it answers 503.
@@ -361,6 +372,7 @@ impl ConfigArgs {
             24 * 30,
         )?;
         let max_file_mb = positive("SECPORTAL_MAX_FILE_MB", &self.max_file_mb, 100 * 1024)?;
+        let max_log_mb = positive("SECPORTAL_MAX_LOG_MB", &self.max_log_mb, 1024 * 1024)?;
         let max_files = positive("SECPORTAL_MAX_FILES", &self.max_files, 1000)?;
         let av_stale_days = positive("SECPORTAL_AV_STALE_DAYS", &self.av_stale_days, 3650)? as i64;
         let request_timeout = positive(
@@ -431,6 +443,7 @@ impl ConfigArgs {
             session_absolute: Duration::from_secs(absolute * 3600),
             trusted_proxies,
             max_file_bytes: max_file_mb * 1024 * 1024,
+            max_log_bytes: max_log_mb * 1024 * 1024,
             max_files: max_files as usize,
             av_stale_days,
             request_timeout: Duration::from_secs(request_timeout),
@@ -462,6 +475,7 @@ impl Config {
             session_absolute_hours: "12".into(),
             trust_proxy: "false".into(),
             max_file_mb: "50".into(),
+            max_log_mb: "4096".into(),
             max_files: "20".into(),
             av_stale_days: "7".into(),
             request_timeout_secs: "15".into(),

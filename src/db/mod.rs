@@ -9,6 +9,7 @@ pub mod audit;
 pub mod blobs;
 pub mod catalogue;
 pub mod followup;
+pub mod gateway_logs;
 pub mod links;
 pub mod migrate;
 pub mod notifications;

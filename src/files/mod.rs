@@ -5,6 +5,7 @@
 //! old — never a row without its file. Through `object_store`, S3 can replace the local disk later.
 
 pub mod clamd;
+pub mod gwlog;
 pub mod maintenance;
 pub mod sniff;
 pub mod svg;
@@ -21,6 +22,8 @@ use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
 
 pub use maintenance::{BlobMeta, BlobState};
+
+use crate::domain::gatewaylog::LogCheck;
 pub use sniff::{Kind, Refusal};
 
 /// How much of the start of a file decides its type.
@@ -85,6 +88,9 @@ pub enum UploadError {
     TooLarge,
     #[error("file refused: {}", .0.0)]
     Refused(Refusal),
+    /// A gateway log the Table 7-4-2 check does not take.
+    #[error("log refused: {0:?}")]
+    Log(crate::domain::gatewaylog::Refused),
     /// The sender's body ended or broke mid-file (a client's fault: 400, not 500).
     #[error("upload interrupted: {0}")]
     Interrupted(String),
@@ -145,7 +151,49 @@ impl FileStore {
 
     /// Streams one upload into the store: name and type checked first, size capped while
     /// streaming, SHA-256 computed on the way, zip and SVG content checked before the rename.
-    pub async fn receive<S, E>(&self, raw_name: &str, mut body: S) -> Result<Stored, UploadError>
+    pub async fn receive<S, E>(&self, raw_name: &str, body: S) -> Result<Stored, UploadError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        self.receive_inner(raw_name, body, self.max_file, None)
+            .await
+    }
+
+    /// Streams a gateway log into the store (plain, gzip or zip, up to `max_log` bytes) and
+    /// checks it against Table 7-4-2 on the way: one pass over the bytes, nothing kept when
+    /// the check refuses it.
+    pub async fn receive_log<S, E>(
+        &self,
+        raw_name: &str,
+        body: S,
+        max_log: u64,
+    ) -> Result<(Stored, LogCheck), UploadError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let mut inspector = gwlog::LogInspector::start(gwlog::Limits {
+            max_inflated: max_log.saturating_mul(16),
+        });
+        let stored = self
+            .receive_inner(raw_name, body, max_log, Some(&mut inspector))
+            .await?;
+        match inspector.result {
+            Some(check) => Ok((stored, check)),
+            None => Err(UploadError::Io(anyhow::anyhow!(
+                "the log check gave no result"
+            ))),
+        }
+    }
+
+    async fn receive_inner<S, E>(
+        &self,
+        raw_name: &str,
+        mut body: S,
+        max_bytes: u64,
+        mut log: Option<&mut gwlog::LogInspector>,
+    ) -> Result<Stored, UploadError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
@@ -169,6 +217,10 @@ impl FileStore {
             return Err(UploadError::Refused(Refusal("error.file_empty")));
         }
         let kind = sniff::detect(&name, &head).map_err(UploadError::Refused)?;
+        // Compressed files are taken only as gateway logs, which are unpacked and checked.
+        if kind.is_archive() && log.is_none() {
+            return Err(UploadError::Refused(Refusal("error.file_type_not_allowed")));
+        }
 
         let staging = Path::from(format!("staging/{}", uuid::Uuid::now_v7()));
         let upload = self
@@ -182,7 +234,7 @@ impl FileStore {
         let mut svg_text: Vec<u8> = vec![];
         let mut feed = |chunk: &Bytes, writer: &mut WriteMultipart| -> Result<(), UploadError> {
             size += chunk.len() as u64;
-            if size > self.max_file {
+            if size > max_bytes {
                 return Err(UploadError::TooLarge);
             }
             hasher.update(chunk);
@@ -194,8 +246,11 @@ impl FileStore {
         };
         let mut result: Result<(), UploadError> = Ok(());
         for chunk in pending.drain(..) {
-            if let Err(e) = feed(&chunk, &mut writer) {
-                result = Err(e);
+            result = feed(&chunk, &mut writer);
+            if let (Ok(()), Some(log)) = (&result, log.as_deref_mut()) {
+                result = log.feed(chunk).await.map_err(UploadError::Log);
+            }
+            if result.is_err() {
                 break;
             }
         }
@@ -207,6 +262,10 @@ impl FileStore {
                         break;
                     }
                     result = feed(&chunk, &mut writer);
+                    // The same chunk (shared, not copied) goes to the log check.
+                    if let (Ok(()), Some(log)) = (&result, log.as_deref_mut()) {
+                        result = log.feed(chunk).await.map_err(UploadError::Log);
+                    }
                 }
                 Some(Err(e)) => result = Err(UploadError::Interrupted(e.to_string())),
                 None => break,
@@ -218,6 +277,13 @@ impl FileStore {
         }
         writer.finish().await.map_err(anyhow::Error::from)?;
         let sha256 = hex::encode(hasher.finalize());
+        // The log check's verdict comes before the file takes its place in the store.
+        if let Some(log) = log
+            && let Err(r) = log.finish().await
+        {
+            let _ = self.store.delete(&staging).await;
+            return Err(UploadError::Log(r));
+        }
 
         let refusal = if kind == Kind::Svg && !svg::is_safe(&svg_text) {
             Some(Refusal("error.file_svg_script"))

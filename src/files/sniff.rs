@@ -14,7 +14,11 @@ pub enum Kind {
     Docx,
     Vsdx,
     Csv,
+    Tsv,
     Txt,
+    /// Compressed, taken only as a gateway log.
+    Gzip,
+    Zip,
 }
 
 impl Kind {
@@ -29,8 +33,16 @@ impl Kind {
             Kind::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             Kind::Vsdx => "application/vnd.ms-visio.drawing.main+xml",
             Kind::Csv => "text/csv",
+            Kind::Tsv => "text/tab-separated-values",
             Kind::Txt => "text/plain",
+            Kind::Gzip => "application/gzip",
+            Kind::Zip => "application/zip",
         }
+    }
+
+    /// Whether it is a compressed archive (gzip or zip), unpacked only by the log check.
+    pub fn is_archive(self) -> bool {
+        matches!(self, Kind::Gzip | Kind::Zip)
     }
 
     /// Whether the content must be a zip container.
@@ -48,7 +60,10 @@ impl Kind {
             "docx" => Kind::Docx,
             "vsdx" => Kind::Vsdx,
             "csv" => Kind::Csv,
-            "txt" => Kind::Txt,
+            "tsv" => Kind::Tsv,
+            "txt" | "log" => Kind::Txt,
+            "gz" => Kind::Gzip,
+            "zip" => Kind::Zip,
             _ => return None,
         })
     }
@@ -104,7 +119,9 @@ pub fn detect(name: &str, head: &[u8]) -> Result<Kind, Refusal> {
         Kind::Jpeg => head.starts_with(&[0xFF, 0xD8, 0xFF]),
         Kind::Xlsx | Kind::Docx | Kind::Vsdx => head.starts_with(b"PK\x03\x04"),
         Kind::Svg => looks_like_svg(head),
-        Kind::Csv | Kind::Txt => is_text(head),
+        Kind::Csv | Kind::Tsv | Kind::Txt => is_text(head),
+        Kind::Gzip => head.starts_with(&[0x1f, 0x8b]),
+        Kind::Zip => head.starts_with(b"PK\x03\x04"),
     };
     if !ok {
         return Err(Refusal("error.file_content_mismatch"));

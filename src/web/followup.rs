@@ -796,6 +796,14 @@ pub async fn answer(
                     Err(UploadError::Interrupted(_)) => return Err(AppError::BadRequest),
                     Err(UploadError::Refused(r)) => problems
                         .push(t.f("upload.refused", &[("name", &shown), ("reason", t.t(r.0))])),
+                    // Only gateway-log uploads run the log check.
+                    Err(UploadError::Log(r)) => problems.push(t.f(
+                        "upload.refused",
+                        &[
+                            ("name", &shown),
+                            ("reason", &super::logcheck::refusal(&t, &r)),
+                        ],
+                    )),
                     Err(UploadError::Io(e)) => return Err(AppError::Internal(e)),
                 }
             }

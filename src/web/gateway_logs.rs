@@ -11,37 +11,23 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
-use futures_util::TryStreamExt;
 use uuid::Uuid;
 
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
 use super::forms::FieldErrors;
+use super::logcheck::{self, CheckView};
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
 use super::structure::{date, location_for};
-use super::submissions::{
-    FileItem, draft_at, file_item, org_for_report, read_table, receive_files,
-};
+use super::submissions::{FileItem, draft_at, file_item, org_for_report, receive_files};
 use crate::db::{self, orgs::OrgRow, structure::LocationRow};
-use crate::domain::gatewaylog::{self, LogCheck};
 use crate::domain::{Role, Scope};
 
 const KIND: &str = "gateway_logs";
 
-/// Checks already made, by file content and period.
-type CheckKey = (String, Option<(NaiveDate, NaiveDate)>);
-static CHECKS: std::sync::OnceLock<std::sync::Mutex<HashMap<CheckKey, LogCheck>>> =
-    std::sync::OnceLock::new();
 /// Table 7-4-2: logs are kept for one year.
 const MIN_RETENTION_MONTHS: i64 = 12;
-
-/// The check of one log file as shown.
-pub struct CheckItem {
-    pub name: String,
-    pub check: LogCheck,
-    pub clean: bool,
-}
 
 #[derive(Template)]
 #[template(path = "submissions/gateway_logs.html")]
@@ -53,7 +39,10 @@ struct LogsView {
     site_name: String,
     fields: HashMap<String, String>,
     files: Vec<FileItem>,
-    checks: Vec<CheckItem>,
+    checks: Vec<CheckView>,
+    /// Files kept before logs were checked on upload.
+    unchecked: Vec<String>,
+    max_log_mb: u64,
     request: Option<(String, String, String)>,
     errors: FieldErrors,
     problems: Vec<String>,
@@ -79,89 +68,6 @@ async fn site_for(
         return Err(AppError::NotFound);
     }
     Ok((org, loc))
-}
-
-/// Checks one log's bytes: CSV or text row by row (the rows are never all held), a workbook
-/// through its first sheet.
-fn check_log(bytes: &[u8], period: Option<(NaiveDate, NaiveDate)>) -> LogCheck {
-    let refused = |key: &str| LogCheck {
-        problems: vec![(1, key.to_string())],
-        ..Default::default()
-    };
-    if bytes.starts_with(b"PK\x03\x04") {
-        return match read_table(bytes) {
-            Ok(table) => gatewaylog::check(table, period),
-            Err(key) => refused(key),
-        };
-    }
-    match crate::domain::csv::decode(bytes) {
-        Some(text) => gatewaylog::check(crate::domain::csv::Records::new(&text), period),
-        None => refused("error.csv_encoding"),
-    }
-}
-
-/// Log checks read the whole file (up to the upload limit): one at a time.
-static LOG_CHECK: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
-
-/// Reads and checks each log file of a submission (CSV or text, UTF-8 or Shift_JIS).
-async fn check_files(
-    state: &AppState,
-    org_id: Uuid,
-    submission: Uuid,
-    period: Option<(NaiveDate, NaiveDate)>,
-) -> AppResult<Vec<CheckItem>> {
-    let mut out = vec![];
-    for f in db::submissions::files(&state.db, Scope::Org(org_id), submission).await? {
-        // Files are stored by content, so a check of (content, period) never goes stale: the
-        // page shows it on every view without reading the log again.
-        let key = (f.sha256.clone(), period);
-        let known = CHECKS
-            .get_or_init(Default::default)
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&key).cloned());
-        let check = match known {
-            Some(c) => c,
-            None => {
-                // One log in memory at a time, however many pages are opened at once.
-                let _permit = LOG_CHECK
-                    .acquire()
-                    .await
-                    .map_err(|e| AppError::Internal(e.into()))?;
-                let mut stream = state
-                    .files
-                    .read(&f.sha256)
-                    .await
-                    .map_err(AppError::Internal)?;
-                // One buffer of the file's size, filled chunk by chunk (not chunks and a copy).
-                let mut bytes = Vec::with_capacity(usize::try_from(f.size).unwrap_or(0));
-                while let Some(chunk) = stream
-                    .try_next()
-                    .await
-                    .map_err(|e| AppError::Internal(e.into()))?
-                {
-                    bytes.extend_from_slice(&chunk);
-                }
-                // Parsing a large log is CPU work: off the async threads.
-                let check = tokio::task::spawn_blocking(move || check_log(&bytes, period))
-                    .await
-                    .map_err(|e| AppError::Internal(e.into()))?;
-                if let Ok(mut c) = CHECKS.get_or_init(Default::default).lock() {
-                    if c.len() > 1000 {
-                        c.clear();
-                    }
-                    c.insert(key, check.clone());
-                }
-                check
-            }
-        };
-        out.push(CheckItem {
-            name: f.name,
-            clean: check.clean(),
-            check,
-        });
-    }
-    Ok(out)
 }
 
 fn period_of(fields: &HashMap<String, String>) -> Option<(NaiveDate, NaiveDate)> {
@@ -202,17 +108,27 @@ async fn view(
             fields.insert("period_to".into(), t.to_string());
         }
     }
-    let (files, checks) = match &draft {
-        Some(d) => (
-            db::submissions::files(&state.db, Scope::Org(org.id), d.id)
-                .await?
-                .into_iter()
-                .map(file_item)
+    let period = period_of(&fields);
+    let (mut files, mut checks, mut unchecked) = (vec![], vec![], vec![]);
+    if let Some(d) = &draft {
+        let rows = db::submissions::files(&state.db, Scope::Org(org.id), d.id).await?;
+        let kept = logcheck::kept_checks(
+            state,
+            Scope::Org(org.id),
+            org.id,
+            rows.iter()
+                .map(|f| (f.name.clone(), f.sha256.clone()))
                 .collect(),
-            check_files(state, org.id, d.id, period_of(&fields)).await?,
-        ),
-        None => (vec![], vec![]),
-    };
+        )
+        .await?;
+        for (name, check) in kept {
+            match check {
+                Some(c) => checks.push(logcheck::view(&ctx.tr(), &name, &c, period)),
+                None => unchecked.push(name),
+            }
+        }
+        files = rows.into_iter().map(file_item).collect();
+    }
     let last = db::submissions::latest(&state.db, Some(org.id))
         .await?
         .into_iter()
@@ -227,6 +143,8 @@ async fn view(
         fields,
         files,
         checks,
+        unchecked,
+        max_log_mb: state.config.max_log_bytes / (1024 * 1024),
         request: request.map(|r| {
             (
                 r.due_date.to_string(),
@@ -413,19 +331,57 @@ pub async fn save_or_submit(
             .await?,
         );
     }
-    // The check goes with the sealed data, so the reviewer reads it first.
-    let checks = check_files(&state, org_id, draft, period).await?;
+    // The check's totals go with the sealed data; the reviewer's page reads the kept checks.
+    let kept = logcheck::kept_checks(
+        &state,
+        Scope::Org(org_id),
+        org_id,
+        files
+            .iter()
+            .map(|f| (f.name.clone(), f.sha256.clone()))
+            .collect(),
+    )
+    .await?;
+    let mut sealed = vec![];
+    for (name, check) in kept {
+        let Some(c) = check else {
+            errors.add("_form", "gwlog.error.unchecked");
+            continue;
+        };
+        let cov = period.map(|(f, t)| c.against(f, t));
+        sealed.push(serde_json::json!({
+            "file": name,
+            "clean": c.clean(period),
+            "lines": c.lines,
+            "sent": c.sent,
+            "received": c.received,
+            "send_missing": c.send_missing.n,
+            "receive_missing": c.receive_missing.n,
+            "bad_direction": c.bad_direction.n,
+            "bad_time": c.bad_time.n,
+            "first": c.first,
+            "last": c.last,
+            "covers_period": cov.as_ref().map(|c| c.covers),
+            "gap_days": cov.as_ref().map(|c| c.gap_days),
+        }));
+    }
+    if !errors.is_empty() {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &view(
+                &state,
+                &ctx,
+                &me,
+                (&org, &site),
+                Some(fields),
+                errors,
+                vec![],
+            )
+            .await?,
+        );
+    }
     let mut data = data;
-    data.insert(
-        "log_checks".into(),
-        serde_json::to_value(
-            checks
-                .iter()
-                .map(|c| serde_json::json!({ "file": c.name, "clean": c.clean, "result": c.check }))
-                .collect::<Vec<_>>(),
-        )
-        .unwrap_or_default(),
-    );
+    data.insert("log_checks".into(), serde_json::Value::Array(sealed));
     let mut tx = state.db.begin().await?;
     db::submissions::save_draft(&mut tx, org_id, draft, &serde_json::Value::Object(data)).await?;
     tx.commit().await?;

@@ -17,6 +17,7 @@ pub mod id_management;
 pub mod imports;
 pub mod inbox;
 pub mod inhouse;
+pub mod logcheck;
 pub mod matrix;
 pub mod middleware;
 pub mod onboarding;
@@ -124,7 +125,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}/locations/{id}/gateway-logs", get(gateway_logs::page).post(gateway_logs::save_or_submit))
         .route(
             "/orgs/{org}/locations/{id}/gateway-logs/files",
-            post(gateway_logs::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
+            post(gateway_logs::upload).layer(DefaultBodyLimit::max(usize::try_from(state.config.max_log_bytes).unwrap_or(usize::MAX).saturating_add(1024 * 1024))),
         )
         .route(
             "/orgs/{org}/instructions/{id}/answer",

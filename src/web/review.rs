@@ -391,6 +391,8 @@ struct ShowView {
     comment_box: CommentBox,
     instructions: Vec<super::followup::InstructionItem>,
     locations: Vec<super::structure::LocationItem>,
+    /// The Table 7-4-2 check of each gateway log, in words.
+    log_checks: Vec<super::logcheck::CheckView>,
 }
 
 async fn show_view(
@@ -417,6 +419,38 @@ async fn show_view(
     let item = catalogue.item_title(&s.kind, t.code());
     let mut data = vec![];
     flatten(&snapshot["data"], "", &mut data);
+    // Gateway logs: the kept check in words instead of its sealed totals.
+    data.retain(|(k, _)| !k.starts_with("log_checks"));
+    let mut log_checks = vec![];
+    if s.kind == "gateway_logs" {
+        let day = |k: &str| {
+            snapshot["data"][k]
+                .as_str()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        };
+        let period = day("period_from").zip(day("period_to"));
+        let files = snapshot["files"].as_array().cloned().unwrap_or_default();
+        let kept = super::logcheck::kept_checks(
+            state,
+            Scope::Center,
+            s.org_id,
+            files
+                .iter()
+                .map(|f| {
+                    (
+                        f["name"].as_str().unwrap_or_default().to_string(),
+                        f["sha256"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect(),
+        )
+        .await?;
+        for (name, check) in kept {
+            if let Some(c) = check {
+                log_checks.push(super::logcheck::view(&ctx.tr(), &name, &c, period));
+            }
+        }
+    }
     let series = db::review::series_of(&state.db, Scope::Center, id)
         .await?
         .unwrap_or(id);
@@ -475,6 +509,7 @@ async fn show_view(
             )
         });
     Ok(ShowView {
+        log_checks,
         page: Page::new(ctx, Some(me)),
         id,
         org_id: org.id,

@@ -45,8 +45,11 @@ fn role_accepts(role: &str, kind: Kind) -> bool {
             Kind::Pdf | Kind::Png | Kind::Jpeg | Kind::Svg | Kind::Vsdx
         ),
         "equipment_list" => matches!(kind, Kind::Xlsx | Kind::Csv),
-        "evidence" => !matches!(kind, Kind::Svg | Kind::Vsdx),
-        "logs" => matches!(kind, Kind::Csv | Kind::Txt),
+        "evidence" => !matches!(kind, Kind::Svg | Kind::Vsdx | Kind::Gzip | Kind::Zip),
+        "logs" => matches!(
+            kind,
+            Kind::Csv | Kind::Tsv | Kind::Txt | Kind::Gzip | Kind::Zip
+        ),
         _ => false,
     }
 }
@@ -400,8 +403,22 @@ pub async fn receive_files(
             ));
             continue;
         }
-        match state.files.receive(&raw_name, Box::pin(&mut field)).await {
-            Ok(stored) => {
+        // Gateway logs have their own size limit and are checked on the way in.
+        let received = if kind == "gateway_logs" {
+            state
+                .files
+                .receive_log(&raw_name, Box::pin(&mut field), state.config.max_log_bytes)
+                .await
+                .map(|(s, c)| (s, Some(c)))
+        } else {
+            state
+                .files
+                .receive(&raw_name, Box::pin(&mut field))
+                .await
+                .map(|s| (s, None))
+        };
+        match received {
+            Ok((stored, check)) => {
                 let attached = state
                     .bounded(async {
                         let mut tx = state.db.begin().await?;
@@ -418,6 +435,17 @@ pub async fn receive_files(
                         )
                         .await?;
                         if attached == Attach::Attached {
+                            if let Some(c) = &check {
+                                let json = serde_json::to_string(c)
+                                    .map_err(|e| AppError::Internal(e.into()))?;
+                                db::gateway_logs::record_check(
+                                    &mut tx,
+                                    org_id,
+                                    &stored.sha256,
+                                    &json,
+                                )
+                                .await?;
+                            }
                             let mut entry = me.audit(
                                 ctx,
                                 "file.uploaded",
@@ -455,6 +483,13 @@ pub async fn receive_files(
             Err(UploadError::Refused(r)) => {
                 problems.push(t.f("upload.refused", &[("name", &shown), ("reason", t.t(r.0))]))
             }
+            Err(UploadError::Log(r)) => problems.push(t.f(
+                "upload.refused",
+                &[
+                    ("name", &shown),
+                    ("reason", &super::logcheck::refusal(&t, &r)),
+                ],
+            )),
             Err(UploadError::Io(e)) if files::is_disk_full(&e) => {
                 tracing::error!(error = %format!("{e:#}"), "upload stopped: the file store is full");
                 drop(field);

@@ -42,7 +42,7 @@ pub(crate) async fn upload(
 }
 
 /// Every regular file under the data folder's file store.
-fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
+pub fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
     let mut out = vec![];
     let mut stack = vec![app.data_dir.join("files")];
     while let Some(d) = stack.pop() {
@@ -417,7 +417,7 @@ dual_test!(
     }
 );
 
-async fn upload_to(
+pub(crate) async fn upload_to(
     app: &TestApp,
     path: &str,
     role: &str,

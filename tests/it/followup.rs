@@ -837,7 +837,13 @@ dual_test!(
     }
 );
 
-async fn add_location(app: &TestApp, org: &str, kind: &str, office: &str, name: &str) -> String {
+pub async fn add_location(
+    app: &TestApp,
+    org: &str,
+    kind: &str,
+    office: &str,
+    name: &str,
+) -> String {
     let res = app
         .post(
             &format!("/orgs/{org}/locations"),
@@ -853,7 +859,7 @@ async fn add_location(app: &TestApp, org: &str, kind: &str, office: &str, name: 
     location(&res).rsplit('/').next().unwrap().to_string()
 }
 
-async fn upload_log(app: &TestApp, path: &str, name: &str, body: &[u8]) -> reqwest::Response {
+pub async fn upload_log(app: &TestApp, path: &str, name: &str, body: &[u8]) -> reqwest::Response {
     let token = app.browser().token().await;
     let form = Form::new()
         .text("csrf_token", token)
@@ -944,8 +950,11 @@ dual_test!(
             page.contains("確認が必要な点があります"),
             "the check is shown before submitting"
         );
-        assert!(page.contains("3 行目") && page.contains("識別番号"));
-        assert!(page.contains("対象期間を覆っていません"));
+        assert!(
+            page.contains("送信の記録で利用者コード・識別番号・業務コード・日時のいずれかがない行: 1 行（3 行目）"),
+            "{page}"
+        );
+        assert!(page.contains("対象期間 2026-10-01 〜 2026-10-31 を覆っていません"));
         // Retention under a year: refused.
         let mut short = mechanism.to_vec();
         short[2] = ("retention_months", "6");
@@ -962,9 +971,9 @@ dual_test!(
         let snap: serde_json::Value = serde_json::from_str(&snapshot).unwrap();
         let check = &snap["data"]["log_checks"][0];
         assert_eq!(check["clean"], false);
-        assert_eq!(check["result"]["send_missing"], 1);
-        assert_eq!(check["result"]["rows"], 3);
-        assert_eq!(check["result"]["covers_period"], false);
+        assert_eq!(check["send_missing"], 1);
+        assert_eq!(check["lines"], 3);
+        assert_eq!(check["covers_period"], false);
         // The reviewer sees the check with the submission.
         let page = reviewer
             .get(&format!("/review/{}", linked.unwrap()))
@@ -972,7 +981,12 @@ dual_test!(
             .text()
             .await
             .unwrap();
-        assert!(page.contains("log_checks[1].result.send_missing"));
+        assert!(
+            page.contains("送信の記録で利用者コード・識別番号・業務コード・日時のいずれかがない行: 1 行（3 行目）")
+                && page.contains("<svg")
+                && !page.contains("log_checks"),
+            "the reviewer reads the check in words"
+        );
     }
 );
 

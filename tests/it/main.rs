@@ -14,6 +14,7 @@ mod faults;
 mod files;
 mod findings;
 mod followup;
+mod gateway_logs;
 mod onboarding;
 mod outage;
 mod review;

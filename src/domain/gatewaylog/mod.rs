@@ -1,0 +1,218 @@
+//! Item 6 — checks a gateway send/receive log against Table 7-4-2 (送受信ログ) while it is
+//! uploaded: per direction the required fields (send: 利用者コード, 識別番号, 業務コード,
+//! 年月日時分秒; receive: the same without 識別番号), times that parse, the lines per day and
+//! who appears in it. The result is kept; coverage of a requested period is worked out from
+//! it when a page is shown.
+
+pub mod fields;
+pub mod scan;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+pub use scan::{Refused, Scanner};
+
+/// Where a line is: (file inside a zip, 0 otherwise; line number in that file).
+pub type At = (u32, u64);
+
+/// How many lines have one problem, and where the first of them are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Count {
+    pub n: u64,
+    pub at: Vec<At>,
+}
+
+/// How many lines name each value of a column, the most frequent first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Top {
+    /// Different values seen (at least this many when `more` is set).
+    pub distinct: u64,
+    /// Whether there were more values than the check keeps count of.
+    pub more: bool,
+    pub top: Vec<(String, u64)>,
+}
+
+/// What the check found in one log file (kept as JSON, one row per file).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LogCheck {
+    /// Lines with a record (the header and blank lines are not counted).
+    pub lines: u64,
+    pub sent: u64,
+    pub received: u64,
+    /// Lines whose direction is neither send nor receive.
+    pub bad_direction: Count,
+    /// Send lines missing a required field.
+    pub send_missing: Count,
+    /// Receive lines missing a required field.
+    pub receive_missing: Count,
+    /// Lines whose time cannot be read.
+    pub bad_time: Count,
+    /// The earliest and the latest time, JST.
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// Lines per day (JST): [send, receive].
+    pub days: BTreeMap<NaiveDate, [u64; 2]>,
+    /// Per 利用者コード and per 識別番号.
+    pub users: Top,
+    pub ids: Top,
+    /// `comma`, `tab`, `semicolon`, `bar` or `spaces`.
+    pub delimiter: String,
+    /// `utf8` or `sjis`.
+    pub encoding: String,
+    /// `gzip`, `zip` or none.
+    pub compression: Option<String>,
+    /// The files inside a zip, in order (`At.0` counts from 1 into this list).
+    pub files: Vec<String>,
+}
+
+/// How a log meets the period the Center asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    /// Whether the lines reach from the first day of the period to its last.
+    pub covers: bool,
+    /// Runs of days inside the period without a line, (first, last).
+    pub gaps: Vec<(NaiveDate, NaiveDate)>,
+    pub gap_days: u64,
+    /// Every day of the period with its lines, [send, receive].
+    pub days: Vec<(NaiveDate, [u64; 2])>,
+}
+
+impl LogCheck {
+    /// Lines with any problem the reviewer should see.
+    pub fn problems(&self) -> u64 {
+        self.bad_direction.n + self.send_missing.n + self.receive_missing.n + self.bad_time.n
+    }
+
+    /// Measures the log against a period (both days included).
+    pub fn against(&self, from: NaiveDate, to: NaiveDate) -> Coverage {
+        let mut days = vec![];
+        let mut gaps: Vec<(NaiveDate, NaiveDate)> = vec![];
+        let mut gap_days = 0;
+        for d in from.iter_days().take_while(|d| *d <= to).take(3700) {
+            let n = self.days.get(&d).copied().unwrap_or_default();
+            if n == [0, 0] {
+                gap_days += 1;
+                match gaps.last_mut() {
+                    Some((_, end)) if end.succ_opt() == Some(d) => *end = d,
+                    _ => gaps.push((d, d)),
+                }
+            }
+            days.push((d, n));
+        }
+        let first = self.days.keys().next();
+        let last = self.days.keys().next_back();
+        Coverage {
+            covers: first.is_some_and(|f| *f <= from) && last.is_some_and(|l| *l >= to),
+            gaps,
+            gap_days,
+            days,
+        }
+    }
+
+    /// Whether nothing is wrong (within the period, when one is given).
+    pub fn clean(&self, period: Option<(NaiveDate, NaiveDate)>) -> bool {
+        self.lines > 0
+            && self.problems() == 0
+            && period.is_none_or(|(f, t)| {
+                let c = self.against(f, t);
+                c.covers && c.gap_days == 0
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> LogCheck {
+        let mut s = Scanner::new();
+        s.feed(text.as_bytes()).unwrap();
+        s.finish().unwrap()
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_complete_log_covering_the_period_is_clean() {
+        let c = check(
+            "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n送信,ABC12,001,IDA,2026-10-01 09:00:00\n受信,ABC12,,IDA,2026/10/02 17:30:05\n",
+        );
+        assert!(c.clean(Some((d("2026-10-01"), d("2026-10-02")))), "{c:?}");
+        assert_eq!((c.lines, c.sent, c.received), (2, 1, 1));
+        assert_eq!(c.first.as_deref(), Some("2026-10-01 09:00:00"));
+        assert_eq!(c.last.as_deref(), Some("2026-10-02 17:30:05"));
+        let cov = c.against(d("2026-09-29"), d("2026-10-05"));
+        assert!(!cov.covers);
+        assert_eq!(
+            cov.gaps,
+            vec![
+                (d("2026-09-29"), d("2026-09-30")),
+                (d("2026-10-03"), d("2026-10-05"))
+            ]
+        );
+        assert_eq!(cov.gap_days, 5);
+        assert_eq!(cov.days.len(), 7);
+    }
+
+    #[test]
+    fn missing_fields_bad_times_and_directions_are_counted_with_their_lines() {
+        let c = check(
+            "direction\tuser_code\tid_number\tbusiness_code\ttimestamp\nsend\tABC12\t\tIDA\t2026-10-01 09:00:00\nreceive\tABC12\t\tIDA\tyesterday\nx\tABC12\t001\tIDA\t20261001090000\nreceive\t\t\tIDA\t20261001090000\n",
+        );
+        assert_eq!(
+            c.send_missing,
+            Count {
+                n: 1,
+                at: vec![(0, 2)]
+            }
+        );
+        assert_eq!(
+            c.receive_missing,
+            Count {
+                n: 1,
+                at: vec![(0, 5)]
+            }
+        );
+        assert_eq!(
+            c.bad_time,
+            Count {
+                n: 1,
+                at: vec![(0, 3)]
+            }
+        );
+        assert_eq!(
+            c.bad_direction,
+            Count {
+                n: 1,
+                at: vec![(0, 4)]
+            }
+        );
+        assert_eq!(c.delimiter, "tab");
+        assert!(!c.clean(None));
+    }
+
+    #[test]
+    fn users_and_identification_numbers_are_counted_most_first() {
+        let c = check(
+            "利用者コード 識別番号 業務コード 年月日時分秒 送受信区分\nAAAAA 001 IDA 2026-10-01 09:00:00 送信\nBBBBB 002 IDA 2026-10-01 09:00:01 送信\nBBBBB 002 IDA 2026-10-01 09:00:02 送信\nBBBBB IDA 2026-10-01 09:00:03 受信\n",
+        );
+        assert_eq!(c.delimiter, "spaces");
+        assert_eq!(
+            c.users.top,
+            vec![("BBBBB".to_string(), 3), ("AAAAA".to_string(), 1)]
+        );
+        assert_eq!(
+            c.ids.top,
+            vec![("002".to_string(), 2), ("001".to_string(), 1)]
+        );
+        assert_eq!(
+            c.receive_missing.n, 0,
+            "an aligned receive line may leave 識別番号 out"
+        );
+        assert_eq!(c.problems(), 0, "{c:?}");
+    }
+}

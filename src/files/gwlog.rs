@@ -1,0 +1,309 @@
+//! The gateway-log check on the upload's own byte stream: the chunks that go through the
+//! SHA-256 to the store are handed (shared, not copied) to a blocking thread that unpacks
+//! gzip or zip when needed and runs the Table 7-4-2 scanner. The check works on its own core
+//! while the upload writes; a refusal stops the upload before anything is kept.
+
+use std::cell::Cell;
+use std::io::Read;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::domain::gatewaylog::{LogCheck, Refused, Scanner};
+
+/// Chunks waiting for the check (bounded: a slow check slows the upload, never the memory).
+const QUEUE: usize = 32;
+/// Inflated bytes read at a time.
+const BUF: usize = 256 * 1024;
+/// The most files a zipped log may hold.
+pub const ZIP_MAX_FILES: usize = 100;
+/// Inflation allowed before the ratio applies, and the ratio after it.
+const INFLATE_FLOOR: u64 = 16 * 1024 * 1024;
+const INFLATE_RATIO: u64 = 200;
+
+/// How far a compressed log may inflate.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The largest log once inflated.
+    pub max_inflated: u64,
+}
+
+/// The chunks of the upload as a `Read`, counting what has come (shared with the bomb
+/// guard, which reads it while an inflating reader holds the chunks).
+struct Chunks {
+    rx: mpsc::Receiver<Bytes>,
+    cur: Bytes,
+    taken: Rc<Cell<u64>>,
+}
+
+impl Chunks {
+    fn next_chunk(&mut self) -> Option<Bytes> {
+        if !self.cur.is_empty() {
+            return Some(std::mem::take(&mut self.cur));
+        }
+        let c = self.rx.blocking_recv()?;
+        self.taken.set(self.taken.get() + c.len() as u64);
+        Some(c)
+    }
+
+    /// Reads past whatever follows the end of the compressed data, so the upload completes.
+    fn drain(&mut self) {
+        while self.next_chunk().is_some() {}
+    }
+}
+
+impl Read for Chunks {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.cur.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(c) => {
+                    self.taken.set(self.taken.get() + c.len() as u64);
+                    self.cur = c;
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.cur.len());
+        out[..n].copy_from_slice(&self.cur[..n]);
+        let _ = self.cur.split_to(n);
+        Ok(n)
+    }
+}
+
+/// Feeds inflated bytes to the scanner, refusing a bomb.
+struct Inflated<'a> {
+    scanner: &'a mut Scanner,
+    limits: Limits,
+    total: u64,
+}
+
+impl Inflated<'_> {
+    fn pump(&mut self, from: &mut impl Read, compressed: impl Fn() -> u64) -> Result<(), Refused> {
+        let mut buf = vec![0u8; BUF];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(_) => return Err(Refused::Compressed),
+            };
+            self.total += n as u64;
+            if self.total > self.limits.max_inflated
+                || (self.total > INFLATE_FLOOR
+                    && self.total > compressed().saturating_mul(INFLATE_RATIO))
+            {
+                return Err(Refused::Bomb);
+            }
+            self.scanner.feed(&buf[..n])?;
+        }
+    }
+}
+
+/// Whether a name inside a zip stays inside (no `..`, no absolute path, no drive).
+fn safe_name(name: &str) -> bool {
+    !(name.starts_with('/')
+        || name.starts_with('\\')
+        || name.contains(':')
+        || name.split(['/', '\\']).any(|p| p == ".."))
+}
+
+/// Runs the check over the chunks as they come: plain, gzip (one or more members) or zip.
+fn check(mut chunks: Chunks, limits: Limits) -> Result<LogCheck, Refused> {
+    let mut scanner = Scanner::new();
+    let Some(first) = chunks.next_chunk() else {
+        return Err(Refused::Empty);
+    };
+    chunks.cur = first;
+    if chunks.cur.starts_with(&[0x1f, 0x8b]) {
+        scanner.compression("gzip");
+        let taken = chunks.taken.clone();
+        let mut gz = flate2::read::MultiGzDecoder::new(&mut chunks);
+        Inflated {
+            scanner: &mut scanner,
+            limits,
+            total: 0,
+        }
+        .pump(&mut gz, || taken.get())?;
+        drop(gz);
+        chunks.drain();
+    } else if chunks.cur.starts_with(b"PK\x03\x04") {
+        scanner.compression("zip");
+        let mut inflated = 0u64;
+        let mut files = 0;
+        let taken = chunks.taken.clone();
+        loop {
+            let entry = match zip::read::read_zipfile_from_stream(&mut chunks) {
+                Ok(Some(e)) => e,
+                Ok(None) => break,
+                Err(_) => return Err(Refused::Compressed),
+            };
+            let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
+            if !safe_name(&name) {
+                return Err(Refused::ZipPath);
+            }
+            if entry.is_dir() {
+                continue;
+            }
+            files += 1;
+            if files > ZIP_MAX_FILES {
+                return Err(Refused::ZipEntries);
+            }
+            scanner.next_file(name)?;
+            let mut entry = entry;
+            let mut feed = Inflated {
+                scanner: &mut scanner,
+                limits,
+                total: inflated,
+            };
+            feed.pump(&mut entry, || taken.get())?;
+            inflated = feed.total;
+        }
+        chunks.drain();
+    } else {
+        while let Some(c) = chunks.next_chunk() {
+            scanner.feed(&c)?;
+        }
+    }
+    scanner.finish()
+}
+
+/// The check of one upload in progress.
+pub struct LogInspector {
+    tx: Option<mpsc::Sender<Bytes>>,
+    task: Option<tokio::task::JoinHandle<Result<LogCheck, Refused>>>,
+    /// The result, once `finish` has taken it.
+    pub result: Option<LogCheck>,
+}
+
+impl LogInspector {
+    /// Starts the check's thread.
+    pub fn start(limits: Limits) -> LogInspector {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        LogInspector {
+            result: None,
+            tx: Some(tx),
+            task: Some(tokio::task::spawn_blocking(move || {
+                let chunks = Chunks {
+                    rx,
+                    cur: Bytes::new(),
+                    taken: Rc::new(Cell::new(0)),
+                };
+                check(chunks, limits)
+            })),
+        }
+    }
+
+    /// Hands a chunk to the check; answers its refusal as soon as it has one.
+    pub async fn feed(&mut self, chunk: Bytes) -> Result<(), Refused> {
+        let sent = match &self.tx {
+            Some(tx) => tx.send(chunk).await.is_ok(),
+            None => false,
+        };
+        if sent {
+            return Ok(());
+        }
+        // The check stopped reading: it has refused the file.
+        self.finish().await.and(Err(Refused::Compressed))
+    }
+
+    /// Ends the input and waits for the verdict; the result is kept in `result`.
+    pub async fn finish(&mut self) -> Result<(), Refused> {
+        self.tx = None;
+        let Some(task) = self.task.take() else {
+            return if self.result.is_some() {
+                Ok(())
+            } else {
+                Err(Refused::Compressed)
+            };
+        };
+        match task.await {
+            Ok(Ok(c)) => {
+                self.result = Some(c);
+                Ok(())
+            }
+            Ok(Err(r)) => Err(r),
+            Err(_) => Err(Refused::Compressed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const LOG: &str = "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n送信,ABC12,001,IDA,2026-10-01 09:00:00\n";
+    const LIMITS: Limits = Limits {
+        max_inflated: 1 << 40,
+    };
+
+    async fn run(bytes: Vec<u8>) -> Result<LogCheck, Refused> {
+        let mut i = LogInspector::start(LIMITS);
+        for c in bytes.chunks(7000) {
+            i.feed(Bytes::copy_from_slice(c)).await?;
+        }
+        i.finish().await?;
+        Ok(i.result.unwrap())
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(vec![], flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn gzip_best(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(vec![], flate2::Compression::best());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(vec![]));
+        for (name, data) in files {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[tokio::test]
+    async fn gzip_and_zip_logs_are_checked_as_they_stream() {
+        let c = run(gzip(LOG.as_bytes())).await.unwrap();
+        assert_eq!((c.sent, c.compression.as_deref()), (1, Some("gzip")));
+        let c = run(zip(&[
+            ("a.csv", LOG.as_bytes()),
+            ("b/b.log", LOG.as_bytes()),
+        ]))
+        .await
+        .unwrap();
+        assert_eq!(c.sent, 2);
+        assert_eq!(c.files, vec!["a.csv", "b/b.log"]);
+    }
+
+    #[tokio::test]
+    async fn bombs_bad_names_and_many_files_are_refused() {
+        let member = gzip_best(&vec![b'\n'; 1 << 20]);
+        let bomb: Vec<u8> = member
+            .iter()
+            .copied()
+            .cycle()
+            .take(member.len() * 100)
+            .collect();
+        assert_eq!(run(bomb).await, Err(Refused::Bomb));
+        assert_eq!(
+            run(zip(&[("../evil.csv", LOG.as_bytes())])).await,
+            Err(Refused::ZipPath)
+        );
+        let many: Vec<(String, &[u8])> = (0..=ZIP_MAX_FILES)
+            .map(|i| (format!("{i}.csv"), LOG.as_bytes()))
+            .collect();
+        let many: Vec<(&str, &[u8])> = many.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+        assert_eq!(run(zip(&many)).await, Err(Refused::ZipEntries));
+        assert_eq!(
+            run(vec![0x1f, 0x8b, 1, 2, 3]).await,
+            Err(Refused::Compressed)
+        );
+    }
+}

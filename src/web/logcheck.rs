@@ -1,0 +1,335 @@
+//! The kept gateway-log check in words, for the organisation's log page and for the
+//! reviewer: counts, problems with their line numbers, coverage of the period, gaps, who
+//! appears most, and a per-day chart drawn here as inline SVG (no script, nothing fetched).
+
+use std::fmt::Write;
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::error::AppResult;
+use super::state::AppState;
+use crate::db;
+use crate::domain::Scope;
+use crate::domain::gatewaylog::{At, Count, LogCheck, Refused, Top};
+use crate::i18n::Tr;
+
+/// Line numbers named per problem.
+const SHOWN: usize = 5;
+
+/// One log's check as a page shows it.
+pub struct CheckView {
+    pub name: String,
+    pub clean: bool,
+    /// Sentences, in order.
+    pub facts: Vec<String>,
+    /// Sentences about what needs fixing.
+    pub problems: Vec<String>,
+    pub users: Vec<(String, String)>,
+    pub users_title: String,
+    pub ids: Vec<(String, String)>,
+    pub ids_title: String,
+    /// Inline SVG markup (numbers and escaped dates only).
+    pub chart: String,
+    pub chart_title: String,
+}
+
+/// The kept checks of a submission's logs, by file name; `None` for a file kept before
+/// logs were checked on upload.
+pub async fn kept_checks(
+    state: &AppState,
+    scope: Scope,
+    org_id: Uuid,
+    files: Vec<(String, String)>,
+) -> AppResult<Vec<(String, Option<LogCheck>)>> {
+    let mut out = vec![];
+    for (name, sha256) in files {
+        let check = db::gateway_logs::check(&state.db, scope, org_id, &sha256)
+            .await?
+            .and_then(|j| serde_json::from_str::<LogCheck>(&j).ok());
+        out.push((name, check));
+    }
+    Ok(out)
+}
+
+/// Why a log was not taken, in words.
+pub fn refusal(t: &Tr, r: &Refused) -> String {
+    let at = |key: &str, at: &At| t.f(key, &[("at", &place(t, &[], at))]);
+    match r {
+        Refused::Empty => t.t("gwlog.refused.empty").to_string(),
+        Refused::HeaderOnly => t.t("gwlog.refused.header_only").to_string(),
+        Refused::Columns(cols) => t.f(
+            "gwlog.refused.columns",
+            &[(
+                "columns",
+                &cols
+                    .iter()
+                    .map(|c| t.t(column_key(c)))
+                    .collect::<Vec<_>>()
+                    .join(t.t("ui.list_sep")),
+            )],
+        ),
+        Refused::LongLine(a) => at("gwlog.refused.long_line", a),
+        Refused::Binary(a) => at("gwlog.refused.binary", a),
+        Refused::Encoding(a) => at("gwlog.refused.encoding", a),
+        Refused::Mixed(a) => at("gwlog.refused.mixed", a),
+        Refused::TooManyColumns(a) => at("gwlog.refused.columns_many", a),
+        Refused::Bomb => t.t("gwlog.refused.bomb").to_string(),
+        Refused::Compressed => t.t("gwlog.refused.compressed").to_string(),
+        Refused::ZipPath => t.t("gwlog.refused.zip_path").to_string(),
+        Refused::ZipEntries => t.f(
+            "gwlog.refused.zip_entries",
+            &[("max", &crate::files::gwlog::ZIP_MAX_FILES.to_string())],
+        ),
+    }
+}
+
+fn column_key(c: &str) -> &'static str {
+    match c {
+        "direction" => "gwlog.col.direction",
+        "user_code" => "gwlog.col.user_code",
+        "id_number" => "gwlog.col.id_number",
+        "business_code" => "gwlog.col.business_code",
+        _ => "gwlog.col.timestamp",
+    }
+}
+
+/// "12 行目" or, inside a zip, "a.log の 12 行目".
+fn place(t: &Tr, files: &[String], at: &At) -> String {
+    let line = at.1.to_string();
+    match files.get((at.0 as usize).wrapping_sub(1)) {
+        Some(f) if at.0 > 0 => t.f("gwlog.at_in_file", &[("file", f), ("line", &line)]),
+        _ => t.f("gwlog.at_line", &[("line", &line)]),
+    }
+}
+
+fn count(t: &Tr, key: &str, c: &Count, files: &[String]) -> Option<String> {
+    if c.n == 0 {
+        return None;
+    }
+    let mut at: Vec<String> =
+        c.at.iter()
+            .take(SHOWN)
+            .map(|a| place(t, files, a))
+            .collect();
+    if c.n as usize > at.len() {
+        at.push(t.t("gwlog.and_more").to_string());
+    }
+    Some(t.f(
+        key,
+        &[
+            ("n", &c.n.to_string()),
+            ("at", &at.join(t.t("ui.list_sep"))),
+        ],
+    ))
+}
+
+fn top(t: &Tr, key: &str, top: &Top) -> (String, Vec<(String, String)>) {
+    let distinct = if top.more {
+        t.f("gwlog.distinct_more", &[("n", &top.distinct.to_string())])
+    } else {
+        top.distinct.to_string()
+    };
+    (
+        t.f(
+            key,
+            &[
+                ("shown", &top.top.len().to_string()),
+                ("distinct", &distinct),
+            ],
+        ),
+        top.top
+            .iter()
+            .map(|(k, n)| (k.clone(), n.to_string()))
+            .collect(),
+    )
+}
+
+/// The check of `name` in words, measured against the period when there is one.
+pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDate)>) -> CheckView {
+    let mut facts = vec![];
+    let mut format = vec![t.t(match c.delimiter.as_str() {
+        "tab" => "gwlog.delim.tab",
+        "semicolon" => "gwlog.delim.semicolon",
+        "bar" => "gwlog.delim.bar",
+        "spaces" => "gwlog.delim.spaces",
+        _ => "gwlog.delim.comma",
+    })];
+    format.push(t.t(if c.encoding == "sjis" {
+        "gwlog.enc.sjis"
+    } else {
+        "gwlog.enc.utf8"
+    }));
+    match c.compression.as_deref() {
+        Some("gzip") => format.push(t.t("gwlog.comp.gzip")),
+        Some("zip") => format.push(t.t("gwlog.comp.zip")),
+        _ => {}
+    }
+    facts.push(t.f(
+        "gwlog.v.format",
+        &[("format", &format.join(t.t("ui.list_sep")))],
+    ));
+    facts.push(t.f(
+        "gwlog.v.counts",
+        &[
+            ("lines", &c.lines.to_string()),
+            ("sent", &c.sent.to_string()),
+            ("received", &c.received.to_string()),
+        ],
+    ));
+    if let (Some(f), Some(l)) = (&c.first, &c.last) {
+        facts.push(t.f("gwlog.v.span", &[("first", f), ("last", l)]));
+    }
+    let mut problems: Vec<String> = [
+        ("gwlog.v.send_missing", &c.send_missing),
+        ("gwlog.v.receive_missing", &c.receive_missing),
+        ("gwlog.v.bad_direction", &c.bad_direction),
+        ("gwlog.v.bad_time", &c.bad_time),
+    ]
+    .into_iter()
+    .filter_map(|(k, n)| count(t, k, n, &c.files))
+    .collect();
+    let days: Vec<(NaiveDate, [u64; 2])> = match period {
+        Some((from, to)) => {
+            let cov = c.against(from, to);
+            let p = [("from", from.to_string()), ("to", to.to_string())];
+            let p: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            if cov.covers {
+                facts.push(t.f("gwlog.v.covers", &p));
+            } else {
+                problems.push(t.f("gwlog.v.not_covers", &p));
+            }
+            if cov.gap_days == 0 {
+                facts.push(t.t("gwlog.v.no_gaps").to_string());
+            } else {
+                let mut runs: Vec<String> = cov
+                    .gaps
+                    .iter()
+                    .take(SHOWN)
+                    .map(|(a, b)| {
+                        if a == b {
+                            a.to_string()
+                        } else {
+                            t.f(
+                                "gwlog.v.run",
+                                &[("from", &a.to_string()), ("to", &b.to_string())],
+                            )
+                        }
+                    })
+                    .collect();
+                if cov.gaps.len() > SHOWN {
+                    runs.push(t.t("gwlog.and_more").to_string());
+                }
+                problems.push(t.f(
+                    "gwlog.v.gaps",
+                    &[
+                        ("n", &cov.gap_days.to_string()),
+                        ("runs", &runs.join(t.t("ui.list_sep"))),
+                    ],
+                ));
+            }
+            cov.days
+        }
+        None => match (c.days.keys().next(), c.days.keys().next_back()) {
+            (Some(a), Some(b)) => c.against(*a, *b).days,
+            _ => vec![],
+        },
+    };
+    let (users_title, users) = top(t, "gwlog.v.users", &c.users);
+    let (ids_title, ids) = top(t, "gwlog.v.ids", &c.ids);
+    let chart_title = match (days.first(), days.last()) {
+        (Some(a), Some(b)) => t.f(
+            "gwlog.v.chart",
+            &[("from", &a.0.to_string()), ("to", &b.0.to_string())],
+        ),
+        _ => String::new(),
+    };
+    CheckView {
+        name: name.to_string(),
+        clean: c.clean(period),
+        facts,
+        problems,
+        users,
+        users_title,
+        ids,
+        ids_title,
+        chart: chart(t, &days),
+        chart_title,
+    }
+}
+
+/// Lines per day as stacked bars (send below, receive above); a day without a line is
+/// marked under the axis.
+pub fn chart(t: &Tr, days: &[(NaiveDate, [u64; 2])]) -> String {
+    if days.is_empty() {
+        return String::new();
+    }
+    const W: f64 = 720.0;
+    const H: f64 = 140.0;
+    const TOP: f64 = 16.0;
+    let max = days
+        .iter()
+        .map(|(_, n)| n[0] + n[1])
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let step = W / days.len() as f64;
+    let bar = (step * 0.8).max(0.5);
+    let mut s = String::new();
+    let label = t.t("gwlog.v.chart_label");
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="logchart" viewBox="0 0 {w} {h}" width="100%" role="img" aria-label="{label}">"##,
+        w = W,
+        h = H + TOP + 24.0,
+        label = esc(label),
+    );
+    let _ = write!(
+        s,
+        r##"<text x="0" y="11" font-size="11" fill="#333">{}</text>"##,
+        esc(&t.f("gwlog.v.chart_max", &[("n", &(max as u64).to_string())]))
+    );
+    for (i, (d, n)) in days.iter().enumerate() {
+        let x = i as f64 * step;
+        let hs = n[0] as f64 / max * H;
+        let hr = n[1] as f64 / max * H;
+        let tip = esc(&t.f(
+            "gwlog.v.chart_day",
+            &[
+                ("day", &d.to_string()),
+                ("sent", &n[0].to_string()),
+                ("received", &n[1].to_string()),
+            ],
+        ));
+        if n[0] + n[1] == 0 {
+            let _ = write!(
+                s,
+                r##"<rect x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="4" fill="#c0392b"><title>{tip}</title></rect>"##,
+                y = TOP + H + 2.0,
+            );
+            continue;
+        }
+        let _ = write!(
+            s,
+            r##"<g><title>{tip}</title><rect x="{x:.1}" y="{ys:.1}" width="{bar:.1}" height="{hs:.1}" fill="#2c6fbb"/><rect x="{x:.1}" y="{yr:.1}" width="{bar:.1}" height="{hr:.1}" fill="#7fb3e6"/></g>"##,
+            ys = TOP + H - hs,
+            yr = TOP + H - hs - hr,
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<line x1="0" y1="{y}" x2="{W}" y2="{y}" stroke="#666"/><text x="0" y="{ty}" font-size="11" fill="#333">{a}</text><text x="{W}" y="{ty}" font-size="11" fill="#333" text-anchor="end">{b}</text></svg>"##,
+        y = TOP + H,
+        ty = TOP + H + 20.0,
+        a = days[0].0,
+        b = days[days.len() - 1].0,
+    );
+    s
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

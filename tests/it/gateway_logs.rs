@@ -1,0 +1,254 @@
+//! Gateway send/receive logs (issue 11): checked against Table 7-4-2 while they upload, in
+//! every shape gateways write them; bad logs refused with nothing kept.
+
+use std::io::Write;
+
+use reqwest::StatusCode;
+
+use crate::dual_test;
+use crate::files::stored_files;
+use crate::followup::{add_location, setup, upload_log};
+use crate::helpers::{TestApp, backends};
+
+const HEADER: &str = "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n";
+
+/// The path of a new gateway site's log page of the signed-in organisation.
+async fn log_page(app: &TestApp) -> String {
+    let (org, _) = setup(app).await;
+    let office = add_location(app, &org, "office", "", "本社").await;
+    let site = add_location(app, &org, "gateway_site", &office, "本社サーバ室").await;
+    format!("/orgs/{org}/locations/{site}/gateway-logs")
+}
+
+fn gzip(data: &[u8], level: flate2::Compression) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(vec![], level);
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn zip(files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(vec![]));
+    for (name, data) in files {
+        w.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+async fn page(app: &TestApp, path: &str) -> String {
+    app.get(path).await.text().await.unwrap()
+}
+
+dual_test!(
+    logs_in_every_accepted_shape_are_checked_while_they_upload,
+    |app| async move {
+        let path = log_page(&app).await;
+        let csv = format!(
+            "{HEADER}送信,ABC12,001,IDA,2026-10-01 09:00:00\n受信,ABC12,,IDA,2026-10-01 09:00:01\n"
+        );
+        let tab = csv.replace(',', "\t");
+        let (tsv, _, _) = encoding_rs::SHIFT_JIS.encode(&tab);
+        let aligned = "direction  user_code  id_number  business_code  timestamp\n\
+                       send       XYZ99      007        IDB            20261002100000\n\
+                       receive    XYZ99                 IDB            20261002100001\n";
+        let files: Vec<(&str, Vec<u8>)> = vec![
+            ("gw.csv", csv.clone().into_bytes()),
+            ("gw.tsv", tsv.into_owned()),
+            ("gw.log", aligned.as_bytes().to_vec()),
+            (
+                "gw.csv.gz",
+                gzip(csv.as_bytes(), flate2::Compression::fast()),
+            ),
+            (
+                "logs.zip",
+                zip(&[
+                    ("a/one.csv".into(), csv.clone().into_bytes()),
+                    ("two.txt".into(), csv.clone().into_bytes()),
+                ]),
+            ),
+        ];
+        for (name, body) in &files {
+            let res = upload_log(&app, &path, name, body).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{name}");
+        }
+        assert_eq!(app.count("gateway_log_checks").await, 5);
+        let html = page(&app, &path).await;
+        for words in [
+            "形式: カンマ区切り、UTF-8",
+            "形式: タブ区切り、Shift_JIS",
+            "形式: 空白で桁揃え、UTF-8",
+            "形式: カンマ区切り、UTF-8、gzip 圧縮",
+            "形式: カンマ区切り、UTF-8、zip 圧縮",
+            "記録 2 行（送信 1 行・受信 1 行）",
+            "記録 4 行（送信 2 行・受信 2 行）",
+            "記録期間: 2026-10-02 10:00:00 〜 2026-10-02 10:00:01（日本時間）",
+        ] {
+            assert!(html.contains(words), "{words}");
+        }
+        assert!(
+            !html.contains("のいずれかがない行"),
+            "an aligned receive line may leave 識別番号 blank"
+        );
+        let svg = &html[html.find("<svg").unwrap()..html.find("</svg>").unwrap()];
+        assert!(
+            !svg.contains("script") && !svg.contains("href"),
+            "a chart of our own, inline"
+        );
+    }
+);
+
+dual_test!(
+    the_check_names_missing_fields_bad_times_gaps_and_who_connected_in_words,
+    |app| async move {
+        let path = log_page(&app).await;
+        let log = format!(
+            "{HEADER}送信,ABC12,001,IDA,2026-10-01 09:00:00\n送信,ABC12,,IDA,2026-10-01 10:00:00\n受信,ABC12,,IDA,きのう\n送信,DEF34,002,IDA,2026-10-02T00:00:00Z\n受信,,,IDA,20261005090000\n"
+        );
+        let res = upload_log(&app, &path, "gw.csv", log.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        app.post(
+            &path,
+            &[
+                ("period_from", "2026-10-01"),
+                ("period_to", "2026-10-05"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+        let html = page(&app, &path).await;
+        for words in [
+            "gw.csv の確認結果 — 確認が必要な点があります",
+            "記録 5 行（送信 3 行・受信 2 行）",
+            "送信の記録で利用者コード・識別番号・業務コード・日時のいずれかがない行: 1 行（3 行目）",
+            "受信の記録で利用者コード・業務コード・日時のいずれかがない行: 1 行（6 行目）",
+            "年月日時分秒を読み取れない行: 1 行（4 行目）",
+            "記録期間: 2026-10-01 09:00:00 〜 2026-10-05 09:00:00（日本時間）",
+            "対象期間 2026-10-01 〜 2026-10-05 を覆っています",
+            "対象期間内で記録のない日: 2 日（2026-10-03 〜 2026-10-04）",
+            "利用者コード別の行数（上位 2、全 2 種類）",
+            "識別番号別の行数（上位 2、全 2 種類）",
+            "<td>ABC12</td><td>3</td>",
+            "日別の行数（2026-10-01 〜 2026-10-05）",
+            "2026-10-02: 送信 1 行・受信 0 行",
+            "2026-10-03: 送信 0 行・受信 0 行",
+        ] {
+            assert!(html.contains(words), "{words}");
+        }
+    }
+);
+
+dual_test!(
+    bad_logs_are_refused_with_a_clear_message_and_nothing_is_stored,
+    |app| async move {
+        let path = log_page(&app).await;
+        let line = "送信,ABC12,001,IDA,2026-10-01 09:00:00\n";
+        let mut garbage = format!("{HEADER}{}", line.repeat(300)).into_bytes();
+        garbage.extend((0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+        let bomb_member = gzip(&vec![b'\n'; 1 << 20], flate2::Compression::best());
+        let bomb: Vec<u8> = bomb_member.repeat(40);
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("受信,ABC12,,IDA,2026-10-01 09:00:00\n");
+        let mut mixed = format!("{HEADER}{}", line.repeat(300)).into_bytes();
+        mixed.extend_from_slice(&sjis);
+        let many: Vec<(String, Vec<u8>)> = (0..101)
+            .map(|i| (format!("{i}.csv"), format!("{HEADER}{line}").into_bytes()))
+            .collect();
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            (
+                "long.csv",
+                format!("{HEADER}送信,{}\n", "x".repeat(1 << 20)).into_bytes(),
+                "2 行目が 64 KB を超えています",
+            ),
+            ("garbage.log", garbage, "テキストでないデータがあります"),
+            ("bomb.csv.gz", bomb, "圧縮を展開すると大きくなりすぎます"),
+            (
+                "broken.gz",
+                vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xde, 0xad, 0xbe, 0xef],
+                "圧縮ファイルを読み取れません",
+            ),
+            (
+                "slip.zip",
+                zip(&[(
+                    "../../evil.csv".into(),
+                    format!("{HEADER}{line}").into_bytes(),
+                )]),
+                "上位のフォルダや絶対パス",
+            ),
+            (
+                "many.zip",
+                zip(&many),
+                "zip の中のファイルが多すぎます（100 個まで）",
+            ),
+            (
+                "header.csv",
+                HEADER.as_bytes().to_vec(),
+                "見出し行のほかに記録がありません",
+            ),
+            ("empty.csv", vec![], "ファイルが空です"),
+            (
+                "empty.csv.gz",
+                gzip(b"", flate2::Compression::fast()),
+                "ログに記録がありません",
+            ),
+            (
+                "mixed.csv",
+                mixed,
+                "UTF-8 と Shift_JIS が混在しています（302 行目）",
+            ),
+            (
+                "columns.csv",
+                "送受信区分,利用者コード,業務コード,年月日時分秒\n送信,A,IDA,20261001090000\n"
+                    .as_bytes()
+                    .to_vec(),
+                "見出し行に表 7-4-2 の列がありません: 識別番号",
+            ),
+        ];
+        for (name, body, message) in cases {
+            let res = upload_log(&app, &path, name, &body).await;
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+            let html = res.text().await.unwrap();
+            assert!(html.contains(message), "{name}: {message}");
+        }
+        assert_eq!(app.count("submission_files").await, 0);
+        assert_eq!(app.count("gateway_log_checks").await, 0);
+        assert_eq!(app.count("blobs").await, 0);
+        assert!(stored_files(&app).is_empty(), "{:?}", stored_files(&app));
+        // Compressed files are taken as logs only, not as evidence.
+        let org = app.org_of("kanri@a.example.jp").await;
+        let res = crate::files::upload_to(
+            &app,
+            &format!("/orgs/{org}/inhouse-measures/files"),
+            "evidence",
+            "logs.zip",
+            zip(&[("a.csv".into(), b"a".to_vec())]),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(app.count("blobs").await, 0);
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_have_their_own_size_limit_above_other_files() {
+    for backend in backends() {
+        let app = TestApp::spawn_configured(backend, |c| {
+            c.max_file_bytes = 1024 * 1024;
+            c.max_log_bytes = 3 * 1024 * 1024;
+        })
+        .await;
+        let path = log_page(&app).await;
+        let line = "送信,ABC12,001,IDA,2026-10-01 09:00:00\n";
+        let two_mb = format!("{HEADER}{}", line.repeat(2 * 1024 * 1024 / line.len()));
+        let res = upload_log(&app, &path, "big.csv", two_mb.as_bytes()).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "above the file limit, within the log limit"
+        );
+        let four_mb = two_mb.repeat(2);
+        let res = upload_log(&app, &path, "bigger.csv", four_mb.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(app.count("submission_files").await, 1);
+        assert_eq!(app.count("gateway_log_checks").await, 1);
+    }
+}
