@@ -1,10 +1,54 @@
 #!/usr/bin/env bash
-# The check of one large gateway send/receive log (default 45 MiB of CSV) when its page is
-# opened: how long the first view takes, and the server's peak RSS growth.
-# Usage: bench/gateway_log.sh [MiB]
+# Gateway send/receive logs (issue 11), in one run per size:
+#  1. the Table 7-4-2 check alone, fed the log from the page cache through the code uploads
+#     use (`secportal check-log`, with and without the SHA-256 on the same chunks), against
+#     `wc -l` on the same file (issue: >= 0.25, aim 0.5);
+#  2. the upload of the log to a gateway site (checked while it streams) against a plain
+#     upload of the same bytes as in-house evidence (.txt, not checked) (issue: >= 0.9), and
+#     the server's peak RSS growth during each (issue: <= 64 MB).
+# Medians of RUNS runs (default 5 for the check, 3 for uploads).
+# Usage: bench/gateway_log.sh [MiB ...]     (default: 100 1024)
 source "$(dirname "$0")/common.sh"
-size_mb="${1:-45}"
+sizes=("${@:-100 1024}")
+read -r -a sizes <<<"${sizes[*]}"
+runs="${RUNS:-5}"
+upload_runs="${UPLOAD_RUNS:-3}"
+export SECPORTAL_MAX_LOG_MB=8192 SECPORTAL_MAX_FILE_MB=8192 SECPORTAL_REQUEST_TIMEOUT_SECS=600
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+logs="$PWD/target/bench-logs"
+mkdir -p "$logs"
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+secs() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+
+# A log of about N MiB: 64 MiB of lines with changing times, users and numbers, repeated.
+make_log() {
+  local mib=$1 out="$logs/gateway-$1.csv"
+  [ -f "$out" ] && { echo "$out"; return; }
+  local block="$logs/block.csv"
+  [ -f "$block" ] || python3 - "$block" <<'PY'
+import sys
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    i = 0
+    while f.tell() < 64 * 1048576:
+        d, s = divmod(i, 86400)
+        f.write(f"{'送信' if i % 2 else '受信'},U{i % 97:04d},{(i % 1000):03d},IDA{i % 7},2026-{1 + d // 28 % 12:02d}-{1 + d % 28:02d} {s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}\n")
+        i += 7
+PY
+  {
+    echo "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒"
+    local left=$((mib * 1048576)) size
+    size=$(stat -c %s "$block")
+    while [ "$left" -ge "$size" ]; do
+      cat "$block"
+      left=$((left - size))
+    done
+    # The rest: whole lines only.
+    if [ "$left" -gt 0 ]; then head -c "$left" "$block" | sed '$d'; fi
+  } >"$out"
+  echo "$out"
+}
+
 start_portal
 sign_in
 post() { curl -s -o /dev/null -w '%{redirect_url}' -b "$jar" -H "Origin: $base" --data-urlencode "csrf_token=$token" "$@"; }
@@ -12,28 +56,45 @@ office=$(post --data-urlencode kind=office --data-urlencode name=本社 --data-u
 office=${office##*/}
 site=$(post --data-urlencode kind=gateway_site --data-urlencode "office_id=$office" --data-urlencode name=サーバ室 --data-urlencode address=東京都 "$base/orgs/$org/locations")
 site=${site##*/}
-log="$work/gateway.csv"
-python3 - "$log" "$size_mb" <<'PY'
-import sys
-path, mib = sys.argv[1], int(sys.argv[2])
-with open(path, "w", encoding="utf-8") as f:
-    f.write("送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n")
-    i = 0
-    while f.tell() < mib * 1048576:
-        d, s = divmod(i, 86400)
-        f.write(f"{'送信' if i % 2 else '受信'},BENCH,{i % 1000:03d},IDA,2026-10-{1 + d % 28:02d} {s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}\n")
-        i += 1
-PY
-lines=$(wc -l < "$log")
-hwm() { grep VmHWM "/proc/$pid/status" | awk '{print $2}'; }
-code=$(curl -s -o /dev/null -w '%{http_code}' -b "$jar" -H "Origin: $base" -F "csrf_token=$token" -F role=logs \
-  -F "files=@$log;filename=gateway.csv" "$base/orgs/$org/locations/$site/gateway-logs/files")
-[ "$code" = 303 ] || { echo "upload failed: $code" >&2; tail -5 "$work/portal.log" >&2; exit 1; }
-before=$(hwm)
-first=$(curl -s -o "$work/page.html" -w '%{time_total}' -b "$jar" "$base/orgs/$org/locations/$site/gateway-logs")
-after=$(hwm)
-second=$(curl -s -o /dev/null -w '%{time_total}' -b "$jar" "$base/orgs/$org/locations/$site/gateway-logs")
-grep -q "gateway.csv" "$work/page.html" || { echo "the page does not show the log" >&2; exit 1; }
-echo "log: $size_mb MiB, $lines lines"
-echo "first view (checks the log): ${first}s; second view (check kept): ${second}s"
-echo "server peak RSS: before the view $((before / 1024)) MiB, after $((after / 1024)) MiB, growth $(((after - before) / 1024)) MiB"
+
+rss() { grep "$1" "/proc/$pid/status" | awk '{print $2}'; }
+# One upload; prints "seconds rss_growth_kib". Peak RSS is reset before it (clear_refs 5).
+upload() {
+  local url=$1 role=$2 file=$3 name=$4 before t code after
+  echo 5 >"/proc/$pid/clear_refs"
+  before=$(rss VmRSS)
+  t=$(curl -s -o /dev/null -w '%{time_total} %{http_code}' -b "$jar" -H "Origin: $base" -F "csrf_token=$token" \
+    -F "role=$role" -F "files=@$file;filename=$name" "$url")
+  code=${t#* }
+  [ "$code" = 303 ] || { echo "upload of $name to $url failed: $code" >&2; tail -5 "$work/portal.log" >&2; exit 1; }
+  after=$(rss VmHWM)
+  echo "${t% *} $((after - before))"
+}
+
+echo "# gateway_log.sh $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, runs: check $runs, upload $upload_runs"
+for mib in "${sizes[@]}"; do
+  log=$(make_log "$mib")
+  bytes=$(stat -c %s "$log")
+  cat "$log" >/dev/null
+  lines=$(wc -l <"$log")
+  wc_t=$(for _ in $(seq "$runs"); do secs wc -l "$log"; done | median)
+  ck_t=$(for _ in $(seq "$runs"); do secs "$bin" check-log "$log"; done | median)
+  ck_sha_t=$(for _ in $(seq "$runs"); do secs "$bin" check-log --sha256 "$log"; done | median)
+  "$bin" check-log "$log" | grep -q "\"lines\":$((lines - 1))" || { echo "check-log miscounted" >&2; "$bin" check-log "$log" >&2; exit 1; }
+  echo "## $mib MiB ($bytes bytes, $lines lines)"
+  printf 'wc -l: %.3fs (%.0f MB/s); check: %.3fs (%.0f MB/s), ratio %.2f; check + SHA-256: %.3fs, ratio %.2f\n' \
+    "$wc_t" "$(echo "$bytes / $wc_t / 1000000" | bc -l)" "$ck_t" "$(echo "$bytes / $ck_t / 1000000" | bc -l)" \
+    "$(echo "$wc_t / $ck_t" | bc -l)" "$ck_sha_t" "$(echo "$wc_t / $ck_sha_t" | bc -l)"
+  plain=() checked=() plain_rss=() checked_rss=()
+  for _ in $(seq "$upload_runs"); do
+    read -r t r < <(upload "$base/orgs/$org/inhouse-measures/files" evidence "$log" gateway.txt)
+    plain+=("$t"); plain_rss+=("$r")
+    read -r t r < <(upload "$base/orgs/$org/locations/$site/gateway-logs/files" logs "$log" gateway.csv)
+    checked+=("$t"); checked_rss+=("$r")
+  done
+  p=$(printf '%s\n' "${plain[@]}" | median); c=$(printf '%s\n' "${checked[@]}" | median)
+  pr=$(printf '%s\n' "${plain_rss[@]}" | median); cr=$(printf '%s\n' "${checked_rss[@]}" | median)
+  printf 'upload plain: %.2fs (%.0f MB/s), RSS growth %d MiB; upload with check: %.2fs (%.0f MB/s), RSS growth %d MiB; ratio (plain time / checked time) %.2f\n' \
+    "$p" "$(echo "$bytes / $p / 1000000" | bc -l)" $((pr / 1024)) "$c" "$(echo "$bytes / $c / 1000000" | bc -l)" $((cr / 1024)) "$(echo "$p / $c" | bc -l)"
+  echo "  runs plain: ${plain[*]} (RSS KiB ${plain_rss[*]}); checked: ${checked[*]} (RSS KiB ${checked_rss[*]})"
+done

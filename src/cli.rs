@@ -47,6 +47,14 @@ pub enum Command {
     /// Audit trail tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Check a gateway send/receive log against Table 7-4-2 through the code uploads use
+    /// (plain, gzip or zip) and print the result as JSON with the time taken.
+    CheckLog {
+        file: std::path::PathBuf,
+        /// Also compute the SHA-256 on the same chunks, as an upload does.
+        #[arg(long)]
+        sha256: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +107,34 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<i32> {
             crate::maintenance::restore_command(&config, &dir, force).await
         }
         Command::Check => crate::maintenance::check_command(&config).await,
+        Command::CheckLog { file, sha256 } => {
+            let started = std::time::Instant::now();
+            let (bytes, check) =
+                crate::files::gwlog::check_file(&file, sha256, config.max_log_bytes).await?;
+            let secs = started.elapsed().as_secs_f64();
+            match check {
+                Ok(c) => println!(
+                    "{}",
+                    serde_json::json!({
+                        "bytes": bytes,
+                        "seconds": secs,
+                        "mb_per_s": bytes as f64 / 1e6 / secs,
+                        "lines": c.lines,
+                        "sent": c.sent,
+                        "received": c.received,
+                        "problems": c.problems(),
+                        "first": c.first,
+                        "last": c.last,
+                        "days": c.days.len(),
+                    })
+                ),
+                Err(r) => {
+                    eprintln!("refused: {r:?}");
+                    return Ok(1);
+                }
+            }
+            Ok(0)
+        }
         Command::Migrate => {
             let db = Db::connect(&config.database_url).await?;
             let ran = db::migrate::run(&db).await?;

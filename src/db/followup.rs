@@ -338,6 +338,8 @@ pub struct NewRequest<'a> {
     pub item_key: &'a str,
     pub location_id: Option<Uuid>,
     pub period: Option<(NaiveDate, NaiveDate)>,
+    /// The day uploads for it open (`None`: at once).
+    pub opens_on: Option<NaiveDate>,
     pub due_date: NaiveDate,
     pub note: &'a str,
     pub by: Uuid,
@@ -347,8 +349,8 @@ pub struct NewRequest<'a> {
 pub async fn request(tx: &mut Tx, n: &NewRequest<'_>) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
     on_tx!(tx, c => sqlx::query(
-        "INSERT INTO requests (id, org_id, item_key, location_id, period_from, period_to, due_date, note, state, issued_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10)",
+        "INSERT INTO requests (id, org_id, item_key, location_id, period_from, period_to, due_date, note, state, issued_by, created_at, opens_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11)",
     )
     .bind(id)
     .bind(n.org_id)
@@ -360,6 +362,7 @@ pub async fn request(tx: &mut Tx, n: &NewRequest<'_>) -> Result<Uuid, sqlx::Erro
     .bind(n.note)
     .bind(n.by)
     .bind(super::now())
+    .bind(n.opens_on)
     .execute(&mut *c)
     .await
     .map(|_| ()))?;
@@ -379,6 +382,9 @@ pub struct RequestRow {
     pub period_from: Option<NaiveDate>,
     pub period_to: Option<NaiveDate>,
     pub due_date: NaiveDate,
+    pub opens_on: Option<NaiveDate>,
+    /// Answered after the due date (期限後).
+    pub answered_late: bool,
     pub note: String,
     pub state: String,
     pub submission_id: Option<Uuid>,
@@ -388,7 +394,7 @@ pub struct RequestRow {
 }
 
 const REQUEST_COLS: &str = "r.id, r.org_id, o.name AS org_name, o.user_code AS org_code, r.item_key, r.location_id, \
-     l.name AS location_name, r.period_from, r.period_to, r.due_date, r.note, r.state, r.submission_id, s.receipt_no, \
+     l.name AS location_name, r.period_from, r.period_to, r.due_date, r.opens_on, r.answered_late, r.note, r.state, r.submission_id, s.receipt_no, \
      u.display_name AS issuer, r.created_at \
      FROM requests r JOIN organisations o ON o.id = r.org_id JOIN users u ON u.id = r.issued_by \
      LEFT JOIN locations l ON l.id = r.location_id LEFT JOIN submissions s ON s.id = r.submission_id";

@@ -355,8 +355,8 @@ pub async fn submit(
         .await?;
         // A report the Center asked for answers the open request due first (item 5 or 6).
         sqlx::query(
-            "UPDATE requests SET state = 'answered', submission_id = $4, answered_at = $5 WHERE id = \
-             (SELECT id FROM requests WHERE org_id = $1 AND item_key = $2 AND state = 'open' \
+            "UPDATE requests SET state = 'answered', submission_id = $4, answered_at = $5, answered_late = (due_date < $6) \
+             WHERE id = (SELECT id FROM requests WHERE org_id = $1 AND item_key = $2 AND state = 'open' \
               AND (location_id IS NULL OR location_id = $3) ORDER BY due_date, id LIMIT 1)",
         )
         .bind(org_id)
@@ -364,6 +364,8 @@ pub async fn submit(
         .bind(location_id)
         .bind(id)
         .bind(now)
+        // Sealed after the day the request closed (Japan time): late (期限後).
+        .bind((now + chrono::Duration::hours(9)).date_naive())
         .execute(&mut *c)
         .await?;
         Ok(Some(Receipt { receipt_no, submitted_at: now }))

@@ -12,8 +12,11 @@ use tokio::sync::mpsc;
 
 use crate::domain::gatewaylog::{LogCheck, Refused, Scanner};
 
-/// Chunks waiting for the check (bounded: a slow check slows the upload, never the memory).
-const QUEUE: usize = 32;
+/// Batches of chunks waiting for the check (bounded: a slow check slows the upload, never the
+/// memory: at most QUEUE batches of about BATCH bytes).
+const QUEUE: usize = 16;
+/// Chunks go to the check's thread in batches of about this many bytes (fewer wake-ups).
+const BATCH: usize = 512 * 1024;
 /// Inflated bytes read at a time.
 const BUF: usize = 256 * 1024;
 /// The most files a zipped log may hold.
@@ -32,7 +35,8 @@ pub struct Limits {
 /// The chunks of the upload as a `Read`, counting what has come (shared with the bomb
 /// guard, which reads it while an inflating reader holds the chunks).
 struct Chunks {
-    rx: mpsc::Receiver<Bytes>,
+    rx: mpsc::Receiver<Vec<Bytes>>,
+    batch: std::vec::IntoIter<Bytes>,
     cur: Bytes,
     taken: Rc<Cell<u64>>,
 }
@@ -42,7 +46,13 @@ impl Chunks {
         if !self.cur.is_empty() {
             return Some(std::mem::take(&mut self.cur));
         }
-        let c = self.rx.blocking_recv()?;
+        let c = match self.batch.next() {
+            Some(c) => c,
+            None => {
+                self.batch = self.rx.blocking_recv()?.into_iter();
+                self.batch.next()?
+            }
+        };
         self.taken.set(self.taken.get() + c.len() as u64);
         Some(c)
     }
@@ -56,11 +66,8 @@ impl Chunks {
 impl Read for Chunks {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         if self.cur.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(c) => {
-                    self.taken.set(self.taken.get() + c.len() as u64);
-                    self.cur = c;
-                }
+            match self.next_chunk() {
+                Some(c) => self.cur = c,
                 None => return Ok(0),
             }
         }
@@ -169,7 +176,9 @@ fn check(mut chunks: Chunks, limits: Limits) -> Result<LogCheck, Refused> {
 
 /// The check of one upload in progress.
 pub struct LogInspector {
-    tx: Option<mpsc::Sender<Bytes>>,
+    tx: Option<mpsc::Sender<Vec<Bytes>>>,
+    pending: Vec<Bytes>,
+    pending_bytes: usize,
     task: Option<tokio::task::JoinHandle<Result<LogCheck, Refused>>>,
     /// The result, once `finish` has taken it.
     pub result: Option<LogCheck>,
@@ -181,10 +190,13 @@ impl LogInspector {
         let (tx, rx) = mpsc::channel(QUEUE);
         LogInspector {
             result: None,
+            pending: vec![],
+            pending_bytes: 0,
             tx: Some(tx),
             task: Some(tokio::task::spawn_blocking(move || {
                 let chunks = Chunks {
                     rx,
+                    batch: Vec::new().into_iter(),
                     cur: Bytes::new(),
                     taken: Rc::new(Cell::new(0)),
                 };
@@ -195,19 +207,40 @@ impl LogInspector {
 
     /// Hands a chunk to the check; answers its refusal as soon as it has one.
     pub async fn feed(&mut self, chunk: Bytes) -> Result<(), Refused> {
+        self.pending_bytes += chunk.len();
+        self.pending.push(chunk);
+        if self.pending_bytes < BATCH {
+            return Ok(());
+        }
+        self.send().await
+    }
+
+    async fn send(&mut self) -> Result<(), Refused> {
+        let batch = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        if batch.is_empty() {
+            return Ok(());
+        }
         let sent = match &self.tx {
-            Some(tx) => tx.send(chunk).await.is_ok(),
+            Some(tx) => tx.send(batch).await.is_ok(),
             None => false,
         };
         if sent {
             return Ok(());
         }
         // The check stopped reading: it has refused the file.
-        self.finish().await.and(Err(Refused::Compressed))
+        self.verdict().await.and(Err(Refused::Compressed))
     }
 
     /// Ends the input and waits for the verdict; the result is kept in `result`.
     pub async fn finish(&mut self) -> Result<(), Refused> {
+        if self.tx.is_some() {
+            self.send().await?;
+        }
+        self.verdict().await
+    }
+
+    async fn verdict(&mut self) -> Result<(), Refused> {
         self.tx = None;
         let Some(task) = self.task.take() else {
             return if self.result.is_some() {
@@ -225,6 +258,59 @@ impl LogInspector {
             Err(_) => Err(Refused::Compressed),
         }
     }
+}
+
+/// Feeds a file to the check the way an upload does (chunks shared with the SHA-256 when
+/// `sha256` is set); answers the bytes read and the verdict. For the benchmark and for
+/// checking a log by hand.
+pub async fn check_file(
+    path: &std::path::Path,
+    sha256: bool,
+    max_log: u64,
+) -> anyhow::Result<(u64, Result<LogCheck, Refused>)> {
+    use sha2::Digest;
+    let (tx, mut rx) = mpsc::channel::<Bytes>(64);
+    let path = path.to_path_buf();
+    let reader = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+        let mut f = std::fs::File::open(path)?;
+        let mut total = 0;
+        loop {
+            let mut buf = vec![0u8; 64 * 1024];
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                return Ok(total);
+            }
+            buf.truncate(n);
+            total += n as u64;
+            if tx.blocking_send(Bytes::from(buf)).is_err() {
+                return Ok(total);
+            }
+        }
+    });
+    let mut inspector = LogInspector::start(Limits {
+        max_inflated: max_log.saturating_mul(16),
+    });
+    let mut hasher = sha2::Sha256::new();
+    let mut verdict = Ok(());
+    while let Some(chunk) = rx.recv().await {
+        if sha256 {
+            hasher.update(&chunk);
+        }
+        verdict = inspector.feed(chunk).await;
+        if verdict.is_err() {
+            break;
+        }
+    }
+    drop(rx);
+    let total = reader.await??;
+    if verdict.is_ok() {
+        verdict = inspector.finish().await;
+    }
+    let _ = hasher.finalize();
+    Ok((
+        total,
+        verdict.and_then(|()| inspector.result.take().ok_or(Refused::Compressed)),
+    ))
 }
 
 #[cfg(test)]

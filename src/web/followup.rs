@@ -109,10 +109,14 @@ pub struct RequestItem {
     pub place: String,
     pub period: String,
     pub due: String,
+    /// The day uploads open, when the request has one.
+    pub opens: String,
     pub note: String,
     pub state: String,
     pub state_key: String,
     pub overdue: bool,
+    /// Answered after the due date (期限後).
+    pub late: bool,
     pub answer: Option<(Uuid, String)>,
     pub issuer: String,
     pub issued: String,
@@ -136,8 +140,10 @@ fn request_item(c: &Catalogue, lang: &str, r: RequestRow) -> RequestItem {
             _ => String::new(),
         },
         due: r.due_date.to_string(),
+        opens: r.opens_on.map(|d| d.to_string()).unwrap_or_default(),
         note: r.note,
         overdue: r.state == "open" && r.due_date < today(),
+        late: r.state == "answered" && r.answered_late,
         state_key: format!("followup.request_state.{}", r.state),
         state: r.state,
         answer: r.submission_id.zip(r.receipt_no),
@@ -175,6 +181,8 @@ pub struct RequestForm {
     period_from: String,
     #[serde(default)]
     period_to: String,
+    #[serde(default)]
+    opens_on: String,
     #[serde(default)]
     due_date: String,
     #[serde(default)]
@@ -439,6 +447,17 @@ pub async fn issue_request(
         None
     };
     let due_date = errors.take("due_date", due(&form.due_date));
+    // The window: uploads open on this day (none: at once) and close on the due date.
+    let opens_on = if form.opens_on.trim().is_empty() {
+        None
+    } else {
+        errors.take("opens_on", date(&form.opens_on))
+    };
+    if let (Some(o), Some(d)) = (opens_on, due_date)
+        && o > d
+    {
+        errors.add("opens_on", "followup.error.opens_after_due");
+    }
     let note = errors.take("note", long_text(&form.note, false));
     let (Some(due_date), Some(note), true) = (due_date, note, errors.is_empty()) else {
         return render(
@@ -463,6 +482,7 @@ pub async fn issue_request(
             item_key: &form.item_key,
             location_id: if logs { location } else { None },
             period,
+            opens_on,
             due_date,
             note: &note,
             by: me.id,
@@ -470,7 +490,7 @@ pub async fn issue_request(
     )
     .await?;
     let mut entry = me.audit(&ctx, "request.issued", Some(org_id), id.to_string());
-    entry.detail = serde_json::json!({ "item": form.item_key, "due": due_date, "period": period });
+    entry.detail = serde_json::json!({ "item": form.item_key, "due": due_date, "opens": opens_on, "period": period });
     db::audit::append(&mut tx, &entry).await?;
     let mail = notify(
         &mut tx,

@@ -17,7 +17,7 @@ use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
 use super::forms::FieldErrors;
 use super::logcheck::{self, CheckView};
-use super::page::{Page, jst, redirect_with_flash, render};
+use super::page::{Page, jst, redirect_with_flash, render, today};
 use super::state::AppState;
 use super::structure::{date, location_for};
 use super::submissions::{FileItem, draft_at, file_item, org_for_report, receive_files};
@@ -43,7 +43,8 @@ struct LogsView {
     /// Files kept before logs were checked on upload.
     unchecked: Vec<String>,
     max_log_mb: u64,
-    request: Option<(String, String, String)>,
+    /// (due, period, note, opens: empty when at once).
+    request: Option<(String, String, String, String)>,
     errors: FieldErrors,
     problems: Vec<String>,
     can_edit: bool,
@@ -153,6 +154,7 @@ async fn view(
                     _ => String::new(),
                 },
                 r.note,
+                r.opens_on.map(|d| d.to_string()).unwrap_or_default(),
             )
         }),
         errors,
@@ -194,6 +196,33 @@ pub async fn upload(
     form: Multipart,
 ) -> AppResult<Response> {
     let (org, site) = site_for(&state, &me, org_id, site_id).await?;
+    org_for_report(&state, &me, org_id).await?;
+    // A request's window: before it opens, nothing is taken for it.
+    if let Some(r) = db::followup::open_request_for(&state.db, org_id, KIND, Some(site_id)).await?
+        && let Some(opens) = r.opens_on
+        && opens > today()
+    {
+        let problem = ctx.tr().f(
+            "gwlog.not_open",
+            &[
+                ("opens", &opens.to_string()),
+                ("due", &r.due_date.to_string()),
+            ],
+        );
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &view(
+                &state,
+                &ctx,
+                &me,
+                (&org, &site),
+                None,
+                FieldErrors::default(),
+                vec![problem],
+            )
+            .await?,
+        );
+    }
     let back = format!("/orgs/{org_id}/locations/{site_id}/gateway-logs");
     let problems =
         match receive_files(&state, &ctx, &me, org_id, KIND, Some(site_id), form, &back).await? {

@@ -12,12 +12,22 @@ use crate::helpers::{TestApp, backends};
 
 const HEADER: &str = "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n";
 
-/// The path of a new gateway site's log page of the signed-in organisation.
-async fn log_page(app: &TestApp) -> String {
+/// A new gateway site of the signed-in organisation: (org, site, its log page).
+async fn gateway_site(app: &TestApp) -> (String, String, String) {
     let (org, _) = setup(app).await;
     let office = add_location(app, &org, "office", "", "本社").await;
     let site = add_location(app, &org, "gateway_site", &office, "本社サーバ室").await;
-    format!("/orgs/{org}/locations/{site}/gateway-logs")
+    let path = format!("/orgs/{org}/locations/{site}/gateway-logs");
+    (org, site, path)
+}
+
+/// The path of a new gateway site's log page of the signed-in organisation.
+async fn log_page(app: &TestApp) -> String {
+    gateway_site(app).await.2
+}
+
+fn day(n: i64) -> chrono::NaiveDate {
+    secportal::web::page::today() + chrono::Duration::days(n)
 }
 
 fn gzip(data: &[u8], level: flate2::Compression) -> Vec<u8> {
@@ -252,3 +262,85 @@ async fn logs_have_their_own_size_limit_above_other_files() {
         assert_eq!(app.count("gateway_log_checks").await, 1);
     }
 }
+
+dual_test!(
+    a_request_window_refuses_uploads_before_it_opens_and_marks_a_late_answer,
+    |app| async move {
+        let (org, site, path) = gateway_site(&app).await;
+        let reviewer = app.new_browser();
+        reviewer
+            .login("reviewer@center.example.jp", crate::helpers::PASSWORD)
+            .await;
+        let res = reviewer
+            .post(
+                &format!("/orgs/{org}/requests"),
+                &[
+                    ("item_key", "gateway_logs"),
+                    ("location_id", &site),
+                    ("period_from", "2026-10-01"),
+                    ("period_to", "2026-10-01"),
+                    ("opens_on", &day(3).to_string()),
+                    ("due_date", &day(10).to_string()),
+                    ("note", "10月1日分"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let log = format!("{HEADER}送信,ABC12,001,IDA,2026-10-01 09:00:00\n");
+        let res = upload_log(&app, &path, "gw.csv", log.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains(&format!(
+                "この依頼のログは {} から受け付けます（受付期間: {} 〜 {}）",
+                day(3),
+                day(3),
+                day(10)
+            )),
+            "the dates are named"
+        );
+        assert_eq!(app.count("submission_files").await, 0);
+        assert_eq!(app.count("blobs").await, 0);
+        // The window has opened and closed since: the upload is taken, the answer is late.
+        let db = app.db();
+        secportal::db::on_db!(db, p => sqlx::query("UPDATE requests SET opens_on = $1, due_date = $2")
+            .bind(day(-5))
+            .bind(day(-1))
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        let res = upload_log(&app, &path, "gw.csv", log.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = app
+            .post(
+                &path,
+                &[
+                    ("storage", "/var/log/naccs"),
+                    ("mechanism", "GW ソフトウェアが記録"),
+                    ("retention_months", "13"),
+                    ("period_from", "2026-10-01"),
+                    ("period_to", "2026-10-01"),
+                    ("action", "submit"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let late: bool =
+            secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT answered_late FROM requests")
+            .fetch_one(p)
+            .await)
+            .unwrap();
+        assert!(late);
+        let html = reviewer
+            .get(&format!("/orgs/{org}/followup"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("提出済み") && html.contains("期限後"),
+            "listed as late for the Center"
+        );
+    }
+);

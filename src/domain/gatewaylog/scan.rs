@@ -23,6 +23,28 @@ const KEY_BYTES: usize = 64;
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// Hashes a packed value with one multiply (the general hashers take it byte by byte).
+#[derive(Default)]
+struct PackedHasher(u64);
+
+impl std::hash::Hasher for PackedHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u128(&mut self, i: u128) {
+        let h =
+            ((i as u64) ^ ((i >> 64) as u64).rotate_left(32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = h ^ (h >> 29);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Why a log is not taken (nothing of it is kept).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refused {
@@ -88,27 +110,46 @@ struct Columns {
     header: usize,
 }
 
-/// Counts per value, capped.
+/// Counts per value, capped. Values of up to 15 bytes (user codes and numbers are) are
+/// packed into one integer: hashing and comparing it costs no loop and no pointer.
 #[derive(Debug, Default)]
 struct Keys {
-    map: FxMap<Box<[u8]>, u64>,
+    short: HashMap<u128, u64, BuildHasherDefault<PackedHasher>>,
+    long: FxMap<Box<[u8]>, u64>,
     more: bool,
 }
 
 impl Keys {
     fn add(&mut self, key: &[u8]) {
         let key = &key[..key.len().min(KEY_BYTES)];
-        if let Some(n) = self.map.get_mut(key) {
+        let full = self.short.len() + self.long.len() >= MAX_KEYS;
+        if key.len() < 16 {
+            let mut b = [0u8; 16];
+            b[..key.len()].copy_from_slice(key);
+            b[15] = key.len() as u8;
+            let k = u128::from_le_bytes(b);
+            if let Some(n) = self.short.get_mut(&k) {
+                *n += 1;
+            } else if !full {
+                self.short.insert(k, 1);
+            } else {
+                self.more = true;
+            }
+        } else if let Some(n) = self.long.get_mut(key) {
             *n += 1;
-        } else if self.map.len() < MAX_KEYS {
-            self.map.insert(key.into(), 1);
+        } else if !full {
+            self.long.insert(key.into(), 1);
         } else {
             self.more = true;
         }
     }
 
     fn top(self, sjis: bool) -> Top {
-        let mut all: Vec<(Box<[u8]>, u64)> = self.map.into_iter().collect();
+        let mut all: Vec<(Box<[u8]>, u64)> = self.long.into_iter().collect();
+        all.extend(self.short.into_iter().map(|(k, n)| {
+            let b = k.to_le_bytes();
+            (b[..b[15] as usize].into(), n)
+        }));
         all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Top {
             distinct: all.len() as u64,
