@@ -3,11 +3,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/secportal-target}"
-cargo build --release --quiet
+# BENCH_BIN: a release binary already built (skips the build).
+[ -n "${BENCH_BIN:-}" ] || cargo build --release --quiet
 mkdir -p target
 work="$(mktemp -d -p "$PWD/target" bench.XXXXXX)"
 # A copy of our own: other worktrees build into the same shared target folder.
-cp "$CARGO_TARGET_DIR/release/secportal" "$work/secportal"
+cp "${BENCH_BIN:-$CARGO_TARGET_DIR/release/secportal}" "$work/secportal"
 bin="$work/secportal"
 port="${BENCH_PORT:-18183}"
 base="http://127.0.0.1:$port"
