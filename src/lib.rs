@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod mail;
 pub mod maintenance;
 pub mod notify;
+pub mod retention;
 pub mod security;
 pub mod server;
 pub mod web;

@@ -325,8 +325,10 @@ pub async fn page(
     .await)
 }
 
+mod checkpoint;
 mod verify;
 
+pub use checkpoint::{Checkpoint, PurgedPrefix, checkpoint, purgeable, remove_prefix};
 pub use verify::{
     Anchor, AnchorError, Standing, Verdict, parse_anchors, standing, verify, verify_against,
 };

@@ -71,6 +71,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0015_second_factor.sql"),
         include_str!("../../migrations/postgres/0015_second_factor.sql"),
     ),
+    (
+        "0020_retention",
+        include_str!("../../migrations/sqlite/0020_retention.sql"),
+        include_str!("../../migrations/postgres/0020_retention.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

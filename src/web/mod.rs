@@ -12,6 +12,7 @@ pub mod exports;
 pub mod followup;
 pub mod forms;
 pub mod gateway_logs;
+pub mod holds;
 pub mod home;
 pub mod id_management;
 pub mod imports;
@@ -24,6 +25,7 @@ pub mod orgs;
 pub mod outside;
 pub mod page;
 pub mod profile;
+pub mod retention;
 pub mod review;
 pub mod second_factor;
 pub mod state;
@@ -153,6 +155,9 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/users/{id}/role", post(users::set_role))
         .route("/users/{id}/second-factor/reset", post(users::reset_second_factor))
         .route("/admin/orgs/{id}/second-factor", post(orgs::set_second_factor))
+        .route("/admin/orgs/{id}/hold", post(retention::org_hold))
+        .route("/review/{id}/hold", post(retention::submission_hold))
+        .route("/admin/retention", get(retention::settings).post(retention::save))
         .route("/static/{name}", get(assets::asset))
         .merge(extra)
         .fallback(|| async { AppError::NotFound })

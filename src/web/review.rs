@@ -391,6 +391,7 @@ struct ShowView {
     comment_box: CommentBox,
     instructions: Vec<super::followup::InstructionItem>,
     locations: Vec<super::structure::LocationItem>,
+    hold: super::holds::HoldBox,
 }
 
 async fn show_view(
@@ -527,6 +528,7 @@ async fn show_view(
             let active: Vec<_> = rows.into_iter().filter(|l| l.active).collect();
             super::structure::location_items(state, s.org_id, &active).await?
         },
+        hold: super::holds::hold_box(state, me, s.org_id, Some(id)).await?,
     })
 }
 
