@@ -235,3 +235,47 @@ pub async fn daily(db: &Db, files: &FileStore, clock: &dyn Clock) -> anyhow::Res
     }
     Ok(())
 }
+
+/// `secportal retention purge [--dry-run]`: prints what was (or would be) removed.
+pub async fn purge_command(config: &crate::Config, dry_run: bool) -> anyhow::Result<i32> {
+    let key = crate::security::audit_key(config, crate::security::KeyFile::MustExist).await?;
+    let db = Db::connect(&config.database_url)
+        .await?
+        .with_audit_key(key);
+    let clock = crate::domain::retention::SystemClock;
+    if dry_run {
+        let p = plan(&db, clock.now()).await?;
+        for (t, period, before) in &p.cutoffs {
+            println!(
+                "{}: {} months, past retention if before {}",
+                t.as_str(),
+                period.months(),
+                before.to_rfc3339()
+            );
+        }
+        println!(
+            "a purge now would remove {} submission(s) {:?}, {} gateway log submission(s) {:?}, {} audit entr(y/ies)",
+            p.submissions.len(),
+            receipts(&p.submissions),
+            p.gateway_logs.len(),
+            receipts(&p.gateway_logs),
+            p.audit_count()
+        );
+        return Ok(0);
+    }
+    let files = FileStore::open(&config.files_dir(), config.max_file_bytes, config.max_files)?;
+    let r = purge(&db, &files, &clock, Run::Now, "cli")
+        .await?
+        .unwrap_or_default();
+    println!(
+        "removed {} submission(s) {:?}, {} gateway log submission(s) {:?}, {} file row(s) ({} stored file(s) deleted), {} audit entr(y/ies)",
+        r.submissions.len(),
+        r.submissions,
+        r.gateway_logs.len(),
+        r.gateway_logs,
+        r.files.len(),
+        r.blobs_deleted,
+        r.audit_entries
+    );
+    Ok(0)
+}

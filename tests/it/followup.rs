@@ -837,7 +837,7 @@ dual_test!(
     }
 );
 
-async fn add_location(app: &TestApp, org: &str, kind: &str, office: &str, name: &str) -> String {
+pub async fn add_location(app: &TestApp, org: &str, kind: &str, office: &str, name: &str) -> String {
     let res = app
         .post(
             &format!("/orgs/{org}/locations"),
@@ -853,7 +853,7 @@ async fn add_location(app: &TestApp, org: &str, kind: &str, office: &str, name: 
     location(&res).rsplit('/').next().unwrap().to_string()
 }
 
-async fn upload_log(app: &TestApp, path: &str, name: &str, body: &[u8]) -> reqwest::Response {
+pub async fn upload_log(app: &TestApp, path: &str, name: &str, body: &[u8]) -> reqwest::Response {
     let token = app.browser().token().await;
     let form = Form::new()
         .text("csrf_token", token)
