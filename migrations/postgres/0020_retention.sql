@@ -4,7 +4,7 @@
 -- How long each type of record is kept, in months; never below one year.
 CREATE TABLE retention_periods (
     record_type TEXT PRIMARY KEY NOT NULL CHECK (record_type IN ('submissions', 'gateway_logs', 'audit')),
-    months INTEGER NOT NULL CHECK (months >= 12 AND months <= 1200),
+    months BIGINT NOT NULL CHECK (months >= 12 AND months <= 1200),
     updated_at TIMESTAMPTZ NOT NULL
 );
 INSERT INTO retention_periods (record_type, months, updated_at) VALUES
