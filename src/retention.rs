@@ -239,9 +239,7 @@ pub async fn daily(db: &Db, files: &FileStore, clock: &dyn Clock) -> anyhow::Res
 /// `secportal retention purge [--dry-run]`: prints what was (or would be) removed.
 pub async fn purge_command(config: &crate::Config, dry_run: bool) -> anyhow::Result<i32> {
     let key = crate::security::audit_key(config, crate::security::KeyFile::MustExist).await?;
-    let db = Db::connect(&config.database_url)
-        .await?
-        .with_audit_key(key);
+    let db = Db::connect(&config.database_url).await?.with_audit_key(key);
     let clock = crate::domain::retention::SystemClock;
     if dry_run {
         let p = plan(&db, clock.now()).await?;

@@ -98,8 +98,7 @@ pub fn parse_reason(raw: &str) -> Result<String, &'static str> {
     if s.is_empty() {
         Err("error.hold_reason_required")
     } else if s.chars().count() > MAX_REASON
-        || s
-            .chars()
+        || s.chars()
             .any(|c| !matches!(c, '\n' | '\r' | '\t') && super::text::is_invisible(c))
     {
         Err("error.hold_reason_invalid")

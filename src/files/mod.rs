@@ -439,7 +439,11 @@ impl FileStore {
     /// the rows that named it are gone); answers whether it went. No age guard is needed: an
     /// upload of the same bytes holds its pin from before the blob's rename to after its row
     /// commits, and one that comes while the blob is marked waits, then stores it again.
-    pub async fn remove_unreferenced<F, Fut>(&self, sha256: &str, referenced: F) -> anyhow::Result<bool>
+    pub async fn remove_unreferenced<F, Fut>(
+        &self,
+        sha256: &str,
+        referenced: F,
+    ) -> anyhow::Result<bool>
     where
         F: Fn(String) -> Fut,
         Fut: std::future::Future<Output = anyhow::Result<bool>>,

@@ -53,10 +53,7 @@ pub async fn hold_box(
     let (held, org_held) = match submission {
         None => (org_hold.map(item), None),
         Some(s) => (
-            holds
-                .iter()
-                .find(|h| h.submission_id == Some(s))
-                .map(item),
+            holds.iter().find(|h| h.submission_id == Some(s)).map(item),
             org_hold.map(item),
         ),
     };

@@ -837,7 +837,13 @@ dual_test!(
     }
 );
 
-pub async fn add_location(app: &TestApp, org: &str, kind: &str, office: &str, name: &str) -> String {
+pub async fn add_location(
+    app: &TestApp,
+    org: &str,
+    kind: &str,
+    office: &str,
+    name: &str,
+) -> String {
     let res = app
         .post(
             &format!("/orgs/{org}/locations"),

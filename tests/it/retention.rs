@@ -155,7 +155,10 @@ async fn last_purge_detail(app: &TestApp) -> serde_json::Value {
 
 async fn verify_holds(app: &TestApp) {
     let head = audit::anchor(app.db()).await.unwrap().seq;
-    assert_eq!(audit::verify(app.db()).await.unwrap(), Verdict::Intact(head));
+    assert_eq!(
+        audit::verify(app.db()).await.unwrap(),
+        Verdict::Intact(head)
+    );
 }
 
 dual_test!(
@@ -170,14 +173,25 @@ dual_test!(
         // Eleven months on, nothing is past a year.
         let r = run(&app, &after(f.at, 11, 0)).await.unwrap();
         assert_eq!(
-            (r.submissions.len(), r.gateway_logs.len(), r.files.len(), r.audit_entries),
+            (
+                r.submissions.len(),
+                r.gateway_logs.len(),
+                r.files.len(),
+                r.audit_entries
+            ),
             (0, 0, 0, 0)
         );
         assert_eq!(app.count("submissions").await, subs);
-        assert_eq!(app.count("audit_log").await, audit_rows + 1, "only the purge's own entry");
+        assert_eq!(
+            app.count("audit_log").await,
+            audit_rows + 1,
+            "only the purge's own entry"
+        );
 
         // A year and a day on: the gateway logs (one year) go; reports are kept five years.
-        let plan = secportal::retention::plan(app.db(), after(f.at, 12, 1).0).await.unwrap();
+        let plan = secportal::retention::plan(app.db(), after(f.at, 12, 1).0)
+            .await
+            .unwrap();
         assert_eq!((plan.submissions.len(), plan.gateway_logs.len()), (0, 1));
         assert!(exists(&app, &f.a_log).await, "a dry run changes nothing");
         let log_receipt = receipt_of(&app, &f.a_log).await;
@@ -186,7 +200,10 @@ dual_test!(
         assert!(r.submissions.is_empty());
         assert!(!exists(&app, &f.a_log).await);
         for (sha, size) in &log_files {
-            assert!(!app.state.files.has(sha, *size as u64).await, "the log file is gone from the store");
+            assert!(
+                !app.state.files.has(sha, *size as u64).await,
+                "the log file is gone from the store"
+            );
         }
         let d = last_purge_detail(&app).await;
         assert_eq!(d["gateway_logs"]["receipts"][0], log_receipt.as_str());
@@ -207,28 +224,51 @@ dual_test!(
         let kept: Vec<_> = files_of(&app, &f.a2).await;
         for (sha, size) in &a1_files {
             let shared = kept.iter().any(|k| k.0 == *sha);
-            assert_eq!(app.state.files.has(sha, *size as u64).await, shared, "{sha}");
+            assert_eq!(
+                app.state.files.has(sha, *size as u64).await,
+                shared,
+                "{sha}"
+            );
         }
         let d = last_purge_detail(&app).await;
-        let hashes: Vec<&str> = d["files"].as_array().unwrap().iter().map(|f| f["sha256"].as_str().unwrap()).collect();
-        assert_eq!(hashes.len(), 4, "two files each of A's and B's first versions");
+        let hashes: Vec<&str> = d["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["sha256"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            hashes.len(),
+            4,
+            "two files each of A's and B's first versions"
+        );
         for (sha, _) in &a1_files {
             assert!(hashes.contains(&sha.as_str()));
         }
-        assert!(r.audit_entries > 0, "the trail's entries older than five years went too");
+        assert!(
+            r.audit_entries > 0,
+            "the trail's entries older than five years went too"
+        );
         assert_eq!(d["audit"]["count"].as_u64().unwrap(), r.audit_entries);
         verify_holds(&app).await;
         // The pages still open.
         app.login(ADMIN, PASSWORD).await;
-        assert_eq!(app.get(&format!("/review/{}", f.a2)).await.status(), StatusCode::OK);
-        assert_eq!(app.get(&format!("/review/{}", f.a1)).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.get(&format!("/review/{}", f.a2)).await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.get(&format!("/review/{}", f.a1)).await.status(),
+            StatusCode::NOT_FOUND
+        );
         assert_eq!(app.get("/audit").await.status(), StatusCode::OK);
         let _ = (f.org_a, f.org_b);
     }
 );
 
 async fn hold(app: &TestApp, path: &str, action: &str, reason: &str) -> reqwest::Response {
-    app.post(path, &[("action", action), ("reason", reason)]).await
+    app.post(path, &[("action", action), ("reason", reason)])
+        .await
 }
 
 dual_test!(
@@ -241,7 +281,10 @@ dual_test!(
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&res), format!("/admin/orgs/{}", f.org_a));
         let b1_hold = format!("/review/{}/hold", f.b1);
-        assert_eq!(hold(&app, &b1_hold, "set", "監査のため").await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            hold(&app, &b1_hold, "set", "監査のため").await.status(),
+            StatusCode::SEE_OTHER
+        );
         // A second hold on the same target is told, not stored.
         let res = hold(&app, &org_hold, "set", "重ねて").await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -251,21 +294,47 @@ dual_test!(
         // Shown on the Center's pages, to reviewers too.
         let r = app.new_browser();
         r.login(REVIEWER, PASSWORD).await;
-        let page = r.get(&format!("/admin/orgs/{}", f.org_a)).await.text().await.unwrap();
-        assert!(page.contains("法的保全中です") && page.contains("令和8年(ワ)第123号"), "{page}");
+        let page = r
+            .get(&format!("/admin/orgs/{}", f.org_a))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("法的保全中です") && page.contains("令和8年(ワ)第123号"),
+            "{page}"
+        );
         assert!(!page.contains(&org_hold), "reviewers do not change holds");
-        let page = r.get(&format!("/review/{}", f.a2)).await.text().await.unwrap();
+        let page = r
+            .get(&format!("/review/{}", f.a2))
+            .await
+            .text()
+            .await
+            .unwrap();
         assert!(page.contains("この組織全体が法的保全中です"));
-        let page = r.get(&format!("/review/{}", f.b1)).await.text().await.unwrap();
+        let page = r
+            .get(&format!("/review/{}", f.b1))
+            .await
+            .text()
+            .await
+            .unwrap();
         assert!(page.contains("法的保全中です") && page.contains("監査のため"));
-        let page = app.get(&format!("/admin/orgs/{}", f.org_b)).await.text().await.unwrap();
+        let page = app
+            .get(&format!("/admin/orgs/{}", f.org_b))
+            .await
+            .text()
+            .await
+            .unwrap();
         assert!(page.contains("1 件が個別に法的保全中"));
 
         // Past every period: only what is not held goes (nothing of A, and B's held version
         // stays; B's version in force is kept anyway).
         let day = after(f.at, 61, 0);
         let r = run(&app, &day).await.unwrap();
-        assert!(r.submissions.is_empty() && r.gateway_logs.is_empty(), "{r:?}");
+        assert!(
+            r.submissions.is_empty() && r.gateway_logs.is_empty(),
+            "{r:?}"
+        );
         for id in [&f.a1, &f.a2, &f.a_log, &f.b1, &f.b2] {
             assert!(exists(&app, id).await);
         }
@@ -276,17 +345,39 @@ dual_test!(
         verify_holds(&app).await;
 
         // Lifted (with a reason), the next day's purge takes them.
-        assert_eq!(hold(&app, &org_hold, "lift", "判決確定").await.status(), StatusCode::SEE_OTHER);
-        assert_eq!(hold(&app, &b1_hold, "lift", "監査終了").await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            hold(&app, &org_hold, "lift", "判決確定").await.status(),
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(
+            hold(&app, &b1_hold, "lift", "監査終了").await.status(),
+            StatusCode::SEE_OTHER
+        );
         assert_eq!(app.audit_count("retention.hold_lifted").await, 2);
-        let page = app.get(&format!("/admin/orgs/{}", f.org_a)).await.text().await.unwrap();
+        let page = app
+            .get(&format!("/admin/orgs/{}", f.org_a))
+            .await
+            .text()
+            .await
+            .unwrap();
         assert!(page.contains("法的保全は設定されていません"));
-        assert!(run(&app, &day).await.is_none(), "the day's purge ran already");
+        assert!(
+            run(&app, &day).await.is_none(),
+            "the day's purge ran already"
+        );
         let r = run(&app, &after(f.at, 61, 1)).await.unwrap();
         assert_eq!((r.submissions.len(), r.gateway_logs.len()), (2, 1), "{r:?}");
-        assert!(!exists(&app, &f.a1).await && !exists(&app, &f.b1).await && !exists(&app, &f.a_log).await);
+        assert!(
+            !exists(&app, &f.a1).await
+                && !exists(&app, &f.b1).await
+                && !exists(&app, &f.a_log).await
+        );
         assert!(exists(&app, &f.a2).await && exists(&app, &f.b2).await);
-        assert_eq!(app.count("legal_holds").await, 1, "the lifted hold on B's purged version went with it");
+        assert_eq!(
+            app.count("legal_holds").await,
+            1,
+            "the lifted hold on B's purged version went with it"
+        );
         verify_holds(&app).await;
     }
 );
@@ -297,17 +388,41 @@ dual_test!(
         let f = fixture(&app).await;
         app.login(ADMIN, PASSWORD).await;
         let page = app.get("/admin/retention").await.text().await.unwrap();
-        assert!(page.contains("送受信ログ") && page.contains("value=\"12\"") && page.contains("value=\"60\""));
+        assert!(
+            page.contains("送受信ログ")
+                && page.contains("value=\"12\"")
+                && page.contains("value=\"60\"")
+        );
         let before = app.count("audit_log").await;
         let res = app
-            .post("/admin/retention", &[("submissions", "60"), ("gateway_logs", "11"), ("audit", "60")])
+            .post(
+                "/admin/retention",
+                &[
+                    ("submissions", "60"),
+                    ("gateway_logs", "11"),
+                    ("audit", "60"),
+                ],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = res.text().await.unwrap();
-        assert!(html.contains("保存期間は1年（12か月）より短くできません。"), "{html}");
-        assert!(html.contains("value=\"11\""), "what was typed is shown again");
+        assert!(
+            html.contains("保存期間は1年（12か月）より短くできません。"),
+            "{html}"
+        );
+        assert!(
+            html.contains("value=\"11\""),
+            "what was typed is shown again"
+        );
         let res = app
-            .post("/admin/retention", &[("submissions", "60"), ("gateway_logs", "一年"), ("audit", "6")])
+            .post(
+                "/admin/retention",
+                &[
+                    ("submissions", "60"),
+                    ("gateway_logs", "一年"),
+                    ("audit", "6"),
+                ],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = res.text().await.unwrap();
@@ -315,13 +430,24 @@ dual_test!(
         let months: Vec<(String, i64)> = on_db!(app.db(), p => sqlx::query_as("SELECT record_type, months FROM retention_periods ORDER BY record_type").fetch_all(p).await).unwrap();
         assert_eq!(
             months,
-            vec![("audit".into(), 60), ("gateway_logs".into(), 12), ("submissions".into(), 60)]
+            vec![
+                ("audit".into(), 60),
+                ("gateway_logs".into(), 12),
+                ("submissions".into(), 60)
+            ]
         );
         assert_eq!(app.count("audit_log").await, before, "nothing stored");
 
         // A valid change is stored and audited, once per period changed.
         let res = app
-            .post("/admin/retention", &[("submissions", "84"), ("gateway_logs", "12"), ("audit", "60")])
+            .post(
+                "/admin/retention",
+                &[
+                    ("submissions", "84"),
+                    ("gateway_logs", "12"),
+                    ("audit", "60"),
+                ],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(app.audit_count("retention.period_changed").await, 1);
@@ -331,7 +457,12 @@ dual_test!(
         // A hold needs its reason.
         let res = hold(&app, &format!("/admin/orgs/{}/hold", f.org_a), "set", "  ").await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(res.text().await.unwrap().contains("理由を入力してください。"));
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("理由を入力してください。")
+        );
         let res = hold(&app, &format!("/review/{}/hold", f.a1), "set", "a\u{202e}b").await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(app.count("legal_holds").await, 0);
@@ -349,21 +480,50 @@ dual_test!(
         for who in [REVIEWER, A] {
             let c = app.new_browser();
             c.login(who, PASSWORD).await;
-            assert_eq!(c.get("/admin/retention").await.status(), StatusCode::FORBIDDEN, "{who}");
             assert_eq!(
-                c.post("/admin/retention", &[("submissions", "12"), ("gateway_logs", "12"), ("audit", "12")]).await.status(),
+                c.get("/admin/retention").await.status(),
+                StatusCode::FORBIDDEN,
+                "{who}"
+            );
+            assert_eq!(
+                c.post(
+                    "/admin/retention",
+                    &[
+                        ("submissions", "12"),
+                        ("gateway_logs", "12"),
+                        ("audit", "12")
+                    ]
+                )
+                .await
+                .status(),
                 StatusCode::FORBIDDEN
             );
-            assert_eq!(c.post(&org_hold, &set).await.status(), StatusCode::FORBIDDEN);
-            assert_eq!(c.post(&sub_hold, &set).await.status(), StatusCode::FORBIDDEN);
+            assert_eq!(
+                c.post(&org_hold, &set).await.status(),
+                StatusCode::FORBIDDEN
+            );
+            assert_eq!(
+                c.post(&sub_hold, &set).await.status(),
+                StatusCode::FORBIDDEN
+            );
         }
         assert_eq!(app.count("legal_holds").await, 0);
         assert_eq!(app.audit_count("retention.period_changed").await, 0);
         // Unknown targets answer 404.
         app.login(ADMIN, PASSWORD).await;
         let nobody = Uuid::now_v7();
-        assert_eq!(app.post(&format!("/admin/orgs/{nobody}/hold"), &set).await.status(), StatusCode::NOT_FOUND);
-        assert_eq!(app.post(&format!("/review/{nobody}/hold"), &set).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.post(&format!("/admin/orgs/{nobody}/hold"), &set)
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.post(&format!("/review/{nobody}/hold"), &set)
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
         assert_eq!(app.count("legal_holds").await, 0);
         let _ = f.org_b;
     }
@@ -379,11 +539,17 @@ dual_test!(
         assert_eq!(r.audit_entries as i64, head.seq - 1);
         let cp = audit::checkpoint(app.db()).await.unwrap().unwrap();
         assert_eq!(cp.through_seq, head.seq - 1);
-        assert_eq!(app.count("audit_log").await, 2, "the old head and the purge's entry");
+        assert_eq!(
+            app.count("audit_log").await,
+            2,
+            "the old head and the purge's entry"
+        );
         verify_holds(&app).await;
         // An anchor logged before the purge still holds.
         assert_eq!(
-            audit::verify_against(app.db(), std::slice::from_ref(&head)).await.unwrap(),
+            audit::verify_against(app.db(), std::slice::from_ref(&head))
+                .await
+                .unwrap(),
             Verdict::Intact(head.seq + 1)
         );
         let d = last_purge_detail(&app).await;
@@ -397,7 +563,14 @@ dual_test!(
         app.login(ADMIN, PASSWORD).await;
         let r = run(&app, &after(f.at, 120, 0)).await.unwrap();
         assert!(r.audit_entries >= 2);
-        assert!(audit::checkpoint(app.db()).await.unwrap().unwrap().through_seq > cp.through_seq);
+        assert!(
+            audit::checkpoint(app.db())
+                .await
+                .unwrap()
+                .unwrap()
+                .through_seq
+                > cp.through_seq
+        );
         verify_holds(&app).await;
     }
 );
@@ -410,7 +583,10 @@ dual_test!(
         let (x, y) = tokio::join!(run(&app, &day), run(&app, &day));
         let done: Vec<Report> = [x, y].into_iter().flatten().collect();
         assert_eq!(done.len(), 1, "one of the two claimed the day");
-        assert_eq!((done[0].submissions.len(), done[0].gateway_logs.len()), (2, 1));
+        assert_eq!(
+            (done[0].submissions.len(), done[0].gateway_logs.len()),
+            (2, 1)
+        );
         assert_eq!(app.audit_count("retention.purged").await, 1);
         verify_holds(&app).await;
 

@@ -136,7 +136,10 @@ pub async fn verify_against(db: &Db, anchors: &[Anchor]) -> Result<Verdict, sqlx
                     "the retention checkpoint does not match its seal",
                 );
             }
-            if anchored.get(&c.through_seq).is_some_and(|h| *h != c.through_hash) {
+            if anchored
+                .get(&c.through_seq)
+                .is_some_and(|h| *h != c.through_hash)
+            {
                 return broken(
                     c.through_seq,
                     "hash differs from the anchor kept outside the database",
