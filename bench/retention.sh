@@ -74,7 +74,7 @@ echo "dry run: $(t "$bin" retention purge --dry-run) s — $(tail -1 "$work/out.
 echo "audit verify before: $(t "$bin" audit verify) s — $(cat "$work/out.txt")"
 du_before=$(du -sm "$work/data/files" | cut -f1)
 purge=$(t "$bin" retention purge)
-echo "purge: $purge s — $(cut -c1-60 "$work/out.txt")… $(grep -o '[0-9]* file row(s).*' "$work/out.txt")"
+echo "purge: $purge s — $(cat "$work/out.txt")"
 echo "files: ${du_before} MiB before, $(du -sm "$work/data/files" | cut -f1) MiB after"
 echo "audit verify after: $(t "$bin" audit verify) s — $(cat "$work/out.txt")"
 echo "check: $(t "$bin" check) s — $(tail -1 "$work/out.txt")"

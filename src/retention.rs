@@ -107,6 +107,21 @@ pub async fn plan(db: &Db, now: DateTime<Utc>) -> anyhow::Result<Plan> {
     plan
 }
 
+/// At most ten receipt numbers and how many more, for a line on a terminal.
+fn some(receipts: &[String]) -> String {
+    let shown = receipts
+        .iter()
+        .take(10)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    match receipts.len() {
+        0 => "-".into(),
+        n if n > 10 => format!("{shown} and {} more", n - 10),
+        _ => shown,
+    }
+}
+
 fn receipts(list: &[Candidate]) -> Vec<String> {
     list.iter()
         .map(|c| c.receipt_no.clone().unwrap_or_default())
@@ -252,11 +267,11 @@ pub async fn purge_command(config: &crate::Config, dry_run: bool) -> anyhow::Res
             );
         }
         println!(
-            "a purge now would remove {} submission(s) {:?}, {} gateway log submission(s) {:?}, {} audit entr(y/ies)",
+            "a purge now would remove {} submission(s) ({}), {} gateway log submission(s) ({}), {} audit entr(y/ies)",
             p.submissions.len(),
-            receipts(&p.submissions),
+            some(&receipts(&p.submissions)),
             p.gateway_logs.len(),
-            receipts(&p.gateway_logs),
+            some(&receipts(&p.gateway_logs)),
             p.audit_count()
         );
         return Ok(0);
@@ -266,11 +281,11 @@ pub async fn purge_command(config: &crate::Config, dry_run: bool) -> anyhow::Res
         .await?
         .unwrap_or_default();
     println!(
-        "removed {} submission(s) {:?}, {} gateway log submission(s) {:?}, {} file row(s) ({} stored file(s) deleted), {} audit entr(y/ies)",
+        "removed {} submission(s) ({}), {} gateway log submission(s) ({}), {} file row(s) ({} stored file(s) deleted), {} audit entr(y/ies)",
         r.submissions.len(),
-        r.submissions,
+        some(&r.submissions),
         r.gateway_logs.len(),
-        r.gateway_logs,
+        some(&r.gateway_logs),
         r.files.len(),
         r.blobs_deleted,
         r.audit_entries

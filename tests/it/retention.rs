@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Months, Utc};
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use secportal::db::audit::{self, Verdict};
 use secportal::db::on_db;
 use secportal::domain::retention::FixedClock;
@@ -10,7 +9,7 @@ use secportal::retention::{Report, Run, purge};
 use uuid::Uuid;
 
 use crate::dual_test;
-use crate::followup::{add_location, upload_log};
+use crate::followup::{add_location, submit_configuration_with, upload_log};
 use crate::helpers::{PASSWORD, TestApp, location, submission_in};
 
 const ADMIN: &str = "admin@center.example.jp";
@@ -32,35 +31,10 @@ struct Fixture {
     at: DateTime<Utc>,
 }
 
-/// Submits the system configuration with a diagram of these bytes; answers its id.
+/// Submits the system configuration with a diagram of its own bytes; answers its id.
 async fn submit_configuration(app: &TestApp, org: &str, diagram: &str) -> String {
     let body = format!("%PDF-1.7\n% {diagram}\n%%EOF\n");
-    for (role, name, body) in [
-        ("diagram", "構成図.pdf", body.as_bytes()),
-        ("equipment_list", "機器.csv", "機器,台数\nPC,3\n".as_bytes()),
-    ] {
-        let token = app.browser().token().await;
-        let form = Form::new()
-            .text("csrf_token", token)
-            .text("role", role)
-            .part("files", Part::bytes(body.to_vec()).file_name(name));
-        let res = app
-            .client
-            .post(app.url(&format!("/orgs/{org}/system-configuration/files")))
-            .header("origin", &app.base)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    }
-    let res = app
-        .post(
-            &format!("/orgs/{org}/system-configuration"),
-            &[("note", diagram), ("action", "submit")],
-        )
-        .await;
-    submission_in(&res)
+    submit_configuration_with(app, org, body.as_bytes(), diagram).await
 }
 
 async fn submit_gateway_logs(app: &TestApp, org: &str) -> String {
