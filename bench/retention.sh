@@ -69,13 +69,33 @@ db.executemany("INSERT INTO audit_log (seq, at, actor_id, actor, org_id, action,
 db.commit()
 print(f"seeded {n} submissions with one file each, {entries} audit entries")
 PY
-t() { local s e; s=$(date +%s.%N); "$@" > "$work/out.txt"; e=$(date +%s.%N); python3 -c "print(f'{$e - $s:.2f}')"; }
-echo "dry run: $(t "$bin" retention purge --dry-run) s — $(tail -1 "$work/out.txt")"
-echo "audit verify before: $(t "$bin" audit verify) s — $(cat "$work/out.txt")"
-du_before=$(du -sm "$work/data/files" | cut -f1)
-purge=$(t "$bin" retention purge)
-echo "purge: $purge s — $(cat "$work/out.txt")"
-echo "files: ${du_before} MiB before, $(du -sm "$work/data/files" | cut -f1) MiB after"
-echo "audit verify after: $(t "$bin" audit verify) s — $(cat "$work/out.txt")"
-echo "check: $(t "$bin" check) s — $(tail -1 "$work/out.txt")"
-python3 -c "print(f'purge / scheduler lease (300 s): {$purge / 300:.4f}')"
+# Each round purges a fresh copy of the seeded folder; medians over the rounds.
+rounds="${ROUNDS:-3}"
+t() { local s e; s=$(date +%s.%N); "$@" > "$work/out.txt"; e=$(date +%s.%N); python3 -c "print(f'{$e - $s:.3f}')"; }
+cp -a "$work/data" "$work/seed"
+: > "$work/times.txt"
+for r in $(seq 1 "$rounds"); do
+  rm -rf "$work/data"; cp -a "$work/seed" "$work/data"
+  dry=$(t "$bin" retention purge --dry-run); dry_out=$(tail -1 "$work/out.txt")
+  before=$(t "$bin" audit verify); before_out=$(cat "$work/out.txt")
+  mib_before=$(du -sm "$work/data/files" | cut -f1)
+  purge=$(t "$bin" retention purge); purge_out=$(cat "$work/out.txt")
+  mib_after=$(du -sm "$work/data/files" | cut -f1)
+  after=$(t "$bin" audit verify); after_out=$(cat "$work/out.txt")
+  check=$(t "$bin" check); check_out=$(tail -1 "$work/out.txt")
+  echo "round $r: dry run ${dry}s, audit verify before ${before}s, purge ${purge}s, audit verify after ${after}s, check ${check}s; files ${mib_before} → ${mib_after} MiB"
+  echo "$dry $before $purge $after $check" >> "$work/times.txt"
+done
+echo "dry run: $dry_out"
+echo "before: $before_out"
+echo "purge: $purge_out"
+echo "after: $after_out"
+echo "check: $check_out"
+python3 - "$work/times.txt" <<'PY'
+import statistics, sys
+cols = list(zip(*[map(float, l.split()) for l in open(sys.argv[1]) if l.strip()]))
+names = ["dry run", "audit verify before", "purge", "audit verify after", "check"]
+med = [statistics.median(c) for c in cols]
+print("medians: " + ", ".join(f"{n} {m:.3f} s" for n, m in zip(names, med)))
+print(f"purge / scheduler lease (300 s): {med[2] / 300:.4f}")
+PY

@@ -537,17 +537,69 @@ dual_test!(
         app.login(ADMIN, PASSWORD).await;
         let r = run(&app, &after(f.at, 120, 0)).await.unwrap();
         assert!(r.audit_entries >= 2);
-        assert!(
-            audit::checkpoint(app.db())
-                .await
-                .unwrap()
-                .unwrap()
-                .through_seq
-                > cp.through_seq
-        );
+        let cp2 = audit::checkpoint(app.db()).await.unwrap().unwrap();
+        assert!(cp2.through_seq > cp.through_seq);
         verify_holds(&app).await;
+
+        // Someone with write access but no key cuts more entries off and moves the
+        // checkpoint over them (guards switched off): the seal does not match.
+        let next: (i64, String) = on_db!(app.db(), p => sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq LIMIT 1").fetch_one(p).await).unwrap();
+        let forge = vec![
+            format!("DELETE FROM audit_log WHERE seq = {}", next.0),
+            format!(
+                "UPDATE audit_checkpoint SET through_seq = {}, through_hash = '{}'",
+                next.0, next.1
+            ),
+        ];
+        without_guards(app.db(), forge).await;
+        assert_eq!(
+            audit::verify(app.db()).await.unwrap(),
+            Verdict::Broken {
+                seq: next.0 + 1,
+                reason: "the retention checkpoint does not match its seal"
+            }
+        );
     }
 );
+
+/// Runs SQL with the audit trail's and the checkpoint's guards switched off, as someone with
+/// write access to the database could (SQLite: triggers dropped and made again; PostgreSQL:
+/// disabled and enabled).
+async fn without_guards(db: &secportal::db::Db, statements: Vec<String>) {
+    let tables = ["audit_log", "audit_checkpoint"];
+    match db.pool() {
+        secportal::db::Pool::Sqlite(p) => {
+            let mut tx = p.begin().await.unwrap();
+            let triggers: Vec<(String, String)> = sqlx::query_as(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_checkpoint')",
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+            let drop = triggers.iter().map(|(n, _)| format!("DROP TRIGGER {n}"));
+            let make = triggers.iter().map(|(_, sql)| sql.clone());
+            for sql in drop.chain(statements).chain(make) {
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            tx.commit().await.unwrap();
+        }
+        secportal::db::Pool::Postgres(p) => {
+            let mut tx = p.begin().await.unwrap();
+            let off = tables.map(|t| format!("ALTER TABLE {t} DISABLE TRIGGER USER"));
+            let on = tables.map(|t| format!("ALTER TABLE {t} ENABLE TRIGGER USER"));
+            for sql in off.into_iter().chain(statements).chain(on) {
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            tx.commit().await.unwrap();
+        }
+    }
+}
 
 dual_test!(
     two_purges_running_at_once_do_the_work_once,
