@@ -629,3 +629,40 @@ dual_test!(
         verify_holds(&app).await;
     }
 );
+
+dual_test!(
+    the_scheduler_purges_once_a_day_from_two_in_the_morning_japan_time,
+    |app| async move {
+        use chrono::TimeZone;
+        app.add_user(ADMIN, "center_admin", None).await;
+        let files = &app.state.files;
+        // 01:00 JST is 16:00 UTC the day before.
+        let at = |h: u32| {
+            FixedClock(
+                Utc.with_ymd_and_hms(2031, 12, 1, h, 0, 0).unwrap() - chrono::Duration::hours(9),
+            )
+        };
+        secportal::retention::daily(app.db(), files, &at(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            app.audit_count("retention.purged").await,
+            0,
+            "not before 02:00 JST"
+        );
+        secportal::retention::daily(app.db(), files, &at(3))
+            .await
+            .unwrap();
+        assert_eq!(app.audit_count("retention.purged").await, 1);
+        secportal::retention::daily(app.db(), files, &at(23))
+            .await
+            .unwrap();
+        assert_eq!(app.audit_count("retention.purged").await, 1, "once a day");
+        let next_day = FixedClock(at(3).0 + chrono::Duration::days(1));
+        secportal::retention::daily(app.db(), files, &next_day)
+            .await
+            .unwrap();
+        assert_eq!(app.audit_count("retention.purged").await, 2);
+        verify_holds(&app).await;
+    }
+);
