@@ -71,6 +71,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0015_second_factor.sql"),
         include_str!("../../migrations/postgres/0015_second_factor.sql"),
     ),
+    (
+        "0018_queue_indexes",
+        include_str!("../../migrations/sqlite/0018_queue_indexes.sql"),
+        include_str!("../../migrations/postgres/0018_queue_indexes.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

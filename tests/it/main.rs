@@ -16,6 +16,7 @@ mod findings;
 mod followup;
 mod onboarding;
 mod outage;
+mod queue;
 mod review;
 mod second_factor;
 mod sheets;
