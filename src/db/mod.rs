@@ -200,6 +200,11 @@ impl Db {
         }
     }
 
+    /// The pool's connections: (open, idle, most it opens).
+    pub fn pool_use(&self) -> (u32, usize, u32) {
+        on_db!(self, p => (p.size(), p.num_idle(), p.options().get_max_connections()))
+    }
+
     /// Which backend this is, for logs and the readiness answer.
     pub fn backend(&self) -> &'static str {
         match self.pool {

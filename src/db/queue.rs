@@ -207,6 +207,15 @@ pub async fn counts(db: &Db, f: &QueueFilter) -> Result<Vec<(String, i64)>, sqlx
     .await)
 }
 
+/// How many submissions wait for the Center's decision.
+pub async fn waiting_count(db: &Db) -> Result<i64, sqlx::Error> {
+    on_db!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM submissions WHERE state = 'submitted' AND receipt_no IS NOT NULL",
+    )
+    .fetch_one(p)
+    .await)
+}
+
 /// The plan the database chooses for one page under `f` (`EXPLAIN QUERY PLAN` on SQLite,
 /// `EXPLAIN` on PostgreSQL), one line per step: for the tests that hold the indexes to it.
 pub async fn plan(

@@ -14,6 +14,7 @@ mod faults;
 mod files;
 mod findings;
 mod followup;
+mod metrics;
 mod onboarding;
 mod outage;
 mod queue;
