@@ -3,8 +3,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/secportal-target}"
-cargo build --release --quiet
-bin="$CARGO_TARGET_DIR/release/secportal"
+# BENCH_BIN: a release binary built beforehand (several runs in a row skip the build, which on a
+# shared target directory may wait behind other builds).
+if [ -z "${BENCH_BIN:-}" ]; then cargo build --release --quiet; fi
+bin="${BENCH_BIN:-$CARGO_TARGET_DIR/release/secportal}"
 mkdir -p target
 work="$(mktemp -d -p "$PWD/target" bench.XXXXXX)"
 port="${BENCH_PORT:-18183}"

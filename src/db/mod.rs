@@ -13,6 +13,7 @@ pub mod links;
 pub mod migrate;
 pub mod notifications;
 pub mod orgs;
+pub mod queue;
 pub mod retention;
 pub mod review;
 pub mod second_factor;
@@ -198,6 +199,11 @@ impl Db {
                 audit_key: audit::AuditKey::absent(),
             })
         }
+    }
+
+    /// The pool's connections: (open, idle, most it opens).
+    pub fn pool_use(&self) -> (u32, usize, u32) {
+        on_db!(self, p => (p.size(), p.num_idle(), p.options().get_max_connections()))
     }
 
     /// Which backend this is, for logs and the readiness answer.

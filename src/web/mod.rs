@@ -19,6 +19,7 @@ pub mod imports;
 pub mod inbox;
 pub mod inhouse;
 pub mod matrix;
+pub mod metrics;
 pub mod middleware;
 pub mod onboarding;
 pub mod orgs;
@@ -55,6 +56,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/", get(auth::root))
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/account", get(account::page))
@@ -172,5 +174,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO)))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // Outermost, so a request's time includes every layer; each route's layers see its
+        // template (`MatchedPath`).
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
 }
