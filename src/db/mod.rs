@@ -8,6 +8,7 @@ pub mod appointments;
 pub mod audit;
 pub mod blobs;
 pub mod catalogue;
+pub mod exports;
 pub mod followup;
 pub mod links;
 pub mod migrate;
