@@ -60,7 +60,6 @@ impl ChannelWriter {
             .blocking_send(Ok(chunk))
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
     }
-
 }
 
 /// Ends a body with an error (from a blocking thread).

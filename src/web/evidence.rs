@@ -90,7 +90,16 @@ pub async fn organisation(
         .await?
         .ok_or(AppError::NotFound)?;
     let ids = db::exports::sealed(&state.db, Scope::Org(org.id)).await?;
-    package(state, ctx, me, org.id, ids, org.id.to_string(), org.user_code).await
+    package(
+        state,
+        ctx,
+        me,
+        org.id,
+        ids,
+        org.id.to_string(),
+        org.user_code,
+    )
+    .await
 }
 
 async fn package(
@@ -186,7 +195,13 @@ fn write_zip(out: ChannelWriter, mut rx: mpsc::Receiver<Part>) -> anyhow::Result
 fn segment(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '_' } else { c })
+        .map(|c| {
+            if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     match s.trim_matches(['.', ' ']) {
         "" => "file".into(),
@@ -221,7 +236,11 @@ async fn read_parts(
         let dir = segment(&receipt_no);
         let files = db::submissions::files(&state.db, scope, *id).await?;
         for (n, f) in files.iter().enumerate() {
-            send(Part::Entry(format!("{dir}/files/{:02}_{}", n + 1, segment(&f.name)), false)).await?;
+            send(Part::Entry(
+                format!("{dir}/files/{:02}_{}", n + 1, segment(&f.name)),
+                false,
+            ))
+            .await?;
             let mut body = state.files.read(&f.sha256).await?;
             while let Some(chunk) = body.try_next().await? {
                 send(Part::Data(chunk)).await?;

@@ -50,7 +50,10 @@ impl<W: Write> Sink for CsvSink<W> {
     }
 
     fn finish(self: Box<Self>) -> anyhow::Result<()> {
-        let mut out = self.out.into_inner().map_err(|e| anyhow::anyhow!("{}", e.error()))?;
+        let mut out = self
+            .out
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("{}", e.error()))?;
         out.flush()?;
         Ok(())
     }
@@ -76,12 +79,22 @@ mod tests {
             Cell::Int(-3),
         ])
         .unwrap();
-        s.row(&[Cell::text("A, \"B\""), Cell::text("＝改行\nあり"), Cell::Bool(true)])
-            .unwrap();
+        s.row(&[
+            Cell::text("A, \"B\""),
+            Cell::text("＝改行\nあり"),
+            Cell::Bool(true),
+        ])
+        .unwrap();
         s.finish().unwrap();
         let csv = String::from_utf8(buf).unwrap();
         assert!(csv.starts_with("\u{feff}組織,備考,台数\r\n"), "{csv}");
-        assert!(csv.contains("株式会社　横浜,\"'=HYPERLINK(\"\"x\"\")\",-3\r\n"), "{csv}");
-        assert!(csv.contains("\"A, \"\"B\"\"\",\"'＝改行\nあり\",はい\r\n"), "{csv}");
+        assert!(
+            csv.contains("株式会社　横浜,\"'=HYPERLINK(\"\"x\"\")\",-3\r\n"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains("\"A, \"\"B\"\"\",\"'＝改行\nあり\",はい\r\n"),
+            "{csv}"
+        );
     }
 }

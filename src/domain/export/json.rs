@@ -94,6 +94,9 @@ mod tests {
         Box::new(JsonSink::new(&mut empty, &COLS).unwrap())
             .finish()
             .unwrap();
-        assert_eq!(serde_json::from_slice::<serde_json::Value>(&empty).unwrap(), serde_json::json!([]));
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&empty).unwrap(),
+            serde_json::json!([])
+        );
     }
 }

@@ -38,7 +38,11 @@ impl Cell {
     /// Text, or `Empty` when blank.
     pub fn text(s: impl Into<String>) -> Cell {
         let s = s.into();
-        if s.is_empty() { Cell::Empty } else { Cell::Text(s) }
+        if s.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(s)
+        }
     }
 
     /// An optional value.
@@ -163,7 +167,9 @@ mod tests {
 
     #[test]
     fn formulas_are_defused_in_half_and_full_width() {
-        for s in ["=1+1", "+1", "-1", "@SUM(A1)", "＝1", "＋1", "－1", "＠A", "\tx"] {
+        for s in [
+            "=1+1", "+1", "-1", "@SUM(A1)", "＝1", "＋1", "－1", "＠A", "\tx",
+        ] {
             assert!(defuse(s).starts_with('\''), "{s}");
         }
         assert_eq!(defuse("株式会社"), "株式会社");

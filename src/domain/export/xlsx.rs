@@ -25,7 +25,10 @@ pub struct XlsxSink<W: Write + Send> {
 
 /// A column's width in characters (a CJK character counts two).
 fn width(kind: Kind, label: &str) -> f64 {
-    let label = label.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum::<usize>() as f64;
+    let label = label
+        .chars()
+        .map(|c| if c.is_ascii() { 1 } else { 2 })
+        .sum::<usize>() as f64;
     let min = match kind {
         Kind::Text => 18.0,
         Kind::LongText => 40.0,
@@ -44,7 +47,11 @@ fn sheet_name(s: &str) -> String {
         .filter(|c| !"[]:*?/\\".contains(*c))
         .take(31)
         .collect();
-    if name.trim().is_empty() { "Sheet1".into() } else { name }
+    if name.trim().is_empty() {
+        "Sheet1".into()
+    } else {
+        name
+    }
 }
 
 impl<W: Write + Send> XlsxSink<W> {
@@ -166,7 +173,10 @@ mod tests {
         s.finish().unwrap();
         let sheets = crate::domain::workbook::read(&buf).unwrap();
         assert_eq!(sheets[0].name.as_deref(), Some("提出一覧"));
-        assert_eq!(sheets[0].rows[0].cells, vec!["組織", "台数", "日付", "備考"]);
+        assert_eq!(
+            sheets[0].rows[0].cells,
+            vec!["組織", "台数", "日付", "備考"]
+        );
         assert_eq!(sheets[0].rows[1].cells[0], "=1+1", "text, not a formula");
         assert_eq!(sheets[0].rows[1].cells[3], "改行\nあり");
     }

@@ -235,7 +235,9 @@ pub async fn produce(
             "equipment" | "antivirus" => {
                 from_reports(&state, scope, &filter, dataset, &mut labels, &mut out).await?
             }
-            "administrators" => administrators(&state, scope, &filter, &mut labels, &mut out).await?,
+            "administrators" => {
+                administrators(&state, scope, &filter, &mut labels, &mut out).await?
+            }
             _ => followup(&state, scope, &filter, dataset, &mut labels, &mut out).await?,
         }
         out.flush().await
@@ -294,7 +296,14 @@ async fn from_reports(
 ) -> anyhow::Result<()> {
     let mut f = f.clone();
     let equipment = dataset == "equipment";
-    f.item = Some(if equipment { "system_configuration" } else { "antivirus" }.into());
+    f.item = Some(
+        if equipment {
+            "system_configuration"
+        } else {
+            "antivirus"
+        }
+        .into(),
+    );
     let today = crate::web::page::today();
     let stale_days = state.config.av_stale_days;
     let mut reports = db::exports::submissions(&state.db, scope, &f, true);
@@ -338,8 +347,7 @@ async fn from_reports(
                 out.push(row).await?;
             }
         } else {
-            let rows: Vec<AvRow> =
-                serde_json::from_value(data["rows"].clone()).unwrap_or_default();
+            let rows: Vec<AvRow> = serde_json::from_value(data["rows"].clone()).unwrap_or_default();
             for (n, a) in rows.into_iter().enumerate() {
                 let mut row = head(n, l);
                 let stale = antivirus::is_stale(&a, today, stale_days);

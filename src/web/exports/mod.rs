@@ -79,7 +79,12 @@ async fn index_view(
             .collect(),
         formats: Format::ALL
             .iter()
-            .map(|f| (f.ext(), t.t(&format!("export.format.{}", f.ext())).to_string()))
+            .map(|f| {
+                (
+                    f.ext(),
+                    t.t(&format!("export.format.{}", f.ext())).to_string(),
+                )
+            })
             .collect(),
         items: catalogue
             .items
@@ -107,7 +112,10 @@ pub async fn index(
         format: "csv".into(),
         ..FilterForm::default()
     };
-    render(StatusCode::OK, &index_view(&state, &ctx, &me, form, vec![]).await?)
+    render(
+        StatusCode::OK,
+        &index_view(&state, &ctx, &me, form, vec![]).await?,
+    )
 }
 
 /// The start of a JST day as an instant.
@@ -116,11 +124,19 @@ fn jst_midnight(d: NaiveDate) -> chrono::DateTime<Utc> {
 }
 
 /// Checks the form; answers the filter or the problems, each naming its field.
-async fn parse(state: &AppState, ctx: &Ctx, f: &FilterForm) -> AppResult<Result<Filter, Vec<String>>> {
+async fn parse(
+    state: &AppState,
+    ctx: &Ctx,
+    f: &FilterForm,
+) -> AppResult<Result<Filter, Vec<String>>> {
     let t = ctx.tr();
     let mut problems = vec![];
     let mut problem = |field: &str, key: &str| {
-        problems.push(format!("{}: {}", t.t(&format!("export.filter.{field}")), t.t(key)));
+        problems.push(format!(
+            "{}: {}",
+            t.t(&format!("export.filter.{field}")),
+            t.t(key)
+        ));
     };
     let date = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
     let mut filter = Filter::default();
@@ -171,7 +187,11 @@ async fn parse(state: &AppState, ctx: &Ctx, f: &FilterForm) -> AppResult<Result<
             problem("state", "error.choose_one");
         }
     }
-    Ok(if problems.is_empty() { Ok(filter) } else { Err(problems) })
+    Ok(if problems.is_empty() {
+        Ok(filter)
+    } else {
+        Err(problems)
+    })
 }
 
 /// `GET /admin/exports/file?dataset=…&format=…&from=…`: the form's download.
@@ -249,7 +269,9 @@ async fn export(
     );
     let (rows_tx, mut rows_rx) = mpsc::channel::<datasets::Batch>(4);
     let tmp = state.config.data_dir.join("tmp");
-    tokio::fs::create_dir_all(&tmp).await.map_err(anyhow::Error::from)?;
+    tokio::fs::create_dir_all(&tmp)
+        .await
+        .map_err(anyhow::Error::from)?;
     tokio::task::spawn_blocking(move || {
         let errors = chunks.clone();
         let run = move || -> anyhow::Result<()> {
