@@ -8,58 +8,10 @@ n="${1:-100000}"
 secs="${2:-10}"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then export DATABASE_URL="$BENCH_DATABASE_URL"; fi
-echo "$pw" | "$bin" user add --email reviewer@center.example.jp --role reviewer --password-stdin >/dev/null
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
-python3 - "$work/data/secportal.db" "$n" "${DATABASE_URL:-}" <<'PY'
-import datetime, random, sys, uuid
-path, n, url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-kinds = ["system_configuration", "antivirus", "id_management", "router_ports", "outside_connections", "inhouse_measures"]
-start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
-if url:
-    import subprocess
-    rows = []
-    sql = ["BEGIN;"]
-    sql.append("INSERT INTO organisations (id, name, user_code, created_at) SELECT gen_random_uuid(), 'Org ' || i, 'Q' || lpad(i::text, 4, '0'), now() FROM generate_series(1, 200) i;")
-    sql.append(f"""INSERT INTO submissions (id, org_id, kind, scope_kind, state, version, data, catalogue_revision, submitted_at, created_at, receipt_no, snapshot, series_id)
-      SELECT gen_random_uuid(), (SELECT id FROM organisations ORDER BY user_code OFFSET (i % 200) LIMIT 1), (ARRAY{kinds})[1 + i % 6], 'organisation',
-      CASE WHEN i % 3 = 0 THEN 'accepted' ELSE 'submitted' END, 1, '{{}}', 1, timestamptz '2026-01-01' + (i || ' seconds')::interval, now(),
-      'SR-2026-' || lpad(i::text, 6, '0'), '{{}}', NULL FROM generate_series(1, {n}) i;""")
-    sql.append("COMMIT; ANALYZE;")
-    subprocess.run(["psql", "-q", url], input="\n".join(sql).encode(), check=True)
-else:
-    import sqlite3
-    db = sqlite3.connect(path)
-    orgs = []
-    for i in range(200):
-        oid = uuid.uuid4().bytes
-        orgs.append(oid)
-        db.execute("INSERT INTO organisations (id, name, user_code, created_at) VALUES (?, ?, ?, ?)", (oid, f"Org {i}", f"Q{i:04d}", start.isoformat()))
-    def rows():
-        for i in range(n):
-            at = (start + datetime.timedelta(seconds=i)).isoformat()
-            yield (uuid.uuid4().bytes, orgs[i % 200], kinds[i % 6], "organisation", "accepted" if i % 3 == 0 else "submitted", 1, "{}", 1, at, at, f"SR-2026-{i:06d}", "{}")
-    db.executemany("INSERT INTO submissions (id, org_id, kind, scope_kind, state, version, data, catalogue_revision, submitted_at, created_at, receipt_no, snapshot) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows())
-    db.commit()
-    db.execute("ANALYZE")
-    db.close()
-print(f"inserted {n} submissions")
-PY
-# Reviewers must sign in with a second factor: the bench reviewer has TOTP set up (the RFC 6238
-# test key) and the second step is answered with a code computed here.
-secret_hex=3132333435363738393031323334353637383930
-if [ -n "${DATABASE_URL:-}" ]; then
-  psql -q "$DATABASE_URL" -c "UPDATE users SET totp_secret = '\\x$secret_hex'::bytea, totp_enabled_at = created_at WHERE email = 'reviewer@center.example.jp'"
-else
-  python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute(\"UPDATE users SET totp_secret = ?, totp_enabled_at = created_at WHERE email = 'reviewer@center.example.jp'\", (bytes.fromhex(sys.argv[2]),)); d.commit()" "$work/data/secportal.db" "$secret_hex"
-fi
+python3 bench/seed_submissions.py "$work/data/secportal.db" "$n" "${DATABASE_URL:-}"
 start_portal
-t=$(curl -s -c "$work/jar" -b "$work/jar" "$base/login" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"$//')
-curl -s -o /dev/null -c "$work/jar" -b "$work/jar" -H "Origin: $base" --data-urlencode "email=reviewer@center.example.jp" \
-  --data-urlencode "password=$pw" --data-urlencode "csrf_token=$t" "$base/login"
-code=$(python3 -c "import hmac,hashlib,struct,time,sys; k=bytes.fromhex(sys.argv[1]); h=hmac.new(k, struct.pack('>Q', int(time.time())//30), hashlib.sha1).digest(); o=h[-1]&15; print('%06d' % ((struct.unpack('>I', h[o:o+4])[0] & 0x7fffffff) % 1000000))" "$secret_hex")
-curl -s -o /dev/null -c "$work/jar" -b "$work/jar" -H "Origin: $base" --data-urlencode "code=$code" \
-  --data-urlencode "csrf_token=$t" "$base/login/second-factor"
-cookie=$(awk '$6 == "secportal_session" {print "secportal_session=" $7}' "$work/jar")
+sign_in_reviewer
 rows=$(curl -s -H "Cookie: $cookie" "$base/review" | grep -c '/review/0\|href="/review/[0-9a-f]')
 echo "queue page rows: $rows"
 size=$(curl -s -H "Cookie: $cookie" "$base/review" | wc -c)

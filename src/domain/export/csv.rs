@@ -32,15 +32,31 @@ impl<W: Write> CsvSink<W> {
 
 impl<W: Write> Sink for CsvSink<W> {
     fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
+        use chrono::{Datelike, Timelike};
         use std::fmt::Write as _;
         self.scratch.resize(cells.len(), String::new());
         for (slot, cell) in self.scratch.iter_mut().zip(cells) {
             slot.clear();
             match cell {
-                Cell::Text(s) | Cell::Code { label: s, .. } => slot.push_str(&defuse(s)),
+                Cell::Text(s) => slot.push_str(&defuse(s)),
+                Cell::Code { label, .. } => slot.push_str(&defuse(label)),
                 Cell::Int(n) => write!(slot, "{n}")?,
                 Cell::Date(d) => write!(slot, "{}", d.format("%Y-%m-%d"))?,
-                Cell::Time(t) => write!(slot, "{}", jst(t).format("%Y-%m-%d %H:%M:%S"))?,
+                Cell::Time(t) => {
+                    // Written out rather than through a format string: a column of these
+                    // is most of an export's formatting time.
+                    let t = jst(t);
+                    write!(
+                        slot,
+                        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                        t.year(),
+                        t.month(),
+                        t.day(),
+                        t.hour(),
+                        t.minute(),
+                        t.second()
+                    )?
+                }
                 Cell::Bool(b) => slot.push_str(if *b { &self.yes } else { &self.no }),
                 Cell::Empty => {}
             }

@@ -20,8 +20,12 @@ pub use self::xlsx::XlsxSink;
 pub enum Cell {
     /// Free text, written as it is (CSV defuses formulas).
     Text(String),
-    /// A stable code (JSON) with its label in the reader's language (CSV, XLSX).
-    Code { code: String, label: String },
+    /// A stable code (JSON) with its label in the reader's language (CSV, XLSX); labels are
+    /// shared between rows.
+    Code {
+        code: String,
+        label: std::sync::Arc<str>,
+    },
     /// A whole number (a number cell in XLSX, a number in JSON).
     Int(i64),
     /// A calendar date (a date cell in XLSX, `YYYY-MM-DD` elsewhere).

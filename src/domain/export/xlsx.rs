@@ -95,10 +95,15 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
         for (i, (cell, col)) in cells.iter().zip(self.columns).enumerate() {
             let c = i as u16;
             match cell {
-                Cell::Text(s) | Cell::Code { label: s, .. } => {
+                Cell::Text(_) | Cell::Code { .. } => {
+                    let s: &str = match cell {
+                        Cell::Code { label, .. } => label,
+                        Cell::Text(s) => s,
+                        _ => "",
+                    };
                     let s = match s.char_indices().nth(MAX_CHARS) {
                         Some((cut, _)) => &s[..cut],
-                        None => s.as_str(),
+                        None => s,
                     };
                     if col.kind == Kind::LongText {
                         sheet.write_string_with_format(r, c, s, &self.wrap)?;

@@ -155,32 +155,36 @@ pub fn columns(dataset: &str) -> Option<&'static [Column]> {
 struct Labels {
     t: Tr,
     catalogue: Arc<Catalogue>,
-    seen: HashMap<(&'static str, String), String>,
+    /// By prefix, then code.
+    seen: HashMap<&'static str, HashMap<String, Arc<str>>>,
 }
 
 impl Labels {
-    fn code(&mut self, prefix: &'static str, code: &str) -> Cell {
-        if code.is_empty() {
+    /// The code with its label (the key itself when no label is known).
+    fn code(&mut self, prefix: &'static str, code: impl Into<String> + AsRef<str>) -> Cell {
+        let text = code.as_ref();
+        if text.is_empty() {
             return Cell::Empty;
         }
-        let label = match self.seen.get(&(prefix, code.to_string())) {
+        let known = self.seen.entry(prefix).or_default();
+        let label = match known.get(text) {
             Some(l) => l.clone(),
             None => {
-                let l = if prefix == "item" {
-                    self.catalogue.item_title(code, self.t.code())
+                let l: Arc<str> = if prefix == "item" {
+                    self.catalogue.item_title(text, self.t.code()).into()
                 } else {
-                    let key = format!("{prefix}{code}");
+                    let key = format!("{prefix}{text}");
                     match self.t.has(&key) {
-                        true => self.t.t(&key).to_string(),
-                        false => code.to_string(),
+                        true => self.t.t(&key).into(),
+                        false => text.into(),
                     }
                 };
-                self.seen.insert((prefix, code.to_string()), l.clone());
+                known.insert(text.to_string(), l.clone());
                 l
             }
         };
         Cell::Code {
-            code: code.to_string(),
+            code: code.into(),
             label,
         }
     }
@@ -261,13 +265,13 @@ async fn submissions(
             Cell::Text(r.receipt_no),
             Cell::Text(r.org_code),
             Cell::Text(r.org_name),
-            l.code("item", &r.kind),
-            l.code("catalogue.scope.", &r.scope_kind),
+            l.code("item", r.kind),
+            l.code("catalogue.scope.", r.scope_kind),
             Cell::opt(r.target, Cell::Text),
             Cell::Int(r.version),
-            l.code("checklist.status.", &r.state),
+            l.code("checklist.status.", r.state),
             Cell::Time(r.submitted_at),
-            l.code("checklist.status.", r.decision.as_deref().unwrap_or("")),
+            l.code("checklist.status.", r.decision.unwrap_or_default()),
             Cell::opt(r.reason, Cell::text),
             Cell::opt(r.reviewer, Cell::Text),
             Cell::opt(r.decided_at, Cell::Time),
@@ -327,7 +331,7 @@ async fn from_reports(
             for (n, e) in rows.into_iter().enumerate() {
                 let mut row = head(n, l);
                 row.extend([
-                    l.code("eq.type.", &e.device_type),
+                    l.code("eq.type.", e.device_type),
                     Cell::text(e.maker),
                     Cell::text(e.model),
                     Cell::text(e.os_firmware),
@@ -356,11 +360,11 @@ async fn from_reports(
                     Cell::text(a.host),
                     Cell::text(a.office),
                     Cell::text(a.os),
-                    l.code("av.product.", &a.product),
+                    l.code("av.product.", a.product),
                     Cell::text(a.product_other),
                     Cell::text(a.version),
                     date_or_text(&a.definitions_date),
-                    l.code("av.freq.", &a.update_frequency),
+                    l.code("av.freq.", a.update_frequency),
                     date_or_text(&a.last_full_scan),
                     Cell::Bool(stale),
                     Cell::Bool(no_scan),
@@ -384,7 +388,7 @@ async fn administrators(
         let row = vec![
             Cell::Text(r.org_code),
             Cell::Text(r.org_name),
-            l.code("catalogue.scope.", &r.location_kind),
+            l.code("catalogue.scope.", r.location_kind),
             Cell::Text(r.location),
             Cell::opt(r.office, Cell::Text),
             Cell::text(r.name),
@@ -428,7 +432,7 @@ async fn followup(
             let row = vec![
                 Cell::Text(r.org_code),
                 Cell::Text(r.org_name),
-                l.code("item", &r.item_key),
+                l.code("item", r.item_key),
                 Cell::opt(r.location_name, Cell::Text),
                 Cell::opt(r.receipt_no, Cell::Text),
                 Cell::text(r.problem),
@@ -449,7 +453,7 @@ async fn followup(
             let row = vec![
                 Cell::Text(r.org_code),
                 Cell::Text(r.org_name),
-                l.code("item", &r.item_key),
+                l.code("item", r.item_key),
                 Cell::opt(r.location_name, Cell::Text),
                 date(r.period_from),
                 date(r.period_to),
