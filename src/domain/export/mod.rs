@@ -144,7 +144,10 @@ impl Format {
     ) -> anyhow::Result<Box<dyn Sink + Send>> {
         Ok(match self {
             Format::Csv => Box::new(CsvSink::new(out, words)?),
-            Format::Json => Box::new(JsonSink::new(out, columns)?),
+            Format::Json => Box::new(JsonSink::new(
+                std::io::BufWriter::with_capacity(32 * 1024, out),
+                columns,
+            )?),
             Format::Xlsx => Box::new(XlsxSink::new(out, columns, words, tmp)?),
         })
     }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use futures_util::TryStreamExt;
-use tokio::sync::mpsc;
 
+use super::out::Out;
 use crate::db::catalogue::Catalogue;
 use crate::db::{self, exports::Filter};
 use crate::domain::antivirus::{self, AvRow};
@@ -17,13 +17,8 @@ use crate::domain::{Scope, sheet};
 use crate::i18n::Tr;
 use crate::web::state::AppState;
 
-/// Rows sent to the writer at a time.
-const BATCH: usize = 256;
 /// The most instructions or requests one export holds (these are read whole; they are few).
 const MAX_FOLLOWUP: i64 = 200_000;
-
-/// A batch of rows, or the reason the export broke off.
-pub type Batch = anyhow::Result<Vec<Vec<Cell>>>;
 
 /// What can be exported, in the order offered.
 pub const DATASETS: [&str; 6] = [
@@ -190,44 +185,16 @@ impl Labels {
     }
 }
 
-/// Sends `rows` on in batches; stops when the writer has gone.
-struct Batcher {
-    tx: mpsc::Sender<Batch>,
-    rows: Vec<Vec<Cell>>,
-}
-
-impl Batcher {
-    async fn push(&mut self, row: Vec<Cell>) -> anyhow::Result<()> {
-        self.rows.push(row);
-        if self.rows.len() >= BATCH {
-            self.flush().await?;
-        }
-        Ok(())
-    }
-
-    async fn flush(&mut self) -> anyhow::Result<()> {
-        let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(BATCH));
-        self.tx
-            .send(Ok(rows))
-            .await
-            .map_err(|_| anyhow::anyhow!("the writer stopped"))
-    }
-}
-
-/// Reads the dataset's rows within the scope and filter and sends them to `tx` in batches;
-/// on failure sends the error so the download breaks off instead of looking complete.
+/// Reads the dataset's rows within the scope and filter and hands them to `out`; on failure
+/// the download breaks off instead of looking complete.
 pub async fn produce(
     state: Arc<AppState>,
     t: Tr,
     dataset: &'static str,
     scope: Scope,
     filter: Filter,
-    tx: mpsc::Sender<Batch>,
+    mut out: Out,
 ) {
-    let mut out = Batcher {
-        tx: tx.clone(),
-        rows: Vec::with_capacity(BATCH),
-    };
     let result = async {
         let mut labels = Labels {
             t,
@@ -244,11 +211,11 @@ pub async fn produce(
             }
             _ => followup(&state, scope, &filter, dataset, &mut labels, &mut out).await?,
         }
-        out.flush().await
+        out.finish().await
     }
     .await;
     if let Err(e) = result {
-        let _ = tx.send(Err(e)).await;
+        out.fail(e).await;
     }
 }
 
@@ -257,7 +224,7 @@ async fn submissions(
     scope: Scope,
     f: &Filter,
     l: &mut Labels,
-    out: &mut Batcher,
+    out: &mut Out,
 ) -> anyhow::Result<()> {
     let mut rows = db::exports::submissions(&state.db, scope, f, false);
     while let Some(r) = rows.try_next().await? {
@@ -296,7 +263,7 @@ async fn from_reports(
     f: &Filter,
     dataset: &str,
     l: &mut Labels,
-    out: &mut Batcher,
+    out: &mut Out,
 ) -> anyhow::Result<()> {
     let mut f = f.clone();
     let equipment = dataset == "equipment";
@@ -381,7 +348,7 @@ async fn administrators(
     scope: Scope,
     f: &Filter,
     l: &mut Labels,
-    out: &mut Batcher,
+    out: &mut Out,
 ) -> anyhow::Result<()> {
     let mut rows = db::exports::appointments(&state.db, scope, f);
     while let Some(r) = rows.try_next().await? {
@@ -420,7 +387,7 @@ async fn followup(
     f: &Filter,
     dataset: &str,
     l: &mut Labels,
-    out: &mut Batcher,
+    out: &mut Out,
 ) -> anyhow::Result<()> {
     let org = scope.org_filter().or(f.org);
     let date = |d: Option<NaiveDate>| Cell::opt(d, Cell::Date);

@@ -5,6 +5,7 @@
 //! `datasets` and `super::download`). Every export is an audit entry.
 
 mod datasets;
+mod out;
 
 use std::sync::Arc;
 
@@ -267,33 +268,43 @@ async fn export(
         format.mime(),
         &format!("secportal-{dataset}-{stamp}.{}", format.ext()),
     );
-    let (rows_tx, mut rows_rx) = mpsc::channel::<datasets::Batch>(4);
     let tmp = state.config.data_dir.join("tmp");
-    tokio::fs::create_dir_all(&tmp)
-        .await
-        .map_err(anyhow::Error::from)?;
-    tokio::task::spawn_blocking(move || {
-        let errors = chunks.clone();
-        let run = move || -> anyhow::Result<()> {
-            let mut sink = format.sink(ChannelWriter::new(chunks), columns, words, &tmp)?;
-            while let Some(batch) = rows_rx.blocking_recv() {
-                for row in batch? {
-                    sink.row(&row)?;
+    let out = match format {
+        Format::Xlsx => {
+            tokio::fs::create_dir_all(&tmp)
+                .await
+                .map_err(anyhow::Error::from)?;
+            let (rows_tx, mut rows_rx) = mpsc::channel::<out::Batch>(4);
+            tokio::task::spawn_blocking(move || {
+                let errors = chunks.clone();
+                let run = move || -> anyhow::Result<()> {
+                    let mut sink = format.sink(ChannelWriter::new(chunks), columns, words, &tmp)?;
+                    while let Some(batch) = rows_rx.blocking_recv() {
+                        for row in batch? {
+                            sink.row(&row)?;
+                        }
+                    }
+                    sink.finish()
+                };
+                if let Err(e) = run() {
+                    download::fail(&errors, &e);
                 }
-            }
-            sink.finish()
-        };
-        if let Err(e) = run() {
-            download::fail(&errors, &e);
+            });
+            out::Out::thread(rows_tx)
         }
-    });
+        Format::Csv | Format::Json => {
+            let buf = out::SharedBuf::default();
+            let sink = format.sink(buf.clone(), columns, words, &tmp)?;
+            out::Out::here(sink, buf, chunks)
+        }
+    };
     tokio::spawn(datasets::produce(
         state.clone(),
         t,
         dataset,
         me.scope(),
         filter,
-        rows_tx,
+        out,
     ));
     Ok(response)
 }
