@@ -371,6 +371,11 @@ dual_test!(
     |app| async move {
         seed(&app).await;
         let r = reviewer(&app).await;
+        let index = r.get("/admin/exports").await.text().await.unwrap();
+        assert!(
+            index.contains("機器の構成リスト（全行）") && index.contains("基準日（管理責任者）"),
+            "{index}"
+        );
         let before = app.audit_count("export.downloaded").await;
         let res = r.get("/admin/exports/submissions/csv?from=2026-13-40&to=2026-01-01&org=ZZZZZ&item=nope&state=lost").await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -383,6 +388,10 @@ dual_test!(
         ] {
             assert!(page.contains(message), "{message}: {page}");
         }
+        assert!(
+            !page.contains("error.") && !page.contains("export.filter"),
+            "no keys shown"
+        );
         let res = r
             .get("/admin/exports/submissions/csv?from=2026-11-02&to=2026-11-01")
             .await;
