@@ -8,6 +8,7 @@ pub mod appointments;
 pub mod audit;
 pub mod blobs;
 pub mod catalogue;
+pub mod exports;
 pub mod followup;
 pub mod links;
 pub mod migrate;
@@ -182,7 +183,10 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // Rows the SQLite worker thread may read ahead of the task consuming them
+                // (default 50): large reads such as exports switch threads less often.
+                .row_buffer_size(512);
             if let Some(parent) = opts.get_filename().parent()
                 && !parent.as_os_str().is_empty()
             {

@@ -10,6 +10,7 @@ mod auth;
 mod backup;
 mod browser;
 mod catalogue;
+mod exports;
 mod faults;
 mod files;
 mod findings;
