@@ -3,8 +3,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/secportal-target}"
-cargo build --release --quiet
-bin="$CARGO_TARGET_DIR/release/secportal"
+# BENCH_BIN: a release binary built beforehand (several runs in a row skip the build, which on a
+# shared target directory may wait behind other builds).
+if [ -z "${BENCH_BIN:-}" ]; then cargo build --release --quiet; fi
+bin="${BENCH_BIN:-$CARGO_TARGET_DIR/release/secportal}"
 mkdir -p target
 work="$(mktemp -d -p "$PWD/target" bench.XXXXXX)"
 port="${BENCH_PORT:-18183}"
@@ -31,4 +33,24 @@ sign_in() {
   home=$(curl -s -b "$jar" "$base/home")
   org=$(echo "$home" | grep -o 'href="/orgs/[0-9a-f-]*"' | head -1 | sed 's/.*orgs\///;s/"$//')
   token=$(echo "$home" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"$//')
+}
+
+# Signs the Center reviewer (created here, with the RFC 6238 test key as its TOTP secret) in;
+# the second step is answered with a code computed here. Sets: cookie. The portal must run.
+sign_in_reviewer() {
+  echo "$pw" | "$bin" user add --email reviewer@center.example.jp --role reviewer --password-stdin >/dev/null
+  secret_hex=3132333435363738393031323334353637383930
+  if [ -n "${DATABASE_URL:-}" ]; then
+    psql -q "$DATABASE_URL" -c "UPDATE users SET totp_secret = '\\x$secret_hex'::bytea, totp_enabled_at = created_at WHERE email = 'reviewer@center.example.jp'"
+  else
+    python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute(\"UPDATE users SET totp_secret = ?, totp_enabled_at = created_at WHERE email = 'reviewer@center.example.jp'\", (bytes.fromhex(sys.argv[2]),)); d.commit()" "$work/data/secportal.db" "$secret_hex"
+  fi
+  local t code
+  t=$(curl -s -c "$work/jar" -b "$work/jar" "$base/login" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"$//')
+  curl -s -o /dev/null -c "$work/jar" -b "$work/jar" -H "Origin: $base" --data-urlencode "email=reviewer@center.example.jp" \
+    --data-urlencode "password=$pw" --data-urlencode "csrf_token=$t" "$base/login"
+  code=$(python3 -c "import hmac,hashlib,struct,time,sys; k=bytes.fromhex(sys.argv[1]); h=hmac.new(k, struct.pack('>Q', int(time.time())//30), hashlib.sha1).digest(); o=h[-1]&15; print('%06d' % ((struct.unpack('>I', h[o:o+4])[0] & 0x7fffffff) % 1000000))" "$secret_hex")
+  curl -s -o /dev/null -c "$work/jar" -b "$work/jar" -H "Origin: $base" --data-urlencode "code=$code" \
+    --data-urlencode "csrf_token=$t" "$base/login/second-factor"
+  cookie=$(awk '$6 == "secportal_session" {print "secportal_session=" $7}' "$work/jar")
 }

@@ -56,6 +56,7 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
         queue_pages: Default::default(),
         current_revision: Default::default(),
         sessions: Default::default(),
+        metrics: Default::default(),
     });
     sweep_files(&state).await;
     if let Some(link) = web::onboarding::setup_link_if_needed(&state).await? {

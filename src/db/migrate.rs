@@ -72,6 +72,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/postgres/0015_second_factor.sql"),
     ),
     (
+        "0018_queue_indexes",
+        include_str!("../../migrations/sqlite/0018_queue_indexes.sql"),
+        include_str!("../../migrations/postgres/0018_queue_indexes.sql"),
+    ),
+    (
         "0020_retention",
         include_str!("../../migrations/sqlite/0020_retention.sql"),
         include_str!("../../migrations/postgres/0020_retention.sql"),

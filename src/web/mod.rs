@@ -7,7 +7,9 @@ pub mod auth;
 pub mod catalogue;
 pub mod cookies;
 pub mod ctx;
+pub mod download;
 pub mod error;
+pub mod evidence;
 pub mod exports;
 pub mod followup;
 pub mod forms;
@@ -19,6 +21,7 @@ pub mod imports;
 pub mod inbox;
 pub mod inhouse;
 pub mod matrix;
+pub mod metrics;
 pub mod middleware;
 pub mod onboarding;
 pub mod orgs;
@@ -55,6 +58,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/", get(auth::root))
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/account", get(account::page))
@@ -107,6 +111,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}/antivirus/template.csv", get(antivirus::template))
         .route("/orgs/{org}/files/{id}/remove", post(submissions::remove_file))
         .route("/orgs/{org}/submissions/{id}/receipt", get(submissions::receipt))
+        .route("/orgs/{org}/submissions/{id}/evidence.zip", get(evidence::submission))
+        .route("/orgs/{org}/evidence.zip", get(evidence::organisation))
         .route("/files/{id}", get(submissions::download))
         .route("/files/{id}/preview", get(submissions::preview))
         .route("/audit", get(trail::trail))
@@ -117,6 +123,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/review/{id}/comments", post(review::comment_center))
         .route("/review/followup", get(followup::center_page))
         .route("/admin/exports", get(exports::index))
+        .route("/admin/exports/file", get(exports::download_form))
         .route("/admin/exports/{dataset}/{format}", get(exports::download))
         .route("/orgs/{org}/followup", get(followup::org_page))
         .route("/orgs/{org}/instructions", post(followup::issue_instruction))
@@ -172,5 +179,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO)))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // Outermost, so a request's time includes every layer; each route's layers see its
+        // template (`MatchedPath`).
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
 }

@@ -18,7 +18,8 @@ use super::state::AppState;
 use super::submissions::{FileItem, file_item};
 use crate::db::{
     self,
-    review::{QueueFilter, Revised},
+    queue::{Cursor, QueueFilter},
+    review::Revised,
 };
 use crate::domain::{Role, Scope};
 use crate::notify::{Notice, To, notify};
@@ -45,12 +46,14 @@ struct RowsView {
     rows: Vec<QueueItem>,
 }
 
-/// One queue page's lines as HTML, and where the next page starts.
+/// One queue page's lines as HTML, and where the pages next to it start.
 pub struct QueueRows {
     html: String,
     empty: bool,
-    /// The last row shown, when more follow.
-    next: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    /// After the last row shown, when later rows follow.
+    next: Option<Cursor>,
+    /// Before the first row shown, when earlier rows precede it.
+    previous: Option<Cursor>,
 }
 
 #[derive(Template)]
@@ -68,6 +71,7 @@ struct QueueView {
     form: String,
     forms: Vec<(&'static str, &'static str)>,
     next: Option<String>,
+    previous: Option<String>,
     /// A receipt number looked up and not found.
     not_found: String,
 }
@@ -84,6 +88,8 @@ pub struct QueueQuery {
     age: String,
     #[serde(default)]
     after: String,
+    #[serde(default)]
+    before: String,
     #[serde(default)]
     who: String,
     /// A receipt number to open directly (as read out on the phone, any width or case).
@@ -141,22 +147,24 @@ pub async fn queue(
         unassigned: q.who == "unassigned",
         form: crate::domain::ConnectionForm::parse(&q.form).map(|f| f.as_str().to_string()),
     };
-    let after = q.after.split_once('_').and_then(|(a, i)| {
-        Some((
-            chrono::DateTime::parse_from_rfc3339(a).ok()?.to_utc(),
-            Uuid::parse_str(i).ok()?,
-        ))
-    });
-    let rows = cached_page(&state, &filter, after, t.code(), |rows| {
-        let more = rows.len() as i64 > PAGE_SIZE;
-        let rows: Vec<_> = rows.into_iter().take(PAGE_SIZE as usize).collect();
-        let next = if more {
-            rows.last().map(|r| (r.submitted_at, r.id))
-        } else {
-            None
+    let cursor = match (cursor_of(&q.after), cursor_of(&q.before)) {
+        (Some((at, id)), _) => Some(Cursor::After(at, id)),
+        (None, Some((at, id))) => Some(Cursor::Before(at, id)),
+        (None, None) => None,
+    };
+    let rows = cached_page(&state, &filter, cursor, t.code(), |page| {
+        let first = page.rows.first().map(|r| (r.submitted_at, r.id));
+        let last = page.rows.last().map(|r| (r.submitted_at, r.id));
+        // Going forward, what precedes is known to exist once past the first page; going
+        // back, what follows is the page we came from.
+        let (later, earlier) = match cursor {
+            None => (page.more, false),
+            Some(Cursor::After(..)) => (page.more, true),
+            Some(Cursor::Before(..)) => (true, page.more),
         };
         let view = RowsView {
-            rows: rows
+            rows: page
+                .rows
                 .into_iter()
                 .map(|r| QueueItem {
                     id: r.id,
@@ -174,11 +182,18 @@ pub async fn queue(
         Ok(QueueRows {
             empty: view.rows.is_empty(),
             html: view.render().map_err(|e| AppError::Internal(e.into()))?,
-            next,
+            next: last.filter(|_| later).map(|(at, id)| Cursor::After(at, id)),
+            previous: first
+                .filter(|_| earlier)
+                .map(|(at, id)| Cursor::Before(at, id)),
         })
     })
     .await?;
-    let next = rows.next.map(|(at, id)| {
+    let link = |c: Cursor| {
+        let (name, at, id) = match c {
+            Cursor::After(at, id) => ("after", at, id),
+            Cursor::Before(at, id) => ("before", at, id),
+        };
         let params: Vec<(&str, String)> = vec![
             ("kind", q.kind.clone()),
             ("state", q.state.clone()),
@@ -187,7 +202,7 @@ pub async fn queue(
             ("who", q.who.clone()),
             ("form", q.form.clone()),
             (
-                "after",
+                name,
                 format!(
                     "{}_{id}",
                     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
@@ -198,7 +213,9 @@ pub async fn queue(
             "/review?{}",
             serde_urlencoded::to_string(&params).unwrap_or_default()
         )
-    });
+    };
+    let next = rows.next.map(link);
+    let previous = rows.previous.map(link);
     let counts = cached_counts(&state, &filter)
         .await?
         .into_iter()
@@ -224,9 +241,19 @@ pub async fn queue(
             .map(|f| (f.as_str(), f.label_key()))
             .collect(),
         next,
+        previous,
         not_found,
     };
     render(StatusCode::OK, &view)
+}
+
+/// A keyset position as written in a link: `<RFC 3339 time>_<id>`.
+fn cursor_of(s: &str) -> Option<(chrono::DateTime<chrono::Utc>, Uuid)> {
+    let (a, i) = s.split_once('_')?;
+    Some((
+        chrono::DateTime::parse_from_rfc3339(a).ok()?.to_utc(),
+        Uuid::parse_str(i).ok()?,
+    ))
 }
 
 /// How long a queue page is reused when nothing changed in this process meanwhile (another
@@ -240,12 +267,12 @@ const PAGE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 async fn cached_page(
     state: &AppState,
     f: &QueueFilter,
-    after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    cursor: Option<Cursor>,
     lang: &str,
-    build: impl FnOnce(Vec<db::review::QueueRow>) -> AppResult<QueueRows>,
+    build: impl FnOnce(db::queue::QueuePage) -> AppResult<QueueRows>,
 ) -> AppResult<Arc<QueueRows>> {
     let generation = state.generation.load(std::sync::atomic::Ordering::Relaxed);
-    let key = format!("{f:?}|{after:?}|{lang}|{generation}");
+    let key = format!("{f:?}|{cursor:?}|{lang}|{generation}");
     if let Ok(cache) = state.queue_pages.lock()
         && let Some((at, page)) = cache.get(&key)
         && at.elapsed() < PAGE_TTL
@@ -253,7 +280,7 @@ async fn cached_page(
         return Ok(page.clone());
     }
     let page = Arc::new(build(
-        db::review::queue(&state.db, f, after, PAGE_SIZE + 1).await?,
+        db::queue::queue(&state.db, f, cursor, PAGE_SIZE).await?,
     )?);
     if let Ok(mut cache) = state.queue_pages.lock() {
         cache.retain(|_, (at, _)| at.elapsed() < PAGE_TTL);
@@ -292,7 +319,7 @@ async fn cached_counts(state: &AppState, f: &QueueFilter) -> AppResult<Vec<(Stri
     if let Some(v) = hit {
         return Ok(v);
     }
-    let fresh = db::review::counts(&state.db, f).await?;
+    let fresh = db::queue::counts(&state.db, f).await?;
     if let Ok(mut cache) = state.queue_counts.lock() {
         if cache.len() > 1000 {
             cache.clear();

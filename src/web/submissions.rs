@@ -402,6 +402,7 @@ pub async fn receive_files(
         }
         match state.files.receive(&raw_name, Box::pin(&mut field)).await {
             Ok(stored) => {
+                state.metrics.uploaded(stored.size);
                 let attached = state
                     .bounded(async {
                         let mut tx = state.db.begin().await?;

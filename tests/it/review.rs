@@ -8,7 +8,8 @@ use crate::helpers::{PASSWORD, TestApp, location, submission_in};
 
 const PDF: &[u8] = b"%PDF-1.7\n%%EOF\n";
 
-async fn attach(app: &TestApp, org: &str, role: &str, name: &str, body: &[u8]) {
+/// Uploads one file to the organisation's system-configuration draft as `role`.
+pub async fn attach(app: &TestApp, org: &str, role: &str, name: &str, body: &[u8]) {
     let token = app.browser().token().await;
     let form = Form::new()
         .text("csrf_token", token)
