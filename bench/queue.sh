@@ -8,6 +8,7 @@
 #   16 reviewers    wrk, 16 threads x 1 connection, 16 reviewers each signed in with TOTP,
 #                   every request a different keyset cursor under one of ten filters
 #                   (bench/queue_reviewers.lua): no request is answered from the page cache.
+# QUEUE_FILTERS=unfiltered: the 16 reviewers ask for the unfiltered queue only (new cursors still).
 # Usage: bench/queue.sh [submissions] [seconds]
 source "$(dirname "$0")/common.sh"
 n="${1:-100000}"
@@ -111,7 +112,7 @@ rounds="${ROUNDS:-3}"
 lua="$(dirname "$0")/queue_reviewers.lua"
 for r in $(seq 1 "$rounds"); do
   wrk -t2 -c64 -d"${secs}s" --latency "$base/healthz" > "$work/health.$r.txt"
-  wrk -t16 -c16 -d"${secs}s" --latency -s "$lua" "$base" -- "$work/cookies" "$n" "$first_epoch" > "$work/fresh.$r.txt"
+  wrk -t16 -c16 -d"${secs}s" --latency -s "$lua" "$base" -- "$work/cookies" "$n" "$first_epoch" "${QUEUE_FILTERS:-}" > "$work/fresh.$r.txt"
   wrk -t2 -c64 -d"${secs}s" --latency -H "Cookie: $cookie" "$base/review" > "$work/queue.$r.txt"
 done
 python3 - "$work" "$rounds" "$n" "${DATABASE_URL:+postgres}" <<'PY'

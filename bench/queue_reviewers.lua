@@ -1,7 +1,9 @@
 -- wrk script for bench/queue.sh: one thread per reviewer, each with its own session cookie,
 -- and every request a different keyset cursor (a random time in the seeded range, a random
 -- id) under one of a few filters, so no two requests ask for the same page and the portal's
--- one-second page cache never answers. Args: <cookie file> <submissions> <first epoch>.
+-- one-second page cache never answers. Args: <cookie file> <submissions> <first epoch>
+-- [unfiltered]: with "unfiltered", every request asks for the unfiltered queue (the counts per
+-- state, reused per filter for 2 s, are then refreshed for one filter only).
 local count = 0
 function setup(thread)
   count = count + 1
@@ -21,6 +23,7 @@ function init(args)
   end
   n = tonumber(args[2])
   first = tonumber(args[3])
+  if args[4] == "unfiltered" then filters = {""} end
   math.randomseed(id * 7919 + os.time())
 end
 
