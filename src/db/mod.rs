@@ -13,6 +13,7 @@ pub mod links;
 pub mod migrate;
 pub mod notifications;
 pub mod orgs;
+pub mod receipts;
 pub mod review;
 pub mod second_factor;
 pub mod sessions;

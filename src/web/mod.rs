@@ -24,6 +24,7 @@ pub mod orgs;
 pub mod outside;
 pub mod page;
 pub mod profile;
+pub mod report;
 pub mod review;
 pub mod second_factor;
 pub mod state;
@@ -32,6 +33,7 @@ pub mod submissions;
 pub mod system;
 pub mod trail;
 pub mod users;
+pub mod verify;
 
 use std::sync::Arc;
 
@@ -109,6 +111,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/files/{id}/preview", get(submissions::preview))
         .route("/audit", get(trail::trail))
         .route("/review", get(review::queue))
+        .route("/review/verify", get(verify::page).post(verify::check))
         .route("/review/{id}", get(review::show))
         .route("/review/{id}/decide", post(review::decide))
         .route("/review/{id}/assign", post(review::assign))
