@@ -457,11 +457,7 @@ fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
                     findings.join("\n")
                 },
             ],
-            if findings.is_empty() {
-                vec![]
-            } else {
-                vec![cx.t("gwlog.not_clean")]
-            },
+            vec![],
         ));
     }
     if checks.is_empty() {
