@@ -65,7 +65,11 @@ pub fn receipt_number(typed: &str) -> String {
 
 /// Whether two codes are equal, in time that does not depend on where they differ.
 pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// How many failed receipt checks this user made since `since` (from the audit trail, where

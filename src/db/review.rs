@@ -264,6 +264,18 @@ pub async fn series_of(db: &Db, scope: Scope, id: Uuid) -> Result<Option<Uuid>, 
     Ok(s.map(|s| s.unwrap_or(id)))
 }
 
+/// The returned submission a draft of the organisation revises, if it is a revision.
+pub async fn revised_from(db: &Db, org_id: Uuid, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    let r: Option<Option<Uuid>> = on_db!(db, p => sqlx::query_scalar(
+        "SELECT revised_from FROM submissions WHERE id = $1 AND org_id = $2",
+    )
+    .bind(id)
+    .bind(org_id)
+    .fetch_optional(p)
+    .await)?;
+    Ok(r.flatten())
+}
+
 /// What asking to revise a returned submission came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Revised {

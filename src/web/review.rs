@@ -700,6 +700,43 @@ pub async fn thread(state: &AppState, scope: Scope, id: Uuid) -> AppResult<Vec<C
         .collect())
 }
 
+/// Why the version a draft revises was returned, shown above the draft's form.
+pub struct ReturnNote {
+    pub id: Uuid,
+    pub receipt: String,
+    pub reason: String,
+    pub reviewer: String,
+    pub at: String,
+    pub comments: Vec<CommentItem>,
+}
+
+/// The return reason and comments of the version `draft` revises (`None`: not a revision).
+pub async fn return_note(
+    state: &AppState,
+    org_id: Uuid,
+    draft: Option<Uuid>,
+) -> AppResult<Option<ReturnNote>> {
+    let Some(draft) = draft else { return Ok(None) };
+    let Some(from) = db::review::revised_from(&state.db, org_id, draft).await? else {
+        return Ok(None);
+    };
+    let Some(d) = db::review::decision(&state.db, Scope::Org(org_id), from).await? else {
+        return Ok(None);
+    };
+    let receipt = db::submissions::get(&state.db, Scope::Org(org_id), from)
+        .await?
+        .and_then(|s| s.receipt_no)
+        .unwrap_or_default();
+    Ok(Some(ReturnNote {
+        id: from,
+        receipt,
+        reason: d.reason,
+        reviewer: d.reviewer,
+        at: jst(&d.decided_at),
+        comments: thread(state, Scope::Org(org_id), from).await?,
+    }))
+}
+
 #[derive(Deserialize)]
 pub struct CommentForm {
     #[serde(default)]

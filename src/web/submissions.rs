@@ -92,6 +92,8 @@ pub fn human_size(bytes: i64) -> String {
 #[template(path = "submissions/system_configuration.html")]
 struct ConfigView {
     page: Page,
+    /// Why the version this draft revises was returned.
+    returned: Option<super::review::ReturnNote>,
     org_id: Uuid,
     org_name: String,
     files: Vec<FileItem>,
@@ -224,6 +226,7 @@ async fn config_view_with(
             )
         });
     Ok(ConfigView {
+        returned: super::review::return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
@@ -977,12 +980,12 @@ pub async fn receipt_view(
         .unwrap_or(id);
     let versions = db::review::versions(&state.db, Scope::Org(org_id), series).await?;
     // Taken by a reviewer reads as under review, as the organisation's lists say.
-    let state_now = if s.state == "submitted" && db::review::assignee(&state.db, id).await?.is_some()
-    {
-        "under_review".to_string()
-    } else {
-        s.state.clone()
-    };
+    let state_now =
+        if s.state == "submitted" && db::review::assignee(&state.db, id).await?.is_some() {
+            "under_review".to_string()
+        } else {
+            s.state.clone()
+        };
     let view = ReceiptView {
         page: Page::new(ctx, Some(me)),
         org_id,
@@ -1012,7 +1015,9 @@ pub async fn receipt_view(
             && !versions.iter().any(|v| v.1 > s.version),
         versions: versions
             .into_iter()
-            .filter_map(|v| v.3.map(|r| (v.0, v.1, r, format!("checklist.status.{}", v.2))))
+            .filter_map(|v| {
+                v.3.map(|r| (v.0, v.1, r, format!("checklist.status.{}", v.2)))
+            })
             .collect(),
         decision: db::review::decision(&state.db, Scope::Org(org_id), id)
             .await?

@@ -5,7 +5,9 @@
 use fantoccini::Locator;
 use fantoccini::wd::{PrintConfiguration, PrintSize};
 
-use crate::browser::{browser, choose, chromedriver, click, fill, login, screenshot, wait_for_text};
+use crate::browser::{
+    browser, choose, chromedriver, click, fill, login, screenshot, wait_for_text,
+};
 use crate::helpers::{TestApp, backends};
 use crate::reports::{narita, submit_all};
 
@@ -49,7 +51,9 @@ async fn the_reviewer_reads_the_summary_decides_without_scrolling_opens_the_next
         c.set_window_size(1366, 768).await.unwrap();
         login(&c, &app, "shinsa@naccs.example.jp").await;
         wait_for_text(&c, "ログアウト").await;
-        c.goto(&app.url(&format!("/review/{antivirus}"))).await.unwrap();
+        c.goto(&app.url(&format!("/review/{antivirus}")))
+            .await
+            .unwrap();
         wait_for_text(&c, "3 台、うち定義が古い 2 台").await;
         screenshot(&c, &format!("review-antivirus-ja-{label}")).await;
         // The summary and the whole decision form are in the first screen.
@@ -59,19 +63,30 @@ async fn the_reviewer_reads_the_summary_decides_without_scrolling_opens_the_next
             summary_bottom <= height && top >= 0.0 && bottom <= height,
             "summary ends at {summary_bottom}, the decide button spans {top}–{bottom}, viewport {height}"
         );
-        c.execute("document.querySelector('table.report').scrollIntoView();", vec![])
-            .await
-            .unwrap();
+        c.execute(
+            "document.querySelector('table.report').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
         screenshot(&c, &format!("review-antivirus-table-ja-{label}")).await;
         c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
 
         choose(&c, "input[name='decision'][value='returned']").await;
-        fill(&c, "reason", "NRT-PC-002 と NRT-GW-01 の定義ファイルを更新してください。").await;
+        fill(
+            &c,
+            "reason",
+            "NRT-PC-002 と NRT-GW-01 の定義ファイルを更新してください。",
+        )
+        .await;
         click(&c, "#decide button[type='submit']").await;
         wait_for_text(&c, "判定を登録しました").await;
         wait_for_text(&c, "次の審査待ちを開く").await;
         let (top, bottom, height) = box_of(&c, ".next a").await;
-        assert!(top >= 0.0 && bottom <= height, "the next link is in the first screen");
+        assert!(
+            top >= 0.0 && bottom <= height,
+            "the next link is in the first screen"
+        );
         screenshot(&c, &format!("review-decided-next-ja-{label}")).await;
         click(&c, ".next a").await;
         wait_for_text(&c, "ヤマダ タロウ").await;
@@ -82,7 +97,9 @@ async fn the_reviewer_reads_the_summary_decides_without_scrolling_opens_the_next
         click(&c, "form.lang button").await;
         wait_for_text(&c, "Responsible administrator").await;
         screenshot(&c, &format!("review-administrator-en-{label}")).await;
-        c.goto(&app.url(&format!("/review/{antivirus}"))).await.unwrap();
+        c.goto(&app.url(&format!("/review/{antivirus}")))
+            .await
+            .unwrap();
         wait_for_text(&c, "with definitions older than 7 days: 2").await;
         screenshot(&c, &format!("review-antivirus-en-{label}")).await;
         click(&c, "form.lang button").await;
@@ -112,10 +129,19 @@ async fn the_reviewer_reads_the_summary_decides_without_scrolling_opens_the_next
         c.goto(&app.url(&av_receipt)).await.unwrap();
         wait_for_text(&c, "照合コード").await;
         let pdf = c
-            .print(PrintConfiguration::builder().size(PrintSize::A4).build().unwrap())
+            .print(
+                PrintConfiguration::builder()
+                    .size(PrintSize::A4)
+                    .build()
+                    .unwrap(),
+            )
             .await
             .unwrap();
-        std::fs::write(out_dir().join(format!("receipt-antivirus-{label}.pdf")), &pdf).unwrap();
+        std::fs::write(
+            out_dir().join(format!("receipt-antivirus-{label}.pdf")),
+            &pdf,
+        )
+        .unwrap();
         assert!(
             c.find(Locator::Css("header.site")).await.is_ok(),
             "the screen keeps its navigation; print CSS hides it"

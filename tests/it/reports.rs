@@ -121,15 +121,17 @@ async fn newest(app: &TestApp, kind: &str) -> String {
     id.to_string()
 }
 
-/// Posts a form and expects the redirect of a sealed report.
-async fn post_ok(app: &TestApp, path: &str, fields: &[(&str, &str)]) {
+/// Posts a form and expects the redirect of a sealed report; answers where it leads.
+async fn post_ok(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> String {
     let res = app.post(path, fields).await;
+    let to = location(&res);
     assert_eq!(
         res.status(),
         StatusCode::SEE_OTHER,
         "{path}: {}",
         res.text().await.unwrap()
     );
+    to
 }
 
 /// Submits (round 1) or resubmits after a return (round 2) every kind of report; answers
@@ -140,7 +142,7 @@ pub(crate) async fn submit_all(app: &TestApp, org: &Org, round: u8) -> Vec<(&'st
     let mut out = vec![];
 
     // Item 1: the office's administrator.
-    post_ok(
+    let to = post_ok(
         app,
         &format!("/orgs/{o}/locations/{}/appointments", org.office),
         &[
@@ -155,11 +157,17 @@ pub(crate) async fn submit_all(app: &TestApp, org: &Org, round: u8) -> Vec<(&'st
         ],
     )
     .await;
-    out.push(("administrator", newest(app, "administrator").await));
+    let id = newest(app, "administrator").await;
+    assert_eq!(
+        to,
+        format!("/orgs/{o}/submissions/{id}/receipt"),
+        "a receipt follows"
+    );
+    out.push(("administrator", id));
 
     // Item 2: IDs per office and a telework use.
     let ids_field = format!("ids_{}", org.office);
-    post_ok(
+    let to = post_ok(
         app,
         &format!("/orgs/{o}/id-management"),
         &[
@@ -174,7 +182,13 @@ pub(crate) async fn submit_all(app: &TestApp, org: &Org, round: u8) -> Vec<(&'st
         ],
     )
     .await;
-    out.push(("id_management", newest(app, "id_management").await));
+    let id = newest(app, "id_management").await;
+    assert_eq!(
+        to,
+        format!("/orgs/{o}/submissions/{id}/receipt"),
+        "a receipt follows"
+    );
+    out.push(("id_management", id));
 
     // Item 4 (before item 3, so the antivirus review checks against it).
     if !r2 {
@@ -337,7 +351,11 @@ pub(crate) async fn submit_all(app: &TestApp, org: &Org, round: u8) -> Vec<(&'st
 
     // Item 5: every measure, one still planned the first time.
     let mut form: Vec<(String, String)> = vec![];
-    for (area, words) in [("servers", "サーバ"), ("network", "ネットワーク機器"), ("clients", "端末")] {
+    for (area, words) in [
+        ("servers", "サーバ"),
+        ("network", "ネットワーク機器"),
+        ("clients", "端末"),
+    ] {
         for measure in [
             "subject_auth",
             "access_control",
@@ -392,7 +410,10 @@ pub(crate) async fn submit_all(app: &TestApp, org: &Org, round: u8) -> Vec<(&'st
         &[
             ("storage", "成田第2倉庫 ゲートウェイサーバ内 D:\\NACCSLOG"),
             ("retention_months", if r2 { "24" } else { "13" }),
-            ("mechanism", "ゲートウェイソフトの送受信履歴を日次で CSV 出力し、暗号化した外付けディスクへ複製"),
+            (
+                "mechanism",
+                "ゲートウェイソフトの送受信履歴を日次で CSV 出力し、暗号化した外付けディスクへ複製",
+            ),
             ("period_from", "2026-11-01"),
             ("period_to", "2026-11-30"),
             ("action", "submit"),
@@ -436,12 +457,18 @@ pub(crate) async fn submit_all(app: &TestApp, org: &Org, round: u8) -> Vec<(&'st
                     "在宅勤務端末から成田営業所への IPsec VPN（RTX1300）"
                 },
             ),
-            ("outside_measures", "在宅端末にウイルスバスターを導入し、OS 更新を毎月適用"),
+            (
+                "outside_measures",
+                "在宅端末にウイルスバスターを導入し、OS 更新を毎月適用",
+            ),
             ("action", "submit"),
         ],
     )
     .await;
-    out.push(("outside_connections", newest(app, "outside_connections").await));
+    out.push((
+        "outside_connections",
+        newest(app, "outside_connections").await,
+    ));
     out
 }
 
@@ -479,7 +506,9 @@ pub(crate) fn visible(html: &str) -> String {
             "gt" => Some('>'),
             "quot" => Some('"'),
             "apos" => Some('\''),
-            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16).ok().and_then(char::from_u32),
+            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
             e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -538,7 +567,10 @@ pub(crate) async fn read(b: &Browser<'_>, path: &str, want: &[&str]) -> String {
     let html = res.text().await.unwrap();
     let text = visible(&html).replace(EMAIL, "");
     if let Ok(dir) = std::env::var("DUMP_PAGES") {
-        let name: String = path.chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).collect();
+        let name: String = path
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '_' })
+            .collect();
         std::fs::write(format!("{dir}/{name}_{}.txt", text.len()), &text).unwrap();
     }
     let leaks = leaks(&text);
@@ -558,14 +590,32 @@ pub(crate) async fn set_lang(b: &Browser<'_>, lang: &str) {
 /// The declared values of each kind that every view of it shows, per language.
 fn declared(kind: &str, ja: bool) -> Vec<&'static str> {
     let mut v = match kind {
-        "administrator" => vec!["山田 太郎", "ヤマダ タロウ", "通関部", "0476-32-1234", "成田営業所"],
-        "id_management" => vec!["NRT01001", "NRT01002", "山田 太郎 自宅（千葉県成田市）", "成田営業所"],
-        "antivirus" => vec!["NRT-PC-001", "ウイルスバスター コーポレートエディション", "Windows 11 Pro"],
+        "administrator" => vec![
+            "山田 太郎",
+            "ヤマダ タロウ",
+            "通関部",
+            "0476-32-1234",
+            "成田営業所",
+        ],
+        "id_management" => vec![
+            "NRT01001",
+            "NRT01002",
+            "山田 太郎 自宅（千葉県成田市）",
+            "成田営業所",
+        ],
+        "antivirus" => vec![
+            "NRT-PC-001",
+            "ウイルスバスター コーポレートエディション",
+            "Windows 11 Pro",
+        ],
         "system_configuration" => vec!["ESPRIMO D7012", "成田第2倉庫", "構成図_成田営業所.pdf"],
         "inhouse_measures" => vec!["多要素認証・権限の定期見直しを実施"],
         "gateway_logs" => vec!["成田第2倉庫", "送受信ログ_2026年11月.csv", "D:\\NACCSLOG"],
         "router_ports" => vec!["成田営業所", "NRT-R-001"],
-        "outside_connections" => vec!["在宅勤務端末から成田営業所への IPsec VPN", "VPN接続構成図.pdf"],
+        "outside_connections" => vec![
+            "在宅勤務端末から成田営業所への IPsec VPN",
+            "VPN接続構成図.pdf",
+        ],
         _ => vec![],
     };
     v.extend(match (kind, ja) {
@@ -623,6 +673,13 @@ dual_test!(
             &["ログ検査（送受信ログ_2026年11月.csv）：送信の記録で利用者コード・識別番号・業務コードのいずれかがない行 1 件"],
         )
         .await;
+        let res = reviewer
+            .post(
+                &format!("/review/{av1}/comments"),
+                &[("body", "NRT-GW-01 は更新後の日付で再提出してください。")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
         for (i, (_, id)) in first.iter().enumerate() {
             let res = reviewer
                 .post(
@@ -652,6 +709,19 @@ dual_test!(
                 .await;
             assert_eq!(res.status(), StatusCode::SEE_OTHER, "{kind}");
         }
+        // The revise page says why it came back, with the thread.
+        let page = read(
+            &app.browser(),
+            &format!("/orgs/{}/antivirus", org.id),
+            &[
+                "の理由",
+                "内容を確認してください。\n2行目の記載が不足しています。",
+                "NRT-GW-01 は更新後の日付で再提出してください。",
+                "審査 花子",
+            ],
+        )
+        .await;
+        assert!(page.contains(&format!("/submissions/{av1}/receipt#comments")));
         let second = submit_all(&app, &org, 2).await;
 
         // The second versions: the diff in the same words, then accepted.

@@ -65,7 +65,10 @@ fn section(old: Option<&Section>, new: Option<&Section>) -> Option<Section> {
             tables.push(d);
         }
     }
-    for o in ot.iter().filter(|o| !nt.iter().any(|t| t.caption == o.caption)) {
+    for o in ot
+        .iter()
+        .filter(|o| !nt.iter().any(|t| t.caption == o.caption))
+    {
         if let Some(d) = table(o, &o.rows, &[]) {
             tables.push(d);
         }
@@ -85,8 +88,7 @@ fn table(shape: &Table, old: &[Row], new: &[Row]) -> Option<Table> {
         let found = old
             .iter()
             .enumerate()
-            .find(|(i, o)| !used[*i] && o.key == n.key)
-            .map(|(i, o)| (i, o));
+            .find(|(i, o)| !used[*i] && o.key == n.key);
         match found {
             Some((i, o)) => {
                 used[i] = true;
@@ -167,7 +169,9 @@ mod tests {
         assert_eq!(s.facts[0].before.as_deref(), Some("a"));
         let rows = &s.tables[0].rows;
         assert_eq!(
-            rows.iter().map(|r| (r.key.as_str(), r.mark)).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|r| (r.key.as_str(), r.mark))
+                .collect::<Vec<_>>(),
             vec![
                 ("PC-1", Mark::Changed),
                 ("PC-3", Mark::Added),

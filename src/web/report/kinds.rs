@@ -139,11 +139,9 @@ fn id_management(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
             .map(|a| {
                 let office = s(a, "managing_office_name");
                 let managed = match a["administrator"].as_str() {
-                    Some(who) if !who.is_empty() => format!(
-                        "{office}{}{who}{}",
-                        cx.t.t("ui.lp"),
-                        cx.t.t("ui.rp")
-                    ),
+                    Some(who) if !who.is_empty() => {
+                        format!("{office}{}{who}{}", cx.t.t("ui.lp"), cx.t.t("ui.rp"))
+                    }
                     _ => office.to_string(),
                 };
                 row(
@@ -255,7 +253,11 @@ fn antivirus(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
                         cx.word("av.freq", &r.update_frequency),
                         or_dash(&r.last_full_scan),
                     ],
-                    if *stale { vec![cx.t("av.stale")] } else { vec![] },
+                    if *stale {
+                        vec![cx.t("av.stale")]
+                    } else {
+                        vec![]
+                    },
                 )
             })
             .collect(),

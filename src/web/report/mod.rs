@@ -210,9 +210,9 @@ pub fn build(cx: &Context<'_>, snapshot: &serde_json::Value) -> Report {
     let place = cx
         .place(location)
         .or_else(|| {
-            data["location"]["name"].as_str().map(|n| {
-                cx.named_place(n, data["location"]["kind"].as_str().unwrap_or(""))
-            })
+            data["location"]["name"]
+                .as_str()
+                .map(|n| cx.named_place(n, data["location"]["kind"].as_str().unwrap_or("")))
         })
         .unwrap_or_else(|| cx.t("checklist.whole_org"));
     let (summary, mut sections) = kinds::build(cx, kind, data);
