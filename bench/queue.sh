@@ -8,7 +8,6 @@ n="${1:-100000}"
 secs="${2:-10}"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then export DATABASE_URL="$BENCH_DATABASE_URL"; fi
-echo "$pw" | "$bin" user add --email reviewer@center.example.jp --role reviewer --password-stdin >/dev/null
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
 python3 - "$work/data/secportal.db" "$n" "${DATABASE_URL:-}" <<'PY'
 import datetime, random, sys, uuid
@@ -44,22 +43,8 @@ else:
     db.close()
 print(f"inserted {n} submissions")
 PY
-# Reviewers must sign in with a second factor: the bench reviewer has TOTP set up (the RFC 6238
-# test key) and the second step is answered with a code computed here.
-secret_hex=3132333435363738393031323334353637383930
-if [ -n "${DATABASE_URL:-}" ]; then
-  psql -q "$DATABASE_URL" -c "UPDATE users SET totp_secret = '\\x$secret_hex'::bytea, totp_enabled_at = created_at WHERE email = 'reviewer@center.example.jp'"
-else
-  python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute(\"UPDATE users SET totp_secret = ?, totp_enabled_at = created_at WHERE email = 'reviewer@center.example.jp'\", (bytes.fromhex(sys.argv[2]),)); d.commit()" "$work/data/secportal.db" "$secret_hex"
-fi
 start_portal
-t=$(curl -s -c "$work/jar" -b "$work/jar" "$base/login" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"$//')
-curl -s -o /dev/null -c "$work/jar" -b "$work/jar" -H "Origin: $base" --data-urlencode "email=reviewer@center.example.jp" \
-  --data-urlencode "password=$pw" --data-urlencode "csrf_token=$t" "$base/login"
-code=$(python3 -c "import hmac,hashlib,struct,time,sys; k=bytes.fromhex(sys.argv[1]); h=hmac.new(k, struct.pack('>Q', int(time.time())//30), hashlib.sha1).digest(); o=h[-1]&15; print('%06d' % ((struct.unpack('>I', h[o:o+4])[0] & 0x7fffffff) % 1000000))" "$secret_hex")
-curl -s -o /dev/null -c "$work/jar" -b "$work/jar" -H "Origin: $base" --data-urlencode "code=$code" \
-  --data-urlencode "csrf_token=$t" "$base/login/second-factor"
-cookie=$(awk '$6 == "secportal_session" {print "secportal_session=" $7}' "$work/jar")
+reviewer_sign_in
 rows=$(curl -s -H "Cookie: $cookie" "$base/review" | grep -c '/review/0\|href="/review/[0-9a-f]')
 echo "queue page rows: $rows"
 size=$(curl -s -H "Cookie: $cookie" "$base/review" | wc -c)

@@ -267,10 +267,12 @@ async fn org_admin_builds_the_structure_and_appoints_administrators_then_the_cen
             ("gateway_site", "本社サーバ室", "gateway"),
         ] {
             let org_page = c.current_url().await.unwrap();
+            // From a location page, or from the receipt an appointment lands on.
             let org_path = org_page
                 .path()
                 .split("/locations")
                 .next()
+                .and_then(|p| p.split("/submissions").next())
                 .unwrap()
                 .to_string();
             c.goto(&app.url(&org_path)).await.unwrap();

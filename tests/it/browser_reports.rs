@@ -9,7 +9,7 @@ use crate::browser::{
     browser, choose, chromedriver, click, fill, login, screenshot, wait_for_text,
 };
 use crate::helpers::{TestApp, backends};
-use crate::reports::{narita, submit_all};
+use crate::report_data::{narita, submit_all};
 
 /// Where the artefacts a person looks at are written.
 fn out_dir() -> std::path::PathBuf {

@@ -17,6 +17,7 @@ mod findings;
 mod followup;
 mod onboarding;
 mod outage;
+mod report_data;
 mod reports;
 mod review;
 mod second_factor;

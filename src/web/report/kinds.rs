@@ -6,7 +6,6 @@ use serde_json::Value;
 use super::{Context, Note, Section, Table, facts, row};
 use crate::domain::antivirus::{self, AvRow};
 use crate::domain::equipment::{self, EquipmentRow};
-use crate::domain::gatewaylog::LogCheck;
 
 /// The summary and sections of one kind's data.
 pub fn build(cx: &Context<'_>, kind: &str, data: &Value) -> (Vec<Note>, Vec<Section>) {
@@ -16,23 +15,23 @@ pub fn build(cx: &Context<'_>, kind: &str, data: &Value) -> (Vec<Note>, Vec<Sect
         "antivirus" => antivirus(cx, data),
         "system_configuration" => system_configuration(cx, data),
         "inhouse_measures" => inhouse(cx, data),
-        "gateway_logs" => gateway_logs(cx, data),
+        "gateway_logs" => super::logs::gateway_logs(cx, data),
         "router_ports" => router_ports(cx, data),
         "outside_connections" => outside(cx, data),
         _ => (vec![], vec![]),
     }
 }
 
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+pub(super) fn s<'a>(v: &'a Value, k: &str) -> &'a str {
     v[k].as_str().unwrap_or("")
 }
 
-fn note(text: String, warn: bool) -> Note {
+pub(super) fn note(text: String, warn: bool) -> Note {
     Note { text, warn }
 }
 
 /// A value or a dash.
-fn or_dash(v: &str) -> String {
+pub(super) fn or_dash(v: &str) -> String {
     if v.trim().is_empty() {
         "—".into()
     } else {
@@ -221,19 +220,9 @@ fn antivirus(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
     if let Some(eq) = &cx.equipment {
         summary.extend(missing_antivirus(cx, eq, &rows));
     }
-    let fields = [
-        "host",
-        "office",
-        "os",
-        "product",
-        "version",
-        "definitions_date",
-        "update_frequency",
-        "last_full_scan",
-    ];
     let table = Table {
         caption: cx.t("report.computers"),
-        headings: fields
+        headings: antivirus::FIELDS
             .iter()
             .map(|f| cx.t(&format!("av.col.{f}")))
             .collect(),
@@ -380,133 +369,6 @@ fn inhouse(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
             tables: vec![table],
         }],
     )
-}
-
-/// A log check's findings in words, one per kind of problem.
-fn log_findings(cx: &Context<'_>, c: &LogCheck) -> Vec<String> {
-    let mut out = vec![];
-    if !c.missing_columns.is_empty() {
-        let sep = cx.t("ui.list_sep");
-        let cols: Vec<String> = c
-            .missing_columns
-            .iter()
-            .map(|k| cx.word("report.log_column", k))
-            .collect();
-        out.push(cx.f(
-            "report.log.missing_columns",
-            &[("columns", &cols.join(&sep))],
-        ));
-    }
-    for (n, key) in [
-        (c.send_missing, "report.log.send_missing"),
-        (c.receive_missing, "report.log.receive_missing"),
-        (c.bad_direction, "report.log.direction"),
-        (c.bad_timestamps, "report.log.timestamp"),
-    ] {
-        if n > 0 {
-            out.push(cx.f(key, &[("n", &n.to_string())]));
-        }
-    }
-    if c.covers_period == Some(false) {
-        out.push(cx.t("gwlog.problem.period"));
-    }
-    if c.rows == 0 && c.missing_columns.is_empty() {
-        out.push(cx.t("gwlog.problem.empty"));
-    }
-    out
-}
-
-/// Item 6 — 履歴（ログ）の管理: the mechanism and each log file's check.
-fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
-    let checks = d["log_checks"].as_array().cloned().unwrap_or_default();
-    let mut summary = vec![];
-    let mut rows = vec![];
-    for c in &checks {
-        let file = s(c, "file");
-        let check: LogCheck = serde_json::from_value(c["result"].clone()).unwrap_or_default();
-        let findings = log_findings(cx, &check);
-        for f in &findings {
-            summary.push(note(
-                cx.f("report.summary.log", &[("file", file), ("finding", f)]),
-                true,
-            ));
-        }
-        let span = match (&check.first, &check.last) {
-            (Some(a), Some(b)) => cx.f("report.from_to", &[("from", a), ("to", b)]),
-            _ => "—".into(),
-        };
-        rows.push(row(
-            file.to_string(),
-            vec![
-                file.to_string(),
-                if findings.is_empty() {
-                    cx.t("gwlog.clean")
-                } else {
-                    cx.t("gwlog.not_clean")
-                },
-                cx.f(
-                    "gwlog.counts",
-                    &[
-                        ("rows", &check.rows.to_string()),
-                        ("sent", &check.sent.to_string()),
-                        ("received", &check.received.to_string()),
-                    ],
-                ),
-                span,
-                if findings.is_empty() {
-                    "—".into()
-                } else {
-                    findings.join("\n")
-                },
-            ],
-            vec![],
-        ));
-    }
-    if checks.is_empty() {
-        summary.push(note(cx.t("report.summary.no_logs"), false));
-    } else if summary.is_empty() {
-        summary.push(note(
-            cx.f(
-                "report.summary.logs_clean",
-                &[("n", &checks.len().to_string())],
-            ),
-            false,
-        ));
-    }
-    let period = match (s(d, "period_from"), s(d, "period_to")) {
-        ("", "") => "—".to_string(),
-        (a, b) => cx.f("report.from_to", &[("from", a), ("to", b)]),
-    };
-    let months = s(d, "retention_months");
-    let mut section = facts(
-        cx.t("gwlog.mechanism_title"),
-        vec![
-            (cx.t("gwlog.field.storage"), or_dash(s(d, "storage"))),
-            (
-                cx.t("gwlog.field.retention_months"),
-                if months.is_empty() {
-                    "—".into()
-                } else {
-                    cx.f("report.months", &[("n", months)])
-                },
-            ),
-            (cx.t("gwlog.field.mechanism"), or_dash(s(d, "mechanism"))),
-            (cx.t("followup.period"), period),
-        ],
-    );
-    section.tables.push(Table {
-        caption: cx.t("report.log_checks"),
-        headings: vec![
-            cx.t("sysconf.file_name"),
-            cx.t("report.result"),
-            cx.t("report.lines"),
-            cx.t("report.span"),
-            cx.t("report.findings"),
-        ],
-        rows,
-        empty: cx.t("report.summary.no_logs"),
-    });
-    (summary, vec![section])
 }
 
 /// §7.4.2(1) — the router attestation: which place, each statement.

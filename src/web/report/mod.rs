@@ -7,6 +7,7 @@
 mod diff;
 mod kinds;
 mod load;
+mod logs;
 
 use std::collections::HashMap;
 
