@@ -63,11 +63,7 @@ fn center(me: &CurrentUser) -> AppResult<()> {
 }
 
 /// `GET /review/verify`
-pub async fn page(
-    State(_state): State<Arc<AppState>>,
-    ctx: Ctx,
-    me: CurrentUser,
-) -> AppResult<Response> {
+pub async fn page(ctx: Ctx, me: CurrentUser) -> AppResult<Response> {
     center(&me)?;
     render(
         StatusCode::OK,

@@ -257,3 +257,69 @@ pub(crate) fn row(key: String, cells: Vec<String>, flags: Vec<String>) -> Row {
         mark: Mark::Same,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn catalogue() -> Catalogue {
+        Catalogue {
+            revision: 1,
+            items: crate::domain::catalogue::parse_file(crate::domain::catalogue::FIRST_REVISION)
+                .unwrap()
+                .item,
+        }
+    }
+
+    fn view(lang: Lang, snapshot: serde_json::Value) -> Report {
+        let catalogue = catalogue();
+        let places = HashMap::new();
+        let cx = Context {
+            t: Tr::new(lang),
+            catalogue: &catalogue,
+            places: &places,
+            stale_days: 7,
+            submitted_on: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            equipment: None,
+            antivirus: None,
+        };
+        build(&cx, &snapshot)
+    }
+
+    #[test]
+    fn a_modem_connection_leads_the_summary_as_a_warning_in_words() {
+        let snap = serde_json::json!({ "kind": "outside_connections", "data": {
+            "connection_type": "remote", "method": "modem_ta", "computers": "other",
+            "description": "倉庫の旧端末から TA で接続", "outside_measures": "なし" } });
+        let ja = view(Lang::Ja, snap.clone());
+        assert_eq!(ja.summary[0].text, "モデム/TA 接続の申請（原則禁止）");
+        assert!(ja.summary[0].warn);
+        let facts = &ja.sections[0].facts;
+        assert!(
+            facts
+                .iter()
+                .any(|f| f.value == "NACCS 業務用以外のコンピュータ")
+        );
+        let en = view(Lang::En, snap);
+        assert!(en.item.starts_with("7.4.2(2)"));
+        assert!(
+            en.sections[0]
+                .facts
+                .iter()
+                .any(|f| f.value == "Modem or TA (DSU)")
+        );
+    }
+
+    #[test]
+    fn a_log_without_columns_names_them_in_words() {
+        let snap = serde_json::json!({ "kind": "gateway_logs", "data": { "log_checks": [
+            { "file": "ログ.csv", "clean": false, "result": { "missing_columns": ["direction", "id_number"] } } ] } });
+        let ja = view(Lang::Ja, snap);
+        assert_eq!(
+            ja.summary[0].text,
+            "ログ検査（ログ.csv）：見出し行に 送受信区分、識別番号 の列がありません"
+        );
+        assert_eq!(ja.place, "組織全体");
+    }
+}
