@@ -146,6 +146,35 @@ async fn the_reviewer_reads_the_summary_decides_without_scrolling_opens_the_next
             c.find(Locator::Css("header.site")).await.is_ok(),
             "the screen keeps its navigation; print CSS hides it"
         );
+        // The code printed on it proves it genuine on the Center's check page.
+        let html = c.source().await.unwrap();
+        let code = crate::reports::code_in(&html);
+        let number = html.split("class=\"receipt-no\">").nth(1).unwrap();
+        let number: String = number.chars().take_while(|ch| *ch != '<').collect();
+        c.goto(&app.url("/review/verify")).await.unwrap();
+        fill(&c, "receipt", &number).await;
+        fill(&c, "code", &code).await;
+        click(&c, "main form button[type='submit']").await;
+        wait_for_text(&c, "は本物です").await;
+        screenshot(&c, &format!("receipt-verified-ja-{label}")).await;
+        // On a 320 px screen the review page scrolls down, not sideways.
+        c.set_window_size(320, 800).await.unwrap();
+        c.goto(&app.url(&format!("/review/{antivirus}")))
+            .await
+            .unwrap();
+        wait_for_text(&c, "定義が古い").await;
+        let wide = c
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        screenshot(&c, &format!("review-antivirus-320-ja-{label}")).await;
+        assert!(
+            wide[0].as_f64().unwrap() <= wide[1].as_f64().unwrap(),
+            "no sideways scroll at 320 px: {wide:?}"
+        );
         c.close().await.unwrap();
     }
 }
