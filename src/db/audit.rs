@@ -75,7 +75,7 @@ impl AuditKey {
         AuditKey(Some(Arc::from(bytes)))
     }
 
-    fn bytes(&self) -> Result<Arc<[u8]>, sqlx::Error> {
+    pub(super) fn bytes(&self) -> Result<Arc<[u8]>, sqlx::Error> {
         self.0.clone().ok_or_else(|| {
             sqlx::Error::Configuration(
                 "the audit key is not loaded (SECPORTAL_AUDIT_KEY or its key file)".into(),

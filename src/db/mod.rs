@@ -15,6 +15,7 @@ pub mod migrate;
 pub mod notifications;
 pub mod orgs;
 pub mod queue;
+pub mod receipts;
 pub mod retention;
 pub mod review;
 pub mod second_factor;

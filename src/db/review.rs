@@ -40,6 +40,30 @@ pub async fn waiting(db: &Db, me: Uuid) -> Result<Waiting, sqlx::Error> {
     })
 }
 
+/// A waiting submission to open next.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NextRow {
+    pub id: Uuid,
+    pub receipt_no: String,
+    pub org_name: String,
+    pub kind: String,
+}
+
+/// The oldest waiting submission other than `except` that `me` has taken, else the oldest
+/// nobody has taken.
+pub async fn next_waiting(db: &Db, me: Uuid, except: Uuid) -> Result<Option<NextRow>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, NextRow>(
+        "SELECT s.id, s.receipt_no, o.name AS org_name, s.kind FROM submissions s JOIN organisations o ON o.id = s.org_id \
+         WHERE s.state = 'submitted' AND s.receipt_no IS NOT NULL AND s.id <> $2 \
+         AND (s.assigned_to IS NULL OR s.assigned_to = $1) \
+         ORDER BY CASE WHEN s.assigned_to = $1 THEN 0 ELSE 1 END, s.submitted_at, s.id LIMIT 1",
+    )
+    .bind(me)
+    .bind(except)
+    .fetch_optional(p)
+    .await)
+}
+
 /// Takes a waiting submission for review (or, with `None`, puts it back); `only_from`, when
 /// set, must be the current assignee. False when it is no longer waiting.
 pub async fn assign(
@@ -152,6 +176,18 @@ pub async fn series_of(db: &Db, scope: Scope, id: Uuid) -> Result<Option<Uuid>, 
         .fetch_optional(p)
         .await)?;
     Ok(s.map(|s| s.unwrap_or(id)))
+}
+
+/// The returned submission a draft of the organisation revises, if it is a revision.
+pub async fn revised_from(db: &Db, org_id: Uuid, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    let r: Option<Option<Uuid>> = on_db!(db, p => sqlx::query_scalar(
+        "SELECT revised_from FROM submissions WHERE id = $1 AND org_id = $2",
+    )
+    .bind(id)
+    .bind(org_id)
+    .fetch_optional(p)
+    .await)?;
+    Ok(r.flatten())
 }
 
 /// What asking to revise a returned submission came to.

@@ -4,7 +4,7 @@
 //! coverage of the requested period.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The header names accepted for each column (Japanese or English, case-insensitive).
 const COLUMNS: [(&str, &[&str]); 5] = [
@@ -25,7 +25,8 @@ const COLUMNS: [(&str, &[&str]); 5] = [
 ];
 
 /// What the check found in one log file.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 pub struct LogCheck {
     pub rows: usize,
     pub sent: usize,

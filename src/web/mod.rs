@@ -28,6 +28,7 @@ pub mod orgs;
 pub mod outside;
 pub mod page;
 pub mod profile;
+pub mod report;
 pub mod retention;
 pub mod review;
 pub mod second_factor;
@@ -37,6 +38,7 @@ pub mod submissions;
 pub mod system;
 pub mod trail;
 pub mod users;
+pub mod verify;
 
 use std::sync::Arc;
 
@@ -117,6 +119,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/files/{id}/preview", get(submissions::preview))
         .route("/audit", get(trail::trail))
         .route("/review", get(review::queue))
+        .route("/review/verify", get(verify::page).post(verify::check))
         .route("/review/{id}", get(review::show))
         .route("/review/{id}/decide", post(review::decide))
         .route("/review/{id}/assign", post(review::assign))

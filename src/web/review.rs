@@ -14,6 +14,7 @@ use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
 use super::forms::{FieldErrors, Nothing};
 use super::page::{Page, jst, redirect_with_flash, render};
+use super::report::{self, Report};
 use super::state::AppState;
 use super::submissions::{FileItem, file_item};
 use crate::db::{
@@ -112,10 +113,7 @@ pub async fn queue(
 ) -> AppResult<Response> {
     center(&me)?;
     let t = ctx.tr();
-    let receipt: String = unicode_normalization::UnicodeNormalization::nfkc(q.receipt.trim())
-        .collect::<String>()
-        .to_uppercase()
-        .replace(['−', '‐', 'ー'], "-");
+    let receipt = db::receipts::receipt_number(&q.receipt);
     let not_found = if receipt.is_empty() {
         String::new()
     } else {
@@ -329,55 +327,6 @@ async fn cached_counts(state: &AppState, f: &QueueFilter) -> AppResult<Vec<(Stri
     Ok(fresh)
 }
 
-/// Flattens JSON into (path, value) pairs for display and comparison.
-fn flatten(v: &serde_json::Value, prefix: &str, out: &mut Vec<(String, String)>) {
-    match v {
-        serde_json::Value::Object(m) => {
-            for (k, v) in m {
-                flatten(
-                    v,
-                    &if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    },
-                    out,
-                );
-            }
-        }
-        serde_json::Value::Array(a) => {
-            for (i, v) in a.iter().enumerate() {
-                flatten(v, &format!("{prefix}[{}]", i + 1), out);
-            }
-        }
-        serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
-        serde_json::Value::Null => out.push((prefix.to_string(), String::new())),
-        other => out.push((prefix.to_string(), other.to_string())),
-    }
-}
-
-/// Field-by-field differences between two versions' data.
-pub fn diff(old: &serde_json::Value, new: &serde_json::Value) -> Vec<(String, String, String)> {
-    let (mut a, mut b) = (vec![], vec![]);
-    flatten(old, "", &mut a);
-    flatten(new, "", &mut b);
-    let mut out = vec![];
-    for (k, v) in &b {
-        let before = a
-            .iter()
-            .find(|(ka, _)| ka == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        if &before != v {
-            out.push((k.clone(), before, v.clone()));
-        }
-    }
-    for (k, v) in a.iter().filter(|(k, _)| !b.iter().any(|(kb, _)| kb == k)) {
-        out.push((k.clone(), v.clone(), String::new()));
-    }
-    out
-}
-
 /// A version as listed.
 pub struct VersionItem {
     pub id: Uuid,
@@ -395,19 +344,22 @@ struct ShowView {
     org_id: Uuid,
     org_name: String,
     org_code: String,
-    item: String,
     version: i64,
     state: String,
     state_key: String,
     receipt: String,
     submitted: String,
     submitter: String,
-    data: Vec<(String, String)>,
+    /// The declared content in words, with the summary a reviewer reads first.
+    report: Report,
     files: Vec<FileItem>,
     versions: Vec<VersionItem>,
-    changes: Vec<(String, String, String)>,
+    /// What changed since the previous sealed version, in the same words.
+    changes: Option<Report>,
     previous: Option<i64>,
     decision: Option<(String, String, String, String)>,
+    /// The next submission waiting for a decision: (id, receipt, organisation, item).
+    next: Option<(Uuid, String, String, String)>,
     can_decide: bool,
     errors: FieldErrors,
     reason: String,
@@ -432,19 +384,17 @@ async fn show_view(
     let s = db::submissions::get(&state.db, Scope::Center, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let snapshot: serde_json::Value = s
-        .snapshot
-        .as_deref()
-        .and_then(|j| serde_json::from_str(j).ok())
-        .ok_or(AppError::NotFound)?;
     let org = db::orgs::get(&state.db, Scope::Center, s.org_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let t = ctx.tr();
-    let catalogue = state.catalogue_revision(s.catalogue_revision).await?;
-    let item = catalogue.item_title(&s.kind, t.code());
-    let mut data = vec![];
-    flatten(&snapshot["data"], "", &mut data);
+    let places = report::places(state, s.org_id).await?;
+    let report = report::of_submission(state, t, Scope::Center, &s, &places, true).await?;
+    let snapshot: serde_json::Value = s
+        .snapshot
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default();
     let series = db::review::series_of(&state.db, Scope::Center, id)
         .await?
         .unwrap_or(id);
@@ -455,41 +405,15 @@ async fn show_view(
         .max_by_key(|v| v.1)
         .map(|v| v.0);
     let changes = match previous {
-        Some(p) => {
-            let old = db::submissions::get(&state.db, Scope::Center, p).await?;
-            let old_snap: serde_json::Value = old
-                .and_then(|o| o.snapshot)
-                .and_then(|j| serde_json::from_str(&j).ok())
-                .unwrap_or_default();
-            let mut c = diff(&old_snap["data"], &snapshot["data"]);
-            let names = |v: &serde_json::Value| {
-                v["files"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .map(|f| {
-                                format!(
-                                    "{} ({})",
-                                    f["name"].as_str().unwrap_or(""),
-                                    &f["sha256"].as_str().unwrap_or("")
-                                        [..8.min(f["sha256"].as_str().unwrap_or("").len())]
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .unwrap_or_default()
-            };
-            if names(&old_snap) != names(&snapshot) {
-                c.push((
-                    t.t("sysconf.files").to_string(),
-                    names(&old_snap),
-                    names(&snapshot),
-                ));
+        Some(p) => match db::submissions::get(&state.db, Scope::Center, p).await? {
+            Some(old) => {
+                let before =
+                    report::of_submission(state, t, Scope::Center, &old, &places, false).await?;
+                Some(report::diff(&before, &report))
             }
-            c
-        }
-        None => vec![],
+            None => None,
+        },
+        None => None,
     };
     let assignee = db::review::assignee(&state.db, id).await?;
     let decision = db::review::decision(&state.db, Scope::Center, id)
@@ -508,7 +432,6 @@ async fn show_view(
         org_id: org.id,
         org_name: org.name,
         org_code: org.user_code,
-        item,
         version: s.version,
         state_key: format!("checklist.status.{}", s.state),
         state: s.state.clone(),
@@ -519,7 +442,7 @@ async fn show_view(
             snapshot["submitter"]["name"].as_str().unwrap_or(""),
             snapshot["submitter"]["email"].as_str().unwrap_or("")
         ),
-        data,
+        report,
         files: db::submissions::files(&state.db, Scope::Center, id)
             .await?
             .into_iter()
@@ -538,6 +461,7 @@ async fn show_view(
         previous: previous.and_then(|p| all.iter().find(|v| v.0 == p).map(|v| v.1)),
         changes,
         decision,
+        next: next_waiting(state, ctx, me, id).await?,
         can_decide: matches!(s.state.as_str(), "submitted" | "under_review"),
         errors,
         reason,
@@ -557,6 +481,26 @@ async fn show_view(
         },
         hold: super::holds::hold_box(state, me, s.org_id, Some(id)).await?,
     })
+}
+
+/// The submission to open after deciding `except`: the oldest one waiting that is the
+/// reviewer's own or nobody's.
+async fn next_waiting(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    except: Uuid,
+) -> AppResult<Option<(Uuid, String, String, String)>> {
+    let Some(n) = db::review::next_waiting(&state.db, me.id, except).await? else {
+        return Ok(None);
+    };
+    let catalogue = state.catalogue().await?;
+    Ok(Some((
+        n.id,
+        n.receipt_no,
+        n.org_name,
+        catalogue.item_title(&n.kind, ctx.tr().code()),
+    )))
 }
 
 /// `GET /review/{id}`
@@ -763,23 +707,6 @@ pub async fn revise(
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_diff_names_changed_added_and_removed_fields() {
-        let old =
-            serde_json::json!({ "note": "a", "equipment": [{ "quantity": "2" }], "gone": "x" });
-        let new = serde_json::json!({ "note": "b", "equipment": [{ "quantity": "2" }, { "quantity": "1" }] });
-        let d = diff(&old, &new);
-        assert!(d.contains(&("note".into(), "a".into(), "b".into())));
-        assert!(d.contains(&("equipment[2].quantity".into(), String::new(), "1".into())));
-        assert!(d.contains(&("gone".into(), "x".into(), String::new())));
-        assert_eq!(d.len(), 3);
-    }
-}
-
 /// A comment as shown.
 pub struct CommentItem {
     pub author: String,
@@ -800,6 +727,43 @@ pub async fn thread(state: &AppState, scope: Scope, id: Uuid) -> AppResult<Vec<C
             at: jst(&c.created_at),
         })
         .collect())
+}
+
+/// Why the version a draft revises was returned, shown above the draft's form.
+pub struct ReturnNote {
+    pub id: Uuid,
+    pub receipt: String,
+    pub reason: String,
+    pub reviewer: String,
+    pub at: String,
+    pub comments: Vec<CommentItem>,
+}
+
+/// The return reason and comments of the version `draft` revises (`None`: not a revision).
+pub async fn return_note(
+    state: &AppState,
+    org_id: Uuid,
+    draft: Option<Uuid>,
+) -> AppResult<Option<ReturnNote>> {
+    let Some(draft) = draft else { return Ok(None) };
+    let Some(from) = db::review::revised_from(&state.db, org_id, draft).await? else {
+        return Ok(None);
+    };
+    let Some(d) = db::review::decision(&state.db, Scope::Org(org_id), from).await? else {
+        return Ok(None);
+    };
+    let receipt = db::submissions::get(&state.db, Scope::Org(org_id), from)
+        .await?
+        .and_then(|s| s.receipt_no)
+        .unwrap_or_default();
+    Ok(Some(ReturnNote {
+        id: from,
+        receipt,
+        reason: d.reason,
+        reviewer: d.reviewer,
+        at: jst(&d.decided_at),
+        comments: thread(state, Scope::Org(org_id), from).await?,
+    }))
 }
 
 #[derive(Deserialize)]

@@ -988,7 +988,12 @@ dual_test!(
             .text()
             .await
             .unwrap();
-        assert!(page.contains("log_checks[1].result.send_missing"));
+        assert!(
+            page.contains("送信の記録で利用者コード・識別番号・業務コードのいずれかがない行 1 件")
+                && page.contains("ログの記録期間が対象期間を覆っていません。")
+                && !page.contains("log_checks"),
+            "the check reads in words: {page}"
+        );
     }
 );
 
