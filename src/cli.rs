@@ -1,4 +1,4 @@
-//! Command line: `serve` (default), `migrate`, `user add`, `audit verify`.
+//! Command line: `serve` (default), `migrate`, `user add`, `audit verify`, `retention purge`.
 
 use std::io::Read;
 
@@ -54,6 +54,20 @@ pub enum Command {
         /// Also compute the SHA-256 on the same chunks, as an upload does.
         #[arg(long)]
         sha256: bool,
+    },
+    /// Retention tools.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Purge now what is past its retention period and not on legal hold, as the daily purge
+    /// does (recorded in the audit trail as done from the command line).
+    Purge {
+        /// Only list what a purge now would take; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -175,6 +189,9 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<i32> {
                 Ok(1)
             }
         }
+        Command::Retention(RetentionCommand::Purge { dry_run }) => {
+            crate::retention::purge_command(&config, dry_run).await
+        }
         Command::Audit(AuditCommand::Verify { anchors }) => {
             let anchors = match anchors {
                 None => vec![],
@@ -196,7 +213,14 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<i32> {
             match db::audit::verify_against(&db, &anchors).await? {
                 db::audit::Verdict::Intact(n) => {
                     let from = db::audit::keyed_from(&db).await?.unwrap_or(1);
-                    println!("audit trail intact: {n} entries");
+                    match db::audit::checkpoint(&db).await? {
+                        None => println!("audit trail intact: {n} entries"),
+                        Some(c) => println!(
+                            "audit trail intact: entries {} to {n}; entries 1 to {} were removed by the retention purge (sealed checkpoint)",
+                            c.through_seq + 1,
+                            c.through_seq
+                        ),
+                    }
                     if from > 1 {
                         println!(
                             "entries 1 to {} predate the audit key: unkeyed, bound to the keyed chain by its seal (changes made to them before the switch-over show only against anchors)",

@@ -138,6 +138,14 @@ pub struct ConfigArgs {
     /// File holding the audit key (default: audit.key in the data folder, created mode 0600 on first start).
     #[arg(long, env = "SECPORTAL_AUDIT_KEY_FILE", global = true)]
     pub audit_key_file: Option<PathBuf>,
+    /// Bearer token that opens `/metrics` (Prometheus text); unset, `/metrics` answers 404.
+    #[arg(
+        long,
+        env = "SECPORTAL_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
 }
 
 /// Where the key that signs the audit chain comes from; never the database.
@@ -160,6 +168,9 @@ impl std::fmt::Debug for AuditKeySource {
 
 /// The shortest audit key accepted, in bytes.
 pub const AUDIT_KEY_MIN_BYTES: usize = 32;
+
+/// The shortest token `/metrics` accepts: guessing it must be out of reach.
+pub const METRICS_TOKEN_MIN_CHARS: usize = 16;
 
 /// Decodes an audit key written as hex or base64 (standard or URL-safe, padded or not).
 pub fn decode_audit_key(raw: &str) -> Option<Vec<u8>> {
@@ -220,6 +231,7 @@ mod tests {
                 idle_timeout_secs: "60".into(),
                 audit_key: Some(k.into()),
                 audit_key_file: None,
+                metrics_token: None,
             }
             .validate()
         };
@@ -267,6 +279,8 @@ pub struct Config {
     /// How old an unreferenced file must be before a sweep removes it (the guard that keeps
     /// the file of an upload not yet recorded).
     pub file_sweep_min_age: Duration,
+    /// The bearer token `/metrics` asks for; `None`: no `/metrics` (404).
+    pub metrics_token: Option<String>,
     /// Whether reviewers and Center admins must set up a second factor before anything else.
     /// Always on in a running portal (no setting turns it off); the test harness turns it off
     /// for tests that are about something else.
@@ -432,6 +446,18 @@ impl ConfigArgs {
             (_, Some(f)) if !f.as_os_str().is_empty() => AuditKeySource::File(f.clone()),
             _ => AuditKeySource::File(self.data_dir.join("audit.key")),
         };
+        let metrics_token = match self.metrics_token.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) if t.len() < METRICS_TOKEN_MIN_CHARS => {
+                return Err(bad(
+                    "SECPORTAL_METRICS_TOKEN",
+                    format!(
+                        "use at least {METRICS_TOKEN_MIN_CHARS} characters (e.g. `openssl rand -hex 32`)"
+                    ),
+                ));
+            }
+            Some(t) => Some(t.to_string()),
+        };
         Ok(Config {
             addr,
             data_dir: self.data_dir.clone(),
@@ -453,6 +479,7 @@ impl ConfigArgs {
             audit_key,
             file_sweep_every: Duration::from_secs(3600),
             file_sweep_min_age: Duration::from_secs(24 * 3600),
+            metrics_token,
             center_second_factor: true,
         })
     }
@@ -484,6 +511,7 @@ impl Config {
             idle_timeout_secs: "60".into(),
             audit_key: None,
             audit_key_file: None,
+            metrics_token: None,
         }
         .validate()
     }

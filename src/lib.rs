@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod mail;
 pub mod maintenance;
 pub mod notify;
+pub mod retention;
 pub mod security;
 pub mod server;
 pub mod web;
@@ -55,6 +56,7 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
         queue_pages: Default::default(),
         current_revision: Default::default(),
         sessions: Default::default(),
+        metrics: Default::default(),
     });
     sweep_files(&state).await;
     if let Some(link) = web::onboarding::setup_link_if_needed(&state).await? {

@@ -397,6 +397,10 @@ pub fn spawn_scheduler(state: Arc<AppState>) {
                     if let Err(e) = run_once(&state, now).await {
                         tracing::warn!(error = %e, "scheduled mail failed");
                     }
+                    let clock = crate::domain::retention::SystemClock;
+                    if let Err(e) = crate::retention::daily(&state.db, &state.files, &clock).await {
+                        tracing::warn!(error = %e, "retention purge failed");
+                    }
                 }
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "scheduler lease failed"),

@@ -75,7 +75,7 @@ impl AuditKey {
         AuditKey(Some(Arc::from(bytes)))
     }
 
-    fn bytes(&self) -> Result<Arc<[u8]>, sqlx::Error> {
+    pub(super) fn bytes(&self) -> Result<Arc<[u8]>, sqlx::Error> {
         self.0.clone().ok_or_else(|| {
             sqlx::Error::Configuration(
                 "the audit key is not loaded (SECPORTAL_AUDIT_KEY or its key file)".into(),
@@ -325,8 +325,10 @@ pub async fn page(
     .await)
 }
 
+mod checkpoint;
 mod verify;
 
+pub use checkpoint::{Checkpoint, PurgedPrefix, checkpoint, purgeable, remove_prefix};
 pub use verify::{
     Anchor, AnchorError, Standing, Verdict, parse_anchors, standing, verify, verify_against,
 };

@@ -76,6 +76,16 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0017_gateway_log_checks.sql"),
         include_str!("../../migrations/postgres/0017_gateway_log_checks.sql"),
     ),
+    (
+        "0018_queue_indexes",
+        include_str!("../../migrations/sqlite/0018_queue_indexes.sql"),
+        include_str!("../../migrations/postgres/0018_queue_indexes.sql"),
+    ),
+    (
+        "0020_retention",
+        include_str!("../../migrations/sqlite/0020_retention.sql"),
+        include_str!("../../migrations/postgres/0020_retention.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

@@ -8,12 +8,16 @@ pub mod appointments;
 pub mod audit;
 pub mod blobs;
 pub mod catalogue;
+pub mod exports;
 pub mod followup;
 pub mod gateway_logs;
 pub mod links;
 pub mod migrate;
 pub mod notifications;
 pub mod orgs;
+pub mod queue;
+pub mod receipts;
+pub mod retention;
 pub mod review;
 pub mod second_factor;
 pub mod sessions;
@@ -181,7 +185,10 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // Rows the SQLite worker thread may read ahead of the task consuming them
+                // (default 50): large reads such as exports switch threads less often.
+                .row_buffer_size(512);
             if let Some(parent) = opts.get_filename().parent()
                 && !parent.as_os_str().is_empty()
             {
@@ -198,6 +205,11 @@ impl Db {
                 audit_key: audit::AuditKey::absent(),
             })
         }
+    }
+
+    /// The pool's connections: (open, idle, most it opens).
+    pub fn pool_use(&self) -> (u32, usize, u32) {
+        on_db!(self, p => (p.size(), p.num_idle(), p.options().get_max_connections()))
     }
 
     /// Which backend this is, for logs and the readiness answer.

@@ -107,6 +107,15 @@ pub async fn unmailed(
     .await)
 }
 
+/// How many mails are recorded and not yet sent (the outbox), tries used up or not.
+pub async fn outbox_waiting(db: &Db) -> Result<i64, sqlx::Error> {
+    on_db!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM notifications WHERE mail_to IS NOT NULL AND mailed_at IS NULL",
+    )
+    .fetch_one(p)
+    .await)
+}
+
 /// Records that a notice's mail went out (`sent`) or that one more try failed.
 pub async fn mailed(db: &Db, id: Uuid, sent: bool) -> Result<(), sqlx::Error> {
     let sql = if sent {

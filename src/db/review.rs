@@ -1,96 +1,10 @@
-//! The Center's review: the queue, decisions, versions of a submission.
+//! The Center's review: decisions, versions of a submission (the queue is in `queue`).
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Db, Tx, on_db, on_tx};
 use crate::domain::Scope;
-
-/// A line of the review queue.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct QueueRow {
-    pub id: Uuid,
-    pub org_id: Uuid,
-    pub org_name: String,
-    pub org_code: String,
-    pub kind: String,
-    pub version: i64,
-    pub state: String,
-    pub submitted_at: DateTime<Utc>,
-    pub receipt_no: String,
-    pub assignee: Option<String>,
-}
-
-/// What the queue shows.
-#[derive(Debug, Clone, Default)]
-pub struct QueueFilter {
-    pub kind: Option<String>,
-    /// `submitted`, `accepted`, `returned`; `None` = waiting (`submitted`).
-    pub state: Option<String>,
-    pub org_code: Option<String>,
-    /// Only submissions at least this old.
-    pub submitted_before: Option<DateTime<Utc>>,
-    /// Only those assigned to this reviewer.
-    pub assigned_to: Option<Uuid>,
-    /// Only those nobody has taken.
-    pub unassigned: bool,
-    /// Only organisations with an active connection of this form.
-    pub form: Option<String>,
-}
-
-/// One page of the queue, oldest first, after the given (time, id) position.
-pub async fn queue(
-    db: &Db,
-    f: &QueueFilter,
-    after: Option<(DateTime<Utc>, Uuid)>,
-    limit: i64,
-) -> Result<Vec<QueueRow>, sqlx::Error> {
-    let state = f.state.clone().unwrap_or_else(|| "submitted".into());
-    let (after_at, after_id) = match after {
-        Some((a, i)) => (Some(a), Some(i)),
-        None => (None, None),
-    };
-    on_db!(db, p => sqlx::query_as::<_, QueueRow>(
-        "SELECT s.id, s.org_id, o.name AS org_name, o.user_code AS org_code, s.kind, s.version, s.state, s.submitted_at, s.receipt_no, \
-         (SELECT u.display_name FROM users u WHERE u.id = s.assigned_to) AS assignee \
-         FROM submissions s JOIN organisations o ON o.id = s.org_id \
-         WHERE s.state = $1 AND s.receipt_no IS NOT NULL AND ($8 IS NULL OR s.assigned_to = $8) AND ($9 = FALSE OR s.assigned_to IS NULL) \
-         AND ($2 IS NULL OR s.kind = $2) AND ($3 IS NULL OR o.user_code = $3) AND ($4 IS NULL OR s.submitted_at <= $4) \
-         AND ($5 IS NULL OR s.submitted_at > $5 OR (s.submitted_at = $5 AND s.id > $6)) \
-         AND ($10 IS NULL OR EXISTS (SELECT 1 FROM connections c WHERE c.org_id = s.org_id AND c.active AND c.form = $10)) \
-         ORDER BY s.submitted_at, s.id LIMIT $7",
-    )
-    .bind(state)
-    .bind(f.kind.clone())
-    .bind(f.org_code.clone())
-    .bind(f.submitted_before)
-    .bind(after_at)
-    .bind(after_id)
-    .bind(limit)
-    .bind(f.assigned_to)
-    .bind(f.unassigned)
-    .bind(f.form.clone())
-    .fetch_all(p)
-    .await)
-}
-
-/// Submissions per state under the same filter (state ignored).
-pub async fn counts(db: &Db, f: &QueueFilter) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    on_db!(db, p => sqlx::query_as::<_, (String, i64)>(
-        "SELECT s.state, COUNT(*) FROM submissions s \
-         WHERE s.receipt_no IS NOT NULL AND ($1 IS NULL OR s.kind = $1) \
-         AND ($2 IS NULL OR s.org_id = (SELECT o.id FROM organisations o WHERE o.user_code = $2)) \
-         AND ($3 IS NULL OR s.submitted_at <= $3) \
-         AND ($4 IS NULL OR EXISTS (SELECT 1 FROM connections c WHERE c.org_id = s.org_id AND c.active AND c.form = $4)) \
-         GROUP BY s.state",
-    )
-    .bind(f.kind.clone())
-    .bind(f.org_code.clone())
-    .bind(f.submitted_before)
-    .bind(f.form.clone())
-    .fetch_all(p)
-    .await)
-}
 
 /// What waits for the Center's decision, as a reviewer's home page shows it.
 #[derive(Debug, Clone, Default)]
@@ -124,6 +38,30 @@ pub async fn waiting(db: &Db, me: Uuid) -> Result<Waiting, sqlx::Error> {
         unassigned,
         oldest,
     })
+}
+
+/// A waiting submission to open next.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NextRow {
+    pub id: Uuid,
+    pub receipt_no: String,
+    pub org_name: String,
+    pub kind: String,
+}
+
+/// The oldest waiting submission other than `except` that `me` has taken, else the oldest
+/// nobody has taken.
+pub async fn next_waiting(db: &Db, me: Uuid, except: Uuid) -> Result<Option<NextRow>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, NextRow>(
+        "SELECT s.id, s.receipt_no, o.name AS org_name, s.kind FROM submissions s JOIN organisations o ON o.id = s.org_id \
+         WHERE s.state = 'submitted' AND s.receipt_no IS NOT NULL AND s.id <> $2 \
+         AND (s.assigned_to IS NULL OR s.assigned_to = $1) \
+         ORDER BY CASE WHEN s.assigned_to = $1 THEN 0 ELSE 1 END, s.submitted_at, s.id LIMIT 1",
+    )
+    .bind(me)
+    .bind(except)
+    .fetch_optional(p)
+    .await)
 }
 
 /// Takes a waiting submission for review (or, with `None`, puts it back); `only_from`, when
@@ -238,6 +176,18 @@ pub async fn series_of(db: &Db, scope: Scope, id: Uuid) -> Result<Option<Uuid>, 
         .fetch_optional(p)
         .await)?;
     Ok(s.map(|s| s.unwrap_or(id)))
+}
+
+/// The returned submission a draft of the organisation revises, if it is a revision.
+pub async fn revised_from(db: &Db, org_id: Uuid, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    let r: Option<Option<Uuid>> = on_db!(db, p => sqlx::query_scalar(
+        "SELECT revised_from FROM submissions WHERE id = $1 AND org_id = $2",
+    )
+    .bind(id)
+    .bind(org_id)
+    .fetch_optional(p)
+    .await)?;
+    Ok(r.flatten())
 }
 
 /// What asking to revise a returned submission came to.

@@ -9,6 +9,7 @@ pub mod equipment;
 pub mod export;
 pub mod gatewaylog;
 pub mod password;
+pub mod retention;
 pub mod role;
 pub mod scope;
 pub mod sheet;

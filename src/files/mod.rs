@@ -501,6 +501,34 @@ impl FileStore {
         Ok((temps, orphans))
     }
 
+    /// Deletes a blob now unless a row still names it or an upload holds it (a purge, once
+    /// the rows that named it are gone); answers whether it went. No age guard is needed: an
+    /// upload of the same bytes holds its pin from before the blob's rename to after its row
+    /// commits, and one that comes while the blob is marked waits, then stores it again.
+    pub async fn remove_unreferenced<F, Fut>(
+        &self,
+        sha256: &str,
+        referenced: F,
+    ) -> anyhow::Result<bool>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<bool>>,
+    {
+        if !maintenance::is_sha256(sha256) {
+            return Ok(false);
+        }
+        let Some(_mark) = self.start_deleting(sha256) else {
+            return Ok(false);
+        };
+        self.delete_if_orphan(
+            &blob_path(sha256),
+            sha256,
+            chrono::DateTime::<chrono::Utc>::MAX_UTC,
+            &referenced,
+        )
+        .await
+    }
+
     async fn delete_if_orphan<F, Fut>(
         &self,
         location: &Path,

@@ -49,6 +49,8 @@ impl RowView {
 #[template(path = "submissions/antivirus.html")]
 struct AvView {
     page: Page,
+    /// Why the version this draft revises was returned.
+    returned: Option<super::review::ReturnNote>,
     org_id: Uuid,
     org_name: String,
     rows: Vec<RowView>,
@@ -142,7 +144,9 @@ async fn view(
             })
         })
         .collect();
+    let draft = db::submissions::draft(&state.db, org.id, KIND, None).await?;
     Ok(AvView {
+        returned: super::review::return_note(state, org.id, draft.map(|d| d.id)).await?,
         mismatches,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,

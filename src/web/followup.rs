@@ -811,7 +811,10 @@ pub async fn answer(
                     break;
                 }
                 match state.files.receive(&raw, Box::pin(field)).await {
-                    Ok(s) => stored.push(s),
+                    Ok(s) => {
+                        state.metrics.uploaded(s.size);
+                        stored.push(s);
+                    }
                     Err(UploadError::TooLarge) => return Err(AppError::TooLarge),
                     Err(UploadError::Interrupted(_)) => return Err(AppError::BadRequest),
                     Err(UploadError::Refused(r)) => problems

@@ -360,7 +360,7 @@ pub async fn submit(
     .await?;
     tx.commit().await?;
     Ok(redirect_with_flash(
-        &format!("/orgs/{org_id}/id-management"),
+        &format!("/orgs/{org_id}/submissions/{id}/receipt"),
         "flash.id_management_submitted",
         state.cookies.secure,
     ))

@@ -54,6 +54,8 @@ impl Cell {
 #[template(path = "submissions/inhouse.html")]
 struct InhouseView {
     page: Page,
+    /// Why the version this draft revises was returned.
+    returned: Option<super::review::ReturnNote>,
     org_id: Uuid,
     org_name: String,
     cells: Vec<Cell>,
@@ -113,6 +115,7 @@ async fn view(
         .find(|s| s.kind == KIND && s.state != "draft")
         .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
     Ok(InhouseView {
+        returned: super::review::return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),

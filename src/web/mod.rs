@@ -7,11 +7,14 @@ pub mod auth;
 pub mod catalogue;
 pub mod cookies;
 pub mod ctx;
+pub mod download;
 pub mod error;
+pub mod evidence;
 pub mod exports;
 pub mod followup;
 pub mod forms;
 pub mod gateway_logs;
+pub mod holds;
 pub mod home;
 pub mod id_management;
 pub mod imports;
@@ -19,12 +22,15 @@ pub mod inbox;
 pub mod inhouse;
 pub mod logcheck;
 pub mod matrix;
+pub mod metrics;
 pub mod middleware;
 pub mod onboarding;
 pub mod orgs;
 pub mod outside;
 pub mod page;
 pub mod profile;
+pub mod report;
+pub mod retention;
 pub mod review;
 pub mod second_factor;
 pub mod state;
@@ -33,6 +39,7 @@ pub mod submissions;
 pub mod system;
 pub mod trail;
 pub mod users;
+pub mod verify;
 
 use std::sync::Arc;
 
@@ -54,6 +61,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/", get(auth::root))
         .route("/healthz", get(system::healthz))
         .route("/readyz", get(system::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/account", get(account::page))
@@ -106,16 +114,20 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}/antivirus/template.csv", get(antivirus::template))
         .route("/orgs/{org}/files/{id}/remove", post(submissions::remove_file))
         .route("/orgs/{org}/submissions/{id}/receipt", get(submissions::receipt))
+        .route("/orgs/{org}/submissions/{id}/evidence.zip", get(evidence::submission))
+        .route("/orgs/{org}/evidence.zip", get(evidence::organisation))
         .route("/files/{id}", get(submissions::download))
         .route("/files/{id}/preview", get(submissions::preview))
         .route("/audit", get(trail::trail))
         .route("/review", get(review::queue))
+        .route("/review/verify", get(verify::page).post(verify::check))
         .route("/review/{id}", get(review::show))
         .route("/review/{id}/decide", post(review::decide))
         .route("/review/{id}/assign", post(review::assign))
         .route("/review/{id}/comments", post(review::comment_center))
         .route("/review/followup", get(followup::center_page))
         .route("/admin/exports", get(exports::index))
+        .route("/admin/exports/file", get(exports::download_form))
         .route("/admin/exports/{dataset}/{format}", get(exports::download))
         .route("/orgs/{org}/followup", get(followup::org_page))
         .route("/orgs/{org}/instructions", post(followup::issue_instruction))
@@ -154,6 +166,9 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/users/{id}/role", post(users::set_role))
         .route("/users/{id}/second-factor/reset", post(users::reset_second_factor))
         .route("/admin/orgs/{id}/second-factor", post(orgs::set_second_factor))
+        .route("/admin/orgs/{id}/hold", post(retention::org_hold))
+        .route("/review/{id}/hold", post(retention::submission_hold))
+        .route("/admin/retention", get(retention::settings).post(retention::save))
         .route("/static/{name}", get(assets::asset))
         .merge(extra)
         .fallback(|| async { AppError::NotFound })
@@ -168,5 +183,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO)))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        // Outermost, so a request's time includes every layer; each route's layers see its
+        // template (`MatchedPath`).
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
 }

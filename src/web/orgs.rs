@@ -195,6 +195,7 @@ struct ShowView {
     can_invite: bool,
     /// Whether the organisation requires a second factor of its users.
     second_factor_required: bool,
+    hold: super::holds::HoldBox,
 }
 
 /// `GET /admin/orgs/{id}`
@@ -219,6 +220,7 @@ pub async fn show(
         users,
         can_invite: me.role == Role::CenterAdmin,
         second_factor_required: db::second_factor::org_requires(&state.db, me.scope(), id).await?,
+        hold: super::holds::hold_box(&state, &me, id, None).await?,
     };
     render(StatusCode::OK, &view)
 }

@@ -93,6 +93,8 @@ pub struct Earlier {
 #[template(path = "submissions/outside.html")]
 struct OutsideView {
     page: Page,
+    /// Why the version this draft revises was returned.
+    returned: Option<super::review::ReturnNote>,
     org_id: Uuid,
     org_name: String,
     app: Application,
@@ -138,6 +140,7 @@ async fn view(
         })
         .collect();
     Ok(OutsideView {
+        returned: super::review::return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),

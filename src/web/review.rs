@@ -14,11 +14,13 @@ use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
 use super::forms::{FieldErrors, Nothing};
 use super::page::{Page, jst, redirect_with_flash, render};
+use super::report::{self, Report};
 use super::state::AppState;
 use super::submissions::{FileItem, file_item};
 use crate::db::{
     self,
-    review::{QueueFilter, Revised},
+    queue::{Cursor, QueueFilter},
+    review::Revised,
 };
 use crate::domain::{Role, Scope};
 use crate::notify::{Notice, To, notify};
@@ -45,12 +47,14 @@ struct RowsView {
     rows: Vec<QueueItem>,
 }
 
-/// One queue page's lines as HTML, and where the next page starts.
+/// One queue page's lines as HTML, and where the pages next to it start.
 pub struct QueueRows {
     html: String,
     empty: bool,
-    /// The last row shown, when more follow.
-    next: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    /// After the last row shown, when later rows follow.
+    next: Option<Cursor>,
+    /// Before the first row shown, when earlier rows precede it.
+    previous: Option<Cursor>,
 }
 
 #[derive(Template)]
@@ -68,6 +72,7 @@ struct QueueView {
     form: String,
     forms: Vec<(&'static str, &'static str)>,
     next: Option<String>,
+    previous: Option<String>,
     /// A receipt number looked up and not found.
     not_found: String,
 }
@@ -84,6 +89,8 @@ pub struct QueueQuery {
     age: String,
     #[serde(default)]
     after: String,
+    #[serde(default)]
+    before: String,
     #[serde(default)]
     who: String,
     /// A receipt number to open directly (as read out on the phone, any width or case).
@@ -106,10 +113,7 @@ pub async fn queue(
 ) -> AppResult<Response> {
     center(&me)?;
     let t = ctx.tr();
-    let receipt: String = unicode_normalization::UnicodeNormalization::nfkc(q.receipt.trim())
-        .collect::<String>()
-        .to_uppercase()
-        .replace(['−', '‐', 'ー'], "-");
+    let receipt = db::receipts::receipt_number(&q.receipt);
     let not_found = if receipt.is_empty() {
         String::new()
     } else {
@@ -141,22 +145,24 @@ pub async fn queue(
         unassigned: q.who == "unassigned",
         form: crate::domain::ConnectionForm::parse(&q.form).map(|f| f.as_str().to_string()),
     };
-    let after = q.after.split_once('_').and_then(|(a, i)| {
-        Some((
-            chrono::DateTime::parse_from_rfc3339(a).ok()?.to_utc(),
-            Uuid::parse_str(i).ok()?,
-        ))
-    });
-    let rows = cached_page(&state, &filter, after, t.code(), |rows| {
-        let more = rows.len() as i64 > PAGE_SIZE;
-        let rows: Vec<_> = rows.into_iter().take(PAGE_SIZE as usize).collect();
-        let next = if more {
-            rows.last().map(|r| (r.submitted_at, r.id))
-        } else {
-            None
+    let cursor = match (cursor_of(&q.after), cursor_of(&q.before)) {
+        (Some((at, id)), _) => Some(Cursor::After(at, id)),
+        (None, Some((at, id))) => Some(Cursor::Before(at, id)),
+        (None, None) => None,
+    };
+    let rows = cached_page(&state, &filter, cursor, t.code(), |page| {
+        let first = page.rows.first().map(|r| (r.submitted_at, r.id));
+        let last = page.rows.last().map(|r| (r.submitted_at, r.id));
+        // Going forward, what precedes is known to exist once past the first page; going
+        // back, what follows is the page we came from.
+        let (later, earlier) = match cursor {
+            None => (page.more, false),
+            Some(Cursor::After(..)) => (page.more, true),
+            Some(Cursor::Before(..)) => (true, page.more),
         };
         let view = RowsView {
-            rows: rows
+            rows: page
+                .rows
                 .into_iter()
                 .map(|r| QueueItem {
                     id: r.id,
@@ -174,11 +180,18 @@ pub async fn queue(
         Ok(QueueRows {
             empty: view.rows.is_empty(),
             html: view.render().map_err(|e| AppError::Internal(e.into()))?,
-            next,
+            next: last.filter(|_| later).map(|(at, id)| Cursor::After(at, id)),
+            previous: first
+                .filter(|_| earlier)
+                .map(|(at, id)| Cursor::Before(at, id)),
         })
     })
     .await?;
-    let next = rows.next.map(|(at, id)| {
+    let link = |c: Cursor| {
+        let (name, at, id) = match c {
+            Cursor::After(at, id) => ("after", at, id),
+            Cursor::Before(at, id) => ("before", at, id),
+        };
         let params: Vec<(&str, String)> = vec![
             ("kind", q.kind.clone()),
             ("state", q.state.clone()),
@@ -187,7 +200,7 @@ pub async fn queue(
             ("who", q.who.clone()),
             ("form", q.form.clone()),
             (
-                "after",
+                name,
                 format!(
                     "{}_{id}",
                     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
@@ -198,7 +211,9 @@ pub async fn queue(
             "/review?{}",
             serde_urlencoded::to_string(&params).unwrap_or_default()
         )
-    });
+    };
+    let next = rows.next.map(link);
+    let previous = rows.previous.map(link);
     let counts = cached_counts(&state, &filter)
         .await?
         .into_iter()
@@ -224,9 +239,19 @@ pub async fn queue(
             .map(|f| (f.as_str(), f.label_key()))
             .collect(),
         next,
+        previous,
         not_found,
     };
     render(StatusCode::OK, &view)
+}
+
+/// A keyset position as written in a link: `<RFC 3339 time>_<id>`.
+fn cursor_of(s: &str) -> Option<(chrono::DateTime<chrono::Utc>, Uuid)> {
+    let (a, i) = s.split_once('_')?;
+    Some((
+        chrono::DateTime::parse_from_rfc3339(a).ok()?.to_utc(),
+        Uuid::parse_str(i).ok()?,
+    ))
 }
 
 /// How long a queue page is reused when nothing changed in this process meanwhile (another
@@ -240,12 +265,12 @@ const PAGE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 async fn cached_page(
     state: &AppState,
     f: &QueueFilter,
-    after: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+    cursor: Option<Cursor>,
     lang: &str,
-    build: impl FnOnce(Vec<db::review::QueueRow>) -> AppResult<QueueRows>,
+    build: impl FnOnce(db::queue::QueuePage) -> AppResult<QueueRows>,
 ) -> AppResult<Arc<QueueRows>> {
     let generation = state.generation.load(std::sync::atomic::Ordering::Relaxed);
-    let key = format!("{f:?}|{after:?}|{lang}|{generation}");
+    let key = format!("{f:?}|{cursor:?}|{lang}|{generation}");
     if let Ok(cache) = state.queue_pages.lock()
         && let Some((at, page)) = cache.get(&key)
         && at.elapsed() < PAGE_TTL
@@ -253,7 +278,7 @@ async fn cached_page(
         return Ok(page.clone());
     }
     let page = Arc::new(build(
-        db::review::queue(&state.db, f, after, PAGE_SIZE + 1).await?,
+        db::queue::queue(&state.db, f, cursor, PAGE_SIZE).await?,
     )?);
     if let Ok(mut cache) = state.queue_pages.lock() {
         cache.retain(|_, (at, _)| at.elapsed() < PAGE_TTL);
@@ -292,7 +317,7 @@ async fn cached_counts(state: &AppState, f: &QueueFilter) -> AppResult<Vec<(Stri
     if let Some(v) = hit {
         return Ok(v);
     }
-    let fresh = db::review::counts(&state.db, f).await?;
+    let fresh = db::queue::counts(&state.db, f).await?;
     if let Ok(mut cache) = state.queue_counts.lock() {
         if cache.len() > 1000 {
             cache.clear();
@@ -300,55 +325,6 @@ async fn cached_counts(state: &AppState, f: &QueueFilter) -> AppResult<Vec<(Stri
         cache.insert(key, (std::time::Instant::now(), fresh.clone()));
     }
     Ok(fresh)
-}
-
-/// Flattens JSON into (path, value) pairs for display and comparison.
-fn flatten(v: &serde_json::Value, prefix: &str, out: &mut Vec<(String, String)>) {
-    match v {
-        serde_json::Value::Object(m) => {
-            for (k, v) in m {
-                flatten(
-                    v,
-                    &if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    },
-                    out,
-                );
-            }
-        }
-        serde_json::Value::Array(a) => {
-            for (i, v) in a.iter().enumerate() {
-                flatten(v, &format!("{prefix}[{}]", i + 1), out);
-            }
-        }
-        serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
-        serde_json::Value::Null => out.push((prefix.to_string(), String::new())),
-        other => out.push((prefix.to_string(), other.to_string())),
-    }
-}
-
-/// Field-by-field differences between two versions' data.
-pub fn diff(old: &serde_json::Value, new: &serde_json::Value) -> Vec<(String, String, String)> {
-    let (mut a, mut b) = (vec![], vec![]);
-    flatten(old, "", &mut a);
-    flatten(new, "", &mut b);
-    let mut out = vec![];
-    for (k, v) in &b {
-        let before = a
-            .iter()
-            .find(|(ka, _)| ka == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        if &before != v {
-            out.push((k.clone(), before, v.clone()));
-        }
-    }
-    for (k, v) in a.iter().filter(|(k, _)| !b.iter().any(|(kb, _)| kb == k)) {
-        out.push((k.clone(), v.clone(), String::new()));
-    }
-    out
 }
 
 /// A version as listed.
@@ -368,19 +344,22 @@ struct ShowView {
     org_id: Uuid,
     org_name: String,
     org_code: String,
-    item: String,
     version: i64,
     state: String,
     state_key: String,
     receipt: String,
     submitted: String,
     submitter: String,
-    data: Vec<(String, String)>,
+    /// The declared content in words, with the summary a reviewer reads first.
+    report: Report,
     files: Vec<FileItem>,
     versions: Vec<VersionItem>,
-    changes: Vec<(String, String, String)>,
+    /// What changed since the previous sealed version, in the same words.
+    changes: Option<Report>,
     previous: Option<i64>,
     decision: Option<(String, String, String, String)>,
+    /// The next submission waiting for a decision: (id, receipt, organisation, item).
+    next: Option<(Uuid, String, String, String)>,
     can_decide: bool,
     errors: FieldErrors,
     reason: String,
@@ -391,7 +370,9 @@ struct ShowView {
     comment_box: CommentBox,
     instructions: Vec<super::followup::InstructionItem>,
     locations: Vec<super::structure::LocationItem>,
-    /// The Table 7-4-2 check of each gateway log, in words.
+    hold: super::holds::HoldBox,
+    /// The Table 7-4-2 check of each gateway log, in words, as kept when it uploaded (in place
+    /// of the report's table of sealed totals, which shows when a kept check is missing).
     log_checks: Vec<super::logcheck::CheckView>,
 }
 
@@ -406,21 +387,20 @@ async fn show_view(
     let s = db::submissions::get(&state.db, Scope::Center, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let snapshot: serde_json::Value = s
-        .snapshot
-        .as_deref()
-        .and_then(|j| serde_json::from_str(j).ok())
-        .ok_or(AppError::NotFound)?;
     let org = db::orgs::get(&state.db, Scope::Center, s.org_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let t = ctx.tr();
-    let catalogue = state.catalogue_revision(s.catalogue_revision).await?;
-    let item = catalogue.item_title(&s.kind, t.code());
-    let mut data = vec![];
-    flatten(&snapshot["data"], "", &mut data);
-    // Gateway logs: the kept check in words instead of its sealed totals.
-    data.retain(|(k, _)| !k.starts_with("log_checks"));
+    let places = report::places(state, s.org_id).await?;
+    let mut report = report::of_submission(state, t, Scope::Center, &s, &places, true).await?;
+    let snapshot: serde_json::Value = s
+        .snapshot
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default();
+    // Gateway logs: one rendering of each log's check. The kept check (gaps, who, the chart)
+    // when every sealed file still has one; otherwise the report's table of the sealed totals
+    // (a snapshot sealed before the checks were kept, or a check purged since).
     let mut log_checks = vec![];
     if s.kind == "gateway_logs" {
         let day = |k: &str| {
@@ -445,10 +425,13 @@ async fn show_view(
                 .collect(),
         )
         .await?;
-        for (name, check) in kept {
-            if let Some(c) = check {
-                log_checks.push(super::logcheck::view(&ctx.tr(), &name, &c, period));
+        if !kept.is_empty() && kept.iter().all(|(_, c)| c.is_some()) {
+            for (name, check) in kept {
+                if let Some(c) = check {
+                    log_checks.push(super::logcheck::view(&t, &name, &c, period));
+                }
             }
+            report::without_log_table(&mut report, t);
         }
     }
     let series = db::review::series_of(&state.db, Scope::Center, id)
@@ -461,41 +444,15 @@ async fn show_view(
         .max_by_key(|v| v.1)
         .map(|v| v.0);
     let changes = match previous {
-        Some(p) => {
-            let old = db::submissions::get(&state.db, Scope::Center, p).await?;
-            let old_snap: serde_json::Value = old
-                .and_then(|o| o.snapshot)
-                .and_then(|j| serde_json::from_str(&j).ok())
-                .unwrap_or_default();
-            let mut c = diff(&old_snap["data"], &snapshot["data"]);
-            let names = |v: &serde_json::Value| {
-                v["files"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .map(|f| {
-                                format!(
-                                    "{} ({})",
-                                    f["name"].as_str().unwrap_or(""),
-                                    &f["sha256"].as_str().unwrap_or("")
-                                        [..8.min(f["sha256"].as_str().unwrap_or("").len())]
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .unwrap_or_default()
-            };
-            if names(&old_snap) != names(&snapshot) {
-                c.push((
-                    t.t("sysconf.files").to_string(),
-                    names(&old_snap),
-                    names(&snapshot),
-                ));
+        Some(p) => match db::submissions::get(&state.db, Scope::Center, p).await? {
+            Some(old) => {
+                let before =
+                    report::of_submission(state, t, Scope::Center, &old, &places, false).await?;
+                Some(report::diff(&before, &report))
             }
-            c
-        }
-        None => vec![],
+            None => None,
+        },
+        None => None,
     };
     let assignee = db::review::assignee(&state.db, id).await?;
     let decision = db::review::decision(&state.db, Scope::Center, id)
@@ -515,7 +472,6 @@ async fn show_view(
         org_id: org.id,
         org_name: org.name,
         org_code: org.user_code,
-        item,
         version: s.version,
         state_key: format!("checklist.status.{}", s.state),
         state: s.state.clone(),
@@ -526,7 +482,7 @@ async fn show_view(
             snapshot["submitter"]["name"].as_str().unwrap_or(""),
             snapshot["submitter"]["email"].as_str().unwrap_or("")
         ),
-        data,
+        report,
         files: db::submissions::files(&state.db, Scope::Center, id)
             .await?
             .into_iter()
@@ -545,6 +501,7 @@ async fn show_view(
         previous: previous.and_then(|p| all.iter().find(|v| v.0 == p).map(|v| v.1)),
         changes,
         decision,
+        next: next_waiting(state, ctx, me, id).await?,
         can_decide: matches!(s.state.as_str(), "submitted" | "under_review"),
         errors,
         reason,
@@ -562,7 +519,28 @@ async fn show_view(
             let active: Vec<_> = rows.into_iter().filter(|l| l.active).collect();
             super::structure::location_items(state, s.org_id, &active).await?
         },
+        hold: super::holds::hold_box(state, me, s.org_id, Some(id)).await?,
     })
+}
+
+/// The submission to open after deciding `except`: the oldest one waiting that is the
+/// reviewer's own or nobody's.
+async fn next_waiting(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    except: Uuid,
+) -> AppResult<Option<(Uuid, String, String, String)>> {
+    let Some(n) = db::review::next_waiting(&state.db, me.id, except).await? else {
+        return Ok(None);
+    };
+    let catalogue = state.catalogue().await?;
+    Ok(Some((
+        n.id,
+        n.receipt_no,
+        n.org_name,
+        catalogue.item_title(&n.kind, ctx.tr().code()),
+    )))
 }
 
 /// `GET /review/{id}`
@@ -769,23 +747,6 @@ pub async fn revise(
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_diff_names_changed_added_and_removed_fields() {
-        let old =
-            serde_json::json!({ "note": "a", "equipment": [{ "quantity": "2" }], "gone": "x" });
-        let new = serde_json::json!({ "note": "b", "equipment": [{ "quantity": "2" }, { "quantity": "1" }] });
-        let d = diff(&old, &new);
-        assert!(d.contains(&("note".into(), "a".into(), "b".into())));
-        assert!(d.contains(&("equipment[2].quantity".into(), String::new(), "1".into())));
-        assert!(d.contains(&("gone".into(), "x".into(), String::new())));
-        assert_eq!(d.len(), 3);
-    }
-}
-
 /// A comment as shown.
 pub struct CommentItem {
     pub author: String,
@@ -806,6 +767,43 @@ pub async fn thread(state: &AppState, scope: Scope, id: Uuid) -> AppResult<Vec<C
             at: jst(&c.created_at),
         })
         .collect())
+}
+
+/// Why the version a draft revises was returned, shown above the draft's form.
+pub struct ReturnNote {
+    pub id: Uuid,
+    pub receipt: String,
+    pub reason: String,
+    pub reviewer: String,
+    pub at: String,
+    pub comments: Vec<CommentItem>,
+}
+
+/// The return reason and comments of the version `draft` revises (`None`: not a revision).
+pub async fn return_note(
+    state: &AppState,
+    org_id: Uuid,
+    draft: Option<Uuid>,
+) -> AppResult<Option<ReturnNote>> {
+    let Some(draft) = draft else { return Ok(None) };
+    let Some(from) = db::review::revised_from(&state.db, org_id, draft).await? else {
+        return Ok(None);
+    };
+    let Some(d) = db::review::decision(&state.db, Scope::Org(org_id), from).await? else {
+        return Ok(None);
+    };
+    let receipt = db::submissions::get(&state.db, Scope::Org(org_id), from)
+        .await?
+        .and_then(|s| s.receipt_no)
+        .unwrap_or_default();
+    Ok(Some(ReturnNote {
+        id: from,
+        receipt,
+        reason: d.reason,
+        reviewer: d.reviewer,
+        at: jst(&d.decided_at),
+        comments: thread(state, Scope::Org(org_id), from).await?,
+    }))
 }
 
 #[derive(Deserialize)]

@@ -46,6 +46,8 @@ pub struct AppState {
     pub sessions: std::sync::Mutex<SessionCache>,
     /// The newest revision's number as last read: (generation, when, number).
     pub current_revision: std::sync::Mutex<Option<(u64, Instant, i64)>>,
+    /// Request counts, latencies and upload bytes for `/metrics`.
+    pub metrics: super::metrics::Metrics,
 }
 
 impl AppState {

@@ -876,8 +876,9 @@ pub async fn appoint(
         entry.detail = serde_json::json!({ "location": id, "appointment": appointment });
         db::audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
+        // The notification is a sealed report: its receipt comes next, as for every report.
         return Ok(redirect_with_flash(
-            &format!("/orgs/{org_id}/locations/{id}"),
+            &format!("/orgs/{org_id}/submissions/{submission}/receipt"),
             "flash.appointment_notified",
             state.cookies.secure,
         ));

@@ -95,6 +95,8 @@ pub fn human_size(bytes: i64) -> String {
 #[template(path = "submissions/system_configuration.html")]
 struct ConfigView {
     page: Page,
+    /// Why the version this draft revises was returned.
+    returned: Option<super::review::ReturnNote>,
     org_id: Uuid,
     org_name: String,
     files: Vec<FileItem>,
@@ -227,6 +229,7 @@ async fn config_view_with(
             )
         });
     Ok(ConfigView {
+        returned: super::review::return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
@@ -419,6 +422,7 @@ pub async fn receive_files(
         };
         match received {
             Ok((stored, check)) => {
+                state.metrics.uploaded(stored.size);
                 let attached = state
                     .bounded(async {
                         let mut tx = state.db.begin().await?;
@@ -953,11 +957,17 @@ pub struct ReceiptView {
     org_code: String,
     receipt_no: String,
     submitted_at: String,
-    item: String,
     revision: i64,
     submitter: String,
-    files: Vec<FileItem>,
-    note: String,
+    /// The declared content in words (the same view the reviewer reads).
+    report: super::report::Report,
+    /// The current state and its locale key.
+    state: String,
+    state_key: String,
+    /// When this page was made (printed).
+    printed_at: String,
+    /// The code that proves a printed receipt genuine (see `/review/verify`).
+    code: String,
     submission_id: Uuid,
     /// Every version of this submission: (id, version, receipt, status key).
     versions: Vec<(Uuid, i64, String, String)>,
@@ -993,68 +1003,61 @@ pub async fn receipt_view(
     let s = db::submissions::get(&state.db, Scope::Org(org_id), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let (Some(receipt_no), Some(snapshot)) = (s.receipt_no, s.snapshot) else {
+    let (Some(receipt_no), Some(snapshot)) = (s.receipt_no.clone(), s.snapshot.clone()) else {
         return Err(AppError::NotFound);
     };
     let snap: serde_json::Value = serde_json::from_str(&snapshot).map_err(anyhow::Error::from)?;
-    let catalogue = state.catalogue_revision(s.catalogue_revision).await?;
     let t = ctx.tr();
-    let item = catalogue.item_title(&s.kind, t.code());
-    let files = db::submissions::files(&state.db, Scope::Org(org_id), id)
+    let places = super::report::places(state, org_id).await?;
+    let report =
+        super::report::of_submission(state, t, Scope::Org(org_id), &s, &places, false).await?;
+    let series = db::review::series_of(&state.db, Scope::Org(org_id), id)
         .await?
-        .into_iter()
-        .map(file_item)
-        .collect();
+        .unwrap_or(id);
+    let versions = db::review::versions(&state.db, Scope::Org(org_id), series).await?;
+    // Taken by a reviewer reads as under review, as the organisation's lists say.
+    let state_now =
+        if s.state == "submitted" && db::review::assignee(&state.db, id).await?.is_some() {
+            "under_review".to_string()
+        } else {
+            s.state.clone()
+        };
     let view = ReceiptView {
         page: Page::new(ctx, Some(me)),
         org_id,
         org_name: org.name,
         org_code: org.user_code,
+        code: db::receipts::code(&state.db, &receipt_no, &snapshot)?,
         receipt_no,
         submitted_at: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
-        item,
         revision: s.catalogue_revision,
         submitter: format!(
             "{} <{}>",
             snap["submitter"]["name"].as_str().unwrap_or(""),
             snap["submitter"]["email"].as_str().unwrap_or("")
         ),
-        files,
-        note: snap["data"]["note"].as_str().unwrap_or("").to_string(),
+        report,
+        state_key: format!("checklist.status.{state_now}"),
+        state: state_now,
+        printed_at: jst(&chrono::Utc::now()),
         submission_id: id,
         comments: super::review::thread(state, Scope::Org(org_id), id).await?,
         comment_box: super::review::CommentBox::new(format!(
             "/orgs/{org_id}/submissions/{id}/comments"
         )),
-        versions: db::review::versions(
-            &state.db,
-            Scope::Org(org_id),
-            db::review::series_of(&state.db, Scope::Org(org_id), id)
-                .await?
-                .unwrap_or(id),
-        )
-        .await?
-        .into_iter()
-        .filter_map(|v| {
-            v.3.map(|r| (v.0, v.1, r, format!("checklist.status.{}", v.2)))
-        })
-        .collect(),
-        decision: db::review::decision(&state.db, Scope::Org(org_id), id)
-            .await?
-            .map(|d| (format!("checklist.status.{}", d.decision), d.reason)),
         can_revise: s.state == "returned"
             && super::review::draft_page(&s.kind).is_some()
             && me.role != crate::domain::Role::Reviewer
-            && !db::review::versions(
-                &state.db,
-                Scope::Org(org_id),
-                db::review::series_of(&state.db, Scope::Org(org_id), id)
-                    .await?
-                    .unwrap_or(id),
-            )
+            && !versions.iter().any(|v| v.1 > s.version),
+        versions: versions
+            .into_iter()
+            .filter_map(|v| {
+                v.3.map(|r| (v.0, v.1, r, format!("checklist.status.{}", v.2)))
+            })
+            .collect(),
+        decision: db::review::decision(&state.db, Scope::Org(org_id), id)
             .await?
-            .iter()
-            .any(|v| v.1 > s.version),
+            .map(|d| (format!("checklist.status.{}", d.decision), d.reason)),
     };
     Ok(view)
 }

@@ -7,7 +7,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use crate::helpers::{PASSWORD, TestApp, backends};
 
 /// The chromedriver to drive, or `None` (and a note) when the journeys are to be skipped.
-fn chromedriver() -> Option<String> {
+pub(crate) fn chromedriver() -> Option<String> {
     let driver = std::env::var("SECPORTAL_TEST_CHROMEDRIVER")
         .ok()
         .filter(|s| !s.is_empty());
@@ -17,7 +17,7 @@ fn chromedriver() -> Option<String> {
     driver
 }
 
-async fn browser(driver: &str, profile: &std::path::Path) -> Client {
+pub(crate) async fn browser(driver: &str, profile: &std::path::Path) -> Client {
     let mut caps = serde_json::Map::new();
     let args = serde_json::json!([
         "--headless",
@@ -43,7 +43,7 @@ async fn browser(driver: &str, profile: &std::path::Path) -> Client {
 
 /// Types `value` into the field `name`, and checks it arrived: a PDF preview that finishes
 /// loading meanwhile can take the focus away mid-typing, so type again until it holds.
-async fn fill(c: &Client, name: &str, value: &str) {
+pub(crate) async fn fill(c: &Client, name: &str, value: &str) {
     fill_css(c, &format!("[name='{name}']"), value).await;
 }
 
@@ -61,7 +61,7 @@ async fn fill_css(c: &Client, css: &str, value: &str) {
     panic!("{css} would not take {value:?}");
 }
 
-async fn submit(c: &Client) {
+pub(crate) async fn submit(c: &Client) {
     c.find(Locator::Css("main form button[type='submit']"))
         .await
         .unwrap()
@@ -73,7 +73,7 @@ async fn submit(c: &Client) {
 /// Waits for `text` in the page. CI runs every test at once on two cores, so a form post
 /// can take seconds: wait up to 30 s, and on failure say where the browser is and what the
 /// page says (messages first), not the page's head.
-async fn wait_for_text(c: &Client, text: &str) {
+pub(crate) async fn wait_for_text(c: &Client, text: &str) {
     for _ in 0..300 {
         if c.source().await.unwrap().contains(text) {
             return;
@@ -99,7 +99,7 @@ async fn wait_for_text(c: &Client, text: &str) {
 }
 
 /// Chooses a radio button or checkbox and makes sure it took.
-async fn choose(c: &Client, css: &str) {
+pub(crate) async fn choose(c: &Client, css: &str) {
     for _ in 0..50 {
         let el = c.find(Locator::Css(css)).await.unwrap();
         if el.is_selected().await.unwrap() {
@@ -144,14 +144,14 @@ fn one_page_pdf(text: &str) -> Vec<u8> {
     out
 }
 
-async fn screenshot(c: &Client, name: &str) {
+pub(crate) async fn screenshot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
-async fn login(c: &Client, app: &TestApp, email: &str) {
+pub(crate) async fn login(c: &Client, app: &TestApp, email: &str) {
     c.goto(&app.url("/login")).await.unwrap();
     fill(c, "email", email).await;
     fill(c, "password", PASSWORD).await;
@@ -267,10 +267,12 @@ async fn org_admin_builds_the_structure_and_appoints_administrators_then_the_cen
             ("gateway_site", "本社サーバ室", "gateway"),
         ] {
             let org_page = c.current_url().await.unwrap();
+            // From a location page, or from the receipt an appointment lands on.
             let org_path = org_page
                 .path()
                 .split("/locations")
                 .next()
+                .and_then(|p| p.split("/submissions").next())
                 .unwrap()
                 .to_string();
             c.goto(&app.url(&org_path)).await.unwrap();
@@ -435,7 +437,7 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
     }
 }
 
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css))
         .await
         .unwrap()

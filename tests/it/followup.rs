@@ -39,8 +39,18 @@ pub async fn setup(app: &TestApp) -> (String, String) {
 }
 
 pub async fn submit_configuration(app: &TestApp, org: &str) -> String {
+    submit_configuration_with(app, org, PDF, "構成").await
+}
+
+/// Submits the system configuration with this diagram and note; answers its id.
+pub async fn submit_configuration_with(
+    app: &TestApp,
+    org: &str,
+    diagram: &[u8],
+    note: &str,
+) -> String {
     for (role, name, body) in [
-        ("diagram", "構成図.pdf", PDF),
+        ("diagram", "構成図.pdf", diagram),
         ("equipment_list", "機器.csv", "機器,台数\nPC,3\n".as_bytes()),
     ] {
         let token = app.browser().token().await;
@@ -61,7 +71,7 @@ pub async fn submit_configuration(app: &TestApp, org: &str) -> String {
     let res = app
         .post(
             &format!("/orgs/{org}/system-configuration"),
-            &[("note", "構成"), ("action", "submit")],
+            &[("note", note), ("action", "submit")],
         )
         .await;
     submission_in(&res)
@@ -985,7 +995,15 @@ dual_test!(
             page.contains("送信の記録で利用者コード・識別番号・業務コード・日時のいずれかがない行: 1 行（3 行目）")
                 && page.contains("<svg")
                 && !page.contains("log_checks"),
-            "the reviewer reads the check in words"
+            "the reviewer reads the kept check in words: {page}"
+        );
+        // The summary above it, from the sealed totals; the check itself is shown once (the
+        // report's table of sealed totals gives way to the kept check).
+        assert!(
+            page.contains("ログ検査（gw-202610.csv）：送信の記録で利用者コード・識別番号・業務コード・日時のいずれかがない行 1 件")
+                && page.contains("ログ検査（gw-202610.csv）：ログの記録期間が対象期間を覆っていません")
+                && !page.contains("ログファイルの確認結果"),
+            "{page}"
         );
     }
 );

@@ -1,31 +1,15 @@
 //! The review queue, decisions, and resubmission as version N+1.
 
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 
 use crate::dual_test;
 use crate::helpers::{PASSWORD, TestApp, location, submission_in};
 
 const PDF: &[u8] = b"%PDF-1.7\n%%EOF\n";
 
-async fn attach(app: &TestApp, org: &str, role: &str, name: &str, body: &[u8]) {
-    let token = app.browser().token().await;
-    let form = Form::new()
-        .text("csrf_token", token)
-        .text("role", role.to_string())
-        .part(
-            "files",
-            Part::bytes(body.to_vec()).file_name(name.to_string()),
-        );
-    let res = app
-        .client
-        .post(app.url(&format!("/orgs/{org}/system-configuration/files")))
-        .header("origin", &app.base)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+pub async fn attach(app: &TestApp, org: &str, role: &str, name: &str, body: &[u8]) {
+    let path = format!("/orgs/{org}/system-configuration/files");
+    crate::helpers::attach(app, &path, role, name, body).await;
 }
 
 dual_test!(

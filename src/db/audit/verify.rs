@@ -125,8 +125,29 @@ pub async fn verify_against(db: &Db, anchors: &[Anchor]) -> Result<Verdict, sqlx
         .filter(|a| a.seq >= 1)
         .map(|a| (a.seq, a.hash.as_str()))
         .collect();
-    let mut prev = genesis();
-    let mut expected_seq = 1i64;
+    // After a retention purge the walk starts at the checkpoint, whose seal must hold.
+    let (mut prev, mut expected_seq) = match super::checkpoint(db).await? {
+        None => (genesis(), 1i64),
+        Some(c) => {
+            let sealed = super::checkpoint::seal_of(&key, c.through_seq, &c.through_hash);
+            if c.through_seq < 1 || !crate::security::constant_time_eq(&c.seal, &sealed) {
+                return broken(
+                    c.through_seq.max(0) + 1,
+                    "the retention checkpoint does not match its seal",
+                );
+            }
+            if anchored
+                .get(&c.through_seq)
+                .is_some_and(|h| *h != c.through_hash)
+            {
+                return broken(
+                    c.through_seq,
+                    "hash differs from the anchor kept outside the database",
+                );
+            }
+            (c.through_hash, c.through_seq + 1)
+        }
+    };
     let seal_holds = |prev: &str| {
         head.seal
             .as_deref()

@@ -19,6 +19,7 @@ pub type At = (u32, u64);
 
 /// How many lines have one problem, and where the first of them are.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 pub struct Count {
     pub n: u64,
     pub at: Vec<At>,
@@ -26,6 +27,7 @@ pub struct Count {
 
 /// How many lines name each value of a column, the most frequent first.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 pub struct Top {
     /// Different values seen (at least this many when `more` is set).
     pub distinct: u64,
@@ -36,6 +38,7 @@ pub struct Top {
 
 /// What the check found in one log file (kept as JSON, one row per file).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 pub struct LogCheck {
     /// Lines with a record (the header and blank lines are not counted).
     pub lines: u64,

@@ -1,0 +1,277 @@
+//! The review queue (審査待ち一覧): one page in keyset order, and the counts per state.
+//!
+//! The SQL is built from the filters that are set, each value a bound parameter, so every
+//! combination reads as plain equalities and ranges the planner can serve from an index
+//! (migration `0018_queue_indexes`) in `(submitted_at, id)` order and stop after one page.
+//! Catch-all `($n IS NULL OR …)` conditions made both planners walk or sort the whole queue.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Db, on_db};
+
+/// A line of the review queue.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QueueRow {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub org_code: String,
+    pub kind: String,
+    pub version: i64,
+    pub state: String,
+    pub submitted_at: DateTime<Utc>,
+    pub receipt_no: String,
+    pub assignee: Option<String>,
+}
+
+/// What the queue shows.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub kind: Option<String>,
+    /// `submitted`, `accepted`, `returned`; `None` = waiting (`submitted`).
+    pub state: Option<String>,
+    pub org_code: Option<String>,
+    /// Only submissions at least this old.
+    pub submitted_before: Option<DateTime<Utc>>,
+    /// Only those assigned to this reviewer.
+    pub assigned_to: Option<Uuid>,
+    /// Only those nobody has taken.
+    pub unassigned: bool,
+    /// Only organisations with an active connection of this form.
+    pub form: Option<String>,
+}
+
+/// Where a page starts: after a row (the next pages) or before one (the previous page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cursor {
+    After(DateTime<Utc>, Uuid),
+    Before(DateTime<Utc>, Uuid),
+}
+
+/// One page of the queue, oldest first.
+#[derive(Debug, Clone)]
+pub struct QueuePage {
+    pub rows: Vec<QueueRow>,
+    /// Whether more rows follow in the direction the page was asked for (later rows for a
+    /// first or `After` page, earlier ones for a `Before` page).
+    pub more: bool,
+}
+
+/// A bound value.
+enum Arg {
+    Text(String),
+    Time(DateTime<Utc>),
+    Id(Uuid),
+    Int(i64),
+}
+
+/// A statement being built: its text and the values its `$n` placeholders stand for.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    /// Keeps `a` as the next parameter and answers its placeholder.
+    fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+
+    /// The conditions on `submissions s` for the filters that are set (the state only when
+    /// `with_state`), each joined with `AND`.
+    fn filter(&mut self, f: &QueueFilter, with_state: bool) {
+        self.text.push_str(" WHERE s.receipt_no IS NOT NULL");
+        if with_state {
+            let state = f.state.clone().unwrap_or_else(|| "submitted".into());
+            let p = self.arg(Arg::Text(state));
+            self.text.push_str(&format!(" AND s.state = {p}"));
+        }
+        if let Some(kind) = &f.kind {
+            let p = self.arg(Arg::Text(kind.clone()));
+            self.text.push_str(&format!(" AND s.kind = {p}"));
+        }
+        if let Some(code) = &f.org_code {
+            // By id, so the organisation's index serves it.
+            let p = self.arg(Arg::Text(code.clone()));
+            self.text.push_str(&format!(
+                " AND s.org_id = (SELECT o2.id FROM organisations o2 WHERE o2.user_code = {p})"
+            ));
+        }
+        if let Some(at) = f.submitted_before {
+            let p = self.arg(Arg::Time(at));
+            self.text.push_str(&format!(" AND s.submitted_at <= {p}"));
+        }
+        if let Some(who) = f.assigned_to {
+            let p = self.arg(Arg::Id(who));
+            self.text.push_str(&format!(" AND s.assigned_to = {p}"));
+        } else if f.unassigned {
+            self.text.push_str(" AND s.assigned_to IS NULL");
+        }
+        if let Some(form) = &f.form {
+            let p = self.arg(Arg::Text(form.clone()));
+            self.text.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM connections c WHERE c.org_id = s.org_id AND c.active AND c.form = {p})"
+            ));
+        }
+    }
+}
+
+/// Binds every kept value to a query, in order.
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Text(v) => q.bind(v),
+                Arg::Time(v) => q.bind(v),
+                Arg::Id(v) => q.bind(v),
+                Arg::Int(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+/// The statement for one page of `limit` rows (and one more, telling whether more follow).
+fn page_sql(f: &QueueFilter, cursor: Option<Cursor>, limit: i64) -> Sql {
+    let mut sql = Sql {
+        // Names by key lookups per row shown, so `submissions` is the only table the planner
+        // orders and it cannot start from the organisations and sort.
+        text: "SELECT s.id, s.org_id, (SELECT o.name FROM organisations o WHERE o.id = s.org_id) AS org_name, \
+               (SELECT o.user_code FROM organisations o WHERE o.id = s.org_id) AS org_code, s.kind, s.version, s.state, \
+               s.submitted_at, s.receipt_no, \
+               (SELECT u.display_name FROM users u WHERE u.id = s.assigned_to) AS assignee \
+               FROM submissions s"
+            .into(),
+        args: Vec::new(),
+    };
+    sql.filter(f, true);
+    // Row values compare as the index orders, so the cursor is a range on the index.
+    let order = match cursor {
+        Some(Cursor::After(at, id)) => {
+            let (a, i) = (sql.arg(Arg::Time(at)), sql.arg(Arg::Id(id)));
+            sql.text
+                .push_str(&format!(" AND (s.submitted_at, s.id) > ({a}, {i})"));
+            "s.submitted_at, s.id"
+        }
+        Some(Cursor::Before(at, id)) => {
+            let (a, i) = (sql.arg(Arg::Time(at)), sql.arg(Arg::Id(id)));
+            sql.text
+                .push_str(&format!(" AND (s.submitted_at, s.id) < ({a}, {i})"));
+            "s.submitted_at DESC, s.id DESC"
+        }
+        None => "s.submitted_at, s.id",
+    };
+    let l = sql.arg(Arg::Int(limit + 1));
+    sql.text.push_str(&format!(" ORDER BY {order} LIMIT {l}"));
+    sql
+}
+
+/// One page of at most `limit` rows of the queue, oldest first, from the cursor.
+pub async fn queue(
+    db: &Db,
+    f: &QueueFilter,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> Result<QueuePage, sqlx::Error> {
+    let Sql { text, args } = page_sql(f, cursor, limit);
+    let mut rows: Vec<QueueRow> = on_db!(db, p => bind_all!(
+        sqlx::query_as::<_, QueueRow>(sqlx::AssertSqlSafe(text)), args
+    )
+    .fetch_all(p)
+    .await)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    if matches!(cursor, Some(Cursor::Before(..))) {
+        rows.reverse();
+    }
+    Ok(QueuePage { rows, more })
+}
+
+/// Submissions per state under the same filter (state ignored).
+pub async fn counts(db: &Db, f: &QueueFilter) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let mut sql = Sql {
+        text: "SELECT s.state, COUNT(*) FROM submissions s".into(),
+        args: Vec::new(),
+    };
+    sql.filter(f, false);
+    sql.text.push_str(" GROUP BY s.state");
+    let Sql { text, args } = sql;
+    on_db!(db, p => bind_all!(
+        sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(text)), args
+    )
+    .fetch_all(p)
+    .await)
+}
+
+/// How many submissions wait for the Center's decision.
+pub async fn waiting_count(db: &Db) -> Result<i64, sqlx::Error> {
+    on_db!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM submissions WHERE state = 'submitted' AND receipt_no IS NOT NULL",
+    )
+    .fetch_one(p)
+    .await)
+}
+
+/// The plan the database chooses for one page under `f` (`EXPLAIN QUERY PLAN` on SQLite,
+/// `EXPLAIN` on PostgreSQL), one line per step: for the tests that hold the indexes to it.
+pub async fn plan(
+    db: &Db,
+    f: &QueueFilter,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let Sql { text, args } = page_sql(f, cursor, limit);
+    match db.pool() {
+        super::Pool::Sqlite(p) => {
+            let rows: Vec<(i64, i64, i64, String)> = bind_all!(
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {text}"))),
+                args
+            )
+            .fetch_all(p)
+            .await?;
+            Ok(rows.into_iter().map(|r| r.3).collect())
+        }
+        super::Pool::Postgres(p) => {
+            bind_all!(
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {text}"))),
+                args
+            )
+            .fetch_all(p)
+            .await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_filters_that_are_set_reach_the_sql_and_every_value_is_bound() {
+        let plain = page_sql(&QueueFilter::default(), None, 50);
+        assert!(!plain.text.contains("IS NULL OR"));
+        assert!(!plain.text.contains("kind ="));
+        assert_eq!(plain.args.len(), 2, "the state and the limit");
+        let f = QueueFilter {
+            kind: Some("antivirus' OR 1=1 --".into()),
+            org_code: Some("ACME".into()),
+            unassigned: true,
+            ..QueueFilter::default()
+        };
+        let at = Utc::now();
+        let sql = page_sql(&f, Some(Cursor::After(at, Uuid::nil())), 50);
+        assert!(!sql.text.contains("antivirus") && !sql.text.contains("ACME"));
+        assert!(sql.text.contains("s.kind = $2") && sql.text.contains("s.assigned_to IS NULL"));
+        assert!(sql.text.contains("(s.submitted_at, s.id) > ($4, $5)"));
+        assert!(sql.text.ends_with("ORDER BY s.submitted_at, s.id LIMIT $6"));
+        let back = page_sql(&f, Some(Cursor::Before(at, Uuid::nil())), 50);
+        assert!(
+            back.text
+                .ends_with("ORDER BY s.submitted_at DESC, s.id DESC LIMIT $6")
+        );
+    }
+}

@@ -1,0 +1,227 @@
+//! Item 6 — 履歴（ログ）の管理 in words: the mechanism, and each log file's check (Table 7-4-2)
+//! as findings a reviewer reads without knowing the checker.
+
+use serde_json::Value;
+
+use super::kinds::{note, or_dash, s};
+use super::{Context, Note, Section, Table, facts, row};
+
+/// A log file's check as sealed with the submission: the totals per file (since issue 11), or,
+/// in a snapshot sealed before, the whole check of that time under `result`.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Totals {
+    lines: u64,
+    sent: u64,
+    received: u64,
+    send_missing: u64,
+    receive_missing: u64,
+    bad_direction: u64,
+    bad_time: u64,
+    first: Option<String>,
+    last: Option<String>,
+    covers_period: Option<bool>,
+    gap_days: Option<u64>,
+    /// Only in snapshots sealed before issue 11 (the header was checked apart then).
+    missing_columns: Vec<String>,
+    /// Sealed before issue 11: the days without a line were not counted.
+    older: bool,
+}
+
+impl Totals {
+    fn of(c: &Value) -> Self {
+        let n = |v: &Value, k: &str| v[k].as_u64().unwrap_or(0);
+        let text = |v: &Value, k: &str| v[k].as_str().map(str::to_string);
+        let old = &c["result"];
+        if old.is_object() {
+            return Totals {
+                lines: n(old, "rows"),
+                sent: n(old, "sent"),
+                received: n(old, "received"),
+                send_missing: n(old, "send_missing"),
+                receive_missing: n(old, "receive_missing"),
+                bad_direction: n(old, "bad_direction"),
+                bad_time: n(old, "bad_timestamps"),
+                first: text(old, "first"),
+                last: text(old, "last"),
+                covers_period: old["covers_period"].as_bool(),
+                gap_days: None,
+                missing_columns: old["missing_columns"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                older: true,
+            };
+        }
+        Totals {
+            lines: n(c, "lines"),
+            sent: n(c, "sent"),
+            received: n(c, "received"),
+            send_missing: n(c, "send_missing"),
+            receive_missing: n(c, "receive_missing"),
+            bad_direction: n(c, "bad_direction"),
+            bad_time: n(c, "bad_time"),
+            first: text(c, "first"),
+            last: text(c, "last"),
+            covers_period: c["covers_period"].as_bool(),
+            gap_days: c["gap_days"].as_u64(),
+            missing_columns: vec![],
+            older: false,
+        }
+    }
+}
+
+/// A log check's findings in words, one per kind of problem.
+fn log_findings(cx: &Context<'_>, c: &Totals) -> Vec<String> {
+    let mut out = vec![];
+    if !c.missing_columns.is_empty() {
+        let sep = cx.t("ui.list_sep");
+        let cols: Vec<String> = c
+            .missing_columns
+            .iter()
+            .map(|k| cx.word("report.log_column", k))
+            .collect();
+        out.push(cx.f(
+            "report.log.missing_columns",
+            &[("columns", &cols.join(&sep))],
+        ));
+    }
+    // Before issue 11 a line without its time counted under the unreadable times.
+    let (send, receive) = if c.older {
+        (
+            "report.log.send_missing_older",
+            "report.log.receive_missing_older",
+        )
+    } else {
+        ("report.log.send_missing", "report.log.receive_missing")
+    };
+    for (n, key) in [
+        (c.send_missing, send),
+        (c.receive_missing, receive),
+        (c.bad_direction, "report.log.direction"),
+        (c.bad_time, "report.log.timestamp"),
+    ] {
+        if n > 0 {
+            out.push(cx.f(key, &[("n", &n.to_string())]));
+        }
+    }
+    if c.covers_period == Some(false) {
+        out.push(cx.t("report.log.period"));
+    }
+    if let Some(n) = c.gap_days.filter(|n| *n > 0) {
+        out.push(cx.f("report.log.gaps", &[("n", &n.to_string())]));
+    }
+    if c.lines == 0 && c.missing_columns.is_empty() {
+        out.push(cx.t("report.log.empty"));
+    }
+    out
+}
+
+/// Item 6 — 履歴（ログ）の管理: the mechanism and each log file's check.
+pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
+    let checks = d["log_checks"].as_array().cloned().unwrap_or_default();
+    let mut summary = vec![];
+    let mut rows = vec![];
+    for c in &checks {
+        let file = s(c, "file");
+        let check = Totals::of(c);
+        let findings = log_findings(cx, &check);
+        for f in &findings {
+            summary.push(note(
+                cx.f("report.summary.log", &[("file", file), ("finding", f)]),
+                true,
+            ));
+        }
+        let span = match (&check.first, &check.last) {
+            (Some(a), Some(b)) => cx.f("report.from_to", &[("from", a), ("to", b)]),
+            _ => "—".into(),
+        };
+        rows.push(row(
+            file.to_string(),
+            vec![
+                file.to_string(),
+                if findings.is_empty() {
+                    cx.t("gwlog.clean")
+                } else {
+                    cx.t("gwlog.not_clean")
+                },
+                cx.f(
+                    if check.older {
+                        "report.log.counts_older"
+                    } else {
+                        "report.log.counts"
+                    },
+                    &[
+                        ("rows", &check.lines.to_string()),
+                        ("sent", &check.sent.to_string()),
+                        ("received", &check.received.to_string()),
+                    ],
+                ),
+                span,
+                if findings.is_empty() {
+                    "—".into()
+                } else {
+                    findings.join("\n")
+                },
+            ],
+            vec![],
+        ));
+    }
+    if checks.is_empty() {
+        summary.push(note(cx.t("report.summary.no_logs"), false));
+    } else if summary.is_empty() {
+        summary.push(note(
+            cx.f(
+                "report.summary.logs_clean",
+                &[("n", &checks.len().to_string())],
+            ),
+            false,
+        ));
+    }
+    let period = match (s(d, "period_from"), s(d, "period_to")) {
+        ("", "") => "—".to_string(),
+        (a, b) => cx.f("report.from_to", &[("from", a), ("to", b)]),
+    };
+    let months = s(d, "retention_months");
+    let mut section = facts(
+        cx.t("gwlog.mechanism_title"),
+        vec![
+            (cx.t("gwlog.field.storage"), or_dash(s(d, "storage"))),
+            (
+                cx.t("gwlog.field.retention_months"),
+                if months.is_empty() {
+                    "—".into()
+                } else {
+                    cx.f("report.months", &[("n", months)])
+                },
+            ),
+            (cx.t("gwlog.field.mechanism"), or_dash(s(d, "mechanism"))),
+            (cx.t("followup.period"), period),
+        ],
+    );
+    section.tables.push(Table {
+        caption: cx.t("report.log_checks"),
+        headings: vec![
+            cx.t("sysconf.file_name"),
+            cx.t("report.result"),
+            cx.t("report.lines"),
+            cx.t("report.span"),
+            cx.t("report.findings"),
+        ],
+        rows,
+        empty: cx.t("report.summary.no_logs"),
+    });
+    (summary, vec![section])
+}
+
+/// Takes the table of sealed log totals out of a gateway-log report, for a page that shows each
+/// log's kept check in its place (the summary above stays).
+pub fn without_log_table(report: &mut super::Report, t: crate::i18n::Tr) {
+    let caption = t.t("report.log_checks");
+    for s in &mut report.sections {
+        s.tables.retain(|table| table.caption != caption);
+    }
+}
