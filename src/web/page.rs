@@ -21,6 +21,8 @@ pub struct NavUser {
     pub is_org_admin: bool,
     pub is_center: bool,
     pub unread: i64,
+    /// A second factor must be set up first: the other links would only lead back here.
+    pub must_enrol: bool,
 }
 
 /// Base-layout data.
@@ -51,6 +53,7 @@ impl Page {
                 is_org_admin: u.role == Role::OrgAdmin,
                 is_center: u.role.is_center(),
                 unread: u.unread,
+                must_enrol: u.must_enrol,
             }),
             flash: ctx.flash.clone(),
             path: ctx.here.clone(),

@@ -341,11 +341,23 @@ enforced_test!(
         }
         let page = b.get("/account/second-factor").await.text().await.unwrap();
         assert!(page.contains("あなたのアカウントでは2段階認証が必須です。"));
+        // The navigation offers only what is open: the account page and signing out.
+        for link in [
+            "href=\"/review\"",
+            "href=\"/home\"",
+            "href=\"/inbox\"",
+            "href=\"/audit\"",
+        ] {
+            assert!(!page.contains(link), "{link} offered before enrolment");
+        }
+        assert!(page.contains("href=\"/account\""));
         // Posting elsewhere is held too.
         let res = b.post("/inbox/read", &[]).await;
         assert_eq!(location(&res), "/account/second-factor");
 
         let (secret, _) = enrol(&b).await;
+        let home = b.get("/home").await.text().await.unwrap();
+        assert!(home.contains("href=\"/review\""));
         assert_eq!(b.get("/home").await.status(), StatusCode::OK);
         assert_eq!(b.get("/review").await.status(), StatusCode::OK);
 
