@@ -2,6 +2,7 @@
 //! (NACCS §7.4) and the NACCS Center reviews them.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -10,7 +11,6 @@ pub mod files;
 pub mod i18n;
 pub mod mail;
 pub mod maintenance;
-pub mod notify;
 pub mod retention;
 pub mod security;
 pub mod server;
@@ -44,18 +44,21 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     let files =
         files::FileStore::open(&config.files_dir(), config.max_file_bytes, config.max_files)?
             .with_clamd(config.clamd.clone());
-    let state = Arc::new(web::AppState {
+    let core = Arc::new(app::App {
         db,
         config,
         mailer,
-        cookies,
         files,
         queue_counts: Default::default(),
         catalogues: Default::default(),
         generation: Default::default(),
-        queue_pages: Default::default(),
         current_revision: Default::default(),
         sessions: Default::default(),
+    });
+    let state = Arc::new(web::AppState {
+        app: core.clone(),
+        cookies,
+        queue_pages: Default::default(),
         metrics: Default::default(),
     });
     sweep_files(&state).await;
@@ -65,9 +68,9 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     }
     security::warm_up().await;
     spawn_housekeeping(state.clone());
-    notify::spawn_scheduler(state.clone());
-    maintenance::sweep::spawn_sweeper(state.clone());
-    maintenance::check::spawn_start_check(state.clone());
+    app::notify::spawn_scheduler(core.clone());
+    maintenance::sweep::spawn_sweeper(core.clone());
+    maintenance::check::spawn_start_check(core);
     let router = web::router(state.clone(), extra);
     Ok(App { router, state })
 }

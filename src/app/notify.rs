@@ -11,9 +11,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use uuid::Uuid;
 
+use super::App;
 use crate::db::{self, Tx};
 use crate::mail::Outgoing;
-use crate::web::AppState;
 
 /// The kinds a user can turn e-mail off for (the inbox keeps them all).
 pub const KINDS: [&str; 8] = [
@@ -57,16 +57,20 @@ pub struct Pending(Vec<(Uuid, Outgoing)>);
 
 impl Pending {
     /// Sends in the background; failures are logged and left to [`retry_mail`].
-    pub fn send(self, state: &Arc<AppState>) {
+    pub fn send(self, app: &App) {
         if self.0.is_empty() {
             return;
         }
-        let state = state.clone();
-        tokio::spawn(async move { self.send_now(&state).await });
+        let (db, mailer) = (app.db.clone(), app.mailer.clone());
+        tokio::spawn(async move {
+            for (id, out) in self.0 {
+                record(&db, id, super::send_with(&mailer, out).await).await;
+            }
+        });
     }
 
     /// Sends now, in order (the scheduler, and tests that read the mail folder).
-    pub async fn send_now(self, state: &AppState) {
+    pub async fn send_now(self, state: &App) {
         for (id, out) in self.0 {
             deliver(state, id, out).await;
         }
@@ -74,12 +78,17 @@ impl Pending {
 }
 
 /// Sends one notice's mail and records the outcome in the outbox.
-async fn deliver(state: &AppState, id: Uuid, out: Outgoing) -> bool {
-    let sent = crate::web::onboarding::send_logged(state, out).await;
-    if let Err(e) = db::notifications::mailed(&state.db, id, sent).await {
+async fn deliver(state: &App, id: Uuid, out: Outgoing) -> bool {
+    let sent = super::send_logged(state, out).await;
+    record(&state.db, id, sent).await;
+    sent
+}
+
+/// Records whether a notice's mail went.
+async fn record(db: &db::Db, id: Uuid, sent: bool) {
+    if let Err(e) = db::notifications::mailed(db, id, sent).await {
         tracing::warn!(error = %e, "could not record the mail's outcome");
     }
-    sent
 }
 
 /// How long after its notice a mail counts as not sent (the sender after commit normally
@@ -89,7 +98,7 @@ const MAX_ATTEMPTS: i32 = 10;
 
 /// Sends again the mail of notices that did not go out (the mail server was down, or the
 /// process stopped between commit and sending); answers how many went out now.
-pub async fn retry_mail(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
+pub async fn retry_mail(state: &App, now: DateTime<Utc>) -> anyhow::Result<usize> {
     let rows = db::notifications::unmailed(&state.db, now - RETRY_AFTER, MAX_ATTEMPTS, 100).await?;
     let mut sent = 0;
     for r in rows {
@@ -196,7 +205,7 @@ pub struct RunReport {
 
 /// Runs the scheduled mail for the moment `now` (a no-op before [`SEND_FROM_HOUR`] JST, and
 /// for anything already claimed).
-pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<RunReport> {
+pub async fn run_once(state: &App, now: DateTime<Utc>) -> anyhow::Result<RunReport> {
     let mut report = RunReport::default();
     let local = now + Duration::hours(9);
     if chrono::Timelike::hour(&local) < SEND_FROM_HOUR {
@@ -380,7 +389,7 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<Ru
 const LEASE: Duration = Duration::minutes(5);
 
 /// Runs the schedule every minute while this instance holds the lease.
-pub fn spawn_scheduler(state: Arc<AppState>) {
+pub fn spawn_scheduler(state: Arc<App>) {
     let holder = Uuid::now_v7().to_string();
     tokio::spawn(async move {
         let every = std::time::Duration::from_secs(60);

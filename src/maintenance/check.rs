@@ -72,7 +72,7 @@ pub async fn check(db: &Db, store: &FileStore, depth: Depth) -> anyhow::Result<C
 }
 
 /// At start: the cheap check in the background, its findings as warnings in the log.
-pub fn spawn_start_check(state: std::sync::Arc<crate::web::AppState>) {
+pub fn spawn_start_check(state: std::sync::Arc<crate::app::App>) {
     tokio::spawn(async move {
         match check(&state.db, &state.files, Depth::Exists).await {
             Ok(r) if r.problems.is_empty() => {

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::app::App;
 use crate::db;
-use crate::web::AppState;
 
 /// Removes unreferenced blobs and staging leftovers last written before `now - min_age`;
 /// answers how many of each.
 pub async fn sweep_unreferenced(
-    state: &AppState,
+    state: &App,
     now: DateTime<Utc>,
     min_age: chrono::Duration,
 ) -> anyhow::Result<(u64, u64)> {
@@ -27,7 +27,7 @@ pub async fn sweep_unreferenced(
 }
 
 /// One sweep, logged.
-pub async fn sweep_logged(state: &AppState) {
+pub async fn sweep_logged(state: &App) {
     let min_age = chrono::Duration::from_std(state.config.file_sweep_min_age)
         .unwrap_or(chrono::Duration::days(1));
     match sweep_unreferenced(state, Utc::now(), min_age).await {
@@ -41,7 +41,7 @@ pub async fn sweep_logged(state: &AppState) {
 
 /// Sweeps every `config.file_sweep_every` while serving. Not under the scheduler's lease: the
 /// store's folder belongs to one node, so each node sweeps its own.
-pub fn spawn_sweeper(state: Arc<AppState>) {
+pub fn spawn_sweeper(state: Arc<App>) {
     tokio::spawn(async move {
         let every = state.config.file_sweep_every;
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);

@@ -394,7 +394,7 @@ pub async fn second_step(
         ];
         let to = user.email.clone();
         tokio::spawn(async move {
-            super::onboarding::send_logged(
+            crate::app::send_logged(
                 &state2,
                 crate::mail::Outgoing::new(to, "mail.recovery_code_used", args),
             )

@@ -167,6 +167,17 @@ impl CurrentUser {
         }
     }
 
+    /// The user as the actor of a use case in `app`.
+    pub fn actor(&self, ctx: &Ctx) -> crate::app::Actor {
+        crate::app::Actor {
+            id: self.id,
+            email: self.email.clone(),
+            role: self.role,
+            org_id: self.org_id,
+            ip: ctx.ip.clone(),
+        }
+    }
+
     /// The audit actor fields.
     pub fn audit(
         &self,

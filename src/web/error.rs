@@ -124,6 +124,24 @@ impl ErrorPage {
     }
 }
 
+impl From<crate::app::Error> for AppError {
+    /// A use case's error as a page. Handlers that show a form match `Invalid` themselves to
+    /// re-render it with the messages; reaching here, it is a bad request.
+    fn from(e: crate::app::Error) -> Self {
+        use crate::app::Error as E;
+        match e {
+            E::NotFound => AppError::NotFound,
+            E::Forbidden => AppError::Forbidden,
+            E::Invalid(_) => AppError::BadRequest,
+            E::Conflict(_) => AppError::Conflict,
+            E::TooLarge => AppError::TooLarge,
+            E::Unavailable => AppError::Unavailable,
+            E::StorageFull => AppError::StorageFull,
+            E::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         if crate::db::is_unavailable(&e) {

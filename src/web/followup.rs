@@ -19,12 +19,12 @@ use super::page::{Page, jst, redirect_with_flash, render, today};
 use super::state::AppState;
 use super::structure::{date, org_for};
 use super::submissions::{Served, human_size, send_file};
+use crate::app::notify::{Notice, To, notify};
 use crate::db::catalogue::Catalogue;
 use crate::db::followup::{InstructionRow, NewInstruction, NewRequest, RequestRow, Step};
 use crate::db::{self, orgs::OrgRow};
 use crate::domain::{Role, Scope};
 use crate::files::UploadError;
-use crate::notify::{Notice, To, notify};
 
 const CENTER: &[Role] = &[Role::Reviewer, Role::CenterAdmin];
 

@@ -12,8 +12,8 @@ use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
+use crate::app::notify::{CENTER_KINDS, ORG_KINDS};
 use crate::db;
-use crate::notify::{CENTER_KINDS, ORG_KINDS};
 
 /// The kinds of notice this user can receive.
 fn kinds_for(me: &CurrentUser) -> &'static [&'static str] {

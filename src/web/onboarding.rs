@@ -515,25 +515,10 @@ async fn send_reset_link(state: &AppState, email: Email, ip: String) -> anyhow::
     .await?;
     tx.commit().await?;
     let link = state.config.link(&format!("/password/reset?token={token}"));
-    send_logged(
+    crate::app::send_logged(
         state,
         Outgoing::new(user.email, "mail.reset", vec![("link", link)]),
     )
     .await;
     Ok(())
-}
-
-/// Sends a mail; a failure is logged (without the link) rather than failing the request,
-/// since the state change it reports has already been committed. Answers whether it went out.
-pub async fn send_logged(state: &AppState, out: Outgoing) -> bool {
-    let kind = out.kind.clone();
-    match state.mailer.send(out).await {
-        Ok(Some(path)) => tracing::info!(kind, file = %path.display(), "mail written"),
-        Ok(None) => tracing::info!(kind, "mail sent"),
-        Err(e) => {
-            tracing::error!(kind, error = %e, "mail could not be sent");
-            return false;
-        }
-    }
-    true
 }

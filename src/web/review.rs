@@ -17,13 +17,14 @@ use super::page::{Page, jst, redirect_with_flash, render};
 use super::report::{self, Report};
 use super::state::AppState;
 use super::submissions::{FileItem, file_item};
+use crate::app;
+use crate::app::notify::{Notice, To, notify};
 use crate::db::{
     self,
     queue::{Cursor, QueueFilter},
     review::Revised,
 };
 use crate::domain::{Role, Scope};
-use crate::notify::{Notice, To, notify};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -573,74 +574,25 @@ pub async fn decide(
     Path(id): Path<Uuid>,
     CsrfForm(form): CsrfForm<DecideForm>,
 ) -> AppResult<Response> {
-    center(&me)?;
-    let reason = form.reason.trim().to_string();
-    let mut errors = FieldErrors::default();
-    match form.decision.as_str() {
-        "accepted" | "returned" => {}
-        _ => errors.add("decision", "error.choose_one"),
-    }
-    if form.decision == "returned" && reason.is_empty() {
-        errors.add("reason", "error.return_reason_required");
-    }
-    if reason.chars().count() > 4000 {
-        errors.add("reason", "error.too_long");
-    }
-    if !errors.is_empty() {
-        return render(
+    let input = app::review::DecideInput {
+        submission: id,
+        decision: app::review::Decision::parse(&form.decision),
+        reason: form.reason.clone(),
+    };
+    match app::review::decide(&state, &me.actor(&ctx), input).await {
+        Ok(_) => Ok(redirect_with_flash(
+            &format!("/review/{id}"),
+            "flash.decided",
+            state.cookies.secure,
+        )),
+        Err(app::Error::Invalid(errors)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &show_view(&state, &ctx, &me, id, errors, form.reason).await?,
-        );
-    }
-    let receipt = db::submissions::get(&state.db, Scope::Center, id)
-        .await?
-        .ok_or(AppError::NotFound)?
-        .receipt_no
-        .unwrap_or_default();
-    let mut tx = state.db.begin().await?;
-    match db::review::decide(&mut tx, id, &form.decision, &reason, me.id).await {
-        Ok(Some(org)) => {
-            let (action, message) = if form.decision == "accepted" {
-                ("submission.accepted", "mail.accepted")
-            } else {
-                ("submission.returned", "mail.returned")
-            };
-            let mut entry = me.audit(&ctx, action, Some(org), id.to_string());
-            entry.detail = serde_json::json!({ "reason": reason });
-            db::audit::append(&mut tx, &entry).await?;
-            let mail = notify(
-                &mut tx,
-                &state.config.base_url,
-                To::Org(org),
-                &Notice {
-                    kind: "decided",
-                    message,
-                    args: vec![("receipt", receipt), ("reason", reason.clone())],
-                    link: format!("/orgs/{org}/submissions/{id}/receipt"),
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            mail.send(&state);
-            Ok(redirect_with_flash(
-                &format!("/review/{id}"),
-                "flash.decided",
-                state.cookies.secure,
-            ))
-        }
-        // Decided meanwhile by someone else (or a concurrent insert hit the unique index).
-        Ok(None) => {
-            drop(tx);
+        ),
+        // Decided meanwhile by someone else.
+        Err(app::Error::Conflict(key)) => {
             let mut errors = FieldErrors::default();
-            errors.add("_form", "error.already_decided");
-            render(
-                StatusCode::CONFLICT,
-                &show_view(&state, &ctx, &me, id, errors, String::new()).await?,
-            )
-        }
-        Err(e) if db::is_unique_violation(&e) => {
-            let mut errors = FieldErrors::default();
-            errors.add("_form", "error.already_decided");
+            errors.add("_form", key);
             render(
                 StatusCode::CONFLICT,
                 &show_view(&state, &ctx, &me, id, errors, String::new()).await?,

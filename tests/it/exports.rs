@@ -86,9 +86,37 @@ async fn appoint(app: &TestApp, org: Uuid, location: Uuid, name: &str, from: &st
     .execute(p).await.map(|_| ()).unwrap());
 }
 
+/// The Python to read exports back with: `SECPORTAL_TEST_PYTHON` (`.ci/run` sets it to a
+/// virtual environment with openpyxl) or `python3`.
+fn python_bin() -> String {
+    std::env::var("SECPORTAL_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// Whether openpyxl can be imported: `cargo test` on a bare machine has no openpyxl, and then
+/// the workbook read-back is skipped (with a note); under `.ci/run` it is required.
+fn has_openpyxl() -> bool {
+    let found = std::process::Command::new(python_bin())
+        .args(["-c", "import openpyxl"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found || std::env::var_os("SECPORTAL_TEST_PYTHON").is_none(),
+        "SECPORTAL_TEST_PYTHON is set but has no openpyxl"
+    );
+    if !found {
+        eprintln!("openpyxl is not installed: the workbook read-back is skipped (.ci/run runs it)");
+    }
+    found
+}
+
+/// Reads a workbook back with openpyxl, when it is installed.
+fn read_workbook(bytes: &[u8]) -> Option<serde_json::Value> {
+    has_openpyxl().then(|| read_back(OPENPYXL, bytes, "xlsx"))
+}
+
 /// Runs a Python 3 script with arguments; answers its standard output.
 fn python(script: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new("python3")
+    let out = std::process::Command::new(python_bin())
         .arg("-c")
         .arg(script)
         .args(args)
@@ -206,7 +234,9 @@ dual_test!(
         let r = reviewer(&app).await;
         let res = r.get("/admin/exports/submissions/xlsx").await;
         assert_eq!(res.status(), StatusCode::OK);
-        let book = read_back(OPENPYXL, &res.bytes().await.unwrap(), "xlsx");
+        let bytes = res.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"PK"), "a zip container");
+        if let Some(book) = read_workbook(&bytes) {
         assert_eq!(book["title"], "届出と判定");
         assert_eq!(book["freeze"], "A2");
         assert_eq!(book["filter"], "A1:M4");
@@ -228,6 +258,7 @@ dual_test!(
         );
         assert_eq!(first[10]["t"], "str", "text stays text: {}", first[10]);
         assert_eq!(rows[2][4]["v"], "組織");
+        }
         assert_eq!(app.audit_count("export.downloaded").await, 1);
     }
 );
@@ -474,20 +505,20 @@ dual_test!(
         let march = json("/admin/exports/administrators/json?on=2026-03-31").await;
         assert_eq!(march, serde_json::json!([]));
         // The antivirus workbook: dates and flags typed.
-        let book = read_back(
-            OPENPYXL,
-            &r.get("/admin/exports/antivirus/xlsx")
-                .await
-                .bytes()
-                .await
-                .unwrap(),
-            "xlsx",
-        );
-        assert_eq!(book["rows"][1][13]["t"], "datetime", "{}", book["rows"][1]);
-        assert_eq!(
-            book["rows"][1][16],
-            serde_json::json!({ "t": "bool", "v": true })
-        );
+        let bytes = r
+            .get("/admin/exports/antivirus/xlsx")
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        assert!(bytes.starts_with(b"PK"), "a zip container");
+        if let Some(book) = read_workbook(&bytes) {
+            assert_eq!(book["rows"][1][13]["t"], "datetime", "{}", book["rows"][1]);
+            assert_eq!(
+                book["rows"][1][16],
+                serde_json::json!({ "t": "bool", "v": true })
+            );
+        }
     }
 );
 

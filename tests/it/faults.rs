@@ -366,7 +366,7 @@ async fn mail_on_a_full_disk_stays_unsent_and_goes_out_once_there_is_room() {
     disk.free();
     let later = secportal::db::now() + chrono::Duration::minutes(3);
     assert_eq!(
-        secportal::notify::retry_mail(&app.state, later)
+        secportal::app::notify::retry_mail(&app.state, later)
             .await
             .unwrap(),
         1

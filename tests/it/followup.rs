@@ -591,7 +591,7 @@ dual_test!(
         let (org, _) = setup(&app).await;
         let sub = submit_configuration(&app, &org).await;
         // The org admin turns e-mail off for decisions only.
-        let mut prefs: Vec<(String, String)> = secportal::notify::KINDS
+        let mut prefs: Vec<(String, String)> = secportal::app::notify::KINDS
             .iter()
             .filter(|k| **k != "decided")
             .map(|k| (format!("mail_{k}"), "on".to_string()))
@@ -678,7 +678,7 @@ dual_test!(
         std::fs::rename(&aside, &dir).unwrap();
         let now = secportal::db::now();
         assert_eq!(
-            secportal::notify::retry_mail(&app.state, now)
+            secportal::app::notify::retry_mail(&app.state, now)
                 .await
                 .unwrap(),
             0,
@@ -686,7 +686,7 @@ dual_test!(
         );
         let later = now + chrono::Duration::minutes(3);
         assert_eq!(
-            secportal::notify::retry_mail(&app.state, later)
+            secportal::app::notify::retry_mail(&app.state, later)
                 .await
                 .unwrap(),
             1
@@ -697,7 +697,7 @@ dual_test!(
             "the same mail, link included: {text}"
         );
         assert_eq!(
-            secportal::notify::retry_mail(&app.state, later)
+            secportal::app::notify::retry_mail(&app.state, later)
                 .await
                 .unwrap(),
             0
@@ -741,8 +741,8 @@ dual_test!(
         };
         let nine_jst = at(today);
         let (a, b) = tokio::join!(
-            secportal::notify::run_once(&app.state, nine_jst),
-            secportal::notify::run_once(&app.state, nine_jst)
+            secportal::app::notify::run_once(&app.state, nine_jst),
+            secportal::app::notify::run_once(&app.state, nine_jst)
         );
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(
@@ -772,9 +772,10 @@ dual_test!(
             "each item says how long is left: {text}"
         );
         // Again the same day: nothing new.
-        let again = secportal::notify::run_once(&app.state, nine_jst + chrono::Duration::hours(3))
-            .await
-            .unwrap();
+        let again =
+            secportal::app::notify::run_once(&app.state, nine_jst + chrono::Duration::hours(3))
+                .await
+                .unwrap();
         assert_eq!(again.org_digests, 0);
         // An instruction issued after today's digest, due in 5 days, is not lost: tomorrow's
         // digest carries it (and only it: the others were reminded today).
@@ -791,21 +792,22 @@ dual_test!(
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        let again = secportal::notify::run_once(&app.state, nine_jst + chrono::Duration::hours(4))
-            .await
-            .unwrap();
+        let again =
+            secportal::app::notify::run_once(&app.state, nine_jst + chrono::Duration::hours(4))
+                .await
+                .unwrap();
         assert_eq!(again.org_digests, 0, "one digest per organisation per day");
         // Before 08:00 JST nothing runs; the next day the Center gets one digest of today's submission.
         let tomorrow = at(today + chrono::Duration::days(1));
         assert_eq!(
-            secportal::notify::run_once(&app.state, tomorrow - chrono::Duration::hours(2))
+            secportal::app::notify::run_once(&app.state, tomorrow - chrono::Duration::hours(2))
                 .await
                 .unwrap(),
             Default::default()
         );
         let (a, b) = tokio::join!(
-            secportal::notify::run_once(&app.state, tomorrow),
-            secportal::notify::run_once(&app.state, tomorrow)
+            secportal::app::notify::run_once(&app.state, tomorrow),
+            secportal::app::notify::run_once(&app.state, tomorrow)
         );
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(a.center_digests + b.center_digests, 1);

@@ -1,0 +1,104 @@
+//! What a use case answers when it does not succeed: one error type for both interfaces
+//! (pages render it, the API answers problem details).
+
+/// Messages to show next to fields; `_form` is the whole form.
+#[derive(Debug, Default, Clone)]
+pub struct FieldErrors(Vec<(String, &'static str)>);
+
+impl FieldErrors {
+    /// Records an error for a field (the first one per field is shown).
+    pub fn add(&mut self, field: impl Into<String>, key: &'static str) {
+        let field = field.into();
+        if self.get(&field).is_none() {
+            self.0.push((field, key));
+        }
+    }
+
+    /// The locale key of a field's error.
+    pub fn get(&self, field: &str) -> Option<&'static str> {
+        self.0.iter().find(|(f, _)| f == field).map(|(_, k)| *k)
+    }
+
+    /// The locale key of the error of field `{a}.{b}` (for per-item fields).
+    pub fn get_at(&self, a: &str, b: &str) -> Option<&'static str> {
+        self.0
+            .iter()
+            .find(|(f, _)| {
+                f.len() == a.len() + 1 + b.len()
+                    && f.starts_with(a)
+                    && f.ends_with(b)
+                    && f.as_bytes()[a.len()] == b'.'
+            })
+            .map(|(_, k)| *k)
+    }
+
+    /// Every (field, locale key), in the order recorded.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &'static str)> {
+        self.0.iter().map(|(f, k)| (f.as_str(), *k))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Takes the value or records the error.
+    pub fn take<T>(&mut self, field: impl Into<String>, r: Result<T, &'static str>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(k) => {
+                self.add(field, k);
+                None
+            }
+        }
+    }
+}
+
+/// Why a use case did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The thing does not exist or is outside the actor's scope (never tells which).
+    #[error("not found")]
+    NotFound,
+    /// The actor's role may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// The input is wrong; the messages say where.
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    /// The thing is not in a state that allows it (decided already, not a draft, ...); the
+    /// locale key says which.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// Larger than a limit allows.
+    #[error("too large")]
+    TooLarge,
+    /// The database did not answer in time.
+    #[error("database unavailable")]
+    Unavailable,
+    /// The disk is full.
+    #[error("storage full")]
+    StorageFull,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// One field's error.
+    pub fn field(field: &str, key: &'static str) -> Error {
+        let mut errors = FieldErrors::default();
+        errors.add(field, key);
+        Error::Invalid(errors)
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        if crate::db::is_unavailable(&e) {
+            Error::Unavailable
+        } else if crate::db::is_storage_full(&e) {
+            Error::StorageFull
+        } else {
+            Error::Internal(e.into())
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Review (審査): a reviewer's decisions on sealed submissions.
+
+use uuid::Uuid;
+
+use super::notify::{Notice, To, notify};
+use super::{Actor, App, Error, FieldErrors};
+use crate::db;
+use crate::domain::{Role, Scope};
+
+/// The roles that review.
+pub const REVIEWERS: [Role; 2] = [Role::Reviewer, Role::CenterAdmin];
+
+/// A decision on a submission waiting for review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// 受理
+    Accepted,
+    /// 差戻し (a reason is required)
+    Returned,
+}
+
+impl Decision {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Accepted => "accepted",
+            Decision::Returned => "returned",
+        }
+    }
+
+    /// From the stored word or a form's value.
+    pub fn parse(s: &str) -> Option<Decision> {
+        match s {
+            "accepted" => Some(Decision::Accepted),
+            "returned" => Some(Decision::Returned),
+            _ => None,
+        }
+    }
+}
+
+/// What [`decide`] takes.
+#[derive(Debug, Clone)]
+pub struct DecideInput {
+    pub submission: Uuid,
+    /// `None` when the form's choice was not one of the two.
+    pub decision: Option<Decision>,
+    pub reason: String,
+}
+
+/// What [`decide`] did.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    pub submission: Uuid,
+    pub org: Uuid,
+    pub decision: Decision,
+}
+
+/// Accepts or returns a submission waiting for review, with its audit entry and the notice to
+/// the organisation in one transaction; the mail goes after commit. A second decision (by
+/// anyone, at once or later) is a conflict (`error.already_decided`).
+pub async fn decide(app: &App, actor: &Actor, input: DecideInput) -> Result<Decided, Error> {
+    if !actor.holds(&REVIEWERS) {
+        return Err(Error::Forbidden);
+    }
+    let reason = input.reason.trim().to_string();
+    let mut errors = FieldErrors::default();
+    if input.decision.is_none() {
+        errors.add("decision", "error.choose_one");
+    }
+    if input.decision == Some(Decision::Returned) && reason.is_empty() {
+        errors.add("reason", "error.return_reason_required");
+    }
+    if reason.chars().count() > 4000 {
+        errors.add("reason", "error.too_long");
+    }
+    let Some(decision) = input.decision.filter(|_| errors.is_empty()) else {
+        return Err(Error::Invalid(errors));
+    };
+    let id = input.submission;
+    let receipt = db::submissions::get(&app.db, Scope::Center, id)
+        .await?
+        .ok_or(Error::NotFound)?
+        .receipt_no
+        .unwrap_or_default();
+    let mut tx = app.db.begin().await?;
+    let org = match db::review::decide(&mut tx, id, decision.as_str(), &reason, actor.id).await {
+        Ok(Some(org)) => org,
+        // Decided meanwhile by someone else (or a concurrent insert hit the unique index).
+        Ok(None) => return Err(Error::Conflict("error.already_decided")),
+        Err(e) if db::is_unique_violation(&e) => {
+            return Err(Error::Conflict("error.already_decided"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (action, message) = match decision {
+        Decision::Accepted => ("submission.accepted", "mail.accepted"),
+        Decision::Returned => ("submission.returned", "mail.returned"),
+    };
+    let mut entry = actor.audit(action, Some(org), id.to_string());
+    entry.detail = serde_json::json!({ "reason": reason });
+    db::audit::append(&mut tx, &entry).await?;
+    let mail = notify(
+        &mut tx,
+        &app.config.base_url,
+        To::Org(org),
+        &Notice {
+            kind: "decided",
+            message,
+            args: vec![("receipt", receipt), ("reason", reason)],
+            link: format!("/orgs/{org}/submissions/{id}/receipt"),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    mail.send(app);
+    Ok(Decided {
+        submission: id,
+        org,
+        decision,
+    })
+}
