@@ -15,10 +15,10 @@ use uuid::Uuid;
 use super::ctx::{CsrfForm, Ctx, CurrentUser, check_multipart_token};
 use super::error::{AppError, AppResult};
 use super::forms::{FieldErrors, Nothing};
+use super::html::common::files::{Served, human_size, send_file};
 use super::page::{Page, jst, redirect_with_flash, render, today};
 use super::state::AppState;
 use super::structure::{date, org_for};
-use super::submissions::{Served, human_size, send_file};
 use crate::app::notify::{Notice, To, notify};
 use crate::db::catalogue::Catalogue;
 use crate::db::followup::{InstructionRow, NewInstruction, NewRequest, RequestRow, Step};
@@ -824,7 +824,7 @@ pub async fn answer(
                         "upload.refused",
                         &[
                             ("name", &shown),
-                            ("reason", &super::logcheck::refusal(&t, &r)),
+                            ("reason", &super::html::common::logcheck::refusal(&t, &r)),
                         ],
                     )),
                     Err(UploadError::Io(e)) => return Err(AppError::Internal(e)),

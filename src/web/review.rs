@@ -12,17 +12,17 @@ use uuid::Uuid;
 
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
-use super::forms::{FieldErrors, Nothing};
+use super::forms::FieldErrors;
+use super::html::common::comments::{CommentBox, CommentItem, thread};
+use super::html::common::files::{FileItem, file_item};
+use super::html::common::report::{self, Report};
 use super::page::{Page, jst, redirect_with_flash, render};
-use super::report::{self, Report};
 use super::state::AppState;
-use super::submissions::{FileItem, file_item};
 use crate::app;
 use crate::app::notify::{Notice, To, notify};
 use crate::db::{
     self,
     queue::{Cursor, QueueFilter},
-    review::Revised,
 };
 use crate::domain::{Role, Scope};
 
@@ -374,7 +374,7 @@ struct ShowView {
     hold: super::holds::HoldBox,
     /// The Table 7-4-2 check of each gateway log, in words, as kept when it uploaded (in place
     /// of the report's table of sealed totals, which shows when a kept check is missing).
-    log_checks: Vec<super::logcheck::CheckView>,
+    log_checks: Vec<super::html::common::logcheck::CheckView>,
 }
 
 async fn show_view(
@@ -411,7 +411,7 @@ async fn show_view(
         };
         let period = day("period_from").zip(day("period_to"));
         let files = snapshot["files"].as_array().cloned().unwrap_or_default();
-        let kept = super::logcheck::kept_checks(
+        let kept = super::html::common::logcheck::kept_checks(
             state,
             Scope::Center,
             s.org_id,
@@ -429,7 +429,7 @@ async fn show_view(
         if !kept.is_empty() && kept.iter().all(|(_, c)| c.is_some()) {
             for (name, check) in kept {
                 if let Some(c) = check {
-                    log_checks.push(super::logcheck::view(&t, &name, &c, period));
+                    log_checks.push(super::html::common::logcheck::view(&t, &name, &c, period));
                 }
             }
             report::without_log_table(&mut report, t);
@@ -650,136 +650,10 @@ pub async fn assign(
     ))
 }
 
-/// The page where a kind of report is drafted.
-pub fn draft_page(kind: &str) -> Option<&'static str> {
-    match kind {
-        "system_configuration" => Some("system-configuration"),
-        "outside_connections" => Some("outside-connections"),
-        "antivirus" => Some("antivirus"),
-        "inhouse_measures" => Some("inhouse-measures"),
-        "gateway_logs" => Some("gateway-logs"),
-        _ => None,
-    }
-}
-
-/// `POST /orgs/{org}/submissions/{id}/revise`: opens version N+1 of a returned submission.
-pub async fn revise(
-    State(state): State<Arc<AppState>>,
-    ctx: Ctx,
-    me: CurrentUser,
-    Path((org_id, id)): Path<(Uuid, Uuid)>,
-    CsrfForm(_): CsrfForm<Nothing>,
-) -> AppResult<Response> {
-    super::submissions::org_for_report(&state, &me, org_id).await?;
-    let s = db::submissions::get(&state.db, Scope::Org(org_id), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let page = match (s.kind.as_str(), s.location_id) {
-        ("gateway_logs", Some(site)) => format!("locations/{site}/gateway-logs"),
-        (kind, _) => draft_page(kind).ok_or(AppError::NotFound)?.to_string(),
-    };
-    let mut tx = state.db.begin().await?;
-    let flash = match db::review::revise(&mut tx, org_id, id).await? {
-        Revised::Opened(draft) => {
-            let mut entry = me.audit(&ctx, "submission.revised", Some(org_id), draft.to_string());
-            entry.detail = serde_json::json!({ "from": id });
-            db::audit::append(&mut tx, &entry).await?;
-            tx.commit().await?;
-            "flash.revising"
-        }
-        // A repeated click lands on the version the first one opened.
-        Revised::Already(_) => "flash.revising",
-        Revised::DraftOpen(_) => "flash.draft_already_open",
-        Revised::NotReturned => return Err(AppError::Conflict),
-    };
-    Ok(redirect_with_flash(
-        &format!("/orgs/{org_id}/{page}"),
-        flash,
-        state.cookies.secure,
-    ))
-}
-
-/// A comment as shown.
-pub struct CommentItem {
-    pub author: String,
-    pub center: bool,
-    pub body: String,
-    pub at: String,
-}
-
-/// The thread of a submission for the caller's scope.
-pub async fn thread(state: &AppState, scope: Scope, id: Uuid) -> AppResult<Vec<CommentItem>> {
-    Ok(db::review::comments(&state.db, scope, id)
-        .await?
-        .into_iter()
-        .map(|c| CommentItem {
-            author: c.author,
-            center: Role::parse(&c.author_role).is_some_and(Role::is_center),
-            body: c.body,
-            at: jst(&c.created_at),
-        })
-        .collect())
-}
-
-/// Why the version a draft revises was returned, shown above the draft's form.
-pub struct ReturnNote {
-    pub id: Uuid,
-    pub receipt: String,
-    pub reason: String,
-    pub reviewer: String,
-    pub at: String,
-    pub comments: Vec<CommentItem>,
-}
-
-/// The return reason and comments of the version `draft` revises (`None`: not a revision).
-pub async fn return_note(
-    state: &AppState,
-    org_id: Uuid,
-    draft: Option<Uuid>,
-) -> AppResult<Option<ReturnNote>> {
-    let Some(draft) = draft else { return Ok(None) };
-    let Some(from) = db::review::revised_from(&state.db, org_id, draft).await? else {
-        return Ok(None);
-    };
-    let Some(d) = db::review::decision(&state.db, Scope::Org(org_id), from).await? else {
-        return Ok(None);
-    };
-    let receipt = db::submissions::get(&state.db, Scope::Org(org_id), from)
-        .await?
-        .and_then(|s| s.receipt_no)
-        .unwrap_or_default();
-    Ok(Some(ReturnNote {
-        id: from,
-        receipt,
-        reason: d.reason,
-        reviewer: d.reviewer,
-        at: jst(&d.decided_at),
-        comments: thread(state, Scope::Org(org_id), from).await?,
-    }))
-}
-
 #[derive(Deserialize)]
 pub struct CommentForm {
     #[serde(default)]
     body: String,
-}
-
-/// The form under a comment thread: where it posts, and after a refusal the text as typed
-/// and why it was refused.
-pub struct CommentBox {
-    pub action: String,
-    pub draft: String,
-    pub error: Option<&'static str>,
-}
-
-impl CommentBox {
-    pub fn new(action: String) -> CommentBox {
-        CommentBox {
-            action,
-            draft: String::new(),
-            error: None,
-        }
-    }
 }
 
 /// The longest comment, in characters.
@@ -874,12 +748,13 @@ pub async fn comment_org(
     Path((org_id, id)): Path<(Uuid, Uuid)>,
     CsrfForm(form): CsrfForm<CommentForm>,
 ) -> AppResult<Response> {
-    super::structure::org_for(&state, &me, org_id, false).await?;
+    super::html::common::access::org_for(&state, &me, org_id, false).await?;
     db::submissions::get(&state.db, Scope::Org(org_id), id)
         .await?
         .ok_or(AppError::NotFound)?;
     if let Err(key) = post_comment(&state, &ctx, &me, id, &form.body).await? {
-        let mut view = super::submissions::receipt_view(&state, &ctx, &me, org_id, id).await?;
+        let mut view =
+            super::html::submissions::receipt::receipt_view(&state, &ctx, &me, org_id, id).await?;
         view.comment_box.draft = form.body;
         view.comment_box.error = Some(key);
         return render(StatusCode::UNPROCESSABLE_ENTITY, &view);

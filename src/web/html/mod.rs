@@ -1,0 +1,6 @@
+//! The pages: one module per area (handlers and their view structs), and `common` for the
+//! view helpers two pages share. A page module never imports another page module.
+
+pub mod antivirus;
+pub mod common;
+pub mod submissions;
