@@ -2,10 +2,12 @@
 //! one module per area, and the state they share. Arrows point down only: `web` calls `app`;
 //! `app` calls `db`, `files`, `mail` and `domain`, never `web`.
 
+pub mod exports;
 pub mod followup;
 pub mod notify;
 pub mod orgs;
 pub mod review;
+pub mod stream;
 
 pub use errors::{Error, FieldErrors};
 

@@ -2,5 +2,6 @@
 //! imports another page module; what two pages share is in `common` (view helpers) or `app`.
 
 pub mod common;
+pub mod exports;
 pub mod followup;
 pub mod review;
