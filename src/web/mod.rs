@@ -9,7 +9,6 @@ pub mod ctx;
 pub mod download;
 pub mod error;
 pub mod evidence;
-pub mod exports;
 pub mod forms;
 pub mod gateway_logs;
 pub mod holds;
@@ -46,7 +45,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use error::AppError;
-use html::{followup, review};
+use html::{exports, followup, review};
 pub use state::AppState;
 
 /// Builds the router with every layer.

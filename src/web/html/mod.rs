@@ -3,6 +3,7 @@
 
 pub mod antivirus;
 pub mod common;
+pub mod exports;
 pub mod followup;
 pub mod review;
 pub mod submissions;
