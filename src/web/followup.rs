@@ -15,14 +15,15 @@ use uuid::Uuid;
 use super::ctx::{CsrfForm, Ctx, CurrentUser, check_multipart_token};
 use super::error::{AppError, AppResult};
 use super::forms::{FieldErrors, Nothing};
+use super::html::common::access::org_for;
 use super::html::common::files::{Served, human_size, send_file};
 use super::page::{Page, jst, redirect_with_flash, render, today};
 use super::state::AppState;
-use super::structure::{date, org_for};
 use crate::app::notify::{Notice, To, notify};
 use crate::db::catalogue::Catalogue;
 use crate::db::followup::{InstructionRow, NewInstruction, NewRequest, RequestRow, Step};
 use crate::db::{self, orgs::OrgRow};
+use crate::domain::input::date;
 use crate::domain::{Role, Scope};
 use crate::files::UploadError;
 

@@ -15,10 +15,11 @@ use uuid::Uuid;
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::AppResult;
 use super::forms::FieldErrors;
+use super::html::common::access::org_for;
 use super::page::{Page, redirect_with_flash, render};
 use super::state::AppState;
-use super::structure::{date, org_for};
 use crate::db;
+use crate::domain::input::date;
 use crate::domain::{NaccsId, ScopeKind};
 
 /// Reasons for using IDs away from the contracted offices.

@@ -370,7 +370,7 @@ struct ShowView {
     comments: Vec<CommentItem>,
     comment_box: CommentBox,
     instructions: Vec<super::followup::InstructionItem>,
-    locations: Vec<super::structure::LocationItem>,
+    locations: Vec<super::html::common::locations::LocationItem>,
     hold: super::holds::HoldBox,
     /// The Table 7-4-2 check of each gateway log, in words, as kept when it uploaded (in place
     /// of the report's table of sealed totals, which shows when a kept check is missing).
@@ -518,7 +518,7 @@ async fn show_view(
         locations: {
             let rows = db::structure::list(&state.db, Some(s.org_id)).await?;
             let active: Vec<_> = rows.into_iter().filter(|l| l.active).collect();
-            super::structure::location_items(state, s.org_id, &active).await?
+            super::html::common::locations::location_items(state, s.org_id, &active).await?
         },
         hold: super::holds::hold_box(state, me, s.org_id, Some(id)).await?,
     })

@@ -3,4 +3,5 @@
 
 pub mod antivirus;
 pub mod common;
+pub mod structure;
 pub mod submissions;

@@ -3,9 +3,11 @@
 //! gateway-log checks in words.
 
 pub mod access;
+pub mod checklist;
 pub mod comments;
 pub mod files;
 pub mod imports;
+pub mod locations;
 pub mod logcheck;
 pub mod report;
 pub mod upload;
