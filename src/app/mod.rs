@@ -3,6 +3,7 @@
 //! `app` calls `db`, `files`, `mail` and `domain`, never `web`.
 
 pub mod antivirus;
+pub mod id_management;
 pub mod notify;
 pub mod review;
 pub mod structure;

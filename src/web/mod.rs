@@ -16,7 +16,6 @@ pub mod gateway_logs;
 pub mod holds;
 pub mod home;
 pub mod html;
-pub mod id_management;
 pub mod inbox;
 pub mod inhouse;
 pub mod matrix;
@@ -147,7 +146,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/inbox/{id}", post(inbox::open))
         .route("/orgs/{org}/submissions/{id}/comments", post(review::comment_org))
         .route("/orgs/{org}/submissions/{id}/revise", post(html::submissions::receipt::revise))
-        .route("/orgs/{org}/id-management", get(id_management::page).post(id_management::submit))
+        .route("/orgs/{org}/id-management", get(html::id_management::page).post(html::id_management::submit))
         .route("/orgs/{org}/locations/{id}", get(html::structure::location::location_page).post(html::structure::location::update_location))
         .route("/orgs/{org}/locations/{id}/active", post(html::structure::location::set_location_active))
         .route("/orgs/{org}/locations/{id}/connections", post(html::structure::location::add_connection))

@@ -3,5 +3,6 @@
 
 pub mod antivirus;
 pub mod common;
+pub mod id_management;
 pub mod structure;
 pub mod submissions;
