@@ -5,6 +5,7 @@
 pub mod antivirus;
 pub mod exports;
 pub mod followup;
+pub mod id_management;
 pub mod notify;
 pub mod orgs;
 pub mod review;
