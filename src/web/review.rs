@@ -215,7 +215,7 @@ pub async fn queue(
     };
     let next = rows.next.map(link);
     let previous = rows.previous.map(link);
-    let counts = cached_counts(&state, &filter)
+    let counts = db::queue::counts(&state.db, &filter)
         .await?
         .into_iter()
         .map(|(s, n)| (format!("checklist.status.{s}"), n))
@@ -288,44 +288,6 @@ async fn cached_page(
         }
     }
     Ok(page)
-}
-
-/// How long queue counts are reused.
-const COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
-
-async fn cached_counts(state: &AppState, f: &QueueFilter) -> AppResult<Vec<(String, i64)>> {
-    // Age filters move with the clock: round to the minute so the key repeats.
-    let key = format!(
-        "{:?}|{:?}|{:?}|{:?}",
-        f.kind,
-        f.org_code,
-        f.submitted_before.map(|t| t.timestamp() / 60),
-        f.form
-    );
-    // Fresh: reuse. Stale: the first request to notice refreshes, and marks the entry so the
-    // others keep the old counts meanwhile; an expiry never sends every connection to count.
-    let hit = match state.queue_counts.lock() {
-        Ok(mut cache) => match cache.get_mut(&key) {
-            Some((at, v)) if at.elapsed() < COUNTS_TTL => Some(v.clone()),
-            Some((at, _)) => {
-                *at = std::time::Instant::now();
-                None
-            }
-            None => None,
-        },
-        Err(_) => None,
-    };
-    if let Some(v) = hit {
-        return Ok(v);
-    }
-    let fresh = db::queue::counts(&state.db, f).await?;
-    if let Ok(mut cache) = state.queue_counts.lock() {
-        if cache.len() > 1000 {
-            cache.clear();
-        }
-        cache.insert(key, (std::time::Instant::now(), fresh.clone()));
-    }
-    Ok(fresh)
 }
 
 /// A version as listed.
