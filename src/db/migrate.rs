@@ -86,6 +86,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0020_retention.sql"),
         include_str!("../../migrations/postgres/0020_retention.sql"),
     ),
+    (
+        "0023_queue_tally",
+        include_str!("../../migrations/sqlite/0023_queue_tally.sql"),
+        include_str!("../../migrations/postgres/0023_queue_tally.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).
