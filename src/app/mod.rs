@@ -4,6 +4,7 @@
 
 pub mod notify;
 pub mod review;
+pub mod tokens;
 
 pub use errors::{Error, FieldErrors};
 

@@ -86,6 +86,16 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0020_retention.sql"),
         include_str!("../../migrations/postgres/0020_retention.sql"),
     ),
+    (
+        "0021_api_tokens",
+        include_str!("../../migrations/sqlite/0021_api_tokens.sql"),
+        include_str!("../../migrations/postgres/0021_api_tokens.sql"),
+    ),
+    (
+        "0022_api_idempotency",
+        include_str!("../../migrations/sqlite/0022_api_idempotency.sql"),
+        include_str!("../../migrations/postgres/0022_api_idempotency.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

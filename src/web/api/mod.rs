@@ -1,0 +1,157 @@
+//! `/api/v1`: the JSON interface for scripts. Every route sits behind [`guard::guard`]
+//! (bearer token, rate limit, idempotency, audit, problem details) and calls the same `app`
+//! functions the pages call. The OpenAPI document is derived from these handlers.
+
+pub mod guard;
+pub mod problem;
+pub mod reports;
+pub mod review;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use uuid::Uuid;
+
+use crate::app::tokens::Caller;
+use crate::web::AppState;
+use problem::{ApiError, ApiResult, ProblemDoc};
+
+/// The `Idempotency-Key` header every POST carries (IETF draft): a retry with the same key
+/// and the same request gets the first answer back and changes nothing again.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKey {
+    /// 1 to 255 visible ASCII characters, unique per request (a UUID is a good choice).
+    #[param(
+        rename = "Idempotency-Key",
+        pattern = "^[!-~]{1,255}$",
+        min_length = 1,
+        max_length = 255
+    )]
+    #[allow(dead_code)]
+    idempotency_key: String,
+}
+
+/// The token's owner and what the token may do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub user_id: Uuid,
+    pub email: String,
+    /// `org_member`, `org_admin`, `reviewer` or `center_admin`.
+    pub role: String,
+    /// The organisation the token reports for; absent for Center staff.
+    pub org_id: Option<Uuid>,
+    /// The scopes in force (those the owner's role still allows).
+    pub scopes: Vec<String>,
+}
+
+/// Who the token acts as.
+#[utoipa::path(get, path = "/api/v1/me", tag = "tokens",
+    security(("token" = [])),
+    responses(
+        (status = 200, body = Me),
+        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
+pub async fn me(caller: Caller) -> ApiResult<Json<Me>> {
+    Ok(Json(Me {
+        user_id: caller.actor.id,
+        email: caller.actor.email.clone(),
+        role: caller.actor.role.as_str().to_string(),
+        org_id: caller.actor.org_id,
+        scopes: caller
+            .scopes
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect(),
+    }))
+}
+
+struct TokenAuth;
+
+impl Modify for TokenAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi
+            .components
+            .get_or_insert_with(utoipa::openapi::Components::new);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A personal access token made under アカウント › APIトークン (spt_…).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI 3.1 document of `/api/v1`.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "secportal API",
+        version = "1",
+        description = "Report NACCS §7.4 security measures and review them from scripts. \
+            Authenticate with a personal access token (Authorization: Bearer spt_…). Every POST \
+            needs an Idempotency-Key header. Errors are RFC 9457 problem details in the \
+            language of Accept-Language (ja, en)."
+    ),
+    modifiers(&TokenAuth),
+    paths(
+        me,
+        reports::submissions,
+        reports::submission,
+        review::queue,
+        review::submission,
+        review::decide,
+    ),
+    components(schemas(ProblemDoc, problem::FieldProblem)),
+    tags(
+        (name = "tokens", description = "The token itself"),
+        (name = "reports", description = "Organisation side: reports (報告)"),
+        (name = "review", description = "Center side: review (審査)"),
+    )
+)]
+pub struct ApiDoc;
+
+/// `GET /api/v1/openapi.json`
+pub async fn openapi() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}
+
+/// The API's routes, each behind the guard.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/submissions", get(reports::submissions))
+        .route("/api/v1/submissions/{id}", get(reports::submission))
+        .route("/api/v1/review/queue", get(review::queue))
+        .route("/api/v1/review/submissions/{id}", get(review::submission))
+        .route(
+            "/api/v1/review/submissions/{id}/decision",
+            post(review::decide),
+        )
+        // Anything else under /api answers problem details, never a page.
+        .route("/api/{*rest}", axum::routing::any(not_found))
+        .route("/api", axum::routing::any(not_found))
+        .layer(DefaultBodyLimit::max(guard::JSON_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::guard,
+        ))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::App(crate::app::Error::NotFound)
+}

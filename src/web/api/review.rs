@@ -1,0 +1,327 @@
+//! Center side of `/api/v1`: the review queue (keyset cursors), a submission's sealed
+//! content, and decisions.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::problem::{ApiResult, ProblemDoc};
+use crate::app::review::{DecideInput, Decision};
+use crate::app::tokens::Caller;
+use crate::app::{self, Error};
+use crate::db;
+use crate::db::queue::{Cursor, QueueFilter};
+use crate::domain::{Scope, TokenScope};
+use crate::web::AppState;
+
+/// The most rows one queue page answers.
+const MAX_LIMIT: i64 = 200;
+
+/// The queue's filters (those of the review page) and where the page starts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// A checklist item's key (e.g. `antivirus`).
+    pub kind: Option<String>,
+    /// `submitted` (waiting, the default), `accepted` or `returned`.
+    pub state: Option<QueueState>,
+    /// An organisation's user code.
+    pub org: Option<String>,
+    /// Only submissions waiting at least this many days.
+    #[param(minimum = 0, maximum = 3650)]
+    pub min_age_days: Option<i64>,
+    /// `mine`: assigned to the token's owner; `unassigned`: nobody's yet.
+    pub who: Option<Who>,
+    /// Rows per page (1-200, default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+}
+
+/// A queue state filter.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueState {
+    Submitted,
+    Accepted,
+    Returned,
+}
+
+/// Whose submissions.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Who {
+    Mine,
+    Unassigned,
+}
+
+/// One line of the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueItem {
+    pub id: Uuid,
+    pub receipt_no: String,
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub org_code: String,
+    /// The checklist item's key.
+    pub kind: String,
+    pub version: i64,
+    pub state: String,
+    pub submitted_at: DateTime<Utc>,
+    /// The reviewer who took it, if any.
+    pub assignee: Option<String>,
+}
+
+/// One page of the queue, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuePage {
+    pub items: Vec<QueueItem>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+fn cursor_text(at: DateTime<Utc>, id: Uuid) -> String {
+    format!(
+        "{}_{id}",
+        at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    )
+}
+
+fn cursor_of(s: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (a, i) = s.split_once('_')?;
+    Some((
+        DateTime::parse_from_rfc3339(a).ok()?.to_utc(),
+        Uuid::parse_str(i).ok()?,
+    ))
+}
+
+/// The review queue, oldest first, a page at a time.
+#[utoipa::path(get, path = "/api/v1/review/queue", tag = "review",
+    params(QueueQuery),
+    security(("token" = ["review:read"])),
+    responses(
+        (status = 200, body = QueuePage),
+        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
+pub async fn queue(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<QueueQuery>,
+) -> ApiResult<Json<QueuePage>> {
+    caller.require(TokenScope::ReviewRead)?;
+    let mut errors = app::FieldErrors::default();
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        errors.add("limit", "error.api_limit_range");
+    }
+    let age = q.min_age_days.filter(|d| (0..=3650).contains(d));
+    if q.min_age_days.is_some() && age.is_none() {
+        errors.add("min_age_days", "error.api_days_range");
+    }
+    let cursor = match q.after.as_deref().filter(|a| !a.is_empty()) {
+        None => None,
+        Some(a) => match cursor_of(a) {
+            Some((at, id)) => Some(Cursor::After(at, id)),
+            None => {
+                errors.add("after", "error.api_cursor_invalid");
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors).into());
+    }
+    let filter = QueueFilter {
+        kind: q
+            .kind
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty()),
+        state: q.state.map(|s| match s {
+            QueueState::Submitted => "submitted".to_string(),
+            QueueState::Accepted => "accepted".to_string(),
+            QueueState::Returned => "returned".to_string(),
+        }),
+        org_code: q
+            .org
+            .map(|o| o.trim().to_uppercase())
+            .filter(|o| !o.is_empty()),
+        submitted_before: age.map(|d| db::now() - chrono::Duration::days(d)),
+        assigned_to: (q.who == Some(Who::Mine)).then_some(caller.actor.id),
+        unassigned: q.who == Some(Who::Unassigned),
+        form: None,
+    };
+    let page = db::queue::queue(&state.db, &filter, cursor, limit).await?;
+    let next = page
+        .rows
+        .last()
+        .filter(|_| page.more)
+        .map(|r| cursor_text(r.submitted_at, r.id));
+    Ok(Json(QueuePage {
+        items: page
+            .rows
+            .into_iter()
+            .map(|r| QueueItem {
+                id: r.id,
+                receipt_no: r.receipt_no,
+                org_id: r.org_id,
+                org_name: r.org_name,
+                org_code: r.org_code,
+                kind: r.kind,
+                version: r.version,
+                state: r.state,
+                submitted_at: r.submitted_at,
+                assignee: r.assignee,
+            })
+            .collect(),
+        next,
+    }))
+}
+
+/// A submission as the Center sees it: its state and its sealed content.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SealedSubmission {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub kind: String,
+    pub version: i64,
+    pub state: String,
+    pub receipt_no: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// The catalogue revision it was made under.
+    pub catalogue_revision: i64,
+    /// The content as sealed at submission (what the receipt's code covers).
+    #[schema(value_type = Object)]
+    pub content: serde_json::Value,
+}
+
+/// One sealed submission (drafts are the organisation's own and not shown).
+#[utoipa::path(get, path = "/api/v1/review/submissions/{id}", tag = "review", operation_id = "review_submission",
+    params(("id" = Uuid, Path, description = "The submission")),
+    security(("token" = ["review:read"])),
+    responses(
+        (status = 200, body = SealedSubmission),
+        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
+pub async fn submission(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<SealedSubmission>> {
+    caller.require(TokenScope::ReviewRead)?;
+    let s = db::submissions::get(&state.db, Scope::Center, id)
+        .await?
+        .filter(|s| s.state != "draft")
+        .ok_or(Error::NotFound)?;
+    let content = s
+        .snapshot
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_else(|| serde_json::from_str(&s.data).unwrap_or(serde_json::Value::Null));
+    Ok(Json(SealedSubmission {
+        id: s.id,
+        org_id: s.org_id,
+        kind: s.kind,
+        version: s.version,
+        state: s.state,
+        receipt_no: s.receipt_no,
+        submitted_at: s.submitted_at,
+        catalogue_revision: s.catalogue_revision,
+        content,
+    }))
+}
+
+/// 受理 or 差戻し.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionChoice {
+    Accepted,
+    Returned,
+}
+
+impl From<DecisionChoice> for Decision {
+    fn from(d: DecisionChoice) -> Decision {
+        match d {
+            DecisionChoice::Accepted => Decision::Accepted,
+            DecisionChoice::Returned => Decision::Returned,
+        }
+    }
+}
+
+impl From<Decision> for DecisionChoice {
+    fn from(d: Decision) -> DecisionChoice {
+        match d {
+            Decision::Accepted => DecisionChoice::Accepted,
+            Decision::Returned => DecisionChoice::Returned,
+        }
+    }
+}
+
+/// A decision on a submission waiting for review.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DecisionBody {
+    pub decision: DecisionChoice,
+    /// Required when returning (差戻し); up to 4,000 characters.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// What was decided.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionDone {
+    pub submission: Uuid,
+    pub org_id: Uuid,
+    pub decision: DecisionChoice,
+}
+
+/// Accepts (受理) or returns (差戻し) a submission; the organisation is notified. A second
+/// decision is a conflict.
+#[utoipa::path(post, path = "/api/v1/review/submissions/{id}/decision", tag = "review",
+    params(("id" = Uuid, Path, description = "The submission"), super::IdempotencyKey),
+    request_body = DecisionBody,
+    security(("token" = ["review:write"])),
+    responses(
+        (status = 201, body = DecisionDone),
+        (status = 400, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDoc, content_type = "application/problem+json"),
+    ))]
+pub async fn decide(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<DecisionBody>,
+) -> ApiResult<(StatusCode, Json<DecisionDone>)> {
+    caller.require(TokenScope::ReviewWrite)?;
+    let done = app::review::decide(
+        &state,
+        &caller.actor,
+        DecideInput {
+            submission: id,
+            decision: Some(body.decision.into()),
+            reason: body.reason,
+        },
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DecisionDone {
+            submission: done.submission,
+            org_id: done.org,
+            decision: done.decision.into(),
+        }),
+    ))
+}
