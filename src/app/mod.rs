@@ -2,7 +2,9 @@
 //! one module per area, and the state they share. Arrows point down only: `web` calls `app`;
 //! `app` calls `db`, `files`, `mail` and `domain`, never `web`.
 
+pub mod followup;
 pub mod notify;
+pub mod orgs;
 pub mod review;
 pub mod tokens;
 

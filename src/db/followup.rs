@@ -58,7 +58,7 @@ pub async fn issue(tx: &mut Tx, n: &NewInstruction<'_>) -> Result<Uuid, sqlx::Er
 }
 
 /// An instruction as stored, with the names the pages show.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct InstructionRow {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -125,7 +125,7 @@ pub async fn instructions(
 }
 
 /// A history entry of an instruction.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct EventRow {
     pub id: Uuid,
     pub kind: String,
@@ -150,7 +150,7 @@ pub async fn events(db: &Db, scope: Scope, id: Uuid) -> Result<Vec<EventRow>, sq
 }
 
 /// A corrective-action file.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct InstructionFile {
     pub id: Uuid,
     pub event_id: Uuid,
@@ -370,7 +370,7 @@ pub async fn request(tx: &mut Tx, n: &NewRequest<'_>) -> Result<Uuid, sqlx::Erro
 }
 
 /// A request as pages show it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct RequestRow {
     pub id: Uuid,
     pub org_id: Uuid,

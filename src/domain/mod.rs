@@ -4,6 +4,7 @@ pub mod antivirus;
 pub mod catalogue;
 pub mod checklist;
 pub mod csv;
+pub mod dates;
 pub mod email;
 pub mod equipment;
 pub mod export;

@@ -50,7 +50,7 @@ impl RowView {
 struct AvView {
     page: Page,
     /// Why the version this draft revises was returned.
-    returned: Option<super::review::ReturnNote>,
+    returned: Option<crate::web::html::common::comments::ReturnNote>,
     org_id: Uuid,
     org_name: String,
     rows: Vec<RowView>,
@@ -146,7 +146,12 @@ async fn view(
         .collect();
     let draft = db::submissions::draft(&state.db, org.id, KIND, None).await?;
     Ok(AvView {
-        returned: super::review::return_note(state, org.id, draft.map(|d| d.id)).await?,
+        returned: crate::web::html::common::comments::return_note(
+            state,
+            org.id,
+            draft.map(|d| d.id),
+        )
+        .await?,
         mismatches,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,

@@ -34,7 +34,7 @@ const MIN_RETENTION_MONTHS: i64 = 12;
 struct LogsView {
     page: Page,
     /// Why the version this draft revises was returned.
-    returned: Option<super::review::ReturnNote>,
+    returned: Option<crate::web::html::common::comments::ReturnNote>,
     org_id: Uuid,
     org_name: String,
     site_id: Uuid,
@@ -138,7 +138,12 @@ async fn view(
         .find(|s| s.kind == KIND && s.location_id == Some(site.id) && s.state != "draft")
         .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
     Ok(LogsView {
-        returned: super::review::return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
+        returned: crate::web::html::common::comments::return_note(
+            state,
+            org.id,
+            draft.as_ref().map(|d| d.id),
+        )
+        .await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),

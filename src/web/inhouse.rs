@@ -55,7 +55,7 @@ impl Cell {
 struct InhouseView {
     page: Page,
     /// Why the version this draft revises was returned.
-    returned: Option<super::review::ReturnNote>,
+    returned: Option<crate::web::html::common::comments::ReturnNote>,
     org_id: Uuid,
     org_name: String,
     cells: Vec<Cell>,
@@ -115,7 +115,12 @@ async fn view(
         .find(|s| s.kind == KIND && s.state != "draft")
         .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
     Ok(InhouseView {
-        returned: super::review::return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
+        returned: crate::web::html::common::comments::return_note(
+            state,
+            org.id,
+            draft.as_ref().map(|d| d.id),
+        )
+        .await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),

@@ -13,11 +13,11 @@ pub mod download;
 pub mod error;
 pub mod evidence;
 pub mod exports;
-pub mod followup;
 pub mod forms;
 pub mod gateway_logs;
 pub mod holds;
 pub mod home;
+pub mod html;
 pub mod id_management;
 pub mod imports;
 pub mod inbox;
@@ -33,7 +33,6 @@ pub mod page;
 pub mod profile;
 pub mod report;
 pub mod retention;
-pub mod review;
 pub mod second_factor;
 pub mod state;
 pub mod structure;
@@ -55,6 +54,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use error::AppError;
+use html::{followup, review};
 pub use state::AppState;
 
 /// Builds the router with every layer.

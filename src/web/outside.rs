@@ -94,7 +94,7 @@ pub struct Earlier {
 struct OutsideView {
     page: Page,
     /// Why the version this draft revises was returned.
-    returned: Option<super::review::ReturnNote>,
+    returned: Option<crate::web::html::common::comments::ReturnNote>,
     org_id: Uuid,
     org_name: String,
     app: Application,
@@ -140,7 +140,12 @@ async fn view(
         })
         .collect();
     Ok(OutsideView {
-        returned: super::review::return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
+        returned: crate::web::html::common::comments::return_note(
+            state,
+            org.id,
+            draft.as_ref().map(|d| d.id),
+        )
+        .await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),

@@ -137,9 +137,7 @@ pub fn render<T: askama::Template>(
 }
 
 /// Today's date in Japan, where due dates are kept.
-pub fn today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive()
-}
+pub use crate::domain::dates::today;
 
 /// Unclosed instructions and open requests as the checklist weighs them, with their
 /// organisation (`None`: every organisation's).

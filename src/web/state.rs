@@ -7,8 +7,10 @@ use crate::app::App;
 use super::cookies::CookieNames;
 
 /// Queue pages by key: when built, and the page's rows as shown (see `review`).
-pub type QueuePages =
-    std::collections::HashMap<String, (std::time::Instant, Arc<crate::web::review::QueueRows>)>;
+pub type QueuePages = std::collections::HashMap<
+    String,
+    (std::time::Instant, Arc<crate::web::html::review::QueueRows>),
+>;
 
 /// What every handler shares: the application (through `Deref`, so `state.db` reads as
 /// before) and the web layer's own parts.

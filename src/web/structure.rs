@@ -92,13 +92,7 @@ pub fn phone_number(raw: &str, required: bool) -> Result<String, &'static str> {
 }
 
 /// A date typed as 2026-04-01, 2026/4/1 or in full-width digits.
-pub fn date(raw: &str) -> Result<NaiveDate, &'static str> {
-    let s: String = raw.nfkc().collect::<String>().trim().replace('/', "-");
-    if s.is_empty() {
-        return Err("error.required");
-    }
-    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| "error.date_invalid")
-}
+pub use crate::domain::dates::date;
 
 /// A checklist row as shown.
 pub struct ChecklistItem {

@@ -54,49 +54,14 @@ fn role_accepts(role: &str, kind: Kind) -> bool {
     }
 }
 
-/// A file as lists show it.
-pub struct FileItem {
-    pub id: Uuid,
-    pub name: String,
-    pub role: String,
-    pub size: String,
-    pub sha256: String,
-    /// `image` or `pdf` when it can be previewed in the page.
-    pub preview: Option<&'static str>,
-}
-
-pub fn file_item(f: FileRow) -> FileItem {
-    FileItem {
-        preview: match f.mime.as_str() {
-            "application/pdf" => Some("pdf"),
-            m if previewable(m) => Some("image"),
-            _ => None,
-        },
-        id: f.id,
-        name: f.name,
-        role: f.role,
-        size: human_size(f.size),
-        sha256: f.sha256,
-    }
-}
-
-/// 1,234 KB style sizes.
-pub fn human_size(bytes: i64) -> String {
-    if bytes < 1024 {
-        format!("{bytes} B")
-    } else if bytes < 1024 * 1024 {
-        format!("{:.1} KB", bytes as f64 / 1024.0)
-    } else {
-        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
-    }
-}
+pub use crate::web::html::common::files::{FileItem, file_item, human_size, previewable};
 
 #[derive(Template)]
 #[template(path = "submissions/system_configuration.html")]
 struct ConfigView {
     page: Page,
     /// Why the version this draft revises was returned.
-    returned: Option<super::review::ReturnNote>,
+    returned: Option<crate::web::html::common::comments::ReturnNote>,
     org_id: Uuid,
     org_name: String,
     files: Vec<FileItem>,
@@ -229,7 +194,12 @@ async fn config_view_with(
             )
         });
     Ok(ConfigView {
-        returned: super::review::return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
+        returned: crate::web::html::common::comments::return_note(
+            state,
+            org.id,
+            draft.as_ref().map(|d| d.id),
+        )
+        .await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
@@ -581,7 +551,7 @@ pub async fn remove_file(
         .map(|s| (s.kind, s.location_id))
     {
         Some((k, Some(site))) if k == "gateway_logs" => format!("locations/{site}/gateway-logs"),
-        Some((k, _)) => super::review::draft_page(&k)
+        Some((k, _)) => crate::web::html::common::comments::draft_page(&k)
             .unwrap_or("system-configuration")
             .to_string(),
         None => "system-configuration".to_string(),
@@ -973,8 +943,8 @@ pub struct ReceiptView {
     versions: Vec<(Uuid, i64, String, String)>,
     /// (status key, reason) once the Center decided.
     decision: Option<(String, String)>,
-    comments: Vec<super::review::CommentItem>,
-    pub comment_box: super::review::CommentBox,
+    comments: Vec<crate::web::html::common::comments::CommentItem>,
+    pub comment_box: crate::web::html::common::comments::CommentBox,
     can_revise: bool,
 }
 
@@ -1041,12 +1011,12 @@ pub async fn receipt_view(
         state: state_now,
         printed_at: jst(&chrono::Utc::now()),
         submission_id: id,
-        comments: super::review::thread(state, Scope::Org(org_id), id).await?,
-        comment_box: super::review::CommentBox::new(format!(
+        comments: crate::web::html::common::comments::thread(state, Scope::Org(org_id), id).await?,
+        comment_box: crate::web::html::common::comments::CommentBox::new(format!(
             "/orgs/{org_id}/submissions/{id}/comments"
         )),
         can_revise: s.state == "returned"
-            && super::review::draft_page(&s.kind).is_some()
+            && crate::web::html::common::comments::draft_page(&s.kind).is_some()
             && me.role != crate::domain::Role::Reviewer
             && !versions.iter().any(|v| v.1 > s.version),
         versions: versions
@@ -1091,11 +1061,6 @@ pub async fn download(
         .await?
         .ok_or(AppError::NotFound)?;
     send_file(&state, &ctx, &me, Served::from(&file), false).await
-}
-
-/// Whether a stored type may be shown inside a page (images, PDFs) rather than only saved.
-pub fn previewable(mime: &str) -> bool {
-    matches!(mime, "application/pdf" | "image/png" | "image/jpeg")
 }
 
 /// `GET /files/{id}/preview`: a PDF or image shown inside the review page (same access as

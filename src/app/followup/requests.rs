@@ -1,0 +1,149 @@
+//! Requests to submit (提出依頼): the Center asks an organisation for item 5 (in-house
+//! measures) or item 6 (gateway logs, for a period and a site), with a window — uploads open
+//! on a day (or at once) and are due on another.
+
+use uuid::Uuid;
+
+use super::super::notify::{Notice, To, notify};
+use super::super::{Actor, App, Error, FieldErrors};
+use super::{CENTER, REQUESTABLE, own_location};
+use crate::db::{self, followup::NewRequest};
+use crate::domain::dates::{date, due, long_text};
+
+/// What [`issue_request`] takes; dates as typed.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct RequestInput {
+    /// `inhouse_measures` or `gateway_logs`.
+    pub item_key: String,
+    /// The gateway site (item 6 only).
+    pub location: Option<Uuid>,
+    /// The period the logs cover (item 6 only), `YYYY-MM-DD`.
+    pub period_from: String,
+    pub period_to: String,
+    /// The day uploads open (empty: at once).
+    pub opens_on: String,
+    /// `YYYY-MM-DD`, today or later.
+    pub due_date: String,
+    pub note: String,
+}
+
+/// The Center requests item 5 or item 6 of the organisation, with its audit entry and the
+/// notice; answers the request's id.
+pub async fn issue_request(
+    app: &App,
+    actor: &Actor,
+    org_id: Uuid,
+    input: &RequestInput,
+) -> Result<Uuid, Error> {
+    if !actor.holds(&CENTER) {
+        return Err(Error::Forbidden);
+    }
+    super::super::orgs::visible(app, actor, org_id).await?;
+    let catalogue = app.catalogue().await?;
+    let location = own_location(app, org_id, input.location).await?;
+    let mut errors = FieldErrors::default();
+    if !REQUESTABLE.contains(&input.item_key.as_str()) {
+        errors.add("item_key", "error.choose_one");
+    }
+    let logs = input.item_key == "gateway_logs";
+    let period = if logs {
+        let from = errors.take("period_from", date(&input.period_from));
+        let to = errors.take("period_to", date(&input.period_to));
+        match (from, to) {
+            (Some(a), Some(b)) if b < a => {
+                errors.add("period_to", "error.to_before_from");
+                None
+            }
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let due_date = errors.take("due_date", due(&input.due_date));
+    // The window: uploads open on this day (none: at once) and close on the due date.
+    let opens_on = if input.opens_on.trim().is_empty() {
+        None
+    } else {
+        errors.take("opens_on", date(&input.opens_on))
+    };
+    if let (Some(o), Some(d)) = (opens_on, due_date)
+        && o > d
+    {
+        errors.add("opens_on", "followup.error.opens_after_due");
+    }
+    let note = errors.take("note", long_text(&input.note, false));
+    let (Some(due_date), Some(note), true) = (due_date, note, errors.is_empty()) else {
+        return Err(Error::Invalid(errors));
+    };
+    let mut tx = app.db.begin().await?;
+    let id = db::followup::request(
+        &mut tx,
+        &NewRequest {
+            org_id,
+            item_key: &input.item_key,
+            location_id: if logs { location } else { None },
+            period,
+            opens_on,
+            due_date,
+            note: &note,
+            by: actor.id,
+        },
+    )
+    .await?;
+    let mut entry = actor.audit("request.issued", Some(org_id), id.to_string());
+    entry.detail = serde_json::json!({ "item": input.item_key, "due": due_date, "opens": opens_on, "period": period });
+    db::audit::append(&mut tx, &entry).await?;
+    let mail = notify(
+        &mut tx,
+        &app.config.base_url,
+        To::Org(org_id),
+        &Notice {
+            kind: "request",
+            message: "mail.request_issued",
+            args: vec![
+                ("item_ja", catalogue.item_title(&input.item_key, "ja")),
+                ("item_en", catalogue.item_title(&input.item_key, "en")),
+                ("due", due_date.to_string()),
+                (
+                    "period",
+                    period
+                        .map(|(a, b)| format!("{a} – {b}"))
+                        .unwrap_or_default(),
+                ),
+            ],
+            link: format!("/orgs/{org_id}/followup"),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    mail.send(app);
+    Ok(id)
+}
+
+/// The Center withdraws an open request; one answered or withdrawn meanwhile is a conflict.
+pub async fn withdraw_request(
+    app: &App,
+    actor: &Actor,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<(), Error> {
+    if !actor.holds(&CENTER) {
+        return Err(Error::Forbidden);
+    }
+    super::super::orgs::visible(app, actor, org_id).await?;
+    let mut tx = app.db.begin().await?;
+    match db::followup::withdraw(&mut tx, org_id, id).await? {
+        None => return Err(Error::NotFound),
+        Some(false) => return Err(Error::Conflict("error.conflict.body")),
+        Some(true) => {}
+    }
+    db::audit::append(
+        &mut tx,
+        &actor.audit("request.withdrawn", Some(org_id), id.to_string()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! Review (審査): the queue, a sealed submission as a reviewer reads it, taking it, the
+//! decision, the comment thread, and the organisation's way back (a returned submission is
+//! revised as version N+1).
+
+mod comments;
+mod queue;
+mod sealed;
+
+pub use comments::{Comment, ReturnNote, comment, comments, return_note};
+pub use queue::{
+    QueueLine, QueuePage, QueueParams, ReceiptLookup, cursor_text, find_receipt, queue,
+    queue_counts, queue_filter, queue_page,
+};
+pub use sealed::{DecisionOut, Sealed, SealedFile, Version, WaitingNext, next_waiting, sealed};
+
+use uuid::Uuid;
+
+use super::notify::{Notice, To, notify};
+use super::{Actor, App, Error, FieldErrors};
+use crate::db::{self, review::Revised};
+use crate::domain::{Role, Scope};
+
+/// The roles that review.
+pub const REVIEWERS: [Role; 2] = [Role::Reviewer, Role::CenterAdmin];
+
+/// A decision on a submission waiting for review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// 受理
+    Accepted,
+    /// 差戻し (a reason is required)
+    Returned,
+}
+
+impl Decision {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Accepted => "accepted",
+            Decision::Returned => "returned",
+        }
+    }
+
+    /// From the stored word or a form's value.
+    pub fn parse(s: &str) -> Option<Decision> {
+        match s {
+            "accepted" => Some(Decision::Accepted),
+            "returned" => Some(Decision::Returned),
+            _ => None,
+        }
+    }
+}
+
+/// What [`decide`] takes.
+#[derive(Debug, Clone)]
+pub struct DecideInput {
+    pub submission: Uuid,
+    /// `None` when the form's choice was not one of the two.
+    pub decision: Option<Decision>,
+    pub reason: String,
+}
+
+/// What [`decide`] did.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    pub submission: Uuid,
+    pub org: Uuid,
+    pub decision: Decision,
+}
+
+/// Accepts or returns a submission waiting for review, with its audit entry and the notice to
+/// the organisation in one transaction; the mail goes after commit. A second decision (by
+/// anyone, at once or later) is a conflict (`error.already_decided`).
+pub async fn decide(app: &App, actor: &Actor, input: DecideInput) -> Result<Decided, Error> {
+    if !actor.holds(&REVIEWERS) {
+        return Err(Error::Forbidden);
+    }
+    let reason = input.reason.trim().to_string();
+    let mut errors = FieldErrors::default();
+    if input.decision.is_none() {
+        errors.add("decision", "error.choose_one");
+    }
+    if input.decision == Some(Decision::Returned) && reason.is_empty() {
+        errors.add("reason", "error.return_reason_required");
+    }
+    if reason.chars().count() > 4000 {
+        errors.add("reason", "error.too_long");
+    }
+    let Some(decision) = input.decision.filter(|_| errors.is_empty()) else {
+        return Err(Error::Invalid(errors));
+    };
+    let id = input.submission;
+    let receipt = db::submissions::get(&app.db, Scope::Center, id)
+        .await?
+        .ok_or(Error::NotFound)?
+        .receipt_no
+        .unwrap_or_default();
+    let mut tx = app.db.begin().await?;
+    let org = match db::review::decide(&mut tx, id, decision.as_str(), &reason, actor.id).await {
+        Ok(Some(org)) => org,
+        // Decided meanwhile by someone else (or a concurrent insert hit the unique index).
+        Ok(None) => return Err(Error::Conflict("error.already_decided")),
+        Err(e) if db::is_unique_violation(&e) => {
+            return Err(Error::Conflict("error.already_decided"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (action, message) = match decision {
+        Decision::Accepted => ("submission.accepted", "mail.accepted"),
+        Decision::Returned => ("submission.returned", "mail.returned"),
+    };
+    let mut entry = actor.audit(action, Some(org), id.to_string());
+    entry.detail = serde_json::json!({ "reason": reason });
+    db::audit::append(&mut tx, &entry).await?;
+    let mail = notify(
+        &mut tx,
+        &app.config.base_url,
+        To::Org(org),
+        &Notice {
+            kind: "decided",
+            message,
+            args: vec![("receipt", receipt), ("reason", reason)],
+            link: format!("/orgs/{org}/submissions/{id}/receipt"),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    mail.send(app);
+    Ok(Decided {
+        submission: id,
+        org,
+        decision,
+    })
+}
+
+/// Taking a waiting submission (担当) or putting it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assignment {
+    /// "Assign to me".
+    Take,
+    /// Put back: a reviewer their own, a Center admin anyone's.
+    Release,
+}
+
+impl Assignment {
+    /// From a form's value.
+    pub fn parse(s: &str) -> Option<Assignment> {
+        match s {
+            "take" => Some(Assignment::Take),
+            "release" => Some(Assignment::Release),
+            _ => None,
+        }
+    }
+}
+
+/// What [`assign`] did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Assigned {
+    pub submission: Uuid,
+    pub org: Uuid,
+    /// Who has it now (`None`: nobody).
+    pub assignee: Option<Uuid>,
+}
+
+/// Takes a waiting submission or puts it back, with its audit entry. `None` (a choice that
+/// is neither) is invalid; a submission no longer waiting, or someone else's to put back, is
+/// a conflict (`error.already_decided`).
+pub async fn assign(
+    app: &App,
+    actor: &Actor,
+    submission: Uuid,
+    what: Option<Assignment>,
+) -> Result<Assigned, Error> {
+    if !actor.holds(&REVIEWERS) {
+        return Err(Error::Forbidden);
+    }
+    let what = what.ok_or_else(|| Error::field("action", "error.choose_one"))?;
+    let (to, only_from, action) = match what {
+        Assignment::Take => (Some(actor.id), None, "submission.assigned"),
+        Assignment::Release => (
+            None,
+            (actor.role != Role::CenterAdmin).then_some(actor.id),
+            "submission.unassigned",
+        ),
+    };
+    let mut tx = app.db.begin().await?;
+    let Some(org) = db::review::assign(&mut tx, submission, to, only_from).await? else {
+        return Err(Error::Conflict("error.already_decided"));
+    };
+    db::audit::append(
+        &mut tx,
+        &actor.audit(action, Some(org), submission.to_string()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Assigned {
+        submission,
+        org,
+        assignee: to,
+    })
+}
+
+/// The kinds of report drafted and sealed (the others are not revised this way).
+pub const DRAFTED: [&str; 5] = [
+    "system_configuration",
+    "outside_connections",
+    "antivirus",
+    "inhouse_measures",
+    "gateway_logs",
+];
+
+/// What [`revise`] answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "outcome", content = "draft", rename_all = "snake_case")]
+pub enum Revision {
+    /// Version N+1 was opened as this draft.
+    Opened(Uuid),
+    /// It had been revised already (a repeated request): this is that version.
+    Already(Uuid),
+    /// The organisation already has an open draft of that kind and place.
+    DraftOpen(Uuid),
+}
+
+/// What a revised submission is, for finding its draft page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RevisedDraft {
+    pub revision: Revision,
+    pub kind: String,
+    pub location: Option<Uuid>,
+}
+
+/// Opens version N+1 of the organisation's returned submission as a draft (data and files
+/// copied), with its audit entry. A submission that is not returned is a conflict
+/// (`error.not_returned`); reviewers do not write reports (forbidden).
+pub async fn revise(
+    app: &App,
+    actor: &Actor,
+    org_id: Uuid,
+    submission: Uuid,
+) -> Result<RevisedDraft, Error> {
+    super::orgs::for_report(app, actor, org_id).await?;
+    let s = db::submissions::get(&app.db, Scope::Org(org_id), submission)
+        .await?
+        .filter(|s| DRAFTED.contains(&s.kind.as_str()))
+        .ok_or(Error::NotFound)?;
+    let mut tx = app.db.begin().await?;
+    let revision = match db::review::revise(&mut tx, org_id, submission).await? {
+        Revised::Opened(draft) => {
+            let mut entry = actor.audit("submission.revised", Some(org_id), draft.to_string());
+            entry.detail = serde_json::json!({ "from": submission });
+            db::audit::append(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Revision::Opened(draft)
+        }
+        Revised::Already(d) => Revision::Already(d),
+        Revised::DraftOpen(d) => Revision::DraftOpen(d),
+        Revised::NotReturned => return Err(Error::Conflict("error.conflict.body")),
+    };
+    Ok(RevisedDraft {
+        revision,
+        kind: s.kind,
+        location: s.location_id,
+    })
+}

@@ -1,0 +1,69 @@
+//! Dates as people type them and as the Center keeps them (Japan time).
+
+use chrono::NaiveDate;
+use unicode_normalization::UnicodeNormalization;
+
+/// A date as typed: `2026-04-01` or `2026/04/01`, full-width digits allowed.
+pub fn date(raw: &str) -> Result<NaiveDate, super::FieldError> {
+    let s: String = raw.nfkc().collect::<String>().trim().replace('/', "-");
+    if s.is_empty() {
+        return Err("error.required");
+    }
+    NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| "error.date_invalid")
+}
+
+/// Today's date in Japan, where due dates are kept.
+pub fn today() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive()
+}
+
+/// A due date: a valid date, today or later (Japan time).
+pub fn due(raw: &str) -> Result<NaiveDate, super::FieldError> {
+    let d = date(raw)?;
+    if d < today() {
+        Err("error.due_in_past")
+    } else {
+        Ok(d)
+    }
+}
+
+/// Free text: trimmed, required or not, at most 4,000 characters.
+pub fn long_text(raw: &str, required: bool) -> Result<String, super::FieldError> {
+    let s = raw.trim();
+    if required && s.is_empty() {
+        Err("error.required")
+    } else if s.chars().count() > 4000 {
+        Err("error.too_long")
+    } else {
+        Ok(s.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_width_digits_and_slashes_read_as_a_date() {
+        assert_eq!(
+            date("２０２６/０４/０１"),
+            NaiveDate::from_ymd_opt(2026, 4, 1).ok_or("x")
+        );
+        assert_eq!(date(" "), Err("error.required"));
+        assert_eq!(date("2026-02-30"), Err("error.date_invalid"));
+    }
+
+    #[test]
+    fn a_due_date_in_the_past_is_refused_and_today_is_not() {
+        assert_eq!(due("2000-01-01"), Err("error.due_in_past"));
+        assert_eq!(due(&today().to_string()), Ok(today()));
+    }
+
+    #[test]
+    fn long_text_is_trimmed_and_limited() {
+        assert_eq!(long_text("  a ", true), Ok("a".to_string()));
+        assert_eq!(long_text(" ", true), Err("error.required"));
+        assert_eq!(long_text("", false), Ok(String::new()));
+        assert_eq!(long_text(&"x".repeat(4001), false), Err("error.too_long"));
+    }
+}

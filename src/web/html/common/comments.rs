@@ -1,0 +1,95 @@
+//! The comment thread under a sealed submission (the review page and the receipt show it)
+//! and the note above a revision saying why its previous version was returned.
+
+use uuid::Uuid;
+
+use crate::app::{self, App};
+use crate::domain::Scope;
+use crate::web::error::AppResult;
+use crate::web::page::jst;
+
+/// A comment as shown.
+pub struct CommentItem {
+    pub author: String,
+    pub center: bool,
+    pub body: String,
+    pub at: String,
+}
+
+impl From<app::review::Comment> for CommentItem {
+    fn from(c: app::review::Comment) -> Self {
+        CommentItem {
+            author: c.author,
+            center: c.center,
+            body: c.body,
+            at: jst(&c.at),
+        }
+    }
+}
+
+/// The thread of a submission for the caller's scope.
+pub async fn thread(app: &App, scope: Scope, id: Uuid) -> AppResult<Vec<CommentItem>> {
+    Ok(app::review::comments(app, scope, id)
+        .await?
+        .into_iter()
+        .map(CommentItem::from)
+        .collect())
+}
+
+/// The form under a comment thread: where it posts, and after a refusal the text as typed
+/// and why it was refused.
+pub struct CommentBox {
+    pub action: String,
+    pub draft: String,
+    pub error: Option<&'static str>,
+}
+
+impl CommentBox {
+    pub fn new(action: String) -> CommentBox {
+        CommentBox {
+            action,
+            draft: String::new(),
+            error: None,
+        }
+    }
+}
+
+/// Why the version a draft revises was returned, shown above the draft's form.
+pub struct ReturnNote {
+    pub id: Uuid,
+    pub receipt: String,
+    pub reason: String,
+    pub reviewer: String,
+    pub at: String,
+    pub comments: Vec<CommentItem>,
+}
+
+/// The return reason and comments of the version `draft` revises (`None`: not a revision).
+pub async fn return_note(
+    app: &App,
+    org_id: Uuid,
+    draft: Option<Uuid>,
+) -> AppResult<Option<ReturnNote>> {
+    Ok(app::review::return_note(app, org_id, draft)
+        .await?
+        .map(|n| ReturnNote {
+            id: n.id,
+            receipt: n.receipt,
+            reason: n.reason,
+            reviewer: n.reviewer,
+            at: jst(&n.at),
+            comments: n.comments.into_iter().map(CommentItem::from).collect(),
+        }))
+}
+
+/// The page where a kind of report is drafted.
+pub fn draft_page(kind: &str) -> Option<&'static str> {
+    match kind {
+        "system_configuration" => Some("system-configuration"),
+        "outside_connections" => Some("outside-connections"),
+        "antivirus" => Some("antivirus"),
+        "inhouse_measures" => Some("inhouse-measures"),
+        "gateway_logs" => Some("gateway-logs"),
+        _ => None,
+    }
+}

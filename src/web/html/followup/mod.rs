@@ -1,0 +1,385 @@
+//! Follow-up between the Center and an organisation: improvement instructions (改善措置の
+//! 指示) and requests (提出依頼) for items 5 and 6 — the lists and the forms that issue them.
+//! One instruction's page (history, answer, extension, decisions) is in `instruction`.
+
+mod instruction;
+
+pub use instruction::{answer, ask_extension, decide, download, instruction_page};
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::app::{self, followup::REQUESTABLE};
+use crate::db::catalogue::Catalogue;
+use crate::db::followup::RequestRow;
+use crate::db::{self, orgs::OrgRow};
+use crate::domain::Scope;
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
+use crate::web::error::{AppError, AppResult};
+use crate::web::forms::{FieldErrors, Nothing};
+use crate::web::html::common::instructions::{InstructionItem, instruction_item};
+use crate::web::page::{Page, jst, redirect_with_flash, render};
+use crate::web::state::AppState;
+
+/// A request as lists show it.
+pub struct RequestItem {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub org: String,
+    pub item: String,
+    pub place: String,
+    pub period: String,
+    pub due: String,
+    /// The day uploads open, when the request has one.
+    pub opens: String,
+    pub note: String,
+    pub state: String,
+    pub state_key: String,
+    pub overdue: bool,
+    /// Answered after the due date (期限後).
+    pub late: bool,
+    pub answer: Option<(Uuid, String)>,
+    pub issuer: String,
+    pub issued: String,
+    pub link: String,
+}
+
+fn request_item(c: &Catalogue, lang: &str, r: RequestRow) -> RequestItem {
+    let link = match (r.item_key.as_str(), r.location_id) {
+        ("gateway_logs", Some(l)) => format!("/orgs/{}/locations/{l}/gateway-logs", r.org_id),
+        ("gateway_logs", None) => format!("/orgs/{}", r.org_id),
+        _ => format!("/orgs/{}/inhouse-measures", r.org_id),
+    };
+    RequestItem {
+        overdue: app::followup::request_overdue(&r),
+        id: r.id,
+        org_id: r.org_id,
+        org: format!("{}（{}）", r.org_name, r.org_code),
+        item: c.item_title(&r.item_key, lang),
+        place: r.location_name.unwrap_or_default(),
+        period: match (r.period_from, r.period_to) {
+            (Some(a), Some(b)) => format!("{a} – {b}"),
+            _ => String::new(),
+        },
+        due: r.due_date.to_string(),
+        opens: r.opens_on.map(|d| d.to_string()).unwrap_or_default(),
+        note: r.note,
+        late: r.state == "answered" && r.answered_late,
+        state_key: format!("followup.request_state.{}", r.state),
+        state: r.state,
+        answer: r.submission_id.zip(r.receipt_no),
+        issuer: r.issuer,
+        issued: jst(&r.created_at),
+        link,
+    }
+}
+
+/// What the new-instruction form holds.
+#[derive(Deserialize, Default)]
+pub struct InstructionForm {
+    #[serde(default)]
+    submission_id: String,
+    #[serde(default)]
+    item_key: String,
+    #[serde(default)]
+    location_id: String,
+    #[serde(default)]
+    problem: String,
+    #[serde(default)]
+    required_change: String,
+    #[serde(default)]
+    due_date: String,
+}
+
+/// What the new-request form holds.
+#[derive(Deserialize, Default)]
+pub struct RequestForm {
+    #[serde(default)]
+    item_key: String,
+    #[serde(default)]
+    location_id: String,
+    #[serde(default)]
+    period_from: String,
+    #[serde(default)]
+    period_to: String,
+    #[serde(default)]
+    opens_on: String,
+    #[serde(default)]
+    due_date: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// An id field of a form: empty is none; anything else that is not an id is not found.
+fn optional_id(raw: &str) -> AppResult<Option<Uuid>> {
+    match raw.trim() {
+        "" => Ok(None),
+        s => Uuid::parse_str(s).map(Some).map_err(|_| AppError::NotFound),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "followup/org.html")]
+struct OrgView {
+    page: Page,
+    org_id: Uuid,
+    org_name: String,
+    org_code: String,
+    instructions: Vec<InstructionItem>,
+    requests: Vec<RequestItem>,
+    is_center: bool,
+    items: Vec<(String, String)>,
+    requestable: Vec<(String, String)>,
+    locations: Vec<(Uuid, String)>,
+    sites: Vec<(Uuid, String)>,
+    i: InstructionForm,
+    r: RequestForm,
+    errors: FieldErrors,
+    from_receipt: Option<String>,
+}
+
+async fn org_view(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org: &OrgRow,
+    i: InstructionForm,
+    r: RequestForm,
+    errors: FieldErrors,
+) -> AppResult<OrgView> {
+    let t = ctx.tr();
+    let lang = t.code();
+    let catalogue = state.catalogue().await?;
+    let locations = db::structure::list(&state.db, Some(org.id)).await?;
+    let from_receipt = match Uuid::parse_str(&i.submission_id) {
+        Ok(s) => db::submissions::get(&state.db, Scope::Org(org.id), s)
+            .await?
+            .and_then(|s| s.receipt_no),
+        Err(_) => None,
+    };
+    let listed = app::followup::of_org(state, &me.actor(ctx), org.id).await?;
+    Ok(OrgView {
+        page: Page::new(ctx, Some(me)),
+        org_id: org.id,
+        org_name: org.name.clone(),
+        org_code: org.user_code.clone(),
+        instructions: listed
+            .instructions
+            .into_iter()
+            .map(|r| instruction_item(&catalogue, lang, r))
+            .collect(),
+        requests: listed
+            .requests
+            .into_iter()
+            .map(|r| request_item(&catalogue, lang, r))
+            .collect(),
+        is_center: me.role.is_center(),
+        items: catalogue
+            .items
+            .iter()
+            .map(|c| (c.key.clone(), format!("{} {}", c.number, c.title(lang))))
+            .collect(),
+        requestable: REQUESTABLE
+            .iter()
+            .map(|k| (k.to_string(), catalogue.item_title(k, lang)))
+            .collect(),
+        locations: locations
+            .iter()
+            .filter(|l| l.active)
+            .map(|l| (l.id, l.name.clone()))
+            .collect(),
+        sites: locations
+            .iter()
+            .filter(|l| l.active && l.kind == "gateway_site")
+            .map(|l| (l.id, l.name.clone()))
+            .collect(),
+        i,
+        r,
+        errors,
+        from_receipt,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct OrgQuery {
+    #[serde(default)]
+    submission: String,
+}
+
+/// `GET /orgs/{org}/followup`: the organisation's instructions and requests; Center staff
+/// also get the forms to issue them (prefilled from a submission with `?submission=`).
+pub async fn org_page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    Query(q): Query<OrgQuery>,
+) -> AppResult<Response> {
+    let org = app::orgs::visible(&state, &me.actor(&ctx), org_id).await?;
+    let mut i = InstructionForm::default();
+    if me.role.is_center()
+        && let Ok(sid) = Uuid::parse_str(&q.submission)
+    {
+        let s = db::submissions::get(&state.db, Scope::Org(org_id), sid)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        i.submission_id = sid.to_string();
+        i.item_key = s.kind;
+        i.location_id = s.location_id.map(|l| l.to_string()).unwrap_or_default();
+    }
+    render(
+        StatusCode::OK,
+        &org_view(
+            &state,
+            &ctx,
+            &me,
+            &org,
+            i,
+            RequestForm::default(),
+            FieldErrors::default(),
+        )
+        .await?,
+    )
+}
+
+/// `POST /orgs/{org}/instructions`: the Center issues an improvement instruction.
+pub async fn issue_instruction(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<InstructionForm>,
+) -> AppResult<Response> {
+    me.require(&app::followup::CENTER)?;
+    let actor = me.actor(&ctx);
+    let input = app::followup::InstructionInput {
+        submission: optional_id(&form.submission_id)?,
+        item_key: form.item_key.clone(),
+        location: optional_id(&form.location_id)?,
+        problem: form.problem.clone(),
+        required_change: form.required_change.clone(),
+        due_date: form.due_date.clone(),
+    };
+    match app::followup::issue(&state, &actor, org_id, &input).await {
+        Ok(done) => Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/instructions/{}", done.id),
+            "flash.instruction_issued",
+            state.cookies.secure,
+        )),
+        Err(app::Error::Invalid(errors)) => {
+            let org = app::orgs::visible(&state, &actor, org_id).await?;
+            let view = org_view(
+                &state,
+                &ctx,
+                &me,
+                &org,
+                form,
+                RequestForm::default(),
+                errors,
+            )
+            .await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /orgs/{org}/requests`: the Center requests item 5 or item 6 (with the period).
+pub async fn issue_request(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<RequestForm>,
+) -> AppResult<Response> {
+    me.require(&app::followup::CENTER)?;
+    let actor = me.actor(&ctx);
+    let input = app::followup::RequestInput {
+        item_key: form.item_key.clone(),
+        location: optional_id(&form.location_id)?,
+        period_from: form.period_from.clone(),
+        period_to: form.period_to.clone(),
+        opens_on: form.opens_on.clone(),
+        due_date: form.due_date.clone(),
+        note: form.note.clone(),
+    };
+    match app::followup::issue_request(&state, &actor, org_id, &input).await {
+        Ok(_) => Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/followup#requests"),
+            "flash.request_issued",
+            state.cookies.secure,
+        )),
+        Err(app::Error::Invalid(errors)) => {
+            let org = app::orgs::visible(&state, &actor, org_id).await?;
+            let view = org_view(
+                &state,
+                &ctx,
+                &me,
+                &org,
+                InstructionForm::default(),
+                form,
+                errors,
+            )
+            .await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /orgs/{org}/requests/{id}/withdraw`
+pub async fn withdraw_request(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(_): CsrfForm<Nothing>,
+) -> AppResult<Response> {
+    app::followup::withdraw_request(&state, &me.actor(&ctx), org_id, id).await?;
+    Ok(redirect_with_flash(
+        &format!("/orgs/{org_id}/followup#requests"),
+        "flash.saved",
+        state.cookies.secure,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "followup/center.html")]
+struct CenterView {
+    page: Page,
+    is_center: bool,
+    instructions: Vec<InstructionItem>,
+    requests: Vec<RequestItem>,
+}
+
+/// `GET /review/followup`: every unclosed instruction and open request, by due date.
+pub async fn center_page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+) -> AppResult<Response> {
+    let listed = app::followup::of_center(&state, &me.actor(&ctx)).await?;
+    let t = ctx.tr();
+    let catalogue = state.catalogue().await?;
+    let view = CenterView {
+        page: Page::new(&ctx, Some(&me)),
+        is_center: true,
+        instructions: listed
+            .instructions
+            .into_iter()
+            .map(|r| instruction_item(&catalogue, t.code(), r))
+            .collect(),
+        requests: listed
+            .requests
+            .into_iter()
+            .map(|r| request_item(&catalogue, t.code(), r))
+            .collect(),
+    };
+    render(StatusCode::OK, &view)
+}

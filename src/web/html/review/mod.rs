@@ -1,0 +1,224 @@
+//! The Center's review queue and decisions, and the organisation's way back: a returned
+//! submission is revised as version N+1.
+
+mod org;
+mod show;
+
+pub use org::{comment_org, revise};
+pub use show::{assign, comment_center, decide, show};
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use uuid::Uuid;
+
+use crate::app::{
+    self,
+    review::{QueueParams, ReceiptLookup},
+};
+use crate::db::{
+    self,
+    queue::{Cursor, QueueFilter},
+};
+use crate::web::ctx::{Ctx, CurrentUser};
+use crate::web::error::{AppError, AppResult};
+use crate::web::page::{Page, jst, render};
+use crate::web::state::AppState;
+
+const PAGE_SIZE: i64 = 50;
+
+/// A queue line as shown.
+pub struct QueueItem {
+    pub id: Uuid,
+    pub org: String,
+    pub code: String,
+    pub item: String,
+    pub version: i64,
+    pub submitted: String,
+    pub age_days: i64,
+    pub receipt: String,
+    pub assignee: String,
+}
+
+/// The rows of one queue page, rendered (escaped) in one language.
+#[derive(Template)]
+#[template(path = "review/_queue_rows.html")]
+struct RowsView {
+    rows: Vec<QueueItem>,
+}
+
+/// One queue page's lines as HTML, and where the pages next to it start.
+pub struct QueueRows {
+    html: String,
+    empty: bool,
+    /// After the last row shown, when later rows follow.
+    next: Option<Cursor>,
+    /// Before the first row shown, when earlier rows precede it.
+    previous: Option<Cursor>,
+}
+
+#[derive(Template)]
+#[template(path = "review/queue.html")]
+struct QueueView {
+    page: Page,
+    rows: Arc<QueueRows>,
+    counts: Vec<(String, i64)>,
+    kinds: Vec<(String, String)>,
+    kind: String,
+    state: String,
+    org: String,
+    age: String,
+    who: String,
+    form: String,
+    forms: Vec<(&'static str, &'static str)>,
+    next: Option<String>,
+    previous: Option<String>,
+    /// A receipt number looked up and not found.
+    not_found: String,
+}
+
+/// The queue's query string: the filters, the position, and a receipt number to open
+/// directly (as read out on the phone, any width or case).
+#[derive(serde::Deserialize, Default)]
+pub struct QueueQuery {
+    #[serde(flatten)]
+    params: QueueParams,
+    #[serde(default)]
+    receipt: String,
+}
+
+/// `GET /review`: waiting submissions oldest first, with filters, counts and paging.
+pub async fn queue(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Query(QueueQuery { params: q, receipt }): Query<QueueQuery>,
+) -> AppResult<Response> {
+    me.require(&app::review::REVIEWERS)?;
+    let actor = me.actor(&ctx);
+    let t = ctx.tr();
+    let not_found = match app::review::find_receipt(&state, &actor, &receipt).await? {
+        ReceiptLookup::Found(id) => {
+            return Ok(Redirect::to(&format!("/review/{id}")).into_response());
+        }
+        ReceiptLookup::Missing(r) => r,
+        ReceiptLookup::Empty => String::new(),
+    };
+    let catalogue = state.catalogue().await?;
+    let title = |kind: &str| catalogue.item_title(kind, t.code());
+    let now = db::now();
+    let (filter, cursor) = app::review::queue_filter(&actor, &catalogue.items, &q, now);
+    let rows = cached_page(&state, &filter, cursor, t.code(), async |f, c| {
+        let page = app::review::queue_page(&state, &actor, f, c, PAGE_SIZE).await?;
+        let view = RowsView {
+            rows: page
+                .lines
+                .into_iter()
+                .map(|r| QueueItem {
+                    id: r.id,
+                    org: r.org_name,
+                    code: r.org_code,
+                    item: title(&r.kind),
+                    version: r.version,
+                    submitted: jst(&r.submitted_at),
+                    age_days: (now - r.submitted_at).num_days(),
+                    receipt: r.receipt_no,
+                    assignee: r.assignee.unwrap_or_default(),
+                })
+                .collect(),
+        };
+        Ok(QueueRows {
+            empty: view.rows.is_empty(),
+            html: view.render().map_err(|e| AppError::Internal(e.into()))?,
+            next: page.next,
+            previous: page.previous,
+        })
+    })
+    .await?;
+    let link = |c: Cursor| {
+        let name = match c {
+            Cursor::After(..) => "after",
+            Cursor::Before(..) => "before",
+        };
+        let params: Vec<(&str, String)> = vec![
+            ("kind", q.kind.clone()),
+            ("state", q.state.clone()),
+            ("org", q.org.clone()),
+            ("age", q.age.clone()),
+            ("who", q.who.clone()),
+            ("form", q.form.clone()),
+            (name, app::review::cursor_text(c)),
+        ];
+        format!(
+            "/review?{}",
+            serde_urlencoded::to_string(&params).unwrap_or_default()
+        )
+    };
+    let next = rows.next.map(link);
+    let previous = rows.previous.map(link);
+    let counts = app::review::queue_counts(&state, &actor, &filter)
+        .await?
+        .into_iter()
+        .map(|(s, n)| (format!("checklist.status.{s}"), n))
+        .collect();
+    let view = QueueView {
+        page: Page::new(&ctx, Some(&me)),
+        rows,
+        counts,
+        kinds: catalogue
+            .items
+            .iter()
+            .map(|i| (i.key.clone(), format!("{} {}", i.number, i.title(t.code()))))
+            .collect(),
+        kind: q.kind,
+        state: q.state,
+        org: q.org,
+        age: q.age,
+        who: q.who,
+        form: q.form,
+        forms: crate::domain::ConnectionForm::ALL
+            .iter()
+            .map(|f| (f.as_str(), f.label_key()))
+            .collect(),
+        next,
+        previous,
+        not_found,
+    };
+    render(StatusCode::OK, &view)
+}
+
+/// How long a queue page is reused when nothing changed in this process meanwhile (another
+/// instance's change shows after at most this long).
+const PAGE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// One page of the queue as shown, built by `build` and reused for a moment: many reviewers
+/// open the same first pages, and every change made through this process (any POST) retires
+/// the cached pages at once. Kept per language, rendered, so a reused page costs neither
+/// queries nor formatting.
+async fn cached_page(
+    state: &AppState,
+    f: &QueueFilter,
+    cursor: Option<Cursor>,
+    lang: &str,
+    build: impl AsyncFnOnce(&QueueFilter, Option<Cursor>) -> AppResult<QueueRows>,
+) -> AppResult<Arc<QueueRows>> {
+    let generation = state.generation.load(std::sync::atomic::Ordering::Relaxed);
+    let key = format!("{f:?}|{cursor:?}|{lang}|{generation}");
+    if let Ok(cache) = state.queue_pages.lock()
+        && let Some((at, page)) = cache.get(&key)
+        && at.elapsed() < PAGE_TTL
+    {
+        return Ok(page.clone());
+    }
+    let page = Arc::new(build(f, cursor).await?);
+    if let Ok(mut cache) = state.queue_pages.lock() {
+        cache.retain(|_, (at, _)| at.elapsed() < PAGE_TTL);
+        if cache.len() < 1000 {
+            cache.insert(key, (std::time::Instant::now(), page.clone()));
+        }
+    }
+    Ok(page)
+}

@@ -1,0 +1,333 @@
+//! `GET /review/{id}`: one sealed submission as a reviewer reads it, with the decision form,
+//! taking it, and the comment thread.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::app::{self, review::Sealed};
+use crate::domain::Scope;
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
+use crate::web::error::AppResult;
+use crate::web::forms::FieldErrors;
+use crate::web::html::common::comments::{CommentBox, CommentItem};
+use crate::web::html::common::files::{FileItem, sealed_file_item};
+use crate::web::html::common::instructions::{InstructionItem, instruction_item};
+use crate::web::page::{Page, jst, redirect_with_flash, render};
+use crate::web::report::{self, Report};
+use crate::web::state::AppState;
+// Still borrowed from other page areas (structure, holds, gateway-log checks): to move down
+// with those areas.
+use crate::web::{holds, logcheck, structure};
+
+/// A version as listed.
+pub struct VersionItem {
+    pub id: Uuid,
+    pub version: i64,
+    pub state_key: String,
+    pub receipt: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "review/show.html")]
+pub(super) struct ShowView {
+    page: Page,
+    id: Uuid,
+    org_id: Uuid,
+    org_name: String,
+    org_code: String,
+    version: i64,
+    state: String,
+    state_key: String,
+    receipt: String,
+    submitted: String,
+    submitter: String,
+    /// The declared content in words, with the summary a reviewer reads first.
+    report: Report,
+    files: Vec<FileItem>,
+    versions: Vec<VersionItem>,
+    /// What changed since the previous sealed version, in the same words.
+    changes: Option<Report>,
+    previous: Option<i64>,
+    decision: Option<(String, String, String, String)>,
+    /// The next submission waiting for a decision: (id, receipt, organisation, item).
+    next: Option<(Uuid, String, String, String)>,
+    can_decide: bool,
+    errors: FieldErrors,
+    reason: String,
+    assignee: Option<String>,
+    can_take: bool,
+    can_release: bool,
+    comments: Vec<CommentItem>,
+    pub(super) comment_box: CommentBox,
+    instructions: Vec<InstructionItem>,
+    locations: Vec<structure::LocationItem>,
+    hold: holds::HoldBox,
+    /// The Table 7-4-2 check of each gateway log, in words, as kept when it uploaded (in place
+    /// of the report's table of sealed totals, which shows when a kept check is missing).
+    log_checks: Vec<logcheck::CheckView>,
+}
+
+pub(super) async fn show_view(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    id: Uuid,
+    errors: FieldErrors,
+    reason: String,
+) -> AppResult<ShowView> {
+    let actor = me.actor(ctx);
+    let s: Sealed = app::review::sealed(state, &actor, id).await?;
+    let t = ctx.tr();
+    let catalogue = state.catalogue().await?;
+    let places = report::places(state, s.org_id).await?;
+    let mut report = report::of_submission(state, t, Scope::Center, &s.row, &places, true).await?;
+    // Gateway logs: one rendering of each log's check. The kept check (gaps, who, the chart)
+    // when every sealed file still has one; otherwise the report's table of the sealed totals
+    // (a snapshot sealed before the checks were kept, or a check purged since).
+    let mut log_checks = vec![];
+    if s.kind == "gateway_logs" {
+        let day = |k: &str| {
+            s.snapshot["data"][k]
+                .as_str()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        };
+        let period = day("period_from").zip(day("period_to"));
+        let files = s.snapshot["files"].as_array().cloned().unwrap_or_default();
+        let kept = logcheck::kept_checks(
+            state,
+            Scope::Center,
+            s.org_id,
+            files
+                .iter()
+                .map(|f| {
+                    (
+                        f["name"].as_str().unwrap_or_default().to_string(),
+                        f["sha256"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect(),
+        )
+        .await?;
+        if !kept.is_empty() && kept.iter().all(|(_, c)| c.is_some()) {
+            for (name, check) in kept {
+                if let Some(c) = check {
+                    log_checks.push(logcheck::view(&t, &name, &c, period));
+                }
+            }
+            report::without_log_table(&mut report, t);
+        }
+    }
+    let changes = match &s.previous_row {
+        Some(old) => {
+            let before =
+                report::of_submission(state, t, Scope::Center, old, &places, false).await?;
+            Some(report::diff(&before, &report))
+        }
+        None => None,
+    };
+    let next = app::review::next_waiting(state, &actor, id)
+        .await?
+        .map(|n| {
+            let item = catalogue.item_title(&n.kind, t.code());
+            (n.id, n.receipt_no, n.org_name, item)
+        });
+    let instructions = app::followup::of_submission(state, &actor, id)
+        .await?
+        .into_iter()
+        .map(|r| instruction_item(&catalogue, t.code(), r))
+        .collect();
+    let locations = {
+        let rows = crate::db::structure::list(&state.db, Some(s.org_id)).await?;
+        let active: Vec<_> = rows.into_iter().filter(|l| l.active).collect();
+        structure::location_items(state, s.org_id, &active).await?
+    };
+    Ok(ShowView {
+        log_checks,
+        page: Page::new(ctx, Some(me)),
+        id,
+        org_id: s.org_id,
+        org_name: s.org_name,
+        org_code: s.org_code,
+        version: s.version,
+        state_key: format!("checklist.status.{}", s.state),
+        state: s.state,
+        receipt: s.receipt_no.unwrap_or_default(),
+        submitted: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
+        submitter: format!("{} <{}>", s.submitter_name, s.submitter_email),
+        report,
+        files: s.files.into_iter().map(sealed_file_item).collect(),
+        previous: s
+            .previous
+            .and_then(|p| s.versions.iter().find(|v| v.id == p).map(|v| v.version)),
+        versions: s
+            .versions
+            .into_iter()
+            .map(|v| VersionItem {
+                id: v.id,
+                version: v.version,
+                state_key: format!("checklist.status.{}", v.state),
+                receipt: v.receipt_no.unwrap_or_default(),
+                current: v.id == id,
+            })
+            .collect(),
+        changes,
+        decision: s.decision.map(|d| {
+            (
+                format!("checklist.status.{}", d.decision),
+                d.reason,
+                d.reviewer,
+                jst(&d.decided_at),
+            )
+        }),
+        next,
+        can_decide: s.can_decide,
+        errors,
+        reason,
+        can_take: s.can_take,
+        can_release: s.can_release,
+        assignee: s.assignee.map(|a| a.name),
+        comments: s.comments.into_iter().map(CommentItem::from).collect(),
+        comment_box: CommentBox::new(format!("/review/{id}/comments")),
+        instructions,
+        locations,
+        hold: holds::hold_box(state, me, s.org_id, Some(id)).await?,
+    })
+}
+
+/// `GET /review/{id}`
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    render(
+        StatusCode::OK,
+        &show_view(&state, &ctx, &me, id, FieldErrors::default(), String::new()).await?,
+    )
+}
+
+/// The page again with a conflict (someone decided or moved it meanwhile): 409.
+async fn conflict(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    id: Uuid,
+    key: &'static str,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::default();
+    errors.add("_form", key);
+    render(
+        StatusCode::CONFLICT,
+        &show_view(state, ctx, me, id, errors, String::new()).await?,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct DecideForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /review/{id}/decide`: accept, or return with a reason. A second decision is told (409).
+pub async fn decide(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<DecideForm>,
+) -> AppResult<Response> {
+    let input = app::review::DecideInput {
+        submission: id,
+        decision: app::review::Decision::parse(&form.decision),
+        reason: form.reason.clone(),
+    };
+    match app::review::decide(&state, &me.actor(&ctx), input).await {
+        Ok(_) => Ok(redirect_with_flash(
+            &format!("/review/{id}"),
+            "flash.decided",
+            state.cookies.secure,
+        )),
+        Err(app::Error::Invalid(errors)) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &show_view(&state, &ctx, &me, id, errors, form.reason).await?,
+        ),
+        Err(app::Error::Conflict(key)) => conflict(&state, &ctx, &me, id, key).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    action: String,
+}
+
+/// `POST /review/{id}/assign`: "assign to me" (`take`) or put back (`release`).
+pub async fn assign(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<AssignForm>,
+) -> AppResult<Response> {
+    let what = app::review::Assignment::parse(&form.action);
+    match app::review::assign(&state, &me.actor(&ctx), id, what).await {
+        Ok(_) => Ok(redirect_with_flash(
+            &format!("/review/{id}"),
+            "flash.saved",
+            state.cookies.secure,
+        )),
+        Err(app::Error::Conflict(key)) => conflict(&state, &ctx, &me, id, key).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    pub(super) body: String,
+}
+
+/// The field error of a refused comment, if that is why it was refused.
+pub(super) fn comment_refusal(e: &app::Error) -> Option<&'static str> {
+    match e {
+        app::Error::Invalid(errors) => errors.get("body"),
+        _ => None,
+    }
+}
+
+/// `POST /review/{id}/comments`
+pub async fn comment_center(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<CommentForm>,
+) -> AppResult<Response> {
+    me.require(&app::review::REVIEWERS)?;
+    if let Err(e) = app::review::comment(&state, &me.actor(&ctx), None, id, &form.body).await {
+        let Some(key) = comment_refusal(&e) else {
+            return Err(e.into());
+        };
+        let mut view =
+            show_view(&state, &ctx, &me, id, FieldErrors::default(), String::new()).await?;
+        view.comment_box.draft = form.body;
+        view.comment_box.error = Some(key);
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
+    }
+    Ok(redirect_with_flash(
+        &format!("/review/{id}#comments"),
+        "flash.commented",
+        state.cookies.secure,
+    ))
+}
