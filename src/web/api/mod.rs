@@ -2,6 +2,7 @@
 //! (bearer token, rate limit, idempotency, audit, problem details) and calls the same `app`
 //! functions the pages call. The OpenAPI document is derived from these handlers.
 
+pub mod followup;
 pub mod guard;
 pub mod problem;
 pub mod reports;
@@ -113,6 +114,11 @@ impl Modify for TokenAuth {
         review::queue,
         review::submission,
         review::decide,
+        followup::org_followup,
+        followup::answer,
+        followup::center_followup,
+        followup::issue_instruction,
+        followup::issue_request,
     ),
     components(schemas(ProblemDoc, problem::FieldProblem)),
     tags(
@@ -142,6 +148,14 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(review::decide),
         )
         // Anything else under /api answers problem details, never a page.
+        .route("/api/v1/followup", get(followup::org_followup))
+        .route("/api/v1/instructions/{id}/answer", post(followup::answer))
+        .route("/api/v1/review/followup", get(followup::center_followup))
+        .route(
+            "/api/v1/orgs/{org}/instructions",
+            post(followup::issue_instruction),
+        )
+        .route("/api/v1/orgs/{org}/requests", post(followup::issue_request))
         .route("/api/{*rest}", axum::routing::any(not_found))
         .route("/api", axum::routing::any(not_found))
         .layer(DefaultBodyLimit::max(guard::JSON_LIMIT))

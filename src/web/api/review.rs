@@ -15,9 +15,7 @@ use super::problem::{ApiResult, ProblemDoc};
 use crate::app::review::{DecideInput, Decision};
 use crate::app::tokens::Caller;
 use crate::app::{self, Error};
-use crate::db;
-use crate::db::queue::{Cursor, QueueFilter};
-use crate::domain::{Scope, TokenScope};
+use crate::domain::TokenScope;
 use crate::web::AppState;
 
 /// The most rows one queue page answers.
@@ -54,12 +52,31 @@ pub enum QueueState {
     Returned,
 }
 
+impl QueueState {
+    fn as_str(self) -> &'static str {
+        match self {
+            QueueState::Submitted => "submitted",
+            QueueState::Accepted => "accepted",
+            QueueState::Returned => "returned",
+        }
+    }
+}
+
 /// Whose submissions.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Who {
     Mine,
     Unassigned,
+}
+
+impl Who {
+    fn as_str(self) -> &'static str {
+        match self {
+            Who::Mine => "mine",
+            Who::Unassigned => "unassigned",
+        }
+    }
 }
 
 /// One line of the queue.
@@ -87,21 +104,6 @@ pub struct QueuePage {
     pub next: Option<String>,
 }
 
-fn cursor_text(at: DateTime<Utc>, id: Uuid) -> String {
-    format!(
-        "{}_{id}",
-        at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-    )
-}
-
-fn cursor_of(s: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let (a, i) = s.split_once('_')?;
-    Some((
-        DateTime::parse_from_rfc3339(a).ok()?.to_utc(),
-        Uuid::parse_str(i).ok()?,
-    ))
-}
-
 /// The review queue, oldest first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/review/queue", tag = "review",
     params(QueueQuery),
@@ -123,51 +125,35 @@ pub async fn queue(
     if !(1..=MAX_LIMIT).contains(&limit) {
         errors.add("limit", "error.api_limit_range");
     }
-    let age = q.min_age_days.filter(|d| (0..=3650).contains(d));
-    if q.min_age_days.is_some() && age.is_none() {
+    if q.min_age_days.is_some_and(|d| !(0..=3650).contains(&d)) {
         errors.add("min_age_days", "error.api_days_range");
     }
-    let cursor = match q.after.as_deref().filter(|a| !a.is_empty()) {
-        None => None,
-        Some(a) => match cursor_of(a) {
-            Some((at, id)) => Some(Cursor::After(at, id)),
-            None => {
-                errors.add("after", "error.api_cursor_invalid");
-                None
-            }
-        },
-    };
+    let after = q.after.clone().unwrap_or_default();
+    if !after.is_empty() && !is_cursor(&after) {
+        errors.add("after", "error.api_cursor_invalid");
+    }
     if !errors.is_empty() {
         return Err(Error::Invalid(errors).into());
     }
-    let filter = QueueFilter {
-        kind: q
-            .kind
-            .map(|k| k.trim().to_string())
-            .filter(|k| !k.is_empty()),
-        state: q.state.map(|s| match s {
-            QueueState::Submitted => "submitted".to_string(),
-            QueueState::Accepted => "accepted".to_string(),
-            QueueState::Returned => "returned".to_string(),
-        }),
-        org_code: q
-            .org
-            .map(|o| o.trim().to_uppercase())
-            .filter(|o| !o.is_empty()),
-        submitted_before: age.map(|d| db::now() - chrono::Duration::days(d)),
-        assigned_to: (q.who == Some(Who::Mine)).then_some(caller.actor.id),
-        unassigned: q.who == Some(Who::Unassigned),
-        form: None,
+    let params = app::review::QueueParams {
+        kind: q.kind.unwrap_or_default(),
+        state: q
+            .state
+            .map(QueueState::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        org: q.org.unwrap_or_default(),
+        age: q.min_age_days.map(|d| d.to_string()).unwrap_or_default(),
+        who: q.who.map(Who::as_str).unwrap_or_default().to_string(),
+        form: String::new(),
+        after,
+        before: String::new(),
     };
-    let page = db::queue::queue(&state.db, &filter, cursor, limit).await?;
-    let next = page
-        .rows
-        .last()
-        .filter(|_| page.more)
-        .map(|r| cursor_text(r.submitted_at, r.id));
+    let page = app::review::queue(&state, &caller.actor, &params, limit).await?;
     Ok(Json(QueuePage {
+        next: page.next.map(app::review::cursor_text),
         items: page
-            .rows
+            .lines
             .into_iter()
             .map(|r| QueueItem {
                 id: r.id,
@@ -182,8 +168,35 @@ pub async fn queue(
                 assignee: r.assignee,
             })
             .collect(),
-        next,
     }))
+}
+
+/// Whether a text reads as a queue cursor (`<RFC 3339 time>_<id>`).
+fn is_cursor(s: &str) -> bool {
+    s.split_once('_')
+        .is_some_and(|(a, i)| DateTime::parse_from_rfc3339(a).is_ok() && Uuid::parse_str(i).is_ok())
+}
+
+/// A file sealed with a submission.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SealedFileOut {
+    pub id: Uuid,
+    pub name: String,
+    /// What the file is for in the report (e.g. `diagram`).
+    pub role: String,
+    pub mime: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// The decision on a submission.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionOut {
+    /// `accepted` or `returned`.
+    pub decision: String,
+    pub reason: String,
+    pub reviewer: String,
+    pub decided_at: DateTime<Utc>,
 }
 
 /// A submission as the Center sees it: its state and its sealed content.
@@ -191,19 +204,25 @@ pub async fn queue(
 pub struct SealedSubmission {
     pub id: Uuid,
     pub org_id: Uuid,
+    pub org_name: String,
+    pub org_code: String,
+    /// The checklist item's key.
     pub kind: String,
+    pub location_id: Option<Uuid>,
     pub version: i64,
     pub state: String,
     pub receipt_no: Option<String>,
     pub submitted_at: Option<DateTime<Utc>>,
-    /// The catalogue revision it was made under.
-    pub catalogue_revision: i64,
-    /// The content as sealed at submission (what the receipt's code covers).
+    /// The content exactly as sealed (data, files, submitter, catalogue revision).
     #[schema(value_type = Object)]
     pub content: serde_json::Value,
+    pub files: Vec<SealedFileOut>,
+    pub decision: Option<DecisionOut>,
+    /// Whether it still waits for a decision.
+    pub can_decide: bool,
 }
 
-/// One sealed submission (drafts are the organisation's own and not shown).
+/// One sealed submission with its files and decision.
 #[utoipa::path(get, path = "/api/v1/review/submissions/{id}", tag = "review", operation_id = "review_submission",
     params(("id" = Uuid, Path, description = "The submission")),
     security(("token" = ["review:read"])),
@@ -219,25 +238,38 @@ pub async fn submission(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<SealedSubmission>> {
     caller.require(TokenScope::ReviewRead)?;
-    let s = db::submissions::get(&state.db, Scope::Center, id)
-        .await?
-        .filter(|s| s.state != "draft")
-        .ok_or(Error::NotFound)?;
-    let content = s
-        .snapshot
-        .as_deref()
-        .and_then(|t| serde_json::from_str(t).ok())
-        .unwrap_or_else(|| serde_json::from_str(&s.data).unwrap_or(serde_json::Value::Null));
+    let s = app::review::sealed(&state, &caller.actor, id).await?;
     Ok(Json(SealedSubmission {
         id: s.id,
         org_id: s.org_id,
+        org_name: s.org_name,
+        org_code: s.org_code,
         kind: s.kind,
+        location_id: s.location_id,
         version: s.version,
         state: s.state,
         receipt_no: s.receipt_no,
         submitted_at: s.submitted_at,
-        catalogue_revision: s.catalogue_revision,
-        content,
+        content: s.snapshot,
+        files: s
+            .files
+            .into_iter()
+            .map(|f| SealedFileOut {
+                id: f.id,
+                name: f.name,
+                role: f.role,
+                mime: f.mime,
+                size: f.size,
+                sha256: f.sha256,
+            })
+            .collect(),
+        decision: s.decision.map(|d| DecisionOut {
+            decision: d.decision,
+            reason: d.reason,
+            reviewer: d.reviewer,
+            decided_at: d.decided_at,
+        }),
+        can_decide: s.can_decide,
     }))
 }
 
