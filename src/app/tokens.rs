@@ -43,6 +43,11 @@ pub struct Created {
 /// Makes a token for the actor: a name, an expiry from [`EXPIRY_DAYS`], and scopes the
 /// actor's role may hold.
 pub async fn create(app: &App, actor: &Actor, input: CreateInput) -> Result<Created, Error> {
+    create_in(&app.db, actor, input).await
+}
+
+/// [`create`] on a database alone (the command line makes tokens without a running portal).
+pub async fn create_in(db: &db::Db, actor: &Actor, input: CreateInput) -> Result<Created, Error> {
     let mut errors = FieldErrors::default();
     let name = input.name.trim().to_string();
     if name.is_empty() {
@@ -87,7 +92,7 @@ pub async fn create(app: &App, actor: &Actor, input: CreateInput) -> Result<Crea
         prefix: secret.chars().take(SECRET_PREFIX.len() + 6).collect(),
         expires_at,
     };
-    let mut tx = app.db.begin().await?;
+    let mut tx = db.begin().await?;
     db::tokens::insert(&mut tx, &token).await?;
     let mut entry = actor.audit("api_token.created", actor.org_id, id.to_string());
     entry.detail = serde_json::json!({

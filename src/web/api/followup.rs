@@ -134,8 +134,6 @@ impl From<followup::FollowUp> for FollowUp {
     security(("token" = ["reports:read"])),
     responses(
         (status = 200, body = FollowUp),
-        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 pub async fn org_followup(
     State(state): State<Arc<AppState>>,
@@ -173,12 +171,7 @@ pub struct StepDone {
     security(("token" = ["reports:write"])),
     responses(
         (status = 201, body = StepDone),
-        (status = 400, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 409, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "Decided already, or not in a state that allows it", body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 pub async fn answer(
     State(state): State<Arc<AppState>>,
@@ -216,8 +209,6 @@ pub async fn answer(
     security(("token" = ["review:read"])),
     responses(
         (status = 200, body = FollowUp),
-        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 pub async fn center_followup(
     State(state): State<Arc<AppState>>,
@@ -256,11 +247,6 @@ pub struct Created {
     security(("token" = ["review:write"])),
     responses(
         (status = 201, body = Created),
-        (status = 400, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 pub async fn issue_instruction(
     State(state): State<Arc<AppState>>,
@@ -309,12 +295,7 @@ pub struct RequestBody {
     security(("token" = ["review:write"])),
     responses(
         (status = 201, body = Created),
-        (status = 400, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 409, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "Decided already, or not in a state that allows it", body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 pub async fn issue_request(
     State(state): State<Arc<AppState>>,

@@ -58,7 +58,6 @@ pub struct Me {
     security(("token" = [])),
     responses(
         (status = 200, body = Me),
-        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 pub async fn me(caller: Caller) -> ApiResult<Json<Me>> {
     Ok(Json(Me {
@@ -74,10 +73,60 @@ pub async fn me(caller: Caller) -> ApiResult<Json<Me>> {
     }))
 }
 
-struct TokenAuth;
+/// What every operation shares: the bearer scheme, and the problems any request may meet
+/// (the handlers list only their own outcomes).
+struct Common;
 
-impl Modify for TokenAuth {
+/// (status, description, for POST only)
+const COMMON_PROBLEMS: [(&str, &str, bool); 11] = [
+    (
+        "400",
+        "The path, query or body cannot be read, or a POST lacks its Idempotency-Key.",
+        false,
+    ),
+    (
+        "401",
+        "No token, or an unknown, expired or revoked one (cookies are never accepted).",
+        false,
+    ),
+    (
+        "403",
+        "The token lacks the scope, or its owner's role may not do this.",
+        false,
+    ),
+    (
+        "404",
+        "Not found, or outside the token's organisation.",
+        false,
+    ),
+    ("405", "This path does not take this method.", false),
+    (
+        "409",
+        "A request with this Idempotency-Key is still running, or the state does not allow it.",
+        true,
+    ),
+    ("413", "The body is larger than allowed.", true),
+    ("415", "The body is not JSON.", true),
+    (
+        "422",
+        "Invalid input (errors lists the fields), or the Idempotency-Key was used for another request.",
+        false,
+    ),
+    (
+        "429",
+        "Over the token's rate limit; Retry-After says how many seconds to wait.",
+        false,
+    ),
+    (
+        "503",
+        "The database did not answer in time; nothing was applied.",
+        false,
+    ),
+];
+
+impl Modify for Common {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
         let components = openapi
             .components
             .get_or_insert_with(utoipa::openapi::Components::new);
@@ -92,6 +141,30 @@ impl Modify for TokenAuth {
                     .build(),
             ),
         );
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [(&mut item.get, false), (&mut item.post, true)];
+            for (op, is_post) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                for (status, description, post_only) in COMMON_PROBLEMS {
+                    if post_only && !is_post {
+                        continue;
+                    }
+                    let response = ResponseBuilder::new()
+                        .description(description)
+                        .content(
+                            problem::PROBLEM_JSON,
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("ProblemDoc")))
+                                .build(),
+                        )
+                        .build();
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert(RefOr::T(response));
+                }
+            }
+        }
     }
 }
 
@@ -106,7 +179,7 @@ impl Modify for TokenAuth {
             needs an Idempotency-Key header. Errors are RFC 9457 problem details in the \
             language of Accept-Language (ja, en)."
     ),
-    modifiers(&TokenAuth),
+    modifiers(&Common),
     paths(
         me,
         reports::submissions,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::problem::{ApiResult, ProblemDoc};
+use super::problem::ApiResult;
 use crate::app::Error;
 use crate::app::tokens::Caller;
 use crate::db;
@@ -43,8 +43,6 @@ pub struct SubmissionItem {
     security(("token" = ["reports:read"])),
     responses(
         (status = 200, body = Vec<SubmissionItem>),
-        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 pub async fn submissions(
     State(state): State<Arc<AppState>>,
@@ -90,9 +88,6 @@ pub struct SubmissionDetail {
     security(("token" = ["reports:read"])),
     responses(
         (status = 200, body = SubmissionDetail),
-        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 pub async fn submission(
     State(state): State<Arc<AppState>>,

@@ -110,9 +110,6 @@ pub struct QueuePage {
     security(("token" = ["review:read"])),
     responses(
         (status = 200, body = QueuePage),
-        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 pub async fn queue(
     State(state): State<Arc<AppState>>,
@@ -228,9 +225,6 @@ pub struct SealedSubmission {
     security(("token" = ["review:read"])),
     responses(
         (status = 200, body = SealedSubmission),
-        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 pub async fn submission(
     State(state): State<Arc<AppState>>,
@@ -324,12 +318,7 @@ pub struct DecisionDone {
     security(("token" = ["review:write"])),
     responses(
         (status = 201, body = DecisionDone),
-        (status = 400, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 403, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 404, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 409, body = ProblemDoc, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "Decided already, or not in a state that allows it", body = ProblemDoc, content_type = "application/problem+json"),
     ))]
 pub async fn decide(
     State(state): State<Arc<AppState>>,
