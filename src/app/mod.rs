@@ -2,10 +2,13 @@
 //! one module per area, and the state they share. Arrows point down only: `web` calls `app`;
 //! `app` calls `db`, `files`, `mail` and `domain`, never `web`.
 
+pub mod antivirus;
 pub mod followup;
 pub mod notify;
 pub mod orgs;
 pub mod review;
+pub mod structure;
+pub mod submissions;
 pub mod tokens;
 
 pub use errors::{Error, FieldErrors};

@@ -1,7 +1,6 @@
 //! The HTTP face: router, extractors, error pages, middleware and one module per page area.
 
 pub mod account;
-pub mod antivirus;
 pub mod api;
 pub mod api_reference;
 pub mod assets;
@@ -19,10 +18,8 @@ pub mod holds;
 pub mod home;
 pub mod html;
 pub mod id_management;
-pub mod imports;
 pub mod inbox;
 pub mod inhouse;
-pub mod logcheck;
 pub mod matrix;
 pub mod metrics;
 pub mod middleware;
@@ -31,12 +28,10 @@ pub mod orgs;
 pub mod outside;
 pub mod page;
 pub mod profile;
-pub mod report;
 pub mod retention;
 pub mod second_factor;
 pub mod state;
 pub mod structure;
-pub mod submissions;
 pub mod system;
 pub mod tokens;
 pub mod trail;
@@ -98,34 +93,34 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}", get(structure::overview))
         .route("/orgs/{org}/locations", post(structure::create_location))
         .route("/orgs/{org}/profile", get(profile::page).post(profile::save))
-        .route("/orgs/{org}/system-configuration", get(submissions::page).post(submissions::save_or_submit))
+        .route("/orgs/{org}/system-configuration", get(html::submissions::configuration::page).post(html::submissions::configuration::save_or_submit))
         .route(
             "/orgs/{org}/system-configuration/files",
-            post(submissions::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
+            post(html::submissions::configuration::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
         .route("/orgs/{org}/outside-connections", get(outside::page).post(outside::save_or_submit))
         .route(
             "/orgs/{org}/outside-connections/files",
             post(outside::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
-        .route("/orgs/{org}/system-configuration/import", post(submissions::import_equipment).layer(DefaultBodyLimit::max(antivirus::IMPORT_LIMIT)))
-        .route("/orgs/{org}/system-configuration/import/confirm", post(submissions::confirm_equipment))
-        .route("/orgs/{org}/system-configuration/template.csv", get(submissions::equipment_template))
+        .route("/orgs/{org}/system-configuration/import", post(html::submissions::configuration::import_equipment).layer(DefaultBodyLimit::max(html::antivirus::IMPORT_LIMIT)))
+        .route("/orgs/{org}/system-configuration/import/confirm", post(html::submissions::configuration::confirm_equipment))
+        .route("/orgs/{org}/system-configuration/template.csv", get(html::submissions::configuration::equipment_template))
         .route("/orgs/{org}/inhouse-measures", get(inhouse::page).post(inhouse::save_or_submit))
         .route(
             "/orgs/{org}/inhouse-measures/files",
             post(inhouse::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
-        .route("/orgs/{org}/antivirus", get(antivirus::page).post(antivirus::save_or_submit))
-        .route("/orgs/{org}/antivirus/import", post(antivirus::import).layer(DefaultBodyLimit::max(antivirus::IMPORT_LIMIT)))
-        .route("/orgs/{org}/antivirus/import/confirm", post(antivirus::confirm_import))
-        .route("/orgs/{org}/antivirus/template.csv", get(antivirus::template))
-        .route("/orgs/{org}/files/{id}/remove", post(submissions::remove_file))
-        .route("/orgs/{org}/submissions/{id}/receipt", get(submissions::receipt))
+        .route("/orgs/{org}/antivirus", get(html::antivirus::page).post(html::antivirus::save_or_submit))
+        .route("/orgs/{org}/antivirus/import", post(html::antivirus::import).layer(DefaultBodyLimit::max(html::antivirus::IMPORT_LIMIT)))
+        .route("/orgs/{org}/antivirus/import/confirm", post(html::antivirus::confirm_import))
+        .route("/orgs/{org}/antivirus/template.csv", get(html::antivirus::template))
+        .route("/orgs/{org}/files/{id}/remove", post(html::submissions::files::remove_file))
+        .route("/orgs/{org}/submissions/{id}/receipt", get(html::submissions::receipt::receipt))
         .route("/orgs/{org}/submissions/{id}/evidence.zip", get(evidence::submission))
         .route("/orgs/{org}/evidence.zip", get(evidence::organisation))
-        .route("/files/{id}", get(submissions::download))
-        .route("/files/{id}/preview", get(submissions::preview))
+        .route("/files/{id}", get(html::submissions::files::download))
+        .route("/files/{id}/preview", get(html::submissions::files::preview))
         .route("/audit", get(trail::trail))
         .route("/review", get(review::queue))
         .route("/review/verify", get(verify::page).post(verify::check))
@@ -159,7 +154,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/inbox/preferences", post(inbox::preferences))
         .route("/inbox/{id}", post(inbox::open))
         .route("/orgs/{org}/submissions/{id}/comments", post(review::comment_org))
-        .route("/orgs/{org}/submissions/{id}/revise", post(review::revise))
+        .route("/orgs/{org}/submissions/{id}/revise", post(html::submissions::receipt::revise))
         .route("/orgs/{org}/id-management", get(id_management::page).post(id_management::submit))
         .route("/orgs/{org}/locations/{id}", get(structure::location_page).post(structure::update_location))
         .route("/orgs/{org}/locations/{id}/active", post(structure::set_location_active))

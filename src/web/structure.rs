@@ -21,8 +21,6 @@ use super::state::AppState;
 use crate::db::appointments::NewAppointment;
 use crate::db::structure::{LocationRow, NewLocation};
 use crate::db::{self, orgs::OrgRow};
-use crate::domain::catalogue::Unit;
-use crate::domain::checklist::{self, Latest};
 use crate::domain::{ConnectionForm, Email, Role, ScopeKind};
 
 /// Resolves the organisation within the caller's scope (another organisation's id: 404);
@@ -105,77 +103,29 @@ pub struct ChecklistItem {
     pub link: Option<String>,
 }
 
-/// The units a report can be due for: the organisation, then each active location, with the
-/// connection forms active there. `locations` and `conns` are one organisation's.
-pub fn units_of(
-    whole_org: &str,
-    locations: &[LocationRow],
-    conns: &[db::structure::ConnectionRow],
-) -> Vec<Unit> {
-    let active_forms = |loc: Option<Uuid>| -> Vec<ConnectionForm> {
-        let mut v: Vec<ConnectionForm> = conns
-            .iter()
-            .filter(|c| c.active && loc.is_none_or(|l| c.location_id == l))
-            .filter_map(|c| c.form())
-            .collect();
-        v.sort();
-        v.dedup();
-        v
-    };
-    let mut units = vec![Unit {
-        kind: ScopeKind::Organisation,
-        id: None,
-        name: whole_org.to_string(),
-        forms: active_forms(None),
-    }];
-    units.extend(locations.iter().filter(|l| l.active).map(|l| Unit {
-        kind: l.scope_kind(),
-        id: Some(l.id),
-        name: l.name.clone(),
-        forms: active_forms(Some(l.id)),
-    }));
-    units
-}
-
-/// Builds the checklist of one organisation in the page's language.
+/// Builds the checklist of one organisation in the page's language, each row linked to
+/// where it is acted on.
 pub async fn checklist_for(
     state: &AppState,
     ctx: &Ctx,
     org_id: Uuid,
 ) -> AppResult<Vec<ChecklistItem>> {
     let t = ctx.tr();
-    let catalogue = state.catalogue().await?;
-    let locations = db::structure::list(&state.db, Some(org_id)).await?;
-    let conns = db::structure::connections(&state.db, Some(org_id)).await?;
-    let units = units_of(t.t("checklist.whole_org"), &locations, &conns);
-    let latest: Vec<Latest> = db::submissions::latest(&state.db, Some(org_id))
-        .await?
-        .into_iter()
-        .map(|s| Latest {
-            kind: s.kind,
-            location_id: s.location_id,
-            state: s.state,
-        })
-        .collect();
-    let open: Vec<_> = super::page::open_items(state, Some(org_id))
-        .await?
-        .into_iter()
-        .map(|(_, o)| o)
-        .collect();
-    let rows = checklist::build(&catalogue.items, &units, &latest, &open);
+    let rows = crate::app::submissions::reads::checklist_of(state, org_id).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let item = &catalogue.items[r.item];
-            let unit = &units[r.unit];
-            let link = match (r.open, item.key.as_str(), unit.id) {
-                (Some((id, true)), _, _) => Some(format!("/orgs/{org_id}/instructions/{id}")),
-                (Some((_, false)), "gateway_logs", Some(loc)) => {
+            let loc = r.unit.location;
+            let link = match (r.open, r.item.as_str(), loc) {
+                (Some(o), _, _) if o.instruction => {
+                    Some(format!("/orgs/{org_id}/instructions/{}", o.id))
+                }
+                (Some(_), "gateway_logs", Some(loc)) => {
                     Some(format!("/orgs/{org_id}/locations/{loc}/gateway-logs"))
                 }
                 _ => None,
             }
-            .or(match (item.key.as_str(), unit.id) {
+            .or(match (r.item.as_str(), loc) {
                 ("administrator", Some(loc)) => {
                     Some(format!("/orgs/{org_id}/locations/{loc}#appoint"))
                 }
@@ -197,12 +147,19 @@ pub async fn checklist_for(
                 _ => None,
             });
             ChecklistItem {
-                number: item.number.clone(),
-                title: item.title(t.code()).to_string(),
-                place: unit.name.clone(),
-                status: r.status.as_str(),
-                status_key: r.status.label_key(),
-                needs_action: r.status.needs_action(),
+                title: if t.code() == "en" {
+                    r.title_en
+                } else {
+                    r.title_ja
+                },
+                number: r.number,
+                place: r
+                    .unit
+                    .name
+                    .unwrap_or_else(|| t.t("checklist.whole_org").to_string()),
+                status: r.status,
+                status_key: r.status_key,
+                needs_action: r.needs_action,
                 link,
             }
         })

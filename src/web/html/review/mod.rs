@@ -4,7 +4,7 @@
 mod org;
 mod show;
 
-pub use org::{comment_org, revise};
+pub use org::comment_org;
 pub use show::{assign, comment_center, decide, show};
 
 use std::sync::Arc;

@@ -18,12 +18,13 @@ use crate::web::forms::FieldErrors;
 use crate::web::html::common::comments::{CommentBox, CommentItem};
 use crate::web::html::common::files::{FileItem, sealed_file_item};
 use crate::web::html::common::instructions::{InstructionItem, instruction_item};
+use crate::web::html::common::report::{self, Report};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
-use crate::web::report::{self, Report};
 use crate::web::state::AppState;
 // Still borrowed from other page areas (structure, holds, gateway-log checks): to move down
 // with those areas.
-use crate::web::{holds, logcheck, structure};
+use crate::web::html::common::logcheck;
+use crate::web::{holds, structure};
 
 /// A version as listed.
 pub struct VersionItem {
