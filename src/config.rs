@@ -146,6 +146,14 @@ pub struct ConfigArgs {
         hide_env_values = true
     )]
     pub metrics_token: Option<String>,
+    /// Requests per minute one API token may make (429 with Retry-After beyond).
+    #[arg(
+        long,
+        env = "SECPORTAL_API_RATE_PER_MINUTE",
+        default_value = "600",
+        global = true
+    )]
+    pub api_rate_per_minute: String,
 }
 
 /// Where the key that signs the audit chain comes from; never the database.
@@ -232,6 +240,7 @@ mod tests {
                 audit_key: Some(k.into()),
                 audit_key_file: None,
                 metrics_token: None,
+                api_rate_per_minute: "600".into(),
             }
             .validate()
         };
@@ -285,6 +294,8 @@ pub struct Config {
     /// Always on in a running portal (no setting turns it off); the test harness turns it off
     /// for tests that are about something else.
     pub center_second_factor: bool,
+    /// Requests per minute one API token may make.
+    pub api_rate_per_minute: u32,
 }
 
 /// A setting that could not be used; names the setting.
@@ -394,6 +405,11 @@ impl ConfigArgs {
             &self.request_timeout_secs,
             3600,
         )?;
+        let api_rate_per_minute = positive(
+            "SECPORTAL_API_RATE_PER_MINUTE",
+            &self.api_rate_per_minute,
+            1_000_000,
+        )? as u32;
         let clamd = match self.clamd.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(raw) => Some(crate::files::clamd::Clamd::parse(raw).ok_or_else(|| {
@@ -481,6 +497,7 @@ impl ConfigArgs {
             file_sweep_min_age: Duration::from_secs(24 * 3600),
             metrics_token,
             center_second_factor: true,
+            api_rate_per_minute,
         })
     }
 }
@@ -512,6 +529,7 @@ impl Config {
             audit_key: None,
             audit_key_file: None,
             metrics_token: None,
+            api_rate_per_minute: "600".into(),
         }
         .validate()
     }

@@ -131,6 +131,11 @@ fn spawn_housekeeping(state: Arc<web::AppState>) {
             if let Err(e) = db::throttle::prune(&state.db, now - chrono::Duration::hours(1)).await {
                 tracing::warn!(error = %e, "login failure prune failed");
             }
+            if let Err(e) =
+                db::idempotency::prune(&state.db, now - chrono::Duration::hours(24)).await
+            {
+                tracing::warn!(error = %e, "idempotency key prune failed");
+            }
         }
     });
 }

@@ -12,6 +12,7 @@ pub mod review;
 pub mod stream;
 pub mod structure;
 pub mod submissions;
+pub mod tokens;
 
 pub use errors::{Error, FieldErrors};
 

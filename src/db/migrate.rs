@@ -87,6 +87,16 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/postgres/0020_retention.sql"),
     ),
     (
+        "0021_api_tokens",
+        include_str!("../../migrations/sqlite/0021_api_tokens.sql"),
+        include_str!("../../migrations/postgres/0021_api_tokens.sql"),
+    ),
+    (
+        "0022_api_idempotency",
+        include_str!("../../migrations/sqlite/0022_api_idempotency.sql"),
+        include_str!("../../migrations/postgres/0022_api_idempotency.sql"),
+    ),
+    (
         "0023_queue_tally",
         include_str!("../../migrations/sqlite/0023_queue_tally.sql"),
         include_str!("../../migrations/postgres/0023_queue_tally.sql"),

@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod exports;
 pub mod followup;
 pub mod gateway_logs;
+pub mod idempotency;
 pub mod links;
 pub mod migrate;
 pub mod notifications;
@@ -24,6 +25,7 @@ pub mod sessions;
 pub mod structure;
 pub mod submissions;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
 
 use std::str::FromStr;

@@ -16,6 +16,7 @@ pub mod role;
 pub mod scope;
 pub mod sheet;
 pub mod text;
+pub mod token_scope;
 pub mod totp;
 pub mod user_code;
 pub mod workbook;
@@ -25,6 +26,7 @@ pub use email::Email;
 pub use password::{NewPassword, PasswordProblem};
 pub use role::Role;
 pub use scope::Scope;
+pub use token_scope::{TokenScope, TokenScopes};
 pub use user_code::{NaccsId, UserCode};
 
 /// Why a form field was refused: a locale key for the message.

@@ -88,7 +88,7 @@ impl Ctx {
 /// to `X-Forwarded-For`, so the client is that many entries from the right; entries further
 /// left are whatever the client sent and are never trusted (rotating them must not dodge the
 /// sign-in throttle).
-fn client_ip(parts: &Parts, proxies: usize) -> String {
+pub(crate) fn client_ip(parts: &Parts, proxies: usize) -> String {
     let peer = || {
         parts
             .extensions

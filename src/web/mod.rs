@@ -1,6 +1,8 @@
 //! The HTTP face: router, extractors, error pages, middleware and one module per page area.
 
 pub mod account;
+pub mod api;
+pub mod api_reference;
 pub mod assets;
 pub mod auth;
 pub mod catalogue;
@@ -28,6 +30,7 @@ pub mod retention;
 pub mod second_factor;
 pub mod state;
 pub mod system;
+pub mod tokens;
 pub mod trail;
 pub mod users;
 pub mod verify;
@@ -60,6 +63,11 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/account/sessions/end-others", post(account::end_others))
         .route("/account/sessions/{handle}/end", post(account::end_session))
         .route("/account/password", post(account::change_password))
+        .route("/account/tokens", get(tokens::page).post(tokens::create))
+        .route("/account/tokens/{id}/revoke", post(tokens::revoke_own))
+        .route("/admin/api-tokens", get(tokens::admin_list))
+        .route("/admin/api-tokens/{id}/revoke", post(tokens::admin_revoke))
+        .route("/docs/api", get(api_reference::page))
         .route("/account/second-factor", get(second_factor::page))
         .route("/account/second-factor/start", post(second_factor::start))
         .route("/account/second-factor/confirm", post(second_factor::confirm))
@@ -166,6 +174,10 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(ctx::FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::context))
+        .with_state(state.clone())
+        // The API has a layer of its own instead of the pages' (no cookies, no CSRF, no
+        // error pages: problem details).
+        .merge(api::router(state.clone()))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -178,5 +190,4 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         // Outermost, so a request's time includes every layer; each route's layers see its
         // template (`MatchedPath`).
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .with_state(state)
 }
