@@ -2,12 +2,21 @@
 //! one module per area, and the state they share. Arrows point down only: `web` calls `app`;
 //! `app` calls `db`, `files`, `mail` and `domain`, never `web`.
 
+pub mod account;
+pub mod catalogue;
 pub mod exports;
 pub mod followup;
+pub mod inbox;
+pub mod links;
 pub mod notify;
+pub mod onboarding;
 pub mod orgs;
+pub mod retention;
 pub mod review;
+pub mod second_factor;
 pub mod stream;
+pub mod trail;
+pub mod users;
 
 pub use errors::{Error, FieldErrors};
 
@@ -144,6 +153,14 @@ impl App {
 /// whether it was sent.
 pub async fn send_logged(app: &App, out: Outgoing) -> bool {
     send_with(&app.mailer, out).await
+}
+
+/// Sends a mail in the background (logged, never awaited by the request).
+pub fn send_in_background(app: &App, out: Outgoing) {
+    let mailer = app.mailer.clone();
+    tokio::spawn(async move {
+        send_with(&mailer, out).await;
+    });
 }
 
 /// [`send_logged`] with a mailer of its own (mail sent in the background).

@@ -5,6 +5,7 @@
 mod comments;
 mod queue;
 mod sealed;
+mod verify;
 
 pub use comments::{Comment, ReturnNote, comment, comments, return_note};
 pub use queue::{
@@ -12,6 +13,7 @@ pub use queue::{
     queue_counts, queue_filter, queue_page,
 };
 pub use sealed::{DecisionOut, Sealed, SealedFile, Version, WaitingNext, next_waiting, sealed};
+pub use verify::{Verification, verify_receipt};
 
 use uuid::Uuid;
 

@@ -3,4 +3,6 @@
 
 pub mod comments;
 pub mod files;
+pub mod holds;
 pub mod instructions;
+pub mod users;

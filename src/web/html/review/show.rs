@@ -21,9 +21,10 @@ use crate::web::html::common::instructions::{InstructionItem, instruction_item};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::report::{self, Report};
 use crate::web::state::AppState;
-// Still borrowed from other page areas (structure, holds, gateway-log checks): to move down
-// with those areas.
-use crate::web::{holds, logcheck, structure};
+// Still borrowed from other page areas (structure, gateway-log checks): to move down with
+// those areas.
+use crate::web::html::common::holds;
+use crate::web::{logcheck, structure};
 
 /// A version as listed.
 pub struct VersionItem {
@@ -197,7 +198,7 @@ pub(super) async fn show_view(
         comment_box: CommentBox::new(format!("/review/{id}/comments")),
         instructions,
         locations,
-        hold: holds::hold_box(state, me, s.org_id, Some(id)).await?,
+        hold: holds::hold_box(state, &actor, s.org_id, Some(id)).await?,
     })
 }
 
