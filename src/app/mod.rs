@@ -3,9 +3,11 @@
 //! `app` calls `db`, `files`, `mail` and `domain`, never `web`.
 
 pub mod account;
+pub mod antivirus;
 pub mod catalogue;
 pub mod exports;
 pub mod followup;
+pub mod id_management;
 pub mod inbox;
 pub mod links;
 pub mod notify;
@@ -15,6 +17,8 @@ pub mod retention;
 pub mod review;
 pub mod second_factor;
 pub mod stream;
+pub mod structure;
+pub mod submissions;
 pub mod trail;
 pub mod users;
 

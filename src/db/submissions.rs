@@ -416,3 +416,36 @@ pub async fn by_receipt(db: &Db, receipt_no: &str) -> Result<Option<Uuid>, sqlx:
         .fetch_optional(p)
         .await)
 }
+
+/// A submission as an organisation's list shows it.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct SummaryRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub location_id: Option<Uuid>,
+    /// As the organisation sees it: a submitted one a reviewer took reads `under_review`.
+    pub state: String,
+    pub version: i64,
+    pub receipt_no: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+}
+
+/// The submissions of an organisation within the scope, newest first; at most `limit`.
+pub async fn list(
+    db: &Db,
+    scope: Scope,
+    org_id: Uuid,
+    limit: i64,
+) -> Result<Vec<SummaryRow>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, SummaryRow>(
+        "SELECT id, kind, location_id, \
+         CASE WHEN state = 'submitted' AND assigned_to IS NOT NULL THEN 'under_review' ELSE state END AS state, \
+         version, receipt_no, submitted_at \
+         FROM submissions WHERE org_id = $1 AND ($2 IS NULL OR org_id = $2) ORDER BY created_at DESC, id DESC LIMIT $3",
+    )
+    .bind(org_id)
+    .bind(scope.org_filter())
+    .bind(limit)
+    .fetch_all(p)
+    .await)
+}

@@ -22,7 +22,9 @@ pub fn attachment(mime: &'static str, file_name: &str) -> (Chunks, Response) {
     let mut res = Body::from_stream(stream).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    if let Ok(v) = HeaderValue::from_str(&super::submissions::content_disposition(file_name)) {
+    if let Ok(v) =
+        HeaderValue::from_str(&super::html::common::files::content_disposition(file_name))
+    {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

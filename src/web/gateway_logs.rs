@@ -16,12 +16,17 @@ use uuid::Uuid;
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
 use super::forms::FieldErrors;
-use super::logcheck::{self, CheckView};
+use super::html::common::access::{location_for, org_for_report};
+use super::html::common::comments::{ReturnNote, return_note};
+use super::html::common::files::{FileItem, file_item};
+use super::html::common::logcheck::{self, CheckView};
+use super::html::common::to_receipt;
+use super::html::common::upload::receive_files;
 use super::page::{Page, jst, redirect_with_flash, render, today};
 use super::state::AppState;
-use super::structure::{date, location_for};
-use super::submissions::{FileItem, draft_at, file_item, org_for_report, receive_files};
+use crate::app::submissions::{Place, ReportKind};
 use crate::db::{self, orgs::OrgRow, structure::LocationRow};
+use crate::domain::input::date;
 use crate::domain::{Role, Scope};
 
 const KIND: &str = "gateway_logs";
@@ -34,7 +39,7 @@ const MIN_RETENTION_MONTHS: i64 = 12;
 struct LogsView {
     page: Page,
     /// Why the version this draft revises was returned.
-    returned: Option<crate::web::html::common::comments::ReturnNote>,
+    returned: Option<ReturnNote>,
     org_id: Uuid,
     org_name: String,
     site_id: Uuid,
@@ -138,12 +143,7 @@ async fn view(
         .find(|s| s.kind == KIND && s.location_id == Some(site.id) && s.state != "draft")
         .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
     Ok(LogsView {
-        returned: crate::web::html::common::comments::return_note(
-            state,
-            org.id,
-            draft.as_ref().map(|d| d.id),
-        )
-        .await?,
+        returned: return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
@@ -232,11 +232,23 @@ pub async fn upload(
         );
     }
     let back = format!("/orgs/{org_id}/locations/{site_id}/gateway-logs");
-    let problems =
-        match receive_files(&state, &ctx, &me, org_id, KIND, Some(site_id), form, &back).await? {
-            Ok(done) => return Ok(done),
-            Err(problems) => problems,
-        };
+    let problems = match receive_files(
+        &state,
+        &ctx,
+        &me,
+        Place {
+            org: org_id,
+            kind: ReportKind::GatewayLogs,
+            site: Some(site_id),
+        },
+        form,
+        &back,
+    )
+    .await?
+    {
+        Ok(done) => return Ok(done),
+        Err(problems) => problems,
+    };
     render(
         problems.status,
         &view(
@@ -283,7 +295,16 @@ pub async fn save_or_submit(
             )
         })
         .collect();
-    let draft = draft_at(&state, &me, org_id, KIND, Some(site_id)).await?;
+    let draft = crate::app::submissions::draft_at(
+        &state,
+        &me.actor(&ctx),
+        &Place {
+            org: org_id,
+            kind: ReportKind::GatewayLogs,
+            site: Some(site_id),
+        },
+    )
+    .await?;
     let data: serde_json::Map<String, serde_json::Value> = fields
         .iter()
         .map(|(k, v)| (k.clone(), v.clone().into()))
@@ -422,14 +443,14 @@ pub async fn save_or_submit(
     let mut tx = state.db.begin().await?;
     db::submissions::save_draft(&mut tx, org_id, draft, &serde_json::Value::Object(data)).await?;
     tx.commit().await?;
-    super::submissions::seal(
+    let sealed = crate::app::submissions::seal(
         &state,
-        &ctx,
-        &me,
+        &me.actor(&ctx),
         org_id,
         draft,
-        KIND,
+        ReportKind::GatewayLogs,
         serde_json::json!({ "site": site_id, "files": files.len() }),
     )
-    .await
+    .await?;
+    Ok(to_receipt(&state, org_id, &sealed))
 }

@@ -15,10 +15,14 @@ use uuid::Uuid;
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::AppResult;
 use super::forms::FieldErrors;
+use super::html::common::access::{org_for, org_for_report};
+use super::html::common::comments::{ReturnNote, return_note};
+use super::html::common::files::{FileItem, file_item};
+use super::html::common::to_receipt;
+use super::html::common::upload::receive_files;
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
-use super::structure::org_for;
-use super::submissions::{FileItem, draft_id, file_item, org_for_report, receive_files};
+use crate::app::submissions::{Place, ReportKind};
 use crate::db::{self, orgs::OrgRow};
 use crate::domain::Scope;
 
@@ -55,7 +59,7 @@ impl Cell {
 struct InhouseView {
     page: Page,
     /// Why the version this draft revises was returned.
-    returned: Option<crate::web::html::common::comments::ReturnNote>,
+    returned: Option<ReturnNote>,
     org_id: Uuid,
     org_name: String,
     cells: Vec<Cell>,
@@ -115,12 +119,7 @@ async fn view(
         .find(|s| s.kind == KIND && s.state != "draft")
         .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
     Ok(InhouseView {
-        returned: crate::web::html::common::comments::return_note(
-            state,
-            org.id,
-            draft.as_ref().map(|d| d.id),
-        )
-        .await?,
+        returned: return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
@@ -169,7 +168,16 @@ pub async fn upload(
     form: Multipart,
 ) -> AppResult<Response> {
     let back = format!("/orgs/{org_id}/inhouse-measures");
-    match receive_files(&state, &ctx, &me, org_id, KIND, None, form, &back).await? {
+    match receive_files(
+        &state,
+        &ctx,
+        &me,
+        Place::org(org_id, ReportKind::InhouseMeasures),
+        form,
+        &back,
+    )
+    .await?
+    {
         Ok(done) => Ok(done),
         Err(problems) => show(&state, &ctx, &me, org_id, problems.status, problems.list).await,
     }
@@ -195,7 +203,12 @@ pub async fn save_or_submit(
         data.insert(c.key("status"), c.status.clone().into());
         data.insert(c.key("desc"), c.description.clone().into());
     }
-    let draft = draft_id(&state, &me, org_id, KIND).await?;
+    let draft = crate::app::submissions::draft_at(
+        &state,
+        &me.actor(&ctx),
+        &Place::org(org_id, ReportKind::InhouseMeasures),
+    )
+    .await?;
     let mut tx = state.db.begin().await?;
     db::submissions::save_draft(&mut tx, org_id, draft, &serde_json::Value::Object(data)).await?;
     db::audit::append(
@@ -235,14 +248,14 @@ pub async fn save_or_submit(
             &view(&state, &ctx, &me, &org, Some(&input), errors, problems).await?,
         );
     }
-    super::submissions::seal(
+    let sealed = crate::app::submissions::seal(
         &state,
-        &ctx,
-        &me,
+        &me.actor(&ctx),
         org_id,
         draft,
-        KIND,
+        ReportKind::InhouseMeasures,
         serde_json::Value::Null,
     )
-    .await
+    .await?;
+    Ok(to_receipt(&state, org_id, &sealed))
 }

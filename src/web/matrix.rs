@@ -14,7 +14,7 @@ use super::ctx::{Ctx, CurrentUser};
 use super::error::AppResult;
 use super::page::{Page, render};
 use super::state::AppState;
-use super::structure::units_of;
+use crate::app::structure::units_of;
 use crate::db;
 use crate::domain::checklist::{self, Latest, Status};
 use crate::domain::{ConnectionForm, Role};

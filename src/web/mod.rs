@@ -1,6 +1,5 @@
 //! The HTTP face: router, extractors, error pages, middleware and one module per page area.
 
-pub mod antivirus;
 pub mod assets;
 pub mod auth;
 pub mod cookies;
@@ -12,20 +11,14 @@ pub mod forms;
 pub mod gateway_logs;
 pub mod home;
 pub mod html;
-pub mod id_management;
-pub mod imports;
 pub mod inhouse;
-pub mod logcheck;
 pub mod matrix;
 pub mod metrics;
 pub mod middleware;
 pub mod outside;
 pub mod page;
 pub mod profile;
-pub mod report;
 pub mod state;
-pub mod structure;
-pub mod submissions;
 pub mod system;
 
 use std::sync::Arc;
@@ -78,37 +71,37 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/admin/catalogue/edit", get(catalogue::edit_page))
         .route("/admin/catalogue/diff", get(catalogue::diff))
         .route("/admin/orgs/{id}", get(orgs::show))
-        .route("/orgs/{org}", get(structure::overview))
-        .route("/orgs/{org}/locations", post(structure::create_location))
+        .route("/orgs/{org}", get(html::structure::overview))
+        .route("/orgs/{org}/locations", post(html::structure::create_location))
         .route("/orgs/{org}/profile", get(profile::page).post(profile::save))
-        .route("/orgs/{org}/system-configuration", get(submissions::page).post(submissions::save_or_submit))
+        .route("/orgs/{org}/system-configuration", get(html::submissions::configuration::page).post(html::submissions::configuration::save_or_submit))
         .route(
             "/orgs/{org}/system-configuration/files",
-            post(submissions::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
+            post(html::submissions::configuration::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
         .route("/orgs/{org}/outside-connections", get(outside::page).post(outside::save_or_submit))
         .route(
             "/orgs/{org}/outside-connections/files",
             post(outside::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
-        .route("/orgs/{org}/system-configuration/import", post(submissions::import_equipment).layer(DefaultBodyLimit::max(antivirus::IMPORT_LIMIT)))
-        .route("/orgs/{org}/system-configuration/import/confirm", post(submissions::confirm_equipment))
-        .route("/orgs/{org}/system-configuration/template.csv", get(submissions::equipment_template))
+        .route("/orgs/{org}/system-configuration/import", post(html::submissions::configuration::import_equipment).layer(DefaultBodyLimit::max(html::antivirus::IMPORT_LIMIT)))
+        .route("/orgs/{org}/system-configuration/import/confirm", post(html::submissions::configuration::confirm_equipment))
+        .route("/orgs/{org}/system-configuration/template.csv", get(html::submissions::configuration::equipment_template))
         .route("/orgs/{org}/inhouse-measures", get(inhouse::page).post(inhouse::save_or_submit))
         .route(
             "/orgs/{org}/inhouse-measures/files",
             post(inhouse::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
-        .route("/orgs/{org}/antivirus", get(antivirus::page).post(antivirus::save_or_submit))
-        .route("/orgs/{org}/antivirus/import", post(antivirus::import).layer(DefaultBodyLimit::max(antivirus::IMPORT_LIMIT)))
-        .route("/orgs/{org}/antivirus/import/confirm", post(antivirus::confirm_import))
-        .route("/orgs/{org}/antivirus/template.csv", get(antivirus::template))
-        .route("/orgs/{org}/files/{id}/remove", post(submissions::remove_file))
-        .route("/orgs/{org}/submissions/{id}/receipt", get(submissions::receipt))
+        .route("/orgs/{org}/antivirus", get(html::antivirus::page).post(html::antivirus::save_or_submit))
+        .route("/orgs/{org}/antivirus/import", post(html::antivirus::import).layer(DefaultBodyLimit::max(html::antivirus::IMPORT_LIMIT)))
+        .route("/orgs/{org}/antivirus/import/confirm", post(html::antivirus::confirm_import))
+        .route("/orgs/{org}/antivirus/template.csv", get(html::antivirus::template))
+        .route("/orgs/{org}/files/{id}/remove", post(html::submissions::files::remove_file))
+        .route("/orgs/{org}/submissions/{id}/receipt", get(html::submissions::receipt::receipt))
         .route("/orgs/{org}/submissions/{id}/evidence.zip", get(evidence::submission))
         .route("/orgs/{org}/evidence.zip", get(evidence::organisation))
-        .route("/files/{id}", get(submissions::download))
-        .route("/files/{id}/preview", get(submissions::preview))
+        .route("/files/{id}", get(html::submissions::files::download))
+        .route("/files/{id}/preview", get(html::submissions::files::preview))
         .route("/audit", get(trail::trail))
         .route("/review", get(review::queue))
         .route("/review/verify", get(review::verify::page).post(review::verify::check))
@@ -142,14 +135,14 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/inbox/preferences", post(inbox::preferences))
         .route("/inbox/{id}", post(inbox::open))
         .route("/orgs/{org}/submissions/{id}/comments", post(review::comment_org))
-        .route("/orgs/{org}/submissions/{id}/revise", post(review::revise))
-        .route("/orgs/{org}/id-management", get(id_management::page).post(id_management::submit))
-        .route("/orgs/{org}/locations/{id}", get(structure::location_page).post(structure::update_location))
-        .route("/orgs/{org}/locations/{id}/active", post(structure::set_location_active))
-        .route("/orgs/{org}/locations/{id}/connections", post(structure::add_connection))
-        .route("/orgs/{org}/locations/{id}/appointments", post(structure::appoint))
-        .route("/orgs/{org}/locations/{id}/router", post(structure::attest_router))
-        .route("/orgs/{org}/connections/{id}/deactivate", post(structure::deactivate_connection))
+        .route("/orgs/{org}/submissions/{id}/revise", post(html::submissions::receipt::revise))
+        .route("/orgs/{org}/id-management", get(html::id_management::page).post(html::id_management::submit))
+        .route("/orgs/{org}/locations/{id}", get(html::structure::location::location_page).post(html::structure::location::update_location))
+        .route("/orgs/{org}/locations/{id}/active", post(html::structure::location::set_location_active))
+        .route("/orgs/{org}/locations/{id}/connections", post(html::structure::location::add_connection))
+        .route("/orgs/{org}/locations/{id}/appointments", post(html::structure::location::appoint))
+        .route("/orgs/{org}/locations/{id}/router", post(html::structure::location::attest_router))
+        .route("/orgs/{org}/connections/{id}/deactivate", post(html::structure::location::deactivate_connection))
         .route("/users", get(users::list))
         .route("/users/invite", get(users::invite_page).post(users::invite))
         .route("/users/{id}", get(users::show))

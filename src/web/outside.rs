@@ -14,10 +14,14 @@ use uuid::Uuid;
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::AppResult;
 use super::forms::FieldErrors;
+use super::html::common::access::{org_for, org_for_report};
+use super::html::common::comments::{ReturnNote, return_note};
+use super::html::common::files::{FileItem, file_item};
+use super::html::common::to_receipt;
+use super::html::common::upload::receive_files;
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
-use super::structure::org_for;
-use super::submissions::{FileItem, file_item, org_for_report, receive_files};
+use crate::app::submissions::{Place, ReportKind};
 use crate::db::{self, orgs::OrgRow};
 use crate::domain::Scope;
 
@@ -94,7 +98,7 @@ pub struct Earlier {
 struct OutsideView {
     page: Page,
     /// Why the version this draft revises was returned.
-    returned: Option<crate::web::html::common::comments::ReturnNote>,
+    returned: Option<ReturnNote>,
     org_id: Uuid,
     org_name: String,
     app: Application,
@@ -140,12 +144,7 @@ async fn view(
         })
         .collect();
     Ok(OutsideView {
-        returned: crate::web::html::common::comments::return_note(
-            state,
-            org.id,
-            draft.as_ref().map(|d| d.id),
-        )
-        .await?,
+        returned: return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
@@ -193,7 +192,16 @@ pub async fn upload(
     form: Multipart,
 ) -> AppResult<Response> {
     let back = format!("/orgs/{org_id}/outside-connections");
-    match receive_files(&state, &ctx, &me, org_id, KIND, None, form, &back).await? {
+    match receive_files(
+        &state,
+        &ctx,
+        &me,
+        Place::org(org_id, ReportKind::OutsideConnections),
+        form,
+        &back,
+    )
+    .await?
+    {
         Ok(done) => Ok(done),
         Err(problems) => show(&state, &ctx, &me, org_id, problems.status, problems.list).await,
     }
@@ -217,7 +225,12 @@ pub async fn save_or_submit(
 ) -> AppResult<Response> {
     let org = org_for_report(&state, &me, org_id).await?;
     let app = form.app;
-    let draft = super::submissions::draft_id(&state, &me, org_id, KIND).await?;
+    let draft = crate::app::submissions::draft_at(
+        &state,
+        &me.actor(&ctx),
+        &Place::org(org_id, ReportKind::OutsideConnections),
+    )
+    .await?;
     let data = serde_json::to_value(&app).map_err(anyhow::Error::from)?;
     let mut tx = state.db.begin().await?;
     db::submissions::save_draft(&mut tx, org_id, draft, &data).await?;
@@ -253,16 +266,16 @@ pub async fn save_or_submit(
         );
     }
     tx.commit().await?;
-    super::submissions::seal(
+    let sealed = crate::app::submissions::seal(
         &state,
-        &ctx,
-        &me,
+        &me.actor(&ctx),
         org_id,
         draft,
-        KIND,
+        ReportKind::OutsideConnections,
         serde_json::Value::Null,
     )
-    .await
+    .await?;
+    Ok(to_receipt(&state, org_id, &sealed))
 }
 
 #[cfg(test)]

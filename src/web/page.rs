@@ -133,21 +133,5 @@ pub async fn open_items(
     state: &super::state::AppState,
     org: Option<uuid::Uuid>,
 ) -> Result<Vec<(uuid::Uuid, crate::domain::checklist::Open)>, super::error::AppError> {
-    let today = today();
-    Ok(crate::db::followup::open_items(&state.db, org)
-        .await?
-        .into_iter()
-        .map(|o| {
-            (
-                o.org_id,
-                crate::domain::checklist::Open {
-                    kind: o.item_key,
-                    location_id: o.location_id,
-                    id: o.id,
-                    instruction: o.instruction,
-                    overdue: o.state == "open" && o.due_date < today,
-                },
-            )
-        })
-        .collect())
+    Ok(crate::app::structure::open_items(state, org).await?)
 }

@@ -1,6 +1,6 @@
 //! Review (審査): the queue, a sealed submission as a reviewer reads it, taking it, the
-//! decision, the comment thread, and the organisation's way back (a returned submission is
-//! revised as version N+1).
+//! decision, the comment thread and the note on a returned version, checking a printed
+//! receipt. Revising a returned submission is `app::submissions::revise`.
 
 mod comments;
 mod queue;
@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::notify::{Notice, To, notify};
 use super::{Actor, App, Error, FieldErrors};
-use crate::db::{self, review::Revised};
+use crate::db;
 use crate::domain::{Role, Scope};
 
 /// The roles that review.
@@ -201,68 +201,5 @@ pub async fn assign(
         submission,
         org,
         assignee: to,
-    })
-}
-
-/// The kinds of report drafted and sealed (the others are not revised this way).
-pub const DRAFTED: [&str; 5] = [
-    "system_configuration",
-    "outside_connections",
-    "antivirus",
-    "inhouse_measures",
-    "gateway_logs",
-];
-
-/// What [`revise`] answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "outcome", content = "draft", rename_all = "snake_case")]
-pub enum Revision {
-    /// Version N+1 was opened as this draft.
-    Opened(Uuid),
-    /// It had been revised already (a repeated request): this is that version.
-    Already(Uuid),
-    /// The organisation already has an open draft of that kind and place.
-    DraftOpen(Uuid),
-}
-
-/// What a revised submission is, for finding its draft page.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RevisedDraft {
-    pub revision: Revision,
-    pub kind: String,
-    pub location: Option<Uuid>,
-}
-
-/// Opens version N+1 of the organisation's returned submission as a draft (data and files
-/// copied), with its audit entry. A submission that is not returned is a conflict
-/// (`error.not_returned`); reviewers do not write reports (forbidden).
-pub async fn revise(
-    app: &App,
-    actor: &Actor,
-    org_id: Uuid,
-    submission: Uuid,
-) -> Result<RevisedDraft, Error> {
-    super::orgs::for_report(app, actor, org_id).await?;
-    let s = db::submissions::get(&app.db, Scope::Org(org_id), submission)
-        .await?
-        .filter(|s| DRAFTED.contains(&s.kind.as_str()))
-        .ok_or(Error::NotFound)?;
-    let mut tx = app.db.begin().await?;
-    let revision = match db::review::revise(&mut tx, org_id, submission).await? {
-        Revised::Opened(draft) => {
-            let mut entry = actor.audit("submission.revised", Some(org_id), draft.to_string());
-            entry.detail = serde_json::json!({ "from": submission });
-            db::audit::append(&mut tx, &entry).await?;
-            tx.commit().await?;
-            Revision::Opened(draft)
-        }
-        Revised::Already(d) => Revision::Already(d),
-        Revised::DraftOpen(d) => Revision::DraftOpen(d),
-        Revised::NotReturned => return Err(Error::Conflict("error.conflict.body")),
-    };
-    Ok(RevisedDraft {
-        revision,
-        kind: s.kind,
-        location: s.location_id,
     })
 }

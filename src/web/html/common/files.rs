@@ -1,8 +1,16 @@
-//! Files as lists show them: name, size in words, whether a page can preview it.
+//! Files as pages list them, and sending a stored file (attachment or inline preview), each
+//! download recorded in the audit trail.
 
+use axum::body::Body;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
+use crate::db;
 use crate::db::submissions::FileRow;
+use crate::web::ctx::{Ctx, CurrentUser};
+use crate::web::error::{AppError, AppResult};
+use crate::web::state::AppState;
 
 /// A file as lists show it.
 pub struct FileItem {
@@ -54,4 +62,125 @@ pub fn human_size(bytes: i64) -> String {
 /// Whether a stored type may be shown inside a page (images, PDFs) rather than only saved.
 pub fn previewable(mime: &str) -> bool {
     matches!(mime, "application/pdf" | "image/png" | "image/jpeg")
+}
+
+/// RFC 6266 `Content-Disposition` with an ASCII fallback and the UTF-8 name.
+pub fn content_disposition(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20");
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+/// A CSV answer for download (the body already carries its BOM).
+pub fn csv_download(body: String, disposition: &'static str) -> Response {
+    let mut res = body.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static(disposition),
+    );
+    res
+}
+
+/// A stored file about to be sent.
+pub struct Served<'a> {
+    pub org_id: Uuid,
+    pub id: Uuid,
+    pub sha256: &'a str,
+    pub name: &'a str,
+    pub mime: &'a str,
+    pub size: i64,
+}
+
+impl<'a> From<&'a FileRow> for Served<'a> {
+    fn from(f: &'a FileRow) -> Self {
+        Served {
+            org_id: f.org_id,
+            id: f.id,
+            sha256: &f.sha256,
+            name: &f.name,
+            mime: &f.mime,
+            size: f.size,
+        }
+    }
+}
+
+/// Streams a stored file after recording it in the audit trail. As an attachment it is never
+/// rendered by the browser (SVG as bytes, CSP sandbox). `inline` (previewable types only, for
+/// this site's own frames and images) lets the browser show it, still with no script, no
+/// fetches and no framing by anyone else.
+pub async fn send_file(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    f: Served<'_>,
+    inline: bool,
+) -> AppResult<Response> {
+    let inline = inline && previewable(f.mime);
+    let stream = state
+        .files
+        .read(f.sha256)
+        .await
+        .map_err(AppError::Internal)?;
+    let action = if inline {
+        "file.previewed"
+    } else {
+        "file.downloaded"
+    };
+    let mut entry = me.audit(ctx, action, Some(f.org_id), f.id.to_string());
+    entry.detail = serde_json::json!({ "name": f.name, "sha256": f.sha256 });
+    db::audit::append_alone(&state.db, &entry).await?;
+    let mut res = Body::from_stream(stream).into_response();
+    let h = res.headers_mut();
+    let mime = if f.mime == "image/svg+xml" {
+        "application/octet-stream"
+    } else {
+        f.mime
+    };
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    let disposition = content_disposition(f.name);
+    let disposition = if inline {
+        disposition.replacen("attachment", "inline", 1)
+    } else {
+        disposition
+    };
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(f.size as u64));
+    if inline {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'",
+            ),
+        );
+        h.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
+    } else {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox; default-src 'none'"),
+        );
+    }
+    Ok(res)
 }

@@ -1,8 +1,68 @@
-//! View helpers more than one page shows (never handlers): file lists, comment threads,
-//! instruction lines.
+//! View helpers more than one page uses (never handlers): resolving the organisation of a
+//! page, file lists and downloads, comment threads, instruction lines, the multipart upload
+//! loop, imports' confirmation step, report views and gateway-log checks in words.
 
+pub mod access;
+pub mod checklist;
 pub mod comments;
 pub mod files;
 pub mod holds;
+pub mod imports;
 pub mod instructions;
+pub mod locations;
+pub mod logcheck;
+pub mod report;
+pub mod upload;
 pub mod users;
+
+use crate::app::submissions::{Place, ReportKind};
+
+/// The path (under `/orgs/{org}/`) of the page where a place's report is drafted.
+pub fn draft_path(place: &Place) -> String {
+    match (place.kind, place.site) {
+        (ReportKind::GatewayLogs, Some(site)) => format!("locations/{site}/gateway-logs"),
+        (ReportKind::GatewayLogs, None) => String::new(),
+        (ReportKind::SystemConfiguration, _) => "system-configuration".into(),
+        (ReportKind::OutsideConnections, _) => "outside-connections".into(),
+        (ReportKind::Antivirus, _) => "antivirus".into(),
+        (ReportKind::InhouseMeasures, _) => "inhouse-measures".into(),
+    }
+}
+
+/// Each row's (field, locale key) errors by the row's index.
+pub type RowErrors = std::collections::BTreeMap<usize, Vec<(String, &'static str)>>;
+
+/// Form errors of a page of rows (`rows.{i}.{field}`), split: the whole form's messages in
+/// the order recorded, and each row's (field, locale key) by the row's index.
+pub fn split_row_errors(errors: &crate::app::FieldErrors) -> (Vec<&'static str>, RowErrors) {
+    let mut form = vec![];
+    let mut rows = RowErrors::default();
+    for (field, key) in errors.iter() {
+        let at = field
+            .strip_prefix("rows.")
+            .and_then(|rest| rest.split_once('.'))
+            .and_then(|(i, f)| i.parse::<usize>().ok().map(|i| (i, f)));
+        match at {
+            Some((i, f)) => rows.entry(i).or_default().push((f.to_string(), key)),
+            None => form.push(key),
+        }
+    }
+    (form, rows)
+}
+
+/// The answer to a submit: the receipt (also for a repeated submit, with its own message).
+pub fn to_receipt(
+    state: &crate::web::state::AppState,
+    org_id: uuid::Uuid,
+    sealed: &crate::app::submissions::Sealed,
+) -> axum::response::Response {
+    crate::web::page::redirect_with_flash(
+        &format!("/orgs/{org_id}/submissions/{}/receipt", sealed.submission),
+        if sealed.already {
+            "flash.already_submitted"
+        } else {
+            "flash.submitted"
+        },
+        state.cookies.secure,
+    )
+}

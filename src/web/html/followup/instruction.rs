@@ -22,8 +22,8 @@ use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
 // Still borrowed from other page areas (downloads, gateway-log refusals): to move down with
 // those areas.
-use crate::web::logcheck;
-use crate::web::submissions::{Served, send_file};
+use crate::web::html::common::files::{Served, send_file};
+use crate::web::html::common::logcheck;
 
 /// A history entry as shown.
 pub struct EventItem {

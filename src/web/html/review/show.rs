@@ -17,14 +17,13 @@ use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
 use crate::web::html::common::comments::{CommentBox, CommentItem};
 use crate::web::html::common::files::{FileItem, sealed_file_item};
-use crate::web::html::common::instructions::{InstructionItem, instruction_item};
-use crate::web::page::{Page, jst, redirect_with_flash, render};
-use crate::web::report::{self, Report};
-use crate::web::state::AppState;
-// Still borrowed from other page areas (structure, gateway-log checks): to move down with
-// those areas.
 use crate::web::html::common::holds;
-use crate::web::{logcheck, structure};
+use crate::web::html::common::instructions::{InstructionItem, instruction_item};
+use crate::web::html::common::locations;
+use crate::web::html::common::logcheck;
+use crate::web::html::common::report::{self, Report};
+use crate::web::page::{Page, jst, redirect_with_flash, render};
+use crate::web::state::AppState;
 
 /// A version as listed.
 pub struct VersionItem {
@@ -68,7 +67,7 @@ pub(super) struct ShowView {
     comments: Vec<CommentItem>,
     pub(super) comment_box: CommentBox,
     instructions: Vec<InstructionItem>,
-    locations: Vec<structure::LocationItem>,
+    locations: Vec<locations::LocationItem>,
     hold: holds::HoldBox,
     /// The Table 7-4-2 check of each gateway log, in words, as kept when it uploaded (in place
     /// of the report's table of sealed totals, which shows when a kept check is missing).
@@ -147,7 +146,7 @@ pub(super) async fn show_view(
     let locations = {
         let rows = crate::db::structure::list(&state.db, Some(s.org_id)).await?;
         let active: Vec<_> = rows.into_iter().filter(|l| l.active).collect();
-        structure::location_items(state, s.org_id, &active).await?
+        locations::location_items(state, s.org_id, &active).await?
     };
     Ok(ShowView {
         log_checks,

@@ -17,8 +17,8 @@ use crate::domain::Scope;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
+use crate::web::html::common::report::{self, Report};
 use crate::web::page::{Page, jst, render};
-use crate::web::report::{self, Report};
 use crate::web::state::AppState;
 
 /// The sealed version a genuine receipt stands for.

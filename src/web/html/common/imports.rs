@@ -6,11 +6,11 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::ctx::{Ctx, CurrentUser};
-use super::error::{AppError, AppResult};
-use super::page::{Page, render};
 use crate::domain::sheet::{Failed, column_letter};
 use crate::i18n::Tr;
+use crate::web::ctx::{Ctx, CurrentUser};
+use crate::web::error::{AppError, AppResult};
+use crate::web::page::{Page, render};
 
 /// The most problems listed for one import; the rest are counted.
 const MAX_LISTED_PROBLEMS: usize = 50;
@@ -22,13 +22,6 @@ const MAX_LISTED_NAMES: usize = 30;
 pub struct ConfirmForm {
     #[serde(default)]
     pub rows: String,
-}
-
-/// Runs CPU-bound work (reading a workbook) off the async runtime.
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("import task failed: {e}")))
 }
 
 /// Messages for an import that stored nothing: the worksheet read, then each problem at the

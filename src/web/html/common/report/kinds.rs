@@ -480,7 +480,9 @@ pub fn files(cx: &Context<'_>, files: &Value) -> Option<Section> {
                         vec![
                             role(s(f, "role")),
                             s(f, "name").to_string(),
-                            crate::web::submissions::human_size(f["size"].as_i64().unwrap_or(0)),
+                            crate::web::html::common::files::human_size(
+                                f["size"].as_i64().unwrap_or(0),
+                            ),
                             s(f, "sha256").to_string(),
                         ],
                         vec![],

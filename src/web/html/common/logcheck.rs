@@ -7,12 +7,12 @@ use std::fmt::Write;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::error::AppResult;
-use super::state::AppState;
 use crate::db;
 use crate::domain::Scope;
 use crate::domain::gatewaylog::{At, Count, LogCheck, Refused, Top};
 use crate::i18n::Tr;
+use crate::web::error::AppResult;
+use crate::web::state::AppState;
 
 /// Line numbers named per problem.
 const SHOWN: usize = 5;

@@ -1,0 +1,378 @@
+//! Submissions (提出): an organisation's reports to the Center. A draft is opened (at most one
+//! per kind and place), filled with typed rows and files, and sealed on submit with a receipt
+//! number (受付番号); a returned one is revised as the next version.
+
+pub mod configuration;
+pub mod reads;
+pub mod upload;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Actor, App, Error, FieldErrors};
+use crate::db;
+use crate::db::orgs::OrgRow;
+use crate::db::review::Revised;
+use crate::db::submissions::NewSubmission;
+use crate::domain::{Role, Scope, ScopeKind};
+
+/// The roles that draft and submit reports (a Center admin acts for an organisation).
+pub const REPORTERS: [Role; 3] = [Role::OrgAdmin, Role::OrgMember, Role::CenterAdmin];
+
+/// A kind of report drafted by an organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// システム構成 (item 4)
+    SystemConfiguration,
+    /// 外部接続 (§7.4.2(2))
+    OutsideConnections,
+    /// ウィルス対策 (item 3)
+    Antivirus,
+    /// 社内対策
+    InhouseMeasures,
+    /// ゲートウェイのログ (Table 7-4-2), one per gateway site
+    GatewayLogs,
+}
+
+impl ReportKind {
+    /// Every kind, in the checklist's order.
+    pub const ALL: [ReportKind; 5] = [
+        ReportKind::SystemConfiguration,
+        ReportKind::OutsideConnections,
+        ReportKind::Antivirus,
+        ReportKind::InhouseMeasures,
+        ReportKind::GatewayLogs,
+    ];
+
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::SystemConfiguration => "system_configuration",
+            ReportKind::OutsideConnections => "outside_connections",
+            ReportKind::Antivirus => "antivirus",
+            ReportKind::InhouseMeasures => "inhouse_measures",
+            ReportKind::GatewayLogs => "gateway_logs",
+        }
+    }
+
+    /// From the stored word.
+    pub fn parse(s: &str) -> Option<ReportKind> {
+        ReportKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether a report of this kind is made per gateway site (else for the organisation).
+    pub fn per_site(self) -> bool {
+        self == ReportKind::GatewayLogs
+    }
+
+    /// The file roles this kind takes.
+    pub fn file_roles(self) -> &'static [&'static str] {
+        match self {
+            ReportKind::SystemConfiguration => &["diagram", "equipment_list"],
+            ReportKind::OutsideConnections => &["diagram"],
+            ReportKind::InhouseMeasures => &["evidence"],
+            ReportKind::GatewayLogs => &["logs"],
+            ReportKind::Antivirus => &[],
+        }
+    }
+}
+
+/// The organisation a report is drafted for: in the actor's scope, and the actor one who
+/// reports (a reviewer reads but never drafts).
+pub async fn reporting_org(app: &App, actor: &Actor, org_id: Uuid) -> Result<OrgRow, Error> {
+    let org = super::structure::org_for(app, actor, org_id, false).await?;
+    if !actor.holds(&REPORTERS) {
+        return Err(Error::Forbidden);
+    }
+    Ok(org)
+}
+
+/// Whether the actor may draft reports for the organisation (for showing the forms).
+pub fn may_report(actor: &Actor, org_id: Uuid) -> bool {
+    actor.holds(&REPORTERS) && (actor.role.is_center() || actor.org_id == Some(org_id))
+}
+
+/// Where a draft belongs: its organisation, kind and (for per-site kinds) gateway site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    pub org: Uuid,
+    pub kind: ReportKind,
+    /// The gateway site (`None`: the organisation).
+    pub site: Option<Uuid>,
+}
+
+impl Place {
+    /// The organisation's own report of a kind.
+    pub fn org(org: Uuid, kind: ReportKind) -> Place {
+        Place {
+            org,
+            kind,
+            site: None,
+        }
+    }
+}
+
+/// Checks that a per-site kind names an active gateway site of the organisation, and that an
+/// organisation-wide kind names none.
+async fn check_place(app: &App, place: &Place) -> Result<(), Error> {
+    match (place.kind.per_site(), place.site) {
+        (false, None) => Ok(()),
+        (false, Some(_)) => Err(Error::field("site", "error.kind_invalid")),
+        (true, None) => Err(Error::field("site", "error.required")),
+        (true, Some(site)) => {
+            let loc = db::structure::get(&app.db, place.org, site)
+                .await?
+                .ok_or(Error::NotFound)?;
+            if loc.scope_kind() == ScopeKind::GatewaySite {
+                Ok(())
+            } else {
+                Err(Error::NotFound)
+            }
+        }
+    }
+}
+
+/// The open draft of a place, created when there is none (one atomic "get or create" in the
+/// database). The caller has checked the actor may report for the organisation.
+pub async fn draft_at(app: &App, actor: &Actor, place: &Place) -> Result<Uuid, Error> {
+    Ok(draft_or_create(app, actor, place).await?.0)
+}
+
+/// [`draft_at`], also answering whether the draft was created now.
+async fn draft_or_create(app: &App, actor: &Actor, place: &Place) -> Result<(Uuid, bool), Error> {
+    let kind = place.kind.as_str();
+    if let Some(d) = db::submissions::draft(&app.db, place.org, kind, place.site).await? {
+        return Ok((d.id, false));
+    }
+    let revision = app.catalogue().await?.revision;
+    let new = NewSubmission {
+        org_id: place.org,
+        kind,
+        scope_kind: if place.site.is_some() {
+            ScopeKind::GatewaySite
+        } else {
+            ScopeKind::Organisation
+        },
+        location_id: place.site,
+        data: serde_json::json!({}),
+        catalogue_revision: revision,
+        submitted_by: actor.id,
+    };
+    // A draft sealed between our insert and our read is the only way to get `None`: try
+    // again, then give up with a conflict rather than loop.
+    for _ in 0..3 {
+        let mut tx = app.db.begin().await?;
+        let id = db::submissions::open_draft(&mut tx, &new).await?;
+        tx.commit().await?;
+        if let Some(id) = id {
+            // None was open a moment ago: this call opened it (or lost a race by a hair to a
+            // parallel one, which the unique index turned into the same draft).
+            return Ok((id, true));
+        }
+    }
+    Err(Error::Conflict("error.conflict.body"))
+}
+
+/// An open draft.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Draft {
+    pub id: Uuid,
+    pub place: Place,
+    /// Whether it was opened by this call (else it was open already).
+    pub created: bool,
+}
+
+/// Opens the draft of a place (or answers the one open already): "get or create" decided by
+/// the database's unique index, so parallel calls share one draft. Audited when created.
+pub async fn open_draft(app: &App, actor: &Actor, place: Place) -> Result<Draft, Error> {
+    reporting_org(app, actor, place.org).await?;
+    check_place(app, &place).await?;
+    let (id, created) = draft_or_create(app, actor, &place).await?;
+    if created {
+        let mut entry = actor.audit("submission.draft_opened", Some(place.org), id.to_string());
+        entry.detail = serde_json::json!({ "kind": place.kind.as_str(), "site": place.site });
+        db::audit::append_alone(&app.db, &entry).await?;
+    }
+    Ok(Draft { id, place, created })
+}
+
+/// Saves a draft's data (creating the draft if needed) with its audit entry; `detail` goes
+/// with the entry.
+pub async fn save_data(
+    app: &App,
+    actor: &Actor,
+    place: &Place,
+    data: &serde_json::Value,
+    action: &'static str,
+    detail: serde_json::Value,
+) -> Result<Uuid, Error> {
+    let draft = draft_at(app, actor, place).await?;
+    let mut tx = app.db.begin().await?;
+    if !db::submissions::save_draft(&mut tx, place.org, draft, data).await? {
+        return Err(Error::Conflict("error.conflict.body"));
+    }
+    let mut entry = actor.audit(action, Some(place.org), draft.to_string());
+    entry.detail = detail;
+    db::audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(draft)
+}
+
+/// A sealed submission: its receipt.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sealed {
+    pub submission: Uuid,
+    pub receipt_no: String,
+    /// Whether it had been sealed already (a repeated submit): nothing was done now.
+    pub already: bool,
+}
+
+/// Seals a draft of the organisation with a receipt number and its audit entry; a draft
+/// sealed meanwhile (a double click) answers that receipt with `already`.
+pub async fn seal(
+    app: &App,
+    actor: &Actor,
+    org_id: Uuid,
+    draft: Uuid,
+    kind: ReportKind,
+    detail: serde_json::Value,
+) -> Result<Sealed, Error> {
+    let revision = app.catalogue().await?.revision;
+    let mut tx = app.db.begin().await?;
+    match db::submissions::submit(&mut tx, org_id, draft, actor.id, revision).await? {
+        Some(receipt) => {
+            let mut entry = actor.audit(
+                "submission.submitted",
+                Some(org_id),
+                receipt.receipt_no.clone(),
+            );
+            entry.detail =
+                serde_json::json!({ "submission": draft, "kind": kind.as_str(), "detail": detail });
+            db::audit::append(&mut tx, &entry).await?;
+            tx.commit().await?;
+            Ok(Sealed {
+                submission: draft,
+                receipt_no: receipt.receipt_no,
+                already: false,
+            })
+        }
+        None => {
+            drop(tx);
+            let s = db::submissions::get(&app.db, Scope::Org(org_id), draft)
+                .await?
+                .ok_or(Error::NotFound)?;
+            Ok(Sealed {
+                submission: draft,
+                receipt_no: s.receipt_no.ok_or(Error::Conflict("error.conflict.body"))?,
+                already: true,
+            })
+        }
+    }
+}
+
+/// What a submit finds when there is no open draft: the latest sealed one of the place (a
+/// repeated submit), else nothing to submit (`submission.need_files`).
+pub async fn nothing_open(app: &App, place: &Place) -> Result<Sealed, Error> {
+    let latest = db::submissions::latest(&app.db, Some(place.org))
+        .await?
+        .into_iter()
+        .find(|s| {
+            s.kind == place.kind.as_str() && s.location_id == place.site && s.state != "draft"
+        });
+    let Some(s) = latest else {
+        return Err(Error::field("_form", "submission.need_files"));
+    };
+    let receipt_no = db::submissions::get(&app.db, Scope::Org(place.org), s.id)
+        .await?
+        .and_then(|s| s.receipt_no)
+        .unwrap_or_default();
+    Ok(Sealed {
+        submission: s.id,
+        receipt_no,
+        already: true,
+    })
+}
+
+/// What [`revise`] did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Revision {
+    /// The draft of the next version (or the draft already open for that place).
+    pub draft: Uuid,
+    pub place: Place,
+    /// `false` when a draft of that kind and place was open already: that one is answered
+    /// and nothing was copied.
+    pub revising: bool,
+}
+
+/// Opens version N+1 of a returned submission of the organisation as a draft (data and
+/// files copied), audited; a repeated call answers the version the first one opened.
+pub async fn revise(app: &App, actor: &Actor, org_id: Uuid, id: Uuid) -> Result<Revision, Error> {
+    reporting_org(app, actor, org_id).await?;
+    let s = db::submissions::get(&app.db, Scope::Org(org_id), id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let kind = ReportKind::parse(&s.kind).ok_or(Error::NotFound)?;
+    let place = Place {
+        org: org_id,
+        kind,
+        site: s.location_id.filter(|_| kind.per_site()),
+    };
+    let mut tx = app.db.begin().await?;
+    let (draft, revising) = match db::review::revise(&mut tx, org_id, id).await? {
+        Revised::Opened(draft) => {
+            let mut entry = actor.audit("submission.revised", Some(org_id), draft.to_string());
+            entry.detail = serde_json::json!({ "from": id });
+            db::audit::append(&mut tx, &entry).await?;
+            tx.commit().await?;
+            (draft, true)
+        }
+        Revised::Already(draft) => (draft, true),
+        Revised::DraftOpen(draft) => (draft, false),
+        Revised::NotReturned => return Err(Error::Conflict("error.conflict.body")),
+    };
+    Ok(Revision {
+        draft,
+        place,
+        revising,
+    })
+}
+
+/// A problem with one field of one row: the row's index in the input, the field and the
+/// locale key of the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowProblem {
+    pub row: usize,
+    pub field: &'static str,
+    pub key: &'static str,
+}
+
+impl RowProblem {
+    /// The problems as form errors (`rows.{row}.{field}`).
+    pub fn into_errors(problems: &[RowProblem], errors: &mut FieldErrors) {
+        for p in problems {
+            errors.add(format!("rows.{}.{}", p.row, p.field), p.key);
+        }
+    }
+}
+
+/// Runs CPU-bound work (reading a workbook) off the async runtime.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("import task failed: {e}")))
+}
+
+/// Why an import stored nothing.
+#[derive(Debug)]
+pub enum ImportRefused {
+    /// The file's problems, and the place names a row may name.
+    Failed {
+        failed: crate::domain::sheet::Failed,
+        names: Vec<String>,
+    },
+    /// More rows than a report holds.
+    TooManyRows { max: usize },
+}

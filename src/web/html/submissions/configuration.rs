@@ -1,0 +1,421 @@
+//! Item 4 — 利用者側のシステム構成の提出: the draft's diagrams and equipment list (typed rows,
+//! an imported CSV or workbook, or a file), sealed on submit with a receipt number.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use uuid::Uuid;
+
+use crate::app::submissions::configuration::{self as config, ConfigurationInput};
+use crate::app::submissions::{ImportRefused, Place, ReportKind};
+use crate::app::{self, FieldErrors};
+use crate::db::{self, orgs::OrgRow};
+use crate::domain::Scope;
+use crate::domain::equipment::{self, DEVICE_TYPES, EquipmentRow};
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
+use crate::web::error::AppResult;
+use crate::web::html::common::access::{org_for, reader};
+use crate::web::html::common::comments::{ReturnNote, return_note};
+use crate::web::html::common::files::{FileItem, csv_download, file_item};
+use crate::web::html::common::upload::{read_csv_upload, receive_files};
+use crate::web::html::common::{imports, split_row_errors, to_receipt};
+use crate::web::page::{Page, jst, redirect_with_flash, render};
+use crate::web::state::AppState;
+
+const KIND: ReportKind = ReportKind::SystemConfiguration;
+const EQ_BLANK_ROWS: usize = 3;
+
+#[derive(Template)]
+#[template(path = "submissions/system_configuration.html")]
+struct ConfigView {
+    page: Page,
+    /// Why the version this draft revises was returned.
+    returned: Option<ReturnNote>,
+    org_id: Uuid,
+    org_name: String,
+    files: Vec<FileItem>,
+    problems: Vec<String>,
+    note: String,
+    can_edit: bool,
+    last: Option<(Uuid, String, String)>,
+    max_mb: u64,
+    max_files: usize,
+    equipment: Vec<EqView>,
+    locations: Vec<String>,
+    device_types: Vec<&'static str>,
+}
+
+/// An equipment row as the form shows it.
+pub struct EqView {
+    pub n: usize,
+    pub row: EquipmentRow,
+    pub errors: Vec<(String, &'static str)>,
+}
+
+impl EqView {
+    /// The error of one field, if any.
+    pub fn error(&self, field: &str) -> Option<&'static str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, k)| *k)
+    }
+}
+
+async fn config_view(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org: &OrgRow,
+    problems: Vec<String>,
+) -> AppResult<ConfigView> {
+    config_view_with(state, ctx, me, org, problems, None, None).await
+}
+
+async fn config_view_with(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org: &OrgRow,
+    problems: Vec<String>,
+    rows: Option<Vec<EqView>>,
+    note: Option<String>,
+) -> AppResult<ConfigView> {
+    let draft = db::submissions::draft(&state.db, org.id, KIND.as_str(), None).await?;
+    let files = match &draft {
+        Some(d) => db::submissions::files(&state.db, Scope::Org(org.id), d.id)
+            .await?
+            .into_iter()
+            .map(file_item)
+            .collect(),
+        None => vec![],
+    };
+    let data: serde_json::Value = draft
+        .as_ref()
+        .and_then(|d| serde_json::from_str(&d.data).ok())
+        .unwrap_or_default();
+    let note = note.unwrap_or_else(|| data["note"].as_str().unwrap_or("").to_string());
+    let mut equipment = match rows {
+        Some(r) => r,
+        None => {
+            let stored: Vec<EquipmentRow> = match &draft {
+                Some(_) => serde_json::from_value(data["equipment"].clone()).unwrap_or_default(),
+                None => config::current_equipment(state, org.id).await?,
+            };
+            stored
+                .into_iter()
+                .enumerate()
+                .map(|(n, row)| EqView {
+                    n,
+                    row,
+                    errors: vec![],
+                })
+                .collect()
+        }
+    };
+    let next = equipment.iter().map(|r| r.n + 1).max().unwrap_or(0);
+    equipment.extend((next..next + EQ_BLANK_ROWS).map(|n| EqView {
+        n,
+        row: EquipmentRow {
+            naccs: "yes".into(),
+            device_type: "client_pc".into(),
+            ..EquipmentRow::default()
+        },
+        errors: vec![],
+    }));
+    let last = db::submissions::latest(&state.db, Some(org.id))
+        .await?
+        .into_iter()
+        .find(|s| s.kind == KIND.as_str() && s.state != "draft")
+        .map(|s| {
+            (
+                s.id,
+                s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
+                s.state,
+            )
+        });
+    Ok(ConfigView {
+        returned: return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
+        page: Page::new(ctx, Some(me)),
+        org_id: org.id,
+        org_name: org.name.clone(),
+        files,
+        problems,
+        note,
+        can_edit: app::submissions::may_report(&reader(me), org.id),
+        last,
+        max_mb: state.files.max_file / (1024 * 1024),
+        max_files: state.files.max_files,
+        equipment,
+        locations: config::location_names(state, org.id).await?,
+        device_types: DEVICE_TYPES.to_vec(),
+    })
+}
+
+/// `GET /orgs/{org}/system-configuration`
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+) -> AppResult<Response> {
+    let org = org_for(&state, &me, org_id, false).await?;
+    render(
+        StatusCode::OK,
+        &config_view(&state, &ctx, &me, &org, vec![]).await?,
+    )
+}
+
+/// `POST /orgs/{org}/system-configuration/files`
+pub async fn upload(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    form: Multipart,
+) -> AppResult<Response> {
+    let back = format!("/orgs/{org_id}/system-configuration");
+    let place = Place::org(org_id, KIND);
+    let problems = match receive_files(&state, &ctx, &me, place, form, &back).await? {
+        Ok(done) => return Ok(done),
+        Err(problems) => problems,
+    };
+    let org = org_for(&state, &me, org_id, false).await?;
+    render(
+        problems.status,
+        &config_view(&state, &ctx, &me, &org, problems.list).await?,
+    )
+}
+
+/// The non-blank equipment rows of the form, in order.
+fn equipment_from_form(input: &HashMap<String, String>) -> Vec<EquipmentRow> {
+    (0..config::MAX_ROWS)
+        .map(|n| {
+            let get = |f: &str| {
+                input
+                    .get(&format!("eq_{n}_{f}"))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            EquipmentRow {
+                device_type: get("device_type"),
+                maker: get("maker"),
+                model: get("model"),
+                os_firmware: get("os_firmware"),
+                quantity: get("quantity"),
+                location: get("location"),
+                role: get("role"),
+                naccs: get("naccs"),
+                notes: get("notes"),
+            }
+        })
+        .filter(|r| !r.is_blank())
+        .collect()
+}
+
+/// `POST /orgs/{org}/system-configuration`: save the draft (note and equipment rows), or
+/// check everything and submit.
+pub async fn save_or_submit(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    CsrfForm(input): CsrfForm<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let actor = me.actor(&ctx);
+    let org = app::submissions::reporting_org(&state, &actor, org_id).await?;
+    let submit = input.get("action").is_some_and(|a| a == "submit");
+    let note = input.get("note").cloned().unwrap_or_default();
+    let rows = equipment_from_form(&input);
+    let typed = ConfigurationInput {
+        org: org_id,
+        note: note.clone(),
+        equipment: rows.clone(),
+    };
+    let errors = if submit {
+        match config::save_and_submit(&state, &actor, typed).await {
+            Ok(sealed) => return Ok(to_receipt(&state, org_id, &sealed)),
+            Err(app::Error::Invalid(errors)) => errors,
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        match config::save(&state, &actor, typed).await {
+            Ok(_) => {
+                return Ok(redirect_with_flash(
+                    &format!("/orgs/{org_id}/system-configuration"),
+                    "flash.draft_saved",
+                    state.cookies.secure,
+                ));
+            }
+            Err(app::Error::Invalid(errors)) => errors,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    refused(&state, &ctx, &me, &org, rows, note, &errors).await
+}
+
+/// The form again with what was typed and why it was refused.
+async fn refused(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org: &OrgRow,
+    rows: Vec<EquipmentRow>,
+    note: String,
+    errors: &FieldErrors,
+) -> AppResult<Response> {
+    let t = ctx.tr();
+    let (form, mut by_row) = split_row_errors(errors);
+    let problems = form.into_iter().map(|k| t.t(k).to_string()).collect();
+    let checked = rows
+        .into_iter()
+        .enumerate()
+        .map(|(n, row)| EqView {
+            n,
+            row,
+            errors: by_row.remove(&n).unwrap_or_default(),
+        })
+        .collect();
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &config_view_with(
+            state,
+            ctx,
+            me,
+            org,
+            problems,
+            Some(checked),
+            Some(note.trim().to_string()),
+        )
+        .await?,
+    )
+}
+
+/// `POST /orgs/{org}/system-configuration/import`: reads a CSV or workbook and shows its rows
+/// for confirmation, only when every line is clean (nothing is stored yet).
+pub async fn import_equipment(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    mut form: Multipart,
+) -> AppResult<Response> {
+    let actor = me.actor(&ctx);
+    let org = app::submissions::reporting_org(&state, &actor, org_id).await?;
+    let bytes = read_csv_upload(&mut form, &me).await?;
+    let t = ctx.tr();
+    let problems = match config::read_import(&state, &actor, org_id, bytes).await? {
+        Err(ImportRefused::TooManyRows { max }) => {
+            vec![t.f("import.too_many_rows", &[("max", &max.to_string())])]
+        }
+        Ok(imported) => {
+            let shown = imported
+                .rows
+                .iter()
+                .map(|r| {
+                    let mut cells = r.to_cells();
+                    cells[0] = t.t(&format!("eq.type.{}", r.device_type)).to_string();
+                    cells[7] = t.t(&format!("eq.{}", r.naccs)).to_string();
+                    cells
+                })
+                .zip(&imported.numbers)
+                .map(|(cells, n)| (*n, cells))
+                .collect();
+            return imports::confirm_page(
+                &ctx,
+                &me,
+                imports::Confirm {
+                    org_name: org.name.clone(),
+                    title_key: "eq.title",
+                    sheet: imported.sheet,
+                    header_row: imported.header_row,
+                    headings: equipment::FIELDS
+                        .iter()
+                        .map(|f| t.t(&format!("eq.col.{f}")).to_string())
+                        .collect(),
+                    rows: shown,
+                    action: format!("/orgs/{org_id}/system-configuration/import/confirm"),
+                    back: format!("/orgs/{org_id}/system-configuration"),
+                    payload: imports::payload(
+                        imported.rows.iter().map(EquipmentRow::to_cells).collect(),
+                    )?,
+                },
+            );
+        }
+        Err(ImportRefused::Failed { failed, names }) => {
+            imports::problems(&t, "eq.col", failed, &names)
+        }
+    };
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &config_view(&state, &ctx, &me, &org, problems).await?,
+    )
+}
+
+/// `POST /orgs/{org}/system-configuration/import/confirm` (登録): replaces the draft's
+/// equipment rows with the rows the confirmation page showed, checked again.
+pub async fn confirm_equipment(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<imports::ConfirmForm>,
+) -> AppResult<Response> {
+    let actor = me.actor(&ctx);
+    let org = app::submissions::reporting_org(&state, &actor, org_id).await?;
+    let rows: Vec<EquipmentRow> = imports::rows_posted(&form, config::MAX_ROWS)?
+        .iter()
+        .map(|c| EquipmentRow::from_cells(c))
+        .collect();
+    match config::import_rows(&state, &actor, org_id, rows).await {
+        Ok(_) => Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/system-configuration"),
+            "flash.imported",
+            state.cookies.secure,
+        )),
+        // Places may have changed since the file was read; a changed row is not stored.
+        Err(app::Error::Invalid(_)) => {
+            let t = ctx.tr();
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &config_view(
+                    &state,
+                    &ctx,
+                    &me,
+                    &org,
+                    vec![t.t("import.changed").to_string()],
+                )
+                .await?,
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /orgs/{org}/system-configuration/template.csv`: the equipment list template (UTF-8, BOM).
+pub async fn equipment_template(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+) -> AppResult<Response> {
+    org_for(&state, &me, org_id, false).await?;
+    let t = ctx.tr();
+    let header: Vec<String> = equipment::FIELDS
+        .iter()
+        .map(|f| t.f(&format!("eq.col.{f}"), &[]))
+        .collect();
+    let body = format!(
+        "\u{feff}{}\r\n{}\r\n",
+        header.join(","),
+        t.t("eq.sample_row")
+    );
+    Ok(csv_download(
+        body,
+        "attachment; filename=\"equipment-template.csv\"",
+    ))
+}

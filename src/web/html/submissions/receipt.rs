@@ -1,0 +1,160 @@
+//! The printable receipt (受付票) of a sealed submission, and the organisation's way back
+//! from a returned one: revising it as version N+1.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use uuid::Uuid;
+
+use crate::app;
+use crate::app::submissions::ReportKind;
+use crate::db;
+use crate::domain::Scope;
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
+use crate::web::error::{AppError, AppResult};
+use crate::web::forms::Nothing;
+use crate::web::html::common::access::{org_for, reader};
+use crate::web::html::common::comments::{CommentBox, CommentItem, thread};
+use crate::web::html::common::draft_path;
+use crate::web::html::common::report::{self, Report};
+use crate::web::page::{Page, jst, redirect_with_flash, render};
+use crate::web::state::AppState;
+
+#[derive(Template)]
+#[template(path = "submissions/receipt.html")]
+pub struct ReceiptView {
+    page: Page,
+    org_id: Uuid,
+    org_name: String,
+    org_code: String,
+    receipt_no: String,
+    submitted_at: String,
+    revision: i64,
+    submitter: String,
+    /// The declared content in words (the same view the reviewer reads).
+    report: Report,
+    /// The current state and its locale key.
+    state: String,
+    state_key: String,
+    /// When this page was made (printed).
+    printed_at: String,
+    /// The code that proves a printed receipt genuine (see `/review/verify`).
+    code: String,
+    submission_id: Uuid,
+    /// Every version of this submission: (id, version, receipt, status key).
+    versions: Vec<(Uuid, i64, String, String)>,
+    /// (status key, reason) once the Center decided.
+    decision: Option<(String, String)>,
+    comments: Vec<CommentItem>,
+    pub comment_box: CommentBox,
+    can_revise: bool,
+}
+
+/// `GET /orgs/{org}/submissions/{id}/receipt`: the printable 受付票.
+pub async fn receipt(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    render(
+        StatusCode::OK,
+        &receipt_view(&state, &ctx, &me, org_id, id).await?,
+    )
+}
+
+/// The receipt page of a sealed submission of the organisation.
+pub async fn receipt_view(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org_id: Uuid,
+    id: Uuid,
+) -> AppResult<ReceiptView> {
+    let org = org_for(state, me, org_id, false).await?;
+    let s = db::submissions::get(&state.db, Scope::Org(org_id), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (Some(receipt_no), Some(snapshot)) = (s.receipt_no.clone(), s.snapshot.clone()) else {
+        return Err(AppError::NotFound);
+    };
+    let snap: serde_json::Value = serde_json::from_str(&snapshot).map_err(anyhow::Error::from)?;
+    let t = ctx.tr();
+    let places = report::places(state, org_id).await?;
+    let report = report::of_submission(state, t, Scope::Org(org_id), &s, &places, false).await?;
+    let series = db::review::series_of(&state.db, Scope::Org(org_id), id)
+        .await?
+        .unwrap_or(id);
+    let versions = db::review::versions(&state.db, Scope::Org(org_id), series).await?;
+    // Taken by a reviewer reads as under review, as the organisation's lists say.
+    let state_now =
+        if s.state == "submitted" && db::review::assignee(&state.db, id).await?.is_some() {
+            "under_review".to_string()
+        } else {
+            s.state.clone()
+        };
+    let view = ReceiptView {
+        page: Page::new(ctx, Some(me)),
+        org_id,
+        org_name: org.name,
+        org_code: org.user_code,
+        code: db::receipts::code(&state.db, &receipt_no, &snapshot)?,
+        receipt_no,
+        submitted_at: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
+        revision: s.catalogue_revision,
+        submitter: format!(
+            "{} <{}>",
+            snap["submitter"]["name"].as_str().unwrap_or(""),
+            snap["submitter"]["email"].as_str().unwrap_or("")
+        ),
+        report,
+        state_key: format!("checklist.status.{state_now}"),
+        state: state_now,
+        printed_at: jst(&chrono::Utc::now()),
+        submission_id: id,
+        comments: thread(state, Scope::Org(org_id), id).await?,
+        comment_box: CommentBox::new(format!("/orgs/{org_id}/submissions/{id}/comments")),
+        can_revise: s.state == "returned"
+            && ReportKind::parse(&s.kind).is_some()
+            && app::submissions::may_report(&reader(me), org_id)
+            && !versions.iter().any(|v| v.1 > s.version),
+        versions: versions
+            .into_iter()
+            .filter_map(|v| {
+                v.3.map(|r| (v.0, v.1, r, format!("checklist.status.{}", v.2)))
+            })
+            .collect(),
+        decision: db::review::decision(&state.db, Scope::Org(org_id), id)
+            .await?
+            .map(|d| (format!("checklist.status.{}", d.decision), d.reason)),
+    };
+    Ok(view)
+}
+
+/// `POST /orgs/{org}/submissions/{id}/revise`: opens version N+1 of a returned submission.
+pub async fn revise(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(_): CsrfForm<Nothing>,
+) -> AppResult<Response> {
+    let revision = app::submissions::revise(&state, &me.actor(&ctx), org_id, id).await?;
+    let page = draft_path(&revision.place);
+    if page.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    Ok(redirect_with_flash(
+        &format!("/orgs/{org_id}/{page}"),
+        // A repeated click lands on the version the first one opened.
+        if revision.revising {
+            "flash.revising"
+        } else {
+            "flash.draft_already_open"
+        },
+        state.cookies.secure,
+    ))
+}
