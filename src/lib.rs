@@ -61,7 +61,7 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
         metrics: Default::default(),
     });
     sweep_files(&state).await;
-    if let Some(link) = web::onboarding::setup_link_if_needed(&state).await? {
+    if let Some(link) = app::onboarding::setup_link_if_needed(&state).await? {
         // The one deliberate secret in the log: without it nobody could ever sign in.
         tracing::warn!(setup_link = %link, "no center admin yet: open this one-time link within 1 hour to create one");
     }

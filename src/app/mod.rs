@@ -2,17 +2,26 @@
 //! one module per area, and the state they share. Arrows point down only: `web` calls `app`;
 //! `app` calls `db`, `files`, `mail` and `domain`, never `web`.
 
+pub mod account;
 pub mod antivirus;
+pub mod catalogue;
 pub mod exports;
 pub mod followup;
 pub mod id_management;
+pub mod inbox;
+pub mod links;
 pub mod notify;
+pub mod onboarding;
 pub mod orgs;
+pub mod retention;
 pub mod review;
+pub mod second_factor;
 pub mod stream;
 pub mod structure;
 pub mod submissions;
 pub mod tokens;
+pub mod trail;
+pub mod users;
 
 pub use errors::{Error, FieldErrors};
 
@@ -143,6 +152,14 @@ impl App {
 /// whether it was sent.
 pub async fn send_logged(app: &App, out: Outgoing) -> bool {
     send_with(&app.mailer, out).await
+}
+
+/// Sends a mail in the background (logged, never awaited by the request).
+pub fn send_in_background(app: &App, out: Outgoing) {
+    let mailer = app.mailer.clone();
+    tokio::spawn(async move {
+        send_with(&mailer, out).await;
+    });
 }
 
 /// [`send_logged`] with a mailer of its own (mail sent in the background).

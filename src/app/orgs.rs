@@ -22,3 +22,135 @@ pub async fn for_report(app: &App, actor: &Actor, org_id: Uuid) -> Result<OrgRow
     }
     Ok(org)
 }
+
+/// The roles that see organisations.
+pub const CENTER: [Role; 2] = [Role::CenterAdmin, Role::Reviewer];
+
+/// Every organisation, by user code (Center staff).
+pub async fn list(app: &App, actor: &Actor) -> Result<Vec<OrgRow>, Error> {
+    if !actor.holds(&CENTER) {
+        return Err(Error::Forbidden);
+    }
+    Ok(db::orgs::list(&app.db, actor.scope()).await?)
+}
+
+/// An organisation as the Center sees it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OrgDetail {
+    pub org: OrgRow,
+    pub users: Vec<db::users::UserListRow>,
+    /// Whether it requires a second factor of its users.
+    pub second_factor_required: bool,
+}
+
+/// One organisation with its users (Center staff).
+pub async fn one(app: &App, actor: &Actor, id: Uuid) -> Result<OrgDetail, Error> {
+    if !actor.holds(&CENTER) {
+        return Err(Error::Forbidden);
+    }
+    let org = visible(app, actor, id).await?;
+    Ok(OrgDetail {
+        users: db::users::list(&app.db, actor.scope(), Some(id), None).await?,
+        second_factor_required: db::second_factor::org_requires(&app.db, actor.scope(), id).await?,
+        org,
+    })
+}
+
+/// What [`create`] takes, as typed.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct NewOrgInput {
+    pub name: String,
+    pub user_code: String,
+    /// The first org admin, invited with it.
+    pub admin_email: String,
+}
+
+/// Checks an organisation name: 1 to 200 characters, no control characters.
+fn org_name(raw: &str) -> Result<String, &'static str> {
+    let s = raw.trim();
+    if s.is_empty() {
+        Err("error.org_name_required")
+    } else if s.chars().count() > 200 || s.chars().any(char::is_control) {
+        Err("error.org_name_invalid")
+    } else {
+        Ok(s.to_string())
+    }
+}
+
+/// A Center admin creates an organisation and invites its first org admin, together: a
+/// taken user code or address leaves nothing behind (errors by field: `name`, `user_code`,
+/// `admin_email`). Answers the organisation's id.
+pub async fn create(app: &App, actor: &Actor, input: &NewOrgInput) -> Result<Uuid, Error> {
+    use super::users::{InviteProblem, invite_in_tx, mail_invitation};
+    if !actor.holds(&[Role::CenterAdmin]) {
+        return Err(Error::Forbidden);
+    }
+    let mut errors = super::FieldErrors::default();
+    let name = errors.take("name", org_name(&input.name));
+    let code = errors.take(
+        "user_code",
+        crate::domain::UserCode::parse(&input.user_code),
+    );
+    let email = errors.take(
+        "admin_email",
+        crate::domain::Email::parse(&input.admin_email),
+    );
+    let (Some(name), Some(code), Some(email)) = (name, code, email) else {
+        return Err(Error::Invalid(errors));
+    };
+    let mut tx = app.db.begin().await?;
+    let org_id = match db::orgs::insert(&mut tx, &name, code.as_str()).await {
+        Ok(id) => id,
+        Err(e) if db::is_unique_violation(&e) => {
+            return Err(Error::field("user_code", "error.user_code_taken"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut entry = actor.audit(
+        "organisation.created",
+        Some(org_id),
+        code.as_str().to_string(),
+    );
+    entry.detail = serde_json::json!({ "name": name });
+    db::audit::append(&mut tx, &entry).await?;
+    // Dropping the transaction on an error rolls back the organisation too.
+    match invite_in_tx(&mut tx, app, actor, &email, Role::OrgAdmin, Some(org_id)).await {
+        Ok((_, link)) => {
+            tx.commit().await?;
+            let label = format!("{name}（{}）", code.as_str());
+            mail_invitation(app, actor, &email, Role::OrgAdmin, label, link).await?;
+            Ok(org_id)
+        }
+        Err(InviteProblem::EmailTaken) => Err(Error::field("admin_email", "error.email_taken")),
+        Err(InviteProblem::Db(e)) => Err(e.into()),
+    }
+}
+
+/// A Center admin requires (or stops requiring) a second factor of the organisation's
+/// users; those without one set it up at their next request.
+pub async fn set_second_factor(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    required: Option<bool>,
+) -> Result<(), Error> {
+    if !actor.holds(&[Role::CenterAdmin]) {
+        return Err(Error::Forbidden);
+    }
+    let required = required.ok_or_else(|| Error::field("required", "error.choose_one"))?;
+    let org = visible(app, actor, id).await?;
+    let mut tx = app.db.begin().await?;
+    if !db::second_factor::set_org_requires(&mut tx, id, required).await? {
+        return Err(Error::NotFound);
+    }
+    let mut e = actor.audit(
+        "org.second_factor_requirement",
+        Some(id),
+        org.user_code.clone(),
+    );
+    e.detail = serde_json::json!({ "required": required });
+    db::audit::append(&mut tx, &e).await?;
+    tx.commit().await?;
+    Ok(())
+}

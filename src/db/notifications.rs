@@ -132,7 +132,7 @@ pub async fn mailed(db: &Db, id: Uuid, sent: bool) -> Result<(), sqlx::Error> {
 }
 
 /// A notice in the inbox.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct NoticeRow {
     pub id: Uuid,
     pub kind: String,

@@ -7,7 +7,7 @@ use super::{Db, Tx, on_db, on_tx};
 use crate::domain::Scope;
 
 /// A stored organisation with its member count.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct OrgRow {
     pub id: Uuid,
     pub name: String,

@@ -94,7 +94,7 @@ pub async fn last_purge(db: &Db) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
 }
 
 /// A hold in force.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct HoldRow {
     pub id: Uuid,
     pub org_id: Uuid,

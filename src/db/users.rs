@@ -20,7 +20,7 @@ pub struct UserRow {
 }
 
 /// A user with the name of the organisation, for lists.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct UserListRow {
     pub id: Uuid,
     pub org_id: Option<Uuid>,

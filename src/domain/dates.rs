@@ -12,6 +12,21 @@ pub fn date(raw: &str) -> Result<NaiveDate, super::FieldError> {
     NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| "error.date_invalid")
 }
 
+/// Formats a UTC time in JST (`2026-11-25 18:00 JST`).
+pub fn jst(at: &chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    // Written out rather than through a format string: lists show many of these.
+    let t = at.naive_utc() + chrono::Duration::hours(9);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} JST",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
 /// Today's date in Japan, where due dates are kept.
 pub fn today() -> NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive()
@@ -57,6 +72,14 @@ mod tests {
     fn a_due_date_in_the_past_is_refused_and_today_is_not() {
         assert_eq!(due("2000-01-01"), Err("error.due_in_past"));
         assert_eq!(due(&today().to_string()), Ok(today()));
+    }
+
+    #[test]
+    fn jst_is_nine_hours_ahead_across_the_date_line() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-31T15:05:59Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(jst(&at), "2027-01-01 00:05 JST");
     }
 
     #[test]

@@ -1,11 +1,9 @@
 //! The HTTP face: router, extractors, error pages, middleware and one module per page area.
 
-pub mod account;
 pub mod api;
 pub mod api_reference;
 pub mod assets;
 pub mod auth;
-pub mod catalogue;
 pub mod cookies;
 pub mod ctx;
 pub mod download;
@@ -13,27 +11,18 @@ pub mod error;
 pub mod evidence;
 pub mod forms;
 pub mod gateway_logs;
-pub mod holds;
 pub mod home;
 pub mod html;
-pub mod inbox;
 pub mod inhouse;
 pub mod matrix;
 pub mod metrics;
 pub mod middleware;
-pub mod onboarding;
-pub mod orgs;
 pub mod outside;
 pub mod page;
 pub mod profile;
-pub mod retention;
-pub mod second_factor;
 pub mod state;
 pub mod system;
 pub mod tokens;
-pub mod trail;
-pub mod users;
-pub mod verify;
 
 use std::sync::Arc;
 
@@ -46,7 +35,10 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use error::AppError;
-use html::{exports, followup, review};
+use html::{
+    account, catalogue, exports, followup, inbox, onboarding, orgs, retention, review,
+    second_factor, trail, users,
+};
 pub use state::AppState;
 
 /// Builds the router with every layer.
@@ -120,7 +112,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/files/{id}/preview", get(html::submissions::files::preview))
         .route("/audit", get(trail::trail))
         .route("/review", get(review::queue))
-        .route("/review/verify", get(verify::page).post(verify::check))
+        .route("/review/verify", get(review::verify::page).post(review::verify::check))
         .route("/review/{id}", get(review::show))
         .route("/review/{id}/decide", post(review::decide))
         .route("/review/{id}/assign", post(review::assign))

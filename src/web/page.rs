@@ -88,19 +88,7 @@ impl Page {
 }
 
 /// Formats a UTC time in JST (`2026-11-25 18:00 JST`).
-pub fn jst(at: &DateTime<Utc>) -> String {
-    use chrono::{Datelike, Timelike};
-    // Written out rather than through a format string: lists show many of these.
-    let t = at.naive_utc() + chrono::Duration::hours(9);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} JST",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
-}
+pub use crate::domain::dates::jst;
 
 /// 303 to `to`, with a flash message key shown on the next page.
 pub fn redirect_with_flash(to: &str, flash_key: &str, secure: bool) -> Response {
@@ -146,15 +134,4 @@ pub async fn open_items(
     org: Option<uuid::Uuid>,
 ) -> Result<Vec<(uuid::Uuid, crate::domain::checklist::Open)>, super::error::AppError> {
     Ok(crate::app::structure::open_items(state, org).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn jst_is_nine_hours_ahead_across_the_date_line() {
-        let at = chrono::DateTime::parse_from_rfc3339("2026-12-31T15:05:59Z")
-            .unwrap()
-            .to_utc();
-        assert_eq!(super::jst(&at), "2027-01-01 00:05 JST");
-    }
 }

@@ -179,7 +179,7 @@ async fn setup_then_invite_an_org_admin_who_accepts_and_signs_in() {
         let c = browser(&driver, profile.path()).await;
 
         // First-run setup from the logged link.
-        let link = secportal::web::onboarding::setup_link_if_needed(&app.state)
+        let link = secportal::app::onboarding::setup_link_if_needed(&app.state)
             .await
             .unwrap()
             .unwrap();

@@ -9,7 +9,7 @@ dual_test!(
     first_run_setup_link_creates_the_center_admin_once,
     |app| async move {
         // The app printed a link at start; make another the same way and use it.
-        let link = secportal::web::onboarding::setup_link_if_needed(&app.state)
+        let link = secportal::app::onboarding::setup_link_if_needed(&app.state)
             .await
             .unwrap()
             .expect("no admin yet");
@@ -66,7 +66,7 @@ dual_test!(
                 .contains("有効期限が切れているか、既に使用されています")
         );
         assert!(
-            secportal::web::onboarding::setup_link_if_needed(&app.state)
+            secportal::app::onboarding::setup_link_if_needed(&app.state)
                 .await
                 .unwrap()
                 .is_none()

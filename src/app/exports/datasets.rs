@@ -275,7 +275,7 @@ async fn from_reports(
         }
         .into(),
     );
-    let today = crate::web::page::today();
+    let today = crate::domain::dates::today();
     let stale_days = state.config.av_stale_days;
     let mut reports = db::exports::submissions(&state.db, scope, &f, true);
     while let Some(r) = reports.try_next().await? {

@@ -64,10 +64,7 @@ pub async fn comment(
     if body.chars().count() > COMMENT_MAX {
         return Err(Error::field("body", "error.comment_too_long"));
     }
-    let author = db::users::get(&app.db, Scope::Center, actor.id)
-        .await?
-        .map(|u| u.display_name)
-        .unwrap_or_default();
+    let author = super::super::users::name_of(app, actor.id).await?;
     let mut tx = app.db.begin().await?;
     let org = db::review::add_comment(&mut tx, scope, submission, actor.id, body)
         .await?

@@ -1,10 +1,11 @@
 //! Review (審査): the queue, a sealed submission as a reviewer reads it, taking it, the
-//! decision, the comment thread, and the organisation's way back (a returned submission is
-//! revised as version N+1).
+//! decision, the comment thread and the note on a returned version, checking a printed
+//! receipt. Revising a returned submission is `app::submissions::revise`.
 
 mod comments;
 mod queue;
 mod sealed;
+mod verify;
 
 pub use comments::{Comment, ReturnNote, comment, comments, return_note};
 pub use queue::{
@@ -12,6 +13,7 @@ pub use queue::{
     queue_counts, queue_filter, queue_page,
 };
 pub use sealed::{DecisionOut, Sealed, SealedFile, Version, WaitingNext, next_waiting, sealed};
+pub use verify::{Verification, verify_receipt};
 
 use uuid::Uuid;
 
@@ -201,12 +203,3 @@ pub async fn assign(
         assignee: to,
     })
 }
-
-/// The kinds of report drafted and sealed (the others are not revised this way).
-pub const DRAFTED: [&str; 5] = [
-    "system_configuration",
-    "outside_connections",
-    "antivirus",
-    "inhouse_measures",
-    "gateway_logs",
-];

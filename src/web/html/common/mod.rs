@@ -6,12 +6,14 @@ pub mod access;
 pub mod checklist;
 pub mod comments;
 pub mod files;
+pub mod holds;
 pub mod imports;
 pub mod instructions;
 pub mod locations;
 pub mod logcheck;
 pub mod report;
 pub mod upload;
+pub mod users;
 
 use crate::app::submissions::{Place, ReportKind};
 

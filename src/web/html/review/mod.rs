@@ -3,6 +3,7 @@
 
 mod org;
 mod show;
+pub mod verify;
 
 pub use org::comment_org;
 pub use show::{assign, comment_center, decide, show};

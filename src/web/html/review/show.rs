@@ -17,15 +17,13 @@ use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
 use crate::web::html::common::comments::{CommentBox, CommentItem};
 use crate::web::html::common::files::{FileItem, sealed_file_item};
+use crate::web::html::common::holds;
 use crate::web::html::common::instructions::{InstructionItem, instruction_item};
+use crate::web::html::common::locations;
+use crate::web::html::common::logcheck;
 use crate::web::html::common::report::{self, Report};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
-// Still borrowed from other page areas (structure, holds, gateway-log checks): to move down
-// with those areas.
-use crate::web::holds;
-use crate::web::html::common::locations;
-use crate::web::html::common::logcheck;
 
 /// A version as listed.
 pub struct VersionItem {
@@ -199,7 +197,7 @@ pub(super) async fn show_view(
         comment_box: CommentBox::new(format!("/review/{id}/comments")),
         instructions,
         locations,
-        hold: holds::hold_box(state, me, s.org_id, Some(id)).await?,
+        hold: holds::hold_box(state, &actor, s.org_id, Some(id)).await?,
     })
 }
 

@@ -12,18 +12,14 @@ use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::ctx::{CsrfForm, Ctx, CurrentUser};
-use super::error::{AppError, AppResult};
-use super::forms::FieldErrors;
-use super::html::common::report::{self, Report};
-use super::page::{Page, jst, render};
-use super::state::AppState;
-use crate::db::{self, receipts};
-use crate::domain::{Role, Scope};
-
-/// Failed checks allowed per user within `WINDOW_MINUTES`.
-const MAX_FAILURES: i64 = 10;
-const WINDOW_MINUTES: i64 = 15;
+use crate::app::{self, review::Verification};
+use crate::domain::Scope;
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
+use crate::web::error::AppResult;
+use crate::web::forms::FieldErrors;
+use crate::web::html::common::report::{self, Report};
+use crate::web::page::{Page, jst, render};
+use crate::web::state::AppState;
 
 /// The sealed version a genuine receipt stands for.
 pub struct Sealed {
@@ -58,13 +54,9 @@ pub struct VerifyForm {
     code: String,
 }
 
-fn center(me: &CurrentUser) -> AppResult<()> {
-    me.require(&[Role::Reviewer, Role::CenterAdmin])
-}
-
 /// `GET /review/verify`
 pub async fn page(ctx: Ctx, me: CurrentUser) -> AppResult<Response> {
-    center(&me)?;
+    me.require(&app::review::REVIEWERS)?;
     render(
         StatusCode::OK,
         &VerifyView {
@@ -84,9 +76,6 @@ pub async fn check(
     me: CurrentUser,
     CsrfForm(form): CsrfForm<VerifyForm>,
 ) -> AppResult<Response> {
-    center(&me)?;
-    let receipt = receipts::receipt_number(&form.receipt);
-    let code = receipts::normalise(&form.code);
     let mut view = VerifyView {
         page: Page::new(&ctx, Some(&me)),
         receipt: form.receipt.trim().to_string(),
@@ -94,52 +83,24 @@ pub async fn check(
         errors: FieldErrors::default(),
         sealed: None,
     };
-    if receipt.is_empty() {
-        view.errors.add("receipt", "error.required");
-    }
-    if code.is_empty() {
-        view.errors.add("code", "error.required");
-    }
-    if !view.errors.is_empty() {
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
-    }
-    let since = db::now() - chrono::Duration::minutes(WINDOW_MINUTES);
-    if receipts::failures_since(&state.db, me.id, since).await? >= MAX_FAILURES {
-        let mut entry = me.audit(&ctx, "receipt.check_throttled", None, receipt.clone());
-        entry.detail = serde_json::json!({ "code": code });
-        db::audit::append_alone(&state.db, &entry).await?;
-        view.errors.add("_form", "receipt.check_throttled");
-        return render(StatusCode::TOO_MANY_REQUESTS, &view);
-    }
-    let found = match db::submissions::by_receipt(&state.db, &receipt).await? {
-        Some(id) => db::submissions::get(&state.db, Scope::Center, id).await?,
-        None => None,
-    };
-    let genuine = match &found {
-        Some(s) => match &s.snapshot {
-            Some(snap) => receipts::same(&receipts::code(&state.db, &receipt, snap)?, &code),
-            None => false,
-        },
-        None => false,
-    };
-    let s = match (found, genuine) {
-        (Some(s), true) => s,
-        _ => {
-            let mut entry = me.audit(&ctx, "receipt.check_failed", None, receipt.clone());
-            entry.detail = serde_json::json!({ "code": code });
-            db::audit::append_alone(&state.db, &entry).await?;
+    let actor = me.actor(&ctx);
+    let found = app::review::verify_receipt(&state, &actor, &form.receipt, &form.code);
+    let (s, org) = match found.await {
+        Ok(Verification::Genuine(s, org)) => (*s, *org),
+        Ok(Verification::Throttled) => {
+            view.errors.add("_form", "receipt.check_throttled");
+            return render(StatusCode::TOO_MANY_REQUESTS, &view);
+        }
+        Ok(Verification::Failed) => {
             view.errors.add("_form", "receipt.check_failed");
             return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
         }
+        Err(app::Error::Invalid(errors)) => {
+            view.errors = errors;
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
+        }
+        Err(e) => return Err(e.into()),
     };
-    db::audit::append_alone(
-        &state.db,
-        &me.audit(&ctx, "receipt.checked", Some(s.org_id), receipt.clone()),
-    )
-    .await?;
-    let org = db::orgs::get(&state.db, Scope::Center, s.org_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let places = report::places(&state, s.org_id).await?;
     let report = report::of_submission(&state, ctx.tr(), Scope::Center, &s, &places, false).await?;
     let snap: serde_json::Value = s
@@ -152,7 +113,7 @@ pub async fn check(
         org_id: s.org_id,
         org_name: org.name,
         org_code: org.user_code,
-        receipt_no: receipt,
+        receipt_no: s.receipt_no.unwrap_or_default(),
         version: s.version,
         submitted_at: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
         submitter: snap["submitter"]["name"].as_str().unwrap_or("").to_string(),

@@ -10,14 +10,18 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::ctx::{CsrfForm, Ctx, CurrentUser};
-use super::error::{AppError, AppResult};
-use super::forms::FieldErrors;
-use super::page::{Page, jst, redirect_with_flash, render};
-use super::state::AppState;
+use crate::app::{
+    self,
+    catalogue::{ItemEdit, PublishInput, READERS},
+};
 use crate::db;
 use crate::domain::Role;
-use crate::domain::catalogue::{self, CatalogueItem, ConnectionForm, ItemChange};
+use crate::domain::catalogue::{CatalogueItem, ConnectionForm, ItemChange};
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
+use crate::web::error::AppResult;
+use crate::web::forms::FieldErrors;
+use crate::web::page::{Page, jst, redirect_with_flash, render};
+use crate::web::state::AppState;
 
 /// A revision as the list shows it.
 pub struct RevisionItem {
@@ -44,17 +48,6 @@ pub struct RevQuery {
     rev: Option<i64>,
 }
 
-async fn revision_or_404(
-    state: &AppState,
-    rev: i64,
-) -> AppResult<std::sync::Arc<db::catalogue::Catalogue>> {
-    let c = state.catalogue_revision(rev).await?;
-    if c.items.is_empty() {
-        return Err(AppError::NotFound);
-    }
-    Ok(c)
-}
-
 /// `GET /admin/catalogue?rev=N`
 pub async fn show(
     State(state): State<Arc<AppState>>,
@@ -62,10 +55,10 @@ pub async fn show(
     me: CurrentUser,
     Query(q): Query<RevQuery>,
 ) -> AppResult<Response> {
-    me.require(&[Role::CenterAdmin, Role::Reviewer])?;
+    me.require(&READERS)?;
     let current = state.catalogue().await?;
     let shown = match q.rev {
-        Some(r) => revision_or_404(&state, r).await?,
+        Some(r) => app::catalogue::revision(&state, r).await?,
         None => current.clone(),
     };
     let revisions = db::catalogue::revisions(&state.db)
@@ -173,94 +166,55 @@ pub async fn publish(
     me: CurrentUser,
     CsrfForm(input): CsrfForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    me.require(&[Role::CenterAdmin])?;
     let current = state.catalogue().await?;
-    // Editing an older revision than the current one would silently undo someone's change.
-    if input.get("base").and_then(|b| b.parse::<i64>().ok()) != Some(current.revision) {
-        return Err(AppError::Conflict);
-    }
-    let mut errors = FieldErrors::default();
-    let mut items = vec![];
-    for it in &current.items {
-        let get = |f: &str| {
-            input
-                .get(&format!("{}.{f}", it.key))
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default()
-        };
-        let mut new = it.clone();
-        for (field, max, target) in [
-            ("title_ja", 200, &mut new.title_ja),
-            ("title_en", 200, &mut new.title_en),
-            ("explanation_ja", 4000, &mut new.explanation_ja),
-            ("explanation_en", 4000, &mut new.explanation_en),
-        ] {
-            let v = get(field);
-            if v.is_empty() {
-                errors.add(format!("{}.{field}", it.key), "error.required");
-            } else if v.chars().count() > max {
-                errors.add(format!("{}.{field}", it.key), "error.too_long");
-            }
-            *target = v;
+    let get = |name: String| {
+        input
+            .get(&name)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    let edit = PublishInput {
+        base: input.get("base").and_then(|b| b.parse::<i64>().ok()),
+        note: get("note".into()),
+        items: current
+            .items
+            .iter()
+            .map(|it| ItemEdit {
+                key: it.key.clone(),
+                title_ja: get(format!("{}.title_ja", it.key)),
+                title_en: get(format!("{}.title_en", it.key)),
+                explanation_ja: get(format!("{}.explanation_ja", it.key)),
+                explanation_en: get(format!("{}.explanation_en", it.key)),
+                forms: ConnectionForm::ALL
+                    .into_iter()
+                    .filter(|f| input.contains_key(&format!("{}.form.{}", it.key, f.as_str())))
+                    .map(|f| f.as_str().to_string())
+                    .collect(),
+                renewal_days: get(format!("{}.renewal_days", it.key)),
+            })
+            .collect(),
+    };
+    match app::catalogue::publish(&state, &me.actor(&ctx), &edit).await {
+        Ok(done) => Ok(redirect_with_flash(
+            &format!(
+                "/admin/catalogue/diff?from={}&to={}",
+                done.from, done.revision
+            ),
+            "flash.catalogue_published",
+            state.cookies.secure,
+        )),
+        Err(app::Error::Invalid(errors)) => {
+            let view = EditView {
+                page: Page::new(&ctx, Some(&me)),
+                base: current.revision,
+                items: edit_items(&current.items, Some(&input)),
+                note: edit.note,
+                errors,
+            };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
         }
-        new.forms = ConnectionForm::ALL
-            .into_iter()
-            .filter(|f| input.contains_key(&format!("{}.form.{}", it.key, f.as_str())))
-            .collect();
-        if new.forms.is_empty() {
-            errors.add(format!("{}.forms", it.key), "error.forms_required");
-        }
-        let renewal = get("renewal_days");
-        new.renewal_days = if renewal.is_empty() {
-            None
-        } else {
-            match renewal.parse::<i64>() {
-                Ok(d) if (1..=3650).contains(&d) => Some(d),
-                _ => {
-                    errors.add(format!("{}.renewal_days", it.key), "error.renewal_invalid");
-                    None
-                }
-            }
-        };
-        items.push(new);
+        Err(e) => Err(e.into()),
     }
-    let note = input
-        .get("note")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default();
-    if note.is_empty() || note.chars().count() > 500 {
-        errors.add("note", "error.required");
-    }
-    if errors.is_empty() && catalogue::diff(&current.items, &items).is_empty() {
-        errors.add("_form", "error.catalogue_unchanged");
-    }
-    if errors.is_empty()
-        && let Err(e) = catalogue::validate(&items)
-    {
-        tracing::warn!(error = %e, "catalogue edit refused");
-        errors.add("_form", "error.catalogue_invalid");
-    }
-    if !errors.is_empty() {
-        let view = EditView {
-            page: Page::new(&ctx, Some(&me)),
-            base: current.revision,
-            items: edit_items(&current.items, Some(&input)),
-            note,
-            errors,
-        };
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
-    }
-    let mut tx = state.db.begin().await?;
-    let rev = db::catalogue::publish(&mut tx, &items, &note, &me.email).await?;
-    let mut entry = me.audit(&ctx, "catalogue.published", None, format!("revision {rev}"));
-    entry.detail = serde_json::json!({ "note": note, "changed": catalogue::diff(&current.items, &items).into_iter().map(|c| c.key).collect::<Vec<_>>() });
-    db::audit::append(&mut tx, &entry).await?;
-    tx.commit().await?;
-    Ok(redirect_with_flash(
-        &format!("/admin/catalogue/diff?from={}&to={rev}", current.revision),
-        "flash.catalogue_published",
-        state.cookies.secure,
-    ))
 }
 
 #[derive(Template)]
@@ -287,19 +241,16 @@ pub async fn diff(
     me: CurrentUser,
     Query(q): Query<DiffQuery>,
 ) -> AppResult<Response> {
-    me.require(&[Role::CenterAdmin, Role::Reviewer])?;
+    me.require(&READERS)?;
     let current = state.catalogue().await?.revision;
     let to = q.to.unwrap_or(current);
     let from = q.from.unwrap_or(to - 1);
-    let (a, b) = (
-        revision_or_404(&state, from).await?,
-        revision_or_404(&state, to).await?,
-    );
+    let changes = app::catalogue::diff(&state, &me.actor(&ctx), from, to).await?;
     let view = DiffView {
         page: Page::new(&ctx, Some(&me)),
         from,
         to,
-        changes: catalogue::diff(&a.items, &b.items),
+        changes,
     };
     render(StatusCode::OK, &view)
 }

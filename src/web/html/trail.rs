@@ -6,20 +6,13 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
 
-use super::ctx::{Ctx, CurrentUser};
-use super::error::AppResult;
-use super::page::{Page, jst, render};
-use super::state::AppState;
-use crate::db::{
-    self,
-    audit::{Standing, TrailFilter},
-};
-use crate::domain::Role;
-use crate::domain::input::date;
-
-const PAGE: i64 = 100;
+use crate::app::{self, trail::TrailParams};
+use crate::db::audit::Standing;
+use crate::web::ctx::{Ctx, CurrentUser};
+use crate::web::error::AppResult;
+use crate::web::page::{Page, jst, render};
+use crate::web::state::AppState;
 
 /// An entry as shown.
 pub struct TrailItem {
@@ -50,57 +43,20 @@ struct TrailView {
     tampered: bool,
 }
 
-#[derive(Deserialize, Default)]
-pub struct TrailQuery {
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    actor: String,
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
-    #[serde(default)]
-    before: Option<i64>,
-}
-
 /// `GET /audit`
 pub async fn trail(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
-    Query(q): Query<TrailQuery>,
+    Query(q): Query<TrailParams>,
 ) -> AppResult<Response> {
-    me.require(&[Role::CenterAdmin, Role::OrgAdmin])?;
     let t = ctx.tr();
-    let day = |raw: &str, end: bool| -> Result<Option<chrono::DateTime<chrono::Utc>>, ()> {
-        if raw.trim().is_empty() {
-            return Ok(None);
-        }
-        // Days are JST days: 00:00 JST is 15:00 UTC the day before.
-        let d = date(raw).map_err(|_| ())?;
-        let d = if end { d.succ_opt().ok_or(())? } else { d };
-        Ok(Some(
-            d.and_hms_opt(0, 0, 0).ok_or(())?.and_utc() - chrono::Duration::hours(9),
-        ))
-    };
-    let (from, to) = (day(&q.from, false), day(&q.to, true));
-    let date_error = from.is_err() || to.is_err();
-    let filter = TrailFilter {
-        action: Some(q.action.trim().to_string()).filter(|a| !a.is_empty()),
-        actor: Some(q.actor.trim().to_lowercase()).filter(|a| !a.is_empty()),
-        from: from.unwrap_or(None),
-        to: to.unwrap_or(None),
-        before_seq: q.before,
-    };
-    let rows = db::audit::page(&state.db, me.scope().org_filter(), &filter, PAGE + 1).await?;
-    let more = rows.len() as i64 > PAGE;
-    let standing = db::audit::standing(&state.db, &rows).await?;
-    let tampered = standing.contains(&Standing::Fails);
-    let items: Vec<TrailItem> = rows
+    let page = app::trail::trail(&state, &me.actor(&ctx), &q).await?;
+    let date_error = page.date_error;
+    let tampered = page.entries.iter().any(|(_, st)| *st == Standing::Fails);
+    let items: Vec<TrailItem> = page
+        .entries
         .into_iter()
-        .zip(standing)
-        .take(PAGE as usize)
         .map(|(r, st)| {
             let key = format!("audit.action.{}", r.action);
             let (standing, label) = match st {
@@ -129,23 +85,18 @@ pub async fn trail(
             }
         })
         .collect();
-    let next = if more {
-        items.last().map(|last| {
-            let params = [
-                ("action", q.action.as_str()),
-                ("actor", q.actor.as_str()),
-                ("from", q.from.as_str()),
-                ("to", q.to.as_str()),
-            ];
-            format!(
-                "/audit?{}&before={}",
-                serde_urlencoded::to_string(params).unwrap_or_default(),
-                last.seq
-            )
-        })
-    } else {
-        None
-    };
+    let next = page.next_before.map(|before| {
+        let params = [
+            ("action", q.action.as_str()),
+            ("actor", q.actor.as_str()),
+            ("from", q.from.as_str()),
+            ("to", q.to.as_str()),
+        ];
+        format!(
+            "/audit?{}&before={before}",
+            serde_urlencoded::to_string(params).unwrap_or_default(),
+        )
+    });
     let view = TrailView {
         page: Page::new(&ctx, Some(&me)),
         items,

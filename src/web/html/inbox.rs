@@ -8,21 +8,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use uuid::Uuid;
 
-use super::ctx::{CsrfForm, Ctx, CurrentUser};
-use super::error::{AppError, AppResult};
-use super::page::{Page, jst, redirect_with_flash, render};
-use super::state::AppState;
-use crate::app::notify::{CENTER_KINDS, ORG_KINDS};
-use crate::db;
-
-/// The kinds of notice this user can receive.
-fn kinds_for(me: &CurrentUser) -> &'static [&'static str] {
-    if me.role.is_center() {
-        &CENTER_KINDS
-    } else {
-        &ORG_KINDS
-    }
-}
+use crate::app;
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
+use crate::web::error::AppResult;
+use crate::web::page::{Page, jst, redirect_with_flash, render, safe_next};
+use crate::web::state::AppState;
 
 /// A mail subject without the portal's name in front (the inbox is inside the portal).
 fn without_prefix(subject: &str) -> &str {
@@ -60,9 +50,11 @@ pub async fn inbox(
     me: CurrentUser,
 ) -> AppResult<Response> {
     let t = ctx.tr();
-    let off = db::notifications::optouts(&state.db, me.id).await?;
-    let notices = db::notifications::inbox(&state.db, me.id, 200)
-        .await?
+    let actor = me.actor(&ctx);
+    let inbox = app::inbox::inbox(&state, &actor).await?;
+    let off = inbox.mail_off;
+    let notices = inbox
+        .notices
         .into_iter()
         .map(|n| {
             let args: serde_json::Map<String, serde_json::Value> =
@@ -84,7 +76,7 @@ pub async fn inbox(
     let view = InboxView {
         page: Page::new(&ctx, Some(&me)),
         notices,
-        kinds: kinds_for(&me)
+        kinds: app::inbox::kinds_for(&actor)
             .iter()
             .map(|k| (*k, !off.iter().any(|o| o == k)))
             .collect(),
@@ -95,19 +87,14 @@ pub async fn inbox(
 /// `POST /inbox/{id}`: marks the notice read and opens what it is about.
 pub async fn open(
     State(state): State<Arc<AppState>>,
+    ctx: Ctx,
     me: CurrentUser,
     Path(id): Path<Uuid>,
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
-    let link = db::notifications::mark_read(&mut tx, me.id, Some(id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
+    let link = app::inbox::open(&state, &me.actor(&ctx), id).await?;
     // Links are stored by the portal itself; still, only ever follow a local path.
-    let to = super::page::safe_next(&link)
-        .unwrap_or("/inbox")
-        .to_string();
+    let to = safe_next(&link).unwrap_or("/inbox").to_string();
     Ok(axum::response::IntoResponse::into_response(
         axum::response::Redirect::to(&to),
     ))
@@ -116,12 +103,11 @@ pub async fn open(
 /// `POST /inbox/read`: marks everything read.
 pub async fn read_all(
     State(state): State<Arc<AppState>>,
+    ctx: Ctx,
     me: CurrentUser,
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
-    db::notifications::mark_read(&mut tx, me.id, None).await?;
-    tx.commit().await?;
+    app::inbox::read_all(&state, &me.actor(&ctx)).await?;
     Ok(redirect_with_flash(
         "/inbox",
         "flash.saved",
@@ -136,21 +122,17 @@ pub async fn preferences(
     me: CurrentUser,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let off: Vec<&str> = kinds_for(&me)
+    let actor = me.actor(&ctx);
+    let mail_on: Vec<String> = app::inbox::kinds_for(&actor)
         .iter()
-        .copied()
         .filter(|k| {
-            !fields
+            fields
                 .iter()
                 .any(|(n, v)| n == &format!("mail_{k}") && v == "on")
         })
+        .map(|k| k.to_string())
         .collect();
-    let mut tx = state.db.begin().await?;
-    db::notifications::set_optouts(&mut tx, me.id, &off).await?;
-    let mut entry = me.audit(&ctx, "user.mail_preferences", me.org_id, me.id.to_string());
-    entry.detail = serde_json::json!({ "mail_off": off });
-    db::audit::append(&mut tx, &entry).await?;
-    tx.commit().await?;
+    app::inbox::set_mail(&state, &actor, &mail_on).await?;
     Ok(redirect_with_flash(
         "/inbox#mail",
         "flash.saved",

@@ -3,12 +3,11 @@
 
 use uuid::Uuid;
 
-use super::ctx::CurrentUser;
-use super::error::AppResult;
-use super::page::jst;
-use super::state::AppState;
+use crate::app::{self, Actor, App};
 use crate::db;
 use crate::domain::Role;
+use crate::web::error::AppResult;
+use crate::web::page::jst;
 
 /// A hold in force, as shown.
 pub struct HoldItem {
@@ -43,12 +42,12 @@ fn item(h: &db::retention::HoldRow) -> HoldItem {
 
 /// The box for an organisation (`submission: None`) or one of its submissions.
 pub async fn hold_box(
-    state: &AppState,
-    me: &CurrentUser,
+    app: &App,
+    actor: &Actor,
     org: Uuid,
     submission: Option<Uuid>,
 ) -> AppResult<HoldBox> {
-    let holds = db::retention::holds_of_org(&state.db, me.scope(), org).await?;
+    let holds = app::retention::holds_of(app, actor, org).await?;
     let org_hold = holds.iter().find(|h| h.submission_id.is_none());
     let (held, org_held) = match submission {
         None => (org_hold.map(item), None),
@@ -68,7 +67,7 @@ pub async fn hold_box(
             None => holds.iter().filter(|h| h.submission_id.is_some()).count(),
             Some(_) => 0,
         },
-        can_change: me.role == Role::CenterAdmin,
+        can_change: actor.role == Role::CenterAdmin,
         error: None,
         reason: String::new(),
     })

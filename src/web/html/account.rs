@@ -7,18 +7,13 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
 
-use super::ctx::{CsrfForm, Ctx, CurrentUser};
-use super::error::{AppError, AppResult};
-use super::forms::{FieldErrors, Nothing};
-use super::page::{Page, jst, redirect_with_flash, render};
-use super::state::AppState;
-use crate::app::send_logged;
-use crate::db::{self, audit::Entry};
-use crate::domain::NewPassword;
-use crate::mail::Outgoing;
-use crate::security;
+use crate::app::{self, account::PasswordInput};
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
+use crate::web::error::{AppError, AppResult};
+use crate::web::forms::{FieldErrors, Nothing};
+use crate::web::page::{Page, jst, redirect_with_flash, render};
+use crate::web::state::AppState;
 
 /// One session as listed.
 pub struct SessionItem {
@@ -83,8 +78,9 @@ async fn view(
     errors: FieldErrors,
 ) -> AppResult<AccountView> {
     let t = ctx.tr();
-    let sessions = db::sessions::of_user(&state.db, me.id)
-        .await?
+    let account = app::account::account(state, &me.actor(ctx)).await?;
+    let sessions = account
+        .sessions
         .into_iter()
         .map(|s| {
             let device = device(&s.user_agent);
@@ -102,9 +98,7 @@ async fn view(
             }
         })
         .collect();
-    let second_factor_on = db::second_factor::totp(&state.db, me.id)
-        .await?
-        .is_some_and(|t| t.totp_enabled_at.is_some());
+    let second_factor_on = account.second_factor_on;
     Ok(AccountView {
         page: Page::new(ctx, Some(me)),
         sessions,
@@ -125,10 +119,6 @@ pub async fn page(
     )
 }
 
-fn entry(ctx: &Ctx, me: &CurrentUser, action: &'static str) -> Entry {
-    me.audit(ctx, action, None, me.email.clone())
-}
-
 /// `POST /account/sessions/{handle}/end`: ends one of one's sessions (this one: signs out).
 pub async fn end_session(
     State(state): State<Arc<AppState>>,
@@ -138,15 +128,7 @@ pub async fn end_session(
     CsrfForm(_): CsrfForm<Nothing>,
 ) -> AppResult<Response> {
     let hash = hex::decode(&handle).map_err(|_| AppError::NotFound)?;
-    let mut tx = state.db.begin().await?;
-    if !db::sessions::delete_own(&mut tx, me.id, &hash).await? {
-        return Err(AppError::NotFound);
-    }
-    let mut e = entry(&ctx, &me, "session.ended");
-    e.detail = serde_json::json!({ "own": hash == me.token_hash });
-    db::audit::append(&mut tx, &e).await?;
-    tx.commit().await?;
-    if hash == me.token_hash {
+    if app::account::end_session(&state, &me.actor(&ctx), &me.token_hash, &hash).await? {
         return Ok(redirect_with_flash(
             "/login",
             "flash.logged_out",
@@ -167,27 +149,12 @@ pub async fn end_others(
     me: CurrentUser,
     CsrfForm(_): CsrfForm<Nothing>,
 ) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
-    let ended = db::sessions::delete_others(&mut tx, me.id, &me.token_hash).await?;
-    let mut e = entry(&ctx, &me, "session.ended_others");
-    e.detail = serde_json::json!({ "ended": ended });
-    db::audit::append(&mut tx, &e).await?;
-    tx.commit().await?;
+    app::account::end_others(&state, &me.actor(&ctx), &me.token_hash).await?;
     Ok(redirect_with_flash(
         "/account",
         "flash.sessions_ended",
         state.cookies.secure,
     ))
-}
-
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    #[serde(default)]
-    current_password: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    password_confirm: String,
 }
 
 /// `POST /account/password`: the current password, then the new one twice. Wrong current
@@ -197,56 +164,22 @@ pub async fn change_password(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
-    CsrfForm(form): CsrfForm<PasswordForm>,
+    CsrfForm(form): CsrfForm<PasswordInput>,
 ) -> AppResult<Response> {
-    let now = db::now();
-    super::auth::refuse_if_throttled(&state, &me.email, &ctx.ip).await?;
-    let user = db::users::by_email(&state.db, &me.email)
-        .await?
-        .ok_or(AppError::Forbidden)?;
-    let mut errors = FieldErrors::default();
-    if !security::verify_password(user.password_hash.clone(), form.current_password).await? {
-        db::throttle::record(&state.db, &me.email, &ctx.ip).await?;
-        errors.add("current_password", "error.current_password_wrong");
-    }
-    let password = errors.take(
-        "password",
-        NewPassword::parse(&form.password, &form.password_confirm).map_err(|p| p.key()),
-    );
-    let Some(password) = password.filter(|_| errors.is_empty()) else {
-        return render(
+    // Wrong current passwords count as failed sign-ins: past the limit, none is checked.
+    crate::web::auth::refuse_if_throttled(&state, &me.email, &ctx.ip).await?;
+    match app::account::change_password(&state, &me.actor(&ctx), &me.token_hash, form).await {
+        Ok(()) => Ok(redirect_with_flash(
+            "/account",
+            "flash.password_changed",
+            state.cookies.secure,
+        )),
+        Err(app::Error::Invalid(errors)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &view(&state, &ctx, &me, errors).await?,
-        );
-    };
-    let hash = security::hash_password(password.expose().to_string()).await?;
-    let mut tx = state.db.begin().await?;
-    db::users::set_password(&mut tx, me.id, &hash).await?;
-    // Whoever else was signed in with the old password is signed out.
-    let ended = db::sessions::delete_others(&mut tx, me.id, &me.token_hash).await?;
-    let mut e = entry(&ctx, &me, "user.password_changed");
-    e.detail = serde_json::json!({ "sessions_ended": ended });
-    db::audit::append(&mut tx, &e).await?;
-    tx.commit().await?;
-    let state2 = state.clone();
-    let (to, when, ip) = (me.email.clone(), jst(&now), ctx.ip.clone());
-    let link = state.config.link("/account");
-    tokio::spawn(async move {
-        send_logged(
-            &state2,
-            Outgoing::new(
-                to,
-                "mail.password_changed",
-                vec![("time", when), ("ip", ip), ("link", link)],
-            ),
-        )
-        .await;
-    });
-    Ok(redirect_with_flash(
-        "/account",
-        "flash.password_changed",
-        state.cookies.secure,
-    ))
+        ),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,328 @@
+//! Users (利用者のユーザー and Center staff): invite, disable or enable, change role, reset a
+//! second factor. Center admins manage everyone; an org admin the members of their own
+//! organisation.
+
+use uuid::Uuid;
+
+use super::{Actor, App, Error, FieldErrors, send_logged};
+use crate::db::users::{NewUser, UserListRow};
+use crate::db::{self, Tx, links::Purpose};
+use crate::domain::{Email, Role};
+use crate::mail::Outgoing;
+
+/// The roles that manage users.
+pub const MANAGERS: [Role; 2] = [Role::CenterAdmin, Role::OrgAdmin];
+
+/// Roles a user of `role` may hand out.
+pub fn grantable_roles(role: Role) -> Vec<Role> {
+    match role {
+        Role::CenterAdmin => Role::ALL.to_vec(),
+        Role::OrgAdmin => vec![Role::OrgMember, Role::OrgAdmin],
+        _ => vec![],
+    }
+}
+
+/// A user's display name (empty when unknown), for mails that say who acted.
+pub async fn name_of(app: &App, id: Uuid) -> Result<String, Error> {
+    Ok(db::users::get(&app.db, crate::domain::Scope::Center, id)
+        .await?
+        .map(|u| u.display_name)
+        .unwrap_or_default())
+}
+
+/// The users the actor manages (their organisation's, or everyone for a Center admin).
+pub async fn list(app: &App, actor: &Actor) -> Result<Vec<UserListRow>, Error> {
+    if !actor.holds(&MANAGERS) {
+        return Err(Error::Forbidden);
+    }
+    Ok(db::users::list(&app.db, actor.scope(), None, None).await?)
+}
+
+/// One user as a manager sees them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UserDetail {
+    pub user: UserListRow,
+    /// Whether the user has a second factor (or is setting one up).
+    pub second_factor: bool,
+}
+
+/// One user within the actor's scope (another organisation's: not found).
+pub async fn one(app: &App, actor: &Actor, id: Uuid) -> Result<UserDetail, Error> {
+    if !actor.holds(&MANAGERS) {
+        return Err(Error::Forbidden);
+    }
+    let user = db::users::list(&app.db, actor.scope(), None, Some(id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(Error::NotFound)?;
+    let second_factor = db::second_factor::totp(&app.db, id)
+        .await?
+        .is_some_and(|t| t.totp_secret.is_some());
+    Ok(UserDetail {
+        user,
+        second_factor,
+    })
+}
+
+/// Why an invitation could not be made.
+pub(crate) enum InviteProblem {
+    EmailTaken,
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for InviteProblem {
+    fn from(e: sqlx::Error) -> Self {
+        InviteProblem::Db(e)
+    }
+}
+
+/// Creates an invited user with a 72-hour link and its audit entry, inside `tx`; answers the
+/// new user's id and the link to mail once committed.
+pub(crate) async fn invite_in_tx(
+    tx: &mut Tx,
+    app: &App,
+    actor: &Actor,
+    email: &Email,
+    role: Role,
+    org_id: Option<Uuid>,
+) -> Result<(Uuid, String), InviteProblem> {
+    let new = NewUser {
+        org_id,
+        email: email.as_str(),
+        display_name: "",
+        role,
+        status: "invited",
+        password_hash: None,
+    };
+    let id = match db::users::insert(tx, &new).await {
+        Ok(id) => id,
+        Err(e) if db::is_unique_violation(&e) => return Err(InviteProblem::EmailTaken),
+        Err(e) => return Err(e.into()),
+    };
+    let token = super::links::issue_link(tx, Purpose::Invitation, Some(id)).await?;
+    let mut entry = actor.audit("user.invited", org_id, email.to_string());
+    entry.detail = serde_json::json!({ "role": role.as_str() });
+    db::audit::append(tx, &entry).await?;
+    Ok((
+        id,
+        app.config
+            .link(&format!("/invitations/accept?token={token}")),
+    ))
+}
+
+/// Mails an invitation link.
+pub(crate) async fn mail_invitation(
+    app: &App,
+    actor: &Actor,
+    to: &Email,
+    role: Role,
+    org_label: String,
+    link: String,
+) -> Result<(), Error> {
+    let ja = crate::i18n::Tr::new(crate::i18n::Lang::Ja);
+    let en = crate::i18n::Tr::new(crate::i18n::Lang::En);
+    let role_label = format!("{} / {}", ja.t(role.label_key()), en.t(role.label_key()));
+    let out = Outgoing::new(
+        to.to_string(),
+        "mail.invitation",
+        vec![
+            ("inviter", name_of(app, actor.id).await?),
+            ("role", role_label),
+            ("org", org_label),
+            ("link", link),
+        ],
+    );
+    send_logged(app, out).await;
+    Ok(())
+}
+
+/// What [`invite`] takes, as typed.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct InviteInput {
+    pub email: String,
+    /// A role the actor may hand out.
+    pub role: String,
+    /// The organisation, for an org role (an org admin always invites into their own).
+    pub org: Option<Uuid>,
+}
+
+/// Invites a user (errors by field: `email`, `role`, `org_id`; an address in use is
+/// `error.email_taken`); the mail goes after commit. Answers the new user's id.
+pub async fn invite(app: &App, actor: &Actor, input: &InviteInput) -> Result<Uuid, Error> {
+    if !actor.holds(&MANAGERS) {
+        return Err(Error::Forbidden);
+    }
+    let mut errors = FieldErrors::default();
+    let email = errors.take("email", Email::parse(&input.email));
+    let role = Role::parse(&input.role).filter(|r| grantable_roles(actor.role).contains(r));
+    if role.is_none() {
+        errors.add("role", "error.role_invalid");
+    }
+    // An org admin always invites into their own organisation, whatever the input says.
+    let org_id = match (actor.role, role) {
+        (Role::OrgAdmin, _) => actor.org_id,
+        (_, Some(r)) if r.is_org() => match input.org {
+            Some(id) if db::orgs::get(&app.db, actor.scope(), id).await?.is_some() => Some(id),
+            _ => {
+                errors.add("org_id", "error.org_required");
+                None
+            }
+        },
+        _ => None,
+    };
+    let (Some(email), Some(role), true) = (email, role, errors.is_empty()) else {
+        return Err(Error::Invalid(errors));
+    };
+    let org_label = match org_id {
+        Some(id) => {
+            let org = db::orgs::get(&app.db, actor.scope(), id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            format!("{}（{}）", org.name, org.user_code)
+        }
+        None if role.is_org() => return Err(Error::NotFound),
+        None => String::new(),
+    };
+    let mut tx = app.db.begin().await?;
+    match invite_in_tx(&mut tx, app, actor, &email, role, org_id).await {
+        Ok((id, link)) => {
+            tx.commit().await?;
+            mail_invitation(app, actor, &email, role, org_label, link).await?;
+            Ok(id)
+        }
+        Err(InviteProblem::EmailTaken) => Err(Error::field("email", "error.email_taken")),
+        Err(InviteProblem::Db(e)) => Err(e.into()),
+    }
+}
+
+/// The target of a change: within the actor's scope, never the actor, and Center staff only
+/// for a Center admin (otherwise not found).
+async fn target(app: &App, actor: &Actor, id: Uuid) -> Result<db::users::UserRow, Error> {
+    db::users::get(&app.db, actor.scope(), id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Whether a user may sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    Disabled,
+}
+
+impl UserStatus {
+    /// From a form's value.
+    pub fn parse(s: &str) -> Option<UserStatus> {
+        match s {
+            "active" => Some(UserStatus::Active),
+            "disabled" => Some(UserStatus::Disabled),
+            _ => None,
+        }
+    }
+}
+
+/// Disables a user (ending every session) or enables them again. Not oneself (forbidden);
+/// one who never accepted the invitation cannot be enabled (conflict).
+pub async fn set_status(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    status: Option<UserStatus>,
+) -> Result<(), Error> {
+    if !actor.holds(&MANAGERS) {
+        return Err(Error::Forbidden);
+    }
+    let target = target(app, actor, id).await?;
+    let (status, action) = match status {
+        Some(UserStatus::Disabled) => ("disabled", "user.disabled"),
+        Some(UserStatus::Active) => ("active", "user.enabled"),
+        None => return Err(Error::field("status", "error.choose_one")),
+    };
+    if target.id == actor.id {
+        return Err(Error::Forbidden);
+    }
+    // Only a Center admin manages Center staff.
+    if Role::parse(&target.role).is_some_and(Role::is_center) && actor.role != Role::CenterAdmin {
+        return Err(Error::NotFound);
+    }
+    if status == "active" && target.password_hash.is_none() {
+        return Err(Error::Conflict("error.conflict.body"));
+    }
+    let mut tx = app.db.begin().await?;
+    if db::users::set_status(&mut tx, actor.scope(), id, status).await? == 1 {
+        if status == "disabled" {
+            db::sessions::delete_for_user(&mut tx, id).await?;
+        }
+        db::audit::append(
+            &mut tx,
+            &actor.audit(action, target.org_id, target.email.clone()),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A Center admin removes a user's second factor (lost phone and recovery codes); the user
+/// sets up a new one. Audited and mailed when there was one.
+pub async fn reset_second_factor(app: &App, actor: &Actor, id: Uuid) -> Result<(), Error> {
+    if !actor.holds(&[Role::CenterAdmin]) {
+        return Err(Error::Forbidden);
+    }
+    let target = target(app, actor, id).await?;
+    if target.id == actor.id {
+        return Err(Error::Forbidden);
+    }
+    let mut tx = app.db.begin().await?;
+    let had = db::second_factor::clear(&mut tx, id).await?;
+    if had {
+        db::audit::append(
+            &mut tx,
+            &actor.audit(
+                "user.second_factor_reset",
+                target.org_id,
+                target.email.clone(),
+            ),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if had {
+        let when = crate::domain::dates::jst(&db::now());
+        let out = Outgoing::new(
+            target.email,
+            "mail.second_factor_reset",
+            vec![
+                ("time", when),
+                ("link", app.config.link("/account/second-factor")),
+            ],
+        );
+        super::send_in_background(app, out);
+    }
+    Ok(())
+}
+
+/// Changes a user's role: org roles stay org roles, Center roles stay Center roles, never
+/// one's own, only to a role the actor may hand out (otherwise invalid, field `role`).
+pub async fn set_role(app: &App, actor: &Actor, id: Uuid, role: &str) -> Result<(), Error> {
+    if !actor.holds(&MANAGERS) {
+        return Err(Error::Forbidden);
+    }
+    let target = target(app, actor, id).await?;
+    let old = Role::parse(&target.role).ok_or(Error::NotFound)?;
+    let new = Role::parse(role)
+        .filter(|r| grantable_roles(actor.role).contains(r))
+        .filter(|r| old.is_org() == r.is_org() && target.id != actor.id)
+        .ok_or_else(|| Error::field("role", "error.role_invalid"))?;
+    let mut tx = app.db.begin().await?;
+    if db::users::set_role(&mut tx, actor.scope(), id, new).await? == 1 {
+        let mut entry = actor.audit("user.role_changed", target.org_id, target.email.clone());
+        entry.detail = serde_json::json!({ "from": old.as_str(), "to": new.as_str() });
+        db::audit::append(&mut tx, &entry).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,49 @@
+//! A user as lists show them (the users pages and an organisation's page).
+
+use uuid::Uuid;
+
+use crate::db;
+use crate::domain::Role;
+use crate::web::page::jst;
+
+/// A user as the list shows them.
+pub struct UserItem {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub role_key: &'static str,
+    pub org: String,
+    pub status: String,
+    pub status_key: &'static str,
+    pub created: String,
+    pub is_self: bool,
+}
+
+fn status_key(s: &str) -> &'static str {
+    match s {
+        "active" => "status.active",
+        "invited" => "status.invited",
+        _ => "status.disabled",
+    }
+}
+
+/// Maps a list row to its view, for the viewer `me`.
+pub fn user_item(r: db::users::UserListRow, me: Uuid) -> UserItem {
+    let role = Role::parse(&r.role).unwrap_or(Role::OrgMember);
+    UserItem {
+        id: r.id,
+        name: r.display_name,
+        email: r.email,
+        role,
+        role_key: role.label_key(),
+        org: match (r.org_code, r.org_name) {
+            (Some(code), Some(name)) => format!("{name}（{code}）"),
+            _ => String::new(),
+        },
+        status_key: status_key(&r.status),
+        status: r.status,
+        created: jst(&r.created_at),
+        is_self: r.id == me,
+    }
+}

@@ -1,0 +1,268 @@
+//! One-time links: first-run setup, accepting an invitation, resetting a password (the use
+//! cases are `app::onboarding`).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::app::{
+    self,
+    onboarding::{Forgot, PasswordLinkInput, RESET_WINDOW_MINUTES, SetupInput},
+};
+use crate::db::links::Purpose;
+use crate::web::ctx::{CsrfForm, Ctx};
+use crate::web::error::{AppError, AppResult};
+use crate::web::forms::FieldErrors;
+use crate::web::page::{Page, redirect_with_flash, render};
+use crate::web::state::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+// ---- first-run setup ----
+
+#[derive(Template)]
+#[template(path = "auth/setup.html")]
+struct SetupView {
+    page: Page,
+    errors: FieldErrors,
+    token: String,
+    email: String,
+    display_name: String,
+}
+
+/// `GET /setup?token=…`
+pub async fn setup_page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Query(q): Query<TokenQuery>,
+) -> AppResult<Response> {
+    if !app::onboarding::setup_open(&state, &q.token).await? {
+        return Err(AppError::LinkGone);
+    }
+    let view = SetupView {
+        page: Page::new(&ctx, None),
+        errors: FieldErrors::default(),
+        token: q.token,
+        email: String::new(),
+        display_name: String::new(),
+    };
+    render(StatusCode::OK, &view)
+}
+
+/// `POST /setup`: creates the first Center admin.
+pub async fn setup(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<SetupInput>,
+) -> AppResult<Response> {
+    match app::onboarding::setup(&state, &ctx.ip, &form).await {
+        Ok(Some(())) => Ok(redirect_with_flash(
+            "/login",
+            "flash.setup_done",
+            state.cookies.secure,
+        )),
+        Ok(None) => Err(AppError::LinkGone),
+        Err(app::Error::Invalid(errors)) => {
+            let view = SetupView {
+                page: Page::new(&ctx, None),
+                errors,
+                token: form.token,
+                email: form.email,
+                display_name: form.display_name,
+            };
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- invitations and password resets: both set a password through a link ----
+
+#[derive(Template)]
+#[template(path = "auth/accept.html")]
+struct PasswordLinkView {
+    page: Page,
+    errors: FieldErrors,
+    title_key: &'static str,
+    intro_key: &'static str,
+    action: &'static str,
+    ask_name: bool,
+    token: String,
+    email: String,
+    display_name: String,
+}
+
+impl PasswordLinkView {
+    fn new(ctx: &Ctx, purpose: Purpose, token: String, email: String) -> PasswordLinkView {
+        let invitation = purpose == Purpose::Invitation;
+        PasswordLinkView {
+            page: Page::new(ctx, None),
+            errors: FieldErrors::default(),
+            title_key: if invitation {
+                "accept.title"
+            } else {
+                "reset.title"
+            },
+            intro_key: if invitation {
+                "accept.intro"
+            } else {
+                "reset.intro"
+            },
+            action: if invitation {
+                "/invitations/accept"
+            } else {
+                "/password/reset"
+            },
+            ask_name: invitation,
+            token,
+            email,
+            display_name: String::new(),
+        }
+    }
+}
+
+async fn password_link_page(
+    state: &AppState,
+    ctx: &Ctx,
+    token: String,
+    purpose: Purpose,
+) -> AppResult<Response> {
+    let user = app::onboarding::link_user(state, &token, purpose)
+        .await?
+        .ok_or(AppError::LinkGone)?;
+    let view = PasswordLinkView::new(ctx, purpose, token, user.email);
+    render(StatusCode::OK, &view)
+}
+
+/// `GET /invitations/accept?token=…`
+pub async fn accept_page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Query(q): Query<TokenQuery>,
+) -> AppResult<Response> {
+    password_link_page(&state, &ctx, q.token, Purpose::Invitation).await
+}
+
+/// `GET /password/reset?token=…`
+pub async fn reset_page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    Query(q): Query<TokenQuery>,
+) -> AppResult<Response> {
+    password_link_page(&state, &ctx, q.token, Purpose::PasswordReset).await
+}
+
+async fn password_link_submit(
+    state: &AppState,
+    ctx: &Ctx,
+    form: PasswordLinkInput,
+    purpose: Purpose,
+) -> AppResult<Response> {
+    match app::onboarding::set_password(state, &ctx.ip, purpose, &form).await {
+        Ok(Some(())) => {
+            let flash = if purpose == Purpose::Invitation {
+                "flash.invitation_accepted"
+            } else {
+                "flash.password_reset"
+            };
+            Ok(redirect_with_flash("/login", flash, state.cookies.secure))
+        }
+        Ok(None) => Err(AppError::LinkGone),
+        Err(app::Error::Invalid(errors)) => {
+            let user = app::onboarding::link_user(state, &form.token, purpose)
+                .await?
+                .ok_or(AppError::LinkGone)?;
+            let mut view = PasswordLinkView::new(ctx, purpose, form.token, user.email);
+            view.errors = errors;
+            view.display_name = form.display_name;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /invitations/accept`
+pub async fn accept(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<PasswordLinkInput>,
+) -> AppResult<Response> {
+    password_link_submit(&state, &ctx, form, Purpose::Invitation).await
+}
+
+/// `POST /password/reset`
+pub async fn reset(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<PasswordLinkInput>,
+) -> AppResult<Response> {
+    password_link_submit(&state, &ctx, form, Purpose::PasswordReset).await
+}
+
+#[derive(Template)]
+#[template(path = "auth/forgot.html")]
+struct ForgotView {
+    page: Page,
+    errors: FieldErrors,
+    email: String,
+    sent: bool,
+}
+
+/// `GET /password/forgot`
+pub async fn forgot_page(ctx: Ctx) -> AppResult<Response> {
+    let view = ForgotView {
+        page: Page::new(&ctx, None),
+        errors: FieldErrors::default(),
+        email: String::new(),
+        sent: false,
+    };
+    render(StatusCode::OK, &view)
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// `POST /password/forgot`: mails a link to the stored address of an active account; the
+/// answer is the same whether or not the address is known.
+pub async fn forgot(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm<ForgotForm>,
+) -> AppResult<Response> {
+    let sent = match app::onboarding::forgot(&state.app, &ctx.ip, &form.email).await {
+        Ok(Forgot::Taken) => true,
+        Ok(Forgot::Throttled) => {
+            return Err(AppError::TooManyAttempts {
+                wait_minutes: RESET_WINDOW_MINUTES,
+            });
+        }
+        Err(app::Error::Invalid(errors)) => {
+            let view = ForgotView {
+                page: Page::new(&ctx, None),
+                errors,
+                email: form.email,
+                sent: false,
+            };
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let view = ForgotView {
+        page: Page::new(&ctx, None),
+        errors: FieldErrors::default(),
+        email: String::new(),
+        sent,
+    };
+    render(StatusCode::OK, &view)
+}

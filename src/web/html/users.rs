@@ -1,0 +1,271 @@
+//! Users: list, invite, disable/enable, change role, reset a second factor (the use cases
+//! are `app::users`).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::app::{
+    self,
+    users::{MANAGERS, UserStatus, grantable_roles},
+};
+use crate::db;
+use crate::domain::Role;
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
+use crate::web::error::AppResult;
+use crate::web::forms::{FieldErrors, Nothing};
+use crate::web::html::common::users::{UserItem, user_item};
+use crate::web::page::{Page, redirect_with_flash, render};
+use crate::web::state::AppState;
+
+#[derive(Template)]
+#[template(path = "users/list.html")]
+struct ListView {
+    page: Page,
+    users: Vec<UserItem>,
+    roles: Vec<Role>,
+}
+
+/// `GET /users`
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+) -> AppResult<Response> {
+    let rows = app::users::list(&state, &me.actor(&ctx)).await?;
+    let view = ListView {
+        page: Page::new(&ctx, Some(&me)),
+        users: rows.into_iter().map(|r| user_item(r, me.id)).collect(),
+        roles: grantable_roles(me.role),
+    };
+    render(StatusCode::OK, &view)
+}
+
+/// An organisation to choose when inviting.
+pub struct OrgChoice {
+    pub id: Uuid,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "users/invite.html")]
+struct InviteView {
+    page: Page,
+    errors: FieldErrors,
+    email: String,
+    role: String,
+    roles: Vec<Role>,
+    orgs: Vec<OrgChoice>,
+    show_org: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct InviteQuery {
+    #[serde(default)]
+    org: Option<Uuid>,
+}
+
+async fn invite_view(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    errors: FieldErrors,
+    email: String,
+    role: String,
+    org: Option<Uuid>,
+) -> AppResult<InviteView> {
+    let show_org = me.role == Role::CenterAdmin;
+    let orgs = if show_org {
+        db::orgs::list(&state.db, me.scope())
+            .await?
+            .into_iter()
+            .map(|o| OrgChoice {
+                selected: Some(o.id) == org,
+                id: o.id,
+                label: format!("{}（{}）", o.name, o.user_code),
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    Ok(InviteView {
+        page: Page::new(ctx, Some(me)),
+        errors,
+        email,
+        role,
+        roles: grantable_roles(me.role),
+        orgs,
+        show_org,
+    })
+}
+
+/// `GET /users/invite`
+pub async fn invite_page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Query(q): Query<InviteQuery>,
+) -> AppResult<Response> {
+    me.require(&MANAGERS)?;
+    let default_role = if q.org.is_some() || me.role == Role::OrgAdmin {
+        "org_member"
+    } else {
+        "reviewer"
+    };
+    let view = invite_view(
+        &state,
+        &ctx,
+        &me,
+        FieldErrors::default(),
+        String::new(),
+        default_role.into(),
+        q.org,
+    )
+    .await?;
+    render(StatusCode::OK, &view)
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    org_id: String,
+}
+
+/// `POST /users/invite`
+pub async fn invite(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    CsrfForm(form): CsrfForm<InviteForm>,
+) -> AppResult<Response> {
+    let input = app::users::InviteInput {
+        email: form.email.clone(),
+        role: form.role.clone(),
+        org: Uuid::parse_str(form.org_id.trim()).ok(),
+    };
+    match app::users::invite(&state, &me.actor(&ctx), &input).await {
+        Ok(_) => Ok(redirect_with_flash(
+            "/users",
+            "flash.invited",
+            state.cookies.secure,
+        )),
+        Err(app::Error::Invalid(errors)) => {
+            let view =
+                invite_view(&state, &ctx, &me, errors, form.email, form.role, input.org).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users/show.html")]
+struct ShowView {
+    page: Page,
+    user: UserItem,
+    roles: Vec<Role>,
+    /// Whether the user has a second factor (or is setting one up); shown to Center admins.
+    second_factor: bool,
+    /// Whether the viewer may reset it (a Center admin, not their own).
+    can_reset_second_factor: bool,
+}
+
+/// `GET /users/{id}`: another organisation's user answers 404.
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let detail = app::users::one(&state, &me.actor(&ctx), id).await?;
+    let user = user_item(detail.user, me.id);
+    let roles = grantable_roles(me.role)
+        .into_iter()
+        .filter(|r| r.is_org() == user.role.is_org())
+        .collect();
+    let can_reset_second_factor = me.role == Role::CenterAdmin && !user.is_self;
+    let view = ShowView {
+        page: Page::new(&ctx, Some(&me)),
+        user,
+        roles,
+        second_factor: detail.second_factor,
+        can_reset_second_factor,
+    };
+    render(StatusCode::OK, &view)
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    status: String,
+}
+
+/// `POST /users/{id}/status`: disable (ending every session) or re-enable.
+pub async fn set_status(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<StatusForm>,
+) -> AppResult<Response> {
+    let status = UserStatus::parse(&form.status);
+    app::users::set_status(&state, &me.actor(&ctx), id, status).await?;
+    let flash = match status {
+        Some(UserStatus::Disabled) => "flash.user_disabled",
+        _ => "flash.user_enabled",
+    };
+    Ok(redirect_with_flash(
+        &format!("/users/{id}"),
+        flash,
+        state.cookies.secure,
+    ))
+}
+
+/// `POST /users/{id}/second-factor/reset`: a Center admin removes a user's second factor
+/// (lost phone and recovery codes); the user sets up a new one. Audited and mailed.
+pub async fn reset_second_factor(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(_): CsrfForm<Nothing>,
+) -> AppResult<Response> {
+    app::users::reset_second_factor(&state, &me.actor(&ctx), id).await?;
+    Ok(redirect_with_flash(
+        &format!("/users/{id}"),
+        "flash.second_factor_reset",
+        state.cookies.secure,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+/// `POST /users/{id}/role`: org roles stay org roles, Center roles stay Center roles.
+pub async fn set_role(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<RoleForm>,
+) -> AppResult<Response> {
+    app::users::set_role(&state, &me.actor(&ctx), id, &form.role).await?;
+    Ok(redirect_with_flash(
+        &format!("/users/{id}"),
+        "flash.role_changed",
+        state.cookies.secure,
+    ))
+}
