@@ -4,7 +4,9 @@
 
 pub mod antivirus;
 pub mod id_management;
+pub mod inhouse;
 pub mod notify;
+pub mod outside;
 pub mod review;
 pub mod structure;
 pub mod submissions;

@@ -17,13 +17,11 @@ pub mod holds;
 pub mod home;
 pub mod html;
 pub mod inbox;
-pub mod inhouse;
 pub mod matrix;
 pub mod metrics;
 pub mod middleware;
 pub mod onboarding;
 pub mod orgs;
-pub mod outside;
 pub mod page;
 pub mod profile;
 pub mod retention;
@@ -89,18 +87,18 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
             "/orgs/{org}/system-configuration/files",
             post(html::submissions::configuration::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
-        .route("/orgs/{org}/outside-connections", get(outside::page).post(outside::save_or_submit))
+        .route("/orgs/{org}/outside-connections", get(html::outside::page).post(html::outside::save_or_submit))
         .route(
             "/orgs/{org}/outside-connections/files",
-            post(outside::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
+            post(html::outside::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
         .route("/orgs/{org}/system-configuration/import", post(html::submissions::configuration::import_equipment).layer(DefaultBodyLimit::max(html::antivirus::IMPORT_LIMIT)))
         .route("/orgs/{org}/system-configuration/import/confirm", post(html::submissions::configuration::confirm_equipment))
         .route("/orgs/{org}/system-configuration/template.csv", get(html::submissions::configuration::equipment_template))
-        .route("/orgs/{org}/inhouse-measures", get(inhouse::page).post(inhouse::save_or_submit))
+        .route("/orgs/{org}/inhouse-measures", get(html::inhouse::page).post(html::inhouse::save_or_submit))
         .route(
             "/orgs/{org}/inhouse-measures/files",
-            post(inhouse::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
+            post(html::inhouse::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
         .route("/orgs/{org}/antivirus", get(html::antivirus::page).post(html::antivirus::save_or_submit))
         .route("/orgs/{org}/antivirus/import", post(html::antivirus::import).layer(DefaultBodyLimit::max(html::antivirus::IMPORT_LIMIT)))

@@ -4,5 +4,7 @@
 pub mod antivirus;
 pub mod common;
 pub mod id_management;
+pub mod inhouse;
+pub mod outside;
 pub mod structure;
 pub mod submissions;
