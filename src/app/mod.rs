@@ -3,10 +3,12 @@
 //! `app` calls `db`, `files`, `mail` and `domain`, never `web`.
 
 pub mod antivirus;
+pub mod gateway_logs;
 pub mod id_management;
 pub mod inhouse;
 pub mod notify;
 pub mod outside;
+pub mod profile;
 pub mod review;
 pub mod structure;
 pub mod submissions;

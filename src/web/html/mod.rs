@@ -3,8 +3,12 @@
 
 pub mod antivirus;
 pub mod common;
+pub mod evidence;
+pub mod gateway_logs;
+pub mod home;
 pub mod id_management;
 pub mod inhouse;
 pub mod outside;
+pub mod profile;
 pub mod structure;
 pub mod submissions;
