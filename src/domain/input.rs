@@ -35,3 +35,33 @@ pub fn phone_number(raw: &str, required: bool) -> Result<String, &'static str> {
 }
 
 pub use super::dates::date;
+
+/// A Japanese postal code (郵便番号), 123-4567; full-width digits and long dashes are taken.
+/// Empty is allowed.
+pub fn postal_code(raw: &str) -> Result<String, &'static str> {
+    let s: String = raw
+        .nfkc()
+        .collect::<String>()
+        .trim()
+        .replace(['ー', '－', '―'], "-");
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    if s.is_empty() {
+        return Ok(s);
+    }
+    if digits.len() != 7 || !s.chars().all(|c| c.is_ascii_digit() || c == '-') {
+        return Err("error.postal_invalid");
+    }
+    Ok(format!("{}-{}", &digits[..3], &digits[3..]))
+}
+
+/// One line of text kept as typed, only trimmed: no control characters at all.
+pub fn line(raw: &str, max: usize, required: bool) -> Result<String, &'static str> {
+    let s = raw.trim();
+    if s.is_empty() && required {
+        Err("error.required")
+    } else if s.chars().count() > max || s.chars().any(char::is_control) {
+        Err("error.too_long")
+    } else {
+        Ok(s.to_string())
+    }
+}

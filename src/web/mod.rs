@@ -8,18 +8,12 @@ pub mod cookies;
 pub mod ctx;
 pub mod download;
 pub mod error;
-pub mod evidence;
 pub mod forms;
-pub mod gateway_logs;
-pub mod home;
 pub mod html;
-pub mod inhouse;
 pub mod matrix;
 pub mod metrics;
 pub mod middleware;
-pub mod outside;
 pub mod page;
-pub mod profile;
 pub mod state;
 pub mod system;
 pub mod tokens;
@@ -71,7 +65,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/invitations/accept", get(onboarding::accept_page).post(onboarding::accept))
         .route("/password/forgot", get(onboarding::forgot_page).post(onboarding::forgot))
         .route("/password/reset", get(onboarding::reset_page).post(onboarding::reset))
-        .route("/home", get(home::home))
+        .route("/home", get(html::home::home))
         .route("/admin/orgs", get(orgs::list).post(orgs::create))
         .route("/admin/orgs/new", get(orgs::new_page))
         .route("/admin/matrix", get(matrix::matrix))
@@ -81,24 +75,24 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/admin/orgs/{id}", get(orgs::show))
         .route("/orgs/{org}", get(html::structure::overview))
         .route("/orgs/{org}/locations", post(html::structure::create_location))
-        .route("/orgs/{org}/profile", get(profile::page).post(profile::save))
+        .route("/orgs/{org}/profile", get(html::profile::page).post(html::profile::save))
         .route("/orgs/{org}/system-configuration", get(html::submissions::configuration::page).post(html::submissions::configuration::save_or_submit))
         .route(
             "/orgs/{org}/system-configuration/files",
             post(html::submissions::configuration::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
-        .route("/orgs/{org}/outside-connections", get(outside::page).post(outside::save_or_submit))
+        .route("/orgs/{org}/outside-connections", get(html::outside::page).post(html::outside::save_or_submit))
         .route(
             "/orgs/{org}/outside-connections/files",
-            post(outside::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
+            post(html::outside::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
         .route("/orgs/{org}/system-configuration/import", post(html::submissions::configuration::import_equipment).layer(DefaultBodyLimit::max(html::antivirus::IMPORT_LIMIT)))
         .route("/orgs/{org}/system-configuration/import/confirm", post(html::submissions::configuration::confirm_equipment))
         .route("/orgs/{org}/system-configuration/template.csv", get(html::submissions::configuration::equipment_template))
-        .route("/orgs/{org}/inhouse-measures", get(inhouse::page).post(inhouse::save_or_submit))
+        .route("/orgs/{org}/inhouse-measures", get(html::inhouse::page).post(html::inhouse::save_or_submit))
         .route(
             "/orgs/{org}/inhouse-measures/files",
-            post(inhouse::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
+            post(html::inhouse::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
         .route("/orgs/{org}/antivirus", get(html::antivirus::page).post(html::antivirus::save_or_submit))
         .route("/orgs/{org}/antivirus/import", post(html::antivirus::import).layer(DefaultBodyLimit::max(html::antivirus::IMPORT_LIMIT)))
@@ -106,8 +100,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}/antivirus/template.csv", get(html::antivirus::template))
         .route("/orgs/{org}/files/{id}/remove", post(html::submissions::files::remove_file))
         .route("/orgs/{org}/submissions/{id}/receipt", get(html::submissions::receipt::receipt))
-        .route("/orgs/{org}/submissions/{id}/evidence.zip", get(evidence::submission))
-        .route("/orgs/{org}/evidence.zip", get(evidence::organisation))
+        .route("/orgs/{org}/submissions/{id}/evidence.zip", get(html::evidence::submission))
+        .route("/orgs/{org}/evidence.zip", get(html::evidence::organisation))
         .route("/files/{id}", get(html::submissions::files::download))
         .route("/files/{id}/preview", get(html::submissions::files::preview))
         .route("/audit", get(trail::trail))
@@ -126,10 +120,10 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}/requests", post(followup::issue_request))
         .route("/orgs/{org}/requests/{id}/withdraw", post(followup::withdraw_request))
         .route("/orgs/{org}/instructions/{id}", get(followup::instruction_page))
-        .route("/orgs/{org}/locations/{id}/gateway-logs", get(gateway_logs::page).post(gateway_logs::save_or_submit))
+        .route("/orgs/{org}/locations/{id}/gateway-logs", get(html::gateway_logs::page).post(html::gateway_logs::save_or_submit))
         .route(
             "/orgs/{org}/locations/{id}/gateway-logs/files",
-            post(gateway_logs::upload).layer(DefaultBodyLimit::max(usize::try_from(state.config.max_log_bytes).unwrap_or(usize::MAX).saturating_add(1024 * 1024))),
+            post(html::gateway_logs::upload).layer(DefaultBodyLimit::max(usize::try_from(state.config.max_log_bytes).unwrap_or(usize::MAX).saturating_add(1024 * 1024))),
         )
         .route(
             "/orgs/{org}/instructions/{id}/answer",

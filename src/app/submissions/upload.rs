@@ -64,6 +64,13 @@ pub enum UploadFailure {
     /// A gateway log the Table 7-4-2 check does not take.
     #[error("log refused")]
     Log(LogRefused),
+    /// The Center's request for these logs is not open yet: nothing is taken for it before
+    /// `opens`.
+    #[error("request not open yet")]
+    NotOpen {
+        opens: chrono::NaiveDate,
+        due: chrono::NaiveDate,
+    },
     /// The store is out of space: nothing of this file was kept.
     #[error("file store full")]
     DiskFull,
@@ -109,6 +116,25 @@ where
     bounded(app, reporting_org(app, actor, org_id)).await?;
     if !place.kind.file_roles().contains(&input.role.as_str()) {
         return Err(Error::field("role", "error.file_wrong_role").into());
+    }
+    if place.kind == ReportKind::GatewayLogs {
+        // A request's window: before it opens, nothing is taken for it.
+        let request = bounded(app, async {
+            Ok(
+                db::followup::open_request_for(&app.db, org_id, place.kind.as_str(), place.site)
+                    .await?,
+            )
+        })
+        .await?;
+        if let Some(r) = request
+            && let Some(opens) = r.opens_on
+            && opens > crate::app::structure::today_jst()
+        {
+            return Err(UploadFailure::NotOpen {
+                opens,
+                due: r.due_date,
+            });
+        }
     }
     let submission = bounded(app, draft_at(app, actor, &place)).await?;
     let count = bounded(app, async {

@@ -7,7 +7,6 @@ use std::fmt::Write;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::db;
 use crate::domain::Scope;
 use crate::domain::gatewaylog::{At, Count, LogCheck, Refused, Top};
 use crate::i18n::Tr;
@@ -42,14 +41,7 @@ pub async fn kept_checks(
     org_id: Uuid,
     files: Vec<(String, String)>,
 ) -> AppResult<Vec<(String, Option<LogCheck>)>> {
-    let mut out = vec![];
-    for (name, sha256) in files {
-        let check = db::gateway_logs::check(&state.db, scope, org_id, &sha256)
-            .await?
-            .and_then(|j| serde_json::from_str::<LogCheck>(&j).ok());
-        out.push((name, check));
-    }
-    Ok(out)
+    Ok(crate::app::gateway_logs::kept_checks(state, scope, org_id, files).await?)
 }
 
 /// Why a log was not taken, in words.

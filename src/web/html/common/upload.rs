@@ -93,6 +93,13 @@ pub async fn receive_files(
                 "upload.refused",
                 &[("name", &name), ("reason", &logcheck::refusal(&t, &r))],
             )),
+            Err(UploadFailure::NotOpen { opens, due }) => {
+                problems.push(t.f(
+                    "gwlog.not_open",
+                    &[("opens", &opens.to_string()), ("due", &due.to_string())],
+                ));
+                break;
+            }
             Err(UploadFailure::DiskFull) => {
                 drop(field);
                 let mut lost = vec![name];

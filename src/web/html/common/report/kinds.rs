@@ -317,7 +317,7 @@ fn system_configuration(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>
 
 /// Item 5 — 社内セキュリティ対策: each measure of each area.
 fn inhouse(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
-    use crate::web::inhouse::{AREAS, MEASURES, STATUSES};
+    use crate::app::inhouse::{AREAS, MEASURES, STATUSES};
     let mut counts = [0usize; 4];
     let mut rows = vec![];
     for area in AREAS {

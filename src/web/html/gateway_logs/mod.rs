@@ -13,26 +13,25 @@ use axum::response::Response;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::ctx::{CsrfForm, Ctx, CurrentUser};
-use super::error::{AppError, AppResult};
-use super::forms::FieldErrors;
-use super::html::common::access::{location_for, org_for_report};
-use super::html::common::comments::{ReturnNote, return_note};
-use super::html::common::files::{FileItem, file_item};
-use super::html::common::logcheck::{self, CheckView};
-use super::html::common::to_receipt;
-use super::html::common::upload::receive_files;
-use super::page::{Page, jst, redirect_with_flash, render, today};
-use super::state::AppState;
+use crate::app;
+use crate::app::gateway_logs::{self, LogsInput};
 use crate::app::submissions::{Place, ReportKind};
 use crate::db::{self, orgs::OrgRow, structure::LocationRow};
 use crate::domain::input::date;
 use crate::domain::{Role, Scope};
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
+use crate::web::error::AppResult;
+use crate::web::forms::FieldErrors;
+use crate::web::html::common::access::{org_for_report, reader};
+use crate::web::html::common::comments::{ReturnNote, return_note};
+use crate::web::html::common::files::{FileItem, file_item};
+use crate::web::html::common::logcheck::{self, CheckView};
+use crate::web::html::common::to_receipt;
+use crate::web::html::common::upload::receive_files;
+use crate::web::page::{Page, jst, redirect_with_flash, render, today};
+use crate::web::state::AppState;
 
 const KIND: &str = "gateway_logs";
-
-/// Table 7-4-2: logs are kept for one year.
-const MIN_RETENTION_MONTHS: i64 = 12;
 
 #[derive(Template)]
 #[template(path = "submissions/gateway_logs.html")]
@@ -71,11 +70,7 @@ async fn site_for(
     org_id: Uuid,
     site: Uuid,
 ) -> AppResult<(OrgRow, LocationRow)> {
-    let (org, loc) = location_for(state, me, org_id, site, false).await?;
-    if loc.kind != "gateway_site" {
-        return Err(AppError::NotFound);
-    }
-    Ok((org, loc))
+    Ok(gateway_logs::site_for(state, &reader(me), org_id, site).await?)
 }
 
 fn period_of(fields: &HashMap<String, String>) -> Option<(NaiveDate, NaiveDate)> {
@@ -264,15 +259,6 @@ pub async fn upload(
     )
 }
 
-/// The form's fields.
-const FIELDS: [&str; 5] = [
-    "storage",
-    "retention_months",
-    "mechanism",
-    "period_from",
-    "period_to",
-];
-
 /// `POST /orgs/{org}/locations/{site}/gateway-logs`: save the draft, or check and submit.
 pub async fn save_or_submit(
     State(state): State<Arc<AppState>>,
@@ -281,176 +267,55 @@ pub async fn save_or_submit(
     Path((org_id, site_id)): Path<(Uuid, Uuid)>,
     CsrfForm(input): CsrfForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    org_for_report(&state, &me, org_id).await?;
-    let (org, site) = site_for(&state, &me, org_id, site_id).await?;
-    let fields: HashMap<String, String> = FIELDS
-        .iter()
-        .map(|k| {
-            (
-                k.to_string(),
-                input
-                    .get(*k)
-                    .map(|v| v.trim().to_string())
-                    .unwrap_or_default(),
-            )
-        })
-        .collect();
-    let draft = crate::app::submissions::draft_at(
-        &state,
-        &me.actor(&ctx),
-        &Place {
-            org: org_id,
-            kind: ReportKind::GatewayLogs,
-            site: Some(site_id),
-        },
-    )
-    .await?;
-    let data: serde_json::Map<String, serde_json::Value> = fields
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone().into()))
-        .collect();
-    let mut tx = state.db.begin().await?;
-    db::submissions::save_draft(
-        &mut tx,
-        org_id,
-        draft,
-        &serde_json::Value::Object(data.clone()),
-    )
-    .await?;
-    db::audit::append(
-        &mut tx,
-        &me.audit(
-            &ctx,
-            "submission.draft_saved",
-            Some(org_id),
-            draft.to_string(),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+    let actor = me.actor(&ctx);
+    let get = |k: &str| input.get(k).cloned().unwrap_or_default();
+    let typed = LogsInput {
+        org: org_id,
+        site: site_id,
+        storage: get("storage"),
+        retention_months: get("retention_months"),
+        mechanism: get("mechanism"),
+        period_from: get("period_from"),
+        period_to: get("period_to"),
+    };
     if input.get("action").is_none_or(|a| a != "submit") {
+        gateway_logs::save(&state, &actor, &typed).await?;
         return Ok(redirect_with_flash(
             &format!("/orgs/{org_id}/locations/{site_id}/gateway-logs"),
             "flash.draft_saved",
             state.cookies.secure,
         ));
     }
-    let mut errors = FieldErrors::default();
-    for k in ["storage", "mechanism"] {
-        let v = &fields[k];
-        if v.is_empty() {
-            errors.add(k, "error.required");
-        } else if v.chars().count() > 2000 {
-            errors.add(k, "error.too_long");
-        }
-    }
-    match fields["retention_months"].parse::<i64>() {
-        Ok(m) if (MIN_RETENTION_MONTHS..=1200).contains(&m) => {}
-        _ => errors.add("retention_months", "gwlog.error.retention"),
-    }
-    let has_period = !fields["period_from"].is_empty() || !fields["period_to"].is_empty();
-    let period = if has_period {
-        let from = errors.take("period_from", date(&fields["period_from"]));
-        let to = errors.take("period_to", date(&fields["period_to"]));
-        match (from, to) {
-            (Some(a), Some(b)) if b < a => {
-                errors.add("period_to", "error.to_before_from");
-                None
-            }
-            (Some(a), Some(b)) => Some((a, b)),
-            _ => None,
-        }
-    } else {
-        None
-    };
-    let files = db::submissions::files(&state.db, Scope::Org(org_id), draft).await?;
-    let requested = db::followup::open_request_for(&state.db, org_id, KIND, Some(site_id))
-        .await?
-        .is_some();
-    if requested && files.is_empty() {
-        errors.add("_form", "gwlog.error.logs_requested");
-    }
-    if !files.is_empty() && period.is_none() && errors.get("period_from").is_none() {
-        errors.add("period_from", "gwlog.error.period_needed");
-    }
-    if !errors.is_empty() {
-        let problems = vec![ctx.tr().t("av.fix_rows").to_string()];
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &view(
-                &state,
-                &ctx,
-                &me,
-                (&org, &site),
-                Some(fields),
-                errors,
-                problems,
+    match gateway_logs::save_and_submit(&state, &actor, &typed).await {
+        Ok(sealed) => Ok(to_receipt(&state, org_id, &sealed)),
+        Err(app::Error::Invalid(errors)) => {
+            let (org, site) = site_for(&state, &me, org_id, site_id).await?;
+            // A log kept before logs were checked needs no list of fields to fix.
+            let only_unchecked = errors.iter().all(|(_, k)| k == gateway_logs::UNCHECKED);
+            let problems = if only_unchecked {
+                vec![]
+            } else {
+                vec![ctx.tr().t("av.fix_rows").to_string()]
+            };
+            let fields = typed
+                .fields()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &view(
+                    &state,
+                    &ctx,
+                    &me,
+                    (&org, &site),
+                    Some(fields),
+                    errors,
+                    problems,
+                )
+                .await?,
             )
-            .await?,
-        );
+        }
+        Err(e) => Err(e.into()),
     }
-    // The check's totals go with the sealed data; the reviewer's page reads the kept checks.
-    let kept = logcheck::kept_checks(
-        &state,
-        Scope::Org(org_id),
-        org_id,
-        files
-            .iter()
-            .map(|f| (f.name.clone(), f.sha256.clone()))
-            .collect(),
-    )
-    .await?;
-    let mut sealed = vec![];
-    for (name, check) in kept {
-        let Some(c) = check else {
-            errors.add("_form", "gwlog.error.unchecked");
-            continue;
-        };
-        let cov = period.map(|(f, t)| c.against(f, t));
-        sealed.push(serde_json::json!({
-            "file": name,
-            "clean": c.clean(period),
-            "lines": c.lines,
-            "sent": c.sent,
-            "received": c.received,
-            "send_missing": c.send_missing.n,
-            "receive_missing": c.receive_missing.n,
-            "bad_direction": c.bad_direction.n,
-            "bad_time": c.bad_time.n,
-            "first": c.first,
-            "last": c.last,
-            "covers_period": cov.as_ref().map(|c| c.covers),
-            "gap_days": cov.as_ref().map(|c| c.gap_days),
-        }));
-    }
-    if !errors.is_empty() {
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &view(
-                &state,
-                &ctx,
-                &me,
-                (&org, &site),
-                Some(fields),
-                errors,
-                vec![],
-            )
-            .await?,
-        );
-    }
-    let mut data = data;
-    data.insert("log_checks".into(), serde_json::Value::Array(sealed));
-    let mut tx = state.db.begin().await?;
-    db::submissions::save_draft(&mut tx, org_id, draft, &serde_json::Value::Object(data)).await?;
-    tx.commit().await?;
-    let sealed = crate::app::submissions::seal(
-        &state,
-        &me.actor(&ctx),
-        org_id,
-        draft,
-        ReportKind::GatewayLogs,
-        serde_json::json!({ "site": site_id, "files": files.len() }),
-    )
-    .await?;
-    Ok(to_receipt(&state, org_id, &sealed))
 }

@@ -17,14 +17,14 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 use zip::write::SimpleFileOptions;
 
-use super::ctx::{Ctx, CurrentUser};
-use super::download::{self, ChannelWriter};
-use super::error::{AppError, AppResult};
-use super::page::jst;
-use super::state::AppState;
 use crate::db;
 use crate::domain::Scope;
 use crate::i18n::Tr;
+use crate::web::ctx::{Ctx, CurrentUser};
+use crate::web::download::{self, ChannelWriter};
+use crate::web::error::{AppError, AppResult};
+use crate::web::page::jst;
+use crate::web::state::AppState;
 
 /// What the async reader hands the ZIP writer.
 enum Part {

@@ -12,46 +12,29 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use uuid::Uuid;
 
-use super::ctx::{CsrfForm, Ctx, CurrentUser};
-use super::error::AppResult;
-use super::forms::FieldErrors;
-use super::html::common::access::{org_for, org_for_report};
-use super::html::common::comments::{ReturnNote, return_note};
-use super::html::common::files::{FileItem, file_item};
-use super::html::common::to_receipt;
-use super::html::common::upload::receive_files;
-use super::page::{Page, jst, redirect_with_flash, render};
-use super::state::AppState;
+use crate::app;
+use crate::app::inhouse::{self, AREAS, MEASURES, MeasureInput, STATUSES, cell_key};
 use crate::app::submissions::{Place, ReportKind};
 use crate::db::{self, orgs::OrgRow};
 use crate::domain::Scope;
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
+use crate::web::error::AppResult;
+use crate::web::forms::FieldErrors;
+use crate::web::html::common::access::{org_for, reader};
+use crate::web::html::common::comments::{ReturnNote, return_note};
+use crate::web::html::common::files::{FileItem, file_item};
+use crate::web::html::common::to_receipt;
+use crate::web::html::common::upload::receive_files;
+use crate::web::page::{Page, jst, redirect_with_flash, render};
+use crate::web::state::AppState;
 
 const KIND: &str = "inhouse_measures";
-/// The systems the source names.
-pub const AREAS: [&str; 3] = ["servers", "network", "clients"];
-/// The measures the source names.
-pub const MEASURES: [&str; 5] = [
-    "subject_auth",
-    "access_control",
-    "encryption",
-    "patches",
-    "user_auth",
-];
-/// How far each measure is in place.
-pub const STATUSES: [&str; 4] = ["implemented", "partial", "planned", "not_applicable"];
-
 /// One cell of the grid as the form shows it.
 pub struct Cell {
     pub area: &'static str,
     pub measure: &'static str,
     pub status: String,
     pub description: String,
-}
-
-impl Cell {
-    fn key(&self, part: &str) -> String {
-        format!("m_{}_{}_{part}", self.area, self.measure)
-    }
 }
 
 #[derive(Template)]
@@ -75,7 +58,7 @@ fn cells_from(get: impl Fn(&str) -> String) -> Vec<Cell> {
     let mut out = vec![];
     for area in AREAS {
         for measure in MEASURES {
-            let key = |part: &str| format!("m_{area}_{measure}_{part}");
+            let key = |part: &str| cell_key(area, measure, part);
             out.push(Cell {
                 area,
                 measure,
@@ -128,7 +111,7 @@ async fn view(
         files,
         errors,
         problems,
-        can_edit: me.role != crate::domain::Role::Reviewer,
+        can_edit: app::submissions::may_report(&reader(me), org.id),
         last,
     })
 }
@@ -191,71 +174,34 @@ pub async fn save_or_submit(
     Path(org_id): Path<Uuid>,
     CsrfForm(input): CsrfForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    let org = org_for_report(&state, &me, org_id).await?;
-    let cells = cells_from(|k| {
-        input
-            .get(k)
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    });
-    let mut data = serde_json::Map::new();
-    for c in &cells {
-        data.insert(c.key("status"), c.status.clone().into());
-        data.insert(c.key("desc"), c.description.clone().into());
-    }
-    let draft = crate::app::submissions::draft_at(
-        &state,
-        &me.actor(&ctx),
-        &Place::org(org_id, ReportKind::InhouseMeasures),
-    )
-    .await?;
-    let mut tx = state.db.begin().await?;
-    db::submissions::save_draft(&mut tx, org_id, draft, &serde_json::Value::Object(data)).await?;
-    db::audit::append(
-        &mut tx,
-        &me.audit(
-            &ctx,
-            "submission.draft_saved",
-            Some(org_id),
-            draft.to_string(),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+    let actor = me.actor(&ctx);
+    let cells: Vec<MeasureInput> = cells_from(|k| input.get(k).cloned().unwrap_or_default())
+        .into_iter()
+        .map(|c| MeasureInput {
+            area: c.area.to_string(),
+            measure: c.measure.to_string(),
+            status: c.status,
+            description: c.description,
+        })
+        .collect();
     if input.get("action").is_none_or(|a| a != "submit") {
+        inhouse::save(&state, &actor, org_id, &cells).await?;
         return Ok(redirect_with_flash(
             &format!("/orgs/{org_id}/inhouse-measures"),
             "flash.draft_saved",
             state.cookies.secure,
         ));
     }
-    let mut errors = FieldErrors::default();
-    for c in &cells {
-        if !STATUSES.contains(&c.status.as_str()) {
-            errors.add(c.key("status"), "error.choose_one");
+    match inhouse::save_and_submit(&state, &actor, org_id, &cells).await {
+        Ok(sealed) => Ok(to_receipt(&state, org_id, &sealed)),
+        Err(app::Error::Invalid(errors)) => {
+            let org = org_for(&state, &me, org_id, false).await?;
+            let problems = vec![ctx.tr().t("av.fix_rows").to_string()];
+            render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &view(&state, &ctx, &me, &org, Some(&input), errors, problems).await?,
+            )
         }
-        if c.status != "not_applicable" && c.description.is_empty() {
-            errors.add(c.key("desc"), "error.required");
-        }
-        if c.description.chars().count() > 2000 {
-            errors.add(c.key("desc"), "error.too_long");
-        }
+        Err(e) => Err(e.into()),
     }
-    if !errors.is_empty() {
-        let problems = vec![ctx.tr().t("av.fix_rows").to_string()];
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &view(&state, &ctx, &me, &org, Some(&input), errors, problems).await?,
-        );
-    }
-    let sealed = crate::app::submissions::seal(
-        &state,
-        &me.actor(&ctx),
-        org_id,
-        draft,
-        ReportKind::InhouseMeasures,
-        serde_json::Value::Null,
-    )
-    .await?;
-    Ok(to_receipt(&state, org_id, &sealed))
 }

@@ -7,12 +7,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::ctx::{Ctx, CurrentUser};
-use super::error::AppResult;
-use super::page::{Page, jst, render};
-use super::state::AppState;
 use crate::db;
 use crate::domain::Role;
+use crate::web::ctx::{Ctx, CurrentUser};
+use crate::web::error::AppResult;
+use crate::web::page::{Page, jst, render};
+use crate::web::state::AppState;
 
 /// A line of the recent-activity list.
 pub struct ActivityItem {
@@ -30,7 +30,7 @@ struct HomeView {
     org_count: usize,
     activity: Vec<ActivityItem>,
     org_id: Option<uuid::Uuid>,
-    checklist: Vec<super::html::common::checklist::ChecklistItem>,
+    checklist: Vec<crate::web::html::common::checklist::ChecklistItem>,
     /// Center roles: what waits for review and follow-up.
     waiting: db::review::Waiting,
     oldest: String,
@@ -47,7 +47,7 @@ pub async fn home(
         (
             db::orgs::list(&state.db, me.scope()).await?.len(),
             db::review::waiting(&state.db, me.id).await?,
-            db::followup::center_counts(&state.db, super::page::today()).await?,
+            db::followup::center_counts(&state.db, crate::web::page::today()).await?,
         )
     } else {
         Default::default()
@@ -78,7 +78,7 @@ pub async fn home(
     };
     let checklist = match me.org_id {
         Some(org) if me.role.is_org() => {
-            super::html::common::checklist::checklist_for(&state, &ctx, org).await?
+            crate::web::html::common::checklist::checklist_for(&state, &ctx, org).await?
         }
         _ => vec![],
     };

@@ -1,0 +1,237 @@
+//! Table 7-4-2 — ゲートウェイのログ: per gateway site, how logs are kept (storage, retention,
+//! mechanism) and, when the Center asks, the logs themselves for a period; each log is checked
+//! as it is uploaded and the checks' totals are sealed with the report.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::structure::location_for;
+use super::submissions::{Place, ReportKind, Sealed, nothing_open, reporting_org, save_data, seal};
+use super::{Actor, App, Error, FieldErrors};
+use crate::db;
+use crate::db::orgs::OrgRow;
+use crate::db::structure::LocationRow;
+use crate::domain::Scope;
+use crate::domain::gatewaylog::LogCheck;
+use crate::domain::input::date;
+
+const KIND: ReportKind = ReportKind::GatewayLogs;
+
+/// Table 7-4-2: logs are kept for one year.
+pub const MIN_RETENTION_MONTHS: i64 = 12;
+
+/// The report's fields, as typed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LogsInput {
+    pub org: Uuid,
+    pub site: Uuid,
+    #[serde(default)]
+    pub storage: String,
+    #[serde(default)]
+    pub retention_months: String,
+    #[serde(default)]
+    pub mechanism: String,
+    /// The period the logs cover (YYYY-MM-DD), needed when logs are attached.
+    #[serde(default)]
+    pub period_from: String,
+    #[serde(default)]
+    pub period_to: String,
+}
+
+impl LogsInput {
+    /// The fields by name, trimmed (as stored in the draft).
+    pub fn fields(&self) -> [(&'static str, String); 5] {
+        [
+            ("storage", self.storage.trim().to_string()),
+            ("retention_months", self.retention_months.trim().to_string()),
+            ("mechanism", self.mechanism.trim().to_string()),
+            ("period_from", self.period_from.trim().to_string()),
+            ("period_to", self.period_to.trim().to_string()),
+        ]
+    }
+}
+
+/// The organisation and one of its gateway sites (an office's id is not found).
+pub async fn site_for(
+    app: &App,
+    actor: &Actor,
+    org_id: Uuid,
+    site: Uuid,
+) -> Result<(OrgRow, LocationRow), Error> {
+    let (org, loc) = location_for(app, actor, org_id, site, false).await?;
+    if loc.kind != "gateway_site" {
+        return Err(Error::NotFound);
+    }
+    Ok((org, loc))
+}
+
+/// The kept checks of logs (name, SHA-256), by file name; `None` for a file kept before logs
+/// were checked on upload.
+pub async fn kept_checks(
+    app: &App,
+    scope: Scope,
+    org_id: Uuid,
+    files: Vec<(String, String)>,
+) -> Result<Vec<(String, Option<LogCheck>)>, Error> {
+    let mut out = vec![];
+    for (name, sha256) in files {
+        let check = db::gateway_logs::check(&app.db, scope, org_id, &sha256)
+            .await?
+            .and_then(|j| serde_json::from_str::<LogCheck>(&j).ok());
+        out.push((name, check));
+    }
+    Ok(out)
+}
+
+/// Saves the fields as the site's draft (opening it if needed), with its audit entry.
+pub async fn save(app: &App, actor: &Actor, input: &LogsInput) -> Result<Uuid, Error> {
+    reporting_org(app, actor, input.org).await?;
+    site_for(app, actor, input.org, input.site).await?;
+    let data: serde_json::Map<String, serde_json::Value> = input
+        .fields()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into()))
+        .collect();
+    save_data(
+        app,
+        actor,
+        &Place {
+            org: input.org,
+            kind: KIND,
+            site: Some(input.site),
+        },
+        &serde_json::Value::Object(data),
+        "submission.draft_saved",
+        serde_json::Value::Null,
+    )
+    .await
+}
+
+/// Why a submit was refused only because a log was kept before logs were checked.
+pub const UNCHECKED: &str = "gwlog.error.unchecked";
+
+/// Submits the site's open draft as stored: storage and mechanism described, retention of at
+/// least a year, the logs the Center asked for attached with the period they cover, and each
+/// log checked (`_form`: `gwlog.error.unchecked`). The checks' totals are sealed with it.
+pub async fn submit(app: &App, actor: &Actor, org_id: Uuid, site: Uuid) -> Result<Sealed, Error> {
+    reporting_org(app, actor, org_id).await?;
+    site_for(app, actor, org_id, site).await?;
+    let place = Place {
+        org: org_id,
+        kind: KIND,
+        site: Some(site),
+    };
+    let Some(draft) = db::submissions::draft(&app.db, org_id, KIND.as_str(), Some(site)).await?
+    else {
+        return nothing_open(app, &place).await;
+    };
+    let mut data: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&draft.data).unwrap_or_default();
+    let field = |k: &str| {
+        data.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut errors = FieldErrors::default();
+    for k in ["storage", "mechanism"] {
+        let v = field(k);
+        if v.is_empty() {
+            errors.add(k, "error.required");
+        } else if v.chars().count() > 2000 {
+            errors.add(k, "error.too_long");
+        }
+    }
+    match field("retention_months").parse::<i64>() {
+        Ok(m) if (MIN_RETENTION_MONTHS..=1200).contains(&m) => {}
+        _ => errors.add("retention_months", "gwlog.error.retention"),
+    }
+    let (from_raw, to_raw) = (field("period_from"), field("period_to"));
+    let period = if !from_raw.is_empty() || !to_raw.is_empty() {
+        let from = errors.take("period_from", date(&from_raw));
+        let to = errors.take("period_to", date(&to_raw));
+        match (from, to) {
+            (Some(a), Some(b)) if b < a => {
+                errors.add("period_to", "error.to_before_from");
+                None
+            }
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let files = db::submissions::files(&app.db, Scope::Org(org_id), draft.id).await?;
+    let requested = db::followup::open_request_for(&app.db, org_id, KIND.as_str(), Some(site))
+        .await?
+        .is_some();
+    if requested && files.is_empty() {
+        errors.add("_form", "gwlog.error.logs_requested");
+    }
+    if !files.is_empty() && period.is_none() && errors.get("period_from").is_none() {
+        errors.add("period_from", "gwlog.error.period_needed");
+    }
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    // The check's totals go with the sealed data; the reviewer's page reads the kept checks.
+    let kept = kept_checks(
+        app,
+        Scope::Org(org_id),
+        org_id,
+        files
+            .iter()
+            .map(|f| (f.name.clone(), f.sha256.clone()))
+            .collect(),
+    )
+    .await?;
+    let mut checks = vec![];
+    for (name, check) in kept {
+        let Some(c) = check else {
+            errors.add("_form", UNCHECKED);
+            continue;
+        };
+        let cov = period.map(|(f, t)| c.against(f, t));
+        checks.push(serde_json::json!({
+            "file": name,
+            "clean": c.clean(period),
+            "lines": c.lines,
+            "sent": c.sent,
+            "received": c.received,
+            "send_missing": c.send_missing.n,
+            "receive_missing": c.receive_missing.n,
+            "bad_direction": c.bad_direction.n,
+            "bad_time": c.bad_time.n,
+            "first": c.first,
+            "last": c.last,
+            "covers_period": cov.as_ref().map(|c| c.covers),
+            "gap_days": cov.as_ref().map(|c| c.gap_days),
+        }));
+    }
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    data.insert("log_checks".into(), serde_json::Value::Array(checks));
+    let mut tx = app.db.begin().await?;
+    if !db::submissions::save_draft(&mut tx, org_id, draft.id, &serde_json::Value::Object(data))
+        .await?
+    {
+        return nothing_open(app, &place).await;
+    }
+    tx.commit().await?;
+    seal(
+        app,
+        actor,
+        org_id,
+        draft.id,
+        KIND,
+        serde_json::json!({ "site": site, "files": files.len() }),
+    )
+    .await
+}
+
+/// The page's submit: what was typed is kept as the draft, then the draft is submitted.
+pub async fn save_and_submit(app: &App, actor: &Actor, input: &LogsInput) -> Result<Sealed, Error> {
+    save(app, actor, input).await?;
+    submit(app, actor, input.org, input.site).await
+}
