@@ -215,7 +215,8 @@ pub async fn queue(
     };
     let next = rows.next.map(link);
     let previous = rows.previous.map(link);
-    let counts = db::queue::counts(&state.db, &filter)
+    let counts = state
+        .queue_counts(&filter)
         .await?
         .into_iter()
         .map(|(s, n)| (format!("checklist.status.{s}"), n))
