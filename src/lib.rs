@@ -50,6 +50,7 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
         mailer,
         files,
         catalogues: Default::default(),
+        queue_counts: Default::default(),
         generation: Default::default(),
         current_revision: Default::default(),
         sessions: Default::default(),

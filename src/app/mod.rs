@@ -44,6 +44,12 @@ use crate::domain::{Role, Scope};
 use crate::files::FileStore;
 use crate::mail::{Mailer, Outgoing};
 
+/// Queue counts by filter: generation, when read, the counts per state.
+pub type CountsCache = std::collections::HashMap<String, (u64, Instant, Vec<(String, i64)>)>;
+
+/// How long queue counts are reused (as long as the page they stand above).
+const COUNTS_TTL: Duration = Duration::from_secs(1);
+
 /// Sessions by token hash: generation, when read, the row.
 pub type SessionCache =
     std::collections::HashMap<Vec<u8>, (u64, Instant, crate::db::sessions::SessionUser)>;
@@ -57,6 +63,9 @@ pub struct App {
     pub config: Config,
     pub mailer: Mailer,
     pub files: FileStore,
+    /// Queue counts per filter as last read from the counters, reused for a second unless this
+    /// process changed something meanwhile (see [`App::queue_counts`]).
+    pub queue_counts: std::sync::Mutex<CountsCache>,
     /// Bumped after every request that may change state; caches of query results carry the
     /// generation they were made in and are not used after it moves on.
     pub generation: std::sync::atomic::AtomicU64,
@@ -123,6 +132,43 @@ impl App {
             }
         }
         Ok(row)
+    }
+
+    /// The counts per state above the queue under a filter. Reading them costs a query on the
+    /// counters (never a scan of the queue), but a page the page cache answers would otherwise
+    /// still make it: they are reused like the page, for a second and only while this process
+    /// changed nothing (a change through another instance shows within that second).
+    pub async fn queue_counts(
+        &self,
+        f: &db::queue::QueueFilter,
+    ) -> Result<Vec<(String, i64)>, sqlx::Error> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
+        // The state is not a dimension of the counts; every other filter is (mine included).
+        let key = format!(
+            "{:?}|{:?}|{:?}|{:?}|{}|{:?}",
+            f.kind,
+            f.org_code,
+            // An age limit moves with the clock: to the second, well within the reuse.
+            f.submitted_before.map(|t| t.timestamp()),
+            f.assigned_to,
+            f.unassigned,
+            f.form
+        );
+        if let Ok(cache) = self.queue_counts.lock()
+            && let Some((g, at, counts)) = cache.get(&key)
+            && *g == generation
+            && at.elapsed() < COUNTS_TTL
+        {
+            return Ok(counts.clone());
+        }
+        let counts = db::queue::counts(&self.db, f).await?;
+        if let Ok(mut cache) = self.queue_counts.lock() {
+            if cache.len() > 1000 {
+                cache.retain(|_, (g, at, _)| *g == generation && at.elapsed() < COUNTS_TTL);
+            }
+            cache.insert(key, (generation, Instant::now(), counts.clone()));
+        }
+        Ok(counts)
     }
 
     /// Records in the cached session that its activity was just written.

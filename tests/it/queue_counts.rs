@@ -346,3 +346,53 @@ dual_test!(
         assert_counts_match(&app, me, "a rebuild").await;
     }
 );
+
+dual_test!(
+    counts_are_reused_for_a_second_per_filter_and_retired_by_a_change_through_this_process,
+    |app| async move {
+        let me = reviewer(&app).await;
+        seed(&app, 60, me).await;
+        let all = QueueFilter::default();
+        let mine = QueueFilter {
+            assigned_to: Some(me),
+            ..QueueFilter::default()
+        };
+        let before = app.state.queue_counts(&all).await.unwrap();
+        assert_eq!(before, reference(&app, &all).await);
+        // "Mine" is its own entry, not the unfiltered counts.
+        assert_eq!(
+            app.state.queue_counts(&mine).await.unwrap(),
+            reference(&app, &mine).await
+        );
+        assert_ne!(reference(&app, &mine).await, before);
+        // A change another instance made: the counts shown stay for at most a second.
+        exec(
+            &app,
+            "UPDATE submissions SET state = 'accepted' WHERE state = 'submitted'",
+            &[],
+        )
+        .await;
+        let now = reference(&app, &all).await;
+        assert_ne!(now, before);
+        let again = app.state.queue_counts(&all).await.unwrap();
+        if again != now {
+            assert_eq!(again, before, "reused within the second");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        assert_eq!(app.state.queue_counts(&all).await.unwrap(), now);
+        // A change through this process (any POST bumps the generation) retires them at once.
+        exec(
+            &app,
+            "UPDATE submissions SET state = 'returned' WHERE state = 'accepted'",
+            &[],
+        )
+        .await;
+        app.state
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(
+            app.state.queue_counts(&all).await.unwrap(),
+            reference(&app, &all).await
+        );
+    }
+);

@@ -179,7 +179,8 @@ pub async fn queue(
 }
 
 /// The queue's counts per state under a filter (its state and assignee ignored), read from
-/// the counters the database keeps with every change (`db::queue::tally`): no cache needed.
+/// the counters the database keeps with every change (`db::queue::tally`), reused like the
+/// page for a second (see [`App::queue_counts`]).
 pub async fn queue_counts(
     app: &App,
     actor: &Actor,
@@ -188,7 +189,7 @@ pub async fn queue_counts(
     if !actor.holds(&REVIEWERS) {
         return Err(Error::Forbidden);
     }
-    Ok(db::queue::counts(&app.db, f).await?)
+    Ok(app.queue_counts(f).await?)
 }
 
 /// A receipt number looked up.

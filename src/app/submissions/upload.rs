@@ -128,7 +128,7 @@ where
         .await?;
         if let Some(r) = request
             && let Some(opens) = r.opens_on
-            && opens > crate::app::structure::today_jst()
+            && opens > crate::domain::dates::today()
         {
             return Err(UploadFailure::NotOpen {
                 opens,
