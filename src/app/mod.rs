@@ -3,10 +3,13 @@
 //! `app` calls `db`, `files`, `mail` and `domain`, never `web`.
 
 pub mod antivirus;
+pub mod exports;
 pub mod followup;
+pub mod id_management;
 pub mod notify;
 pub mod orgs;
 pub mod review;
+pub mod stream;
 pub mod structure;
 pub mod submissions;
 pub mod tokens;

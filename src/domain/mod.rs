@@ -9,6 +9,7 @@ pub mod email;
 pub mod equipment;
 pub mod export;
 pub mod gatewaylog;
+pub mod input;
 pub mod password;
 pub mod retention;
 pub mod role;

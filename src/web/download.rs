@@ -3,21 +3,15 @@
 //! whatever the size. A failure midway ends the body with an error (the client sees a broken
 //! download, never a short file that looks whole).
 
-use std::io::Write;
-
 use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 use tokio::sync::mpsc;
 
-/// Bytes handed to the body at a time.
-const CHUNK: usize = 64 * 1024;
 /// Chunks waiting for the client at most.
 const QUEUED: usize = 8;
 
-/// The sending half: what a worker writes into.
-pub type Chunks = mpsc::Sender<Result<Bytes, std::io::Error>>;
+pub use crate::app::stream::{ChannelWriter, Chunks, fail};
 
 /// A bounded channel and the response streaming its receiving half as an attachment.
 pub fn attachment(mime: &'static str, file_name: &str) -> (Chunks, Response) {
@@ -35,51 +29,4 @@ pub fn attachment(mime: &'static str, file_name: &str) -> (Chunks, Response) {
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     (tx, res)
-}
-
-/// A blocking `Write` into the body's channel, in chunks of [`CHUNK`] bytes; waits while the
-/// client is behind. Use it from a blocking thread only, and `flush` at the end: what is
-/// not flushed is not sent.
-pub struct ChannelWriter {
-    tx: Chunks,
-    buf: Vec<u8>,
-}
-
-impl ChannelWriter {
-    pub fn new(tx: Chunks) -> ChannelWriter {
-        ChannelWriter {
-            tx,
-            buf: Vec::with_capacity(CHUNK),
-        }
-    }
-
-    fn send(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
-    }
-}
-
-/// Ends a body with an error (from a blocking thread).
-pub fn fail(tx: &Chunks, e: &anyhow::Error) {
-    tracing::warn!(error = %format!("{e:#}"), "download broken off");
-    let _ = tx.blocking_send(Err(std::io::Error::other(format!("{e:#}"))));
-}
-
-impl Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK {
-            self.send()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.send()
-    }
 }

@@ -24,9 +24,9 @@ use super::html::common::to_receipt;
 use super::html::common::upload::receive_files;
 use super::page::{Page, jst, redirect_with_flash, render, today};
 use super::state::AppState;
-use super::structure::date;
 use crate::app::submissions::{Place, ReportKind};
 use crate::db::{self, orgs::OrgRow, structure::LocationRow};
+use crate::domain::input::date;
 use crate::domain::{Role, Scope};
 
 const KIND: &str = "gateway_logs";

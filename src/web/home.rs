@@ -30,7 +30,7 @@ struct HomeView {
     org_count: usize,
     activity: Vec<ActivityItem>,
     org_id: Option<uuid::Uuid>,
-    checklist: Vec<super::structure::ChecklistItem>,
+    checklist: Vec<super::html::common::checklist::ChecklistItem>,
     /// Center roles: what waits for review and follow-up.
     waiting: db::review::Waiting,
     oldest: String,
@@ -77,7 +77,9 @@ pub async fn home(
         vec![]
     };
     let checklist = match me.org_id {
-        Some(org) if me.role.is_org() => super::structure::checklist_for(&state, &ctx, org).await?,
+        Some(org) if me.role.is_org() => {
+            super::html::common::checklist::checklist_for(&state, &ctx, org).await?
+        }
         _ => vec![],
     };
     let view = HomeView {

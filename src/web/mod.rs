@@ -11,13 +11,11 @@ pub mod ctx;
 pub mod download;
 pub mod error;
 pub mod evidence;
-pub mod exports;
 pub mod forms;
 pub mod gateway_logs;
 pub mod holds;
 pub mod home;
 pub mod html;
-pub mod id_management;
 pub mod inbox;
 pub mod inhouse;
 pub mod matrix;
@@ -31,7 +29,6 @@ pub mod profile;
 pub mod retention;
 pub mod second_factor;
 pub mod state;
-pub mod structure;
 pub mod system;
 pub mod tokens;
 pub mod trail;
@@ -49,7 +46,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use error::AppError;
-use html::{followup, review};
+use html::{exports, followup, review};
 pub use state::AppState;
 
 /// Builds the router with every layer.
@@ -90,8 +87,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/admin/catalogue/edit", get(catalogue::edit_page))
         .route("/admin/catalogue/diff", get(catalogue::diff))
         .route("/admin/orgs/{id}", get(orgs::show))
-        .route("/orgs/{org}", get(structure::overview))
-        .route("/orgs/{org}/locations", post(structure::create_location))
+        .route("/orgs/{org}", get(html::structure::overview))
+        .route("/orgs/{org}/locations", post(html::structure::create_location))
         .route("/orgs/{org}/profile", get(profile::page).post(profile::save))
         .route("/orgs/{org}/system-configuration", get(html::submissions::configuration::page).post(html::submissions::configuration::save_or_submit))
         .route(
@@ -155,13 +152,13 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/inbox/{id}", post(inbox::open))
         .route("/orgs/{org}/submissions/{id}/comments", post(review::comment_org))
         .route("/orgs/{org}/submissions/{id}/revise", post(html::submissions::receipt::revise))
-        .route("/orgs/{org}/id-management", get(id_management::page).post(id_management::submit))
-        .route("/orgs/{org}/locations/{id}", get(structure::location_page).post(structure::update_location))
-        .route("/orgs/{org}/locations/{id}/active", post(structure::set_location_active))
-        .route("/orgs/{org}/locations/{id}/connections", post(structure::add_connection))
-        .route("/orgs/{org}/locations/{id}/appointments", post(structure::appoint))
-        .route("/orgs/{org}/locations/{id}/router", post(structure::attest_router))
-        .route("/orgs/{org}/connections/{id}/deactivate", post(structure::deactivate_connection))
+        .route("/orgs/{org}/id-management", get(html::id_management::page).post(html::id_management::submit))
+        .route("/orgs/{org}/locations/{id}", get(html::structure::location::location_page).post(html::structure::location::update_location))
+        .route("/orgs/{org}/locations/{id}/active", post(html::structure::location::set_location_active))
+        .route("/orgs/{org}/locations/{id}/connections", post(html::structure::location::add_connection))
+        .route("/orgs/{org}/locations/{id}/appointments", post(html::structure::location::appoint))
+        .route("/orgs/{org}/locations/{id}/router", post(html::structure::location::attest_router))
+        .route("/orgs/{org}/connections/{id}/deactivate", post(html::structure::location::deactivate_connection))
         .route("/users", get(users::list))
         .route("/users/invite", get(users::invite_page).post(users::invite))
         .route("/users/{id}", get(users::show))

@@ -15,9 +15,9 @@ use uuid::Uuid;
 use super::ctx::{CsrfForm, Ctx, CurrentUser};
 use super::error::{AppError, AppResult};
 use super::forms::FieldErrors;
+use super::html::common::access::org_for;
 use super::page::{Page, redirect_with_flash, render};
 use super::state::AppState;
-use super::structure::org_for;
 use crate::db::{self, orgs::ProfileUpdate};
 use crate::domain::{Email, Role, UserCode};
 
@@ -153,7 +153,7 @@ pub async fn save(
     let contact_name = errors.take("contact_name", text(&form.contact_name, 100, false));
     let contact_phone = errors.take(
         "contact_phone",
-        super::structure::phone_number(&form.contact_phone, false),
+        crate::domain::input::phone_number(&form.contact_phone, false),
     );
     let contact_email = if form.contact_email.trim().is_empty() {
         Some(String::new())

@@ -12,12 +12,12 @@ use super::ctx::{Ctx, CurrentUser};
 use super::error::AppResult;
 use super::page::{Page, jst, render};
 use super::state::AppState;
-use super::structure::date;
 use crate::db::{
     self,
     audit::{Standing, TrailFilter},
 };
 use crate::domain::Role;
+use crate::domain::input::date;
 
 const PAGE: i64 = 100;
 

@@ -3,6 +3,9 @@
 
 pub mod antivirus;
 pub mod common;
+pub mod exports;
 pub mod followup;
+pub mod id_management;
 pub mod review;
+pub mod structure;
 pub mod submissions;

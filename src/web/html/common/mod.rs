@@ -3,10 +3,12 @@
 //! loop, imports' confirmation step, report views and gateway-log checks in words.
 
 pub mod access;
+pub mod checklist;
 pub mod comments;
 pub mod files;
 pub mod imports;
 pub mod instructions;
+pub mod locations;
 pub mod logcheck;
 pub mod report;
 pub mod upload;

@@ -23,8 +23,9 @@ use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
 // Still borrowed from other page areas (structure, holds, gateway-log checks): to move down
 // with those areas.
+use crate::web::holds;
+use crate::web::html::common::locations;
 use crate::web::html::common::logcheck;
-use crate::web::{holds, structure};
 
 /// A version as listed.
 pub struct VersionItem {
@@ -68,7 +69,7 @@ pub(super) struct ShowView {
     comments: Vec<CommentItem>,
     pub(super) comment_box: CommentBox,
     instructions: Vec<InstructionItem>,
-    locations: Vec<structure::LocationItem>,
+    locations: Vec<locations::LocationItem>,
     hold: holds::HoldBox,
     /// The Table 7-4-2 check of each gateway log, in words, as kept when it uploaded (in place
     /// of the report's table of sealed totals, which shows when a kept check is missing).
@@ -147,7 +148,7 @@ pub(super) async fn show_view(
     let locations = {
         let rows = crate::db::structure::list(&state.db, Some(s.org_id)).await?;
         let active: Vec<_> = rows.into_iter().filter(|l| l.active).collect();
-        structure::location_items(state, s.org_id, &active).await?
+        locations::location_items(state, s.org_id, &active).await?
     };
     Ok(ShowView {
         log_checks,

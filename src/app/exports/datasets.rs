@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use futures_util::TryStreamExt;
 
 use super::out::Out;
+use crate::app::App;
 use crate::db::catalogue::Catalogue;
 use crate::db::{self, exports::Filter};
 use crate::domain::antivirus::{self, AvRow};
@@ -15,7 +16,6 @@ use crate::domain::equipment::EquipmentRow;
 use crate::domain::export::{Cell, Column, Kind, col};
 use crate::domain::{Scope, sheet};
 use crate::i18n::Tr;
-use crate::web::state::AppState;
 
 /// The most instructions or requests one export holds (these are read whole; they are few).
 const MAX_FOLLOWUP: i64 = 200_000;
@@ -188,7 +188,7 @@ impl Labels {
 /// Reads the dataset's rows within the scope and filter and hands them to `out`; on failure
 /// the download breaks off instead of looking complete.
 pub async fn produce(
-    state: Arc<AppState>,
+    state: Arc<App>,
     t: Tr,
     dataset: &'static str,
     scope: Scope,
@@ -220,7 +220,7 @@ pub async fn produce(
 }
 
 async fn submissions(
-    state: &AppState,
+    state: &App,
     scope: Scope,
     f: &Filter,
     l: &mut Labels,
@@ -258,7 +258,7 @@ fn date_or_text(s: &str) -> Cell {
 
 /// Every equipment row or antivirus computer of the sealed reports in the filter.
 async fn from_reports(
-    state: &AppState,
+    state: &App,
     scope: Scope,
     f: &Filter,
     dataset: &str,
@@ -344,7 +344,7 @@ async fn from_reports(
 }
 
 async fn administrators(
-    state: &AppState,
+    state: &App,
     scope: Scope,
     f: &Filter,
     l: &mut Labels,
@@ -382,7 +382,7 @@ fn keeps(f: &Filter, item: &str, state: &str, at: chrono::DateTime<chrono::Utc>)
 }
 
 async fn followup(
-    state: &AppState,
+    state: &App,
     scope: Scope,
     f: &Filter,
     dataset: &str,

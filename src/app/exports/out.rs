@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use crate::app::stream::Chunks;
 use crate::domain::export::{Cell, Sink};
-use crate::web::download::Chunks;
 
 /// Rows handed to the blocking writer at a time.
 const BATCH: usize = 256;

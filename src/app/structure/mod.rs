@@ -1,6 +1,9 @@
 //! An organisation's structure (組織構成): offices and gateway sites, and who may read or
 //! change them. Every organisation page resolves its organisation here first.
 
+pub mod appointments;
+pub mod locations;
+
 use uuid::Uuid;
 
 use super::{Actor, App, Error};

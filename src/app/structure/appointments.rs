@@ -1,0 +1,195 @@
+//! The administrator (管理責任者) of an office or gateway site, notified to the Center as a
+//! sealed report, and the attestation of §7.4.2(1) for a location's NACCS router.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::location_for;
+use crate::app::submissions::REPORTERS;
+use crate::app::{Actor, App, Error, FieldErrors};
+use crate::db;
+use crate::db::appointments::NewAppointment;
+use crate::db::structure::LocationRow;
+use crate::domain::Email;
+use crate::domain::input::{date, phone_number, text};
+
+/// An appointment as typed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AppointInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub name_kana: String,
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub emergency_contact: String,
+    #[serde(default)]
+    pub email: String,
+    /// From which day (YYYY-MM-DD; 2026/4/1 and full-width digits are taken).
+    #[serde(default)]
+    pub effective_from: String,
+}
+
+/// A submission about one office or gateway site.
+fn for_location<'a>(
+    org_id: Uuid,
+    loc: &LocationRow,
+    kind: &'a str,
+    data: serde_json::Value,
+    revision: i64,
+    by: Uuid,
+) -> db::submissions::NewSubmission<'a> {
+    db::submissions::NewSubmission {
+        org_id,
+        kind,
+        scope_kind: loc.scope_kind(),
+        location_id: Some(loc.id),
+        data,
+        catalogue_revision: revision,
+        submitted_by: by,
+    }
+}
+
+/// Records the appointment of an active location's administrator and notifies the Center
+/// with a sealed submission, in one transaction; answers the submission (its receipt follows).
+pub async fn appoint(
+    app: &App,
+    actor: &Actor,
+    org_id: Uuid,
+    location: Uuid,
+    input: AppointInput,
+) -> Result<Uuid, Error> {
+    let (_, loc) = location_for(app, actor, org_id, location, true).await?;
+    if !loc.active {
+        return Err(Error::Conflict("error.conflict.body"));
+    }
+    let mut e = FieldErrors::default();
+    let name = e.take("name", text(&input.name, 100, true));
+    let name_kana = e.take("name_kana", text(&input.name_kana, 100, true));
+    let department = e.take("department", text(&input.department, 100, true));
+    let title = e.take("title", text(&input.title, 100, false));
+    let tel = e.take("phone", phone_number(&input.phone, true));
+    let emergency = e.take(
+        "emergency_contact",
+        phone_number(&input.emergency_contact, false),
+    );
+    let email = e.take("email", Email::parse(&input.email));
+    let from = e.take("effective_from", date(&input.effective_from));
+    let (
+        Some(name),
+        Some(name_kana),
+        Some(department),
+        Some(title),
+        Some(phone),
+        Some(emergency_contact),
+        Some(email),
+        Some(effective_from),
+    ) = (
+        name, name_kana, department, title, tel, emergency, email, from,
+    )
+    else {
+        return Err(Error::Invalid(e));
+    };
+    let a = NewAppointment {
+        name,
+        name_kana,
+        department,
+        title,
+        phone,
+        emergency_contact,
+        email: email.to_string(),
+        effective_from,
+    };
+    let catalogue = app.catalogue().await?;
+    let mut tx = app.db.begin().await?;
+    let appointment = db::appointments::insert(&mut tx, org_id, location, &a, actor.id).await?;
+    let mut data = serde_json::to_value(&a).map_err(anyhow::Error::from)?;
+    data["appointment_id"] = serde_json::json!(appointment);
+    data["location"] = serde_json::json!({ "id": location, "kind": loc.kind, "name": loc.name });
+    let submission = db::submissions::insert_submitted(
+        &mut tx,
+        &for_location(
+            org_id,
+            &loc,
+            "administrator",
+            data,
+            catalogue.revision,
+            actor.id,
+        ),
+    )
+    .await?;
+    let mut entry = actor.audit("appointment.notified", Some(org_id), submission.to_string());
+    entry.detail = serde_json::json!({ "location": location, "appointment": appointment });
+    db::audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(submission)
+}
+
+/// The three statements of §7.4.2(1), each a checkbox.
+pub const ROUTER_CHECKS: [&str; 3] = ["lan_dedicated", "wan_unused", "console_unused"];
+
+/// Attests §7.4.2(1) for an active location's NACCS router (LAN port for NACCS only, WAN port
+/// unused, nothing on the console port) and submits it sealed; every statement must be
+/// confirmed (errors `router.{statement}`). Answers the submission.
+pub async fn attest_router(
+    app: &App,
+    actor: &Actor,
+    org_id: Uuid,
+    location: Uuid,
+    confirmed: &[&str],
+) -> Result<Uuid, Error> {
+    let (_, loc) = location_for(app, actor, org_id, location, false).await?;
+    if !actor.holds(&REPORTERS) {
+        return Err(Error::Forbidden);
+    }
+    if !loc.active {
+        return Err(Error::Conflict("error.conflict.body"));
+    }
+    let mut errors = FieldErrors::default();
+    for c in ROUTER_CHECKS {
+        if !confirmed.contains(&c) {
+            errors.add(format!("router.{c}"), "error.attest_each");
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    let routers: Vec<String> = db::structure::connections(&app.db, Some(org_id))
+        .await?
+        .into_iter()
+        .filter(|c| c.active && c.location_id == location)
+        .map(|c| c.router_id)
+        .filter(|r| !r.is_empty())
+        .collect();
+    let catalogue = app.catalogue().await?;
+    let data = serde_json::json!({
+        "location": { "id": location, "kind": loc.kind, "name": loc.name },
+        "routers": routers,
+        "lan_dedicated": true, "wan_unused": true, "console_unused": true,
+    });
+    let mut tx = app.db.begin().await?;
+    let sid = db::submissions::insert_submitted(
+        &mut tx,
+        &for_location(
+            org_id,
+            &loc,
+            "router_ports",
+            data,
+            catalogue.revision,
+            actor.id,
+        ),
+    )
+    .await?;
+    db::audit::append(
+        &mut tx,
+        &actor.audit("router.attested", Some(org_id), sid.to_string()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(sid)
+}

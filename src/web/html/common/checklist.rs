@@ -1,0 +1,82 @@
+//! The compliance checklist as pages show it (an organisation's overview and home): each
+//! row's title in the page's language and a link to where it is acted on.
+
+use uuid::Uuid;
+
+use crate::web::ctx::Ctx;
+use crate::web::error::AppResult;
+use crate::web::state::AppState;
+
+/// A checklist row as shown.
+pub struct ChecklistItem {
+    pub number: String,
+    pub title: String,
+    pub place: String,
+    pub status: &'static str,
+    pub status_key: &'static str,
+    pub needs_action: bool,
+    pub link: Option<String>,
+}
+
+/// Builds the checklist of one organisation in the page's language, each row linked to
+/// where it is acted on.
+pub async fn checklist_for(
+    state: &AppState,
+    ctx: &Ctx,
+    org_id: Uuid,
+) -> AppResult<Vec<ChecklistItem>> {
+    let t = ctx.tr();
+    let rows = crate::app::submissions::reads::checklist_of(state, org_id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let loc = r.unit.location;
+            let link = match (r.open, r.item.as_str(), loc) {
+                (Some(o), _, _) if o.instruction => {
+                    Some(format!("/orgs/{org_id}/instructions/{}", o.id))
+                }
+                (Some(_), "gateway_logs", Some(loc)) => {
+                    Some(format!("/orgs/{org_id}/locations/{loc}/gateway-logs"))
+                }
+                _ => None,
+            }
+            .or(match (r.item.as_str(), loc) {
+                ("administrator", Some(loc)) => {
+                    Some(format!("/orgs/{org_id}/locations/{loc}#appoint"))
+                }
+                ("id_management", None) => Some(format!("/orgs/{org_id}/id-management")),
+                ("system_configuration", None) => {
+                    Some(format!("/orgs/{org_id}/system-configuration"))
+                }
+                ("router_ports", Some(loc)) => {
+                    Some(format!("/orgs/{org_id}/locations/{loc}#router"))
+                }
+                ("outside_connections", None) => {
+                    Some(format!("/orgs/{org_id}/outside-connections"))
+                }
+                ("antivirus", None) => Some(format!("/orgs/{org_id}/antivirus")),
+                ("inhouse_measures", None) => Some(format!("/orgs/{org_id}/inhouse-measures")),
+                ("gateway_logs", Some(loc)) => {
+                    Some(format!("/orgs/{org_id}/locations/{loc}/gateway-logs"))
+                }
+                _ => None,
+            });
+            ChecklistItem {
+                title: if t.code() == "en" {
+                    r.title_en
+                } else {
+                    r.title_ja
+                },
+                number: r.number,
+                place: r
+                    .unit
+                    .name
+                    .unwrap_or_else(|| t.t("checklist.whole_org").to_string()),
+                status: r.status,
+                status_key: r.status_key,
+                needs_action: r.needs_action,
+                link,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,221 @@
+//! Item 2 — ID・パスワードの管理: the organisation declares that its administrators manage every
+//! NACCS ID, lists the 利用者ID in use per office, and declares away-from-office use
+//! (telework, satellite office, disaster): where, why, from when to when, which IDs, and the
+//! office whose administrator manages them. Submitting sends the declaration to the Center.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use uuid::Uuid;
+
+use crate::app::id_management::{AwayInput, IdDeclaration, MAX_ROWS, OfficeIdsInput, REASONS};
+use crate::app::{self, FieldErrors};
+use crate::db;
+use crate::domain::ScopeKind;
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
+use crate::web::error::AppResult;
+use crate::web::html::common::access::{org_for, reader};
+use crate::web::page::{Page, jst, redirect_with_flash, render};
+use crate::web::state::AppState;
+
+/// How many blank away-from-office rows the form offers (no JavaScript needed).
+const BLANK_ROWS: usize = 2;
+
+/// An office's ID list as the form shows it.
+pub struct OfficeIds {
+    pub id: Uuid,
+    pub name: String,
+    pub field: String,
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "orgs/id_management.html")]
+struct IdView {
+    page: Page,
+    org_id: Uuid,
+    org_name: String,
+    codes: String,
+    offices: Vec<OfficeIds>,
+    away: Vec<AwayInput>,
+    attest: bool,
+    can_edit: bool,
+    errors: FieldErrors,
+    reasons: Vec<&'static str>,
+    last_submitted: Option<String>,
+}
+
+async fn view(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org: &db::orgs::OrgRow,
+    input: Option<&HashMap<String, String>>,
+    errors: FieldErrors,
+) -> AppResult<IdView> {
+    let locations = db::structure::list(&state.db, Some(org.id)).await?;
+    let codes = db::orgs::codes(&state.db, org.id).await?;
+    let latest = db::submissions::latest(&state.db, Some(org.id))
+        .await?
+        .into_iter()
+        .find(|s| s.kind == "id_management");
+    // Pre-fill from the form just posted, else from the last declaration.
+    let previous: serde_json::Value = match &latest {
+        Some(l) => db::submissions::data(&state.db, org.id, l.id)
+            .await?
+            .unwrap_or_default(),
+        None => serde_json::Value::Null,
+    };
+    let offices: Vec<OfficeIds> = locations
+        .iter()
+        .filter(|l| l.active && l.scope_kind() == ScopeKind::Office)
+        .map(|l| {
+            let field = format!("ids_{}", l.id);
+            let value = match input {
+                Some(i) => i.get(&field).cloned().unwrap_or_default(),
+                None => previous["offices"]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|o| o["office_id"] == serde_json::json!(l.id)))
+                    .and_then(|o| o["ids"].as_array())
+                    .map(|ids| {
+                        ids.iter()
+                            .filter_map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .unwrap_or_default(),
+            };
+            OfficeIds {
+                id: l.id,
+                name: l.name.clone(),
+                field,
+                value,
+            }
+        })
+        .collect();
+    let mut away: Vec<AwayInput> = match input {
+        Some(i) => (0..MAX_ROWS)
+            .map(|n| away_row(i, n))
+            .filter(|r| !r.is_blank())
+            .collect(),
+        None => previous["away"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| AwayInput {
+                        n: 0,
+                        place: r["place"].as_str().unwrap_or("").into(),
+                        reason: r["reason"].as_str().unwrap_or("").into(),
+                        from: r["from"].as_str().unwrap_or("").into(),
+                        to: r["to"].as_str().unwrap_or("").into(),
+                        ids: r["ids"]
+                            .as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|v| v.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(" ")
+                            })
+                            .unwrap_or_default(),
+                        office: r["managing_office_id"].as_str().unwrap_or("").into(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    // Keep the numbering the errors refer to; add blank rows after.
+    if input.is_none() {
+        for (n, r) in away.iter_mut().enumerate() {
+            r.n = n;
+        }
+    }
+    let next = away.iter().map(|r| r.n + 1).max().unwrap_or(0);
+    away.extend((next..next + BLANK_ROWS).map(|n| AwayInput {
+        n,
+        ..AwayInput::default()
+    }));
+    Ok(IdView {
+        page: Page::new(ctx, Some(me)),
+        org_id: org.id,
+        org_name: org.name.clone(),
+        codes: codes.join("、"),
+        offices,
+        away,
+        attest: input
+            .map(|i| i.get("attest").is_some_and(|v| v == "yes"))
+            .unwrap_or(previous["attested"] == true),
+        can_edit: app::structure::can_edit(&reader(me)),
+        errors,
+        reasons: REASONS.to_vec(),
+        last_submitted: latest.and_then(|l| l.submitted_at).map(|t| jst(&t)),
+    })
+}
+
+fn away_row(i: &HashMap<String, String>, n: usize) -> AwayInput {
+    let get = |f: &str| i.get(&format!("away_{n}_{f}")).cloned().unwrap_or_default();
+    AwayInput {
+        n,
+        place: get("place"),
+        reason: get("reason"),
+        from: get("from"),
+        to: get("to"),
+        ids: get("ids"),
+        office: get("office"),
+    }
+}
+
+/// `GET /orgs/{org}/id-management`
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+) -> AppResult<Response> {
+    let org = org_for(&state, &me, org_id, false).await?;
+    let v = view(&state, &ctx, &me, &org, None, FieldErrors::default()).await?;
+    render(StatusCode::OK, &v)
+}
+
+/// `POST /orgs/{org}/id-management`: validates and submits the declaration.
+pub async fn submit(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    CsrfForm(input): CsrfForm<HashMap<String, String>>,
+) -> AppResult<Response> {
+    // Each office's IDs come as `ids_{office}`; the use case reads the offices it knows.
+    let offices = input
+        .iter()
+        .filter_map(|(k, v)| {
+            let office = Uuid::parse_str(k.strip_prefix("ids_")?).ok()?;
+            Some(OfficeIdsInput {
+                office,
+                ids: v.clone(),
+            })
+        })
+        .collect();
+    let declaration = IdDeclaration {
+        org: org_id,
+        attested: input.get("attest").map(String::as_str) == Some("yes"),
+        offices,
+        away: (0..MAX_ROWS).map(|n| away_row(&input, n)).collect(),
+    };
+    match app::id_management::declare(&state, &me.actor(&ctx), declaration).await {
+        Ok(id) => Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/submissions/{id}/receipt"),
+            "flash.id_management_submitted",
+            state.cookies.secure,
+        )),
+        Err(app::Error::Invalid(errors)) => {
+            let org = org_for(&state, &me, org_id, true).await?;
+            let v = view(&state, &ctx, &me, &org, Some(&input), errors).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &v)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

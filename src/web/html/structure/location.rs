@@ -1,0 +1,428 @@
+//! One office or gateway site: its name and address, connections, administrator history
+//! (who was responsible on a given day), the appointment form and the router attestation.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::app::structure::appointments::{AppointInput, ROUTER_CHECKS};
+use crate::app::structure::locations::{LocationEdit as Edit, NewConnection};
+use crate::app::{self, FieldErrors};
+use crate::db::{self, orgs::OrgRow};
+use crate::domain::ConnectionForm;
+use crate::domain::input::date;
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
+use crate::web::error::{AppError, AppResult};
+use crate::web::forms::Nothing;
+use crate::web::html::common::access::{org_for, reader};
+use crate::web::html::common::locations::{LocationItem, location_items};
+use crate::web::page::{Page, jst, redirect_with_flash, render};
+use crate::web::state::AppState;
+
+/// An appointment as the history shows it.
+pub struct AppointmentItem {
+    pub name: String,
+    pub name_kana: String,
+    pub department: String,
+    pub title: String,
+    pub phone: String,
+    pub emergency_contact: String,
+    pub email: String,
+    pub effective_from: String,
+    pub notified: String,
+}
+
+fn appointment_item(a: db::appointments::AppointmentRow) -> AppointmentItem {
+    AppointmentItem {
+        name: a.name,
+        name_kana: a.name_kana,
+        department: a.department,
+        title: a.title,
+        phone: a.phone,
+        emergency_contact: a.emergency_contact,
+        email: a.email,
+        effective_from: a.effective_from.format("%Y-%m-%d").to_string(),
+        notified: jst(&a.created_at),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orgs/location.html")]
+struct LocationView {
+    page: Page,
+    org_id: Uuid,
+    org_name: String,
+    loc: LocationItem,
+    version: i64,
+    can_edit: bool,
+    errors: FieldErrors,
+    name: String,
+    address: String,
+    /// On a conflict: what this user tried to save.
+    conflict: Option<(String, String)>,
+    history: Vec<AppointmentItem>,
+    query_date: String,
+    on_date: Option<Option<AppointmentItem>>,
+    appoint: AppointInput,
+    forms: Vec<ConnectionForm>,
+    /// The last router attestation: (submission id, receipt number, when).
+    router_last: Option<(Uuid, String, String)>,
+    router_checks: Vec<(&'static str, bool)>,
+}
+
+struct LocationEdit {
+    errors: FieldErrors,
+    name: Option<String>,
+    address: Option<String>,
+    conflict: Option<(String, String)>,
+    appoint: AppointInput,
+    query: Option<NaiveDate>,
+    query_raw: String,
+    router_checks: Vec<(&'static str, bool)>,
+}
+
+impl LocationEdit {
+    fn none() -> LocationEdit {
+        LocationEdit {
+            errors: FieldErrors::default(),
+            name: None,
+            address: None,
+            conflict: None,
+            appoint: AppointInput::default(),
+            query: None,
+            query_raw: String::new(),
+            router_checks: ROUTER_CHECKS.iter().map(|c| (*c, false)).collect(),
+        }
+    }
+}
+
+async fn location_view(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org: &OrgRow,
+    id: Uuid,
+    edit: LocationEdit,
+) -> AppResult<LocationView> {
+    let rows = db::structure::list(&state.db, Some(org.id)).await?;
+    let row = rows
+        .iter()
+        .find(|l| l.id == id)
+        .ok_or(AppError::NotFound)?
+        .clone();
+    let mut items = location_items(state, org.id, &rows).await?;
+    let pos = items
+        .iter()
+        .position(|l| l.id == id)
+        .ok_or(AppError::NotFound)?;
+    let loc = items.swap_remove(pos);
+    let history: Vec<AppointmentItem> = db::appointments::list(&state.db, org.id)
+        .await?
+        .into_iter()
+        .filter(|a| a.location_id == id)
+        .map(appointment_item)
+        .collect();
+    let on_date = match edit.query {
+        Some(d) => Some(
+            db::appointments::on_date(&state.db, org.id, id, d)
+                .await?
+                .map(appointment_item),
+        ),
+        None => None,
+    };
+    let mut appoint = edit.appoint;
+    if appoint.effective_from.is_empty() {
+        appoint.effective_from = chrono::Utc::now()
+            .date_naive()
+            .format("%Y-%m-%d")
+            .to_string();
+    }
+    Ok(LocationView {
+        page: Page::new(ctx, Some(me)),
+        org_id: org.id,
+        org_name: org.name.clone(),
+        name: edit.name.unwrap_or_else(|| row.name.clone()),
+        address: edit.address.unwrap_or_else(|| row.address.clone()),
+        version: row.version,
+        loc,
+        can_edit: app::structure::can_edit(&reader(me)),
+        errors: edit.errors,
+        conflict: edit.conflict,
+        history,
+        query_date: edit.query_raw,
+        on_date,
+        appoint,
+        forms: ConnectionForm::ALL.to_vec(),
+        router_last: db::submissions::latest(&state.db, Some(org.id))
+            .await?
+            .into_iter()
+            .find(|s| s.kind == "router_ports" && s.location_id == Some(id) && s.state != "draft")
+            .map(|s| {
+                (
+                    s.id,
+                    String::new(),
+                    s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
+                )
+            }),
+        router_checks: edit.router_checks,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct DateQuery {
+    #[serde(default)]
+    date: String,
+}
+
+/// `GET /orgs/{org}/locations/{id}`; `?date=YYYY-MM-DD` answers who was responsible that day.
+pub async fn location_page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    Query(q): Query<DateQuery>,
+) -> AppResult<Response> {
+    let org = org_for(&state, &me, org_id, false).await?;
+    let mut edit = LocationEdit::none();
+    let mut status = StatusCode::OK;
+    if !q.date.is_empty() {
+        match date(&q.date) {
+            Ok(d) => edit.query = Some(d),
+            Err(k) => {
+                edit.errors.add("date", k);
+                status = StatusCode::UNPROCESSABLE_ENTITY;
+            }
+        }
+        edit.query_raw = q.date;
+    }
+    let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
+    render(status, &view)
+}
+
+#[derive(Deserialize)]
+pub struct EditLocationForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    version: String,
+}
+
+/// `POST /orgs/{org}/locations/{id}`: saves name and address unless someone saved first (409).
+pub async fn update_location(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(form): CsrfForm<EditLocationForm>,
+) -> AppResult<Response> {
+    let version: i64 = form
+        .version
+        .trim()
+        .parse()
+        .map_err(|_| AppError::BadRequest)?;
+    let input = Edit {
+        org: org_id,
+        location: id,
+        version,
+        name: form.name.clone(),
+        address: form.address.clone(),
+    };
+    let mut edit = LocationEdit::none();
+    let status =
+        match app::structure::locations::update_location(&state, &me.actor(&ctx), input).await {
+            Ok(()) => {
+                return Ok(redirect_with_flash(
+                    &format!("/orgs/{org_id}/locations/{id}"),
+                    "flash.saved",
+                    state.cookies.secure,
+                ));
+            }
+            // Someone saved first: show their values, and what this user tried, side by side.
+            Err(app::Error::Conflict(key)) => {
+                edit.conflict = Some((
+                    form.name.trim().to_string(),
+                    form.address.trim().to_string(),
+                ));
+                edit.errors.add("_form", key);
+                StatusCode::CONFLICT
+            }
+            Err(app::Error::Invalid(errors)) => {
+                edit.errors = errors;
+                edit.name = Some(form.name);
+                edit.address = Some(form.address);
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Err(e) => return Err(e.into()),
+        };
+    let org = org_for(&state, &me, org_id, false).await?;
+    let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
+    render(status, &view)
+}
+
+#[derive(Deserialize)]
+pub struct ActiveForm {
+    #[serde(default)]
+    active: String,
+}
+
+/// `POST /orgs/{org}/locations/{id}/active`: deactivate (never delete) or reactivate.
+pub async fn set_location_active(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(form): CsrfForm<ActiveForm>,
+) -> AppResult<Response> {
+    let actor = me.actor(&ctx);
+    app::structure::location_for(&state, &actor, org_id, id, true).await?;
+    let active = match form.active.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(AppError::BadRequest),
+    };
+    app::structure::locations::set_location_active(&state, &actor, org_id, id, active).await?;
+    Ok(redirect_with_flash(
+        &format!("/orgs/{org_id}/locations/{id}"),
+        "flash.saved",
+        state.cookies.secure,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ConnectionFormData {
+    #[serde(default)]
+    form: String,
+    #[serde(default)]
+    router_id: String,
+}
+
+/// `POST /orgs/{org}/locations/{id}/connections`
+pub async fn add_connection(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(form): CsrfForm<ConnectionFormData>,
+) -> AppResult<Response> {
+    let input = NewConnection {
+        org: org_id,
+        location: id,
+        form: form.form,
+        router_id: form.router_id,
+    };
+    match app::structure::locations::add_connection(&state, &me.actor(&ctx), input).await {
+        Ok(_) => Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/locations/{id}"),
+            "flash.saved",
+            state.cookies.secure,
+        )),
+        Err(app::Error::Invalid(errors)) => {
+            let org = org_for(&state, &me, org_id, true).await?;
+            let mut edit = LocationEdit::none();
+            edit.errors = errors;
+            let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /orgs/{org}/connections/{id}/deactivate`
+pub async fn deactivate_connection(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(_): CsrfForm<Nothing>,
+) -> AppResult<Response> {
+    let location =
+        app::structure::locations::deactivate_connection(&state, &me.actor(&ctx), org_id, id)
+            .await?;
+    Ok(redirect_with_flash(
+        &format!("/orgs/{org_id}/locations/{location}"),
+        "flash.saved",
+        state.cookies.secure,
+    ))
+}
+
+/// `POST /orgs/{org}/locations/{id}/appointments`: records the appointment and notifies the
+/// Center with a submission, in one transaction.
+pub async fn appoint(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(form): CsrfForm<AppointInput>,
+) -> AppResult<Response> {
+    match app::structure::appointments::appoint(&state, &me.actor(&ctx), org_id, id, form.clone())
+        .await
+    {
+        // The notification is a sealed report: its receipt comes next, as for every report.
+        Ok(submission) => Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/submissions/{submission}/receipt"),
+            "flash.appointment_notified",
+            state.cookies.secure,
+        )),
+        Err(app::Error::Invalid(errors)) => {
+            let org = org_for(&state, &me, org_id, true).await?;
+            let mut edit = LocationEdit::none();
+            edit.errors = errors;
+            edit.appoint = form;
+            let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /orgs/{org}/locations/{id}/router`: attests §7.4.2(1) for the location's NACCS router
+/// (LAN port for NACCS only, WAN port unused, nothing on the console port) and submits it.
+pub async fn attest_router(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(input): CsrfForm<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let confirmed: Vec<&str> = ROUTER_CHECKS
+        .iter()
+        .copied()
+        .filter(|c| input.get(*c).is_some_and(|v| v == "yes"))
+        .collect();
+    match app::structure::appointments::attest_router(
+        &state,
+        &me.actor(&ctx),
+        org_id,
+        id,
+        &confirmed,
+    )
+    .await
+    {
+        Ok(sid) => Ok(redirect_with_flash(
+            &format!("/orgs/{org_id}/submissions/{sid}/receipt"),
+            "flash.submitted",
+            state.cookies.secure,
+        )),
+        Err(app::Error::Invalid(errors)) => {
+            let org = org_for(&state, &me, org_id, false).await?;
+            let mut edit = LocationEdit::none();
+            edit.errors = errors;
+            edit.router_checks = ROUTER_CHECKS
+                .iter()
+                .map(|c| (*c, confirmed.contains(c)))
+                .collect();
+            let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
