@@ -329,3 +329,62 @@ dual_test!(
         assert_eq!(app.audit_count("api_token.write").await, 2);
     }
 );
+
+dual_test!(
+    the_center_pulls_an_export_as_streamed_ndjson_or_csv_and_each_pull_is_audited,
+    |app| async move {
+        let (a, _, _) = submitted(&app, "kanri@a.example.jp", "AAAAA").await;
+        submitted(&app, "kanri@b.example.jp", "BBBBB").await;
+        app.add_user("reviewer@center.example.jp", "reviewer", None)
+            .await;
+        let r = app.new_browser();
+        r.login("reviewer@center.example.jp", PASSWORD).await;
+        let token = make_token(&r, "bi", &["exports_read"]).await;
+        let res = api(&app, &token, "/api/v1/exports/submissions")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "application/x-ndjson");
+        let text = res.text().await.unwrap();
+        let rows: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 2, "{text}");
+        assert!(rows.iter().any(|r| r["org_code"] == "AAAAA"));
+        let res = api(
+            &app,
+            &token,
+            "/api/v1/exports/submissions?format=csv&org=BBBBB",
+        )
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
+        let csv = res.text().await.unwrap();
+        assert_eq!(csv.lines().count(), 2, "a header and one row: {csv}");
+        assert!(csv.contains("BBBBB") && !csv.contains("AAAAA"));
+        assert_eq!(app.audit_count("export.downloaded").await, 2);
+        let res = api(&app, &token, "/api/v1/exports/submissions?from=2026-13-01")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(problem(res).await["errors"][0]["field"], "from");
+        // Exports are the Center's: an organisation's token cannot pull them.
+        let org = make_token(&a, "a", &["reports_read"]).await;
+        let res = api(&app, &org, "/api/v1/exports/submissions")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.audit_count("export.downloaded").await, 2);
+    }
+);

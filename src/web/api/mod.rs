@@ -3,6 +3,7 @@
 //! functions the pages call. The OpenAPI document is derived from these handlers.
 
 pub mod drafts;
+pub mod exports;
 pub mod followup;
 pub mod guard;
 pub mod problem;
@@ -195,6 +196,7 @@ impl Modify for Common {
         drafts::upload_file,
         drafts::submit_antivirus,
         drafts::submit_system_configuration,
+        exports::export,
         followup::org_followup,
         followup::answer,
         followup::center_followup,
@@ -206,7 +208,9 @@ impl Modify for Common {
         problem::FieldProblem,
         drafts::Kind,
         review::QueueState,
-        review::Who
+        review::Who,
+        exports::Dataset,
+        exports::ExportFormat
     )),
     tags(
         (name = "tokens", description = "The token itself"),
@@ -260,6 +264,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/reports/{kind}/files",
             post(drafts::upload_file).layer(DefaultBodyLimit::max(upload_limit)),
         )
+        .route("/api/v1/exports/{dataset}", get(exports::export))
         .route("/api/v1/followup", get(followup::org_followup))
         .route("/api/v1/instructions/{id}/answer", post(followup::answer))
         .route("/api/v1/review/followup", get(followup::center_followup))
