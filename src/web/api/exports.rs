@@ -93,7 +93,7 @@ pub struct ExportQuery {
         content(
             (String = "application/x-ndjson"),
             (String = "text/csv"),
-            (String = "application/json"),
+            (Vec<serde_json::Value> = "application/json"),
         ))))]
 pub async fn export(
     State(state): State<Arc<AppState>>,
