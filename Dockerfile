@@ -4,6 +4,8 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+# The bundled SQLite's build flags (see the file).
+COPY .cargo ./.cargo
 COPY src ./src
 COPY templates ./templates
 COPY static ./static

@@ -41,6 +41,8 @@ pub enum Command {
     },
     /// Check that every file the database refers to is in the store and unaltered (exit 1 if not).
     Check,
+    /// Rebuild the review queue's counts per state from a full count of the submissions.
+    Recount,
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -143,6 +145,7 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<i32> {
             crate::maintenance::restore_command(&config, &dir, force).await
         }
         Command::Check => crate::maintenance::check_command(&config).await,
+        Command::Recount => crate::maintenance::recount_command(&config).await,
         Command::CheckLog { file, sha256 } => {
             let started = std::time::Instant::now();
             let (bytes, check) =

@@ -49,7 +49,6 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
         config,
         mailer,
         files,
-        queue_counts: Default::default(),
         catalogues: Default::default(),
         generation: Default::default(),
         current_revision: Default::default(),

@@ -31,9 +31,6 @@ use crate::domain::{Role, Scope};
 use crate::files::FileStore;
 use crate::mail::{Mailer, Outgoing};
 
-/// Queue counts by filter key: when computed, and the counts per state.
-pub type CountsCache = std::collections::HashMap<String, (std::time::Instant, Vec<(String, i64)>)>;
-
 /// Sessions by token hash: generation, when read, the row.
 pub type SessionCache =
     std::collections::HashMap<Vec<u8>, (u64, Instant, crate::db::sessions::SessionUser)>;
@@ -47,9 +44,6 @@ pub struct App {
     pub config: Config,
     pub mailer: Mailer,
     pub files: FileStore,
-    /// Queue counts per filter, kept for a couple of seconds: counting 100,000 rows on every
-    /// page view would cost more than the page itself.
-    pub queue_counts: std::sync::Mutex<CountsCache>,
     /// Bumped after every request that may change state; caches of query results carry the
     /// generation they were made in and are not used after it moves on.
     pub generation: std::sync::atomic::AtomicU64,

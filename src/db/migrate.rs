@@ -96,6 +96,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0022_api_idempotency.sql"),
         include_str!("../../migrations/postgres/0022_api_idempotency.sql"),
     ),
+    (
+        "0023_queue_tally",
+        include_str!("../../migrations/sqlite/0023_queue_tally.sql"),
+        include_str!("../../migrations/postgres/0023_queue_tally.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

@@ -198,6 +198,9 @@ impl Db {
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                // A file opened in this process cannot drop away like a server connection: no
+                // round trip to the connection's thread before every query.
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(3))
                 .after_release(|c, _| Box::pin(still_usable(c)))
                 .connect_with(opts)

@@ -90,5 +90,41 @@ pub fn spawn_start_check(state: std::sync::Arc<crate::app::App>) {
             }
             Err(e) => tracing::warn!(error = %e, "file store check failed"),
         }
+        repair_queue_counts(&state.db).await;
     });
+}
+
+/// The queue's counters against a full count (once at start, off the request path): when
+/// they differ, each difference is logged and the counters are rebuilt.
+async fn repair_queue_counts(db: &Db) {
+    match db::queue::tally_drift(db).await {
+        Ok(drift) if drift.is_empty() => tracing::debug!("queue counters match the submissions"),
+        Ok(drift) => {
+            tracing::warn!(
+                counters = drift.len(),
+                "queue counters differed from a full count of the submissions: rebuilt"
+            );
+            for d in drift.iter().take(20) {
+                tracing::warn!("{}", describe_drift(d));
+            }
+            if let Err(e) = db::queue::rebuild_tally(db).await {
+                tracing::error!(error = %e, "queue counters could not be rebuilt");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "queue counter check failed"),
+    }
+}
+
+/// One counter that differs, for the log and the `check` command.
+pub fn describe_drift(d: &db::queue::TallyDrift) -> String {
+    format!(
+        "queue counter {} / {} / organisation {} / {}: kept {}, counted {}",
+        d.state,
+        d.kind,
+        d.org_id,
+        d.assignee
+            .map_or_else(|| "nobody's".to_string(), |a| format!("assignee {a}")),
+        d.kept,
+        d.counted
+    )
 }

@@ -71,8 +71,40 @@ pub async fn check_command(config: &Config) -> anyhow::Result<i32> {
         config.max_files,
     )?;
     let report = check(&db, &store, Depth::Full).await;
+    let drift = crate::db::queue::tally_drift(&db).await;
     db.close().await;
-    print_check(&report?)
+    let files = print_check(&report?)?;
+    let drift = drift?;
+    for d in &drift {
+        println!("{}", check::describe_drift(d));
+    }
+    if drift.is_empty() {
+        println!("queue counters: all match a full count of the submissions");
+        return Ok(files);
+    }
+    println!(
+        "queue counters: {} differ from a full count; `secportal recount` rebuilds them",
+        drift.len()
+    );
+    Ok(1)
+}
+
+/// `secportal recount`: rebuilds the queue's counters from a full count of the submissions.
+pub async fn recount_command(config: &Config) -> anyhow::Result<i32> {
+    let db = crate::db::Db::connect(&config.database_url).await?;
+    let drift = crate::db::queue::tally_drift(&db).await;
+    let written = match &drift {
+        Ok(_) => crate::db::queue::rebuild_tally(&db).await,
+        Err(_) => Ok(0),
+    };
+    db.close().await;
+    let drift = drift?;
+    println!(
+        "queue counters rebuilt: {} written, {} had differed",
+        written?,
+        drift.len()
+    );
+    Ok(0)
 }
 
 fn print_check(r: &CheckReport) -> anyhow::Result<i32> {

@@ -23,6 +23,7 @@ mod metrics;
 mod onboarding;
 mod outage;
 mod queue;
+mod queue_counts;
 mod report_data;
 mod reports;
 mod retention;

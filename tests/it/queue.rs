@@ -41,7 +41,7 @@ fn seeded(i: i64) -> Seeded {
 /// `n` sealed submissions, one a second from 2026-01-01, over 20 organisations (`Q0000`…);
 /// every third accepted, every fifth taken by `reviewer`; organisation k has one active
 /// connection of form k mod 3.
-async fn seed(app: &TestApp, n: i64, reviewer: Uuid) {
+pub(crate) async fn seed(app: &TestApp, n: i64, reviewer: Uuid) {
     let kinds = KINDS.map(|k| format!("'{k}'")).join(", ");
     let forms = FORMS.map(|k| format!("'{k}'")).join(", ");
     let (orgs, locations, connections, submissions) = match app.state.db.backend() {
@@ -103,7 +103,7 @@ async fn seed(app: &TestApp, n: i64, reviewer: Uuid) {
     });
 }
 
-async fn reviewer(app: &TestApp) -> Uuid {
+pub(crate) async fn reviewer(app: &TestApp) -> Uuid {
     app.add_user("reviewer@center.example.jp", "reviewer", None)
         .await;
     secportal::db::users::by_email(app.db(), "reviewer@center.example.jp")
@@ -114,7 +114,7 @@ async fn reviewer(app: &TestApp) -> Uuid {
 }
 
 /// Every filter combination the page can ask for (state waiting, as most often).
-fn every_filter(me: Uuid) -> Vec<QueueFilter> {
+pub(crate) fn every_filter(me: Uuid) -> Vec<QueueFilter> {
     let mut out = Vec::new();
     for kind in [None, Some("antivirus")] {
         for org in [None, Some("Q0003")] {

@@ -178,12 +178,8 @@ pub async fn queue(
     queue_page(app, actor, &filter, cursor, limit).await
 }
 
-/// How long queue counts are reused.
-const COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// The queue's counts per state under a filter (its state and assignee ignored), reused for
-/// a couple of seconds: counting 100,000 rows on every page view would cost more than the
-/// page itself.
+/// The queue's counts per state under a filter (its state and assignee ignored), read from
+/// the counters the database keeps with every change (`db::queue::tally`): no cache needed.
 pub async fn queue_counts(
     app: &App,
     actor: &Actor,
@@ -192,38 +188,7 @@ pub async fn queue_counts(
     if !actor.holds(&REVIEWERS) {
         return Err(Error::Forbidden);
     }
-    // Age filters move with the clock: round to the minute so the key repeats.
-    let key = format!(
-        "{:?}|{:?}|{:?}|{:?}",
-        f.kind,
-        f.org_code,
-        f.submitted_before.map(|t| t.timestamp() / 60),
-        f.form
-    );
-    // Fresh: reuse. Stale: the first request to notice refreshes, and marks the entry so the
-    // others keep the old counts meanwhile; an expiry never sends every connection to count.
-    let hit = match app.queue_counts.lock() {
-        Ok(mut cache) => match cache.get_mut(&key) {
-            Some((at, v)) if at.elapsed() < COUNTS_TTL => Some(v.clone()),
-            Some((at, _)) => {
-                *at = std::time::Instant::now();
-                None
-            }
-            None => None,
-        },
-        Err(_) => None,
-    };
-    if let Some(v) = hit {
-        return Ok(v);
-    }
-    let fresh = db::queue::counts(&app.db, f).await?;
-    if let Ok(mut cache) = app.queue_counts.lock() {
-        if cache.len() > 1000 {
-            cache.clear();
-        }
-        cache.insert(key, (std::time::Instant::now(), fresh.clone()));
-    }
-    Ok(fresh)
+    Ok(db::queue::counts(&app.db, f).await?)
 }
 
 /// A receipt number looked up.

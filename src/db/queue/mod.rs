@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 use super::{Db, on_db};
 
+pub use tally::{TallyDrift, counts, rebuild_tally, tally_drift};
+
 /// A line of the review queue.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct QueueRow {
@@ -63,7 +65,6 @@ enum Arg {
     Text(String),
     Time(DateTime<Utc>),
     Id(Uuid),
-    Int(i64),
 }
 
 /// A statement being built: its text and the values its `$n` placeholders stand for.
@@ -89,34 +90,59 @@ impl Sql {
             let p = self.arg(Arg::Text(state));
             self.text.push_str(&format!(" AND s.state = {p}"));
         }
+        self.dimensions(f, Counted::Submissions);
+        if let Some(at) = f.submitted_before {
+            let p = self.arg(Arg::Time(at));
+            self.text.push_str(&format!(" AND s.submitted_at <= {p}"));
+        }
+    }
+
+    /// The conditions on the kind, organisation, assignee and connection form, which the
+    /// submissions (`s`) and the counters (`t`, see [`tally`]) both carry.
+    fn dimensions(&mut self, f: &QueueFilter, on: Counted) {
+        let (t, assignee) = match on {
+            Counted::Submissions => ("s", "assigned_to"),
+            Counted::Tally => ("t", "assignee"),
+        };
         if let Some(kind) = &f.kind {
             let p = self.arg(Arg::Text(kind.clone()));
-            self.text.push_str(&format!(" AND s.kind = {p}"));
+            self.text.push_str(&format!(" AND {t}.kind = {p}"));
         }
         if let Some(code) = &f.org_code {
             // By id, so the organisation's index serves it.
             let p = self.arg(Arg::Text(code.clone()));
             self.text.push_str(&format!(
-                " AND s.org_id = (SELECT o2.id FROM organisations o2 WHERE o2.user_code = {p})"
+                " AND {t}.org_id = (SELECT o2.id FROM organisations o2 WHERE o2.user_code = {p})"
             ));
-        }
-        if let Some(at) = f.submitted_before {
-            let p = self.arg(Arg::Time(at));
-            self.text.push_str(&format!(" AND s.submitted_at <= {p}"));
         }
         if let Some(who) = f.assigned_to {
             let p = self.arg(Arg::Id(who));
-            self.text.push_str(&format!(" AND s.assigned_to = {p}"));
+            self.text.push_str(&format!(" AND {t}.{assignee} = {p}"));
         } else if f.unassigned {
-            self.text.push_str(" AND s.assigned_to IS NULL");
+            match on {
+                Counted::Submissions => self.text.push_str(" AND s.assigned_to IS NULL"),
+                Counted::Tally => {
+                    let p = self.arg(Arg::Id(Uuid::nil()));
+                    self.text.push_str(&format!(" AND t.assignee = {p}"));
+                }
+            }
         }
         if let Some(form) = &f.form {
             let p = self.arg(Arg::Text(form.clone()));
             self.text.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM connections c WHERE c.org_id = s.org_id AND c.active AND c.form = {p})"
+                " AND EXISTS (SELECT 1 FROM connections c WHERE c.org_id = {t}.org_id AND c.active AND c.form = {p})"
             ));
         }
     }
+}
+
+/// What a condition is written against.
+#[derive(Clone, Copy)]
+enum Counted {
+    /// `submissions s`.
+    Submissions,
+    /// `queue_tally t`: the assignee is the nil UUID when nobody has taken a submission.
+    Tally,
 }
 
 /// Binds every kept value to a query, in order.
@@ -128,12 +154,14 @@ macro_rules! bind_all {
                 Arg::Text(v) => q.bind(v),
                 Arg::Time(v) => q.bind(v),
                 Arg::Id(v) => q.bind(v),
-                Arg::Int(v) => q.bind(v),
             };
         }
         q
     }};
 }
+
+// After `bind_all!`, which it uses.
+mod tally;
 
 /// The statement for one page of `limit` rows (and one more, telling whether more follow).
 fn page_sql(f: &QueueFilter, cursor: Option<Cursor>, limit: i64) -> Sql {
@@ -165,8 +193,10 @@ fn page_sql(f: &QueueFilter, cursor: Option<Cursor>, limit: i64) -> Sql {
         }
         None => "s.submitted_at, s.id",
     };
-    let l = sql.arg(Arg::Int(limit + 1));
-    sql.text.push_str(&format!(" ORDER BY {order} LIMIT {l}"));
+    // The limit is written out, not bound: SQLite re-plans (parses and prepares again) a
+    // statement on every execution that binds its LIMIT, as a bound LIMIT may change the plan.
+    sql.text
+        .push_str(&format!(" ORDER BY {order} LIMIT {}", limit + 1));
     sql
 }
 
@@ -191,26 +221,11 @@ pub async fn queue(
     Ok(QueuePage { rows, more })
 }
 
-/// Submissions per state under the same filter (state ignored).
-pub async fn counts(db: &Db, f: &QueueFilter) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let mut sql = Sql {
-        text: "SELECT s.state, COUNT(*) FROM submissions s".into(),
-        args: Vec::new(),
-    };
-    sql.filter(f, false);
-    sql.text.push_str(" GROUP BY s.state");
-    let Sql { text, args } = sql;
-    on_db!(db, p => bind_all!(
-        sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(text)), args
-    )
-    .fetch_all(p)
-    .await)
-}
-
 /// How many submissions wait for the Center's decision.
 pub async fn waiting_count(db: &Db) -> Result<i64, sqlx::Error> {
+    // From the counters (see [`counts`]): no scan of the queue on every scrape.
     on_db!(db, p => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM submissions WHERE state = 'submitted' AND receipt_no IS NOT NULL",
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM queue_tally WHERE state = 'submitted'",
     )
     .fetch_one(p)
     .await)
@@ -255,7 +270,8 @@ mod tests {
         let plain = page_sql(&QueueFilter::default(), None, 50);
         assert!(!plain.text.contains("IS NULL OR"));
         assert!(!plain.text.contains("kind ="));
-        assert_eq!(plain.args.len(), 2, "the state and the limit");
+        assert_eq!(plain.args.len(), 1, "the state");
+        assert!(plain.text.ends_with("LIMIT 51"), "the limit written out");
         let f = QueueFilter {
             kind: Some("antivirus' OR 1=1 --".into()),
             org_code: Some("ACME".into()),
@@ -267,11 +283,11 @@ mod tests {
         assert!(!sql.text.contains("antivirus") && !sql.text.contains("ACME"));
         assert!(sql.text.contains("s.kind = $2") && sql.text.contains("s.assigned_to IS NULL"));
         assert!(sql.text.contains("(s.submitted_at, s.id) > ($4, $5)"));
-        assert!(sql.text.ends_with("ORDER BY s.submitted_at, s.id LIMIT $6"));
+        assert!(sql.text.ends_with("ORDER BY s.submitted_at, s.id LIMIT 51"));
         let back = page_sql(&f, Some(Cursor::Before(at, Uuid::nil())), 50);
         assert!(
             back.text
-                .ends_with("ORDER BY s.submitted_at DESC, s.id DESC LIMIT $6")
+                .ends_with("ORDER BY s.submitted_at DESC, s.id DESC LIMIT 51")
         );
     }
 }
