@@ -24,24 +24,34 @@ pub const PRODUCTS: [&str; 9] = [
 pub const FREQUENCIES: [&str; 5] = ["realtime", "hourly", "daily", "weekly", "other"];
 
 /// One computer's antivirus, as stored in the report.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AvRow {
+    /// The computer's name (up to 100 characters).
     #[serde(default)]
     pub host: String,
+    /// The office it stands in, by its name as registered in the portal.
     #[serde(default)]
     pub office: String,
+    /// Operating system and version (e.g. `Windows 11 23H2`).
     #[serde(default)]
     pub os: String,
+    /// `defender`, `trend_micro`, `symantec`, `trellix`, `eset`, `sophos`, `kaspersky`,
+    /// `crowdstrike` or `other`.
     #[serde(default)]
     pub product: String,
+    /// The product's name when `product` is `other`.
     #[serde(default)]
     pub product_other: String,
+    /// The product's version.
     #[serde(default)]
     pub version: String,
+    /// The date of the definitions in use, `YYYY-MM-DD` (not in the future).
     #[serde(default)]
     pub definitions_date: String,
+    /// `realtime`, `hourly`, `daily`, `weekly` or `other`.
     #[serde(default)]
     pub update_frequency: String,
+    /// The last full scan, `YYYY-MM-DD` (optional).
     #[serde(default)]
     pub last_full_scan: String,
 }

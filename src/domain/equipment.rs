@@ -23,7 +23,7 @@ pub const DEVICE_TYPES: [&str; 9] = [
 pub const COMPUTERS: [&str; 3] = ["server", "client_pc", "gateway"];
 
 /// One line of the equipment list.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EquipmentRow {
     #[serde(default)]
     pub device_type: String,

@@ -23,7 +23,11 @@ pub async fn make_token(b: &Browser<'_>, name: &str, scopes: &[&str]) -> String 
 
 /// A signed-in org admin of `code` who has sent a system configuration; answers the
 /// browser, the organisation and the submission.
-async fn submitted<'a>(app: &'a TestApp, email: &str, code: &str) -> (Browser<'a>, String, String) {
+pub async fn submitted<'a>(
+    app: &'a TestApp,
+    email: &str,
+    code: &str,
+) -> (Browser<'a>, String, String) {
     app.add_user(email, "org_admin", Some(code)).await;
     let org = app.org_of(email).await.to_string();
     let b = app.new_browser();
@@ -60,11 +64,11 @@ async fn submitted<'a>(app: &'a TestApp, email: &str, code: &str) -> (Browser<'a
     (b, org, id)
 }
 
-fn api(app: &TestApp, token: &str, path: &str) -> reqwest::RequestBuilder {
+pub fn api(app: &TestApp, token: &str, path: &str) -> reqwest::RequestBuilder {
     reqwest::Client::new().get(app.url(path)).bearer_auth(token)
 }
 
-fn post(
+pub fn post(
     app: &TestApp,
     token: &str,
     path: &str,
@@ -78,7 +82,7 @@ fn post(
         .json(body)
 }
 
-async fn problem(res: reqwest::Response) -> Value {
+pub async fn problem(res: reqwest::Response) -> Value {
     assert_eq!(
         res.headers()["content-type"].to_str().unwrap(),
         "application/problem+json"
@@ -569,87 +573,5 @@ dual_test!(
         let res = reqwest::get(app.url("/api/v1/nothing-here")).await.unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
         problem(res).await;
-    }
-);
-
-dual_test!(
-    the_center_instructs_through_the_api_and_only_that_organisation_can_answer,
-    |app| async move {
-        let (a, org, id) = submitted(&app, "kanri@a.example.jp", "AAAAA").await;
-        let (b, _, _) = submitted(&app, "kanri@b.example.jp", "BBBBB").await;
-        app.add_user("reviewer@center.example.jp", "reviewer", None)
-            .await;
-        let r = app.new_browser();
-        r.login("reviewer@center.example.jp", PASSWORD).await;
-        let center = make_token(&r, "followup", &["review_read", "review_write"]).await;
-        let due = (chrono::Utc::now() + chrono::Duration::days(30))
-            .format("%Y-%m-%d")
-            .to_string();
-        let body = json!({"submission": id, "item_key": "system_configuration", "problem": "台数がありません。",
-            "required_change": "台数を記入してください。", "due_date": due});
-        let res = post(
-            &app,
-            &center,
-            &format!("/api/v1/orgs/{org}/instructions"),
-            "i-1",
-            &body,
-        )
-        .send()
-        .await
-        .unwrap();
-        let status = res.status();
-        let created: Value = res.json().await.unwrap();
-        assert_eq!(status, StatusCode::CREATED, "{created}");
-        let instruction = created["id"].as_str().unwrap().to_string();
-        let open: Value = api(&app, &center, "/api/v1/review/followup")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(open["instructions"][0]["id"], instruction.as_str());
-
-        let theirs = make_token(&b, "b", &["reports_read", "reports_write"]).await;
-        let answer = json!({"body": "台数を記入しました。"});
-        let res = post(
-            &app,
-            &theirs,
-            &format!("/api/v1/instructions/{instruction}/answer"),
-            "a-1",
-            &answer,
-        )
-        .send()
-        .await
-        .unwrap();
-        assert_eq!(res.status(), StatusCode::NOT_FOUND);
-        let mine = make_token(&a, "a", &["reports_read", "reports_write"]).await;
-        let told: Value = api(&app, &mine, "/api/v1/followup")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(told["instructions"][0]["problem"], "台数がありません。");
-        let res = post(
-            &app,
-            &mine,
-            &format!("/api/v1/instructions/{instruction}/answer"),
-            "a-1",
-            &answer,
-        )
-        .send()
-        .await
-        .unwrap();
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "{}",
-            res.text().await.unwrap()
-        );
-        // Every write attempt through a token is audited, the refused one too.
-        assert_eq!(app.audit_count("api_token.write").await, 3);
-        assert_eq!(app.audit_count("instruction.answered").await, 1);
     }
 );

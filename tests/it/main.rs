@@ -6,6 +6,7 @@
 mod helpers;
 
 mod api;
+mod api_reports;
 mod audit;
 mod auth;
 mod backup;

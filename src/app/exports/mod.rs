@@ -214,7 +214,7 @@ impl Export {
                 });
                 out::Out::thread(rows_tx)
             }
-            Format::Csv | Format::Json => {
+            Format::Csv | Format::Json | Format::Ndjson => {
                 let buf = out::SharedBuf::default();
                 let sink = format.sink(buf.clone(), columns, words, &tmp)?;
                 out::Out::here(sink, buf, chunks)

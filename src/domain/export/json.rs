@@ -5,11 +5,13 @@ use std::io::Write;
 
 use super::{Cell, Column, Sink};
 
-/// Writes a JSON array, one object per row, one row per line.
+/// Writes a JSON array, one object per row, one row per line; or (NDJSON) the objects alone,
+/// one per line, for readers that take a row at a time.
 pub struct JsonSink<W: Write> {
     out: W,
     columns: &'static [Column],
     first: bool,
+    lines: bool,
 }
 
 impl<W: Write> JsonSink<W> {
@@ -20,14 +22,29 @@ impl<W: Write> JsonSink<W> {
             out,
             columns,
             first: true,
+            lines: false,
         })
+    }
+
+    /// Newline-delimited JSON: one object per line, nothing around them.
+    pub fn lines(out: W, columns: &'static [Column]) -> JsonSink<W> {
+        JsonSink {
+            out,
+            columns,
+            first: true,
+            lines: true,
+        }
     }
 }
 
 impl<W: Write> Sink for JsonSink<W> {
     fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
         let out = &mut self.out;
-        out.write_all(if self.first { b"\n{" } else { b",\n{" })?;
+        out.write_all(match (self.lines, self.first) {
+            (true, _) => b"{",
+            (false, true) => b"\n{",
+            (false, false) => b",\n{",
+        })?;
         self.first = false;
         for (i, (col, cell)) in self.columns.iter().zip(cells).enumerate() {
             if i > 0 {
@@ -44,12 +61,14 @@ impl<W: Write> Sink for JsonSink<W> {
                 Cell::Empty => out.write_all(b"null")?,
             }
         }
-        out.write_all(b"}")?;
+        out.write_all(if self.lines { b"}\n" } else { b"}" })?;
         Ok(())
     }
 
     fn finish(mut self: Box<Self>) -> anyhow::Result<()> {
-        self.out.write_all(b"\n]\n")?;
+        if !self.lines {
+            self.out.write_all(b"\n]\n")?;
+        }
         self.out.flush()?;
         Ok(())
     }
@@ -58,6 +77,17 @@ impl<W: Write> Sink for JsonSink<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ndjson_writes_one_object_per_line_and_nothing_around_them() {
+        static ONE: [Column; 1] = [col("n", Kind::Int)];
+        let mut buf = vec![];
+        let mut s: Box<dyn Sink> = Box::new(JsonSink::lines(&mut buf, &ONE));
+        s.row(&[Cell::Int(1)]).unwrap();
+        s.row(&[Cell::Int(2)]).unwrap();
+        s.finish().unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), "{\"n\":1}\n{\"n\":2}\n");
+    }
     use crate::domain::export::{Kind, col};
 
     static COLS: [Column; 4] = [

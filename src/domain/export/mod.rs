@@ -104,11 +104,13 @@ pub enum Format {
     Csv,
     Xlsx,
     Json,
+    /// Newline-delimited JSON (one object per line), for scripts that read a row at a time.
+    Ndjson,
 }
 
 impl Format {
     /// Every format, as offered.
-    pub const ALL: [Format; 3] = [Format::Csv, Format::Xlsx, Format::Json];
+    pub const ALL: [Format; 4] = [Format::Csv, Format::Xlsx, Format::Json, Format::Ndjson];
 
     /// The format of a path segment (`csv`, `xlsx`, `json`).
     pub fn parse(s: &str) -> Option<Format> {
@@ -121,6 +123,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Xlsx => "xlsx",
             Format::Json => "json",
+            Format::Ndjson => "ndjson",
         }
     }
 
@@ -130,6 +133,7 @@ impl Format {
             Format::Csv => "text/csv; charset=utf-8",
             Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Format::Json => "application/json",
+            Format::Ndjson => "application/x-ndjson",
         }
     }
 
@@ -148,6 +152,10 @@ impl Format {
                 std::io::BufWriter::with_capacity(32 * 1024, out),
                 columns,
             )?),
+            Format::Ndjson => Box::new(JsonSink::lines(
+                std::io::BufWriter::with_capacity(32 * 1024, out),
+                columns,
+            )),
             Format::Xlsx => Box::new(XlsxSink::new(out, columns, words, tmp)?),
         })
     }

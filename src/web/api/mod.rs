@@ -2,6 +2,8 @@
 //! (bearer token, rate limit, idempotency, audit, problem details) and calls the same `app`
 //! functions the pages call. The OpenAPI document is derived from these handlers.
 
+pub mod drafts;
+pub mod exports;
 pub mod followup;
 pub mod guard;
 pub mod problem;
@@ -182,18 +184,34 @@ impl Modify for Common {
     modifiers(&Common),
     paths(
         me,
+        reports::checklist,
         reports::submissions,
         reports::submission,
         review::queue,
         review::submission,
         review::decide,
+        drafts::open_draft,
+        drafts::push_antivirus,
+        drafts::push_equipment,
+        drafts::upload_file,
+        drafts::submit_antivirus,
+        drafts::submit_system_configuration,
+        exports::export,
         followup::org_followup,
         followup::answer,
         followup::center_followup,
         followup::issue_instruction,
         followup::issue_request,
     ),
-    components(schemas(ProblemDoc, problem::FieldProblem)),
+    components(schemas(
+        ProblemDoc,
+        problem::FieldProblem,
+        drafts::Kind,
+        review::QueueState,
+        review::Who,
+        exports::Dataset,
+        exports::ExportFormat
+    )),
     tags(
         (name = "tokens", description = "The token itself"),
         (name = "reports", description = "Organisation side: reports (報告)"),
@@ -209,9 +227,13 @@ pub async fn openapi() -> Response {
 
 /// The API's routes, each behind the guard.
 pub fn router(state: Arc<AppState>) -> Router {
+    let upload_limit = usize::try_from(state.config.max_file_bytes.max(state.config.max_log_bytes))
+        .unwrap_or(usize::MAX)
+        .saturating_add(1024 * 1024);
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/checklist", get(reports::checklist))
         .route("/api/v1/submissions", get(reports::submissions))
         .route("/api/v1/submissions/{id}", get(reports::submission))
         .route("/api/v1/review/queue", get(review::queue))
@@ -221,6 +243,28 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(review::decide),
         )
         // Anything else under /api answers problem details, never a page.
+        .route("/api/v1/reports/{kind}/draft", post(drafts::open_draft))
+        .route(
+            "/api/v1/reports/antivirus/rows",
+            post(drafts::push_antivirus),
+        )
+        .route(
+            "/api/v1/reports/antivirus/submit",
+            post(drafts::submit_antivirus),
+        )
+        .route(
+            "/api/v1/reports/system_configuration/equipment",
+            post(drafts::push_equipment),
+        )
+        .route(
+            "/api/v1/reports/system_configuration/submit",
+            post(drafts::submit_system_configuration),
+        )
+        .route(
+            "/api/v1/reports/{kind}/files",
+            post(drafts::upload_file).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/api/v1/exports/{dataset}", get(exports::export))
         .route("/api/v1/followup", get(followup::org_followup))
         .route("/api/v1/instructions/{id}/answer", post(followup::answer))
         .route("/api/v1/review/followup", get(followup::center_followup))
@@ -241,4 +285,53 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 async fn not_found() -> ApiError {
     ApiError::App(crate::app::Error::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiDoc;
+    use utoipa::OpenApi;
+
+    fn refs<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x) {
+                        ("$ref", serde_json::Value::String(r)) => out.push(r),
+                        _ => refs(x, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_reference_in_the_openapi_document_resolves() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut found = vec![];
+        refs(&doc, &mut found);
+        assert!(!found.is_empty());
+        for r in found {
+            let pointer = r.trim_start_matches('#');
+            assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+        }
+    }
+
+    #[test]
+    fn every_operation_has_a_summary_in_both_languages() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        for (_, item) in doc["paths"].as_object().unwrap() {
+            for (_, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap();
+                for lang in [crate::i18n::Lang::Ja, crate::i18n::Lang::En] {
+                    assert!(
+                        crate::i18n::Tr::new(lang).has(&format!("api.op.{id}")),
+                        "api.op.{id} missing"
+                    );
+                }
+            }
+        }
+    }
 }
