@@ -287,6 +287,10 @@ pub async fn upload_file(
         }
         Err(UploadFailure::Refused(key)) => Err(Error::field("file", key).into()),
         Err(UploadFailure::Log(_)) => Err(Error::field("file", "error.api_log_refused").into()),
+        // The Center's request for logs opens later: nothing is kept until it opens.
+        Err(UploadFailure::NotOpen { .. }) => {
+            Err(Error::Conflict("error.api_request_not_open").into())
+        }
         Err(UploadFailure::DiskFull) => Err(Error::StorageFull.into()),
         Err(UploadFailure::Interrupted) => Err(super::problem::ApiError::BadRequest(
             "the body ended before the file did".into(),
