@@ -136,7 +136,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/inbox/read", post(inbox::read_all))
         .route("/inbox/preferences", post(inbox::preferences))
         .route("/inbox/{id}", post(inbox::open))
-        .route("/orgs/{org}/submissions/{id}/comments", post(review::comment_org))
+        .route("/orgs/{org}/submissions/{id}/comments", post(html::submissions::receipt::comment_org))
         .route("/orgs/{org}/submissions/{id}/revise", post(html::submissions::receipt::revise))
         .route("/orgs/{org}/id-management", get(html::id_management::page).post(html::id_management::submit))
         .route("/orgs/{org}/locations/{id}", get(html::structure::location::location_page).post(html::structure::location::update_location))

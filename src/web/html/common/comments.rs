@@ -93,3 +93,18 @@ pub fn draft_page(kind: &str) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// A comment as posted under a sealed submission (the Center's page or the receipt).
+#[derive(serde::Deserialize)]
+pub struct CommentForm {
+    #[serde(default)]
+    pub body: String,
+}
+
+/// The field error of a refused comment, if that is why it was refused.
+pub fn comment_refusal(e: &app::Error) -> Option<&'static str> {
+    match e {
+        app::Error::Invalid(errors) => errors.get("body"),
+        _ => None,
+    }
+}

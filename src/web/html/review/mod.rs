@@ -1,11 +1,9 @@
-//! The Center's review queue and decisions, and the organisation's way back: a returned
-//! submission is revised as version N+1.
+//! The Center's review queue and decisions. (The organisation's side — revising a returned
+//! submission, commenting under it — is on its receipt page, in `submissions`.)
 
-mod org;
 mod show;
 pub mod verify;
 
-pub use org::comment_org;
 pub use show::{assign, comment_center, decide, show};
 
 use std::sync::Arc;

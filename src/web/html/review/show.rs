@@ -15,7 +15,7 @@ use crate::domain::Scope;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
-use crate::web::html::common::comments::{CommentBox, CommentItem};
+use crate::web::html::common::comments::{CommentBox, CommentForm, CommentItem, comment_refusal};
 use crate::web::html::common::files::{FileItem, sealed_file_item};
 use crate::web::html::common::holds;
 use crate::web::html::common::instructions::{InstructionItem, instruction_item};
@@ -289,20 +289,6 @@ pub async fn assign(
         )),
         Err(app::Error::Conflict(key)) => conflict(&state, &ctx, &me, id, key).await,
         Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct CommentForm {
-    #[serde(default)]
-    pub(super) body: String,
-}
-
-/// The field error of a refused comment, if that is why it was refused.
-pub(super) fn comment_refusal(e: &app::Error) -> Option<&'static str> {
-    match e {
-        app::Error::Invalid(errors) => errors.get("body"),
-        _ => None,
     }
 }
 

@@ -17,7 +17,9 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::{AppError, AppResult};
 use crate::web::forms::Nothing;
 use crate::web::html::common::access::{org_for, reader};
-use crate::web::html::common::comments::{CommentBox, CommentItem, thread};
+use crate::web::html::common::comments::{
+    CommentBox, CommentForm, CommentItem, comment_refusal, thread,
+};
 use crate::web::html::common::draft_path;
 use crate::web::html::common::report::{self, Report};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
@@ -155,6 +157,32 @@ pub async fn revise(
         } else {
             "flash.draft_already_open"
         },
+        state.cookies.secure,
+    ))
+}
+
+/// `POST /orgs/{org}/submissions/{id}/comments`
+pub async fn comment_org(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(form): CsrfForm<CommentForm>,
+) -> AppResult<Response> {
+    let actor = me.actor(&ctx);
+    if let Err(e) = app::review::comment(&state, &actor, Some(org_id), id, &form.body).await {
+        let Some(key) = comment_refusal(&e) else {
+            return Err(e.into());
+        };
+        // The receipt page, where the organisation's thread is.
+        let mut view = receipt_view(&state, &ctx, &me, org_id, id).await?;
+        view.comment_box.draft = form.body;
+        view.comment_box.error = Some(key);
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
+    }
+    Ok(redirect_with_flash(
+        &format!("/orgs/{org_id}/submissions/{id}/receipt#comments"),
+        "flash.commented",
         state.cookies.secure,
     ))
 }
