@@ -19,7 +19,7 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{ReturnNote, return_note};
-use crate::web::html::common::files::csv_download;
+use crate::web::html::common::files::template_csv;
 use crate::web::html::common::upload::read_csv_upload;
 use crate::web::html::common::{imports, split_row_errors, to_receipt};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
@@ -364,17 +364,15 @@ pub async fn template(
 ) -> AppResult<Response> {
     org_for(&state, &me, org_id, false).await?;
     let t = ctx.tr();
-    let header: Vec<String> = antivirus::FIELDS
-        .iter()
-        .map(|f| t.f(&format!("av.col.{f}"), &[]))
-        .collect();
-    let body = format!(
-        "\u{feff}{}\r\nPC-001,{},Windows 11,Microsoft Defender,4.18,2026-11-24,daily,2026-11-20\r\n",
-        header.join(","),
+    let sample = format!(
+        "PC-001,{},Windows 11,Microsoft Defender,4.18,2026-11-24,daily,2026-11-20",
         t.t("av.sample_office")
     );
-    Ok(csv_download(
-        body,
+    Ok(template_csv(
+        &t,
+        &antivirus::FIELDS,
+        "av.col",
+        &sample,
         "attachment; filename=\"antivirus-template.csv\"",
     ))
 }

@@ -82,6 +82,25 @@ pub fn content_disposition(name: &str) -> String {
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
+/// An import template for download: the column headings in the page's language (locale keys
+/// `{prefix}.{field}`), one sample row, UTF-8 with a BOM so Excel opens it without mojibake.
+pub fn template_csv(
+    t: &crate::i18n::Tr,
+    fields: &[&str],
+    prefix: &str,
+    sample: &str,
+    disposition: &'static str,
+) -> Response {
+    let header: Vec<String> = fields
+        .iter()
+        .map(|f| t.f(&format!("{prefix}.{f}"), &[]))
+        .collect();
+    csv_download(
+        format!("\u{feff}{}\r\n{sample}\r\n", header.join(",")),
+        disposition,
+    )
+}
+
 /// A CSV answer for download (the body already carries its BOM).
 pub fn csv_download(body: String, disposition: &'static str) -> Response {
     let mut res = body.into_response();

@@ -20,7 +20,7 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{ReturnNote, return_note};
-use crate::web::html::common::files::{FileItem, csv_download, file_item};
+use crate::web::html::common::files::{FileItem, file_item, template_csv};
 use crate::web::html::common::upload::{read_csv_upload, receive_files};
 use crate::web::html::common::{imports, split_row_errors, to_receipt};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
@@ -405,17 +405,11 @@ pub async fn equipment_template(
 ) -> AppResult<Response> {
     org_for(&state, &me, org_id, false).await?;
     let t = ctx.tr();
-    let header: Vec<String> = equipment::FIELDS
-        .iter()
-        .map(|f| t.f(&format!("eq.col.{f}"), &[]))
-        .collect();
-    let body = format!(
-        "\u{feff}{}\r\n{}\r\n",
-        header.join(","),
-        t.t("eq.sample_row")
-    );
-    Ok(csv_download(
-        body,
+    Ok(template_csv(
+        &t,
+        &equipment::FIELDS,
+        "eq.col",
+        t.t("eq.sample_row"),
         "attachment; filename=\"equipment-template.csv\"",
     ))
 }
