@@ -122,6 +122,63 @@ pub fn appointments<'a>(
         .boxed())
 }
 
+/// The filter's conditions on a follow-up table (`t`: its alias): organisation, item, state and
+/// the day it was issued, each bound (`$1`–`$6`).
+fn followup_where(t: &str) -> String {
+    format!(
+        "WHERE ($1 IS NULL OR {t}.org_id = $1) AND ($2 IS NULL OR {t}.org_id = $2) \
+         AND ($3 IS NULL OR {t}.created_at >= $3) AND ($4 IS NULL OR {t}.created_at < $4) \
+         AND ($5 IS NULL OR {t}.item_key = $5) AND ($6 IS NULL OR {t}.state = $6) \
+         ORDER BY o.user_code, {t}.created_at, {t}.id"
+    )
+}
+
+/// Improvement instructions within the scope and filter (issued in the period), as a stream.
+pub fn instructions<'a>(
+    db: &'a Db,
+    scope: Scope,
+    f: &Filter,
+) -> BoxStream<'a, Result<super::followup::InstructionRow, sqlx::Error>> {
+    let sql = format!(
+        "SELECT {} {}",
+        super::followup::INSTRUCTION_COLS,
+        followup_where("i")
+    );
+    let f = f.clone();
+    on_db!(db, p => sqlx::query_as::<_, super::followup::InstructionRow>(AssertSqlSafe(sql))
+        .bind(scope.org_filter())
+        .bind(f.org)
+        .bind(f.from)
+        .bind(f.until)
+        .bind(f.item)
+        .bind(f.state)
+        .fetch(p)
+        .boxed())
+}
+
+/// Requests for items 5 and 6 within the scope and filter (issued in the period), as a stream.
+pub fn requests<'a>(
+    db: &'a Db,
+    scope: Scope,
+    f: &Filter,
+) -> BoxStream<'a, Result<super::followup::RequestRow, sqlx::Error>> {
+    let sql = format!(
+        "SELECT {} {}",
+        super::followup::REQUEST_COLS,
+        followup_where("r")
+    );
+    let f = f.clone();
+    on_db!(db, p => sqlx::query_as::<_, super::followup::RequestRow>(AssertSqlSafe(sql))
+        .bind(scope.org_filter())
+        .bind(f.org)
+        .bind(f.from)
+        .bind(f.until)
+        .bind(f.item)
+        .bind(f.state)
+        .fetch(p)
+        .boxed())
+}
+
 /// The organisation holding a NACCS user code (any of its codes).
 pub async fn org_by_code(db: &Db, code: &str) -> Result<Option<Uuid>, sqlx::Error> {
     on_db!(db, p => sqlx::query_scalar::<_, Uuid>("SELECT org_id FROM org_user_codes WHERE code = $1")

@@ -80,7 +80,7 @@ pub struct InstructionRow {
     pub version: i64,
 }
 
-const INSTRUCTION_COLS: &str = "i.id, i.org_id, o.name AS org_name, o.user_code AS org_code, i.submission_id, s.receipt_no, \
+pub(super) const INSTRUCTION_COLS: &str = "i.id, i.org_id, o.name AS org_name, o.user_code AS org_code, i.submission_id, s.receipt_no, \
      i.item_key, i.location_id, l.name AS location_name, i.problem, i.required_change, i.due_date, i.state, i.extension_until, \
      i.extension_reason, u.display_name AS issuer, i.created_at, i.version \
      FROM instructions i JOIN organisations o ON o.id = i.org_id JOIN users u ON u.id = i.issued_by \
@@ -393,7 +393,7 @@ pub struct RequestRow {
     pub created_at: DateTime<Utc>,
 }
 
-const REQUEST_COLS: &str = "r.id, r.org_id, o.name AS org_name, o.user_code AS org_code, r.item_key, r.location_id, \
+pub(super) const REQUEST_COLS: &str = "r.id, r.org_id, o.name AS org_name, o.user_code AS org_code, r.item_key, r.location_id, \
      l.name AS location_name, r.period_from, r.period_to, r.due_date, r.opens_on, r.answered_late, r.note, r.state, r.submission_id, s.receipt_no, \
      u.display_name AS issuer, r.created_at \
      FROM requests r JOIN organisations o ON o.id = r.org_id JOIN users u ON u.id = r.issued_by \

@@ -1068,6 +1068,50 @@ dual_test!(
         .unwrap();
         assert_eq!(json[0]["problem"], "定義ファイルが古い");
         assert_eq!(json[0]["org_code"], "AAAAA");
+        // Instructions are filtered in the query, as they stream: by item, state and period.
+        reviewer
+            .post(
+                &format!("/orgs/{org}/instructions"),
+                &[
+                    ("item_key", "system_configuration"),
+                    ("problem", "構成図にルータがない"),
+                    ("required_change", "ルータを記載"),
+                    ("due_date", &days_from_today(20)),
+                ],
+            )
+            .await;
+        let count = |q: &'static str| {
+            let reviewer = &reviewer;
+            async move {
+                let body = reviewer
+                    .get(&format!("/admin/exports/instructions/json{q}"))
+                    .await
+                    .text()
+                    .await
+                    .unwrap();
+                let rows: serde_json::Value = serde_json::from_str(&body).unwrap();
+                rows.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["problem"].as_str().unwrap().to_string())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(count("").await.len(), 2);
+        assert_eq!(
+            count("?item=system_configuration").await,
+            ["構成図にルータがない"]
+        );
+        assert_eq!(count("?state=open").await.len(), 2);
+        assert!(count("?state=closed").await.is_empty());
+        assert!(
+            count("?org=BBBBB").await.is_empty(),
+            "the other organisation"
+        );
+        assert!(
+            count("?to=2020-01-01").await.is_empty(),
+            "issued in the period"
+        );
         let xlsx = reviewer
             .get("/admin/exports/requests/xlsx")
             .await
@@ -1093,7 +1137,7 @@ dual_test!(
                 .status(),
             StatusCode::NOT_FOUND
         );
-        assert_eq!(app.audit_count("export.downloaded").await, 3);
+        assert_eq!(app.audit_count("export.downloaded").await, 9);
     }
 );
 

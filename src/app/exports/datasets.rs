@@ -17,9 +17,6 @@ use crate::domain::export::{Cell, Column, Kind, col};
 use crate::domain::{Scope, sheet};
 use crate::i18n::Tr;
 
-/// The most instructions or requests one export holds (these are read whole; they are few).
-const MAX_FOLLOWUP: i64 = 200_000;
-
 /// What can be exported, in the order offered.
 pub const DATASETS: [&str; 6] = [
     "submissions",
@@ -373,14 +370,6 @@ async fn administrators(
     Ok(())
 }
 
-/// Whether an instruction or request falls in the filter (these lists are read whole).
-fn keeps(f: &Filter, item: &str, state: &str, at: chrono::DateTime<chrono::Utc>) -> bool {
-    f.item.as_deref().is_none_or(|i| i == item)
-        && f.state.as_deref().is_none_or(|s| s == state)
-        && f.from.is_none_or(|from| at >= from)
-        && f.until.is_none_or(|until| at < until)
-}
-
 async fn followup(
     state: &App,
     scope: Scope,
@@ -389,13 +378,10 @@ async fn followup(
     l: &mut Labels,
     out: &mut Out,
 ) -> anyhow::Result<()> {
-    let org = scope.org_filter().or(f.org);
     let date = |d: Option<NaiveDate>| Cell::opt(d, Cell::Date);
     if dataset == "instructions" {
-        for r in db::followup::instructions(&state.db, org, false, None, MAX_FOLLOWUP).await? {
-            if !keeps(f, &r.item_key, &r.state, r.created_at) {
-                continue;
-            }
+        let mut rows = db::exports::instructions(&state.db, scope, f);
+        while let Some(r) = rows.try_next().await? {
             let row = vec![
                 Cell::Text(r.org_code),
                 Cell::Text(r.org_name),
@@ -413,10 +399,8 @@ async fn followup(
             out.push(row).await?;
         }
     } else {
-        for r in db::followup::requests(&state.db, org, false, MAX_FOLLOWUP).await? {
-            if !keeps(f, &r.item_key, &r.state, r.created_at) {
-                continue;
-            }
+        let mut rows = db::exports::requests(&state.db, scope, f);
+        while let Some(r) = rows.try_next().await? {
             let row = vec![
                 Cell::Text(r.org_code),
                 Cell::Text(r.org_name),
