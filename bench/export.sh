@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The submissions export as CSV with N sealed submissions in SQLite: time against `sqlite3 -csv`
 # of the same rows (the same joins, order and columns) in the same run, and the server's RSS
-# growth while it streams; then the import of a 10,000-row equipment workbook (time, RSS).
+# growth while it streams. (The equipment workbook import is measured by bench/import.sh.)
 # Usage: bench/export.sh [submissions] ; ROUNDS=3 by default (alternating, medians).
 source "$(dirname "$0")/common.sh"
 n="${1:-100000}"
@@ -52,27 +52,3 @@ for r, sq, portal, base, peak, lines, sqlines in rows:
 overall = (max(int(r[4]) for r in rows) - int(rows[0][3])) / 1024
 print(f"{sys.argv[2]} submissions: median ratio {statistics.median(ratios):.2f} (ceiling 2.0); RSS growth max per round {max(growths):.1f} MiB, highest peak over the first round's start {overall:.1f} MiB (ceiling 32)")
 PY
-# The equipment workbook: 10,000 rows as a Japanese office keeps them (title row, Japanese headers).
-post() { curl -s -o /dev/null -w '%{redirect_url}' -b "$jar" -H "Origin: $base" --data-urlencode "csrf_token=$token" "$@"; }
-post --data-urlencode kind=office --data-urlencode name=本社 --data-urlencode address=東京都 "$base/orgs/$org/locations" > /dev/null
-for rows in 1000 10000; do
-  python3 - "$work/equipment-$rows.xlsx" "$rows" <<'PY'
-import sys, openpyxl
-wb = openpyxl.Workbook(); ws = wb.active; ws.title = "機器一覧"
-ws.append(["機器構成一覧（2026年度）"]); ws.merge_cells("A1:I1"); ws.append([])
-ws.append(["機器種別", "メーカー名", "機種・型番", "OS", "台数", "設置場所", "用途", "NACCS接続有無", "備考"])
-for i in range(int(sys.argv[2])):
-    ws.append(["クライアントPC", "富士通", f"ESPRIMO D{i % 900 + 100}", "Windows 11", (i % 5) + 1, "本社", "業務端末", "あり" if i % 3 else "なし", f"資産番号 {i:06d}"])
-wb.save(sys.argv[1])
-PY
-  base_rss=$(rss)
-  rm -f "$work/done"
-  peak_until "$work/done" > "$work/peak" &
-  sampler=$!
-  out=$(curl -s -o "$work/import.html" -w '%{http_code} %{time_total}' -b "$jar" -H "Origin: $base" -F "csrf_token=$token" \
-    -F "file=@$work/equipment-$rows.xlsx;filename=equipment.xlsx" "$base/orgs/$org/system-configuration/import")
-  touch "$work/done"; wait "$sampler"
-  shown=$(grep -c '<tr' "$work/import.html" || true)
-  refused=$(grep -o '[0-9]* 行を超えるため[^<]*' "$work/import.html" | head -1 || true)
-  echo "import of a $rows-row workbook ($(wc -c < "$work/equipment-$rows.xlsx") bytes): HTTP ${out% *}, ${out#* } s, table rows on the page $shown, RSS +$(( ($(cat "$work/peak") - base_rss) / 1024 )) MiB ${refused:+(refused: $refused)}"
-done

@@ -17,8 +17,8 @@ use crate::domain::sheet::Imported;
 
 const KIND: ReportKind = ReportKind::SystemConfiguration;
 
-/// The most equipment rows one report holds.
-pub const MAX_ROWS: usize = 1000;
+/// The most equipment rows one report holds (an import of a 10,000-row workbook fits).
+pub const MAX_ROWS: usize = 10_000;
 /// The longest note, in characters.
 const NOTE_MAX: usize = 4000;
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use uuid::Uuid;
@@ -28,6 +28,13 @@ use crate::web::state::AppState;
 
 const KIND: ReportKind = ReportKind::SystemConfiguration;
 const EQ_BLANK_ROWS: usize = 3;
+/// Up to this many rows the list is a form; a longer list (imported from a workbook) is shown
+/// page by page as text, kept as it is when the draft is saved, and changed by importing again.
+const EDIT_ROWS: usize = 200;
+/// Rows on one page of a long list.
+const ROWS_PER_PAGE: usize = 200;
+/// Row problems listed above a long list.
+const LISTED_PROBLEMS: usize = 50;
 
 #[derive(Template)]
 #[template(path = "submissions/system_configuration.html")]
@@ -47,6 +54,69 @@ struct ConfigView {
     equipment: Vec<EqView>,
     locations: Vec<String>,
     device_types: Vec<&'static str>,
+    /// A long list, shown as text page by page (`None`: the list is a form).
+    long: Option<LongList>,
+}
+
+/// One page of a long equipment list, in words.
+struct LongList {
+    total: usize,
+    /// This page's rows: the row's number and its cells.
+    rows: Vec<(usize, Vec<String>)>,
+    page: usize,
+    pages: usize,
+    /// Each row problem as a sentence ("12行目 設置場所: …"), the first few.
+    problems: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct RowsPage {
+    #[serde(default)]
+    rows: Option<usize>,
+}
+
+/// The page of a long list to show (1-based, within range).
+fn long_list(t: &crate::i18n::Tr, equipment: &[EqView], page: usize) -> Option<LongList> {
+    if equipment.len() <= EDIT_ROWS {
+        return None;
+    }
+    let total = equipment.len();
+    let pages = total.div_ceil(ROWS_PER_PAGE);
+    let page = page.clamp(1, pages);
+    let words = |r: &EquipmentRow| {
+        let mut cells = r.to_cells();
+        cells[0] = t.t(&format!("eq.type.{}", r.device_type)).to_string();
+        cells[7] = t.t(&format!("eq.{}", r.naccs)).to_string();
+        cells
+    };
+    let problems = equipment
+        .iter()
+        .flat_map(|r| {
+            r.errors.iter().map(move |(field, key)| {
+                t.f(
+                    "eq.long.problem",
+                    &[
+                        ("n", &(r.n + 1).to_string()),
+                        ("field", t.t(&format!("eq.col.{field}"))),
+                        ("problem", t.t(key)),
+                    ],
+                )
+            })
+        })
+        .take(LISTED_PROBLEMS)
+        .collect();
+    Some(LongList {
+        total,
+        rows: equipment
+            .iter()
+            .skip((page - 1) * ROWS_PER_PAGE)
+            .take(ROWS_PER_PAGE)
+            .map(|r| (r.n + 1, words(&r.row)))
+            .collect(),
+        page,
+        pages,
+        problems,
+    })
 }
 
 /// An equipment row as the form shows it.
@@ -73,7 +143,7 @@ async fn config_view(
     org: &OrgRow,
     problems: Vec<String>,
 ) -> AppResult<ConfigView> {
-    config_view_with(state, ctx, me, org, problems, None, None).await
+    config_view_with(state, ctx, me, org, problems, None, None, Some(1)).await
 }
 
 async fn config_view_with(
@@ -84,6 +154,7 @@ async fn config_view_with(
     problems: Vec<String>,
     rows: Option<Vec<EqView>>,
     note: Option<String>,
+    long_page: Option<usize>,
 ) -> AppResult<ConfigView> {
     let draft = db::submissions::draft(&state.db, org.id, KIND.as_str(), None).await?;
     let files = match &draft {
@@ -117,6 +188,11 @@ async fn config_view_with(
                 .collect()
         }
     };
+    // Rows typed into the form come back as a form (there are never more than it holds).
+    let long = long_page.and_then(|page| long_list(&ctx.tr(), &equipment, page));
+    if long.is_some() {
+        equipment.clear();
+    }
     let next = equipment.iter().map(|r| r.n + 1).max().unwrap_or(0);
     equipment.extend((next..next + EQ_BLANK_ROWS).map(|n| EqView {
         n,
@@ -153,21 +229,31 @@ async fn config_view_with(
         equipment,
         locations: config::location_names(state, org.id).await?,
         device_types: DEVICE_TYPES.to_vec(),
+        long,
     })
 }
 
-/// `GET /orgs/{org}/system-configuration`
+/// `GET /orgs/{org}/system-configuration[?rows=P]` (`rows`: the page of a long list)
 pub async fn page(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
     Path(org_id): Path<Uuid>,
+    Query(at): Query<RowsPage>,
 ) -> AppResult<Response> {
     let org = org_for(&state, &me, org_id, false).await?;
-    render(
-        StatusCode::OK,
-        &config_view(&state, &ctx, &me, &org, vec![]).await?,
+    let view = config_view_with(
+        &state,
+        &ctx,
+        &me,
+        &org,
+        vec![],
+        None,
+        None,
+        Some(at.rows.unwrap_or(1)),
     )
+    .await?;
+    render(StatusCode::OK, &view)
 }
 
 /// `POST /orgs/{org}/system-configuration/files`
@@ -193,7 +279,7 @@ pub async fn upload(
 
 /// The non-blank equipment rows of the form, in order.
 fn equipment_from_form(input: &HashMap<String, String>) -> Vec<EquipmentRow> {
-    (0..config::MAX_ROWS)
+    (0..EDIT_ROWS + EQ_BLANK_ROWS)
         .map(|n| {
             let get = |f: &str| {
                 input
@@ -230,7 +316,12 @@ pub async fn save_or_submit(
     let org = app::submissions::reporting_org(&state, &actor, org_id).await?;
     let submit = input.get("action").is_some_and(|a| a == "submit");
     let note = input.get("note").cloned().unwrap_or_default();
-    let rows = equipment_from_form(&input);
+    // A long list is not a form: the draft's rows stay as they are.
+    let keep = input.get("keep_rows").is_some_and(|k| k == "1");
+    let rows = match keep {
+        true => config::current_equipment(&state, org_id).await?,
+        false => equipment_from_form(&input),
+    };
     let typed = ConfigurationInput {
         org: org_id,
         note: note.clone(),
@@ -255,7 +346,7 @@ pub async fn save_or_submit(
             Err(e) => return Err(e.into()),
         }
     };
-    refused(&state, &ctx, &me, &org, rows, note, &errors).await
+    refused(&state, &ctx, &me, &org, (rows, keep), note, &errors).await
 }
 
 /// The form again with what was typed and why it was refused.
@@ -264,7 +355,7 @@ async fn refused(
     ctx: &Ctx,
     me: &CurrentUser,
     org: &OrgRow,
-    rows: Vec<EquipmentRow>,
+    (rows, kept): (Vec<EquipmentRow>, bool),
     note: String,
     errors: &FieldErrors,
 ) -> AppResult<Response> {
@@ -290,6 +381,7 @@ async fn refused(
             problems,
             Some(checked),
             Some(note.trim().to_string()),
+            kept.then_some(1),
         )
         .await?,
     )
