@@ -3,7 +3,6 @@
 pub mod antivirus;
 pub mod catalogue;
 pub mod checklist;
-pub mod csv;
 pub mod dates;
 pub mod email;
 pub mod equipment;
