@@ -5,9 +5,11 @@
 pub mod account;
 pub mod antivirus;
 pub mod catalogue;
+pub mod evidence;
 pub mod exports;
 pub mod followup;
 pub mod gateway_logs;
+pub mod home;
 pub mod id_management;
 pub mod inbox;
 pub mod inhouse;

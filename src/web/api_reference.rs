@@ -133,9 +133,19 @@ fn build(t: &Tr, doc: &Value) -> (Vec<Operation>, Vec<Schema>) {
                         description: text(p.get("description")),
                     })
                     .collect();
+                // JSON bodies by their schema; a file or a form also names its media type.
                 let body = op
-                    .pointer("/requestBody/content/application~1json/schema")
-                    .map(kind_of);
+                    .pointer("/requestBody/content")
+                    .and_then(Value::as_object)
+                    .and_then(|c| c.iter().next())
+                    .map(|(media, c)| {
+                        let kind = c.get("schema").map(kind_of).unwrap_or_default();
+                        if media == "application/json" {
+                            kind
+                        } else {
+                            format!("{kind} ({media})")
+                        }
+                    });
                 let responses = op
                     .get("responses")
                     .and_then(Value::as_object)

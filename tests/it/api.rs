@@ -4,91 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::api_support::{api, get_json, make_token, post, problem, reviewer_token, submitted};
 use crate::dual_test;
-use crate::helpers::{Browser, PASSWORD, TestApp, location, submission_in};
-
-/// Makes a token on the account page as the browser's user; answers its secret.
-pub async fn make_token(b: &Browser<'_>, name: &str, scopes: &[&str]) -> String {
-    let mut fields = vec![("name", name), ("expires_days", "30")];
-    for s in scopes {
-        fields.push((s, "on"));
-    }
-    let res = b.post("/account/tokens", &fields).await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let html = res.text().await.unwrap();
-    let start = html.find("<code id=\"token-secret\">").unwrap() + 24;
-    let end = start + html[start..].find('<').unwrap();
-    html[start..end].to_string()
-}
-
-/// A signed-in org admin of `code` who has sent a system configuration; answers the
-/// browser, the organisation and the submission.
-pub async fn submitted<'a>(
-    app: &'a TestApp,
-    email: &str,
-    code: &str,
-) -> (Browser<'a>, String, String) {
-    app.add_user(email, "org_admin", Some(code)).await;
-    let org = app.org_of(email).await.to_string();
-    let b = app.new_browser();
-    b.login(email, PASSWORD).await;
-    for (role, name, body) in [
-        ("diagram", "構成図.pdf", &b"%PDF-1.7\n%%EOF\n"[..]),
-        ("equipment_list", "機器.csv", "機器,台数\nPC,3\n".as_bytes()),
-    ] {
-        let token = b.token().await;
-        let form = reqwest::multipart::Form::new()
-            .text("csrf_token", token)
-            .text("role", role.to_string())
-            .part(
-                "files",
-                reqwest::multipart::Part::bytes(body.to_vec()).file_name(name.to_string()),
-            );
-        let res = b
-            .client
-            .post(app.url(&format!("/orgs/{org}/system-configuration/files")))
-            .header("origin", &app.base)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    }
-    let res = b
-        .post(
-            &format!("/orgs/{org}/system-configuration"),
-            &[("note", "初回"), ("action", "submit")],
-        )
-        .await;
-    let id = submission_in(&res);
-    (b, org, id)
-}
-
-pub fn api(app: &TestApp, token: &str, path: &str) -> reqwest::RequestBuilder {
-    reqwest::Client::new().get(app.url(path)).bearer_auth(token)
-}
-
-pub fn post(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-    key: &str,
-    body: &Value,
-) -> reqwest::RequestBuilder {
-    reqwest::Client::new()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("idempotency-key", key)
-        .json(body)
-}
-
-pub async fn problem(res: reqwest::Response) -> Value {
-    assert_eq!(
-        res.headers()["content-type"].to_str().unwrap(),
-        "application/problem+json"
-    );
-    res.json().await.unwrap()
-}
+use crate::helpers::{PASSWORD, TestApp, location};
 
 dual_test!(
     a_token_is_shown_once_stored_only_as_a_hash_and_acts_as_its_owner,
@@ -109,13 +27,7 @@ dual_test!(
             .fetch_one(p).await).unwrap();
         assert_eq!(stored, secportal::security::token_hash(&secret));
         assert_eq!(app.audit_count("api_token.created").await, 1);
-        let me: Value = api(&app, &secret, "/api/v1/me")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me: Value = get_json(&app, &secret, "/api/v1/me").await;
         assert_eq!(me["email"], "kanri@a.example.jp");
         assert_eq!(me["scopes"], json!(["reports:read", "reports:write"]));
     }
@@ -256,13 +168,7 @@ dual_test!(
             .unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
         assert_eq!(problem(res).await["title"], "見つかりません");
-        let list: Value = api(&app, &secret, "/api/v1/submissions")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: Value = get_json(&app, &secret, "/api/v1/submissions").await;
         let ids: Vec<&str> = list
             .as_array()
             .unwrap()
@@ -283,18 +189,8 @@ dual_test!(
     a_read_token_cannot_write_and_nothing_changes,
     |app| async move {
         let (_, _, id) = submitted(&app, "kanri@a.example.jp", "AAAAA").await;
-        app.add_user("reviewer@center.example.jp", "reviewer", None)
-            .await;
-        let r = app.new_browser();
-        r.login("reviewer@center.example.jp", PASSWORD).await;
-        let secret = make_token(&r, "queue", &["review_read"]).await;
-        let queue: Value = api(&app, &secret, "/api/v1/review/queue")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, secret) = reviewer_token(&app, &["review_read"]).await;
+        let queue: Value = get_json(&app, &secret, "/api/v1/review/queue").await;
         assert_eq!(queue["items"][0]["id"], id.as_str());
         let res = post(
             &app,
@@ -316,11 +212,7 @@ dual_test!(
     twenty_parallel_retries_of_one_post_decide_once_and_all_get_the_same_answer,
     |app| async move {
         let (_, _, id) = submitted(&app, "kanri@a.example.jp", "AAAAA").await;
-        app.add_user("reviewer@center.example.jp", "reviewer", None)
-            .await;
-        let r = app.new_browser();
-        r.login("reviewer@center.example.jp", PASSWORD).await;
-        let secret = make_token(&r, "decide", &["review_read", "review_write"]).await;
+        let (_, secret) = reviewer_token(&app, &["review_read", "review_write"]).await;
         let path = format!("/api/v1/review/submissions/{id}/decision");
         let body = json!({"decision": "returned", "reason": "機器一覧に台数がありません。"});
         let tries = (0..20).map(|_| {
@@ -397,11 +289,7 @@ dual_test!(
     invalid_input_lists_its_fields_in_the_requested_language,
     |app| async move {
         let (_, _, id) = submitted(&app, "kanri@a.example.jp", "AAAAA").await;
-        app.add_user("reviewer@center.example.jp", "reviewer", None)
-            .await;
-        let r = app.new_browser();
-        r.login("reviewer@center.example.jp", PASSWORD).await;
-        let secret = make_token(&r, "decide", &["review_write"]).await;
+        let (_, secret) = reviewer_token(&app, &["review_write"]).await;
         let res = post(
             &app,
             &secret,

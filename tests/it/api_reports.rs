@@ -4,20 +4,17 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::api::{api, make_token, post, problem, submitted};
+use crate::api_support::{
+    api, av_row, get_json, make_token, org_with_office, post, problem, reviewer_token, submitted,
+};
 use crate::dual_test;
-use crate::helpers::{PASSWORD, TestApp};
 
 dual_test!(
     the_center_instructs_through_the_api_and_only_that_organisation_can_answer,
     |app| async move {
         let (a, org, id) = submitted(&app, "kanri@a.example.jp", "AAAAA").await;
         let (b, _, _) = submitted(&app, "kanri@b.example.jp", "BBBBB").await;
-        app.add_user("reviewer@center.example.jp", "reviewer", None)
-            .await;
-        let r = app.new_browser();
-        r.login("reviewer@center.example.jp", PASSWORD).await;
-        let center = make_token(&r, "followup", &["review_read", "review_write"]).await;
+        let (_, center) = reviewer_token(&app, &["review_read", "review_write"]).await;
         let due = (chrono::Utc::now() + chrono::Duration::days(30))
             .format("%Y-%m-%d")
             .to_string();
@@ -37,13 +34,7 @@ dual_test!(
         let created: Value = res.json().await.unwrap();
         assert_eq!(status, StatusCode::CREATED, "{created}");
         let instruction = created["id"].as_str().unwrap().to_string();
-        let open: Value = api(&app, &center, "/api/v1/review/followup")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let open: Value = get_json(&app, &center, "/api/v1/review/followup").await;
         assert_eq!(open["instructions"][0]["id"], instruction.as_str());
 
         let theirs = make_token(&b, "b", &["reports_read", "reports_write"]).await;
@@ -60,13 +51,7 @@ dual_test!(
         .unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
         let mine = make_token(&a, "a", &["reports_read", "reports_write"]).await;
-        let told: Value = api(&app, &mine, "/api/v1/followup")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let told: Value = get_json(&app, &mine, "/api/v1/followup").await;
         assert_eq!(told["instructions"][0]["problem"], "台数がありません。");
         let res = post(
             &app,
@@ -90,32 +75,10 @@ dual_test!(
     }
 );
 
-/// An org admin of AAAAA with an office 本社, signed in; answers the organisation.
-async fn org_with_office(app: &TestApp) -> String {
-    app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
-        .await;
-    let org = app.org_of("kanri@a.example.jp").await.to_string();
-    app.login("kanri@a.example.jp", PASSWORD).await;
-    let res = app
-        .post(
-            &format!("/orgs/{org}/locations"),
-            &[("kind", "office"), ("name", "本社"), ("address", "東京都")],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    org
-}
-
-fn av_row(host: &str, office: &str) -> Value {
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    json!({"host": host, "office": office, "os": "Windows 11 23H2", "product": "defender",
-        "version": "4.18.24090", "definitions_date": today, "update_frequency": "daily"})
-}
-
 dual_test!(
     antivirus_rows_pushed_through_the_api_are_checked_whole_then_submitted_once,
     |app| async move {
-        let org = org_with_office(&app).await;
+        let (org, _) = org_with_office(&app).await;
         let token = make_token(
             &app.browser(),
             "defender",
@@ -172,26 +135,14 @@ dual_test!(
         assert_eq!(again, receipt, "a retry answers the first receipt");
         assert_eq!(app.audit_count("submission.submitted").await, 1);
         let id = receipt["submission"].as_str().unwrap();
-        let detail: Value = api(&app, &token, &format!("/api/v1/submissions/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let detail: Value = get_json(&app, &token, &format!("/api/v1/submissions/{id}")).await;
         assert_eq!(detail["receipt_no"], receipt["receipt_no"]);
         assert!(
             detail["receipt_code"]
                 .as_str()
                 .is_some_and(|c| c.len() == 11)
         );
-        let checklist: Value = api(&app, &token, "/api/v1/checklist")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let checklist: Value = get_json(&app, &token, "/api/v1/checklist").await;
         let av = checklist
             .as_array()
             .unwrap()
@@ -213,7 +164,7 @@ dual_test!(
 dual_test!(
     a_file_streams_into_a_draft_and_the_system_configuration_is_submitted,
     |app| async move {
-        let _org = org_with_office(&app).await;
+        org_with_office(&app).await;
         let token = make_token(&app.browser(), "cmdb", &["reports_read", "reports_write"]).await;
         let upload = |name: &str, role: &str, key: &str, body: &'static [u8]| {
             reqwest::Client::new()
@@ -269,13 +220,7 @@ dual_test!(
         .await
         .unwrap();
         assert_eq!(res.status(), StatusCode::CREATED);
-        let list: Value = api(&app, &token, "/api/v1/submissions")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list: Value = get_json(&app, &token, "/api/v1/submissions").await;
         assert_eq!(list[0]["state"], "submitted");
         assert_eq!(list[0]["kind"], "system_configuration");
     }
@@ -284,7 +229,7 @@ dual_test!(
 dual_test!(
     the_python_example_pushes_antivirus_rows_and_submits,
     |app| async move {
-        let _org = org_with_office(&app).await;
+        org_with_office(&app).await;
         let token = make_token(&app.browser(), "nightly", &["reports_write"]).await;
         let rows = json!([
             av_row("PC-001", "本社"),
@@ -335,11 +280,7 @@ dual_test!(
     |app| async move {
         let (a, _, _) = submitted(&app, "kanri@a.example.jp", "AAAAA").await;
         submitted(&app, "kanri@b.example.jp", "BBBBB").await;
-        app.add_user("reviewer@center.example.jp", "reviewer", None)
-            .await;
-        let r = app.new_browser();
-        r.login("reviewer@center.example.jp", PASSWORD).await;
-        let token = make_token(&r, "bi", &["exports_read"]).await;
+        let (_, token) = reviewer_token(&app, &["exports_read"]).await;
         let res = api(&app, &token, "/api/v1/exports/submissions")
             .send()
             .await

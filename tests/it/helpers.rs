@@ -465,23 +465,30 @@ pub fn submission_in(res: &reqwest::Response) -> String {
 
 /// Uploads one file with a role to a draft's upload form (`path`), as the page's form does.
 pub async fn attach(app: &TestApp, path: &str, role: &str, name: &str, body: &[u8]) {
-    let token = app.browser().token().await;
-    let form = reqwest::multipart::Form::new()
-        .text("csrf_token", token)
-        .text("role", role.to_string())
-        .part(
-            "files",
-            reqwest::multipart::Part::bytes(body.to_vec()).file_name(name.to_string()),
-        );
-    let res = app
-        .client
-        .post(app.url(path))
-        .header("origin", &app.base)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path} {name}");
+    app.browser().attach(path, role, name, body).await;
+}
+
+impl Browser<'_> {
+    /// Uploads one file with a role to a draft's upload form (`path`) as this browser.
+    pub async fn attach(&self, path: &str, role: &str, name: &str, body: &[u8]) {
+        let token = self.token().await;
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", token)
+            .text("role", role.to_string())
+            .part(
+                "files",
+                reqwest::multipart::Part::bytes(body.to_vec()).file_name(name.to_string()),
+            );
+        let res = self
+            .client
+            .post(self.app.url(path))
+            .header("origin", &self.app.base)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path} {name}");
+    }
 }
 
 /// The three statements of a router attestation, all confirmed.

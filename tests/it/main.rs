@@ -6,7 +6,10 @@
 mod helpers;
 
 mod api;
+mod api_followup;
+mod api_forms;
 mod api_reports;
+mod api_support;
 mod audit;
 mod auth;
 mod backup;

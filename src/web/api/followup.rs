@@ -164,7 +164,7 @@ pub struct StepDone {
     pub event: Uuid,
 }
 
-/// Answers one of the organisation's open instructions (files are attached on the page).
+/// Answers one of the organisation's open instructions (with files: `answer/files`).
 #[utoipa::path(post, path = "/api/v1/instructions/{id}/answer", tag = "reports", operation_id = "answer_instruction",
     params(("id" = Uuid, Path, description = "The instruction"), super::IdempotencyKey),
     request_body = AnswerBody,

@@ -267,8 +267,15 @@ async fn idempotent(
         .uri
         .path_and_query()
         .map_or_else(|| head.path.clone(), |p| p.as_str().to_string());
+    // A multipart body's boundary is drawn afresh by most clients on a retry: an upload's
+    // fingerprint takes the media type only.
+    let media_type = if is_upload(&head.path) {
+        content_type.split(';').next().unwrap_or("").trim()
+    } else {
+        content_type.as_str()
+    };
     let mut hasher = Sha256::new();
-    for piece in [parts.method.as_str(), &target, &content_type] {
+    for piece in [parts.method.as_str(), &target, media_type] {
         hasher.update(piece.as_bytes());
         hasher.update([0]);
     }

@@ -2,13 +2,17 @@
 //! (bearer token, rate limit, idempotency, audit, problem details) and calls the same `app`
 //! functions the pages call. The OpenAPI document is derived from these handlers.
 
+pub mod comments;
 pub mod drafts;
 pub mod exports;
 pub mod followup;
+pub mod forms;
 pub mod guard;
+pub mod places;
 pub mod problem;
 pub mod reports;
 pub mod review;
+pub mod steps;
 
 use std::sync::Arc;
 
@@ -202,6 +206,23 @@ impl Modify for Common {
         followup::center_followup,
         followup::issue_instruction,
         followup::issue_request,
+        steps::answer_with_files,
+        steps::ask_extension,
+        steps::decide_instruction,
+        steps::withdraw_request,
+        comments::org_comments,
+        comments::org_comment,
+        comments::center_comments,
+        comments::center_comment,
+        forms::submit_id_management,
+        forms::save_inhouse,
+        forms::submit_inhouse,
+        forms::save_outside,
+        forms::submit_outside,
+        forms::save_gateway_logs,
+        forms::submit_gateway_logs,
+        places::appoint,
+        places::attest_router,
     ),
     components(schemas(
         ProblemDoc,
@@ -210,7 +231,8 @@ impl Modify for Common {
         review::QueueState,
         review::Who,
         exports::Dataset,
-        exports::ExportFormat
+        exports::ExportFormat,
+        steps::Action
     )),
     tags(
         (name = "tokens", description = "The token itself"),
@@ -273,6 +295,66 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(followup::issue_instruction),
         )
         .route("/api/v1/orgs/{org}/requests", post(followup::issue_request))
+        .route(
+            "/api/v1/instructions/{id}/answer/files",
+            post(steps::answer_with_files).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/api/v1/instructions/{id}/extension",
+            post(steps::ask_extension),
+        )
+        .route(
+            "/api/v1/orgs/{org}/instructions/{id}/decision",
+            post(steps::decide_instruction),
+        )
+        .route(
+            "/api/v1/orgs/{org}/requests/{id}/withdraw",
+            post(steps::withdraw_request),
+        )
+        .route(
+            "/api/v1/submissions/{id}/comments",
+            get(comments::org_comments).post(comments::org_comment),
+        )
+        .route(
+            "/api/v1/review/submissions/{id}/comments",
+            get(comments::center_comments).post(comments::center_comment),
+        )
+        .route(
+            "/api/v1/reports/id_management",
+            post(forms::submit_id_management),
+        )
+        .route(
+            "/api/v1/reports/inhouse_measures",
+            post(forms::save_inhouse),
+        )
+        .route(
+            "/api/v1/reports/inhouse_measures/submit",
+            post(forms::submit_inhouse),
+        )
+        .route(
+            "/api/v1/reports/outside_connections",
+            post(forms::save_outside),
+        )
+        .route(
+            "/api/v1/reports/outside_connections/submit",
+            post(forms::submit_outside),
+        )
+        .route(
+            "/api/v1/reports/gateway_logs",
+            post(forms::save_gateway_logs),
+        )
+        .route(
+            "/api/v1/reports/gateway_logs/submit",
+            post(forms::submit_gateway_logs),
+        )
+        .route(
+            "/api/v1/locations/{id}/administrator",
+            post(places::appoint),
+        )
+        .route(
+            "/api/v1/locations/{id}/router_attestation",
+            post(places::attest_router),
+        )
         .route("/api/{*rest}", axum::routing::any(not_found))
         .route("/api", axum::routing::any(not_found))
         .layer(DefaultBodyLimit::max(guard::JSON_LIMIT))

@@ -17,12 +17,12 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 use zip::write::SimpleFileOptions;
 
-use crate::db;
-use crate::domain::Scope;
+use crate::app;
+use crate::db::orgs::OrgRow;
 use crate::i18n::Tr;
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::download::{self, ChannelWriter};
-use crate::web::error::{AppError, AppResult};
+use crate::web::error::AppResult;
 use crate::web::page::jst;
 use crate::web::state::AppState;
 
@@ -67,16 +67,8 @@ pub async fn submission(
     me: CurrentUser,
     Path((org_id, id)): Path<(Uuid, Uuid)>,
 ) -> AppResult<Response> {
-    let org = db::orgs::get(&state.db, me.scope(), org_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let s = db::submissions::get(&state.db, Scope::Org(org.id), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let Some(receipt_no) = s.receipt_no else {
-        return Err(AppError::NotFound);
-    };
-    package(state, ctx, me, org.id, vec![id], id.to_string(), receipt_no).await
+    let p = app::evidence::open(&state, &me.actor(&ctx), org_id, Some(id)).await?;
+    package(state, ctx, p).await
 }
 
 /// `GET /orgs/{org}/evidence.zip`: every sealed submission of the organisation.
@@ -86,34 +78,13 @@ pub async fn organisation(
     me: CurrentUser,
     Path(org_id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let org = db::orgs::get(&state.db, me.scope(), org_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let ids = db::exports::sealed(&state.db, Scope::Org(org.id)).await?;
-    package(
-        state,
-        ctx,
-        me,
-        org.id,
-        ids,
-        org.id.to_string(),
-        org.user_code,
-    )
-    .await
+    let p = app::evidence::open(&state, &me.actor(&ctx), org_id, None).await?;
+    package(state, ctx, p).await
 }
 
-async fn package(
-    state: Arc<AppState>,
-    ctx: Ctx,
-    me: CurrentUser,
-    org_id: Uuid,
-    ids: Vec<Uuid>,
-    target: String,
-    name: String,
-) -> AppResult<Response> {
-    let mut entry = me.audit(&ctx, "evidence.downloaded", Some(org_id), target);
-    entry.detail = serde_json::json!({ "submissions": ids.len() });
-    db::audit::append_alone(&state.db, &entry).await?;
+/// Streams the package's ZIP.
+async fn package(state: Arc<AppState>, ctx: Ctx, p: app::evidence::Package) -> AppResult<Response> {
+    let app::evidence::Package { org, ids, name } = p;
     let stamp = (chrono::Utc::now() + chrono::Duration::hours(9)).format("%Y%m%d-%H%M");
     let (chunks, response) =
         download::attachment("application/zip", &format!("evidence-{name}-{stamp}.zip"));
@@ -126,7 +97,7 @@ async fn package(
     });
     let t = ctx.tr();
     tokio::spawn(async move {
-        if let Err(e) = read_parts(&state, t, org_id, &ids, &tx).await {
+        if let Err(e) = read_parts(&state, t, &org, &ids, &tx).await {
             let _ = tx.send(Part::Failed(e)).await;
         }
     });
@@ -213,7 +184,7 @@ fn segment(name: &str) -> String {
 async fn read_parts(
     state: &AppState,
     t: Tr,
-    org_id: Uuid,
+    org: &OrgRow,
     ids: &[Uuid],
     tx: &mpsc::Sender<Part>,
 ) -> anyhow::Result<()> {
@@ -222,19 +193,19 @@ async fn read_parts(
             .await
             .map_err(|_| anyhow::anyhow!("the writer stopped"))
     };
-    let scope = Scope::Org(org_id);
-    let org = db::orgs::get(&state.db, scope, org_id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("organisation gone"))?;
     for id in ids {
-        let Some(s) = db::submissions::get(&state.db, scope, *id).await? else {
+        let Some(sealed) = app::evidence::sealed(state, org.id, *id).await? else {
             continue;
         };
-        let (Some(receipt_no), Some(snapshot)) = (s.receipt_no, s.snapshot) else {
-            continue;
-        };
+        let app::evidence::Sealed {
+            row: s,
+            receipt_no,
+            snapshot,
+            files,
+            decision,
+            catalogue,
+        } = sealed;
         let dir = segment(&receipt_no);
-        let files = db::submissions::files(&state.db, scope, *id).await?;
         for (n, f) in files.iter().enumerate() {
             send(Part::Entry(
                 format!("{dir}/files/{:02}_{}", n + 1, segment(&f.name)),
@@ -249,8 +220,6 @@ async fn read_parts(
         send(Part::Entry(format!("{dir}/snapshot.json"), true)).await?;
         send(Part::Data(Bytes::from(snapshot.clone()))).await?;
         let snap: serde_json::Value = serde_json::from_str(&snapshot).unwrap_or_default();
-        let catalogue = state.catalogue_revision(s.catalogue_revision).await?;
-        let decision = db::review::decision(&state.db, scope, *id).await?;
         let page = ReceiptPage {
             t,
             receipt_no: receipt_no.clone(),

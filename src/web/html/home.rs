@@ -1,4 +1,4 @@
-//! The home page of each role.
+//! The home page of each role: its reads are `app::home::overview` and the checklist.
 
 use std::sync::Arc;
 
@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use crate::app;
 use crate::db;
 use crate::domain::Role;
 use crate::web::ctx::{Ctx, CurrentUser};
@@ -43,39 +44,27 @@ pub async fn home(
     ctx: Ctx,
     me: CurrentUser,
 ) -> AppResult<Response> {
-    let (org_count, waiting, followup) = if me.role.is_center() {
-        (
-            db::orgs::list(&state.db, me.scope()).await?.len(),
-            db::review::waiting(&state.db, me.id).await?,
-            db::followup::center_counts(&state.db, crate::web::page::today()).await?,
-        )
-    } else {
-        Default::default()
-    };
-    let oldest = waiting.oldest.as_ref().map(jst).unwrap_or_default();
+    let o = app::home::overview(&state, &me.actor(&ctx)).await?;
+    let oldest = o.waiting.oldest.as_ref().map(jst).unwrap_or_default();
     let t = ctx.tr();
-    let activity = if matches!(me.role, Role::CenterAdmin | Role::OrgAdmin) {
-        db::audit::recent(&state.db, me.scope().org_filter(), 10)
-            .await?
-            .into_iter()
-            .map(|r| {
-                let key = format!("audit.action.{}", r.action);
-                let action = if t.has(&key) {
-                    t.t(&key).to_string()
-                } else {
-                    r.action
-                };
-                ActivityItem {
-                    at: jst(&r.at),
-                    actor: r.actor,
-                    action,
-                    target: r.target,
-                }
-            })
-            .collect()
-    } else {
-        vec![]
-    };
+    let activity = o
+        .activity
+        .into_iter()
+        .map(|r| {
+            let key = format!("audit.action.{}", r.action);
+            let action = if t.has(&key) {
+                t.t(&key).to_string()
+            } else {
+                r.action
+            };
+            ActivityItem {
+                at: jst(&r.at),
+                actor: r.actor,
+                action,
+                target: r.target,
+            }
+        })
+        .collect();
     let checklist = match me.org_id {
         Some(org) if me.role.is_org() => {
             crate::web::html::common::checklist::checklist_for(&state, &ctx, org).await?
@@ -85,13 +74,13 @@ pub async fn home(
     let view = HomeView {
         page: Page::new(&ctx, Some(&me)),
         role: me.role,
-        org_count,
+        org_count: o.org_count,
         activity,
         org_id: me.org_id,
         checklist,
-        waiting,
+        waiting: o.waiting,
         oldest,
-        followup,
+        followup: o.followup,
     };
     render(StatusCode::OK, &view)
 }
