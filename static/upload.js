@@ -53,13 +53,28 @@
         var progress = bar(list, file);
         chain = chain.then(function () { return sendOne(form, file, progress); });
       });
-      // Show the server's last answer as a normal post would: after a success the page it
-      // redirected to (its list and its flash, which that request consumed), after a refusal
-      // the page with the reason.
+      // Show the server's last answer as a normal post would, without loading the page
+      // again: after a success the page it redirected to (its file list and its flash, which
+      // that request consumed), after a refusal the page with the reason. The page's main
+      // part is swapped for the answer's, and the finished progress bars stay under the form.
       function show(xhr) {
-        document.open();
-        document.write(xhr.responseText || "");
-        document.close();
+        var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+        var fresh = doc.querySelector("main");
+        var main = document.querySelector("main");
+        if (!fresh || !main) {
+          document.open();
+          document.write(xhr.responseText || "");
+          document.close();
+          return;
+        }
+        main.replaceWith(document.adoptNode(fresh));
+        document.title = doc.title;
+        if (xhr.responseURL) { history.replaceState(null, "", xhr.responseURL); }
+        fresh.querySelectorAll("form[data-upload]").forEach(enhance);
+        var again = fresh.querySelector("form[data-upload][action='" + form.getAttribute("action") + "']");
+        if (again) { again.appendChild(list); }
+        var told = fresh.querySelector(".error-summary, .form-error, .flash");
+        if (told) { told.setAttribute("tabindex", "-1"); told.focus(); }
       }
       chain.then(show, show);
     });

@@ -32,6 +32,11 @@ impl FieldErrors {
             .map(|(_, k)| *k)
     }
 
+    /// How many fields have an error (the whole form's own error not counted).
+    pub fn field_count(&self) -> usize {
+        self.0.iter().filter(|(f, _)| f != "_form").count()
+    }
+
     /// Every (field, locale key), in the order recorded.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &'static str)> {
         self.0.iter().map(|(f, k)| (f.as_str(), *k))

@@ -76,6 +76,7 @@ pub(crate) async fn submit(c: &Client) {
 pub(crate) async fn wait_for_text(c: &Client, text: &str) {
     for _ in 0..300 {
         if c.source().await.unwrap().contains(text) {
+            crate::axe::check(c).await;
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -314,7 +315,7 @@ async fn org_admin_builds_the_structure_and_appoints_administrators_then_the_cen
             .click()
             .await
             .unwrap();
-            wait_for_text(&c, "保存しました").await;
+            wait_for_text(&c, "NACCS との接続を登録しました").await;
             if name != "大阪支店" {
                 fill(&c, "name", name).await;
                 for (field, value) in [
@@ -414,8 +415,24 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
                 )))
                 .await
                 .unwrap();
+            // upload.js sends the file itself, with a progress bar, and updates the list
+            // without loading the page again: a mark left on the window survives.
+            c.execute("window.__stayed = true;", vec![]).await.unwrap();
             form.click().await.unwrap();
             wait_for_text(&c, &format!(">{shown}</a>")).await;
+            let done = c
+                .execute(
+                    "var p = Array.from(document.querySelectorAll('.progress-list progress'));\
+                     return [window.__stayed === true, p.length > 0 && p.every(function (b) { return b.value === b.max; }), location.pathname];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                done,
+                serde_json::json!([true, true, format!("/orgs/{org}/system-configuration")]),
+                "{input}: the upload went through upload.js"
+            );
         }
         fill(&c, "note", "本社の構成（ブラウザ試験）").await;
         c.find(Locator::Css("button[name='action'][value='submit']"))
@@ -582,7 +599,7 @@ async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_close
         )
         .await;
         let due = (secportal::web::page::today() + chrono::Duration::days(14)).to_string();
-        set_value(&c, "f-due_date", &due).await;
+        set_value(&c, "f-i-due_date", &due).await;
         click(&c, "form[action$='/instructions'] button[type='submit']").await;
         wait_for_text(&c, "改善措置を指示しました").await;
         let instruction = id_in_url(&c, "/instructions/").await;
@@ -618,7 +635,7 @@ async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_close
             .unwrap();
         wait_for_text(&c, "UTM を最新版へ更新しました").await;
         click(&c, "button[name='action'][value='close']").await;
-        wait_for_text(&c, "保存しました").await;
+        wait_for_text(&c, "指示を完了にしました").await;
         let html = c.source().await.unwrap();
         assert!(html.contains("status closed"), "closed");
         screenshot(&c, &format!("instruction-closed-{label}")).await;

@@ -275,16 +275,33 @@ dual_test!(
             .mail_link("clerk@example.jp", "/password/reset?token=")
             .unwrap();
         let path = link.strip_prefix(&app.base).unwrap().to_string();
+        let next_of = |page: &str| {
+            page.split("name=\"next\" value=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap()
+                .replace("&amp;", "&")
+                .replace("&#x3d;", "=")
+                .replace("&#61;", "=")
+        };
         let page = app.get(&path).await.text().await.unwrap();
-        let next = page
-            .split("name=\"next\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap()
-            .replace("&amp;", "&")
-            .replace("&#x3d;", "=")
-            .replace("&#61;", "=");
+        let next = next_of(&page);
         assert_eq!(next, path, "the page comes back with its token");
+        // The form posted with a mistake comes back from the bare path; its switch still
+        // carries the token.
+        let token = path.split("token=").nth(1).unwrap().to_string();
+        let res = app
+            .post(
+                "/password/reset",
+                &[
+                    ("token", &token),
+                    ("password", "correct horse battery"),
+                    ("password_confirm", "another horse battery"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(next_of(&res.text().await.unwrap()), path);
         let res = app.post("/lang", &[("lang", "en"), ("next", &next)]).await;
         assert_eq!(crate::helpers::location(&res), path);
         let page = app.get(&path).await;

@@ -184,6 +184,14 @@ dual_test!(
         let res = app
             .post(&format!("/orgs/{org}/connections/{conn}/deactivate"), &[])
             .await;
+        // Closing asks for its confirmation box first.
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let res = app
+            .post(
+                &format!("/orgs/{org}/connections/{conn}/deactivate"),
+                &[("confirm", "yes")],
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert!(
             !checklist(&app)
@@ -269,7 +277,7 @@ dual_test!(
             assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
             let body = res.text().await.unwrap();
             assert!(
-                body.contains(&format!("id=\"f-{field}-error\"")),
+                body.contains(&format!("id=\"f-appoint-{field}-error\"")),
                 "{field}: error next to the field"
             );
             assert!(
@@ -327,7 +335,7 @@ dual_test!(
                 ),
                 (
                     format!("/orgs/{org}/locations/{b_office}/active"),
-                    vec![("active", "false")],
+                    vec![("active", "false"), ("confirm", "yes")],
                 ),
                 (
                     format!("/orgs/{org}/locations/{b_office}/connections"),
@@ -335,7 +343,7 @@ dual_test!(
                 ),
                 (
                     format!("/orgs/{org}/connections/{b_conn}/deactivate"),
-                    vec![],
+                    vec![("confirm", "yes")],
                 ),
                 (
                     format!("/orgs/{org}/locations/{b_office}/appointments"),

@@ -26,6 +26,18 @@ pub struct TokenQuery {
     token: String,
 }
 
+/// The page's own address with its link's token, for the language switch: a form that comes
+/// back with errors was posted to the bare path, and switching language there would lose
+/// the token.
+fn with_token(ctx: &Ctx, action: &str, token: &str) -> Page {
+    let mut page = Page::new(ctx, None);
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", token)
+        .finish();
+    page.path = format!("{action}?{query}");
+    page
+}
+
 // ---- first-run setup ----
 
 #[derive(Template)]
@@ -72,7 +84,7 @@ pub async fn setup(
         Ok(None) => Err(AppError::LinkGone),
         Err(app::Error::Invalid(errors)) => {
             let view = SetupView {
-                page: Page::new(&ctx, None),
+                page: with_token(&ctx, "/setup", &form.token),
                 errors,
                 token: form.token,
                 email: form.email,
@@ -103,8 +115,13 @@ struct PasswordLinkView {
 impl PasswordLinkView {
     fn new(ctx: &Ctx, purpose: Purpose, token: String, email: String) -> PasswordLinkView {
         let invitation = purpose == Purpose::Invitation;
+        let action = if invitation {
+            "/invitations/accept"
+        } else {
+            "/password/reset"
+        };
         PasswordLinkView {
-            page: Page::new(ctx, None),
+            page: with_token(ctx, action, &token),
             errors: FieldErrors::default(),
             title_key: if invitation {
                 "accept.title"
@@ -116,11 +133,7 @@ impl PasswordLinkView {
             } else {
                 "reset.intro"
             },
-            action: if invitation {
-                "/invitations/accept"
-            } else {
-                "/password/reset"
-            },
+            action,
             ask_name: invitation,
             token,
             email,

@@ -298,16 +298,14 @@ pub async fn decide(
     };
     let outcome = app::followup::decide(&state, &me.actor(&ctx), org_id, id, &input).await;
     let values = (String::new(), form.date, form.reason);
-    after_step(
-        &state,
-        &ctx,
-        &me,
-        (org_id, id),
-        outcome,
-        "flash.saved",
-        values,
-    )
-    .await
+    let flash = match input.action {
+        Some(app::followup::InstructionAction::Grant) => "flash.extension_granted",
+        Some(app::followup::InstructionAction::Refuse) => "flash.extension_refused",
+        Some(app::followup::InstructionAction::Close) => "flash.instruction_closed",
+        Some(app::followup::InstructionAction::Reopen) => "flash.instruction_reopened",
+        None => "flash.saved",
+    };
+    after_step(&state, &ctx, &me, (org_id, id), outcome, flash, values).await
 }
 
 /// `GET /orgs/{org}/instruction-files/{id}`: a corrective-action file, as an attachment.

@@ -140,8 +140,17 @@ struct OrgView {
     sites: Vec<(Uuid, String)>,
     i: InstructionForm,
     r: RequestForm,
-    errors: FieldErrors,
+    /// The instruction form's errors and the request form's: each shows only its own.
+    i_errors: FieldErrors,
+    r_errors: FieldErrors,
     from_receipt: Option<String>,
+}
+
+/// Which of the page's two forms came back with errors.
+enum Errors {
+    None,
+    Instruction(FieldErrors),
+    Request(FieldErrors),
 }
 
 async fn org_view(
@@ -151,7 +160,7 @@ async fn org_view(
     org: &OrgRow,
     i: InstructionForm,
     r: RequestForm,
-    errors: FieldErrors,
+    errors: Errors,
 ) -> AppResult<OrgView> {
     let t = ctx.tr();
     let lang = t.code();
@@ -201,7 +210,14 @@ async fn org_view(
             .collect(),
         i,
         r,
-        errors,
+        i_errors: match &errors {
+            Errors::Instruction(e) => e.clone(),
+            _ => FieldErrors::default(),
+        },
+        r_errors: match errors {
+            Errors::Request(e) => e,
+            _ => FieldErrors::default(),
+        },
         from_receipt,
     })
 }
@@ -242,7 +258,7 @@ pub async fn org_page(
             &org,
             i,
             RequestForm::default(),
-            FieldErrors::default(),
+            Errors::None,
         )
         .await?,
     )
@@ -281,7 +297,7 @@ pub async fn issue_instruction(
                 &org,
                 form,
                 RequestForm::default(),
-                errors,
+                Errors::Instruction(errors),
             )
             .await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &view)
@@ -324,7 +340,7 @@ pub async fn issue_request(
                 &org,
                 InstructionForm::default(),
                 form,
-                errors,
+                Errors::Request(errors),
             )
             .await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &view)
@@ -344,7 +360,7 @@ pub async fn withdraw_request(
     app::followup::withdraw_request(&state, &me.actor(&ctx), org_id, id).await?;
     Ok(redirect_with_flash(
         &format!("/orgs/{org_id}/followup#requests"),
-        "flash.saved",
+        "flash.request_withdrawn",
         state.cookies.secure,
     ))
 }

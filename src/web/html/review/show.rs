@@ -284,7 +284,10 @@ pub async fn assign(
     match app::review::assign(&state, &me.actor(&ctx), id, what).await {
         Ok(_) => Ok(redirect_with_flash(
             &format!("/review/{id}"),
-            "flash.saved",
+            match what {
+                Some(app::review::Assignment::Release) => "flash.released",
+                _ => "flash.assigned",
+            },
             state.cookies.secure,
         )),
         Err(app::Error::Conflict(key)) => conflict(&state, &ctx, &me, id, key).await,

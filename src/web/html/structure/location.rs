@@ -20,7 +20,6 @@ use crate::domain::ConnectionForm;
 use crate::domain::input::date;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::{AppError, AppResult};
-use crate::web::forms::Nothing;
 use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::locations::{LocationItem, location_items};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
@@ -62,7 +61,15 @@ struct LocationView {
     loc: LocationItem,
     version: i64,
     can_edit: bool,
-    errors: FieldErrors,
+    /// Each form's own errors: only the form that was posted shows any.
+    details_errors: FieldErrors,
+    connection_errors: FieldErrors,
+    router_errors: FieldErrors,
+    appoint_errors: FieldErrors,
+    date_errors: FieldErrors,
+    /// The connection form as posted, when it comes back with errors.
+    connection_form: String,
+    connection_router: String,
     name: String,
     address: String,
     /// On a conflict: what this user tried to save.
@@ -77,8 +84,20 @@ struct LocationView {
     router_checks: Vec<(&'static str, bool)>,
 }
 
+/// The forms of the location page, to show errors on the one that was posted.
+#[derive(Clone, Copy, PartialEq)]
+enum Posted {
+    Details,
+    Connection,
+    Router,
+    Appoint,
+    Date,
+}
+
 struct LocationEdit {
+    posted: Posted,
     errors: FieldErrors,
+    connection: (String, String),
     name: Option<String>,
     address: Option<String>,
     conflict: Option<(String, String)>,
@@ -91,7 +110,9 @@ struct LocationEdit {
 impl LocationEdit {
     fn none() -> LocationEdit {
         LocationEdit {
+            posted: Posted::Details,
             errors: FieldErrors::default(),
+            connection: (String::new(), String::new()),
             name: None,
             address: None,
             conflict: None,
@@ -144,7 +165,22 @@ async fn location_view(
             .format("%Y-%m-%d")
             .to_string();
     }
+    let mut errors = Some(edit.errors);
+    let mut errors_of = |form: Posted| {
+        if form == edit.posted {
+            errors.take().unwrap_or_default()
+        } else {
+            FieldErrors::default()
+        }
+    };
     Ok(LocationView {
+        details_errors: errors_of(Posted::Details),
+        connection_errors: errors_of(Posted::Connection),
+        router_errors: errors_of(Posted::Router),
+        appoint_errors: errors_of(Posted::Appoint),
+        date_errors: errors_of(Posted::Date),
+        connection_form: edit.connection.0,
+        connection_router: edit.connection.1,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
@@ -153,7 +189,6 @@ async fn location_view(
         version: row.version,
         loc,
         can_edit: app::structure::can_edit(&reader(me)),
-        errors: edit.errors,
         conflict: edit.conflict,
         history,
         query_date: edit.query_raw,
@@ -196,6 +231,7 @@ pub async fn location_page(
         match date(&q.date) {
             Ok(d) => edit.query = Some(d),
             Err(k) => {
+                edit.posted = Posted::Date;
                 edit.errors.add("date", k);
                 status = StatusCode::UNPROCESSABLE_ENTITY;
             }
@@ -272,6 +308,17 @@ pub async fn update_location(
 pub struct ActiveForm {
     #[serde(default)]
     active: String,
+    /// The box ticked to confirm closing (the checkbox is required in the form).
+    #[serde(default)]
+    confirm: String,
+}
+
+/// A destructive action's confirmation box: required in the form, so only a hand-made
+/// request comes without it.
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    confirm: String,
 }
 
 /// `POST /orgs/{org}/locations/{id}/active`: deactivate (never delete) or reactivate.
@@ -286,13 +333,17 @@ pub async fn set_location_active(
     app::structure::location_for(&state, &actor, org_id, id, true).await?;
     let active = match form.active.as_str() {
         "true" => true,
-        "false" => false,
+        "false" if form.confirm == "yes" => false,
         _ => return Err(AppError::BadRequest),
     };
     app::structure::locations::set_location_active(&state, &actor, org_id, id, active).await?;
     Ok(redirect_with_flash(
         &format!("/orgs/{org_id}/locations/{id}"),
-        "flash.saved",
+        if active {
+            "flash.location_reopened"
+        } else {
+            "flash.location_closed"
+        },
         state.cookies.secure,
     ))
 }
@@ -316,19 +367,21 @@ pub async fn add_connection(
     let input = NewConnection {
         org: org_id,
         location: id,
-        form: form.form,
-        router_id: form.router_id,
+        form: form.form.clone(),
+        router_id: form.router_id.clone(),
     };
     match app::structure::locations::add_connection(&state, &me.actor(&ctx), input).await {
         Ok(_) => Ok(redirect_with_flash(
             &format!("/orgs/{org_id}/locations/{id}"),
-            "flash.saved",
+            "flash.connection_added",
             state.cookies.secure,
         )),
         Err(app::Error::Invalid(errors)) => {
             let org = org_for(&state, &me, org_id, true).await?;
             let mut edit = LocationEdit::none();
+            edit.posted = Posted::Connection;
             edit.errors = errors;
+            edit.connection = (form.form, form.router_id);
             let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
             render(StatusCode::UNPROCESSABLE_ENTITY, &view)
         }
@@ -342,14 +395,17 @@ pub async fn deactivate_connection(
     ctx: Ctx,
     me: CurrentUser,
     Path((org_id, id)): Path<(Uuid, Uuid)>,
-    CsrfForm(_): CsrfForm<Nothing>,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> AppResult<Response> {
+    if form.confirm != "yes" {
+        return Err(AppError::BadRequest);
+    }
     let location =
         app::structure::locations::deactivate_connection(&state, &me.actor(&ctx), org_id, id)
             .await?;
     Ok(redirect_with_flash(
         &format!("/orgs/{org_id}/locations/{location}"),
-        "flash.saved",
+        "flash.connection_closed",
         state.cookies.secure,
     ))
 }
@@ -375,6 +431,7 @@ pub async fn appoint(
         Err(app::Error::Invalid(errors)) => {
             let org = org_for(&state, &me, org_id, true).await?;
             let mut edit = LocationEdit::none();
+            edit.posted = Posted::Appoint;
             edit.errors = errors;
             edit.appoint = form;
             let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
@@ -415,6 +472,7 @@ pub async fn attest_router(
         Err(app::Error::Invalid(errors)) => {
             let org = org_for(&state, &me, org_id, false).await?;
             let mut edit = LocationEdit::none();
+            edit.posted = Posted::Router;
             edit.errors = errors;
             edit.router_checks = ROUTER_CHECKS
                 .iter()

@@ -1,0 +1,43 @@
+// Keyboard access to what scrolls sideways: on a narrow screen a wide table scrolls inside
+// its box (app.css), and a box that scrolls must take the focus so arrow keys can move it
+// (WCAG 2.1.1). Such a box is made focusable and named after its table's heading while it
+// overflows; at a width where it fits it is left alone.
+(function () {
+  "use strict";
+  function heading(el) {
+    var cap = el.querySelector("caption");
+    if (cap) { return cap.textContent.trim(); }
+    var node = el;
+    while (node && node !== document.body) {
+      var prev = node.previousElementSibling;
+      while (prev) {
+        if (/^H[1-6]$/.test(prev.tagName)) { return prev.textContent.trim(); }
+        prev = prev.previousElementSibling;
+      }
+      node = node.parentElement;
+    }
+    return document.title;
+  }
+  function mark() {
+    document.querySelectorAll("table, .scroll").forEach(function (el) {
+      var scrolls = el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== "visible";
+      if (scrolls && !el.hasAttribute("tabindex")) {
+        el.setAttribute("tabindex", "0");
+        el.setAttribute("data-scroll-focus", "");
+        if (el.tagName !== "TABLE") {
+          el.setAttribute("role", "region");
+          el.setAttribute("aria-label", heading(el));
+        }
+      } else if (!scrolls && el.hasAttribute("data-scroll-focus")) {
+        el.removeAttribute("tabindex");
+        el.removeAttribute("data-scroll-focus");
+        if (el.tagName !== "TABLE") {
+          el.removeAttribute("role");
+          el.removeAttribute("aria-label");
+        }
+      }
+    });
+  }
+  mark();
+  window.addEventListener("resize", mark);
+})();
