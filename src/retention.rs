@@ -180,7 +180,8 @@ pub async fn purge(
 
 /// [`purge`] in batches of `batch` submissions, each its own transaction; between two it
 /// stops when `stop` is set (a shutdown), and gives the day's claim back so the next start
-/// takes the rest.
+/// takes the rest. (A server whose pool closes first ends it sooner: the batch in hand rolls
+/// back, the day stays claimed, and the rest waits for the next day's purge.)
 pub async fn purge_in_batches(
     db: &Db,
     files: &FileStore,
