@@ -6,8 +6,12 @@
 # (rows, the audit prefix behind its checkpoint, then the blobs), `audit verify` after and
 # `check`, against the ceiling the scheduler sets: its lease lasts 5 minutes.
 # Usage: bench/retention.sh [organisations] [audit_entries]
+#        bench/retention.sh --million   (see bench/retention_million.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--million" ]; then
+  exec bench/retention_million.sh
+fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/secportal-target}"
 cargo build --release --quiet
 bin="$CARGO_TARGET_DIR/release/secportal"

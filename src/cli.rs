@@ -354,9 +354,10 @@ pub async fn add_user(
     Ok(())
 }
 
-/// Removes a user's second factor (audited as done from the command line); answers whether
-/// there was one. The web page for this is a Center admin's; this is for when the last
-/// Center admin has lost theirs.
+/// Removes a user's second factor (audited as done from the command line) and mails the user
+/// as the page does; answers whether there was one. The web page for this is a Center
+/// admin's; this is for when the last Center admin has lost theirs. A mail that cannot be
+/// sent is reported on standard error (the reset stands).
 pub async fn reset_second_factor(config: &Config, email: &str) -> anyhow::Result<bool> {
     let email =
         Email::parse(email).map_err(|_| anyhow::anyhow!("--email: not a valid e-mail address"))?;
@@ -373,6 +374,14 @@ pub async fn reset_second_factor(config: &Config, email: &str) -> anyhow::Result
     }
     tx.commit().await?;
     db.close().await;
+    if had {
+        let out = crate::app::users::second_factor_reset_mail(config, user.email.clone());
+        if let Err(e) = crate::mail::Mailer::from_config(config)?.send(out).await {
+            eprintln!(
+                "the second factor was reset, but the mail to the user could not be sent: {e}"
+            );
+        }
+    }
     Ok(had)
 }
 

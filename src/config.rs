@@ -154,6 +154,9 @@ pub struct ConfigArgs {
         global = true
     )]
     pub api_rate_per_minute: String,
+    /// The hour (Japan time, 0–23) from which the day's retention purge runs.
+    #[arg(long, env = "SECPORTAL_PURGE_HOUR", default_value = "2", global = true)]
+    pub purge_hour: String,
 }
 
 /// Where the key that signs the audit chain comes from; never the database.
@@ -241,6 +244,7 @@ mod tests {
                 audit_key_file: None,
                 metrics_token: None,
                 api_rate_per_minute: "600".into(),
+                purge_hour: "2".into(),
             }
             .validate()
         };
@@ -296,6 +300,8 @@ pub struct Config {
     pub center_second_factor: bool,
     /// Requests per minute one API token may make.
     pub api_rate_per_minute: u32,
+    /// The hour (JST) from which the day's retention purge runs.
+    pub purge_hour: u32,
 }
 
 /// A setting that could not be used; names the setting.
@@ -410,6 +416,15 @@ impl ConfigArgs {
             &self.api_rate_per_minute,
             1_000_000,
         )? as u32;
+        let purge_hour = match self.purge_hour.trim().parse::<u32>() {
+            Ok(h) if h < 24 => h,
+            _ => {
+                return Err(bad(
+                    "SECPORTAL_PURGE_HOUR",
+                    format!("expected an hour from 0 to 23, got {:?}", self.purge_hour),
+                ));
+            }
+        };
         let clamd = match self.clamd.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(raw) => Some(crate::files::clamd::Clamd::parse(raw).ok_or_else(|| {
@@ -498,6 +513,7 @@ impl ConfigArgs {
             metrics_token,
             center_second_factor: true,
             api_rate_per_minute,
+            purge_hour,
         })
     }
 }
@@ -530,6 +546,7 @@ impl Config {
             audit_key_file: None,
             metrics_token: None,
             api_rate_per_minute: "600".into(),
+            purge_hour: "2".into(),
         }
         .validate()
     }

@@ -54,6 +54,7 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
         generation: Default::default(),
         current_revision: Default::default(),
         sessions: Default::default(),
+        stopping: Default::default(),
     });
     let state = Arc::new(web::AppState {
         app: core.clone(),
@@ -87,6 +88,13 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
             backend = db.backend(),
             "database migrated"
         );
+    }
+    match db::second_factor::seal_plain_secrets(&db).await? {
+        0 => {}
+        n => tracing::info!(
+            secrets = n,
+            "second-factor secrets stored in the clear are now sealed"
+        ),
     }
     match db::audit::seal(&db).await? {
         Some(1) => tracing::info!("audit chain keyed from its first entry"),
@@ -151,30 +159,59 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         header: state.config.header_timeout,
         idle: state.config.idle_timeout,
     };
-    server::serve_on(listener, router, timeouts, shutdown_signal()).await?;
-    state.db.close().await;
+    let core = state.app.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        // Background work (a retention purge) ends after the batch in hand.
+        core.stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    };
+    server::serve_on(listener, router, timeouts, shutdown).await?;
+    // A connection still busy past this is not waited for: the process ends, and its open
+    // transaction is rolled back by the database.
+    if tokio::time::timeout(std::time::Duration::from_secs(10), state.db.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("database connections still busy after 10 s; stopping anyway");
+    }
     tracing::info!("secportal stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Waits for SIGTERM or Ctrl-C. The handlers are installed when this is called, not when
+/// the future is first polled: a signal that arrives while the server is busy with its first
+/// requests is never the default action (the process killed on the spot).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let handlers = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let (mut term, mut int) = handlers;
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(term.take()) => {},
+                _ = wait(int.take()) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutdown signal received");
     }
-    tracing::info!("shutdown signal received");
 }

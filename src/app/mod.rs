@@ -77,6 +77,9 @@ pub struct App {
     pub sessions: std::sync::Mutex<SessionCache>,
     /// The newest revision's number as last read: (generation, when, number).
     pub current_revision: std::sync::Mutex<Option<(u64, Instant, i64)>>,
+    /// Set when the server is shutting down: long background work (the retention purge)
+    /// stops after the step in hand.
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 impl App {

@@ -407,7 +407,15 @@ pub fn spawn_scheduler(state: Arc<App>) {
                         tracing::warn!(error = %e, "scheduled mail failed");
                     }
                     let clock = crate::domain::retention::SystemClock;
-                    if let Err(e) = crate::retention::daily(&state.db, &state.files, &clock).await {
+                    if let Err(e) = crate::retention::daily(
+                        &state.db,
+                        &state.files,
+                        &clock,
+                        state.config.purge_hour,
+                        &state.stopping,
+                    )
+                    .await
+                    {
                         tracing::warn!(error = %e, "retention purge failed");
                     }
                 }

@@ -45,8 +45,8 @@ pub async fn overview(app: &App, actor: &Actor) -> Result<Overview, Error> {
             period: p,
             cutoff: p.cutoff(now),
             due: match t {
-                RecordType::Submissions => plan.submissions.len() as i64,
-                RecordType::GatewayLogs => plan.gateway_logs.len() as i64,
+                RecordType::Submissions => plan.submissions.count,
+                RecordType::GatewayLogs => plan.gateway_logs.count,
                 RecordType::Audit => plan.audit_count(),
             },
         })

@@ -291,18 +291,22 @@ pub async fn reset_second_factor(app: &App, actor: &Actor, id: Uuid) -> Result<(
     }
     tx.commit().await?;
     if had {
-        let when = crate::domain::dates::jst(&db::now());
-        let out = Outgoing::new(
-            target.email,
-            "mail.second_factor_reset",
-            vec![
-                ("time", when),
-                ("link", app.config.link("/account/second-factor")),
-            ],
-        );
-        super::send_in_background(app, out);
+        super::send_in_background(app, second_factor_reset_mail(&app.config, target.email));
     }
     Ok(())
+}
+
+/// The mail telling a user their second factor was reset (by a Center admin on the page, or
+/// from the command line), with the link to set up a new one.
+pub fn second_factor_reset_mail(config: &crate::Config, to: String) -> Outgoing {
+    Outgoing::new(
+        to,
+        "mail.second_factor_reset",
+        vec![
+            ("time", crate::domain::dates::jst(&db::now())),
+            ("link", config.link("/account/second-factor")),
+        ],
+    )
 }
 
 /// Changes a user's role: org roles stay org roles, Center roles stay Center roles, never

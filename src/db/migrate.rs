@@ -101,6 +101,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0023_queue_tally.sql"),
         include_str!("../../migrations/postgres/0023_queue_tally.sql"),
     ),
+    (
+        "0026_retention_indexed",
+        include_str!("../../migrations/sqlite/0026_retention_indexed.sql"),
+        include_str!("../../migrations/postgres/0026_retention_indexed.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

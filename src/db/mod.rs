@@ -20,6 +20,7 @@ pub mod queue;
 pub mod receipts;
 pub mod retention;
 pub mod review;
+pub mod sealed;
 pub mod second_factor;
 pub mod sessions;
 pub mod structure;

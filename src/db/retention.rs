@@ -181,34 +181,91 @@ pub struct Candidate {
     pub org_id: Uuid,
     pub kind: String,
     pub receipt_no: Option<String>,
+    /// Where it sorts in its index: when a report was replaced, when a log was submitted.
+    pub at: DateTime<Utc>,
 }
 
-/// Submissions past retention and not on hold: a gateway log once submitted longer ago than
-/// its period (`$2`); any other report once it has been superseded (a newer submission of the
-/// same item and place) longer ago than its period (`$1`): the report in force is kept
-/// however old it is, as the checklist still rests on it. Drafts are work in progress.
-const CANDIDATES: &str = "SELECT s.id, s.org_id, s.kind, s.receipt_no FROM submissions s \
-     WHERE s.state <> 'draft' AND s.submitted_at IS NOT NULL \
-     AND ((s.kind = 'gateway_logs' AND s.submitted_at < $2) \
-       OR (s.kind <> 'gateway_logs' AND EXISTS (SELECT 1 FROM submissions n \
-            WHERE n.org_id = s.org_id AND n.kind = s.kind \
-            AND ((n.location_id IS NULL AND s.location_id IS NULL) OR n.location_id = s.location_id) \
-            AND n.state <> 'draft' AND n.submitted_at > s.submitted_at AND n.submitted_at < $1))) \
-     AND NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.lifted_at IS NULL AND h.org_id = s.org_id \
-            AND (h.submission_id IS NULL OR h.submission_id = s.id)) \
-     ORDER BY s.submitted_at, s.id";
+/// Which submissions are due, each read through its own index: a report once it was replaced
+/// (a newer version of the same organisation, kind and place sealed, `replaced_at`, kept by
+/// the database's triggers) longer ago than its period — the report in force is kept however
+/// old it is, as the checklist still rests on it; a gateway log once submitted longer ago than
+/// its period. Drafts are work in progress. A hold in force on the organisation or the
+/// submission keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    Reports,
+    GatewayLogs,
+}
 
-/// The submissions a purge with these cutoffs takes.
-pub async fn candidates(
+impl Due {
+    /// (sort key column, the rows it selects), `$1` the cutoff.
+    fn filter(self) -> (&'static str, &'static str) {
+        match self {
+            Due::Reports => (
+                "s.replaced_at",
+                "s.replaced_at IS NOT NULL AND s.replaced_at < $1 AND s.kind <> 'gateway_logs'",
+            ),
+            Due::GatewayLogs => (
+                "s.submitted_at",
+                "s.kind = 'gateway_logs' AND s.submitted_at < $1 AND s.state <> 'draft'",
+            ),
+        }
+    }
+}
+
+const NOT_HELD: &str = "NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.lifted_at IS NULL \
+     AND h.org_id = s.org_id AND (h.submission_id IS NULL OR h.submission_id = s.id))";
+
+/// How many submissions of that sort are due before the cutoff.
+pub async fn count_due(tx: &mut Tx, due: Due, before: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+    let (_, filter) = due.filter();
+    let sql = format!("SELECT COUNT(*) FROM submissions s WHERE {filter} AND {NOT_HELD}");
+    on_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(before)
+        .fetch_one(&mut *c)
+        .await)
+}
+
+/// The next `limit` submissions of that sort due before the cutoff, in index order after
+/// `after` (the last one a batch took: what sorts before it was taken or is held).
+pub async fn next_due(
     tx: &mut Tx,
-    submissions_before: DateTime<Utc>,
-    logs_before: DateTime<Utc>,
+    due: Due,
+    before: DateTime<Utc>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: usize,
 ) -> Result<Vec<Candidate>, sqlx::Error> {
-    on_tx!(tx, c => sqlx::query_as::<_, Candidate>(CANDIDATES)
-        .bind(submissions_before)
-        .bind(logs_before)
+    let (key, filter) = due.filter();
+    // A row value the index serves as a range (an `OR` with "no cursor yet" would not be).
+    let from = if after.is_some() {
+        format!("({key}, s.id) > ($3, $4) AND")
+    } else {
+        "$3 IS NULL AND $4 IS NULL AND".into()
+    };
+    let sql = format!(
+        "SELECT s.id, s.org_id, s.kind, s.receipt_no, {key} AS at FROM submissions s WHERE {filter} \
+         AND {from} {NOT_HELD} ORDER BY {key}, s.id LIMIT $2"
+    );
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    on_tx!(tx, c => sqlx::query_as::<_, Candidate>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(before)
+        .bind(limit)
+        .bind(after.map(|a| a.0))
+        .bind(after.map(|a| a.1))
         .fetch_all(&mut *c)
         .await)
+}
+
+/// Gives the day's claim back (a purge stopped before it was done: the next scheduler run,
+/// after a restart, takes the rest the same day).
+pub async fn release_claim(db: &Db, day: NaiveDate) -> Result<(), sqlx::Error> {
+    let before = day.pred_opt().unwrap_or(day);
+    on_db!(db, p => sqlx::query("UPDATE retention_state SET last_purge_on = $2 WHERE id = 1 AND last_purge_on = $1")
+        .bind(day)
+        .bind(before)
+        .execute(p)
+        .await
+        .map(|_| ()))
 }
 
 /// The first audit entry of an organisation on hold (or with a submission on hold): a purge

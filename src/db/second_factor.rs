@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Db, Tx, on_db, on_tx};
+use super::{Db, Tx, on_db, on_tx, sealed};
 use crate::domain::Scope;
+use crate::domain::totp::SECRET_BYTES;
 
 /// A user's TOTP state.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -18,23 +19,57 @@ pub struct Totp {
     pub totp_last_step: i64,
 }
 
-/// The TOTP state of a user.
+/// The TOTP state of a user, the secret opened (it is stored sealed, see [`super::sealed`]).
 pub async fn totp(db: &Db, user_id: Uuid) -> Result<Option<Totp>, sqlx::Error> {
-    on_db!(db, p => sqlx::query_as::<_, Totp>(
+    let row = on_db!(db, p => sqlx::query_as::<_, Totp>(
         "SELECT totp_secret, totp_enabled_at, totp_last_step FROM users WHERE id = $1",
     )
     .bind(user_id)
     .fetch_optional(p)
-    .await)
+    .await)?;
+    row.map(|mut t| {
+        t.totp_secret = t
+            .totp_secret
+            .map(|s| sealed::open(db.audit_key(), sealed::TOTP, user_id, &s, SECRET_BYTES))
+            .transpose()?;
+        Ok(t)
+    })
+    .transpose()
 }
 
-/// Starts (or restarts) enrolment with a new secret; not while a second factor is on.
+/// Seals the TOTP secrets stored in the clear before sealing began (each a conditional
+/// write: a secret changed meanwhile is left to its writer); answers how many.
+pub async fn seal_plain_secrets(db: &Db) -> Result<u64, sqlx::Error> {
+    let rows: Vec<(Uuid, Vec<u8>)> = on_db!(db, p => sqlx::query_as(
+        "SELECT id, totp_secret FROM users WHERE totp_secret IS NOT NULL",
+    )
+    .fetch_all(p)
+    .await)?;
+    let mut sealed_now = 0;
+    for (id, plain) in rows.into_iter().filter(|r| r.1.len() == SECRET_BYTES) {
+        let s = sealed::seal(db.audit_key(), sealed::TOTP, id, &plain)?;
+        sealed_now += on_db!(db, p => sqlx::query(
+            "UPDATE users SET totp_secret = $2 WHERE id = $1 AND totp_secret = $3",
+        )
+        .bind(id)
+        .bind(&s)
+        .bind(&plain)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(sealed_now)
+}
+
+/// Starts (or restarts) enrolment with a new secret (stored sealed); not while a second
+/// factor is on.
 pub async fn start(tx: &mut Tx, user_id: Uuid, secret: &[u8]) -> Result<bool, sqlx::Error> {
+    let secret = sealed::seal(&tx.audit_key, sealed::TOTP, user_id, secret)?;
     on_tx!(tx, c => sqlx::query(
         "UPDATE users SET totp_secret = $2, totp_last_step = 0 WHERE id = $1 AND totp_enabled_at IS NULL",
     )
     .bind(user_id)
-    .bind(secret)
+    .bind(&secret)
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected() == 1))

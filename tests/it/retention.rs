@@ -13,6 +13,7 @@ use crate::followup::{add_location, submit_configuration_with, upload_log};
 use crate::helpers::{PASSWORD, TestApp, location, submission_in};
 
 mod audit_purge;
+mod batches;
 
 const ADMIN: &str = "admin@center.example.jp";
 const REVIEWER: &str = "reviewer@center.example.jp";
@@ -168,7 +169,7 @@ dual_test!(
         let plan = secportal::retention::plan(app.db(), after(f.at, 12, 1).0)
             .await
             .unwrap();
-        assert_eq!((plan.submissions.len(), plan.gateway_logs.len()), (0, 1));
+        assert_eq!((plan.submissions.count, plan.gateway_logs.count), (0, 1));
         assert!(exists(&app, &f.a_log).await, "a dry run changes nothing");
         let log_receipt = receipt_of(&app, &f.a_log).await;
         assert_eq!(app.count("gateway_log_checks").await, 1);

@@ -27,6 +27,8 @@ macro_rules! enforced_test {
 }
 
 const MEMBER: &str = "member@a.example.jp";
+
+mod sealed;
 const ADMIN: &str = "admin@center.example.jp";
 const REVIEWER: &str = "reviewer@center.example.jp";
 
@@ -521,12 +523,17 @@ dual_test!(
         let b = app.browser();
         b.login(ADMIN, PASSWORD).await;
         enrol(&b).await;
+        // The mail that it was switched on (sent in the background) first.
+        let mails = app.wait_mail_count(1).await;
         assert!(
             secportal::cli::reset_second_factor(&app.state.config, ADMIN)
                 .await
                 .unwrap()
         );
         assert_eq!(app.audit_count("user.second_factor_reset").await, 1);
+        // Mailed as the page's reset is, before the command returns.
+        assert_eq!(app.mail_count(), mails + 1);
+        app.mail_text(ADMIN, "2段階認証をリセットしました");
         assert_eq!(app.count("recovery_codes").await, 0);
         let res = app.new_browser().login(ADMIN, PASSWORD).await;
         assert_eq!(location(&res), "/home");
@@ -535,5 +542,6 @@ dual_test!(
                 .await
                 .unwrap()
         );
+        assert_eq!(app.mail_count(), mails + 1, "nothing reset, nothing mailed");
     }
 );

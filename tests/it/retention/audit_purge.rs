@@ -120,26 +120,50 @@ dual_test!(
                 Utc.with_ymd_and_hms(2031, 12, 1, h, 0, 0).unwrap() - chrono::Duration::hours(9),
             )
         };
-        secportal::retention::daily(app.db(), files, &at(1))
-            .await
-            .unwrap();
+        secportal::retention::daily(
+            app.db(),
+            files,
+            &at(1),
+            secportal::retention::PURGE_FROM_HOUR,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             app.audit_count("retention.purged").await,
             0,
             "not before 02:00 JST"
         );
-        secportal::retention::daily(app.db(), files, &at(3))
-            .await
-            .unwrap();
+        secportal::retention::daily(
+            app.db(),
+            files,
+            &at(3),
+            secportal::retention::PURGE_FROM_HOUR,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(app.audit_count("retention.purged").await, 1);
-        secportal::retention::daily(app.db(), files, &at(23))
-            .await
-            .unwrap();
+        secportal::retention::daily(
+            app.db(),
+            files,
+            &at(23),
+            secportal::retention::PURGE_FROM_HOUR,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(app.audit_count("retention.purged").await, 1, "once a day");
         let next_day = FixedClock(at(3).0 + chrono::Duration::days(1));
-        secportal::retention::daily(app.db(), files, &next_day)
-            .await
-            .unwrap();
+        secportal::retention::daily(
+            app.db(),
+            files,
+            &next_day,
+            secportal::retention::PURGE_FROM_HOUR,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(app.audit_count("retention.purged").await, 2);
         verify_holds(&app).await;
     }
