@@ -196,8 +196,9 @@ pub async fn declare(app: &App, actor: &Actor, input: IdDeclaration) -> Result<U
     let catalogue = app.catalogue().await?;
     let data = serde_json::json!({ "attested": true, "offices": per_office, "away": away });
     let mut tx = app.db.begin().await?;
-    let id = db::submissions::insert_submitted(
+    let (id, mail) = crate::app::submissions::insert_sealed(
         &mut tx,
+        app,
         &db::submissions::NewSubmission {
             org_id,
             kind: "id_management",
@@ -215,5 +216,6 @@ pub async fn declare(app: &App, actor: &Actor, input: IdDeclaration) -> Result<U
     )
     .await?;
     tx.commit().await?;
+    mail.send(app);
     Ok(id)
 }

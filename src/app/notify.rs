@@ -16,8 +16,9 @@ use crate::db::{self, Tx};
 use crate::mail::Outgoing;
 
 /// The kinds a user can turn e-mail off for (the inbox keeps them all).
-pub const KINDS: [&str; 8] = [
+pub const KINDS: [&str; 9] = [
     "submitted",
+    "received",
     "decided",
     "instruction",
     "answered",
@@ -28,7 +29,8 @@ pub const KINDS: [&str; 8] = [
 ];
 
 /// The kinds that reach the users of an organisation, and those that reach the Center.
-pub const ORG_KINDS: [&str; 6] = [
+pub const ORG_KINDS: [&str; 7] = [
+    "received",
     "decided",
     "instruction",
     "extension",

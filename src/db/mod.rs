@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod exports;
 pub mod followup;
 pub mod gateway_logs;
+pub mod history;
 pub mod idempotency;
 pub mod links;
 pub mod migrate;

@@ -71,11 +71,16 @@ pub async fn open_draft(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Option<Uui
     .await)
 }
 
-/// Creates and submits in one step (forms without a draft stage); answers id and receipt.
-pub async fn insert_submitted(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Uuid, sqlx::Error> {
+/// Creates and submits in one step (forms without a draft stage); answers id and receipt number.
+pub async fn insert_submitted(
+    tx: &mut Tx,
+    s: &NewSubmission<'_>,
+) -> Result<(Uuid, String), sqlx::Error> {
     let id = create_draft(tx, s).await?;
-    submit(tx, s.org_id, id, s.submitted_by, s.catalogue_revision).await?;
-    Ok(id)
+    let receipt = submit(tx, s.org_id, id, s.submitted_by, s.catalogue_revision)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    Ok((id, receipt.receipt_no))
 }
 
 /// A stored submission.

@@ -99,6 +99,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}/antivirus/import/confirm", post(html::antivirus::confirm_import))
         .route("/orgs/{org}/antivirus/template.csv", get(html::antivirus::template))
         .route("/orgs/{org}/files/{id}/remove", post(html::submissions::files::remove_file))
+        .route("/orgs/{org}/submissions", get(html::submissions::history::page))
         .route("/orgs/{org}/submissions/{id}/receipt", get(html::submissions::receipt::receipt))
         .route("/orgs/{org}/submissions/{id}/evidence.zip", get(html::evidence::submission))
         .route("/orgs/{org}/evidence.zip", get(html::evidence::organisation))

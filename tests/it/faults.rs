@@ -49,6 +49,8 @@ impl TinyDisk {
         while f.write_all(&block).is_ok() {
             len += block.len() as u64;
         }
+        // The last block may have gone in part: count what the file holds.
+        len = len.max(f.metadata().map(|m| m.len()).unwrap_or(0));
         drop(f);
         let f = std::fs::OpenOptions::new()
             .write(true)

@@ -29,6 +29,7 @@ mod onboarding;
 mod outage;
 mod queue;
 mod queue_counts;
+mod record;
 mod report_data;
 mod reports;
 mod retention;

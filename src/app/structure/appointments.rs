@@ -111,8 +111,9 @@ pub async fn appoint(
     let mut data = serde_json::to_value(&a).map_err(anyhow::Error::from)?;
     data["appointment_id"] = serde_json::json!(appointment);
     data["location"] = serde_json::json!({ "id": location, "kind": loc.kind, "name": loc.name });
-    let submission = db::submissions::insert_submitted(
+    let (submission, mail) = crate::app::submissions::insert_sealed(
         &mut tx,
+        app,
         &for_location(
             org_id,
             &loc,
@@ -127,6 +128,7 @@ pub async fn appoint(
     entry.detail = serde_json::json!({ "location": location, "appointment": appointment });
     db::audit::append(&mut tx, &entry).await?;
     tx.commit().await?;
+    mail.send(app);
     Ok(submission)
 }
 
@@ -173,8 +175,9 @@ pub async fn attest_router(
         "lan_dedicated": true, "wan_unused": true, "console_unused": true,
     });
     let mut tx = app.db.begin().await?;
-    let sid = db::submissions::insert_submitted(
+    let (sid, mail) = crate::app::submissions::insert_sealed(
         &mut tx,
+        app,
         &for_location(
             org_id,
             &loc,
@@ -191,5 +194,6 @@ pub async fn attest_router(
     )
     .await?;
     tx.commit().await?;
+    mail.send(app);
     Ok(sid)
 }

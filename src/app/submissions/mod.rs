@@ -3,12 +3,14 @@
 //! number (受付番号); a returned one is revised as the next version.
 
 pub mod configuration;
+pub mod history;
 pub mod reads;
 pub mod upload;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::notify::{Notice, Pending, To, notify};
 use super::{Actor, App, Error, FieldErrors};
 use crate::db;
 use crate::db::orgs::OrgRow;
@@ -228,8 +230,52 @@ pub struct Sealed {
     pub already: bool,
 }
 
+/// Files the 到達通知 of a submission sealed in `tx`: an inbox entry for every user of the
+/// organisation (as every notice to an organisation goes), with the receipt number, the item
+/// and a link to the receipt; the mail goes through the outbox once `tx` commits.
+pub async fn arrival_notice(
+    tx: &mut db::Tx,
+    app: &App,
+    org_id: Uuid,
+    submission: Uuid,
+    receipt_no: &str,
+    kind: &str,
+) -> Result<Pending, Error> {
+    let catalogue = app.catalogue().await?;
+    Ok(notify(
+        tx,
+        &app.config.base_url,
+        To::Org(org_id),
+        &Notice {
+            kind: "received",
+            message: "mail.received",
+            args: vec![
+                ("receipt", receipt_no.to_string()),
+                ("item_ja", catalogue.item_title(kind, "ja")),
+                ("item_en", catalogue.item_title(kind, "en")),
+            ],
+            link: format!("/orgs/{org_id}/submissions/{submission}/receipt"),
+        },
+    )
+    .await?)
+}
+
+/// Creates and seals a submission in one step (the forms without a draft: items 1, 2 and
+/// §7.4.2(1)) inside `tx`, with its 到達通知; answers the submission and the mail to send
+/// after commit.
+pub async fn insert_sealed(
+    tx: &mut db::Tx,
+    app: &App,
+    new: &NewSubmission<'_>,
+) -> Result<(Uuid, Pending), Error> {
+    let (id, receipt_no) = db::submissions::insert_submitted(tx, new).await?;
+    let mail = arrival_notice(tx, app, new.org_id, id, &receipt_no, new.kind).await?;
+    Ok((id, mail))
+}
+
 /// Seals a draft of the organisation with a receipt number and its audit entry; a draft
-/// sealed meanwhile (a double click) answers that receipt with `already`.
+/// sealed meanwhile (a double click) answers that receipt with `already`. The 到達通知 goes
+/// once, from the call that sealed it.
 pub async fn seal(
     app: &App,
     actor: &Actor,
@@ -250,7 +296,17 @@ pub async fn seal(
             entry.detail =
                 serde_json::json!({ "submission": draft, "kind": kind.as_str(), "detail": detail });
             db::audit::append(&mut tx, &entry).await?;
+            let mail = arrival_notice(
+                &mut tx,
+                app,
+                org_id,
+                draft,
+                &receipt.receipt_no,
+                kind.as_str(),
+            )
+            .await?;
             tx.commit().await?;
+            mail.send(app);
             Ok(Sealed {
                 submission: draft,
                 receipt_no: receipt.receipt_no,

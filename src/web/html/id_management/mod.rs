@@ -46,7 +46,8 @@ struct IdView {
     can_edit: bool,
     errors: FieldErrors,
     reasons: Vec<&'static str>,
-    last_submitted: Option<String>,
+    /// The last declaration: (submission, when), linked to its receipt.
+    last_submitted: Option<(Uuid, String)>,
 }
 
 async fn view(
@@ -151,7 +152,7 @@ async fn view(
         can_edit: app::structure::can_edit(&reader(me)),
         errors,
         reasons: REASONS.to_vec(),
-        last_submitted: latest.and_then(|l| l.submitted_at).map(|t| jst(&t)),
+        last_submitted: latest.and_then(|l| Some((l.id, jst(&l.submitted_at?)))),
     })
 }
 

@@ -36,6 +36,8 @@ pub struct AppointmentItem {
     pub email: String,
     pub effective_from: String,
     pub notified: String,
+    /// The sealed notification's submission and receipt number.
+    pub receipt: Option<(Uuid, String)>,
 }
 
 fn appointment_item(a: db::appointments::AppointmentRow) -> AppointmentItem {
@@ -49,6 +51,7 @@ fn appointment_item(a: db::appointments::AppointmentRow) -> AppointmentItem {
         email: a.email,
         effective_from: a.effective_from.format("%Y-%m-%d").to_string(),
         notified: jst(&a.created_at),
+        receipt: None,
     }
 }
 
@@ -144,11 +147,27 @@ async fn location_view(
         .position(|l| l.id == id)
         .ok_or(AppError::NotFound)?;
     let loc = items.swap_remove(pos);
+    // Each appointment was notified as a sealed report: its receipt, by the appointment's id.
+    let notified: std::collections::HashMap<String, (Uuid, String)> =
+        db::history::sealed_at(&state.db, org.id, "administrator", id)
+            .await?
+            .into_iter()
+            .filter_map(|(sid, receipt, data)| {
+                let data: serde_json::Value = serde_json::from_str(&data).ok()?;
+                Some((data["appointment_id"].as_str()?.to_string(), (sid, receipt)))
+            })
+            .collect();
     let history: Vec<AppointmentItem> = db::appointments::list(&state.db, org.id)
         .await?
         .into_iter()
         .filter(|a| a.location_id == id)
-        .map(appointment_item)
+        .map(|a| {
+            let receipt = notified.get(&a.id.to_string()).cloned();
+            AppointmentItem {
+                receipt,
+                ..appointment_item(a)
+            }
+        })
         .collect();
     let on_date = match edit.query {
         Some(d) => Some(

@@ -69,6 +69,16 @@ struct LongList {
     problems: Vec<String>,
 }
 
+/// Which equipment rows the page shows.
+enum Rows {
+    /// The draft's (or the last report's), at this page when the list is long.
+    Stored { page: usize },
+    /// Rows typed into the form, with their errors: shown as the form again.
+    Typed(Vec<EqView>),
+    /// The stored rows of a long list kept by a save, with their errors.
+    Kept(Vec<EqView>),
+}
+
 #[derive(serde::Deserialize)]
 pub struct RowsPage {
     #[serde(default)]
@@ -143,7 +153,7 @@ async fn config_view(
     org: &OrgRow,
     problems: Vec<String>,
 ) -> AppResult<ConfigView> {
-    config_view_with(state, ctx, me, org, problems, None, None, Some(1)).await
+    config_view_with(state, ctx, me, org, problems, Rows::Stored { page: 1 }, None).await
 }
 
 async fn config_view_with(
@@ -152,9 +162,8 @@ async fn config_view_with(
     me: &CurrentUser,
     org: &OrgRow,
     problems: Vec<String>,
-    rows: Option<Vec<EqView>>,
+    rows: Rows,
     note: Option<String>,
-    long_page: Option<usize>,
 ) -> AppResult<ConfigView> {
     let draft = db::submissions::draft(&state.db, org.id, KIND.as_str(), None).await?;
     let files = match &draft {
@@ -170,7 +179,13 @@ async fn config_view_with(
         .and_then(|d| serde_json::from_str(&d.data).ok())
         .unwrap_or_default();
     let note = note.unwrap_or_else(|| data["note"].as_str().unwrap_or("").to_string());
-    let mut equipment = match rows {
+    // Rows typed into the form come back as a form (there are never more than it holds).
+    let (long_page, shown) = match rows {
+        Rows::Stored { page } => (Some(page), None),
+        Rows::Typed(r) => (None, Some(r)),
+        Rows::Kept(r) => (Some(1), Some(r)),
+    };
+    let mut equipment = match shown {
         Some(r) => r,
         None => {
             let stored: Vec<EquipmentRow> = match &draft {
@@ -188,7 +203,6 @@ async fn config_view_with(
                 .collect()
         }
     };
-    // Rows typed into the form come back as a form (there are never more than it holds).
     let long = long_page.and_then(|page| long_list(&ctx.tr(), &equipment, page));
     if long.is_some() {
         equipment.clear();
@@ -248,9 +262,10 @@ pub async fn page(
         &me,
         &org,
         vec![],
+        Rows::Stored {
+            page: at.rows.unwrap_or(1),
+        },
         None,
-        None,
-        Some(at.rows.unwrap_or(1)),
     )
     .await?;
     render(StatusCode::OK, &view)
@@ -379,9 +394,11 @@ async fn refused(
             me,
             org,
             problems,
-            Some(checked),
+            match kept {
+                true => Rows::Kept(checked),
+                false => Rows::Typed(checked),
+            },
             Some(note.trim().to_string()),
-            kept.then_some(1),
         )
         .await?,
     )

@@ -3,4 +3,5 @@
 
 pub mod configuration;
 pub mod files;
+pub mod history;
 pub mod receipt;
