@@ -44,7 +44,20 @@ pub fn validate(a: &Application) -> FieldErrors {
     if !matches!(a.connection_type.as_str(), "lan" | "remote") {
         e.add("connection_type", "error.choose_one");
     } else if !methods(&a.connection_type).contains(&a.method.as_str()) {
-        e.add("method", "error.choose_one");
+        // A method of the other connection type (VPN with LAN, PROXY with remote) is a
+        // mix-up to name, not a missing choice.
+        e.add(
+            "method",
+            match a.connection_type.as_str() {
+                "lan" if methods("remote").contains(&a.method.as_str()) => {
+                    "error.method_not_for_lan"
+                }
+                "remote" if methods("lan").contains(&a.method.as_str()) => {
+                    "error.method_not_for_remote"
+                }
+                _ => "error.choose_one",
+            },
+        );
     } else if a.connection_type == "remote" && a.method == "modem_ta" {
         e.add("method", "error.modem_ta_prohibited");
     }
@@ -149,6 +162,14 @@ mod tests {
         assert!(validate(&app("lan", "proxy")).is_empty());
         assert_eq!(
             validate(&app("lan", "vpn")).get("method"),
+            Some("error.method_not_for_lan")
+        );
+        assert_eq!(
+            validate(&app("remote", "proxy")).get("method"),
+            Some("error.method_not_for_remote")
+        );
+        assert_eq!(
+            validate(&app("lan", "")).get("method"),
             Some("error.choose_one")
         );
     }

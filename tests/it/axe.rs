@@ -38,8 +38,9 @@ fn source() -> Option<&'static str> {
     .as_deref()
 }
 
-/// Pages already checked: the path with its identifiers blanked, and whether the page shows
-/// errors (a form re-rendered with its errors is a page of its own).
+/// Pages already checked: the path with its identifiers blanked, whether the page shows
+/// errors (a form re-rendered with its errors is a page of its own), and how many links the
+/// menu has (the Center's home and an organisation's are different pages at one path).
 fn seen() -> &'static Mutex<HashSet<String>> {
     static SEEN: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
     SEEN.get_or_init(|| Mutex::new(HashSet::new()))
@@ -117,7 +118,8 @@ pub(crate) async fn check(c: &Client) {
     let state = c
         .execute(
             "return document.contentType === 'text/html' ? \
-             (document.querySelector('.form-error, .field-error, [aria-invalid=true]') ? 'errors' : 'page') : '';",
+             (document.querySelector('.form-error, .field-error, [aria-invalid=true]') ? 'errors' : 'page') \
+             + ' nav' + document.querySelectorAll('header nav a').length : '';",
             vec![],
         )
         .await
@@ -156,6 +158,16 @@ pub(crate) async fn check(c: &Client) {
             .await
             .unwrap();
         let own = c.execute(OWN, vec![]).await.unwrap();
+        // SECPORTAL_TEST_SHOTS=<dir>: a screenshot of each page checked, at each width.
+        if let Ok(dir) = std::env::var("SECPORTAL_TEST_SHOTS") {
+            let name: String = key
+                .chars()
+                .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '-' })
+                .collect();
+            std::fs::create_dir_all(&dir).unwrap();
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(format!("{dir}/{}-{width}.png", name.trim_matches('-')), png).unwrap();
+        }
         for line in v.as_array().into_iter().chain(own.as_array()).flatten() {
             found.push(format!(
                 "  at {width} px: {}",

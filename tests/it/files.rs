@@ -463,7 +463,18 @@ dual_test!(
             body.contains("営業所の端末から本社へリモート接続する"),
             "input kept"
         );
+        // VPN under a LAN connection names the mix-up, not a missing choice.
+        fields[0] = ("connection_type", "lan");
         fields[1] = ("method", "vpn");
+        let res = app.post(&path, &fields).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("LAN 接続で選べる方法は PROXY・NAT・その他です。")
+        );
+        fields[0] = ("connection_type", "remote");
         fields[4] = ("outside_measures", "");
         let res = app.post(&path, &fields).await;
         assert!(
