@@ -63,8 +63,26 @@ pub fn submissions<'a>(
     with_data: bool,
 ) -> BoxStream<'a, Result<SubmissionRow, sqlx::Error>> {
     let sql = SUBMISSIONS.replace("{data}", if with_data { "s.data" } else { "NULL" });
+    filtered(db, sql, scope, f)
+}
+
+/// The rows of `sql`, whose parameters `$1`–`$6` are the scope's organisation and the filter's
+/// organisation, start, end, item and state, as a stream.
+fn filtered<'a, R>(
+    db: &'a Db,
+    sql: String,
+    scope: Scope,
+    f: &Filter,
+) -> BoxStream<'a, Result<R, sqlx::Error>>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin
+        + 'a,
+{
     let f = f.clone();
-    on_db!(db, p => sqlx::query_as::<_, SubmissionRow>(AssertSqlSafe(sql))
+    on_db!(db, p => sqlx::query_as::<_, R>(AssertSqlSafe(sql))
         .bind(scope.org_filter())
         .bind(f.org)
         .bind(f.from)
@@ -144,16 +162,7 @@ pub fn instructions<'a>(
         super::followup::INSTRUCTION_COLS,
         followup_where("i")
     );
-    let f = f.clone();
-    on_db!(db, p => sqlx::query_as::<_, super::followup::InstructionRow>(AssertSqlSafe(sql))
-        .bind(scope.org_filter())
-        .bind(f.org)
-        .bind(f.from)
-        .bind(f.until)
-        .bind(f.item)
-        .bind(f.state)
-        .fetch(p)
-        .boxed())
+    filtered(db, sql, scope, f)
 }
 
 /// Requests for items 5 and 6 within the scope and filter (issued in the period), as a stream.
@@ -167,16 +176,7 @@ pub fn requests<'a>(
         super::followup::REQUEST_COLS,
         followup_where("r")
     );
-    let f = f.clone();
-    on_db!(db, p => sqlx::query_as::<_, super::followup::RequestRow>(AssertSqlSafe(sql))
-        .bind(scope.org_filter())
-        .bind(f.org)
-        .bind(f.from)
-        .bind(f.until)
-        .bind(f.item)
-        .bind(f.state)
-        .fetch(p)
-        .boxed())
+    filtered(db, sql, scope, f)
 }
 
 /// The organisation holding a NACCS user code (any of its codes).

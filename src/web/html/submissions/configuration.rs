@@ -153,7 +153,16 @@ async fn config_view(
     org: &OrgRow,
     problems: Vec<String>,
 ) -> AppResult<ConfigView> {
-    config_view_with(state, ctx, me, org, problems, Rows::Stored { page: 1 }, None).await
+    config_view_with(
+        state,
+        ctx,
+        me,
+        org,
+        problems,
+        Rows::Stored { page: 1 },
+        None,
+    )
+    .await
 }
 
 async fn config_view_with(
