@@ -7,8 +7,8 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use crate::app::trail::Standing;
 use crate::app::{self, trail::TrailParams};
-use crate::db::audit::Standing;
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::page::{Page, jst, render};

@@ -16,12 +16,9 @@ use uuid::Uuid;
 
 use crate::app::{
     self,
-    review::{QueueParams, ReceiptLookup},
+    review::{Cursor, QueueFilter, QueueParams, ReceiptLookup},
 };
-use crate::db::{
-    self,
-    queue::{Cursor, QueueFilter},
-};
+
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::error::{AppError, AppResult};
 use crate::web::page::{Page, jst, render};
@@ -108,7 +105,7 @@ pub async fn queue(
     };
     let catalogue = state.catalogue().await?;
     let title = |kind: &str| catalogue.item_title(kind, t.code());
-    let now = db::now();
+    let now = app::review::now();
     let (filter, cursor) = app::review::queue_filter(&actor, &catalogue.items, &q, now);
     let rows = cached_page(&state, &filter, cursor, t.code(), async |f, c| {
         let page = app::review::queue_page(&state, &actor, f, c, PAGE_SIZE).await?;
