@@ -16,14 +16,14 @@ use crate::app;
 use crate::app::inhouse::{self, AREAS, MEASURES, MeasureInput, STATUSES, cell_key};
 use crate::app::submissions::{Place, ReportKind};
 use crate::db::{self, orgs::OrgRow};
-use crate::domain::Scope;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
 use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{ReturnNote, return_note};
-use crate::web::html::common::files::{FileItem, file_item};
-use crate::web::html::common::to_receipt;
+use crate::web::html::common::files::FileItem;
+use crate::web::html::common::renewal::{RenewalNote, draft_state};
+use crate::web::html::common::to_confirm;
 use crate::web::html::common::upload::receive_files;
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
@@ -52,6 +52,8 @@ struct InhouseView {
     problems: Vec<String>,
     can_edit: bool,
     last: Option<(Uuid, String)>,
+    /// The accepted report this draft renews (or a new one would start from).
+    renewal: Option<RenewalNote>,
 }
 
 fn cells_from(get: impl Fn(&str) -> String) -> Vec<Cell> {
@@ -79,22 +81,11 @@ async fn view(
     errors: FieldErrors,
     problems: Vec<String>,
 ) -> AppResult<InhouseView> {
-    let draft = db::submissions::draft(&state.db, org.id, KIND, None).await?;
-    let data: serde_json::Value = draft
-        .as_ref()
-        .and_then(|d| serde_json::from_str(&d.data).ok())
-        .unwrap_or_default();
+    let drafted = draft_state(state, org.id, ReportKind::InhouseMeasures).await?;
+    let data = drafted.data();
     let cells = match input {
         Some(i) => cells_from(|k| i.get(k).cloned().unwrap_or_default()),
         None => cells_from(|k| data[k].as_str().unwrap_or("").to_string()),
-    };
-    let files = match &draft {
-        Some(d) => db::submissions::files(&state.db, Scope::Org(org.id), d.id)
-            .await?
-            .into_iter()
-            .map(file_item)
-            .collect(),
-        None => vec![],
     };
     let last = db::submissions::latest(&state.db, Some(org.id))
         .await?
@@ -102,13 +93,14 @@ async fn view(
         .find(|s| s.kind == KIND && s.state != "draft")
         .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
     Ok(InhouseView {
-        returned: return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
+        returned: return_note(state, org.id, drafted.draft.as_ref().map(|d| d.id)).await?,
+        renewal: drafted.note(&ctx.tr()),
+        files: drafted.files,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
         cells,
         statuses: STATUSES.to_vec(),
-        files,
         errors,
         problems,
         can_edit: app::submissions::may_report(&reader(me), org.id),
@@ -192,8 +184,8 @@ pub async fn save_or_submit(
             state.cookies.secure,
         ));
     }
-    match inhouse::save_and_submit(&state, &actor, org_id, &cells).await {
-        Ok(sealed) => Ok(to_receipt(&state, org_id, &sealed)),
+    match inhouse::save_and_check(&state, &actor, org_id, &cells).await {
+        Ok(draft) => Ok(to_confirm(org_id, draft)),
         Err(app::Error::Invalid(errors)) => {
             let org = org_for(&state, &me, org_id, false).await?;
             let problems = vec![ctx.tr().t("av.fix_rows").to_string()];

@@ -15,14 +15,14 @@ use crate::app;
 use crate::app::outside::{self, Application};
 use crate::app::submissions::{Place, ReportKind};
 use crate::db::{self, orgs::OrgRow};
-use crate::domain::Scope;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
 use crate::web::html::common::access::org_for;
 use crate::web::html::common::comments::{ReturnNote, return_note};
-use crate::web::html::common::files::{FileItem, file_item};
-use crate::web::html::common::to_receipt;
+use crate::web::html::common::files::FileItem;
+use crate::web::html::common::renewal::{RenewalNote, draft_state};
+use crate::web::html::common::to_confirm;
 use crate::web::html::common::upload::receive_files;
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
@@ -50,6 +50,8 @@ struct OutsideView {
     problems: Vec<String>,
     earlier: Vec<Earlier>,
     can_edit: bool,
+    /// The accepted application this draft renews (or a new one would start from).
+    renewal: Option<RenewalNote>,
 }
 
 async fn view(
@@ -61,21 +63,8 @@ async fn view(
     errors: FieldErrors,
     problems: Vec<String>,
 ) -> AppResult<OutsideView> {
-    let draft = db::submissions::draft(&state.db, org.id, KIND, None).await?;
-    let files = match &draft {
-        Some(d) => db::submissions::files(&state.db, Scope::Org(org.id), d.id)
-            .await?
-            .into_iter()
-            .map(file_item)
-            .collect(),
-        None => vec![],
-    };
-    let app = input.unwrap_or_else(|| {
-        draft
-            .as_ref()
-            .and_then(|d| serde_json::from_str(&d.data).ok())
-            .unwrap_or_default()
-    });
+    let drafted = draft_state(state, org.id, ReportKind::OutsideConnections).await?;
+    let app = input.unwrap_or_else(|| serde_json::from_value(drafted.data()).unwrap_or_default());
     let earlier = db::submissions::latest(&state.db, Some(org.id))
         .await?
         .into_iter()
@@ -87,12 +76,13 @@ async fn view(
         })
         .collect();
     Ok(OutsideView {
-        returned: return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
+        returned: return_note(state, org.id, drafted.draft.as_ref().map(|d| d.id)).await?,
+        renewal: drafted.note(&ctx.tr()),
+        files: drafted.files,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
         app,
-        files,
         errors,
         problems,
         earlier,
@@ -175,8 +165,8 @@ pub async fn save_or_submit(
             state.cookies.secure,
         ));
     }
-    match outside::save_and_submit(&state, &actor, org_id, &form.app).await {
-        Ok(sealed) => Ok(to_receipt(&state, org_id, &sealed)),
+    match outside::save_and_check(&state, &actor, org_id, &form.app).await {
+        Ok(draft) => Ok(to_confirm(org_id, draft)),
         // The draft keeps what was typed; nothing reaches the Center.
         Err(app::Error::Invalid(errors)) => {
             let org = org_for(&state, &me, org_id, false).await?;

@@ -14,15 +14,15 @@ use crate::app::submissions::configuration::{self as config, ConfigurationInput}
 use crate::app::submissions::{ImportRefused, Place, ReportKind};
 use crate::app::{self, FieldErrors};
 use crate::db::{self, orgs::OrgRow};
-use crate::domain::Scope;
 use crate::domain::equipment::{self, DEVICE_TYPES, EquipmentRow};
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{ReturnNote, return_note};
-use crate::web::html::common::files::{FileItem, file_item, template_csv};
+use crate::web::html::common::files::{FileItem, template_csv};
+use crate::web::html::common::renewal::{RenewalNote, draft_state};
 use crate::web::html::common::upload::{read_csv_upload, receive_files};
-use crate::web::html::common::{imports, split_row_errors, to_receipt};
+use crate::web::html::common::{imports, split_row_errors, to_confirm};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
 
@@ -56,6 +56,8 @@ struct ConfigView {
     device_types: Vec<&'static str>,
     /// A long list, shown as text page by page (`None`: the list is a form).
     long: Option<LongList>,
+    /// The accepted report this draft renews (or a new one would start from).
+    renewal: Option<RenewalNote>,
 }
 
 /// One page of a long equipment list, in words.
@@ -133,6 +135,8 @@ fn long_list(t: &crate::i18n::Tr, equipment: &[EqView], page: usize) -> Option<L
 pub struct EqView {
     pub n: usize,
     pub row: EquipmentRow,
+    /// As in the accepted report the draft renews (引き継ぎ).
+    pub carried: bool,
     pub errors: Vec<(String, &'static str)>,
 }
 
@@ -174,19 +178,8 @@ async fn config_view_with(
     rows: Rows,
     note: Option<String>,
 ) -> AppResult<ConfigView> {
-    let draft = db::submissions::draft(&state.db, org.id, KIND.as_str(), None).await?;
-    let files = match &draft {
-        Some(d) => db::submissions::files(&state.db, Scope::Org(org.id), d.id)
-            .await?
-            .into_iter()
-            .map(file_item)
-            .collect(),
-        None => vec![],
-    };
-    let data: serde_json::Value = draft
-        .as_ref()
-        .and_then(|d| serde_json::from_str(&d.data).ok())
-        .unwrap_or_default();
+    let drafted = draft_state(state, org.id, KIND).await?;
+    let data = drafted.data();
     let note = note.unwrap_or_else(|| data["note"].as_str().unwrap_or("").to_string());
     // Rows typed into the form come back as a form (there are never more than it holds).
     let (long_page, shown) = match rows {
@@ -197,9 +190,9 @@ async fn config_view_with(
     let mut equipment = match shown {
         Some(r) => r,
         None => {
-            let stored: Vec<EquipmentRow> = match &draft {
-                Some(_) => serde_json::from_value(data["equipment"].clone()).unwrap_or_default(),
-                None => config::current_equipment(state, org.id).await?,
+            let stored: Vec<EquipmentRow> = match data.is_null() {
+                false => serde_json::from_value(data["equipment"].clone()).unwrap_or_default(),
+                true => config::current_equipment(state, org.id).await?,
             };
             stored
                 .into_iter()
@@ -207,11 +200,18 @@ async fn config_view_with(
                 .map(|(n, row)| EqView {
                     n,
                     row,
+                    carried: false,
                     errors: vec![],
                 })
                 .collect()
         }
     };
+    if let Some(r) = &drafted.renewal {
+        let carried: Vec<EquipmentRow> = r.rows("equipment");
+        for e in equipment.iter_mut() {
+            e.carried = carried.contains(&e.row);
+        }
+    }
     let long = long_page.and_then(|page| long_list(&ctx.tr(), &equipment, page));
     if long.is_some() {
         equipment.clear();
@@ -224,6 +224,7 @@ async fn config_view_with(
             device_type: "client_pc".into(),
             ..EquipmentRow::default()
         },
+        carried: false,
         errors: vec![],
     }));
     let last = db::submissions::latest(&state.db, Some(org.id))
@@ -238,11 +239,12 @@ async fn config_view_with(
             )
         });
     Ok(ConfigView {
-        returned: return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
+        returned: return_note(state, org.id, drafted.draft.as_ref().map(|d| d.id)).await?,
+        renewal: drafted.note(&ctx.tr()),
+        files: drafted.files,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
-        files,
         problems,
         note,
         can_edit: app::submissions::may_report(&reader(me), org.id),
@@ -352,8 +354,8 @@ pub async fn save_or_submit(
         equipment: rows.clone(),
     };
     let errors = if submit {
-        match config::save_and_submit(&state, &actor, typed).await {
-            Ok(sealed) => return Ok(to_receipt(&state, org_id, &sealed)),
+        match config::save_and_check(&state, &actor, typed).await {
+            Ok(draft) => return Ok(to_confirm(org_id, draft)),
             Err(app::Error::Invalid(errors)) => errors,
             Err(e) => return Err(e.into()),
         }
@@ -392,6 +394,7 @@ async fn refused(
         .map(|(n, row)| EqView {
             n,
             row,
+            carried: false,
             errors: by_row.remove(&n).unwrap_or_default(),
         })
         .collect();

@@ -8,8 +8,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Context, Place, Report, build};
-use crate::db::{self, submissions::SubmissionRow};
+use crate::db::{self, submissions::FileRow, submissions::SubmissionRow};
 use crate::domain::Scope;
+use crate::domain::antivirus::AvRow;
+use crate::domain::equipment::EquipmentRow;
 use crate::i18n::Tr;
 use crate::web::error::{AppError, AppResult};
 use crate::web::state::AppState;
@@ -55,6 +57,31 @@ async fn latest_data(
         .map(|v| v["data"].clone()))
 }
 
+/// The reports a report of `kind` is checked against (the equipment list against the
+/// antivirus rows, and back).
+async fn cross_checks(
+    state: &AppState,
+    scope: Scope,
+    org_id: Uuid,
+    kind: &str,
+) -> AppResult<(Option<Vec<EquipmentRow>>, Option<Vec<AvRow>>)> {
+    Ok(match kind {
+        "antivirus" => (
+            latest_data(state, scope, org_id, "system_configuration")
+                .await?
+                .and_then(|d| serde_json::from_value(d["equipment"].clone()).ok()),
+            None,
+        ),
+        "system_configuration" => (
+            None,
+            latest_data(state, scope, org_id, "antivirus")
+                .await?
+                .and_then(|d| serde_json::from_value(d["rows"].clone()).ok()),
+        ),
+        _ => (None, None),
+    })
+}
+
 /// The view of a sealed submission; `cross_check` adds the checks against the
 /// organisation's other reports (equipment list against antivirus rows) to the summary.
 pub async fn of_submission(
@@ -71,28 +98,48 @@ pub async fn of_submission(
         .and_then(|j| serde_json::from_str(j).ok())
         .ok_or(AppError::NotFound)?;
     let catalogue = state.catalogue_revision(s.catalogue_revision).await?;
-    let (mut equipment, mut antivirus) = (None, None);
-    if cross_check {
-        match s.kind.as_str() {
-            "antivirus" => {
-                equipment = latest_data(state, scope, s.org_id, "system_configuration")
-                    .await?
-                    .and_then(|d| serde_json::from_value(d["equipment"].clone()).ok());
-            }
-            "system_configuration" => {
-                antivirus = latest_data(state, scope, s.org_id, "antivirus")
-                    .await?
-                    .and_then(|d| serde_json::from_value(d["rows"].clone()).ok());
-            }
-            _ => {}
-        }
-    }
+    let (equipment, antivirus) = match cross_check {
+        true => cross_checks(state, scope, s.org_id, &s.kind).await?,
+        false => (None, None),
+    };
     let cx = Context {
         t,
         catalogue: &catalogue,
         places,
         stale_days: state.config.av_stale_days,
         submitted_on: jst_day(s.submitted_at.unwrap_or_else(Utc::now)),
+        equipment,
+        antivirus,
+    };
+    Ok(build(&cx, &snapshot))
+}
+
+/// The view of a draft as it will be sealed today (the confirmation step), checked against
+/// the organisation's other reports as a reviewer's view is.
+pub async fn of_draft(
+    state: &AppState,
+    t: Tr,
+    draft: &SubmissionRow,
+    files: &[FileRow],
+    places: &HashMap<Uuid, Place>,
+) -> AppResult<Report> {
+    let snapshot = serde_json::json!({
+        "kind": draft.kind,
+        "location_id": draft.location_id,
+        "data": serde_json::from_str::<serde_json::Value>(&draft.data).unwrap_or_default(),
+        "files": files.iter().map(|f| serde_json::json!({
+            "name": f.name, "role": f.role, "sha256": f.sha256, "size": f.size, "mime": f.mime,
+        })).collect::<Vec<_>>(),
+    });
+    let catalogue = state.catalogue().await?;
+    let (equipment, antivirus) =
+        cross_checks(state, Scope::Org(draft.org_id), draft.org_id, &draft.kind).await?;
+    let cx = Context {
+        t,
+        catalogue: &catalogue,
+        places,
+        stale_days: state.config.av_stale_days,
+        submitted_on: jst_day(Utc::now()),
         equipment,
         antivirus,
     };
