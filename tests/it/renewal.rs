@@ -416,6 +416,14 @@ dual_test!(
         let acks = ack_names(&html);
         assert!(!acks.is_empty());
         let fingerprint = field_value(&html, "fingerprint").unwrap();
+        // In English, in its words too.
+        let en = app.new_browser();
+        en.login(crate::report_data::EMAIL, PASSWORD).await;
+        en.post("/lang", &[("lang", "en"), ("next", "/home")]).await;
+        let html_en = en.get(&confirm).await.text().await.unwrap();
+        assert!(html_en.contains("Check before submitting"));
+        assert!(html_en.contains("Checked: Computers: 3;"), "{html_en}");
+        assert!(!html_en.contains("confirm."), "no locale key shown");
 
         // Without the acknowledgement: refused, nothing sealed.
         let res = app

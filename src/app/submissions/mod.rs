@@ -315,12 +315,12 @@ async fn seal_as(
 ) -> Result<Sealed, Error> {
     let revision = app.catalogue().await?.revision;
     let mut tx = app.db.begin().await?;
-    if let Some(expected) = confirmed {
-        if let Some((data, files)) = db::submissions::lock_draft(&mut tx, org_id, draft).await? {
-            if confirm::fingerprint(&data, &files) != expected {
-                return Err(Error::Conflict(confirm::CHANGED));
-            }
-        }
+    // A draft sealed meanwhile is no longer locked here: the submit below answers its receipt.
+    if let Some(expected) = confirmed
+        && let Some((data, files)) = db::submissions::lock_draft(&mut tx, org_id, draft).await?
+        && confirm::fingerprint(&data, &files) != expected
+    {
+        return Err(Error::Conflict(confirm::CHANGED));
     }
     match db::submissions::submit(&mut tx, org_id, draft, actor.id, revision).await? {
         Some(receipt) => {

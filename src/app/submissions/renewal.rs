@@ -55,10 +55,9 @@ pub async fn renewal(
         return Ok(None);
     }
     let found = match draft {
-        Some(d) => db::submissions::renewed_from(&app.db, place.org, d).await?,
+        Some(d) => db::renewals::renewed_from(&app.db, place.org, d).await?,
         None => {
-            db::submissions::last_accepted(&app.db, place.org, place.kind.as_str(), place.site)
-                .await?
+            db::renewals::last_accepted(&app.db, place.org, place.kind.as_str(), place.site).await?
         }
     };
     let Some((from, receipt_no, submitted_at)) = found else {
