@@ -86,6 +86,24 @@ pub async fn open_draft(
     s: &NewSubmission<'_>,
     renew: bool,
 ) -> Result<Option<Opened>, sqlx::Error> {
+    let opened = insert_or_find_draft(tx, s, renew).await?;
+    if let Some(Opened::Created {
+        id,
+        renewed_from: Some(from),
+    }) = opened
+    {
+        copy_files(tx, s.org_id, from, id).await?;
+    }
+    Ok(opened)
+}
+
+/// [`open_draft`]'s one statement (and, when the insert did nothing, the read of the draft
+/// that won).
+async fn insert_or_find_draft(
+    tx: &mut Tx,
+    s: &NewSubmission<'_>,
+    renew: bool,
+) -> Result<Option<Opened>, sqlx::Error> {
     let id = Uuid::now_v7();
     let now = super::now();
     on_tx!(tx, c => {
@@ -110,31 +128,6 @@ pub async fn open_draft(
         .fetch_optional(&mut *c)
         .await?;
         if let Some((id, renewed_from)) = created {
-            if let Some(from) = renewed_from {
-                let files: Vec<(String, String, String, String, i64)> = sqlx::query_as(
-                    "SELECT sha256, role, name, mime, size FROM submission_files WHERE submission_id = $1 ORDER BY created_at, id",
-                )
-                .bind(from)
-                .fetch_all(&mut *c)
-                .await?;
-                for (sha, role, name, mime, size) in files {
-                    sqlx::query(
-                        "INSERT INTO submission_files (id, submission_id, org_id, sha256, role, name, mime, size, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(Uuid::now_v7())
-                    .bind(id)
-                    .bind(s.org_id)
-                    .bind(sha)
-                    .bind(role)
-                    .bind(name)
-                    .bind(mime)
-                    .bind(size)
-                    .bind(now)
-                    .execute(&mut *c)
-                    .await?;
-                }
-            }
             return Ok(Some(Opened::Created { id, renewed_from }));
         }
         let open: Option<Uuid> = sqlx::query_scalar(
@@ -147,6 +140,46 @@ pub async fn open_draft(
         .fetch_optional(&mut *c)
         .await?;
         Ok(open.map(Opened::Open))
+    })
+}
+
+/// Links the files of submission `from` to submission `to` of the organisation (a new
+/// version, a renewal): new rows naming the same stored blobs, so removing one from `to`
+/// never touches `from`'s.
+pub async fn copy_files(
+    tx: &mut Tx,
+    org_id: Uuid,
+    from: Uuid,
+    to: Uuid,
+) -> Result<(), sqlx::Error> {
+    let now = super::now();
+    on_tx!(tx, c => {
+        let files: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT sha256, role, name, mime, size FROM submission_files WHERE submission_id = $1 AND org_id = $2 \
+             ORDER BY created_at, id",
+        )
+        .bind(from)
+        .bind(org_id)
+        .fetch_all(&mut *c)
+        .await?;
+        for (sha, role, name, mime, size) in files {
+            sqlx::query(
+                "INSERT INTO submission_files (id, submission_id, org_id, sha256, role, name, mime, size, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(to)
+            .bind(org_id)
+            .bind(sha)
+            .bind(role)
+            .bind(name)
+            .bind(mime)
+            .bind(size)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        }
+        Ok(())
     })
 }
 
