@@ -7,8 +7,7 @@ use uuid::Uuid;
 use super::structure::place_names;
 use super::submissions::configuration::current_equipment;
 use super::submissions::{
-    ImportRefused, Place, ReportKind, RowProblem, Sealed, blocking, nothing_open, reporting_org,
-    save_data, seal,
+    ImportRefused, Place, ReportKind, RowProblem, Sealed, blocking, reporting_org, save_data,
 };
 use super::{Actor, App, Error, FieldErrors};
 use crate::db;
@@ -191,26 +190,14 @@ pub async fn check(
     if rows.is_empty() {
         errors.add("rows", "av.need_rows");
     }
-    if !problems.is_empty() {
-        errors.add("rows", "av.fix_rows");
-        RowProblem::into_errors(&problems, &mut errors);
-    }
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors));
-    }
+    RowProblem::refuse(&problems, errors)?;
     Ok(serde_json::json!({ "computers": rows.len() }))
 }
 
 /// Submits the open draft as stored, checked by [`check`]. With no draft open it answers the
 /// latest receipt (a repeated submit) or `submission.need_files`.
 pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error> {
-    reporting_org(app, actor, org).await?;
-    let place = Place::org(org, KIND);
-    let Some(draft) = db::submissions::draft(&app.db, org, KIND.as_str(), None).await? else {
-        return nothing_open(app, &place).await;
-    };
-    let detail = check(app, org, &draft).await?;
-    seal(app, actor, org, draft.id, KIND, detail).await
+    super::submissions::confirm::submit_as_stored(app, actor, &Place::org(org, KIND)).await
 }
 
 /// The page's 提出: the typed rows are saved as the draft first (so nothing typed is lost

@@ -5,9 +5,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::submissions::{Place, ReportKind, Sealed, nothing_open, reporting_org, save_data, seal};
+use super::submissions::{Place, ReportKind, Sealed, reporting_org, save_data};
 use super::{Actor, App, Error, FieldErrors};
-use crate::db;
 use crate::db::submissions::SubmissionRow;
 
 const KIND: ReportKind = ReportKind::InhouseMeasures;
@@ -110,12 +109,7 @@ pub fn check(draft: &SubmissionRow) -> Result<serde_json::Value, Error> {
 /// Submits the open draft as stored, checked by [`check`]. With no draft open it answers the
 /// latest receipt (a repeated submit) or `submission.need_files`.
 pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error> {
-    reporting_org(app, actor, org).await?;
-    let Some(draft) = db::submissions::draft(&app.db, org, KIND.as_str(), None).await? else {
-        return nothing_open(app, &Place::org(org, KIND)).await;
-    };
-    let detail = check(&draft)?;
-    seal(app, actor, org, draft.id, KIND, detail).await
+    super::submissions::confirm::submit_as_stored(app, actor, &Place::org(org, KIND)).await
 }
 
 /// The page's 提出: what was typed is kept as the draft, then the draft is checked for the

@@ -5,8 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    ImportRefused, Place, ReportKind, RowProblem, Sealed, blocking, nothing_open, reporting_org,
-    save_data, seal,
+    ImportRefused, Place, ReportKind, RowProblem, Sealed, blocking, reporting_org, save_data,
 };
 use crate::app::structure::place_names;
 use crate::app::{Actor, App, Error, FieldErrors};
@@ -158,26 +157,14 @@ pub async fn check(
     if rows.is_empty() && !files.iter().any(|f| f.role == "equipment_list") {
         errors.add("equipment", "submission.need_equipment");
     }
-    if !problems.is_empty() {
-        errors.add("rows", "av.fix_rows");
-        RowProblem::into_errors(&problems, &mut errors);
-    }
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors));
-    }
+    RowProblem::refuse(&problems, errors)?;
     Ok(serde_json::json!({ "equipment_rows": rows.len() }))
 }
 
 /// Submits the open draft as stored, checked by [`check`]. With no draft open it answers the
 /// latest receipt (a repeated submit) or `submission.need_files`.
 pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error> {
-    reporting_org(app, actor, org).await?;
-    let place = Place::org(org, KIND);
-    let Some(draft) = db::submissions::draft(&app.db, org, KIND.as_str(), None).await? else {
-        return nothing_open(app, &place).await;
-    };
-    let detail = check(app, org, &draft).await?;
-    seal(app, actor, org, draft.id, KIND, detail).await
+    super::confirm::submit_as_stored(app, actor, &Place::org(org, KIND)).await
 }
 
 /// The page's 提出: what was typed is kept as the draft first (opening it, from the last

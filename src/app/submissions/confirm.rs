@@ -6,7 +6,7 @@
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{Place, ReportKind, Sealed, check_place, reporting_org, seal_as};
+use super::{Place, ReportKind, Sealed, check_place, nothing_open, reporting_org, seal_as};
 use crate::app::{Actor, App, Error, antivirus, gateway_logs, inhouse, outside};
 use crate::db;
 use crate::db::submissions::{FileRow, SubmissionRow};
@@ -103,6 +103,20 @@ async fn check(
         }
         (ReportKind::GatewayLogs, None) => Err(Error::NotFound),
     }
+}
+
+/// Submits the open draft of an organisation-wide place as stored, checked as its kind checks
+/// it, without a confirmation (the API's submit). With no draft open it answers the latest
+/// receipt (a repeated submit) or `submission.need_files`.
+pub async fn submit_as_stored(app: &App, actor: &Actor, place: &Place) -> Result<Sealed, Error> {
+    reporting_org(app, actor, place.org).await?;
+    let Some(draft) =
+        db::submissions::draft(&app.db, place.org, place.kind.as_str(), place.site).await?
+    else {
+        return nothing_open(app, place).await;
+    };
+    let detail = check(app, place, &draft).await?;
+    super::seal(app, actor, place.org, draft.id, place.kind, detail).await
 }
 
 /// The open draft of a place, checked as a submit checks it (the same errors): the page's

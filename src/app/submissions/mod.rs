@@ -446,6 +446,19 @@ impl RowProblem {
             errors.add(format!("rows.{}.{}", p.row, p.field), p.key);
         }
     }
+
+    /// The end of a check before sealing: the rows' problems (`rows`: `av.fix_rows`, and each
+    /// row's) with the other `errors`; nothing wrong answers `Ok`.
+    pub fn refuse(problems: &[RowProblem], mut errors: FieldErrors) -> Result<(), Error> {
+        if !problems.is_empty() {
+            errors.add("rows", "av.fix_rows");
+            RowProblem::into_errors(problems, &mut errors);
+        }
+        match errors.is_empty() {
+            true => Ok(()),
+            false => Err(Error::Invalid(errors)),
+        }
+    }
 }
 
 /// Runs CPU-bound work (reading a workbook) off the async runtime.
