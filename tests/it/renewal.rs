@@ -282,9 +282,13 @@ dual_test!(
 );
 
 dual_test!(
-    in_house_measures_and_an_outside_connection_renew_from_the_accepted_ones,
+    in_house_measures_an_outside_connection_and_the_id_declaration_renew_from_the_accepted_ones,
     |app| async move {
-        let (org, all) = with_accepted(&app, &["inhouse_measures", "outside_connections"]).await;
+        let (org, all) = with_accepted(
+            &app,
+            &["inhouse_measures", "outside_connections", "id_management"],
+        )
+        .await;
         let o = &org.id;
         for (kind, path, shown) in [
             (
@@ -371,6 +375,15 @@ dual_test!(
             from.map(|f| f.to_string()).as_deref(),
             Some(id_of(&all, "inhouse_measures"))
         );
+        // The ID declaration (no draft: the form is filled in from the last one) says so.
+        let receipt = receipt_of(&app, id_of(&all, "id_management")).await;
+        let html = app
+            .get(&format!("/orgs/{o}/id-management"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(&carried_from(&receipt)), "{html}");
         // Gateway logs are the logs of a new period: nothing carried.
         let html = app
             .get(&format!("/orgs/{o}/locations/{}/gateway-logs", org.site))

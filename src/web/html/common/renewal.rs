@@ -2,7 +2,7 @@
 //! number and day) and its files marked 引き継ぎ; with no draft open, what a new one would
 //! start from.
 
-use chrono::Datelike;
+use chrono::{DateTime, Datelike, Utc};
 use uuid::Uuid;
 
 use super::files::{FileItem, file_item};
@@ -26,7 +26,19 @@ pub struct RenewalNote {
 
 /// The note of a renewal, in the page's language.
 pub fn note(t: &Tr, r: &Renewal) -> RenewalNote {
-    let day = (r.submitted_at + chrono::Duration::hours(9)).date_naive();
+    note_of(t, r.from, &r.receipt_no, r.submitted_at, !r.in_draft)
+}
+
+/// The note for a form filled in from the accepted report `from` (receipt number, when it
+/// was submitted); `preview`: no draft holds it yet.
+pub fn note_of(
+    t: &Tr,
+    from: Uuid,
+    receipt_no: &str,
+    submitted_at: DateTime<Utc>,
+    preview: bool,
+) -> RenewalNote {
+    let day = (submitted_at + chrono::Duration::hours(9)).date_naive();
     let date = t.f(
         "renewal.date",
         &[
@@ -38,12 +50,12 @@ pub fn note(t: &Tr, r: &Renewal) -> RenewalNote {
         ],
     );
     RenewalNote {
-        from: r.from,
+        from,
         text: t.f(
             "renewal.from",
-            &[("receipt", r.receipt_no.as_str()), ("date", date.as_str())],
+            &[("receipt", receipt_no), ("date", date.as_str())],
         ),
-        preview: !r.in_draft,
+        preview,
     }
 }
 

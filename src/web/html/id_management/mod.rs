@@ -19,6 +19,7 @@ use crate::domain::ScopeKind;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::{org_for, reader};
+use crate::web::html::common::renewal::{RenewalNote, note_of};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
 
@@ -48,6 +49,8 @@ struct IdView {
     reasons: Vec<&'static str>,
     /// The last declaration: (submission, when), linked to its receipt.
     last_submitted: Option<(Uuid, String)>,
+    /// The accepted declaration the form is filled in from (引き継ぎ).
+    renewal: Option<RenewalNote>,
 }
 
 async fn view(
@@ -139,7 +142,16 @@ async fn view(
         n,
         ..AwayInput::default()
     }));
+    // Filled in from the last declaration: marked when that one was accepted.
+    let renewal = match (&latest, input) {
+        (Some(l), None) => db::renewals::last_accepted(&state.db, org.id, "id_management", None)
+            .await?
+            .filter(|(id, _, _)| *id == l.id)
+            .map(|(from, receipt, at)| note_of(&ctx.tr(), from, &receipt, at, false)),
+        _ => None,
+    };
     Ok(IdView {
+        renewal,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
