@@ -513,3 +513,55 @@ dual_test!(
         assert!(html.contains(&receipt_of(&app, &draft.to_string()).await));
     }
 );
+
+dual_test!(
+    a_gateway_log_with_check_problems_is_confirmed_only_with_them_acknowledged,
+    |app| async move {
+        let org = narita(&app).await;
+        let logs = format!("/orgs/{}/locations/{}/gateway-logs", org.id, org.site);
+        attach(
+            &app,
+            &format!("{logs}/files"),
+            "logs",
+            "送受信ログ_2026年11月.csv",
+            "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n送信,NRT01,001,IDA,2026-11-01 09:00:00\n送信,NRT01,,IDA,2026-11-01 09:05:00\n受信,NRT01,,IDA,2026-11-30 17:30:00\n".as_bytes(),
+        )
+        .await;
+        let res = app
+            .browser()
+            .post_unconfirmed(
+                &logs,
+                &[
+                    ("storage", "ゲートウェイサーバ内 D:\\NACCSLOG"),
+                    ("retention_months", "13"),
+                    ("mechanism", "送受信履歴を日次で CSV 出力"),
+                    ("period_from", "2026-11-01"),
+                    ("period_to", "2026-11-30"),
+                    ("action", "submit"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let confirm = location(&res);
+        assert!(confirm.ends_with("/confirm"), "{confirm}");
+        let html = app.get(&confirm).await.text().await.unwrap();
+        assert!(html.contains("成田第2倉庫"), "the place by name");
+        assert!(
+            html.contains("確認しました：ログ検査（送受信ログ_2026年11月.csv）：送信の記録で"),
+            "{html}"
+        );
+        let fingerprint = field_value(&html, "fingerprint").unwrap();
+        let acks = ack_names(&html);
+        assert!(!acks.is_empty());
+        let res = app
+            .browser()
+            .post_unconfirmed(&confirm, &[("fingerprint", fingerprint.as_str())])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(sealed_count(&app, "gateway_logs").await, 0);
+        let res = app.browser().confirm(&confirm).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(location(&res).ends_with("/receipt"));
+        assert_eq!(sealed_count(&app, "gateway_logs").await, 1);
+    }
+);
