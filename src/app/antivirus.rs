@@ -7,11 +7,11 @@ use uuid::Uuid;
 use super::structure::place_names;
 use super::submissions::configuration::current_equipment;
 use super::submissions::{
-    ImportRefused, Place, ReportKind, RowProblem, Sealed, blocking, nothing_open, reporting_org,
-    save_data, seal,
+    ImportRefused, Place, ReportKind, RowProblem, Sealed, blocking, reporting_org, save_data,
 };
 use super::{Actor, App, Error, FieldErrors};
 use crate::db;
+use crate::db::submissions::SubmissionRow;
 use crate::domain::antivirus::{self, AvRow};
 use crate::domain::sheet::Imported;
 
@@ -172,15 +172,14 @@ pub async fn import_rows(app: &App, actor: &Actor, input: RowsInput) -> Result<S
     store(app, actor, input.org, rows, problems, "antivirus.imported").await
 }
 
-/// Submits the open draft as stored: at least one row, every row clean (errors `rows`:
-/// `av.need_rows` or `av.fix_rows`, and each row's `rows.{i}.{field}`). With no draft open it
-/// answers the latest receipt (a repeated submit) or `submission.need_files`.
-pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error> {
-    reporting_org(app, actor, org).await?;
-    let place = Place::org(org, KIND);
-    let Some(draft) = db::submissions::draft(&app.db, org, KIND.as_str(), None).await? else {
-        return nothing_open(app, &place).await;
-    };
+/// Checks a draft as stored before it is sealed: at least one row, every row clean (errors
+/// `rows`: `av.need_rows` or `av.fix_rows`, and each row's `rows.{i}.{field}`); answers the
+/// audit detail of the seal.
+pub async fn check(
+    app: &App,
+    org: Uuid,
+    draft: &SubmissionRow,
+) -> Result<serde_json::Value, Error> {
     let stored: Vec<AvRow> = serde_json::from_str::<serde_json::Value>(&draft.data)
         .ok()
         .and_then(|v| serde_json::from_value(v["rows"].clone()).ok())
@@ -191,30 +190,22 @@ pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error
     if rows.is_empty() {
         errors.add("rows", "av.need_rows");
     }
-    if !problems.is_empty() {
-        errors.add("rows", "av.fix_rows");
-        RowProblem::into_errors(&problems, &mut errors);
-    }
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors));
-    }
-    seal(
-        app,
-        actor,
-        org,
-        draft.id,
-        KIND,
-        serde_json::json!({ "computers": rows.len() }),
-    )
-    .await
+    RowProblem::refuse(&problems, errors)?;
+    Ok(serde_json::json!({ "computers": rows.len() }))
 }
 
-/// The page's submit: the typed rows are saved as the draft first (so nothing typed is lost
-/// when they are refused), then the draft is submitted.
-pub async fn save_and_submit(app: &App, actor: &Actor, input: RowsInput) -> Result<Sealed, Error> {
+/// Submits the open draft as stored, checked by [`check`]. With no draft open it answers the
+/// latest receipt (a repeated submit) or `submission.need_files`.
+pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error> {
+    super::submissions::confirm::submit_as_stored(app, actor, &Place::org(org, KIND)).await
+}
+
+/// The page's 提出: the typed rows are saved as the draft first (so nothing typed is lost
+/// when they are refused), then the draft is checked for the confirmation step.
+pub async fn save_and_check(app: &App, actor: &Actor, input: RowsInput) -> Result<Uuid, Error> {
     let org = input.org;
     save_rows(app, actor, input).await?;
-    submit(app, actor, org).await
+    super::submissions::confirm::prepare(app, actor, &Place::org(org, KIND)).await
 }
 
 /// Reads an antivirus CSV (or workbook) for the confirmation step: nothing is stored.

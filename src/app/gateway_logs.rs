@@ -11,6 +11,7 @@ use super::{Actor, App, Error, FieldErrors};
 use crate::db;
 use crate::db::orgs::OrgRow;
 use crate::db::structure::LocationRow;
+use crate::db::submissions::SubmissionRow;
 use crate::domain::Scope;
 use crate::domain::gatewaylog::LogCheck;
 use crate::domain::input::date;
@@ -110,9 +111,7 @@ pub async fn save(app: &App, actor: &Actor, input: &LogsInput) -> Result<Uuid, E
 /// Why a submit was refused only because a log was kept before logs were checked.
 pub const UNCHECKED: &str = "gwlog.error.unchecked";
 
-/// Submits the site's open draft as stored: storage and mechanism described, retention of at
-/// least a year, the logs the Center asked for attached with the period they cover, and each
-/// log checked (`_form`: `gwlog.error.unchecked`). The checks' totals are sealed with it.
+/// Submits the site's open draft as stored, checked by [`check`].
 pub async fn submit(app: &App, actor: &Actor, org_id: Uuid, site: Uuid) -> Result<Sealed, Error> {
     reporting_org(app, actor, org_id).await?;
     site_for(app, actor, org_id, site).await?;
@@ -125,6 +124,23 @@ pub async fn submit(app: &App, actor: &Actor, org_id: Uuid, site: Uuid) -> Resul
     else {
         return nothing_open(app, &place).await;
     };
+    match check(app, org_id, site, &draft).await? {
+        Some(detail) => seal(app, actor, org_id, draft.id, KIND, detail).await,
+        None => nothing_open(app, &place).await,
+    }
+}
+
+/// Checks a site's draft as stored before it is sealed: storage and mechanism described,
+/// retention of at least a year, the logs the Center asked for attached with the period they
+/// cover, and each log checked (`_form`: `gwlog.error.unchecked`). The checks' totals are
+/// written into the draft, to be sealed with it (the same totals each time for the same
+/// files). Answers the audit detail of the seal; `None` when the draft was sealed meanwhile.
+pub async fn check(
+    app: &App,
+    org_id: Uuid,
+    site: Uuid,
+    draft: &SubmissionRow,
+) -> Result<Option<serde_json::Value>, Error> {
     let mut data: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&draft.data).unwrap_or_default();
     let field = |k: &str| {
@@ -216,22 +232,22 @@ pub async fn submit(app: &App, actor: &Actor, org_id: Uuid, site: Uuid) -> Resul
     if !db::submissions::save_draft(&mut tx, org_id, draft.id, &serde_json::Value::Object(data))
         .await?
     {
-        return nothing_open(app, &place).await;
+        return Ok(None);
     }
     tx.commit().await?;
-    seal(
-        app,
-        actor,
-        org_id,
-        draft.id,
-        KIND,
+    Ok(Some(
         serde_json::json!({ "site": site, "files": files.len() }),
-    )
-    .await
+    ))
 }
 
-/// The page's submit: what was typed is kept as the draft, then the draft is submitted.
-pub async fn save_and_submit(app: &App, actor: &Actor, input: &LogsInput) -> Result<Sealed, Error> {
+/// The page's 提出: what was typed is kept as the draft, then the draft is checked for the
+/// confirmation step.
+pub async fn save_and_check(app: &App, actor: &Actor, input: &LogsInput) -> Result<Uuid, Error> {
     save(app, actor, input).await?;
-    submit(app, actor, input.org, input.site).await
+    let place = Place {
+        org: input.org,
+        kind: KIND,
+        site: Some(input.site),
+    };
+    super::submissions::confirm::prepare(app, actor, &place).await
 }

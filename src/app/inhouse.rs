@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::submissions::{Place, ReportKind, Sealed, nothing_open, reporting_org, save_data, seal};
+use super::submissions::{Place, ReportKind, Sealed, reporting_org, save_data};
 use super::{Actor, App, Error, FieldErrors};
-use crate::db;
+use crate::db::submissions::SubmissionRow;
 
 const KIND: ReportKind = ReportKind::InhouseMeasures;
 /// The systems the source names.
@@ -76,14 +76,9 @@ pub async fn save(
     .await
 }
 
-/// Submits the open draft as stored: every cell needs a status and, unless not applicable, a
-/// description (errors name each cell's `m_{area}_{measure}_{status|desc}`). With no draft
-/// open it answers the latest receipt (a repeated submit) or `submission.need_files`.
-pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error> {
-    reporting_org(app, actor, org).await?;
-    let Some(draft) = db::submissions::draft(&app.db, org, KIND.as_str(), None).await? else {
-        return nothing_open(app, &Place::org(org, KIND)).await;
-    };
+/// Checks a draft as stored before it is sealed: every cell needs a status and, unless not
+/// applicable, a description (errors name each cell's `m_{area}_{measure}_{status|desc}`).
+pub fn check(draft: &SubmissionRow) -> Result<serde_json::Value, Error> {
     let data: serde_json::Value = serde_json::from_str(&draft.data).unwrap_or_default();
     let mut errors = FieldErrors::default();
     for area in AREAS {
@@ -108,16 +103,23 @@ pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
-    seal(app, actor, org, draft.id, KIND, serde_json::Value::Null).await
+    Ok(serde_json::Value::Null)
 }
 
-/// The page's submit: what was typed is kept as the draft, then the draft is submitted.
-pub async fn save_and_submit(
+/// Submits the open draft as stored, checked by [`check`]. With no draft open it answers the
+/// latest receipt (a repeated submit) or `submission.need_files`.
+pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error> {
+    super::submissions::confirm::submit_as_stored(app, actor, &Place::org(org, KIND)).await
+}
+
+/// The page's 提出: what was typed is kept as the draft, then the draft is checked for the
+/// confirmation step.
+pub async fn save_and_check(
     app: &App,
     actor: &Actor,
     org: Uuid,
     cells: &[MeasureInput],
-) -> Result<Sealed, Error> {
+) -> Result<Uuid, Error> {
     save(app, actor, org, cells).await?;
-    submit(app, actor, org).await
+    super::submissions::confirm::prepare(app, actor, &Place::org(org, KIND)).await
 }

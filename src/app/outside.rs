@@ -5,9 +5,10 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::submissions::{Place, ReportKind, Sealed, nothing_open, reporting_org, save_data, seal};
+use super::submissions::{Place, ReportKind, Sealed, reporting_org, save_data};
 use super::{Actor, App, Error, FieldErrors};
 use crate::db;
+use crate::db::submissions::SubmissionRow;
 use crate::domain::Scope;
 
 const KIND: ReportKind = ReportKind::OutsideConnections;
@@ -104,14 +105,13 @@ pub async fn save(
     .await
 }
 
-/// Submits the open draft as stored: the application checked by [`validate`] and at least
-/// one diagram (`_form`: `error.diagram_required`). With no draft open it answers the latest
-/// receipt (a repeated submit) or `submission.need_files`.
-pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error> {
-    reporting_org(app, actor, org).await?;
-    let Some(draft) = db::submissions::draft(&app.db, org, KIND.as_str(), None).await? else {
-        return nothing_open(app, &Place::org(org, KIND)).await;
-    };
+/// Checks a draft as stored before it is sealed: the application checked by [`validate`]
+/// and at least one diagram (`_form`: `error.diagram_required`).
+pub async fn check(
+    app: &App,
+    org: Uuid,
+    draft: &SubmissionRow,
+) -> Result<serde_json::Value, Error> {
     let stored: Application = serde_json::from_str(&draft.data).unwrap_or_default();
     let mut errors = validate(&stored);
     if db::submissions::files(&app.db, Scope::Org(org), draft.id)
@@ -123,18 +123,25 @@ pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
-    seal(app, actor, org, draft.id, KIND, serde_json::Value::Null).await
+    Ok(serde_json::Value::Null)
 }
 
-/// The page's submit: what was typed is kept as the draft, then the draft is submitted.
-pub async fn save_and_submit(
+/// Submits the open draft as stored, checked by [`check`]. With no draft open it answers the
+/// latest receipt (a repeated submit) or `submission.need_files`.
+pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error> {
+    super::submissions::confirm::submit_as_stored(app, actor, &Place::org(org, KIND)).await
+}
+
+/// The page's 提出: what was typed is kept as the draft, then the draft is checked for the
+/// confirmation step.
+pub async fn save_and_check(
     app: &App,
     actor: &Actor,
     org: Uuid,
     application: &Application,
-) -> Result<Sealed, Error> {
+) -> Result<Uuid, Error> {
     save(app, actor, org, application).await?;
-    submit(app, actor, org).await
+    super::submissions::confirm::prepare(app, actor, &Place::org(org, KIND)).await
 }
 
 #[cfg(test)]

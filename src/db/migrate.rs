@@ -106,6 +106,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0026_retention_indexed.sql"),
         include_str!("../../migrations/postgres/0026_retention_indexed.sql"),
     ),
+    (
+        "0027_renewal",
+        include_str!("../../migrations/sqlite/0027_renewal.sql"),
+        include_str!("../../migrations/postgres/0027_renewal.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

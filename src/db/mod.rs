@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod orgs;
 pub mod queue;
 pub mod receipts;
+pub mod renewals;
 pub mod retention;
 pub mod review;
 pub mod sealed;

@@ -207,6 +207,15 @@ pub enum Revised {
 /// copied). Each returned submission is revised once (`submissions_revised_once`) and a place
 /// has one open draft (`submissions_one_draft`): parallel requests open one version.
 pub async fn revise(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<Revised, sqlx::Error> {
+    let revised = open_version(tx, org_id, id).await?;
+    if let Revised::Opened(new_id) = revised {
+        super::submissions::copy_files(tx, org_id, id, new_id).await?;
+    }
+    Ok(revised)
+}
+
+/// [`revise`]'s new version, without its files.
+async fn open_version(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<Revised, sqlx::Error> {
     let new_id = Uuid::now_v7();
     let now = super::now();
     on_tx!(tx, c => {
@@ -247,29 +256,6 @@ pub async fn revise(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<Revised, sqlx
             .fetch_optional(&mut *c)
             .await?;
             return Ok(open.map_or(Revised::NotReturned, Revised::DraftOpen));
-        }
-        let files: Vec<(String, String, String, String, i64)> = sqlx::query_as(
-            "SELECT sha256, role, name, mime, size FROM submission_files WHERE submission_id = $1 ORDER BY created_at",
-        )
-        .bind(id)
-        .fetch_all(&mut *c)
-        .await?;
-        for (sha, role, name, mime, size) in files {
-            sqlx::query(
-                "INSERT INTO submission_files (id, submission_id, org_id, sha256, role, name, mime, size, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(Uuid::now_v7())
-            .bind(new_id)
-            .bind(org_id)
-            .bind(sha)
-            .bind(role)
-            .bind(name)
-            .bind(mime)
-            .bind(size)
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
         }
         Ok(Revised::Opened(new_id))
     })

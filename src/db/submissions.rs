@@ -52,23 +52,135 @@ pub async fn create_draft(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Uuid, sq
         .ok_or(sqlx::Error::RowNotFound)
 }
 
+/// What [`open_draft`] came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    /// This call created the draft; `renewed_from` is the accepted report it starts from.
+    Created {
+        id: Uuid,
+        renewed_from: Option<Uuid>,
+    },
+    /// A draft of that kind and place was open already.
+    Open(Uuid),
+}
+
+impl Opened {
+    /// The draft's id.
+    pub fn id(self) -> Uuid {
+        match self {
+            Opened::Created { id, .. } | Opened::Open(id) => id,
+        }
+    }
+}
+
 /// The open draft of a kind and place, created when there is none: one atomic "get or
 /// create" on both backends. The unique index `submissions_one_draft` decides a race: the
 /// loser's insert does nothing (on PostgreSQL after waiting for the winner to commit) and it
 /// reads the winner's draft. `None` only when that draft was sealed in between.
-pub async fn open_draft(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Option<Uuid>, sqlx::Error> {
-    if let Some(id) = insert_draft(tx, s, "ON CONFLICT DO NOTHING RETURNING id").await? {
-        return Ok(Some(id));
+///
+/// With `renew`, a created draft starts from the place's last accepted report, chosen in the
+/// same statement: its data, and its files as new links to the same stored blobs (removing a
+/// file from the draft removes only the draft's link).
+pub async fn open_draft(
+    tx: &mut Tx,
+    s: &NewSubmission<'_>,
+    renew: bool,
+) -> Result<Option<Opened>, sqlx::Error> {
+    let opened = insert_or_find_draft(tx, s, renew).await?;
+    if let Some(Opened::Created {
+        id,
+        renewed_from: Some(from),
+    }) = opened
+    {
+        copy_files(tx, s.org_id, from, id).await?;
     }
-    on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT id FROM submissions WHERE org_id = $1 AND kind = $2 AND state = 'draft' \
-         AND (location_id = $3 OR ($3 IS NULL AND location_id IS NULL))",
-    )
-    .bind(s.org_id)
-    .bind(s.kind)
-    .bind(s.location_id)
-    .fetch_optional(&mut *c)
-    .await)
+    Ok(opened)
+}
+
+/// [`open_draft`]'s one statement (and, when the insert did nothing, the read of the draft
+/// that won).
+async fn insert_or_find_draft(
+    tx: &mut Tx,
+    s: &NewSubmission<'_>,
+    renew: bool,
+) -> Result<Option<Opened>, sqlx::Error> {
+    let id = Uuid::now_v7();
+    let now = super::now();
+    on_tx!(tx, c => {
+        let created: Option<(Uuid, Option<Uuid>)> = sqlx::query_as(
+            "INSERT INTO submissions (id, org_id, kind, scope_kind, location_id, state, version, data, \
+             catalogue_revision, submitted_by, submitted_at, created_at, updated_at, series_id, renewed_from) \
+             SELECT $1, $2, $3, $4, $5, 'draft', 1, COALESCE(a.data, $6), $7, NULL, NULL, $8, $8, $1, a.id \
+             FROM (SELECT 1 AS one) x LEFT JOIN (SELECT id, data FROM submissions WHERE org_id = $2 AND kind = $3 \
+              AND state = 'accepted' AND (location_id = $5 OR ($5 IS NULL AND location_id IS NULL)) AND $9 \
+              ORDER BY submitted_at DESC, id DESC LIMIT 1) a ON 1 = 1 \
+             WHERE 1 = 1 ON CONFLICT DO NOTHING RETURNING id, renewed_from",
+        )
+        .bind(id)
+        .bind(s.org_id)
+        .bind(s.kind)
+        .bind(s.scope_kind.as_str())
+        .bind(s.location_id)
+        .bind(s.data.to_string())
+        .bind(s.catalogue_revision)
+        .bind(now)
+        .bind(renew)
+        .fetch_optional(&mut *c)
+        .await?;
+        if let Some((id, renewed_from)) = created {
+            return Ok(Some(Opened::Created { id, renewed_from }));
+        }
+        let open: Option<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM submissions WHERE org_id = $1 AND kind = $2 AND state = 'draft' \
+             AND (location_id = $3 OR ($3 IS NULL AND location_id IS NULL))",
+        )
+        .bind(s.org_id)
+        .bind(s.kind)
+        .bind(s.location_id)
+        .fetch_optional(&mut *c)
+        .await?;
+        Ok(open.map(Opened::Open))
+    })
+}
+
+/// Links the files of submission `from` to submission `to` of the organisation (a new
+/// version, a renewal): new rows naming the same stored blobs, so removing one from `to`
+/// never touches `from`'s.
+pub async fn copy_files(
+    tx: &mut Tx,
+    org_id: Uuid,
+    from: Uuid,
+    to: Uuid,
+) -> Result<(), sqlx::Error> {
+    let now = super::now();
+    on_tx!(tx, c => {
+        let files: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT sha256, role, name, mime, size FROM submission_files WHERE submission_id = $1 AND org_id = $2 \
+             ORDER BY created_at, id",
+        )
+        .bind(from)
+        .bind(org_id)
+        .fetch_all(&mut *c)
+        .await?;
+        for (sha, role, name, mime, size) in files {
+            sqlx::query(
+                "INSERT INTO submission_files (id, submission_id, org_id, sha256, role, name, mime, size, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(to)
+            .bind(org_id)
+            .bind(sha)
+            .bind(role)
+            .bind(name)
+            .bind(mime)
+            .bind(size)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        }
+        Ok(())
+    })
 }
 
 /// Creates and submits in one step (forms without a draft stage); answers id and receipt number.
@@ -271,6 +383,35 @@ pub async fn detach_file(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<bool, sq
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected() == 1))
+}
+
+/// Locks a draft of the organisation for sealing and answers its data and files (`None`
+/// when it is not, or no longer, a draft): what is read here is what the seal in the same
+/// transaction takes.
+pub async fn lock_draft(
+    tx: &mut Tx,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<Option<(String, Vec<FileRow>)>, sqlx::Error> {
+    on_tx!(tx, c => {
+        let data: Option<String> = sqlx::query_scalar(
+            "UPDATE submissions SET updated_at = $3 WHERE id = $1 AND org_id = $2 AND state = 'draft' RETURNING data",
+        )
+        .bind(id)
+        .bind(org_id)
+        .bind(super::now())
+        .fetch_optional(&mut *c)
+        .await?;
+        let Some(data) = data else { return Ok(None) };
+        let files: Vec<FileRow> = sqlx::query_as(
+            "SELECT id, submission_id, org_id, sha256, role, name, mime, size FROM submission_files \
+             WHERE submission_id = $1 ORDER BY created_at, id",
+        )
+        .bind(id)
+        .fetch_all(&mut *c)
+        .await?;
+        Ok(Some((data, files)))
+    })
 }
 
 /// Whether any row refers to a blob (for the sweep).

@@ -101,6 +101,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}/files/{id}/remove", post(html::submissions::files::remove_file))
         .route("/orgs/{org}/submissions", get(html::submissions::history::page))
         .route("/orgs/{org}/submissions/{id}/receipt", get(html::submissions::receipt::receipt))
+        .route("/orgs/{org}/submissions/{id}/confirm", get(html::submissions::confirm::page).post(html::submissions::confirm::confirm))
         .route("/orgs/{org}/submissions/{id}/evidence.zip", get(html::evidence::submission))
         .route("/orgs/{org}/evidence.zip", get(html::evidence::organisation))
         .route("/files/{id}", get(html::submissions::files::download))

@@ -441,6 +441,7 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
             .click()
             .await
             .unwrap();
+        crate::browser_renewal::confirm_submission(&c).await;
         // The draft page's hint mentions 受付番号 too; wait for the receipt's own sentence.
         wait_for_text(&c, "次の内容で NACCS センターが受け付けました").await;
         let html = c.source().await.unwrap();
@@ -541,6 +542,7 @@ async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_close
         }
         fill(&c, "note", "初版の構成").await;
         click(&c, "button[name='action'][value='submit']").await;
+        crate::browser_renewal::confirm_submission(&c).await;
         wait_for_text(&c, "次の内容で NACCS センターが受け付けました").await;
         let first = id_in_url(&c, "/submissions/").await;
 
@@ -565,6 +567,7 @@ async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_close
         wait_for_text(&c, "新しい版の下書きを作成しました").await;
         fill(&c, "note", "第2版: UTM を追加").await;
         click(&c, "button[name='action'][value='submit']").await;
+        crate::browser_renewal::confirm_submission(&c).await;
         wait_for_text(&c, "次の内容で NACCS センターが受け付けました").await;
         let second = id_in_url(&c, "/submissions/").await;
         assert_ne!(first, second);

@@ -11,7 +11,7 @@ use secportal::db::on_db;
 
 use crate::dual_test;
 use crate::followup::{PDF, setup, submit_configuration};
-use crate::helpers::{Backend, PASSWORD, TestApp, backends};
+use crate::helpers::{Backend, PASSWORD, TestApp, backends, field_value};
 
 /// A small tmpfs mounted over a folder for one test, unmounted when dropped. Mounting needs
 /// root (CI runs as root); elsewhere the tests that need one say so and skip.
@@ -248,7 +248,7 @@ dual_test!(
             vec![(1, "returned".to_string()), (2, "draft".to_string())]
         );
         assert_eq!(app.audit_count("submission.revised").await, 1);
-        // Twelve submits of that one draft seal it once.
+        // Twelve 提出 of that one draft each lead to its 確認 page; none seals it.
         let statuses = at_once(12, |_| {
             let (app, token, org) = (app.clone(), token.clone(), org.clone());
             async move {
@@ -267,13 +267,52 @@ dual_test!(
         })
         .await;
         assert!(statuses.contains(&StatusCode::SEE_OTHER), "{statuses:?}");
-        let sealed: i64 = on_db!(app.db(), p => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM submissions WHERE version = 2 AND receipt_no IS NOT NULL",
+        let sealed = || async {
+            let n: i64 = on_db!(app.db(), p => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM submissions WHERE version = 2 AND receipt_no IS NOT NULL",
+            )
+            .fetch_one(p)
+            .await)
+            .unwrap();
+            n
+        };
+        assert_eq!(sealed().await, 0);
+        // Twelve confirmations of it seal it once.
+        let draft: uuid::Uuid = on_db!(app.db(), p => sqlx::query_scalar(
+            "SELECT id FROM submissions WHERE version = 2",
         )
         .fetch_one(p)
         .await)
         .unwrap();
-        assert_eq!(sealed, 1);
+        let confirm = format!("/orgs/{org}/submissions/{draft}/confirm");
+        let page = app.get(&confirm).await.text().await.unwrap();
+        let fingerprint = field_value(&page, "fingerprint").unwrap();
+        let statuses = at_once(12, |_| {
+            let (app, token, confirm, fingerprint) = (
+                app.clone(),
+                token.clone(),
+                confirm.clone(),
+                fingerprint.clone(),
+            );
+            async move {
+                app.client
+                    .post(app.url(&confirm))
+                    .header("origin", &app.base)
+                    .form(&[
+                        ("csrf_token", token.as_str()),
+                        ("fingerprint", fingerprint.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        })
+        .await;
+        assert!(
+            statuses.iter().all(|s| *s == StatusCode::SEE_OTHER),
+            "{statuses:?}"
+        );
+        assert_eq!(sealed().await, 1);
     }
 );
 

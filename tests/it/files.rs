@@ -125,22 +125,20 @@ dual_test!(
         .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(app.count("submission_files").await, 3);
-        // Submitting twice (a double click) makes one submission.
+        // Submitting twice (a double click) leads to one 確認 page, and confirming it twice
+        // makes one submission.
         let path = format!("/orgs/{org}/system-configuration");
-        let first = app
-            .post(
-                &path,
-                &[("note", "本社と大阪支店の構成"), ("action", "submit")],
-            )
-            .await;
+        let submit = [("note", "本社と大阪支店の構成"), ("action", "submit")];
+        let to_confirm = app.browser().post_unconfirmed(&path, &submit).await;
+        assert_eq!(to_confirm.status(), StatusCode::SEE_OTHER);
+        let again = app.browser().post_unconfirmed(&path, &submit).await;
+        assert_eq!(location(&to_confirm), location(&again));
+        assert!(location(&again).ends_with("/confirm"));
+        let first = app.browser().confirm(&location(&to_confirm)).await;
         assert_eq!(first.status(), StatusCode::SEE_OTHER);
-        let second = app
-            .post(
-                &path,
-                &[("note", "本社と大阪支店の構成"), ("action", "submit")],
-            )
-            .await;
+        let second = app.browser().confirm(&location(&to_confirm)).await;
         assert_eq!(location(&first), location(&second));
+        assert!(location(&first).ends_with("/receipt"));
         let receipt = app.get(&location(&first)).await.text().await.unwrap();
         let year = (chrono::Utc::now() + chrono::Duration::hours(9))
             .format("%Y")

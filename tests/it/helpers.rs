@@ -409,8 +409,38 @@ impl Browser<'_> {
         csrf_from(&self.get("/login").await.text().await.unwrap())
     }
 
-    /// Posts a form with the right CSRF token and a same-origin `Origin`.
+    /// Posts a form with the right CSRF token and a same-origin `Origin`. A page's 提出
+    /// (`action=submit`) goes on to the 確認 page; it is confirmed there as a person would,
+    /// every caution acknowledged ([`Browser::post_unconfirmed`] stops at the 確認 page).
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let res = self.post_unconfirmed(path, fields).await;
+        if fields.contains(&("action", "submit"))
+            && res.status() == StatusCode::SEE_OTHER
+            && location(&res).ends_with("/confirm")
+        {
+            return self.confirm(&location(&res)).await;
+        }
+        res
+    }
+
+    /// Confirms the 確認 page at `path` (`/orgs/…/submissions/…/confirm`): every caution it
+    /// lists acknowledged, with the fingerprint the page carries. A report sealed already
+    /// answers its receipt's redirect instead of the page.
+    pub async fn confirm(&self, path: &str) -> reqwest::Response {
+        let page = self.get(path).await;
+        if page.status() != StatusCode::OK {
+            return page;
+        }
+        let html = page.text().await.unwrap();
+        let fingerprint = field_value(&html, "fingerprint").expect("the 確認 form");
+        let acks = ack_names(&html);
+        let mut fields: Vec<(&str, &str)> = vec![("fingerprint", fingerprint.as_str())];
+        fields.extend(acks.iter().map(|a| (a.as_str(), "1")));
+        self.post_unconfirmed(path, &fields).await
+    }
+
+    /// [`Browser::post`] without going through a 確認 page.
+    pub async fn post_unconfirmed(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let token = self.token().await;
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("csrf_token", &token));
@@ -526,6 +556,15 @@ pub fn field_value(html: &str, name: &str) -> Option<String> {
             .replace("&gt;", ">")
             .replace("&amp;", "&"),
     )
+}
+
+/// The names of the acknowledgement boxes (`ack_N`) a 確認 page lists, in order.
+pub fn ack_names(html: &str) -> Vec<String> {
+    html.split("name=\"ack_")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|n| format!("ack_{n}"))
+        .collect()
 }
 
 /// Completes an import's confirmation step (取り込み → 確認 → 登録): `res` is the answer to the

@@ -5,12 +5,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    ImportRefused, Place, ReportKind, RowProblem, Sealed, blocking, nothing_open, reporting_org,
-    save_data, seal,
+    ImportRefused, Place, ReportKind, RowProblem, Sealed, blocking, reporting_org, save_data,
 };
 use crate::app::structure::place_names;
 use crate::app::{Actor, App, Error, FieldErrors};
 use crate::db;
+use crate::db::submissions::SubmissionRow;
 use crate::domain::Scope;
 use crate::domain::equipment::{self, EquipmentRow};
 use crate::domain::sheet::Imported;
@@ -135,17 +135,15 @@ pub async fn save(app: &App, actor: &Actor, input: ConfigurationInput) -> Result
     })
 }
 
-/// Submits the open draft as stored: it needs a diagram, an equipment list (rows or a file)
-/// and clean rows; the errors are `files` (`submission.need_diagram`), `equipment`
+/// Checks a draft as stored before it is sealed: it needs a diagram, an equipment list (rows
+/// or a file) and clean rows; the errors are `files` (`submission.need_diagram`), `equipment`
 /// (`submission.need_equipment`), `rows` (`av.fix_rows`) and each row's `rows.{i}.{field}`.
-/// With no draft open it answers the latest receipt (a repeated submit) or
-/// `submission.need_files`.
-pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error> {
-    reporting_org(app, actor, org).await?;
-    let place = Place::org(org, KIND);
-    let Some(draft) = db::submissions::draft(&app.db, org, KIND.as_str(), None).await? else {
-        return nothing_open(app, &place).await;
-    };
+/// Answers the audit detail of the seal.
+pub async fn check(
+    app: &App,
+    org: Uuid,
+    draft: &SubmissionRow,
+) -> Result<serde_json::Value, Error> {
     let data: serde_json::Value = serde_json::from_str(&draft.data).unwrap_or_default();
     let stored: Vec<EquipmentRow> =
         serde_json::from_value(data["equipment"].clone()).unwrap_or_default();
@@ -159,40 +157,26 @@ pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error
     if rows.is_empty() && !files.iter().any(|f| f.role == "equipment_list") {
         errors.add("equipment", "submission.need_equipment");
     }
-    if !problems.is_empty() {
-        errors.add("rows", "av.fix_rows");
-        RowProblem::into_errors(&problems, &mut errors);
-    }
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors));
-    }
-    seal(
-        app,
-        actor,
-        org,
-        draft.id,
-        KIND,
-        serde_json::json!({ "equipment_rows": rows.len() }),
-    )
-    .await
+    RowProblem::refuse(&problems, errors)?;
+    Ok(serde_json::json!({ "equipment_rows": rows.len() }))
 }
 
-/// The page's submit: what was typed is kept in the draft first (when a draft is open), then
-/// the draft is submitted.
-pub async fn save_and_submit(
+/// Submits the open draft as stored, checked by [`check`]. With no draft open it answers the
+/// latest receipt (a repeated submit) or `submission.need_files`.
+pub async fn submit(app: &App, actor: &Actor, org: Uuid) -> Result<Sealed, Error> {
+    super::confirm::submit_as_stored(app, actor, &Place::org(org, KIND)).await
+}
+
+/// The page's 提出: what was typed is kept as the draft first (opening it, from the last
+/// accepted report when there is one), then the draft is checked for the confirmation step.
+pub async fn save_and_check(
     app: &App,
     actor: &Actor,
     input: ConfigurationInput,
-) -> Result<Sealed, Error> {
+) -> Result<Uuid, Error> {
     let org = input.org;
-    reporting_org(app, actor, org).await?;
-    if db::submissions::draft(&app.db, org, KIND.as_str(), None)
-        .await?
-        .is_some()
-    {
-        save(app, actor, input).await?;
-    }
-    submit(app, actor, org).await
+    save(app, actor, input).await?;
+    super::confirm::prepare(app, actor, &Place::org(org, KIND)).await
 }
 
 /// Reads an equipment list (CSV or workbook) for the confirmation step: nothing is stored.

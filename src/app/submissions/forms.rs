@@ -30,6 +30,9 @@ pub struct FormState {
     pub files: Vec<FileRow>,
     /// The place's versions past the draft, newest first (a taken one reads `under_review`).
     pub sealed: Vec<LatestRow>,
+    /// The accepted report the draft renews, or (no draft open) the one a new draft would
+    /// start from.
+    pub renewal: Option<super::renewal::Renewal>,
 }
 
 impl FormState {
@@ -38,12 +41,14 @@ impl FormState {
         self.draft.as_ref().map(|d| d.id)
     }
 
-    /// The open draft's content (`Null` without a draft).
+    /// The content the form starts from: the open draft's, else that of the accepted report
+    /// a new draft would start from, else `Null`.
     pub fn data(&self) -> serde_json::Value {
-        self.draft
-            .as_ref()
-            .and_then(|d| serde_json::from_str(&d.data).ok())
-            .unwrap_or_default()
+        match (&self.draft, &self.renewal) {
+            (Some(d), _) => serde_json::from_str(&d.data).unwrap_or_default(),
+            (None, Some(r)) => r.data.clone(),
+            (None, None) => serde_json::Value::Null,
+        }
     }
 
     /// The newest version past the draft.
@@ -61,10 +66,12 @@ pub async fn form_state(app: &App, actor: &Actor, place: &Place) -> Result<FormS
         None => vec![],
     };
     let sealed = versions_at(app, actor, place.org, place.kind.as_str(), place.site).await?;
+    let renewal = super::renewal::renewal(app, place, draft.as_ref().map(|d| d.id)).await?;
     Ok(FormState {
         draft,
         files,
         sealed,
+        renewal,
     })
 }
 

@@ -3,9 +3,11 @@
 //! number (受付番号); a returned one is revised as the next version.
 
 pub mod configuration;
+pub mod confirm;
 pub mod forms;
 pub mod history;
 pub mod reads;
+pub mod renewal;
 pub mod upload;
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +18,7 @@ use super::{Actor, App, Error, FieldErrors};
 use crate::db;
 use crate::db::orgs::OrgRow;
 use crate::db::review::Revised;
-use crate::db::submissions::NewSubmission;
+use crate::db::submissions::{NewSubmission, Opened};
 use crate::domain::{Role, Scope, ScopeKind};
 
 /// The roles that draft and submit reports (a Center admin acts for an organisation).
@@ -67,6 +69,12 @@ impl ReportKind {
     /// Whether a report of this kind is made per gateway site (else for the organisation).
     pub fn per_site(self) -> bool {
         self == ReportKind::GatewayLogs
+    }
+
+    /// Whether a new draft of this kind starts from the place's last accepted report (every
+    /// kind but the gateway logs, which are the logs of a new period each time).
+    pub fn renews(self) -> bool {
+        self != ReportKind::GatewayLogs
     }
 
     /// The file roles this kind takes.
@@ -139,14 +147,15 @@ async fn check_place(app: &App, place: &Place) -> Result<(), Error> {
 /// The open draft of a place, created when there is none (one atomic "get or create" in the
 /// database). The caller has checked the actor may report for the organisation.
 pub async fn draft_at(app: &App, actor: &Actor, place: &Place) -> Result<Uuid, Error> {
-    Ok(draft_or_create(app, actor, place).await?.0)
+    Ok(draft_or_create(app, actor, place).await?.id())
 }
 
-/// [`draft_at`], also answering whether the draft was created now.
-async fn draft_or_create(app: &App, actor: &Actor, place: &Place) -> Result<(Uuid, bool), Error> {
+/// [`draft_at`], also answering whether the draft was created now (and then the accepted
+/// report it starts from, if any).
+async fn draft_or_create(app: &App, actor: &Actor, place: &Place) -> Result<Opened, Error> {
     let kind = place.kind.as_str();
     if let Some(d) = db::submissions::draft(&app.db, place.org, kind, place.site).await? {
-        return Ok((d.id, false));
+        return Ok(Opened::Open(d.id));
     }
     let revision = app.catalogue().await?.revision;
     let new = NewSubmission {
@@ -166,12 +175,17 @@ async fn draft_or_create(app: &App, actor: &Actor, place: &Place) -> Result<(Uui
     // again, then give up with a conflict rather than loop.
     for _ in 0..3 {
         let mut tx = app.db.begin().await?;
-        let id = db::submissions::open_draft(&mut tx, &new).await?;
+        let opened = db::submissions::open_draft(&mut tx, &new, place.kind.renews()).await?;
+        if let Some(Opened::Created { id, renewed_from }) = opened {
+            let mut entry = actor.audit("submission.draft_opened", Some(place.org), id.to_string());
+            entry.detail = serde_json::json!({
+                "kind": kind, "site": place.site, "renewed_from": renewed_from,
+            });
+            db::audit::append(&mut tx, &entry).await?;
+        }
         tx.commit().await?;
-        if let Some(id) = id {
-            // None was open a moment ago: this call opened it (or lost a race by a hair to a
-            // parallel one, which the unique index turned into the same draft).
-            return Ok((id, true));
+        if let Some(opened) = opened {
+            return Ok(opened);
         }
     }
     Err(Error::Conflict("error.conflict.body"))
@@ -187,17 +201,17 @@ pub struct Draft {
 }
 
 /// Opens the draft of a place (or answers the one open already): "get or create" decided by
-/// the database's unique index, so parallel calls share one draft. Audited when created.
+/// the database's unique index, so parallel calls share one draft. Audited when created; a
+/// created draft starts from the place's last accepted report (see [`ReportKind::renews`]).
 pub async fn open_draft(app: &App, actor: &Actor, place: Place) -> Result<Draft, Error> {
     reporting_org(app, actor, place.org).await?;
     check_place(app, &place).await?;
-    let (id, created) = draft_or_create(app, actor, &place).await?;
-    if created {
-        let mut entry = actor.audit("submission.draft_opened", Some(place.org), id.to_string());
-        entry.detail = serde_json::json!({ "kind": place.kind.as_str(), "site": place.site });
-        db::audit::append_alone(&app.db, &entry).await?;
-    }
-    Ok(Draft { id, place, created })
+    let opened = draft_or_create(app, actor, &place).await?;
+    Ok(Draft {
+        id: opened.id(),
+        place,
+        created: matches!(opened, Opened::Created { .. }),
+    })
 }
 
 /// Saves a draft's data (creating the draft if needed) with its audit entry; `detail` goes
@@ -285,8 +299,30 @@ pub async fn seal(
     kind: ReportKind,
     detail: serde_json::Value,
 ) -> Result<Sealed, Error> {
+    seal_as(app, actor, org_id, draft, kind, detail, None).await
+}
+
+/// [`seal`], only when the draft still holds what was confirmed (`confirmed`: its
+/// [`confirm::fingerprint`], checked under the draft's lock in the sealing transaction; else
+/// [`confirm::CHANGED`] and nothing is sealed).
+async fn seal_as(
+    app: &App,
+    actor: &Actor,
+    org_id: Uuid,
+    draft: Uuid,
+    kind: ReportKind,
+    detail: serde_json::Value,
+    confirmed: Option<&str>,
+) -> Result<Sealed, Error> {
     let revision = app.catalogue().await?.revision;
     let mut tx = app.db.begin().await?;
+    // A draft sealed meanwhile is no longer locked here: the submit below answers its receipt.
+    if let Some(expected) = confirmed
+        && let Some((data, files)) = db::submissions::lock_draft(&mut tx, org_id, draft).await?
+        && confirm::fingerprint(&data, &files) != expected
+    {
+        return Err(Error::Conflict(confirm::CHANGED));
+    }
     match db::submissions::submit(&mut tx, org_id, draft, actor.id, revision).await? {
         Some(receipt) => {
             let mut entry = actor.audit(
@@ -409,6 +445,19 @@ impl RowProblem {
     pub fn into_errors(problems: &[RowProblem], errors: &mut FieldErrors) {
         for p in problems {
             errors.add(format!("rows.{}.{}", p.row, p.field), p.key);
+        }
+    }
+
+    /// The end of a check before sealing: the rows' problems (`rows`: `av.fix_rows`, and each
+    /// row's) with the other `errors`; nothing wrong answers `Ok`.
+    pub fn refuse(problems: &[RowProblem], mut errors: FieldErrors) -> Result<(), Error> {
+        if !problems.is_empty() {
+            errors.add("rows", "av.fix_rows");
+            RowProblem::into_errors(problems, &mut errors);
+        }
+        match errors.is_empty() {
+            true => Ok(()),
+            false => Err(Error::Invalid(errors)),
         }
     }
 }

@@ -20,8 +20,9 @@ use crate::web::error::AppResult;
 use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{ReturnNote, return_note};
 use crate::web::html::common::files::template_csv;
+use crate::web::html::common::renewal::{RenewalNote, draft_state};
 use crate::web::html::common::upload::read_csv_upload;
-use crate::web::html::common::{imports, split_row_errors, to_receipt};
+use crate::web::html::common::{imports, split_row_errors, to_confirm};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
 
@@ -35,6 +36,8 @@ pub struct RowView {
     pub n: usize,
     pub row: AvRow,
     pub stale: bool,
+    /// As in the accepted report the draft renews (引き継ぎ).
+    pub carried: bool,
     pub errors: Vec<(String, &'static str)>,
 }
 
@@ -67,6 +70,8 @@ struct AvView {
     last: Option<(Uuid, String)>,
     /// Locations where the equipment list counts more NACCS computers than rows reported.
     mismatches: Vec<String>,
+    /// The accepted report this draft renews (or a new one would start from).
+    renewal: Option<RenewalNote>,
 }
 
 async fn view(
@@ -79,20 +84,32 @@ async fn view(
 ) -> AppResult<AvView> {
     let today = chrono::Utc::now().date_naive();
     let days = state.config.av_stale_days;
+    let actor = reader(me);
+    let drafted = draft_state(state, &actor, &Place::org(org.id, KIND)).await?;
+    let carried: Vec<AvRow> = drafted
+        .form
+        .renewal
+        .as_ref()
+        .map(|r| r.rows("rows"))
+        .unwrap_or_default();
     let mut rows = match rows {
         Some(r) => r,
-        None => av::draft_rows(state, org.id)
-            .await?
+        None => serde_json::from_value::<Vec<AvRow>>(drafted.data()["rows"].clone())
+            .unwrap_or_default()
             .into_iter()
             .enumerate()
             .map(|(n, row)| RowView {
                 n,
                 stale: antivirus::is_stale(&row, today, days),
+                carried: false,
                 row,
                 errors: vec![],
             })
             .collect(),
     };
+    for r in rows.iter_mut() {
+        r.carried = carried.contains(&r.row);
+    }
     let next = rows.iter().map(|r| r.n + 1).max().unwrap_or(0);
     rows.extend((next..next + BLANK_ROWS).map(|n| RowView {
         n,
@@ -102,32 +119,37 @@ async fn view(
             ..AvRow::default()
         },
         stale: false,
+        carried: false,
         errors: vec![],
     }));
-    let actor = reader(me);
-    let form =
-        app::submissions::forms::form_state(state, &actor, &Place::org(org.id, KIND)).await?;
-    let last = form
+    let last = drafted
+        .form
         .last()
         .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
     let t = ctx.tr();
     let typed: Vec<AvRow> = rows.iter().map(|r| r.row.clone()).collect();
-    let mismatches = av::mismatches(state, org.id, &typed)
-        .await?
-        .into_iter()
-        .map(|(loc, expected, reported)| {
-            t.f(
-                "av.mismatch",
-                &[
-                    ("location", &loc),
-                    ("expected", &expected.to_string()),
-                    ("reported", &reported.to_string()),
-                ],
-            )
-        })
-        .collect();
+    // With no draft open and nothing accepted to start from, a report waiting for review is
+    // no "0 台": the cross-check waits for a draft.
+    let checked = drafted.form.draft.is_some() || drafted.form.renewal.is_some() || last.is_none();
+    let mismatches = match checked {
+        true => av::mismatches(state, org.id, &typed).await?,
+        false => vec![],
+    }
+    .into_iter()
+    .map(|(loc, expected, reported)| {
+        t.f(
+            "av.mismatch",
+            &[
+                ("location", &loc),
+                ("expected", &expected.to_string()),
+                ("reported", &reported.to_string()),
+            ],
+        )
+    })
+    .collect();
     Ok(AvView {
-        returned: return_note(state, org.id, form.draft_id()).await?,
+        returned: return_note(state, org.id, drafted.draft_id()).await?,
+        renewal: drafted.note(&t),
         mismatches,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
@@ -184,7 +206,8 @@ fn rows_from_form(input: &HashMap<String, String>) -> Vec<AvRow> {
         .collect()
 }
 
-/// `POST /orgs/{org}/antivirus`: save the rows as a draft, or check them and submit.
+/// `POST /orgs/{org}/antivirus`: save the rows as a draft, or save and check them and go on
+/// to the confirmation step.
 pub async fn save_or_submit(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
@@ -207,8 +230,8 @@ pub async fn save_or_submit(
             state.cookies.secure,
         ));
     }
-    match av::save_and_submit(&state, &actor, typed).await {
-        Ok(sealed) => Ok(to_receipt(&state, org_id, &sealed)),
+    match av::save_and_check(&state, &actor, typed).await {
+        Ok(draft) => Ok(to_confirm(org_id, draft)),
         // The typed rows were kept as the draft; nothing reached the Center.
         Err(app::Error::Invalid(errors)) => refused(&state, &ctx, &me, &org, &errors).await,
         Err(e) => Err(e.into()),
@@ -237,6 +260,7 @@ async fn refused(
                 n,
                 stale: errors.is_empty()
                     && antivirus::is_stale(&row, today, state.config.av_stale_days),
+                carried: false,
                 row,
                 errors,
             }

@@ -21,6 +21,11 @@ pub struct FileItem {
     pub sha256: String,
     /// `image` or `pdf` when it can be previewed in the page.
     pub preview: Option<&'static str>,
+    /// Carried over from the last accepted report (引き継ぎ).
+    pub carried: bool,
+    /// Whether it belongs to an open draft (else it is listed as what a new draft would
+    /// start from, and cannot be removed).
+    pub in_draft: bool,
 }
 
 /// A submission's file as listed.
@@ -45,6 +50,8 @@ fn item(id: Uuid, name: String, role: String, mime: &str, size: i64, sha256: Str
         role,
         size: human_size(size),
         sha256,
+        carried: false,
+        in_draft: true,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod imports;
 pub mod instructions;
 pub mod locations;
 pub mod logcheck;
+pub mod renewal;
 pub mod report;
 pub mod upload;
 pub mod users;
@@ -51,6 +52,13 @@ pub fn split_row_errors(errors: &crate::app::FieldErrors) -> (Vec<&'static str>,
 }
 
 /// The answer to a submit: the receipt (also for a repeated submit, with its own message).
+/// 303 to the confirmation step of a checked draft (the page's 提出).
+pub fn to_confirm(org_id: uuid::Uuid, draft: uuid::Uuid) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    axum::response::Redirect::to(&format!("/orgs/{org_id}/submissions/{draft}/confirm"))
+        .into_response()
+}
+
 pub fn to_receipt(
     state: &crate::web::state::AppState,
     org_id: uuid::Uuid,

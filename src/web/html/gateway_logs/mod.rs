@@ -27,7 +27,7 @@ use crate::web::html::common::access::{org_for_report, reader};
 use crate::web::html::common::comments::{ReturnNote, return_note};
 use crate::web::html::common::files::{FileItem, file_item};
 use crate::web::html::common::logcheck::{self, CheckView};
-use crate::web::html::common::to_receipt;
+use crate::web::html::common::to_confirm;
 use crate::web::html::common::upload::receive_files;
 use crate::web::page::{Page, jst, redirect_with_flash, render, today};
 use crate::web::state::AppState;
@@ -297,8 +297,8 @@ pub async fn save_or_submit(
             state.cookies.secure,
         ));
     }
-    match gateway_logs::save_and_submit(&state, &actor, &typed).await {
-        Ok(sealed) => Ok(to_receipt(&state, org_id, &sealed)),
+    match gateway_logs::save_and_check(&state, &actor, &typed).await {
+        Ok(draft) => Ok(to_confirm(org_id, draft)),
         Err(app::Error::Invalid(errors)) => {
             let (org, site) = site_for(&state, &me, org_id, site_id).await?;
             // A log kept before logs were checked needs no list of fields to fix.

@@ -18,6 +18,7 @@ use crate::domain::ScopeKind;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::{org_for, reader};
+use crate::web::html::common::renewal::{RenewalNote, note_of};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
 
@@ -47,6 +48,8 @@ struct IdView {
     reasons: Vec<&'static str>,
     /// The last declaration: (submission, when), linked to its receipt.
     last_submitted: Option<(Uuid, String)>,
+    /// The accepted declaration the form is filled in from (引き継ぎ).
+    renewal: Option<RenewalNote>,
 }
 
 async fn view(
@@ -132,7 +135,22 @@ async fn view(
         n,
         ..AwayInput::default()
     }));
+    // Filled in from the last declaration: marked when that one was accepted.
+    let renewal = match (&latest, input) {
+        (Some(l), None) => app::submissions::renewal::last_accepted(
+            state,
+            &reader(me),
+            org.id,
+            "id_management",
+            None,
+        )
+        .await?
+        .filter(|(id, _, _)| *id == l.id)
+        .map(|(from, receipt, at)| note_of(&ctx.tr(), from, &receipt, at, false)),
+        _ => None,
+    };
     Ok(IdView {
+        renewal,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),

@@ -21,8 +21,9 @@ use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
 use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{ReturnNote, return_note};
-use crate::web::html::common::files::{FileItem, file_item};
-use crate::web::html::common::to_receipt;
+use crate::web::html::common::files::FileItem;
+use crate::web::html::common::renewal::{RenewalNote, draft_state};
+use crate::web::html::common::to_confirm;
 use crate::web::html::common::upload::receive_files;
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
@@ -50,6 +51,8 @@ struct InhouseView {
     problems: Vec<String>,
     can_edit: bool,
     last: Option<(Uuid, String)>,
+    /// The accepted report this draft renews (or a new one would start from).
+    renewal: Option<RenewalNote>,
 }
 
 fn cells_from(get: impl Fn(&str) -> String) -> Vec<Cell> {
@@ -78,25 +81,28 @@ async fn view(
     problems: Vec<String>,
 ) -> AppResult<InhouseView> {
     let place = Place::org(org.id, ReportKind::InhouseMeasures);
-    let form = app::submissions::forms::form_state(state, &reader(me), &place).await?;
-    let data = form.data();
+    let drafted = draft_state(state, &reader(me), &place).await?;
+    let data = drafted.data();
     let cells = match input {
         Some(i) => cells_from(|k| i.get(k).cloned().unwrap_or_default()),
         None => cells_from(|k| data[k].as_str().unwrap_or("").to_string()),
     };
-    let last = form
+    let last = drafted
+        .form
         .last()
         .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
-    let draft = form.draft_id();
-    let files = form.files.into_iter().map(file_item).collect();
+    let draft = drafted.draft_id();
+    let renewal = drafted.note(&ctx.tr());
+    let files = drafted.files;
     Ok(InhouseView {
         returned: return_note(state, org.id, draft).await?,
+        renewal,
+        files,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
         cells,
         statuses: STATUSES.to_vec(),
-        files,
         errors,
         problems,
         can_edit: app::submissions::may_report(&reader(me), org.id),
@@ -180,8 +186,8 @@ pub async fn save_or_submit(
             state.cookies.secure,
         ));
     }
-    match inhouse::save_and_submit(&state, &actor, org_id, &cells).await {
-        Ok(sealed) => Ok(to_receipt(&state, org_id, &sealed)),
+    match inhouse::save_and_check(&state, &actor, org_id, &cells).await {
+        Ok(draft) => Ok(to_confirm(org_id, draft)),
         Err(app::Error::Invalid(errors)) => {
             let org = org_for(&state, &me, org_id, false).await?;
             let problems = vec![ctx.tr().t("av.fix_rows").to_string()];

@@ -20,8 +20,9 @@ use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
 use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{ReturnNote, return_note};
-use crate::web::html::common::files::{FileItem, file_item};
-use crate::web::html::common::to_receipt;
+use crate::web::html::common::files::FileItem;
+use crate::web::html::common::renewal::{RenewalNote, draft_state};
+use crate::web::html::common::to_confirm;
 use crate::web::html::common::upload::receive_files;
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
@@ -47,6 +48,8 @@ struct OutsideView {
     problems: Vec<String>,
     earlier: Vec<Earlier>,
     can_edit: bool,
+    /// The accepted application this draft renews (or a new one would start from).
+    renewal: Option<RenewalNote>,
 }
 
 async fn view(
@@ -59,26 +62,29 @@ async fn view(
     problems: Vec<String>,
 ) -> AppResult<OutsideView> {
     let place = Place::org(org.id, ReportKind::OutsideConnections);
-    let form = app::submissions::forms::form_state(state, &reader(me), &place).await?;
-    let draft = form.draft_id();
-    let app = input.unwrap_or_else(|| serde_json::from_value(form.data()).unwrap_or_default());
-    let earlier = form
+    let drafted = draft_state(state, &reader(me), &place).await?;
+    let draft = drafted.draft_id();
+    let app = input.unwrap_or_else(|| serde_json::from_value(drafted.data()).unwrap_or_default());
+    let earlier = drafted
+        .form
         .sealed
-        .into_iter()
+        .iter()
         .map(|s| Earlier {
             id: s.id,
             at: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
             state_key: format!("checklist.status.{}", s.state),
         })
         .collect();
-    let files = form.files.into_iter().map(file_item).collect();
+    let renewal = drafted.note(&ctx.tr());
+    let files = drafted.files;
     Ok(OutsideView {
         returned: return_note(state, org.id, draft).await?,
+        renewal,
+        files,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
         app,
-        files,
         errors,
         problems,
         earlier,
@@ -161,8 +167,8 @@ pub async fn save_or_submit(
             state.cookies.secure,
         ));
     }
-    match outside::save_and_submit(&state, &actor, org_id, &form.app).await {
-        Ok(sealed) => Ok(to_receipt(&state, org_id, &sealed)),
+    match outside::save_and_check(&state, &actor, org_id, &form.app).await {
+        Ok(draft) => Ok(to_confirm(org_id, draft)),
         // The draft keeps what was typed; nothing reaches the Center.
         Err(app::Error::Invalid(errors)) => {
             let org = org_for(&state, &me, org_id, false).await?;

@@ -19,9 +19,10 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{ReturnNote, return_note};
-use crate::web::html::common::files::{FileItem, file_item, template_csv};
+use crate::web::html::common::files::{FileItem, template_csv};
+use crate::web::html::common::renewal::{RenewalNote, draft_state};
 use crate::web::html::common::upload::{read_csv_upload, receive_files};
-use crate::web::html::common::{imports, split_row_errors, to_receipt};
+use crate::web::html::common::{imports, split_row_errors, to_confirm};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
 
@@ -55,6 +56,8 @@ struct ConfigView {
     device_types: Vec<&'static str>,
     /// A long list, shown as text page by page (`None`: the list is a form).
     long: Option<LongList>,
+    /// The accepted report this draft renews (or a new one would start from).
+    renewal: Option<RenewalNote>,
 }
 
 /// One page of a long equipment list, in words.
@@ -132,6 +135,8 @@ fn long_list(t: &crate::i18n::Tr, equipment: &[EqView], page: usize) -> Option<L
 pub struct EqView {
     pub n: usize,
     pub row: EquipmentRow,
+    /// As in the accepted report the draft renews (引き継ぎ).
+    pub carried: bool,
     pub errors: Vec<(String, &'static str)>,
 }
 
@@ -173,10 +178,9 @@ async fn config_view_with(
     rows: Rows,
     note: Option<String>,
 ) -> AppResult<ConfigView> {
-    let form =
-        app::submissions::forms::form_state(state, &reader(me), &Place::org(org.id, KIND)).await?;
-    let draft = form.draft_id();
-    let data = form.data();
+    let drafted = draft_state(state, &reader(me), &Place::org(org.id, KIND)).await?;
+    let draft = drafted.draft_id();
+    let data = drafted.data();
     let note = note.unwrap_or_else(|| data["note"].as_str().unwrap_or("").to_string());
     // Rows typed into the form come back as a form (there are never more than it holds).
     let (long_page, shown) = match rows {
@@ -187,9 +191,9 @@ async fn config_view_with(
     let mut equipment = match shown {
         Some(r) => r,
         None => {
-            let stored: Vec<EquipmentRow> = match &draft {
-                Some(_) => serde_json::from_value(data["equipment"].clone()).unwrap_or_default(),
-                None => config::current_equipment(state, org.id).await?,
+            let stored: Vec<EquipmentRow> = match data.is_null() {
+                false => serde_json::from_value(data["equipment"].clone()).unwrap_or_default(),
+                true => config::current_equipment(state, org.id).await?,
             };
             stored
                 .into_iter()
@@ -197,11 +201,18 @@ async fn config_view_with(
                 .map(|(n, row)| EqView {
                     n,
                     row,
+                    carried: false,
                     errors: vec![],
                 })
                 .collect()
         }
     };
+    if let Some(r) = &drafted.form.renewal {
+        let carried: Vec<EquipmentRow> = r.rows("equipment");
+        for e in equipment.iter_mut() {
+            e.carried = carried.contains(&e.row);
+        }
+    }
     let long = long_page.and_then(|page| long_list(&ctx.tr(), &equipment, page));
     if long.is_some() {
         equipment.clear();
@@ -214,22 +225,25 @@ async fn config_view_with(
             device_type: "client_pc".into(),
             ..EquipmentRow::default()
         },
+        carried: false,
         errors: vec![],
     }));
-    let last = form.last().map(|s| {
+    let last = drafted.form.last().map(|s| {
         (
             s.id,
             s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
             s.state.clone(),
         )
     });
-    let files = form.files.into_iter().map(file_item).collect();
+    let renewal = drafted.note(&ctx.tr());
+    let files = drafted.files;
     Ok(ConfigView {
         returned: return_note(state, org.id, draft).await?,
+        renewal,
+        files,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
-        files,
         problems,
         note,
         can_edit: app::submissions::may_report(&reader(me), org.id),
@@ -339,8 +353,8 @@ pub async fn save_or_submit(
         equipment: rows.clone(),
     };
     let errors = if submit {
-        match config::save_and_submit(&state, &actor, typed).await {
-            Ok(sealed) => return Ok(to_receipt(&state, org_id, &sealed)),
+        match config::save_and_check(&state, &actor, typed).await {
+            Ok(draft) => return Ok(to_confirm(org_id, draft)),
             Err(app::Error::Invalid(errors)) => errors,
             Err(e) => return Err(e.into()),
         }
@@ -379,6 +393,7 @@ async fn refused(
         .map(|(n, row)| EqView {
             n,
             row,
+            carried: false,
             errors: by_row.remove(&n).unwrap_or_default(),
         })
         .collect();

@@ -1,0 +1,115 @@
+//! A draft that renews an accepted report, as its page shows it: where it came from (receipt
+//! number and day) and its files marked 引き継ぎ; with no draft open, what a new one would
+//! start from.
+
+use chrono::{DateTime, Datelike, Utc};
+use uuid::Uuid;
+
+use super::files::{FileItem, file_item};
+use crate::app::submissions::Place;
+use crate::app::submissions::forms::FormState;
+use crate::app::submissions::renewal::Renewal;
+use crate::app::{self, Actor};
+use crate::i18n::Tr;
+use crate::web::error::AppResult;
+use crate::web::state::AppState;
+
+/// The line at the top of a renewed draft.
+pub struct RenewalNote {
+    /// The accepted report (its receipt is linked).
+    pub from: Uuid,
+    /// 「前回受理された報告（受付番号 …、YYYY年M月D日）から引き継いでいます」
+    pub text: String,
+    /// No draft is open yet: saving makes this the draft.
+    pub preview: bool,
+}
+
+/// The note of a renewal, in the page's language.
+pub fn note(t: &Tr, r: &Renewal) -> RenewalNote {
+    note_of(t, r.from, &r.receipt_no, r.submitted_at, !r.in_draft)
+}
+
+/// The note for a form filled in from the accepted report `from` (receipt number, when it
+/// was submitted); `preview`: no draft holds it yet.
+pub fn note_of(
+    t: &Tr,
+    from: Uuid,
+    receipt_no: &str,
+    submitted_at: DateTime<Utc>,
+    preview: bool,
+) -> RenewalNote {
+    let day = (submitted_at + chrono::Duration::hours(9)).date_naive();
+    let date = t.f(
+        "renewal.date",
+        &[
+            ("y", &day.year().to_string()),
+            ("m", &day.month().to_string()),
+            ("d", &day.day().to_string()),
+            ("mm", &format!("{:02}", day.month())),
+            ("dd", &format!("{:02}", day.day())),
+        ],
+    );
+    RenewalNote {
+        from,
+        text: t.f(
+            "renewal.from",
+            &[("receipt", receipt_no), ("date", date.as_str())],
+        ),
+        preview,
+    }
+}
+
+/// What a page of a place needs of its draft: the draft (if open), the renewal behind it (or
+/// before it) and the files to list, carried ones marked.
+pub struct DraftState {
+    pub form: FormState,
+    pub files: Vec<FileItem>,
+}
+
+impl DraftState {
+    /// The data the form starts from: the draft's, else the accepted report's a new draft
+    /// would start from, else nothing.
+    pub fn data(&self) -> serde_json::Value {
+        self.form.data()
+    }
+
+    /// The open draft's id.
+    pub fn draft_id(&self) -> Option<Uuid> {
+        self.form.draft_id()
+    }
+
+    /// The note for the page, in its language.
+    pub fn note(&self, t: &Tr) -> Option<RenewalNote> {
+        self.form.renewal.as_ref().map(|r| note(t, r))
+    }
+}
+
+/// Reads the page state of a place for the actor: its open draft, the renewal, its versions,
+/// and the files to list (carried ones marked; with no draft, the files a renewal would carry).
+pub async fn draft_state(state: &AppState, actor: &Actor, place: &Place) -> AppResult<DraftState> {
+    let mut form = app::submissions::forms::form_state(state, actor, place).await?;
+    let files = match (&form.draft, &form.renewal) {
+        (Some(_), renewal) => std::mem::take(&mut form.files)
+            .into_iter()
+            .map(|f| {
+                let carried = renewal.as_ref().is_some_and(|r| r.carries(&f));
+                FileItem {
+                    carried,
+                    ..file_item(f)
+                }
+            })
+            .collect(),
+        (None, Some(r)) => r
+            .files
+            .iter()
+            .cloned()
+            .map(|f| FileItem {
+                carried: true,
+                in_draft: false,
+                ..file_item(f)
+            })
+            .collect(),
+        (None, None) => vec![],
+    };
+    Ok(DraftState { form, files })
+}

@@ -1,0 +1,163 @@
+//! The confirmation step (確認) before a report is sealed: the draft as it will be submitted,
+//! in the same words as the receipt and the reviewer's page, with each warning of its summary
+//! (stale definitions, log-check problems, computers of the equipment list without an
+//! antivirus row, a modem connection …) to acknowledge; only this page's form seals.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use uuid::Uuid;
+
+use crate::app;
+use crate::app::submissions::confirm::{self as confirming, CHANGED, Confirming, ToConfirm};
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
+use crate::web::error::AppResult;
+use crate::web::html::common::access::org_for;
+use crate::web::html::common::report::{self, Report};
+use crate::web::html::common::{draft_path, to_receipt};
+use crate::web::page::{Page, render};
+use crate::web::state::AppState;
+
+/// A warning to acknowledge.
+pub struct Warning {
+    pub n: usize,
+    pub text: String,
+    /// Sent without its acknowledgement.
+    pub missing: bool,
+}
+
+#[derive(Template)]
+#[template(path = "submissions/confirm.html")]
+struct ConfirmView {
+    page: Page,
+    org_id: Uuid,
+    org_name: String,
+    draft_id: Uuid,
+    report: Report,
+    warnings: Vec<Warning>,
+    fingerprint: String,
+    /// The draft's page (to change something).
+    back: String,
+    problems: Vec<String>,
+}
+
+impl ConfirmView {
+    /// Whether a warning went without its acknowledgement.
+    fn unacknowledged(&self) -> bool {
+        self.warnings.iter().any(|w| w.missing)
+    }
+}
+
+async fn view(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org_id: Uuid,
+    shown: &ToConfirm,
+    acks: Option<&HashMap<String, String>>,
+    problems: Vec<String>,
+) -> AppResult<ConfirmView> {
+    let org = org_for(state, me, org_id, false).await?;
+    let actor = me.actor(ctx);
+    let places = report::places(state, &actor, org_id).await?;
+    let report =
+        report::of_draft(state, &actor, ctx.tr(), &shown.draft, &shown.files, &places).await?;
+    let warnings = report
+        .summary
+        .iter()
+        .filter(|n| n.warn)
+        .enumerate()
+        .map(|(n, note)| Warning {
+            n,
+            text: note.text.clone(),
+            missing: acks.is_some_and(|a| a.get(&format!("ack_{n}")).is_none_or(|v| v != "1")),
+        })
+        .collect();
+    Ok(ConfirmView {
+        page: Page::new(ctx, Some(me)),
+        org_id,
+        org_name: org.name,
+        draft_id: shown.draft.id,
+        report,
+        warnings,
+        fingerprint: shown.fingerprint.clone(),
+        back: format!("/orgs/{org_id}/{}", draft_path(&shown.place)),
+        problems,
+    })
+}
+
+/// `GET /orgs/{org}/submissions/{id}/confirm`: the draft as it will be submitted (a sealed
+/// one goes to its receipt).
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    let actor = me.actor(&ctx);
+    match confirming::to_confirm(&state, &actor, org_id, id).await? {
+        Confirming::Sealed(done) => Ok(to_receipt(&state, org_id, &done)),
+        Confirming::Open(shown) => render(
+            StatusCode::OK,
+            &view(&state, &ctx, &me, org_id, &shown, None, vec![]).await?,
+        ),
+    }
+}
+
+/// `POST /orgs/{org}/submissions/{id}/confirm` (`fingerprint`, `ack_{n}` for each warning):
+/// seals the draft shown, once; a changed draft is shown again.
+pub async fn confirm(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let actor = me.actor(&ctx);
+    let shown = match confirming::to_confirm(&state, &actor, org_id, id).await? {
+        Confirming::Sealed(done) => return Ok(to_receipt(&state, org_id, &done)),
+        Confirming::Open(shown) => shown,
+    };
+    let t = ctx.tr();
+    let checked = view(&state, &ctx, &me, org_id, &shown, Some(&form), vec![]).await?;
+    if checked.unacknowledged() {
+        let problems = vec![t.t("confirm.ack_needed").to_string()];
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ConfirmView {
+                problems,
+                ..checked
+            },
+        );
+    }
+    let fingerprint = form.get("fingerprint").map(String::as_str).unwrap_or("");
+    let problems = match confirming::confirm(&state, &actor, org_id, id, fingerprint).await {
+        Ok(sealed) => return Ok(to_receipt(&state, org_id, &sealed)),
+        Err(app::Error::Conflict(CHANGED)) => vec![t.t(CHANGED).to_string()],
+        // The draft no longer passes the submit's checks (offices changed meanwhile …).
+        Err(app::Error::Invalid(errors)) => {
+            let mut said: Vec<String> = vec![t.t("confirm.invalid").to_string()];
+            for (_, key) in errors.iter() {
+                let text = t.t(key).to_string();
+                if !said.contains(&text) {
+                    said.push(text);
+                }
+            }
+            said
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // Shown again as it is now, with nothing acknowledged.
+    let shown = match confirming::to_confirm(&state, &actor, org_id, id).await? {
+        Confirming::Sealed(done) => return Ok(to_receipt(&state, org_id, &done)),
+        Confirming::Open(shown) => shown,
+    };
+    render(
+        StatusCode::CONFLICT,
+        &view(&state, &ctx, &me, org_id, &shown, None, problems).await?,
+    )
+}

@@ -1,0 +1,567 @@
+//! Renewing a report (issue 8 item 4): a new draft starts from the last accepted report of its
+//! place, rows and files carried over and marked on the page, and 提出 goes through a 確認
+//! page that shows the report as it will be sealed and asks for each caution to be
+//! acknowledged; only that page's form seals, once.
+
+use std::sync::Arc;
+
+use chrono::Datelike;
+use reqwest::StatusCode;
+use secportal::db::on_db;
+
+use crate::dual_test;
+use crate::helpers::{PASSWORD, TestApp, ack_names, attach, field_value, location};
+use crate::report_data::{Org, day, narita, submit_all};
+
+/// Accepts submissions as the Center's reviewer.
+pub(crate) async fn accept(app: &TestApp, ids: &[&str]) {
+    let r = app.new_browser();
+    r.login("shinsa@naccs.example.jp", PASSWORD).await;
+    for id in ids {
+        let res = r
+            .post(&format!("/review/{id}/decide"), &[("decision", "accepted")])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "accept {id}");
+    }
+}
+
+/// 成田貿易 with every report submitted once and those of `kinds` accepted; answers the
+/// organisation and each kind's submission.
+pub(crate) async fn with_accepted(
+    app: &TestApp,
+    kinds: &[&str],
+) -> (Org, Vec<(&'static str, String)>) {
+    let org = narita(app).await;
+    let all = submit_all(app, &org, 1).await;
+    let ids: Vec<&str> = all
+        .iter()
+        .filter(|(k, _)| kinds.contains(k))
+        .map(|(_, id)| id.as_str())
+        .collect();
+    accept(app, &ids).await;
+    (org, all)
+}
+
+fn id_of<'a>(all: &'a [(&'static str, String)], kind: &str) -> &'a str {
+    &all.iter().find(|(k, _)| *k == kind).unwrap().1
+}
+
+/// The receipt number of a sealed submission.
+async fn receipt_of(app: &TestApp, id: &str) -> String {
+    let id: uuid::Uuid = id.parse().unwrap();
+    on_db!(app.db(), p => sqlx::query_scalar("SELECT receipt_no FROM submissions WHERE id = $1")
+        .bind(id)
+        .fetch_one(p)
+        .await)
+    .unwrap()
+}
+
+/// The open draft of a kind: (id, the report it renews, its data).
+async fn draft_of(app: &TestApp, kind: &str) -> Option<(uuid::Uuid, Option<uuid::Uuid>, String)> {
+    on_db!(app.db(), p => sqlx::query_as(
+        "SELECT id, renewed_from, data FROM submissions WHERE kind = $1 AND state = 'draft'",
+    )
+    .bind(kind)
+    .fetch_optional(p)
+    .await)
+    .unwrap()
+}
+
+/// A submission's files: (id, name, SHA-256).
+async fn files(app: &TestApp, id: uuid::Uuid) -> Vec<(uuid::Uuid, String, String)> {
+    on_db!(app.db(), p => sqlx::query_as(
+        "SELECT id, name, sha256 FROM submission_files WHERE submission_id = $1 ORDER BY created_at, name",
+    )
+    .bind(id)
+    .fetch_all(p)
+    .await)
+    .unwrap()
+}
+
+/// How many of a kind are sealed.
+async fn sealed_count(app: &TestApp, kind: &str) -> i64 {
+    on_db!(app.db(), p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM submissions WHERE kind = $1 AND receipt_no IS NOT NULL",
+    )
+    .bind(kind)
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+/// The banner's words for a report received today: 「前回受理された報告（受付番号 …、YYYY年M月D日）」.
+fn carried_from(receipt: &str) -> String {
+    let today = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive();
+    format!(
+        "前回受理された報告（受付番号 {receipt}、{}年{}月{}日）から引き継いでいます",
+        today.year(),
+        today.month(),
+        today.day()
+    )
+}
+
+/// What a blank renewal said of the office against the accepted equipment list.
+const OFFICE_ZERO: &str = "成田営業所：機器一覧では NACCS に接続するコンピュータが 4 台ありますが、ウィルス対策の報告は 0 台です";
+
+const CARRIED: &str = "<span class=\"status carried\">引き継ぎ</span>";
+
+/// The antivirus form of the accepted rows, the definitions of `fresh` updated today.
+async fn av_form(
+    app: &TestApp,
+    accepted: &str,
+    fresh: &str,
+    action: &str,
+) -> Vec<(String, String)> {
+    let id: uuid::Uuid = accepted.parse().unwrap();
+    let data: String =
+        on_db!(app.db(), p => sqlx::query_scalar("SELECT data FROM submissions WHERE id = $1")
+        .bind(id)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+    let data: serde_json::Value = serde_json::from_str(&data).unwrap();
+    let mut form = vec![];
+    for (n, row) in data["rows"].as_array().unwrap().iter().enumerate() {
+        for (field, value) in row.as_object().unwrap() {
+            let mut value = value.as_str().unwrap_or("").to_string();
+            if field == "definitions_date" && row["host"] == fresh {
+                value = day(0);
+            }
+            form.push((format!("row_{n}_{field}"), value));
+        }
+    }
+    form.push(("action".into(), action.into()));
+    form
+}
+
+fn fields(form: &[(String, String)]) -> Vec<(&str, &str)> {
+    form.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+}
+
+dual_test!(
+    an_antivirus_renewal_starts_from_the_accepted_rows_marked_and_never_warns_of_zero_computers,
+    |app| async move {
+        let (org, all) = with_accepted(&app, &["antivirus", "system_configuration"]).await;
+        let o = &org.id;
+        let accepted = id_of(&all, "antivirus");
+        let receipt = receipt_of(&app, accepted).await;
+
+        // Opened again: the accepted rows, each marked, and where they come from.
+        let page = app.get(&format!("/orgs/{o}/antivirus")).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(html.contains(&carried_from(&receipt)), "{html}");
+        assert!(html.contains(&format!("/orgs/{o}/submissions/{accepted}/receipt")));
+        for host in ["NRT-PC-001", "NRT-PC-002", "NRT-GW-01"] {
+            assert!(html.contains(&format!("value=\"{host}\"")), "{host}");
+        }
+        // The banner's mark and one per carried row.
+        assert_eq!(html.matches(CARRIED).count(), 1 + 3);
+        assert!(html.contains("この内容から新しい報告を始めます"));
+        assert!(
+            !html.contains(OFFICE_ZERO),
+            "no 0 台 against an accepted report"
+        );
+        assert!(html.contains("ウィルス対策の報告は 3 台です"));
+        // Looking wrote nothing.
+        assert!(draft_of(&app, "antivirus").await.is_none());
+        let opened = app.audit_count("submission.draft_opened").await;
+
+        // A save opens the draft from the accepted report.
+        let form = av_form(&app, accepted, "NRT-PC-002", "save").await;
+        let res = app
+            .post(&format!("/orgs/{o}/antivirus"), &fields(&form))
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let (draft, from, data) = draft_of(&app, "antivirus").await.unwrap();
+        assert_eq!(from.map(|f| f.to_string()).as_deref(), Some(accepted));
+        let data: serde_json::Value = serde_json::from_str(&data).unwrap();
+        assert_eq!(data["rows"].as_array().unwrap().len(), 3);
+        assert_eq!(app.audit_count("submission.draft_opened").await, opened + 1);
+        let html = app
+            .get(&format!("/orgs/{o}/antivirus"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(&carried_from(&receipt)));
+        assert!(!html.contains("この内容から新しい報告を始めます"));
+        // The row whose definitions were updated is no longer as accepted.
+        assert_eq!(html.matches(CARRIED).count(), 1 + 2);
+        assert!(!html.contains(OFFICE_ZERO));
+        // The accepted report is as it was.
+        assert_eq!(
+            app.get(&format!("/orgs/{o}/submissions/{accepted}/receipt"))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+        assert_ne!(draft.to_string(), accepted);
+
+        // In English too.
+        let en = app.new_browser();
+        en.login(crate::report_data::EMAIL, PASSWORD).await;
+        en.post("/lang", &[("lang", "en"), ("next", "/home")]).await;
+        let html = en
+            .get(&format!("/orgs/{o}/antivirus"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!(
+                "Carried over from the last accepted report (receipt {receipt}, "
+            )),
+            "{html}"
+        );
+    }
+);
+
+dual_test!(
+    a_system_configuration_renewal_carries_the_files_by_reference_and_removing_one_keeps_the_accepted_file,
+    |app| async move {
+        let (org, all) = with_accepted(&app, &["system_configuration"]).await;
+        let o = &org.id;
+        let accepted = id_of(&all, "system_configuration");
+        let receipt = receipt_of(&app, accepted).await;
+        let page = format!("/orgs/{o}/system-configuration");
+
+        let html = app.get(&page).await.text().await.unwrap();
+        assert!(html.contains(&carried_from(&receipt)));
+        assert!(html.contains("構成図_成田営業所.pdf"));
+        // The accepted file and the three equipment rows, marked; nothing to remove yet.
+        assert_eq!(html.matches(CARRIED).count(), 1 + 1 + 3, "{html}");
+        assert!(!html.contains("/remove\""));
+
+        // Adding a file opens the draft: the accepted file is carried over beside it.
+        attach(&app, &format!("{page}/files"), "diagram", "構成図_追加.pdf", b"%PDF-1.7\n%%EOF\n").await;
+        let (draft, from, data) = draft_of(&app, "system_configuration").await.unwrap();
+        assert_eq!(from.map(|f| f.to_string()).as_deref(), Some(accepted));
+        let data: serde_json::Value = serde_json::from_str(&data).unwrap();
+        assert_eq!(data["equipment"].as_array().unwrap().len(), 3);
+        assert_eq!(data["note"], "成田営業所と成田第2倉庫の構成");
+        let accepted_id: uuid::Uuid = accepted.parse().unwrap();
+        let old = files(&app, accepted_id).await;
+        let new = files(&app, draft).await;
+        assert_eq!(old.len(), 1);
+        assert_eq!(new.len(), 2);
+        let carried = new.iter().find(|f| f.1 == old[0].1).unwrap();
+        assert_ne!(carried.0, old[0].0, "a link of its own");
+        assert_eq!(carried.2, old[0].2, "to the same stored file");
+        let html = app.get(&page).await.text().await.unwrap();
+        // The carried file (not the new one) and the rows.
+        assert_eq!(html.matches(CARRIED).count(), 1 + 1 + 3);
+        assert!(html.contains(&format!("/orgs/{o}/files/{}/remove", carried.0)));
+
+        // Removing the carried file from the draft leaves the accepted report's file whole,
+        // even after the store's sweep.
+        let res = app
+            .post(&format!("/orgs/{o}/files/{}/remove", carried.0), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(files(&app, draft).await.len(), 1);
+        assert_eq!(files(&app, accepted_id).await, old);
+        secportal::maintenance::sweep::sweep_unreferenced(
+            &app.state,
+            chrono::Utc::now() + chrono::Duration::days(2),
+            chrono::Duration::zero(),
+        )
+        .await
+        .unwrap();
+        let got = app.get(&format!("/files/{}", old[0].0)).await;
+        assert_eq!(got.status(), StatusCode::OK);
+        assert_eq!(got.bytes().await.unwrap().as_ref(), b"%PDF-1.7\n%%EOF\n");
+        let receipt_page = app
+            .get(&format!("/orgs/{o}/submissions/{accepted}/receipt"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(receipt_page.contains("構成図_成田営業所.pdf"));
+    }
+);
+
+dual_test!(
+    in_house_measures_an_outside_connection_and_the_id_declaration_renew_from_the_accepted_ones,
+    |app| async move {
+        let (org, all) = with_accepted(
+            &app,
+            &["inhouse_measures", "outside_connections", "id_management"],
+        )
+        .await;
+        let o = &org.id;
+        for (kind, path, shown) in [
+            (
+                "inhouse_measures",
+                "inhouse-measures",
+                "2027年3月までに BitLocker を全台に導入予定",
+            ),
+            (
+                "outside_connections",
+                "outside-connections",
+                "在宅勤務端末から成田営業所への IPsec VPN（RTX1300）",
+            ),
+        ] {
+            let accepted = id_of(&all, kind);
+            let receipt = receipt_of(&app, accepted).await;
+            let html = app
+                .get(&format!("/orgs/{o}/{path}"))
+                .await
+                .text()
+                .await
+                .unwrap();
+            assert!(html.contains(&carried_from(&receipt)), "{kind}: {html}");
+            assert!(
+                html.contains(shown),
+                "{kind}: the accepted answers are filled in"
+            );
+            assert!(draft_of(&app, kind).await.is_none());
+        }
+        // The outside connection's diagram is carried with a save of the form as shown.
+        let res = app
+            .post(
+                &format!("/orgs/{o}/outside-connections"),
+                &[
+                    ("connection_type", "remote"),
+                    ("method", "vpn"),
+                    ("computers", "naccs"),
+                    (
+                        "description",
+                        "在宅勤務端末から成田営業所への IPsec VPN（RTX1300）",
+                    ),
+                    (
+                        "outside_measures",
+                        "在宅端末にウイルスバスターを導入し、OS 更新を毎月適用",
+                    ),
+                    ("action", "save"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let (draft, from, _) = draft_of(&app, "outside_connections").await.unwrap();
+        assert_eq!(
+            from.map(|f| f.to_string()).as_deref(),
+            Some(id_of(&all, "outside_connections"))
+        );
+        let n: i64 = on_db!(app.db(), p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM submission_files WHERE submission_id = $1 AND name = 'VPN接続構成図.pdf'",
+        )
+        .bind(draft)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(n, 1);
+        let html = app
+            .get(&format!("/orgs/{o}/outside-connections"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            html.matches(CARRIED).count(),
+            1 + 1,
+            "banner and the diagram"
+        );
+        // In-house measures: a draft saved as shown keeps the accepted answers.
+        let res = app
+            .post(
+                &format!("/orgs/{o}/inhouse-measures"),
+                &[("action", "save")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let (_, from, _) = draft_of(&app, "inhouse_measures").await.unwrap();
+        assert_eq!(
+            from.map(|f| f.to_string()).as_deref(),
+            Some(id_of(&all, "inhouse_measures"))
+        );
+        // The ID declaration (no draft: the form is filled in from the last one) says so.
+        let receipt = receipt_of(&app, id_of(&all, "id_management")).await;
+        let html = app
+            .get(&format!("/orgs/{o}/id-management"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(&carried_from(&receipt)), "{html}");
+        // Gateway logs are the logs of a new period: nothing carried.
+        let html = app
+            .get(&format!("/orgs/{o}/locations/{}/gateway-logs", org.site))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains("から引き継いでいます"));
+    }
+);
+
+dual_test!(
+    submitting_goes_through_a_confirmation_that_needs_each_caution_acknowledged_and_seals_once,
+    |app| async move {
+        let (org, all) = with_accepted(&app, &["antivirus", "system_configuration"]).await;
+        let o = &org.id;
+        let accepted = id_of(&all, "antivirus");
+        let submitted = app.audit_count("submission.submitted").await;
+
+        // 提出 saves and checks, then shows the 確認 page; nothing is sealed yet.
+        let form = av_form(&app, accepted, "NRT-PC-002", "submit").await;
+        let res = app
+            .browser()
+            .post_unconfirmed(&format!("/orgs/{o}/antivirus"), &fields(&form))
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let confirm = location(&res);
+        let (draft, _, _) = draft_of(&app, "antivirus").await.unwrap();
+        assert_eq!(confirm, format!("/orgs/{o}/submissions/{draft}/confirm"));
+        assert_eq!(sealed_count(&app, "antivirus").await, 1);
+        let html = app.get(&confirm).await.text().await.unwrap();
+        assert!(html.contains("提出内容の確認"));
+        // The report as it will be sealed, in words, with its caution to acknowledge.
+        for shown in [
+            "NRT-PC-001",
+            "ウイルスバスター コーポレートエディション",
+            "成田営業所",
+            "3 台、うち定義が古い 1 台",
+        ] {
+            assert!(html.contains(shown), "{shown}: {html}");
+        }
+        assert!(html.contains("確認しました：3 台、うち定義が古い 1 台"));
+        // One box per caution: the stale definitions and the two places the equipment list
+        // counts more computers at.
+        let acks = ack_names(&html);
+        assert_eq!(acks, ["ack_0", "ack_1", "ack_2"]);
+        let fingerprint = field_value(&html, "fingerprint").unwrap();
+        // In English, in its words too.
+        let en = app.new_browser();
+        en.login(crate::report_data::EMAIL, PASSWORD).await;
+        en.post("/lang", &[("lang", "en"), ("next", "/home")]).await;
+        let html_en = en.get(&confirm).await.text().await.unwrap();
+        assert!(html_en.contains("Check before submitting"));
+        assert!(html_en.contains("Checked: Computers: 3;"), "{html_en}");
+        assert!(!html_en.contains("confirm."), "no locale key shown");
+
+        // Without the acknowledgement: refused, nothing sealed.
+        let res = app
+            .browser()
+            .post_unconfirmed(&confirm, &[("fingerprint", fingerprint.as_str())])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("注意事項をすべて確認してから提出してください"));
+        assert!(html.contains("aria-invalid=\"true\""));
+        assert_eq!(sealed_count(&app, "antivirus").await, 1);
+
+        // The draft changes after the 確認 page was opened: shown again, nothing sealed.
+        let changed = av_form(&app, accepted, "NRT-GW-01", "save").await;
+        app.post(&format!("/orgs/{o}/antivirus"), &fields(&changed))
+            .await;
+        let mut acked: Vec<(&str, &str)> = vec![("fingerprint", fingerprint.as_str())];
+        acked.extend(acks.iter().map(|a| (a.as_str(), "1")));
+        let res = app.browser().post_unconfirmed(&confirm, &acked).await;
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("内容が変わりました"));
+        assert_eq!(sealed_count(&app, "antivirus").await, 1);
+        let fresh = field_value(&html, "fingerprint").unwrap();
+        assert_ne!(fresh, fingerprint);
+        let acks = ack_names(&html);
+
+        // Ten confirmations at once seal it once, each answered with its receipt.
+        let token = app.browser().token().await;
+        let app = Arc::new(app);
+        let mut tasks = vec![];
+        let barrier = Arc::new(tokio::sync::Barrier::new(10));
+        for _ in 0..10 {
+            let (app, confirm, barrier) = (app.clone(), confirm.clone(), barrier.clone());
+            let mut form = vec![
+                ("csrf_token".to_string(), token.clone()),
+                ("fingerprint".to_string(), fresh.clone()),
+            ];
+            form.extend(acks.iter().map(|a| (a.clone(), "1".to_string())));
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                let res = app
+                    .client
+                    .post(app.url(&confirm))
+                    .header("origin", &app.base)
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap();
+                (res.status(), location(&res))
+            }));
+        }
+        let receipt = format!("/orgs/{o}/submissions/{draft}/receipt");
+        for t in tasks {
+            let (status, to) = t.await.unwrap();
+            assert_eq!(status, StatusCode::SEE_OTHER);
+            assert_eq!(to, receipt);
+        }
+        assert_eq!(sealed_count(&app, "antivirus").await, 2);
+        assert_eq!(app.audit_count("submission.submitted").await, submitted + 1);
+        // The 確認 page of a sealed report leads to its receipt.
+        let res = app.get(&confirm).await;
+        assert_eq!(location(&res), receipt);
+        // Both reports are in the record.
+        let html = app
+            .get(&format!("/orgs/{o}/submissions?item=antivirus"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(&receipt_of(&app, accepted).await));
+        assert!(html.contains(&receipt_of(&app, &draft.to_string()).await));
+    }
+);
+
+dual_test!(
+    a_gateway_log_with_check_problems_is_confirmed_only_with_them_acknowledged,
+    |app| async move {
+        let org = narita(&app).await;
+        let logs = format!("/orgs/{}/locations/{}/gateway-logs", org.id, org.site);
+        attach(
+            &app,
+            &format!("{logs}/files"),
+            "logs",
+            "送受信ログ_2026年11月.csv",
+            "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n送信,NRT01,001,IDA,2026-11-01 09:00:00\n送信,NRT01,,IDA,2026-11-01 09:05:00\n受信,NRT01,,IDA,2026-11-30 17:30:00\n".as_bytes(),
+        )
+        .await;
+        let res = app
+            .browser()
+            .post_unconfirmed(
+                &logs,
+                &[
+                    ("storage", "ゲートウェイサーバ内 D:\\NACCSLOG"),
+                    ("retention_months", "13"),
+                    ("mechanism", "送受信履歴を日次で CSV 出力"),
+                    ("period_from", "2026-11-01"),
+                    ("period_to", "2026-11-30"),
+                    ("action", "submit"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let confirm = location(&res);
+        assert!(confirm.ends_with("/confirm"), "{confirm}");
+        let html = app.get(&confirm).await.text().await.unwrap();
+        assert!(html.contains("成田第2倉庫"), "the place by name");
+        assert!(
+            html.contains("確認しました：ログ検査（送受信ログ_2026年11月.csv）：送信の記録で"),
+            "{html}"
+        );
+        let fingerprint = field_value(&html, "fingerprint").unwrap();
+        let acks = ack_names(&html);
+        assert!(!acks.is_empty());
+        let res = app
+            .browser()
+            .post_unconfirmed(&confirm, &[("fingerprint", fingerprint.as_str())])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(sealed_count(&app, "gateway_logs").await, 0);
+        let res = app.browser().confirm(&confirm).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(location(&res).ends_with("/receipt"));
+        assert_eq!(sealed_count(&app, "gateway_logs").await, 1);
+    }
+);
