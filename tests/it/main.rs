@@ -29,6 +29,7 @@ mod onboarding;
 mod outage;
 mod queue;
 mod queue_counts;
+mod queue_next;
 mod record;
 mod report_data;
 mod reports;

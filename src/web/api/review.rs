@@ -334,6 +334,7 @@ pub async fn decide(
             submission: id,
             decision: Some(body.decision.into()),
             reason: body.reason,
+            canned: None,
         },
     )
     .await?;
