@@ -15,6 +15,7 @@ mod auth;
 mod axe;
 mod backup;
 mod browser;
+mod browser_queue;
 mod browser_reports;
 mod catalogue;
 mod exports;
