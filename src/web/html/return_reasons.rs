@@ -89,6 +89,11 @@ async fn view(
     Ok(out)
 }
 
+/// Back to the page, with a message.
+fn back(state: &AppState, flash: &str) -> Response {
+    redirect_with_flash(PATH, flash, state.cookies.secure)
+}
+
 /// `GET /admin/return-reasons`
 pub async fn page(
     State(state): State<Arc<AppState>>,
@@ -131,11 +136,7 @@ pub async fn add(
     CsrfForm(form): CsrfForm<ReasonForm>,
 ) -> AppResult<Response> {
     match app::return_reasons::add(&state, &me.actor(&ctx), &form.input()).await {
-        Ok(_) => Ok(redirect_with_flash(
-            PATH,
-            "flash.reason_added",
-            state.cookies.secure,
-        )),
+        Ok(_) => Ok(back(&state, "flash.reason_added")),
         Err(app::Error::Invalid(errors)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &view(&state, &ctx, &me, Refused::New(form, errors)).await?,
@@ -154,20 +155,12 @@ pub async fn edit(
 ) -> AppResult<Response> {
     let (actor, input) = (me.actor(&ctx), form.input());
     match app::return_reasons::edit(&state, &actor, id, form.version, &input).await {
-        Ok(()) => Ok(redirect_with_flash(
-            PATH,
-            "flash.reason_saved",
-            state.cookies.secure,
-        )),
+        Ok(()) => Ok(back(&state, "flash.reason_saved")),
         Err(app::Error::Invalid(errors)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &view(&state, &ctx, &me, Refused::Edit(id, form, errors)).await?,
         ),
-        Err(app::Error::Conflict(_)) => Ok(redirect_with_flash(
-            PATH,
-            "flash.reason_moved",
-            state.cookies.secure,
-        )),
+        Err(app::Error::Conflict(_)) => Ok(back(&state, "flash.reason_moved")),
         Err(e) => Err(e.into()),
     }
 }
@@ -181,23 +174,11 @@ pub async fn retire(
     CsrfForm(form): CsrfForm<ReasonForm>,
 ) -> AppResult<Response> {
     if form.confirm != "yes" {
-        return Ok(redirect_with_flash(
-            PATH,
-            "flash.reason_confirm",
-            state.cookies.secure,
-        ));
+        return Ok(back(&state, "flash.reason_confirm"));
     }
     match app::return_reasons::retire(&state, &me.actor(&ctx), id, form.version).await {
-        Ok(()) => Ok(redirect_with_flash(
-            PATH,
-            "flash.reason_retired",
-            state.cookies.secure,
-        )),
-        Err(app::Error::Conflict(_)) => Ok(redirect_with_flash(
-            PATH,
-            "flash.reason_moved",
-            state.cookies.secure,
-        )),
+        Ok(()) => Ok(back(&state, "flash.reason_retired")),
+        Err(app::Error::Conflict(_)) => Ok(back(&state, "flash.reason_moved")),
         Err(e) => Err(e.into()),
     }
 }

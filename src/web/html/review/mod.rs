@@ -167,41 +167,31 @@ pub async fn queue(
         })
     })
     .await?;
+    // The queue page under the same filters, at a position.
+    let at = |position: [(&'static str, String); 2]| {
+        let mut params: Vec<(&str, String)> = vec![
+            ("kind", q.kind.clone()),
+            ("state", q.state.clone()),
+            ("org", q.org.clone()),
+            ("age", q.age.clone()),
+            ("who", q.who.clone()),
+            ("form", q.form.clone()),
+        ];
+        params.extend(position.into_iter().filter(|(_, v)| !v.is_empty()));
+        format!(
+            "/review?{}",
+            serde_urlencoded::to_string(&params).unwrap_or_default()
+        )
+    };
     let link = |c: Cursor| {
         let name = match c {
             Cursor::After(..) => "after",
             Cursor::Before(..) => "before",
         };
-        let params: Vec<(&str, String)> = vec![
-            ("kind", q.kind.clone()),
-            ("state", q.state.clone()),
-            ("org", q.org.clone()),
-            ("age", q.age.clone()),
-            ("who", q.who.clone()),
-            ("form", q.form.clone()),
-            (name, app::review::cursor_text(c)),
-        ];
-        format!(
-            "/review?{}",
-            serde_urlencoded::to_string(&params).unwrap_or_default()
-        )
+        at([(name, app::review::cursor_text(c)), ("", String::new())])
     };
-    let back = {
-        let params: Vec<(&str, String)> = vec![
-            ("kind", q.kind.clone()),
-            ("state", q.state.clone()),
-            ("org", q.org.clone()),
-            ("age", q.age.clone()),
-            ("who", q.who.clone()),
-            ("form", q.form.clone()),
-            ("after", q.after.clone()),
-            ("before", q.before.clone()),
-        ];
-        format!(
-            "/review?{}",
-            serde_urlencoded::to_string(&params).unwrap_or_default()
-        )
-    };
+    // Where assigning from this page returns: this page.
+    let back = at([("after", q.after.clone()), ("before", q.before.clone())]);
     let next = rows.next.map(link);
     let previous = rows.previous.map(link);
     let counts = app::review::queue_counts(&state, &actor, &filter)
