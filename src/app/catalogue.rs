@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use super::{Actor, App, Error, FieldErrors};
-use crate::db::{self, catalogue::Catalogue};
+use crate::db;
+pub use crate::db::catalogue::{Catalogue, RevisionRow};
 use crate::domain::Role;
 use crate::domain::catalogue::{self, ConnectionForm, ItemChange};
 
@@ -18,6 +19,14 @@ pub async fn revision(app: &App, rev: i64) -> Result<Arc<Catalogue>, Error> {
         return Err(Error::NotFound);
     }
     Ok(c)
+}
+
+/// Every published revision, newest first (Center staff).
+pub async fn revisions(app: &App, actor: &Actor) -> Result<Vec<RevisionRow>, Error> {
+    if !actor.holds(&READERS) {
+        return Err(Error::Forbidden);
+    }
+    Ok(db::catalogue::revisions(&app.db).await?)
 }
 
 /// What changed between two revisions (Center staff).

@@ -3,6 +3,8 @@
 
 use super::{Actor, App, Error};
 use crate::db;
+pub use crate::db::followup::CenterCounts;
+pub use crate::db::review::Waiting;
 use crate::domain::Role;
 use crate::domain::dates::today;
 

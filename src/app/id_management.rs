@@ -219,3 +219,30 @@ pub async fn declare(app: &App, actor: &Actor, input: IdDeclaration) -> Result<U
     mail.send(app);
     Ok(id)
 }
+
+/// What the declaration page starts from: the organisation's locations, its user codes and
+/// its newest declaration with its content.
+#[derive(Debug)]
+pub struct Declared {
+    pub locations: Vec<super::structure::reads::LocationRow>,
+    pub codes: Vec<String>,
+    pub latest: Option<super::submissions::forms::LatestRow>,
+    /// The newest declaration's content (`Null` before the first).
+    pub previous: serde_json::Value,
+}
+
+/// The declaration page's reads for an organisation in the actor's scope.
+pub async fn declared(app: &App, actor: &Actor, org_id: Uuid) -> Result<Declared, Error> {
+    let locations = super::structure::reads::locations(app, actor, org_id).await?;
+    let newest = super::submissions::forms::newest(app, actor, org_id, "id_management").await?;
+    let (latest, previous) = match newest {
+        Some((l, data)) => (Some(l), data),
+        None => (None, serde_json::Value::Null),
+    };
+    Ok(Declared {
+        locations,
+        codes: db::orgs::codes(&app.db, org_id).await?,
+        latest,
+        previous,
+    })
+}

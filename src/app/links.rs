@@ -3,7 +3,8 @@
 use chrono::Duration;
 use uuid::Uuid;
 
-use crate::db::{self, Tx, links::Purpose};
+pub use crate::db::links::Purpose;
+use crate::db::{self, Tx};
 use crate::security;
 
 /// How long each kind of link stays valid.

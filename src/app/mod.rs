@@ -4,6 +4,8 @@
 
 pub mod account;
 pub mod antivirus;
+pub mod auth;
+pub mod backlog;
 pub mod catalogue;
 pub mod evidence;
 pub mod exports;
@@ -14,6 +16,7 @@ pub mod id_management;
 pub mod inbox;
 pub mod inhouse;
 pub mod links;
+pub mod matrix;
 pub mod notify;
 pub mod onboarding;
 pub mod orgs;

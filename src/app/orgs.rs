@@ -3,7 +3,8 @@
 use uuid::Uuid;
 
 use super::{Actor, App, Error};
-use crate::db::{self, orgs::OrgRow};
+use crate::db;
+pub use crate::db::orgs::OrgRow;
 use crate::domain::Role;
 
 /// The organisation within the actor's scope (another organisation's id: not found).

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Actor, App, Error, FieldErrors};
-use crate::db::{self, retention::HoldRow};
+use crate::db;
+pub use crate::db::retention::HoldRow;
 use crate::domain::retention::{Period, RecordType, parse_reason};
 use crate::domain::{Role, Scope};
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{Actor, App, Error, FieldErrors};
 use crate::db;
-use crate::db::tokens::TokenRow;
+pub use crate::db::tokens::TokenRow;
 use crate::domain::{Role, TokenScope, TokenScopes};
 use crate::security;
 

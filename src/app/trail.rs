@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Actor, App, Error};
+pub use crate::db::audit::Standing;
 use crate::db::{
     self,
-    audit::{Row, Standing, TrailFilter},
+    audit::{Row, TrailFilter},
 };
 use crate::domain::Role;
 use crate::domain::dates::date;

@@ -5,7 +5,8 @@
 use uuid::Uuid;
 
 use super::{Actor, App, Error, FieldErrors, send_logged};
-use crate::db::users::{NewUser, UserListRow};
+use crate::db::users::NewUser;
+pub use crate::db::users::UserListRow;
 use crate::db::{self, Tx, links::Purpose};
 use crate::domain::{Email, Role};
 use crate::mail::Outgoing;

@@ -8,14 +8,12 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use chrono::Duration;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::cookies;
 use super::error::AppError;
 use super::state::AppState;
-use crate::db;
 use crate::domain::{Role, Scope};
 use crate::i18n::{Lang, Tr};
 use crate::security;
@@ -184,25 +182,6 @@ impl CurrentUser {
             ip: ctx.ip.clone(),
         }
     }
-
-    /// The audit actor fields.
-    pub fn audit(
-        &self,
-        ctx: &Ctx,
-        action: &'static str,
-        org_id: Option<Uuid>,
-        target: String,
-    ) -> db::audit::Entry {
-        db::audit::Entry {
-            actor_id: Some(self.id),
-            actor: self.email.clone(),
-            org_id: org_id.or(self.org_id),
-            action,
-            target,
-            ip: ctx.ip.clone(),
-            detail: serde_json::Value::Null,
-        }
-    }
 }
 
 /// The session lookup result, cached in the request so it runs once.
@@ -218,50 +197,24 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUs
         None => None,
         Some(token) => {
             let hash = security::token_hash(&token);
-            match state.session(&hash).await? {
-                None => None,
-                Some(s) => {
-                    let now = db::now();
-                    let idle = Duration::from_std(state.config.session_idle)
-                        .unwrap_or(Duration::minutes(30));
-                    let absolute = Duration::from_std(state.config.session_absolute)
-                        .unwrap_or(Duration::hours(12));
-                    let role = Role::parse(&s.role);
-                    if s.status != "active"
-                        || now - s.last_seen_at > idle
-                        || now - s.created_at > absolute
-                        || role.is_none()
-                    {
-                        let mut tx = state.db.begin().await?;
-                        db::sessions::delete(&mut tx, &hash).await?;
-                        tx.commit().await?;
-                        None
-                    } else {
-                        // Write activity at most once a minute: sessions are read on every request.
-                        if now - s.last_seen_at > Duration::seconds(60) {
-                            db::sessions::touch(&state.db, &hash).await?;
-                            state.session_touched(&hash, now);
-                        }
-                        let center_rule = state.config.center_second_factor
-                            && matches!(role, Some(Role::Reviewer | Role::CenterAdmin));
-                        let must_enrol =
-                            !s.second_factor && (center_rule || s.org_requires_second_factor);
-                        role.map(|role| CurrentUser {
-                            id: s.user_id,
-                            email: s.email,
-                            name: s.display_name,
-                            role,
-                            org_id: s.org_id,
-                            org_name: s.org_name,
-                            org_code: s.org_code,
-                            unread: s.unread,
-                            csrf: s.csrf_token,
-                            token_hash: hash,
-                            must_enrol,
-                        })
+            crate::app::auth::live_session(state, &hash)
+                .await?
+                .map(|live| {
+                    let s = live.user;
+                    CurrentUser {
+                        id: s.user_id,
+                        email: s.email,
+                        name: s.display_name,
+                        role: live.role,
+                        org_id: s.org_id,
+                        org_name: s.org_name,
+                        org_code: s.org_code,
+                        unread: s.unread,
+                        csrf: s.csrf_token,
+                        token_hash: hash,
+                        must_enrol: live.must_enrol,
                     }
-                }
-            }
+                })
         }
     };
     parts.extensions.insert(Resolved(user.clone()));

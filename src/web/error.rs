@@ -143,14 +143,9 @@ impl From<crate::app::Error> for AppError {
 }
 
 impl From<sqlx::Error> for AppError {
+    /// A read through `App` (the catalogue, a cached session) classified as `app` does it.
     fn from(e: sqlx::Error) -> Self {
-        if crate::db::is_unavailable(&e) {
-            AppError::Unavailable
-        } else if crate::db::is_storage_full(&e) {
-            AppError::StorageFull
-        } else {
-            AppError::Internal(e.into())
-        }
+        crate::app::Error::from(e).into()
     }
 }
 

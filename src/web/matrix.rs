@@ -14,10 +14,9 @@ use super::ctx::{Ctx, CurrentUser};
 use super::error::AppResult;
 use super::page::{Page, render};
 use super::state::AppState;
-use crate::app::structure::units_of;
-use crate::db;
-use crate::domain::checklist::{self, Latest, Status};
-use crate::domain::{ConnectionForm, Role};
+use crate::app;
+use crate::domain::ConnectionForm;
+use crate::domain::checklist::Status;
 
 /// One cell.
 pub struct Cell {
@@ -73,64 +72,15 @@ pub async fn matrix(
     me: CurrentUser,
     Query(q): Query<MatrixQuery>,
 ) -> AppResult<Response> {
-    me.require(&[Role::CenterAdmin, Role::Reviewer])?;
     let t = ctx.tr();
-    let catalogue = state.catalogue().await?;
-    let scope = me.scope().org_filter();
-    let orgs = db::orgs::list(&state.db, me.scope()).await?;
-    let locations = db::structure::list(&state.db, scope).await?;
-    let conns = db::structure::connections(&state.db, scope).await?;
-    let subs = db::submissions::latest(&state.db, scope).await?;
-    let open = super::page::open_items(&state, scope).await?;
     let form = ConnectionForm::parse(&q.form);
     let wanted = Status::parse(&q.status);
-    let whole = t.t("checklist.whole_org");
-
+    let app::matrix::Matrix {
+        catalogue,
+        rows: found,
+    } = app::matrix::matrix(&state, &me.actor(&ctx), form, wanted).await?;
     let mut rows = vec![];
-    for org in &orgs {
-        let org_locs: Vec<_> = locations
-            .iter()
-            .filter(|l| l.org_id == org.id)
-            .cloned()
-            .collect();
-        let org_conns: Vec<_> = conns
-            .iter()
-            .filter(|c| c.org_id == org.id)
-            .cloned()
-            .collect();
-        if let Some(f) = form
-            && !org_conns.iter().any(|c| c.active && c.form() == Some(f))
-        {
-            continue;
-        }
-        let latest: Vec<Latest> = subs
-            .iter()
-            .filter(|s| s.org_id == org.id)
-            .map(|s| Latest {
-                kind: s.kind.clone(),
-                location_id: s.location_id,
-                state: s.state.clone(),
-            })
-            .collect();
-        let units = units_of(whole, &org_locs, &org_conns);
-        let summary = checklist::summarise(
-            catalogue.items.len(),
-            &checklist::build(
-                &catalogue.items,
-                &units,
-                &latest,
-                &open
-                    .iter()
-                    .filter(|(o, _)| *o == org.id)
-                    .map(|(_, x)| x.clone())
-                    .collect::<Vec<_>>(),
-            ),
-        );
-        if let Some(w) = wanted
-            && !summary.contains(&Some(w))
-        {
-            continue;
-        }
+    for app::matrix::MatrixRow { org, summary } in found {
         let open = summary
             .iter()
             .flatten()

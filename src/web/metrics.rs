@@ -229,21 +229,20 @@ pub async fn metrics(
         "Most database connections the pool opens.",
         max,
     );
-    let outbox = crate::db::notifications::outbox_waiting(&state.db).await?;
+    let backlog = crate::app::backlog::backlog(&state).await?;
     single(
         &mut out,
         "secportal_mail_outbox_waiting",
         "gauge",
         "Mails recorded and not yet sent.",
-        outbox,
+        backlog.outbox,
     );
-    let waiting = crate::db::queue::waiting_count(&state.db).await?;
     single(
         &mut out,
         "secportal_review_waiting",
         "gauge",
         "Submissions waiting for the Center's review.",
-        waiting,
+        backlog.review_waiting,
     );
     let m = &state.metrics;
     single(

@@ -134,12 +134,3 @@ pub fn render<T: askama::Template>(
 
 /// Today's date in Japan, where due dates are kept.
 pub use crate::domain::dates::today;
-
-/// Unclosed instructions and open requests as the checklist weighs them, with their
-/// organisation (`None`: every organisation's).
-pub async fn open_items(
-    state: &super::state::AppState,
-    org: Option<uuid::Uuid>,
-) -> Result<Vec<(uuid::Uuid, crate::domain::checklist::Open)>, super::error::AppError> {
-    Ok(crate::app::structure::open_items(state, org).await?)
-}

@@ -15,8 +15,8 @@ use super::error::AppResult;
 use super::forms::{FieldErrors, Nothing};
 use super::page::{Page, jst, redirect_with_flash, render};
 use super::state::AppState;
+use crate::app::tokens::TokenRow;
 use crate::app::{self, tokens};
-use crate::db::tokens::TokenRow;
 use crate::domain::{Role, TokenScope, TokenScopes};
 use crate::i18n::Tr;
 
@@ -37,7 +37,7 @@ pub struct TokenItem {
 }
 
 fn item(t: &Tr, row: TokenRow) -> TokenItem {
-    let now = crate::db::now();
+    let now = chrono::Utc::now();
     let (state, live) = if row.revoked_at.is_some() {
         (t.t("token.state.revoked"), false)
     } else if row.expires_at <= now {

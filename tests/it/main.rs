@@ -10,6 +10,7 @@ mod api_followup;
 mod api_forms;
 mod api_reports;
 mod api_support;
+mod app_layer;
 mod audit;
 mod auth;
 mod axe;

@@ -14,10 +14,8 @@ pub use requests::{RequestInput, issue_request, withdraw_request};
 use uuid::Uuid;
 
 use super::{Actor, App, Error};
-use crate::db::{
-    self,
-    followup::{EventRow, InstructionFile, InstructionRow, RequestRow},
-};
+pub use crate::db::followup::{InstructionFile, InstructionRow, RequestRow};
+use crate::db::{self, followup::EventRow};
 use crate::domain::{Role, Scope, dates::today};
 
 /// The roles that issue and decide follow-up.
@@ -54,6 +52,16 @@ pub async fn of_org(app: &App, actor: &Actor, org_id: Uuid) -> Result<FollowUp, 
             .await?,
         requests: db::followup::requests(&app.db, Some(org_id), false, LIST_LIMIT).await?,
     })
+}
+
+/// The open request for a place's report, if any (the period and window it asks for).
+pub async fn open_request(
+    app: &App,
+    actor: &Actor,
+    place: &super::submissions::Place,
+) -> Result<Option<RequestRow>, Error> {
+    super::structure::in_scope(actor, place.org)?;
+    Ok(db::followup::open_request_for(&app.db, place.org, place.kind.as_str(), place.site).await?)
 }
 
 /// Every unclosed instruction and open request of every organisation, by due date (Center).

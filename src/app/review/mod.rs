@@ -17,6 +17,13 @@ pub use queue::{
 pub use sealed::{DecisionOut, Sealed, SealedFile, Version, WaitingNext, next_waiting, sealed};
 pub use verify::{Verification, verify_receipt};
 
+pub use crate::db::queue::{Cursor, QueueFilter};
+
+/// The time as the queue compares it (stored times keep microseconds).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    crate::db::now()
+}
+
 use uuid::Uuid;
 
 use super::notify::{Notice, To, notify};

@@ -3,6 +3,9 @@
 
 pub mod appointments;
 pub mod locations;
+pub mod reads;
+
+pub use reads::in_scope;
 
 use uuid::Uuid;
 

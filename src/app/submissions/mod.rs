@@ -3,6 +3,7 @@
 //! number (受付番号); a returned one is revised as the next version.
 
 pub mod configuration;
+pub mod forms;
 pub mod history;
 pub mod reads;
 pub mod upload;

@@ -167,7 +167,7 @@ pub async fn change_password(
     CsrfForm(form): CsrfForm<PasswordInput>,
 ) -> AppResult<Response> {
     // Wrong current passwords count as failed sign-ins: past the limit, none is checked.
-    crate::web::auth::refuse_if_throttled(&state, &me.email, &ctx.ip).await?;
+    crate::web::html::common::access::refuse_if_throttled(&state, &me.email, &ctx.ip).await?;
     match app::account::change_password(&state, &me.actor(&ctx), &me.token_hash, form).await {
         Ok(()) => Ok(redirect_with_flash(
             "/account",

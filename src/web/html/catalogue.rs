@@ -14,7 +14,6 @@ use crate::app::{
     self,
     catalogue::{ItemEdit, PublishInput, READERS},
 };
-use crate::db;
 use crate::domain::Role;
 use crate::domain::catalogue::{CatalogueItem, ConnectionForm, ItemChange};
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
@@ -61,7 +60,7 @@ pub async fn show(
         Some(r) => app::catalogue::revision(&state, r).await?,
         None => current.clone(),
     };
-    let revisions = db::catalogue::revisions(&state.db)
+    let revisions = app::catalogue::revisions(&state, &me.actor(&ctx))
         .await?
         .into_iter()
         .map(|r| RevisionItem {

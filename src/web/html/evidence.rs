@@ -18,7 +18,7 @@ use uuid::Uuid;
 use zip::write::SimpleFileOptions;
 
 use crate::app;
-use crate::db::orgs::OrgRow;
+use crate::app::orgs::OrgRow;
 use crate::i18n::Tr;
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::download::{self, ChannelWriter};

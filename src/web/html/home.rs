@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::app;
-use crate::db;
 use crate::domain::Role;
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::error::AppResult;
@@ -33,9 +32,9 @@ struct HomeView {
     org_id: Option<uuid::Uuid>,
     checklist: Vec<crate::web::html::common::checklist::ChecklistItem>,
     /// Center roles: what waits for review and follow-up.
-    waiting: db::review::Waiting,
+    waiting: app::home::Waiting,
     oldest: String,
-    followup: db::followup::CenterCounts,
+    followup: app::home::CenterCounts,
 }
 
 /// `GET /home`

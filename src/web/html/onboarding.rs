@@ -9,11 +9,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use crate::app::links::Purpose;
 use crate::app::{
     self,
     onboarding::{Forgot, PasswordLinkInput, RESET_WINDOW_MINUTES, SetupInput},
 };
-use crate::db::links::Purpose;
 use crate::web::ctx::{CsrfForm, Ctx};
 use crate::web::error::{AppError, AppResult};
 use crate::web::forms::FieldErrors;

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::app::{self, orgs::NewOrgInput};
-use crate::db;
 use crate::domain::Role;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
@@ -30,7 +29,7 @@ pub struct OrgItem {
     pub created: String,
 }
 
-fn org_item(r: db::orgs::OrgRow) -> OrgItem {
+fn org_item(r: app::orgs::OrgRow) -> OrgItem {
     OrgItem {
         id: r.id,
         name: r.name,

@@ -177,7 +177,7 @@ pub async fn new_codes(
     me: CurrentUser,
     CsrfForm(form): CsrfForm<NewCodesForm>,
 ) -> AppResult<Response> {
-    crate::web::auth::refuse_if_throttled(&state, &me.email, &ctx.ip).await?;
+    crate::web::html::common::access::refuse_if_throttled(&state, &me.email, &ctx.ip).await?;
     let outcome =
         app::second_factor::new_codes(&state, &me.actor(&ctx), &form.new_codes_code).await;
     codes_or_again(&state, &ctx, &me, outcome).await
@@ -199,7 +199,7 @@ pub async fn disable(
     me: CurrentUser,
     CsrfForm(form): CsrfForm<DisableForm>,
 ) -> AppResult<Response> {
-    crate::web::auth::refuse_if_throttled(&state, &me.email, &ctx.ip).await?;
+    crate::web::html::common::access::refuse_if_throttled(&state, &me.email, &ctx.ip).await?;
     let actor = me.actor(&ctx);
     match app::second_factor::disable(&state, &actor, form.current_password, &form.code).await {
         Ok(()) => Ok(redirect_with_flash(

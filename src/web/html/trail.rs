@@ -9,9 +9,8 @@ use axum::response::Response;
 
 use crate::app::{
     self,
-    trail::{TrailParams, Words},
+    trail::{Standing, TrailParams, Words},
 };
-use crate::db::audit::Standing;
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::page::{Page, jst, render};

@@ -14,7 +14,6 @@ use crate::app::{
     self,
     users::{MANAGERS, UserStatus, grantable_roles},
 };
-use crate::db;
 use crate::domain::Role;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
@@ -82,7 +81,7 @@ async fn invite_view(
 ) -> AppResult<InviteView> {
     let show_org = me.role == Role::CenterAdmin;
     let orgs = if show_org {
-        db::orgs::list(&state.db, me.scope())
+        app::orgs::list(state, &me.actor(ctx))
             .await?
             .into_iter()
             .map(|o| OrgChoice {

@@ -11,9 +11,9 @@ use axum::response::Response;
 use uuid::Uuid;
 
 use crate::app::antivirus::{self as av, RowsInput};
-use crate::app::submissions::{ImportRefused, ReportKind};
+use crate::app::orgs::OrgRow;
+use crate::app::submissions::{ImportRefused, Place, ReportKind};
 use crate::app::{self, FieldErrors};
-use crate::db::{self, orgs::OrgRow};
 use crate::domain::antivirus::{self, AvRow, FREQUENCIES, PRODUCTS};
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
@@ -104,10 +104,11 @@ async fn view(
         stale: false,
         errors: vec![],
     }));
-    let last = db::submissions::latest(&state.db, Some(org.id))
-        .await?
-        .into_iter()
-        .find(|s| s.kind == KIND.as_str() && s.state != "draft")
+    let actor = reader(me);
+    let form =
+        app::submissions::forms::form_state(state, &actor, &Place::org(org.id, KIND)).await?;
+    let last = form
+        .last()
         .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
     let t = ctx.tr();
     let typed: Vec<AvRow> = rows.iter().map(|r| r.row.clone()).collect();
@@ -125,9 +126,8 @@ async fn view(
             )
         })
         .collect();
-    let draft = db::submissions::draft(&state.db, org.id, KIND.as_str(), None).await?;
     Ok(AvView {
-        returned: return_note(state, org.id, draft.map(|d| d.id)).await?,
+        returned: return_note(state, org.id, form.draft_id()).await?,
         mismatches,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
@@ -139,7 +139,7 @@ async fn view(
         frequencies: FREQUENCIES.to_vec(),
         problems,
         stale_days: days,
-        can_edit: app::submissions::may_report(&reader(me), org.id),
+        can_edit: app::submissions::may_report(&actor, org.id),
         last,
     })
 }

@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use crate::db;
-use crate::db::submissions::FileRow;
+use crate::app;
+use crate::app::submissions::forms::FileRow;
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::error::{AppError, AppResult};
 use crate::web::state::AppState;
@@ -155,14 +155,13 @@ pub async fn send_file(
         .read(f.sha256)
         .await
         .map_err(AppError::Internal)?;
-    let action = if inline {
-        "file.previewed"
-    } else {
-        "file.downloaded"
+    let served = app::submissions::forms::Served {
+        org_id: f.org_id,
+        id: f.id,
+        sha256: f.sha256,
+        name: f.name,
     };
-    let mut entry = me.audit(ctx, action, Some(f.org_id), f.id.to_string());
-    entry.detail = serde_json::json!({ "name": f.name, "sha256": f.sha256 });
-    db::audit::append_alone(&state.db, &entry).await?;
+    app::submissions::forms::record_served(state, &me.actor(ctx), served, inline).await?;
     let mut res = Body::from_stream(stream).into_response();
     let h = res.headers_mut();
     let mime = if f.mime == "image/svg+xml" {

@@ -4,7 +4,6 @@
 use uuid::Uuid;
 
 use crate::app::{self, Actor, App};
-use crate::db;
 use crate::domain::Role;
 use crate::web::error::AppResult;
 use crate::web::page::jst;
@@ -32,7 +31,7 @@ pub struct HoldBox {
     pub reason: String,
 }
 
-fn item(h: &db::retention::HoldRow) -> HoldItem {
+fn item(h: &app::retention::HoldRow) -> HoldItem {
     HoldItem {
         reason: h.reason.clone(),
         by: h.set_by.clone(),

@@ -3,8 +3,8 @@
 use uuid::Uuid;
 
 use crate::app;
-use crate::db::catalogue::Catalogue;
-use crate::db::followup::InstructionRow;
+use crate::app::catalogue::Catalogue;
+use crate::app::followup::InstructionRow;
 use crate::web::page::jst;
 
 /// An instruction as lists and pages show it.

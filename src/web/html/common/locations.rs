@@ -3,11 +3,8 @@
 
 use uuid::Uuid;
 
-use crate::db;
-use crate::db::structure::LocationRow;
+use crate::app::structure::reads::{LocationRow, Structure};
 use crate::domain::{ConnectionForm, ScopeKind};
-use crate::web::error::AppResult;
-use crate::web::state::AppState;
 
 /// A location as lists show it.
 pub struct LocationItem {
@@ -31,22 +28,17 @@ pub struct ConnectionItem {
     pub active: bool,
 }
 
-/// The locations of an organisation as lists show them.
-pub async fn location_items(
-    state: &AppState,
-    org_id: Uuid,
-    rows: &[LocationRow],
-) -> AppResult<Vec<LocationItem>> {
-    let conns = db::structure::connections(&state.db, Some(org_id)).await?;
+/// Locations of an organisation (`rows`, all or some of `s.locations`) as lists show them.
+pub fn location_items(s: &Structure, rows: &[LocationRow]) -> Vec<LocationItem> {
+    let conns = &s.connections;
     let today = chrono::Utc::now().date_naive();
-    let appts = db::appointments::list(&state.db, org_id).await?;
+    let appts = &s.appointments;
     let current = |loc: Uuid| {
         appts
             .iter()
             .find(|a| a.location_id == loc && a.effective_from <= today)
     };
-    Ok(rows
-        .iter()
+    rows.iter()
         .map(|l| LocationItem {
             id: l.id,
             is_site: l.scope_kind() == ScopeKind::GatewaySite,
@@ -83,5 +75,5 @@ pub async fn location_items(
                 })
                 .unwrap_or_default(),
         })
-        .collect())
+        .collect()
 }

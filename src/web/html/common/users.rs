@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use crate::db;
+use crate::app;
 use crate::domain::Role;
 use crate::web::page::jst;
 
@@ -29,7 +29,7 @@ fn status_key(s: &str) -> &'static str {
 }
 
 /// Maps a list row to its view, for the viewer `me`.
-pub fn user_item(r: db::users::UserListRow, me: Uuid) -> UserItem {
+pub fn user_item(r: app::users::UserListRow, me: Uuid) -> UserItem {
     let role = Role::parse(&r.role).unwrap_or(Role::OrgMember);
     UserItem {
         id: r.id,

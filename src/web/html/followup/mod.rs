@@ -15,11 +15,10 @@ use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::app::catalogue::Catalogue;
+use crate::app::followup::RequestRow;
+use crate::app::orgs::OrgRow;
 use crate::app::{self, followup::REQUESTABLE};
-use crate::db::catalogue::Catalogue;
-use crate::db::followup::RequestRow;
-use crate::db::{self, orgs::OrgRow};
-use crate::domain::Scope;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::{AppError, AppResult};
 use crate::web::forms::{FieldErrors, Nothing};
@@ -165,14 +164,15 @@ async fn org_view(
     let t = ctx.tr();
     let lang = t.code();
     let catalogue = state.catalogue().await?;
-    let locations = db::structure::list(&state.db, Some(org.id)).await?;
+    let actor = me.actor(ctx);
+    let locations = app::structure::reads::locations(state, &actor, org.id).await?;
     let from_receipt = match Uuid::parse_str(&i.submission_id) {
-        Ok(s) => db::submissions::get(&state.db, Scope::Org(org.id), s)
+        Ok(s) => app::submissions::forms::stored(state, &actor, org.id, s)
             .await?
             .and_then(|s| s.receipt_no),
         Err(_) => None,
     };
-    let listed = app::followup::of_org(state, &me.actor(ctx), org.id).await?;
+    let listed = app::followup::of_org(state, &actor, org.id).await?;
     Ok(OrgView {
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
@@ -242,7 +242,7 @@ pub async fn org_page(
     if me.role.is_center()
         && let Ok(sid) = Uuid::parse_str(&q.submission)
     {
-        let s = db::submissions::get(&state.db, Scope::Org(org_id), sid)
+        let s = app::submissions::forms::stored(&state, &me.actor(&ctx), org_id, sid)
             .await?
             .ok_or(AppError::NotFound)?;
         i.submission_id = sid.to_string();

@@ -15,8 +15,9 @@ use uuid::Uuid;
 
 use crate::app;
 use crate::app::gateway_logs::{self, LogsInput};
+use crate::app::orgs::OrgRow;
+use crate::app::structure::reads::LocationRow;
 use crate::app::submissions::{Place, ReportKind};
-use crate::db::{self, orgs::OrgRow, structure::LocationRow};
 use crate::domain::input::date;
 use crate::domain::{Role, Scope};
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
@@ -31,7 +32,7 @@ use crate::web::html::common::upload::receive_files;
 use crate::web::page::{Page, jst, redirect_with_flash, render, today};
 use crate::web::state::AppState;
 
-const KIND: &str = "gateway_logs";
+const KIND: ReportKind = ReportKind::GatewayLogs;
 
 #[derive(Template)]
 #[template(path = "submissions/gateway_logs.html")]
@@ -88,8 +89,15 @@ async fn view(
     errors: FieldErrors,
     problems: Vec<String>,
 ) -> AppResult<LogsView> {
-    let draft = db::submissions::draft(&state.db, org.id, KIND, Some(site.id)).await?;
-    let request = db::followup::open_request_for(&state.db, org.id, KIND, Some(site.id)).await?;
+    let actor = reader(me);
+    let place = Place {
+        org: org.id,
+        kind: KIND,
+        site: Some(site.id),
+    };
+    let form = app::submissions::forms::form_state(state, &actor, &place).await?;
+    let request = app::followup::open_request(state, &actor, &place).await?;
+    let draft = form.draft.as_ref();
     let mut fields: HashMap<String, String> = match input {
         Some(i) => i,
         None => draft
@@ -113,8 +121,8 @@ async fn view(
     }
     let period = period_of(&fields);
     let (mut files, mut checks, mut unchecked) = (vec![], vec![], vec![]);
-    if let Some(d) = &draft {
-        let rows = db::submissions::files(&state.db, Scope::Org(org.id), d.id).await?;
+    if draft.is_some() {
+        let rows = form.files.clone();
         let kept = logcheck::kept_checks(
             state,
             Scope::Org(org.id),
@@ -132,13 +140,11 @@ async fn view(
         }
         files = rows.into_iter().map(file_item).collect();
     }
-    let last = db::submissions::latest(&state.db, Some(org.id))
-        .await?
-        .into_iter()
-        .find(|s| s.kind == KIND && s.location_id == Some(site.id) && s.state != "draft")
+    let last = form
+        .last()
         .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
     Ok(LogsView {
-        returned: return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
+        returned: return_note(state, org.id, form.draft_id()).await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
@@ -201,7 +207,12 @@ pub async fn upload(
     let (org, site) = site_for(&state, &me, org_id, site_id).await?;
     org_for_report(&state, &me, org_id).await?;
     // A request's window: before it opens, nothing is taken for it.
-    if let Some(r) = db::followup::open_request_for(&state.db, org_id, KIND, Some(site_id)).await?
+    let place = Place {
+        org: org_id,
+        kind: KIND,
+        site: Some(site_id),
+    };
+    if let Some(r) = app::followup::open_request(&state, &reader(&me), &place).await?
         && let Some(opens) = r.opens_on
         && opens > today()
     {

@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use crate::app::id_management::{AwayInput, IdDeclaration, MAX_ROWS, OfficeIdsInput, REASONS};
 use crate::app::{self, FieldErrors};
-use crate::db;
 use crate::domain::ScopeKind;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
@@ -54,23 +53,17 @@ async fn view(
     state: &AppState,
     ctx: &Ctx,
     me: &CurrentUser,
-    org: &db::orgs::OrgRow,
+    org: &app::orgs::OrgRow,
     input: Option<&HashMap<String, String>>,
     errors: FieldErrors,
 ) -> AppResult<IdView> {
-    let locations = db::structure::list(&state.db, Some(org.id)).await?;
-    let codes = db::orgs::codes(&state.db, org.id).await?;
-    let latest = db::submissions::latest(&state.db, Some(org.id))
-        .await?
-        .into_iter()
-        .find(|s| s.kind == "id_management");
     // Pre-fill from the form just posted, else from the last declaration.
-    let previous: serde_json::Value = match &latest {
-        Some(l) => db::submissions::data(&state.db, org.id, l.id)
-            .await?
-            .unwrap_or_default(),
-        None => serde_json::Value::Null,
-    };
+    let app::id_management::Declared {
+        locations,
+        codes,
+        latest,
+        previous,
+    } = app::id_management::declared(state, &reader(me), org.id).await?;
     let offices: Vec<OfficeIds> = locations
         .iter()
         .filter(|l| l.active && l.scope_kind() == ScopeKind::Office)

@@ -14,9 +14,8 @@ use uuid::Uuid;
 
 use crate::app;
 use crate::app::inhouse::{self, AREAS, MEASURES, MeasureInput, STATUSES, cell_key};
+use crate::app::orgs::OrgRow;
 use crate::app::submissions::{Place, ReportKind};
-use crate::db::{self, orgs::OrgRow};
-use crate::domain::Scope;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
@@ -28,7 +27,6 @@ use crate::web::html::common::upload::receive_files;
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
 
-const KIND: &str = "inhouse_measures";
 /// One cell of the grid as the form shows it.
 pub struct Cell {
     pub area: &'static str,
@@ -79,30 +77,20 @@ async fn view(
     errors: FieldErrors,
     problems: Vec<String>,
 ) -> AppResult<InhouseView> {
-    let draft = db::submissions::draft(&state.db, org.id, KIND, None).await?;
-    let data: serde_json::Value = draft
-        .as_ref()
-        .and_then(|d| serde_json::from_str(&d.data).ok())
-        .unwrap_or_default();
+    let place = Place::org(org.id, ReportKind::InhouseMeasures);
+    let form = app::submissions::forms::form_state(state, &reader(me), &place).await?;
+    let data = form.data();
     let cells = match input {
         Some(i) => cells_from(|k| i.get(k).cloned().unwrap_or_default()),
         None => cells_from(|k| data[k].as_str().unwrap_or("").to_string()),
     };
-    let files = match &draft {
-        Some(d) => db::submissions::files(&state.db, Scope::Org(org.id), d.id)
-            .await?
-            .into_iter()
-            .map(file_item)
-            .collect(),
-        None => vec![],
-    };
-    let last = db::submissions::latest(&state.db, Some(org.id))
-        .await?
-        .into_iter()
-        .find(|s| s.kind == KIND && s.state != "draft")
+    let last = form
+        .last()
         .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
+    let draft = form.draft_id();
+    let files = form.files.into_iter().map(file_item).collect();
     Ok(InhouseView {
-        returned: return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
+        returned: return_note(state, org.id, draft).await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),

@@ -12,22 +12,19 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::app;
+use crate::app::orgs::OrgRow;
 use crate::app::outside::{self, Application};
 use crate::app::submissions::{Place, ReportKind};
-use crate::db::{self, orgs::OrgRow};
-use crate::domain::Scope;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
-use crate::web::html::common::access::org_for;
+use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{ReturnNote, return_note};
 use crate::web::html::common::files::{FileItem, file_item};
 use crate::web::html::common::to_receipt;
 use crate::web::html::common::upload::receive_files;
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
-
-const KIND: &str = "outside_connections";
 
 /// An earlier application as listed.
 pub struct Earlier {
@@ -61,33 +58,22 @@ async fn view(
     errors: FieldErrors,
     problems: Vec<String>,
 ) -> AppResult<OutsideView> {
-    let draft = db::submissions::draft(&state.db, org.id, KIND, None).await?;
-    let files = match &draft {
-        Some(d) => db::submissions::files(&state.db, Scope::Org(org.id), d.id)
-            .await?
-            .into_iter()
-            .map(file_item)
-            .collect(),
-        None => vec![],
-    };
-    let app = input.unwrap_or_else(|| {
-        draft
-            .as_ref()
-            .and_then(|d| serde_json::from_str(&d.data).ok())
-            .unwrap_or_default()
-    });
-    let earlier = db::submissions::latest(&state.db, Some(org.id))
-        .await?
+    let place = Place::org(org.id, ReportKind::OutsideConnections);
+    let form = app::submissions::forms::form_state(state, &reader(me), &place).await?;
+    let draft = form.draft_id();
+    let app = input.unwrap_or_else(|| serde_json::from_value(form.data()).unwrap_or_default());
+    let earlier = form
+        .sealed
         .into_iter()
-        .filter(|s| s.kind == KIND && s.state != "draft")
         .map(|s| Earlier {
             id: s.id,
             at: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
             state_key: format!("checklist.status.{}", s.state),
         })
         .collect();
+    let files = form.files.into_iter().map(file_item).collect();
     Ok(OutsideView {
-        returned: return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
+        returned: return_note(state, org.id, draft).await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),

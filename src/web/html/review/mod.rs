@@ -16,11 +16,7 @@ use uuid::Uuid;
 
 use crate::app::{
     self,
-    review::{QueueParams, ReceiptLookup},
-};
-use crate::db::{
-    self,
-    queue::{Cursor, QueueFilter},
+    review::{Cursor, QueueFilter, QueueParams, ReceiptLookup},
 };
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::{AppError, AppResult};
@@ -126,7 +122,7 @@ pub async fn queue(
     };
     let catalogue = state.catalogue().await?;
     let title = |kind: &str| catalogue.item_title(kind, t.code());
-    let now = db::now();
+    let now = app::review::now();
     let (filter, cursor) = app::review::queue_filter(&actor, &catalogue.items, &q, now);
     let choosable = filter.state.as_deref().is_none_or(|s| s == "submitted");
     let rows = cached_page(&state, &filter, cursor, t.code(), async |f, c| {

@@ -94,8 +94,8 @@ pub(super) async fn show_view(
     let s: Sealed = app::review::sealed(state, &actor, id).await?;
     let t = ctx.tr();
     let catalogue = state.catalogue().await?;
-    let places = report::places(state, s.org_id).await?;
-    let mut report = report::of_submission(state, t, Scope::Center, &s.row, &places, true).await?;
+    let places = report::places(state, &actor, s.org_id).await?;
+    let mut report = report::of_submission(state, &actor, t, &s.row, &places, true).await?;
     // Gateway logs: one rendering of each log's check. The kept check (gaps, who, the chart)
     // when every sealed file still has one; otherwise the report's table of the sealed totals
     // (a snapshot sealed before the checks were kept, or a check purged since).
@@ -134,8 +134,7 @@ pub(super) async fn show_view(
     }
     let changes = match &s.previous_row {
         Some(old) => {
-            let before =
-                report::of_submission(state, t, Scope::Center, old, &places, false).await?;
+            let before = report::of_submission(state, &actor, t, old, &places, false).await?;
             Some(report::diff(&before, &report))
         }
         None => None,
@@ -152,9 +151,9 @@ pub(super) async fn show_view(
         .map(|r| instruction_item(&catalogue, t.code(), r))
         .collect();
     let locations = {
-        let rows = crate::db::structure::list(&state.db, Some(s.org_id)).await?;
-        let active: Vec<_> = rows.into_iter().filter(|l| l.active).collect();
-        locations::location_items(state, s.org_id, &active).await?
+        let st = app::structure::reads::structure(state, &actor, s.org_id).await?;
+        let active: Vec<_> = st.locations.iter().filter(|l| l.active).cloned().collect();
+        locations::location_items(&st, &active)
     };
     let returned = return_note(state, s.org_id, Some(id)).await?;
     let reasons = if s.can_decide {

@@ -13,7 +13,6 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::app::{self, review::Verification};
-use crate::domain::Scope;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
@@ -101,8 +100,8 @@ pub async fn check(
         }
         Err(e) => return Err(e.into()),
     };
-    let places = report::places(&state, s.org_id).await?;
-    let report = report::of_submission(&state, ctx.tr(), Scope::Center, &s, &places, false).await?;
+    let places = report::places(&state, &actor, s.org_id).await?;
+    let report = report::of_submission(&state, &actor, ctx.tr(), &s, &places, false).await?;
     let snap: serde_json::Value = s
         .snapshot
         .as_deref()

@@ -12,10 +12,11 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::app::orgs::OrgRow;
 use crate::app::structure::appointments::{AppointInput, ROUTER_CHECKS};
 use crate::app::structure::locations::{LocationEdit as Edit, NewConnection};
+use crate::app::structure::reads::AppointmentRow;
 use crate::app::{self, FieldErrors};
-use crate::db::{self, orgs::OrgRow};
 use crate::domain::ConnectionForm;
 use crate::domain::input::date;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
@@ -40,7 +41,7 @@ pub struct AppointmentItem {
     pub receipt: Option<(Uuid, String)>,
 }
 
-fn appointment_item(a: db::appointments::AppointmentRow) -> AppointmentItem {
+fn appointment_item(a: AppointmentRow) -> AppointmentItem {
     AppointmentItem {
         name: a.name,
         name_kana: a.name_kana,
@@ -135,43 +136,33 @@ async fn location_view(
     id: Uuid,
     edit: LocationEdit,
 ) -> AppResult<LocationView> {
-    let rows = db::structure::list(&state.db, Some(org.id)).await?;
-    let row = rows
+    let actor = reader(me);
+    let s = app::structure::reads::structure(state, &actor, org.id).await?;
+    let row = s
+        .locations
         .iter()
         .find(|l| l.id == id)
         .ok_or(AppError::NotFound)?
         .clone();
-    let mut items = location_items(state, org.id, &rows).await?;
+    let mut items = location_items(&s, &s.locations);
     let pos = items
         .iter()
         .position(|l| l.id == id)
         .ok_or(AppError::NotFound)?;
     let loc = items.swap_remove(pos);
     // Each appointment was notified as a sealed report: its receipt, by the appointment's id.
-    let notified: std::collections::HashMap<String, (Uuid, String)> =
-        db::history::sealed_at(&state.db, org.id, "administrator", id)
+    let history: Vec<AppointmentItem> =
+        app::structure::reads::appointment_history(state, &actor, org.id, id)
             .await?
             .into_iter()
-            .filter_map(|(sid, receipt, data)| {
-                let data: serde_json::Value = serde_json::from_str(&data).ok()?;
-                Some((data["appointment_id"].as_str()?.to_string(), (sid, receipt)))
+            .map(|a| AppointmentItem {
+                receipt: a.receipt,
+                ..appointment_item(a.row)
             })
             .collect();
-    let history: Vec<AppointmentItem> = db::appointments::list(&state.db, org.id)
-        .await?
-        .into_iter()
-        .filter(|a| a.location_id == id)
-        .map(|a| {
-            let receipt = notified.get(&a.id.to_string()).cloned();
-            AppointmentItem {
-                receipt,
-                ..appointment_item(a)
-            }
-        })
-        .collect();
     let on_date = match edit.query {
         Some(d) => Some(
-            db::appointments::on_date(&state.db, org.id, id, d)
+            app::structure::reads::appointed_on(state, &actor, org.id, id, d)
                 .await?
                 .map(appointment_item),
         ),
@@ -207,24 +198,30 @@ async fn location_view(
         address: edit.address.unwrap_or_else(|| row.address.clone()),
         version: row.version,
         loc,
-        can_edit: app::structure::can_edit(&reader(me)),
+        can_edit: app::structure::can_edit(&actor),
         conflict: edit.conflict,
         history,
         query_date: edit.query_raw,
         on_date,
         appoint,
         forms: ConnectionForm::ALL.to_vec(),
-        router_last: db::submissions::latest(&state.db, Some(org.id))
-            .await?
-            .into_iter()
-            .find(|s| s.kind == "router_ports" && s.location_id == Some(id) && s.state != "draft")
-            .map(|s| {
-                (
-                    s.id,
-                    String::new(),
-                    s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
-                )
-            }),
+        router_last: app::submissions::forms::versions_at(
+            state,
+            &actor,
+            org.id,
+            "router_ports",
+            Some(id),
+        )
+        .await?
+        .into_iter()
+        .next()
+        .map(|s| {
+            (
+                s.id,
+                String::new(),
+                s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
+            )
+        }),
         router_checks: edit.router_checks,
     })
 }

@@ -13,9 +13,9 @@ use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::app::orgs::OrgRow;
 use crate::app::structure::locations::NewLocationInput;
 use crate::app::{self, FieldErrors};
-use crate::db::{self, orgs::OrgRow};
 use crate::domain::ScopeKind;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
@@ -50,13 +50,14 @@ async fn structure_view(
     errors: FieldErrors,
     form: Option<NewLocationForm>,
 ) -> AppResult<StructureView> {
-    let rows = db::structure::list(&state.db, Some(org.id)).await?;
-    let offices = rows
+    let s = app::structure::reads::structure(state, &reader(me), org.id).await?;
+    let offices = s
+        .locations
         .iter()
         .filter(|l| l.active && l.scope_kind() == ScopeKind::Office)
         .map(|l| (l.id, l.name.clone()))
         .collect();
-    let locations = location_items(state, org.id, &rows).await?;
+    let locations = location_items(&s, &s.locations);
     let checklist = checklist_for(state, ctx, org.id).await?;
     let form = form.unwrap_or_default();
     Ok(StructureView {

@@ -10,11 +10,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use uuid::Uuid;
 
+use crate::app::orgs::OrgRow;
 use crate::app::submissions::configuration::{self as config, ConfigurationInput};
 use crate::app::submissions::{ImportRefused, Place, ReportKind};
 use crate::app::{self, FieldErrors};
-use crate::db::{self, orgs::OrgRow};
-use crate::domain::Scope;
 use crate::domain::equipment::{self, DEVICE_TYPES, EquipmentRow};
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
@@ -174,19 +173,10 @@ async fn config_view_with(
     rows: Rows,
     note: Option<String>,
 ) -> AppResult<ConfigView> {
-    let draft = db::submissions::draft(&state.db, org.id, KIND.as_str(), None).await?;
-    let files = match &draft {
-        Some(d) => db::submissions::files(&state.db, Scope::Org(org.id), d.id)
-            .await?
-            .into_iter()
-            .map(file_item)
-            .collect(),
-        None => vec![],
-    };
-    let data: serde_json::Value = draft
-        .as_ref()
-        .and_then(|d| serde_json::from_str(&d.data).ok())
-        .unwrap_or_default();
+    let form =
+        app::submissions::forms::form_state(state, &reader(me), &Place::org(org.id, KIND)).await?;
+    let draft = form.draft_id();
+    let data = form.data();
     let note = note.unwrap_or_else(|| data["note"].as_str().unwrap_or("").to_string());
     // Rows typed into the form come back as a form (there are never more than it holds).
     let (long_page, shown) = match rows {
@@ -226,19 +216,16 @@ async fn config_view_with(
         },
         errors: vec![],
     }));
-    let last = db::submissions::latest(&state.db, Some(org.id))
-        .await?
-        .into_iter()
-        .find(|s| s.kind == KIND.as_str() && s.state != "draft")
-        .map(|s| {
-            (
-                s.id,
-                s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
-                s.state,
-            )
-        });
+    let last = form.last().map(|s| {
+        (
+            s.id,
+            s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
+            s.state.clone(),
+        )
+    });
+    let files = form.files.into_iter().map(file_item).collect();
     Ok(ConfigView {
-        returned: return_note(state, org.id, draft.as_ref().map(|d| d.id)).await?,
+        returned: return_note(state, org.id, draft).await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),

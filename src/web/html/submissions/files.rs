@@ -8,7 +8,6 @@ use axum::response::Response;
 use uuid::Uuid;
 
 use crate::app;
-use crate::db;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::{AppError, AppResult};
 use crate::web::forms::Nothing;
@@ -47,9 +46,7 @@ pub async fn download(
     me: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let file = db::submissions::file(&state.db, me.scope(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let file = app::submissions::forms::file(&state, &me.actor(&ctx), id).await?;
     send_file(&state, &ctx, &me, Served::from(&file), false).await
 }
 
@@ -61,8 +58,7 @@ pub async fn preview(
     me: CurrentUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let file = db::submissions::file(&state.db, me.scope(), id)
-        .await?
+    let file = Some(app::submissions::forms::file(&state, &me.actor(&ctx), id).await?)
         .filter(|f| previewable(&f.mime))
         .ok_or(AppError::NotFound)?;
     send_file(&state, &ctx, &me, Served::from(&file), true).await

@@ -11,7 +11,6 @@ use uuid::Uuid;
 
 use crate::app;
 use crate::app::submissions::ReportKind;
-use crate::db;
 use crate::domain::Scope;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::{AppError, AppResult};
@@ -77,34 +76,22 @@ pub async fn receipt_view(
     id: Uuid,
 ) -> AppResult<ReceiptView> {
     let org = org_for(state, me, org_id, false).await?;
-    let s = db::submissions::get(&state.db, Scope::Org(org_id), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let (Some(receipt_no), Some(snapshot)) = (s.receipt_no.clone(), s.snapshot.clone()) else {
-        return Err(AppError::NotFound);
-    };
-    let snap: serde_json::Value = serde_json::from_str(&snapshot).map_err(anyhow::Error::from)?;
+    let actor = reader(me);
+    let r = app::submissions::forms::receipt(state, &actor, org_id, id).await?;
+    let s = &r.row;
+    let snap: serde_json::Value = serde_json::from_str(&r.snapshot).map_err(anyhow::Error::from)?;
     let t = ctx.tr();
-    let places = report::places(state, org_id).await?;
-    let report = report::of_submission(state, t, Scope::Org(org_id), &s, &places, false).await?;
-    let series = db::review::series_of(&state.db, Scope::Org(org_id), id)
-        .await?
-        .unwrap_or(id);
-    let versions = db::review::versions(&state.db, Scope::Org(org_id), series).await?;
-    // Taken by a reviewer reads as under review, as the organisation's lists say.
-    let state_now =
-        if s.state == "submitted" && db::review::assignee(&state.db, id).await?.is_some() {
-            "under_review".to_string()
-        } else {
-            s.state.clone()
-        };
+    let places = report::places(state, &actor, org_id).await?;
+    let report = report::of_submission(state, &actor, t, s, &places, false).await?;
+    let state_now = r.state.clone();
+    let versions = r.versions;
     let view = ReceiptView {
         page: Page::new(ctx, Some(me)),
         org_id,
         org_name: org.name,
         org_code: org.user_code,
-        code: db::receipts::code(&state.db, &receipt_no, &snapshot)?,
-        receipt_no,
+        code: r.code,
+        receipt_no: r.receipt_no,
         submitted_at: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
         revision: s.catalogue_revision,
         submitter: format!(
@@ -129,8 +116,8 @@ pub async fn receipt_view(
                 v.3.map(|r| (v.0, v.1, r, format!("checklist.status.{}", v.2)))
             })
             .collect(),
-        decision: db::review::decision(&state.db, Scope::Org(org_id), id)
-            .await?
+        decision: r
+            .decision
             .map(|d| (format!("checklist.status.{}", d.decision), d.reason)),
     };
     Ok(view)

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Context, Place, Report, build};
-use crate::db::{self, submissions::SubmissionRow};
-use crate::domain::Scope;
+use crate::app::submissions::forms::SubmissionRow;
+use crate::app::{self, Actor};
 use crate::i18n::Tr;
 use crate::web::error::{AppError, AppResult};
 use crate::web::state::AppState;
@@ -20,8 +20,12 @@ fn jst_day(at: DateTime<Utc>) -> chrono::NaiveDate {
 }
 
 /// The organisation's locations by id (inactive ones too: an old report names its place).
-pub async fn places(state: &AppState, org_id: Uuid) -> AppResult<HashMap<Uuid, Place>> {
-    Ok(db::structure::list(&state.db, Some(org_id))
+pub async fn places(
+    state: &AppState,
+    actor: &Actor,
+    org_id: Uuid,
+) -> AppResult<HashMap<Uuid, Place>> {
+    Ok(app::structure::reads::locations(state, actor, org_id)
         .await?
         .into_iter()
         .map(|l| {
@@ -36,31 +40,12 @@ pub async fn places(state: &AppState, org_id: Uuid) -> AppResult<HashMap<Uuid, P
         .collect())
 }
 
-/// The data of the organisation's latest sealed, not returned, report of `kind`.
-async fn latest_data(
-    state: &AppState,
-    scope: Scope,
-    org_id: Uuid,
-    kind: &str,
-) -> AppResult<Option<serde_json::Value>> {
-    let latest = db::submissions::latest(&state.db, Some(org_id))
-        .await?
-        .into_iter()
-        .find(|s| s.kind == kind && !matches!(s.state.as_str(), "draft" | "returned"));
-    let Some(l) = latest else { return Ok(None) };
-    Ok(db::submissions::get(&state.db, scope, l.id)
-        .await?
-        .and_then(|s| s.snapshot)
-        .and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok())
-        .map(|v| v["data"].clone()))
-}
-
 /// The view of a sealed submission; `cross_check` adds the checks against the
 /// organisation's other reports (equipment list against antivirus rows) to the summary.
 pub async fn of_submission(
     state: &AppState,
+    actor: &Actor,
     t: Tr,
-    scope: Scope,
     s: &SubmissionRow,
     places: &HashMap<Uuid, Place>,
     cross_check: bool,
@@ -75,14 +60,20 @@ pub async fn of_submission(
     if cross_check {
         match s.kind.as_str() {
             "antivirus" => {
-                equipment = latest_data(state, scope, s.org_id, "system_configuration")
-                    .await?
-                    .and_then(|d| serde_json::from_value(d["equipment"].clone()).ok());
+                equipment = app::submissions::forms::sealed_data(
+                    state,
+                    actor,
+                    s.org_id,
+                    "system_configuration",
+                )
+                .await?
+                .and_then(|d| serde_json::from_value(d["equipment"].clone()).ok());
             }
             "system_configuration" => {
-                antivirus = latest_data(state, scope, s.org_id, "antivirus")
-                    .await?
-                    .and_then(|d| serde_json::from_value(d["rows"].clone()).ok());
+                antivirus =
+                    app::submissions::forms::sealed_data(state, actor, s.org_id, "antivirus")
+                        .await?
+                        .and_then(|d| serde_json::from_value(d["rows"].clone()).ok());
             }
             _ => {}
         }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::db::catalogue::Catalogue;
+use crate::app::catalogue::Catalogue;
 use crate::domain::antivirus::AvRow;
 use crate::domain::equipment::EquipmentRow;
 use crate::i18n::Tr;

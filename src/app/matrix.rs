@@ -1,0 +1,88 @@
+//! The Center's compliance matrix: for each organisation, the worst status of each catalogue
+//! item over its offices and sites (Center staff only).
+
+use super::{Actor, App, Error};
+use crate::app::orgs::{CENTER, OrgRow};
+use crate::app::structure::{open_items, units_of};
+use crate::db;
+use crate::domain::ConnectionForm;
+use crate::domain::checklist::{self, Latest, Status};
+
+/// One organisation's row: its status per catalogue item (`None`: not due anywhere).
+#[derive(Debug)]
+pub struct MatrixRow {
+    pub org: OrgRow,
+    pub summary: Vec<Option<Status>>,
+}
+
+/// The matrix: the catalogue revision its columns are, and its rows.
+#[derive(Debug)]
+pub struct Matrix {
+    pub catalogue: std::sync::Arc<crate::app::catalogue::Catalogue>,
+    pub rows: Vec<MatrixRow>,
+}
+
+/// The rows of the organisations with an active connection of `form` (any when `None`) and,
+/// when `wanted` is given, with at least one item in that status; by user code.
+pub async fn matrix(
+    app: &App,
+    actor: &Actor,
+    form: Option<ConnectionForm>,
+    wanted: Option<Status>,
+) -> Result<Matrix, Error> {
+    if !actor.holds(&CENTER) {
+        return Err(Error::Forbidden);
+    }
+    let catalogue = app.catalogue().await?;
+    let scope = actor.scope().org_filter();
+    let orgs = db::orgs::list(&app.db, actor.scope()).await?;
+    let locations = db::structure::list(&app.db, scope).await?;
+    let conns = db::structure::connections(&app.db, scope).await?;
+    let subs = db::submissions::latest(&app.db, scope).await?;
+    let open = open_items(app, scope).await?;
+    let mut rows = vec![];
+    for org in orgs {
+        let org_locs: Vec<_> = locations
+            .iter()
+            .filter(|l| l.org_id == org.id)
+            .cloned()
+            .collect();
+        let org_conns: Vec<_> = conns
+            .iter()
+            .filter(|c| c.org_id == org.id)
+            .cloned()
+            .collect();
+        if let Some(f) = form
+            && !org_conns.iter().any(|c| c.active && c.form() == Some(f))
+        {
+            continue;
+        }
+        let latest: Vec<Latest> = subs
+            .iter()
+            .filter(|s| s.org_id == org.id)
+            .map(|s| Latest {
+                kind: s.kind.clone(),
+                location_id: s.location_id,
+                state: s.state.clone(),
+            })
+            .collect();
+        // Unit names are not part of a status.
+        let units = units_of("", &org_locs, &org_conns);
+        let org_open: Vec<_> = open
+            .iter()
+            .filter(|(o, _)| *o == org.id)
+            .map(|(_, x)| x.clone())
+            .collect();
+        let summary = checklist::summarise(
+            catalogue.items.len(),
+            &checklist::build(&catalogue.items, &units, &latest, &org_open),
+        );
+        if let Some(w) = wanted
+            && !summary.contains(&Some(w))
+        {
+            continue;
+        }
+        rows.push(MatrixRow { org, summary });
+    }
+    Ok(Matrix { catalogue, rows })
+}
