@@ -41,3 +41,20 @@
   mark();
   window.addEventListener("resize", mark);
 })();
+
+// A canned return reason chosen on the decision form goes into the reason box as text, to be
+// edited there; the choice itself is then no longer sent (without JavaScript the server puts
+// the chosen text before what was typed).
+(function () {
+  "use strict";
+  document.querySelectorAll("select[data-fill]").forEach(function (sel) {
+    sel.addEventListener("change", function () {
+      var opt = sel.options[sel.selectedIndex];
+      var box = document.getElementById(sel.getAttribute("data-fill"));
+      if (!box || !opt || !opt.hasAttribute("data-text")) { return; }
+      var text = opt.getAttribute("data-text");
+      box.value = box.value.trim() ? text + "\n\n" + box.value : text;
+      sel.removeAttribute("name");
+    });
+  });
+})();

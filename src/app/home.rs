@@ -21,6 +21,8 @@ pub struct Overview {
     pub followup: db::followup::CenterCounts,
     /// The newest audit entries in the actor's scope (Center and org admins).
     pub activity: Vec<db::audit::Row>,
+    /// What the ids of the activity name.
+    pub names: super::trail::Names,
 }
 
 /// The home page's reads for the actor.
@@ -33,6 +35,7 @@ pub async fn overview(app: &App, actor: &Actor) -> Result<Overview, Error> {
     }
     if matches!(actor.role, Role::CenterAdmin | Role::OrgAdmin) {
         o.activity = db::audit::recent(&app.db, actor.scope().org_filter(), ACTIVITY).await?;
+        o.names = super::trail::names(app, actor, &o.activity).await?;
     }
     Ok(o)
 }

@@ -1,7 +1,10 @@
 //! The audit trail as people read it: Center admins every entry, an org admin their own
 //! organisation's; newest first, filtered, each entry with how it stands against the chain.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use super::{Actor, App, Error};
 pub use crate::db::audit::Standing;
@@ -78,4 +81,145 @@ pub async fn trail(app: &App, actor: &Actor, q: &TrailParams) -> Result<TrailPag
         entries,
         date_error,
     })
+}
+
+/// The ids in a text (a target, a detail): each UUID written out in its usual form.
+fn ids_in(s: &str) -> Vec<(usize, Uuid)> {
+    let b = s.as_bytes();
+    let mut out = vec![];
+    let mut i = 0;
+    while i + 36 <= b.len() {
+        let w = &b[i..i + 36];
+        let shaped = w.iter().enumerate().all(|(j, c)| match j {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        });
+        if shaped && let Ok(id) = Uuid::parse_str(&s[i..i + 36]) {
+            out.push((i, id));
+            i += 36;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The names of the ids the entries carry, as the viewer may see them.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    named: HashMap<Uuid, (String, String)>,
+    /// The viewer is of an organisation: Center staff show as the Center, without their
+    /// e-mail or IP.
+    pub org_view: bool,
+}
+
+/// How the names show in a language.
+pub struct Words<'a> {
+    /// What Center staff are called for an organisation ("NACCS センター").
+    pub center: &'a str,
+    /// A submission without a receipt number yet.
+    pub draft: &'a str,
+}
+
+impl Names {
+    /// The text with every id replaced by what it names (an id the viewer may not see stays).
+    pub fn text(&self, s: &str, w: &Words<'_>) -> String {
+        let mut out = String::with_capacity(s.len());
+        let mut at = 0;
+        for (i, id) in ids_in(s) {
+            let Some((name, kind)) = self.named.get(&id) else {
+                continue;
+            };
+            out.push_str(&s[at..i]);
+            out.push_str(match kind.as_str() {
+                "center_user" if self.org_view => w.center,
+                "submission" if name.is_empty() => w.draft,
+                _ => name,
+            });
+            at = i + 36;
+        }
+        out.push_str(&s[at..]);
+        out
+    }
+
+    /// Who acted: the person's name, or the Center for an organisation's viewer.
+    pub fn actor(&self, row: &Row, w: &Words<'_>) -> String {
+        match row.actor_id.and_then(|id| self.named.get(&id)) {
+            Some((_, kind)) if kind == "center_user" && self.org_view => w.center.to_string(),
+            Some((name, _)) if !self.org_view => format!("{name} <{}>", row.actor),
+            Some((name, _)) => name.clone(),
+            None if self.org_view && row.actor_id.is_some() => w.center.to_string(),
+            None => row.actor.clone(),
+        }
+    }
+
+    /// The IP, unless the viewer is of an organisation and a Center person acted.
+    pub fn ip(&self, row: &Row) -> String {
+        let center = row
+            .actor_id
+            .and_then(|id| self.named.get(&id))
+            .is_none_or(|(_, kind)| kind == "center_user");
+        if self.org_view && center {
+            String::new()
+        } else {
+            row.ip.clone()
+        }
+    }
+}
+
+/// The names of every id the rows carry (actor, target, detail), within the viewer's scope.
+pub async fn names(app: &App, actor: &Actor, rows: &[Row]) -> Result<Names, Error> {
+    let mut ids: Vec<Uuid> = vec![];
+    for r in rows {
+        ids.extend(r.actor_id);
+        ids.extend(ids_in(&r.target).into_iter().map(|(_, id)| id));
+        ids.extend(ids_in(&r.detail).into_iter().map(|(_, id)| id));
+    }
+    ids.sort();
+    ids.dedup();
+    let org = actor.scope().org_filter();
+    Ok(Names {
+        named: db::names::names(&app.db, &ids, org)
+            .await?
+            .into_iter()
+            .map(|n| (n.id, (n.name, n.kind)))
+            .collect(),
+        org_view: !actor.role.is_center(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_in_a_text_are_found_and_named() {
+        let a = Uuid::from_u128(1);
+        let b = Uuid::from_u128(2);
+        let text = format!(
+            "{{\"submission\":\"{a}\",\"to\":\"{b}\",\"x\":\"{}\"}}",
+            Uuid::from_u128(3)
+        );
+        assert_eq!(ids_in(&text).len(), 3);
+        let mut names = Names::default();
+        names
+            .named
+            .insert(a, ("SR-2026-000001".into(), "submission".into()));
+        names
+            .named
+            .insert(b, ("審査 花子".into(), "center_user".into()));
+        let w = Words {
+            center: "NACCS センター",
+            draft: "下書き",
+        };
+        let shown = names.text(&text, &w);
+        assert!(shown.contains("SR-2026-000001") && shown.contains("審査 花子"));
+        assert!(
+            shown.contains(&Uuid::from_u128(3).to_string()),
+            "an id not named stays"
+        );
+        names.org_view = true;
+        let shown = names.text(&text, &w);
+        assert!(shown.contains("NACCS センター") && !shown.contains("花子"));
+    }
 }

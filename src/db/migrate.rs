@@ -111,6 +111,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0027_renewal.sql"),
         include_str!("../../migrations/postgres/0027_renewal.sql"),
     ),
+    (
+        "0028_review_queue",
+        include_str!("../../migrations/sqlite/0028_review_queue.sql"),
+        include_str!("../../migrations/postgres/0028_review_queue.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

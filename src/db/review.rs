@@ -82,6 +82,38 @@ pub async fn assign(
     .await)
 }
 
+/// Gives a waiting submission to `to`, if `to` is an active reviewer or Center admin and the
+/// submission is nobody's (or, with `reassign`, someone else's); answers its organisation, or
+/// `None` when nothing changed.
+pub async fn assign_waiting(
+    tx: &mut Tx,
+    id: Uuid,
+    to: Uuid,
+    reassign: bool,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_scalar(
+        "UPDATE submissions SET assigned_to = $2 WHERE id = $1 AND state = 'submitted' AND receipt_no IS NOT NULL \
+         AND (assigned_to IS NULL OR ($3 AND assigned_to <> $2)) \
+         AND EXISTS (SELECT 1 FROM users u WHERE u.id = $2 AND u.status = 'active' AND u.role IN ('reviewer', 'center_admin')) \
+         RETURNING org_id",
+    )
+    .bind(id)
+    .bind(to)
+    .bind(reassign)
+    .fetch_optional(&mut *c)
+    .await)
+}
+
+/// The active reviewers and Center admins, by name: (id, name).
+pub async fn reviewers(db: &Db) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as(
+        "SELECT id, display_name FROM users WHERE status = 'active' AND role IN ('reviewer', 'center_admin') \
+         ORDER BY display_name, id",
+    )
+    .fetch_all(p)
+    .await)
+}
+
 /// Who has taken a submission.
 pub async fn assignee(db: &Db, id: Uuid) -> Result<Option<(Uuid, String)>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as(

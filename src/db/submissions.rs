@@ -430,6 +430,13 @@ pub async fn blob_referenced(db: &Db, sha256: &str) -> Result<bool, sqlx::Error>
 pub struct Receipt {
     pub receipt_no: String,
     pub submitted_at: DateTime<Utc>,
+    /// It answered a request after the request's due date (期限後).
+    pub late: bool,
+    /// The reviewer it went to: a new version keeps the reviewer of the version it revises
+    /// (while they still review).
+    pub assignee: Option<Uuid>,
+    /// The content as sealed (JSON).
+    pub data: String,
 }
 
 /// Seals a draft of the organisation: next receipt number of the year (JST), snapshot, state
@@ -487,23 +494,11 @@ pub async fn submit(
             "submitter": { "id": by, "email": email, "name": name },
             "submitted_at": now.to_rfc3339(),
         });
-        sqlx::query(
-            "UPDATE submissions SET state = 'submitted', receipt_no = $2, snapshot = $3, submitted_by = $4, submitted_at = $5, \
-             catalogue_revision = $6 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(&receipt_no)
-        .bind(snapshot.to_string())
-        .bind(by)
-        .bind(now)
-        .bind(catalogue_revision)
-        .execute(&mut *c)
-        .await?;
         // A report the Center asked for answers the open request due first (item 5 or 6).
-        sqlx::query(
+        let late: Option<bool> = sqlx::query_scalar(
             "UPDATE requests SET state = 'answered', submission_id = $4, answered_at = $5, answered_late = (due_date < $6) \
              WHERE id = (SELECT id FROM requests WHERE org_id = $1 AND item_key = $2 AND state = 'open' \
-              AND (location_id IS NULL OR location_id = $3) ORDER BY due_date, id LIMIT 1)",
+              AND (location_id IS NULL OR location_id = $3) ORDER BY due_date, id LIMIT 1) RETURNING answered_late",
         )
         .bind(org_id)
         .bind(&kind)
@@ -512,10 +507,40 @@ pub async fn submit(
         .bind(now)
         // Sealed after the day the request closed (Japan time): late (期限後).
         .bind((now + chrono::Duration::hours(9)).date_naive())
-        .execute(&mut *c)
+        .fetch_optional(&mut *c)
         .await?;
-        Ok(Some(Receipt { receipt_no, submitted_at: now }))
+        let late = late.unwrap_or(false);
+        let flags = if late { crate::domain::flags::LATE } else { "" };
+        // A revision goes to whoever reviewed the version it revises, if they still review.
+        let assignee: Option<Uuid> = sqlx::query_scalar(
+            "UPDATE submissions SET state = 'submitted', receipt_no = $2, snapshot = $3, submitted_by = $4, submitted_at = $5, \
+             catalogue_revision = $6, flags = $7, assigned_to = (SELECT p.assigned_to FROM submissions p \
+              JOIN users u ON u.id = p.assigned_to WHERE p.id = submissions.revised_from AND u.status = 'active' \
+              AND u.role IN ('reviewer', 'center_admin')) \
+             WHERE id = $1 RETURNING assigned_to",
+        )
+        .bind(id)
+        .bind(&receipt_no)
+        .bind(snapshot.to_string())
+        .bind(by)
+        .bind(now)
+        .bind(catalogue_revision)
+        .bind(flags)
+        .fetch_one(&mut *c)
+        .await?;
+        Ok(Some(Receipt { receipt_no, submitted_at: now, late, assignee, data }))
     })
+}
+
+/// Replaces the queue flags of a submission (see `domain::flags`).
+pub async fn set_flags(tx: &mut Tx, id: Uuid, flags: &str) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("UPDATE submissions SET flags = $2 WHERE id = $1")
+        .bind(id)
+        .bind(flags)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
 }
 
 /// The latest submission of each (kind, location) of an organisation.

@@ -7,6 +7,7 @@ pub mod dates;
 pub mod email;
 pub mod equipment;
 pub mod export;
+pub mod flags;
 pub mod gatewaylog;
 pub mod input;
 pub mod password;

@@ -60,8 +60,15 @@ impl Ctx {
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             })
             .unwrap_or_else(security::random_token);
-        let flash = cookies::get(headers, cookies::FLASH)
-            .filter(|k| k.starts_with("flash.") && Tr::new(lang).has(k));
+        // A message key, or a key and a count (`flash.key:3`).
+        let flash = cookies::get(headers, cookies::FLASH).filter(|v| {
+            let key = match v.split_once(':') {
+                Some((k, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => k,
+                Some(_) => return false,
+                None => v.as_str(),
+            };
+            key.starts_with("flash.") && Tr::new(lang).has(key)
+        });
         Ctx {
             request_id,
             lang,

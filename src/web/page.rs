@@ -72,8 +72,11 @@ impl Page {
     }
 
     /// The translated flash message, if any.
-    pub fn flash_text(&self) -> Option<&str> {
-        self.flash.as_deref().map(|k| self.t.t(k))
+    pub fn flash_text(&self) -> Option<String> {
+        self.flash.as_deref().map(|v| match v.split_once(':') {
+            Some((k, n)) => self.t.f(k, &[("n", n)]),
+            None => self.t.t(v).to_string(),
+        })
     }
 
     /// "Revision N" in the page's language.
@@ -89,6 +92,11 @@ impl Page {
 
 /// Formats a UTC time in JST (`2026-11-25 18:00 JST`).
 pub use crate::domain::dates::jst;
+
+/// 303 to `to`, with a flash message (a key with `{n}`) telling a count on the next page.
+pub fn redirect_with_count(to: &str, flash_key: &str, n: usize, secure: bool) -> Response {
+    redirect_with_flash(to, &format!("{flash_key}:{n}"), secure)
+}
 
 /// 303 to `to`, with a flash message key shown on the next page.
 pub fn redirect_with_flash(to: &str, flash_key: &str, secure: bool) -> Response {

@@ -192,6 +192,8 @@ dual_test!(
         let (_, secret) = reviewer_token(&app, &["review_read"]).await;
         let queue: Value = get_json(&app, &secret, "/api/v1/review/queue").await;
         assert_eq!(queue["items"][0]["id"], id.as_str());
+        // The flags a reviewer reads first come as words of the API (none on a first version).
+        assert_eq!(queue["items"][0]["flags"], json!([]));
         let res = post(
             &app,
             &secret,

@@ -2,11 +2,13 @@
 //! decision, the comment thread and the note on a returned version, checking a printed
 //! receipt. Revising a returned submission is `app::submissions::revise`.
 
+mod bulk;
 mod comments;
 mod queue;
 mod sealed;
 mod verify;
 
+pub use bulk::{MAX_AT_ONCE, assign_many, assignees};
 pub use comments::{Comment, ReturnNote, comment, comments, return_note};
 pub use queue::{
     QueueLine, QueuePage, QueueParams, ReceiptLookup, cursor_text, find_receipt, queue,
@@ -68,6 +70,8 @@ pub struct DecideInput {
     /// `None` when the form's choice was not one of the two.
     pub decision: Option<Decision>,
     pub reason: String,
+    /// A canned reason (定型文) chosen: its text goes first, what was typed after it.
+    pub canned: Option<Uuid>,
 }
 
 /// What [`decide`] did.
@@ -85,8 +89,15 @@ pub async fn decide(app: &App, actor: &Actor, input: DecideInput) -> Result<Deci
     if !actor.holds(&REVIEWERS) {
         return Err(Error::Forbidden);
     }
-    let reason = input.reason.trim().to_string();
+    let mut reason = input.reason.trim().to_string();
     let mut errors = FieldErrors::default();
+    if let Some(canned) = input.canned {
+        match super::return_reasons::body(app, canned).await? {
+            Some(body) if reason.is_empty() => reason = body,
+            Some(body) => reason = format!("{body}\n\n{reason}"),
+            None => errors.add("canned", "error.choose_one"),
+        }
+    }
     if input.decision.is_none() {
         errors.add("decision", "error.choose_one");
     }

@@ -52,7 +52,17 @@ pub struct QueueLine {
     pub receipt_no: String,
     /// The reviewer who took it.
     pub assignee: Option<String>,
+    /// The office or gateway site it is about (`None`: the whole organisation).
+    pub place: Option<String>,
+    /// The office of a gateway site.
+    pub place_office: Option<String>,
+    /// What a reviewer should know before opening it (`domain::flags`), and `resubmitted`
+    /// for a version after the first.
+    pub flags: Vec<&'static str>,
 }
+
+/// The flag of a version after the first (a resubmission after a return).
+pub const RESUBMITTED: &str = "resubmitted";
 
 /// One page of the queue, oldest first.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -157,6 +167,15 @@ pub async fn queue_page(
                 submitted_at: r.submitted_at,
                 receipt_no: r.receipt_no,
                 assignee: r.assignee,
+                place: r.place_name,
+                place_office: r.place_office,
+                flags: {
+                    let mut f = crate::domain::flags::parse(&r.flags);
+                    if r.version > 1 {
+                        f.insert(0, RESUBMITTED);
+                    }
+                    f
+                },
             })
             .collect(),
         next: last.filter(|_| later).map(|(at, id)| Cursor::After(at, id)),

@@ -19,7 +19,7 @@ use crate::db;
 use crate::db::orgs::OrgRow;
 use crate::db::review::Revised;
 use crate::db::submissions::{NewSubmission, Opened};
-use crate::domain::{Role, Scope, ScopeKind};
+use crate::domain::{Role, Scope, ScopeKind, flags};
 
 /// The roles that draft and submit reports (a Center admin acts for an organisation).
 pub const REPORTERS: [Role; 3] = [Role::OrgAdmin, Role::OrgMember, Role::CenterAdmin];
@@ -330,8 +330,23 @@ async fn seal_as(
                 Some(org_id),
                 receipt.receipt_no.clone(),
             );
-            entry.detail =
-                serde_json::json!({ "submission": draft, "kind": kind.as_str(), "detail": detail });
+            let content: serde_json::Value =
+                serde_json::from_str(&receipt.data).unwrap_or_default();
+            let sealed_on = (receipt.submitted_at + chrono::Duration::hours(9)).date_naive();
+            let mut raised =
+                flags::of_content(kind.as_str(), &content, sealed_on, app.config.av_stale_days);
+            if !raised.is_empty() {
+                if receipt.late {
+                    raised.push(flags::LATE);
+                }
+                db::submissions::set_flags(&mut tx, draft, &flags::join(&raised)).await?;
+            }
+            entry.detail = serde_json::json!({
+                "submission": draft,
+                "kind": kind.as_str(),
+                "detail": detail,
+                "assigned_to": receipt.assignee,
+            });
             db::audit::append(&mut tx, &entry).await?;
             let mail = arrival_notice(
                 &mut tx,

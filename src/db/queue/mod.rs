@@ -25,6 +25,12 @@ pub struct QueueRow {
     pub submitted_at: DateTime<Utc>,
     pub receipt_no: String,
     pub assignee: Option<String>,
+    /// The office or gateway site the report is about (`None`: the whole organisation).
+    pub place_name: Option<String>,
+    /// The office a gateway site belongs to.
+    pub place_office: Option<String>,
+    /// The flags fixed when it was sealed (`domain::flags`, comma-separated).
+    pub flags: String,
 }
 
 /// What the queue shows.
@@ -171,7 +177,10 @@ fn page_sql(f: &QueueFilter, cursor: Option<Cursor>, limit: i64) -> Sql {
         text: "SELECT s.id, s.org_id, (SELECT o.name FROM organisations o WHERE o.id = s.org_id) AS org_name, \
                (SELECT o.user_code FROM organisations o WHERE o.id = s.org_id) AS org_code, s.kind, s.version, s.state, \
                s.submitted_at, s.receipt_no, \
-               (SELECT u.display_name FROM users u WHERE u.id = s.assigned_to) AS assignee \
+               (SELECT u.display_name FROM users u WHERE u.id = s.assigned_to) AS assignee, \
+               (SELECT l.name FROM locations l WHERE l.id = s.location_id) AS place_name, \
+               (SELECT o.name FROM locations l JOIN locations o ON o.id = l.office_id WHERE l.id = s.location_id) AS place_office, \
+               s.flags \
                FROM submissions s"
             .into(),
         args: Vec::new(),

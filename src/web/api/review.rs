@@ -94,6 +94,12 @@ pub struct QueueItem {
     pub submitted_at: DateTime<Utc>,
     /// The reviewer who took it, if any.
     pub assignee: Option<String>,
+    /// The office or gateway site it is about (none: the whole organisation).
+    pub place: Option<String>,
+    /// What to know before opening it: `resubmitted`, `late` (answered a request after its
+    /// due date), `stale` (antivirus definitions out of date), `log` (a gateway log check
+    /// found problems).
+    pub flags: Vec<String>,
 }
 
 /// One page of the queue, oldest first.
@@ -163,6 +169,8 @@ pub async fn queue(
                 state: r.state,
                 submitted_at: r.submitted_at,
                 assignee: r.assignee,
+                place: r.place,
+                flags: r.flags.iter().map(|f| f.to_string()).collect(),
             })
             .collect(),
     }))
@@ -334,6 +342,7 @@ pub async fn decide(
             submission: id,
             decision: Some(body.decision.into()),
             reason: body.reason,
+            canned: None,
         },
     )
     .await?;

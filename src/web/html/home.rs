@@ -46,10 +46,16 @@ pub async fn home(
     let o = app::home::overview(&state, &me.actor(&ctx)).await?;
     let oldest = o.waiting.oldest.as_ref().map(jst).unwrap_or_default();
     let t = ctx.tr();
+    let words = crate::app::trail::Words {
+        center: t.t("comments.center"),
+        draft: t.t("trail.draft"),
+    };
+    let names = &o.names;
     let activity = o
         .activity
         .into_iter()
         .map(|r| {
+            let (actor, target) = (names.actor(&r, &words), names.text(&r.target, &words));
             let key = format!("audit.action.{}", r.action);
             let action = if t.has(&key) {
                 t.t(&key).to_string()
@@ -58,9 +64,9 @@ pub async fn home(
             };
             ActivityItem {
                 at: jst(&r.at),
-                actor: r.actor,
+                actor,
                 action,
-                target: r.target,
+                target,
             }
         })
         .collect();

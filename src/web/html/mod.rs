@@ -18,6 +18,7 @@ pub mod orgs;
 pub mod outside;
 pub mod profile;
 pub mod retention;
+pub mod return_reasons;
 pub mod review;
 pub mod second_factor;
 pub mod structure;

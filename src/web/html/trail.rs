@@ -7,8 +7,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::app::trail::Standing;
-use crate::app::{self, trail::TrailParams};
+use crate::app::{
+    self,
+    trail::{Standing, TrailParams, Words},
+};
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::page::{Page, jst, render};
@@ -51,13 +53,21 @@ pub async fn trail(
     Query(q): Query<TrailParams>,
 ) -> AppResult<Response> {
     let t = ctx.tr();
-    let page = app::trail::trail(&state, &me.actor(&ctx), &q).await?;
+    let actor = me.actor(&ctx);
+    let page = app::trail::trail(&state, &actor, &q).await?;
+    let rows: Vec<_> = page.entries.iter().map(|(r, _)| r.clone()).collect();
+    let names = app::trail::names(&state, &actor, &rows).await?;
+    let words = Words {
+        center: t.t("comments.center"),
+        draft: t.t("trail.draft"),
+    };
     let date_error = page.date_error;
     let tampered = page.entries.iter().any(|(_, st)| *st == Standing::Fails);
     let items: Vec<TrailItem> = page
         .entries
         .into_iter()
         .map(|(r, st)| {
+            let (actor, ip) = (names.actor(&r, &words), names.ip(&r));
             let key = format!("audit.action.{}", r.action);
             let (standing, label) = match st {
                 Standing::Holds => ("holds", "trail.holds"),
@@ -69,18 +79,18 @@ pub async fn trail(
                 standing_label: t.t(label).to_string(),
                 seq: r.seq,
                 at: jst(&r.at),
-                actor: r.actor,
+                actor,
                 action: if t.has(&key) {
                     format!("{}（{}）", t.t(&key), r.action)
                 } else {
                     r.action
                 },
-                target: r.target,
-                ip: r.ip,
+                target: names.text(&r.target, &words),
+                ip,
                 detail: if r.detail == "null" {
                     String::new()
                 } else {
-                    r.detail
+                    names.text(&r.detail, &words)
                 },
             }
         })

@@ -18,10 +18,9 @@ use crate::app::{
     self,
     review::{Cursor, QueueFilter, QueueParams, ReceiptLookup},
 };
-
-use crate::web::ctx::{Ctx, CurrentUser};
+use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::{AppError, AppResult};
-use crate::web::page::{Page, jst, render};
+use crate::web::page::{Page, jst, redirect_with_count, redirect_with_flash, render};
 use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -37,6 +36,14 @@ pub struct QueueItem {
     pub age_days: i64,
     pub receipt: String,
     pub assignee: String,
+    /// The office or gateway site the report is about, or "the whole organisation".
+    pub place: String,
+    /// The office of a gateway site.
+    pub office: Option<String>,
+    /// The flags in words.
+    pub flags: Vec<String>,
+    /// The name of its checkbox for assigning several at once ("SR-… を選ぶ").
+    pub choose: String,
 }
 
 /// The rows of one queue page, rendered (escaped) in one language.
@@ -44,6 +51,8 @@ pub struct QueueItem {
 #[template(path = "review/_queue_rows.html")]
 struct RowsView {
     rows: Vec<QueueItem>,
+    /// Whether the lines wait for a decision, so they can be ticked to assign.
+    choosable: bool,
 }
 
 /// One queue page's lines as HTML, and where the pages next to it start.
@@ -74,6 +83,14 @@ struct QueueView {
     previous: Option<String>,
     /// A receipt number looked up and not found.
     not_found: String,
+    /// Whether the lines can be ticked and given to a reviewer.
+    choosable: bool,
+    /// Who they can be given to: (id, name).
+    assignees: Vec<(Uuid, String)>,
+    /// Where assigning returns: this page.
+    back: String,
+    /// Whether the link to the canned return reasons shows (Center admins).
+    manage_reasons: bool,
 }
 
 /// The queue's query string: the filters, the position, and a receipt number to open
@@ -107,13 +124,16 @@ pub async fn queue(
     let title = |kind: &str| catalogue.item_title(kind, t.code());
     let now = app::review::now();
     let (filter, cursor) = app::review::queue_filter(&actor, &catalogue.items, &q, now);
+    let choosable = filter.state.as_deref().is_none_or(|s| s == "submitted");
     let rows = cached_page(&state, &filter, cursor, t.code(), async |f, c| {
         let page = app::review::queue_page(&state, &actor, f, c, PAGE_SIZE).await?;
         let view = RowsView {
+            choosable,
             rows: page
                 .lines
                 .into_iter()
                 .map(|r| QueueItem {
+                    choose: t.f("review.bulk.choose", &[("receipt", &r.receipt_no)]),
                     id: r.id,
                     org: r.org_name,
                     code: r.org_code,
@@ -123,6 +143,15 @@ pub async fn queue(
                     age_days: (now - r.submitted_at).num_days(),
                     receipt: r.receipt_no,
                     assignee: r.assignee.unwrap_or_default(),
+                    place: r
+                        .place
+                        .unwrap_or_else(|| t.t("checklist.whole_org").to_string()),
+                    office: r.place_office,
+                    flags: r
+                        .flags
+                        .iter()
+                        .map(|f| t.f(&format!("review.flag.{f}"), &[]))
+                        .collect(),
                 })
                 .collect(),
         };
@@ -134,25 +163,31 @@ pub async fn queue(
         })
     })
     .await?;
-    let link = |c: Cursor| {
-        let name = match c {
-            Cursor::After(..) => "after",
-            Cursor::Before(..) => "before",
-        };
-        let params: Vec<(&str, String)> = vec![
+    // The queue page under the same filters, at a position.
+    let at = |position: [(&'static str, String); 2]| {
+        let mut params: Vec<(&str, String)> = vec![
             ("kind", q.kind.clone()),
             ("state", q.state.clone()),
             ("org", q.org.clone()),
             ("age", q.age.clone()),
             ("who", q.who.clone()),
             ("form", q.form.clone()),
-            (name, app::review::cursor_text(c)),
         ];
+        params.extend(position.into_iter().filter(|(_, v)| !v.is_empty()));
         format!(
             "/review?{}",
             serde_urlencoded::to_string(&params).unwrap_or_default()
         )
     };
+    let link = |c: Cursor| {
+        let name = match c {
+            Cursor::After(..) => "after",
+            Cursor::Before(..) => "before",
+        };
+        at([(name, app::review::cursor_text(c)), ("", String::new())])
+    };
+    // Where assigning from this page returns: this page.
+    let back = at([("after", q.after.clone()), ("before", q.before.clone())]);
     let next = rows.next.map(link);
     let previous = rows.previous.map(link);
     let counts = app::review::queue_counts(&state, &actor, &filter)
@@ -182,8 +217,57 @@ pub async fn queue(
         next,
         previous,
         not_found,
+        choosable,
+        assignees: if choosable {
+            app::review::assignees(&state, &actor).await?
+        } else {
+            vec![]
+        },
+        back,
+        manage_reasons: me.role == crate::domain::Role::CenterAdmin,
     };
     render(StatusCode::OK, &view)
+}
+
+/// `POST /review/assign`: gives the ticked waiting submissions to the chosen reviewer and
+/// returns to the queue page it came from, saying how many were assigned.
+pub async fn assign_many(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    me.require(&app::review::REVIEWERS)?;
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let ids: Vec<Uuid> = fields
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .filter_map(|(_, v)| Uuid::parse_str(v).ok())
+        .collect();
+    let to = Uuid::parse_str(value("assignee")).ok();
+    // Back to a queue page only (never elsewhere).
+    let back = Some(value("back"))
+        .filter(|b| *b == "/review" || (b.starts_with("/review?") && !b.contains("//")))
+        .unwrap_or("/review");
+    let secure = state.cookies.secure;
+    match app::review::assign_many(&state, &me.actor(&ctx), &ids, to).await {
+        Ok(n) => Ok(redirect_with_count(back, "flash.assigned_many", n, secure)),
+        Err(app::Error::Invalid(errors)) => {
+            let key = match (errors.get("assignee"), errors.get("ids")) {
+                (Some(_), _) => "flash.assign_whom",
+                (None, Some("review.bulk.too_many")) => "flash.assign_too_many",
+                _ => "flash.assign_none_chosen",
+            };
+            Ok(redirect_with_flash(back, key, secure))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// How long a queue page is reused when nothing changed in this process meanwhile (another

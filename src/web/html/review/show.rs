@@ -15,7 +15,9 @@ use crate::domain::Scope;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
-use crate::web::html::common::comments::{CommentBox, CommentForm, CommentItem, comment_refusal};
+use crate::web::html::common::comments::{
+    CommentBox, CommentForm, CommentItem, ReturnNote, comment_refusal, return_note,
+};
 use crate::web::html::common::files::{FileItem, sealed_file_item};
 use crate::web::html::common::holds;
 use crate::web::html::common::instructions::{InstructionItem, instruction_item};
@@ -72,6 +74,12 @@ pub(super) struct ShowView {
     /// The Table 7-4-2 check of each gateway log, in words, as kept when it uploaded (in place
     /// of the report's table of sealed totals, which shows when a kept check is missing).
     log_checks: Vec<logcheck::CheckView>,
+    /// Why the version this one revises was returned, with that version's comments.
+    returned: Option<ReturnNote>,
+    /// The canned return reasons in use: (id, title, text).
+    reasons: Vec<(Uuid, String, String)>,
+    /// The canned reason chosen (as the form sent it).
+    canned: String,
 }
 
 pub(super) async fn show_view(
@@ -147,7 +155,20 @@ pub(super) async fn show_view(
         let active: Vec<_> = st.locations.iter().filter(|l| l.active).cloned().collect();
         locations::location_items(&st, &active)
     };
+    let returned = return_note(state, s.org_id, Some(id)).await?;
+    let reasons = if s.can_decide {
+        app::return_reasons::list(state, &actor, false)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.title, r.body))
+            .collect()
+    } else {
+        vec![]
+    };
     Ok(ShowView {
+        reasons,
+        canned: String::new(),
+        returned,
         log_checks,
         page: Page::new(ctx, Some(me)),
         id,
@@ -235,6 +256,8 @@ pub struct DecideForm {
     decision: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    canned: String,
 }
 
 /// `POST /review/{id}/decide`: accept, or return with a reason. A second decision is told (409).
@@ -249,6 +272,9 @@ pub async fn decide(
         submission: id,
         decision: app::review::Decision::parse(&form.decision),
         reason: form.reason.clone(),
+        // Something that is not an id is a choice that is not in the list.
+        canned: (!form.canned.is_empty())
+            .then(|| Uuid::parse_str(&form.canned).unwrap_or(Uuid::nil())),
     };
     match app::review::decide(&state, &me.actor(&ctx), input).await {
         Ok(_) => Ok(redirect_with_flash(
@@ -256,10 +282,11 @@ pub async fn decide(
             "flash.decided",
             state.cookies.secure,
         )),
-        Err(app::Error::Invalid(errors)) => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &show_view(&state, &ctx, &me, id, errors, form.reason).await?,
-        ),
+        Err(app::Error::Invalid(errors)) => {
+            let mut view = show_view(&state, &ctx, &me, id, errors, form.reason).await?;
+            view.canned = form.canned;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+        }
         Err(app::Error::Conflict(key)) => conflict(&state, &ctx, &me, id, key).await,
         Err(e) => Err(e.into()),
     }

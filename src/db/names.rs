@@ -1,0 +1,42 @@
+//! Names for the ids audit entries carry (submissions, people, places, organisations), so the
+//! trail and the activity lists show 受付番号, people and places instead of UUIDs.
+
+use uuid::Uuid;
+
+use super::{Db, on_db};
+
+/// What an id names.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Named {
+    pub id: Uuid,
+    /// The receipt number (empty for a draft), the person's, place's or organisation's name.
+    pub name: String,
+    /// `submission`, `center_user`, `user`, `location` or `organisation`.
+    pub kind: String,
+}
+
+/// The names of `ids` that the viewer may see (`org`: an organisation's viewer sees its own
+/// submissions, places and people, and Center staff as such). At most 1,000 ids.
+pub async fn names(db: &Db, ids: &[Uuid], org: Option<Uuid>) -> Result<Vec<Named>, sqlx::Error> {
+    let ids = &ids[..ids.len().min(1000)];
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let list = list.join(", ");
+    let sql = format!(
+        "SELECT id, COALESCE(receipt_no, '') AS name, 'submission' AS kind FROM submissions \
+         WHERE id IN ({list}) AND ($1 IS NULL OR org_id = $1) \
+         UNION ALL SELECT id, display_name AS name, CASE WHEN org_id IS NULL THEN 'center_user' ELSE 'user' END AS kind \
+         FROM users WHERE id IN ({list}) AND ($1 IS NULL OR org_id = $1 OR org_id IS NULL) \
+         UNION ALL SELECT id, name, 'location' AS kind FROM locations WHERE id IN ({list}) AND ($1 IS NULL OR org_id = $1) \
+         UNION ALL SELECT id, name, 'organisation' AS kind FROM organisations WHERE id IN ({list}) AND ($1 IS NULL OR id = $1)"
+    );
+    on_db!(db, p => {
+        let mut q = sqlx::query_as::<_, Named>(sqlx::AssertSqlSafe(sql.clone())).bind(org);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(p).await
+    })
+}
