@@ -2,8 +2,15 @@
 //! fsynced, renamed by `object_store`), are checked, then renamed to `blobs/<sha256>`; only
 //! then does the caller record them in the database. A crash at any point leaves at worst an
 //! unreferenced object, which the sweep (at start and every hour) removes once it is a day
-//! old — never a row without its file. Through `object_store`, S3 can replace the local disk later.
+//! old — never a row without its file.
+//!
+//! The objects live on the local disk (default) or in an S3-compatible bucket that several
+//! nodes share (`backend`). Each node stages its uploads under `staging/<node>/`: at start a
+//! node clears only its own folder, so restarting one node never cuts another's uploads short;
+//! a node that is gone leaves its folder to the hourly sweep, which takes staged objects a day
+//! old whoever wrote them (the lease).
 
+mod backend;
 pub mod clamd;
 pub mod gwlog;
 pub mod maintenance;
@@ -16,7 +23,6 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
@@ -110,11 +116,18 @@ pub fn is_disk_full(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Local (or, later, remote) object storage for uploaded files.
+/// Object storage for uploaded files: a local folder or an S3-compatible bucket.
 #[derive(Clone)]
 pub struct FileStore {
-    store: Arc<LocalFileSystem>,
-    root: std::path::PathBuf,
+    store: Arc<dyn ObjectStore>,
+    /// The folder the objects are in, when they are on this machine's disk.
+    local_root: Option<std::path::PathBuf>,
+    /// Where this node stages its uploads: `staging/<node>`.
+    staging: Path,
+    /// The size of each part an upload is written in, and how many may be on their way at
+    /// once (what an upload holds in memory is about their product).
+    part_size: usize,
+    parts_in_flight: usize,
     /// The largest file accepted, in bytes.
     pub max_file: u64,
     /// The most files one submission may hold.
@@ -129,18 +142,60 @@ fn blob_path(sha: &str) -> Path {
 }
 
 impl FileStore {
-    /// Opens (creating) the store under `root`.
+    /// Opens (creating) a local store under `root`, for a single node.
     pub fn open(root: &FsPath, max_file: u64, max_files: usize) -> anyhow::Result<FileStore> {
-        std::fs::create_dir_all(root)?;
-        let store = LocalFileSystem::new_with_prefix(root)?.with_fsync(true);
-        Ok(FileStore {
-            store: Arc::new(store),
-            root: root.to_path_buf(),
+        let store = backend::local(root)?;
+        Ok(FileStore::with_store(
+            store,
+            Some(root.to_path_buf()),
+            "local",
+            max_file,
+            max_files,
+        ))
+    }
+
+    /// Opens the store the configuration names (local folder or S3 bucket) for this node.
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<FileStore> {
+        let (store, local_root) = backend::open(config)?;
+        Ok(FileStore::with_store(
+            store,
+            local_root,
+            &config.storage.node_id,
+            config.max_file_bytes,
+            config.max_files,
+        )
+        .with_clamd(config.clamd.clone()))
+    }
+
+    fn with_store(
+        store: Arc<dyn ObjectStore>,
+        local_root: Option<std::path::PathBuf>,
+        node: &str,
+        max_file: u64,
+        max_files: usize,
+    ) -> FileStore {
+        // S3 takes parts of at least 5 MiB (but the last); the disk is fine with smaller ones.
+        let (part_size, parts_in_flight) = if local_root.is_some() {
+            (1024 * 1024, 4)
+        } else {
+            (5 * 1024 * 1024, 2)
+        };
+        FileStore {
+            store,
+            local_root,
+            part_size,
+            parts_in_flight,
+            staging: Path::from("staging").join(node),
             max_file,
             max_files,
             pins: Default::default(),
             clamd: None,
-        })
+        }
+    }
+
+    /// A fresh staging name under this node's folder.
+    fn staging_path(&self) -> Path {
+        self.staging.clone().join(uuid::Uuid::now_v7().to_string())
     }
 
     /// Scans every upload through clamd before keeping it.
@@ -222,13 +277,13 @@ impl FileStore {
             return Err(UploadError::Refused(Refusal("error.file_type_not_allowed")));
         }
 
-        let staging = Path::from(format!("staging/{}", uuid::Uuid::now_v7()));
+        let staging = self.staging_path();
         let upload = self
             .store
             .put_multipart(&staging)
             .await
             .map_err(anyhow::Error::from)?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, 1024 * 1024);
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_size);
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         let mut svg_text: Vec<u8> = vec![];
@@ -257,7 +312,7 @@ impl FileStore {
         while result.is_ok() {
             match body.next().await {
                 Some(Ok(chunk)) => {
-                    if let Err(e) = writer.wait_for_capacity(4).await {
+                    if let Err(e) = writer.wait_for_capacity(self.parts_in_flight).await {
                         result = Err(UploadError::Io(e.into()));
                         break;
                     }
@@ -321,11 +376,7 @@ impl FileStore {
         }
         // Held from before the blob is in place until the caller has recorded it.
         let pin = Arc::new(self.pin(&sha256).await);
-        match self
-            .store
-            .rename_if_not_exists(&staging, &blob_path(&sha256))
-            .await
-        {
+        match self.place(&staging, &blob_path(&sha256)).await {
             Ok(()) => {}
             // Stored once: the same content is already there. It may be an old unreferenced
             // blob: make it young again, so the age guard keeps it for a day more even after
@@ -346,6 +397,18 @@ impl FileStore {
             name,
             _pin: pin,
         })
+    }
+
+    /// Moves a checked upload to its blob name. On the local disk the rename refuses to
+    /// replace a blob already there (`AlreadyExists`: same name, same bytes). A bucket has no
+    /// such rename: the copy replaces the blob with the same bytes, which also makes it young
+    /// for the sweep's age guard, as `touch` does on disk.
+    async fn place(&self, staging: &Path, blob: &Path) -> Result<(), object_store::Error> {
+        if self.local_root.is_some() {
+            self.store.rename_if_not_exists(staging, blob).await
+        } else {
+            self.store.rename(staging, blob).await
+        }
     }
 
     /// Holds a blob against the sweep; waits while a sweep is deleting it (then it is gone,
@@ -430,23 +493,41 @@ impl FileStore {
         matches!(self.store.head(&blob_path(sha256)).await, Ok(meta) if meta.size == size)
     }
 
-    /// Removes every staging leftover (partial uploads of a process that died). Called at
-    /// start-up, before this process accepts uploads; the store's folder belongs to one node.
+    /// Removes this node's staging leftovers (partial uploads of this node's previous run).
+    /// Called at start-up, before this node accepts uploads; other nodes' staged uploads are
+    /// theirs, and left to the hourly sweep once they are a day old.
     pub async fn sweep_staging(&self) -> anyhow::Result<u64> {
-        let dir = self.root.join("staging");
-        tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
-            let mut removed = 0;
-            if let Ok(entries) = std::fs::read_dir(&dir) {
-                for e in entries.flatten() {
-                    if e.file_type().is_ok_and(|t| t.is_file()) {
-                        std::fs::remove_file(e.path())?;
-                        removed += 1;
+        if let Some(root) = &self.local_root {
+            // On disk an unfinished upload is a `name#n` file the store's listing leaves out;
+            // files right under `staging/` are an earlier version's, which had one node.
+            let dirs = [root.join(self.staging.as_ref()), root.join("staging")];
+            return tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
+                let mut removed = 0;
+                for dir in dirs {
+                    let Ok(entries) = std::fs::read_dir(&dir) else {
+                        continue;
+                    };
+                    for e in entries.flatten() {
+                        if e.file_type().is_ok_and(|t| t.is_file()) {
+                            std::fs::remove_file(e.path())?;
+                            removed += 1;
+                        }
                     }
                 }
+                Ok(removed)
+            })
+            .await?;
+        }
+        let mut removed = 0;
+        let mut staged = self.store.list(Some(&self.staging));
+        while let Some(meta) = staged.next().await {
+            match self.store.delete(&meta?.location).await {
+                Ok(()) => removed += 1,
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
             }
-            Ok(removed)
-        })
-        .await?
+        }
+        Ok(removed)
     }
 
     /// Removes staging leftovers and blobs no row refers to, last written before
