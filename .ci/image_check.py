@@ -485,7 +485,8 @@ def cmd_runtime_env():
         elif kw == "ENTRYPOINT":
             entry = exec_form(rest)
     # The check sets these itself (database, listen address, data folder).
-    own = {"DATABASE_URL", "SECPORTAL_ADDR", "SECPORTAL_DATA_DIR"}
+    # The file store too: the check has no bucket, so the binary starts on the local store.
+    own = {"DATABASE_URL", "SECPORTAL_ADDR", "SECPORTAL_DATA_DIR", "SECPORTAL_FILE_STORE"}
     for k, v in env_dict(portal.get("environment")).items():
         env[k] = interpolate(v, k in own)
     if portal.get("command"):

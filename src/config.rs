@@ -7,6 +7,9 @@ use std::time::Duration;
 use clap::Args;
 use url::Url;
 
+mod storage;
+pub use storage::{FileStoreKind, Storage, StorageArgs};
+
 /// Raw settings as given on the command line or in the environment.
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
@@ -157,6 +160,8 @@ pub struct ConfigArgs {
     /// The hour (Japan time, 0–23) from which the day's retention purge runs.
     #[arg(long, env = "SECPORTAL_PURGE_HOUR", default_value = "2", global = true)]
     pub purge_hour: String,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 /// Where the key that signs the audit chain comes from; never the database.
@@ -245,6 +250,7 @@ mod tests {
                 metrics_token: None,
                 api_rate_per_minute: "600".into(),
                 purge_hour: "2".into(),
+                storage: StorageArgs::default(),
             }
             .validate()
         };
@@ -302,6 +308,8 @@ pub struct Config {
     pub api_rate_per_minute: u32,
     /// The hour (JST) from which the day's retention purge runs.
     pub purge_hour: u32,
+    /// Where files live, and this node's name.
+    pub storage: Storage,
 }
 
 /// A setting that could not be used; names the setting.
@@ -477,6 +485,7 @@ impl ConfigArgs {
             (_, Some(f)) if !f.as_os_str().is_empty() => AuditKeySource::File(f.clone()),
             _ => AuditKeySource::File(self.data_dir.join("audit.key")),
         };
+        let storage = self.storage.validate(addr.port())?;
         let metrics_token = match self.metrics_token.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(t) if t.len() < METRICS_TOKEN_MIN_CHARS => {
@@ -514,6 +523,7 @@ impl ConfigArgs {
             center_second_factor: true,
             api_rate_per_minute,
             purge_hour,
+            storage,
         })
     }
 }
@@ -547,6 +557,7 @@ impl Config {
             metrics_token: None,
             api_rate_per_minute: "600".into(),
             purge_hour: "2".into(),
+            storage: StorageArgs::default(),
         }
         .validate()
     }

@@ -41,9 +41,8 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     let db = open_db(&config).await?;
     let mailer = mail::Mailer::from_config(&config)?;
     let cookies = web::cookies::CookieNames::new(config.is_https());
-    let files =
-        files::FileStore::open(&config.files_dir(), config.max_file_bytes, config.max_files)?
-            .with_clamd(config.clamd.clone());
+    let files = files::FileStore::from_config(&config)?;
+    let config_node = config.storage.node_id.clone();
     let core = Arc::new(app::App {
         db,
         config,
@@ -55,6 +54,9 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
         current_revision: Default::default(),
         sessions: Default::default(),
         stopping: Default::default(),
+        instance: format!("{}/{}", config_node, uuid::Uuid::now_v7()),
+        announced: Default::default(),
+        echo: tokio::sync::watch::Sender::new(0),
     });
     let state = Arc::new(web::AppState {
         app: core.clone(),
@@ -70,6 +72,7 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     security::warm_up().await;
     spawn_housekeeping(state.clone());
     app::notify::spawn_scheduler(core.clone());
+    app::changes::spawn_listener(core.clone());
     maintenance::sweep::spawn_sweeper(core.clone());
     maintenance::check::spawn_start_check(core);
     let router = web::router(state.clone(), extra);

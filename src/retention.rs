@@ -428,7 +428,7 @@ pub async fn purge_command(config: &crate::Config, dry_run: bool) -> anyhow::Res
         );
         return Ok(0);
     }
-    let files = FileStore::open(&config.files_dir(), config.max_file_bytes, config.max_files)?;
+    let files = FileStore::from_config(config)?;
     // Ctrl-C ends the purge after the batch in hand; what is left waits for the next one.
     let stop = std::sync::Arc::new(AtomicBool::new(false));
     let on_signal = stop.clone();

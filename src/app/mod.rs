@@ -7,6 +7,7 @@ pub mod antivirus;
 pub mod auth;
 pub mod backlog;
 pub mod catalogue;
+pub mod changes;
 pub mod evidence;
 pub mod exports;
 pub mod followup;
@@ -84,6 +85,11 @@ pub struct App {
     /// Set when the server is shutting down: long background work (the retention purge)
     /// stops after the step in hand.
     pub stopping: std::sync::atomic::AtomicBool,
+    /// This process's own name on the change channel (see [`changes`]), unique per start.
+    pub instance: String,
+    /// How many changes this process has announced, and the newest of them heard back.
+    pub announced: std::sync::atomic::AtomicU64,
+    pub echo: tokio::sync::watch::Sender<u64>,
 }
 
 impl App {
@@ -112,7 +118,7 @@ impl App {
     /// The session behind a token hash. Every request needs it, so a read is reused for up to
     /// a second — unless this process changed anything meanwhile (logout, disabling a user,
     /// a password reset are all requests that retire it at once); a change made through
-    /// another instance applies within that second. Expiry is checked by the caller on every
+    /// another node retires it at once too, through the change channel (see [`changes`]). Expiry is checked by the caller on every
     /// request either way.
     pub async fn session(
         &self,

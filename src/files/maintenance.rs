@@ -142,9 +142,9 @@ impl FileStore {
         if !is_sha256(sha256) {
             anyhow::bail!("{sha256:?} is not a SHA-256");
         }
-        let staging = Path::from(format!("staging/{}", uuid::Uuid::now_v7()));
+        let staging = self.staging_path();
         let upload = self.store.put_multipart(&staging).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, 1024 * 1024);
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_size);
         let mut file = tokio::fs::File::open(src).await?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 256 * 1024];
@@ -160,7 +160,7 @@ impl FileStore {
                 break;
             }
             hasher.update(&buf[..n]);
-            if let Err(e) = writer.wait_for_capacity(4).await {
+            if let Err(e) = writer.wait_for_capacity(self.parts_in_flight).await {
                 let _ = self.store.delete(&staging).await;
                 return Err(e.into());
             }
@@ -183,7 +183,11 @@ impl FileStore {
         if !is_sha256(sha256) {
             return;
         }
-        let path = self.root.join("blobs").join(&sha256[..2]).join(sha256);
+        // In a bucket the upload's rename has rewritten the object, which made it young.
+        let Some(root) = &self.local_root else {
+            return;
+        };
+        let path = root.join("blobs").join(&sha256[..2]).join(sha256);
         let result = tokio::task::spawn_blocking(move || {
             std::fs::File::options()
                 .write(true)

@@ -2,13 +2,21 @@
 //! fsynced, renamed by `object_store`), are checked, then renamed to `blobs/<sha256>`; only
 //! then does the caller record them in the database. A crash at any point leaves at worst an
 //! unreferenced object, which the sweep (at start and every hour) removes once it is a day
-//! old — never a row without its file. Through `object_store`, S3 can replace the local disk later.
+//! old — never a row without its file.
+//!
+//! The objects live on the local disk (default) or in an S3-compatible bucket that several
+//! nodes share (`backend`). Each node stages its uploads under `staging/<node>/`: at start a
+//! node clears only its own folder, so restarting one node never cuts another's uploads short;
+//! a node that is gone leaves its folder to the hourly sweep, which takes staged objects a day
+//! old whoever wrote them (the lease).
 
+mod backend;
 pub mod clamd;
 pub mod gwlog;
 pub mod maintenance;
 pub mod sniff;
 pub mod svg;
+mod sweep;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path as FsPath;
@@ -16,7 +24,6 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
@@ -110,11 +117,18 @@ pub fn is_disk_full(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Local (or, later, remote) object storage for uploaded files.
+/// Object storage for uploaded files: a local folder or an S3-compatible bucket.
 #[derive(Clone)]
 pub struct FileStore {
-    store: Arc<LocalFileSystem>,
-    root: std::path::PathBuf,
+    store: Arc<dyn ObjectStore>,
+    /// The folder the objects are in, when they are on this machine's disk.
+    local_root: Option<std::path::PathBuf>,
+    /// Where this node stages its uploads: `staging/<node>`.
+    staging: Path,
+    /// The size of each part an upload is written in, and how many may be on their way at
+    /// once (what an upload holds in memory is about their product).
+    part_size: usize,
+    parts_in_flight: usize,
     /// The largest file accepted, in bytes.
     pub max_file: u64,
     /// The most files one submission may hold.
@@ -129,18 +143,60 @@ fn blob_path(sha: &str) -> Path {
 }
 
 impl FileStore {
-    /// Opens (creating) the store under `root`.
+    /// Opens (creating) a local store under `root`, for a single node.
     pub fn open(root: &FsPath, max_file: u64, max_files: usize) -> anyhow::Result<FileStore> {
-        std::fs::create_dir_all(root)?;
-        let store = LocalFileSystem::new_with_prefix(root)?.with_fsync(true);
-        Ok(FileStore {
-            store: Arc::new(store),
-            root: root.to_path_buf(),
+        let store = backend::local(root)?;
+        Ok(FileStore::with_store(
+            store,
+            Some(root.to_path_buf()),
+            "local",
+            max_file,
+            max_files,
+        ))
+    }
+
+    /// Opens the store the configuration names (local folder or S3 bucket) for this node.
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<FileStore> {
+        let (store, local_root) = backend::open(config)?;
+        Ok(FileStore::with_store(
+            store,
+            local_root,
+            &config.storage.node_id,
+            config.max_file_bytes,
+            config.max_files,
+        )
+        .with_clamd(config.clamd.clone()))
+    }
+
+    fn with_store(
+        store: Arc<dyn ObjectStore>,
+        local_root: Option<std::path::PathBuf>,
+        node: &str,
+        max_file: u64,
+        max_files: usize,
+    ) -> FileStore {
+        // S3 takes parts of at least 5 MiB (but the last); the disk is fine with smaller ones.
+        let (part_size, parts_in_flight) = if local_root.is_some() {
+            (1024 * 1024, 4)
+        } else {
+            (5 * 1024 * 1024, 2)
+        };
+        FileStore {
+            store,
+            local_root,
+            part_size,
+            parts_in_flight,
+            staging: Path::from("staging").join(node),
             max_file,
             max_files,
             pins: Default::default(),
             clamd: None,
-        })
+        }
+    }
+
+    /// A fresh staging name under this node's folder.
+    fn staging_path(&self) -> Path {
+        self.staging.clone().join(uuid::Uuid::now_v7().to_string())
     }
 
     /// Scans every upload through clamd before keeping it.
@@ -222,13 +278,13 @@ impl FileStore {
             return Err(UploadError::Refused(Refusal("error.file_type_not_allowed")));
         }
 
-        let staging = Path::from(format!("staging/{}", uuid::Uuid::now_v7()));
+        let staging = self.staging_path();
         let upload = self
             .store
             .put_multipart(&staging)
             .await
             .map_err(anyhow::Error::from)?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, 1024 * 1024);
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_size);
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         let mut svg_text: Vec<u8> = vec![];
@@ -257,7 +313,7 @@ impl FileStore {
         while result.is_ok() {
             match body.next().await {
                 Some(Ok(chunk)) => {
-                    if let Err(e) = writer.wait_for_capacity(4).await {
+                    if let Err(e) = writer.wait_for_capacity(self.parts_in_flight).await {
                         result = Err(UploadError::Io(e.into()));
                         break;
                     }
@@ -321,11 +377,7 @@ impl FileStore {
         }
         // Held from before the blob is in place until the caller has recorded it.
         let pin = Arc::new(self.pin(&sha256).await);
-        match self
-            .store
-            .rename_if_not_exists(&staging, &blob_path(&sha256))
-            .await
-        {
+        match self.place(&staging, &blob_path(&sha256)).await {
             Ok(()) => {}
             // Stored once: the same content is already there. It may be an old unreferenced
             // blob: make it young again, so the age guard keeps it for a day more even after
@@ -346,6 +398,18 @@ impl FileStore {
             name,
             _pin: pin,
         })
+    }
+
+    /// Moves a checked upload to its blob name. On the local disk the rename refuses to
+    /// replace a blob already there (`AlreadyExists`: same name, same bytes). A bucket has no
+    /// such rename: the copy replaces the blob with the same bytes, which also makes it young
+    /// for the sweep's age guard, as `touch` does on disk.
+    async fn place(&self, staging: &Path, blob: &Path) -> Result<(), object_store::Error> {
+        if self.local_root.is_some() {
+            self.store.rename_if_not_exists(staging, blob).await
+        } else {
+            self.store.rename(staging, blob).await
+        }
     }
 
     /// Holds a blob against the sweep; waits while a sweep is deleting it (then it is gone,
@@ -428,129 +492,5 @@ impl FileStore {
     /// Whether a blob exists and has the given size.
     pub async fn has(&self, sha256: &str, size: u64) -> bool {
         matches!(self.store.head(&blob_path(sha256)).await, Ok(meta) if meta.size == size)
-    }
-
-    /// Removes every staging leftover (partial uploads of a process that died). Called at
-    /// start-up, before this process accepts uploads; the store's folder belongs to one node.
-    pub async fn sweep_staging(&self) -> anyhow::Result<u64> {
-        let dir = self.root.join("staging");
-        tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
-            let mut removed = 0;
-            if let Ok(entries) = std::fs::read_dir(&dir) {
-                for e in entries.flatten() {
-                    if e.file_type().is_ok_and(|t| t.is_file()) {
-                        std::fs::remove_file(e.path())?;
-                        removed += 1;
-                    }
-                }
-            }
-            Ok(removed)
-        })
-        .await?
-    }
-
-    /// Removes staging leftovers and blobs no row refers to, last written before
-    /// `now - min_age` (the age guard: a blob an upload has stored but not yet recorded is
-    /// young, so it is never taken). `referenced` answers whether the database knows a blob.
-    pub async fn sweep<F, Fut>(
-        &self,
-        now: chrono::DateTime<chrono::Utc>,
-        min_age: chrono::Duration,
-        referenced: F,
-    ) -> anyhow::Result<(u64, u64)>
-    where
-        F: Fn(String) -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<bool>>,
-    {
-        let cutoff = now - min_age;
-        let mut temps = 0;
-        let mut orphans = 0;
-        let mut staged = self.store.list(Some(&Path::from("staging")));
-        while let Some(meta) = staged.next().await {
-            let meta = meta?;
-            if meta.last_modified < cutoff {
-                match self.store.delete(&meta.location).await {
-                    Ok(()) => temps += 1,
-                    Err(object_store::Error::NotFound { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
-        let mut blobs = self.store.list(Some(&Path::from("blobs")));
-        while let Some(meta) = blobs.next().await {
-            let meta = meta?;
-            let Some(sha) = meta.location.filename().map(str::to_string) else {
-                continue;
-            };
-            if meta.last_modified >= cutoff || referenced(sha.clone()).await? {
-                continue;
-            }
-            // An upload holding it is about to record it. Otherwise it is marked, so no upload
-            // can take it up until the delete is done, and looked at again: an upload may
-            // have recorded it, or made it young (see `touch`), since the listing.
-            let Some(_mark) = self.start_deleting(&sha) else {
-                continue;
-            };
-            if self
-                .delete_if_orphan(&meta.location, &sha, cutoff, &referenced)
-                .await?
-            {
-                orphans += 1;
-            }
-        }
-        Ok((temps, orphans))
-    }
-
-    /// Deletes a blob now unless a row still names it or an upload holds it (a purge, once
-    /// the rows that named it are gone); answers whether it went. No age guard is needed: an
-    /// upload of the same bytes holds its pin from before the blob's rename to after its row
-    /// commits, and one that comes while the blob is marked waits, then stores it again.
-    pub async fn remove_unreferenced<F, Fut>(
-        &self,
-        sha256: &str,
-        referenced: F,
-    ) -> anyhow::Result<bool>
-    where
-        F: Fn(String) -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<bool>>,
-    {
-        if !maintenance::is_sha256(sha256) {
-            return Ok(false);
-        }
-        let Some(_mark) = self.start_deleting(sha256) else {
-            return Ok(false);
-        };
-        self.delete_if_orphan(
-            &blob_path(sha256),
-            sha256,
-            chrono::DateTime::<chrono::Utc>::MAX_UTC,
-            &referenced,
-        )
-        .await
-    }
-
-    async fn delete_if_orphan<F, Fut>(
-        &self,
-        location: &Path,
-        sha: &str,
-        cutoff: chrono::DateTime<chrono::Utc>,
-        referenced: &F,
-    ) -> anyhow::Result<bool>
-    where
-        F: Fn(String) -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<bool>>,
-    {
-        match self.store.head(location).await {
-            Ok(meta) if meta.last_modified < cutoff => {}
-            _ => return Ok(false),
-        }
-        if referenced(sha.to_string()).await? {
-            return Ok(false);
-        }
-        match self.store.delete(location).await {
-            Ok(()) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
     }
 }

@@ -43,7 +43,7 @@ pub async fn backup(config: &Config, dir: &Path) -> anyhow::Result<BackupReport>
     db.close().await;
     let (database, schema_version, refs, created_at) = result?;
 
-    let store = FileStore::open(&config.files_dir(), config.max_file_bytes, config.max_files)?;
+    let store = FileStore::from_config(config)?;
     let mut files = vec![];
     let mut missing = vec![];
     let mut done = BTreeSet::new();

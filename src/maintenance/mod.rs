@@ -65,11 +65,7 @@ pub async fn restore_command(config: &Config, dir: &Path, force: bool) -> anyhow
 /// `secportal check`: every referenced file, hashed; exit 1 when any is missing or altered.
 pub async fn check_command(config: &Config) -> anyhow::Result<i32> {
     let db = crate::db::Db::connect(&config.database_url).await?;
-    let store = crate::files::FileStore::open(
-        &config.files_dir(),
-        config.max_file_bytes,
-        config.max_files,
-    )?;
+    let store = crate::files::FileStore::from_config(config)?;
     let report = check(&db, &store, Depth::Full).await;
     let drift = crate::db::queue::tally_drift(&db).await;
     db.close().await;

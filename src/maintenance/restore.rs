@@ -43,7 +43,7 @@ pub async fn restore(config: &Config, dir: &Path, force: bool) -> anyhow::Result
     let target_ready = prepare_target(config, force).await?;
 
     // Files first, so the database never names a file that is not there yet.
-    let store = FileStore::open(&config.files_dir(), config.max_file_bytes, config.max_files)?;
+    let store = FileStore::from_config(config)?;
     for f in &manifest.files {
         store
             .import_blob(&f.sha256, &dir.join(&f.path))

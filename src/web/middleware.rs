@@ -123,9 +123,7 @@ pub async fn context(State(state): State<Arc<AppState>>, req: Request, next: Nex
 
     if may_change {
         // Whatever this request changed, pages cached before it are no longer served.
-        state
-            .generation
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state.changed().await;
     }
     let kind = res.extensions().get::<ErrorPage>().copied().or_else(|| {
         if is_static || is_html(&res) {

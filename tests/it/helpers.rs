@@ -164,6 +164,37 @@ impl TestApp {
         // second-factor tests turn the requirement back on.
         config.center_second_factor = false;
         adjust(&mut config);
+        Self::serve(config, extra, listener, tmp, pg).await
+    }
+
+    /// Another node beside this one: a second portal on the same database and data folder,
+    /// with whatever `adjust` changes (its node name, its file store).
+    pub async fn spawn_beside(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = self.state.config.clone();
+        config.addr = addr;
+        config.base_url = url::Url::parse(&format!("http://{addr}")).unwrap();
+        adjust(&mut config);
+        Self::serve(
+            config,
+            Router::new(),
+            listener,
+            tempfile::tempdir().unwrap(),
+            None,
+        )
+        .await
+    }
+
+    async fn serve(
+        config: Config,
+        extra: Router<Arc<AppState>>,
+        listener: tokio::net::TcpListener,
+        tmp: tempfile::TempDir,
+        pg: Option<PgDatabase>,
+    ) -> TestApp {
+        let addr = config.addr;
+        let data_dir = config.data_dir.clone();
         let app = secportal::app_with(config, extra).await.unwrap();
         let state = app.state.clone();
         let timeouts = secportal::server::Timeouts {
@@ -193,6 +224,15 @@ impl TestApp {
             app: self,
             client: self.client.clone(),
             signed_in: self.signed_in.clone(),
+        }
+    }
+
+    /// A browser on this node with `other`'s cookies: the same person, through another node.
+    pub fn browser_of<'a>(&'a self, other: &Browser<'_>) -> Browser<'a> {
+        Browser {
+            app: self,
+            client: other.client.clone(),
+            signed_in: other.signed_in.clone(),
         }
     }
 

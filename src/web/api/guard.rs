@@ -119,9 +119,7 @@ pub async fn guard(State(state): State<Arc<AppState>>, req: Request, next: Next)
     }
     if writes {
         // Pages cached before a change are not served after it (see the page middleware).
-        state
-            .generation
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state.changed().await;
     }
     res
 }
