@@ -8,13 +8,9 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use reqwest::StatusCode;
 use secportal::Config;
 use secportal::config::{FileStoreKind, Storage};
 use secportal::files::FileStore;
-
-use crate::files::{setup, upload};
-use crate::helpers::{PASSWORD, TestApp, backends};
 
 const PDF: &[u8] =
     b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";

@@ -43,7 +43,7 @@ pub async fn attach_file(
     mime: &str,
     max_files: usize,
 ) -> Result<Attach, sqlx::Error> {
-    let now = super::now();
+    let now = crate::db::now();
     let size = size as i64;
     let id = Uuid::now_v7();
     on_tx!(tx, c => {
