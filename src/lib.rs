@@ -137,6 +137,11 @@ fn spawn_housekeeping(state: Arc<web::AppState>) {
             {
                 tracing::warn!(error = %e, "pending sign-in prune failed");
             }
+            if let Err(e) =
+                db::passkeys::prune_challenges(&state.db, now - chrono::Duration::hours(1)).await
+            {
+                tracing::warn!(error = %e, "passkey challenge prune failed");
+            }
             if let Err(e) = db::throttle::prune(&state.db, now - chrono::Duration::hours(1)).await {
                 tracing::warn!(error = %e, "login failure prune failed");
             }

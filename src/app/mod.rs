@@ -21,6 +21,7 @@ pub mod notify;
 pub mod onboarding;
 pub mod orgs;
 pub mod outside;
+pub mod passkeys;
 pub mod profile;
 pub mod retention;
 pub mod review;

@@ -106,6 +106,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0026_retention_indexed.sql"),
         include_str!("../../migrations/postgres/0026_retention_indexed.sql"),
     ),
+    (
+        "0029_passkeys",
+        include_str!("../../migrations/sqlite/0029_passkeys.sql"),
+        include_str!("../../migrations/postgres/0029_passkeys.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

@@ -17,6 +17,7 @@ pub mod links;
 pub mod migrate;
 pub mod notifications;
 pub mod orgs;
+pub mod passkeys;
 pub mod queue;
 pub mod receipts;
 pub mod retention;

@@ -16,6 +16,7 @@ mod auth;
 mod axe;
 mod backup;
 mod browser;
+mod browser_passkey;
 mod browser_reports;
 mod catalogue;
 mod exports;
