@@ -142,6 +142,9 @@ fn spawn_housekeeping(state: Arc<web::AppState>) {
             {
                 tracing::warn!(error = %e, "passkey challenge prune failed");
             }
+            if let Err(e) = db::unlock::prune(&state.db, now - chrono::Duration::hours(1)).await {
+                tracing::warn!(error = %e, "unlock link prune failed");
+            }
             if let Err(e) = db::throttle::prune(&state.db, now - chrono::Duration::hours(1)).await {
                 tracing::warn!(error = %e, "login failure prune failed");
             }

@@ -31,6 +31,7 @@ pub mod structure;
 pub mod submissions;
 pub mod tokens;
 pub mod trail;
+pub mod unlock;
 pub mod users;
 
 pub use errors::{Error, FieldErrors};

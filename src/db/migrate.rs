@@ -107,9 +107,9 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/postgres/0026_retention_indexed.sql"),
     ),
     (
-        "0029_passkeys",
-        include_str!("../../migrations/sqlite/0029_passkeys.sql"),
-        include_str!("../../migrations/postgres/0029_passkeys.sql"),
+        "0029_passkeys_unlock",
+        include_str!("../../migrations/sqlite/0029_passkeys_unlock.sql"),
+        include_str!("../../migrations/postgres/0029_passkeys_unlock.sql"),
     ),
 ];
 

@@ -29,6 +29,7 @@ pub mod structure;
 pub mod submissions;
 pub mod throttle;
 pub mod tokens;
+pub mod unlock;
 pub mod users;
 
 use std::str::FromStr;

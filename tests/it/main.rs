@@ -40,4 +40,5 @@ mod second_factor;
 mod sheets;
 mod structure;
 mod system;
+mod unlock;
 mod users;

@@ -28,3 +28,22 @@ CREATE TABLE webauthn_challenges (
     PRIMARY KEY (binding, purpose)
 );
 CREATE INDEX webauthn_challenges_created ON webauthn_challenges(created_at);
+
+-- Unlock mails: when sign-in is throttled for an account and address, the owner asks for a
+-- one-time link by mail. Requests are kept an hour for their limits (per address, per client
+-- address); only a link's hash is kept.
+CREATE TABLE unlock_requests (
+    email TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX unlock_requests_email ON unlock_requests(email, at);
+CREATE INDEX unlock_requests_ip ON unlock_requests(ip, at);
+CREATE TABLE unlock_links (
+    token_hash BYTEA PRIMARY KEY NOT NULL,
+    user_id UUID NOT NULL REFERENCES users(id),
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at TIMESTAMPTZ
+);
+CREATE INDEX unlock_links_user ON unlock_links(user_id);

@@ -28,3 +28,22 @@ CREATE TABLE webauthn_challenges (
     PRIMARY KEY (binding, purpose)
 );
 CREATE INDEX webauthn_challenges_created ON webauthn_challenges(created_at);
+
+-- Unlock mails: when sign-in is throttled for an account and address, the owner asks for a
+-- one-time link by mail. Requests are kept an hour for their limits (per address, per client
+-- address); only a link's hash is kept.
+CREATE TABLE unlock_requests (
+    email TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX unlock_requests_email ON unlock_requests(email, at);
+CREATE INDEX unlock_requests_ip ON unlock_requests(ip, at);
+CREATE TABLE unlock_links (
+    token_hash BLOB PRIMARY KEY NOT NULL,
+    user_id BLOB NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);
+CREATE INDEX unlock_links_user ON unlock_links(user_id);
