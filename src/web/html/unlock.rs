@@ -13,28 +13,13 @@ use serde::Deserialize;
 use crate::app::{self, unlock::Asked};
 use crate::web::ctx::{CsrfForm, Ctx};
 use crate::web::error::{AppError, AppResult};
-use crate::web::forms::FieldErrors;
+use crate::web::html::common::ask_link::{self, Asking};
 use crate::web::page::{Page, redirect_with_flash, render};
 use crate::web::state::AppState;
 
-#[derive(Template)]
-#[template(path = "auth/unlock.html")]
-struct AskView {
-    page: Page,
-    errors: FieldErrors,
-    email: String,
-    sent: bool,
-}
-
 /// `GET /login/unlock`
 pub async fn ask_page(ctx: Ctx) -> AppResult<Response> {
-    let view = AskView {
-        page: Page::new(&ctx, None),
-        errors: FieldErrors::default(),
-        email: String::new(),
-        sent: false,
-    };
-    render(StatusCode::OK, &view)
+    ask_link::form(&ctx, Asking::Unlock)
 }
 
 #[derive(Deserialize)]
@@ -49,25 +34,16 @@ pub async fn ask(
     ctx: Ctx,
     CsrfForm(form): CsrfForm<AskForm>,
 ) -> AppResult<Response> {
-    let mut view = AskView {
-        page: Page::new(&ctx, None),
-        errors: FieldErrors::default(),
-        email: String::new(),
-        sent: true,
-    };
-    match app::unlock::request(&state.app, &ctx.ip, &form.email).await {
-        Ok(Asked::Taken) => render(StatusCode::OK, &view),
-        Ok(Asked::Throttled) => Err(AppError::TooManyAttempts {
-            wait_minutes: app::unlock::WINDOW_MINUTES,
-        }),
-        Err(app::Error::Invalid(errors)) => {
-            view.errors = errors;
-            view.email = form.email;
-            view.sent = false;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
-        }
-        Err(e) => Err(e.into()),
-    }
+    let outcome = app::unlock::request(&state.app, &ctx.ip, &form.email)
+        .await
+        .map(|a| a == Asked::Taken);
+    ask_link::answer(
+        &ctx,
+        Asking::Unlock,
+        outcome,
+        form.email,
+        app::unlock::WINDOW_MINUTES,
+    )
 }
 
 #[derive(Template)]
