@@ -235,7 +235,20 @@ async fn step_answered(
         Err(SignInError::WrongCode) => {
             let mut errors = FieldErrors::default();
             errors.add(field, message);
-            step_page(state, ctx, headers, StatusCode::UNAUTHORIZED, errors).await
+            let choices = match cookies::get(headers, state.cookies.pending) {
+                Some(token) => auth::step_choices(state, &token).await?,
+                None => None,
+            };
+            // The last attempt ended the pending sign-in: the message still shows, and the
+            // next answer goes back to the password.
+            let (totp, passkey) = choices.map_or((field == "code", None), |c| (c.totp, c.passkey));
+            let view = SecondStepView {
+                page: Page::new(ctx, None),
+                errors,
+                totp,
+                passkey,
+            };
+            render(StatusCode::UNAUTHORIZED, &view)
         }
         Err(e) => refused(e, || Err(AppError::BadRequest)),
     }
