@@ -366,7 +366,7 @@ pub async fn reset_second_factor(config: &Config, email: &str) -> anyhow::Result
         .await?
         .ok_or_else(|| anyhow::anyhow!("--email: no user with this address"))?;
     let mut tx = db.begin().await?;
-    let had = db::second_factor::clear(&mut tx, user.id).await?;
+    let had = db::second_factor::reset(&mut tx, user.id).await?;
     if had {
         let mut entry = cli_entry("user.second_factor_reset", user.org_id, email.as_str());
         entry.detail = serde_json::json!({ "via": "cli" });

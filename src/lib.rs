@@ -140,6 +140,14 @@ fn spawn_housekeeping(state: Arc<web::AppState>) {
             {
                 tracing::warn!(error = %e, "pending sign-in prune failed");
             }
+            if let Err(e) =
+                db::passkeys::prune_challenges(&state.db, now - chrono::Duration::hours(1)).await
+            {
+                tracing::warn!(error = %e, "passkey challenge prune failed");
+            }
+            if let Err(e) = db::unlock::prune(&state.db, now - chrono::Duration::hours(1)).await {
+                tracing::warn!(error = %e, "unlock link prune failed");
+            }
             if let Err(e) = db::throttle::prune(&state.db, now - chrono::Duration::hours(1)).await {
                 tracing::warn!(error = %e, "login failure prune failed");
             }

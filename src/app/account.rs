@@ -21,9 +21,7 @@ pub struct Account {
 pub async fn account(app: &App, actor: &Actor) -> Result<Account, Error> {
     Ok(Account {
         sessions: db::sessions::of_user(&app.db, actor.id).await?,
-        second_factor_on: db::second_factor::totp(&app.db, actor.id)
-            .await?
-            .is_some_and(|t| t.totp_enabled_at.is_some()),
+        second_factor_on: db::second_factor::has_any(&app.db, actor.id).await?,
     })
 }
 

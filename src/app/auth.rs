@@ -1,5 +1,6 @@
 //! Signing in and out: the password with its throttle (per account and address, and per
-//! address), the pending second step for users with an authenticator app, the session, and
+//! address), the pending second step for users with a second factor (an authenticator app
+//! code, a recovery code, or a passkey: `app::passkeys`), the session, and
 //! the audit entry of each attempt. Pages (`web/auth.rs`) only carry the tokens in cookies and
 //! render the outcome.
 
@@ -163,10 +164,7 @@ pub async fn sign_in(
         db::audit::append_alone(&app.db, &entry).await?;
         return Err(SignInError::BadCredentials);
     };
-    if db::second_factor::totp(&app.db, user.id)
-        .await?
-        .is_some_and(|t| t.totp_enabled_at.is_some())
-    {
+    if db::second_factor::has_any(&app.db, user.id).await? {
         // The password was right; the session waits for the second factor.
         let token = security::random_token();
         db::second_factor::insert_pending(
@@ -228,14 +226,6 @@ async fn open_session(
     Ok(Session { token, next })
 }
 
-/// Whether the pending sign-in behind a token is still open (an expired or used-up one is
-/// deleted).
-pub async fn pending_open(app: &App, token: &str) -> Result<bool, Error> {
-    Ok(pending_of(app, &security::token_hash(token))
-        .await?
-        .is_some())
-}
-
 /// The pending sign-in behind a token hash, if it is still open.
 async fn pending_of(app: &App, hash: &[u8]) -> Result<Option<db::second_factor::Pending>, Error> {
     let Some(p) = db::second_factor::pending(&app.db, hash).await? else {
@@ -250,28 +240,47 @@ async fn pending_of(app: &App, hash: &[u8]) -> Result<Option<db::second_factor::
     Ok(Some(p))
 }
 
-/// The second step: a code from the authenticator app, or a recovery code. Wrong codes count
-/// as failed sign-ins (the same throttle per account and address) and against the pending
-/// sign-in, which ends after five. A recovery code used is told to the owner by mail.
-pub async fn second_step(
+/// What the second step offers a pending sign-in.
+#[derive(Debug, Clone)]
+pub struct StepChoices {
+    /// The user has an authenticator app (codes and recovery codes).
+    pub totp: bool,
+    /// The user has a passkey: a fresh challenge for it, bound to the pending sign-in.
+    pub passkey: Option<super::passkeys::Ceremony>,
+}
+
+/// The choices of the pending sign-in behind a token; `None` when it is not open.
+pub async fn step_choices(app: &App, pending_token: &str) -> Result<Option<StepChoices>, Error> {
+    let hash = security::token_hash(pending_token);
+    let Some(pending) = pending_of(app, &hash).await? else {
+        return Ok(None);
+    };
+    Ok(Some(StepChoices {
+        totp: db::second_factor::totp(&app.db, pending.user_id)
+            .await?
+            .is_some_and(|t| t.totp_enabled_at.is_some()),
+        passkey: super::passkeys::sign_in_ceremony(app, &hash, pending.user_id).await?,
+    }))
+}
+
+/// The open pending sign-in and its active user, unless this account is throttled from
+/// this address.
+async fn step_user(
     app: &App,
-    pending_token: &str,
-    code: &str,
-    client: Client,
-) -> Result<Session, SignInError> {
-    let pending_hash = security::token_hash(pending_token);
-    let Some(pending) = pending_of(app, &pending_hash).await? else {
+    pending_hash: &[u8],
+    client: &Client,
+) -> Result<(db::second_factor::Pending, UserRow), SignInError> {
+    let Some(pending) = pending_of(app, pending_hash).await? else {
         return Err(SignInError::PendingGone);
     };
     let user = db::users::get(&app.db, Scope::Center, pending.user_id)
         .await?
         .filter(|u| u.status == "active");
     let Some(user) = user else {
-        db::second_factor::delete_pending(&app.db, &pending_hash).await?;
+        db::second_factor::delete_pending(&app.db, pending_hash).await?;
         return Err(SignInError::PendingGone);
     };
-    let now = db::now();
-    let window_start = now - Duration::minutes(WINDOW_MINUTES);
+    let window_start = db::now() - Duration::minutes(WINDOW_MINUTES);
     let f = db::throttle::since(&app.db, &user.email, &client.ip, window_start).await?;
     if f.by_pair >= MAX_PER_ACCOUNT || f.by_ip >= MAX_PER_IP {
         let entry = anonymous(
@@ -285,25 +294,62 @@ pub async fn second_step(
             wait_minutes: WINDOW_MINUTES,
         });
     }
-    let Some(shown) = db::second_factor::check(&app.db, user.id, code).await? else {
-        db::throttle::record(&app.db, &user.email, &client.ip).await?;
-        db::second_factor::pending_failed(&app.db, &pending_hash).await?;
-        let entry = anonymous(
-            &client.ip,
-            "login.second_factor_failure",
-            &user.email,
-            "wrong or used code",
-        );
-        db::audit::append_alone(&app.db, &entry).await?;
-        return Err(SignInError::WrongCode);
-    };
-    db::second_factor::delete_pending(&app.db, &pending_hash).await?;
+    Ok((pending, user))
+}
+
+/// A wrong answer at the second step: a failed sign-in, one attempt of the pending one,
+/// audited with `reason`.
+async fn step_failed(
+    app: &App,
+    pending_hash: &[u8],
+    user: &UserRow,
+    client: &Client,
+    reason: &str,
+) -> Result<SignInError, SignInError> {
+    db::throttle::record(&app.db, &user.email, &client.ip).await?;
+    db::second_factor::pending_failed(&app.db, pending_hash).await?;
+    let entry = anonymous(
+        &client.ip,
+        "login.second_factor_failure",
+        &user.email,
+        reason,
+    );
+    db::audit::append_alone(&app.db, &entry).await?;
+    Ok(SignInError::WrongCode)
+}
+
+/// The second factor was shown: the pending sign-in ends and the session opens.
+async fn step_done(
+    app: &App,
+    pending_hash: &[u8],
+    (pending, user): (db::second_factor::Pending, UserRow),
+    client: &Client,
+    detail: serde_json::Value,
+) -> Result<Session, SignInError> {
+    db::second_factor::delete_pending(&app.db, pending_hash).await?;
     db::throttle::clear_email(&app.db, &user.email).await?;
+    Ok(open_session(app, client, &user, detail, pending.next).await?)
+}
+
+/// The second step: a code from the authenticator app, or a recovery code. Wrong codes count
+/// as failed sign-ins (the same throttle per account and address) and against the pending
+/// sign-in, which ends after five. A recovery code used is told to the owner by mail.
+pub async fn second_step(
+    app: &App,
+    pending_token: &str,
+    code: &str,
+    client: Client,
+) -> Result<Session, SignInError> {
+    let pending_hash = security::token_hash(pending_token);
+    let (pending, user) = step_user(app, &pending_hash, &client).await?;
+    let Some(shown) = db::second_factor::check(&app.db, user.id, code).await? else {
+        return Err(step_failed(app, &pending_hash, &user, &client, "wrong or used code").await?);
+    };
     if shown == db::second_factor::Shown::RecoveryCode {
         // The owner hears of it: a recovery code in someone else's hands is a way in.
         let left = db::second_factor::recovery_left(&app.db, user.id).await?;
         let args = vec![
-            ("time", jst(&now)),
+            ("time", jst(&db::now())),
             ("ip", client.ip.clone()),
             ("left", left.to_string()),
             ("link", app.config.link("/account/second-factor")),
@@ -312,7 +358,29 @@ pub async fn second_step(
         send_in_background(app, mail);
     }
     let detail = serde_json::json!({ "second_factor": shown.as_str() });
-    Ok(open_session(app, &client, &user, detail, pending.next).await?)
+    step_done(app, &pending_hash, (pending, user), &client, detail).await
+}
+
+/// The second step with a passkey: the key's answer to the pending sign-in's challenge
+/// (taken by this answer, right or wrong). A refused answer counts as a wrong code does.
+pub async fn passkey_step(
+    app: &App,
+    pending_token: &str,
+    answer: &super::passkeys::Answer,
+    client: Client,
+) -> Result<Session, SignInError> {
+    let pending_hash = security::token_hash(pending_token);
+    let (pending, user) = step_user(app, &pending_hash, &client).await?;
+    match super::passkeys::sign_in(app, &pending_hash, user.id, answer).await? {
+        Ok(name) => {
+            let detail = serde_json::json!({ "second_factor": "passkey", "passkey": name });
+            step_done(app, &pending_hash, (pending, user), &client, detail).await
+        }
+        Err(refusal) => {
+            let reason = format!("passkey: {}", refusal.as_str());
+            Err(step_failed(app, &pending_hash, &user, &client, &reason).await?)
+        }
+    }
 }
 
 /// Signs the actor out: deletes the session behind the token hash, with its audit entry.

@@ -22,6 +22,7 @@ pub mod notify;
 pub mod onboarding;
 pub mod orgs;
 pub mod outside;
+pub mod passkeys;
 pub mod profile;
 pub mod retention;
 pub mod return_reasons;
@@ -32,6 +33,7 @@ pub mod structure;
 pub mod submissions;
 pub mod tokens;
 pub mod trail;
+pub mod unlock;
 pub mod users;
 
 pub use errors::{Error, FieldErrors};

@@ -239,8 +239,9 @@ pub enum Forgot {
 pub async fn forgot(app: &std::sync::Arc<App>, ip: &str, typed: &str) -> Result<Forgot, Error> {
     let email = Email::parse(typed).map_err(|k| Error::field("email", k))?;
     let now = db::now();
-    let (for_address, from_ip) = db::throttle::record_reset(
+    let (for_address, from_ip) = db::throttle::record_request(
         &app.db,
+        db::throttle::Request::PasswordReset,
         email.as_str(),
         ip,
         now - Duration::hours(1),

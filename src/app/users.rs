@@ -59,7 +59,8 @@ pub async fn one(app: &App, actor: &Actor, id: Uuid) -> Result<UserDetail, Error
         .ok_or(Error::NotFound)?;
     let second_factor = db::second_factor::totp(&app.db, id)
         .await?
-        .is_some_and(|t| t.totp_secret.is_some());
+        .is_some_and(|t| t.totp_secret.is_some())
+        || db::passkeys::count(&app.db, id).await? > 0;
     Ok(UserDetail {
         user,
         second_factor,
@@ -278,7 +279,7 @@ pub async fn reset_second_factor(app: &App, actor: &Actor, id: Uuid) -> Result<(
         return Err(Error::Forbidden);
     }
     let mut tx = app.db.begin().await?;
-    let had = db::second_factor::clear(&mut tx, id).await?;
+    let had = db::second_factor::reset(&mut tx, id).await?;
     if had {
         db::audit::append(
             &mut tx,

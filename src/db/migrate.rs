@@ -116,6 +116,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0028_review_queue.sql"),
         include_str!("../../migrations/postgres/0028_review_queue.sql"),
     ),
+    (
+        "0029_passkeys_unlock",
+        include_str!("../../migrations/sqlite/0029_passkeys_unlock.sql"),
+        include_str!("../../migrations/postgres/0029_passkeys_unlock.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

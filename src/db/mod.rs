@@ -18,6 +18,7 @@ pub mod migrate;
 pub mod names;
 pub mod notifications;
 pub mod orgs;
+pub mod passkeys;
 pub mod queue;
 pub mod receipts;
 pub mod renewals;
@@ -31,6 +32,7 @@ pub mod structure;
 pub mod submissions;
 pub mod throttle;
 pub mod tokens;
+pub mod unlock;
 pub mod users;
 
 use std::str::FromStr;

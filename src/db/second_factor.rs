@@ -123,6 +123,27 @@ pub async fn clear(tx: &mut Tx, user_id: Uuid) -> Result<bool, sqlx::Error> {
     })
 }
 
+/// Removes every second factor of a user: TOTP with its recovery codes, and passkeys (a
+/// reset); answers whether there was any.
+pub async fn reset(tx: &mut Tx, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    let totp = clear(tx, user_id).await?;
+    let keys = super::passkeys::delete_all(tx, user_id).await?;
+    Ok(totp || keys > 0)
+}
+
+/// Whether a user has a second factor switched on: confirmed TOTP or a passkey (then
+/// sign-in asks for one).
+pub async fn has_any(db: &Db, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    on_db!(db, p => sqlx::query_scalar::<_, bool>(
+        "SELECT (u.totp_enabled_at IS NOT NULL OR EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = u.id)) \
+         FROM users u WHERE u.id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(p)
+    .await)
+    .map(|v| v.unwrap_or(false))
+}
+
 /// Replaces a user's recovery codes by these hashes.
 pub async fn set_recovery(
     tx: &mut Tx,

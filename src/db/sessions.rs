@@ -59,7 +59,7 @@ pub async fn lookup(db: &Db, token_hash: &[u8]) -> Result<Option<SessionUser>, s
         "SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.email, u.display_name, u.role, u.status, \
          u.org_id, o.name AS org_name, o.user_code AS org_code, \
          (SELECT COUNT(*) FROM notifications n WHERE n.user_id = s.user_id AND n.read_at IS NULL) AS unread, \
-         (u.totp_enabled_at IS NOT NULL) AS second_factor, \
+         (u.totp_enabled_at IS NOT NULL OR EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = u.id)) AS second_factor, \
          COALESCE(o.require_second_factor, FALSE) AS org_requires_second_factor \
          FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN organisations o ON o.id = u.org_id \
          WHERE s.token_hash = $1",

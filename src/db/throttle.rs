@@ -66,7 +66,7 @@ pub async fn clear_email(db: &Db, email: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Drops failures and reset requests older than `before`.
+/// Drops failures, reset and unlock requests older than `before`.
 pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     on_db!(db, p => {
         let a = sqlx::query("DELETE FROM login_failures WHERE at < $1")
@@ -79,31 +79,57 @@ pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
             .execute(p)
             .await?
             .rows_affected();
-        Ok(a + b)
+        let c = sqlx::query("DELETE FROM unlock_requests WHERE at < $1")
+            .bind(before)
+            .execute(p)
+            .await?
+            .rows_affected();
+        Ok(a + b + c)
     })
 }
 
-/// Records a password-reset request and answers how many came before it: for the address
-/// since `address_since`, from the client address since `ip_since`.
-pub async fn record_reset(
+/// A request that mails a link to whoever owns an address, limited per address and per
+/// client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    PasswordReset,
+    Unlock,
+}
+
+impl Request {
+    fn table(self) -> &'static str {
+        match self {
+            Request::PasswordReset => "reset_requests",
+            Request::Unlock => "unlock_requests",
+        }
+    }
+}
+
+/// Records a request and answers how many came before it: for the address since
+/// `address_since`, from the client address since `ip_since`.
+pub async fn record_request(
     db: &Db,
+    kind: Request,
     email: &str,
     ip: &str,
     address_since: DateTime<Utc>,
     ip_since: DateTime<Utc>,
 ) -> Result<(i64, i64), sqlx::Error> {
+    let table = kind.table();
+    let count = format!(
+        "SELECT (SELECT COUNT(*) FROM {table} WHERE email = $1 AND at > $3), \
+         (SELECT COUNT(*) FROM {table} WHERE ip = $2 AND at > $4)"
+    );
+    let insert = format!("INSERT INTO {table} (email, ip, at) VALUES ($1, $2, $3)");
     on_db!(db, p => {
-        let counts: (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM reset_requests WHERE email = $1 AND at > $3), \
-             (SELECT COUNT(*) FROM reset_requests WHERE ip = $2 AND at > $4)",
-        )
-        .bind(email)
-        .bind(ip)
-        .bind(address_since)
-        .bind(ip_since)
-        .fetch_one(p)
-        .await?;
-        sqlx::query("INSERT INTO reset_requests (email, ip, at) VALUES ($1, $2, $3)")
+        let counts: (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(count))
+            .bind(email)
+            .bind(ip)
+            .bind(address_since)
+            .bind(ip_since)
+            .fetch_one(p)
+            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(insert))
             .bind(email)
             .bind(ip)
             .bind(super::now())

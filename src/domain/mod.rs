@@ -19,6 +19,7 @@ pub mod text;
 pub mod token_scope;
 pub mod totp;
 pub mod user_code;
+pub mod webauthn;
 pub mod workbook;
 
 pub use catalogue::{CatalogueItem, ConnectionForm, ScopeKind, Trigger};

@@ -23,6 +23,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/page.js"),
     ),
     (
+        "passkey.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/passkey.js"),
+    ),
+    (
         "upload.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/upload.js"),

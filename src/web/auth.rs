@@ -16,6 +16,7 @@ use super::forms::FieldErrors;
 use super::page::{Page, redirect_with_flash, render, safe_next};
 use super::state::AppState;
 use crate::app::auth::{self, Client, Credentials, Outcome, PENDING_MINUTES, SignInError};
+use crate::app::passkeys::{Answer, Ceremony};
 
 /// The client of a sign-in: address, browser, and the session it already holds.
 fn client(ctx: &Ctx, headers: &axum::http::HeaderMap, existing: Option<CurrentUser>) -> Client {
@@ -151,14 +152,35 @@ fn signed_in(state: &AppState, session: auth::Session) -> Response {
 struct SecondStepView {
     page: Page,
     errors: FieldErrors,
+    /// Whether the user has the authenticator app (then the code form shows).
+    totp: bool,
+    /// The passkey sign-in (`static/passkey.js`), when the user has a key.
+    passkey: Option<Ceremony>,
 }
 
-/// Whether the browser's pending sign-in is still open.
-async fn pending_open(state: &AppState, headers: &axum::http::HeaderMap) -> AppResult<bool> {
-    match cookies::get(headers, state.cookies.pending) {
-        Some(token) => Ok(auth::pending_open(state, &token).await?),
-        None => Ok(false),
-    }
+/// The second step's page (a fresh passkey challenge with it), or back to the password
+/// when the pending sign-in is gone.
+async fn step_page(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &axum::http::HeaderMap,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> AppResult<Response> {
+    let choices = match cookies::get(headers, state.cookies.pending) {
+        Some(token) => auth::step_choices(state, &token).await?,
+        None => None,
+    };
+    let Some(choices) = choices else {
+        return Ok(restart(state));
+    };
+    let view = SecondStepView {
+        page: Page::new(ctx, None),
+        errors,
+        totp: choices.totp,
+        passkey: choices.passkey,
+    };
+    render(status, &view)
 }
 
 /// Back to the password, the pending token dropped.
@@ -174,20 +196,62 @@ fn restart(state: &AppState) -> Response {
     res
 }
 
-/// `GET /login/second-factor`: the code from the authenticator app, or a recovery code.
+/// `GET /login/second-factor`: the code from the authenticator app, a recovery code, or a
+/// passkey.
 pub async fn second_step_page(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
-    if !pending_open(&state, &headers).await? {
-        return Ok(restart(&state));
+    step_page(
+        &state,
+        &ctx,
+        &headers,
+        StatusCode::OK,
+        FieldErrors::default(),
+    )
+    .await
+}
+
+/// The answer to a second step: the session, or the page again with `message` under
+/// `field` (a wrong answer), or back to the password.
+async fn step_answered(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &axum::http::HeaderMap,
+    outcome: Result<auth::Session, SignInError>,
+    (field, message): (&str, &'static str),
+) -> AppResult<Response> {
+    match outcome {
+        Ok(session) => {
+            let mut res = signed_in(state, session);
+            if let Some(c) = cookies::set(state.cookies.pending, "", Some(0), state.cookies.secure)
+            {
+                res.headers_mut().append(header::SET_COOKIE, c);
+            }
+            Ok(res)
+        }
+        Err(SignInError::PendingGone) => Ok(restart(state)),
+        Err(SignInError::WrongCode) => {
+            let mut errors = FieldErrors::default();
+            errors.add(field, message);
+            let choices = match cookies::get(headers, state.cookies.pending) {
+                Some(token) => auth::step_choices(state, &token).await?,
+                None => None,
+            };
+            // The last attempt ended the pending sign-in: the message still shows, and the
+            // next answer goes back to the password.
+            let (totp, passkey) = choices.map_or((field == "code", None), |c| (c.totp, c.passkey));
+            let view = SecondStepView {
+                page: Page::new(ctx, None),
+                errors,
+                totp,
+                passkey,
+            };
+            render(StatusCode::UNAUTHORIZED, &view)
+        }
+        Err(e) => refused(e, || Err(AppError::BadRequest)),
     }
-    let view = SecondStepView {
-        page: Page::new(&ctx, None),
-        errors: FieldErrors::default(),
-    };
-    render(StatusCode::OK, &view)
 }
 
 #[derive(Deserialize)]
@@ -209,26 +273,45 @@ pub async fn second_step(
         return Ok(restart(&state));
     };
     let client = client(&ctx, &headers, existing);
-    match auth::second_step(&state, &token, &form.code, client).await {
-        Ok(session) => {
-            let mut res = signed_in(&state, session);
-            if let Some(c) = cookies::set(state.cookies.pending, "", Some(0), state.cookies.secure)
-            {
-                res.headers_mut().append(header::SET_COOKIE, c);
-            }
-            Ok(res)
-        }
-        Err(SignInError::PendingGone) => Ok(restart(&state)),
-        Err(e) => refused(e, || {
-            let mut errors = FieldErrors::default();
-            errors.add("code", "error.second_factor_wrong");
-            let view = SecondStepView {
-                page: Page::new(&ctx, None),
-                errors,
-            };
-            render(StatusCode::UNAUTHORIZED, &view)
-        }),
-    }
+    let outcome = auth::second_step(&state, &token, &form.code, client).await;
+    let wrong = ("code", "error.second_factor_wrong");
+    step_answered(&state, &ctx, &headers, outcome, wrong).await
+}
+
+/// What `static/passkey.js` posts after `navigator.credentials.get` (base64url).
+#[derive(Deserialize)]
+pub struct PasskeyForm {
+    #[serde(default)]
+    credential_id: String,
+    #[serde(default)]
+    client_data: String,
+    #[serde(default)]
+    authenticator_data: String,
+    #[serde(default)]
+    signature: String,
+}
+
+/// `POST /login/second-factor/passkey`: the key's answer to the pending sign-in's challenge.
+pub async fn passkey_step(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    MaybeUser(existing): MaybeUser,
+    headers: axum::http::HeaderMap,
+    CsrfForm(form): CsrfForm<PasskeyForm>,
+) -> AppResult<Response> {
+    let Some(token) = cookies::get(&headers, state.cookies.pending) else {
+        return Ok(restart(&state));
+    };
+    let answer = Answer {
+        credential_id: form.credential_id,
+        client_data: form.client_data,
+        data: form.authenticator_data,
+        signature: form.signature,
+    };
+    let client = client(&ctx, &headers, existing);
+    let outcome = auth::passkey_step(&state, &token, &answer, client).await;
+    let wrong = ("passkey", "error.passkey_sign_in_failed");
+    step_answered(&state, &ctx, &headers, outcome, wrong).await
 }
 
 #[derive(Deserialize)]

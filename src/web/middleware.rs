@@ -25,6 +25,8 @@ struct ErrorView {
     title: String,
     message: String,
     request_id: String,
+    /// Sign-in is throttled: the unlock mail is offered.
+    unlock: bool,
 }
 
 fn render_error(ctx: &Ctx, kind: ErrorPage) -> Response {
@@ -39,6 +41,7 @@ fn render_error(ctx: &Ctx, kind: ErrorPage) -> Response {
         title: t.t(title_key).to_string(),
         message,
         request_id: ctx.request_id.clone(),
+        unlock: matches!(kind, ErrorPage::TooManyAttempts(_)),
     };
     let mut res = match view.render() {
         Ok(html) => (status, Html(html)).into_response(),

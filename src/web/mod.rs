@@ -31,7 +31,7 @@ use tracing::Level;
 use error::AppError;
 use html::{
     account, catalogue, exports, followup, inbox, onboarding, orgs, retention, review,
-    second_factor, trail, users,
+    second_factor, trail, unlock, users,
 };
 pub use state::AppState;
 
@@ -59,7 +59,12 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/account/second-factor/confirm", post(second_factor::confirm))
         .route("/account/second-factor/disable", post(second_factor::disable))
         .route("/account/second-factor/recovery-codes", post(second_factor::new_codes))
+        .route("/account/second-factor/passkeys", post(second_factor::add_passkey))
+        .route("/account/second-factor/passkeys/{id}/remove", post(second_factor::remove_passkey))
         .route("/login/second-factor", get(auth::second_step_page).post(auth::second_step))
+        .route("/login/second-factor/passkey", post(auth::passkey_step))
+        .route("/login/unlock", get(unlock::ask_page).post(unlock::ask))
+        .route("/login/unlock/confirm", get(unlock::confirm_page).post(unlock::confirm))
         .route("/lang", post(auth::set_lang))
         .route("/setup", get(onboarding::setup_page).post(onboarding::setup))
         .route("/invitations/accept", get(onboarding::accept_page).post(onboarding::accept))

@@ -497,7 +497,7 @@ impl Browser<'_> {
             .send()
             .await
             .unwrap();
-        if (path == "/login" || path == "/login/second-factor")
+        if (path == "/login" || path.starts_with("/login/second-factor"))
             && res.status() == StatusCode::SEE_OTHER
         {
             self.signed_in.store(true, Ordering::SeqCst);

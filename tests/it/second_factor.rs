@@ -28,6 +28,7 @@ macro_rules! enforced_test {
 
 const MEMBER: &str = "member@a.example.jp";
 
+mod passkeys;
 mod sealed;
 const ADMIN: &str = "admin@center.example.jp";
 const REVIEWER: &str = "reviewer@center.example.jp";

@@ -24,4 +24,5 @@ pub mod second_factor;
 pub mod structure;
 pub mod submissions;
 pub mod trail;
+pub mod unlock;
 pub mod users;

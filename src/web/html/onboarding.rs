@@ -17,6 +17,7 @@ use crate::app::{
 use crate::web::ctx::{CsrfForm, Ctx};
 use crate::web::error::{AppError, AppResult};
 use crate::web::forms::FieldErrors;
+use crate::web::html::common::ask_link::{self, Asking};
 use crate::web::page::{Page, redirect_with_flash, render};
 use crate::web::state::AppState;
 
@@ -220,24 +221,9 @@ pub async fn reset(
     password_link_submit(&state, &ctx, form, Purpose::PasswordReset).await
 }
 
-#[derive(Template)]
-#[template(path = "auth/forgot.html")]
-struct ForgotView {
-    page: Page,
-    errors: FieldErrors,
-    email: String,
-    sent: bool,
-}
-
 /// `GET /password/forgot`
 pub async fn forgot_page(ctx: Ctx) -> AppResult<Response> {
-    let view = ForgotView {
-        page: Page::new(&ctx, None),
-        errors: FieldErrors::default(),
-        email: String::new(),
-        sent: false,
-    };
-    render(StatusCode::OK, &view)
+    ask_link::form(&ctx, Asking::PasswordReset)
 }
 
 #[derive(Deserialize)]
@@ -253,29 +239,14 @@ pub async fn forgot(
     ctx: Ctx,
     CsrfForm(form): CsrfForm<ForgotForm>,
 ) -> AppResult<Response> {
-    let sent = match app::onboarding::forgot(&state.app, &ctx.ip, &form.email).await {
-        Ok(Forgot::Taken) => true,
-        Ok(Forgot::Throttled) => {
-            return Err(AppError::TooManyAttempts {
-                wait_minutes: RESET_WINDOW_MINUTES,
-            });
-        }
-        Err(app::Error::Invalid(errors)) => {
-            let view = ForgotView {
-                page: Page::new(&ctx, None),
-                errors,
-                email: form.email,
-                sent: false,
-            };
-            return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let view = ForgotView {
-        page: Page::new(&ctx, None),
-        errors: FieldErrors::default(),
-        email: String::new(),
-        sent,
-    };
-    render(StatusCode::OK, &view)
+    let outcome = app::onboarding::forgot(&state.app, &ctx.ip, &form.email)
+        .await
+        .map(|f| f == Forgot::Taken);
+    ask_link::answer(
+        &ctx,
+        Asking::PasswordReset,
+        outcome,
+        form.email,
+        RESET_WINDOW_MINUTES,
+    )
 }

@@ -1,16 +1,18 @@
 //! 二要素認証の設定 (a page of the account): set up TOTP (secret as text, `otpauth://` URI and
 //! QR code; switched on only once a code confirms it), recovery codes shown once, and
 //! switching it off with the current password and a code (the use cases are
-//! `app::second_factor`).
+//! `app::second_factor`); passkeys and security keys: register one with a name (the browser
+//! side is `static/passkey.js`), list and remove them (`app::passkeys`).
 
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use crate::app::passkeys::{Answer, Ceremony};
 use crate::app::{self, second_factor::Stage as Standing};
 use crate::domain::totp;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
@@ -40,6 +42,21 @@ struct SetupView {
     qr: String,
     since: String,
     recovery_left: i64,
+    /// The passkeys registered, and the ceremony to register another.
+    keys: Vec<KeyRow>,
+    registration: Ceremony,
+    user_email: String,
+    user_display: String,
+    /// The passkey's name as typed, when the page comes back with an error.
+    passkey_name: String,
+}
+
+/// A registered passkey as the list shows it.
+struct KeyRow {
+    id: String,
+    name: String,
+    created_at: String,
+    last_used_at: String,
 }
 
 #[derive(Template)]
@@ -65,6 +82,20 @@ async fn view(
         qr: String::new(),
         since: String::new(),
         recovery_left: 0,
+        keys: app::passkeys::list(state, &me.actor(ctx))
+            .await?
+            .into_iter()
+            .map(|k| KeyRow {
+                id: k.id.to_string(),
+                name: k.name,
+                created_at: jst(&k.created_at),
+                last_used_at: k.last_used_at.map(|t| jst(&t)).unwrap_or_default(),
+            })
+            .collect(),
+        registration: app::passkeys::registration(state, &me.actor(ctx), &me.token_hash).await?,
+        user_email: me.email.clone(),
+        user_display: me.name.clone(),
+        passkey_name: String::new(),
     };
     match app::second_factor::stage(state, &me.actor(ctx)).await? {
         Standing::On {
@@ -213,4 +244,60 @@ pub async fn disable(
         ),
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub struct PasskeyForm {
+    #[serde(default)]
+    passkey_name: String,
+    #[serde(default)]
+    client_data: String,
+    #[serde(default)]
+    attestation: String,
+}
+
+/// `POST /account/second-factor/passkeys`: a name and what `navigator.credentials.create`
+/// answered to this session's challenge (filled in by `static/passkey.js`).
+pub async fn add_passkey(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    CsrfForm(form): CsrfForm<PasskeyForm>,
+) -> AppResult<Response> {
+    let answer = Answer {
+        client_data: form.client_data,
+        data: form.attestation,
+        ..Answer::default()
+    };
+    let actor = me.actor(&ctx);
+    match app::passkeys::register(&state, &actor, &me.token_hash, &form.passkey_name, &answer).await
+    {
+        Ok(()) => Ok(redirect_with_flash(
+            "/account/second-factor",
+            "flash.passkey_added",
+            state.cookies.secure,
+        )),
+        Err(app::Error::Invalid(errors)) => {
+            let mut v = view(&state, &ctx, &me, errors).await?;
+            v.passkey_name = form.passkey_name;
+            render(StatusCode::UNPROCESSABLE_ENTITY, &v)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /account/second-factor/passkeys/{id}/remove`
+pub async fn remove_passkey(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<uuid::Uuid>,
+    CsrfForm(_): CsrfForm<Nothing>,
+) -> AppResult<Response> {
+    app::passkeys::remove(&state, &me.actor(&ctx), id).await?;
+    Ok(redirect_with_flash(
+        "/account/second-factor",
+        "flash.passkey_removed",
+        state.cookies.secure,
+    ))
 }

@@ -3,6 +3,7 @@
 //! loop, imports' confirmation step, report views and gateway-log checks in words.
 
 pub mod access;
+pub mod ask_link;
 pub mod checklist;
 pub mod comments;
 pub mod files;
