@@ -13,7 +13,7 @@ use crate::helpers::{TestApp, backends};
 const HEADER: &str = "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n";
 
 /// A new gateway site of the signed-in organisation: (org, site, its log page).
-async fn gateway_site(app: &TestApp) -> (String, String, String) {
+pub(crate) async fn gateway_site(app: &TestApp) -> (String, String, String) {
     let (org, _) = setup(app).await;
     let office = add_location(app, &org, "office", "", "本社").await;
     let site = add_location(app, &org, "gateway_site", &office, "本社サーバ室").await;
@@ -26,11 +26,11 @@ async fn log_page(app: &TestApp) -> String {
     gateway_site(app).await.2
 }
 
-fn day(n: i64) -> chrono::NaiveDate {
+pub(crate) fn day(n: i64) -> chrono::NaiveDate {
     secportal::web::page::today() + chrono::Duration::days(n)
 }
 
-fn gzip(data: &[u8], level: flate2::Compression) -> Vec<u8> {
+pub(crate) fn gzip(data: &[u8], level: flate2::Compression) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(vec![], level);
     e.write_all(data).unwrap();
     e.finish().unwrap()

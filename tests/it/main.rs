@@ -25,6 +25,7 @@ mod findings;
 mod followup;
 mod forms;
 mod gateway_logs;
+mod log_search;
 mod metrics;
 mod onboarding;
 mod outage;
