@@ -468,6 +468,33 @@ impl Search {
     }
 }
 
+/// Counts the matches in a log file through the same reading and matching as a search of a
+/// stored log (for the benchmark; nothing is recorded).
+pub async fn count_in_file(
+    path: &std::path::Path,
+    input: &SearchInput,
+    max_log: u64,
+) -> Result<Result<u64, crate::domain::gatewaylog::Refused>, Error> {
+    use tokio::io::AsyncReadExt;
+    let crit = Arc::new(criteria(input)?);
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let stream = Box::pin(futures_util::stream::unfold(file, |mut f| async move {
+        let mut buf = bytes::BytesMut::with_capacity(256 * 1024);
+        match f.read_buf(&mut buf).await {
+            Ok(0) => None,
+            Ok(_) => Some((Ok::<_, std::io::Error>(buf.freeze()), f)),
+            Err(e) => Some((Err(e), f)),
+        }
+    }));
+    let limits = Limits {
+        max_inflated: max_log.saturating_mul(16),
+    };
+    let (m, verdict) = visit_stored(stream, limits, Matcher::new(crit, Out::Page(vec![]))).await?;
+    Ok(verdict.map(|()| m.found))
+}
+
 async fn fail_async(chunks: Chunks, e: anyhow::Error) {
     let _ = tokio::task::spawn_blocking(move || fail(&chunks, &e)).await;
 }
