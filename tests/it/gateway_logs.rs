@@ -46,6 +46,24 @@ fn zip(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     w.finish().unwrap().into_inner()
 }
 
+/// Submits the site's logs report for a period (the files already attached).
+pub(crate) async fn submit_logs(app: &TestApp, path: &str, from: &str, to: &str) {
+    let res = app
+        .post(
+            path,
+            &[
+                ("storage", "/var/log/naccs"),
+                ("mechanism", "GW ソフトウェアが記録"),
+                ("retention_months", "13"),
+                ("period_from", from),
+                ("period_to", to),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
 async fn page(app: &TestApp, path: &str) -> String {
     app.get(path).await.text().await.unwrap()
 }
@@ -312,20 +330,7 @@ dual_test!(
         .unwrap();
         let res = upload_log(&app, &path, "gw.csv", log.as_bytes()).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        let res = app
-            .post(
-                &path,
-                &[
-                    ("storage", "/var/log/naccs"),
-                    ("mechanism", "GW ソフトウェアが記録"),
-                    ("retention_months", "13"),
-                    ("period_from", "2026-10-01"),
-                    ("period_to", "2026-10-01"),
-                    ("action", "submit"),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        submit_logs(&app, &path, "2026-10-01", "2026-10-01").await;
         let late: bool =
             secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT answered_late FROM requests")
             .fetch_one(p)

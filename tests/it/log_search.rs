@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 
 use crate::dual_test;
 use crate::followup::upload_log;
-use crate::gateway_logs::{day, gateway_site, gzip};
+use crate::gateway_logs::{day, gateway_site, gzip, submit_logs};
 use crate::helpers::{PASSWORD, TestApp};
 
 /// Shift_JIS, comma separated, gzip compressed.
@@ -48,20 +48,7 @@ async fn submitted_logs(app: &TestApp, reviewer: &crate::helpers::Browser<'_>) -
         let res = upload_log(app, &path, name, &body).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{name}");
     }
-    let res = app
-        .post(
-            &path,
-            &[
-                ("storage", "/var/log/naccs"),
-                ("mechanism", "GW ソフトウェアが記録"),
-                ("retention_months", "13"),
-                ("period_from", "2026-10-01"),
-                ("period_to", "2026-10-02"),
-                ("action", "submit"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    submit_logs(app, &path, "2026-10-01", "2026-10-02").await;
     let db = app.db();
     let id: Option<uuid::Uuid> = secportal::db::on_db!(db, p => sqlx::query_scalar(
         "SELECT submission_id FROM requests")
