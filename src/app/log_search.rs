@@ -203,6 +203,8 @@ impl Matcher {
 }
 
 impl Visit for Matcher {
+    const COUNTS: bool = false;
+
     fn skip(&mut self, line: &[u8]) -> bool {
         if let Out::Csv {
             broken: Some(_), ..

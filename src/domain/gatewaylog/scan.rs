@@ -101,6 +101,9 @@ pub struct Record<'a> {
 
 /// What looks at each record while the check runs (`()`: nothing).
 pub trait Visit {
+    /// Whether the check counts lines per 利用者コード and 識別番号 (a search that drops the
+    /// check's result need not pay for them).
+    const COUNTS: bool = true;
     /// Whether a record line (not the header) can be passed over unread: a line skipped is
     /// not counted by the check either, so only a search that drops the check skips.
     fn skip(&mut self, _line: &[u8]) -> bool {
@@ -115,6 +118,7 @@ impl Visit for () {
 }
 
 impl<V: Visit + ?Sized> Visit for &mut V {
+    const COUNTS: bool = V::COUNTS;
     fn skip(&mut self, line: &[u8]) -> bool {
         (**self).skip(line)
     }
@@ -422,11 +426,13 @@ impl<V: Visit> Scanner<V> {
                 None
             }
         };
-        if !user.is_empty() {
-            self.users.add(user);
-        }
-        if !id.is_empty() {
-            self.ids.add(id);
+        if V::COUNTS {
+            if !user.is_empty() {
+                self.users.add(user);
+            }
+            if !id.is_empty() {
+                self.ids.add(id);
+            }
         }
         let stamp = if time.is_empty() {
             None
