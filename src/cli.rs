@@ -57,6 +57,22 @@ pub enum Command {
         #[arg(long)]
         sha256: bool,
     },
+    /// Count the lines of a gateway log a Center search would find (the same reading and
+    /// matching as the search of submitted logs) and print the count and the time taken as JSON.
+    SearchLog {
+        file: std::path::PathBuf,
+        #[arg(long, default_value = "")]
+        user_code: String,
+        #[arg(long, default_value = "")]
+        id_number: String,
+        #[arg(long, default_value = "")]
+        business_code: String,
+        /// JST, `YYYY-MM-DD[ hh:mm[:ss]]`.
+        #[arg(long, default_value = "")]
+        from: String,
+        #[arg(long, default_value = "")]
+        to: String,
+    },
     /// Retention tools.
     #[command(subcommand)]
     Retention(RetentionCommand),
@@ -173,6 +189,40 @@ pub async fn run(config: Config, command: Command) -> anyhow::Result<i32> {
                 }
             }
             Ok(0)
+        }
+        Command::SearchLog {
+            file,
+            user_code,
+            id_number,
+            business_code,
+            from,
+            to,
+        } => {
+            let input = crate::app::log_search::SearchInput {
+                user_code,
+                id_number,
+                business_code,
+                from,
+                to,
+            };
+            let started = std::time::Instant::now();
+            let found =
+                crate::app::log_search::count_in_file(&file, &input, config.max_log_bytes).await;
+            let secs = started.elapsed().as_secs_f64();
+            match found {
+                Ok(Ok(n)) => {
+                    println!("{}", serde_json::json!({ "matches": n, "seconds": secs }));
+                    Ok(0)
+                }
+                Ok(Err(r)) => {
+                    eprintln!("refused: {r:?}");
+                    Ok(1)
+                }
+                Err(e) => {
+                    eprintln!("search refused: {e:?}");
+                    Ok(2)
+                }
+            }
         }
         Command::Migrate => {
             let db = Db::connect(&config.database_url).await?;

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use crate::domain::gatewaylog::{LogCheck, Refused, Scanner};
+use crate::domain::gatewaylog::{LogCheck, Refused, Scanner, Visit};
 
 /// Batches of chunks waiting for the check (bounded: a slow check slows the upload, never the
 /// memory: at most QUEUE batches of about BATCH bytes).
@@ -79,13 +79,13 @@ impl Read for Chunks {
 }
 
 /// Feeds inflated bytes to the scanner, refusing a bomb.
-struct Inflated<'a> {
-    scanner: &'a mut Scanner,
+struct Inflated<'a, V: Visit> {
+    scanner: &'a mut Scanner<V>,
     limits: Limits,
     total: u64,
 }
 
-impl Inflated<'_> {
+impl<V: Visit> Inflated<'_, V> {
     fn pump(&mut self, from: &mut impl Read, compressed: impl Fn() -> u64) -> Result<(), Refused> {
         let mut buf = vec![0u8; BUF];
         loop {
@@ -115,8 +115,11 @@ fn safe_name(name: &str) -> bool {
 }
 
 /// Runs the check over the chunks as they come: plain, gzip (one or more members) or zip.
-fn check(mut chunks: Chunks, limits: Limits) -> Result<LogCheck, Refused> {
-    let mut scanner = Scanner::new();
+fn check<V: Visit>(
+    mut chunks: Chunks,
+    limits: Limits,
+    mut scanner: Scanner<V>,
+) -> Result<LogCheck, Refused> {
     let Some(first) = chunks.next_chunk() else {
         return Err(Refused::Empty);
     };
@@ -200,7 +203,7 @@ impl LogInspector {
                     cur: Bytes::new(),
                     taken: Rc::new(Cell::new(0)),
                 };
-                check(chunks, limits)
+                check(chunks, limits, Scanner::new())
             })),
         }
     }
@@ -257,6 +260,55 @@ impl LogInspector {
             Ok(Err(r)) => Err(r),
             Err(_) => Err(Refused::Compressed),
         }
+    }
+}
+
+/// Reads a stored log (a blob's stream) through the check, showing each record to `visit`
+/// (the search of submitted logs): the same unpacking, encodings and line reading as the
+/// upload's check. Answers the visitor back with the check's verdict; `Err` only when the
+/// store fails.
+pub async fn visit_stored<S, E, V>(
+    mut stream: S,
+    limits: Limits,
+    mut visit: V,
+) -> anyhow::Result<(V, Result<(), Refused>)>
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::error::Error + Send + Sync + 'static,
+    V: Visit + Send + 'static,
+{
+    use futures_util::StreamExt;
+    let (tx, rx) = mpsc::channel(QUEUE);
+    let task = tokio::task::spawn_blocking(move || {
+        let chunks = Chunks {
+            rx,
+            batch: Vec::new().into_iter(),
+            cur: Bytes::new(),
+            taken: Rc::new(Cell::new(0)),
+        };
+        let verdict = check(chunks, limits, Scanner::visiting(&mut visit)).map(|_| ());
+        (visit, verdict)
+    });
+    let mut failed = None;
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            // The check stops reading once it has refused the file.
+            Ok(c) => {
+                if tx.send(vec![c]).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                failed = Some(anyhow::Error::new(e));
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let out = task.await?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(out),
     }
 }
 

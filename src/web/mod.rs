@@ -30,7 +30,7 @@ use tracing::Level;
 
 use error::AppError;
 use html::{
-    account, catalogue, exports, followup, inbox, onboarding, orgs, retention, review,
+    account, catalogue, exports, followup, inbox, log_search, onboarding, orgs, retention, review,
     second_factor, trail, unlock, users,
 };
 pub use state::AppState;
@@ -122,6 +122,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/review/{id}/decide", post(review::decide))
         .route("/review/{id}/assign", post(review::assign))
         .route("/review/{id}/comments", post(review::comment_center))
+        .route("/review/{id}/log-search", get(log_search::page))
+        .route("/review/{id}/log-search/csv", get(log_search::csv))
         .route("/review/followup", get(followup::center_page))
         .route("/admin/exports", get(exports::index))
         .route("/admin/exports/file", get(exports::download_form))

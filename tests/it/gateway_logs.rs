@@ -13,7 +13,7 @@ use crate::helpers::{TestApp, backends};
 const HEADER: &str = "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n";
 
 /// A new gateway site of the signed-in organisation: (org, site, its log page).
-async fn gateway_site(app: &TestApp) -> (String, String, String) {
+pub(crate) async fn gateway_site(app: &TestApp) -> (String, String, String) {
     let (org, _) = setup(app).await;
     let office = add_location(app, &org, "office", "", "本社").await;
     let site = add_location(app, &org, "gateway_site", &office, "本社サーバ室").await;
@@ -26,11 +26,11 @@ async fn log_page(app: &TestApp) -> String {
     gateway_site(app).await.2
 }
 
-fn day(n: i64) -> chrono::NaiveDate {
+pub(crate) fn day(n: i64) -> chrono::NaiveDate {
     secportal::web::page::today() + chrono::Duration::days(n)
 }
 
-fn gzip(data: &[u8], level: flate2::Compression) -> Vec<u8> {
+pub(crate) fn gzip(data: &[u8], level: flate2::Compression) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(vec![], level);
     e.write_all(data).unwrap();
     e.finish().unwrap()
@@ -44,6 +44,24 @@ fn zip(files: &[(String, Vec<u8>)]) -> Vec<u8> {
         w.write_all(data).unwrap();
     }
     w.finish().unwrap().into_inner()
+}
+
+/// Submits the site's logs report for a period (the files already attached).
+pub(crate) async fn submit_logs(app: &TestApp, path: &str, from: &str, to: &str) {
+    let res = app
+        .post(
+            path,
+            &[
+                ("storage", "/var/log/naccs"),
+                ("mechanism", "GW ソフトウェアが記録"),
+                ("retention_months", "13"),
+                ("period_from", from),
+                ("period_to", to),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
 async fn page(app: &TestApp, path: &str) -> String {
@@ -312,20 +330,7 @@ dual_test!(
         .unwrap();
         let res = upload_log(&app, &path, "gw.csv", log.as_bytes()).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        let res = app
-            .post(
-                &path,
-                &[
-                    ("storage", "/var/log/naccs"),
-                    ("mechanism", "GW ソフトウェアが記録"),
-                    ("retention_months", "13"),
-                    ("period_from", "2026-10-01"),
-                    ("period_to", "2026-10-01"),
-                    ("action", "submit"),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        submit_logs(&app, &path, "2026-10-01", "2026-10-01").await;
         let late: bool =
             secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT answered_late FROM requests")
             .fetch_one(p)

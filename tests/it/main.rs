@@ -29,6 +29,7 @@ mod findings;
 mod followup;
 mod forms;
 mod gateway_logs;
+mod log_search;
 mod metrics;
 mod nodes;
 mod onboarding;

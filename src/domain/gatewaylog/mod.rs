@@ -5,6 +5,7 @@
 //! it when a page is shown.
 
 pub mod fields;
+mod keys;
 pub mod scan;
 
 use std::collections::BTreeMap;
@@ -12,7 +13,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-pub use scan::{Refused, Scanner};
+pub use scan::{Record, Refused, Scanner, Visit};
 
 /// Where a line is: (file inside a zip, 0 otherwise; line number in that file).
 pub type At = (u32, u64);

@@ -2,49 +2,14 @@
 //! with `memchr` and read in place. Memory stays bounded whatever the size: one partial line
 //! (at most `MAX_LINE`), the per-day counts and a capped count per user code and number.
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
-
-use rustc_hash::FxHasher;
-
 use super::fields::{self, DateCache, Delimiter, Direction, MAX_COLUMNS, Stamp};
-use super::{At, Count, LogCheck, Top};
+use super::keys::{FxMap, Keys};
+use super::{At, Count, LogCheck};
 
 /// The longest line accepted.
 pub const MAX_LINE: usize = 64 * 1024;
 /// Line numbers kept per problem.
 const KEEP_AT: usize = 10;
-/// Different user codes (and numbers) counted one by one; the rest are "others".
-const MAX_KEYS: usize = 20_000;
-/// Values shown per column.
-const TOP: usize = 10;
-/// Bytes of a value kept for counting.
-const KEY_BYTES: usize = 64;
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
-/// Hashes a packed value with one multiply (the general hashers take it byte by byte).
-#[derive(Default)]
-struct PackedHasher(u64);
-
-impl std::hash::Hasher for PackedHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn write_u128(&mut self, i: u128) {
-        let h =
-            ((i as u64) ^ ((i >> 64) as u64).rotate_left(32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        self.0 = h ^ (h >> 29);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// Why a log is not taken (nothing of it is kept).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refused {
@@ -110,67 +75,6 @@ struct Columns {
     header: usize,
 }
 
-/// Counts per value, capped. Values of up to 15 bytes (user codes and numbers are) are
-/// packed into one integer: hashing and comparing it costs no loop and no pointer.
-#[derive(Debug, Default)]
-struct Keys {
-    short: HashMap<u128, u64, BuildHasherDefault<PackedHasher>>,
-    long: FxMap<Box<[u8]>, u64>,
-    more: bool,
-}
-
-impl Keys {
-    fn add(&mut self, key: &[u8]) {
-        let key = &key[..key.len().min(KEY_BYTES)];
-        let full = self.short.len() + self.long.len() >= MAX_KEYS;
-        if key.len() < 16 {
-            let mut b = [0u8; 16];
-            b[..key.len()].copy_from_slice(key);
-            b[15] = key.len() as u8;
-            let k = u128::from_le_bytes(b);
-            if let Some(n) = self.short.get_mut(&k) {
-                *n += 1;
-            } else if !full {
-                self.short.insert(k, 1);
-            } else {
-                self.more = true;
-            }
-        } else if let Some(n) = self.long.get_mut(key) {
-            *n += 1;
-        } else if !full {
-            self.long.insert(key.into(), 1);
-        } else {
-            self.more = true;
-        }
-    }
-
-    fn top(self, sjis: bool) -> Top {
-        let mut all: Vec<(Box<[u8]>, u64)> = self.long.into_iter().collect();
-        all.extend(self.short.into_iter().map(|(k, n)| {
-            let b = k.to_le_bytes();
-            (b[..b[15] as usize].into(), n)
-        }));
-        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        Top {
-            distinct: all.len() as u64,
-            more: self.more,
-            top: all
-                .into_iter()
-                .take(TOP)
-                .map(|(k, n)| (text(&k, sjis), n))
-                .collect(),
-        }
-    }
-}
-
-fn text(b: &[u8], sjis: bool) -> String {
-    if sjis {
-        encoding_rs::SHIFT_JIS.decode(b).0.into_owned()
-    } else {
-        String::from_utf8_lossy(b).into_owned()
-    }
-}
-
 fn note(c: &mut Count, at: At) {
     c.n += 1;
     if c.at.len() < KEEP_AT {
@@ -178,8 +82,53 @@ fn note(c: &mut Count, at: At) {
     }
 }
 
+/// One record line as the check reads it, handed to a [`Visit`] (the search of submitted
+/// logs reads lines through the check's own parsing).
+#[derive(Debug)]
+pub struct Record<'a> {
+    pub at: At,
+    /// The file inside a zip, when the log is one.
+    pub entry: Option<&'a str>,
+    /// The line as written, without its line end.
+    pub raw: &'a [u8],
+    pub direction: Option<Direction>,
+    pub user: &'a [u8],
+    pub id: &'a [u8],
+    pub business: &'a [u8],
+    /// The time, when it reads (JST).
+    pub time: Option<Stamp>,
+}
+
+/// What looks at each record while the check runs (`()`: nothing).
+pub trait Visit {
+    /// Whether the check counts lines per 利用者コード and 識別番号 (a search that drops the
+    /// check's result need not pay for them).
+    const COUNTS: bool = true;
+    /// Whether a record line (not the header) can be passed over unread: a line skipped is
+    /// not counted by the check either, so only a search that drops the check skips.
+    fn skip(&mut self, _line: &[u8]) -> bool {
+        false
+    }
+    fn record(&mut self, r: &Record<'_>);
+}
+
+impl Visit for () {
+    #[inline]
+    fn record(&mut self, _: &Record<'_>) {}
+}
+
+impl<V: Visit + ?Sized> Visit for &mut V {
+    const COUNTS: bool = V::COUNTS;
+    fn skip(&mut self, line: &[u8]) -> bool {
+        (**self).skip(line)
+    }
+    fn record(&mut self, r: &Record<'_>) {
+        (**self).record(r)
+    }
+}
+
 /// The streaming check of one log (or of the files of one zip, one after another).
-pub struct Scanner {
+pub struct Scanner<V: Visit = ()> {
     carry: Vec<u8>,
     entry: u32,
     line: u64,
@@ -197,6 +146,7 @@ pub struct Scanner {
     days: FxMap<i64, [u64; 2]>,
     users: Keys,
     ids: Keys,
+    visit: V,
 }
 
 impl Default for Scanner {
@@ -207,6 +157,13 @@ impl Default for Scanner {
 
 impl Scanner {
     pub fn new() -> Scanner {
+        Scanner::visiting(())
+    }
+}
+
+impl<V: Visit> Scanner<V> {
+    /// A check that shows each record to `visit`.
+    pub fn visiting(visit: V) -> Scanner<V> {
         Scanner {
             carry: Vec::new(),
             entry: 0,
@@ -224,6 +181,7 @@ impl Scanner {
             days: FxMap::default(),
             users: Keys::default(),
             ids: Keys::default(),
+            visit,
         }
     }
 
@@ -401,6 +359,9 @@ impl Scanner {
             }
             return self.header(line);
         };
+        if self.visit.skip(line) {
+            return Ok(());
+        }
         let n = fields::split(line, cols.delim, cols.want, &mut self.cells);
         let cell = |cells: &[(u32, u32); MAX_COLUMNS], i: usize| -> &[u8] {
             if i < n {
@@ -465,16 +426,36 @@ impl Scanner {
                 None
             }
         };
-        if !user.is_empty() {
-            self.users.add(user);
+        if V::COUNTS {
+            if !user.is_empty() {
+                self.users.add(user);
+            }
+            if !id.is_empty() {
+                self.ids.add(id);
+            }
         }
-        if !id.is_empty() {
-            self.ids.add(id);
-        }
+        let stamp = if time.is_empty() {
+            None
+        } else {
+            fields::timestamp(time, &mut self.dates)
+        };
+        self.visit.record(&Record {
+            at,
+            entry: match at.0 {
+                0 => None,
+                e => self.out.files.get(e as usize - 1).map(String::as_str),
+            },
+            raw: line,
+            direction: dir.map(|d| d.0),
+            user,
+            id,
+            business: biz,
+            time: stamp,
+        });
         if time.is_empty() {
             return Ok(());
         }
-        match fields::timestamp(time, &mut self.dates) {
+        match stamp {
             Some(t) => {
                 if self.first.is_none_or(|f| t < f) {
                     self.first = Some(t);

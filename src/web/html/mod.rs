@@ -13,6 +13,7 @@ pub mod home;
 pub mod id_management;
 pub mod inbox;
 pub mod inhouse;
+pub mod log_search;
 pub mod onboarding;
 pub mod orgs;
 pub mod outside;

@@ -47,6 +47,8 @@ pub struct RequestItem {
     pub issuer: String,
     pub issued: String,
     pub link: String,
+    /// A request for gateway logs (its answer can be searched).
+    pub logs: bool,
 }
 
 fn request_item(c: &Catalogue, lang: &str, r: RequestRow) -> RequestItem {
@@ -57,6 +59,7 @@ fn request_item(c: &Catalogue, lang: &str, r: RequestRow) -> RequestItem {
     };
     RequestItem {
         overdue: app::followup::request_overdue(&r),
+        logs: r.item_key == "gateway_logs",
         id: r.id,
         org_id: r.org_id,
         org: format!("{}（{}）", r.org_name, r.org_code),

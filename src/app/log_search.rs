@@ -1,0 +1,555 @@
+//! Finding who connected (issue 11, item 4): the Center searches the gateway logs an
+//! organisation submitted (item 6, Table 7-4-2) by 利用者コード, 識別番号, 業務コード (exact)
+//! and a time range (JST). The stored files are read through the upload's own check
+//! (`files::gwlog::visit_stored`: gzip, zip, plain; UTF-8 or Shift_JIS; the same header and
+//! line reading), so a line matches here exactly as the check read it. The page shows the
+//! first [`PAGE_CAP`] matches; the CSV streams every match as it is found. Every search is an
+//! audit entry with its criteria and the number of matches.
+
+use std::sync::Arc;
+
+use memchr::memmem::Finder;
+use uuid::Uuid;
+
+use super::stream::{ChannelWriter, Chunks, fail};
+use super::{Actor, App, Error, FieldErrors};
+use crate::db;
+use crate::domain::export::{Cell, CsvSink, Sink, Words};
+use crate::domain::gatewaylog::fields::{self, DateCache, Direction, Stamp};
+use crate::domain::gatewaylog::{Record, Visit};
+use crate::domain::{Role, Scope};
+use crate::files::gwlog::{Limits, visit_stored};
+
+/// Who searches: Center staff.
+pub const SEARCHERS: [Role; 2] = [Role::Reviewer, Role::CenterAdmin];
+
+/// Matches the page shows; past it, the page says so and offers the CSV.
+pub const PAGE_CAP: usize = 1000;
+
+/// The search as typed (every field optional, at least one needed).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SearchInput {
+    pub user_code: String,
+    pub id_number: String,
+    pub business_code: String,
+    /// `YYYY-MM-DDThh:mm[:ss]`, `YYYY-MM-DD hh:mm[:ss]` or `YYYY-MM-DD` (JST).
+    pub from: String,
+    pub to: String,
+}
+
+impl SearchInput {
+    /// Whether anything was typed (a form opened without a search).
+    pub fn is_empty(&self) -> bool {
+        [
+            &self.user_code,
+            &self.id_number,
+            &self.business_code,
+            &self.from,
+            &self.to,
+        ]
+        .iter()
+        .all(|s| s.trim().is_empty())
+    }
+}
+
+/// One value to match exactly, in UTF-8 and in Shift_JIS (a log may be either).
+#[derive(Debug, Clone)]
+struct Want {
+    utf8: Vec<u8>,
+    sjis: Vec<u8>,
+}
+
+impl Want {
+    fn of(typed: &str) -> Option<Want> {
+        let t = typed.trim();
+        (!t.is_empty()).then(|| Want {
+            utf8: t.as_bytes().to_vec(),
+            sjis: encoding_rs::SHIFT_JIS.encode(t).0.into_owned(),
+        })
+    }
+
+    fn is(&self, cell: &[u8]) -> bool {
+        cell == self.utf8 || cell == self.sjis
+    }
+}
+
+/// The checked criteria.
+#[derive(Debug, Clone)]
+struct Criteria {
+    user: Option<Want>,
+    id: Option<Want>,
+    business: Option<Want>,
+    from: Option<Stamp>,
+    to: Option<Stamp>,
+}
+
+/// A time bound as typed, in JST seconds; a day alone is its first (or last) second.
+fn bound(raw: &str, end: bool) -> Result<Option<Stamp>, &'static str> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let full = match t.len() {
+        10 => format!("{t} {}", if end { "23:59:59" } else { "00:00:00" }),
+        16 => format!("{t}:{}", if end { "59" } else { "00" }),
+        _ => t.to_string(),
+    };
+    match fields::timestamp(full.as_bytes(), &mut DateCache::default()) {
+        Some(s) if full.len() == 19 => Ok(Some(s)),
+        _ => Err("logsearch.error.time"),
+    }
+}
+
+fn criteria(input: &SearchInput) -> Result<Criteria, Error> {
+    let mut errors = FieldErrors::default();
+    let from = errors.take("from", bound(&input.from, false)).flatten();
+    let to = errors.take("to", bound(&input.to, true)).flatten();
+    if let (Some(a), Some(b)) = (from, to)
+        && b < a
+    {
+        errors.add("to", "error.to_before_from");
+    }
+    let c = Criteria {
+        user: Want::of(&input.user_code),
+        id: Want::of(&input.id_number),
+        business: Want::of(&input.business_code),
+        from,
+        to,
+    };
+    if input.is_empty() {
+        errors.add("_form", "logsearch.error.nothing");
+    }
+    if errors.is_empty() {
+        Ok(c)
+    } else {
+        Err(Error::Invalid(errors))
+    }
+}
+
+/// One matching line.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Hit {
+    /// The file as submitted (`logs.zip / a.csv` inside a zip).
+    pub file: String,
+    pub line: u64,
+    pub direction: Option<&'static str>,
+    /// `YYYY-MM-DD hh:mm:ss` (JST), empty when the line's time does not read.
+    pub time: String,
+    pub user: String,
+    pub id: String,
+    pub business: String,
+    pub raw: String,
+}
+
+/// A log's bytes as text: UTF-8 when they are, else Shift_JIS.
+fn text(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::SHIFT_JIS.decode(b).0.into_owned(),
+    }
+}
+
+/// Where the matches go.
+enum Out {
+    Page(Vec<Hit>),
+    Csv {
+        sink: Box<dyn Sink + Send>,
+        words: [String; 2],
+        broken: Option<anyhow::Error>,
+    },
+}
+
+/// The visitor the check shows each record to.
+struct Matcher {
+    crit: Arc<Criteria>,
+    /// The rarest value typed, looked for before a line is split.
+    needle: Option<(Finder<'static>, Option<Finder<'static>>)>,
+    file: String,
+    found: u64,
+    out: Out,
+}
+
+impl Matcher {
+    fn new(crit: Arc<Criteria>, out: Out) -> Matcher {
+        let needle = [&crit.id, &crit.user, &crit.business]
+            .into_iter()
+            .flatten()
+            .next()
+            .map(|w| {
+                (
+                    Finder::new(&w.utf8).into_owned(),
+                    (w.sjis != w.utf8).then(|| Finder::new(&w.sjis).into_owned()),
+                )
+            });
+        Matcher {
+            crit,
+            needle,
+            file: String::new(),
+            found: 0,
+            out,
+        }
+    }
+
+    fn matches(&self, r: &Record<'_>) -> bool {
+        let c = &*self.crit;
+        c.user.as_ref().is_none_or(|w| w.is(r.user))
+            && c.id.as_ref().is_none_or(|w| w.is(r.id))
+            && c.business.as_ref().is_none_or(|w| w.is(r.business))
+            && (c.from.is_none() && c.to.is_none()
+                || r.time
+                    .is_some_and(|t| c.from.is_none_or(|f| t >= f) && c.to.is_none_or(|e| t <= e)))
+    }
+}
+
+impl Visit for Matcher {
+    const COUNTS: bool = false;
+
+    fn skip(&mut self, line: &[u8]) -> bool {
+        if let Out::Csv {
+            broken: Some(_), ..
+        } = self.out
+        {
+            return true;
+        }
+        match &self.needle {
+            Some((a, b)) => {
+                a.find(line).is_none() && b.as_ref().is_none_or(|b| b.find(line).is_none())
+            }
+            None => false,
+        }
+    }
+
+    fn record(&mut self, r: &Record<'_>) {
+        if !self.matches(r) {
+            return;
+        }
+        self.found += 1;
+        let hit = || Hit {
+            file: match r.entry {
+                Some(e) => format!("{} / {e}", self.file),
+                None => self.file.clone(),
+            },
+            line: r.at.1,
+            direction: r.direction.map(|d| match d {
+                Direction::Send => "send",
+                Direction::Receive => "receive",
+            }),
+            time: r.time.map(fields::show).unwrap_or_default(),
+            user: text(r.user),
+            id: text(r.id),
+            business: text(r.business),
+            raw: text(r.raw),
+        };
+        match &mut self.out {
+            Out::Page(hits) => {
+                if hits.len() < PAGE_CAP {
+                    hits.push(hit());
+                }
+            }
+            Out::Csv {
+                sink,
+                words,
+                broken,
+            } => {
+                if broken.is_some() {
+                    return;
+                }
+                let h = hit();
+                let dir = match h.direction {
+                    Some("send") => words[0].clone(),
+                    Some(_) => words[1].clone(),
+                    None => String::new(),
+                };
+                let row = [
+                    Cell::text(h.file),
+                    Cell::Int(h.line as i64),
+                    Cell::text(dir),
+                    Cell::text(h.time),
+                    Cell::text(h.user),
+                    Cell::text(h.id),
+                    Cell::text(h.business),
+                    Cell::text(h.raw),
+                ];
+                if let Err(e) = sink.row(&row) {
+                    *broken = Some(e);
+                }
+            }
+        }
+    }
+}
+
+/// The columns of the CSV, in order (locale keys `logsearch.col.*`).
+pub const COLUMNS: [&str; 8] = [
+    "file",
+    "line",
+    "direction",
+    "time",
+    "user",
+    "id",
+    "business",
+    "raw",
+];
+
+/// A search checked against the submission: what it reads and who asked.
+pub struct Search {
+    actor: Actor,
+    submission: Uuid,
+    pub org_id: Uuid,
+    pub receipt_no: String,
+    /// (shown name, SHA-256) of each submitted log, in order.
+    files: Vec<(String, String)>,
+    input: SearchInput,
+    crit: Arc<Criteria>,
+    limits: Limits,
+}
+
+/// The submitted logs of a sealed item-6 submission, for Center staff (anyone else, and any
+/// other submission, is not found).
+pub async fn logs_of(app: &App, actor: &Actor, id: Uuid) -> Result<(Uuid, String, usize), Error> {
+    if !actor.holds(&SEARCHERS) {
+        return Err(Error::NotFound);
+    }
+    let s = db::submissions::get(&app.db, Scope::Center, id)
+        .await?
+        .filter(|s| s.kind == "gateway_logs" && s.submitted_at.is_some())
+        .ok_or(Error::NotFound)?;
+    let n = db::submissions::files(&app.db, Scope::Center, id)
+        .await?
+        .iter()
+        .filter(|f| f.role == "logs")
+        .count();
+    Ok((s.org_id, s.receipt_no.unwrap_or_default(), n))
+}
+
+/// Checks a search of a submission's logs (the criteria's errors name their field).
+pub async fn prepare(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    input: &SearchInput,
+) -> Result<Search, Error> {
+    let (org_id, receipt_no, _) = logs_of(app, actor, id).await?;
+    let crit = Arc::new(criteria(input)?);
+    let files = db::submissions::files(&app.db, Scope::Center, id)
+        .await?
+        .into_iter()
+        .filter(|f| f.role == "logs")
+        .map(|f| (f.name, f.sha256))
+        .collect();
+    Ok(Search {
+        actor: actor.clone(),
+        submission: id,
+        org_id,
+        receipt_no,
+        files,
+        input: input.clone(),
+        crit,
+        limits: Limits {
+            max_inflated: app.config.max_log_bytes.saturating_mul(16),
+        },
+    })
+}
+
+/// What the page shows.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The first [`PAGE_CAP`] matches, in file and line order.
+    pub hits: Vec<Hit>,
+    /// Every match.
+    pub total: u64,
+    /// Submitted files the check no longer reads (none, unless kept before logs were checked).
+    pub unreadable: Vec<String>,
+}
+
+impl Search {
+    /// Runs the files through the matcher, one after another.
+    async fn run(&self, app: &App, mut m: Matcher) -> Result<(Matcher, Vec<String>), Error> {
+        let mut unreadable = vec![];
+        for (name, sha) in &self.files {
+            m.file = name.clone();
+            let stream = app.files.read(sha).await?;
+            let (back, verdict) = visit_stored(stream, self.limits, m).await?;
+            m = back;
+            if verdict.is_err() {
+                unreadable.push(name.clone());
+            }
+        }
+        Ok((m, unreadable))
+    }
+
+    async fn audit(&self, app: &App, output: &str, matches: u64) -> Result<(), Error> {
+        let mut entry = self.actor.audit(
+            "log.searched",
+            Some(self.org_id),
+            self.submission.to_string(),
+        );
+        let i = &self.input;
+        entry.detail = serde_json::json!({
+            "output": output,
+            "files": self.files.len(),
+            "matches": matches,
+            "criteria": {
+                "user_code": i.user_code.trim(), "id_number": i.id_number.trim(),
+                "business_code": i.business_code.trim(), "from": i.from.trim(), "to": i.to.trim(),
+            },
+        });
+        db::audit::append_alone(&app.db, &entry).await?;
+        Ok(())
+    }
+
+    /// The search for the page: the first matches and how many there are, audited.
+    pub async fn page(self, app: &App) -> Result<Found, Error> {
+        let m = Matcher::new(self.crit.clone(), Out::Page(vec![]));
+        let (m, unreadable) = self.run(app, m).await?;
+        self.audit(app, "page", m.found).await?;
+        let Out::Page(hits) = m.out else {
+            return Err(Error::Internal(anyhow::anyhow!(
+                "a page search wrote a file"
+            )));
+        };
+        Ok(Found {
+            hits,
+            total: m.found,
+            unreadable,
+        })
+    }
+
+    /// `secportal-log-search-<receipt>.csv`.
+    pub fn file_name(&self) -> String {
+        format!("secportal-log-search-{}.csv", self.receipt_no)
+    }
+
+    /// Streams every match as CSV (UTF-8 with BOM, like the exports) into `chunks` as it is
+    /// found; `labels` are the [`COLUMNS`]' headings, `words` send and receive. The audit
+    /// entry, with the number of matches, is written before the file ends.
+    pub fn csv(self, app: Arc<App>, labels: Vec<String>, words: [String; 2], chunks: Chunks) {
+        tokio::spawn(async move {
+            let errors = chunks.clone();
+            let sink = match CsvSink::new(
+                ChannelWriter::new(chunks),
+                Words {
+                    labels,
+                    yes: String::new(),
+                    no: String::new(),
+                    sheet: String::new(),
+                },
+            ) {
+                Ok(s) => s,
+                Err(e) => return fail_async(errors, e).await,
+            };
+            let m = Matcher::new(
+                self.crit.clone(),
+                Out::Csv {
+                    sink: Box::new(sink),
+                    words,
+                    broken: None,
+                },
+            );
+            let (m, _) = match self.run(&app, m).await {
+                Ok(r) => r,
+                Err(e) => return fail_async(errors, anyhow::anyhow!("{e}")).await,
+            };
+            if let Err(e) = self.audit(&app, "csv", m.found).await {
+                return fail_async(errors, anyhow::anyhow!("{e}")).await;
+            }
+            let Out::Csv { sink, broken, .. } = m.out else {
+                return;
+            };
+            let _ = tokio::task::spawn_blocking(move || {
+                let done = match broken {
+                    Some(e) => Err(e),
+                    None => sink.finish(),
+                };
+                if let Err(e) = done {
+                    fail(&errors, &e);
+                }
+            })
+            .await;
+        });
+    }
+}
+
+/// Counts the matches in a log file through the same reading and matching as a search of a
+/// stored log (for the benchmark; nothing is recorded).
+pub async fn count_in_file(
+    path: &std::path::Path,
+    input: &SearchInput,
+    max_log: u64,
+) -> Result<Result<u64, crate::domain::gatewaylog::Refused>, Error> {
+    use tokio::io::AsyncReadExt;
+    let crit = Arc::new(criteria(input)?);
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let stream = Box::pin(futures_util::stream::unfold(file, |mut f| async move {
+        let mut buf = bytes::BytesMut::with_capacity(256 * 1024);
+        match f.read_buf(&mut buf).await {
+            Ok(0) => None,
+            Ok(_) => Some((Ok::<_, std::io::Error>(buf.freeze()), f)),
+            Err(e) => Some((Err(e), f)),
+        }
+    }));
+    let limits = Limits {
+        max_inflated: max_log.saturating_mul(16),
+    };
+    let (m, verdict) = visit_stored(stream, limits, Matcher::new(crit, Out::Page(vec![]))).await?;
+    Ok(verdict.map(|()| m.found))
+}
+
+async fn fail_async(chunks: Chunks, e: anyhow::Error) {
+    let _ = tokio::task::spawn_blocking(move || fail(&chunks, &e)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_typed_and_days_span_their_whole_length() {
+        let at = |s: &str| fields::show(bound(s, false).unwrap().unwrap());
+        assert_eq!(at("2026-10-01T09:05"), "2026-10-01 09:05:00");
+        assert_eq!(at("2026-10-01 09:05:07"), "2026-10-01 09:05:07");
+        assert_eq!(at("2026/10/01"), "2026-10-01 00:00:00");
+        assert_eq!(
+            fields::show(bound("2026-10-01", true).unwrap().unwrap()),
+            "2026-10-01 23:59:59"
+        );
+        assert_eq!(bound("", true), Ok(None));
+        for bad in [
+            "yesterday",
+            "2026-13-01",
+            "2026-10-01T25:00",
+            "2026-10-01T09:00Z",
+        ] {
+            assert_eq!(bound(bad, false), Err("logsearch.error.time"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_search_needs_something_and_a_range_the_right_way_round() {
+        let keys = |i: SearchInput| match criteria(&i) {
+            Err(Error::Invalid(e)) => e.iter().map(|(f, k)| format!("{f}:{k}")).collect(),
+            _ => vec![],
+        };
+        assert_eq!(
+            keys(SearchInput::default()),
+            vec!["_form:logsearch.error.nothing"]
+        );
+        assert_eq!(
+            keys(SearchInput {
+                from: "2026-10-02".into(),
+                to: "2026-10-01".into(),
+                ..Default::default()
+            }),
+            vec!["to:error.to_before_from"]
+        );
+        assert!(
+            criteria(&SearchInput {
+                id_number: "001".into(),
+                ..Default::default()
+            })
+            .is_ok()
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! Finding who connected (issue 11, item 4): the Center searches the gateway logs submitted
+//! for a request by 利用者コード, 識別番号, 業務コード and a time range; the lines come with file
+//! and line number, on the page and as CSV; every search is audited; nobody else sees it.
+
+use reqwest::StatusCode;
+
+use crate::dual_test;
+use crate::followup::upload_log;
+use crate::gateway_logs::{day, gateway_site, gzip, submit_logs};
+use crate::helpers::{PASSWORD, TestApp};
+
+/// Shift_JIS, comma separated, gzip compressed.
+const LOG_A: &str = "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n\
+送信,東京01,001,IDA,2026-10-01 09:00:00\n\
+受信,東京01,,IDA,2026-10-01 09:00:05\n\
+送信,ABC12,001,IDA,2026-10-01 11:00:00\n\
+送信,ABC12,002,IDA,2026-10-01 09:30:00\n";
+
+/// UTF-8, tab separated, plain.
+const LOG_B: &str = "direction\tuser_code\tid_number\tbusiness_code\ttimestamp\n\
+send\tXYZ99\t001\tIDB\t20261001093000\n\
+receive\tXYZ99\t\tIDB\t20261001093001\n\
+send\tABC12\t003\tIDA\t2026-10-02T00:00:00Z\n";
+
+/// The organisation answers a request for logs with both files; answers (org, submission).
+async fn submitted_logs(app: &TestApp, reviewer: &crate::helpers::Browser<'_>) -> (String, String) {
+    let (org, site, path) = gateway_site(app).await;
+    reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+    let res = reviewer
+        .post(
+            &format!("/orgs/{org}/requests"),
+            &[
+                ("item_key", "gateway_logs"),
+                ("location_id", &site),
+                ("period_from", "2026-10-01"),
+                ("period_to", "2026-10-02"),
+                ("due_date", &day(10).to_string()),
+                ("note", "10月1日・2日分"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(LOG_A);
+    for (name, body) in [
+        ("gw-a.csv.gz", gzip(&sjis, flate2::Compression::fast())),
+        ("gw-b.log", LOG_B.as_bytes().to_vec()),
+    ] {
+        let res = upload_log(app, &path, name, &body).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{name}");
+    }
+    submit_logs(app, &path, "2026-10-01", "2026-10-02").await;
+    let db = app.db();
+    let id: Option<uuid::Uuid> = secportal::db::on_db!(db, p => sqlx::query_scalar(
+        "SELECT submission_id FROM requests")
+        .fetch_one(p)
+        .await)
+    .unwrap();
+    (org, id.expect("the request is answered").to_string())
+}
+
+/// A query's fields.
+type Fields<'a> = &'a [(&'a str, &'a str)];
+
+fn search(id: &str, fields: Fields) -> String {
+    format!(
+        "/review/{id}/log-search?{}",
+        serde_urlencoded::to_string(fields).unwrap()
+    )
+}
+
+async fn searched(app: &TestApp) -> Vec<String> {
+    let db = app.db();
+    secportal::db::on_db!(db, p => sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE action = 'log.searched' ORDER BY seq")
+        .fetch_all(p)
+        .await)
+    .unwrap()
+}
+
+dual_test!(
+    the_center_finds_who_connected_in_the_submitted_logs,
+    |app| async move {
+        let reviewer = app.new_browser();
+        let (org, id) = submitted_logs(&app, &reviewer).await;
+        // Linked from the request and from the submission.
+        for page in [format!("/orgs/{org}/followup"), format!("/review/{id}")] {
+            let html = reviewer.get(&page).await.text().await.unwrap();
+            assert!(html.contains(&format!("/review/{id}/log-search")), "{page}");
+        }
+        let html = reviewer
+            .get(&format!("/review/{id}/log-search"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("2 ファイル") && !html.contains("一致した行"));
+        assert!(
+            searched(&app).await.is_empty(),
+            "opening the form is no search"
+        );
+
+        // By 識別番号 and a time range: one line of each file.
+        let by_id = [
+            ("id_number", "001"),
+            ("from", "2026-10-01 09:00"),
+            ("to", "2026-10-01T10:00"),
+        ];
+        let res = reviewer.get(&search(&id, &by_id)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let html = res.text().await.unwrap();
+        for words in [
+            "一致した行: 2 行",
+            "<td>gw-a.csv.gz</td><td>2</td><td>送信</td><td>2026-10-01 09:00:00</td><td>東京01</td><td>001</td><td>IDA</td>",
+            "<td>gw-b.log</td><td>2</td><td>送信</td><td>2026-10-01 09:30:00</td><td>XYZ99</td><td>001</td><td>IDB</td>",
+        ] {
+            assert!(html.contains(words), "{words}");
+        }
+        assert!(!html.contains("11:00:00"), "outside the range");
+
+        // By 利用者コード: typed in UTF-8, found in the Shift_JIS file, both directions.
+        let html = reviewer
+            .get(&search(&id, &[("user_code", "東京01")]))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("一致した行: 2 行"), "{html}");
+        assert!(
+            html.contains(
+                "<td>gw-a.csv.gz</td><td>3</td><td>受信</td><td>2026-10-01 09:00:05</td>"
+            )
+        );
+        // A time in another zone is compared in JST; 業務コード narrows.
+        let html = reviewer
+            .get(&search(
+                &id,
+                &[
+                    ("user_code", "ABC12"),
+                    ("business_code", "IDA"),
+                    ("from", "2026-10-02"),
+                ],
+            ))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("一致した行: 1 行"));
+        assert!(
+            html.contains("<td>gw-b.log</td><td>4</td><td>送信</td><td>2026-10-02 09:00:00</td>")
+        );
+
+        // The CSV holds the same lines, UTF-8 with BOM.
+        let res = reviewer
+            .get(&search(&id, &by_id).replace("log-search?", "log-search/csv?"))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
+        let body = res.text().await.unwrap();
+        let rows: Vec<&str> = body.trim_end().split("\r\n").collect();
+        assert_eq!(rows.len(), 3, "{body}");
+        assert!(rows[0].starts_with("\u{feff}ファイル,行番号,送受信区分"));
+        assert!(rows[1].starts_with("gw-a.csv.gz,2,送信,2026-10-01 09:00:00,東京01,001,IDA,"));
+        assert!(rows[2].starts_with("gw-b.log,2,送信,2026-10-01 09:30:00,XYZ99,001,IDB,"));
+
+        // Every search is audited with its criteria and matches.
+        let details = searched(&app).await;
+        assert_eq!(details.len(), 4);
+        let last: serde_json::Value = serde_json::from_str(&details[3]).unwrap();
+        assert_eq!(last["matches"], 2);
+        assert_eq!(last["output"], "csv");
+        assert_eq!(last["criteria"]["id_number"], "001");
+
+        // An organisation's user does not know the page exists.
+        for path in [
+            search(&id, &by_id),
+            search(&id, &by_id).replace("log-search?", "log-search/csv?"),
+        ] {
+            assert_eq!(
+                app.get(&path).await.status(),
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
+        }
+        assert_eq!(searched(&app).await.len(), 4);
+    }
+);
+
+dual_test!(
+    a_search_with_bad_criteria_is_told_what_is_wrong_in_both_languages,
+    |app| async move {
+        let reviewer = app.new_browser();
+        let (_, id) = submitted_logs(&app, &reviewer).await;
+        let cases: [(Fields, &str, &str); 3] = [
+            (
+                &[("user_code", ""), ("from", ""), ("to", "")],
+                "検索する条件を 1 つ以上入力してください",
+                "Enter at least one condition",
+            ),
+            (
+                &[("from", "きのう")],
+                "日時（から）: 日時を読み取れません",
+                "From (date and time): The date and time cannot be read",
+            ),
+            (
+                &[("from", "2026-10-02 09:00"), ("to", "2026-10-01 09:00")],
+                "日時（まで）: ",
+                "To (date and time): ",
+            ),
+        ];
+        for (fields, ja, _) in &cases {
+            let res = reviewer.get(&search(&id, fields)).await;
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{ja}");
+            assert!(res.text().await.unwrap().contains(ja), "{ja}");
+        }
+        reviewer
+            .post("/lang", &[("lang", "en"), ("next", "/home")])
+            .await;
+        for (fields, _, en) in &cases {
+            let res = reviewer.get(&search(&id, fields)).await;
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{en}");
+            assert!(res.text().await.unwrap().contains(en), "{en}");
+        }
+        assert!(
+            searched(&app).await.is_empty(),
+            "a refused search reads nothing"
+        );
+    }
+);
