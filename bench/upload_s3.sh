@@ -32,7 +32,7 @@ hwm_before=$(hwm); rss_before=$(rss)
 put_times=(); up_times=()
 for i in $(seq 1 "$runs"); do
   out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --aws-sigv4 "aws:amz:us-east-1:s3" \
-    --user "$key:$secret" -T "$big" "http://127.0.0.1:$s3port/bench/plain/big-$i.pdf")
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" --user "$key:$secret" -T "$big" "http://127.0.0.1:$s3port/bench/plain/big-$i.pdf")
   code=${out% *}; [ "$code" = 200 ] || { echo "plain PUT failed: $out" >&2; tail -5 "$work/s3s.log" >&2; exit 1; }
   put_times+=("${out#* }")
   # Different bytes each run (no stored-once shortcut): the last byte changes.
