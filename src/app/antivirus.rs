@@ -25,9 +25,10 @@ pub async fn offices(app: &App, org_id: Uuid) -> Result<Vec<String>, Error> {
     place_names(app, org_id, true).await
 }
 
-/// Today in UTC, the day definitions dates are checked against.
+/// Today in Japan, the day the dates people type (definitions, checks) are checked against:
+/// the UTC day would refuse today's date before 09:00 JST as "in the future".
 fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+    crate::domain::dates::today()
 }
 
 /// The rows of the open draft (none when no draft is open).

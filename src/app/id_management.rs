@@ -134,7 +134,7 @@ pub async fn declare(app: &App, actor: &Actor, input: IdDeclaration) -> Result<U
             },
         );
     }
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::domain::dates::today();
     let mut away = vec![];
     for r in input.away.iter().filter(|r| !r.is_blank()).take(MAX_ROWS) {
         let n = r.n;

@@ -82,7 +82,7 @@ async fn view(
     rows: Option<Vec<RowView>>,
     problems: Vec<String>,
 ) -> AppResult<AvView> {
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::domain::dates::today();
     let days = state.config.av_stale_days;
     let actor = reader(me);
     let drafted = draft_state(state, &actor, &Place::org(org.id, KIND)).await?;
@@ -247,7 +247,7 @@ async fn refused(
     errors: &FieldErrors,
 ) -> AppResult<Response> {
     let t = ctx.tr();
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::domain::dates::today();
     let (form, mut by_row) = split_row_errors(errors);
     let problems = form.into_iter().map(|k| t.t(k).to_string()).collect();
     let checked = av::draft_rows(state, org.id)

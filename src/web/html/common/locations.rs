@@ -31,7 +31,7 @@ pub struct ConnectionItem {
 /// Locations of an organisation (`rows`, all or some of `s.locations`) as lists show them.
 pub fn location_items(s: &Structure, rows: &[LocationRow]) -> Vec<LocationItem> {
     let conns = &s.connections;
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::domain::dates::today();
     let appts = &s.appointments;
     let current = |loc: Uuid| {
         appts
