@@ -41,6 +41,23 @@ pub(crate) async fn upload(
         .unwrap()
 }
 
+/// The id of the first file the system-configuration page of `org` lists.
+pub(crate) async fn first_file_id(app: &TestApp, org: &str) -> String {
+    let page = app
+        .get(&format!("/orgs/{org}/system-configuration"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    page.split("href=\"/files/")
+        .nth(1)
+        .expect("the page lists a file")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 /// Every regular file under the data folder's file store.
 pub fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
     let mut out = vec![];
@@ -186,20 +203,7 @@ dual_test!(
             vec![("構成図 (最新).pdf", PDF.to_vec())],
         )
         .await;
-        let page = app
-            .get(&format!("/orgs/{org}/system-configuration"))
-            .await
-            .text()
-            .await
-            .unwrap();
-        let file_id = page
-            .split("href=\"/files/")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string();
+        let file_id = first_file_id(&app, &org).await;
         let res = app.get(&format!("/files/{file_id}")).await;
         assert_eq!(res.status(), StatusCode::OK);
         let h = res.headers().clone();

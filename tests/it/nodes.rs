@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 
 use crate::file_stores::{places, use_place};
-use crate::files::{setup, upload};
+use crate::files::{first_file_id, setup, upload};
 use crate::helpers::{Backend, PASSWORD, TestApp, backends, location};
 
 const PDF: &[u8] =
@@ -29,20 +29,7 @@ async fn two_nodes_share_files_and_see_sign_outs_and_decisions_at_once() {
         let org = setup(&one).await;
         let res = upload(&one, &org, "diagram", vec![("構成図.pdf", PDF.to_vec())]).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        let page = one
-            .get(&format!("/orgs/{org}/system-configuration"))
-            .await
-            .text()
-            .await
-            .unwrap();
-        let file_id = page
-            .split("href=\"/files/")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string();
+        let file_id = first_file_id(&one, &org).await;
         // … and downloads and previews it through node 2.
         let same_user = two.browser_of(&one.browser());
         let res = same_user.get(&format!("/files/{file_id}")).await;
