@@ -164,6 +164,9 @@ fn spawn_housekeeping(state: Arc<web::AppState>) {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = config.addr;
     let App { router, state } = app(config).await?;
+    // The signal handlers are installed before the listening line is written: a supervisor
+    // (or a test) that sends SIGTERM as soon as it reads that line gets a clean stop.
+    let signal = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(addr = %listener.local_addr()?, backend = state.db.backend(), "secportal listening");
     let timeouts = server::Timeouts {
@@ -172,7 +175,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let core = state.app.clone();
     let shutdown = async move {
-        shutdown_signal().await;
+        signal.await;
         // Background work (a retention purge) ends after the batch in hand.
         core.stopping
             .store(true, std::sync::atomic::Ordering::Relaxed);
