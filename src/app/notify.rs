@@ -308,21 +308,24 @@ pub async fn run_once(state: &App, now: DateTime<Utc>) -> anyhow::Result<RunRepo
     // overdue; each reminder once (per due date, so an extension starts again), one digest per
     // organisation per day. Windows rather than exact days, so an item issued after the day's
     // digest, or a day the portal was down, is reminded at the next digest instead of never.
+    // A request with an upload window follows it: nothing while uploads are still refused,
+    // then one notice that the window has opened (or the due reminder, when that is near).
     let open = db::followup::open_items(&state.db, None).await?;
     let mut by_org: std::collections::BTreeMap<Uuid, Vec<(String, &db::followup::OpenRow)>> =
         Default::default();
     for o in open.iter().filter(|o| o.state == "open") {
-        let days = (o.due_date - today).num_days();
-        let when = match days {
-            2..=7 => "due7",
-            0..=1 => "due1",
-            d if d < 0 => "overdue",
-            _ => continue,
+        let Some(when) = reminder_due(o, today) else {
+            continue;
+        };
+        let day = if when == "opened" {
+            o.opens_on.unwrap_or(o.due_date)
+        } else {
+            o.due_date
         };
         by_org
             .entry(o.org_id)
             .or_default()
-            .push((format!("reminder:{when}:{}:{}", o.id, o.due_date), o));
+            .push((format!("reminder:{when}:{}:{day}", o.id), o));
     }
     for (org, items) in by_org {
         let key = format!("digest:org:{org}:{today}");
@@ -344,13 +347,29 @@ pub async fn run_once(state: &App, now: DateTime<Utc>) -> anyhow::Result<RunRepo
                     });
                     let days = (o.due_date - today).num_days();
                     let late = match days {
+                        _ if key.starts_with("reminder:opened:") => {
+                            t.t("followup.window_opened").to_string()
+                        }
                         d if d < 0 => t.t("followup.overdue").to_string(),
                         0 => t.t("followup.due_today").to_string(),
                         1 => t.t("followup.one_day_left").to_string(),
                         d => t.f("followup.days_left", &[("n", &d.to_string())]),
                     };
+                    let window = match o.opens_on {
+                        Some(opens) => format!(
+                            " {}",
+                            t.f(
+                                "gwlog.window",
+                                &[
+                                    ("opens", &opens.to_string()),
+                                    ("due", &o.due_date.to_string())
+                                ]
+                            )
+                        ),
+                        None => String::new(),
+                    };
                     lines.push(format!(
-                        "・{what} {} — {} {late}",
+                        "・{what} {} — {} {late}{window}",
                         title(&o.item_key, t.code()),
                         o.due_date
                     ));
@@ -385,6 +404,26 @@ pub async fn run_once(state: &App, now: DateTime<Utc>) -> anyhow::Result<RunRepo
         report.org_digests += 1;
     }
     Ok(report)
+}
+
+/// Which reminder an open item is due for today, if any: `due7`, `due1`, `overdue`, or
+/// `opened` for a request whose upload window has opened within the last week and is not due
+/// within 7 days. Nothing for a request whose window has not opened yet (uploads are refused).
+fn reminder_due(o: &db::followup::OpenRow, today: NaiveDate) -> Option<&'static str> {
+    if let Some(opens) = o.opens_on
+        && opens > today
+    {
+        return None;
+    }
+    match (o.due_date - today).num_days() {
+        2..=7 => Some("due7"),
+        0..=1 => Some("due1"),
+        d if d < 0 => Some("overdue"),
+        _ => match o.opens_on {
+            Some(opens) if (today - opens).num_days() < 7 => Some("opened"),
+            _ => None,
+        },
+    }
 }
 
 /// How long a scheduler lease lasts; renewed every tick.

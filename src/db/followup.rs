@@ -469,6 +469,8 @@ pub struct OpenRow {
     pub instruction: bool,
     pub state: String,
     pub due_date: NaiveDate,
+    /// A request's first day for uploads (none: open at once; instructions have none).
+    pub opens_on: Option<NaiveDate>,
 }
 
 /// The Center's follow-up work at a glance.
@@ -517,9 +519,10 @@ pub async fn center_counts(db: &Db, today: NaiveDate) -> Result<CenterCounts, sq
 /// Unclosed instructions and open requests of one organisation (`None`: all).
 pub async fn open_items(db: &Db, org: Option<Uuid>) -> Result<Vec<OpenRow>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, OpenRow>(
-        "SELECT org_id, id, item_key, location_id, TRUE AS instruction, state, due_date FROM instructions \
+        "SELECT org_id, id, item_key, location_id, TRUE AS instruction, state, due_date, \
+         CAST(NULL AS DATE) AS opens_on FROM instructions \
          WHERE state <> 'closed' AND ($1 IS NULL OR org_id = $1) \
-         UNION ALL SELECT org_id, id, item_key, location_id, FALSE AS instruction, state, due_date FROM requests \
+         UNION ALL SELECT org_id, id, item_key, location_id, FALSE AS instruction, state, due_date, opens_on FROM requests \
          WHERE state = 'open' AND ($1 IS NULL OR org_id = $1)",
     )
     .bind(org)

@@ -38,6 +38,7 @@ mod queue;
 mod queue_counts;
 mod queue_next;
 mod record;
+mod reminder_windows;
 mod renewal;
 mod report_data;
 mod reports;

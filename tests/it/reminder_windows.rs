@@ -1,0 +1,101 @@
+//! Reminders follow a request's upload window (issue 11, item 5): nothing while uploads are
+//! refused, a notice when the window opens, the due reminders with the window named.
+
+use reqwest::StatusCode;
+
+use crate::dual_test;
+use crate::followup::setup;
+use crate::helpers::PASSWORD;
+
+dual_test!(
+    reminders_wait_for_a_request_window_and_announce_its_opening_once,
+    |app| async move {
+        let (org, _) = setup(&app).await;
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let today = secportal::web::page::today();
+        let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+        // In-house measures: uploads from day 3, due on day 20. Gateway logs: from day 2, due
+        // on day 6.
+        for fields in [
+            vec![
+                ("item_key", "inhouse_measures".to_string()),
+                ("opens_on", day(3)),
+                ("due_date", day(20)),
+            ],
+            vec![
+                ("item_key", "gateway_logs".to_string()),
+                ("period_from", "2026-10-01".to_string()),
+                ("period_to", "2026-10-31".to_string()),
+                ("opens_on", day(2)),
+                ("due_date", day(6)),
+            ],
+        ] {
+            let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = reviewer.post(&format!("/orgs/{org}/requests"), &f).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // 09:00 JST on a day (00:00 UTC).
+        let nine = |n: i64| {
+            let d = today + chrono::Duration::days(n);
+            chrono::TimeZone::from_utc_datetime(&chrono::Utc, &d.and_hms_opt(0, 0, 0).unwrap())
+        };
+        let run = |n: i64| {
+            let app = &app;
+            async move {
+                secportal::app::notify::run_once(&app.state, nine(n))
+                    .await
+                    .unwrap()
+                    .org_digests
+            }
+        };
+        // Today and tomorrow neither window is open: no reminder, though the logs are due
+        // within 7 days.
+        assert_eq!(run(0).await, 0, "no reminder before a window opens");
+        assert_eq!(run(1).await, 0);
+        // Day 2: the logs' window opens four days before they are due — the due reminder,
+        // naming the window.
+        let before = app.mail_count();
+        assert_eq!(run(2).await, 1);
+        assert_eq!(app.mail_count() - before, 1);
+        let text = app.mail_text("kanri@a.example.jp", "受付が始まった");
+        assert!(
+            text.contains(&format!("（あと 4 日） 受付期間: {} 〜 {}", day(2), day(6))),
+            "the due reminder names the window: {text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "(days left: 4) Uploads accepted from {} to {}",
+                day(2),
+                day(6)
+            )),
+            "in English too: {text}"
+        );
+        assert!(
+            text.contains("7.4.1(6)") && !text.contains("7.4.1(5)"),
+            "the in-house request is not open yet: {text}"
+        );
+        // Day 3: the in-house window opens, due in 17 days — one notice that it opened; the
+        // logs were reminded already.
+        assert_eq!(run(3).await, 1);
+        let text = app.mail_text("kanri@a.example.jp", "受付を開始しました");
+        assert!(
+            text.contains(&format!(
+                "（受付を開始しました） 受付期間: {} 〜 {}",
+                day(3),
+                day(20)
+            )) && text.contains("(uploads are now open)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("7.4.1(5)") && !text.contains("7.4.1(6)"),
+            "only the new item: {text}"
+        );
+        // Day 4: nothing new; day 13 (7 days before): the in-house request's due reminder.
+        assert_eq!(run(4).await, 0);
+        assert_eq!(run(13).await, 1);
+        let text = app.mail_text("kanri@a.example.jp", "（あと 7 日）");
+        assert!(text.contains(&day(20)), "{text}");
+    }
+);
