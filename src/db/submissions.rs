@@ -186,16 +186,20 @@ pub async fn copy_files(
     })
 }
 
-/// Creates and submits in one step (forms without a draft stage); answers id and receipt number.
+/// Creates and submits in one step (forms without a draft stage); answers id and receipt
+/// number. `None` (nothing done) while a draft of that kind and place is open: the revision
+/// of a returned one (`submissions_one_draft` decides, no read before the insert).
 pub async fn insert_submitted(
     tx: &mut Tx,
     s: &NewSubmission<'_>,
-) -> Result<(Uuid, String), sqlx::Error> {
-    let id = create_draft(tx, s).await?;
+) -> Result<Option<(Uuid, String)>, sqlx::Error> {
+    let Some(id) = insert_draft(tx, s, "ON CONFLICT DO NOTHING RETURNING id").await? else {
+        return Ok(None);
+    };
     let receipt = submit(tx, s.org_id, id, s.submitted_by, s.catalogue_revision)
         .await?
         .ok_or(sqlx::Error::RowNotFound)?;
-    Ok((id, receipt.receipt_no))
+    Ok(Some((id, receipt.receipt_no)))
 }
 
 /// A stored submission.

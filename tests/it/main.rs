@@ -20,6 +20,7 @@ mod browser_passkey;
 mod browser_queue;
 mod browser_renewal;
 mod browser_reports;
+mod browser_revise;
 mod catalogue;
 mod exports;
 mod faults;
