@@ -63,7 +63,7 @@ async fn a_returned_appointment_is_revised_through_the_confirmation_and_resubmit
 
         let profile = tempfile::tempdir().unwrap();
         let c = browser(&driver, profile.path()).await;
-        c.set_window_size(1366, 768).await.unwrap();
+        c.set_window_size(1366, 1400).await.unwrap();
         login(&c, &app, EMAIL).await;
         wait_for_text(&c, "ログアウト").await;
 
@@ -91,10 +91,13 @@ async fn a_returned_appointment_is_revised_through_the_confirmation_and_resubmit
             shown.contains("辞令の日付も確認してください。") && shown.contains("NACCS センター")
         );
         assert!(!shown.contains("審査 花子"), "{shown}");
+        c.set_window_size(1366, 1500).await.unwrap();
+        c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
         screenshot(&c, &format!("revise-appointment-{label}")).await;
-        c.set_window_size(320, 700).await.unwrap();
+        c.set_window_size(320, 1400).await.unwrap();
+        c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
         screenshot(&c, &format!("revise-appointment-320-{label}")).await;
-        c.set_window_size(1366, 768).await.unwrap();
+        c.set_window_size(1366, 1400).await.unwrap();
 
         // A required field emptied: told on the field, nothing saved.
         fill(&c, "name", " ").await;
@@ -148,9 +151,15 @@ async fn a_returned_appointment_is_revised_through_the_confirmation_and_resubmit
         .fetch_all(p)
         .await)
             .unwrap();
-        assert!(
-            assignees[0].is_some() && assignees[0] == assignees[1],
-            "the reviewer of version 1 has version 2"
+        let hanako = secportal::db::users::by_email(app.db(), "shinsa@naccs.example.jp")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        assert_eq!(
+            assignees,
+            vec![None, Some(hanako)],
+            "the reviewer who returned version 1 has version 2"
         );
         c.close().await.unwrap();
     }

@@ -44,6 +44,7 @@ mod report_data;
 mod reports;
 mod retention;
 mod review;
+mod revise;
 mod second_factor;
 mod sheets;
 mod structure;
