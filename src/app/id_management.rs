@@ -76,11 +76,13 @@ pub fn split_ids(raw: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Checks the declaration and submits it sealed (an org admin of the organisation or a
-/// Center admin), with its audit entry; answers the submission (its receipt follows).
-pub async fn declare(app: &App, actor: &Actor, input: IdDeclaration) -> Result<Uuid, Error> {
+/// What a sealed `id_management` report holds: the declaration as checked against the
+/// organisation's active offices, user codes and administrators (errors by field).
+pub async fn declaration_data(
+    app: &App,
+    input: &IdDeclaration,
+) -> Result<serde_json::Value, Error> {
     let org_id = input.org;
-    org_for(app, actor, org_id, true).await?;
     let codes: HashSet<String> = db::orgs::codes(&app.db, org_id)
         .await?
         .into_iter()
@@ -193,8 +195,16 @@ pub async fn declare(app: &App, actor: &Actor, input: IdDeclaration) -> Result<U
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
+    Ok(serde_json::json!({ "attested": true, "offices": per_office, "away": away }))
+}
+
+/// Checks the declaration and submits it sealed (an org admin of the organisation or a
+/// Center admin), with its audit entry; answers the submission (its receipt follows).
+pub async fn declare(app: &App, actor: &Actor, input: IdDeclaration) -> Result<Uuid, Error> {
+    let org_id = input.org;
+    org_for(app, actor, org_id, true).await?;
+    let data = declaration_data(app, &input).await?;
     let catalogue = app.catalogue().await?;
-    let data = serde_json::json!({ "attested": true, "offices": per_office, "away": away });
     let mut tx = app.db.begin().await?;
     let (id, mail) = crate::app::submissions::insert_sealed(
         &mut tx,

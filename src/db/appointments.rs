@@ -22,7 +22,7 @@ pub struct AppointmentRow {
 }
 
 /// The fields of a new appointment.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NewAppointment {
     pub name: String,
     pub name_kana: String,

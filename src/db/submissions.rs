@@ -186,16 +186,20 @@ pub async fn copy_files(
     })
 }
 
-/// Creates and submits in one step (forms without a draft stage); answers id and receipt number.
+/// Creates and submits in one step (forms without a draft stage); answers id and receipt
+/// number. `None` (nothing done) while a draft of that kind and place is open: the revision
+/// of a returned one (`submissions_one_draft` decides, no read before the insert).
 pub async fn insert_submitted(
     tx: &mut Tx,
     s: &NewSubmission<'_>,
-) -> Result<(Uuid, String), sqlx::Error> {
-    let id = create_draft(tx, s).await?;
+) -> Result<Option<(Uuid, String)>, sqlx::Error> {
+    let Some(id) = insert_draft(tx, s, "ON CONFLICT DO NOTHING RETURNING id").await? else {
+        return Ok(None);
+    };
     let receipt = submit(tx, s.org_id, id, s.submitted_by, s.catalogue_revision)
         .await?
         .ok_or(sqlx::Error::RowNotFound)?;
-    Ok((id, receipt.receipt_no))
+    Ok(Some((id, receipt.receipt_no)))
 }
 
 /// A stored submission.
@@ -388,12 +392,14 @@ pub async fn submit(
         .await?;
         let late = late.unwrap_or(false);
         let flags = if late { crate::domain::flags::LATE } else { "" };
-        // A revision goes to whoever reviewed the version it revises, if they still review.
+        // A revision goes to whoever reviewed the version it revises (its assignee, else who
+        // returned it without taking it first), if they still review.
         let assignee: Option<Uuid> = sqlx::query_scalar(
             "UPDATE submissions SET state = 'submitted', receipt_no = $2, snapshot = $3, submitted_by = $4, submitted_at = $5, \
-             catalogue_revision = $6, flags = $7, assigned_to = (SELECT p.assigned_to FROM submissions p \
-              JOIN users u ON u.id = p.assigned_to WHERE p.id = submissions.revised_from AND u.status = 'active' \
-              AND u.role IN ('reviewer', 'center_admin')) \
+             catalogue_revision = $6, flags = $7, assigned_to = (SELECT u.id FROM submissions p \
+              LEFT JOIN decisions d ON d.submission_id = p.id \
+              JOIN users u ON u.id = COALESCE(p.assigned_to, d.reviewer_id) WHERE p.id = submissions.revised_from \
+              AND u.status = 'active' AND u.role IN ('reviewer', 'center_admin')) \
              WHERE id = $1 RETURNING assigned_to",
         )
         .bind(id)

@@ -109,6 +109,32 @@ async fn post_ok(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> String {
     to
 }
 
+/// Submits a form's fields (item 1, 2 or §7.4.2(1)): on its own page the first time, on the
+/// revision page of its returned version (opened already) after a return, through the 確認
+/// step; expects the redirect to the new receipt.
+async fn post_form(
+    app: &TestApp,
+    path: &str,
+    kind: &str,
+    revising: bool,
+    fields: &[(&str, &str)],
+) -> String {
+    if !revising {
+        return post_ok(app, path, fields).await;
+    }
+    let o = path.split('/').nth(2).unwrap().to_string();
+    let draft = newest(app, kind).await;
+    let mut all = fields.to_vec();
+    all.push(("action", "submit"));
+    let to = post_ok(app, &format!("/orgs/{o}/submissions/{draft}/edit"), &all).await;
+    assert_eq!(
+        to,
+        format!("/orgs/{o}/submissions/{draft}/receipt"),
+        "{kind}: sealed through the 確認 step"
+    );
+    to
+}
+
 /// Submits (round 1) or resubmits after a return (round 2) every kind of report; answers
 /// (kind, submission id) in submission order.
 pub(crate) async fn submit_all(app: &TestApp, org: &Org, round: u8) -> Vec<(&'static str, String)> {
@@ -117,9 +143,11 @@ pub(crate) async fn submit_all(app: &TestApp, org: &Org, round: u8) -> Vec<(&'st
     let mut out = vec![];
 
     // Item 1: the office's administrator.
-    let to = post_ok(
+    let to = post_form(
         app,
         &format!("/orgs/{o}/locations/{}/appointments", org.office),
+        "administrator",
+        r2,
         &[
             ("name", "山田 太郎"),
             ("name_kana", "ヤマダ タロウ"),
@@ -142,9 +170,11 @@ pub(crate) async fn submit_all(app: &TestApp, org: &Org, round: u8) -> Vec<(&'st
 
     // Item 2: IDs per office and a telework use.
     let ids_field = format!("ids_{}", org.office);
-    let to = post_ok(
+    let to = post_form(
         app,
         &format!("/orgs/{o}/id-management"),
+        "id_management",
+        r2,
         &[
             ("attest", "yes"),
             (&ids_field, "NRT01001\nNRT01002"),
@@ -387,9 +417,11 @@ pub(crate) async fn submit_all(app: &TestApp, org: &Org, round: u8) -> Vec<(&'st
     out.push(("gateway_logs", newest(app, "gateway_logs").await));
 
     // §7.4.2(1): the office's router.
-    post_ok(
+    post_form(
         app,
         &format!("/orgs/{o}/locations/{}/router", org.office),
+        "router_ports",
+        r2,
         &ROUTER_OK,
     )
     .await;

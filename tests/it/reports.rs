@@ -97,6 +97,53 @@ pub(crate) fn leaks(text: &str) -> Vec<String> {
     found
 }
 
+/// The stored codes (enum words) a Japanese page shows as they are: no lowercase code has a
+/// place in its text (an English page's words are checked by [`leaks`] and the declared values).
+pub(crate) fn codes_in(text: &str) -> Vec<String> {
+    const CODES: [&str; 28] = [
+        "telework",
+        "satellite",
+        "disaster",
+        "trend_micro",
+        "defender",
+        "eset",
+        "mcafee",
+        "symantec",
+        "daily",
+        "hourly",
+        "realtime",
+        "weekly",
+        "implemented",
+        "planned",
+        "client_pc",
+        "gateway_site",
+        "office",
+        "modem_ta",
+        "lan_dedicated",
+        "wan_unused",
+        "console_unused",
+        "administrator",
+        "id_management",
+        "router_ports",
+        "submitted",
+        "returned",
+        "accepted",
+        "under_review",
+    ];
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| CODES.contains(w))
+        .map(str::to_string)
+        .collect()
+}
+
+/// [`codes_in`] for a page in Japanese (nothing for one in English).
+fn codes_in_page(html: &str, text: &str) -> Vec<String> {
+    match html.contains("<html lang=\"ja\"") {
+        true => codes_in(text),
+        false => vec![],
+    }
+}
+
 /// Reads a page as its user: the declared values are there, and nothing internal is.
 pub(crate) async fn read(b: &Browser<'_>, path: &str, want: &[&str]) -> String {
     let res = b.get(path).await;
@@ -110,7 +157,8 @@ pub(crate) async fn read(b: &Browser<'_>, path: &str, want: &[&str]) -> String {
             .collect();
         std::fs::write(format!("{dir}/{name}_{}.txt", text.len()), &text).unwrap();
     }
-    let leaks = leaks(&text);
+    let mut leaks = leaks(&text);
+    leaks.extend(codes_in_page(&html, &text));
     assert!(leaks.is_empty(), "{path} shows {leaks:?}:\n{text}");
     for w in want {
         assert!(text.contains(w), "{path} lacks {w:?}:\n{text}");
@@ -221,6 +269,14 @@ dual_test!(
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let adm1 = &first.iter().find(|(k, _)| *k == "administrator").unwrap().1;
+        let res = reviewer
+            .post(
+                &format!("/review/{adm1}/comments"),
+                &[("body", "役職の記載を確認してください。\n辞令の写しは不要です。")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
         for (i, (_, id)) in first.iter().enumerate() {
             let res = reviewer
                 .post(
@@ -240,30 +296,64 @@ dual_test!(
             }
         }
 
-        // The organisation revises what can be revised and submits the rest anew.
+        // The organisation revises every returned report from its receipt: the reports of a
+        // place on their own pages, the forms of items 1, 2 and §7.4.2(1) on a revision page.
+        let org_browser = app.browser();
+        let mut revising = vec![];
         for (kind, id) in &first {
-            if matches!(*kind, "administrator" | "id_management" | "router_ports") {
-                continue;
-            }
+            let receipt = read(
+                &org_browser,
+                &format!("/orgs/{}/submissions/{id}/receipt", org.id),
+                &["修正して再提出する"],
+            )
+            .await;
+            assert!(!receipt.contains("審査 花子"), "{kind}: the reviewer is not named");
             let res = app
                 .post(&format!("/orgs/{}/submissions/{id}/revise", org.id), &[])
                 .await;
             assert_eq!(res.status(), StatusCode::SEE_OTHER, "{kind}");
+            let to = location(&res);
+            let form = matches!(*kind, "administrator" | "id_management" | "router_ports");
+            assert_eq!(to.ends_with("/edit"), form, "{kind}: {to}");
+            revising.push((*kind, to));
         }
-        // The revise page says why it came back, with the thread.
-        let page = read(
-            &app.browser(),
-            &format!("/orgs/{}/antivirus", org.id),
-            &[
-                "の理由",
-                "内容を確認してください。\n2行目の記載が不足しています。",
-                "NRT-GW-01 は更新後の日付で再提出してください。",
-                "審査 花子",
-            ],
+        // A receipt of a returned report being revised leads back to the revision.
+        read(
+            &org_browser,
+            &format!("/orgs/{}/submissions/{adm1}/receipt", org.id),
+            &["修正を続ける"],
         )
         .await;
-        assert!(page.contains(&format!("/submissions/{av1}/receipt#comments")));
+        // The revise pages say why it came back, with the thread, the Center unnamed.
+        for (kind, page) in &revising {
+            let mut want = vec!["の理由", "内容を確認してください。\n2行目の記載が不足しています。", "NACCS センター"];
+            match *kind {
+                "antivirus" => want.push("NRT-GW-01 は更新後の日付で再提出してください。"),
+                "administrator" => want.extend(["役職の記載を確認してください。\n辞令の写しは不要です。", "第2版として提出されます。"]),
+                _ => {}
+            }
+            let html = read(&org_browser, page, &want).await;
+            assert!(!html.contains("審査 花子") && !html.contains("shinsa@"), "{page}: the reviewer is not named");
+            assert!(html.contains("/receipt#comments"), "{page}");
+            if *kind == "administrator" {
+                assert!(html.contains("value=\"山田 太郎\"") && html.contains("value=\"課長\""), "filled in from the returned version");
+            }
+        }
+        set_lang(&org_browser, "en").await;
+        let adm_page = &revising.iter().find(|(k, _)| *k == "administrator").unwrap().1;
+        let html = read(&org_browser, adm_page, &["Why", "NACCS Center", "Go to confirmation", "It will be submitted as version 2."]).await;
+        assert!(!html.contains("審査 花子") && html.contains("value=\"ヤマダ タロウ\""));
+        set_lang(&org_browser, "ja").await;
         let second = submit_all(&app, &org, 2).await;
+        // Each is version 2 of its series, and went to the reviewer of version 1.
+        for (kind, id) in &second {
+            let id: uuid::Uuid = id.parse().unwrap();
+            let (version, assignee): (i64, Option<uuid::Uuid>) = secportal::db::on_db!(app.db(), p => sqlx::query_as(
+                "SELECT version, assigned_to FROM submissions WHERE id = $1",
+            ).bind(id).fetch_one(p).await).unwrap();
+            assert_eq!(version, 2, "{kind}");
+            assert!(assignee.is_some(), "{kind}: the same reviewer has it");
+        }
 
         // The second versions: the diff in the same words, then accepted.
         let av2 = &second.iter().find(|(k, _)| *k == "antivirus").unwrap().1;
@@ -274,6 +364,14 @@ dual_test!(
         )
         .await;
         assert!(html.contains(&format!("<del>{}</del>", day(30))), "the changed cell shows its old value");
+        // The forms' versions compare in the same words.
+        let adm2 = &second.iter().find(|(k, _)| *k == "administrator").unwrap().1;
+        let html = read(&reviewer, &format!("/review/{adm2}"), &["第1版からの変更点", "課長", "部長", "変更"]).await;
+        assert!(html.contains("<del>課長</del>"), "{html}");
+        let idm2 = &second.iter().find(|(k, _)| *k == "id_management").unwrap().1;
+        read(&reviewer, &format!("/review/{idm2}"), &["第1版からの変更点", "2027-03-31", "2026-09-30"]).await;
+        let rp2 = &second.iter().find(|(k, _)| *k == "router_ports").unwrap().1;
+        read(&reviewer, &format!("/review/{rp2}"), &["第1版", "確認済み"]).await;
         let eq2 = &second.iter().find(|(k, _)| *k == "system_configuration").unwrap().1;
         let html = read(&reviewer, &format!("/review/{eq2}"), &["AT-GS950/8", "追加", "変更"]).await;
         assert!(html.contains("<del>4</del>") && html.contains("<ins>3</ins>"), "{html}");
@@ -296,7 +394,6 @@ dual_test!(
         }
 
         // The receipts (the organisation's copy) in both languages, every version.
-        let org_browser = app.browser();
         for lang in ["ja", "en"] {
             set_lang(&org_browser, lang).await;
             for (kind, id) in first.iter().chain(&second) {
@@ -314,7 +411,16 @@ dual_test!(
                 )
                 .await;
                 assert!(html.contains("class=\"verify-code\""));
+                assert!(!html.contains("審査 花子"), "{kind}: the reviewer is not named");
             }
+            // 提出履歴: every version of every kind, in words.
+            let html = read(
+                &org_browser,
+                &format!("/orgs/{}/submissions", org.id),
+                &if lang == "ja" { ["管理責任者", "受理"] } else { ["Responsible administrator", "Accepted"] },
+            )
+            .await;
+            assert!(!html.contains("審査 花子"));
         }
         set_lang(&org_browser, "ja").await;
         let receipt = read(

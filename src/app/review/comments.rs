@@ -84,6 +84,11 @@ pub async fn comment(
             .await?
             .map(|(u, _)| (To::User(u), format!("/review/{submission}#comments")))
     };
+    // The organisation hears from the NACCS Center, never from a named reviewer.
+    let (message, args) = match actor.role.is_center() {
+        true => ("mail.comment_center", vec![]),
+        false => ("mail.comment", vec![("author", author)]),
+    };
     let mail = match to {
         Some((to, link)) => {
             notify(
@@ -92,8 +97,8 @@ pub async fn comment(
                 to,
                 &Notice {
                     kind: "comment",
-                    message: "mail.comment",
-                    args: vec![("author", author)],
+                    message,
+                    args,
                     link,
                 },
             )

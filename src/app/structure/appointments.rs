@@ -55,19 +55,8 @@ fn for_location<'a>(
     }
 }
 
-/// Records the appointment of an active location's administrator and notifies the Center
-/// with a sealed submission, in one transaction; answers the submission (its receipt follows).
-pub async fn appoint(
-    app: &App,
-    actor: &Actor,
-    org_id: Uuid,
-    location: Uuid,
-    input: AppointInput,
-) -> Result<Uuid, Error> {
-    let (_, loc) = location_for(app, actor, org_id, location, true).await?;
-    if !loc.active {
-        return Err(Error::Conflict("error.conflict.body"));
-    }
+/// An appointment as typed, checked (errors by field).
+pub fn checked(input: &AppointInput) -> Result<NewAppointment, Error> {
     let mut e = FieldErrors::default();
     let name = e.take("name", text(&input.name, 100, true));
     let name_kana = e.take("name_kana", text(&input.name_kana, 100, true));
@@ -95,7 +84,7 @@ pub async fn appoint(
     else {
         return Err(Error::Invalid(e));
     };
-    let a = NewAppointment {
+    Ok(NewAppointment {
         name,
         name_kana,
         department,
@@ -104,13 +93,36 @@ pub async fn appoint(
         emergency_contact,
         email: email.to_string(),
         effective_from,
-    };
+    })
+}
+
+/// What a sealed `administrator` report holds: the appointment as checked and its place
+/// (the appointment's own id joins when it is recorded, at the seal).
+pub fn report_data(a: &NewAppointment, loc: &LocationRow) -> Result<serde_json::Value, Error> {
+    let mut data = serde_json::to_value(a).map_err(anyhow::Error::from)?;
+    data["location"] = serde_json::json!({ "id": loc.id, "kind": loc.kind, "name": loc.name });
+    Ok(data)
+}
+
+/// Records the appointment of an active location's administrator and notifies the Center
+/// with a sealed submission, in one transaction; answers the submission (its receipt follows).
+pub async fn appoint(
+    app: &App,
+    actor: &Actor,
+    org_id: Uuid,
+    location: Uuid,
+    input: AppointInput,
+) -> Result<Uuid, Error> {
+    let (_, loc) = location_for(app, actor, org_id, location, true).await?;
+    if !loc.active {
+        return Err(Error::Conflict("error.conflict.body"));
+    }
+    let a = checked(&input)?;
     let catalogue = app.catalogue().await?;
     let mut tx = app.db.begin().await?;
     let appointment = db::appointments::insert(&mut tx, org_id, location, &a, actor.id).await?;
-    let mut data = serde_json::to_value(&a).map_err(anyhow::Error::from)?;
+    let mut data = report_data(&a, &loc)?;
     data["appointment_id"] = serde_json::json!(appointment);
-    data["location"] = serde_json::json!({ "id": location, "kind": loc.kind, "name": loc.name });
     let (submission, mail) = crate::app::submissions::insert_sealed(
         &mut tx,
         app,
@@ -135,6 +147,37 @@ pub async fn appoint(
 /// The three statements of §7.4.2(1), each a checkbox.
 pub const ROUTER_CHECKS: [&str; 3] = ["lan_dedicated", "wan_unused", "console_unused"];
 
+/// What a sealed `router_ports` report of a location holds: every statement confirmed (else
+/// errors `router.{statement}`), with the location's active NACCS routers.
+pub async fn router_data(
+    app: &App,
+    org_id: Uuid,
+    loc: &LocationRow,
+    confirmed: &[&str],
+) -> Result<serde_json::Value, Error> {
+    let mut errors = FieldErrors::default();
+    for c in ROUTER_CHECKS {
+        if !confirmed.contains(&c) {
+            errors.add(format!("router.{c}"), "error.attest_each");
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    let routers: Vec<String> = db::structure::connections(&app.db, Some(org_id))
+        .await?
+        .into_iter()
+        .filter(|c| c.active && c.location_id == loc.id)
+        .map(|c| c.router_id)
+        .filter(|r| !r.is_empty())
+        .collect();
+    Ok(serde_json::json!({
+        "location": { "id": loc.id, "kind": loc.kind, "name": loc.name },
+        "routers": routers,
+        "lan_dedicated": true, "wan_unused": true, "console_unused": true,
+    }))
+}
+
 /// Attests §7.4.2(1) for an active location's NACCS router (LAN port for NACCS only, WAN port
 /// unused, nothing on the console port) and submits it sealed; every statement must be
 /// confirmed (errors `router.{statement}`). Answers the submission.
@@ -152,28 +195,8 @@ pub async fn attest_router(
     if !loc.active {
         return Err(Error::Conflict("error.conflict.body"));
     }
-    let mut errors = FieldErrors::default();
-    for c in ROUTER_CHECKS {
-        if !confirmed.contains(&c) {
-            errors.add(format!("router.{c}"), "error.attest_each");
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Invalid(errors));
-    }
-    let routers: Vec<String> = db::structure::connections(&app.db, Some(org_id))
-        .await?
-        .into_iter()
-        .filter(|c| c.active && c.location_id == location)
-        .map(|c| c.router_id)
-        .filter(|r| !r.is_empty())
-        .collect();
+    let data = router_data(app, org_id, &loc, confirmed).await?;
     let catalogue = app.catalogue().await?;
-    let data = serde_json::json!({
-        "location": { "id": location, "kind": loc.kind, "name": loc.name },
-        "routers": routers,
-        "lan_dedicated": true, "wan_unused": true, "console_unused": true,
-    });
     let mut tx = app.db.begin().await?;
     let (sid, mail) = crate::app::submissions::insert_sealed(
         &mut tx,

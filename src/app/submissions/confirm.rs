@@ -6,6 +6,7 @@
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::revise::{self, Drafted};
 use super::{Place, ReportKind, Sealed, check_place, nothing_open, reporting_org, seal_as};
 use crate::app::{Actor, App, Error, antivirus, gateway_logs, inhouse, outside};
 use crate::db;
@@ -34,7 +35,8 @@ pub fn fingerprint(data: &str, files: &[FileRow]) -> String {
 #[derive(Debug, Clone)]
 pub struct ToConfirm {
     pub draft: SubmissionRow,
-    pub place: Place,
+    /// The report of a place, or the revision of a form (items 1, 2, §7.4.2(1)).
+    pub what: Drafted,
     pub files: Vec<FileRow>,
     /// What the confirmation form carries back.
     pub fingerprint: String,
@@ -68,23 +70,32 @@ pub async fn to_confirm(
             None => Err(Error::NotFound),
         };
     }
-    let kind = ReportKind::parse(&s.kind).ok_or(Error::NotFound)?;
-    let place = Place {
-        org: org_id,
-        kind,
-        site: s.location_id.filter(|_| kind.per_site()),
-    };
+    let what = Drafted::of(&s).ok_or(Error::NotFound)?;
+    revise::may_draft(app, actor, org_id, &what).await?;
     let files = db::submissions::files(&app.db, Scope::Org(org_id), id).await?;
     Ok(Confirming::Open(Box::new(ToConfirm {
         fingerprint: fingerprint(&s.data, &files),
         draft: s,
-        place,
+        what,
         files,
     })))
 }
 
 /// The kind's checks of a draft before it is sealed; answers the seal's audit detail.
 async fn check(
+    app: &App,
+    actor: &Actor,
+    what: &Drafted,
+    draft: &SubmissionRow,
+) -> Result<serde_json::Value, Error> {
+    match what {
+        Drafted::Report(place) => check_report(app, place, draft).await,
+        Drafted::Form(kind) => revise::check(app, actor, *kind, draft).await,
+    }
+}
+
+/// [`check`] of a report of a place.
+async fn check_report(
     app: &App,
     place: &Place,
     draft: &SubmissionRow,
@@ -115,7 +126,7 @@ pub async fn submit_as_stored(app: &App, actor: &Actor, place: &Place) -> Result
     else {
         return nothing_open(app, place).await;
     };
-    let detail = check(app, place, &draft).await?;
+    let detail = check_report(app, place, &draft).await?;
     super::seal(app, actor, place.org, draft.id, place.kind, detail).await
 }
 
@@ -129,7 +140,7 @@ pub async fn prepare(app: &App, actor: &Actor, place: &Place) -> Result<Uuid, Er
     else {
         return Err(Error::field("_form", "submission.need_files"));
     };
-    check(app, place, &draft).await?;
+    check_report(app, place, &draft).await?;
     Ok(draft.id)
 }
 
@@ -147,13 +158,13 @@ pub async fn confirm(
         Confirming::Sealed(done) => return Ok(done),
         Confirming::Open(d) => d,
     };
-    let detail = check(app, &shown.place, &shown.draft).await?;
+    let detail = check(app, actor, &shown.what, &shown.draft).await?;
     seal_as(
         app,
         actor,
         org_id,
         id,
-        shown.place.kind,
+        shown.what.kind(),
         detail,
         Some(fingerprint),
     )

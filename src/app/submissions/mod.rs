@@ -8,7 +8,10 @@ pub mod forms;
 pub mod history;
 pub mod reads;
 pub mod renewal;
+pub mod revise;
 pub mod upload;
+
+pub use revise::{Drafted, FormKind, Revision, revise};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -17,7 +20,6 @@ use super::notify::{Notice, Pending, To, notify};
 use super::{Actor, App, Error, FieldErrors};
 use crate::db;
 use crate::db::orgs::OrgRow;
-use crate::db::review::Revised;
 use crate::db::submissions::{NewSubmission, Opened};
 use crate::domain::{Role, Scope, ScopeKind, flags};
 
@@ -277,13 +279,16 @@ pub async fn arrival_notice(
 
 /// Creates and seals a submission in one step (the forms without a draft: items 1, 2 and
 /// §7.4.2(1)) inside `tx`, with its 到達通知; answers the submission and the mail to send
-/// after commit.
+/// after commit. While the revision of a returned one of that place is open, nothing is
+/// done (`_form`: `revise.draft_open`: that revision is what to submit).
 pub async fn insert_sealed(
     tx: &mut db::Tx,
     app: &App,
     new: &NewSubmission<'_>,
 ) -> Result<(Uuid, Pending), Error> {
-    let (id, receipt_no) = db::submissions::insert_submitted(tx, new).await?;
+    let (id, receipt_no) = db::submissions::insert_submitted(tx, new)
+        .await?
+        .ok_or_else(|| Error::field("_form", "revise.draft_open"))?;
     let mail = arrival_notice(tx, app, new.org_id, id, &receipt_no, new.kind).await?;
     Ok((id, mail))
 }
@@ -299,7 +304,7 @@ pub async fn seal(
     kind: ReportKind,
     detail: serde_json::Value,
 ) -> Result<Sealed, Error> {
-    seal_as(app, actor, org_id, draft, kind, detail, None).await
+    seal_as(app, actor, org_id, draft, kind.as_str(), detail, None).await
 }
 
 /// [`seal`], only when the draft still holds what was confirmed (`confirmed`: its
@@ -310,7 +315,7 @@ async fn seal_as(
     actor: &Actor,
     org_id: Uuid,
     draft: Uuid,
-    kind: ReportKind,
+    kind: &'static str,
     detail: serde_json::Value,
     confirmed: Option<&str>,
 ) -> Result<Sealed, Error> {
@@ -319,9 +324,11 @@ async fn seal_as(
     // A draft sealed meanwhile is no longer locked here: the submit below answers its receipt.
     if let Some(expected) = confirmed
         && let Some((data, files)) = db::submissions::lock_draft(&mut tx, org_id, draft).await?
-        && confirm::fingerprint(&data, &files) != expected
     {
-        return Err(Error::Conflict(confirm::CHANGED));
+        if confirm::fingerprint(&data, &files) != expected {
+            return Err(Error::Conflict(confirm::CHANGED));
+        }
+        revise::before_seal(&mut tx, actor, org_id, draft, kind, &data).await?;
     }
     match db::submissions::submit(&mut tx, org_id, draft, actor.id, revision).await? {
         Some(receipt) => {
@@ -333,8 +340,7 @@ async fn seal_as(
             let content: serde_json::Value =
                 serde_json::from_str(&receipt.data).unwrap_or_default();
             let sealed_on = (receipt.submitted_at + chrono::Duration::hours(9)).date_naive();
-            let mut raised =
-                flags::of_content(kind.as_str(), &content, sealed_on, app.config.av_stale_days);
+            let mut raised = flags::of_content(kind, &content, sealed_on, app.config.av_stale_days);
             if !raised.is_empty() {
                 if receipt.late {
                     raised.push(flags::LATE);
@@ -343,20 +349,13 @@ async fn seal_as(
             }
             entry.detail = serde_json::json!({
                 "submission": draft,
-                "kind": kind.as_str(),
+                "kind": kind,
                 "detail": detail,
                 "assigned_to": receipt.assignee,
             });
             db::audit::append(&mut tx, &entry).await?;
-            let mail = arrival_notice(
-                &mut tx,
-                app,
-                org_id,
-                draft,
-                &receipt.receipt_no,
-                kind.as_str(),
-            )
-            .await?;
+            let mail =
+                arrival_notice(&mut tx, app, org_id, draft, &receipt.receipt_no, kind).await?;
             tx.commit().await?;
             mail.send(app);
             Ok(Sealed {
@@ -399,50 +398,6 @@ pub async fn nothing_open(app: &App, place: &Place) -> Result<Sealed, Error> {
         submission: s.id,
         receipt_no,
         already: true,
-    })
-}
-
-/// What [`revise`] did.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Revision {
-    /// The draft of the next version (or the draft already open for that place).
-    pub draft: Uuid,
-    pub place: Place,
-    /// `false` when a draft of that kind and place was open already: that one is answered
-    /// and nothing was copied.
-    pub revising: bool,
-}
-
-/// Opens version N+1 of a returned submission of the organisation as a draft (data and
-/// files copied), audited; a repeated call answers the version the first one opened.
-pub async fn revise(app: &App, actor: &Actor, org_id: Uuid, id: Uuid) -> Result<Revision, Error> {
-    reporting_org(app, actor, org_id).await?;
-    let s = db::submissions::get(&app.db, Scope::Org(org_id), id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let kind = ReportKind::parse(&s.kind).ok_or(Error::NotFound)?;
-    let place = Place {
-        org: org_id,
-        kind,
-        site: s.location_id.filter(|_| kind.per_site()),
-    };
-    let mut tx = app.db.begin().await?;
-    let (draft, revising) = match db::review::revise(&mut tx, org_id, id).await? {
-        Revised::Opened(draft) => {
-            let mut entry = actor.audit("submission.revised", Some(org_id), draft.to_string());
-            entry.detail = serde_json::json!({ "from": id });
-            db::audit::append(&mut tx, &entry).await?;
-            tx.commit().await?;
-            (draft, true)
-        }
-        Revised::Already(draft) => (draft, true),
-        Revised::DraftOpen(draft) => (draft, false),
-        Revised::NotReturned => return Err(Error::Conflict("error.conflict.body")),
-    };
-    Ok(Revision {
-        draft,
-        place,
-        revising,
     })
 }
 

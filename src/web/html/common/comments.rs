@@ -17,9 +17,22 @@ pub struct CommentItem {
 }
 
 impl From<app::review::Comment> for CommentItem {
+    /// A comment as Center staff see it (its author named).
     fn from(c: app::review::Comment) -> Self {
+        CommentItem::seen(c, false)
+    }
+}
+
+impl CommentItem {
+    /// A comment as its reader sees it: for an organisation (`org_view`) the Center's
+    /// comments are the NACCS Center's, without the name of who wrote them (`author` empty).
+    fn seen(c: app::review::Comment, org_view: bool) -> CommentItem {
         CommentItem {
-            author: c.author,
+            author: if org_view && c.center {
+                String::new()
+            } else {
+                c.author
+            },
             center: c.center,
             body: c.body,
             at: jst(&c.at),
@@ -27,12 +40,18 @@ impl From<app::review::Comment> for CommentItem {
     }
 }
 
-/// The thread of a submission for the caller's scope.
-pub async fn thread(app: &App, scope: Scope, id: Uuid) -> AppResult<Vec<CommentItem>> {
+/// The thread of a submission for the caller's scope; `org_view` for a reader of the
+/// organisation (Center staff unnamed).
+pub async fn thread(
+    app: &App,
+    scope: Scope,
+    id: Uuid,
+    org_view: bool,
+) -> AppResult<Vec<CommentItem>> {
     Ok(app::review::comments(app, scope, id)
         .await?
         .into_iter()
-        .map(CommentItem::from)
+        .map(|c| CommentItem::seen(c, org_view))
         .collect())
 }
 
@@ -59,16 +78,36 @@ pub struct ReturnNote {
     pub id: Uuid,
     pub receipt: String,
     pub reason: String,
-    pub reviewer: String,
+    /// Who returned it, for Center staff (an organisation reads "NACCS センター").
+    pub reviewer: Option<String>,
     pub at: String,
     pub comments: Vec<CommentItem>,
 }
 
-/// The return reason and comments of the version `draft` revises (`None`: not a revision).
+/// The return reason and comments of the version `draft` revises (`None`: not a revision),
+/// as the organisation's pages show them: the Center's people unnamed.
 pub async fn return_note(
     app: &App,
     org_id: Uuid,
     draft: Option<Uuid>,
+) -> AppResult<Option<ReturnNote>> {
+    note(app, org_id, draft, true).await
+}
+
+/// [`return_note`] for the Center's review page, naming the reviewer and the commenters.
+pub async fn return_note_named(
+    app: &App,
+    org_id: Uuid,
+    draft: Option<Uuid>,
+) -> AppResult<Option<ReturnNote>> {
+    note(app, org_id, draft, false).await
+}
+
+async fn note(
+    app: &App,
+    org_id: Uuid,
+    draft: Option<Uuid>,
+    org_view: bool,
 ) -> AppResult<Option<ReturnNote>> {
     Ok(app::review::return_note(app, org_id, draft)
         .await?
@@ -76,9 +115,13 @@ pub async fn return_note(
             id: n.id,
             receipt: n.receipt,
             reason: n.reason,
-            reviewer: n.reviewer,
+            reviewer: (!org_view).then_some(n.reviewer),
             at: jst(&n.at),
-            comments: n.comments.into_iter().map(CommentItem::from).collect(),
+            comments: n
+                .comments
+                .into_iter()
+                .map(|c| CommentItem::seen(c, org_view))
+                .collect(),
         }))
 }
 

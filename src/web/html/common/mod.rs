@@ -17,7 +17,7 @@ pub mod report;
 pub mod upload;
 pub mod users;
 
-use crate::app::submissions::{Place, ReportKind};
+use crate::app::submissions::{Drafted, Place, ReportKind};
 
 /// The path (under `/orgs/{org}/`) of the page where a place's report is drafted.
 pub fn draft_path(place: &Place) -> String {
@@ -28,6 +28,15 @@ pub fn draft_path(place: &Place) -> String {
         (ReportKind::OutsideConnections, _) => "outside-connections".into(),
         (ReportKind::Antivirus, _) => "antivirus".into(),
         (ReportKind::InhouseMeasures, _) => "inhouse-measures".into(),
+    }
+}
+
+/// The page where a draft is corrected: its place's report page, or (a form's revision)
+/// the revision page of the draft itself.
+pub fn draft_page(org_id: uuid::Uuid, draft: uuid::Uuid, what: &Drafted) -> String {
+    match what {
+        Drafted::Report(place) => format!("/orgs/{org_id}/{}", draft_path(place)),
+        Drafted::Form(_) => format!("/orgs/{org_id}/submissions/{draft}/edit"),
     }
 }
 

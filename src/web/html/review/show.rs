@@ -16,7 +16,7 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
 use crate::web::html::common::comments::{
-    CommentBox, CommentForm, CommentItem, ReturnNote, comment_refusal, return_note,
+    CommentBox, CommentForm, CommentItem, ReturnNote, comment_refusal, return_note_named,
 };
 use crate::web::html::common::files::{FileItem, sealed_file_item};
 use crate::web::html::common::holds;
@@ -155,7 +155,7 @@ pub(super) async fn show_view(
         let active: Vec<_> = st.locations.iter().filter(|l| l.active).cloned().collect();
         locations::location_items(&st, &active)
     };
-    let returned = return_note(state, s.org_id, Some(id)).await?;
+    let returned = return_note_named(state, s.org_id, Some(id)).await?;
     let reasons = if s.can_decide {
         app::return_reasons::list(state, &actor, false)
             .await?

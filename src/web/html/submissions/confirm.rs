@@ -18,7 +18,7 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::org_for;
 use crate::web::html::common::report::{self, Report};
-use crate::web::html::common::{draft_path, to_receipt};
+use crate::web::html::common::{draft_page, to_receipt};
 use crate::web::page::{Page, render};
 use crate::web::state::AppState;
 
@@ -85,7 +85,7 @@ async fn view(
         report,
         warnings,
         fingerprint: shown.fingerprint.clone(),
-        back: format!("/orgs/{org_id}/{}", draft_path(&shown.place)),
+        back: draft_page(org_id, shown.draft.id, &shown.what),
         problems,
     })
 }

@@ -6,3 +6,4 @@ pub mod confirm;
 pub mod files;
 pub mod history;
 pub mod receipt;
+pub mod revise;

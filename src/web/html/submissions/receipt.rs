@@ -10,7 +10,6 @@ use axum::response::Response;
 use uuid::Uuid;
 
 use crate::app;
-use crate::app::submissions::ReportKind;
 use crate::domain::Scope;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::{AppError, AppResult};
@@ -19,7 +18,7 @@ use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{
     CommentBox, CommentForm, CommentItem, comment_refusal, thread,
 };
-use crate::web::html::common::draft_path;
+use crate::web::html::common::draft_page;
 use crate::web::html::common::report::{self, Report};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
@@ -52,6 +51,8 @@ pub struct ReceiptView {
     comments: Vec<CommentItem>,
     pub comment_box: CommentBox,
     can_revise: bool,
+    /// The page of the next version while it is a draft (修正を続ける).
+    continue_at: Option<String>,
 }
 
 /// `GET /orgs/{org}/submissions/{id}/receipt`: the printable 受付票.
@@ -85,6 +86,11 @@ pub async fn receipt_view(
     let report = report::of_submission(state, &actor, t, s, &places, false).await?;
     let state_now = r.state.clone();
     let versions = r.versions;
+    let continue_at = versions
+        .iter()
+        .find(|v| v.1 == s.version + 1 && v.2 == "draft")
+        .and_then(|v| Some(draft_page(org_id, v.0, &app::submissions::Drafted::of(s)?)))
+        .filter(|_| app::submissions::revise::may_revise(&reader(me), org_id, &s.kind));
     let view = ReceiptView {
         page: Page::new(ctx, Some(me)),
         org_id,
@@ -104,12 +110,12 @@ pub async fn receipt_view(
         state: state_now,
         printed_at: jst(&chrono::Utc::now()),
         submission_id: id,
-        comments: thread(state, Scope::Org(org_id), id).await?,
+        comments: thread(state, Scope::Org(org_id), id, !me.role.is_center()).await?,
         comment_box: CommentBox::new(format!("/orgs/{org_id}/submissions/{id}/comments")),
         can_revise: s.state == "returned"
-            && ReportKind::parse(&s.kind).is_some()
-            && app::submissions::may_report(&reader(me), org_id)
+            && app::submissions::revise::may_revise(&reader(me), org_id, &s.kind)
             && !versions.iter().any(|v| v.1 > s.version),
+        continue_at,
         versions: versions
             .into_iter()
             .filter_map(|v| {
@@ -132,12 +138,12 @@ pub async fn revise(
     CsrfForm(_): CsrfForm<Nothing>,
 ) -> AppResult<Response> {
     let revision = app::submissions::revise(&state, &me.actor(&ctx), org_id, id).await?;
-    let page = draft_path(&revision.place);
-    if page.is_empty() {
+    let page = draft_page(org_id, revision.draft, &revision.what);
+    if page.ends_with('/') {
         return Err(AppError::NotFound);
     }
     Ok(redirect_with_flash(
-        &format!("/orgs/{org_id}/{page}"),
+        &page,
         // A repeated click lands on the version the first one opened.
         if revision.revising {
             "flash.revising"

@@ -1,0 +1,163 @@
+//! Revising a returned form (items 1, 2 and §7.4.2(1)) on its revision page: what is refused
+//! changes nothing, the page is the organisation's own, and one confirmation seals one version.
+
+use reqwest::StatusCode;
+use secportal::db::on_db;
+
+use crate::dual_test;
+use crate::helpers::{PASSWORD, TestApp, location};
+use crate::report_data::{EMAIL, Org, narita};
+
+/// The office's appointment, notified and returned; answers (returned id, revision draft id).
+async fn returned_appointment(app: &TestApp, org: &Org) -> (String, String) {
+    let res = app
+        .post(
+            &format!("/orgs/{}/locations/{}/appointments", org.id, org.office),
+            &[
+                ("name", "山田 太郎"),
+                ("name_kana", "ヤマダ タロウ"),
+                ("department", "通関部"),
+                ("title", "課長"),
+                ("phone", "0476-32-1234"),
+                ("email", EMAIL),
+                ("effective_from", "2026-04-01"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let first = location(&res).split('/').nth(4).unwrap().to_string();
+    let reviewer = app.new_browser();
+    reviewer.login("shinsa@naccs.example.jp", PASSWORD).await;
+    let res = reviewer
+        .post(
+            &format!("/review/{first}/decide"),
+            &[
+                ("decision", "returned"),
+                ("reason", "役職を確認してください。"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = app
+        .post(&format!("/orgs/{}/submissions/{first}/revise", org.id), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let edit = location(&res);
+    assert!(edit.ends_with("/edit"), "{edit}");
+    let draft = edit.split('/').nth(4).unwrap().to_string();
+    (first, draft)
+}
+
+async fn draft_data(app: &TestApp, id: &str) -> (String, String) {
+    let id: uuid::Uuid = id.parse().unwrap();
+    on_db!(app.db(), p => sqlx::query_as("SELECT state, data FROM submissions WHERE id = $1")
+        .bind(id)
+        .fetch_one(p)
+        .await)
+    .unwrap()
+}
+
+dual_test!(
+    while_a_returned_appointment_is_revised_a_new_one_there_and_a_wrong_correction_are_refused_and_change_nothing,
+    |app| async move {
+        let org = narita(&app).await;
+        let (first, draft) = returned_appointment(&app, &org).await;
+        let (submissions, appointments, audit) = (
+            app.count("submissions").await,
+            app.count("appointments").await,
+            app.count("audit_log").await,
+        );
+
+        // The location's own form: the revision is what to submit.
+        let res = app
+            .post(
+                &format!("/orgs/{}/locations/{}/appointments", org.id, org.office),
+                &[
+                    ("name", "佐藤 花子"),
+                    ("name_kana", "サトウ ハナコ"),
+                    ("department", "通関部"),
+                    ("phone", "0476-32-9999"),
+                    ("email", "sato@narita-boeki.example.jp"),
+                    ("effective_from", "2026-05-01"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("差し戻された版の修正中です"));
+
+        // A correction with a required field emptied: told on the field, nothing saved.
+        let before = draft_data(&app, &draft).await;
+        let res = app
+            .post(
+                &format!("/orgs/{}/submissions/{draft}/edit", org.id),
+                &[("name", ""), ("name_kana", "ヤマダ タロウ"), ("department", "通関部"),
+                  ("phone", "0476-32-1234"), ("email", EMAIL), ("effective_from", "2026-04-01")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("aria-invalid=\"true\"") && html.contains("役職を確認してください。"));
+        assert_eq!(draft_data(&app, &draft).await, before);
+        assert_eq!(
+            (app.count("submissions").await, app.count("appointments").await, app.count("audit_log").await),
+            (submissions, appointments, audit)
+        );
+
+        // Another organisation never sees the revision; its receipt page is not theirs either.
+        app.add_user("other@example.jp", "org_admin", Some("ZZZ01")).await;
+        let other = app.new_browser();
+        other.login("other@example.jp", PASSWORD).await;
+        for path in [
+            format!("/orgs/{}/submissions/{draft}/edit", org.id),
+            format!("/orgs/{}/submissions/{draft}/confirm", org.id),
+        ] {
+            assert_eq!(other.get(&path).await.status(), StatusCode::NOT_FOUND, "{path}");
+        }
+        let res = other
+            .post(&format!("/orgs/{}/submissions/{first}/revise", org.id), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+        // Saved and confirmed twice: one version 2, one new appointment, one receipt.
+        let fields = [
+            ("name", "山田 太郎"),
+            ("name_kana", "ヤマダ タロウ"),
+            ("department", "通関部"),
+            ("title", "部長"),
+            ("phone", "0476-32-1234"),
+            ("email", EMAIL),
+            ("effective_from", "2026-04-01"),
+        ];
+        let res = app
+            .browser()
+            .post_unconfirmed(&format!("/orgs/{}/submissions/{draft}/edit", org.id), &fields)
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let confirm = location(&res);
+        assert!(confirm.ends_with("/confirm"), "{confirm}");
+        let a = app.browser().confirm(&confirm).await;
+        let b = app.browser().confirm(&confirm).await;
+        assert_eq!(location(&a), format!("/orgs/{}/submissions/{draft}/receipt", org.id));
+        assert_eq!(b.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&b), location(&a));
+        let (state, data) = draft_data(&app, &draft).await;
+        assert_eq!(state, "submitted");
+        let data: serde_json::Value = serde_json::from_str(&data).unwrap();
+        assert_eq!(data["title"], "部長");
+        assert!(data["appointment_id"].is_string(), "the sealed report names its appointment");
+        assert_eq!(app.count("appointments").await, appointments + 1);
+        assert_eq!(app.count("submissions").await, submissions);
+        assert_eq!(app.audit_count("appointment.notified").await, 2);
+        // The location's history names the corrected appointment with its receipt.
+        let page = app
+            .get(&format!("/orgs/{}/locations/{}", org.id, org.office))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(&format!("/submissions/{draft}/receipt")), "{page}");
+        // The revision page of a sealed version leads to its receipt.
+        let res = app.get(&format!("/orgs/{}/submissions/{draft}/edit", org.id)).await;
+        assert_eq!(location(&res), format!("/orgs/{}/submissions/{draft}/receipt", org.id));
+    }
+);
