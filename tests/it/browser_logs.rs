@@ -55,6 +55,16 @@ fn regex_lite(text: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Scrolls the first element `css` selects to the top of the window.
+async fn show(c: &Client, css: &str) {
+    c.execute(
+        "document.querySelector(arguments[0]).scrollIntoView();",
+        vec![serde_json::json!(css)],
+    )
+    .await
+    .unwrap();
+}
+
 async fn select(c: &Client, name: &str, value: &str) {
     c.find(Locator::Css(&format!(
         "form[action$='/mapping'] select[name='{name}']"
@@ -112,7 +122,16 @@ async fn an_organisation_maps_a_compressed_log_submits_it_and_the_center_finds_t
         click(&c, "form:has(#files-logs) button[type='submit']").await;
         wait_for_text(&c, "gw-20261001.log.gz の列の対応づけ").await;
         wait_for_text(&c, "見出し行から次の項目の列を読み取れませんでした").await;
+        show(&c, ".flash").await;
+        screenshot(&c, &format!("gwlog-map-needed-top-ja-{label}")).await;
+        show(&c, "section.logcheck").await;
         screenshot(&c, &format!("gwlog-map-needed-ja-{label}")).await;
+        c.set_window_size(320, 800).await.unwrap();
+        show(&c, "section.logcheck").await;
+        screenshot(&c, &format!("gwlog-map-needed-320-ja-{label}")).await;
+        show(&c, "form[action$='/mapping'] fieldset").await;
+        screenshot(&c, &format!("gwlog-map-form-320-ja-{label}")).await;
+        c.set_window_size(1366, 900).await.unwrap();
         no_internal_words(&c).await;
         let text = words(&c).await;
         assert!(
@@ -139,6 +158,9 @@ async fn an_organisation_maps_a_compressed_log_submits_it_and_the_center_finds_t
         wait_for_text(&c, "列の対応づけを保存し、ログを確認し直しました").await;
         wait_for_text(&c, "記録 5 行（送信 3 行・受信 2 行）").await;
         wait_for_text(&c, "対象期間 2026-10-01 〜 2026-10-01 を覆っています").await;
+        show(&c, ".flash").await;
+        screenshot(&c, &format!("gwlog-mapped-top-ja-{label}")).await;
+        show(&c, ".logcheck").await;
         screenshot(&c, &format!("gwlog-mapped-ja-{label}")).await;
         no_internal_words(&c).await;
 

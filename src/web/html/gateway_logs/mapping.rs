@@ -113,8 +113,10 @@ pub fn form(
             .and_then(|p| p.errors.get(f))
             .map(|k| t.t(k).to_string())
     };
-    let fields = FIELDS
+    // The required fields first, the direction (if any) last.
+    let fields = FIELDS[1..]
         .iter()
+        .chain(&FIELDS[..1])
         .map(|&f| MapField {
             name: f,
             id: format!("map-{file_id}-{f}"),
