@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fields::{self, DateCache, Delimiter, MAX_COLUMNS};
+use super::fields::{self, DateCache, Delimiter, Direction, MAX_COLUMNS};
 
 /// The fields, in the order the scanner keeps their columns.
 pub const FIELDS: [&str; 5] = [
@@ -19,6 +19,17 @@ pub(super) const DIR: usize = 0;
 pub(super) const ID: usize = 2;
 /// No column (the log has no direction column).
 pub(super) const NONE: usize = usize::MAX;
+
+/// The direction of a line in a log without a direction column: a line with a 識別番号 is a
+/// send (Table 7-4-2: only sends carry one).
+#[inline]
+pub(super) fn implied(id: &[u8]) -> Direction {
+    if id.is_empty() {
+        Direction::Receive
+    } else {
+        Direction::Send
+    }
+}
 
 /// The header names accepted for each field (Japanese or English, any case), in the order
 /// of [`FIELDS`].

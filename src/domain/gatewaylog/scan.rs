@@ -441,16 +441,8 @@ impl<V: Visit> Scanner<V> {
         } else {
             cell(&self.cells, idx[ID])
         };
-        // Without a direction column, a line with a 識別番号 is a send.
         let dir = if idx[DIR] == NONE {
-            Some((
-                if id.is_empty() {
-                    Direction::Receive
-                } else {
-                    Direction::Send
-                },
-                None,
-            ))
+            Some((mapping::implied(id), None))
         } else {
             fields::direction(cell(&self.cells, idx[DIR]))
         };
