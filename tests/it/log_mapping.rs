@@ -136,6 +136,29 @@ dual_test!(
         assert_eq!(res.status(), StatusCode::CONFLICT);
         assert_eq!(app.audit_count("gateway_log.mapped").await, 1);
 
+        // The organisation changes its mind (the form shows the mapping's version), and back.
+        let html = page(&app, &path).await;
+        assert_eq!(field_value(&html, "version").as_deref(), Some("1"));
+        let changed = [
+            ("header", "yes"),
+            ("timestamp", "1"),
+            ("user_code", "2"),
+            ("id_number", "5"),
+            ("business_code", "4"),
+            ("direction", ""),
+        ];
+        let res = map(&app, &path, &file, "1", &changed).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(
+            page(&app, &path)
+                .await
+                .contains("記録 3 行（送信 3 行・受信 0 行）")
+        );
+        let res = map(&app, &path, &file, "2", &MAPPING).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.audit_count("gateway_log.mapped").await, 3);
+        assert_eq!(app.count("gateway_log_mappings").await, 1);
+
         // The site's next log, in the same shape, is read with the mapping at once.
         let next =
             "日付時刻;ユーザー;端末番号;取引;種別\n2026/10/01 11:00:00;ABC12;7003;IDA;送信\n";
@@ -150,6 +173,10 @@ dual_test!(
         assert!(html.contains("記録 1 行（送信 1 行・受信 0 行）"));
         assert_eq!(checks(&app).await.len(), 2);
         submit_logs(&app, &path, "2026-10-01", "2026-10-01").await;
+        // A submitted log is not read again with another mapping.
+        let res = map(&app, &path, &file, "3", &MAPPING).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert_eq!(app.audit_count("gateway_log.mapped").await, 3);
 
         // The Center finds the mapped lines by 識別番号.
         let db = app.db();
