@@ -110,6 +110,8 @@ pub async fn save(app: &App, actor: &Actor, input: &LogsInput) -> Result<Uuid, E
 
 /// Why a submit was refused only because a log was kept before logs were checked.
 pub const UNCHECKED: &str = "gwlog.error.unchecked";
+/// Why a submit was refused only because a log's columns wait for their mapping.
+pub const UNMAPPED: &str = "gwlog.error.unmapped";
 
 /// Submits the site's open draft as stored, checked by [`check`].
 pub async fn submit(app: &App, actor: &Actor, org_id: Uuid, site: Uuid) -> Result<Sealed, Error> {
@@ -207,6 +209,10 @@ pub async fn check(
             errors.add("_form", UNCHECKED);
             continue;
         };
+        if c.needs_mapping() {
+            errors.add("_form", UNMAPPED);
+            continue;
+        }
         let cov = period.map(|(f, t)| c.against(f, t));
         checks.push(serde_json::json!({
             "file": name,

@@ -16,7 +16,7 @@ use super::{Actor, App, Error, FieldErrors};
 use crate::db;
 use crate::domain::export::{Cell, CsvSink, Sink, Words};
 use crate::domain::gatewaylog::fields::{self, DateCache, Direction, Stamp};
-use crate::domain::gatewaylog::{Record, Visit};
+use crate::domain::gatewaylog::{ColumnMap, LogCheck, Record, Visit};
 use crate::domain::{Role, Scope};
 use crate::files::gwlog::{Limits, visit_stored};
 
@@ -297,8 +297,9 @@ pub struct Search {
     submission: Uuid,
     pub org_id: Uuid,
     pub receipt_no: String,
-    /// (shown name, SHA-256) of each submitted log, in order.
-    files: Vec<(String, String)>,
+    /// (shown name, SHA-256, the mapping its check read it with) of each submitted log, in
+    /// order.
+    files: Vec<(String, String, Option<ColumnMap>)>,
     input: SearchInput,
     crit: Arc<Criteria>,
     limits: Limits,
@@ -331,12 +332,18 @@ pub async fn prepare(
 ) -> Result<Search, Error> {
     let (org_id, receipt_no, _) = logs_of(app, actor, id).await?;
     let crit = Arc::new(criteria(input)?);
-    let files = db::submissions::files(&app.db, Scope::Center, id)
-        .await?
-        .into_iter()
-        .filter(|f| f.role == "logs")
-        .map(|f| (f.name, f.sha256))
-        .collect();
+    let mut files = vec![];
+    for f in db::submissions::files(&app.db, Scope::Center, id).await? {
+        if f.role != "logs" {
+            continue;
+        }
+        // A log read with its gateway site's mapping is searched with the same mapping.
+        let map = db::gateway_logs::check(&app.db, Scope::Center, org_id, &f.sha256)
+            .await?
+            .and_then(|j| serde_json::from_str::<LogCheck>(&j).ok())
+            .and_then(|c| c.mapping);
+        files.push((f.name, f.sha256, map));
+    }
     Ok(Search {
         actor: actor.clone(),
         submission: id,
@@ -366,12 +373,12 @@ impl Search {
     /// Runs the files through the matcher, one after another.
     async fn run(&self, app: &App, mut m: Matcher) -> Result<(Matcher, Vec<String>), Error> {
         let mut unreadable = vec![];
-        for (name, sha) in &self.files {
+        for (name, sha, map) in &self.files {
             m.file = name.clone();
             let stream = app.files.read(sha).await?;
-            let (back, verdict) = visit_stored(stream, self.limits, m).await?;
+            let (back, verdict) = visit_stored(stream, self.limits, *map, m).await?;
             m = back;
-            if verdict.is_err() {
+            if verdict.is_err() || verdict.is_ok_and(|c| c.needs_mapping()) {
                 unreadable.push(name.clone());
             }
         }
@@ -493,8 +500,9 @@ pub async fn count_in_file(
     let limits = Limits {
         max_inflated: max_log.saturating_mul(16),
     };
-    let (m, verdict) = visit_stored(stream, limits, Matcher::new(crit, Out::Page(vec![]))).await?;
-    Ok(verdict.map(|()| m.found))
+    let matcher = Matcher::new(crit, Out::Page(vec![]));
+    let (m, verdict) = visit_stored(stream, limits, None, matcher).await?;
+    Ok(verdict.map(|_| m.found))
 }
 
 async fn fail_async(chunks: Chunks, e: anyhow::Error) {

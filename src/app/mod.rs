@@ -17,6 +17,7 @@ pub mod id_management;
 pub mod inbox;
 pub mod inhouse;
 pub mod links;
+pub mod log_mapping;
 pub mod log_search;
 pub mod matrix;
 pub mod notify;

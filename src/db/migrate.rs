@@ -121,6 +121,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0029_passkeys_unlock.sql"),
         include_str!("../../migrations/postgres/0029_passkeys_unlock.sql"),
     ),
+    (
+        "0030_gateway_log_mappings",
+        include_str!("../../migrations/sqlite/0030_gateway_log_mappings.sql"),
+        include_str!("../../migrations/postgres/0030_gateway_log_mappings.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

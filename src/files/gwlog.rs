@@ -10,7 +10,7 @@ use std::rc::Rc;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use crate::domain::gatewaylog::{LogCheck, Refused, Scanner, Visit};
+use crate::domain::gatewaylog::{ColumnMap, LogCheck, Refused, Scanner, Visit};
 
 /// Batches of chunks waiting for the check (bounded: a slow check slows the upload, never the
 /// memory: at most QUEUE batches of about BATCH bytes).
@@ -188,8 +188,9 @@ pub struct LogInspector {
 }
 
 impl LogInspector {
-    /// Starts the check's thread.
-    pub fn start(limits: Limits) -> LogInspector {
+    /// Starts the check's thread; the columns are read by the gateway site's mapping when it
+    /// has one.
+    pub fn start(limits: Limits, map: Option<ColumnMap>) -> LogInspector {
         let (tx, rx) = mpsc::channel(QUEUE);
         LogInspector {
             result: None,
@@ -203,7 +204,7 @@ impl LogInspector {
                     cur: Bytes::new(),
                     taken: Rc::new(Cell::new(0)),
                 };
-                check(chunks, limits, Scanner::new())
+                check(chunks, limits, Scanner::mapped(map))
             })),
         }
     }
@@ -264,14 +265,16 @@ impl LogInspector {
 }
 
 /// Reads a stored log (a blob's stream) through the check, showing each record to `visit`
-/// (the search of submitted logs): the same unpacking, encodings and line reading as the
-/// upload's check. Answers the visitor back with the check's verdict; `Err` only when the
-/// store fails.
+/// (the search of submitted logs; `()` for the re-check with a new mapping): the same
+/// unpacking, encodings and line reading as the upload's check, with the mapping the log
+/// was (or is to be) read with. Answers the visitor back with the check's verdict; `Err`
+/// only when the store fails.
 pub async fn visit_stored<S, E, V>(
     mut stream: S,
     limits: Limits,
+    map: Option<ColumnMap>,
     mut visit: V,
-) -> anyhow::Result<(V, Result<(), Refused>)>
+) -> anyhow::Result<(V, Result<LogCheck, Refused>)>
 where
     S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::error::Error + Send + Sync + 'static,
@@ -286,7 +289,7 @@ where
             cur: Bytes::new(),
             taken: Rc::new(Cell::new(0)),
         };
-        let verdict = check(chunks, limits, Scanner::visiting(&mut visit)).map(|_| ());
+        let verdict = check(chunks, limits, Scanner::visiting_mapped(&mut visit, map));
         (visit, verdict)
     });
     let mut failed = None;
@@ -339,9 +342,12 @@ pub async fn check_file(
             }
         }
     });
-    let mut inspector = LogInspector::start(Limits {
-        max_inflated: max_log.saturating_mul(16),
-    });
+    let mut inspector = LogInspector::start(
+        Limits {
+            max_inflated: max_log.saturating_mul(16),
+        },
+        None,
+    );
     let mut hasher = sha2::Sha256::new();
     let mut verdict = Ok(());
     while let Some(chunk) = rx.recv().await {
@@ -376,7 +382,7 @@ mod tests {
     };
 
     async fn run(bytes: Vec<u8>) -> Result<LogCheck, Refused> {
-        let mut i = LogInspector::start(LIMITS);
+        let mut i = LogInspector::start(LIMITS, None);
         for c in bytes.chunks(7000) {
             i.feed(Bytes::copy_from_slice(c)).await?;
         }

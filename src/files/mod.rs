@@ -217,21 +217,25 @@ impl FileStore {
     }
 
     /// Streams a gateway log into the store (plain, gzip or zip, up to `max_log` bytes) and
-    /// checks it against Table 7-4-2 on the way: one pass over the bytes, nothing kept when
-    /// the check refuses it.
+    /// checks it against Table 7-4-2 on the way (columns by the site's mapping, when it has
+    /// one): one pass over the bytes, nothing kept when the check refuses it.
     pub async fn receive_log<S, E>(
         &self,
         raw_name: &str,
         body: S,
         max_log: u64,
+        map: Option<crate::domain::gatewaylog::ColumnMap>,
     ) -> Result<(Stored, LogCheck), UploadError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let mut inspector = gwlog::LogInspector::start(gwlog::Limits {
-            max_inflated: max_log.saturating_mul(16),
-        });
+        let mut inspector = gwlog::LogInspector::start(
+            gwlog::Limits {
+                max_inflated: max_log.saturating_mul(16),
+            },
+            map,
+        );
         let stored = self
             .receive_inner(raw_name, body, max_log, Some(&mut inspector))
             .await?;

@@ -134,6 +134,8 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}/requests/{id}/withdraw", post(followup::withdraw_request))
         .route("/orgs/{org}/instructions/{id}", get(followup::instruction_page))
         .route("/orgs/{org}/locations/{id}/gateway-logs", get(html::gateway_logs::page).post(html::gateway_logs::save_or_submit))
+        .route("/orgs/{org}/locations/{id}/gateway-logs/mapping", post(html::gateway_logs::mapping::save))
+        .route("/gateway-logs/sample.csv", get(html::gateway_logs::mapping::sample))
         .route(
             "/orgs/{org}/locations/{id}/gateway-logs/files",
             post(html::gateway_logs::upload).layer(DefaultBodyLimit::max(usize::try_from(state.config.max_log_bytes).unwrap_or(usize::MAX).saturating_add(1024 * 1024))),

@@ -223,13 +223,6 @@ dual_test!(
                 mixed,
                 "UTF-8 と Shift_JIS が混在しています（302 行目）",
             ),
-            (
-                "columns.csv",
-                "送受信区分,利用者コード,業務コード,年月日時分秒\n送信,A,IDA,20261001090000\n"
-                    .as_bytes()
-                    .to_vec(),
-                "見出し行に表 7-4-2 の列がありません: 識別番号",
-            ),
         ];
         for (name, body, message) in cases {
             let res = upload_log(&app, &path, name, &body).await;

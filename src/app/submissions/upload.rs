@@ -49,6 +49,9 @@ pub struct Uploaded {
     pub sha256: String,
     pub size: u64,
     pub role: String,
+    /// A gateway log whose columns wait for the site's mapping.
+    #[serde(default)]
+    pub needs_mapping: bool,
 }
 
 /// Why a file was not attached. The first three are the sender's to fix and leave the other
@@ -155,10 +158,20 @@ where
     {
         return Err(UploadFailure::Refused("error.file_wrong_role"));
     }
-    // Gateway logs have their own size limit and are checked on the way in.
+    // Gateway logs have their own size limit and are checked on the way in, their columns
+    // read by the site's mapping when it has one.
     let received = if place.kind == ReportKind::GatewayLogs {
+        let map = match place.site {
+            Some(site) => bounded(
+                app,
+                crate::app::log_mapping::read(app, Scope::Org(org_id), org_id, site),
+            )
+            .await?
+            .map(|m| m.map),
+            None => None,
+        };
         app.files
-            .receive_log(&input.name, body, app.config.max_log_bytes)
+            .receive_log(&input.name, body, app.config.max_log_bytes, map)
             .await
             .map(|(s, c)| (s, Some(c)))
     } else {
@@ -214,6 +227,7 @@ where
             sha256: stored.sha256.clone(),
             size: stored.size,
             role,
+            needs_mapping: check.as_ref().is_some_and(|c| c.needs_mapping()),
         }),
         Attach::NotDraft => Err(Error::Conflict("error.conflict.body").into()),
         // Another upload to the same draft took the last places meanwhile.

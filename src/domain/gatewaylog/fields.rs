@@ -68,7 +68,8 @@ fn digits(b: &[u8]) -> Option<u32> {
 const JST: i64 = 9 * 3600;
 
 /// Reads `YYYYMMDDhhmmss`, `YYYY-MM-DD hh:mm:ss`, `YYYY/MM/DD hh:mm:ss` or ISO 8601
-/// (`T`, fractions, `Z` or `±hh:mm`); a time without a zone is JST. Answers seconds in JST.
+/// (`T`, the basic `YYYYMMDDThhmmss` too, fractions, `Z` or `±hh:mm`); a time without a zone
+/// is JST. Answers seconds in JST.
 pub fn timestamp(raw: &[u8], cache: &mut DateCache) -> Option<Stamp> {
     let (y, mo, d, h, mi, s, rest) = if raw.len() >= 14 && raw[..14].iter().all(u8::is_ascii_digit)
     {
@@ -80,6 +81,17 @@ pub fn timestamp(raw: &[u8], cache: &mut DateCache) -> Option<Stamp> {
             digits(&raw[10..12])?,
             digits(&raw[12..14])?,
             &raw[14..],
+        )
+    } else if raw.len() >= 15 && raw[8] == b'T' {
+        // ISO 8601's basic format: 20261001T090000.
+        (
+            digits(&raw[0..4])?,
+            digits(&raw[4..6])?,
+            digits(&raw[6..8])?,
+            digits(&raw[9..11])?,
+            digits(&raw[11..13])?,
+            digits(&raw[13..15])?,
+            &raw[15..],
         )
     } else {
         if raw.len() < 19 {
@@ -325,6 +337,13 @@ mod tests {
             "2026-10-01T00:00:00Z",
             "2026-10-01T09:00:00+09:00",
             "2026-09-30T19:00:00-05:00",
+            "2026-10-01T09:00:00+0900",
+            "2026-10-01T00:00:00.5+00",
+            "2026/10/01 09:00:00.250",
+            "20261001090000+09:00",
+            "20261001T090000",
+            "20261001T000000Z",
+            "20261001T090000.000+0900",
         ] {
             assert_eq!(stamp(s).as_deref(), Some("2026-10-01 09:00:00"), "{s}");
         }
@@ -335,6 +354,9 @@ mod tests {
             "2026-10-01 25:00:00",
             "2026-10-01",
             "2026-10-01 09:00:00 JST",
+            "20261001T0900",
+            "20261001X090000",
+            "2026100109000",
         ] {
             assert_eq!(stamp(s), None, "{s}");
         }

@@ -6,6 +6,7 @@
 
 pub mod fields;
 mod keys;
+pub mod mapping;
 pub mod scan;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub use mapping::{ColumnMap, MapInput};
 pub use scan::{Record, Refused, Scanner, Visit};
 
 /// Where a line is: (file inside a zip, 0 otherwise; line number in that file).
@@ -69,6 +71,15 @@ pub struct LogCheck {
     pub compression: Option<String>,
     /// The files inside a zip, in order (`At.0` counts from 1 into this list).
     pub files: Vec<String>,
+    /// Columns in the first line.
+    pub columns: u32,
+    /// The fields whose column could not be told (by the header's names, or the site's
+    /// mapping names a column the log has not): the log is not read until it is mapped.
+    pub unmapped: Vec<String>,
+    /// The first lines of the (first) file, for the mapping form.
+    pub preview: Vec<String>,
+    /// The gateway site's mapping the log was read with (`None`: the header's names).
+    pub mapping: Option<ColumnMap>,
 }
 
 /// How a log meets the period the Center asked for.
@@ -115,9 +126,15 @@ impl LogCheck {
         }
     }
 
+    /// Whether the log waits for its columns to be mapped.
+    pub fn needs_mapping(&self) -> bool {
+        !self.unmapped.is_empty()
+    }
+
     /// Whether nothing is wrong (within the period, when one is given).
     pub fn clean(&self, period: Option<(NaiveDate, NaiveDate)>) -> bool {
         self.lines > 0
+            && !self.needs_mapping()
             && self.problems() == 0
             && period.is_none_or(|(f, t)| {
                 let c = self.against(f, t);

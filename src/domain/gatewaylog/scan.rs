@@ -4,6 +4,7 @@
 
 use super::fields::{self, DateCache, Delimiter, Direction, MAX_COLUMNS, Stamp};
 use super::keys::{FxMap, Keys};
+use super::mapping::{self, ColumnMap, DIR, ID, NONE};
 use super::{At, Count, LogCheck};
 
 /// The longest line accepted.
@@ -17,7 +18,8 @@ pub enum Refused {
     Empty,
     /// A header and no record.
     HeaderOnly,
-    /// Columns Table 7-4-2 requires that the header does not name (column keys).
+    /// Columns Table 7-4-2 requires that the header does not name (column keys): the log
+    /// needs a mapping first.
     Columns(Vec<&'static str>),
     LongLine(At),
     Binary(At),
@@ -34,36 +36,13 @@ pub enum Refused {
     ZipEntries,
 }
 
-/// The header names accepted for each column (Japanese or English, any case).
-const COLUMNS: [(&str, &[&str]); 5] = [
-    ("direction", &["送受信区分", "送受信", "区分", "direction"]),
-    (
-        "user_code",
-        &["利用者コード", "user_code", "usercode", "user"],
-    ),
-    (
-        "id_number",
-        &["識別番号", "id_number", "identification_number", "id"],
-    ),
-    (
-        "business_code",
-        &[
-            "業務コード",
-            "business_code",
-            "transaction_code",
-            "business",
-        ],
-    ),
-    (
-        "timestamp",
-        &["年月日時分秒", "日時", "timestamp", "datetime", "time"],
-    ),
-];
-const DIR: usize = 0;
 const USER: usize = 1;
-const ID: usize = 2;
 const BIZ: usize = 3;
 const TIME: usize = 4;
+/// Bytes of a file's start kept for the page's preview of its first lines.
+const HEAD: usize = 8 * 1024;
+/// Lines of the preview.
+const PREVIEW_LINES: usize = 6;
 
 #[derive(Debug, Clone, Copy)]
 struct Columns {
@@ -147,6 +126,12 @@ pub struct Scanner<V: Visit = ()> {
     users: Keys,
     ids: Keys,
     visit: V,
+    /// The gateway site's mapping (`None`: columns found by the header's names).
+    map: Option<ColumnMap>,
+    /// Whether the columns could not be told: the rest is only measured, not read.
+    unmapped: bool,
+    /// The first bytes of the (first) file, for the preview.
+    head: Vec<u8>,
 }
 
 impl Default for Scanner {
@@ -159,11 +144,21 @@ impl Scanner {
     pub fn new() -> Scanner {
         Scanner::visiting(())
     }
+
+    /// A check that reads the columns by a gateway site's mapping (`None`: by the header).
+    pub fn mapped(map: Option<ColumnMap>) -> Scanner {
+        Scanner::visiting_mapped((), map)
+    }
 }
 
 impl<V: Visit> Scanner<V> {
     /// A check that shows each record to `visit`.
     pub fn visiting(visit: V) -> Scanner<V> {
+        Scanner::visiting_mapped(visit, None)
+    }
+
+    /// A check with a site's mapping that shows each record to `visit`.
+    pub fn visiting_mapped(visit: V, map: Option<ColumnMap>) -> Scanner<V> {
         Scanner {
             carry: Vec::new(),
             entry: 0,
@@ -182,6 +177,9 @@ impl<V: Visit> Scanner<V> {
             users: Keys::default(),
             ids: Keys::default(),
             visit,
+            map,
+            unmapped: false,
+            head: Vec::new(),
         }
     }
 
@@ -212,6 +210,13 @@ impl<V: Visit> Scanner<V> {
         if let Some(nul) = memchr::memchr(0, buf) {
             let lines = memchr::memchr_iter(b'\n', &buf[..nul]).count() as u64;
             return Err(Refused::Binary((self.entry, self.line + lines + 1)));
+        }
+        if self.head.len() < HEAD && self.entry <= 1 {
+            let take = (HEAD - self.head.len()).min(buf.len());
+            self.head.extend_from_slice(&buf[..take]);
+        }
+        if self.unmapped {
+            return self.skim(buf);
         }
         if !self.carry.is_empty() {
             match memchr::memchr(b'\n', buf) {
@@ -251,6 +256,25 @@ impl<V: Visit> Scanner<V> {
         Ok(())
     }
 
+    /// The bytes of a log whose columns are not known yet: only the line lengths are held
+    /// to the limit (the mapping's re-check reads the rest).
+    fn skim(&mut self, buf: &[u8]) -> Result<(), Refused> {
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', buf) {
+            if self.carry.len() + end - start > MAX_LINE {
+                return Err(Refused::LongLine((self.entry, self.line + 1)));
+            }
+            self.carry.clear();
+            self.line += 1;
+            start = end + 1;
+        }
+        if self.carry.len() + buf.len() - start > MAX_LINE {
+            return Err(Refused::LongLine((self.entry, self.line + 1)));
+        }
+        self.carry.extend_from_slice(&buf[start..]);
+        Ok(())
+    }
+
     fn end_file(&mut self) -> Result<(), Refused> {
         if !self.carry.is_empty() {
             let line = std::mem::take(&mut self.carry);
@@ -262,6 +286,12 @@ impl<V: Visit> Scanner<V> {
     /// Ends the check: the last line without its newline, then the result.
     pub fn finish(mut self) -> Result<LogCheck, Refused> {
         self.end_file()?;
+        self.out.preview = mapping::preview(&self.head, HEAD, PREVIEW_LINES);
+        self.out.mapping = self.map;
+        if self.unmapped {
+            self.out.encoding = if self.any_sjis { "sjis" } else { "utf8" }.into();
+            return Ok(self.out);
+        }
         if self.out.lines == 0 {
             return Err(if self.out.delimiter.is_empty() {
                 Refused::Empty
@@ -284,7 +314,10 @@ impl<V: Visit> Scanner<V> {
         Ok(out)
     }
 
-    fn header(&mut self, line: &[u8]) -> Result<(), Refused> {
+    /// Reads a file's first line: its encoding, delimiter and columns, by the site's mapping
+    /// or else by the header's names. Answers whether the line is a record too (a mapping of
+    /// a log without a header); columns that cannot be told leave the log unmapped.
+    fn header(&mut self, line: &[u8]) -> Result<bool, Refused> {
         let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         let text = match std::str::from_utf8(line) {
             Ok(t) => {
@@ -309,34 +342,40 @@ impl<V: Visit> Scanner<V> {
         if n == MAX_COLUMNS {
             return Err(Refused::TooManyColumns(self.at()));
         }
-        let names: Vec<String> = cells[..n]
-            .iter()
-            .map(|&(a, b)| {
-                String::from_utf8_lossy(fields::trim(&text.as_bytes()[a as usize..b as usize]))
-                    .to_lowercase()
-            })
-            .collect();
-        let mut idx = [0usize; 5];
-        let mut missing = vec![];
-        for (i, (key, accepted)) in COLUMNS.iter().enumerate() {
-            match names.iter().position(|h| accepted.iter().any(|a| h == a)) {
-                Some(p) => idx[i] = p,
-                None => missing.push(*key),
-            }
-        }
-        if !missing.is_empty() {
-            return Err(Refused::Columns(missing));
-        }
         if self.out.delimiter.is_empty() {
             self.out.delimiter = delim.name().into();
+            self.out.columns = n as u32;
         }
+        let names = || -> Vec<String> {
+            cells[..n]
+                .iter()
+                .map(|&(a, b)| {
+                    let cell = fields::trim(&text.as_bytes()[a as usize..b as usize]);
+                    String::from_utf8_lossy(cell).into_owned()
+                })
+                .collect()
+        };
+        let (idx, record) = match mapping::columns(self.map, n, names) {
+            Ok(c) => c,
+            Err(missing) => {
+                self.unmapped = true;
+                self.out.unmapped = missing;
+                return Ok(false);
+            }
+        };
         self.cols = Some(Columns {
             delim,
             idx,
-            want: idx.iter().max().copied().unwrap_or(0) + 1,
+            want: idx
+                .iter()
+                .filter(|i| **i != NONE)
+                .max()
+                .copied()
+                .unwrap_or(0)
+                + 1,
             header: n,
         });
-        Ok(())
+        Ok(record)
     }
 
     fn flush_day(&mut self) {
@@ -353,11 +392,18 @@ impl<V: Visit> Scanner<V> {
             [rest @ .., b'\r'] => rest,
             _ => raw,
         };
-        let Some(cols) = self.cols else {
-            if fields::trim(line).is_empty() {
-                return Ok(());
+        let (cols, line) = match self.cols {
+            Some(c) => (c, line),
+            None => {
+                if self.unmapped || fields::trim(line).is_empty() || !self.header(line)? {
+                    return Ok(());
+                }
+                // A log without a header: its first line is a record.
+                match self.cols {
+                    Some(c) => (c, line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)),
+                    None => return Ok(()),
+                }
             }
-            return self.header(line);
         };
         if self.visit.skip(line) {
             return Ok(());
@@ -374,7 +420,7 @@ impl<V: Visit> Scanner<V> {
         // Aligned columns: a receive line may leave 識別番号 out, and the columns after it
         // move left by one.
         let mut idx = cols.idx;
-        if cols.delim == Delimiter::Spaces && n + 1 == cols.header {
+        if cols.delim == Delimiter::Spaces && n + 1 == cols.header && idx[DIR] != NONE {
             let shifted = idx.map(|i| if i > idx[ID] { i - 1 } else { i });
             if let Some((Direction::Receive, _)) =
                 fields::direction(cell(&self.cells, shifted[DIR]))
@@ -395,7 +441,11 @@ impl<V: Visit> Scanner<V> {
         } else {
             cell(&self.cells, idx[ID])
         };
-        let dir = fields::direction(cell(&self.cells, idx[DIR]));
+        let dir = if idx[DIR] == NONE {
+            Some((mapping::implied(id), None))
+        } else {
+            fields::direction(cell(&self.cells, idx[DIR]))
+        };
         if let Some((_, Some(sjis))) = dir {
             match self.sjis {
                 None => {
@@ -512,14 +562,6 @@ mod tests {
         assert_eq!(
             run(&["送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n\n".as_bytes()]),
             Err(Refused::HeaderOnly)
-        );
-        assert_eq!(
-            run(&[b"user_code,timestamp\n"]),
-            Err(Refused::Columns(vec![
-                "direction",
-                "id_number",
-                "business_code"
-            ]))
         );
         let long = format!(
             "{}\n送信,{}\n",

@@ -76,6 +76,11 @@ pub fn refusal(t: &Tr, r: &Refused) -> String {
     }
 }
 
+/// A field of Table 7-4-2 (`user_code`, ...) in words.
+pub fn field_name(t: &Tr, field: &str) -> String {
+    t.t(column_key(field)).to_string()
+}
+
 fn column_key(c: &str) -> &'static str {
     match c {
         "direction" => "gwlog.col.direction",
@@ -161,6 +166,16 @@ pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDa
         "gwlog.v.format",
         &[("format", &format.join(t.t("ui.list_sep")))],
     ));
+    if let Some(m) = &c.mapping {
+        facts.push(
+            t.t(if m.header {
+                "gwlog.v.mapped"
+            } else {
+                "gwlog.v.mapped_no_header"
+            })
+            .to_string(),
+        );
+    }
     facts.push(t.f(
         "gwlog.v.counts",
         &[

@@ -55,6 +55,8 @@ pub async fn receive_files(
     let mut problems = vec![];
     let mut kept: Vec<String> = vec![];
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    // A gateway log whose columns wait for the site's mapping.
+    let mut to_map = false;
     while let Some(mut field) = form.next_field().await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::TooLarge
@@ -77,6 +79,7 @@ pub async fn receive_files(
         match app::submissions::upload::upload(state, &actor, input, Box::pin(&mut field)).await {
             Ok(uploaded) => {
                 state.metrics.uploaded(uploaded.size);
+                to_map |= uploaded.needs_mapping;
                 kept.push(uploaded.name);
             }
             Err(UploadFailure::TooMany { max }) => {
@@ -126,7 +129,11 @@ pub async fn receive_files(
     if problems.is_empty() {
         return Ok(Ok(redirect_with_flash(
             back,
-            "flash.uploaded",
+            if to_map {
+                "flash.uploaded_to_map"
+            } else {
+                "flash.uploaded"
+            },
             state.cookies.secure,
         )));
     }

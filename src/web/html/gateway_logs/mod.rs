@@ -3,6 +3,8 @@
 //! Each log file is checked against Table 7-4-2 before it is submitted; both sides see the
 //! result.
 
+pub mod mapping;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -31,6 +33,7 @@ use crate::web::html::common::to_confirm;
 use crate::web::html::common::upload::receive_files;
 use crate::web::page::{Page, jst, redirect_with_flash, render, today};
 use crate::web::state::AppState;
+use mapping::MapView;
 
 const KIND: ReportKind = ReportKind::GatewayLogs;
 
@@ -47,6 +50,8 @@ struct LogsView {
     fields: HashMap<String, String>,
     files: Vec<FileItem>,
     checks: Vec<CheckView>,
+    /// Logs waiting for their columns' mapping, and the others' mapping to change.
+    maps: Vec<MapView>,
     /// Files kept before logs were checked on upload.
     unchecked: Vec<String>,
     max_log_mb: u64,
@@ -80,15 +85,30 @@ fn period_of(fields: &HashMap<String, String>) -> Option<(NaiveDate, NaiveDate)>
     (from <= to).then_some((from, to))
 }
 
+/// What a page shown again carries besides the kept draft.
+#[derive(Default)]
+pub struct Shown {
+    /// The fields as typed.
+    input: Option<HashMap<String, String>>,
+    errors: FieldErrors,
+    problems: Vec<String>,
+    /// The mapping form as sent.
+    map: Option<mapping::Posted>,
+}
+
 async fn view(
     state: &AppState,
     ctx: &Ctx,
     me: &CurrentUser,
     (org, site): (&OrgRow, &LocationRow),
-    input: Option<HashMap<String, String>>,
-    errors: FieldErrors,
-    problems: Vec<String>,
+    shown: Shown,
 ) -> AppResult<LogsView> {
+    let Shown {
+        input,
+        errors,
+        problems,
+        map: posted,
+    } = shown;
     let actor = reader(me);
     let place = Place {
         org: org.id,
@@ -120,7 +140,8 @@ async fn view(
         }
     }
     let period = period_of(&fields);
-    let (mut files, mut checks, mut unchecked) = (vec![], vec![], vec![]);
+    let (mut files, mut checks, mut unchecked, mut maps) = (vec![], vec![], vec![], vec![]);
+    let site_map = app::log_mapping::of_site(state, &actor, org.id, site.id).await?;
     if draft.is_some() {
         let rows = form.files.clone();
         let kept = logcheck::kept_checks(
@@ -132,12 +153,26 @@ async fn view(
                 .collect(),
         )
         .await?;
-        for (name, check) in kept {
-            match check {
-                Some(c) => checks.push(logcheck::view(&ctx.tr(), &name, &c, period)),
-                None => unchecked.push(name),
+        let t = ctx.tr();
+        for (row, (name, check)) in rows.iter().zip(kept) {
+            let Some(c) = check else {
+                unchecked.push(name);
+                continue;
+            };
+            let which = (row.id, name.as_str());
+            maps.push(mapping::form(
+                &t,
+                which,
+                &c,
+                site_map.as_ref(),
+                posted.as_ref(),
+            ));
+            if !c.needs_mapping() {
+                checks.push(logcheck::view(&t, &name, &c, period));
             }
         }
+        // Logs waiting for a mapping first.
+        maps.sort_by_key(|m| !m.needed);
         files = rows.into_iter().map(file_item).collect();
     }
     let last = form
@@ -153,6 +188,7 @@ async fn view(
         fields,
         files,
         checks,
+        maps,
         unchecked,
         max_log_mb: state.config.max_log_bytes / (1024 * 1024),
         request: request.map(|r| {
@@ -183,16 +219,7 @@ pub async fn page(
     let (org, site) = site_for(&state, &me, org_id, site_id).await?;
     render(
         StatusCode::OK,
-        &view(
-            &state,
-            &ctx,
-            &me,
-            (&org, &site),
-            None,
-            FieldErrors::default(),
-            vec![],
-        )
-        .await?,
+        &view(&state, &ctx, &me, (&org, &site), Shown::default()).await?,
     )
 }
 
@@ -230,9 +257,10 @@ pub async fn upload(
                 &ctx,
                 &me,
                 (&org, &site),
-                None,
-                FieldErrors::default(),
-                vec![problem],
+                Shown {
+                    problems: vec![problem],
+                    ..Shown::default()
+                },
             )
             .await?,
         );
@@ -262,9 +290,10 @@ pub async fn upload(
             &ctx,
             &me,
             (&org, &site),
-            None,
-            FieldErrors::default(),
-            problems.list,
+            Shown {
+                problems: problems.list,
+                ..Shown::default()
+            },
         )
         .await?,
     )
@@ -301,8 +330,11 @@ pub async fn save_or_submit(
         Ok(draft) => Ok(to_confirm(org_id, draft)),
         Err(app::Error::Invalid(errors)) => {
             let (org, site) = site_for(&state, &me, org_id, site_id).await?;
-            // A log kept before logs were checked needs no list of fields to fix.
-            let only_unchecked = errors.iter().all(|(_, k)| k == gateway_logs::UNCHECKED);
+            // A log kept before logs were checked, or waiting for its mapping, needs no list
+            // of fields to fix.
+            let only_unchecked = errors
+                .iter()
+                .all(|(_, k)| k == gateway_logs::UNCHECKED || k == gateway_logs::UNMAPPED);
             let problems = if only_unchecked {
                 vec![]
             } else {
@@ -320,9 +352,12 @@ pub async fn save_or_submit(
                     &ctx,
                     &me,
                     (&org, &site),
-                    Some(fields),
-                    errors,
-                    problems,
+                    Shown {
+                        input: Some(fields),
+                        errors,
+                        problems,
+                        map: None,
+                    },
                 )
                 .await?,
             )

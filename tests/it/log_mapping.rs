@@ -1,0 +1,382 @@
+//! Column mapping per gateway site (issue 11 item 2): a log whose columns the check cannot
+//! tell is kept and shown as its first lines with a form; the mapping is kept for the site,
+//! the log checked again with it, and the site's next log read with it; another
+//! organisation's site answers 404; bad mappings are refused with nothing changed.
+
+use reqwest::StatusCode;
+
+use crate::dual_test;
+use crate::followup::upload_log;
+use crate::gateway_logs::{gateway_site, gzip, submit_logs};
+use crate::helpers::{PASSWORD, TestApp, field_value, location};
+
+/// A gateway product's own header names, in its own order, separated by semicolons.
+const CUSTOM: &str = "日付時刻;ユーザー;端末番号;取引;種別\n\
+2026/10/01 09:00:00;ABC12;7001;IDA;送信\n\
+2026/10/01 09:00:04;ABC12;;IDA;受信\n\
+2026/10/01 10:30:00;XYZ34;7002;MIC;送信\n";
+
+/// The mapping of [`CUSTOM`] as the form sends it.
+const MAPPING: [(&str, &str); 6] = [
+    ("header", "yes"),
+    ("timestamp", "1"),
+    ("user_code", "2"),
+    ("id_number", "3"),
+    ("business_code", "4"),
+    ("direction", "5"),
+];
+
+async fn page(app: &TestApp, path: &str) -> String {
+    let res = app.get(path).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.text().await.unwrap()
+}
+
+/// A mapping post for the file `file`, seen at `version`, with these fields.
+async fn map(
+    app: &TestApp,
+    path: &str,
+    file: &str,
+    version: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut all = vec![("file", file), ("version", version)];
+    all.extend_from_slice(fields);
+    app.post(&format!("{path}/mapping"), &all).await
+}
+
+/// The kept check (JSON) of every log, in no order.
+async fn checks(app: &TestApp) -> Vec<String> {
+    let db = app.db();
+    let mut all: Vec<String> = secportal::db::on_db!(db, p => sqlx::query_scalar(
+        "SELECT result FROM gateway_log_checks")
+        .fetch_all(p)
+        .await)
+    .unwrap();
+    all.sort();
+    all
+}
+
+dual_test!(
+    a_log_in_its_own_column_order_is_mapped_once_and_the_sites_next_log_is_read_with_it,
+    |app| async move {
+        let (_, _, path) = gateway_site(&app).await;
+        let res = upload_log(
+            &app,
+            &path,
+            "gw-custom.log.gz",
+            &gzip(CUSTOM.as_bytes(), flate2::Compression::fast()),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "kept to be mapped");
+        let html = page(&app, &path).await;
+        for words in [
+            "列を読み取れないログがあります",
+            "gw-custom.log.gz の列の対応づけ",
+            "見出し行から次の項目の列を読み取れませんでした: 送受信区分、利用者コード、識別番号、業務コード、年月日時分秒",
+            "gw-custom.log.gz の先頭 4 行",
+            "<th scope=\"col\">列5</th>",
+            "<td>端末番号</td>",
+            "<td>2026/10/01 09:00:04</td><td>ABC12</td><td></td><td>IDA</td><td>受信</td>",
+            "記入例（CSV）をダウンロード",
+        ] {
+            assert!(html.contains(words), "{words}");
+        }
+        assert!(!html.contains("記録 0 行"), "no check to show yet");
+        // A guess to start from: the header, the time column and the direction.
+        assert!(html.contains("value=\"1\" selected>列1（日付時刻）"));
+        assert!(html.contains("value=\"5\" selected>列5（種別）"));
+        // Not submitted while a log waits for its mapping.
+        let res = app
+            .post(
+                &path,
+                &[
+                    ("storage", "/var/log/gw"),
+                    ("mechanism", "GW が記録"),
+                    ("retention_months", "13"),
+                    ("period_from", "2026-10-01"),
+                    ("period_to", "2026-10-01"),
+                    ("action", "submit"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("列の対応づけが済んでいないログがあります")
+        );
+
+        let file = field_value(&html, "file").unwrap();
+        assert_eq!(field_value(&html, "version").as_deref(), Some("0"));
+        let res = map(&app, &path, &file, "0", &MAPPING).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), path);
+        assert_eq!(app.count("gateway_log_mappings").await, 1);
+        assert_eq!(app.audit_count("gateway_log.mapped").await, 1);
+        assert_eq!(
+            app.count("gateway_log_checks").await,
+            1,
+            "replaced, not added"
+        );
+        let html = page(&app, &path).await;
+        for words in [
+            "列の対応づけを保存し、ログを確認し直しました",
+            "列: この設置場所の列の対応づけで読み取りました（1行目は見出し）",
+            "記録 3 行（送信 2 行・受信 1 行）",
+            "記録期間: 2026-10-01 09:00:00 〜 2026-10-01 10:30:00（日本時間）",
+            "gw-custom.log.gz の列の対応づけを変更する",
+        ] {
+            assert!(html.contains(words), "{words}");
+        }
+        assert!(!html.contains("見出し行から次の項目の列を読み取れませんでした"));
+        // A second form shown before this mapping was saved is refused.
+        let res = map(&app, &path, &file, "0", &MAPPING).await;
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        assert_eq!(app.audit_count("gateway_log.mapped").await, 1);
+
+        // The organisation changes its mind (the form shows the mapping's version), and back.
+        let html = page(&app, &path).await;
+        assert_eq!(field_value(&html, "version").as_deref(), Some("1"));
+        let changed = [
+            ("header", "yes"),
+            ("timestamp", "1"),
+            ("user_code", "2"),
+            ("id_number", "5"),
+            ("business_code", "4"),
+            ("direction", ""),
+        ];
+        let res = map(&app, &path, &file, "1", &changed).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(
+            page(&app, &path)
+                .await
+                .contains("記録 3 行（送信 3 行・受信 0 行）")
+        );
+        let res = map(&app, &path, &file, "2", &MAPPING).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.audit_count("gateway_log.mapped").await, 3);
+        assert_eq!(app.count("gateway_log_mappings").await, 1);
+
+        // The site's next log, in the same shape, is read with the mapping at once.
+        let next =
+            "日付時刻;ユーザー;端末番号;取引;種別\n2026/10/01 11:00:00;ABC12;7003;IDA;送信\n";
+        let res = upload_log(&app, &path, "gw-next.log", next.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = page(&app, &path).await;
+        assert!(
+            html.contains("ファイルを添付しました。"),
+            "no mapping asked"
+        );
+        assert!(html.contains("gw-next.log の確認結果 — 問題なし"));
+        assert!(html.contains("記録 1 行（送信 1 行・受信 0 行）"));
+        assert_eq!(checks(&app).await.len(), 2);
+        submit_logs(&app, &path, "2026-10-01", "2026-10-01").await;
+        // A submitted log is not read again with another mapping.
+        let res = map(&app, &path, &file, "3", &MAPPING).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert_eq!(app.audit_count("gateway_log.mapped").await, 3);
+
+        // The Center finds the mapped lines by 識別番号.
+        let db = app.db();
+        let id: uuid::Uuid = secportal::db::on_db!(db, p => sqlx::query_scalar(
+            "SELECT id FROM submissions WHERE kind = 'gateway_logs' AND submitted_at IS NOT NULL")
+            .fetch_one(p)
+            .await)
+        .unwrap();
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let html = reviewer
+            .get(&format!(
+                "/review/{id}/log-search?id_number=7002&from=2026-10-01+10%3A00&to=2026-10-01+11%3A00"
+            ))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("一致した行: 1 行"), "{html}");
+        assert!(html.contains(
+            "<td>gw-custom.log.gz</td><td>4</td><td>送信</td><td>2026-10-01 10:30:00</td><td>XYZ34</td><td>7002</td><td>MIC</td>"
+        ));
+    }
+);
+
+dual_test!(
+    a_log_without_a_header_is_mapped_by_position,
+    |app| async move {
+        let (_, _, path) = gateway_site(&app).await;
+        // Shift_JIS, tab separated, no header, no direction column: a line with a
+        // 識別番号 is a send.
+        let log = "東京01\tIDA\t20261001090000\t001\n東京01\tIDA\t2026-10-01T09:00:05+09:00\t\n";
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(log);
+        let res = upload_log(&app, &path, "gw.tsv", &sjis).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = page(&app, &path).await;
+        assert!(
+            html.contains("<td>東京01</td><td>IDA</td><td>20261001090000</td><td>001</td>"),
+            "the first lines decoded and split by tabs"
+        );
+        assert!(
+            html.contains("name=\"header\" value=\"no\" checked"),
+            "a time in the first line: no header"
+        );
+        let file = field_value(&html, "file").unwrap();
+        let res = map(
+            &app,
+            &path,
+            &file,
+            "0",
+            &[
+                ("header", "no"),
+                ("user_code", "1"),
+                ("business_code", "2"),
+                ("timestamp", "3"),
+                ("id_number", "4"),
+                ("direction", ""),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = page(&app, &path).await;
+        for words in [
+            "列: この設置場所の列の対応づけで読み取りました（見出し行なし）",
+            "形式: タブ区切り、Shift_JIS",
+            "記録 2 行（送信 1 行・受信 1 行）",
+            "gw.tsv の確認結果 — 問題なし",
+        ] {
+            assert!(html.contains(words), "{words}");
+        }
+    }
+);
+
+dual_test!(
+    another_organisations_site_or_log_is_not_found_for_mapping,
+    |app| async move {
+        let (org, site, path) = gateway_site(&app).await;
+        let res = upload_log(&app, &path, "gw.csv", CUSTOM.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = page(&app, &path).await;
+        let file = field_value(&html, "file").unwrap();
+        let before = checks(&app).await;
+        let other = app.new_browser();
+        other.login("kanri@b.example.jp", PASSWORD).await;
+        let org_b = app.org_of("kanri@b.example.jp").await;
+        let mut fields = vec![("file", file.as_str()), ("version", "0")];
+        fields.extend_from_slice(&MAPPING);
+        for target in [
+            format!("/orgs/{org}/locations/{site}/gateway-logs/mapping"),
+            format!("/orgs/{org_b}/locations/{site}/gateway-logs/mapping"),
+        ] {
+            let res = other.post(&target, &fields).await;
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{target}");
+        }
+        // The organisation's own site, but a log of another site.
+        let office = crate::followup::add_location(&app, &org, "office", "", "大阪支店").await;
+        let site2 =
+            crate::followup::add_location(&app, &org, "gateway_site", &office, "大阪サーバ室")
+                .await;
+        let res = map(
+            &app,
+            &format!("/orgs/{org}/locations/{site2}/gateway-logs"),
+            &file,
+            "0",
+            &MAPPING,
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert_eq!(app.count("gateway_log_mappings").await, 0);
+        assert_eq!(app.audit_count("gateway_log.mapped").await, 0);
+        assert_eq!(checks(&app).await, before);
+    }
+);
+
+dual_test!(
+    bad_mappings_are_refused_with_a_message_and_nothing_changes,
+    |app| async move {
+        let (_, _, path) = gateway_site(&app).await;
+        let res = upload_log(&app, &path, "gw.csv", CUSTOM.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = page(&app, &path).await;
+        let file = field_value(&html, "file").unwrap();
+        let before = checks(&app).await;
+        let with = |k: &'static str, v: &'static str| {
+            MAPPING
+                .iter()
+                .map(|(f, x)| if *f == k { (*f, v) } else { (*f, *x) })
+                .collect::<Vec<_>>()
+        };
+        for (fields, message) in [
+            (
+                with("id_number", "2"),
+                "ほかの項目と同じ列です。1つの列は1つの項目にだけ指定できます。",
+            ),
+            (with("business_code", ""), "列を選んでください。"),
+            (
+                with("timestamp", "6"),
+                "このログにない列です。ログの列の数を超えない列を選んでください。",
+            ),
+            (with("user_code", "x"), "列の番号を選んでください。"),
+        ] {
+            let res = map(&app, &path, &file, "0", &fields).await;
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{message}");
+            let html = res.text().await.unwrap();
+            assert!(html.contains(message), "{message}");
+            assert!(html.contains("列の対応づけを直してください。"));
+            assert!(html.contains("aria-invalid=\"true\""));
+        }
+        // In English too.
+        let token = app.browser().token().await;
+        let mut fields: Vec<(&str, &str)> = with("id_number", "2");
+        fields.extend([
+            ("file", file.as_str()),
+            ("version", "0"),
+            ("csrf_token", token.as_str()),
+        ]);
+        let res = app
+            .client
+            .post(app.url(&format!("{path}/mapping")))
+            .header("origin", &app.base)
+            .header("accept-language", "en")
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("Another field has the same column."),
+            "{html}"
+        );
+        // A form shown before someone else saved a mapping.
+        let res = map(&app, &path, &file, "3", &MAPPING).await;
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("ほかの人が先に変更しました")
+        );
+        assert_eq!(app.count("gateway_log_mappings").await, 0);
+        assert_eq!(app.audit_count("gateway_log.mapped").await, 0);
+        assert_eq!(checks(&app).await, before, "the check is as it was");
+        let html = page(&app, &path).await;
+        assert!(html.contains("見出し行から次の項目の列を読み取れませんでした"));
+        // The sample of the expected format downloads under its own name, and is a clean log.
+        let res = app.get("/gateway-logs/sample.csv").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            res.headers()["content-disposition"],
+            "attachment; filename=\"gateway-log-sample.csv\""
+        );
+        let sample = res.bytes().await.unwrap();
+        assert!(sample.starts_with("\u{feff}送受信区分,利用者コード".as_bytes()));
+        let res = upload_log(&app, &path, "gateway-log-sample.csv", &sample).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(
+            page(&app, &path)
+                .await
+                .contains("gateway-log-sample.csv の確認結果 — 問題なし")
+        );
+    }
+);
