@@ -391,7 +391,7 @@ dual_test!(
         let trail = app.get("/audit").await.text().await.unwrap();
         assert!(!trail.contains(&instruction), "no UUID of the instruction");
         assert!(
-            trail.contains(&format!("改善措置の指示（7.4.1(3) ウィルス対策"))
+            trail.contains("改善措置の指示（7.4.1(3) ウィルス対策")
                 && trail.contains(&format!("期限 {due}）")),
             "{trail}"
         );
