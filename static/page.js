@@ -58,3 +58,14 @@
     });
   });
 })();
+
+// A form that came back with errors: its summary takes the focus, so a screen reader starts
+// from it and a keyboard user tabs on to the fields (the summary's `autofocus` asks for the
+// same, but Chromium does not always honour it on a page answering a POST).
+(function () {
+  "use strict";
+  var summary = document.querySelector(".error-summary");
+  if (summary && (!document.activeElement || document.activeElement === document.body)) {
+    summary.focus();
+  }
+})();

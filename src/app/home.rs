@@ -1,11 +1,16 @@
 //! What a home page shows beside the checklist: for Center staff the number of organisations
-//! and what waits for review and follow-up; for admins the recent activity in their scope.
+//! and what waits for review and follow-up; for admins the recent activity in their scope;
+//! for an organisation how far it has set itself up (its next steps start there).
+
+use uuid::Uuid;
 
 use super::{Actor, App, Error};
 use crate::db;
 pub use crate::db::followup::CenterCounts;
 pub use crate::db::review::Waiting;
 use crate::domain::Role;
+use crate::domain::ScopeKind;
+use crate::domain::catalogue::applies;
 use crate::domain::dates::today;
 
 /// How many audit entries the recent-activity list holds.
@@ -38,4 +43,49 @@ pub async fn overview(app: &App, actor: &Actor) -> Result<Overview, Error> {
         o.names = super::trail::names(app, actor, &o.activity).await?;
     }
     Ok(o)
+}
+
+/// How far an organisation has set itself up: the steps before its checklist is complete
+/// (offices, then connections), and the items that join the checklist only after them.
+#[derive(Debug, Default)]
+pub struct Setup {
+    /// No active office is registered yet.
+    pub needs_office: bool,
+    /// No active connection to NACCS is registered yet.
+    pub needs_connection: bool,
+    /// Where a connection is registered: the first active office or site, if any.
+    pub first_location: Option<Uuid>,
+    /// Catalogue items that apply to no unit yet: (number, Japanese title, English title).
+    pub later: Vec<(String, String, String)>,
+}
+
+/// The organisation's set-up in the actor's scope (another organisation's: not found).
+pub async fn setup(app: &App, actor: &Actor, org_id: Uuid) -> Result<Setup, Error> {
+    super::structure::org_for(app, actor, org_id, false).await?;
+    let locations = db::structure::list(&app.db, Some(org_id)).await?;
+    let conns = db::structure::connections(&app.db, Some(org_id)).await?;
+    let active: Vec<_> = locations.iter().filter(|l| l.active).collect();
+    let needs_office = !active.iter().any(|l| l.scope_kind() == ScopeKind::Office);
+    let needs_connection = !conns.iter().any(|c| c.active);
+    let mut later = vec![];
+    if needs_office || needs_connection {
+        let catalogue = app.catalogue().await?;
+        let units = super::structure::units_of("", &locations, &conns);
+        later = catalogue
+            .items
+            .iter()
+            .filter(|i| !units.iter().any(|u| applies(i, u)))
+            .map(|i| (i.number.clone(), i.title_ja.clone(), i.title_en.clone()))
+            .collect();
+    }
+    Ok(Setup {
+        needs_office,
+        needs_connection,
+        first_location: active
+            .iter()
+            .find(|l| l.scope_kind() == ScopeKind::Office)
+            .or(active.first())
+            .map(|l| l.id),
+        later,
+    })
 }

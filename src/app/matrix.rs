@@ -61,6 +61,7 @@ pub async fn matrix(
             .iter()
             .filter(|s| s.org_id == org.id)
             .map(|s| Latest {
+                id: s.id,
                 kind: s.kind.clone(),
                 location_id: s.location_id,
                 state: s.state.clone(),

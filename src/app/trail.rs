@@ -104,10 +104,22 @@ fn ids_in(s: &str) -> Vec<(usize, Uuid)> {
     out
 }
 
+/// An improvement instruction (改善措置の指示) or a request (提出依頼) as the trail names it:
+/// its item in each language, its due date and its organisation.
+#[derive(Debug, Clone)]
+struct FollowUp {
+    instruction: bool,
+    item_ja: String,
+    item_en: String,
+    due: String,
+    org: String,
+}
+
 /// The names of the ids the entries carry, as the viewer may see them.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
     named: HashMap<Uuid, (String, String)>,
+    followups: HashMap<Uuid, FollowUp>,
     /// The viewer is of an organisation: Center staff show as the Center, without their
     /// e-mail or IP.
     pub org_view: bool,
@@ -119,6 +131,30 @@ pub struct Words<'a> {
     pub center: &'a str,
     /// A submission without a receipt number yet.
     pub draft: &'a str,
+    /// The page's language (`ja`, `en`): which title of an item.
+    pub lang: &'a str,
+    /// How an instruction reads, with `{item}`, `{org}` and `{due}`.
+    pub instruction: &'a str,
+    /// How a request reads, with `{item}`, `{org}` and `{due}`.
+    pub request: &'a str,
+}
+
+impl Words<'_> {
+    fn followup(&self, f: &FollowUp) -> String {
+        let item = if self.lang == "en" {
+            &f.item_en
+        } else {
+            &f.item_ja
+        };
+        let form = if f.instruction {
+            self.instruction
+        } else {
+            self.request
+        };
+        form.replace("{item}", item)
+            .replace("{org}", &f.org)
+            .replace("{due}", &f.due)
+    }
 }
 
 impl Names {
@@ -127,6 +163,12 @@ impl Names {
         let mut out = String::with_capacity(s.len());
         let mut at = 0;
         for (i, id) in ids_in(s) {
+            if let Some(f) = self.followups.get(&id) {
+                out.push_str(&s[at..i]);
+                out.push_str(&w.followup(f));
+                at = i + 36;
+                continue;
+            }
             let Some((name, kind)) = self.named.get(&id) else {
                 continue;
             };
@@ -178,14 +220,34 @@ pub async fn names(app: &App, actor: &Actor, rows: &[Row]) -> Result<Names, Erro
     ids.sort();
     ids.dedup();
     let org = actor.scope().org_filter();
-    Ok(Names {
-        named: db::names::names(&app.db, &ids, org)
-            .await?
-            .into_iter()
-            .map(|n| (n.id, (n.name, n.kind)))
-            .collect(),
+    let found = db::names::names(&app.db, &ids, org).await?;
+    let mut names = Names {
         org_view: !actor.role.is_center(),
-    })
+        ..Names::default()
+    };
+    let mut catalogue = None;
+    for n in found {
+        if matches!(n.kind.as_str(), "instruction" | "request") {
+            let c = match &catalogue {
+                Some(c) => c,
+                None => catalogue.insert(app.catalogue().await?),
+            };
+            let (key, due) = n.extra.split_once('|').unwrap_or((n.extra.as_str(), ""));
+            names.followups.insert(
+                n.id,
+                FollowUp {
+                    instruction: n.kind == "instruction",
+                    item_ja: c.item_title(key, "ja"),
+                    item_en: c.item_title(key, "en"),
+                    due: due.to_string(),
+                    org: n.name,
+                },
+            );
+        } else {
+            names.named.insert(n.id, (n.name, n.kind));
+        }
+    }
+    Ok(names)
 }
 
 #[cfg(test)]
@@ -211,6 +273,9 @@ mod tests {
         let w = Words {
             center: "NACCS センター",
             draft: "下書き",
+            lang: "ja",
+            instruction: "改善措置の指示（{item}、{org}、期限 {due}）",
+            request: "提出依頼（{item}、{org}、期限 {due}）",
         };
         let shown = names.text(&text, &w);
         assert!(shown.contains("SR-2026-000001") && shown.contains("審査 花子"));

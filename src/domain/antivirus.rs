@@ -29,7 +29,8 @@ pub struct AvRow {
     /// The computer's name (up to 100 characters).
     #[serde(default)]
     pub host: String,
-    /// The office it stands in, by its name as registered in the portal.
+    /// Where it stands: an office or a gateway site (ゲートウェイ設置場所), by its name as
+    /// registered in the portal.
     #[serde(default)]
     pub office: String,
     /// Operating system and version (e.g. `Windows 11 23H2`).
@@ -123,7 +124,7 @@ pub fn check(row: &mut AvRow, offices: &[String], today: NaiveDate) -> Vec<RowEr
         e.push(("host", "error.required"));
     }
     if !offices.contains(&row.office) {
-        e.push(("office", "error.office_required"));
+        e.push(("office", "error.location_required"));
     }
     if !text(&row.os, 100) {
         e.push(("os", "error.required"));
@@ -230,7 +231,7 @@ pub fn import(
 }
 
 /// Reads rows from the first sheet with an antivirus header row; `offices` are the
-/// organisation's office names. A product written freely ("ウイルスバスター", "ESET") is matched
+/// organisation's office and gateway-site names. A product written freely ("ウイルスバスター", "ESET") is matched
 /// to a known product and the text is kept as written. Every problem is listed with its row
 /// and column; the caller imports nothing unless there are none.
 pub fn import_sheets(
@@ -278,7 +279,7 @@ pub fn import_sheets(
         };
         for (field, key) in check(&mut row, offices, today) {
             let key = match field {
-                "office" if !typed_office.is_empty() => "error.office_unknown",
+                "office" if !typed_office.is_empty() => "error.location_unknown",
                 _ => key,
             };
             let column = if field == "product_other" {
@@ -359,7 +360,7 @@ mod tests {
             .collect();
         assert!(found.contains(&(2, Some(5), "definitions_date", "error.date_in_future")));
         assert!(found.contains(&(3, Some(0), "host", "error.required")));
-        assert!(found.contains(&(3, Some(1), "office", "error.office_unknown")));
+        assert!(found.contains(&(3, Some(1), "office", "error.location_unknown")));
         assert!(found.contains(&(3, Some(6), "update_frequency", "error.choose_one")));
         let err = import(b"host,os\nPC,Win\n", &[], today()).unwrap_err();
         assert!(

@@ -22,6 +22,9 @@ pub enum Status {
     Requested,
     /// An improvement instruction on the item is not closed.
     InstructionOpen,
+    /// The organisation has reported its correction; the Center has yet to close the
+    /// instruction (報告済み・センター確認待ち).
+    InstructionAnswered,
     /// A request or an instruction is past its due date.
     Overdue,
 }
@@ -51,6 +54,7 @@ impl Status {
             Status::WhenApplicable => "when_applicable",
             Status::Requested => "requested",
             Status::InstructionOpen => "instruction_open",
+            Status::InstructionAnswered => "instruction_answered",
             Status::Overdue => "overdue",
         }
     }
@@ -68,6 +72,7 @@ impl Status {
             Status::WhenApplicable => "checklist.status.when_applicable",
             Status::Requested => "checklist.status.requested",
             Status::InstructionOpen => "checklist.status.instruction_open",
+            Status::InstructionAnswered => "checklist.status.instruction_answered",
             Status::Overdue => "checklist.status.overdue",
         }
     }
@@ -83,6 +88,7 @@ impl Status {
             Status::Draft => 5,
             Status::Submitted => 4,
             Status::UnderReview => 3,
+            Status::InstructionAnswered => 3,
             Status::Accepted => 2,
             Status::WhenApplicable => 1,
             Status::NotRequested => 0,
@@ -90,9 +96,10 @@ impl Status {
     }
 
     /// Every status, for filters.
-    pub const ALL: [Status; 11] = [
+    pub const ALL: [Status; 12] = [
         Status::Overdue,
         Status::InstructionOpen,
+        Status::InstructionAnswered,
         Status::Requested,
         Status::Missing,
         Status::Returned,
@@ -126,6 +133,7 @@ impl Status {
 /// The latest report of an item for a place.
 #[derive(Debug, Clone)]
 pub struct Latest {
+    pub id: Uuid,
     pub kind: String,
     pub location_id: Option<Uuid>,
     pub state: String,
@@ -140,6 +148,10 @@ pub struct Open {
     pub id: Uuid,
     pub instruction: bool,
     pub overdue: bool,
+    /// An instruction the organisation has answered (waiting for the Center).
+    pub answered: bool,
+    /// When it is due (an instruction's granted extension included).
+    pub due: Option<chrono::NaiveDate>,
 }
 
 /// One row: an item due for one unit.
@@ -150,6 +162,12 @@ pub struct Row {
     pub status: Status,
     /// The instruction or request that set the status, if one did.
     pub open: Option<(Uuid, bool)>,
+    /// When that instruction or request is due.
+    pub due: Option<chrono::NaiveDate>,
+    /// The report that gave the status (the newest one sent, else the draft).
+    pub submission: Option<Uuid>,
+    /// A draft is open for the item and place (a revision being written, say).
+    pub draft_open: bool,
 }
 
 /// Builds the rows, in catalogue order then unit order. `latest` is newest first. The newest
@@ -188,19 +206,24 @@ pub fn build(
                 (None, Trigger::OnChange) => Status::WhenApplicable,
                 (None, Trigger::Always) => Status::Missing,
             };
+            let submission = found.map(|l| l.id);
+            let draft_open = mine().any(|l| l.state == "draft");
             let mut why = None;
+            let mut due = None;
             for o in open
                 .iter()
                 .filter(|o| o.kind == item.key && o.location_id.is_none_or(|l| Some(l) == location))
             {
-                let s = match (o.overdue, o.instruction) {
-                    (true, _) => Status::Overdue,
-                    (false, true) => Status::InstructionOpen,
-                    (false, false) => Status::Requested,
+                let s = match (o.overdue, o.instruction, o.answered) {
+                    (true, _, _) => Status::Overdue,
+                    (false, true, true) => Status::InstructionAnswered,
+                    (false, true, false) => Status::InstructionOpen,
+                    (false, false, _) => Status::Requested,
                 };
                 if why.is_none() || s.severity() > status.severity() {
                     status = s;
                     why = Some((o.id, o.instruction));
+                    due = o.due;
                 }
             }
             rows.push(Row {
@@ -208,6 +231,9 @@ pub fn build(
                 unit: u,
                 status,
                 open: why,
+                due,
+                submission,
+                draft_open,
             });
         }
     }
@@ -257,6 +283,7 @@ mod tests {
             },
         ];
         let latest = vec![Latest {
+            id: Uuid::now_v7(),
             kind: "administrator".into(),
             location_id: Some(office),
             state: "submitted".into(),
@@ -297,6 +324,7 @@ mod tests {
             forms: vec![ConnectionForm::Router],
         }];
         let report = |kind: &str, state: &str| Latest {
+            id: Uuid::now_v7(),
             kind: kind.into(),
             location_id: None,
             state: state.into(),
@@ -314,5 +342,58 @@ mod tests {
         };
         assert_eq!(find("system_configuration"), Some(Status::Accepted));
         assert_eq!(find("antivirus"), Some(Status::Draft), "nothing sent yet");
+    }
+
+    #[test]
+    fn an_answered_instruction_waits_for_the_center_and_a_returned_report_names_itself() {
+        let items = parse_file(FIRST_REVISION).unwrap().item;
+        let units = vec![Unit {
+            kind: ScopeKind::Organisation,
+            id: None,
+            name: "org".into(),
+            forms: vec![ConnectionForm::Router],
+        }];
+        let returned = Uuid::now_v7();
+        let latest = vec![
+            Latest {
+                id: Uuid::now_v7(),
+                kind: "antivirus".into(),
+                location_id: None,
+                state: "draft".into(),
+            },
+            Latest {
+                id: returned,
+                kind: "antivirus".into(),
+                location_id: None,
+                state: "returned".into(),
+            },
+        ];
+        let due = chrono::NaiveDate::from_ymd_opt(2026, 12, 24);
+        let open = |answered: bool| Open {
+            kind: "system_configuration".into(),
+            location_id: None,
+            id: Uuid::nil(),
+            instruction: true,
+            overdue: false,
+            answered,
+            due,
+        };
+        let row = |open: &[Open], key: &str| {
+            build(&items, &units, &latest, open)
+                .into_iter()
+                .find(|r| items[r.item].key == key)
+                .unwrap()
+        };
+        let av = row(&[], "antivirus");
+        assert_eq!(av.status, Status::Returned);
+        assert_eq!(av.submission, Some(returned));
+        assert!(av.draft_open, "the revision is being written");
+        let waiting = row(&[open(false)], "system_configuration");
+        assert_eq!(waiting.status, Status::InstructionOpen);
+        assert!(waiting.status.needs_action());
+        assert_eq!(waiting.due, due);
+        let answered = row(&[open(true)], "system_configuration");
+        assert_eq!(answered.status, Status::InstructionAnswered);
+        assert!(!answered.status.needs_action(), "the Center acts next");
     }
 }

@@ -743,7 +743,7 @@ async fn org_admin_imports_a_messy_workbook_through_the_confirmation_step() {
         screenshot(&c, &format!("import-confirm-{label}")).await;
         // 登録.
         click(&c, "form[action$='/import/confirm'] button[type='submit']").await;
-        wait_for_text(&c, "ファイルを取り込みました").await;
+        wait_for_text(&c, "行を取り込み、下書きに保存しました").await;
         let html = c.source().await.unwrap();
         assert!(
             html.contains("value=\"PRIMERGY RX2540\"") && html.contains("value=\"Mate\""),

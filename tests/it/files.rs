@@ -578,7 +578,7 @@ dual_test!(
         );
         assert!(
             body.contains("3行目 A列「ホスト名/資産番号」")
-                && body.contains("3行目 B列「事業所」：「大阪」という事業所は登録されていません。登録されている事業所：本社"),
+                && body.contains("3行目 B列「設置場所」：「大阪」という設置場所は登録されていません。登録されている設置場所：本社"),
             "{body}"
         );
         assert_eq!(app.count("submissions").await, 0, "nothing imported");

@@ -114,6 +114,8 @@ pub async fn open_items(app: &App, org: Option<Uuid>) -> Result<Vec<(Uuid, Open)
                     id: o.id,
                     instruction: o.instruction,
                     overdue: o.state == "open" && o.due_date < today,
+                    answered: o.instruction && o.state == "answered",
+                    due: Some(o.due_date),
                 },
             )
         })

@@ -40,6 +40,15 @@ pub struct ChecklistEntry {
     pub needs_action: bool,
     /// The instruction (`true`) or request (`false`) that set the status, if one did.
     pub open: Option<OpenItem>,
+    /// When that instruction or request is due.
+    #[serde(skip)]
+    pub due: Option<chrono::NaiveDate>,
+    /// The report that gave the status (for a returned one: the one to revise).
+    #[serde(skip)]
+    pub submission: Option<Uuid>,
+    /// A draft of the item is open for the place (a revision being written).
+    #[serde(skip)]
+    pub draft_open: bool,
 }
 
 /// An unclosed instruction or open request behind a checklist status.
@@ -69,6 +78,7 @@ pub async fn checklist_of(app: &App, org_id: Uuid) -> Result<Vec<ChecklistEntry>
         .await?
         .into_iter()
         .map(|s| Latest {
+            id: s.id,
             kind: s.kind,
             location_id: s.location_id,
             state: s.state,
@@ -99,6 +109,9 @@ pub async fn checklist_of(app: &App, org_id: Uuid) -> Result<Vec<ChecklistEntry>
                 status_key: r.status.label_key(),
                 needs_action: r.status.needs_action(),
                 open: r.open.map(|(id, instruction)| OpenItem { id, instruction }),
+                due: r.due,
+                submission: r.submission,
+                draft_open: r.draft_open,
             }
         })
         .collect())

@@ -46,7 +46,8 @@ pub struct ChecklistRow {
     pub title_en: String,
     pub unit: Unit,
     /// `missing`, `draft`, `submitted`, `under_review`, `accepted`, `returned`,
-    /// `not_requested`, `when_applicable`, `requested`, `instruction_open` or `overdue`.
+    /// `not_requested`, `when_applicable`, `requested`, `instruction_open`,
+    /// `instruction_answered` (the correction reported, waiting for the Center) or `overdue`.
     pub status: String,
     /// Whether the organisation has something to do.
     pub needs_action: bool,

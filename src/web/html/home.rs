@@ -11,8 +11,84 @@ use crate::app;
 use crate::domain::Role;
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::error::AppResult;
+use crate::web::html::common::checklist::{ChecklistItem, checklist_for};
 use crate::web::page::{Page, jst, render};
 use crate::web::state::AppState;
+
+/// One of an organisation's next steps, in the order they are best done.
+pub struct NextStep {
+    /// What to do, in words.
+    pub text: String,
+    /// Where it is done.
+    pub link: String,
+    /// The due date, when an instruction or a request sets one (empty: none).
+    pub due: String,
+    /// Past its due date.
+    pub overdue: bool,
+}
+
+/// The order of the checklist's open rows on the home page: what is late, then what the
+/// Center asked for by a date (soonest first), then returned reports, drafts, and the rest.
+fn rank(status: &str) -> u8 {
+    match status {
+        "overdue" => 0,
+        "instruction_open" | "requested" => 1,
+        "returned" => 2,
+        "draft" => 3,
+        _ => 4,
+    }
+}
+
+/// The organisation's next steps: offices and connections first while there are none, then
+/// the checklist rows that need the organisation, most pressing first.
+fn next_steps(
+    t: &crate::i18n::Tr,
+    org: uuid::Uuid,
+    setup: &app::home::Setup,
+    checklist: &[ChecklistItem],
+) -> Vec<NextStep> {
+    let mut steps = vec![];
+    if setup.needs_office {
+        steps.push(NextStep {
+            text: t.t("home.next.office").to_string(),
+            link: format!("/orgs/{org}#new-location"),
+            due: String::new(),
+            overdue: false,
+        });
+    }
+    if setup.needs_connection {
+        steps.push(NextStep {
+            text: t.t("home.next.connection").to_string(),
+            link: match setup.first_location {
+                Some(l) => format!("/orgs/{org}/locations/{l}#connections"),
+                None => format!("/orgs/{org}#new-location"),
+            },
+            due: String::new(),
+            overdue: false,
+        });
+    }
+    let mut open: Vec<&ChecklistItem> = checklist
+        .iter()
+        .filter(|r| r.needs_action && r.link.is_some())
+        .collect();
+    // Stable: rows of one rank keep the catalogue's order.
+    open.sort_by(|a, b| {
+        (rank(a.status), a.due.is_empty(), &a.due).cmp(&(rank(b.status), b.due.is_empty(), &b.due))
+    });
+    steps.extend(open.into_iter().map(|r| NextStep {
+        text: t.f(
+            &format!("home.next.do.{}", r.status),
+            &[
+                ("item", format!("{} {}", r.number, r.title).as_str()),
+                ("place", r.place.as_str()),
+            ],
+        ),
+        link: r.link.clone().unwrap_or_default(),
+        due: r.due.clone(),
+        overdue: r.status == "overdue",
+    }));
+    steps
+}
 
 /// A line of the recent-activity list.
 pub struct ActivityItem {
@@ -30,7 +106,11 @@ struct HomeView {
     org_count: usize,
     activity: Vec<ActivityItem>,
     org_id: Option<uuid::Uuid>,
-    checklist: Vec<crate::web::html::common::checklist::ChecklistItem>,
+    checklist: Vec<ChecklistItem>,
+    /// An organisation's next steps, in order.
+    next: Vec<NextStep>,
+    /// Items that join the checklist once offices and connections are registered.
+    later: Vec<String>,
     /// Center roles: what waits for review and follow-up.
     waiting: app::home::Waiting,
     oldest: String,
@@ -49,6 +129,9 @@ pub async fn home(
     let words = crate::app::trail::Words {
         center: t.t("comments.center"),
         draft: t.t("trail.draft"),
+        lang: t.code(),
+        instruction: t.t("trail.instruction"),
+        request: t.t("trail.request"),
     };
     let names = &o.names;
     let activity = o
@@ -70,12 +153,17 @@ pub async fn home(
             }
         })
         .collect();
-    let checklist = match me.org_id {
-        Some(org) if me.role.is_org() => {
-            crate::web::html::common::checklist::checklist_for(&state, &ctx, org).await?
-        }
-        _ => vec![],
-    };
+    let (mut checklist, mut next, mut later) = (vec![], vec![], vec![]);
+    if let Some(org) = me.org_id.filter(|_| me.role.is_org()) {
+        checklist = checklist_for(&state, &ctx, org).await?;
+        let setup = app::home::setup(&state, &me.actor(&ctx), org).await?;
+        next = next_steps(&t, org, &setup, &checklist);
+        later = setup
+            .later
+            .into_iter()
+            .map(|(n, ja, en)| format!("{n} {}", if t.code() == "en" { en } else { ja }))
+            .collect();
+    }
     let view = HomeView {
         page: Page::new(&ctx, Some(&me)),
         role: me.role,
@@ -83,6 +171,8 @@ pub async fn home(
         activity,
         org_id: me.org_id,
         checklist,
+        next,
+        later,
         waiting: o.waiting,
         oldest,
         followup: o.followup,

@@ -110,7 +110,7 @@ pub async fn read_all(
     app::inbox::read_all(&state, &me.actor(&ctx)).await?;
     Ok(redirect_with_flash(
         "/inbox",
-        "flash.saved",
+        "flash.all_read",
         state.cookies.secure,
     ))
 }
@@ -135,7 +135,7 @@ pub async fn preferences(
     app::inbox::set_mail(&state, &actor, &mail_on).await?;
     Ok(redirect_with_flash(
         "/inbox#mail",
-        "flash.saved",
+        "flash.mail_preferences_saved",
         state.cookies.secure,
     ))
 }

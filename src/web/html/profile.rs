@@ -129,7 +129,7 @@ pub async fn save(
             Ok(()) => {
                 return Ok(redirect_with_flash(
                     &format!("/orgs/{org_id}/profile"),
-                    "flash.saved",
+                    "flash.profile_saved",
                     state.cookies.secure,
                 ));
             }

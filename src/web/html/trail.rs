@@ -60,6 +60,9 @@ pub async fn trail(
     let words = Words {
         center: t.t("comments.center"),
         draft: t.t("trail.draft"),
+        lang: t.code(),
+        instruction: t.t("trail.instruction"),
+        request: t.t("trail.request"),
     };
     let date_error = page.date_error;
     let tampered = page.entries.iter().any(|(_, st)| *st == Standing::Fails);

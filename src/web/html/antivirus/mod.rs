@@ -23,7 +23,7 @@ use crate::web::html::common::files::template_csv;
 use crate::web::html::common::renewal::{RenewalNote, draft_state};
 use crate::web::html::common::upload::read_csv_upload;
 use crate::web::html::common::{imports, split_row_errors, to_confirm};
-use crate::web::page::{Page, jst, redirect_with_flash, render};
+use crate::web::page::{Page, jst, redirect_with_count, redirect_with_flash, render};
 use crate::web::state::AppState;
 
 const KIND: ReportKind = ReportKind::Antivirus;
@@ -353,9 +353,10 @@ pub async fn confirm_import(
         .map(|c| AvRow::from_cells(c))
         .collect();
     match av::import_rows(&state, &actor, RowsInput { org: org_id, rows }).await {
-        Ok(_) => Ok(redirect_with_flash(
+        Ok(saved) => Ok(redirect_with_count(
             &format!("/orgs/{org_id}/antivirus"),
-            "flash.imported",
+            "flash.av_imported",
+            saved.rows.len(),
             state.cookies.secure,
         )),
         // Offices may have changed since the file was read; a changed row is not stored.

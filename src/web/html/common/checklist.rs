@@ -16,6 +16,10 @@ pub struct ChecklistItem {
     pub status_key: &'static str,
     pub needs_action: bool,
     pub link: Option<String>,
+    /// The due date of the instruction or request behind the status (empty: none).
+    pub due: String,
+    /// The catalogue's item key.
+    pub item: String,
 }
 
 /// Builds the checklist of one organisation in the page's language, each row linked to
@@ -35,6 +39,11 @@ pub async fn checklist_for(
                 (Some(o), _, _) if o.instruction => {
                     Some(format!("/orgs/{org_id}/instructions/{}", o.id))
                 }
+                // A returned report leads to where it is revised: its receipt (the reason,
+                // the comments and 修正する) until a revision is open, then the draft's page.
+                (None, _, _) if r.status == "returned" && !r.draft_open => r
+                    .submission
+                    .map(|s| format!("/orgs/{org_id}/submissions/{s}/receipt")),
                 (Some(_), "gateway_logs", Some(loc)) => {
                     Some(format!("/orgs/{org_id}/locations/{loc}/gateway-logs"))
                 }
@@ -76,6 +85,8 @@ pub async fn checklist_for(
                 status_key: r.status_key,
                 needs_action: r.needs_action,
                 link,
+                due: r.due.map(|d| d.to_string()).unwrap_or_default(),
+                item: r.item,
             }
         })
         .collect())

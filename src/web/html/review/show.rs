@@ -276,10 +276,16 @@ pub async fn decide(
         canned: (!form.canned.is_empty())
             .then(|| Uuid::parse_str(&form.canned).unwrap_or(Uuid::nil())),
     };
+    let decided = input.decision;
     match app::review::decide(&state, &me.actor(&ctx), input).await {
         Ok(_) => Ok(redirect_with_flash(
             &format!("/review/{id}"),
-            "flash.decided",
+            // Say which decision was recorded.
+            match decided {
+                Some(app::review::Decision::Accepted) => "flash.accepted",
+                Some(app::review::Decision::Returned) => "flash.returned",
+                None => "flash.decided",
+            },
             state.cookies.secure,
         )),
         Err(app::Error::Invalid(errors)) => {

@@ -294,7 +294,7 @@ pub async fn update_location(
             Ok(()) => {
                 return Ok(redirect_with_flash(
                     &format!("/orgs/{org_id}/locations/{id}"),
-                    "flash.saved",
+                    "flash.location_saved",
                     state.cookies.secure,
                 ));
             }

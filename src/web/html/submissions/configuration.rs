@@ -23,7 +23,7 @@ use crate::web::html::common::files::{FileItem, template_csv};
 use crate::web::html::common::renewal::{RenewalNote, draft_state};
 use crate::web::html::common::upload::{read_csv_upload, receive_files};
 use crate::web::html::common::{imports, split_row_errors, to_confirm};
-use crate::web::page::{Page, jst, redirect_with_flash, render};
+use crate::web::page::{Page, jst, redirect_with_count, redirect_with_flash, render};
 use crate::web::state::AppState;
 
 const KIND: ReportKind = ReportKind::SystemConfiguration;
@@ -492,9 +492,10 @@ pub async fn confirm_equipment(
         .map(|c| EquipmentRow::from_cells(c))
         .collect();
     match config::import_rows(&state, &actor, org_id, rows).await {
-        Ok(_) => Ok(redirect_with_flash(
+        Ok(saved) => Ok(redirect_with_count(
             &format!("/orgs/{org_id}/system-configuration"),
-            "flash.imported",
+            "flash.equipment_imported",
+            saved.rows.len(),
             state.cookies.secure,
         )),
         // Places may have changed since the file was read; a changed row is not stored.

@@ -34,7 +34,7 @@ pub async fn remove_file(
         .unwrap_or_else(|| "system-configuration".to_string());
     Ok(redirect_with_flash(
         &format!("/orgs/{org_id}/{back}"),
-        "flash.file_removed",
+        "flash.file_removed_from_draft",
         state.cookies.secure,
     ))
 }
