@@ -285,6 +285,11 @@ impl FileStore {
             .await
             .map_err(anyhow::Error::from)?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_size);
+        // A bucket's parts are large and wait for the network: the request's chunks are
+        // copied into them, so the reader's buffers (each often larger than the chunk cut from
+        // it) are freed at once rather than held until the part is sent. The disk's small
+        // parts take the chunks as they are.
+        let copy_parts = self.local_root.is_none();
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         let mut svg_text: Vec<u8> = vec![];
@@ -297,7 +302,11 @@ impl FileStore {
             if kind == Kind::Svg {
                 svg_text.extend_from_slice(chunk);
             }
-            writer.put(chunk.clone());
+            if copy_parts {
+                writer.write(chunk);
+            } else {
+                writer.put(chunk.clone());
+            }
             Ok(())
         };
         let mut result: Result<(), UploadError> = Ok(());
