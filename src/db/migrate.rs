@@ -121,6 +121,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0029_passkeys_unlock.sql"),
         include_str!("../../migrations/postgres/0029_passkeys_unlock.sql"),
     ),
+    (
+        "0032_blob_holds",
+        include_str!("../../migrations/sqlite/0032_blob_holds.sql"),
+        include_str!("../../migrations/postgres/0032_blob_holds.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).
