@@ -7,7 +7,9 @@ use std::time::Duration;
 use clap::Args;
 use url::Url;
 
+mod schedule;
 mod storage;
+pub use schedule::{Schedule, ScheduleArgs};
 pub use storage::{FileStoreKind, Storage, StorageArgs};
 
 /// Raw settings as given on the command line or in the environment.
@@ -162,6 +164,8 @@ pub struct ConfigArgs {
     pub purge_hour: String,
     #[command(flatten)]
     pub storage: StorageArgs,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
 }
 
 /// Where the key that signs the audit chain comes from; never the database.
@@ -251,6 +255,7 @@ mod tests {
                 api_rate_per_minute: "600".into(),
                 purge_hour: "2".into(),
                 storage: StorageArgs::default(),
+                schedule: ScheduleArgs::default(),
             }
             .validate()
         };
@@ -310,6 +315,8 @@ pub struct Config {
     pub purge_hour: u32,
     /// Where files live, and this node's name.
     pub storage: Storage,
+    /// How often the scheduler runs, and from which hour the day's mail goes out.
+    pub schedule: Schedule,
 }
 
 /// A setting that could not be used; names the setting.
@@ -486,6 +493,7 @@ impl ConfigArgs {
             _ => AuditKeySource::File(self.data_dir.join("audit.key")),
         };
         let storage = self.storage.validate(addr.port())?;
+        let schedule = self.schedule.validate()?;
         let metrics_token = match self.metrics_token.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(t) if t.len() < METRICS_TOKEN_MIN_CHARS => {
@@ -524,6 +532,7 @@ impl ConfigArgs {
             api_rate_per_minute,
             purge_hour,
             storage,
+            schedule,
         })
     }
 }
@@ -558,6 +567,7 @@ impl Config {
             api_rate_per_minute: "600".into(),
             purge_hour: "2".into(),
             storage: StorageArgs::default(),
+            schedule: ScheduleArgs::default(),
         }
         .validate()
     }

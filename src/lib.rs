@@ -41,7 +41,7 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     let db = open_db(&config).await?;
     let mailer = mail::Mailer::from_config(&config)?;
     let cookies = web::cookies::CookieNames::new(config.is_https());
-    let files = files::FileStore::from_config(&config)?;
+    let files = files::FileStore::from_config(&config)?.with_holds(app::blob_holds::shared(&db));
     let config_node = config.storage.node_id.clone();
     let core = Arc::new(app::App {
         db,

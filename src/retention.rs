@@ -428,7 +428,7 @@ pub async fn purge_command(config: &crate::Config, dry_run: bool) -> anyhow::Res
         );
         return Ok(0);
     }
-    let files = FileStore::from_config(config)?;
+    let files = FileStore::from_config(config)?.with_holds(crate::app::blob_holds::shared(&db));
     // Ctrl-C ends the purge after the batch in hand; what is left waits for the next one.
     let stop = std::sync::Arc::new(AtomicBool::new(false));
     let on_signal = stop.clone();

@@ -6,6 +6,7 @@ pub mod account;
 pub mod antivirus;
 pub mod auth;
 pub mod backlog;
+pub mod blob_holds;
 pub mod catalogue;
 pub mod changes;
 pub mod evidence;

@@ -184,9 +184,6 @@ pub async fn notify(
     Ok(pending)
 }
 
-/// The hour (JST) from which the day's scheduled mail goes out.
-pub const SEND_FROM_HOUR: u32 = 8;
-
 fn jst_date(t: DateTime<Utc>) -> NaiveDate {
     (t + Duration::hours(9)).date_naive()
 }
@@ -205,12 +202,12 @@ pub struct RunReport {
     pub anchors: usize,
 }
 
-/// Runs the scheduled mail for the moment `now` (a no-op before [`SEND_FROM_HOUR`] JST, and
-/// for anything already claimed).
+/// Runs the scheduled mail for the moment `now` (a no-op before the hour the configuration
+/// names, `SECPORTAL_MAIL_HOUR`, 08:00 JST by default; and for anything already claimed).
 pub async fn run_once(state: &App, now: DateTime<Utc>) -> anyhow::Result<RunReport> {
     let mut report = RunReport::default();
     let local = now + Duration::hours(9);
-    if chrono::Timelike::hour(&local) < SEND_FROM_HOUR {
+    if chrono::Timelike::hour(&local) < state.config.schedule.mail_hour {
         return Ok(report);
     }
     let today = jst_date(now);
@@ -429,11 +426,12 @@ fn reminder_due(o: &db::followup::OpenRow, today: NaiveDate) -> Option<&'static 
 /// How long a scheduler lease lasts; renewed every tick.
 const LEASE: Duration = Duration::minutes(5);
 
-/// Runs the schedule every minute while this instance holds the lease.
+/// Runs the schedule every minute (`SECPORTAL_SCHEDULER_SECS`) while this instance holds the
+/// lease.
 pub fn spawn_scheduler(state: Arc<App>) {
     let holder = Uuid::now_v7().to_string();
     tokio::spawn(async move {
-        let every = std::time::Duration::from_secs(60);
+        let every = state.config.schedule.every;
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         loop {
             tick.tick().await;

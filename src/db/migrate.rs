@@ -126,6 +126,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0030_gateway_log_mappings.sql"),
         include_str!("../../migrations/postgres/0030_gateway_log_mappings.sql"),
     ),
+    (
+        "0031_blob_holds",
+        include_str!("../../migrations/sqlite/0031_blob_holds.sql"),
+        include_str!("../../migrations/postgres/0031_blob_holds.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

@@ -6,6 +6,7 @@
 
 pub mod appointments;
 pub mod audit;
+pub mod blob_holds;
 pub mod blobs;
 pub mod catalogue;
 pub mod exports;

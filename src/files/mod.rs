@@ -13,6 +13,7 @@
 mod backend;
 pub mod clamd;
 pub mod gwlog;
+mod holds;
 pub mod maintenance;
 pub mod sniff;
 pub mod svg;
@@ -28,6 +29,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
 
+pub use holds::SharedHolds;
 pub use maintenance::{BlobMeta, BlobState};
 
 use crate::domain::gatewaylog::LogCheck;
@@ -56,11 +58,13 @@ struct Pins {
     deleting: HashSet<String>,
 }
 
-/// One upload's hold on its blob (released when dropped).
+/// One upload's hold on its blob (released when dropped): in this process, and where other
+/// nodes see it.
 #[derive(Debug)]
 struct Pin {
     pins: Arc<Mutex<Pins>>,
     sha256: String,
+    shared: Option<holds::SharedHold>,
 }
 
 impl Drop for Pin {
@@ -134,6 +138,8 @@ pub struct FileStore {
     /// The most files one submission may hold.
     pub max_files: usize,
     pins: Arc<Mutex<Pins>>,
+    /// Holds other nodes see (the database), when several nodes may share the store.
+    shared: Option<Arc<dyn SharedHolds>>,
     /// Malware scanning, when configured.
     clamd: Option<clamd::Clamd>,
 }
@@ -190,8 +196,16 @@ impl FileStore {
             max_file,
             max_files,
             pins: Default::default(),
+            shared: None,
             clamd: None,
         }
+    }
+
+    /// Takes and respects holds other nodes see: an upload holds its blob there until it is
+    /// recorded, and a deletion marks it there first.
+    pub fn with_holds(mut self, holds: Arc<dyn SharedHolds>) -> FileStore {
+        self.shared = Some(holds);
+        self
     }
 
     /// A fresh staging name under this node's folder.
@@ -289,6 +303,11 @@ impl FileStore {
             .await
             .map_err(anyhow::Error::from)?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_size);
+        // A bucket's parts are large and wait for the network: the request's chunks are
+        // copied into them, so the reader's buffers (each often larger than the chunk cut from
+        // it) are freed at once rather than held until the part is sent. The disk's small
+        // parts take the chunks as they are.
+        let copy_parts = self.local_root.is_none();
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         let mut svg_text: Vec<u8> = vec![];
@@ -301,7 +320,11 @@ impl FileStore {
             if kind == Kind::Svg {
                 svg_text.extend_from_slice(chunk);
             }
-            writer.put(chunk.clone());
+            if copy_parts {
+                writer.write(chunk);
+            } else {
+                writer.put(chunk.clone());
+            }
             Ok(())
         };
         let mut result: Result<(), UploadError> = Ok(());
@@ -380,7 +403,13 @@ impl FileStore {
             return Err(UploadError::Refused(r));
         }
         // Held from before the blob is in place until the caller has recorded it.
-        let pin = Arc::new(self.pin(&sha256).await);
+        let pin = match self.pin(&sha256).await {
+            Ok(pin) => Arc::new(pin),
+            Err(e) => {
+                let _ = self.store.delete(&staging).await;
+                return Err(UploadError::Io(e));
+            }
+        };
         match self.place(&staging, &blob_path(&sha256)).await {
             Ok(()) => {}
             // Stored once: the same content is already there. It may be an old unreferenced
@@ -416,9 +445,49 @@ impl FileStore {
         }
     }
 
-    /// Holds a blob against the sweep; waits while a sweep is deleting it (then it is gone,
-    /// and the upload's rename puts it back).
-    async fn pin(&self, sha256: &str) -> Pin {
+    /// Holds a blob against sweeps and purges, this node's and (with shared holds) every
+    /// other node's; waits while one is deleting it (then it is gone, and the upload's rename
+    /// puts it back).
+    async fn pin(&self, sha256: &str) -> anyhow::Result<Pin> {
+        let deadline = tokio::time::Instant::now() + holds::WAIT_FOR_DELETION;
+        loop {
+            let mut pin = self.pin_here(sha256).await;
+            let Some(shared) = &self.shared else {
+                return Ok(pin);
+            };
+            if shared.hold(sha256).await? {
+                pin.shared = Some(holds::SharedHold {
+                    holds: shared.clone(),
+                    sha256: sha256.to_string(),
+                });
+                return Ok(pin);
+            }
+            drop(pin);
+            if tokio::time::Instant::now() >= deadline {
+                anyhow::bail!("another node has been deleting blob {sha256} for too long");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Marks a blob as being deleted where other nodes see it; false while an upload on any
+    /// node holds it or another deletion runs. Without shared holds, always true.
+    async fn mark_shared(&self, sha256: &str) -> anyhow::Result<bool> {
+        match &self.shared {
+            Some(shared) => shared.mark_deleting(sha256).await,
+            None => Ok(true),
+        }
+    }
+
+    /// Ends a deletion's shared mark.
+    async fn unmark_shared(&self, sha256: &str) {
+        if let Some(shared) = &self.shared {
+            shared.unmark(sha256).await;
+        }
+    }
+
+    /// This process's hold on a blob; waits while a sweep here is deleting it.
+    async fn pin_here(&self, sha256: &str) -> Pin {
         loop {
             {
                 let mut p = self.pins.lock().unwrap_or_else(|e| e.into_inner());
@@ -427,6 +496,7 @@ impl FileStore {
                     return Pin {
                         pins: self.pins.clone(),
                         sha256: sha256.to_string(),
+                        shared: None,
                     };
                 }
             }

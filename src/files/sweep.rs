@@ -87,10 +87,15 @@ impl FileStore {
             let Some(_mark) = self.start_deleting(&sha) else {
                 continue;
             };
-            if self
+            // The same, for uploads on other nodes.
+            if !self.mark_shared(&sha).await? {
+                continue;
+            }
+            let deleted = self
                 .delete_if_orphan(&meta.location, &sha, cutoff, &referenced)
-                .await?
-            {
+                .await;
+            self.unmark_shared(&sha).await;
+            if deleted? {
                 orphans += 1;
             }
         }
@@ -99,8 +104,9 @@ impl FileStore {
 
     /// Deletes a blob now unless a row still names it or an upload holds it (a purge, once
     /// the rows that named it are gone); answers whether it went. No age guard is needed: an
-    /// upload of the same bytes holds its pin from before the blob's rename to after its row
-    /// commits, and one that comes while the blob is marked waits, then stores it again.
+    /// upload of the same bytes, on this node or (with shared holds) any other, holds its pin
+    /// from before the blob's rename to after its row commits, and one that comes while the
+    /// blob is marked waits, then stores it again.
     pub async fn remove_unreferenced<F, Fut>(
         &self,
         sha256: &str,
@@ -116,13 +122,20 @@ impl FileStore {
         let Some(_mark) = self.start_deleting(sha256) else {
             return Ok(false);
         };
-        self.delete_if_orphan(
-            &blob_path(sha256),
-            sha256,
-            chrono::DateTime::<chrono::Utc>::MAX_UTC,
-            &referenced,
-        )
-        .await
+        // An upload on another node holds it where every node sees it (with shared holds).
+        if !self.mark_shared(sha256).await? {
+            return Ok(false);
+        }
+        let deleted = self
+            .delete_if_orphan(
+                &blob_path(sha256),
+                sha256,
+                chrono::DateTime::<chrono::Utc>::MAX_UTC,
+                &referenced,
+            )
+            .await;
+        self.unmark_shared(sha256).await;
+        deleted
     }
 
     async fn delete_if_orphan<F, Fut>(

@@ -196,6 +196,123 @@ async fn each_store_keeps_files_and_a_node_sweeps_only_its_own_staged_uploads() 
     }
 }
 
+/// Rows in `blob_holds` (holds and deletion marks not yet given back).
+async fn holds_left(db: &secportal::db::Db) -> i64 {
+    secportal::db::on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM blob_holds").fetch_one(p).await).unwrap()
+}
+
+/// Waits (up to 5 s) until every hold is given back (that happens in the background).
+async fn holds_released(db: &secportal::db::Db) {
+    for _ in 0..250 {
+        if holds_left(db).await == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("holds were not given back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purge_on_one_node_leaves_a_blob_another_node_has_stored_but_not_yet_recorded() {
+    for backend in crate::helpers::backends() {
+        for place in places() {
+            let tmp = tempfile::tempdir().unwrap();
+            let (url, _pg) = match &backend {
+                crate::helpers::Backend::Sqlite => (
+                    format!("sqlite://{}", tmp.path().join("s.db").display()),
+                    None,
+                ),
+                crate::helpers::Backend::Postgres { admin_url } => {
+                    let (url, guard) = crate::helpers::fresh_pg(admin_url).await;
+                    (url, Some(guard))
+                }
+            };
+            let db = secportal::db::Db::connect(&url).await.unwrap();
+            secportal::db::migrate::run(&db).await.unwrap();
+            let mut a = Config::for_data_dir(tmp.path().join("data"), None).unwrap();
+            use_place(&mut a, &place, "node-a");
+            let mut b = a.clone();
+            use_place(&mut b, &place, "node-b");
+            let holds = secportal::app::blob_holds::shared(&db);
+            let node_a = FileStore::from_config(&a)
+                .unwrap()
+                .with_holds(holds.clone());
+            let node_b = FileStore::from_config(&b).unwrap().with_holds(holds);
+            let size = PDF.len() as u64;
+            let label = format!("{backend:?} {place:?}");
+
+            // Stored through node A and never recorded (the upload was given up).
+            let first = node_a.receive("a.pdf", chunks(vec![PDF])).await.unwrap();
+            let sha = first.sha256.clone();
+            drop(first);
+            holds_released(&db).await;
+            // The same bytes through node B, not yet recorded: a purge, and the hourly sweep
+            // with the age guard out of play, on node A (whose memory knows nothing of node
+            // B's upload) leave the blob.
+            let again = node_b.receive("b.pdf", chunks(vec![PDF])).await.unwrap();
+            let nobody = |_: String| async { Ok(false) };
+            assert!(
+                !node_a.remove_unreferenced(&sha, nobody).await.unwrap(),
+                "{label}"
+            );
+            let later = chrono::Utc::now() + chrono::Duration::days(2);
+            let (_, orphans) = node_a
+                .sweep(later, chrono::Duration::days(1), nobody)
+                .await
+                .unwrap();
+            assert_eq!(orphans, 0, "{label}");
+            assert!(node_b.has(&sha, size).await, "{label}");
+            // Once node B's upload is done with it, node A's purge takes it.
+            drop(again);
+            holds_released(&db).await;
+            assert!(
+                node_a.remove_unreferenced(&sha, nobody).await.unwrap(),
+                "{label}"
+            );
+            assert!(!node_b.has(&sha, size).await, "{label}");
+
+            // While node A is deleting it, node B's upload of the same bytes waits, then
+            // stores them again.
+            let now = secportal::db::now();
+            assert!(
+                secportal::db::blob_holds::mark_deleting(
+                    &db,
+                    &sha,
+                    now,
+                    now + chrono::Duration::minutes(10)
+                )
+                .await
+                .unwrap()
+            );
+            let waiting = {
+                let node_b = node_b.clone();
+                tokio::spawn(async move { node_b.receive("c.pdf", chunks(vec![PDF])).await })
+            };
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            assert!(!waiting.is_finished(), "{label}: the upload waits");
+            secportal::db::blob_holds::unmark(&db, &sha).await.unwrap();
+            let stored = waiting.await.unwrap().unwrap();
+            assert!(node_a.has(&sha, size).await, "{label}");
+            // A deletion cannot start while the upload holds it.
+            assert!(
+                !secportal::db::blob_holds::mark_deleting(
+                    &db,
+                    &sha,
+                    now,
+                    now + chrono::Duration::minutes(10)
+                )
+                .await
+                .unwrap(),
+                "{label}"
+            );
+            drop(stored);
+            holds_released(&db).await;
+            db.close().await;
+            clear(&place).await;
+        }
+    }
+}
+
 /// A stream of what arrives on `rx`.
 fn tokio_stream_from(
     rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
@@ -203,4 +320,16 @@ fn tokio_stream_from(
     Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     }))
+}
+
+/// Removes every object a test left in its part of the test bucket (a local place goes with
+/// its temporary folder).
+pub(crate) async fn clear(place: &Place) {
+    if let Place::S3 { .. } = place {
+        let config = Config::for_data_dir("/nonexistent".into(), None).unwrap();
+        let store = raw(&config, place);
+        for name in names(&store, "").await {
+            let _ = store.delete(&Path::from(name)).await;
+        }
+    }
 }

@@ -167,25 +167,6 @@ impl TestApp {
         Self::serve(config, extra, listener, tmp, pg).await
     }
 
-    /// Another node beside this one: a second portal on the same database and data folder,
-    /// with whatever `adjust` changes (its node name, its file store).
-    pub async fn spawn_beside(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mut config = self.state.config.clone();
-        config.addr = addr;
-        config.base_url = url::Url::parse(&format!("http://{addr}")).unwrap();
-        adjust(&mut config);
-        Self::serve(
-            config,
-            Router::new(),
-            listener,
-            tempfile::tempdir().unwrap(),
-            None,
-        )
-        .await
-    }
-
     async fn serve(
         config: Config,
         extra: Router<Arc<AppState>>,
@@ -224,15 +205,6 @@ impl TestApp {
             app: self,
             client: self.client.clone(),
             signed_in: self.signed_in.clone(),
-        }
-    }
-
-    /// A browser on this node with `other`'s cookies: the same person, through another node.
-    pub fn browser_of<'a>(&'a self, other: &Browser<'_>) -> Browser<'a> {
-        Browser {
-            app: self,
-            client: other.client.clone(),
-            signed_in: other.signed_in.clone(),
         }
     }
 
