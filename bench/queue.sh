@@ -9,6 +9,7 @@
 #                   every request a different keyset cursor under one of ten filters
 #                   (bench/queue_reviewers.lua): no request is answered from the page cache.
 # QUEUE_FILTERS=unfiltered: the 16 reviewers ask for the unfiltered queue only (new cursors still).
+# PERF_OUT=<file>: also records the server's profile (perf record -g) during round 1's reviewers.
 # Usage: bench/queue.sh [submissions] [seconds]
 source "$(dirname "$0")/common.sh"
 n="${1:-100000}"
@@ -110,8 +111,15 @@ rounds="${ROUNDS:-3}"
 lua="$(dirname "$0")/queue_reviewers.lua"
 for r in $(seq 1 "$rounds"); do
   wrk -t2 -c64 -d"${secs}s" --latency "$base/healthz" > "$work/health.$r.txt"
+  # PERF_OUT=<file>: the server's profile (perf record -g) during the first round's 16 reviewers.
+  if [ -n "${PERF_OUT:-}" ] && [ "$r" = 1 ]; then
+    perf record -q -g -o "$PERF_OUT" -p "$pid" -- sleep "$secs" 2>/dev/null &
+    perf_pid=$!
+  fi
   wrk -t16 -c16 -d"${secs}s" --latency -s "$lua" "$base" -- "$work/cookies" "$n" "$first_epoch" "${QUEUE_FILTERS:-}" > "$work/fresh.$r.txt"
+  if [ -n "${perf_pid:-}" ]; then wait "$perf_pid" || true; perf_pid=; fi
   wrk -t2 -c64 -d"${secs}s" --latency -H "Cookie: $cookie" "$base/review" > "$work/queue.$r.txt"
+  echo "round $r done; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 python3 - "$work" "$rounds" "$n" "${DATABASE_URL:+postgres}" <<'PY'
 import re, statistics, sys

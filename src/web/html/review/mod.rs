@@ -219,7 +219,7 @@ pub async fn queue(
         not_found,
         choosable,
         assignees: if choosable {
-            app::review::assignees(&state, &actor).await?
+            app::review::assignees(&state, &actor, &me.name).await?
         } else {
             vec![]
         },
