@@ -221,7 +221,7 @@ async fn two_portal_processes_share_files_sessions_decisions_and_send_scheduled_
             StatusCode::SEE_OTHER,
             "instruction issued on node 2"
         );
-        let reminder = "these are due soon or overdue";
+        let reminder = "are due soon or are overdue";
         let reminders =
             || one.mails(ORG_ADMIN, reminder).len() + two.mails(ORG_ADMIN, reminder).len();
         let sent = holds_by(Instant::now() + Duration::from_secs(60), || async {
