@@ -48,6 +48,28 @@ pub struct AwayInput {
 }
 
 impl AwayInput {
+    /// Row `n` of a posted form (`away_{n}_{field}`), as typed; the ID-management form and
+    /// its revision post the same fields.
+    pub fn posted(fields: &std::collections::HashMap<String, String>, n: usize) -> AwayInput {
+        let get = |f: &str| {
+            fields
+                .get(&format!("away_{n}_{f}"))
+                .cloned()
+                .unwrap_or_default()
+        };
+        AwayInput {
+            n,
+            place: get("place"),
+            reason: get("reason"),
+            from: get("from"),
+            to: get("to"),
+            ids: get("ids"),
+            office: get("office"),
+        }
+    }
+}
+
+impl AwayInput {
     /// Whether nothing was typed.
     pub fn is_blank(&self) -> bool {
         [&self.place, &self.from, &self.to, &self.ids]

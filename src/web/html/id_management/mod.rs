@@ -96,7 +96,7 @@ async fn view(
         .collect();
     let mut away: Vec<AwayInput> = match input {
         Some(i) => (0..MAX_ROWS)
-            .map(|n| away_row(i, n))
+            .map(|n| AwayInput::posted(i, n))
             .filter(|r| !r.is_blank())
             .collect(),
         None => previous["away"]
@@ -167,19 +167,6 @@ async fn view(
     })
 }
 
-fn away_row(i: &HashMap<String, String>, n: usize) -> AwayInput {
-    let get = |f: &str| i.get(&format!("away_{n}_{f}")).cloned().unwrap_or_default();
-    AwayInput {
-        n,
-        place: get("place"),
-        reason: get("reason"),
-        from: get("from"),
-        to: get("to"),
-        ids: get("ids"),
-        office: get("office"),
-    }
-}
-
 /// `GET /orgs/{org}/id-management`
 pub async fn page(
     State(state): State<Arc<AppState>>,
@@ -215,7 +202,9 @@ pub async fn submit(
         org: org_id,
         attested: input.get("attest").map(String::as_str) == Some("yes"),
         offices,
-        away: (0..MAX_ROWS).map(|n| away_row(&input, n)).collect(),
+        away: (0..MAX_ROWS)
+            .map(|n| AwayInput::posted(&input, n))
+            .collect(),
     };
     match app::id_management::declare(&state, &me.actor(&ctx), declaration).await {
         Ok(id) => Ok(redirect_with_flash(

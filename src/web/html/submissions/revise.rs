@@ -77,20 +77,6 @@ fn ids(v: &serde_json::Value, sep: &str) -> String {
         .unwrap_or_default()
 }
 
-/// One away-from-office row as posted (`away_{n}_{field}`).
-fn away_row(i: &HashMap<String, String>, n: usize) -> AwayInput {
-    let get = |f: &str| i.get(&format!("away_{n}_{f}")).cloned().unwrap_or_default();
-    AwayInput {
-        n,
-        place: get("place"),
-        reason: get("reason"),
-        from: get("from"),
-        to: get("to"),
-        ids: get("ids"),
-        office: get("office"),
-    }
-}
-
 /// The form as posted, for the kind of the revision.
 fn posted(kind: FormKind, org_id: Uuid, i: &HashMap<String, String>) -> FormInput {
     let get = |f: &str| i.get(f).cloned().unwrap_or_default();
@@ -125,7 +111,7 @@ fn posted(kind: FormKind, org_id: Uuid, i: &HashMap<String, String>) -> FormInpu
                     })
                 })
                 .collect(),
-            away: (0..MAX_ROWS).map(|n| away_row(i, n)).collect(),
+            away: (0..MAX_ROWS).map(|n| AwayInput::posted(i, n)).collect(),
         }),
     }
 }
@@ -197,7 +183,7 @@ async fn view(
             .collect();
         away = match input {
             Some(i) => (0..MAX_ROWS)
-                .map(|n| away_row(i, n))
+                .map(|n| AwayInput::posted(i, n))
                 .filter(|r| !r.is_blank())
                 .collect(),
             None => data["away"]
