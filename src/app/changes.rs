@@ -17,6 +17,10 @@ use crate::db::Pool;
 /// The channel changes are announced on.
 pub const CHANNEL: &str = "secportal_changed";
 
+/// How long the announcement of a change may take before the answer goes without it (the
+/// other nodes then forget their reads within their own reuse time, a second at most).
+const ANNOUNCE_WITHIN: Duration = Duration::from_secs(2);
+
 impl App {
     /// Whatever the request just done changed: reads kept from before are not used again,
     /// here or (PostgreSQL) on any other node. The announcement goes out before the answer
@@ -31,14 +35,22 @@ impl App {
         let mut echo = self.echo.subscribe();
         let seq = self.announced.fetch_add(1, Ordering::Relaxed) + 1;
         let payload = format!("{} {seq}", self.instance);
-        if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+        // Bounded: the answer is already made, and a database that stopped answering must not
+        // hold it (the pool does not ping a connection before handing it out).
+        let notify = sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
             .bind(&payload)
-            .execute(pg)
-            .await
-        {
-            tracing::warn!(error = %e, "could not announce a change to the other nodes");
-            return;
+            .execute(pg);
+        match tokio::time::timeout(ANNOUNCE_WITHIN, notify).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "could not announce a change to the other nodes");
+                return;
+            }
+            Err(_) => {
+                tracing::warn!("could not announce a change to the other nodes in time");
+                return;
+            }
         }
         let back = echo.wait_for(|seen| *seen >= seq);
         let _ = tokio::time::timeout(Duration::from_millis(250), back).await;

@@ -181,6 +181,10 @@ impl Db {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                // No round trip to the server before every query (sqlx still tests each
+                // connection as it is released): a connection that dropped while idle fails
+                // one query, which answers 503, and is not returned to the pool.
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(3))
                 .after_release(|c, _| Box::pin(still_usable(c)))
                 .connect_with(opts)
