@@ -42,7 +42,7 @@ upload() {
   echo "${t% *} $((after - before))"
 }
 
-echo "# gateway_log.sh $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, runs: check $runs, upload $upload_runs"
+echo "# gateway_log.sh $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), runs: check $runs, upload $upload_runs"
 for mib in "${sizes[@]}"; do
   log=$(make_log "$mib")
   bytes=$(stat -c %s "$log")
@@ -67,5 +67,5 @@ for mib in "${sizes[@]}"; do
   pr=$(printf '%s\n' "${plain_rss[@]}" | median); cr=$(printf '%s\n' "${checked_rss[@]}" | median)
   printf 'upload plain: %.2fs (%.0f MB/s), RSS growth %d MiB; upload with check: %.2fs (%.0f MB/s), RSS growth %d MiB; ratio (plain time / checked time) %.2f\n' \
     "$p" "$(echo "$bytes / $p / 1000000" | bc -l)" $((pr / 1024)) "$c" "$(echo "$bytes / $c / 1000000" | bc -l)" $((cr / 1024)) "$(echo "$p / $c" | bc -l)"
-  echo "  runs plain: ${plain[*]} (RSS KiB ${plain_rss[*]}); checked: ${checked[*]} (RSS KiB ${checked_rss[*]})"
+  echo "  runs plain: ${plain[*]} (RSS KiB ${plain_rss[*]}); checked: ${checked[*]} (RSS KiB ${checked_rss[*]}); load $(cut -d' ' -f1-3 /proc/loadavg)"
 done

@@ -2,7 +2,8 @@
 # Finding who connected (issue 11, item 4): a search of a large gateway log through the code
 # the Center's search uses (`secportal search-log`: the upload's reader and check, the same
 # matcher) against `grep -c` of the same pattern on the same file, from the page cache
-# (issue: search <= 2 x grep -c). Medians of RUNS runs (default 5).
+# (issue: search <= 2 x grep -c): by 識別番号, by 利用者コード and by a time range alone.
+# Medians of RUNS runs (default 5); the load average after each case.
 # Usage: bench/search.sh [MiB ...]     (default: 1024)
 source "$(dirname "$0")/common.sh"
 trap 'rm -rf "$work"' EXIT
@@ -24,7 +25,8 @@ for mib in "${sizes[@]}"; do
   cat "$log" >/dev/null
   echo "## $mib MiB ($bytes bytes)"
   # (what the search is asked, the same as a grep pattern)
-  for case in "--id-number 042|,042," "--user-code U0042|,U0042,"; do
+  # A time range alone has no value to look for first: every line is split and its time read.
+  for case in "--id-number 042|,042," "--user-code U0042|,U0042," "--from 2026-03-01 --to 2026-03-02|,2026-03-0[12] "; do
     args=${case%|*} pattern=${case#*|}
     # shellcheck disable=SC2086
     found=$("$bin" search-log "$log" $args | sed 's/.*"matches":\([0-9]*\).*/\1/')
@@ -33,7 +35,8 @@ for mib in "${sizes[@]}"; do
     g=$(for _ in $(seq "$runs"); do secs grep_c "$pattern" "$log"; done | median)
     # shellcheck disable=SC2086
     s=$(for _ in $(seq "$runs"); do secs "$bin" search-log "$log" $args; done | median)
-    printf '%s (%s lines): grep -c %s: %.3fs; search: %.3fs (%.0f MB/s); search / grep %.2f\n' \
-      "$args" "$found" "$pattern" "$g" "$s" "$(echo "$bytes / $s / 1000000" | bc -l)" "$(echo "$s / $g" | bc -l)"
+    printf '%s (%s lines): grep -c %s: %.3fs; search: %.3fs (%.0f MB/s); search / grep %.2f; load %s\n' \
+      "$args" "$found" "'$pattern'" "$g" "$s" "$(echo "$bytes / $s / 1000000" | bc -l)" "$(echo "$s / $g" | bc -l)" \
+      "$(cut -d' ' -f1-3 /proc/loadavg)"
   done
 done

@@ -2,7 +2,7 @@
 //! with `memchr` and read in place. Memory stays bounded whatever the size: one partial line
 //! (at most `MAX_LINE`), the per-day counts and a capped count per user code and number.
 
-use super::fields::{self, DateCache, Delimiter, Direction, MAX_COLUMNS, Stamp};
+use super::fields::{self, Block, DateCache, Delimiter, Direction, MAX_COLUMNS, Stamp};
 use super::keys::{FxMap, Keys};
 use super::mapping::{self, ColumnMap, DIR, ID, NONE};
 use super::{At, Count, LogCheck};
@@ -88,6 +88,11 @@ pub trait Visit {
     fn skip(&mut self, _line: &[u8]) -> bool {
         false
     }
+    /// Whether `skip` may pass lines over (asked once per chunk): a visitor that reads every
+    /// line lets the check split lines and cells in one pass.
+    fn skips(&self) -> bool {
+        false
+    }
     fn record(&mut self, r: &Record<'_>);
 }
 
@@ -100,6 +105,9 @@ impl<V: Visit + ?Sized> Visit for &mut V {
     const COUNTS: bool = V::COUNTS;
     fn skip(&mut self, line: &[u8]) -> bool {
         (**self).skip(line)
+    }
+    fn skips(&self) -> bool {
+        (**self).skips()
     }
     fn record(&mut self, r: &Record<'_>) {
         (**self).record(r)
@@ -118,10 +126,12 @@ pub struct Scanner<V: Visit = ()> {
     dates: DateCache,
     cells: [(u32, u32); MAX_COLUMNS],
     out: LogCheck,
-    first: Option<Stamp>,
-    last: Option<Stamp>,
-    day: i64,
-    day_n: [u64; 2],
+    /// The earliest and the latest time (`Stamp::MAX` and `MIN` before any).
+    first: Stamp,
+    last: Stamp,
+    /// The first second of the day being counted, and its lines: send, receive, neither.
+    day_start: Stamp,
+    day_n: [u64; 3],
     days: FxMap<i64, [u64; 2]>,
     users: Keys,
     ids: Keys,
@@ -169,10 +179,10 @@ impl<V: Visit> Scanner<V> {
             dates: DateCache::default(),
             cells: [(0, 0); MAX_COLUMNS],
             out: LogCheck::default(),
-            first: None,
-            last: None,
-            day: i64::MIN,
-            day_n: [0, 0],
+            first: Stamp::MAX,
+            last: Stamp::MIN,
+            day_start: Stamp::MIN,
+            day_n: [0; 3],
             days: FxMap::default(),
             users: Keys::default(),
             ids: Keys::default(),
@@ -241,7 +251,21 @@ impl<V: Visit> Scanner<V> {
             }
         }
         let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', buf) {
+        while start < buf.len() {
+            if let Some(Columns {
+                delim: Delimiter::Byte(d),
+                ..
+            }) = self.cols
+                && !self.visit.skips()
+            {
+                start = self.lines(buf, start, d)?;
+                break;
+            }
+            // The header (and the lines of a log split by spaces, or of a search that passes
+            // lines over): one line at a time.
+            let Some(end) = memchr::memchr(b'\n', &buf[start..]).map(|i| start + i) else {
+                break;
+            };
             if end - start > MAX_LINE {
                 return Err(Refused::LongLine((self.entry, self.line + 1)));
             }
@@ -306,8 +330,8 @@ impl<V: Visit> Scanner<V> {
                 out.days.insert(date, n);
             }
         }
-        out.first = self.first.map(fields::show);
-        out.last = self.last.map(fields::show);
+        out.first = (self.first != Stamp::MAX).then(|| fields::show(self.first));
+        out.last = (self.last != Stamp::MIN).then(|| fields::show(self.last));
         out.users = self.users.top(self.any_sjis);
         out.ids = self.ids.top(self.any_sjis);
         out.encoding = if self.any_sjis { "sjis" } else { "utf8" }.into();
@@ -378,9 +402,13 @@ impl<V: Visit> Scanner<V> {
         Ok(record)
     }
 
+    /// Adds the day being counted to the days (a day with no send or receive is not one).
     fn flush_day(&mut self) {
-        if self.day != i64::MIN {
-            let n = self.days.entry(self.day).or_default();
+        if self.day_n[0] + self.day_n[1] > 0 {
+            let n = self
+                .days
+                .entry(self.day_start.div_euclid(86_400))
+                .or_default();
             n[0] += self.day_n[0];
             n[1] += self.day_n[1];
         }
@@ -409,74 +437,127 @@ impl<V: Visit> Scanner<V> {
             return Ok(());
         }
         let n = fields::split(line, cols.delim, cols.want, &mut self.cells);
-        let cell = |cells: &[(u32, u32); MAX_COLUMNS], i: usize| -> &[u8] {
-            if i < n {
-                let (a, b) = cells[i];
-                fields::trim(&line[a as usize..b as usize])
-            } else {
-                b""
-            }
-        };
         // Aligned columns: a receive line may leave 識別番号 out, and the columns after it
         // move left by one.
         let mut idx = cols.idx;
         if cols.delim == Delimiter::Spaces && n + 1 == cols.header && idx[DIR] != NONE {
             let shifted = idx.map(|i| if i > idx[ID] { i - 1 } else { i });
             if let Some((Direction::Receive, _)) =
-                fields::direction(cell(&self.cells, shifted[DIR]))
+                fields::direction(cell(line, &self.cells, n, shifted[DIR]))
             {
                 idx = shifted;
-                idx[ID] = usize::MAX;
+                idx[ID] = NONE;
             }
         } else if n <= 1 && fields::trim(line).is_empty() {
             return Ok(());
         }
+        self.record(line, &idx, n, false)
+    }
+
+    /// Reads the complete lines of `buf` from `start` (columns split by `d`), 64 bytes at a
+    /// time: the line ends, delimiters and quotes of a block are found at once as bits, and a
+    /// line's cells are read from the bits of its delimiters. A line longer than a block, or
+    /// with a quote, is read by [`Self::line`]. Answers where the partial line at the end
+    /// begins.
+    fn lines(&mut self, buf: &[u8], start: usize, d: u8) -> Result<usize, Refused> {
+        let Some(cols) = self.cols else {
+            return Ok(start);
+        };
+        let want = cols.want.min(MAX_COLUMNS);
+        // The line being read starts at `ls`; `base` is the block's start, `prev` the block
+        // before it (a line starts at most one block back to be read from the bits).
+        let (mut ls, mut base) = (start, start);
+        let mut prev = Block::default();
+        while base < buf.len() {
+            let cur = match buf.get(base..base + 64).and_then(|b| b.try_into().ok()) {
+                Some(b) => Block::of(b, d),
+                None => Block::of_tail(&buf[base..], d),
+            };
+            let mut ends = cur.ends;
+            while ends != 0 {
+                let e = base + ends.trailing_zeros() as usize;
+                ends &= ends - 1;
+                if e - ls > MAX_LINE {
+                    return Err(Refused::LongLine((self.entry, self.line + 1)));
+                }
+                let raw = &buf[ls..e];
+                let line = match raw {
+                    [rest @ .., b'\r'] => rest,
+                    _ => raw,
+                };
+                let len = line.len();
+                if ls + 64 >= base && len < 64 {
+                    // The line's bits in the two blocks, from its first byte.
+                    let from = ls + 64 - base;
+                    let bits = |a: u64, b: u64| {
+                        ((((b as u128) << 64 | a as u128) >> from) as u64) & ((1u64 << len) - 1)
+                    };
+                    if bits(prev.quotes, cur.quotes) == 0 {
+                        let mut delims = bits(prev.delims, cur.delims);
+                        // No cell starts or ends with a byte trimming would take off.
+                        let edges = 1 | 1 << len.saturating_sub(1) | delims << 1 | delims >> 1;
+                        let clean = bits(prev.low, cur.low) & !delims & edges == 0;
+                        let (mut n, mut cell) = (0, 0u32);
+                        while n < want {
+                            if delims == 0 {
+                                self.cells[n] = (cell, len as u32);
+                                n += 1;
+                                break;
+                            }
+                            let at = delims.trailing_zeros();
+                            delims &= delims - 1;
+                            self.cells[n] = (cell, at);
+                            n += 1;
+                            cell = at + 1;
+                        }
+                        self.line += 1;
+                        if n > 1 || !fields::trim(line).is_empty() {
+                            self.record(line, &cols.idx, n, clean)?;
+                        }
+                        ls = e + 1;
+                        continue;
+                    }
+                }
+                self.line(raw)?;
+                ls = e + 1;
+            }
+            prev = cur;
+            base += 64;
+        }
+        Ok(ls)
+    }
+
+    /// One record line split into `n` cells (`self.cells`), its fields in the columns `idx`
+    /// ([`NONE`]: not in the line): what the check counts of it. `clean`: no cell needs
+    /// trimming.
+    #[inline]
+    fn record(
+        &mut self,
+        line: &[u8],
+        idx: &[usize; 5],
+        n: usize,
+        clean: bool,
+    ) -> Result<(), Refused> {
         let at = self.at();
         self.out.lines += 1;
-        let user = cell(&self.cells, idx[USER]);
-        let biz = cell(&self.cells, idx[BIZ]);
-        let time = cell(&self.cells, idx[TIME]);
-        let id = if idx[ID] == usize::MAX {
-            b"" as &[u8]
-        } else {
-            cell(&self.cells, idx[ID])
-        };
-        let dir = if idx[DIR] == NONE {
-            Some((mapping::implied(id), None))
-        } else {
-            fields::direction(cell(&self.cells, idx[DIR]))
-        };
-        if let Some((_, Some(sjis))) = dir {
-            match self.sjis {
-                None => {
-                    self.sjis = Some(sjis);
-                    self.any_sjis |= sjis;
+        let cell = |i: usize| -> &[u8] {
+            match self.cells.get(i) {
+                Some(&(a, b)) if i < n => {
+                    let c = line.get(a as usize..b as usize).unwrap_or_default();
+                    if clean { c } else { fields::trim(c) }
                 }
-                Some(s) if s != sjis => return Err(Refused::Mixed(at)),
-                Some(_) => {}
-            }
-        }
-        let slot = match dir {
-            Some((Direction::Send, _)) => {
-                self.out.sent += 1;
-                if user.is_empty() || id.is_empty() || biz.is_empty() || time.is_empty() {
-                    note(&mut self.out.send_missing, at);
-                }
-                Some(0)
-            }
-            Some((Direction::Receive, _)) => {
-                self.out.received += 1;
-                if user.is_empty() || biz.is_empty() || time.is_empty() {
-                    note(&mut self.out.receive_missing, at);
-                }
-                Some(1)
-            }
-            None => {
-                note(&mut self.out.bad_direction, at);
-                None
+                _ => b"",
             }
         };
+        let (user, id, biz, time) = (
+            cell(idx[USER]),
+            cell(idx[ID]),
+            cell(idx[BIZ]),
+            cell(idx[TIME]),
+        );
+        let dir_cell = cell(idx[DIR]);
         if V::COUNTS {
+            // First, so the tables' reads are under way while the rest of the line is read.
             if !user.is_empty() {
                 self.users.add(user);
             }
@@ -484,6 +565,40 @@ impl<V: Visit> Scanner<V> {
                 self.ids.add(id);
             }
         }
+        let dir = if idx[DIR] == NONE {
+            Some((mapping::implied(id), None))
+        } else {
+            fields::direction(dir_cell)
+        };
+        if let Some((_, Some(sjis))) = dir
+            && self.sjis != Some(sjis)
+        {
+            if self.sjis.is_some() {
+                return Err(Refused::Mixed(at));
+            }
+            self.sjis = Some(sjis);
+            self.any_sjis |= sjis;
+        }
+        let slot = match dir {
+            Some((Direction::Send, _)) => {
+                self.out.sent += 1;
+                if user.is_empty() || id.is_empty() || biz.is_empty() || time.is_empty() {
+                    note(&mut self.out.send_missing, at);
+                }
+                0
+            }
+            Some((Direction::Receive, _)) => {
+                self.out.received += 1;
+                if user.is_empty() || biz.is_empty() || time.is_empty() {
+                    note(&mut self.out.receive_missing, at);
+                }
+                1
+            }
+            None => {
+                note(&mut self.out.bad_direction, at);
+                2
+            }
+        };
         let stamp = if time.is_empty() {
             None
         } else {
@@ -502,30 +617,31 @@ impl<V: Visit> Scanner<V> {
             business: biz,
             time: stamp,
         });
-        if time.is_empty() {
-            return Ok(());
-        }
         match stamp {
             Some(t) => {
-                if self.first.is_none_or(|f| t < f) {
-                    self.first = Some(t);
+                self.first = self.first.min(t);
+                self.last = self.last.max(t);
+                // Lines come in time order: the day is most often the line before's.
+                if !(self.day_start..self.day_start + 86_400).contains(&t) {
+                    self.flush_day();
+                    self.day_start = t - t.rem_euclid(86_400);
+                    self.day_n = [0; 3];
                 }
-                if self.last.is_none_or(|l| t > l) {
-                    self.last = Some(t);
-                }
-                if let Some(s) = slot {
-                    let day = t.div_euclid(86_400);
-                    if day != self.day {
-                        self.flush_day();
-                        self.day = day;
-                        self.day_n = [0, 0];
-                    }
-                    self.day_n[s] += 1;
-                }
+                self.day_n[slot] += 1;
             }
+            None if time.is_empty() => {}
             None => note(&mut self.out.bad_time, at),
         }
         Ok(())
+    }
+}
+
+/// Cell `i` of a line split into `n` cells, trimmed (empty when the line has no such cell).
+#[inline]
+fn cell<'a>(line: &'a [u8], cells: &[(u32, u32); MAX_COLUMNS], n: usize, i: usize) -> &'a [u8] {
+    match cells.get(i) {
+        Some(&(a, b)) if i < n => line.get(a as usize..b as usize).map_or(b"", fields::trim),
+        _ => b"",
     }
 }
 
@@ -553,6 +669,131 @@ mod tests {
         }
         let bytes: Vec<&[u8]> = LOG.as_bytes().chunks(1).collect();
         assert_eq!(run(&bytes).unwrap(), whole);
+    }
+
+    /// Sees every record as text, and says whether lines may be passed over (which sends
+    /// every line through the one-line-at-a-time reading).
+    struct Seen {
+        one_at_a_time: bool,
+        records: Vec<String>,
+    }
+
+    impl Visit for Seen {
+        fn skips(&self) -> bool {
+            self.one_at_a_time
+        }
+        fn record(&mut self, r: &Record<'_>) {
+            self.records.push(format!(
+                "{:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                r.at,
+                String::from_utf8_lossy(r.raw),
+                r.direction,
+                String::from_utf8_lossy(r.user),
+                String::from_utf8_lossy(r.id),
+                String::from_utf8_lossy(r.business),
+                r.time
+            ));
+        }
+    }
+
+    /// A log with every shape of line the readings must agree on: quoted cells (with the
+    /// delimiter inside), CR LF, spaces around cells, empty and missing cells, blank lines,
+    /// lines longer than a block of 64 bytes, extra columns, bad times and directions.
+    fn varied_log(seed: u64, d: char) -> String {
+        let mut x = seed;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut log = format!("送受信区分{d}利用者コード{d}識別番号{d}業務コード{d}年月日時分秒\n");
+        for i in 0..3000u64 {
+            let dir = ["送信", "受信", "send", "R", "??", ""][next(6) as usize];
+            let user = match next(8) {
+                0 => String::new(),
+                1 => format!("\"U{:03}\"", i % 50),
+                2 => format!(" U{:03} ", i % 50),
+                3 => format!("\"U{d}{:03}\"", i % 7),
+                _ => format!("U{:03}", i % 50),
+            };
+            let id = match next(5) {
+                0 => String::new(),
+                1 => format!("{:015}", i % 40),
+                2 => format!("ID-{:020}", i % 30),
+                _ => format!("{:03}", i % 100),
+            };
+            let biz = match next(10) {
+                0 => "X".repeat(70 + next(80) as usize),
+                1 => String::new(),
+                _ => format!("IDA{}", i % 3),
+            };
+            let time = match next(12) {
+                0 => "yesterday".to_string(),
+                1 => format!("2026100{}09{:02}00", 1 + i / 1000, i % 60),
+                2 => format!("2026-10-0{}T09:00:{:02}+09:00", 1 + i / 1000, i % 60),
+                3 => format!("2026/10/0{} 09:00:{:02}", 1 + i / 1000, i % 60),
+                4 => String::new(),
+                _ => format!(
+                    "2026-10-0{} {:02}:{:02}:{:02}",
+                    1 + i / 1000,
+                    i % 24,
+                    i % 60,
+                    i % 61
+                ),
+            };
+            let mut line = [dir.to_string(), user, id, biz, time].join(&d.to_string());
+            match next(14) {
+                0 => line = String::new(),
+                1 => line = "   ".into(),
+                2 => line.push_str(&format!("{d}extra{d}\"q{d}uoted\"")),
+                3 => line = line.rsplitn(2, d).last().unwrap_or_default().to_string(),
+                _ => {}
+            }
+            if next(3) == 0 {
+                line.push('\r');
+            }
+            log.push_str(&line);
+            log.push('\n');
+        }
+        log
+    }
+
+    fn scan_with(
+        log: &[u8],
+        one_at_a_time: bool,
+        chunk: usize,
+    ) -> (Result<LogCheck, Refused>, Vec<String>) {
+        let mut seen = Seen {
+            one_at_a_time,
+            records: vec![],
+        };
+        let mut s = Scanner::visiting(&mut seen);
+        let mut result = Ok(());
+        for c in log.chunks(chunk) {
+            result = s.feed(c);
+            if result.is_err() {
+                break;
+            }
+        }
+        let check = result.and_then(|()| s.finish());
+        (check, seen.records)
+    }
+
+    #[test]
+    fn lines_read_by_blocks_read_as_lines_read_one_at_a_time() {
+        for (seed, d) in [(1, ','), (2, '\t'), (3, ';'), (4, '|'), (5, ',')] {
+            let log = varied_log(seed, d);
+            let (slow, slow_seen) = scan_with(log.as_bytes(), true, log.len());
+            let slow = slow.unwrap();
+            assert!(slow.lines > 2000, "{d}: {slow:?}");
+            assert!(slow.problems() > 0);
+            for chunk in [log.len(), 65_536, 4096, 1000, 63, 7] {
+                let (fast, fast_seen) = scan_with(log.as_bytes(), false, chunk);
+                assert_eq!(fast.as_ref(), Ok(&slow), "{d} in chunks of {chunk}");
+                assert_eq!(fast_seen, slow_seen, "{d} in chunks of {chunk}");
+            }
+        }
     }
 
     #[test]
