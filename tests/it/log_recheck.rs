@@ -267,3 +267,92 @@ async fn the_pages_script_that_waits_for_the_check_is_served() {
     let js = res.text().await.unwrap();
     assert!(js.contains("data-checking") && js.contains("location.reload"));
 }
+
+dual_test!(
+    a_mapping_the_log_does_not_read_with_is_said_in_words_and_the_log_is_not_submitted,
+    |app| async move {
+        let (_, _, path) = gateway_site(&app).await;
+        // One record and no header: the clerk says the first line is a header.
+        let one = "2026/10/01 09:00:00;ABC12;7001;IDA;送信\n";
+        let res = upload_log(&app, &path, "gw-one.log", one.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = page(&app, &path).await;
+        let file = field_value(&html, "file").unwrap();
+        let mut fields = vec![("file", file.as_str()), ("version", "0")];
+        fields.extend_from_slice(&WITH_DIRECTION);
+        let res = app.post(&format!("{path}/mapping"), &fields).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        // English while it is checked.
+        let en = app.new_browser();
+        en.login("kanri@a.example.jp", crate::helpers::PASSWORD)
+            .await;
+        en.post("/lang", &[("lang", "en"), ("next", "/home")]).await;
+        let html = en.get(&path).await.text().await.unwrap();
+        assert!(
+            html.contains(
+                "gw-one.log is being checked again with the column mapping saved (checking)."
+            ),
+            "{html}"
+        );
+        assert_eq!(app.run_rechecks().await, 1);
+        assert_eq!(states(&app).await, ["refused"]);
+        let html = page(&app, &path).await;
+        assert!(
+            html.contains("gw-one.log は保存した列の対応づけでは読み取れませんでした: "),
+            "{html}"
+        );
+        assert!(html.contains("対応づけを見直して保存し直してください。"));
+        assert!(
+            html.contains("gw-one.log の列の対応づけ"),
+            "the form is asked for again"
+        );
+        let html = en.get(&path).await.text().await.unwrap();
+        assert!(html.contains("gw-one.log could not be read with the column mapping saved: "));
+        for words in ["gwlog.", "\"kind\"", "header_only"] {
+            assert!(!html.contains(words), "{words}");
+        }
+        // Not submitted while the mapping does not read the log.
+        let res = app
+            .post(
+                &path,
+                &[
+                    ("storage", "/var/log/gw"),
+                    ("mechanism", "GW が記録"),
+                    ("retention_months", "13"),
+                    ("period_from", "2026-10-01"),
+                    ("period_to", "2026-10-01"),
+                    ("action", "submit"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("保存した列の対応づけで読み取れなかったログがあります")
+        );
+        let detail: String = {
+            let db = app.db();
+            secportal::db::on_db!(db, p => sqlx::query_scalar(
+                "SELECT detail FROM audit_log WHERE action = 'gateway_log.rechecked'")
+                .fetch_one(p)
+                .await)
+            .unwrap()
+        };
+        assert!(detail.contains("\"outcome\":\"refused\""), "{detail}");
+        // Mapped again without a header: read, and submittable.
+        let mut fields = vec![("file", file.as_str()), ("version", "1")];
+        fields.extend(
+            WITH_DIRECTION
+                .iter()
+                .map(|&(k, v)| if k == "header" { (k, "no") } else { (k, v) }),
+        );
+        let res = app.post(&format!("{path}/mapping"), &fields).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.run_rechecks().await, 1);
+        let html = page(&app, &path).await;
+        assert!(html.contains("記録 1 行（送信 1 行・受信 0 行）"), "{html}");
+        assert!(!html.contains("読み取れませんでした"));
+    }
+);
