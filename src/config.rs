@@ -315,6 +315,10 @@ pub struct Config {
     pub purge_hour: u32,
     /// Where files live, and this node's name.
     pub storage: Storage,
+    /// How often the running server looks for gateway-log re-checks waiting (a mapping saved
+    /// wakes it at once; this picks up those left by a node that stopped). `None`: never on
+    /// its own (tests run them by hand).
+    pub log_recheck_every: Option<Duration>,
     /// How often the scheduler runs, and from which hour the day's mail goes out.
     pub schedule: Schedule,
 }
@@ -532,6 +536,7 @@ impl ConfigArgs {
             api_rate_per_minute,
             purge_hour,
             storage,
+            log_recheck_every: Some(Duration::from_secs(15)),
             schedule,
         })
     }

@@ -72,6 +72,7 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     security::warm_up().await;
     spawn_housekeeping(state.clone());
     app::notify::spawn_scheduler(core.clone());
+    app::log_recheck::spawn_worker(core.clone());
     app::changes::spawn_listener(core.clone());
     maintenance::sweep::spawn_sweeper(core.clone());
     maintenance::check::spawn_start_check(core);

@@ -66,19 +66,83 @@ pub async fn site_for(
     Ok((org, loc))
 }
 
-/// The kept checks of logs (name, SHA-256), by file name; `None` for a file kept before logs
-/// were checked on upload.
+/// Where a log's kept check stands at its site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeptState {
+    /// The check is the log's, read with the site's mapping.
+    Done,
+    /// A mapping was saved and the log is being read again with it (確認中).
+    Checking,
+    /// The log does not read with the saved mapping (why, when this build knows it).
+    Refused(Option<crate::domain::gatewaylog::Refused>),
+    /// The stored log could not be read again.
+    Failed,
+}
+
+/// A log's kept check and where it stands.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    /// The latest finished check (while re-checked or refused: the one before the mapping).
+    pub check: LogCheck,
+    pub state: KeptState,
+}
+
+impl Kept {
+    /// Whether the check is the log's as it will be submitted.
+    pub fn is_final(&self) -> bool {
+        self.state == KeptState::Done
+    }
+}
+
+/// The kept check of a log of the organisation uploaded for `site` (content `sha256`): the
+/// site's own, else (a log checked before checks were kept per site) the organisation's.
+pub async fn kept_check(
+    app: &App,
+    scope: Scope,
+    org_id: Uuid,
+    site: Option<Uuid>,
+    sha256: &str,
+) -> Result<Option<Kept>, Error> {
+    if let Some(site) = site
+        && let Some(row) =
+            db::gateway_logs::site_check(&app.db, scope, org_id, site, sha256).await?
+    {
+        let Ok(check) = serde_json::from_str::<LogCheck>(&row.result) else {
+            return Ok(None);
+        };
+        let state = match row.state.as_str() {
+            "pending" | "running" => KeptState::Checking,
+            "refused" => KeptState::Refused(
+                row.reason
+                    .as_deref()
+                    .and_then(super::log_recheck::refusal_of),
+            ),
+            "failed" => KeptState::Failed,
+            _ => KeptState::Done,
+        };
+        return Ok(Some(Kept { check, state }));
+    }
+    Ok(db::gateway_logs::check(&app.db, scope, org_id, sha256)
+        .await?
+        .and_then(|j| serde_json::from_str::<LogCheck>(&j).ok())
+        .map(|check| Kept {
+            check,
+            state: KeptState::Done,
+        }))
+}
+
+/// The kept checks of logs (name, SHA-256) uploaded for `site`, by file name; `None` for a
+/// file kept before logs were checked on upload.
 pub async fn kept_checks(
     app: &App,
     scope: Scope,
     org_id: Uuid,
+    site: Option<Uuid>,
     files: Vec<(String, String)>,
-) -> Result<Vec<(String, Option<LogCheck>)>, Error> {
+) -> Result<Vec<(String, Option<Kept>)>, Error> {
     let mut out = vec![];
     for (name, sha256) in files {
-        let check = db::gateway_logs::check(&app.db, scope, org_id, &sha256)
-            .await?
-            .and_then(|j| serde_json::from_str::<LogCheck>(&j).ok());
+        let check = kept_check(app, scope, org_id, site, &sha256).await?;
         out.push((name, check));
     }
     Ok(out)
@@ -112,6 +176,10 @@ pub async fn save(app: &App, actor: &Actor, input: &LogsInput) -> Result<Uuid, E
 pub const UNCHECKED: &str = "gwlog.error.unchecked";
 /// Why a submit was refused only because a log's columns wait for their mapping.
 pub const UNMAPPED: &str = "gwlog.error.unmapped";
+/// Why a submit was refused while a log is read again with a new mapping.
+pub const CHECKING: &str = "gwlog.error.checking";
+/// Why a submit was refused because a log did not read again with the saved mapping.
+pub const RECHECK_FAILED: &str = "gwlog.error.recheck_failed";
 
 /// Submits the site's open draft as stored, checked by [`check`].
 pub async fn submit(app: &App, actor: &Actor, org_id: Uuid, site: Uuid) -> Result<Sealed, Error> {
@@ -197,6 +265,7 @@ pub async fn check(
         app,
         Scope::Org(org_id),
         org_id,
+        Some(site),
         files
             .iter()
             .map(|f| (f.name.clone(), f.sha256.clone()))
@@ -205,10 +274,22 @@ pub async fn check(
     .await?;
     let mut checks = vec![];
     for (name, check) in kept {
-        let Some(c) = check else {
+        let Some(kept) = check else {
             errors.add("_form", UNCHECKED);
             continue;
         };
+        match kept.state {
+            KeptState::Done => {}
+            KeptState::Checking => {
+                errors.add("_form", CHECKING);
+                continue;
+            }
+            KeptState::Refused(_) | KeptState::Failed => {
+                errors.add("_form", RECHECK_FAILED);
+                continue;
+            }
+        }
+        let c = kept.check;
         if c.needs_mapping() {
             errors.add("_form", UNMAPPED);
             continue;

@@ -2,8 +2,9 @@
 //! writes other header names, another order or no header at all, the organisation says once
 //! which column holds each field of Table 7-4-2. The mapping is kept per gateway site (a
 //! conditional write with its audit entry) and read by the site's next uploads; the log it
-//! was made on is read again from the store through the upload's own check, and its kept
-//! check replaced in the same transaction as the mapping (a refused re-read changes nothing).
+//! was made on is read again from the store through the upload's own check, off the request
+//! ([`super::log_recheck`]): the re-check is queued in the same transaction as the mapping,
+//! and the log cannot be submitted until it has ended.
 
 use uuid::Uuid;
 
@@ -12,8 +13,7 @@ use super::submissions::{ReportKind, reporting_org};
 use super::{Actor, App, Error, FieldErrors};
 use crate::db;
 use crate::domain::Scope;
-use crate::domain::gatewaylog::{ColumnMap, LogCheck, MapInput, Refused};
-use crate::files::gwlog::{Limits, visit_stored};
+use crate::domain::gatewaylog::{ColumnMap, MapInput};
 
 /// A gateway site's kept mapping and its version (for the conditional write).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,9 +63,6 @@ pub struct MapRequest {
 /// Why a mapping was not kept (nothing changed).
 #[derive(Debug, thiserror::Error)]
 pub enum MapFailure {
-    /// The log, read with the mapping, is refused by the check.
-    #[error("log refused")]
-    Log(Refused),
     #[error(transparent)]
     Failed(#[from] Error),
 }
@@ -76,21 +73,22 @@ impl From<sqlx::Error> for MapFailure {
     }
 }
 
-/// The log read with the new mapping.
+/// The mapping kept, and the log whose re-check is queued.
 #[derive(Debug, Clone)]
 pub struct Mapped {
     pub file: String,
-    pub check: LogCheck,
+    pub version: i64,
 }
 
 fn internal(e: impl Into<anyhow::Error>) -> MapFailure {
     MapFailure::Failed(Error::Internal(e.into()))
 }
 
-/// Keeps the mapping for the site and checks the log of the site's open draft it was made
-/// on again with it. Refused with field errors: a required field not chosen, a column chosen
-/// twice, a column beyond the log's. Another organisation's site or file: not found. The
-/// site's mapping changed since the form was shown: a conflict.
+/// Keeps the mapping for the site and queues the re-check of the log of the site's open
+/// draft it was made on (run it with [`super::log_recheck::kick`]). Refused with field
+/// errors: a required field not chosen, a column chosen twice, a column beyond the log's.
+/// Another organisation's site or file: not found. The site's mapping changed since the form
+/// was shown: a conflict.
 pub async fn map_columns(app: &App, actor: &Actor, req: MapRequest) -> Result<Mapped, MapFailure> {
     reporting_org(app, actor, req.org).await?;
     site_for(app, actor, req.org, req.site).await?;
@@ -107,38 +105,23 @@ pub async fn map_columns(app: &App, actor: &Actor, req: MapRequest) -> Result<Ma
         .await?
         .filter(|f| f.submission_id == draft.id && f.role == "logs")
         .ok_or(Error::NotFound)?;
-    let kept: LogCheck = db::gateway_logs::check(&app.db, scope, req.org, &file.sha256)
+    let kept = super::gateway_logs::kept_check(app, scope, req.org, Some(req.site), &file.sha256)
         .await?
-        .and_then(|j| serde_json::from_str(&j).ok())
         .ok_or(Error::NotFound)?;
-    let map = req.input.read(kept.columns as usize).map_err(|list| {
-        let mut errors = FieldErrors::default();
-        for (field, key) in list {
-            errors.add(field, key);
-        }
-        Error::Invalid(errors)
-    })?;
-    // The whole stored log through the check again, before anything is written.
-    let stream = app
-        .files
-        .read(&file.sha256)
-        .await
-        .map_err(Error::Internal)?;
-    let limits = Limits {
-        max_inflated: app.config.max_log_bytes.saturating_mul(16),
-    };
-    let ((), verdict) = visit_stored(stream, limits, Some(map), ())
-        .await
-        .map_err(Error::Internal)?;
-    let check = verdict.map_err(MapFailure::Log)?;
-    if check.needs_mapping() {
-        // A later file of a zip has fewer columns than the mapping names.
-        return Err(Error::field("_form", "gwlog.map.error.zip_columns").into());
-    }
+    let map = req
+        .input
+        .read(kept.check.columns as usize)
+        .map_err(|list| {
+            let mut errors = FieldErrors::default();
+            for (field, key) in list {
+                errors.add(field, key);
+            }
+            Error::Invalid(errors)
+        })?;
     let json = serde_json::to_string(&map).map_err(internal)?;
-    let result = serde_json::to_string(&check).map_err(internal)?;
+    let result = serde_json::to_string(&kept.check).map_err(internal)?;
     let mut tx = app.db.begin().await?;
-    // Only a log still in the open draft has its check replaced.
+    // Only a log still in the open draft is checked again.
     match db::submissions::lock_draft(&mut tx, req.org, draft.id).await? {
         Some((_, files)) if files.iter().any(|f| f.id == file.id) => {}
         _ => return Err(Error::Conflict("error.conflict.body").into()),
@@ -148,19 +131,29 @@ pub async fn map_columns(app: &App, actor: &Actor, req: MapRequest) -> Result<Ma
     {
         return Err(Error::Conflict("gwlog.map.error.changed").into());
     }
-    db::gateway_logs::record_check(&mut tx, req.org, &file.sha256, &result).await?;
+    let version = req.version + 1;
+    db::gateway_logs::queue_recheck(
+        &mut tx,
+        (req.org, req.site, &file.sha256),
+        &result,
+        version,
+        &json,
+        &file.name,
+        actor.id,
+    )
+    .await?;
     let mut entry = actor.audit("gateway_log.mapped", Some(req.org), req.site.to_string());
     entry.detail = serde_json::json!({
         "file": file.name,
         "sha256": file.sha256,
         "mapping": map,
-        "version": req.version + 1,
-        "lines": check.lines,
+        "version": version,
+        "recheck": "queued",
     });
     db::audit::append(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(Mapped {
         file: file.name,
-        check,
+        version,
     })
 }

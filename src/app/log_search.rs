@@ -2,9 +2,10 @@
 //! organisation submitted (item 6, Table 7-4-2) by 利用者コード, 識別番号, 業務コード (exact)
 //! and a time range (JST). The stored files are read through the upload's own check
 //! (`files::gwlog::visit_stored`: gzip, zip, plain; UTF-8 or Shift_JIS; the same header and
-//! line reading), so a line matches here exactly as the check read it. The page shows the
-//! first [`PAGE_CAP`] matches; the CSV streams every match as it is found. Every search is an
-//! audit entry with its criteria and the number of matches.
+//! line reading), so a line matches here exactly as the check read it. The page receives the
+//! first [`PAGE_CAP`] matches as they are found ([`Search::stream`]), then the totals; the CSV
+//! streams every match as it is found. Every search is an audit entry with its criteria, the
+//! number of matches and whether it ran to the end.
 
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use super::{Actor, App, Error, FieldErrors};
 use crate::db;
 use crate::domain::export::{Cell, CsvSink, Sink, Words};
 use crate::domain::gatewaylog::fields::{self, DateCache, Direction, Stamp};
-use crate::domain::gatewaylog::{ColumnMap, LogCheck, Record, Visit};
+use crate::domain::gatewaylog::{ColumnMap, Record, Visit};
 use crate::domain::{Role, Scope};
 use crate::files::gwlog::{Limits, visit_stored};
 
@@ -150,9 +151,44 @@ fn text(b: &[u8]) -> String {
     }
 }
 
+/// What a page's search hands on, in order: hits (at most [`PAGE_CAP`]), [`Event::Capped`]
+/// once when one more is found, then [`Event::End`].
+#[derive(Debug)]
+pub enum Event {
+    Hit(Hit),
+    /// More than [`PAGE_CAP`] lines match: the page shows no more (the search goes on
+    /// counting).
+    Capped,
+    End(Summary),
+}
+
+/// How a page's search ended.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Every match found (all of them when `complete`).
+    pub total: u64,
+    /// Submitted logs, and how many were read to their end.
+    pub files: usize,
+    pub searched: usize,
+    /// Submitted files the check no longer reads (none, unless kept before logs were checked).
+    pub unreadable: Vec<String>,
+    pub elapsed: std::time::Duration,
+    /// False when the search stopped midway (a file could not be read from the store).
+    pub complete: bool,
+}
+
+/// Hits waiting for the page at most: the scanner waits while the client is behind.
+const QUEUED_HITS: usize = 256;
+
 /// Where the matches go.
 enum Out {
     Page(Vec<Hit>),
+    /// Into the page's channel; `gone` once the page stopped listening (the client left).
+    Stream {
+        tx: tokio::sync::mpsc::Sender<Event>,
+        sent: usize,
+        gone: bool,
+    },
     Csv {
         sink: Box<dyn Sink + Send>,
         words: [String; 2],
@@ -212,6 +248,9 @@ impl Visit for Matcher {
         {
             return true;
         }
+        if let Out::Stream { gone: true, .. } = self.out {
+            return true;
+        }
         match &self.needle {
             Some((a, b)) => {
                 a.find(line).is_none() && b.as_ref().is_none_or(|b| b.find(line).is_none())
@@ -257,6 +296,21 @@ impl Visit for Matcher {
             Out::Page(hits) => {
                 if hits.len() < PAGE_CAP {
                     hits.push(hit());
+                }
+            }
+            Out::Stream { tx, sent, gone } => {
+                if *gone || *sent > PAGE_CAP {
+                    return;
+                }
+                let event = if *sent < PAGE_CAP {
+                    Event::Hit(hit())
+                } else {
+                    Event::Capped
+                };
+                *sent += 1;
+                // On the scanner's blocking thread: waits while the page is behind.
+                if tx.blocking_send(event).is_err() {
+                    *gone = true;
                 }
             }
             Out::Csv {
@@ -343,6 +397,9 @@ pub async fn prepare(
     input: &SearchInput,
 ) -> Result<Search, Error> {
     let (org_id, receipt_no, _) = logs_of(app, actor, id).await?;
+    let site = db::submissions::get(&app.db, Scope::Center, id)
+        .await?
+        .and_then(|s| s.location_id);
     let crit = Arc::new(criteria(input)?);
     let mut files = vec![];
     for f in db::submissions::files(&app.db, Scope::Center, id).await? {
@@ -350,10 +407,9 @@ pub async fn prepare(
             continue;
         }
         // A log read with its gateway site's mapping is searched with the same mapping.
-        let map = db::gateway_logs::check(&app.db, Scope::Center, org_id, &f.sha256)
+        let map = super::gateway_logs::kept_check(app, Scope::Center, org_id, site, &f.sha256)
             .await?
-            .and_then(|j| serde_json::from_str::<LogCheck>(&j).ok())
-            .and_then(|c| c.mapping);
+            .and_then(|k| k.check.mapping);
         files.push((f.name, f.sha256, map));
     }
     Ok(Search {
@@ -368,17 +424,6 @@ pub async fn prepare(
             max_inflated: app.config.max_log_bytes.saturating_mul(16),
         },
     })
-}
-
-/// What the page shows.
-#[derive(Debug, Clone)]
-pub struct Found {
-    /// The first [`PAGE_CAP`] matches, in file and line order.
-    pub hits: Vec<Hit>,
-    /// Every match.
-    pub total: u64,
-    /// Submitted files the check no longer reads (none, unless kept before logs were checked).
-    pub unreadable: Vec<String>,
 }
 
 impl Search {
@@ -398,6 +443,18 @@ impl Search {
     }
 
     async fn audit(&self, app: &App, output: &str, matches: u64) -> Result<(), Error> {
+        self.audit_as(app, output, matches, true, self.files.len())
+            .await
+    }
+
+    async fn audit_as(
+        &self,
+        app: &App,
+        output: &str,
+        matches: u64,
+        complete: bool,
+        searched: usize,
+    ) -> Result<(), Error> {
         let mut entry = self.actor.audit(
             "log.searched",
             Some(self.org_id),
@@ -407,6 +464,8 @@ impl Search {
         entry.detail = serde_json::json!({
             "output": output,
             "files": self.files.len(),
+            "searched": searched,
+            "complete": complete,
             "matches": matches,
             "criteria": {
                 "user_code": i.user_code.trim(), "id_number": i.id_number.trim(),
@@ -417,21 +476,75 @@ impl Search {
         Ok(())
     }
 
-    /// The search for the page: the first matches and how many there are, audited.
-    pub async fn page(self, app: &App) -> Result<Found, Error> {
-        let m = Matcher::new(self.crit.clone(), Out::Page(vec![]));
-        let (m, unreadable) = self.run(app, m).await?;
-        self.audit(app, "page", m.found).await?;
-        let Out::Page(hits) = m.out else {
-            return Err(Error::Internal(anyhow::anyhow!(
-                "a page search wrote a file"
-            )));
-        };
-        Ok(Found {
-            hits,
-            total: m.found,
-            unreadable,
-        })
+    /// The search for the page: its events arrive on the answer as the scanner finds them
+    /// (the scanner waits while the page is behind and stops when it is gone). The audit
+    /// entry, with the number of matches and whether the search ran to its end, is written
+    /// before [`Event::End`]. No database connection is held while the files are read.
+    pub fn stream(self, app: Arc<App>) -> tokio::sync::mpsc::Receiver<Event> {
+        let (tx, rx) = tokio::sync::mpsc::channel(QUEUED_HITS);
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let mut m = Matcher::new(
+                self.crit.clone(),
+                Out::Stream {
+                    tx: tx.clone(),
+                    sent: 0,
+                    gone: false,
+                },
+            );
+            let (mut unreadable, mut searched, mut complete) = (vec![], 0, true);
+            for (name, sha, map) in &self.files {
+                m.file = name.clone();
+                let stream = match app.files.read(sha).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %format!("{e:#}"), file = %name, "log search stopped: the stored log cannot be read");
+                        complete = false;
+                        break;
+                    }
+                };
+                match visit_stored(stream, self.limits, *map, m).await {
+                    Ok((back, verdict)) => {
+                        m = back;
+                        if verdict.is_err() || verdict.is_ok_and(|c| c.needs_mapping()) {
+                            unreadable.push(name.clone());
+                        }
+                        searched += 1;
+                    }
+                    Err(e) => {
+                        // The matcher went with the failed read; what was sent stays sent.
+                        tracing::warn!(error = %format!("{e:#}"), file = %name, "log search stopped midway");
+                        complete = false;
+                        m = Matcher::new(self.crit.clone(), Out::Page(vec![]));
+                        break;
+                    }
+                }
+                if let Out::Stream { gone: true, .. } = m.out {
+                    complete = false;
+                    break;
+                }
+            }
+            let total = match &m.out {
+                Out::Stream { .. } => m.found,
+                // Stopped midway: the page counted what it received.
+                _ => 0,
+            };
+            if let Err(e) = self.audit_as(&app, "page", total, complete, searched).await {
+                tracing::warn!(error = %e, "log search not audited");
+                complete = false;
+            }
+            let _ = tx
+                .send(Event::End(Summary {
+                    total,
+                    files: self.files.len(),
+                    searched,
+                    unreadable,
+                    elapsed: started.elapsed(),
+                    complete,
+                }))
+                .await;
+        });
+        rx
     }
 
     /// `secportal-log-search-<receipt>.csv`.

@@ -19,6 +19,7 @@ pub mod inbox;
 pub mod inhouse;
 pub mod links;
 pub mod log_mapping;
+pub mod log_recheck;
 pub mod log_search;
 pub mod matrix;
 pub mod notify;

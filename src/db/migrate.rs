@@ -131,6 +131,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0031_blob_holds.sql"),
         include_str!("../../migrations/postgres/0031_blob_holds.sql"),
     ),
+    (
+        "0033_gateway_log_site_checks",
+        include_str!("../../migrations/sqlite/0033_gateway_log_site_checks.sql"),
+        include_str!("../../migrations/postgres/0033_gateway_log_site_checks.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

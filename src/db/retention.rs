@@ -339,6 +339,16 @@ pub async fn remove_submissions(
              AND NOT EXISTS (SELECT 1 FROM submission_files f JOIN submissions s ON s.id = f.submission_id \
              WHERE f.submission_id NOT IN {ids} AND s.org_id = gateway_log_checks.org_id \
              AND f.sha256 = gateway_log_checks.sha256)",
+            // The same per gateway site (the check of a content at the site it was uploaded for).
+            "DELETE FROM gateway_log_site_checks WHERE EXISTS (SELECT 1 FROM submission_files f \
+             JOIN submissions s ON s.id = f.submission_id WHERE f.submission_id IN {ids} \
+             AND s.org_id = gateway_log_site_checks.org_id \
+             AND s.location_id = gateway_log_site_checks.site_id \
+             AND f.sha256 = gateway_log_site_checks.sha256) \
+             AND NOT EXISTS (SELECT 1 FROM submission_files f JOIN submissions s ON s.id = f.submission_id \
+             WHERE f.submission_id NOT IN {ids} AND s.org_id = gateway_log_site_checks.org_id \
+             AND s.location_id = gateway_log_site_checks.site_id \
+             AND f.sha256 = gateway_log_site_checks.sha256)",
             "DELETE FROM submission_files WHERE submission_id IN {ids}",
             "DELETE FROM decisions WHERE submission_id IN {ids}",
             "DELETE FROM comments WHERE submission_id IN {ids}",

@@ -18,6 +18,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/favicon.svg"),
     ),
     (
+        "logcheck.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/logcheck.js"),
+    ),
+    (
         "page.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/page.js"),

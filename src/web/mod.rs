@@ -135,6 +135,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/orgs/{org}/instructions/{id}", get(followup::instruction_page))
         .route("/orgs/{org}/locations/{id}/gateway-logs", get(html::gateway_logs::page).post(html::gateway_logs::save_or_submit))
         .route("/orgs/{org}/locations/{id}/gateway-logs/mapping", post(html::gateway_logs::mapping::save))
+        .route("/orgs/{org}/locations/{id}/gateway-logs/checking", get(html::gateway_logs::checking))
         .route("/gateway-logs/sample.csv", get(html::gateway_logs::mapping::sample))
         .route(
             "/orgs/{org}/locations/{id}/gateway-logs/files",

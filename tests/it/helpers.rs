@@ -163,6 +163,9 @@ impl TestApp {
         // Tests about other things sign reviewers and admins in with a password alone; the
         // second-factor tests turn the requirement back on.
         config.center_second_factor = false;
+        // Gateway-log re-checks run when a test says (`TestApp::run_rechecks`), so a test can
+        // see a log 確認中 first; the test of the worker itself turns it back on.
+        config.log_recheck_every = None;
         adjust(&mut config);
         Self::serve(config, extra, listener, tmp, pg).await
     }
@@ -249,6 +252,13 @@ impl TestApp {
         )
         .await
         .unwrap();
+    }
+
+    /// Runs the gateway-log re-checks waiting (as the worker would); answers how many ended.
+    pub async fn run_rechecks(&self) -> usize {
+        secportal::app::log_recheck::run_pending(&self.state.app)
+            .await
+            .unwrap()
     }
 
     /// Rows in a table.

@@ -1,6 +1,7 @@
 //! Column mapping per gateway site (issue 11 item 2): a log whose columns the check cannot
 //! tell is kept and shown as its first lines with a form; the mapping is kept for the site,
-//! the log checked again with it, and the site's next log read with it; another
+//! the log checked again with it off the request (確認中 until then, not submittable), and
+//! the site's next log read with it; another
 //! organisation's site answers 404; bad mappings are refused with nothing changed.
 
 use reqwest::StatusCode;
@@ -45,16 +46,26 @@ async fn map(
     app.post(&format!("{path}/mapping"), &all).await
 }
 
-/// The kept check (JSON) of every log, in no order.
+/// The kept check (JSON) of every log at its site, in no order.
 async fn checks(app: &TestApp) -> Vec<String> {
     let db = app.db();
     let mut all: Vec<String> = secportal::db::on_db!(db, p => sqlx::query_scalar(
-        "SELECT result FROM gateway_log_checks")
+        "SELECT result FROM gateway_log_site_checks")
         .fetch_all(p)
         .await)
     .unwrap();
     all.sort();
     all
+}
+
+/// Sealed gateway-log submissions.
+async fn submitted(app: &TestApp) -> i64 {
+    let db = app.db();
+    secportal::db::on_db!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM submissions WHERE kind = 'gateway_logs' AND submitted_at IS NOT NULL")
+        .fetch_one(p)
+        .await)
+    .unwrap()
 }
 
 dual_test!(
@@ -116,13 +127,45 @@ dual_test!(
         assert_eq!(app.count("gateway_log_mappings").await, 1);
         assert_eq!(app.audit_count("gateway_log.mapped").await, 1);
         assert_eq!(
-            app.count("gateway_log_checks").await,
+            app.count("gateway_log_site_checks").await,
             1,
             "replaced, not added"
         );
+        // Read again off the request: the page says so until the re-check has run.
         let html = page(&app, &path).await;
         for words in [
-            "列の対応づけを保存し、ログを確認し直しました",
+            "列の対応づけを保存しました。ログをこの対応づけで確認し直しています（確認中）。",
+            "gw-custom.log.gz を保存した列の対応づけで確認し直しています（確認中）。",
+            "<script src=\"/static/logcheck.js\" defer></script>",
+            "<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>",
+        ] {
+            assert!(html.contains(words), "{words}");
+        }
+        assert!(
+            !html.contains("gw-custom.log.gz の確認結果"),
+            "no result yet"
+        );
+        assert_eq!(
+            app.get(&format!("{path}/checking"))
+                .await
+                .text()
+                .await
+                .unwrap(),
+            "{\"checking\":1}"
+        );
+        assert_eq!(app.run_rechecks().await, 1);
+        assert_eq!(app.audit_count("gateway_log.rechecked").await, 1);
+        assert_eq!(
+            app.get(&format!("{path}/checking"))
+                .await
+                .text()
+                .await
+                .unwrap(),
+            "{\"checking\":0}"
+        );
+        let html = page(&app, &path).await;
+        assert!(!html.contains("確認中") && !html.contains("logcheck.js"));
+        for words in [
             "列: この設置場所の列の対応づけで読み取りました（1行目は見出し）",
             "記録 3 行（送信 2 行・受信 1 行）",
             "記録期間: 2026-10-01 09:00:00 〜 2026-10-01 10:30:00（日本時間）",
@@ -149,6 +192,7 @@ dual_test!(
         ];
         let res = map(&app, &path, &file, "1", &changed).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.run_rechecks().await, 1);
         assert!(
             page(&app, &path)
                 .await
@@ -157,6 +201,26 @@ dual_test!(
         let res = map(&app, &path, &file, "2", &MAPPING).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(app.audit_count("gateway_log.mapped").await, 3);
+        // Not submitted while the log is checked again.
+        let res = app
+            .post(
+                &path,
+                &[
+                    ("storage", "/var/log/gw"),
+                    ("mechanism", "GW が記録"),
+                    ("retention_months", "13"),
+                    ("period_from", "2026-10-01"),
+                    ("period_to", "2026-10-01"),
+                    ("action", "submit"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains(
+            "列の対応づけを保存したログを確認し直しています（確認中）。確認が終わってから提出してください。"
+        ));
+        assert_eq!(submitted(&app).await, 0, "nothing sealed");
+        assert_eq!(app.run_rechecks().await, 1);
         assert_eq!(app.count("gateway_log_mappings").await, 1);
 
         // The site's next log, in the same shape, is read with the mapping at once.
@@ -238,6 +302,7 @@ dual_test!(
         )
         .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.run_rechecks().await, 1);
         let html = page(&app, &path).await;
         for words in [
             "列: この設置場所の列の対応づけで読み取りました（見出し行なし）",

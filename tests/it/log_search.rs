@@ -231,3 +231,192 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    a_search_of_a_large_log_shows_its_first_lines_before_the_search_has_ended,
+    |app| async move {
+        let (org, site, path) = gateway_site(&app).await;
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let res = reviewer
+            .post(
+                &format!("/orgs/{org}/requests"),
+                &[
+                    ("item_key", "gateway_logs"),
+                    ("location_id", &site),
+                    ("period_from", "2026-10-01"),
+                    ("period_to", "2026-10-02"),
+                    ("due_date", &day(10).to_string()),
+                    ("note", ""),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        // One line of 識別番号 7777 first, 300,000 other lines, one more 7777 last.
+        let mut log = String::from("送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n");
+        log.push_str("送信,ABC12,7777,IDA,2026-10-01 09:00:00\n");
+        for i in 0..300_000u32 {
+            log.push_str(&format!(
+                "送信,ABC12,{:06},IDA,2026-10-01 {:02}:{:02}:{:02}\n",
+                i,
+                10 + i / 3600 % 12,
+                i / 60 % 60,
+                i % 60
+            ));
+        }
+        log.push_str("送信,ABC12,7777,IDA,2026-10-02 23:59:59\n");
+        let res = upload_log(
+            &app,
+            &path,
+            "gw-large.csv.gz",
+            &gzip(log.as_bytes(), flate2::Compression::fast()),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        submit_logs(&app, &path, "2026-10-01", "2026-10-02").await;
+        let db = app.db();
+        let id: Option<uuid::Uuid> = secportal::db::on_db!(db, p => sqlx::query_scalar(
+            "SELECT submission_id FROM requests")
+            .fetch_one(p)
+            .await)
+        .unwrap();
+        let id = id.unwrap().to_string();
+
+        let mut res = reviewer.get(&search(&id, &[("id_number", "7777")])).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers().get("content-length").is_none(), "chunked");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        // Read until the first match is there: the last one and the totals are not yet.
+        let first = "<td>gw-large.csv.gz</td><td>2</td><td>送信</td><td>2026-10-01 09:00:00</td>";
+        let mut seen = Vec::new();
+        while !String::from_utf8_lossy(&seen).contains(first) {
+            let chunk = res
+                .chunk()
+                .await
+                .unwrap()
+                .expect("the first match before the end");
+            seen.extend_from_slice(&chunk);
+        }
+        let early = String::from_utf8_lossy(&seen).to_string();
+        assert!(early.contains("<thead>") && early.contains("検索結果"));
+        assert!(
+            !early.contains("2026-10-02 23:59:59"),
+            "the last match came later"
+        );
+        assert!(!early.contains("一致した行:"), "the totals came later");
+        while let Some(chunk) = res.chunk().await.unwrap() {
+            seen.extend_from_slice(&chunk);
+        }
+        let html = String::from_utf8(seen).unwrap();
+        for words in [
+            "<td>gw-large.csv.gz</td><td>300003</td><td>送信</td><td>2026-10-02 23:59:59</td>",
+            "一致した行: 2 行",
+            "1 ファイルをすべて検索しました",
+            "一致した行をすべて CSV でダウンロード",
+        ] {
+            assert!(html.contains(words), "{words}");
+        }
+        assert!(html.trim_end().ends_with("</html>"));
+        let details = searched(&app).await;
+        assert_eq!(details.len(), 1);
+        let d: serde_json::Value = serde_json::from_str(&details[0]).unwrap();
+        assert_eq!(
+            (d["matches"].clone(), d["complete"].clone()),
+            (2.into(), true.into())
+        );
+    }
+);
+
+dual_test!(
+    a_search_that_finds_nothing_says_so_in_english,
+    |app| async move {
+        let reviewer = app.new_browser();
+        let (_, id) = submitted_logs(&app, &reviewer).await;
+        reviewer
+            .post("/lang", &[("lang", "en"), ("next", "/home")])
+            .await;
+        let html = reviewer
+            .get(&search(&id, &[("business_code", "NONE")]))
+            .await
+            .text()
+            .await
+            .unwrap();
+        for words in [
+            "Results",
+            "Matching lines: 0",
+            "No line matches these conditions.",
+            "All 2 files searched",
+        ] {
+            assert!(html.contains(words), "{words}");
+        }
+        assert!(
+            !html.contains("Download all matching lines"),
+            "nothing to download"
+        );
+        assert!(!html.contains("logsearch."), "no locale key shown");
+    }
+);
+
+dual_test!(
+    a_search_past_the_page_cap_says_so_where_the_rows_stop_and_counts_them_all,
+    |app| async move {
+        let (org, site, path) = gateway_site(&app).await;
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let res = reviewer
+            .post(
+                &format!("/orgs/{org}/requests"),
+                &[
+                    ("item_key", "gateway_logs"),
+                    ("location_id", &site),
+                    ("period_from", "2026-10-01"),
+                    ("period_to", "2026-10-01"),
+                    ("due_date", &day(10).to_string()),
+                    ("note", ""),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let mut log = String::from("送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n");
+        for i in 0..1_200u32 {
+            log.push_str(&format!(
+                "送信,ABC12,{i},IDA,2026-10-01 09:{:02}:{:02}\n",
+                i / 60 % 60,
+                i % 60
+            ));
+        }
+        let res = upload_log(&app, &path, "gw.csv", log.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        submit_logs(&app, &path, "2026-10-01", "2026-10-01").await;
+        let db = app.db();
+        let id: Option<uuid::Uuid> = secportal::db::on_db!(db, p => sqlx::query_scalar(
+            "SELECT submission_id FROM requests")
+            .fetch_one(p)
+            .await)
+        .unwrap();
+        let html = reviewer
+            .get(&search(&id.unwrap().to_string(), &[("user_code", "ABC12")]))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(html.matches("<td>gw.csv</td>").count(), 1000);
+        let cap =
+            "一致した行が 1,000 行を超えています。画面には最初の 1,000 行だけを表示しています。";
+        // Once where the rows stop, once with the totals.
+        assert_eq!(html.matches(cap).count(), 2);
+        // The header is line 1: the 1,000th match is line 1001.
+        assert!(html.contains("<td>gw.csv</td><td>1001</td>"));
+        assert!(
+            !html.contains("<td>gw.csv</td><td>1002</td>"),
+            "no more rows"
+        );
+        assert!(html.contains("一致した行: 1200 行"));
+        assert!(html.contains("一致した行をすべて CSV でダウンロード"));
+    }
+);

@@ -33,6 +33,7 @@ mod followup;
 mod forms;
 mod gateway_logs;
 mod log_mapping;
+mod log_recheck;
 mod log_search;
 mod metrics;
 mod next_steps;

@@ -160,18 +160,24 @@ where
     }
     // Gateway logs have their own size limit and are checked on the way in, their columns
     // read by the site's mapping when it has one.
+    let mut site_map = None;
     let received = if place.kind == ReportKind::GatewayLogs {
-        let map = match place.site {
+        site_map = match place.site {
             Some(site) => bounded(
                 app,
                 crate::app::log_mapping::read(app, Scope::Org(org_id), org_id, site),
             )
             .await?
-            .map(|m| m.map),
+            .map(|m| (m.map, m.version)),
             None => None,
         };
         app.files
-            .receive_log(&input.name, body, app.config.max_log_bytes, map)
+            .receive_log(
+                &input.name,
+                body,
+                app.config.max_log_bytes,
+                site_map.map(|(m, _)| m),
+            )
             .await
             .map(|(s, c)| (s, Some(c)))
     } else {
@@ -211,6 +217,18 @@ where
             if let Some(c) = &check {
                 let json = serde_json::to_string(c).map_err(|e| Error::Internal(e.into()))?;
                 db::gateway_logs::record_check(&mut tx, org_id, &stored.sha256, &json).await?;
+                // The check depends on the site's mapping too: the same content uploaded for
+                // another site keeps its own.
+                if let Some(site) = place.site {
+                    db::gateway_logs::record_site_check(
+                        &mut tx,
+                        (org_id, site, &stored.sha256),
+                        &json,
+                        site_map.map_or(0, |(_, v)| v),
+                        &stored.name,
+                    )
+                    .await?;
+                }
             }
             let mut entry = actor.audit("file.uploaded", Some(org_id), submission.to_string());
             entry.detail = serde_json::json!({ "name": stored.name, "sha256": stored.sha256, "size": stored.size, "role": role });

@@ -1,19 +1,29 @@
 //! `GET /review/{id}/log-search`: the Center finds who connected in the gateway logs an
 //! organisation submitted (the form, the first matches, the CSV of all of them). The search
 //! itself is `app::log_search`.
+//!
+//! The page streams: its head and the table's head go out at once, each row as the scanner
+//! finds it, then the totals (or why the list is incomplete). The request's timeout bounds
+//! the answer's head only, so a long search on a large log is not cut; nothing holds a
+//! database connection while the body streams. Works without script: the browser shows the
+//! rows as they arrive.
 
 use std::sync::Arc;
 
 use askama::Template;
+use axum::body::Body;
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::app::{
     self,
-    log_search::{COLUMNS, Found, Hit, PAGE_CAP, SearchInput},
+    log_search::{COLUMNS, Event, Hit, SearchInput, Summary},
 };
+use crate::i18n::Tr;
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::download;
 use crate::web::error::AppResult;
@@ -32,18 +42,75 @@ struct SearchView {
     /// The address's query, for the CSV link.
     query: String,
     problems: Vec<String>,
-    found: Option<Found>,
-    more: bool,
+    /// Whether the answer streams the results (the template leaves [`ROWS`] and [`FOOT`]
+    /// where they go).
+    searching: bool,
 }
 
-impl SearchView {
-    fn direction(&self, h: &Hit) -> String {
-        match h.direction {
-            Some(d) => self.page.t.t(&format!("logsearch.dir.{d}")).to_string(),
-            None => String::new(),
+/// Where the rows go in the rendered page, and where the footer goes.
+const ROWS: &str = "<!--secportal:rows-->";
+const FOOT: &str = "<!--secportal:foot-->";
+
+/// A matching line as the page shows it.
+struct HitRow {
+    file: String,
+    line: u64,
+    direction: String,
+    time: String,
+    user: String,
+    id: String,
+    business: String,
+    raw: String,
+}
+
+impl HitRow {
+    fn of(t: &Tr, h: Hit) -> HitRow {
+        HitRow {
+            direction: h
+                .direction
+                .map(|d| t.t(&format!("logsearch.dir.{d}")).to_string())
+                .unwrap_or_default(),
+            file: h.file,
+            line: h.line,
+            time: h.time,
+            user: h.user,
+            id: h.id,
+            business: h.business,
+            raw: h.raw,
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "review/_log_search_rows.html")]
+struct RowsView<'a> {
+    t: &'a Tr,
+    rows: &'a [HitRow],
+    capped: bool,
+}
+
+#[derive(Template)]
+#[template(path = "review/_log_search_foot.html")]
+struct FootView<'a> {
+    t: &'a Tr,
+    id: Uuid,
+    query: &'a str,
+    complete: bool,
+    capped: bool,
+    total: String,
+    shown: String,
+    files: String,
+    searched: String,
+    seconds: String,
+    unreadable: &'a [String],
+    csv: bool,
+}
+
+/// Rows rendered and sent at most at once; fewer when the scanner has no more ready.
+const BATCH: usize = 64;
+/// Silence after which a newline is sent, so the connection's idle timeout does not cut a
+/// long search for a rare value.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The form's values as an address query (for the CSV link).
 fn query_of(f: &SearchInput) -> String {
@@ -72,22 +139,36 @@ pub async fn page(
         query: query_of(&form),
         form: form.clone(),
         problems: vec![],
-        found: None,
-        more: false,
+        searching: false,
     };
     // Opened without a search: the form alone (a form sent empty is told what it lacks).
     if raw.as_deref().is_none_or(str::is_empty) {
         return render(StatusCode::OK, &view);
     }
-    let found = match app::log_search::prepare(&state, &actor, id, &form).await {
-        Ok(search) => search.page(&state).await,
-        Err(e) => Err(e),
-    };
-    match found {
-        Ok(f) => {
-            view.more = f.total > PAGE_CAP as u64;
-            view.found = Some(f);
-            render(StatusCode::OK, &view)
+    match app::log_search::prepare(&state, &actor, id, &form).await {
+        Ok(search) => {
+            view.searching = true;
+            let mut html = String::with_capacity(32 * 1024);
+            view.render_into(&mut html).map_err(anyhow::Error::from)?;
+            let (head, rest) = html
+                .split_once(ROWS)
+                .ok_or_else(|| anyhow::anyhow!("no rows mark"))?;
+            let (middle, tail) = rest
+                .split_once(FOOT)
+                .ok_or_else(|| anyhow::anyhow!("no foot mark"))?;
+            let parts = [head.to_string(), middle.to_string(), tail.to_string()];
+            let events = search.stream(state.app.clone());
+            let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+            tokio::spawn(write_page(t, id, view.query, parts, events, tx));
+            let body = futures_util::stream::unfold(rx, |mut rx| async move {
+                rx.recv().await.map(|chunk| (chunk, rx))
+            });
+            let mut res = Body::from_stream(body).into_response();
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            Ok(res)
         }
         Err(app::Error::Invalid(errors)) => {
             view.problems = errors
@@ -135,4 +216,103 @@ pub async fn csv(
     let (chunks, response) = download::attachment("text/csv; charset=utf-8", &search.file_name());
     search.csv(state.app.clone(), labels, words, chunks);
     Ok(response)
+}
+
+/// Writes the page around the search's events: the head at once, rows as they come (in
+/// batches of what is ready), the footer with the totals at the end. A search that ends
+/// without its summary (its task failed) says the list is incomplete.
+async fn write_page(
+    t: Tr,
+    id: Uuid,
+    query: String,
+    [head, middle, tail]: [String; 3],
+    mut events: mpsc::Receiver<Event>,
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+) {
+    let send = |s: String| {
+        let tx = tx.clone();
+        async move { tx.send(Ok(Bytes::from(s))).await.is_ok() }
+    };
+    if !send(head).await {
+        return;
+    }
+    let (mut shown, mut capped, mut end) = (0u64, false, None::<Summary>);
+    let mut rows = Vec::with_capacity(BATCH);
+    loop {
+        let first = tokio::select! {
+            e = events.recv() => e,
+            () = tokio::time::sleep(KEEP_ALIVE) => {
+                if !send("\n".into()).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let Some(first) = first else { break };
+        // What else is ready goes out with it.
+        let mut next = Some(first);
+        let mut batch_capped = false;
+        while let Some(e) = next.take() {
+            match e {
+                Event::Hit(h) => {
+                    rows.push(HitRow::of(&t, h));
+                    shown += 1;
+                }
+                Event::Capped => batch_capped = true,
+                Event::End(s) => {
+                    end = Some(s);
+                    break;
+                }
+            }
+            if rows.len() < BATCH {
+                next = events.try_recv().ok();
+            }
+        }
+        if !rows.is_empty() || batch_capped {
+            capped |= batch_capped;
+            let view = RowsView {
+                t: &t,
+                rows: &rows,
+                capped: batch_capped,
+            };
+            let Ok(html) = view.render() else { break };
+            rows.clear();
+            if !send(html).await {
+                return;
+            }
+        }
+        if end.is_some() {
+            break;
+        }
+    }
+    let s = end.unwrap_or(Summary {
+        total: shown,
+        files: 0,
+        searched: 0,
+        unreadable: vec![],
+        elapsed: std::time::Duration::ZERO,
+        complete: false,
+    });
+    let total = if s.complete { s.total } else { shown };
+    let foot = FootView {
+        t: &t,
+        id,
+        query: &query,
+        complete: s.complete,
+        capped,
+        total: total.to_string(),
+        shown: shown.to_string(),
+        files: s.files.to_string(),
+        searched: s.searched.to_string(),
+        seconds: format!("{:.1}", s.elapsed.as_secs_f64()),
+        unreadable: &s.unreadable,
+        csv: s.complete && total > 0,
+    }
+    .render()
+    .unwrap_or_default();
+    for part in [middle, foot, tail] {
+        if !send(part).await {
+            return;
+        }
+    }
 }

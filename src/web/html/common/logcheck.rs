@@ -33,15 +33,16 @@ pub struct CheckView {
     pub chart_title: String,
 }
 
-/// The kept checks of a submission's logs, by file name; `None` for a file kept before
-/// logs were checked on upload.
+/// The kept checks of a submission's logs uploaded for `site`, by file name; `None` for a
+/// file kept before logs were checked on upload.
 pub async fn kept_checks(
     state: &AppState,
     scope: Scope,
     org_id: Uuid,
+    site: Option<Uuid>,
     files: Vec<(String, String)>,
-) -> AppResult<Vec<(String, Option<LogCheck>)>> {
-    Ok(crate::app::gateway_logs::kept_checks(state, scope, org_id, files).await?)
+) -> AppResult<Vec<(String, Option<crate::app::gateway_logs::Kept>)>> {
+    Ok(crate::app::gateway_logs::kept_checks(state, scope, org_id, site, files).await?)
 }
 
 /// Why a log was not taken, in words.

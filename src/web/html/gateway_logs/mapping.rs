@@ -180,7 +180,7 @@ pub struct MapForm {
 }
 
 /// `POST /orgs/{org}/locations/{site}/gateway-logs/mapping`: keeps the site's mapping and
-/// checks the log it was made on again with it.
+/// queues the re-check of the log it was made on (run off the request).
 pub async fn save(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
@@ -201,6 +201,8 @@ pub async fn save(
     let (status, problems, errors) = match app::log_mapping::map_columns(&state, &actor, req).await
     {
         Ok(_) => {
+            // The log is read again off the request; the page says 確認中 until it is.
+            app::log_recheck::kick(state.app.clone());
             return Ok(redirect_with_flash(
                 &back,
                 "flash.log_mapped",
@@ -215,14 +217,6 @@ pub async fn save(
         Err(MapFailure::Failed(app::Error::Conflict(key))) => (
             StatusCode::CONFLICT,
             vec![t.t(key).to_string()],
-            FieldErrors::default(),
-        ),
-        Err(MapFailure::Log(r)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            vec![t.f(
-                "gwlog.map.refused",
-                &[("reason", &logcheck::refusal(&t, &r))],
-            )],
             FieldErrors::default(),
         ),
         Err(MapFailure::Failed(e)) => return Err(e.into()),

@@ -11,12 +11,12 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::app;
-use crate::app::gateway_logs::{self, LogsInput};
+use crate::app::gateway_logs::{self, KeptState, LogsInput};
 use crate::app::orgs::OrgRow;
 use crate::app::structure::reads::LocationRow;
 use crate::app::submissions::{Place, ReportKind};
@@ -54,6 +54,10 @@ struct LogsView {
     maps: Vec<MapView>,
     /// Files kept before logs were checked on upload.
     unchecked: Vec<String>,
+    /// Logs being read again with a newly saved mapping (確認中).
+    checking: Vec<String>,
+    /// Logs that did not read again with the saved mapping, with why (in words).
+    recheck_failed: Vec<String>,
     max_log_mb: u64,
     /// (due, period, note, opens: empty when at once).
     request: Option<(String, String, String, String)>,
@@ -141,6 +145,7 @@ async fn view(
     }
     let period = period_of(&fields);
     let (mut files, mut checks, mut unchecked, mut maps) = (vec![], vec![], vec![], vec![]);
+    let (mut checking, mut recheck_failed) = (vec![], vec![]);
     let site_map = app::log_mapping::of_site(state, &actor, org.id, site.id).await?;
     if draft.is_some() {
         let rows = form.files.clone();
@@ -148,28 +153,51 @@ async fn view(
             state,
             Scope::Org(org.id),
             org.id,
+            Some(site.id),
             rows.iter()
                 .map(|f| (f.name.clone(), f.sha256.clone()))
                 .collect(),
         )
         .await?;
         let t = ctx.tr();
-        for (row, (name, check)) in rows.iter().zip(kept) {
-            let Some(c) = check else {
+        for (row, (name, kept)) in rows.iter().zip(kept) {
+            let Some(kept) = kept else {
                 unchecked.push(name);
                 continue;
             };
             let which = (row.id, name.as_str());
-            maps.push(mapping::form(
-                &t,
-                which,
-                &c,
-                site_map.as_ref(),
-                posted.as_ref(),
-            ));
-            if !c.needs_mapping() {
-                checks.push(logcheck::view(&t, &name, &c, period));
+            let c = &kept.check;
+            match &kept.state {
+                // Neither the check from before the mapping nor its form while it is read.
+                KeptState::Checking => {
+                    checking.push(name);
+                    continue;
+                }
+                KeptState::Refused(why) => {
+                    let why = why
+                        .as_ref()
+                        .map(|r| logcheck::refusal(&t, r))
+                        .unwrap_or_else(|| t.t("gwlog.recheck.unreadable").to_string());
+                    recheck_failed.push(t.f(
+                        "gwlog.recheck.refused",
+                        &[("name", &name), ("reason", &why)],
+                    ));
+                }
+                KeptState::Failed => {
+                    recheck_failed.push(t.f("gwlog.recheck.failed", &[("name", &name)]));
+                }
+                KeptState::Done => {}
             }
+            let mut map_form = mapping::form(&t, which, c, site_map.as_ref(), posted.as_ref());
+            if kept.is_final() {
+                if !c.needs_mapping() {
+                    checks.push(logcheck::view(&t, &name, c, period));
+                }
+            } else {
+                // The mapping did not read the log: it is asked for again.
+                map_form.needed = true;
+            }
+            maps.push(map_form);
         }
         // Logs waiting for a mapping first.
         maps.sort_by_key(|m| !m.needed);
@@ -190,6 +218,8 @@ async fn view(
         checks,
         maps,
         unchecked,
+        checking,
+        recheck_failed,
         max_log_mb: state.config.max_log_bytes / (1024 * 1024),
         request: request.map(|r| {
             (
@@ -332,9 +362,15 @@ pub async fn save_or_submit(
             let (org, site) = site_for(&state, &me, org_id, site_id).await?;
             // A log kept before logs were checked, or waiting for its mapping, needs no list
             // of fields to fix.
-            let only_unchecked = errors
-                .iter()
-                .all(|(_, k)| k == gateway_logs::UNCHECKED || k == gateway_logs::UNMAPPED);
+            let only_unchecked = errors.iter().all(|(_, k)| {
+                [
+                    gateway_logs::UNCHECKED,
+                    gateway_logs::UNMAPPED,
+                    gateway_logs::CHECKING,
+                    gateway_logs::RECHECK_FAILED,
+                ]
+                .contains(&k)
+            });
             let problems = if only_unchecked {
                 vec![]
             } else {
@@ -364,4 +400,38 @@ pub async fn save_or_submit(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `GET /orgs/{org}/locations/{site}/gateway-logs/checking`: how many of the draft's logs are
+/// being read again with a newly saved mapping (`{"checking": n}`), for the page's script,
+/// which reloads it once none is.
+pub async fn checking(
+    State(state): State<Arc<AppState>>,
+    me: CurrentUser,
+    Path((org_id, site_id)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    let actor = reader(&me);
+    gateway_logs::site_for(&state, &actor, org_id, site_id).await?;
+    let place = Place {
+        org: org_id,
+        kind: KIND,
+        site: Some(site_id),
+    };
+    let form = app::submissions::forms::form_state(&state, &actor, &place).await?;
+    let kept = logcheck::kept_checks(
+        &state,
+        Scope::Org(org_id),
+        org_id,
+        Some(site_id),
+        form.files
+            .iter()
+            .map(|f| (f.name.clone(), f.sha256.clone()))
+            .collect(),
+    )
+    .await?;
+    let n = kept
+        .iter()
+        .filter(|(_, k)| k.as_ref().is_some_and(|k| k.state == KeptState::Checking))
+        .count();
+    Ok(axum::Json(serde_json::json!({ "checking": n })).into_response())
 }

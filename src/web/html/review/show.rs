@@ -112,6 +112,7 @@ pub(super) async fn show_view(
             state,
             Scope::Center,
             s.org_id,
+            s.row.location_id,
             files
                 .iter()
                 .map(|f| {
@@ -126,7 +127,7 @@ pub(super) async fn show_view(
         if !kept.is_empty() && kept.iter().all(|(_, c)| c.is_some()) {
             for (name, check) in kept {
                 if let Some(c) = check {
-                    log_checks.push(logcheck::view(&t, &name, &c, period));
+                    log_checks.push(logcheck::view(&t, &name, &c.check, period));
                 }
             }
             report::without_log_table(&mut report, t);
