@@ -4,6 +4,8 @@
 # AWS SigV4 PUT), and the server's peak RSS growth. Starts s3s-fs (the server `.ci/run` uses; built
 # into ~/.cache/secportal-s3s when missing) on a free loopback port with a bucket folder in the
 # work folder. Usage: bench/upload_s3.sh [MiB] [runs]
+# BENCH_RSS_OUT=<file>: the server's VmRSS sampled every 50 ms during each portal upload is
+# written there ("run ms KiB" per line) and summarised per run (peak and when it came).
 source "$(dirname "$0")/common.sh"
 size_mb="${1:-1024}"
 runs="${2:-3}"
@@ -37,8 +39,26 @@ for i in $(seq 1 "$runs"); do
   put_times+=("${out#* }")
   # Different bytes each run (no stored-once shortcut): the last byte changes.
   printf '%d' "$i" | dd of="$big" bs=1 seek=$((bytes - 1)) conv=notrunc status=none
+  sampler=
+  if [ -n "${BENCH_RSS_OUT:-}" ]; then
+    python3 - "$pid" "$i" >>"$BENCH_RSS_OUT" <<'PY' &
+import sys, time
+pid, run = sys.argv[1], sys.argv[2]
+t0 = time.monotonic()
+while True:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            rss = next(l.split()[1] for l in f if l.startswith("VmRSS"))
+    except (OSError, StopIteration):
+        break
+    print(run, int((time.monotonic() - t0) * 1000), rss, flush=True)
+    time.sleep(0.05)
+PY
+    sampler=$!
+  fi
   out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -b "$work/jar" -H "Origin: $base" \
     -F "csrf_token=$token" -F role=diagram -F "files=@$big;filename=big-$i.pdf" "$base/orgs/$org/system-configuration/files")
+  if [ -n "$sampler" ]; then kill "$sampler"; wait "$sampler" 2>/dev/null || true; fi
   code=${out% *}; [ "$code" = 303 ] || { echo "upload failed: $out" >&2; tail -5 "$work/portal.log" >&2; exit 1; }
   up_times+=("${out#* }")
 done
@@ -55,3 +75,19 @@ print(f"portal upload to S3:             median {m(up):.2f} s  ({mib/m(up):.0f} 
 print(f"ratio upload/plain PUT throughput: {m(put)/m(up):.2f}")
 print(f"server peak RSS: before {hb/1024:.1f} MiB, after {ha/1024:.1f} MiB, growth {(ha-hb)/1024:.1f} MiB (RSS at start {rb/1024:.1f} MiB)")
 PY
+if [ -n "${BENCH_RSS_OUT:-}" ]; then
+  python3 - "$BENCH_RSS_OUT" "$rss_before" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+base = int(sys.argv[2])
+for run in sorted({r[0] for r in rows}, key=int):
+    s = [(int(t), int(k)) for r0, t, k in rows if r0 == run]
+    t_peak, k_peak = max(s, key=lambda x: x[1])
+    end = s[-1][0] or 1
+    # RSS above the start at each tenth of the upload's time.
+    curve = [max(k for t, k in s if t <= end * q / 10) - base for q in range(1, 11)]
+    print(f"run {run}: {len(s)} samples, RSS peak {k_peak/1024:.1f} MiB (+{(k_peak-base)/1024:.1f}) "
+          f"at {t_peak/1000:.1f} s of {end/1000:.1f} s; running peak by tenths (MiB over start): "
+          + " ".join(f"{c/1024:.0f}" for c in curve))
+PY
+fi

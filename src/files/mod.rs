@@ -15,6 +15,7 @@ pub mod clamd;
 pub mod gwlog;
 mod holds;
 pub mod maintenance;
+mod parts;
 pub mod sniff;
 pub mod svg;
 mod sweep;
@@ -26,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+use object_store::{ObjectStore, ObjectStoreExt};
 use sha2::{Digest, Sha256};
 
 pub use holds::SharedHolds;
@@ -302,16 +303,19 @@ impl FileStore {
             .put_multipart(&staging)
             .await
             .map_err(anyhow::Error::from)?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, self.part_size);
-        // A bucket's parts are large and wait for the network: the request's chunks are
-        // copied into them, so the reader's buffers (each often larger than the chunk cut from
-        // it) are freed at once rather than held until the part is sent. The disk's small
+        // A bucket's parts are filled with copies of the chunks, one allocation each, and
+        // reading waits while its parts in flight are all out (`parts`); the disk's small
         // parts take the chunks as they are.
-        let copy_parts = self.local_root.is_none();
+        let mut writer = parts::PartWriter::new(
+            upload,
+            self.part_size,
+            self.parts_in_flight,
+            self.local_root.is_none(),
+        );
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         let mut svg_text: Vec<u8> = vec![];
-        let mut feed = |chunk: &Bytes, writer: &mut WriteMultipart| -> Result<(), UploadError> {
+        let mut check = |chunk: &Bytes| -> Result<(), UploadError> {
             size += chunk.len() as u64;
             if size > max_bytes {
                 return Err(UploadError::TooLarge);
@@ -320,31 +324,19 @@ impl FileStore {
             if kind == Kind::Svg {
                 svg_text.extend_from_slice(chunk);
             }
-            if copy_parts {
-                writer.write(chunk);
-            } else {
-                writer.put(chunk.clone());
-            }
             Ok(())
         };
+        let mut body = futures_util::stream::iter(pending.into_iter().map(Ok)).chain(body);
         let mut result: Result<(), UploadError> = Ok(());
-        for chunk in pending.drain(..) {
-            result = feed(&chunk, &mut writer);
-            if let (Ok(()), Some(log)) = (&result, log.as_deref_mut()) {
-                result = log.feed(chunk).await.map_err(UploadError::Log);
-            }
-            if result.is_err() {
-                break;
-            }
-        }
         while result.is_ok() {
             match body.next().await {
                 Some(Ok(chunk)) => {
-                    if let Err(e) = writer.wait_for_capacity(self.parts_in_flight).await {
+                    result = check(&chunk);
+                    if result.is_ok()
+                        && let Err(e) = writer.write(&chunk).await
+                    {
                         result = Err(UploadError::Io(e.into()));
-                        break;
                     }
-                    result = feed(&chunk, &mut writer);
                     // The same chunk (shared, not copied) goes to the log check.
                     if let (Ok(()), Some(log)) = (&result, log.as_deref_mut()) {
                         result = log.feed(chunk).await.map_err(UploadError::Log);
