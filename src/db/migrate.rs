@@ -132,9 +132,9 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/postgres/0031_blob_holds.sql"),
     ),
     (
-        "0033_gateway_log_site_checks",
-        include_str!("../../migrations/sqlite/0033_gateway_log_site_checks.sql"),
-        include_str!("../../migrations/postgres/0033_gateway_log_site_checks.sql"),
+        "0032_gateway_log_site_checks",
+        include_str!("../../migrations/sqlite/0032_gateway_log_site_checks.sql"),
+        include_str!("../../migrations/postgres/0032_gateway_log_site_checks.sql"),
     ),
 ];
 
