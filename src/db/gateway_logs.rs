@@ -103,7 +103,7 @@ pub async fn save_mapping(
 }
 
 /// A log's kept check at a gateway site, and where its re-check stands (see
-/// `migrations/*/0033_gateway_log_site_checks.sql`).
+/// `migrations/*/0032_gateway_log_site_checks.sql`).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SiteCheckRow {
     /// The latest finished check (JSON).
