@@ -85,6 +85,8 @@ impl PartWriter {
         if let Some(part) = self.filling.take()
             && !part.is_empty()
         {
+            // The last part waits its turn like the others: never more than `in_flight`.
+            self.writer.wait_for_capacity(self.in_flight).await?;
             self.writer.put(Bytes::from(part));
         }
         self.writer.finish().await
