@@ -53,7 +53,24 @@ fn blob_count(data: &Path) -> usize {
 /// Stores a file the way an upload does, without recording it (an upload cut off between
 /// the store and the database).
 async fn store_unrecorded(app: &TestApp, body: Vec<u8>) -> String {
-    store_held(app, body).await.sha256.clone()
+    let sha = store_held(app, body).await.sha256.clone();
+    // The hold ends with a task its drop spawns: wait until its row is gone, so the file is
+    // stored, unrecorded and unheld when this answers (a sweep right after found it still
+    // held once in CI).
+    for _ in 0..100 {
+        let holders: i64 = on_db!(app.db(), p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM blob_holds WHERE sha256 = $1 AND holders > 0"
+        )
+        .bind(&sha)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        if holders == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    sha
 }
 
 /// Stores a file the way an upload does and answers the hold an upload keeps until it has
