@@ -227,6 +227,18 @@ impl Matcher {
         }
     }
 
+    /// Whether the output is gone: the page stopped listening, or the CSV broke off.
+    fn stopped(&self) -> bool {
+        matches!(
+            self.out,
+            Out::Stream { gone: true, .. }
+                | Out::Csv {
+                    broken: Some(_),
+                    ..
+                }
+        )
+    }
+
     fn matches(&self, r: &Record<'_>) -> bool {
         let c = &*self.crit;
         c.user.as_ref().is_none_or(|w| w.is(r.user))
@@ -242,13 +254,7 @@ impl Visit for Matcher {
     const COUNTS: bool = false;
 
     fn skip(&mut self, line: &[u8]) -> bool {
-        if let Out::Csv {
-            broken: Some(_), ..
-        } = self.out
-        {
-            return true;
-        }
-        if let Out::Stream { gone: true, .. } = self.out {
+        if self.stopped() {
             return true;
         }
         match &self.needle {
@@ -261,14 +267,7 @@ impl Visit for Matcher {
 
     fn skips(&self) -> bool {
         // A search by time alone reads every line: the check's reading by blocks serves it.
-        self.needle.is_some()
-            || matches!(
-                self.out,
-                Out::Csv {
-                    broken: Some(_),
-                    ..
-                }
-            )
+        self.needle.is_some() || self.stopped()
     }
 
     fn record(&mut self, r: &Record<'_>) {
@@ -426,35 +425,75 @@ pub async fn prepare(
     })
 }
 
+/// What reading the files left: the matcher (gone with a read that failed midway), the
+/// files the check no longer reads, how many files were read to their end, and whether every
+/// file was.
+struct Scanned {
+    m: Option<Matcher>,
+    unreadable: Vec<String>,
+    searched: usize,
+    complete: bool,
+}
+
 impl Search {
-    /// Runs the files through the matcher, one after another.
-    async fn run(&self, app: &App, mut m: Matcher) -> Result<(Matcher, Vec<String>), Error> {
-        let mut unreadable = vec![];
+    /// Runs the files through the matcher, one after another, until the end, a file that
+    /// cannot be read, or the matcher stops (the page went away, the CSV broke off).
+    async fn scan(&self, app: &App, mut m: Matcher) -> Scanned {
+        let (mut unreadable, mut searched) = (vec![], 0);
         for (name, sha, map) in &self.files {
             m.file = name.clone();
-            let stream = app.files.read(sha).await?;
-            let (back, verdict) = visit_stored(stream, self.limits, *map, m).await?;
-            m = back;
-            if verdict.is_err() || verdict.is_ok_and(|c| c.needs_mapping()) {
-                unreadable.push(name.clone());
+            let stream = match app.files.read(sha).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), file = %name, "log search stopped: the stored log cannot be read");
+                    return Scanned {
+                        m: Some(m),
+                        unreadable,
+                        searched,
+                        complete: false,
+                    };
+                }
+            };
+            match visit_stored(stream, self.limits, *map, m).await {
+                Ok((back, verdict)) => {
+                    m = back;
+                    if verdict.is_err() || verdict.is_ok_and(|c| c.needs_mapping()) {
+                        unreadable.push(name.clone());
+                    }
+                    searched += 1;
+                }
+                Err(e) => {
+                    // The matcher went with the failed read; what was sent stays sent.
+                    tracing::warn!(error = %format!("{e:#}"), file = %name, "log search stopped midway");
+                    return Scanned {
+                        m: None,
+                        unreadable,
+                        searched,
+                        complete: false,
+                    };
+                }
+            }
+            if m.stopped() {
+                return Scanned {
+                    m: Some(m),
+                    unreadable,
+                    searched,
+                    complete: false,
+                };
             }
         }
-        Ok((m, unreadable))
+        Scanned {
+            m: Some(m),
+            unreadable,
+            searched,
+            complete: true,
+        }
     }
 
-    async fn audit(&self, app: &App, output: &str, matches: u64) -> Result<(), Error> {
-        self.audit_as(app, output, matches, true, self.files.len())
-            .await
-    }
-
-    async fn audit_as(
-        &self,
-        app: &App,
-        output: &str,
-        matches: u64,
-        complete: bool,
-        searched: usize,
-    ) -> Result<(), Error> {
+    /// The entry written before the first file is read (`log.searched`: who, which
+    /// submission, the criteria, the output and the number of files), so that a search cut
+    /// short by a crash still shows. A search whose entry cannot be written does not run.
+    async fn audit_start(&self, app: &App, output: &str) -> Result<(), Error> {
         let mut entry = self.actor.audit(
             "log.searched",
             Some(self.org_id),
@@ -464,9 +503,6 @@ impl Search {
         entry.detail = serde_json::json!({
             "output": output,
             "files": self.files.len(),
-            "searched": searched,
-            "complete": complete,
-            "matches": matches,
             "criteria": {
                 "user_code": i.user_code.trim(), "id_number": i.id_number.trim(),
                 "business_code": i.business_code.trim(), "from": i.from.trim(), "to": i.to.trim(),
@@ -476,15 +512,47 @@ impl Search {
         Ok(())
     }
 
+    /// The entry written when the search ends (`log.search_finished`, on the same
+    /// submission): the number of matches, the files read to their end and whether the
+    /// search ran to its end.
+    async fn audit_end(
+        &self,
+        app: &App,
+        output: &str,
+        matches: u64,
+        complete: bool,
+        searched: usize,
+    ) -> Result<(), Error> {
+        let mut entry = self.actor.audit(
+            "log.search_finished",
+            Some(self.org_id),
+            self.submission.to_string(),
+        );
+        entry.detail = serde_json::json!({
+            "output": output,
+            "files": self.files.len(),
+            "searched": searched,
+            "complete": complete,
+            "matches": matches,
+        });
+        db::audit::append_alone(&app.db, &entry).await?;
+        Ok(())
+    }
+
     /// The search for the page: its events arrive on the answer as the scanner finds them
-    /// (the scanner waits while the page is behind and stops when it is gone). The audit
-    /// entry, with the number of matches and whether the search ran to its end, is written
-    /// before [`Event::End`]. No database connection is held while the files are read.
-    pub fn stream(self, app: Arc<App>) -> tokio::sync::mpsc::Receiver<Event> {
+    /// (the scanner waits while the page is behind and stops when it is gone). The search is
+    /// audited before anything is read (an error here: nothing was read); its outcome, with
+    /// the number of matches and whether it ran to its end, is audited before
+    /// [`Event::End`]. No database connection is held while the files are read.
+    pub async fn stream(
+        self,
+        app: Arc<App>,
+    ) -> Result<tokio::sync::mpsc::Receiver<Event>, Error> {
+        self.audit_start(&app, "page").await?;
         let (tx, rx) = tokio::sync::mpsc::channel(QUEUED_HITS);
         tokio::spawn(async move {
             let started = std::time::Instant::now();
-            let mut m = Matcher::new(
+            let m = Matcher::new(
                 self.crit.clone(),
                 Out::Stream {
                     tx: tx.clone(),
@@ -492,45 +560,19 @@ impl Search {
                     gone: false,
                 },
             );
-            let (mut unreadable, mut searched, mut complete) = (vec![], 0, true);
-            for (name, sha, map) in &self.files {
-                m.file = name.clone();
-                let stream = match app.files.read(sha).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::warn!(error = %format!("{e:#}"), file = %name, "log search stopped: the stored log cannot be read");
-                        complete = false;
-                        break;
-                    }
-                };
-                match visit_stored(stream, self.limits, *map, m).await {
-                    Ok((back, verdict)) => {
-                        m = back;
-                        if verdict.is_err() || verdict.is_ok_and(|c| c.needs_mapping()) {
-                            unreadable.push(name.clone());
-                        }
-                        searched += 1;
-                    }
-                    Err(e) => {
-                        // The matcher went with the failed read; what was sent stays sent.
-                        tracing::warn!(error = %format!("{e:#}"), file = %name, "log search stopped midway");
-                        complete = false;
-                        m = Matcher::new(self.crit.clone(), Out::Page(vec![]));
-                        break;
-                    }
-                }
-                if let Out::Stream { gone: true, .. } = m.out {
-                    complete = false;
-                    break;
-                }
-            }
-            let total = match &m.out {
-                Out::Stream { .. } => m.found,
-                // Stopped midway: the page counted what it received.
-                _ => 0,
-            };
-            if let Err(e) = self.audit_as(&app, "page", total, complete, searched).await {
-                tracing::warn!(error = %e, "log search not audited");
+            let Scanned {
+                m,
+                unreadable,
+                searched,
+                mut complete,
+            } = self.scan(&app, m).await;
+            // Stopped midway: the page counted what it received.
+            let total = m.map_or(0, |m| m.found);
+            if let Err(e) = self
+                .audit_end(&app, "page", total, complete, searched)
+                .await
+            {
+                tracing::warn!(error = %e, "log search's end not audited");
                 complete = false;
             }
             let _ = tx
@@ -544,7 +586,7 @@ impl Search {
                 }))
                 .await;
         });
-        rx
+        Ok(rx)
     }
 
     /// `secportal-log-search-<receipt>.csv`.
@@ -553,9 +595,17 @@ impl Search {
     }
 
     /// Streams every match as CSV (UTF-8 with BOM, like the exports) into `chunks` as it is
-    /// found; `labels` are the [`COLUMNS`]' headings, `words` send and receive. The audit
-    /// entry, with the number of matches, is written before the file ends.
-    pub fn csv(self, app: Arc<App>, labels: Vec<String>, words: [String; 2], chunks: Chunks) {
+    /// found; `labels` are the [`COLUMNS`]' headings, `words` send and receive. The search is
+    /// audited before anything is read (an error here: nothing was read or sent); its
+    /// outcome, with the number of matches, before the file ends.
+    pub async fn csv(
+        self,
+        app: Arc<App>,
+        labels: Vec<String>,
+        words: [String; 2],
+        chunks: Chunks,
+    ) -> Result<(), Error> {
+        self.audit_start(&app, "csv").await?;
         tokio::spawn(async move {
             let errors = chunks.clone();
             let sink = match CsvSink::new(
@@ -578,19 +628,35 @@ impl Search {
                     broken: None,
                 },
             );
-            let (m, _) = match self.run(&app, m).await {
-                Ok(r) => r,
-                Err(e) => return fail_async(errors, anyhow::anyhow!("{e}")).await,
+            let Scanned {
+                m,
+                searched,
+                complete,
+                ..
+            } = self.scan(&app, m).await;
+            let (found, out) = match m {
+                Some(m) => (m.found, Some(m.out)),
+                None => (0, None),
             };
-            if let Err(e) = self.audit(&app, "csv", m.found).await {
+            let ok = complete
+                && matches!(
+                    out,
+                    Some(Out::Csv {
+                        broken: None,
+                        ..
+                    })
+                );
+            if let Err(e) = self.audit_end(&app, "csv", found, ok, searched).await {
                 return fail_async(errors, anyhow::anyhow!("{e}")).await;
             }
-            let Out::Csv { sink, broken, .. } = m.out else {
-                return;
+            let Some(Out::Csv { sink, broken, .. }) = out else {
+                return fail_async(errors, anyhow::anyhow!("the log search stopped midway"))
+                    .await;
             };
             let _ = tokio::task::spawn_blocking(move || {
                 let done = match broken {
                     Some(e) => Err(e),
+                    None if !complete => Err(anyhow::anyhow!("the log search stopped midway")),
                     None => sink.finish(),
                 };
                 if let Err(e) = done {
@@ -599,6 +665,7 @@ impl Search {
             })
             .await;
         });
+        Ok(())
     }
 }
 

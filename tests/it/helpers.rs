@@ -276,6 +276,19 @@ impl TestApp {
         .unwrap()
     }
 
+    /// The details of the audit entries with this action, oldest first.
+    pub async fn audit_details(&self, action: &str) -> Vec<serde_json::Value> {
+        let rows: Vec<String> = on_db!(self.db(), p => sqlx::query_scalar(
+            "SELECT detail FROM audit_log WHERE action = $1 ORDER BY seq")
+            .bind(action)
+            .fetch_all(p)
+            .await)
+        .unwrap();
+        rows.iter()
+            .map(|d| serde_json::from_str(d).unwrap())
+            .collect()
+    }
+
     /// The organisation of a user.
     pub async fn org_of(&self, email: &str) -> uuid::Uuid {
         secportal::db::users::by_email(self.db(), email)

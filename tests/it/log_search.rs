@@ -68,13 +68,14 @@ fn search(id: &str, fields: Fields) -> String {
     )
 }
 
-async fn searched(app: &TestApp) -> Vec<String> {
-    let db = app.db();
-    secportal::db::on_db!(db, p => sqlx::query_scalar(
-        "SELECT detail FROM audit_log WHERE action = 'log.searched' ORDER BY seq")
-        .fetch_all(p)
-        .await)
-    .unwrap()
+/// The searches audited as begun (criteria, output, files).
+async fn searched(app: &TestApp) -> Vec<serde_json::Value> {
+    app.audit_details("log.searched").await
+}
+
+/// The searches audited as ended (matches, files searched, whether to the end).
+async fn finished(app: &TestApp) -> Vec<serde_json::Value> {
+    app.audit_details("log.search_finished").await
 }
 
 dual_test!(
@@ -168,12 +169,54 @@ dual_test!(
         assert!(rows[2].starts_with("gw-b.log,2,送信,2026-10-01 09:30:00,XYZ99,001,IDB,"));
 
         // Every search is audited with its criteria and matches.
-        let details = searched(&app).await;
-        assert_eq!(details.len(), 4);
-        let last: serde_json::Value = serde_json::from_str(&details[3]).unwrap();
-        assert_eq!(last["matches"], 2);
-        assert_eq!(last["output"], "csv");
-        assert_eq!(last["criteria"]["id_number"], "001");
+        // Every search is audited when it begins (criteria, output, files) and when it ends
+        // (matches, files searched, to the end), on the same submission.
+        let begun = searched(&app).await;
+        assert_eq!(begun.len(), 4);
+        assert_eq!(begun[3]["output"], "csv");
+        assert_eq!(begun[3]["files"], 2);
+        assert_eq!(begun[3]["criteria"]["id_number"], "001");
+        assert!(begun[3].get("matches").is_none(), "not known when it begins");
+        let ended = finished(&app).await;
+        assert_eq!(ended.len(), 4);
+        assert_eq!(ended[3]["matches"], 2);
+        assert_eq!(ended[3]["output"], "csv");
+        assert_eq!(
+            (ended[3]["searched"].clone(), ended[3]["complete"].clone()),
+            (2.into(), true.into())
+        );
+        let targets: Vec<String> = secportal::db::on_db!(app.db(), p => sqlx::query_scalar(
+            "SELECT DISTINCT target FROM audit_log WHERE action IN ('log.searched', 'log.search_finished')")
+            .fetch_all(p)
+            .await)
+        .unwrap();
+        assert_eq!(targets, vec![id.clone()]);
+
+        // The trail says both in words, in Japanese and in English.
+        let admin = app.new_browser();
+        admin.login("admin@center.example.jp", PASSWORD).await;
+        let trail = admin.get("/audit?action=log.").await.text().await.unwrap();
+        for words in [
+            "送受信ログの検索（log.searched）",
+            "CSV でダウンロード、2 ファイルが対象、条件: 識別番号 001、日時（から） 2026-10-01 09:00、日時（まで） 2026-10-01T10:00",
+            "送受信ログの検索の終了（log.search_finished）",
+            "CSV でダウンロード、一致した行 2 行、2 ファイルのうち 2 ファイルを検索、最後まで検索しました",
+            "画面に表示、一致した行 2 行",
+        ] {
+            assert!(trail.contains(words), "{words}\n{trail}");
+        }
+        assert!(!trail.contains("\"criteria\"") && !trail.contains("trail.logsearch"));
+        admin
+            .post("/lang", &[("lang", "en"), ("next", "/home")])
+            .await;
+        let trail = admin.get("/audit?action=log.").await.text().await.unwrap();
+        for words in [
+            "Downloaded as CSV; 2 files; conditions: Identification number 001, From (date and time) 2026-10-01 09:00",
+            "Downloaded as CSV; 2 matching lines; 2 of 2 files searched; searched to the end",
+            "Shown on the page; 2 matching lines",
+        ] {
+            assert!(trail.contains(words), "{words}\n{trail}");
+        }
 
         // An organisation's user does not know the page exists.
         for path in [
@@ -187,6 +230,49 @@ dual_test!(
             );
         }
         assert_eq!(searched(&app).await.len(), 4);
+    }
+);
+
+/// Makes the database refuse audit entries of this action (as a failing write would).
+async fn refuse_audit(app: &TestApp, action: &str) {
+    let statements = match app.db().pool() {
+        secportal::db::Pool::Sqlite(_) => vec![format!(
+            "CREATE TRIGGER refuse_test BEFORE INSERT ON audit_log WHEN NEW.action = '{action}' \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )],
+        secportal::db::Pool::Postgres(_) => vec![
+            format!(
+                "CREATE FUNCTION refuse_test() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.action = '{action}' THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+                 RETURN NEW; END $$"
+            ),
+            "CREATE TRIGGER refuse_test BEFORE INSERT ON audit_log FOR EACH ROW \
+             EXECUTE FUNCTION refuse_test()"
+                .to_string(),
+        ],
+    };
+    for sql in statements {
+        secportal::db::on_db!(app.db(), p => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await)
+            .unwrap();
+    }
+}
+
+dual_test!(
+    a_search_that_cannot_be_audited_as_it_begins_does_not_run,
+    |app| async move {
+        let reviewer = app.new_browser();
+        let (_, id) = submitted_logs(&app, &reviewer).await;
+        refuse_audit(&app, "log.searched").await;
+        let page = search(&id, &[("id_number", "001")]);
+        for path in [page.clone(), page.replace("log-search?", "log-search/csv?")] {
+            let res = reviewer.get(&path).await;
+            assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+            let html = res.text().await.unwrap();
+            assert!(html.contains("システムエラーが発生しました"), "{html}");
+            assert!(!html.contains("gw-a.csv.gz") && !html.contains("検索結果"));
+        }
+        assert!(searched(&app).await.is_empty());
+        assert!(finished(&app).await.is_empty(), "no file was read");
     }
 );
 
@@ -309,6 +395,9 @@ dual_test!(
             "the last match came later"
         );
         assert!(!early.contains("一致した行:"), "the totals came later");
+        // Audited before the first file was read; its end is not yet.
+        assert_eq!(searched(&app).await.len(), 1, "audited as it began");
+        assert!(finished(&app).await.is_empty(), "not ended yet");
         while let Some(chunk) = res.chunk().await.unwrap() {
             seen.extend_from_slice(&chunk);
         }
@@ -322,9 +411,8 @@ dual_test!(
             assert!(html.contains(words), "{words}");
         }
         assert!(html.trim_end().ends_with("</html>"));
-        let details = searched(&app).await;
-        assert_eq!(details.len(), 1);
-        let d: serde_json::Value = serde_json::from_str(&details[0]).unwrap();
+        assert_eq!(searched(&app).await.len(), 1);
+        let d = &finished(&app).await[0];
         assert_eq!(
             (d["matches"].clone(), d["complete"].clone()),
             (2.into(), true.into())

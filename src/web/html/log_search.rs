@@ -147,6 +147,8 @@ pub async fn page(
     }
     match app::log_search::prepare(&state, &actor, id, &form).await {
         Ok(search) => {
+            // Audited before anything is read: a search that cannot be audited does not run.
+            let events = search.stream(state.app.clone()).await?;
             view.searching = true;
             let mut html = String::with_capacity(32 * 1024);
             view.render_into(&mut html).map_err(anyhow::Error::from)?;
@@ -157,7 +159,6 @@ pub async fn page(
                 .split_once(FOOT)
                 .ok_or_else(|| anyhow::anyhow!("no foot mark"))?;
             let parts = [head.to_string(), middle.to_string(), tail.to_string()];
-            let events = search.stream(state.app.clone());
             let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
             tokio::spawn(write_page(t, id, view.query, parts, events, tx));
             let body = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -214,7 +215,8 @@ pub async fn csv(
         t.t("logsearch.dir.receive").to_string(),
     ];
     let (chunks, response) = download::attachment("text/csv; charset=utf-8", &search.file_name());
-    search.csv(state.app.clone(), labels, words, chunks);
+    // Audited before anything is read: a search that cannot be audited answers the error.
+    search.csv(state.app.clone(), labels, words, chunks).await?;
     Ok(response)
 }
 

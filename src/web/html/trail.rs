@@ -72,6 +72,13 @@ pub async fn trail(
         .map(|(r, st)| {
             let (actor, ip) = (names.actor(&r, &words), names.ip(&r));
             let key = format!("audit.action.{}", r.action);
+            let detail = if r.detail == "null" {
+                String::new()
+            } else if let Some(words) = log_search_detail(&t, &r.action, &r.detail) {
+                words
+            } else {
+                names.text(&r.detail, &words)
+            };
             let (standing, label) = match st {
                 Standing::Holds => ("holds", "trail.holds"),
                 Standing::Unkeyed => ("unkeyed", "trail.unkeyed"),
@@ -90,11 +97,7 @@ pub async fn trail(
                 },
                 target: names.text(&r.target, &words),
                 ip,
-                detail: if r.detail == "null" {
-                    String::new()
-                } else {
-                    names.text(&r.detail, &words)
-                },
+                detail,
             }
         })
         .collect();
@@ -129,4 +132,53 @@ pub async fn trail(
         },
         &view,
     )
+}
+
+/// A log search's entries in words (`log.searched`: the output, the files and the criteria;
+/// `log.search_finished`: the matches and how far it read); `None` for any other entry.
+fn log_search_detail(t: &crate::i18n::Tr, action: &str, detail: &str) -> Option<String> {
+    let d: serde_json::Value = serde_json::from_str(detail).ok()?;
+    let num = |k: &str| d[k].as_u64().unwrap_or(0).to_string();
+    let output = t.t(if d["output"] == "csv" {
+        "trail.logsearch.csv"
+    } else {
+        "trail.logsearch.page"
+    });
+    match action {
+        "log.searched" => {
+            let criteria: Vec<String> = ["user_code", "id_number", "business_code", "from", "to"]
+                .into_iter()
+                .filter_map(|k| {
+                    let v = d["criteria"][k].as_str().filter(|v| !v.is_empty())?;
+                    Some(format!("{} {v}", t.t(&format!("logsearch.{k}"))))
+                })
+                .collect();
+            Some(t.f(
+                "trail.logsearch.started",
+                &[
+                    ("output", output),
+                    ("files", &num("files")),
+                    ("criteria", &criteria.join(t.t("trail.logsearch.and"))),
+                ],
+            ))
+        }
+        "log.search_finished" => Some(t.f(
+            "trail.logsearch.finished",
+            &[
+                ("output", output),
+                ("matches", &num("matches")),
+                ("files", &num("files")),
+                ("searched", &num("searched")),
+                (
+                    "end",
+                    t.t(if d["complete"] == true {
+                        "trail.logsearch.complete"
+                    } else {
+                        "trail.logsearch.stopped"
+                    }),
+                ),
+            ],
+        )),
+        _ => None,
+    }
 }
