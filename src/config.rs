@@ -85,6 +85,15 @@ pub struct ConfigArgs {
         global = true
     )]
     pub max_log_mb: String,
+    /// Searches of submitted gateway logs (item 6) running at once on this node, page and
+    /// CSV together; one more is answered 503 with Retry-After.
+    #[arg(
+        long,
+        env = "SECPORTAL_LOG_SEARCHES",
+        default_value = "2",
+        global = true
+    )]
+    pub log_searches: String,
     /// Most files one submission may hold.
     #[arg(long, env = "SECPORTAL_MAX_FILES", default_value = "20", global = true)]
     pub max_files: String,
@@ -243,6 +252,7 @@ mod tests {
                 trust_proxy: "false".into(),
                 max_file_mb: "50".into(),
                 max_log_mb: "4096".into(),
+                log_searches: "2".into(),
                 max_files: "20".into(),
                 av_stale_days: "7".into(),
                 request_timeout_secs: "15".into(),
@@ -287,6 +297,8 @@ pub struct Config {
     pub max_file_bytes: u64,
     /// The largest gateway log upload (its own limit: a year of logs is large).
     pub max_log_bytes: u64,
+    /// Log searches running at once on this node (each reads up to gigabytes).
+    pub log_searches: usize,
     pub max_files: usize,
     pub av_stale_days: i64,
     /// How long a request may take (uploads: each database step) before it answers 503.
@@ -423,6 +435,7 @@ impl ConfigArgs {
         )?;
         let max_file_mb = positive("SECPORTAL_MAX_FILE_MB", &self.max_file_mb, 100 * 1024)?;
         let max_log_mb = positive("SECPORTAL_MAX_LOG_MB", &self.max_log_mb, 1024 * 1024)?;
+        let log_searches = positive("SECPORTAL_LOG_SEARCHES", &self.log_searches, 1000)?;
         let max_files = positive("SECPORTAL_MAX_FILES", &self.max_files, 1000)?;
         let av_stale_days = positive("SECPORTAL_AV_STALE_DAYS", &self.av_stale_days, 3650)? as i64;
         let request_timeout = positive(
@@ -522,6 +535,7 @@ impl ConfigArgs {
             trusted_proxies,
             max_file_bytes: max_file_mb * 1024 * 1024,
             max_log_bytes: max_log_mb * 1024 * 1024,
+            log_searches: log_searches as usize,
             max_files: max_files as usize,
             av_stale_days,
             request_timeout: Duration::from_secs(request_timeout),
@@ -560,6 +574,7 @@ impl Config {
             trust_proxy: "false".into(),
             max_file_mb: "50".into(),
             max_log_mb: "4096".into(),
+            log_searches: "2".into(),
             max_files: "20".into(),
             av_stale_days: "7".into(),
             request_timeout_secs: "15".into(),

@@ -43,6 +43,7 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     let cookies = web::cookies::CookieNames::new(config.is_https());
     let files = files::FileStore::from_config(&config)?.with_holds(app::blob_holds::shared(&db));
     let config_node = config.storage.node_id.clone();
+    let log_searches = Arc::new(tokio::sync::Semaphore::new(config.log_searches));
     let core = Arc::new(app::App {
         db,
         config,
@@ -57,6 +58,7 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
         instance: format!("{}/{}", config_node, uuid::Uuid::now_v7()),
         announced: Default::default(),
         echo: tokio::sync::watch::Sender::new(0),
+        log_searches,
     });
     let state = Arc::new(web::AppState {
         app: core.clone(),

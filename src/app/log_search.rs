@@ -356,6 +356,15 @@ pub const COLUMNS: [&str; 8] = [
     "raw",
 ];
 
+/// A place among the searches running on this node (`Config::log_searches`), held by the
+/// task that reads the files until they are read (also when the client went away).
+pub type Permit = tokio::sync::OwnedSemaphorePermit;
+
+/// A place for one more search on this node, or `None` while as many run as it allows.
+pub fn claim(app: &App) -> Option<Permit> {
+    app.log_searches.clone().try_acquire_owned().ok()
+}
+
 /// A search checked against the submission: what it reads and who asked.
 pub struct Search {
     actor: Actor,
@@ -547,6 +556,7 @@ impl Search {
     pub async fn stream(
         self,
         app: Arc<App>,
+        permit: Permit,
     ) -> Result<tokio::sync::mpsc::Receiver<Event>, Error> {
         self.audit_start(&app, "page").await?;
         let (tx, rx) = tokio::sync::mpsc::channel(QUEUED_HITS);
@@ -575,6 +585,8 @@ impl Search {
                 tracing::warn!(error = %e, "log search's end not audited");
                 complete = false;
             }
+            // The files are read: the next search may start before this page ends.
+            drop(permit);
             let _ = tx
                 .send(Event::End(Summary {
                     total,
@@ -604,6 +616,7 @@ impl Search {
         labels: Vec<String>,
         words: [String; 2],
         chunks: Chunks,
+        permit: Permit,
     ) -> Result<(), Error> {
         self.audit_start(&app, "csv").await?;
         tokio::spawn(async move {
@@ -646,7 +659,10 @@ impl Search {
                         ..
                     })
                 );
-            if let Err(e) = self.audit_end(&app, "csv", found, ok, searched).await {
+            let audited = self.audit_end(&app, "csv", found, ok, searched).await;
+            // The files are read: the next search may start before this file ends.
+            drop(permit);
+            if let Err(e) = audited {
                 return fail_async(errors, anyhow::anyhow!("{e}")).await;
             }
             let Some(Out::Csv { sink, broken, .. }) = out else {

@@ -96,6 +96,8 @@ pub struct App {
     /// How many changes this process has announced, and the newest of them heard back.
     pub announced: std::sync::atomic::AtomicU64,
     pub echo: tokio::sync::watch::Sender<u64>,
+    /// Places for the gateway-log searches running on this node (`Config::log_searches`).
+    pub log_searches: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {

@@ -48,10 +48,15 @@ pub enum ErrorPage {
     LinkGone,
     TooManyAttempts(i64),
     Unavailable,
+    /// As many gateway-log searches run on this node as it allows (503, Retry-After).
+    SearchBusy,
     StorageFull,
     Internal,
     Panic,
 }
+
+/// Seconds a refused search is told to wait (`Retry-After`).
+pub const SEARCH_RETRY_SECS: u32 = 10;
 
 impl ErrorPage {
     /// Status, title key and message key.
@@ -97,6 +102,11 @@ impl ErrorPage {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "error.unavailable.title",
                 "error.unavailable.body",
+            ),
+            ErrorPage::SearchBusy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "error.search_busy.title",
+                "error.search_busy.body",
             ),
             ErrorPage::StorageFull => (
                 StatusCode::INSUFFICIENT_STORAGE,

@@ -34,6 +34,10 @@ fn render_error(ctx: &Ctx, kind: ErrorPage) -> Response {
     let (status, title_key, body_key) = kind.parts();
     let message = match kind {
         ErrorPage::TooManyAttempts(m) => t.f(body_key, &[("minutes", &m.to_string())]),
+        ErrorPage::SearchBusy => t.f(
+            body_key,
+            &[("seconds", &super::error::SEARCH_RETRY_SECS.to_string())],
+        ),
         _ => t.t(body_key).to_string(),
     };
     let view = ErrorView {
@@ -51,6 +55,12 @@ fn render_error(ctx: &Ctx, kind: ErrorPage) -> Response {
         && let Ok(v) = HeaderValue::from_str(&(m * 60).to_string())
     {
         res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    if kind == ErrorPage::SearchBusy {
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(super::error::SEARCH_RETRY_SECS),
+        );
     }
     res
 }

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use crate::dual_test;
 use crate::files::stored_files;
 use crate::followup::{add_location, setup, upload_log};
-use crate::helpers::{TestApp, backends};
+use crate::helpers::{Browser, PASSWORD, TestApp, backends};
 
 const HEADER: &str = "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n";
 
@@ -62,6 +62,43 @@ pub(crate) async fn submit_logs(app: &TestApp, path: &str, from: &str, to: &str)
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+/// The Center asks the organisation for a gateway site's logs of `period`, due in ten days
+/// (`more`: other fields, such as the note); answers the reviewer's browser, signed in.
+pub(crate) async fn request_logs<'a>(
+    app: &'a TestApp,
+    org: &str,
+    site: &str,
+    period: [&str; 2],
+    more: &[(&str, &str)],
+) -> Browser<'a> {
+    let reviewer = app.new_browser();
+    reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+    let due = day(10).to_string();
+    let mut fields = vec![
+        ("item_key", "gateway_logs"),
+        ("location_id", site),
+        ("period_from", period[0]),
+        ("period_to", period[1]),
+        ("due_date", due.as_str()),
+    ];
+    fields.extend_from_slice(more);
+    let res = reviewer
+        .post(&format!("/orgs/{org}/requests"), &fields)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    reviewer
+}
+
+/// The submission that answered the request (the test's one request).
+pub(crate) async fn answering_submission(app: &TestApp) -> String {
+    let id: Option<uuid::Uuid> = secportal::db::on_db!(app.db(), p => sqlx::query_scalar(
+        "SELECT submission_id FROM requests")
+        .fetch_one(p)
+        .await)
+    .unwrap();
+    id.expect("the request is answered").to_string()
 }
 
 async fn page(app: &TestApp, path: &str) -> String {
@@ -278,25 +315,14 @@ dual_test!(
     a_request_window_refuses_uploads_before_it_opens_and_marks_a_late_answer,
     |app| async move {
         let (org, site, path) = gateway_site(&app).await;
-        let reviewer = app.new_browser();
-        reviewer
-            .login("reviewer@center.example.jp", crate::helpers::PASSWORD)
-            .await;
-        let res = reviewer
-            .post(
-                &format!("/orgs/{org}/requests"),
-                &[
-                    ("item_key", "gateway_logs"),
-                    ("location_id", &site),
-                    ("period_from", "2026-10-01"),
-                    ("period_to", "2026-10-01"),
-                    ("opens_on", &day(3).to_string()),
-                    ("due_date", &day(10).to_string()),
-                    ("note", "10月1日分"),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let reviewer = request_logs(
+            &app,
+            &org,
+            &site,
+            ["2026-10-01", "2026-10-01"],
+            &[("opens_on", &day(3).to_string()), ("note", "10月1日分")],
+        )
+        .await;
         let log = format!("{HEADER}送信,ABC12,001,IDA,2026-10-01 09:00:00\n");
         let res = upload_log(&app, &path, "gw.csv", log.as_bytes()).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);

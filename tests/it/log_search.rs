@@ -6,8 +6,8 @@ use reqwest::StatusCode;
 
 use crate::dual_test;
 use crate::followup::upload_log;
-use crate::gateway_logs::{day, gateway_site, gzip, submit_logs};
-use crate::helpers::{PASSWORD, TestApp};
+use crate::gateway_logs::{answering_submission, gateway_site, gzip, request_logs, submit_logs};
+use crate::helpers::{Browser, PASSWORD, TestApp, backends};
 
 /// Shift_JIS, comma separated, gzip compressed.
 const LOG_A: &str = "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n\
@@ -22,24 +22,18 @@ send\tXYZ99\t001\tIDB\t20261001093000\n\
 receive\tXYZ99\t\tIDB\t20261001093001\n\
 send\tABC12\t003\tIDA\t2026-10-02T00:00:00Z\n";
 
-/// The organisation answers a request for logs with both files; answers (org, submission).
-async fn submitted_logs(app: &TestApp, reviewer: &crate::helpers::Browser<'_>) -> (String, String) {
+/// The organisation answers a request for logs with both files; answers the reviewer's
+/// browser (signed in), the organisation and the submission.
+async fn submitted_logs(app: &TestApp) -> (Browser<'_>, String, String) {
     let (org, site, path) = gateway_site(app).await;
-    reviewer.login("reviewer@center.example.jp", PASSWORD).await;
-    let res = reviewer
-        .post(
-            &format!("/orgs/{org}/requests"),
-            &[
-                ("item_key", "gateway_logs"),
-                ("location_id", &site),
-                ("period_from", "2026-10-01"),
-                ("period_to", "2026-10-02"),
-                ("due_date", &day(10).to_string()),
-                ("note", "10月1日・2日分"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let reviewer = request_logs(
+        app,
+        &org,
+        &site,
+        ["2026-10-01", "2026-10-02"],
+        &[("note", "10月1日・2日分")],
+    )
+    .await;
     let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(LOG_A);
     for (name, body) in [
         ("gw-a.csv.gz", gzip(&sjis, flate2::Compression::fast())),
@@ -49,13 +43,51 @@ async fn submitted_logs(app: &TestApp, reviewer: &crate::helpers::Browser<'_>) -
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{name}");
     }
     submit_logs(app, &path, "2026-10-01", "2026-10-02").await;
-    let db = app.db();
-    let id: Option<uuid::Uuid> = secportal::db::on_db!(db, p => sqlx::query_scalar(
-        "SELECT submission_id FROM requests")
-        .fetch_one(p)
-        .await)
-    .unwrap();
-    (org, id.expect("the request is answered").to_string())
+    (reviewer, org, answering_submission(app).await)
+}
+
+/// The organisation answers a request for 1–2 October with one large gzip log: 識別番号 7777
+/// on its first line, 300,000 other lines, 7777 again on its last (line 300003). Answers the
+/// reviewer's browser (signed in) and the submission.
+async fn submitted_large_log(app: &TestApp) -> (Browser<'_>, String) {
+    let (org, site, path) = gateway_site(app).await;
+    let reviewer = request_logs(app, &org, &site, ["2026-10-01", "2026-10-02"], &[]).await;
+    let mut log = String::from("送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n");
+    log.push_str("送信,ABC12,7777,IDA,2026-10-01 09:00:00\n");
+    for i in 0..300_000u32 {
+        log.push_str(&format!(
+            "送信,ABC12,{:06},IDA,2026-10-01 {:02}:{:02}:{:02}\n",
+            i,
+            10 + i / 3600 % 12,
+            i / 60 % 60,
+            i % 60
+        ));
+    }
+    log.push_str("送信,ABC12,7777,IDA,2026-10-02 23:59:59\n");
+    let res = upload_log(
+        app,
+        &path,
+        "gw-large.csv.gz",
+        &gzip(log.as_bytes(), flate2::Compression::fast()),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    submit_logs(app, &path, "2026-10-01", "2026-10-02").await;
+    (reviewer, answering_submission(app).await)
+}
+
+/// Reads an answer's body until it holds `text`; answers what was read.
+async fn read_until(res: &mut reqwest::Response, text: &str) -> Vec<u8> {
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains(text) {
+        let chunk = res
+            .chunk()
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{text} before the end"));
+        seen.extend_from_slice(&chunk);
+    }
+    seen
 }
 
 /// A query's fields.
@@ -81,8 +113,7 @@ async fn finished(app: &TestApp) -> Vec<serde_json::Value> {
 dual_test!(
     the_center_finds_who_connected_in_the_submitted_logs,
     |app| async move {
-        let reviewer = app.new_browser();
-        let (org, id) = submitted_logs(&app, &reviewer).await;
+        let (reviewer, org, id) = submitted_logs(&app).await;
         // Linked from the request and from the submission.
         for page in [format!("/orgs/{org}/followup"), format!("/review/{id}")] {
             let html = reviewer.get(&page).await.text().await.unwrap();
@@ -260,8 +291,7 @@ async fn refuse_audit(app: &TestApp, action: &str) {
 dual_test!(
     a_search_that_cannot_be_audited_as_it_begins_does_not_run,
     |app| async move {
-        let reviewer = app.new_browser();
-        let (_, id) = submitted_logs(&app, &reviewer).await;
+        let (reviewer, _, id) = submitted_logs(&app).await;
         refuse_audit(&app, "log.searched").await;
         let page = search(&id, &[("id_number", "001")]);
         for path in [page.clone(), page.replace("log-search?", "log-search/csv?")] {
@@ -279,8 +309,7 @@ dual_test!(
 dual_test!(
     a_search_with_bad_criteria_is_told_what_is_wrong_in_both_languages,
     |app| async move {
-        let reviewer = app.new_browser();
-        let (_, id) = submitted_logs(&app, &reviewer).await;
+        let (reviewer, _, id) = submitted_logs(&app).await;
         let cases: [(Fields, &str, &str); 3] = [
             (
                 &[("user_code", ""), ("from", ""), ("to", "")],
@@ -321,53 +350,7 @@ dual_test!(
 dual_test!(
     a_search_of_a_large_log_shows_its_first_lines_before_the_search_has_ended,
     |app| async move {
-        let (org, site, path) = gateway_site(&app).await;
-        let reviewer = app.new_browser();
-        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
-        let res = reviewer
-            .post(
-                &format!("/orgs/{org}/requests"),
-                &[
-                    ("item_key", "gateway_logs"),
-                    ("location_id", &site),
-                    ("period_from", "2026-10-01"),
-                    ("period_to", "2026-10-02"),
-                    ("due_date", &day(10).to_string()),
-                    ("note", ""),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        // One line of 識別番号 7777 first, 300,000 other lines, one more 7777 last.
-        let mut log = String::from("送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n");
-        log.push_str("送信,ABC12,7777,IDA,2026-10-01 09:00:00\n");
-        for i in 0..300_000u32 {
-            log.push_str(&format!(
-                "送信,ABC12,{:06},IDA,2026-10-01 {:02}:{:02}:{:02}\n",
-                i,
-                10 + i / 3600 % 12,
-                i / 60 % 60,
-                i % 60
-            ));
-        }
-        log.push_str("送信,ABC12,7777,IDA,2026-10-02 23:59:59\n");
-        let res = upload_log(
-            &app,
-            &path,
-            "gw-large.csv.gz",
-            &gzip(log.as_bytes(), flate2::Compression::fast()),
-        )
-        .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        submit_logs(&app, &path, "2026-10-01", "2026-10-02").await;
-        let db = app.db();
-        let id: Option<uuid::Uuid> = secportal::db::on_db!(db, p => sqlx::query_scalar(
-            "SELECT submission_id FROM requests")
-            .fetch_one(p)
-            .await)
-        .unwrap();
-        let id = id.unwrap().to_string();
-
+        let (reviewer, id) = submitted_large_log(&app).await;
         let mut res = reviewer.get(&search(&id, &[("id_number", "7777")])).await;
         assert_eq!(res.status(), StatusCode::OK);
         assert!(res.headers().get("content-length").is_none(), "chunked");
@@ -379,15 +362,7 @@ dual_test!(
         );
         // Read until the first match is there: the last one and the totals are not yet.
         let first = "<td>gw-large.csv.gz</td><td>2</td><td>送信</td><td>2026-10-01 09:00:00</td>";
-        let mut seen = Vec::new();
-        while !String::from_utf8_lossy(&seen).contains(first) {
-            let chunk = res
-                .chunk()
-                .await
-                .unwrap()
-                .expect("the first match before the end");
-            seen.extend_from_slice(&chunk);
-        }
+        let mut seen = read_until(&mut res, first).await;
         let early = String::from_utf8_lossy(&seen).to_string();
         assert!(early.contains("<thead>") && early.contains("検索結果"));
         assert!(
@@ -395,9 +370,7 @@ dual_test!(
             "the last match came later"
         );
         assert!(!early.contains("一致した行:"), "the totals came later");
-        // Audited before the first file was read; its end is not yet.
         assert_eq!(searched(&app).await.len(), 1, "audited as it began");
-        assert!(finished(&app).await.is_empty(), "not ended yet");
         while let Some(chunk) = res.chunk().await.unwrap() {
             seen.extend_from_slice(&chunk);
         }
@@ -423,8 +396,7 @@ dual_test!(
 dual_test!(
     a_search_that_finds_nothing_says_so_in_english,
     |app| async move {
-        let reviewer = app.new_browser();
-        let (_, id) = submitted_logs(&app, &reviewer).await;
+        let (reviewer, _, id) = submitted_logs(&app).await;
         reviewer
             .post("/lang", &[("lang", "en"), ("next", "/home")])
             .await;
@@ -454,22 +426,7 @@ dual_test!(
     a_search_past_the_page_cap_says_so_where_the_rows_stop_and_counts_them_all,
     |app| async move {
         let (org, site, path) = gateway_site(&app).await;
-        let reviewer = app.new_browser();
-        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
-        let res = reviewer
-            .post(
-                &format!("/orgs/{org}/requests"),
-                &[
-                    ("item_key", "gateway_logs"),
-                    ("location_id", &site),
-                    ("period_from", "2026-10-01"),
-                    ("period_to", "2026-10-01"),
-                    ("due_date", &day(10).to_string()),
-                    ("note", ""),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let reviewer = request_logs(&app, &org, &site, ["2026-10-01", "2026-10-01"], &[]).await;
         let mut log = String::from("送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n");
         for i in 0..1_200u32 {
             log.push_str(&format!(
@@ -481,14 +438,9 @@ dual_test!(
         let res = upload_log(&app, &path, "gw.csv", log.as_bytes()).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         submit_logs(&app, &path, "2026-10-01", "2026-10-01").await;
-        let db = app.db();
-        let id: Option<uuid::Uuid> = secportal::db::on_db!(db, p => sqlx::query_scalar(
-            "SELECT submission_id FROM requests")
-            .fetch_one(p)
-            .await)
-        .unwrap();
+        let id = answering_submission(&app).await;
         let html = reviewer
-            .get(&search(&id.unwrap().to_string(), &[("user_code", "ABC12")]))
+            .get(&search(&id, &[("user_code", "ABC12")]))
             .await
             .text()
             .await
@@ -508,3 +460,67 @@ dual_test!(
         assert!(html.contains("一致した行をすべて CSV でダウンロード"));
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_beyond_the_nodes_limit_is_refused_at_once_until_one_ends() {
+    for backend in backends() {
+        let label = format!("{backend:?}");
+        let app = TestApp::spawn_configured(backend, |c| c.log_searches = 1).await;
+        let run = async {
+            let (reviewer, id) = submitted_large_log(&app).await;
+            // Every line as CSV (about 36 MB), read no further than its first chunk: the scan
+            // waits for the client, holding the node's one place.
+            let all = search(&id, &[("from", "2026-10-01")]).replace("log-search?", "log-search/csv?");
+            let mut held = reviewer.get(&all).await;
+            assert_eq!(held.status(), StatusCode::OK);
+            read_until(&mut held, "gw-large.csv.gz,2,").await;
+            let page = search(&id, &[("id_number", "7777")]);
+            let csv = page.replace("log-search?", "log-search/csv?");
+            for path in [&page, &csv] {
+                let res = reviewer.get(path).await;
+                assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+                assert_eq!(res.headers()["retry-after"], "10");
+                let html = res.text().await.unwrap();
+                assert!(
+                    html.contains("ほかの検索が実行中です")
+                        && html.contains("10 秒ほど待ってからもう一度お試しください"),
+                    "{html}"
+                );
+            }
+            reviewer
+                .post("/lang", &[("lang", "en"), ("next", "/home")])
+                .await;
+            let res = reviewer.get(&page).await;
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+            let html = res.text().await.unwrap();
+            assert!(
+                html.contains("Other searches are running")
+                    && html.contains("Please wait about 10 seconds and try again."),
+                "{html}"
+            );
+            assert!(!html.contains("error.search_busy"), "no locale key shown");
+            assert_eq!(searched(&app).await.len(), 1, "a refused search is not audited");
+            // The browser goes away: the place is given back once the scan notices.
+            drop(held);
+            let started = std::time::Instant::now();
+            let html = loop {
+                let res = reviewer.get(&page).await;
+                if res.status() == StatusCode::OK {
+                    break res.text().await.unwrap();
+                }
+                assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+                assert!(started.elapsed().as_secs() < 30, "the place came back");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            };
+            assert!(html.contains("Matching lines: 2"), "{html}");
+            assert_eq!(searched(&app).await.len(), 2);
+            let ended = finished(&app).await;
+            assert_eq!(ended.len(), 2);
+            assert_eq!(ended[0]["complete"], false, "the held one did not end");
+            assert_eq!(ended[1]["complete"], true);
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(120), run)
+            .await
+            .unwrap_or_else(|_| panic!("timed out on {label}"));
+    }
+}

@@ -26,7 +26,7 @@ use crate::app::{
 use crate::i18n::Tr;
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::download;
-use crate::web::error::AppResult;
+use crate::web::error::{AppResult, ErrorPage, error_response};
 use crate::web::page::{Page, render};
 use crate::web::state::AppState;
 
@@ -147,8 +147,12 @@ pub async fn page(
     }
     match app::log_search::prepare(&state, &actor, id, &form).await {
         Ok(search) => {
+            // One more than the node runs at once: refused at once, and not audited.
+            let Some(permit) = app::log_search::claim(&state) else {
+                return Ok(error_response(ErrorPage::SearchBusy));
+            };
             // Audited before anything is read: a search that cannot be audited does not run.
-            let events = search.stream(state.app.clone()).await?;
+            let events = search.stream(state.app.clone(), permit).await?;
             view.searching = true;
             let mut html = String::with_capacity(32 * 1024);
             view.render_into(&mut html).map_err(anyhow::Error::from)?;
@@ -214,9 +218,15 @@ pub async fn csv(
         t.t("logsearch.dir.send").to_string(),
         t.t("logsearch.dir.receive").to_string(),
     ];
+    // One more than the node runs at once: refused at once, and not audited.
+    let Some(permit) = app::log_search::claim(&state) else {
+        return Ok(error_response(ErrorPage::SearchBusy));
+    };
     let (chunks, response) = download::attachment("text/csv; charset=utf-8", &search.file_name());
     // Audited before anything is read: a search that cannot be audited answers the error.
-    search.csv(state.app.clone(), labels, words, chunks).await?;
+    search
+        .csv(state.app.clone(), labels, words, chunks, permit)
+        .await?;
     Ok(response)
 }
 
