@@ -607,9 +607,9 @@ impl Search {
     }
 
     /// Streams every match as CSV (UTF-8 with BOM, like the exports) into `chunks` as it is
-    /// found; `labels` are the [`COLUMNS`]' headings, `words` send and receive. The search is
-    /// audited before anything is read (an error here: nothing was read or sent); its
-    /// outcome, with the number of matches, before the file ends.
+    /// found, the header at once; `labels` are the [`COLUMNS`]' headings, `words` send and
+    /// receive. The search is audited before anything is read (an error here: nothing was
+    /// read or sent); its outcome, with the number of matches, before the file ends.
     pub async fn csv(
         self,
         app: Arc<App>,
@@ -621,17 +621,35 @@ impl Search {
         self.audit_start(&app, "csv").await?;
         tokio::spawn(async move {
             let errors = chunks.clone();
-            let sink = match CsvSink::new(
-                ChannelWriter::new(chunks),
-                Words {
-                    labels,
-                    yes: String::new(),
-                    no: String::new(),
-                    sheet: String::new(),
-                },
-            ) {
+            // The BOM and the header row go out at once (on a blocking thread: the writer
+            // waits for the client), so the answer starts before the first match is found.
+            let header = tokio::task::spawn_blocking(move || {
+                let mut sink = CsvSink::new(
+                    ChannelWriter::new(chunks),
+                    Words {
+                        labels,
+                        yes: String::new(),
+                        no: String::new(),
+                        sheet: String::new(),
+                    },
+                )?;
+                sink.flush()?;
+                Ok::<_, anyhow::Error>(sink)
+            })
+            .await;
+            let header = match header {
+                Ok(made) => made,
+                Err(e) => Err(e.into()),
+            };
+            let sink = match header {
                 Ok(s) => s,
-                Err(e) => return fail_async(errors, e).await,
+                Err(e) => {
+                    // The client left before the header: the search ends, nothing read.
+                    if let Err(e) = self.audit_end(&app, "csv", 0, false, 0).await {
+                        tracing::warn!(error = %e, "log search's end not audited");
+                    }
+                    return fail_async(errors, e).await;
+                }
             };
             let m = Matcher::new(
                 self.crit.clone(),
@@ -651,14 +669,7 @@ impl Search {
                 Some(m) => (m.found, Some(m.out)),
                 None => (0, None),
             };
-            let ok = complete
-                && matches!(
-                    out,
-                    Some(Out::Csv {
-                        broken: None,
-                        ..
-                    })
-                );
+            let ok = complete && matches!(out, Some(Out::Csv { broken: None, .. }));
             let audited = self.audit_end(&app, "csv", found, ok, searched).await;
             // The files are read: the next search may start before this file ends.
             drop(permit);
@@ -666,8 +677,7 @@ impl Search {
                 return fail_async(errors, anyhow::anyhow!("{e}")).await;
             }
             let Some(Out::Csv { sink, broken, .. }) = out else {
-                return fail_async(errors, anyhow::anyhow!("the log search stopped midway"))
-                    .await;
+                return fail_async(errors, anyhow::anyhow!("the log search stopped midway")).await;
             };
             let _ = tokio::task::spawn_blocking(move || {
                 let done = match broken {

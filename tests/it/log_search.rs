@@ -524,3 +524,36 @@ async fn a_search_beyond_the_nodes_limit_is_refused_at_once_until_one_ends() {
             .unwrap_or_else(|_| panic!("timed out on {label}"));
     }
 }
+
+dual_test!(
+    a_csv_of_a_large_log_starts_with_its_header_before_the_search_has_ended,
+    |app| async move {
+        let (reviewer, id) = submitted_large_log(&app).await;
+        // Only the log's last line matches: before the fix nothing was sent until it was found.
+        let path = search(&id, &[("id_number", "7777"), ("from", "2026-10-02")])
+            .replace("log-search?", "log-search/csv?");
+        let mut res = reviewer.get(&path).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers().get("content-length").is_none(), "chunked");
+        let header = "\u{feff}ファイル,行番号,送受信区分,年月日時分秒（日本時間）,利用者コード,識別番号,業務コード,ログの行\r\n";
+        let first = read_until(&mut res, "ログの行\r\n").await;
+        assert_eq!(
+            String::from_utf8(first.clone()).unwrap(),
+            header,
+            "the header alone, sent before the match at the end was found"
+        );
+        let mut body = first;
+        while let Some(chunk) = res.chunk().await.unwrap() {
+            body.extend_from_slice(&chunk);
+        }
+        let csv = String::from_utf8(body).unwrap();
+        let rows: Vec<&str> = csv.trim_end().split("\r\n").collect();
+        assert_eq!(rows.len(), 2, "{csv}");
+        assert!(rows[1].starts_with("gw-large.csv.gz,300003,送信,2026-10-02 23:59:59,ABC12,7777,IDA,"));
+        let d = &finished(&app).await[0];
+        assert_eq!(
+            (d["matches"].clone(), d["complete"].clone()),
+            (1.into(), true.into())
+        );
+    }
+);

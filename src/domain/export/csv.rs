@@ -28,6 +28,12 @@ impl<W: Write> CsvSink<W> {
             scratch: vec![],
         })
     }
+
+    /// Sends what is written so far on to the output (the header before a long search).
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        self.out.flush()?;
+        Ok(())
+    }
 }
 
 impl<W: Write> Sink for CsvSink<W> {
