@@ -67,6 +67,20 @@ async fn states(app: &TestApp) -> Vec<String> {
     all
 }
 
+/// The column chosen for a field in a log's mapping form (empty: none).
+fn selected(html: &str, file: &str, field: &str) -> String {
+    let at = html
+        .find(&format!("id=\"map-{file}-{field}\""))
+        .unwrap_or_else(|| panic!("{field} in the form"));
+    let select = &html[at..at + html[at..].find("</select>").unwrap()];
+    select
+        .split("<option ")
+        .find(|o| o.contains(" selected>"))
+        .and_then(|o| o.split('"').nth(1))
+        .unwrap_or_default()
+        .to_string()
+}
+
 const CHECKING: &str = "gw-custom.log を保存した列の対応づけで確認し直しています（確認中）。";
 
 dual_test!(
@@ -148,18 +162,21 @@ dual_test!(
         .await
         .unwrap()
         .unwrap();
-        // The clerk saves another mapping meanwhile.
+        // The clerk notices a mistake meanwhile: beside the 確認中 message the form is there,
+        // with the mapping being read, and saving again is taken at once.
         let html = page(&app, &path).await;
         assert!(html.contains(CHECKING));
-        let file = {
-            let db = app.db();
-            let id: uuid::Uuid = secportal::db::on_db!(db, p => sqlx::query_scalar(
-                "SELECT id FROM submission_files")
-                .fetch_one(p)
-                .await)
-            .unwrap();
-            id.to_string()
-        };
+        assert!(html.contains("確認の終わりを待たずに下で直して保存し直せます"));
+        let file = field_value(&html, "file").expect("the mapping form");
+        assert_eq!(field_value(&html, "version").as_deref(), Some("1"));
+        for (field, column) in WITH_DIRECTION.iter().skip(1) {
+            assert_eq!(selected(&html, &file, field), *column, "{field}");
+        }
+        assert!(html.contains("name=\"header\" value=\"yes\" checked"));
+        assert!(
+            !html.contains("記録 3 行"),
+            "not the check from before the mapping"
+        );
         let mut fields = vec![("file", file.as_str()), ("version", "1")];
         fields.extend_from_slice(&WITHOUT_DIRECTION);
         let res = app.post(&format!("{path}/mapping"), &fields).await;

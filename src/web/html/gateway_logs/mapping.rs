@@ -50,6 +50,9 @@ pub struct MapView {
     pub name: String,
     /// Whether the log waits for the mapping (else it may be changed).
     pub needed: bool,
+    /// Whether the log is being read again with the saved mapping (確認中): the form, with
+    /// that mapping, stays beside the message so a mistake can be put right at once.
+    pub checking: bool,
     /// Which fields could not be told, in words.
     pub why: String,
     pub head: Vec<String>,
@@ -64,13 +67,15 @@ pub struct MapView {
 }
 
 /// The form for one log: what the check kept of its first lines, the values as sent (when
-/// this is the log the form was sent for), else its mapping, the site's, or a guess.
+/// this is the log the form was sent for), else its mapping, the site's, or a guess. While
+/// the log is read again with the site's saved mapping (`checking`), that mapping.
 pub fn form(
     t: &Tr,
     (file_id, name): (Uuid, &str),
     check: &LogCheck,
     site: Option<&app::log_mapping::SiteMapping>,
     posted: Option<&Posted>,
+    checking: bool,
 ) -> MapView {
     let mut rows = mapping::preview_cells(&check.preview, &check.delimiter);
     let width = rows
@@ -103,6 +108,8 @@ pub fn form(
     let posted = posted.filter(|p| p.file == file_id);
     let input = match (posted, check.mapping, site) {
         (Some(p), _, _) => p.input.clone(),
+        // The mapping being read: the check at hand is from before it.
+        (None, _, Some(s)) if checking => MapInput::of(&s.map),
         (None, Some(m), _) if !check.needs_mapping() => MapInput::of(&m),
         (None, None, Some(s)) => MapInput::of(&s.map),
         // No mapping yet, or the site's names columns this log has not: a guess.
@@ -145,7 +152,7 @@ pub fn form(
         .map(|f| logcheck::field_name(t, f))
         .collect::<Vec<_>>()
         .join(t.t("ui.list_sep"));
-    let why = match (check.needs_mapping(), check.mapping.is_some()) {
+    let why = match (check.needs_mapping() && !checking, check.mapping.is_some()) {
         (false, _) => String::new(),
         (true, false) => t.f("gwlog.map.why_names", &[("columns", &missing)]),
         (true, true) => t.f("gwlog.map.why_site", &[("columns", &missing)]),
@@ -153,7 +160,8 @@ pub fn form(
     MapView {
         file_id,
         name: name.to_string(),
-        needed: check.needs_mapping(),
+        needed: check.needs_mapping() && !checking,
+        checking,
         why,
         head: (1..=width).map(column).collect(),
         caption: t.f(

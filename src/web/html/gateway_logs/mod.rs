@@ -168,8 +168,17 @@ async fn view(
             let which = (row.id, name.as_str());
             let c = &kept.check;
             match &kept.state {
-                // Neither the check from before the mapping nor its form while it is read.
+                // Not the check from before the mapping while it is read; the form stays, with
+                // the mapping being read (saving again supersedes the running check).
                 KeptState::Checking => {
+                    maps.push(mapping::form(
+                        &t,
+                        which,
+                        c,
+                        site_map.as_ref(),
+                        posted.as_ref(),
+                        true,
+                    ));
                     checking.push(name);
                     continue;
                 }
@@ -188,7 +197,8 @@ async fn view(
                 }
                 KeptState::Done => {}
             }
-            let mut map_form = mapping::form(&t, which, c, site_map.as_ref(), posted.as_ref());
+            let mut map_form =
+                mapping::form(&t, which, c, site_map.as_ref(), posted.as_ref(), false);
             if kept.is_final() {
                 if !c.needs_mapping() {
                     checks.push(logcheck::view(&t, &name, c, period));
