@@ -10,8 +10,8 @@ use crate::browser::{
     browser, choose, chromedriver, click, fill, login, screenshot, wait_for_text,
 };
 use crate::browser_renewal::confirm_submission;
-use crate::gateway_logs::{day, gateway_site, gzip};
-use crate::helpers::{PASSWORD, TestApp, backends};
+use crate::gateway_logs::{gateway_site, gzip, request_logs};
+use crate::helpers::{TestApp, backends};
 
 /// Another product's log: its own header names, the time first, the direction last.
 const LOG: &str = "日付時刻;ユーザー;端末番号;取引;種別\n\
@@ -86,22 +86,14 @@ async fn an_organisation_maps_a_compressed_log_submits_it_and_the_center_finds_t
         let app = TestApp::spawn(backend).await;
         let (org, site, path) = gateway_site(&app).await;
         // The Center asks for the logs of 1 October.
-        let reviewer = app.new_browser();
-        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
-        let res = reviewer
-            .post(
-                &format!("/orgs/{org}/requests"),
-                &[
-                    ("item_key", "gateway_logs"),
-                    ("location_id", &site),
-                    ("period_from", "2026-10-01"),
-                    ("period_to", "2026-10-01"),
-                    ("due_date", &day(10).to_string()),
-                    ("note", "10月1日分"),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+        request_logs(
+            &app,
+            &org,
+            &site,
+            ["2026-10-01", "2026-10-01"],
+            &[("note", "10月1日分")],
+        )
+        .await;
         let files = tempfile::tempdir().unwrap();
         let log = files.path().join("gw-20261001.log.gz");
         std::fs::write(&log, gzip(LOG.as_bytes(), flate2::Compression::default())).unwrap();

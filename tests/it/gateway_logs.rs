@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use crate::dual_test;
 use crate::files::stored_files;
 use crate::followup::{add_location, setup, upload_log};
-use crate::helpers::{Browser, PASSWORD, TestApp, backends};
+use crate::helpers::{Browser, PASSWORD, TestApp, assert_says, backends};
 
 const HEADER: &str = "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n";
 
@@ -46,22 +46,105 @@ fn zip(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     w.finish().unwrap().into_inner()
 }
 
+/// A gateway product's own header names, in its own order, separated by semicolons.
+pub(crate) const CUSTOM: &str = "日付時刻;ユーザー;端末番号;取引;種別\n\
+2026/10/01 09:00:00;ABC12;7001;IDA;送信\n\
+2026/10/01 09:00:04;ABC12;;IDA;受信\n\
+2026/10/01 10:30:00;XYZ34;7002;MIC;送信\n";
+
+/// The mapping of [`CUSTOM`] as the form sends it (with its direction column).
+pub(crate) const CUSTOM_MAPPING: [(&str, &str); 6] = [
+    ("header", "yes"),
+    ("timestamp", "1"),
+    ("user_code", "2"),
+    ("id_number", "3"),
+    ("business_code", "4"),
+    ("direction", "5"),
+];
+
+/// [`CUSTOM`] mapped without a direction and with another column as 識別番号.
+pub(crate) const CUSTOM_WITHOUT_DIRECTION: [(&str, &str); 6] = [
+    ("header", "yes"),
+    ("timestamp", "1"),
+    ("user_code", "2"),
+    ("id_number", "5"),
+    ("business_code", "4"),
+    ("direction", ""),
+];
+
+/// Posts the site's logs report (item 6) for a period, to submit it (the files already
+/// attached); answers the answer.
+pub(crate) async fn post_logs_report(
+    app: &TestApp,
+    path: &str,
+    from: &str,
+    to: &str,
+) -> reqwest::Response {
+    app.post(
+        path,
+        &[
+            ("storage", "/var/log/naccs"),
+            ("mechanism", "GW ソフトウェアが記録"),
+            ("retention_months", "13"),
+            ("period_from", from),
+            ("period_to", to),
+            ("action", "submit"),
+        ],
+    )
+    .await
+}
+
+/// Posts the site's logs report for 1 October, to be refused; answers what the page says.
+pub(crate) async fn refused_report(app: &TestApp, path: &str) -> String {
+    let res = post_logs_report(app, path, "2026-10-01", "2026-10-01").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    res.text().await.unwrap()
+}
+
 /// Submits the site's logs report for a period (the files already attached).
 pub(crate) async fn submit_logs(app: &TestApp, path: &str, from: &str, to: &str) {
-    let res = app
-        .post(
-            path,
-            &[
-                ("storage", "/var/log/naccs"),
-                ("mechanism", "GW ソフトウェアが記録"),
-                ("retention_months", "13"),
-                ("period_from", from),
-                ("period_to", to),
-                ("action", "submit"),
-            ],
-        )
-        .await;
+    let res = post_logs_report(app, path, from, to).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+/// Saves a mapping for `file` (seen at `version`) and runs its re-check; answers the page.
+pub(crate) async fn map_and_recheck(
+    app: &TestApp,
+    path: &str,
+    file: &str,
+    version: &str,
+    fields: &[(&str, &str)],
+) -> String {
+    let res = map(app, path, file, version, fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.run_rechecks().await, 1);
+    page(app, path).await
+}
+
+/// One column (`state` or `result`) of every log's kept check at its site, sorted.
+pub(crate) async fn site_checks(app: &TestApp, column: &str) -> Vec<String> {
+    assert!(matches!(column, "state" | "result"), "{column}");
+    let sql = format!("SELECT {column} FROM gateway_log_site_checks");
+    let mut all: Vec<String> = secportal::db::on_db!(app.db(), p => sqlx::query_scalar(
+        sqlx::AssertSqlSafe(sql))
+        .fetch_all(p)
+        .await)
+    .unwrap();
+    all.sort();
+    all
+}
+
+/// A mapping post for the file `file`, seen at `version`, with these fields.
+pub(crate) async fn map(
+    app: &TestApp,
+    path: &str,
+    file: &str,
+    version: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut all = vec![("file", file), ("version", version)];
+    all.extend_from_slice(fields);
+    app.post(&format!("{path}/mapping"), &all).await
 }
 
 /// The Center asks the organisation for a gateway site's logs of `period`, due in ten days
@@ -101,8 +184,11 @@ pub(crate) async fn answering_submission(app: &TestApp) -> String {
     id.expect("the request is answered").to_string()
 }
 
-async fn page(app: &TestApp, path: &str) -> String {
-    app.get(path).await.text().await.unwrap()
+/// A page the signed-in user may see.
+pub(crate) async fn page(app: &TestApp, path: &str) -> String {
+    let res = app.get(path).await;
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    res.text().await.unwrap()
 }
 
 dual_test!(
@@ -139,18 +225,19 @@ dual_test!(
         }
         assert_eq!(app.count("gateway_log_checks").await, 5);
         let html = page(&app, &path).await;
-        for words in [
-            "形式: カンマ区切り、UTF-8",
-            "形式: タブ区切り、Shift_JIS",
-            "形式: 空白で桁揃え、UTF-8",
-            "形式: カンマ区切り、UTF-8、gzip 圧縮",
-            "形式: カンマ区切り、UTF-8、zip 圧縮",
-            "記録 2 行（送信 1 行・受信 1 行）",
-            "記録 4 行（送信 2 行・受信 2 行）",
-            "記録期間: 2026-10-02 10:00:00 〜 2026-10-02 10:00:01（日本時間）",
-        ] {
-            assert!(html.contains(words), "{words}");
-        }
+        assert_says(
+            &html,
+            &[
+                "形式: カンマ区切り、UTF-8",
+                "形式: タブ区切り、Shift_JIS",
+                "形式: 空白で桁揃え、UTF-8",
+                "形式: カンマ区切り、UTF-8、gzip 圧縮",
+                "形式: カンマ区切り、UTF-8、zip 圧縮",
+                "記録 2 行（送信 1 行・受信 1 行）",
+                "記録 4 行（送信 2 行・受信 2 行）",
+                "記録期間: 2026-10-02 10:00:00 〜 2026-10-02 10:00:01（日本時間）",
+            ],
+        );
         assert!(
             !html.contains("のいずれかがない行"),
             "an aligned receive line may leave 識別番号 blank"
@@ -182,24 +269,25 @@ dual_test!(
         )
         .await;
         let html = page(&app, &path).await;
-        for words in [
-            "gw.csv の確認結果 — 確認が必要な点があります",
-            "記録 5 行（送信 3 行・受信 2 行）",
-            "送信の記録で利用者コード・識別番号・業務コード・日時のいずれかがない行: 1 行（3 行目）",
-            "受信の記録で利用者コード・業務コード・日時のいずれかがない行: 1 行（6 行目）",
-            "年月日時分秒を読み取れない行: 1 行（4 行目）",
-            "記録期間: 2026-10-01 09:00:00 〜 2026-10-05 09:00:00（日本時間）",
-            "対象期間 2026-10-01 〜 2026-10-05 を覆っています",
-            "対象期間内で記録のない日: 2 日（2026-10-03 〜 2026-10-04）",
-            "利用者コード別の行数（上位 2、全 2 種類）",
-            "識別番号別の行数（上位 2、全 2 種類）",
-            "<td>ABC12</td><td>3</td>",
-            "日別の行数（2026-10-01 〜 2026-10-05）",
-            "2026-10-02: 送信 1 行・受信 0 行",
-            "2026-10-03: 送信 0 行・受信 0 行",
-        ] {
-            assert!(html.contains(words), "{words}");
-        }
+        assert_says(
+            &html,
+            &[
+                "gw.csv の確認結果 — 確認が必要な点があります",
+                "記録 5 行（送信 3 行・受信 2 行）",
+                "送信の記録で利用者コード・識別番号・業務コード・日時のいずれかがない行: 1 行（3 行目）",
+                "受信の記録で利用者コード・業務コード・日時のいずれかがない行: 1 行（6 行目）",
+                "年月日時分秒を読み取れない行: 1 行（4 行目）",
+                "記録期間: 2026-10-01 09:00:00 〜 2026-10-05 09:00:00（日本時間）",
+                "対象期間 2026-10-01 〜 2026-10-05 を覆っています",
+                "対象期間内で記録のない日: 2 日（2026-10-03 〜 2026-10-04）",
+                "利用者コード別の行数（上位 2、全 2 種類）",
+                "識別番号別の行数（上位 2、全 2 種類）",
+                "<td>ABC12</td><td>3</td>",
+                "日別の行数（2026-10-01 〜 2026-10-05）",
+                "2026-10-02: 送信 1 行・受信 0 行",
+                "2026-10-03: 送信 0 行・受信 0 行",
+            ],
+        );
     }
 );
 

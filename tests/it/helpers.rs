@@ -211,6 +211,14 @@ impl TestApp {
         }
     }
 
+    /// A second browser signed in as `email`, reading in English.
+    pub async fn english_browser(&self, email: &str) -> Browser<'_> {
+        let b = self.new_browser();
+        b.login(email, PASSWORD).await;
+        b.to_english().await;
+        b
+    }
+
     /// A second browser with cookies of its own.
     pub fn new_browser(&self) -> Browser<'_> {
         Browser {
@@ -426,6 +434,12 @@ impl Browser<'_> {
         self.client.get(self.app.url(path)).send().await.unwrap()
     }
 
+    /// Switches this browser's pages to English.
+    pub async fn to_english(&self) {
+        self.post("/lang", &[("lang", "en"), ("next", "/home")])
+            .await;
+    }
+
     /// The CSRF token this client's next form needs.
     pub async fn token(&self) -> String {
         if self.signed_in.load(Ordering::SeqCst) {
@@ -579,6 +593,18 @@ impl TestApp {
 }
 
 /// The value of a page's form field `name`, unescaped.
+/// An answer's content type.
+pub fn content_type(res: &reqwest::Response) -> &str {
+    res.headers()["content-type"].to_str().unwrap()
+}
+
+/// Fails, naming the first missing, unless `text` says every one of `words`.
+pub fn assert_says(text: &str, words: &[&str]) {
+    for w in words {
+        assert!(text.contains(w), "{w}\n{text}");
+    }
+}
+
 pub fn field_value(html: &str, name: &str) -> Option<String> {
     let key = format!("name=\"{name}\" value=\"");
     let start = html.find(&key)? + key.len();

@@ -8,54 +8,24 @@ use reqwest::StatusCode;
 
 use crate::dual_test;
 use crate::followup::upload_log;
-use crate::gateway_logs::{gateway_site, gzip, submit_logs};
-use crate::helpers::{PASSWORD, TestApp, field_value, location};
-
-/// A gateway product's own header names, in its own order, separated by semicolons.
-const CUSTOM: &str = "日付時刻;ユーザー;端末番号;取引;種別\n\
-2026/10/01 09:00:00;ABC12;7001;IDA;送信\n\
-2026/10/01 09:00:04;ABC12;;IDA;受信\n\
-2026/10/01 10:30:00;XYZ34;7002;MIC;送信\n";
-
-/// The mapping of [`CUSTOM`] as the form sends it.
-const MAPPING: [(&str, &str); 6] = [
-    ("header", "yes"),
-    ("timestamp", "1"),
-    ("user_code", "2"),
-    ("id_number", "3"),
-    ("business_code", "4"),
-    ("direction", "5"),
-];
-
-async fn page(app: &TestApp, path: &str) -> String {
-    let res = app.get(path).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    res.text().await.unwrap()
-}
-
-/// A mapping post for the file `file`, seen at `version`, with these fields.
-async fn map(
-    app: &TestApp,
-    path: &str,
-    file: &str,
-    version: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut all = vec![("file", file), ("version", version)];
-    all.extend_from_slice(fields);
-    app.post(&format!("{path}/mapping"), &all).await
-}
+use crate::gateway_logs::{
+    CUSTOM, CUSTOM_MAPPING as MAPPING, CUSTOM_WITHOUT_DIRECTION, gateway_site, gzip, map,
+    map_and_recheck, page, refused_report, site_checks, submit_logs,
+};
+use crate::helpers::{PASSWORD, TestApp, assert_says, field_value, location};
 
 /// The kept check (JSON) of every log at its site, in no order.
 async fn checks(app: &TestApp) -> Vec<String> {
-    let db = app.db();
-    let mut all: Vec<String> = secportal::db::on_db!(db, p => sqlx::query_scalar(
-        "SELECT result FROM gateway_log_site_checks")
-        .fetch_all(p)
-        .await)
-    .unwrap();
-    all.sort();
-    all
+    site_checks(app, "result").await
+}
+
+/// What the page's script is told: how many of the site's logs are 確認中.
+async fn checking(app: &TestApp, path: &str) -> String {
+    app.get(&format!("{path}/checking"))
+        .await
+        .text()
+        .await
+        .unwrap()
 }
 
 /// Sealed gateway-log submissions.
@@ -81,41 +51,27 @@ dual_test!(
         .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "kept to be mapped");
         let html = page(&app, &path).await;
-        for words in [
-            "列を読み取れないログがあります",
-            "gw-custom.log.gz の列の対応づけ",
-            "見出し行から次の項目の列を読み取れませんでした: 送受信区分、利用者コード、識別番号、業務コード、年月日時分秒",
-            "gw-custom.log.gz の先頭 4 行",
-            "<th scope=\"col\">列5</th>",
-            "<td>端末番号</td>",
-            "<td>2026/10/01 09:00:04</td><td>ABC12</td><td></td><td>IDA</td><td>受信</td>",
-            "記入例（CSV）をダウンロード",
-        ] {
-            assert!(html.contains(words), "{words}");
-        }
+        assert_says(
+            &html,
+            &[
+                "列を読み取れないログがあります",
+                "gw-custom.log.gz の列の対応づけ",
+                "見出し行から次の項目の列を読み取れませんでした: 送受信区分、利用者コード、識別番号、業務コード、年月日時分秒",
+                "gw-custom.log.gz の先頭 4 行",
+                "<th scope=\"col\">列5</th>",
+                "<td>端末番号</td>",
+                "<td>2026/10/01 09:00:04</td><td>ABC12</td><td></td><td>IDA</td><td>受信</td>",
+                "記入例（CSV）をダウンロード",
+            ],
+        );
         assert!(!html.contains("記録 0 行"), "no check to show yet");
         // A guess to start from: the header, the time column and the direction.
         assert!(html.contains("value=\"1\" selected>列1（日付時刻）"));
         assert!(html.contains("value=\"5\" selected>列5（種別）"));
         // Not submitted while a log waits for its mapping.
-        let res = app
-            .post(
-                &path,
-                &[
-                    ("storage", "/var/log/gw"),
-                    ("mechanism", "GW が記録"),
-                    ("retention_months", "13"),
-                    ("period_from", "2026-10-01"),
-                    ("period_to", "2026-10-01"),
-                    ("action", "submit"),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
-            res.text()
+            refused_report(&app, &path)
                 .await
-                .unwrap()
                 .contains("列の対応づけが済んでいないログがあります")
         );
 
@@ -133,46 +89,34 @@ dual_test!(
         );
         // Read again off the request: the page says so until the re-check has run.
         let html = page(&app, &path).await;
-        for words in [
-            "列の対応づけを保存しました。ログをこの対応づけで確認し直しています（確認中）。",
-            "gw-custom.log.gz を保存した列の対応づけで確認し直しています（確認中）。",
-            "<script src=\"/static/logcheck.js\" defer></script>",
-            "<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>",
-        ] {
-            assert!(html.contains(words), "{words}");
-        }
+        assert_says(
+            &html,
+            &[
+                "列の対応づけを保存しました。ログをこの対応づけで確認し直しています（確認中）。",
+                "gw-custom.log.gz を保存した列の対応づけで確認し直しています（確認中）。",
+                "<script src=\"/static/logcheck.js\" defer></script>",
+                "<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>",
+            ],
+        );
         assert!(
             !html.contains("gw-custom.log.gz の確認結果"),
             "no result yet"
         );
-        assert_eq!(
-            app.get(&format!("{path}/checking"))
-                .await
-                .text()
-                .await
-                .unwrap(),
-            "{\"checking\":1}"
-        );
+        assert_eq!(checking(&app, &path).await, "{\"checking\":1}");
         assert_eq!(app.run_rechecks().await, 1);
         assert_eq!(app.audit_count("gateway_log.rechecked").await, 1);
-        assert_eq!(
-            app.get(&format!("{path}/checking"))
-                .await
-                .text()
-                .await
-                .unwrap(),
-            "{\"checking\":0}"
-        );
+        assert_eq!(checking(&app, &path).await, "{\"checking\":0}");
         let html = page(&app, &path).await;
         assert!(!html.contains("確認中") && !html.contains("logcheck.js"));
-        for words in [
-            "列: この設置場所の列の対応づけで読み取りました（1行目は見出し）",
-            "記録 3 行（送信 2 行・受信 1 行）",
-            "記録期間: 2026-10-01 09:00:00 〜 2026-10-01 10:30:00（日本時間）",
-            "gw-custom.log.gz の列の対応づけを変更する",
-        ] {
-            assert!(html.contains(words), "{words}");
-        }
+        assert_says(
+            &html,
+            &[
+                "列: この設置場所の列の対応づけで読み取りました（1行目は見出し）",
+                "記録 3 行（送信 2 行・受信 1 行）",
+                "記録期間: 2026-10-01 09:00:00 〜 2026-10-01 10:30:00（日本時間）",
+                "gw-custom.log.gz の列の対応づけを変更する",
+            ],
+        );
         assert!(!html.contains("見出し行から次の項目の列を読み取れませんでした"));
         // A second form shown before this mapping was saved is refused.
         let res = map(&app, &path, &file, "0", &MAPPING).await;
@@ -182,43 +126,13 @@ dual_test!(
         // The organisation changes its mind (the form shows the mapping's version), and back.
         let html = page(&app, &path).await;
         assert_eq!(field_value(&html, "version").as_deref(), Some("1"));
-        let changed = [
-            ("header", "yes"),
-            ("timestamp", "1"),
-            ("user_code", "2"),
-            ("id_number", "5"),
-            ("business_code", "4"),
-            ("direction", ""),
-        ];
-        let res = map(&app, &path, &file, "1", &changed).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert_eq!(app.run_rechecks().await, 1);
-        assert!(
-            page(&app, &path)
-                .await
-                .contains("記録 3 行（送信 3 行・受信 0 行）")
-        );
+        let html = map_and_recheck(&app, &path, &file, "1", &CUSTOM_WITHOUT_DIRECTION).await;
+        assert!(html.contains("記録 3 行（送信 3 行・受信 0 行）"));
         let res = map(&app, &path, &file, "2", &MAPPING).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(app.audit_count("gateway_log.mapped").await, 3);
         // Not submitted while the log is checked again.
-        let res = app
-            .post(
-                &path,
-                &[
-                    ("storage", "/var/log/gw"),
-                    ("mechanism", "GW が記録"),
-                    ("retention_months", "13"),
-                    ("period_from", "2026-10-01"),
-                    ("period_to", "2026-10-01"),
-                    ("action", "submit"),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(res.text().await.unwrap().contains(
-            "列の対応づけを保存したログを確認し直しています（確認中）。確認が終わってから提出してください。"
-        ));
+        assert!(refused_report(&app, &path).await.contains("列の対応づけを保存したログを確認し直しています（確認中）。確認が終わってから提出してください。"));
         assert_eq!(submitted(&app).await, 0, "nothing sealed");
         assert_eq!(app.run_rechecks().await, 1);
         assert_eq!(app.count("gateway_log_mappings").await, 1);
@@ -304,14 +218,15 @@ dual_test!(
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(app.run_rechecks().await, 1);
         let html = page(&app, &path).await;
-        for words in [
-            "列: この設置場所の列の対応づけで読み取りました（見出し行なし）",
-            "形式: タブ区切り、Shift_JIS",
-            "記録 2 行（送信 1 行・受信 1 行）",
-            "gw.tsv の確認結果 — 問題なし",
-        ] {
-            assert!(html.contains(words), "{words}");
-        }
+        assert_says(
+            &html,
+            &[
+                "列: この設置場所の列の対応づけで読み取りました（見出し行なし）",
+                "形式: タブ区切り、Shift_JIS",
+                "記録 2 行（送信 1 行・受信 1 行）",
+                "gw.tsv の確認結果 — 問題なし",
+            ],
+        );
     }
 );
 

@@ -8,40 +8,11 @@ use reqwest::StatusCode;
 
 use crate::dual_test;
 use crate::followup::{add_location, upload_log};
-use crate::gateway_logs::gateway_site;
-use crate::helpers::{TestApp, backends, field_value};
-
-/// A gateway product's own header names and order.
-const CUSTOM: &str = "日付時刻;ユーザー;端末番号;取引;種別\n\
-2026/10/01 09:00:00;ABC12;7001;IDA;送信\n\
-2026/10/01 09:00:04;ABC12;;IDA;受信\n\
-2026/10/01 10:30:00;XYZ34;7002;MIC;送信\n";
-
-/// [`CUSTOM`] mapped with its direction column.
-const WITH_DIRECTION: [(&str, &str); 6] = [
-    ("header", "yes"),
-    ("timestamp", "1"),
-    ("user_code", "2"),
-    ("id_number", "3"),
-    ("business_code", "4"),
-    ("direction", "5"),
-];
-
-/// [`CUSTOM`] mapped without a direction and with another column as 識別番号.
-const WITHOUT_DIRECTION: [(&str, &str); 6] = [
-    ("header", "yes"),
-    ("timestamp", "1"),
-    ("user_code", "2"),
-    ("id_number", "5"),
-    ("business_code", "4"),
-    ("direction", ""),
-];
-
-async fn page(app: &TestApp, path: &str) -> String {
-    let res = app.get(path).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    res.text().await.unwrap()
-}
+use crate::gateway_logs::{
+    CUSTOM, CUSTOM_MAPPING as WITH_DIRECTION, CUSTOM_WITHOUT_DIRECTION, gateway_site, map,
+    map_and_recheck, page, refused_report, site_checks,
+};
+use crate::helpers::{TestApp, backends, content_type, field_value};
 
 /// Uploads [`CUSTOM`] to the site's page and saves `mapping` for it (seen at `version`).
 async fn upload_and_map(app: &TestApp, path: &str, version: &str, mapping: &[(&str, &str)]) {
@@ -49,22 +20,39 @@ async fn upload_and_map(app: &TestApp, path: &str, version: &str, mapping: &[(&s
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let html = page(app, path).await;
     let file = field_value(&html, "file").unwrap();
-    let mut fields = vec![("file", file.as_str()), ("version", version)];
-    fields.extend_from_slice(mapping);
-    let res = app.post(&format!("{path}/mapping"), &fields).await;
+    let res = map(app, path, &file, version, mapping).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
 /// The re-check rows' states, in no order.
 async fn states(app: &TestApp) -> Vec<String> {
-    let db = app.db();
-    let mut all: Vec<String> = secportal::db::on_db!(db, p => sqlx::query_scalar(
-        "SELECT state FROM gateway_log_site_checks")
-        .fetch_all(p)
-        .await)
-    .unwrap();
-    all.sort();
-    all
+    site_checks(app, "state").await
+}
+
+/// `node` claims the re-check waiting, for two minutes.
+async fn claim_as(app: &TestApp, node: &str) -> secportal::db::gateway_logs::RecheckJob {
+    let now = secportal::db::now();
+    secportal::db::gateway_logs::claim_recheck(
+        app.db(),
+        node,
+        now,
+        now + chrono::Duration::minutes(2),
+    )
+    .await
+    .unwrap()
+    .expect("claimed")
+}
+
+/// Whether `node` may still end its claimed re-check `job` (as done; nothing is kept).
+async fn finished_by(
+    app: &TestApp,
+    job: &secportal::db::gateway_logs::RecheckJob,
+    node: &str,
+) -> bool {
+    let mut tx = app.db().begin().await.unwrap();
+    secportal::db::gateway_logs::finish_recheck(&mut tx, job, node, "done", Some("{}"), None)
+        .await
+        .unwrap()
 }
 
 /// The column chosen for a field in a log's mapping form (empty: none).
@@ -90,23 +78,14 @@ dual_test!(
         upload_and_map(&app, &path, "0", &WITH_DIRECTION).await;
         assert_eq!(states(&app).await, ["pending"]);
         // Another node claims it and stops (its lease still running): nobody takes it over.
-        let now = secportal::db::now();
-        let job = secportal::db::gateway_logs::claim_recheck(
-            app.db(),
-            "node-b/stopped",
-            now,
-            now + chrono::Duration::minutes(2),
-        )
-        .await
-        .unwrap()
-        .expect("claimed");
+        let job = claim_as(&app, "node-b/stopped").await;
         assert_eq!((job.attempts, job.version), (1, 1));
         assert_eq!(app.run_rechecks().await, 0);
         assert_eq!(states(&app).await, ["running"]);
         assert!(page(&app, &path).await.contains(CHECKING));
         // Its lease runs out: the next run takes it again and keeps the result, once.
         let db = app.db();
-        let past = now - chrono::Duration::minutes(1);
+        let past = secportal::db::now() - chrono::Duration::minutes(1);
         secportal::db::on_db!(db, p => sqlx::query(
             "UPDATE gateway_log_site_checks SET lease_until = $1")
             .bind(past)
@@ -118,29 +97,11 @@ dual_test!(
         assert_eq!(states(&app).await, ["done"]);
         assert_eq!(app.audit_count("gateway_log.rechecked").await, 1);
         // The stopped node coming back keeps nothing (the row is no longer its).
-        let mut tx = app.db().begin().await.unwrap();
-        assert!(
-            !secportal::db::gateway_logs::finish_recheck(
-                &mut tx,
-                &job,
-                "node-b/stopped",
-                "done",
-                Some("{}"),
-                None
-            )
-            .await
-            .unwrap()
-        );
-        drop(tx);
+        assert!(!finished_by(&app, &job, "node-b/stopped").await);
         let html = page(&app, &path).await;
         assert!(!html.contains("確認中"));
         assert!(html.contains("記録 3 行（送信 2 行・受信 1 行）"), "{html}");
-        let detail: String = secportal::db::on_db!(db, p => sqlx::query_scalar(
-            "SELECT detail FROM audit_log WHERE action = 'gateway_log.rechecked'")
-            .fetch_one(p)
-            .await)
-        .unwrap();
-        let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+        let detail = &app.audit_details("gateway_log.rechecked").await[0];
         assert_eq!(detail["outcome"], "done");
         assert_eq!(detail["lines"], 3);
         assert_eq!(detail["file"], "gw-custom.log");
@@ -152,16 +113,7 @@ dual_test!(
     |app| async move {
         let (_, _, path) = gateway_site(&app).await;
         upload_and_map(&app, &path, "0", &WITH_DIRECTION).await;
-        let now = secportal::db::now();
-        let old = secportal::db::gateway_logs::claim_recheck(
-            app.db(),
-            "node-a",
-            now,
-            now + chrono::Duration::minutes(2),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+        let old = claim_as(&app, "node-a").await;
         // The clerk notices a mistake meanwhile: beside the 確認中 message the form is there,
         // with the mapping being read, and saving again is taken at once.
         let html = page(&app, &path).await;
@@ -177,25 +129,10 @@ dual_test!(
             !html.contains("記録 3 行"),
             "not the check from before the mapping"
         );
-        let mut fields = vec![("file", file.as_str()), ("version", "1")];
-        fields.extend_from_slice(&WITHOUT_DIRECTION);
-        let res = app.post(&format!("{path}/mapping"), &fields).await;
+        let res = map(&app, &path, &file, "1", &CUSTOM_WITHOUT_DIRECTION).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         // The first run's end is no longer wanted.
-        let mut tx = app.db().begin().await.unwrap();
-        assert!(
-            !secportal::db::gateway_logs::finish_recheck(
-                &mut tx,
-                &old,
-                "node-a",
-                "done",
-                Some("{}"),
-                None
-            )
-            .await
-            .unwrap()
-        );
-        drop(tx);
+        assert!(!finished_by(&app, &old, "node-a").await);
         assert_eq!(app.run_rechecks().await, 1);
         assert!(
             page(&app, &path)
@@ -231,16 +168,8 @@ dual_test!(
         // Mapped differently there: each site shows its own reading.
         let html = page(&app, &path2).await;
         let file = field_value(&html, "file").unwrap();
-        let mut fields = vec![("file", file.as_str()), ("version", "0")];
-        fields.extend_from_slice(&WITHOUT_DIRECTION);
-        let res = app.post(&format!("{path2}/mapping"), &fields).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert_eq!(app.run_rechecks().await, 1);
-        assert!(
-            page(&app, &path2)
-                .await
-                .contains("記録 3 行（送信 3 行・受信 0 行）")
-        );
+        let html = map_and_recheck(&app, &path2, &file, "0", &CUSTOM_WITHOUT_DIRECTION).await;
+        assert!(html.contains("記録 3 行（送信 3 行・受信 0 行）"));
         assert!(page(&app, &path).await.contains(first));
         assert_eq!(app.count("gateway_log_site_checks").await, 2);
     }
@@ -275,12 +204,7 @@ async fn the_pages_script_that_waits_for_the_check_is_served() {
     let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
     let res = app.get("/static/logcheck.js").await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/javascript")
-    );
+    assert!(content_type(&res).starts_with("text/javascript"));
     let js = res.text().await.unwrap();
     assert!(js.contains("data-checking") && js.contains("location.reload"));
 }
@@ -295,15 +219,10 @@ dual_test!(
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let html = page(&app, &path).await;
         let file = field_value(&html, "file").unwrap();
-        let mut fields = vec![("file", file.as_str()), ("version", "0")];
-        fields.extend_from_slice(&WITH_DIRECTION);
-        let res = app.post(&format!("{path}/mapping"), &fields).await;
+        let res = map(&app, &path, &file, "0", &WITH_DIRECTION).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         // English while it is checked.
-        let en = app.new_browser();
-        en.login("kanri@a.example.jp", crate::helpers::PASSWORD)
-            .await;
-        en.post("/lang", &[("lang", "en"), ("next", "/home")]).await;
+        let en = app.english_browser("kanri@a.example.jp").await;
         let html = en.get(&path).await.text().await.unwrap();
         assert!(
             html.contains(
@@ -329,46 +248,19 @@ dual_test!(
             assert!(!html.contains(words), "{words}");
         }
         // Not submitted while the mapping does not read the log.
-        let res = app
-            .post(
-                &path,
-                &[
-                    ("storage", "/var/log/gw"),
-                    ("mechanism", "GW が記録"),
-                    ("retention_months", "13"),
-                    ("period_from", "2026-10-01"),
-                    ("period_to", "2026-10-01"),
-                    ("action", "submit"),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
-            res.text()
+            refused_report(&app, &path)
                 .await
-                .unwrap()
                 .contains("保存した列の対応づけで読み取れなかったログがあります")
         );
-        let detail: String = {
-            let db = app.db();
-            secportal::db::on_db!(db, p => sqlx::query_scalar(
-                "SELECT detail FROM audit_log WHERE action = 'gateway_log.rechecked'")
-                .fetch_one(p)
-                .await)
-            .unwrap()
-        };
-        assert!(detail.contains("\"outcome\":\"refused\""), "{detail}");
+        let detail = &app.audit_details("gateway_log.rechecked").await[0];
+        assert_eq!(detail["outcome"], "refused", "{detail}");
         // Mapped again without a header: read, and submittable.
-        let mut fields = vec![("file", file.as_str()), ("version", "1")];
-        fields.extend(
-            WITH_DIRECTION
-                .iter()
-                .map(|&(k, v)| if k == "header" { (k, "no") } else { (k, v) }),
-        );
-        let res = app.post(&format!("{path}/mapping"), &fields).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert_eq!(app.run_rechecks().await, 1);
-        let html = page(&app, &path).await;
+        let no_header: Vec<(&str, &str)> = WITH_DIRECTION
+            .iter()
+            .map(|&(k, v)| if k == "header" { (k, "no") } else { (k, v) })
+            .collect();
+        let html = map_and_recheck(&app, &path, &file, "1", &no_header).await;
         assert!(html.contains("記録 1 行（送信 1 行・受信 0 行）"), "{html}");
         assert!(!html.contains("読み取れませんでした"));
     }
