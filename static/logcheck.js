@@ -1,8 +1,8 @@
 // The gateway-log page while a log is checked again with a newly saved column mapping
 // (確認中): asks every 2 seconds whether the check has ended, then reloads the page to show
 // the result — unless the clerk has typed into a form meanwhile, in which case it says the
-// check is done instead of throwing the typing away. Without script, the page's <noscript>
-// refresh does the same every 5 seconds.
+// check is done instead of throwing the typing away. Without script, a link beside the
+// message shows the latest state (no timed reload that would throw the typing away).
 (function () {
   "use strict";
   var status = document.querySelector("[data-checking]");

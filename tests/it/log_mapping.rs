@@ -95,7 +95,9 @@ dual_test!(
                 "列の対応づけを保存しました。ログをこの対応づけで確認し直しています（確認中）。",
                 "gw-custom.log.gz を保存した列の対応づけで確認し直しています（確認中）。",
                 "<script src=\"/static/logcheck.js\" defer></script>",
-                "<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript>",
+                // Without script, a link shows the result (no timed reload throwing away
+                // what the clerk is choosing in the mapping form beside it).
+                "最新の状態を表示</a></noscript>",
             ],
         );
         assert!(
