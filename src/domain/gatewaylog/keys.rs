@@ -66,19 +66,57 @@ fn unpack(lo: u64, hi: u64) -> Vec<u8> {
     b
 }
 
-/// A packed value (`hi == 0`: the slot is empty) and its count.
+/// A packed value as a table holds it: a value of up to 7 bytes in one word (its bytes and
+/// the length tag of [`pack`]: `lo | hi`), a longer one in two. `0` (no tag): an empty slot.
+trait Packed: Copy + Eq + Default {
+    /// Whether the slot holding this is empty.
+    fn empty(self) -> bool;
+    /// The word the slot's hash is taken from.
+    fn mix(self) -> u64;
+    fn bytes(self) -> Vec<u8>;
+}
+
+impl Packed for u64 {
+    #[inline(always)]
+    fn empty(self) -> bool {
+        self == 0
+    }
+    #[inline(always)]
+    fn mix(self) -> u64 {
+        self
+    }
+    fn bytes(self) -> Vec<u8> {
+        unpack(self & !(0xff << 56), self & 0xff << 56)
+    }
+}
+
+impl Packed for (u64, u64) {
+    #[inline(always)]
+    fn empty(self) -> bool {
+        self.1 == 0
+    }
+    #[inline(always)]
+    fn mix(self) -> u64 {
+        self.0 ^ self.1.rotate_left(29)
+    }
+    fn bytes(self) -> Vec<u8> {
+        unpack(self.0, self.1)
+    }
+}
+
+/// A packed value (empty: the slot is free) and its count.
 #[derive(Debug, Clone, Copy, Default)]
-struct Slot {
-    lo: u64,
-    hi: u64,
+struct Slot<P> {
+    key: P,
     n: u64,
 }
 
 /// Packed values and their counts, open addressing with linear probing (a value and its count
-/// side by side: one cache line read per value counted).
+/// side by side: one cache line read per value counted; 16 bytes a slot for values of up to
+/// 7 bytes, so a thousand of them fit in 32 KiB).
 #[derive(Debug)]
-struct Table {
-    slots: Vec<Slot>,
+struct Table<P> {
+    slots: Vec<Slot<P>>,
     /// Values held.
     len: usize,
     /// 64 − log2(slots): the hash's top bits pick the slot.
@@ -87,8 +125,8 @@ struct Table {
     seed: u64,
 }
 
-impl Table {
-    fn new() -> Table {
+impl<P: Packed> Table<P> {
+    fn new() -> Table<P> {
         Table {
             slots: vec![Slot::default(); FIRST_SLOTS],
             len: 0,
@@ -99,35 +137,35 @@ impl Table {
 
     /// Where a value's probe starts: one multiply, the product's top bits.
     #[inline(always)]
-    fn slot(&self, lo: u64, hi: u64) -> usize {
-        ((lo ^ hi.rotate_left(29) ^ self.seed).wrapping_mul(K) >> self.shift) as usize
+    fn slot(&self, key: P) -> usize {
+        ((key.mix() ^ self.seed).wrapping_mul(K) >> self.shift) as usize
     }
 
     /// Adds `n` to a value's count; a value not held yet is taken while fewer than
     /// [`MAX_KEYS`] are held here and `others` elsewhere. Answers whether the value is counted.
     #[inline(always)]
-    fn add(&mut self, lo: u64, hi: u64, n: u64, others: usize) -> bool {
+    fn add(&mut self, key: P, n: u64, others: usize) -> bool {
         let mask = self.slots.len() - 1;
-        let mut i = self.slot(lo, hi);
+        let mut i = self.slot(key);
         loop {
             let s = &mut self.slots[i & mask];
-            if s.lo == lo && s.hi == hi {
+            if s.key == key {
                 s.n += n;
                 return true;
             }
-            if s.hi == 0 {
-                return self.insert(i & mask, lo, hi, n, others);
+            if s.key.empty() {
+                return self.insert(i & mask, key, n, others);
             }
             i += 1;
         }
     }
 
     #[cold]
-    fn insert(&mut self, i: usize, lo: u64, hi: u64, n: u64, others: usize) -> bool {
+    fn insert(&mut self, i: usize, key: P, n: u64, others: usize) -> bool {
         if self.len + others >= MAX_KEYS {
             return false;
         }
-        self.slots[i] = Slot { lo, hi, n };
+        self.slots[i] = Slot { key, n };
         self.len += 1;
         if self.len * 2 > self.slots.len() {
             self.grow();
@@ -140,9 +178,9 @@ impl Table {
         let old = std::mem::replace(&mut self.slots, vec![Slot::default(); slots]);
         self.shift -= 1;
         let mask = slots - 1;
-        for s in old.into_iter().filter(|s| s.hi != 0) {
-            let mut i = self.slot(s.lo, s.hi) & mask;
-            while self.slots[i].hi != 0 {
+        for s in old.into_iter().filter(|s| !s.key.empty()) {
+            let mut i = self.slot(s.key) & mask;
+            while !self.slots[i].key.empty() {
                 i = (i + 1) & mask;
             }
             self.slots[i] = s;
@@ -152,15 +190,17 @@ impl Table {
     fn entries(&self) -> impl Iterator<Item = (Vec<u8>, u64)> + '_ {
         self.slots
             .iter()
-            .filter(|s| s.hi != 0)
-            .map(|s| (unpack(s.lo, s.hi), s.n))
+            .filter(|s| !s.key.empty())
+            .map(|s| (s.key.bytes(), s.n))
     }
 }
 
 /// Counts per value, capped.
 #[derive(Debug)]
 pub(super) struct Keys {
-    short: Table,
+    /// Values of up to 7 bytes, and of 8 to 15.
+    short: Table<u64>,
+    mid: Table<(u64, u64)>,
     long: FxMap<Box<[u8]>, u64>,
     more: bool,
     /// The last short value added and how many times in a row, not yet in `short`.
@@ -172,6 +212,7 @@ impl Default for Keys {
     fn default() -> Keys {
         Keys {
             short: Table::new(),
+            mid: Table::new(),
             long: FxMap::default(),
             more: false,
             run: (0, 0),
@@ -181,9 +222,32 @@ impl Default for Keys {
 }
 
 impl Keys {
+    #[cfg(test)]
+    fn add(&mut self, key: &[u8]) {
+        self.add_packed(key, pack(key));
+    }
+
+    /// [`Self::add`] for a value that is a part of `line`: a value of up to 8 bytes with 8
+    /// bytes of the line from its start is read with one load.
     #[inline(always)]
-    pub(super) fn add(&mut self, key: &[u8]) {
-        match pack(key) {
+    pub(super) fn add_in(&mut self, line: &[u8], key: &[u8]) {
+        let at = key.as_ptr() as usize - line.as_ptr() as usize;
+        let len = key.len();
+        let packed = match line.get(at..at + 8) {
+            Some(w) if (1..=8).contains(&len) => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(w);
+                let v = u64::from_le_bytes(b) & (u64::MAX >> (64 - 8 * len));
+                Some((v, (0x80 | len as u64) << 56))
+            }
+            _ => pack(key),
+        };
+        self.add_packed(key, packed);
+    }
+
+    #[inline(always)]
+    fn add_packed(&mut self, key: &[u8], packed: Option<(u64, u64)>) {
+        match packed {
             Some(v) if v == self.run => self.run_n += 1,
             Some(v) => {
                 self.flush();
@@ -201,7 +265,7 @@ impl Keys {
         self.flush();
         if let Some(n) = self.long.get_mut(key) {
             *n += 1;
-        } else if self.short.len + self.long.len() < MAX_KEYS {
+        } else if self.short.len + self.mid.len + self.long.len() < MAX_KEYS {
             self.long.insert(key.into(), 1);
         } else {
             self.more = true;
@@ -213,7 +277,12 @@ impl Keys {
     fn flush(&mut self) {
         if self.run_n > 0 {
             let ((lo, hi), n) = (self.run, self.run_n);
-            if !self.short.add(lo, hi, n, self.long.len()) {
+            let counted = if hi >> 56 & 0x7f < 8 {
+                self.short.add(lo | hi, n, self.mid.len + self.long.len())
+            } else {
+                self.mid.add((lo, hi), n, self.short.len + self.long.len())
+            };
+            if !counted {
                 self.more = true;
             }
             self.run_n = 0;
@@ -224,6 +293,7 @@ impl Keys {
         self.flush();
         let mut all: Vec<(Box<[u8]>, u64)> = self.long.into_iter().collect();
         all.extend(self.short.entries().map(|(k, n)| (k.into_boxed_slice(), n)));
+        all.extend(self.mid.entries().map(|(k, n)| (k.into_boxed_slice(), n)));
         all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Top {
             distinct: all.len() as u64,
@@ -354,12 +424,27 @@ mod tests {
     }
 
     #[test]
+    fn values_of_up_to_7_bytes_and_of_8_to_15_share_the_cap() {
+        // Every other value in the one-word table, the rest in the two-word one.
+        let values: Vec<Vec<u8>> = (0..MAX_KEYS + 3_000)
+            .map(|i| match i % 3 {
+                0 => format!("{i:07}").into_bytes(),
+                1 => format!("{i:08}").into_bytes(),
+                _ => format!("ID-{:09}", i % 5_000).into_bytes(),
+            })
+            .collect();
+        let got = counted(&values);
+        assert_eq!(got, reference(&values));
+        assert!(got.more);
+    }
+
+    #[test]
     fn colliding_slots_probe_on_and_keep_every_value_apart() {
         // A table with its seed fixed, filled with values that all start in one slot.
-        let mut t = Table::new();
+        let mut t = Table::<(u64, u64)>::new();
         t.seed = 0;
         let mask = t.slots.len() - 1;
-        let at = |t: &Table, v: (u64, u64)| t.slot(v.0, v.1) & mask;
+        let at = |t: &Table<(u64, u64)>, v: (u64, u64)| t.slot(v) & mask;
         let target = at(&t, pack(b"A").unwrap());
         let mut same: Vec<(u64, u64)> = vec![];
         let mut i = 0u32;
@@ -372,7 +457,7 @@ mod tests {
         }
         for (n, v) in same.iter().enumerate() {
             for _ in 0..=n {
-                assert!(t.add(v.0, v.1, 1, 0));
+                assert!(t.add(*v, 1, 0));
             }
         }
         let got: HashMap<Vec<u8>, u64> = t.entries().collect();
@@ -382,8 +467,8 @@ mod tests {
         }
         // No room: a held value still counts, a new one does not.
         let (lo, hi) = same[0];
-        assert!(t.add(lo, hi, 1, MAX_KEYS));
+        assert!(t.add((lo, hi), 1, MAX_KEYS));
         let (lo, hi) = pack(b"new").unwrap();
-        assert!(!t.add(lo, hi, 1, MAX_KEYS));
+        assert!(!t.add((lo, hi), 1, MAX_KEYS));
     }
 }

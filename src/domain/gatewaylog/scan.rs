@@ -97,7 +97,7 @@ pub trait Visit {
 }
 
 impl Visit for () {
-    #[inline]
+    #[inline(always)]
     fn record(&mut self, _: &Record<'_>) {}
 }
 
@@ -530,7 +530,7 @@ impl<V: Visit> Scanner<V> {
     /// One record line split into `n` cells (`self.cells`), its fields in the columns `idx`
     /// ([`NONE`]: not in the line): what the check counts of it. `clean`: no cell needs
     /// trimming.
-    #[inline]
+    #[inline(always)]
     fn record(
         &mut self,
         line: &[u8],
@@ -559,10 +559,10 @@ impl<V: Visit> Scanner<V> {
         if V::COUNTS {
             // First, so the tables' reads are under way while the rest of the line is read.
             if !user.is_empty() {
-                self.users.add(user);
+                self.users.add_in(line, user);
             }
             if !id.is_empty() {
-                self.ids.add(id);
+                self.ids.add_in(line, id);
             }
         }
         let dir = if idx[DIR] == NONE {
