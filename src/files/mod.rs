@@ -303,11 +303,15 @@ impl FileStore {
             .put_multipart(&staging)
             .await
             .map_err(anyhow::Error::from)?;
-        // Each part is filled with copies of the chunks, one allocation each, and reading
-        // waits while its parts in flight are all out (`parts`). The disk's parts were once
-        // the request's chunks themselves: each held the reader's larger buffer it was cut
-        // from until its part was written (45 MiB of RSS growth for a 1 GiB upload).
-        let mut writer = parts::PartWriter::new(upload, self.part_size, self.parts_in_flight);
+        // A bucket's parts are filled with copies of the chunks, one allocation each, and
+        // reading waits while its parts in flight are all out (`parts`); the disk's small
+        // parts take the chunks as they are.
+        let mut writer = parts::PartWriter::new(
+            upload,
+            self.part_size,
+            self.parts_in_flight,
+            self.local_root.is_none(),
+        );
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         let mut svg_text: Vec<u8> = vec![];

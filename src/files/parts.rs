@@ -16,25 +16,26 @@ pub(super) struct PartWriter {
     writer: WriteMultipart,
     part_size: usize,
     in_flight: usize,
-    /// The part being filled.
-    filling: Vec<u8>,
+    /// The part being filled (bucket parts); `None` when the chunks go as they are (disk).
+    filling: Option<Vec<u8>>,
     /// Whether a whole part has gone: from then on each part is allocated at its full size.
     sent_one: bool,
 }
 
 impl PartWriter {
-    /// Parts of `part_size`, at most `in_flight` on their way at once, each filled with copies
-    /// of the chunks.
+    /// Parts of `part_size`, at most `in_flight` on their way at once; `copy` fills each part
+    /// with copies of the chunks, otherwise the chunks themselves make up the parts.
     pub(super) fn new(
         upload: Box<dyn MultipartUpload>,
         part_size: usize,
         in_flight: usize,
+        copy: bool,
     ) -> PartWriter {
         PartWriter {
             writer: WriteMultipart::new_with_chunk_size(upload, part_size),
             part_size,
             in_flight: in_flight.max(1),
-            filling: Vec::new(),
+            filling: copy.then(Vec::new),
             sent_one: false,
         }
     }
@@ -46,9 +47,14 @@ impl PartWriter {
             writer,
             part_size,
             in_flight,
-            filling: part,
+            filling,
             sent_one,
         } = self;
+        let Some(part) = filling else {
+            writer.wait_for_capacity(*in_flight).await?;
+            writer.put(chunk.clone());
+            return Ok(());
+        };
         let mut rest = &chunk[..];
         while !rest.is_empty() {
             if part.len() == part.capacity() {
@@ -76,8 +82,9 @@ impl PartWriter {
 
     /// Sends the last part and completes the upload once every part has arrived.
     pub(super) async fn finish(mut self) -> object_store::Result<PutResult> {
-        let part = std::mem::take(&mut self.filling);
-        if !part.is_empty() {
+        if let Some(part) = self.filling.take()
+            && !part.is_empty()
+        {
             // The last part waits its turn like the others: never more than `in_flight`.
             self.writer.wait_for_capacity(self.in_flight).await?;
             self.writer.put(Bytes::from(part));
@@ -179,7 +186,7 @@ mod tests {
         let task = {
             let (data, read) = (data.clone(), read.clone());
             tokio::spawn(async move {
-                let mut w = PartWriter::new(Box::new(upload), PART, 2);
+                let mut w = PartWriter::new(Box::new(upload), PART, 2, true);
                 for start in (0..data.len()).step_by(CHUNK) {
                     let chunk = data.slice(start..(start + CHUNK).min(data.len()));
                     read.fetch_add(chunk.len(), Ordering::SeqCst);
@@ -227,10 +234,10 @@ mod tests {
             peak_held: Default::default(),
             parts: parts.clone(),
         };
-        let mut w = PartWriter::new(Box::new(upload), 5 * 1024 * 1024, 2);
+        let mut w = PartWriter::new(Box::new(upload), 5 * 1024 * 1024, 2, true);
         w.write(&Bytes::from_static(b"%PDF-1.7\n")).await.unwrap();
         w.write(&Bytes::from(vec![b'x'; 3000])).await.unwrap();
-        assert!(w.filling.capacity() < 8 * 1024);
+        assert!(w.filling.as_ref().unwrap().capacity() < 8 * 1024);
         w.finish().await.unwrap();
         let parts = parts.lock().unwrap();
         assert_eq!(parts.len(), 1);
