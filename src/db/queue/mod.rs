@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Db, on_db};
+use super::{Db, on_db, on_kept};
 
 pub use tally::{TallyDrift, counts, rebuild_tally, tally_drift};
 
@@ -225,10 +225,11 @@ pub async fn queue(
     limit: i64,
 ) -> Result<QueuePage, sqlx::Error> {
     let Sql { text, args } = page_sql(f, cursor, limit);
-    let mut rows: Vec<QueueRow> = on_db!(db, p => bind_all!(
+    // Every queue page asks: on a kept connection (one trip to the database, not two).
+    let mut rows: Vec<QueueRow> = on_kept!(db, c => bind_all!(
         sqlx::query_as::<_, QueueRow>(sqlx::AssertSqlSafe(text)), args
     )
-    .fetch_all(p)
+    .fetch_all(&mut *c)
     .await)?;
     // Oldest first (the joins do not keep the order). The one row past the page, when
     // there is one, is the newest going forward and the oldest going back.
