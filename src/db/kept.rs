@@ -57,11 +57,7 @@ impl<DB: sqlx::Database> Kept<DB> {
             Some(c) => c,
             None => pool.acquire().await?,
         };
-        Ok(KeptConn {
-            conn: Some(conn),
-            home: self,
-            clean: false,
-        })
+        Ok(KeptConn { conn, home: self })
     }
 
     /// How many connections wait here.
@@ -82,41 +78,31 @@ impl<DB: sqlx::Database> Kept<DB> {
     }
 }
 
-/// A connection taken for one read. [`KeptConn::finished`] marks the read as ended cleanly;
-/// only then is the connection kept aside when this is dropped.
+/// A connection taken for one read. [`KeptConn::finished`] ends the read: a clean end keeps
+/// the connection aside. Dropped before that (the read's future cancelled), the connection
+/// goes back to the pool, which tests it.
 pub struct KeptConn<'a, DB: sqlx::Database> {
-    conn: Option<PoolConnection<DB>>,
+    conn: PoolConnection<DB>,
     home: &'a Kept<DB>,
-    clean: bool,
 }
 
 impl<DB: sqlx::Database> KeptConn<'_, DB> {
     /// The connection.
     pub fn conn(&mut self) -> &mut DB::Connection {
-        self.conn.as_mut().expect("present until dropped")
+        &mut self.conn
     }
 
-    /// Marks the read as ended: `result` is its outcome, handed back as it is.
-    pub fn finished<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
-        self.clean = result.is_ok();
-        result
-    }
-}
-
-impl<DB: sqlx::Database> Drop for KeptConn<'_, DB> {
-    fn drop(&mut self) {
-        let Some(conn) = self.conn.take() else {
-            return;
-        };
-        if self.clean {
+    /// Ends the read with its outcome, handed back as it is: after a clean end the connection
+    /// waits aside (when there is room), otherwise it goes back to the pool.
+    pub fn finished<T>(self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        if result.is_ok() {
             let mut conns = self.home.conns.lock().unwrap_or_else(|e| e.into_inner());
             if conns.len() < KEPT {
-                conns.push((Instant::now(), conn));
-                return;
+                conns.push((Instant::now(), self.conn));
+                return result;
             }
         }
-        // Back to the pool, which tests it.
-        drop(conn);
+        result
     }
 }
 
