@@ -317,7 +317,31 @@ where
 
 /// How much of a file [`check_file`] reads at a time (an upload's chunks are batched to
 /// `BATCH` before they reach the check's thread, so the check sees the same either way).
-const READ_CHUNK: usize = 1024 * 1024;
+const READ_CHUNK: usize = 256 * 1024;
+/// Chunks read ahead of the check (besides the check's own queue).
+const READ_AHEAD: usize = 2;
+
+/// A read buffer lent out as `Bytes`; it goes back to its pool when the last `Bytes` made
+/// from it is dropped, so a long file is read into the same few buffers (not a fresh
+/// allocation, page-faulted in and zeroed by the kernel, per chunk).
+struct Lent {
+    buf: Vec<u8>,
+    pool: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+}
+
+impl AsRef<[u8]> for Lent {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.push(std::mem::take(&mut self.buf));
+        }
+    }
+}
 
 /// Feeds a file to the check the way an upload does (chunks shared with the SHA-256 when
 /// `sha256` is set); answers the bytes read and the verdict. For the benchmark and for
@@ -328,22 +352,27 @@ pub async fn check_file(
     max_log: u64,
 ) -> anyhow::Result<(u64, Result<LogCheck, Refused>)> {
     use sha2::Digest;
-    let (tx, mut rx) = mpsc::channel::<Bytes>(64);
+    let (tx, mut rx) = mpsc::channel::<Bytes>(READ_AHEAD);
     let path = path.to_path_buf();
     let reader = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
         let mut f = std::fs::File::open(path)?;
+        let pool = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<u8>>::new()));
         let mut total = 0;
         loop {
-            // Read into spare capacity (`read_to_end` does not zero it first), 1 MiB at a
-            // time: the reading costs what `wc -l`'s does, not a memset and a hand-off per
-            // 64 KiB.
-            let mut buf = Vec::with_capacity(READ_CHUNK);
+            let spare = pool.lock().ok().and_then(|mut p| p.pop());
+            let mut buf = spare.unwrap_or_else(|| Vec::with_capacity(READ_CHUNK));
+            buf.clear();
+            // Into spare capacity (`read_to_end` does not zero it first).
             let n = (&mut f).take(READ_CHUNK as u64).read_to_end(&mut buf)?;
             if n == 0 {
                 return Ok(total);
             }
             total += n as u64;
-            if tx.blocking_send(Bytes::from(buf)).is_err() {
+            let lent = Lent {
+                buf,
+                pool: pool.clone(),
+            };
+            if tx.blocking_send(Bytes::from_owner(lent)).is_err() {
                 return Ok(total);
             }
         }
