@@ -169,12 +169,130 @@ fn check<V: Visit>(
             inflated = feed.total;
         }
         chunks.drain();
+    } else if V::SPLITS {
+        split(&mut chunks, &mut scanner, SPLIT_AFTER, SEGMENT)?;
     } else {
         while let Some(c) = chunks.next_chunk() {
             scanner.feed(&c)?;
         }
     }
     scanner.finish()
+}
+
+/// A plain log is read on two threads once this much of it has been read on one (a small log
+/// is not worth the second thread).
+const SPLIT_AFTER: u64 = 4 * 1024 * 1024;
+
+/// Whole lines read in one turn by either thread.
+const SEGMENT: usize = 256 * 1024;
+
+/// The line of a refusal that has one.
+fn refusal_line(r: &Refused) -> Option<crate::domain::gatewaylog::At> {
+    match r {
+        Refused::LongLine(at)
+        | Refused::Binary(at)
+        | Refused::Encoding(at)
+        | Refused::Mixed(at)
+        | Refused::TooManyColumns(at) => Some(*at),
+        _ => None,
+    }
+}
+
+/// The check of a plain log on two threads: once `after` bytes have been read here and the
+/// scanner can be forked (columns and encoding known), the complete lines of every other chunk
+/// go to a second thread with a scanner of its own, told the number of their first line; this
+/// thread reads the rest, and the lines that straddle chunks. The two are added up at the end,
+/// and the refusal that comes first in the file wins, as in one pass (a NUL byte is found per
+/// piece read, as one pass finds it per chunk).
+fn split<V: Visit>(
+    chunks: &mut Chunks,
+    scanner: &mut Scanner<V>,
+    after: u64,
+    segment: usize,
+) -> Result<(), Refused> {
+    let mut read = 0u64;
+    let worker = loop {
+        let Some(c) = chunks.next_chunk() else {
+            return Ok(());
+        };
+        scanner.feed(&c)?;
+        read += c.len() as u64;
+        if read >= after
+            && let Some(w) = scanner.fork()
+        {
+            break w;
+        }
+    };
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(u64, Bytes)>>(2);
+    std::thread::scope(|s| {
+        let helper = s.spawn(|| {
+            let mut w = worker;
+            for batch in rx {
+                for (first, lines) in batch {
+                    if let Err(r) = w.feed_at(first, &lines) {
+                        failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                        return Err(r);
+                    }
+                }
+            }
+            Ok(w)
+        });
+        let mut mine = Ok(());
+        // Turns of about `segment` bytes of whole lines: the helper's are sent as one batch.
+        let (mut theirs, mut turn, mut batch) = (true, 0usize, Vec::new());
+        while let Some(c) = chunks.next_chunk() {
+            if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
+            let step = (|| {
+                let Some(i) = memchr::memchr(b'\n', &c) else {
+                    return scanner.feed(&c);
+                };
+                let j = memchr::memrchr(b'\n', &c).unwrap_or(i);
+                scanner.feed(&c[..=i])?;
+                if j > i {
+                    let body = c.slice(i + 1..=j);
+                    turn += body.len();
+                    if theirs {
+                        let n = memchr::memchr_iter(b'\n', &body).count() as u64;
+                        batch.push((scanner.line_no() + 1, body));
+                        scanner.skip_lines(n);
+                        if turn >= segment {
+                            // A closed channel: the helper has refused, which is read below.
+                            let _ = tx.send(std::mem::take(&mut batch));
+                        }
+                    } else {
+                        scanner.feed(&body)?;
+                    }
+                    if turn >= segment {
+                        (theirs, turn) = (!theirs, 0);
+                    }
+                }
+                scanner.feed(&c[j + 1..])
+            })();
+            if let Err(r) = step {
+                mine = Err(r);
+                break;
+            }
+        }
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        let theirs = helper.join().unwrap_or(Err(Refused::Compressed));
+        match (mine, theirs) {
+            (Ok(()), Ok(w)) => {
+                scanner.absorb(w);
+                Ok(())
+            }
+            (Err(r), Ok(_)) | (Ok(()), Err(r)) => Err(r),
+            (Err(a), Err(b)) => Err(match (refusal_line(&a), refusal_line(&b)) {
+                (Some(x), Some(y)) if y < x => b,
+                _ => a,
+            }),
+        }
+    })
 }
 
 /// The check of one upload in progress.
@@ -445,6 +563,111 @@ mod tests {
             w.write_all(data).unwrap();
         }
         w.finish().unwrap().into_inner()
+    }
+
+    /// The plain check on two threads from the first chunk on, in chunks of `size`.
+    fn on_two_threads(bytes: &[u8], size: usize, segment: usize) -> Result<LogCheck, Refused> {
+        let (tx, rx) = mpsc::channel(bytes.len() / size + 2);
+        for c in bytes.chunks(size) {
+            tx.try_send(vec![Bytes::copy_from_slice(c)]).unwrap();
+        }
+        drop(tx);
+        let mut chunks = Chunks {
+            rx,
+            batch: Vec::new().into_iter(),
+            cur: Bytes::new(),
+            taken: Rc::new(Cell::new(0)),
+        };
+        let mut s = Scanner::new();
+        split(&mut chunks, &mut s, 0, segment)?;
+        s.finish()
+    }
+
+    /// The check on one thread, in chunks of `size` (a refusal for a NUL is found per chunk,
+    /// before the chunk's lines are read: which refusal comes first may depend on the chunks).
+    fn in_one_pass(bytes: &[u8], size: usize) -> Result<LogCheck, Refused> {
+        let mut s = Scanner::new();
+        for c in bytes.chunks(size) {
+            s.feed(c)?;
+        }
+        s.finish()
+    }
+
+    /// A log with lines of every kind the check counts: both directions, missing fields, bad
+    /// directions and times, CR LF, quoted cells, blank lines, many values, several days.
+    fn varied_log(lines: usize) -> Vec<u8> {
+        let mut out = "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\r\n".to_string();
+        for i in 0..lines {
+            let dir = match i % 11 {
+                0 => "送る",
+                1 | 3 | 5 | 7 | 9 => "受信",
+                _ => "送信",
+            };
+            let id = if i % 13 == 0 {
+                String::new()
+            } else {
+                format!("{:03}", i % 997)
+            };
+            let time = match i % 17 {
+                0 => "2026-13-01 00:00:00".to_string(),
+                1 => String::new(),
+                _ => format!(
+                    "2026-10-{:02} {:02}:{:02}:{:02}",
+                    1 + i / 900 % 28,
+                    i / 60 % 24,
+                    i % 60,
+                    i % 59
+                ),
+            };
+            let user = if i % 19 == 0 {
+                format!("\"U{},{}\"", i % 31, i % 7)
+            } else {
+                format!("U{:04}", i % 2003)
+            };
+            out.push_str(&format!("{dir},{user},{id},IDA{},{time}", i % 5));
+            out.push_str(if i % 3 == 0 { "\r\n" } else { "\n" });
+            if i % 101 == 0 {
+                out.push('\n');
+            }
+        }
+        out.into_bytes()
+    }
+
+    #[test]
+    fn a_log_read_on_two_threads_gives_what_one_pass_gives() {
+        let log = varied_log(30_000);
+        let whole = in_one_pass(&log, log.len()).unwrap();
+        assert!(whole.lines > 29_000 && whole.bad_time.n > 0 && whole.send_missing.n > 0);
+        for size in [7, 64, 1000, 4096, 65_536, 300_000] {
+            for segment in [100, 5000, SEGMENT] {
+                assert_eq!(
+                    on_two_threads(&log, size, segment),
+                    Ok(whole.clone()),
+                    "chunks of {size}, turns of {segment}"
+                );
+            }
+        }
+        // Refusals: the first in the file wins, at the same line as in one pass.
+        let mut nul = log.clone();
+        nul[log.len() / 2] = 0;
+        let mut long = log.clone();
+        let at = log.len() / 3;
+        long.splice(at..at, std::iter::repeat_n(b'x', 70_000));
+        let mut mixed = log.clone();
+        let at = log.len() * 2 / 3;
+        let at = at + memchr::memchr(b'\n', &log[at..]).unwrap() + 1;
+        mixed.splice(at..at, [0x91, 0x97, 0x90, 0x4D, b',', b'A', b'\n']);
+        let mut both = nul.clone();
+        both.splice(1000..1000, std::iter::repeat_n(b'y', 70_000));
+        for bad in [nul, long, mixed, both] {
+            for size in [64, 4096, 65_536] {
+                let one = in_one_pass(&bad, size);
+                assert!(one.is_err());
+                for segment in [100, 5000] {
+                    assert_eq!(on_two_threads(&bad, size, segment), one, "chunks of {size}");
+                }
+            }
+        }
     }
 
     #[tokio::test]

@@ -289,6 +289,32 @@ impl Keys {
         }
     }
 
+    /// Adds the counts of `other` (values another scanner counted) within the one cap.
+    pub(super) fn absorb(&mut self, mut other: Keys) {
+        self.flush();
+        other.flush();
+        self.more |= other.more;
+        for s in other.short.slots.iter().filter(|s| !s.key.empty()) {
+            if !self.short.add(s.key, s.n, self.mid.len + self.long.len()) {
+                self.more = true;
+            }
+        }
+        for s in other.mid.slots.iter().filter(|s| !s.key.empty()) {
+            if !self.mid.add(s.key, s.n, self.short.len + self.long.len()) {
+                self.more = true;
+            }
+        }
+        for (k, n) in other.long {
+            if let Some(m) = self.long.get_mut(&k) {
+                *m += n;
+            } else if self.short.len + self.mid.len + self.long.len() < MAX_KEYS {
+                self.long.insert(k, n);
+            } else {
+                self.more = true;
+            }
+        }
+    }
+
     pub(super) fn top(mut self, sjis: bool) -> Top {
         self.flush();
         let mut all: Vec<(Box<[u8]>, u64)> = self.long.into_iter().collect();

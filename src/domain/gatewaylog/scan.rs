@@ -83,6 +83,10 @@ pub trait Visit {
     /// Whether the check counts lines per 利用者コード and 識別番号 (a search that drops the
     /// check's result need not pay for them).
     const COUNTS: bool = true;
+    /// Whether the check may read ranges of a plain log's lines on another thread with a
+    /// scanner of its own ([`Scanner::fork`]) and add up the two: only a visitor that looks
+    /// at nothing (the check itself), as the other thread's records are not shown to it.
+    const SPLITS: bool = false;
     /// Whether a record line (not the header) can be passed over unread: a line skipped is
     /// not counted by the check either, so only a search that drops the check skips.
     fn skip(&mut self, _line: &[u8]) -> bool {
@@ -97,12 +101,14 @@ pub trait Visit {
 }
 
 impl Visit for () {
+    const SPLITS: bool = true;
     #[inline(always)]
     fn record(&mut self, _: &Record<'_>) {}
 }
 
 impl<V: Visit + ?Sized> Visit for &mut V {
     const COUNTS: bool = V::COUNTS;
+    const SPLITS: bool = V::SPLITS;
     fn skip(&mut self, line: &[u8]) -> bool {
         (**self).skip(line)
     }
@@ -196,6 +202,81 @@ impl<V: Visit> Scanner<V> {
     /// Notes how the file came (`gzip`, `zip`).
     pub fn compression(&mut self, c: &str) {
         self.out.compression = Some(c.to_string());
+    }
+
+    /// A scanner for ranges of this file's lines read on another thread ([`Self::feed_at`]),
+    /// to be added back with [`Self::absorb`]: once the header has set the columns (split by
+    /// one byte) and the encoding, after the preview's first bytes, in a plain log (not a zip's files), and
+    /// only for a check whose visitor sees nothing. `None`: the file is read here only.
+    pub fn fork(&self) -> Option<Scanner> {
+        let cols = self.cols?;
+        if !V::SPLITS
+            || !matches!(cols.delim, Delimiter::Byte(_))
+            || self.sjis.is_none()
+            // The preview's bytes are all read here.
+            || self.head.len() < HEAD
+            || self.unmapped
+            || self.entry != 0
+        {
+            return None;
+        }
+        let mut s = Scanner::mapped(self.map);
+        s.cols = Some(cols);
+        s.sjis = self.sjis;
+        s.any_sjis = self.any_sjis;
+        // Its preview is never read: as if full.
+        s.head = vec![0; HEAD];
+        Some(s)
+    }
+
+    /// Reads complete lines (`lines` ends with a line end) whose first is line `first` of
+    /// the file: a forked scanner's range.
+    pub fn feed_at(&mut self, first: u64, lines: &[u8]) -> Result<(), Refused> {
+        self.line = first.saturating_sub(1);
+        self.feed(lines)
+    }
+
+    /// Passes over `n` complete lines read by a forked scanner.
+    pub fn skip_lines(&mut self, n: u64) {
+        self.line += n;
+    }
+
+    /// The line last read.
+    pub fn line_no(&self) -> u64 {
+        self.line
+    }
+
+    /// Adds what a forked scanner counted (in any order: every count is a sum, a minimum or a
+    /// maximum, and the first line numbers of each problem are kept in line order). Counts per
+    /// value stay within the one cap; past it, which values are named may differ from a
+    /// reading in one pass (it says "more" either way).
+    pub fn absorb(&mut self, mut other: Scanner) {
+        other.flush_day();
+        for (d, n) in other.days {
+            let m = self.days.entry(d).or_default();
+            m[0] += n[0];
+            m[1] += n[1];
+        }
+        let (a, b) = (&mut self.out, other.out);
+        a.lines += b.lines;
+        a.sent += b.sent;
+        a.received += b.received;
+        for (x, y) in [
+            (&mut a.bad_direction, b.bad_direction),
+            (&mut a.send_missing, b.send_missing),
+            (&mut a.receive_missing, b.receive_missing),
+            (&mut a.bad_time, b.bad_time),
+        ] {
+            x.n += y.n;
+            x.at.extend(y.at);
+            x.at.sort_unstable();
+            x.at.truncate(KEEP_AT);
+        }
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+        self.any_sjis |= other.any_sjis;
+        self.users.absorb(other.users);
+        self.ids.absorb(other.ids);
     }
 
     /// Starts the next file of a zip: its own header, line numbers and encoding.
