@@ -199,9 +199,10 @@ fn refusal_line(r: &Refused) -> Option<crate::domain::gatewaylog::At> {
 }
 
 /// The check of a plain log on two threads: once `after` bytes have been read here and the
-/// scanner can be forked (columns and encoding known), the complete lines of every other chunk
-/// go to a second thread with a scanner of its own, told the number of their first line; this
-/// thread reads the rest, and the lines that straddle chunks. The two are added up at the end,
+/// scanner can be forked (columns and encoding known), every other turn of about `segment`
+/// bytes of complete lines goes to a second thread with a scanner of its own, told the number
+/// of each range's first line; this thread reads the other turns, and the lines that straddle
+/// chunks. The two are added up at the end,
 /// and the refusal that comes first in the file wins, as in one pass (a NUL byte is found per
 /// piece read, as one pass finds it per chunk).
 fn split<V: Visit>(
