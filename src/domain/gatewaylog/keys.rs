@@ -263,10 +263,15 @@ impl Keys {
         let key = &key[..key.len().min(KEY_BYTES)];
         // Counted in the order the values came, so the cap keeps the same ones.
         self.flush();
-        if let Some(n) = self.long.get_mut(key) {
-            *n += 1;
+        self.add_long_n(key, 1);
+    }
+
+    /// Counts `n` more of a long value, within the cap.
+    fn add_long_n(&mut self, key: &[u8], n: u64) {
+        if let Some(m) = self.long.get_mut(key) {
+            *m += n;
         } else if self.short.len + self.mid.len + self.long.len() < MAX_KEYS {
-            self.long.insert(key.into(), 1);
+            self.long.insert(key.into(), n);
         } else {
             self.more = true;
         }
@@ -305,13 +310,7 @@ impl Keys {
             }
         }
         for (k, n) in other.long {
-            if let Some(m) = self.long.get_mut(&k) {
-                *m += n;
-            } else if self.short.len + self.mid.len + self.long.len() < MAX_KEYS {
-                self.long.insert(k, n);
-            } else {
-                self.more = true;
-            }
+            self.add_long_n(&k, n);
         }
     }
 

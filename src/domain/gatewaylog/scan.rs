@@ -253,9 +253,7 @@ impl<V: Visit> Scanner<V> {
     pub fn absorb(&mut self, mut other: Scanner) {
         other.flush_day();
         for (d, n) in other.days {
-            let m = self.days.entry(d).or_default();
-            m[0] += n[0];
-            m[1] += n[1];
+            self.add_day(d, n);
         }
         let (a, b) = (&mut self.out, other.out);
         a.lines += b.lines;
@@ -486,13 +484,18 @@ impl<V: Visit> Scanner<V> {
     /// Adds the day being counted to the days (a day with no send or receive is not one).
     fn flush_day(&mut self) {
         if self.day_n[0] + self.day_n[1] > 0 {
-            let n = self
-                .days
-                .entry(self.day_start.div_euclid(86_400))
-                .or_default();
-            n[0] += self.day_n[0];
-            n[1] += self.day_n[1];
+            self.add_day(
+                self.day_start.div_euclid(86_400),
+                [self.day_n[0], self.day_n[1]],
+            );
         }
+    }
+
+    /// Adds sends and receives to a day's counts.
+    fn add_day(&mut self, day: i64, n: [u64; 2]) {
+        let m = self.days.entry(day).or_default();
+        m[0] += n[0];
+        m[1] += n[1];
     }
 
     fn line(&mut self, raw: &[u8]) -> Result<(), Refused> {
