@@ -51,6 +51,7 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
         files,
         catalogues: Default::default(),
         queue_counts: Default::default(),
+        queue_names: Default::default(),
         generation: Default::default(),
         current_revision: Default::default(),
         sessions: Default::default(),

@@ -79,6 +79,8 @@ pub struct App {
     /// Queue counts per filter as last read from the counters, reused for a second unless this
     /// process changed something meanwhile (see [`App::queue_counts`]).
     pub queue_counts: std::sync::Mutex<CountsCache>,
+    /// The names the queue's lines show, kept while the database's names' version stands.
+    pub queue_names: review::NameBook,
     /// Bumped after every request that may change state; caches of query results carry the
     /// generation they were made in and are not used after it moves on.
     pub generation: std::sync::atomic::AtomicU64,

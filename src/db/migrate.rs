@@ -136,6 +136,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0032_gateway_log_site_checks.sql"),
         include_str!("../../migrations/postgres/0032_gateway_log_site_checks.sql"),
     ),
+    (
+        "0033_name_version",
+        include_str!("../../migrations/sqlite/0033_name_version.sql"),
+        include_str!("../../migrations/postgres/0033_name_version.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

@@ -269,3 +269,127 @@ dual_test!(
         }
     }
 );
+
+dual_test!(
+    a_renamed_organisation_person_or_place_shows_on_the_next_queue_page,
+    |app| async move {
+        use secportal::app::{self, Actor};
+        let me = reviewer(&app).await;
+        seed(&app, 30, me).await;
+        // Q0000's submissions are about its office (HQ), Q0001's about a gateway site of its
+        // office; the names of people, organisations and places come from the node's book.
+        on_db!(app.db(), p => sqlx::query(
+            "UPDATE submissions SET location_id = (SELECT l.id FROM locations l WHERE l.org_id = submissions.org_id) \
+             WHERE org_id = (SELECT id FROM organisations WHERE user_code = 'Q0000')",
+        )
+        .execute(p)
+        .await
+        .map(|_| ())
+        .unwrap());
+        let site = Uuid::new_v4();
+        let (q1, office): (Uuid, Uuid) = on_db!(app.db(), p => sqlx::query_as(
+            "SELECT o.id, l.id FROM organisations o JOIN locations l ON l.org_id = o.id WHERE o.user_code = 'Q0001'",
+        )
+        .fetch_one(p)
+        .await
+        .unwrap());
+        on_db!(app.db(), p => {
+            sqlx::query(
+                "INSERT INTO locations (id, org_id, kind, name, address, active, version, created_at, updated_at, office_id) \
+                 VALUES ($1, $2, 'gateway_site', 'GW-1', '-', TRUE, 1, $3, $3, $4)",
+            )
+            .bind(site)
+            .bind(q1)
+            .bind(chrono::Utc::now())
+            .bind(office)
+            .execute(p)
+            .await
+            .unwrap();
+            sqlx::query("UPDATE submissions SET location_id = $1 WHERE org_id = $2")
+                .bind(site)
+                .bind(q1)
+                .execute(p)
+                .await
+                .unwrap();
+        });
+        let u = secportal::db::users::by_email(app.db(), "reviewer@center.example.jp")
+            .await
+            .unwrap()
+            .unwrap();
+        let actor = Actor {
+            id: u.id,
+            email: u.email,
+            role: secportal::domain::Role::Reviewer,
+            org_id: None,
+            ip: "192.0.2.7".into(),
+        };
+        let all = QueueFilter {
+            state: Some("accepted".into()),
+            ..QueueFilter::default()
+        };
+        // Accepted: i % 3 == 0 (i = 0, 3, …); i = 0 is Q0000's and taken by the reviewer,
+        // i = 21 is Q0001's.
+        let line = |page: &app::review::QueuePage, receipt: &str| {
+            page.lines
+                .iter()
+                .find(|l| l.receipt_no == receipt)
+                .cloned()
+                .unwrap_or_else(|| panic!("{receipt} on the page"))
+        };
+        // Q0000's taken line and Q0001's, as the first page shows them.
+        let two = async || {
+            let page = app::review::queue_page(&app.state, &actor, &all, None, 50)
+                .await
+                .unwrap();
+            (line(&page, "SR-2026-000000"), line(&page, "SR-2026-000021"))
+        };
+        let (a, b) = two().await;
+        assert_eq!(
+            (
+                a.org_name.as_str(),
+                a.org_code.as_str(),
+                a.place.as_deref(),
+                a.place_office.as_deref()
+            ),
+            ("Org 0", "Q0000", Some("HQ"), None)
+        );
+        assert_eq!(a.assignee.as_deref(), Some(u.display_name.as_str()));
+        assert_eq!(
+            (
+                b.org_name.as_str(),
+                b.place.as_deref(),
+                b.place_office.as_deref(),
+                b.assignee.as_deref()
+            ),
+            ("Org 1", Some("GW-1"), Some("HQ"), None)
+        );
+        // Renamed outside this node (as another node's request would): the very next page.
+        on_db!(app.db(), p => {
+            for sql in [
+                "UPDATE organisations SET name = '株式会社 新名称', user_code = 'QX000' WHERE user_code = 'Q0000'",
+                "UPDATE users SET display_name = '審査 花子' WHERE email = 'reviewer@center.example.jp'",
+                "UPDATE locations SET name = '本社' WHERE kind = 'office' AND org_id = (SELECT id FROM organisations WHERE user_code = 'Q0001')",
+            ] {
+                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap();
+            }
+        });
+        let (a, b) = two().await;
+        assert_eq!(
+            (
+                a.org_name.as_str(),
+                a.org_code.as_str(),
+                a.assignee.as_deref()
+            ),
+            ("株式会社 新名称", "QX000", Some("審査 花子"))
+        );
+        assert_eq!(
+            (b.place.as_deref(), b.place_office.as_deref()),
+            (Some("GW-1"), Some("本社"))
+        );
+        // An update that leaves the names as they were keeps the book (the version stands).
+        let before: i64 = on_db!(app.db(), p => sqlx::query_scalar("SELECT n FROM name_version").fetch_one(p).await.unwrap());
+        on_db!(app.db(), p => sqlx::query("UPDATE organisations SET name = name").execute(p).await.map(|_| ()).unwrap());
+        let after: i64 = on_db!(app.db(), p => sqlx::query_scalar("SELECT n FROM name_version").fetch_one(p).await.unwrap());
+        assert_eq!((before, after), (3, 3));
+    }
+);

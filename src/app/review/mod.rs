@@ -4,12 +4,14 @@
 
 mod bulk;
 mod comments;
+mod names;
 mod queue;
 mod sealed;
 mod verify;
 
 pub use bulk::{MAX_AT_ONCE, assign_many, assignees};
 pub use comments::{Comment, ReturnNote, comment, comments, return_note};
+pub use names::NameBook;
 pub use queue::{
     QueueLine, QueuePage, QueueParams, ReceiptLookup, cursor_text, find_receipt, queue,
     queue_counts, queue_filter, queue_page,

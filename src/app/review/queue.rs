@@ -143,6 +143,7 @@ pub async fn queue_page(
         return Err(Error::Forbidden);
     }
     let page = db::queue::queue(&app.db, filter, cursor, limit).await?;
+    let names = app.queue_names.lines(&app.db, &page.rows).await?;
     let first = page.rows.first().map(|r| (r.submitted_at, r.id));
     let last = page.rows.last().map(|r| (r.submitted_at, r.id));
     // Going forward, what precedes is known to exist once past the first page; going back,
@@ -156,19 +157,20 @@ pub async fn queue_page(
         lines: page
             .rows
             .into_iter()
-            .map(|r| QueueLine {
+            .zip(names)
+            .map(|(r, n)| QueueLine {
                 id: r.id,
                 org_id: r.org_id,
-                org_name: r.org_name,
-                org_code: r.org_code,
+                org_name: n.org_name,
+                org_code: n.org_code,
                 kind: r.kind,
                 version: r.version,
                 state: r.state,
                 submitted_at: r.submitted_at,
                 receipt_no: r.receipt_no,
-                assignee: r.assignee,
-                place: r.place_name,
-                place_office: r.place_office,
+                assignee: n.assignee,
+                place: n.place,
+                place_office: n.place_office,
                 flags: {
                     let mut f = crate::domain::flags::parse(&r.flags);
                     if r.version > 1 {

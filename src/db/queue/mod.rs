@@ -12,25 +12,37 @@ use super::{Db, on_db, on_kept};
 
 pub use tally::{TallyDrift, counts, rebuild_tally, tally_drift};
 
-/// A line of the review queue.
+/// A line of the review queue, as `submissions` holds it: the names it shows are read apart
+/// ([`names`]) and kept by the node while [`QueuePage::names_at`] does not move.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct QueueRow {
     pub id: Uuid,
     pub org_id: Uuid,
-    pub org_name: String,
-    pub org_code: String,
     pub kind: String,
     pub version: i64,
     pub state: String,
     pub submitted_at: DateTime<Utc>,
     pub receipt_no: String,
-    pub assignee: Option<String>,
+    pub assigned_to: Option<Uuid>,
     /// The office or gateway site the report is about (`None`: the whole organisation).
-    pub place_name: Option<String>,
-    /// The office a gateway site belongs to.
-    pub place_office: Option<String>,
+    pub location_id: Option<Uuid>,
     /// The flags fixed when it was sealed (`domain::flags`, comma-separated).
     pub flags: String,
+    /// The names' version when the page was read (`name_version`, migration 0033).
+    pub names_at: i64,
+}
+
+/// A name a queue line shows, by the id the line carries.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QueueName {
+    /// `o`: an organisation (`name`, and its user code as `extra`); `u`: a person (display
+    /// name); `l`: a place (`name`, and its office's name as `extra` for a gateway site).
+    pub kind: String,
+    pub id: Uuid,
+    pub name: String,
+    pub extra: Option<String>,
+    /// The names' version they were read at.
+    pub names_at: i64,
 }
 
 /// What the queue shows.
@@ -64,6 +76,13 @@ pub struct QueuePage {
     /// Whether more rows follow in the direction the page was asked for (later rows for a
     /// first or `After` page, earlier ones for a `Before` page).
     pub more: bool,
+}
+
+impl QueuePage {
+    /// The names' version the page was read at (`None` for an empty page).
+    pub fn names_at(&self) -> Option<i64> {
+        self.rows.first().map(|r| r.names_at)
+    }
 }
 
 /// A bound value.
@@ -172,14 +191,12 @@ mod tally;
 /// The statement for one page of `limit` rows (and one more, telling whether more follow).
 fn page_sql(f: &QueueFilter, cursor: Option<Cursor>, limit: i64) -> Sql {
     let mut sql = Sql {
-        // The page's rows first (the derived table), from a queue index in `(submitted_at,
-        // id)` order, stopping after one page; the names are joined to those rows only, by
-        // key. A scalar subquery per name and row instead cost PostgreSQL a scan of the small
-        // tables for every row shown (51 rows x 5), and the derived table keeps `submissions`
-        // the only table the planner orders. The join does not keep the order: [`queue`]
-        // puts the rows back in it.
+        // From a queue index in `(submitted_at, id)` order, stopping after one page; the
+        // names the lines show are not joined here but kept by the node ([`names`]), so the
+        // page reads `submissions` only, with the names' version (one value, read once).
         text: "SELECT s.id, s.org_id, s.kind, s.version, s.state, s.submitted_at, s.receipt_no, \
-               s.assigned_to, s.location_id, s.flags FROM submissions s"
+               s.assigned_to, s.location_id, s.flags, \
+               (SELECT nv.n FROM name_version nv WHERE nv.id = 1) AS names_at FROM submissions s"
             .into(),
         args: Vec::new(),
     };
@@ -204,16 +221,6 @@ fn page_sql(f: &QueueFilter, cursor: Option<Cursor>, limit: i64) -> Sql {
     // statement on every execution that binds its LIMIT, as a bound LIMIT may change the plan.
     sql.text
         .push_str(&format!(" ORDER BY {order} LIMIT {}", limit + 1));
-    sql.text = format!(
-        "SELECT p.id, p.org_id, o.name AS org_name, o.user_code AS org_code, p.kind, p.version, \
-         p.state, p.submitted_at, p.receipt_no, u.display_name AS assignee, l.name AS place_name, \
-         lo.name AS place_office, p.flags FROM ({}) p \
-         JOIN organisations o ON o.id = p.org_id \
-         LEFT JOIN users u ON u.id = p.assigned_to \
-         LEFT JOIN locations l ON l.id = p.location_id \
-         LEFT JOIN locations lo ON lo.id = l.office_id",
-        sql.text
-    );
     sql
 }
 
@@ -231,7 +238,7 @@ pub async fn queue(
     )
     .fetch_all(&mut *c)
     .await)?;
-    // Oldest first (the joins do not keep the order). The one row past the page, when
+    // Oldest first (a page going back is read newest first). The one row past the page, when
     // there is one, is the newest going forward and the oldest going back.
     rows.sort_unstable_by_key(|r| (r.submitted_at, r.id));
     let page = usize::try_from(limit).unwrap_or(0);
@@ -243,6 +250,57 @@ pub async fn queue(
         }
     }
     Ok(QueuePage { rows, more })
+}
+
+/// The names of the organisations, people and places a page's lines carry (at most 1,000 of
+/// each), each with the names' version read in the same statement.
+pub async fn names(
+    db: &Db,
+    orgs: &[Uuid],
+    people: &[Uuid],
+    places: &[Uuid],
+) -> Result<Vec<QueueName>, sqlx::Error> {
+    let mut sql = Sql::default();
+    let version = "(SELECT nv.n FROM name_version nv WHERE nv.id = 1)";
+    let mut parts = Vec::new();
+    for (ids, select) in [
+        (
+            orgs,
+            "SELECT 'o' AS kind, o.id, o.name, o.user_code AS extra, {v} AS names_at \
+             FROM organisations o WHERE o.id IN ({list})",
+        ),
+        (
+            people,
+            "SELECT 'u' AS kind, u.id, u.display_name AS name, NULL AS extra, {v} AS names_at \
+             FROM users u WHERE u.id IN ({list})",
+        ),
+        (
+            places,
+            "SELECT 'l' AS kind, l.id, l.name, lo.name AS extra, {v} AS names_at \
+             FROM locations l LEFT JOIN locations lo ON lo.id = l.office_id WHERE l.id IN ({list})",
+        ),
+    ] {
+        let ids = &ids[..ids.len().min(1000)];
+        if ids.is_empty() {
+            continue;
+        }
+        let list: Vec<String> = ids.iter().map(|id| sql.arg(Arg::Id(*id))).collect();
+        parts.push(
+            select
+                .replace("{v}", version)
+                .replace("{list}", &list.join(", ")),
+        );
+    }
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    sql.text = parts.join(" UNION ALL ");
+    let Sql { text, args } = sql;
+    on_db!(db, p => bind_all!(
+        sqlx::query_as::<_, QueueName>(sqlx::AssertSqlSafe(text)), args
+    )
+    .fetch_all(p)
+    .await)
 }
 
 /// How many submissions wait for the Center's decision.
@@ -295,7 +353,7 @@ mod tests {
         assert!(!plain.text.contains("IS NULL OR"));
         assert!(!plain.text.contains("kind ="));
         assert_eq!(plain.args.len(), 1, "the state");
-        assert!(plain.text.contains("LIMIT 51)"), "the limit written out");
+        assert!(plain.text.ends_with("LIMIT 51"), "the limit written out");
         let f = QueueFilter {
             kind: Some("antivirus' OR 1=1 --".into()),
             org_code: Some("ACME".into()),
@@ -307,11 +365,11 @@ mod tests {
         assert!(!sql.text.contains("antivirus") && !sql.text.contains("ACME"));
         assert!(sql.text.contains("s.kind = $2") && sql.text.contains("s.assigned_to IS NULL"));
         assert!(sql.text.contains("(s.submitted_at, s.id) > ($4, $5)"));
-        assert!(sql.text.contains("ORDER BY s.submitted_at, s.id LIMIT 51)"));
+        assert!(sql.text.ends_with("ORDER BY s.submitted_at, s.id LIMIT 51"));
         let back = page_sql(&f, Some(Cursor::Before(at, Uuid::nil())), 50);
         assert!(
             back.text
-                .contains("ORDER BY s.submitted_at DESC, s.id DESC LIMIT 51)")
+                .ends_with("ORDER BY s.submitted_at DESC, s.id DESC LIMIT 51")
         );
     }
 }
