@@ -75,90 +75,83 @@ pub struct LineNames {
 impl NameBook {
     /// The names of `rows` (one page, read at one names' version), in their order: from the
     /// book, and those it lacks read from the database (and kept when their version is the
-    /// book's).
+    /// book's). The lines are put together under the same lock that found the book complete,
+    /// so a rename seen meanwhile by another page cannot leave a line without its names.
     pub async fn lines(&self, db: &Db, rows: &[QueueRow]) -> Result<Vec<LineNames>, sqlx::Error> {
         let Some(at) = rows.first().map(|r| r.names_at) else {
             return Ok(Vec::new());
         };
-        let missing = {
-            let mut book = self.lock();
-            book.move_to(at);
-            let mut orgs: Vec<Uuid> = Vec::new();
-            let mut people: Vec<Uuid> = Vec::new();
-            let mut places: Vec<Uuid> = Vec::new();
-            for r in rows {
-                if !book.orgs.contains_key(&r.org_id) && !orgs.contains(&r.org_id) {
-                    orgs.push(r.org_id);
-                }
-                if let Some(u) = r.assigned_to
-                    && !book.people.contains_key(&u)
-                    && !people.contains(&u)
-                {
-                    people.push(u);
-                }
-                if let Some(l) = r.location_id
-                    && !book.places.contains_key(&l)
-                    && !places.contains(&l)
-                {
-                    places.push(l);
-                }
-            }
-            (orgs, people, places)
-        };
-        // Read fresh for this page (kept too when read at the book's version).
+        // Names read at another version than the book's: for this page only.
         let mut fresh = Book::default();
-        if !(missing.0.is_empty() && missing.1.is_empty() && missing.2.is_empty()) {
-            let read = db::queue::names(db, &missing.0, &missing.1, &missing.2).await?;
+        let mut reads = 0;
+        loop {
+            let (orgs, people, places) = {
+                let mut book = self.lock();
+                book.move_to(at);
+                let (mut orgs, mut people, mut places) = (Vec::new(), Vec::new(), Vec::new());
+                for r in rows {
+                    lacking([&fresh.orgs, &book.orgs], Some(r.org_id), &mut orgs);
+                    lacking([&fresh.people, &book.people], r.assigned_to, &mut people);
+                    lacking([&fresh.places, &book.places], r.location_id, &mut places);
+                }
+                // Twice at most: a name still lacking then is gone from the database.
+                if (orgs.is_empty() && people.is_empty() && places.is_empty()) || reads == 2 {
+                    return Ok(rows.iter().map(|r| line(r, &fresh, &book)).collect());
+                }
+                (orgs, people, places)
+            };
+            reads += 1;
+            let read = db::queue::names(db, &orgs, &people, &places).await?;
             let mut book = self.lock();
             if let Some(v) = read.first().map(|n| n.names_at) {
                 book.move_to(v);
             }
             for n in read {
                 if n.names_at == book.at {
-                    book.add(n.clone());
+                    book.add(n);
+                } else {
+                    fresh.add(n);
                 }
-                fresh.add(n);
             }
         }
-        let book = self.lock();
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let (org_name, org_code) = fresh
-                    .orgs
-                    .get(&r.org_id)
-                    .or_else(|| book.orgs.get(&r.org_id))
-                    .cloned()
-                    .unwrap_or_default();
-                let assignee = r.assigned_to.and_then(|u| {
-                    fresh
-                        .people
-                        .get(&u)
-                        .or_else(|| book.people.get(&u))
-                        .cloned()
-                });
-                let (place, place_office) = r
-                    .location_id
-                    .and_then(|l| {
-                        fresh
-                            .places
-                            .get(&l)
-                            .or_else(|| book.places.get(&l))
-                            .cloned()
-                    })
-                    .map_or((None, None), |(name, office)| (Some(name), office));
-                LineNames {
-                    org_name,
-                    org_code,
-                    assignee,
-                    place,
-                    place_office,
-                }
-            })
-            .collect())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Book> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Adds `id` to `list` when neither book has it and it is not listed yet.
+fn lacking<V>(books: [&HashMap<Uuid, V>; 2], id: Option<Uuid>, list: &mut Vec<Uuid>) {
+    if let Some(id) = id
+        && !books.iter().any(|b| b.contains_key(&id))
+        && !list.contains(&id)
+    {
+        list.push(id);
+    }
+}
+
+/// The names of one line: as read for this page, else as kept.
+fn line(r: &QueueRow, fresh: &Book, kept: &Book) -> LineNames {
+    fn pick<'a, V>(
+        a: &'a HashMap<Uuid, V>,
+        b: &'a HashMap<Uuid, V>,
+        id: Option<Uuid>,
+    ) -> Option<&'a V> {
+        let id = id?;
+        a.get(&id).or_else(|| b.get(&id))
+    }
+    let (org_name, org_code) = pick(&fresh.orgs, &kept.orgs, Some(r.org_id))
+        .cloned()
+        .unwrap_or_default();
+    let (place, place_office) = pick(&fresh.places, &kept.places, r.location_id)
+        .cloned()
+        .map_or((None, None), |(name, office)| (Some(name), office));
+    LineNames {
+        org_name,
+        org_code,
+        assignee: pick(&fresh.people, &kept.people, r.assigned_to).cloned(),
+        place,
+        place_office,
     }
 }
