@@ -121,12 +121,21 @@ pub async fn queue(
         ReceiptLookup::Empty => String::new(),
     };
     let catalogue = state.catalogue().await?;
-    let title = |kind: &str| catalogue.item_title(kind, t.code());
     let now = app::review::now();
     let (filter, cursor) = app::review::queue_filter(&actor, &catalogue.items, &q, now);
     let choosable = filter.state.as_deref().is_none_or(|s| s == "submitted");
     let rows = cached_page(&state, &filter, cursor, t.code(), async |f, c| {
         let page = app::review::queue_page(&state, &actor, f, c, PAGE_SIZE).await?;
+        // Each kind's title written once per page, not once per line.
+        let mut titles: Vec<(String, String)> = Vec::new();
+        let mut title = |kind: &str| -> String {
+            if let Some((_, title)) = titles.iter().find(|(k, _)| k == kind) {
+                return title.clone();
+            }
+            let title = catalogue.item_title(kind, t.code());
+            titles.push((kind.to_string(), title.clone()));
+            title
+        };
         let view = RowsView {
             choosable,
             rows: page
