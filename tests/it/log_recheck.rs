@@ -225,9 +225,7 @@ dual_test!(
         let en = app.english_browser("kanri@a.example.jp").await;
         let html = en.get(&path).await.text().await.unwrap();
         assert!(
-            html.contains(
-                "gw-one.log is being checked again with the column mapping saved (checking)."
-            ),
+            html.contains("gw-one.log is being checked again with the column mapping saved."),
             "{html}"
         );
         assert_eq!(app.run_rechecks().await, 1);

@@ -170,10 +170,8 @@ async fn location_view(
     };
     let mut appoint = edit.appoint;
     if appoint.effective_from.is_empty() {
-        appoint.effective_from = chrono::Utc::now()
-            .date_naive()
-            .format("%Y-%m-%d")
-            .to_string();
+        // Today in Japan: the UTC day is yesterday there until 09:00 JST.
+        appoint.effective_from = crate::domain::dates::today().format("%Y-%m-%d").to_string();
     }
     let mut errors = Some(edit.errors);
     let mut errors_of = |form: Posted| {
