@@ -275,12 +275,8 @@ pub fn chart(t: &Tr, days: &[(NaiveDate, [u64; 2])]) -> String {
     const W: f64 = 720.0;
     const H: f64 = 140.0;
     const TOP: f64 = 16.0;
-    let max = days
-        .iter()
-        .map(|(_, n)| n[0] + n[1])
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
+    let most = days.iter().map(|(_, n)| n[0] + n[1]).max().unwrap_or(0);
+    let max = most.max(1) as f64;
     let step = W / days.len() as f64;
     let bar = (step * 0.8).max(0.5);
     let mut s = String::new();
@@ -295,7 +291,11 @@ pub fn chart(t: &Tr, days: &[(NaiveDate, [u64; 2])]) -> String {
     let _ = write!(
         s,
         r##"<text x="0" y="11" font-size="11" fill="#333">{}</text>"##,
-        esc(&t.f("gwlog.v.chart_max", &[("n", &(max as u64).to_string())]))
+        esc(&if most == 0 {
+            t.t("gwlog.v.chart_none").to_string()
+        } else {
+            t.f("gwlog.v.chart_max", &[("n", &most.to_string())])
+        })
     );
     for (i, (d, n)) in days.iter().enumerate() {
         let x = i as f64 * step;
@@ -340,4 +340,24 @@ fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn the_chart_says_a_period_without_lines_has_none_and_otherwise_names_the_busiest_day() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let t = Tr::new(Lang::Ja);
+        let empty = chart(&t, &[(day(1), [0, 0]), (day(2), [0, 0])]);
+        assert!(
+            empty.contains("この期間のどの日にも記録がありません"),
+            "{empty}"
+        );
+        assert!(!empty.contains("最大"), "{empty}");
+        let some = chart(&t, &[(day(1), [3, 4]), (day(2), [0, 0])]);
+        assert!(some.contains("最大 7 行/日"), "{some}");
+    }
 }
