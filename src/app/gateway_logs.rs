@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::structure::location_for;
 use super::submissions::{Place, ReportKind, Sealed, nothing_open, reporting_org, save_data, seal};
 use super::{Actor, App, Error, FieldErrors};
 use crate::db;
@@ -52,18 +51,26 @@ impl LogsInput {
     }
 }
 
-/// The organisation and one of its gateway sites (an office's id is not found).
+/// The organisation and one of its places that keep gateway logs: a gateway site, or an office
+/// with a gateway connection (another office's id is not found).
 pub async fn site_for(
     app: &App,
     actor: &Actor,
     org_id: Uuid,
     site: Uuid,
 ) -> Result<(OrgRow, LocationRow), Error> {
-    let (org, loc) = location_for(app, actor, org_id, site, false).await?;
-    if loc.kind != "gateway_site" {
-        return Err(Error::NotFound);
-    }
+    let org = super::structure::org_for(app, actor, org_id, false).await?;
+    let loc = log_place(app, org_id, site).await?;
     Ok((org, loc))
+}
+
+/// One place of the organisation that keeps gateway logs (see [`db::structure::KEEPS_LOGS`]).
+pub async fn log_place(app: &App, org_id: Uuid, site: Uuid) -> Result<LocationRow, Error> {
+    db::structure::log_places(&app.db, org_id, Some(site))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(Error::NotFound)
 }
 
 /// Where a log's kept check stands at its site.
@@ -181,6 +188,9 @@ pub const CHECKING: &str = "gwlog.error.checking";
 /// Why a submit was refused because a log did not read again with the saved mapping.
 pub const RECHECK_FAILED: &str = "gwlog.error.recheck_failed";
 
+/// Why a submit was refused because a log has not one line inside the period it is for.
+pub const OUTSIDE: &str = "gwlog.error.outside_period";
+
 /// Submits the site's open draft as stored, checked by [`check`].
 pub async fn submit(app: &App, actor: &Actor, org_id: Uuid, site: Uuid) -> Result<Sealed, Error> {
     reporting_org(app, actor, org_id).await?;
@@ -202,7 +212,8 @@ pub async fn submit(app: &App, actor: &Actor, org_id: Uuid, site: Uuid) -> Resul
 
 /// Checks a site's draft as stored before it is sealed: storage and mechanism described,
 /// retention of at least a year, the logs the Center asked for attached with the period they
-/// cover, and each log checked (`_form`: `gwlog.error.unchecked`). The checks' totals are
+/// cover, and each log checked (`_form`: `gwlog.error.unchecked`) with at least one line
+/// inside that period (else it is another period's log: [`OUTSIDE`]). The checks' totals are
 /// written into the draft, to be sealed with it (the same totals each time for the same
 /// files). Answers the audit detail of the seal; `None` when the draft was sealed meanwhile.
 pub async fn check(
@@ -295,6 +306,13 @@ pub async fn check(
             continue;
         }
         let cov = period.map(|(f, t)| c.against(f, t));
+        if cov
+            .as_ref()
+            .is_some_and(|c| c.days.iter().all(|(_, n)| *n == [0, 0]))
+        {
+            errors.add("_form", OUTSIDE);
+            continue;
+        }
         checks.push(serde_json::json!({
             "file": name,
             "clean": c.clean(period),

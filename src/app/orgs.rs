@@ -35,6 +35,17 @@ pub async fn list(app: &App, actor: &Actor) -> Result<Vec<OrgRow>, Error> {
     Ok(db::orgs::list(&app.db, actor.scope()).await?)
 }
 
+/// The organisation holding a user code as typed (full-width or lower case too), for Center
+/// staff: `Ok(None)` when none does, a field error when it is not a user code.
+pub async fn by_code(app: &App, actor: &Actor, raw: &str) -> Result<Option<Uuid>, Error> {
+    if !actor.holds(&CENTER) {
+        return Err(Error::Forbidden);
+    }
+    let code =
+        crate::domain::user_code::UserCode::parse(raw).map_err(|k| Error::field("code", k))?;
+    Ok(db::orgs::holding_code(&app.db, code.as_str()).await?)
+}
+
 /// An organisation as the Center sees it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct OrgDetail {

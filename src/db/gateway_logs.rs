@@ -69,7 +69,7 @@ pub async fn mapping(
 
 /// Keeps a gateway site's column mapping if it is still at `version` as read (0: none yet):
 /// one statement that inserts (version 0 only) or updates (that version only), and only for
-/// a gateway site of the organisation. False when someone changed it meanwhile (or the site
+/// a place of the organisation that keeps logs (`structure::KEEPS_LOGS`). False when someone changed it meanwhile (or the site
 /// is not the organisation's).
 pub async fn save_mapping(
     tx: &mut Tx,
@@ -80,17 +80,19 @@ pub async fn save_mapping(
     user: Uuid,
 ) -> Result<bool, sqlx::Error> {
     let now = super::now();
-    on_tx!(tx, c => sqlx::query(
+    let sql = format!(
         "INSERT INTO gateway_log_mappings (org_id, site_id, mapping, version, updated_by, updated_at) \
          SELECT $1, $2, $3, 1, $5, $6 WHERE EXISTS (SELECT 1 FROM locations l \
-           WHERE l.id = $2 AND l.org_id = $1 AND l.kind = 'gateway_site') \
+           WHERE l.id = $2 AND l.org_id = $1 AND {}) \
          AND ($4 = 0 OR EXISTS (SELECT 1 FROM gateway_log_mappings m \
            WHERE m.org_id = $1 AND m.site_id = $2)) \
          ON CONFLICT (org_id, site_id) DO UPDATE SET mapping = excluded.mapping, \
            version = gateway_log_mappings.version + 1, updated_by = excluded.updated_by, \
            updated_at = excluded.updated_at \
          WHERE gateway_log_mappings.version = $4",
-    )
+        super::structure::KEEPS_LOGS
+    );
+    on_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
     .bind(org_id)
     .bind(site_id)
     .bind(mapping)

@@ -58,6 +58,14 @@ pub async fn by_code(tx: &mut Tx, user_code: &str) -> Result<Option<Uuid>, sqlx:
         .await)
 }
 
+/// The organisation one of whose user codes (primary or additional) is `code`.
+pub async fn holding_code(db: &Db, code: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_scalar("SELECT org_id FROM org_user_codes WHERE code = $1")
+        .bind(code)
+        .fetch_optional(p)
+        .await)
+}
+
 /// Every NACCS user code of an organisation, primary first.
 pub async fn codes(db: &Db, org_id: Uuid) -> Result<Vec<String>, sqlx::Error> {
     on_db!(db, p => sqlx::query_scalar(

@@ -50,6 +50,25 @@ pub async fn get(db: &Db, org_id: Uuid, id: Uuid) -> Result<Option<LocationRow>,
     on_db!(db, p => sqlx::query_as::<_, LocationRow>(sqlx::AssertSqlSafe(sql)).bind(id).bind(org_id).fetch_optional(p).await)
 }
 
+/// The SQL condition (on `locations l`) for a place that keeps gateway logs (item 6): a gateway
+/// site, or an office where a gateway connection is or was recorded (its logs are kept a year).
+pub const KEEPS_LOGS: &str = "(l.kind = 'gateway_site' OR EXISTS (SELECT 1 FROM connections c \
+     WHERE c.location_id = l.id AND c.org_id = l.org_id AND c.form = 'gateway'))";
+
+/// The organisation's places that keep gateway logs (see [`KEEPS_LOGS`]), inactive ones too,
+/// by name; with `id`, that one place only (another kind of place is not found).
+pub async fn log_places(
+    db: &Db,
+    org_id: Uuid,
+    id: Option<Uuid>,
+) -> Result<Vec<LocationRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLS} FROM locations l WHERE l.org_id = $1 AND ($2 IS NULL OR l.id = $2) AND {KEEPS_LOGS} \
+         ORDER BY l.name, l.created_at"
+    );
+    on_db!(db, p => sqlx::query_as::<_, LocationRow>(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_all(p).await)
+}
+
 /// A location to create.
 pub struct NewLocation<'a> {
     pub org_id: Uuid,

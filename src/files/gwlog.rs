@@ -323,7 +323,7 @@ impl LogInspector {
                     cur: Bytes::new(),
                     taken: Rc::new(Cell::new(0)),
                 };
-                check(chunks, limits, Scanner::mapped(map))
+                check(chunks, limits, Scanner::mapped(map).probing())
             })),
         }
     }

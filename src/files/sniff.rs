@@ -124,9 +124,25 @@ pub fn detect(name: &str, head: &[u8]) -> Result<Kind, Refusal> {
         Kind::Zip => head.starts_with(b"PK\x03\x04"),
     };
     if !ok {
-        return Err(Refusal("error.file_content_mismatch"));
+        return Err(Refusal(mismatch(head)));
     }
     Ok(kind)
+}
+
+/// Why the content does not agree with the name, saying what the content looks like when it
+/// is a kind people rename by mistake (an Excel workbook saved as `.csv`, a PDF as `.png`).
+fn mismatch(head: &[u8]) -> &'static str {
+    if head.starts_with(b"PK\x03\x04") {
+        "error.file_content_office"
+    } else if head.starts_with(b"%PDF-") {
+        "error.file_content_pdf"
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") || head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        "error.file_content_image"
+    } else if head.starts_with(&[0x1f, 0x8b]) {
+        "error.file_content_gzip"
+    } else {
+        "error.file_content_mismatch"
+    }
 }
 
 fn looks_like_svg(head: &[u8]) -> bool {
@@ -265,11 +281,21 @@ mod tests {
         assert_eq!(detect("a.pdf", b"%PDF-1.7\n"), Ok(Kind::Pdf));
         assert_eq!(
             detect("a.pdf", b"\x89PNG\r\n\x1a\n...."),
-            Err(Refusal("error.file_content_mismatch"))
+            Err(Refusal("error.file_content_image")),
+            "an image renamed .pdf says so"
         );
         assert_eq!(
             detect("a.png", b"<html><script>"),
             Err(Refusal("error.file_content_mismatch"))
+        );
+        assert_eq!(
+            detect("gw.csv", b"PK\x03\x04\x14\x00\x06\x00"),
+            Err(Refusal("error.file_content_office")),
+            "a workbook renamed .csv says so"
+        );
+        assert_eq!(
+            detect("gw.txt", &[0x1f, 0x8b, 8, 0]),
+            Err(Refusal("error.file_content_gzip"))
         );
         assert_eq!(
             detect("a.exe", b"MZ"),

@@ -79,6 +79,14 @@ impl Page {
         })
     }
 
+    /// Whether the signed-in person only reads organisations' reports (a reviewer): links
+    /// name what they open, not a task ("対応する").
+    pub fn reads_reports_only(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.role_key == Role::Reviewer.label_key())
+    }
+
     /// "Revision N" in the page's language.
     pub fn f_rev(&self, n: &i64) -> String {
         self.t.f("catalogue.revision", &[("n", &n.to_string())])

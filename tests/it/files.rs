@@ -311,6 +311,12 @@ dual_test!(
             ),
             (
                 "equipment_list",
+                "renamed-workbook.csv",
+                zip_with(&[("xl/workbook.xml", 10)]),
+                "中身は Excel などの Office ファイルか zip のようです",
+            ),
+            (
+                "equipment_list",
                 "utf16.csv",
                 vec![0xFF, 0xFE, b'a', 0, b',', 0],
                 "拡張子と一致しません",

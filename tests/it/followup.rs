@@ -1173,3 +1173,40 @@ dual_test!(
         assert!(page.contains("ファイルを削除しました") && !page.contains("gw.csv"));
     }
 );
+
+dual_test!(
+    the_centers_follow_up_list_opens_an_organisations_forms_by_its_user_code,
+    |app| async move {
+        let (org, _) = setup(&app).await;
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let page = reviewer.get("/review/followup").await.text().await.unwrap();
+        assert!(page.contains("新しい指示・依頼を出す組織（利用者コード）"));
+        // Typed as people type it: lower case, full width.
+        for typed in ["aaaaa", "ＡＡＡＡＡ"] {
+            let res = reviewer
+                .get(&format!("/review/followup?code={}", urlencoding(typed)))
+                .await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{typed}");
+            assert_eq!(location(&res), format!("/orgs/{org}/followup#request"));
+        }
+        let res = reviewer.get("/review/followup?code=ZZZZZ").await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("この利用者コードの組織は登録されていません。")
+                && html.contains("value=\"ZZZZZ\"")
+        );
+        let res = reviewer.get("/review/followup?code=12").await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        // An organisation's user finds no other organisation this way.
+        assert_eq!(
+            app.get("/review/followup?code=BBBBB").await.status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+);
+
+fn urlencoding(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}

@@ -456,3 +456,153 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    an_office_with_a_gateway_connection_keeps_maps_and_submits_its_own_logs,
+    |app| async move {
+        use crate::structure::{add_connection, checklist};
+        let (org, _) = setup(&app).await;
+        let office = add_location(&app, &org, "office", "", "本社").await;
+        add_connection(&app, &org, &office, "gateway").await;
+        let branch = add_location(&app, &org, "office", "", "大阪支店").await;
+        add_connection(&app, &org, &branch, "router").await;
+        let path = format!("/orgs/{org}/locations/{office}/gateway-logs");
+        // Item 6 is owed by the office with the gateway, and its checklist link opens.
+        let rows = checklist(&app).await;
+        assert!(
+            rows.iter()
+                .any(|(n, place, _)| n == "7.4.1(6)" && place == "本社"),
+            "{rows:?}"
+        );
+        assert!(
+            !rows
+                .iter()
+                .any(|(n, place, _)| n == "7.4.1(6)" && place == "大阪支店"),
+            "{rows:?}"
+        );
+        assert!(page(&app, "/home").await.contains(&path));
+        // The Center's request form offers the office; an office with routers only is not
+        // a place of logs.
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let form = reviewer
+            .get(&format!("/orgs/{org}/followup"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let select = &form[form.find("id=\"f-r-location\"").unwrap()..];
+        let select = &select[..select.find("</select>").unwrap()];
+        assert!(
+            select.contains(&office) && !select.contains(&branch),
+            "{select}"
+        );
+        // The reviewer reads the checklist: its links open, they are not the reviewer's tasks.
+        let org_page = reviewer
+            .get(&format!("/orgs/{org}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(org_page.contains("<table class=\"checklist\">"));
+        assert!(!org_page.contains("対応する"), "{org_page}");
+        drop(reviewer);
+        request_logs(&app, &org, &office, ["2026-10-01", "2026-10-01"], &[]).await;
+        assert_eq!(
+            app.get(&format!("/orgs/{org}/locations/{branch}/gateway-logs"))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        // The office's log page takes a log in its own column order and keeps the mapping.
+        assert!(page(&app, &path).await.contains("送受信ログの提出依頼"));
+        let res = upload_log(&app, &path, "gw.csv", CUSTOM.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let file = crate::helpers::field_value(&page(&app, &path).await, "file").unwrap();
+        let html = map_and_recheck(&app, &path, &file, "0", &CUSTOM_MAPPING).await;
+        assert_says(&html, &["記録 3 行（送信 2 行・受信 1 行）"]);
+        assert_eq!(app.count("gateway_log_mappings").await, 1);
+        submit_logs(&app, &path, "2026-10-01", "2026-10-01").await;
+        let id = answering_submission(&app).await;
+        let (scope, location): (String, uuid::Uuid) =
+            secportal::db::on_db!(app.db(), p => sqlx::query_as(
+            "SELECT scope_kind, location_id FROM submissions WHERE id = $1")
+            .bind(uuid::Uuid::parse_str(&id).unwrap())
+            .fetch_one(p)
+            .await)
+            .unwrap();
+        assert_eq!(
+            (scope.as_str(), location.to_string()),
+            ("office", office.clone())
+        );
+        let rows = checklist(&app).await;
+        assert!(
+            rows.iter().any(|(n, place, status)| n == "7.4.1(6)"
+                && place == "本社"
+                && status.contains("提出済み")),
+            "{rows:?}"
+        );
+    }
+);
+
+dual_test!(
+    a_log_with_no_line_inside_its_period_is_not_submitted,
+    |app| async move {
+        let path = log_page(&app).await;
+        let log = format!(
+            "{HEADER}送信,ABC12,001,IDA,2026-09-30 23:59:59\n受信,ABC12,,IDA,2026-09-30 23:59:59\n"
+        );
+        let res = upload_log(&app, &path, "gw-202609.csv", log.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = post_logs_report(&app, &path, "2026-10-01", "2026-10-31").await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_says(
+            &res.text().await.unwrap(),
+            &[
+                "対象期間に記録が1行もないログがあります",
+                "この期間のどの日にも記録がありません",
+            ],
+        );
+        let sealed: i64 = secportal::db::on_db!(app.db(), p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM submissions WHERE submitted_at IS NOT NULL")
+            .fetch_one(p)
+            .await)
+        .unwrap();
+        assert_eq!(sealed, 0);
+        // The period it is for: submitted (with its gap days flagged for the reviewer).
+        submit_logs(&app, &path, "2026-09-30", "2026-10-01").await;
+    }
+);
+
+dual_test!(
+    hours_without_lines_when_the_gateway_usually_has_some_are_shown,
+    |app| async move {
+        let path = log_page(&app).await;
+        let mut log = HEADER.to_string();
+        for day in 1..=4 {
+            for hour in [9, 10, 11] {
+                if day == 3 && hour > 9 {
+                    continue;
+                }
+                log.push_str(&format!(
+                    "送信,ABC12,001,IDA,2026-10-0{day} {hour:02}:30:00\n"
+                ));
+            }
+        }
+        let res = upload_log(&app, &path, "gw.csv", log.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        app.post(
+            &path,
+            &[
+                ("period_from", "2026-10-01"),
+                ("period_to", "2026-10-04"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+        assert_says(
+            &page(&app, &path).await,
+            &["ふだん記録のある時間帯に記録のない時間: 1 か所（2026-10-03 10:00〜12:00）"],
+        );
+    }
+);

@@ -152,6 +152,40 @@ dual_test!(
         assert!(html.contains("gw-next.log の確認結果 — 問題なし"));
         assert!(html.contains("記録 1 行（送信 1 行・受信 0 行）"));
         assert_eq!(checks(&app).await.len(), 2);
+        // A log in another order without a header is not read in the site's columns: its
+        // mapping form opens, saying why, with a guess from its own first lines.
+        let other =
+            "送信,ABC12,7004,IDA,2026/10/01 12:00:00\n受信,ABC12,,IDA,2026/10/01 12:00:03\n";
+        let res = upload_log(&app, &path, "gw-other.csv", other.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = page(&app, &path).await;
+        assert_says(
+            &html,
+            &[
+                "gw-other.csv の列の対応づけ",
+                "この設置場所の列の対応づけでは1行目は見出し行ですが、このログの1行目は記録です。",
+                "<td>送信</td><td>ABC12</td><td>7004</td><td>IDA</td><td>2026/10/01 12:00:00</td>",
+                "name=\"header\" value=\"no\" checked",
+            ],
+        );
+        assert!(!html.contains("gw-other.csv の確認結果"), "{html}");
+        assert!(
+            refused_report(&app, &path)
+                .await
+                .contains("列の対応づけが済んでいないログがあります")
+        );
+        // Taken off again, the other logs are submitted.
+        let after = &html[html.find(">gw-other.csv</a>").unwrap()..];
+        let remove = after
+            .split("action=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        assert!(remove.ends_with("/remove"), "{remove}");
+        let res = app.post(remove, &[]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
         submit_logs(&app, &path, "2026-10-01", "2026-10-01").await;
         // A submitted log is not read again with another mapping.
         let res = map(&app, &path, &file, "3", &MAPPING).await;

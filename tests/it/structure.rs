@@ -37,7 +37,7 @@ async fn add_location(app: &TestApp, org: &str, kind: &str, office: &str, name: 
     location(&res).rsplit('/').next().unwrap().to_string()
 }
 
-async fn add_connection(app: &TestApp, org: &str, loc: &str, form: &str) {
+pub(crate) async fn add_connection(app: &TestApp, org: &str, loc: &str, form: &str) {
     let res = app
         .post(
             &format!("/orgs/{org}/locations/{loc}/connections"),
@@ -61,7 +61,7 @@ fn appointment<'a>(name: &'a str, from: &'a str) -> Vec<(&'a str, &'a str)> {
 }
 
 /// The checklist rows of the home page as (item number, place, status) triples.
-async fn checklist(app: &TestApp) -> Vec<(String, String, String)> {
+pub(crate) async fn checklist(app: &TestApp) -> Vec<(String, String, String)> {
     let html = app.get("/home").await.text().await.unwrap();
     let table = html
         .split("<table class=\"checklist\">")

@@ -30,6 +30,13 @@ pub async fn locations(app: &App, actor: &Actor, org_id: Uuid) -> Result<Vec<Loc
     Ok(db::structure::list(&app.db, Some(org_id)).await?)
 }
 
+/// The organisation's places that keep gateway logs (gateway sites, and offices with a
+/// gateway connection), inactive ones too.
+pub async fn log_places(app: &App, actor: &Actor, org_id: Uuid) -> Result<Vec<LocationRow>, Error> {
+    in_scope(actor, org_id)?;
+    Ok(db::structure::log_places(&app.db, org_id, None).await?)
+}
+
 /// An organisation's structure as lists show it.
 #[derive(Debug, Default)]
 pub struct Structure {

@@ -126,23 +126,17 @@ impl Place {
     }
 }
 
-/// Checks that a per-site kind names an active gateway site of the organisation, and that an
-/// organisation-wide kind names none.
+/// Checks that a per-site kind names a place of the organisation that keeps gateway logs (a
+/// gateway site, or an office with a gateway connection), and that an organisation-wide kind
+/// names none.
 async fn check_place(app: &App, place: &Place) -> Result<(), Error> {
     match (place.kind.per_site(), place.site) {
         (false, None) => Ok(()),
         (false, Some(_)) => Err(Error::field("site", "error.kind_invalid")),
         (true, None) => Err(Error::field("site", "error.required")),
-        (true, Some(site)) => {
-            let loc = db::structure::get(&app.db, place.org, site)
-                .await?
-                .ok_or(Error::NotFound)?;
-            if loc.scope_kind() == ScopeKind::GatewaySite {
-                Ok(())
-            } else {
-                Err(Error::NotFound)
-            }
-        }
+        (true, Some(site)) => super::gateway_logs::log_place(app, place.org, site)
+            .await
+            .map(|_| ()),
     }
 }
 
@@ -160,14 +154,17 @@ async fn draft_or_create(app: &App, actor: &Actor, place: &Place) -> Result<Open
         return Ok(Opened::Open(d.id));
     }
     let revision = app.catalogue().await?.revision;
+    let scope_kind = match place.site {
+        Some(site) => db::structure::get(&app.db, place.org, site)
+            .await?
+            .ok_or(Error::NotFound)?
+            .scope_kind(),
+        None => ScopeKind::Organisation,
+    };
     let new = NewSubmission {
         org_id: place.org,
         kind,
-        scope_kind: if place.site.is_some() {
-            ScopeKind::GatewaySite
-        } else {
-            ScopeKind::Organisation
-        },
+        scope_kind,
         location_id: place.site,
         data: serde_json::json!({}),
         catalogue_revision: revision,

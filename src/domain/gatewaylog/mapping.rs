@@ -466,4 +466,51 @@ mod tests {
         let c = s.finish().unwrap();
         assert_eq!(c.unmapped, vec!["direction", "business_code"]);
     }
+
+    #[test]
+    fn a_new_log_that_does_not_read_with_the_site_mapping_waits_to_be_mapped_again() {
+        let with_header = ColumnMap {
+            header: true,
+            user_code: 1,
+            id_number: 2,
+            business_code: 3,
+            timestamp: 0,
+            direction: Some(4),
+        };
+        let probe = |map: ColumnMap, log: &str| {
+            let mut s = Scanner::mapped(Some(map)).probing();
+            for chunk in log.as_bytes().chunks(7) {
+                s.feed(chunk).unwrap();
+            }
+            s.finish().unwrap()
+        };
+        // The site's logs had a header; this one starts with a record, in another order.
+        let other = "送信,ABC12,001,IDA,2026/10/01 09:00:00\n受信,ABC12,,IDA,2026/10/01 09:00:04\n";
+        let c = probe(with_header, other);
+        assert!(c.misfit && c.needs_mapping(), "{c:?}");
+        assert_eq!(c.unmapped, vec!["header"]);
+        assert_eq!(c.lines, 0, "nothing is read in the wrong columns");
+        assert!(!c.preview.is_empty());
+        // A header, then records in another order: the first record has no time where the
+        // mapping says.
+        let c = probe(with_header, &format!("a,b,c,d,e\n{other}"));
+        assert_eq!(c.unmapped, vec!["timestamp", "direction"], "{c:?}");
+        // Without a header: the first line is the record to read.
+        let headerless = ColumnMap {
+            header: false,
+            ..with_header
+        };
+        let c = probe(headerless, other);
+        assert_eq!(c.unmapped, vec!["timestamp", "direction"], "{c:?}");
+        // A log that fits is read, and a re-check with a chosen mapping does not probe.
+        let fits = "2026/10/01 09:00:00,ABC12,001,IDA,送信\n";
+        let c = probe(headerless, fits);
+        assert!(!c.misfit && c.lines == 1 && c.problems() == 0, "{c:?}");
+        let c = probe(with_header, &format!("時刻,利用者,番号,業務,向き\n{fits}"));
+        assert!(!c.misfit && c.lines == 1, "{c:?}");
+        let mut s = Scanner::mapped(Some(headerless));
+        s.feed(other.as_bytes()).unwrap();
+        let c = s.finish().unwrap();
+        assert!(!c.misfit && c.lines == 2 && c.bad_time.n == 2, "{c:?}");
+    }
 }

@@ -60,6 +60,9 @@ pub struct LogCheck {
     pub last: Option<String>,
     /// Lines per day (JST): [send, receive].
     pub days: BTreeMap<NaiveDate, [u64; 2]>,
+    /// The hours of each day (JST) with a line, as bits (bit 0: 00:00–00:59). Empty in a
+    /// check kept before hours were counted.
+    pub hours: BTreeMap<NaiveDate, u32>,
     /// Per 利用者コード and per 識別番号.
     pub users: Top,
     pub ids: Top,
@@ -76,6 +79,9 @@ pub struct LogCheck {
     /// The fields whose column could not be told (by the header's names, or the site's
     /// mapping names a column the log has not): the log is not read until it is mapped.
     pub unmapped: Vec<String>,
+    /// The site's mapping did not fit the log's first line (`unmapped` says where: its
+    /// fields, or `header`): the log waits to be mapped again.
+    pub misfit: bool,
     /// The first lines of the (first) file, for the mapping form.
     pub preview: Vec<String>,
     /// The gateway site's mapping the log was read with (`None`: the header's names).
@@ -92,6 +98,10 @@ pub struct Coverage {
     pub gap_days: u64,
     /// Every day of the period with its lines, [send, receive].
     pub days: Vec<(NaiveDate, [u64; 2])>,
+    /// Quiet hours: on a day with lines, runs of hours (from, to: 0–24) without a line at an
+    /// hour that has lines on at least half of the period's days with lines (a gateway's
+    /// usual hours). Needs three such days to tell what is usual.
+    pub quiet: Vec<(NaiveDate, u8, u8)>,
 }
 
 impl LogCheck {
@@ -122,8 +132,46 @@ impl LogCheck {
             covers: first.is_some_and(|f| *f <= from) && last.is_some_and(|l| *l >= to),
             gaps,
             gap_days,
+            quiet: self.quiet(&days),
             days,
         }
+    }
+
+    /// The quiet hours of the period's `days` (see [`Coverage::quiet`]).
+    fn quiet(&self, days: &[(NaiveDate, [u64; 2])]) -> Vec<(NaiveDate, u8, u8)> {
+        let active: Vec<(NaiveDate, u32)> = days
+            .iter()
+            .filter_map(|(d, _)| self.hours.get(d).map(|h| (*d, *h)))
+            .filter(|(_, h)| *h != 0)
+            .collect();
+        if active.len() < 3 {
+            return vec![];
+        }
+        let usual = (0..24).fold(0u32, |mask, h| {
+            let with = active.iter().filter(|(_, m)| m & (1 << h) != 0).count();
+            if with * 2 >= active.len() {
+                mask | 1 << h
+            } else {
+                mask
+            }
+        });
+        let mut out = vec![];
+        for (d, m) in active {
+            let missing = usual & !m;
+            let mut h = 0u8;
+            while h < 24 {
+                if missing & (1 << h) == 0 {
+                    h += 1;
+                    continue;
+                }
+                let start = h;
+                while h < 24 && missing & (1 << h) != 0 {
+                    h += 1;
+                }
+                out.push((d, start, h));
+            }
+        }
+        out
     }
 
     /// Whether the log waits for its columns to be mapped.
@@ -177,6 +225,46 @@ mod tests {
         );
         assert_eq!(cov.gap_days, 5);
         assert_eq!(cov.days.len(), 7);
+    }
+
+    #[test]
+    fn hours_without_a_line_when_the_gateway_usually_has_some_are_quiet() {
+        let mut log = String::from("送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n");
+        for day in 1..=5 {
+            for hour in 8..18 {
+                // The 5th: nothing from 10:00 to 13:59; the 3rd also at 20:00 (not usual).
+                if day == 5 && (10..14).contains(&hour) {
+                    continue;
+                }
+                log.push_str(&format!(
+                    "送信,ABC12,001,IDA,2026-10-0{day} {hour:02}:15:00\n"
+                ));
+            }
+        }
+        log.push_str("送信,ABC12,001,IDA,2026-10-03 20:00:00\n");
+        let c = check(&log);
+        assert_eq!(c.hours[&d("2026-10-01")], 0b11_1111_1111 << 8);
+        let cov = c.against(d("2026-10-01"), d("2026-10-06"));
+        assert_eq!(cov.quiet, vec![(d("2026-10-05"), 10, 14)]);
+        assert_eq!(cov.gaps, vec![(d("2026-10-06"), d("2026-10-06"))]);
+        // Two days are too few to tell what is usual.
+        assert!(c.against(d("2026-10-04"), d("2026-10-05")).quiet.is_empty());
+        // Counted on two threads, the hours are joined.
+        let part = |rows: &str| {
+            let mut s = Scanner::new();
+            s.feed(
+                format!("送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n{rows}")
+                    .as_bytes(),
+            )
+            .unwrap();
+            s
+        };
+        let mut a = part("送信,A,1,IDA,2026-10-01 08:00:00\n");
+        a.absorb(part("送信,A,1,IDA,2026-10-01 23:59:59\n"));
+        assert_eq!(
+            a.finish().unwrap().hours[&d("2026-10-01")],
+            1 << 8 | 1 << 23
+        );
     }
 
     #[test]

@@ -138,7 +138,10 @@ pub struct Scanner<V: Visit = ()> {
     /// The first second of the day being counted, and its lines: send, receive, neither.
     day_start: Stamp,
     day_n: [u64; 3],
+    /// The hours of the day being counted that have a line (bit 0: 00:00–00:59 JST).
+    day_hours: u32,
     days: FxMap<i64, [u64; 2]>,
+    hours: FxMap<i64, u32>,
     users: Keys,
     ids: Keys,
     visit: V,
@@ -146,6 +149,8 @@ pub struct Scanner<V: Visit = ()> {
     map: Option<ColumnMap>,
     /// Whether the columns could not be told: the rest is only measured, not read.
     unmapped: bool,
+    /// Whether the first line must read as the site's mapping says (see [`Self::probing`]).
+    probe: bool,
     /// The first bytes of the (first) file, for the preview.
     head: Vec<u8>,
 }
@@ -189,14 +194,27 @@ impl<V: Visit> Scanner<V> {
             last: Stamp::MIN,
             day_start: Stamp::MIN,
             day_n: [0; 3],
+            day_hours: 0,
             days: FxMap::default(),
+            hours: FxMap::default(),
             users: Keys::default(),
             ids: Keys::default(),
             visit,
             map,
             unmapped: false,
+            probe: false,
             head: Vec::new(),
         }
+    }
+
+    /// A check that holds a new log to the site's mapping before reading it: when its first
+    /// line does not read as the mapping says (no time, or no direction, where a record
+    /// should be; a record where a header should be), the log waits to be mapped again
+    /// instead of being read in the wrong columns. A re-check with the mapping someone has
+    /// just chosen for the log does not probe.
+    pub fn probing(mut self) -> Self {
+        self.probe = self.map.is_some();
+        self
     }
 
     /// Notes how the file came (`gzip`, `zip`).
@@ -216,6 +234,7 @@ impl<V: Visit> Scanner<V> {
             // The preview's bytes are all read here.
             || self.head.len() < HEAD
             || self.unmapped
+            || self.probe
             || self.entry != 0
         {
             return None;
@@ -254,6 +273,9 @@ impl<V: Visit> Scanner<V> {
         other.flush_day();
         for (d, n) in other.days {
             self.add_day(d, n);
+        }
+        for (d, h) in other.hours {
+            *self.hours.entry(d).or_default() |= h;
         }
         let (a, b) = (&mut self.out, other.out);
         a.lines += b.lines;
@@ -336,6 +358,7 @@ impl<V: Visit> Scanner<V> {
                 ..
             }) = self.cols
                 && !self.visit.skips()
+                && !self.probe
             {
                 start = self.lines(buf, start, d)?;
                 break;
@@ -409,6 +432,11 @@ impl<V: Visit> Scanner<V> {
                 out.days.insert(date, n);
             }
         }
+        for (d, h) in self.hours {
+            if let Some(date) = fields::date_of(d * 86_400) {
+                out.hours.insert(date, h);
+            }
+        }
         out.first = (self.first != Stamp::MAX).then(|| fields::show(self.first));
         out.last = (self.last != Stamp::MIN).then(|| fields::show(self.last));
         out.users = self.users.top(self.any_sjis);
@@ -466,6 +494,17 @@ impl<V: Visit> Scanner<V> {
                 return Ok(false);
             }
         };
+        // A header names its columns: a time in it means the log starts with a record.
+        if self.probe && !record {
+            let time = cells[..n].iter().any(|&(a, b)| {
+                let c = fields::trim(&text.as_bytes()[a as usize..b as usize]);
+                fields::timestamp(c, &mut self.dates).is_some()
+            });
+            if time {
+                self.misfit(vec!["header".into()]);
+                return Ok(false);
+            }
+        }
         self.cols = Some(Columns {
             delim,
             idx,
@@ -481,6 +520,15 @@ impl<V: Visit> Scanner<V> {
         Ok(record)
     }
 
+    /// Leaves the log to be mapped again: the site's mapping does not fit it (`why`: the
+    /// fields that do not read, or `header`). The rest is only measured.
+    fn misfit(&mut self, why: Vec<String>) {
+        self.unmapped = true;
+        self.cols = None;
+        self.out.unmapped = why;
+        self.out.misfit = true;
+    }
+
     /// Adds the day being counted to the days (a day with no send or receive is not one).
     fn flush_day(&mut self) {
         if self.day_n[0] + self.day_n[1] > 0 {
@@ -488,6 +536,12 @@ impl<V: Visit> Scanner<V> {
                 self.day_start.div_euclid(86_400),
                 [self.day_n[0], self.day_n[1]],
             );
+        }
+        if self.day_hours != 0 {
+            *self
+                .hours
+                .entry(self.day_start.div_euclid(86_400))
+                .or_default() |= self.day_hours;
         }
     }
 
@@ -534,6 +588,25 @@ impl<V: Visit> Scanner<V> {
             }
         } else if n <= 1 && fields::trim(line).is_empty() {
             return Ok(());
+        }
+        if self.probe {
+            // The first record must have the time and the direction where the mapping says.
+            self.probe = false;
+            let (time, dir) = (
+                cell(line, &self.cells, n, idx[TIME]),
+                cell(line, &self.cells, n, idx[DIR]),
+            );
+            let mut why = vec![];
+            if fields::timestamp(time, &mut self.dates).is_none() {
+                why.push("timestamp".to_string());
+            }
+            if idx[DIR] != NONE && fields::direction(dir).is_none() {
+                why.push("direction".to_string());
+            }
+            if !why.is_empty() {
+                self.misfit(why);
+                return Ok(());
+            }
         }
         self.record(line, &idx, n, false)
     }
@@ -710,8 +783,10 @@ impl<V: Visit> Scanner<V> {
                     self.flush_day();
                     self.day_start = t - t.rem_euclid(86_400);
                     self.day_n = [0; 3];
+                    self.day_hours = 0;
                 }
                 self.day_n[slot] += 1;
+                self.day_hours |= 1 << ((t - self.day_start) / 3_600);
             }
             None if time.is_empty() => {}
             None => note(&mut self.out.bad_time, at),

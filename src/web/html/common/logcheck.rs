@@ -31,6 +31,8 @@ pub struct CheckView {
     /// Inline SVG markup (numbers and escaped dates only).
     pub chart: String,
     pub chart_title: String,
+    /// The hours of each day with a line, as an inline SVG grid (short periods only).
+    pub hours: String,
 }
 
 /// The kept checks of a submission's logs uploaded for `site`, by file name; `None` for a
@@ -197,9 +199,11 @@ pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDa
     .into_iter()
     .filter_map(|(k, n)| count(t, k, n, &c.files))
     .collect();
+    let mut quiet = vec![];
     let days: Vec<(NaiveDate, [u64; 2])> = match period {
         Some((from, to)) => {
             let cov = c.against(from, to);
+            quiet.clone_from(&cov.quiet);
             let p = [("from", from.to_string()), ("to", to.to_string())];
             let p: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
             if cov.covers {
@@ -236,6 +240,33 @@ pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDa
                     ],
                 ));
             }
+            if !cov.quiet.is_empty() {
+                let mut runs: Vec<String> = cov
+                    .quiet
+                    .iter()
+                    .take(SHOWN)
+                    .map(|(d, a, b)| {
+                        t.f(
+                            "gwlog.v.quiet_run",
+                            &[
+                                ("day", &d.to_string()),
+                                ("from", &format!("{a:02}:00")),
+                                ("to", &format!("{b:02}:00")),
+                            ],
+                        )
+                    })
+                    .collect();
+                if cov.quiet.len() > SHOWN {
+                    runs.push(t.t("gwlog.and_more").to_string());
+                }
+                facts.push(t.f(
+                    "gwlog.v.quiet",
+                    &[
+                        ("n", &cov.quiet.len().to_string()),
+                        ("runs", &runs.join(t.t("ui.list_sep"))),
+                    ],
+                ));
+            }
             cov.days
         }
         None => match (c.days.keys().next(), c.days.keys().next_back()) {
@@ -263,7 +294,81 @@ pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDa
         ids_title,
         chart: chart(t, &days),
         chart_title,
+        hours: hours_chart(t, &days, &c.hours, &quiet),
     }
+}
+
+/// The longest period whose hours are drawn (a row per day).
+const HOURS_DAYS: usize = 62;
+
+/// The hours of each day with a line as a grid (a row per day, a column per hour, JST):
+/// filled where there is a line, red where the gateway usually has lines and this day has
+/// none (`quiet`). Empty for a long period, or a check kept before hours were counted.
+pub fn hours_chart(
+    t: &Tr,
+    days: &[(NaiveDate, [u64; 2])],
+    hours: &std::collections::BTreeMap<NaiveDate, u32>,
+    quiet: &[(NaiveDate, u8, u8)],
+) -> String {
+    if days.is_empty() || days.len() > HOURS_DAYS || hours.is_empty() {
+        return String::new();
+    }
+    const LEFT: f64 = 80.0;
+    const CELL: f64 = 26.0;
+    const ROW: f64 = 12.0;
+    const TOP: f64 = 16.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="logchart hours" viewBox="0 0 {w} {h}" width="100%" role="img" aria-label="{label}">"##,
+        w = LEFT + CELL * 24.0,
+        h = TOP + ROW * days.len() as f64 + 4.0,
+        label = esc(t.t("gwlog.v.hours_label")),
+    );
+    for h in (0..=24).step_by(6) {
+        let _ = write!(
+            s,
+            r##"<text x="{x:.1}" y="11" font-size="10" fill="#333" text-anchor="middle">{h}:00</text>"##,
+            x = LEFT + CELL * f64::from(h),
+        );
+    }
+    for (i, (d, _)) in days.iter().enumerate() {
+        let y = TOP + ROW * i as f64;
+        let mask = hours.get(d).copied().unwrap_or(0);
+        let _ = write!(
+            s,
+            r##"<text x="0" y="{ty:.1}" font-size="10" fill="#333">{d}</text>"##,
+            ty = y + ROW - 2.0,
+        );
+        for h in 0..24u8 {
+            let on = mask & (1 << h) != 0;
+            let hushed = quiet
+                .iter()
+                .any(|(q, a, b)| q == d && (*a..*b).contains(&h));
+            let fill = match (on, hushed) {
+                (true, _) => "#2c6fbb",
+                (false, true) => "#c0392b",
+                (false, false) => "#eeeeee",
+            };
+            let tip = esc(&t.f(
+                if on {
+                    "gwlog.v.hour_some"
+                } else {
+                    "gwlog.v.hour_none"
+                },
+                &[("day", &d.to_string()), ("hour", &format!("{h:02}"))],
+            ));
+            let _ = write!(
+                s,
+                r##"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{hh:.1}" fill="{fill}"><title>{tip}</title></rect>"##,
+                x = LEFT + CELL * f64::from(h),
+                w = CELL - 1.0,
+                hh = ROW - 1.0,
+            );
+        }
+    }
+    s.push_str("</svg>");
+    s
 }
 
 /// Lines per day as stacked bars (send below, receive above); a day without a line is
@@ -359,5 +464,20 @@ mod tests {
         assert!(!empty.contains("最大"), "{empty}");
         let some = chart(&t, &[(day(1), [3, 4]), (day(2), [0, 0])]);
         assert!(some.contains("最大 7 行/日"), "{some}");
+    }
+
+    #[test]
+    fn the_hours_grid_marks_hours_with_lines_and_quiet_hours() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let t = Tr::new(Lang::Ja);
+        let days = [(day(1), [1, 0]), (day(2), [1, 0])];
+        let hours = [(day(1), 1 << 9 | 1 << 10), (day(2), 1 << 9)].into();
+        let svg = hours_chart(&t, &days, &hours, &[(day(2), 10, 11)]);
+        assert_eq!(svg.matches("fill=\"#2c6fbb\"").count(), 3, "{svg}");
+        assert_eq!(svg.matches("fill=\"#c0392b\"").count(), 1, "{svg}");
+        assert!(svg.contains("2026-11-02 10 時台: 記録なし"), "{svg}");
+        assert!(!svg.contains("script") && !svg.contains("href"));
+        // Kept before hours were counted, or a long period: no grid.
+        assert!(hours_chart(&t, &days, &Default::default(), &[]).is_empty());
     }
 }

@@ -206,9 +206,10 @@ async fn org_view(
             .filter(|l| l.active)
             .map(|l| (l.id, l.name.clone()))
             .collect(),
-        sites: locations
+        sites: app::structure::reads::log_places(state, &actor, org.id)
+            .await?
             .iter()
-            .filter(|l| l.active && l.kind == "gateway_site")
+            .filter(|l| l.active)
             .map(|l| (l.id, l.name.clone()))
             .collect(),
         i,
@@ -375,6 +376,16 @@ struct CenterView {
     is_center: bool,
     instructions: Vec<InstructionItem>,
     requests: Vec<RequestItem>,
+    /// The user code typed to issue a new instruction or request, and why it led nowhere.
+    code: String,
+    code_error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct CenterQuery {
+    /// A user code: the organisation to issue a new instruction or request to.
+    #[serde(default)]
+    code: String,
 }
 
 /// `GET /review/followup`: every unclosed instruction and open request, by due date.
@@ -382,9 +393,27 @@ pub async fn center_page(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
+    Query(q): Query<CenterQuery>,
 ) -> AppResult<Response> {
-    let listed = app::followup::of_center(&state, &me.actor(&ctx)).await?;
+    let actor = me.actor(&ctx);
+    let listed = app::followup::of_center(&state, &actor).await?;
     let t = ctx.tr();
+    // 新しい指示・依頼: the organisation's page with the forms, found by its user code.
+    let code_error = if q.code.trim().is_empty() {
+        None
+    } else {
+        match app::orgs::by_code(&state, &actor, &q.code).await {
+            Ok(Some(org)) => {
+                let to = format!("/orgs/{org}/followup#request");
+                return Ok(axum::response::IntoResponse::into_response(
+                    axum::response::Redirect::to(&to),
+                ));
+            }
+            Ok(None) => Some(t.t("followup.code_unknown").to_string()),
+            Err(app::Error::Invalid(e)) => e.get("code").map(|k| t.t(k).to_string()),
+            Err(e) => return Err(e.into()),
+        }
+    };
     let catalogue = state.catalogue().await?;
     let view = CenterView {
         page: Page::new(&ctx, Some(&me)),
@@ -399,6 +428,15 @@ pub async fn center_page(
             .into_iter()
             .map(|r| request_item(&catalogue, t.code(), r))
             .collect(),
+        code: q.code,
+        code_error,
     };
-    render(StatusCode::OK, &view)
+    render(
+        if view.code_error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        &view,
+    )
 }

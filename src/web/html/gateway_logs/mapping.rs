@@ -155,6 +155,10 @@ pub fn form(
     let why = match (check.needs_mapping() && !checking, check.mapping.is_some()) {
         (false, _) => String::new(),
         (true, false) => t.f("gwlog.map.why_names", &[("columns", &missing)]),
+        (true, true) if check.misfit && check.unmapped.iter().any(|f| f == "header") => {
+            t.t("gwlog.map.why_no_header").to_string()
+        }
+        (true, true) if check.misfit => t.f("gwlog.map.why_misfit", &[("columns", &missing)]),
         (true, true) => t.f("gwlog.map.why_site", &[("columns", &missing)]),
     };
     MapView {
