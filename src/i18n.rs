@@ -158,6 +158,16 @@ impl Tr {
         s
     }
 
+    /// The keys that start with `prefix`, without it, with their strings, by key.
+    pub fn with_prefix(&self, prefix: &str) -> Vec<(&'static str, &'static str)> {
+        let mut out: Vec<(&'static str, &'static str)> = table(self.lang)
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?, v.as_str())))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
     /// Whether a key exists (in this language).
     pub fn has(&self, key: &str) -> bool {
         table(self.lang).contains_key(key)

@@ -120,6 +120,10 @@ struct FollowUp {
 pub struct Names {
     named: HashMap<Uuid, (String, String)>,
     followups: HashMap<Uuid, FollowUp>,
+    /// A connection's form (`gateway`, …), by the connection's id.
+    forms: HashMap<Uuid, String>,
+    /// The catalogue, for items named by their keys.
+    catalogue: Option<std::sync::Arc<crate::db::catalogue::Catalogue>>,
     /// The viewer is of an organisation: Center staff show as the Center, without their
     /// e-mail or IP.
     pub org_view: bool,
@@ -137,6 +141,12 @@ pub struct Words<'a> {
     pub instruction: &'a str,
     /// How a request reads, with `{item}`, `{org}` and `{due}`.
     pub request: &'a str,
+    /// What the portal's own background work is called ("system" in the stored entry).
+    pub system: &'a str,
+    /// How a connection reads, with `{place}` and `{form}`.
+    pub connection: &'a str,
+    /// The names of the connection forms, by their codes.
+    pub forms: [(&'a str, &'a str); 3],
 }
 
 impl Words<'_> {
@@ -173,15 +183,37 @@ impl Names {
                 continue;
             };
             out.push_str(&s[at..i]);
-            out.push_str(match kind.as_str() {
-                "center_user" if self.org_view => w.center,
-                "submission" if name.is_empty() => w.draft,
-                _ => name,
-            });
+            match kind.as_str() {
+                "center_user" if self.org_view => out.push_str(w.center),
+                "submission" if name.is_empty() => out.push_str(w.draft),
+                "connection" => {
+                    let code = self.forms.get(&id).map_or("", String::as_str);
+                    let form = w
+                        .forms
+                        .iter()
+                        .find(|(c, _)| *c == code)
+                        .map_or(code, |f| f.1);
+                    out.push_str(
+                        &w.connection
+                            .replace("{place}", name)
+                            .replace("{form}", form),
+                    );
+                }
+                _ => out.push_str(name),
+            }
             at = i + 36;
         }
         out.push_str(&s[at..]);
         out
+    }
+
+    /// The title of a catalogue item by its key (`None`: not an item's key).
+    pub fn item(&self, key: &str, lang: &str) -> Option<String> {
+        let c = self.catalogue.as_ref()?;
+        c.items
+            .iter()
+            .any(|i| i.key == key)
+            .then(|| c.item_title(key, lang))
     }
 
     /// Who acted: the person's name, or the Center for an organisation's viewer.
@@ -191,6 +223,7 @@ impl Names {
             Some((name, _)) if !self.org_view => format!("{name} <{}>", row.actor),
             Some((name, _)) => name.clone(),
             None if self.org_view && row.actor_id.is_some() => w.center.to_string(),
+            None if row.actor_id.is_none() && row.actor == "system" => w.system.to_string(),
             None => row.actor.clone(),
         }
     }
@@ -221,17 +254,18 @@ pub async fn names(app: &App, actor: &Actor, rows: &[Row]) -> Result<Names, Erro
     ids.dedup();
     let org = actor.scope().org_filter();
     let found = db::names::names(&app.db, &ids, org).await?;
+    let catalogue = app.catalogue().await?;
     let mut names = Names {
         org_view: !actor.role.is_center(),
+        catalogue: Some(catalogue.clone()),
         ..Names::default()
     };
-    let mut catalogue = None;
+    let c = &catalogue;
     for n in found {
+        if n.kind == "connection" {
+            names.forms.insert(n.id, n.extra.clone());
+        }
         if matches!(n.kind.as_str(), "instruction" | "request") {
-            let c = match &catalogue {
-                Some(c) => c,
-                None => catalogue.insert(app.catalogue().await?),
-            };
             let (key, due) = n.extra.split_once('|').unwrap_or((n.extra.as_str(), ""));
             names.followups.insert(
                 n.id,
@@ -276,6 +310,13 @@ mod tests {
             lang: "ja",
             instruction: "改善措置の指示（{item}、{org}、期限 {due}）",
             request: "提出依頼（{item}、{org}、期限 {due}）",
+            system: "システム（自動処理）",
+            connection: "{place}の接続（{form}）",
+            forms: [
+                ("peer_to_peer", "ピアツーピア方式"),
+                ("router", "ルータ方式"),
+                ("gateway", "ゲートウェイ方式"),
+            ],
         };
         let shown = names.text(&text, &w);
         assert!(shown.contains("SR-2026-000001") && shown.contains("審査 花子"));
@@ -286,5 +327,14 @@ mod tests {
         names.org_view = true;
         let shown = names.text(&text, &w);
         assert!(shown.contains("NACCS センター") && !shown.contains("花子"));
+        let conn = Uuid::from_u128(4);
+        names
+            .named
+            .insert(conn, ("本社".into(), "connection".into()));
+        names.forms.insert(conn, "gateway".into());
+        assert_eq!(
+            names.text(&conn.to_string(), &w),
+            "本社の接続（ゲートウェイ方式）"
+        );
     }
 }

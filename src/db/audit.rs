@@ -301,17 +301,17 @@ pub async fn page(
     f: &TrailFilter,
     limit: i64,
 ) -> Result<Vec<Row>, sqlx::Error> {
-    let action = f
-        .action
-        .as_ref()
-        .map(|a| format!("{}%", a.replace(['%', '_'], "")));
-    let actor = f
-        .actor
-        .as_ref()
-        .map(|a| format!("%{}%", a.replace(['%', '_'], "")));
+    // Typed text matches as itself: `_` (in most actions and many e-mails) and `%` escaped.
+    let literal = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    };
+    let action = f.action.as_ref().map(|a| format!("{}%", literal(a)));
+    let actor = f.actor.as_ref().map(|a| format!("%{}%", literal(a)));
     on_db!(db, p => sqlx::query_as::<_, Row>(
         "SELECT seq, at, actor_id, actor, org_id, action, target, ip, detail, prev_hash, hash FROM audit_log \
-         WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR action LIKE $2) AND ($3 IS NULL OR actor LIKE $3) \
+         WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR action LIKE $2 ESCAPE '\\') AND ($3 IS NULL OR actor LIKE $3 ESCAPE '\\') \
          AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) AND ($6 IS NULL OR seq < $6) ORDER BY seq DESC LIMIT $7",
     )
     .bind(org)

@@ -11,8 +11,8 @@ pub struct Named {
     pub id: Uuid,
     /// The receipt number (empty for a draft), the person's, place's or organisation's name.
     pub name: String,
-    /// `submission`, `center_user`, `user`, `location`, `organisation`, `instruction` or
-    /// `request`.
+    /// `submission`, `center_user`, `user`, `location`, `organisation`, `instruction`,
+    /// `request`, `connection` (`extra`: its form), `api_token` or `return_reason`.
     pub kind: String,
     /// For an instruction or a request (whose `name` is its organisation's): its item's key
     /// and due date as `item|YYYY-MM-DD` (empty otherwise).
@@ -42,7 +42,14 @@ pub async fn names(db: &Db, ids: &[Uuid], org: Option<Uuid>) -> Result<Vec<Named
          UNION ALL SELECT r.id, o.name AS name, 'request' AS kind, \
            r.item_key || '|' || CAST(r.due_date AS TEXT) AS extra \
          FROM requests r JOIN organisations o ON o.id = r.org_id \
-         WHERE r.id IN ({list}) AND ($1 IS NULL OR r.org_id = $1)"
+         WHERE r.id IN ({list}) AND ($1 IS NULL OR r.org_id = $1) \
+         UNION ALL SELECT c.id, l.name AS name, 'connection' AS kind, c.form AS extra \
+         FROM connections c JOIN locations l ON l.id = c.location_id \
+         WHERE c.id IN ({list}) AND ($1 IS NULL OR c.org_id = $1) \
+         UNION ALL SELECT id, name, 'api_token' AS kind, '' AS extra FROM api_tokens \
+         WHERE id IN ({list}) AND ($1 IS NULL OR org_id = $1) \
+         UNION ALL SELECT id, title AS name, 'return_reason' AS kind, '' AS extra FROM return_reasons \
+         WHERE id IN ({list}) AND $1 IS NULL"
     );
     on_db!(db, p => {
         let mut q = sqlx::query_as::<_, Named>(sqlx::AssertSqlSafe(sql.clone())).bind(org);

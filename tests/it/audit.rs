@@ -616,3 +616,100 @@ dual_test!(
         );
     }
 );
+
+/// The rows of a page's first table body (the trail's, or home's activity list).
+fn table_body(html: &str, after: &str) -> String {
+    let from = html.find(after).unwrap_or(0);
+    let rest = &html[from..];
+    let start = rest
+        .find("<tbody>")
+        .unwrap_or_else(|| panic!("a table body after {after}:\n{html}"));
+    let end = rest[start..].find("</tbody>").unwrap();
+    rest[start..start + end].to_string()
+}
+
+/// Whether a text holds an id written out (8-4-4-4-12 hex).
+fn has_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    (0..b.len().saturating_sub(35)).any(|i| {
+        b[i..i + 36].iter().enumerate().all(|(j, c)| match j {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+    })
+}
+
+dual_test!(
+    the_trail_and_recent_activity_read_in_words_without_keys_json_or_ids,
+    |app| async move {
+        use crate::gateway_logs::{CUSTOM, CUSTOM_MAPPING, map_and_recheck, page};
+        let (org, _) = crate::followup::setup(&app).await;
+        let office = crate::followup::add_location(&app, &org, "office", "", "本社").await;
+        crate::structure::add_connection(&app, &org, &office, "gateway").await;
+        let path = format!("/orgs/{org}/locations/{office}/gateway-logs");
+        let res = crate::followup::upload_log(&app, &path, "gw.csv", CUSTOM.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let file = crate::helpers::field_value(&page(&app, &path).await, "file").unwrap();
+        map_and_recheck(&app, &path, &file, "0", &CUSTOM_MAPPING).await;
+
+        let html = page(&app, "/audit").await;
+        assert!(
+            !html.contains("secportal audit"),
+            "no command line for a clerk"
+        );
+        let rows = table_body(&html, "<table");
+        crate::helpers::assert_says(
+            &rows,
+            &[
+                "<td>接続の追加</td><td>本社のゲートウェイ接続</td>",
+                "<td>事業所等の登録</td><td>本社</td>",
+                "種類: 事業所",
+                "<td>ファイル添付</td>",
+                "ファイル: gw.csv",
+                "<td>ログの列の対応づけ</td><td>本社</td>",
+                "列の対応づけ: 見出し行（記録ではない）、年月日時分秒: 列1、利用者コード: 列2、識別番号: 列3、業務コード: 列4、送受信区分: 列5",
+                "<td>ログの再確認（列の対応づけ後）</td>",
+                "結果: 完了",
+            ],
+        );
+        for raw in [
+            "gateway_log.mapped",
+            "connection.added",
+            "{\"",
+            "\"kind\"",
+            "trail.",
+            "sha256",
+        ] {
+            assert!(!rows.contains(raw), "{raw} in\n{rows}");
+        }
+        assert!(!has_uuid(&rows), "{rows}");
+        // The filter lists the actions by name.
+        assert!(html.contains("<option value=\"gateway_log.mapped\">ログの列の対応づけ</option>"));
+        let only = page(&app, "/audit?action=gateway_log.mapped").await;
+        assert!(only.contains("<option value=\"gateway_log.mapped\" selected>"));
+        assert!(!table_body(&only, "<table").contains("接続の追加"));
+
+        let home = page(&app, "/home").await;
+        let recent = table_body(&home, "最近の操作");
+        assert!(
+            recent.contains("<td>接続の追加</td><td>本社のゲートウェイ接続</td>"),
+            "{recent}"
+        );
+        assert!(
+            !has_uuid(&recent) && !recent.contains("connection."),
+            "{recent}"
+        );
+
+        app.browser().to_english().await;
+        let rows = table_body(&page(&app, "/audit").await, "<table");
+        crate::helpers::assert_says(
+            &rows,
+            &[
+                "Gateway connection at 本社",
+                "File: gw.csv",
+                "Column mapping: is a header (not a record), date and time: Column 1",
+            ],
+        );
+        assert!(!has_uuid(&rows) && !rows.contains("trail."), "{rows}");
+    }
+);

@@ -12,6 +12,7 @@ use crate::domain::Role;
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::checklist::{ChecklistItem, checklist_for};
+use crate::web::html::common::entries;
 use crate::web::page::{Page, jst, render};
 use crate::web::state::AppState;
 
@@ -126,31 +127,16 @@ pub async fn home(
     let o = app::home::overview(&state, &me.actor(&ctx)).await?;
     let oldest = o.waiting.oldest.as_ref().map(jst).unwrap_or_default();
     let t = ctx.tr();
-    let words = crate::app::trail::Words {
-        center: t.t("comments.center"),
-        draft: t.t("trail.draft"),
-        lang: t.code(),
-        instruction: t.t("trail.instruction"),
-        request: t.t("trail.request"),
-    };
+    let words = entries::words(&t);
     let names = &o.names;
     let activity = o
         .activity
         .into_iter()
-        .map(|r| {
-            let (actor, target) = (names.actor(&r, &words), names.text(&r.target, &words));
-            let key = format!("audit.action.{}", r.action);
-            let action = if t.has(&key) {
-                t.t(&key).to_string()
-            } else {
-                r.action
-            };
-            ActivityItem {
-                at: jst(&r.at),
-                actor,
-                action,
-                target,
-            }
+        .map(|r| ActivityItem {
+            at: jst(&r.at),
+            actor: names.actor(&r, &words),
+            action: entries::action(&t, &r.action),
+            target: entries::target(&t, names, &words, &r),
         })
         .collect();
     let (mut checklist, mut next, mut later) = (vec![], vec![], vec![]);

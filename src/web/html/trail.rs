@@ -9,10 +9,11 @@ use axum::response::Response;
 
 use crate::app::{
     self,
-    trail::{Standing, TrailParams, Words},
+    trail::{Standing, TrailParams},
 };
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::error::AppResult;
+use crate::web::html::common::entries;
 use crate::web::page::{Page, jst, render};
 use crate::web::state::AppState;
 
@@ -35,6 +36,8 @@ pub struct TrailItem {
 struct TrailView {
     page: Page,
     items: Vec<TrailItem>,
+    /// Every action by its key, with its name, by name.
+    actions: Vec<(String, String)>,
     action: String,
     actor: String,
     from: String,
@@ -57,28 +60,13 @@ pub async fn trail(
     let page = app::trail::trail(&state, &actor, &q).await?;
     let rows: Vec<_> = page.entries.iter().map(|(r, _)| r.clone()).collect();
     let names = app::trail::names(&state, &actor, &rows).await?;
-    let words = Words {
-        center: t.t("comments.center"),
-        draft: t.t("trail.draft"),
-        lang: t.code(),
-        instruction: t.t("trail.instruction"),
-        request: t.t("trail.request"),
-    };
+    let words = entries::words(&t);
     let date_error = page.date_error;
     let tampered = page.entries.iter().any(|(_, st)| *st == Standing::Fails);
     let items: Vec<TrailItem> = page
         .entries
         .into_iter()
         .map(|(r, st)| {
-            let (actor, ip) = (names.actor(&r, &words), names.ip(&r));
-            let key = format!("audit.action.{}", r.action);
-            let detail = if r.detail == "null" {
-                String::new()
-            } else if let Some(words) = log_search_detail(&t, &r.action, &r.detail) {
-                words
-            } else {
-                names.text(&r.detail, &words)
-            };
             let (standing, label) = match st {
                 Standing::Holds => ("holds", "trail.holds"),
                 Standing::Unkeyed => ("unkeyed", "trail.unkeyed"),
@@ -89,15 +77,11 @@ pub async fn trail(
                 standing_label: t.t(label).to_string(),
                 seq: r.seq,
                 at: jst(&r.at),
-                actor,
-                action: if t.has(&key) {
-                    format!("{}（{}）", t.t(&key), r.action)
-                } else {
-                    r.action
-                },
-                target: names.text(&r.target, &words),
-                ip,
-                detail,
+                actor: names.actor(&r, &words),
+                action: entries::action(&t, &r.action),
+                target: entries::target(&t, &names, &words, &r),
+                ip: names.ip(&r),
+                detail: entries::detail(&t, &names, &words, &r),
             }
         })
         .collect();
@@ -113,9 +97,17 @@ pub async fn trail(
             serde_urlencoded::to_string(params).unwrap_or_default(),
         )
     });
+    // The actions to filter by, by name; an action typed into the address stays chosen.
+    let mut actions: Vec<(String, String)> = t
+        .with_prefix("audit.action.")
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    actions.sort_by(|a, b| a.1.cmp(&b.1));
     let view = TrailView {
         page: Page::new(&ctx, Some(&me)),
         items,
+        actions,
         action: q.action,
         actor: q.actor,
         from: q.from,
@@ -132,53 +124,4 @@ pub async fn trail(
         },
         &view,
     )
-}
-
-/// A log search's entries in words (`log.searched`: the output, the files and the criteria;
-/// `log.search_finished`: the matches and how far it read); `None` for any other entry.
-fn log_search_detail(t: &crate::i18n::Tr, action: &str, detail: &str) -> Option<String> {
-    let d: serde_json::Value = serde_json::from_str(detail).ok()?;
-    let num = |k: &str| d[k].as_u64().unwrap_or(0).to_string();
-    let output = t.t(if d["output"] == "csv" {
-        "trail.logsearch.csv"
-    } else {
-        "trail.logsearch.page"
-    });
-    match action {
-        "log.searched" => {
-            let criteria: Vec<String> = ["user_code", "id_number", "business_code", "from", "to"]
-                .into_iter()
-                .filter_map(|k| {
-                    let v = d["criteria"][k].as_str().filter(|v| !v.is_empty())?;
-                    Some(format!("{} {v}", t.t(&format!("logsearch.{k}"))))
-                })
-                .collect();
-            Some(t.f(
-                "trail.logsearch.started",
-                &[
-                    ("output", output),
-                    ("files", &num("files")),
-                    ("criteria", &criteria.join(t.t("trail.logsearch.and"))),
-                ],
-            ))
-        }
-        "log.search_finished" => Some(t.f(
-            "trail.logsearch.finished",
-            &[
-                ("output", output),
-                ("matches", &num("matches")),
-                ("files", &num("files")),
-                ("searched", &num("searched")),
-                (
-                    "end",
-                    t.t(if d["complete"] == true {
-                        "trail.logsearch.complete"
-                    } else {
-                        "trail.logsearch.stopped"
-                    }),
-                ),
-            ],
-        )),
-        _ => None,
-    }
 }

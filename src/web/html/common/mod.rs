@@ -1,11 +1,13 @@
 //! View helpers more than one page uses (never handlers): resolving the organisation of a
 //! page, file lists and downloads, comment threads, instruction lines, the multipart upload
-//! loop, imports' confirmation step, report views and gateway-log checks in words.
+//! loop, imports' confirmation step, report views, gateway-log checks and audit entries in
+//! words.
 
 pub mod access;
 pub mod ask_link;
 pub mod checklist;
 pub mod comments;
+pub mod entries;
 pub mod files;
 pub mod holds;
 pub mod imports;
