@@ -138,6 +138,25 @@ pub async fn kept_check(
         }))
 }
 
+/// The checks sealed with a gateway-log report (`data` as sealed), by file name with each
+/// file's SHA-256, when every log carries its whole check (a report sealed before checks were
+/// sealed with it: `None`, and its pages read the kept checks).
+pub fn sealed_checks(data: &serde_json::Value) -> Option<Vec<(String, String, LogCheck)>> {
+    let list = data["log_checks"].as_array()?;
+    if list.is_empty() {
+        return None;
+    }
+    list.iter()
+        .map(|c| {
+            Some((
+                c["file"].as_str()?.to_string(),
+                c["sha256"].as_str()?.to_string(),
+                serde_json::from_value(c.get("check")?.clone()).ok()?,
+            ))
+        })
+        .collect()
+}
+
 /// The kept checks of logs (name, SHA-256) uploaded for `site`, by file name; `None` for a
 /// file kept before logs were checked on upload.
 pub async fn kept_checks(
@@ -271,7 +290,10 @@ pub async fn check(
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
-    // The check's totals go with the sealed data; the reviewer's page reads the kept checks.
+    // Each log's whole check goes with the sealed data (its totals for the report, the check
+    // itself for the reviewer's page and the search): what was submitted stays as it was
+    // when a later upload of the same file, or a new mapping of the site, checks it again.
+    let shas: Vec<String> = files.iter().map(|f| f.sha256.clone()).collect();
     let kept = kept_checks(
         app,
         Scope::Org(org_id),
@@ -284,7 +306,7 @@ pub async fn check(
     )
     .await?;
     let mut checks = vec![];
-    for (name, check) in kept {
+    for ((name, check), sha256) in kept.into_iter().zip(shas) {
         let Some(kept) = check else {
             errors.add("_form", UNCHECKED);
             continue;
@@ -327,6 +349,8 @@ pub async fn check(
             "last": c.last,
             "covers_period": cov.as_ref().map(|c| c.covers),
             "gap_days": cov.as_ref().map(|c| c.gap_days),
+            "sha256": sha256,
+            "check": c,
         }));
     }
     if !errors.is_empty() {

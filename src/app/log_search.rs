@@ -405,9 +405,13 @@ pub async fn prepare(
     input: &SearchInput,
 ) -> Result<Search, Error> {
     let (org_id, receipt_no, _) = logs_of(app, actor, id).await?;
-    let site = db::submissions::get(&app.db, Scope::Center, id)
-        .await?
-        .and_then(|s| s.location_id);
+    let row = db::submissions::get(&app.db, Scope::Center, id).await?;
+    let site = row.as_ref().and_then(|s| s.location_id);
+    // The mappings the logs were read with when the report was sealed.
+    let sealed = row
+        .as_ref()
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s.data).ok())
+        .and_then(|d| super::gateway_logs::sealed_checks(&d));
     let crit = Arc::new(criteria(input)?);
     let mut files = vec![];
     for f in db::submissions::files(&app.db, Scope::Center, id).await? {
@@ -415,9 +419,15 @@ pub async fn prepare(
             continue;
         }
         // A log read with its gateway site's mapping is searched with the same mapping.
-        let map = super::gateway_logs::kept_check(app, Scope::Center, org_id, site, &f.sha256)
-            .await?
-            .and_then(|k| k.check.mapping);
+        let map = match &sealed {
+            Some(sealed) => sealed
+                .iter()
+                .find(|(_, sha, _)| *sha == f.sha256)
+                .and_then(|(_, _, c)| c.mapping),
+            None => super::gateway_logs::kept_check(app, Scope::Center, org_id, site, &f.sha256)
+                .await?
+                .and_then(|k| k.check.mapping),
+        };
         files.push((f.name, f.sha256, map));
     }
     Ok(Search {

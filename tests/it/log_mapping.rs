@@ -199,8 +199,29 @@ dual_test!(
             .fetch_one(p)
             .await)
         .unwrap();
+        // What was sealed stays: the site's kept checks read again later (another upload of
+        // the same file, another mapping) change neither the review page nor the search.
+        secportal::db::on_db!(db, p => sqlx::query(
+            "UPDATE gateway_log_site_checks SET result = '{\"lines\":0,\"unmapped\":[\"timestamp\"]}'")
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
         let reviewer = app.new_browser();
         reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let review = reviewer
+            .get(&format!("/review/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_says(
+            &review,
+            &[
+                "gw-custom.log.gz の確認結果",
+                "記録 3 行（送信 2 行・受信 1 行）",
+            ],
+        );
         let html = reviewer
             .get(&format!(
                 "/review/{id}/log-search?id_number=7002&from=2026-10-01+10%3A00&to=2026-10-01+11%3A00"

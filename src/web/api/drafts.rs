@@ -50,10 +50,12 @@ impl From<Kind> for ReportKind {
     }
 }
 
-/// Which draft: the gateway site for gateway logs.
+/// Which draft: for gateway logs, the place that keeps them (a gateway site, or an office
+/// with a gateway connection).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct DraftBody {
-    /// The gateway site (gateway logs only).
+    /// The place that keeps the logs: a gateway site, or an office with a gateway
+    /// connection (gateway logs only).
     pub site: Option<Uuid>,
 }
 
@@ -227,7 +229,8 @@ pub struct FileParams {
     pub role: String,
     /// The file's name, with its extension (its type is checked against its content).
     pub name: String,
-    /// The gateway site (gateway logs only).
+    /// The place that keeps the logs: a gateway site, or an office with a gateway
+    /// connection (gateway logs only).
     pub site: Option<Uuid>,
 }
 

@@ -272,7 +272,8 @@ pub async fn issue_instruction(
 pub struct RequestBody {
     /// `inhouse_measures` or `gateway_logs`.
     pub item_key: String,
-    /// The gateway site (gateway logs only).
+    /// The place that keeps the logs: a gateway site, or an office with a gateway
+    /// connection (gateway logs only).
     pub location: Option<Uuid>,
     /// The period the logs cover (gateway logs only), `YYYY-MM-DD`.
     #[serde(default)]

@@ -1,5 +1,5 @@
 //! Organisation side of `/api/v1`: the reports that are forms on the pages — ID management
-//! (item 2), in-house measures (item 5), gateway logs (item 6, per gateway site) and the
+//! (item 2), in-house measures (item 5), gateway logs (item 6, per place that keeps them) and the
 //! outside-network connection application (§7.4.2(2)). Each operation calls the use case its
 //! page calls; field errors name the JSON fields (`offices.0.ids`, `away.1.from`,
 //! `measures.servers.patches.status`).
@@ -298,10 +298,11 @@ pub async fn submit_outside(
     Ok((StatusCode::CREATED, Json(sealed.into())))
 }
 
-/// How one gateway site keeps its logs (Table 7-4-2).
+/// How one place (a gateway site, or an office with a gateway connection) keeps its logs
+/// (Table 7-4-2).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct GatewayLogsBody {
-    /// The gateway site.
+    /// The gateway site, or the office with a gateway connection.
     pub site: Uuid,
     /// Where the logs are kept.
     #[serde(default)]
@@ -319,7 +320,7 @@ pub struct GatewayLogsBody {
     pub period_to: String,
 }
 
-/// Saves a gateway site's log report as its draft (the logs are files:
+/// Saves a place's log report as its draft (the logs are files:
 /// `POST /api/v1/reports/gateway_logs/files?role=logs&site=…`, within the request's window).
 #[utoipa::path(post, path = "/api/v1/reports/gateway_logs", tag = "reports", operation_id = "save_gateway_logs",
     params(super::IdempotencyKey),
@@ -345,13 +346,13 @@ pub async fn save_gateway_logs(
     Ok(Json(DraftSaved { draft }))
 }
 
-/// Which gateway site.
+/// Which place (a gateway site, or an office with a gateway connection).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SiteBody {
     pub site: Uuid,
 }
 
-/// Submits a gateway site's log report (checked as on the page: retention of a year, the
+/// Submits a place's log report (checked as on the page: retention of a year, the
 /// logs the Center asked for with their period, each log checked).
 #[utoipa::path(post, path = "/api/v1/reports/gateway_logs/submit", tag = "reports", operation_id = "submit_gateway_logs",
     params(super::IdempotencyKey),

@@ -96,9 +96,9 @@ pub(super) async fn show_view(
     let catalogue = state.catalogue().await?;
     let places = report::places(state, &actor, s.org_id).await?;
     let mut report = report::of_submission(state, &actor, t, &s.row, &places, true).await?;
-    // Gateway logs: one rendering of each log's check. The kept check (gaps, who, the chart)
-    // when every sealed file still has one; otherwise the report's table of the sealed totals
-    // (a snapshot sealed before the checks were kept, or a check purged since).
+    // Gateway logs: one rendering of each log's check. The check sealed with the report;
+    // for a report sealed before checks were sealed with it, the kept check when every sealed
+    // file still has one; otherwise the report's table of the sealed totals.
     let mut log_checks = vec![];
     if s.kind == "gateway_logs" {
         let day = |k: &str| {
@@ -108,22 +108,38 @@ pub(super) async fn show_view(
         };
         let period = day("period_from").zip(day("period_to"));
         let files = s.snapshot["files"].as_array().cloned().unwrap_or_default();
-        let kept = logcheck::kept_checks(
-            state,
-            Scope::Center,
-            s.org_id,
-            s.row.location_id,
-            files
-                .iter()
-                .map(|f| {
+        let sealed = app::gateway_logs::sealed_checks(&s.snapshot["data"]);
+        let kept = if let Some(sealed) = sealed {
+            sealed
+                .into_iter()
+                .map(|(name, _, check)| {
                     (
-                        f["name"].as_str().unwrap_or_default().to_string(),
-                        f["sha256"].as_str().unwrap_or_default().to_string(),
+                        name,
+                        Some(app::gateway_logs::Kept {
+                            check,
+                            state: app::gateway_logs::KeptState::Done,
+                        }),
                     )
                 })
-                .collect(),
-        )
-        .await?;
+                .collect()
+        } else {
+            logcheck::kept_checks(
+                state,
+                Scope::Center,
+                s.org_id,
+                s.row.location_id,
+                files
+                    .iter()
+                    .map(|f| {
+                        (
+                            f["name"].as_str().unwrap_or_default().to_string(),
+                            f["sha256"].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect(),
+            )
+            .await?
+        };
         if !kept.is_empty() && kept.iter().all(|(_, c)| c.is_some()) {
             for (name, check) in kept {
                 if let Some(c) = check {
