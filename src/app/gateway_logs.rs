@@ -306,6 +306,7 @@ pub async fn check(
     )
     .await?;
     let mut checks = vec![];
+    let mut read = vec![];
     for ((name, check), sha256) in kept.into_iter().zip(shas) {
         let Some(kept) = check else {
             errors.add("_form", UNCHECKED);
@@ -327,17 +328,14 @@ pub async fn check(
             errors.add("_form", UNMAPPED);
             continue;
         }
-        let cov = period.map(|(f, t)| c.against(f, t));
-        if cov
-            .as_ref()
-            .is_some_and(|c| c.days.iter().all(|(_, n)| *n == [0, 0]))
-        {
+        if period.is_some_and(|(f, t)| c.against(f, t).days.iter().all(|(_, n)| *n == [0, 0])) {
             errors.add("_form", OUTSIDE);
             continue;
         }
+        // Each file's own findings; the period is met by the logs together (below).
         checks.push(serde_json::json!({
             "file": name,
-            "clean": c.clean(period),
+            "clean": c.clean(None),
             "lines": c.lines,
             "sent": c.sent,
             "received": c.received,
@@ -347,16 +345,27 @@ pub async fn check(
             "bad_time": c.bad_time.n,
             "first": c.first,
             "last": c.last,
-            "covers_period": cov.as_ref().map(|c| c.covers),
-            "gap_days": cov.as_ref().map(|c| c.gap_days),
             "sha256": sha256,
             "check": c,
         }));
+        read.push(c);
     }
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
     data.insert("log_checks".into(), serde_json::Value::Array(checks));
+    match period {
+        Some((f, t)) if !read.is_empty() => {
+            let cov = LogCheck::joined(&read).against(f, t);
+            data.insert(
+                "coverage".into(),
+                serde_json::json!({ "covers": cov.covers, "gap_days": cov.gap_days }),
+            );
+        }
+        _ => {
+            data.remove("coverage");
+        }
+    }
     let mut tx = app.db.begin().await?;
     if !db::submissions::save_draft(&mut tx, org_id, draft.id, &serde_json::Value::Object(data))
         .await?

@@ -38,7 +38,10 @@ pub fn of_content(
         }
         "gateway_logs" => {
             let checks = data["log_checks"].as_array().cloned().unwrap_or_default();
-            if checks.iter().any(log_problem) {
+            let cov = &data["coverage"];
+            let uncovered =
+                cov["covers"] == false || cov["gap_days"].as_u64().is_some_and(|n| n > 0);
+            if uncovered || checks.iter().any(log_problem) {
                 vec![LOG]
             } else {
                 vec![]
@@ -114,6 +117,13 @@ mod tests {
         assert!(of_content("gateway_logs", &clean, day, 7).is_empty());
         assert_eq!(of_content("gateway_logs", &dirty, day, 7), vec![LOG]);
         assert_eq!(of_content("gateway_logs", &older, day, 7), vec![LOG]);
+        // Clean files that do not cover the period together.
+        let gaps = json!({ "log_checks": [{ "file": "a.csv", "clean": true }],
+                           "coverage": { "covers": true, "gap_days": 2 } });
+        let covered = json!({ "log_checks": [{ "file": "a.csv", "clean": true }],
+                              "coverage": { "covers": true, "gap_days": 0 } });
+        assert_eq!(of_content("gateway_logs", &gaps, day, 7), vec![LOG]);
+        assert!(of_content("gateway_logs", &covered, day, 7).is_empty());
         assert!(of_content("inhouse_measures", &stale, day, 7).is_empty());
     }
 

@@ -990,7 +990,10 @@ dual_test!(
         assert_eq!(check["clean"], false);
         assert_eq!(check["send_missing"], 1);
         assert_eq!(check["lines"], 3);
-        assert_eq!(check["covers_period"], false);
+        assert_eq!(
+            snap["data"]["coverage"]["covers"], false,
+            "the logs together"
+        );
         // The reviewer sees the check with the submission.
         let page = reviewer
             .get(&format!("/review/{}", linked.unwrap()))
@@ -1008,7 +1011,7 @@ dual_test!(
         // report's table of sealed totals gives way to the kept check).
         assert!(
             page.contains("ログ検査（gw-202610.csv）：送信の記録で利用者コード・識別番号・業務コード・日時のいずれかがない行 1 件")
-                && page.contains("ログ検査（gw-202610.csv）：ログの記録期間が対象期間を覆っていません")
+                && page.contains("ログ検査（添付したログ全体）：ログの記録期間が対象期間を覆っていません")
                 && !page.contains("ログファイルの確認結果"),
             "{page}"
         );

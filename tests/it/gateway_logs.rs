@@ -606,3 +606,74 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    logs_written_a_file_a_day_cover_the_period_together,
+    |app| async move {
+        let path = log_page(&app).await;
+        for day in 1..=3 {
+            let log = format!(
+                "{HEADER}送信,ABC12,001,IDA,2026-10-0{day} 09:00:00\n受信,ABC12,,IDA,2026-10-0{day} 09:00:01\n"
+            );
+            let res =
+                upload_log(&app, &path, &format!("gw-2026100{day}.csv"), log.as_bytes()).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        }
+        app.post(
+            &path,
+            &[
+                ("period_from", "2026-10-01"),
+                ("period_to", "2026-10-04"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+        let html = page(&app, &path).await;
+        assert_says(
+            &html,
+            &[
+                "添付したログ全体（3 ファイル） の確認結果 — 確認が必要な点があります",
+                "記録 6 行（送信 3 行・受信 3 行）",
+                "対象期間 2026-10-01 〜 2026-10-04 を覆っていません",
+                "対象期間内で記録のない日: 1 日（2026-10-04）",
+                "gw-20261002.csv の確認結果 — 問題なし",
+            ],
+        );
+        assert_eq!(
+            html.matches("を覆っていません").count(),
+            1,
+            "said once, for the logs together"
+        );
+        // Submitted: the period is judged once, for the logs together, and each file is clean.
+        submit_logs(&app, &path, "2026-10-01", "2026-10-04").await;
+        let (id, snapshot): (uuid::Uuid, String) =
+            secportal::db::on_db!(app.db(), p => sqlx::query_as(
+            "SELECT id, snapshot FROM submissions WHERE submitted_at IS NOT NULL")
+            .fetch_one(p)
+            .await)
+            .unwrap();
+        let snap: serde_json::Value = serde_json::from_str(&snapshot).unwrap();
+        assert_eq!(snap["data"]["coverage"]["covers"], false);
+        assert_eq!(snap["data"]["coverage"]["gap_days"], 1);
+        for c in snap["data"]["log_checks"].as_array().unwrap() {
+            assert_eq!(c["clean"], true, "{c}");
+        }
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let review = reviewer
+            .get(&format!("/review/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_says(
+            &review,
+            &[
+                "ログ検査（添付したログ全体）：ログの記録期間が対象期間を覆っていません",
+                "ログ検査（添付したログ全体）：対象期間内で記録のない日 1 日",
+                "添付したログ全体（3 ファイル） の確認結果",
+            ],
+        );
+        assert!(!review.contains("ログ検査（gw-"), "{review}");
+    }
+);

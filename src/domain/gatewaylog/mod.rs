@@ -174,6 +174,36 @@ impl LogCheck {
         out
     }
 
+    /// The logs of one report taken as one, for what they cover together (a gateway that
+    /// writes a file a day): lines and lines per day added up, hours joined, the earliest
+    /// first and the latest last. Problems and counts per value stay with each file.
+    pub fn joined<'a>(checks: impl IntoIterator<Item = &'a LogCheck>) -> LogCheck {
+        let mut out = LogCheck::default();
+        for c in checks {
+            out.lines += c.lines;
+            out.sent += c.sent;
+            out.received += c.received;
+            for (d, n) in &c.days {
+                let e = out.days.entry(*d).or_default();
+                e[0] += n[0];
+                e[1] += n[1];
+            }
+            for (d, h) in &c.hours {
+                *out.hours.entry(*d).or_default() |= h;
+            }
+            // "YYYY-MM-DD hh:mm:ss" sorts as it reads.
+            out.first = match (out.first.take(), &c.first) {
+                (Some(a), Some(b)) => Some(a.min(b.clone())),
+                (a, b) => a.or(b.clone()),
+            };
+            out.last = match (out.last.take(), &c.last) {
+                (Some(a), Some(b)) => Some(a.max(b.clone())),
+                (a, b) => a.or(b.clone()),
+            };
+        }
+        out
+    }
+
     /// Whether the log waits for its columns to be mapped.
     pub fn needs_mapping(&self) -> bool {
         !self.unmapped.is_empty()
@@ -264,6 +294,29 @@ mod tests {
         assert_eq!(
             a.finish().unwrap().hours[&d("2026-10-01")],
             1 << 8 | 1 << 23
+        );
+    }
+
+    #[test]
+    fn daily_files_cover_a_period_together() {
+        let head = "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n";
+        let a = check(&format!(
+            "{head}送信,A,1,IDA,2026-10-01 09:00:00\n送信,A,1,IDA,2026-10-02 09:00:00\n"
+        ));
+        let b = check(&format!(
+            "{head}受信,A,,IDA,2026-10-02 10:00:00\n送信,A,1,IDA,2026-10-04 09:00:00\n"
+        ));
+        let (from, to) = (d("2026-10-01"), d("2026-10-04"));
+        assert!(!a.against(from, to).covers && !b.against(from, to).covers);
+        let both = LogCheck::joined([&a, &b]);
+        let cov = both.against(from, to);
+        assert!(cov.covers, "{cov:?}");
+        assert_eq!(cov.gaps, vec![(d("2026-10-03"), d("2026-10-03"))]);
+        assert_eq!(both.days[&d("2026-10-02")], [1, 1]);
+        assert_eq!(both.hours[&d("2026-10-02")], 1 << 9 | 1 << 10);
+        assert_eq!(
+            (both.lines, both.first.as_deref(), both.last.as_deref()),
+            (4, Some("2026-10-01 09:00:00"), Some("2026-10-04 09:00:00"))
         );
     }
 

@@ -298,6 +298,35 @@ pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDa
     }
 }
 
+/// The views of one report's logs: with one log, its check against the period; with more,
+/// first what they cover together (the period, its gaps and quiet hours, the charts), then
+/// each log's own check (its problems, its own days).
+pub fn views(
+    t: &Tr,
+    logs: &[(String, LogCheck)],
+    period: Option<(NaiveDate, NaiveDate)>,
+) -> Vec<CheckView> {
+    if logs.len() < 2 {
+        return logs
+            .iter()
+            .map(|(name, c)| view(t, name, c, period))
+            .collect();
+    }
+    let joined = LogCheck::joined(logs.iter().map(|(_, c)| c));
+    let name = t.f("gwlog.v.together", &[("n", &logs.len().to_string())]);
+    let mut all = view(t, &name, &joined, period);
+    // Per-value counts and line problems stay with each file.
+    all.users.clear();
+    all.ids.clear();
+    all.clean = period.is_none_or(|(f, to)| {
+        let c = joined.against(f, to);
+        c.covers && c.gap_days == 0
+    });
+    let mut out = vec![all];
+    out.extend(logs.iter().map(|(name, c)| view(t, name, c, None)));
+    out
+}
+
 /// The longest period whose hours are drawn (a row per day).
 const HOURS_DAYS: usize = 62;
 

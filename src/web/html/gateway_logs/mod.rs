@@ -145,7 +145,7 @@ async fn view(
     }
     let period = period_of(&fields);
     let (mut files, mut checks, mut unchecked, mut maps) = (vec![], vec![], vec![], vec![]);
-    let (mut checking, mut recheck_failed) = (vec![], vec![]);
+    let (mut checking, mut recheck_failed, mut read) = (vec![], vec![], vec![]);
     let site_map = app::log_mapping::of_site(state, &actor, org.id, site.id).await?;
     if draft.is_some() {
         let rows = form.files.clone();
@@ -201,7 +201,7 @@ async fn view(
                 mapping::form(&t, which, c, site_map.as_ref(), posted.as_ref(), false);
             if kept.is_final() {
                 if !c.needs_mapping() {
-                    checks.push(logcheck::view(&t, &name, c, period));
+                    read.push((name.clone(), c.clone()));
                 }
             } else {
                 // The mapping did not read the log: it is asked for again.
@@ -209,6 +209,7 @@ async fn view(
             }
             maps.push(map_form);
         }
+        checks = logcheck::views(&t, &read, period);
         // Logs waiting for a mapping first.
         maps.sort_by_key(|m| !m.needed);
         files = rows.into_iter().map(file_item).collect();
@@ -370,17 +371,9 @@ pub async fn save_or_submit(
         Ok(draft) => Ok(to_confirm(org_id, draft)),
         Err(app::Error::Invalid(errors)) => {
             let (org, site) = site_for(&state, &me, org_id, site_id).await?;
-            // A log kept before logs were checked, or waiting for its mapping, needs no list
-            // of fields to fix.
-            let only_unchecked = errors.iter().all(|(_, k)| {
-                [
-                    gateway_logs::UNCHECKED,
-                    gateway_logs::UNMAPPED,
-                    gateway_logs::CHECKING,
-                    gateway_logs::RECHECK_FAILED,
-                ]
-                .contains(&k)
-            });
+            // A refusal of the logs themselves (kept unchecked, waiting for a mapping, none
+            // inside the period …) is said above the form: no field to fix.
+            let only_unchecked = errors.iter().all(|(f, _)| f == "_form");
             let problems = if only_unchecked {
                 vec![]
             } else {

@@ -141,11 +141,11 @@ pub(super) async fn show_view(
             .await?
         };
         if !kept.is_empty() && kept.iter().all(|(_, c)| c.is_some()) {
-            for (name, check) in kept {
-                if let Some(c) = check {
-                    log_checks.push(logcheck::view(&t, &name, &c.check, period));
-                }
-            }
+            let read: Vec<(String, _)> = kept
+                .into_iter()
+                .filter_map(|(name, c)| Some((name, c?.check)))
+                .collect();
+            log_checks = logcheck::views(&t, &read, period);
             report::without_log_table(&mut report, t);
         }
     }

@@ -170,6 +170,21 @@ pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
             vec![],
         ));
     }
+    // The period, met by the logs together (a report sealed before this: per file, above).
+    let cov = &d["coverage"];
+    let mut together = vec![];
+    if cov["covers"] == false {
+        together.push(cx.t("report.log.period"));
+    }
+    if let Some(n) = cov["gap_days"].as_u64().filter(|n| *n > 0) {
+        together.push(cx.f("report.log.gaps", &[("n", &n.to_string())]));
+    }
+    for f in together {
+        summary.push(note(
+            cx.f("report.summary.logs_all", &[("finding", &f)]),
+            true,
+        ));
+    }
     if checks.is_empty() {
         summary.push(note(cx.t("report.summary.no_logs"), false));
     } else if summary.is_empty() {
