@@ -143,6 +143,8 @@ pub struct Words<'a> {
     pub request: &'a str,
     /// What the portal's own background work is called ("system" in the stored entry).
     pub system: &'a str,
+    /// What the operator's shell commands are called ("cli" in the stored entry).
+    pub cli: &'a str,
     /// How a connection reads, with `{place}` and `{form}`.
     pub connection: &'a str,
     /// The names of the connection forms, by their codes.
@@ -224,6 +226,7 @@ impl Names {
             Some((name, _)) => name.clone(),
             None if self.org_view && row.actor_id.is_some() => w.center.to_string(),
             None if row.actor_id.is_none() && row.actor == "system" => w.system.to_string(),
+            None if row.actor_id.is_none() && row.actor == "cli" => w.cli.to_string(),
             None => row.actor.clone(),
         }
     }
@@ -311,6 +314,7 @@ mod tests {
             instruction: "改善措置の指示（{item}、{org}、期限 {due}）",
             request: "提出依頼（{item}、{org}、期限 {due}）",
             system: "システム（自動処理）",
+            cli: "管理コマンド",
             connection: "{place}の接続（{form}）",
             forms: [
                 ("peer_to_peer", "ピアツーピア方式"),

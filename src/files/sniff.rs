@@ -132,7 +132,10 @@ pub fn detect(name: &str, head: &[u8]) -> Result<Kind, Refusal> {
 /// Why the content does not agree with the name, saying what the content looks like when it
 /// is a kind people rename by mistake (an Excel workbook saved as `.csv`, a PDF as `.png`).
 fn mismatch(head: &[u8]) -> &'static str {
-    if head.starts_with(b"PK\x03\x04") {
+    // A zip (.xlsx, .docx …), or an older Office file (.xls, .doc: OLE2).
+    if head.starts_with(b"PK\x03\x04")
+        || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1])
+    {
         "error.file_content_office"
     } else if head.starts_with(b"%PDF-") {
         "error.file_content_pdf"
@@ -292,6 +295,14 @@ mod tests {
             detect("gw.csv", b"PK\x03\x04\x14\x00\x06\x00"),
             Err(Refusal("error.file_content_office")),
             "a workbook renamed .csv says so"
+        );
+        assert_eq!(
+            detect(
+                "old.csv",
+                &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]
+            ),
+            Err(Refusal("error.file_content_office")),
+            "an old .xls renamed .csv says so"
         );
         assert_eq!(
             detect("gw.txt", &[0x1f, 0x8b, 8, 0]),

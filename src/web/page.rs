@@ -79,6 +79,12 @@ impl Page {
         })
     }
 
+    /// Whether the signed-in person is Center staff looking at an organisation's pages (the
+    /// hints speak about the organisation, not to it).
+    pub fn is_center_viewer(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.is_center)
+    }
+
     /// Whether the signed-in person only reads organisations' reports (a reviewer): links
     /// name what they open, not a task ("対応する").
     pub fn reads_reports_only(&self) -> bool {

@@ -667,7 +667,7 @@ dual_test!(
                 "<td>ファイル添付</td>",
                 "ファイル: gw.csv",
                 "<td>ログの列の対応づけ</td><td>本社</td>",
-                "列の対応づけ: 見出し行（記録ではない）、年月日時分秒: 列1、利用者コード: 列2、識別番号: 列3、業務コード: 列4、送受信区分: 列5",
+                "列の対応づけ: 1行目: 見出し行（記録ではない）、年月日時分秒: 列1、利用者コード: 列2、識別番号: 列3、業務コード: 列4、送受信区分: 列5",
                 "<td>ログの再確認（列の対応づけ後）</td>",
                 "結果: 完了",
             ],
@@ -683,7 +683,8 @@ dual_test!(
             assert!(!rows.contains(raw), "{raw} in\n{rows}");
         }
         assert!(!has_uuid(&rows), "{rows}");
-        // The filter lists the actions by name.
+        // The filter lists the actions by name; an organisation's, not the Center's own.
+        assert!(!html.contains("value=\"catalogue.published\""));
         assert!(html.contains("<option value=\"gateway_log.mapped\">ログの列の対応づけ</option>"));
         let only = page(&app, "/audit?action=gateway_log.mapped").await;
         assert!(only.contains("<option value=\"gateway_log.mapped\" selected>"));
@@ -707,7 +708,7 @@ dual_test!(
             &[
                 "Gateway connection at 本社",
                 "File: gw.csv",
-                "Column mapping: is a header (not a record), date and time: Column 1",
+                "Column mapping: The first line: is a header (not a record), date and time: Column 1",
             ],
         );
         assert!(!has_uuid(&rows) && !rows.contains("trail."), "{rows}");

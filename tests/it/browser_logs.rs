@@ -113,7 +113,11 @@ async fn an_organisation_maps_a_compressed_log_submits_it_and_the_center_finds_t
             .unwrap();
         click(&c, "form:has(#files-logs) button[type='submit']").await;
         wait_for_text(&c, "gw-20261001.log.gz の列の対応づけ").await;
-        wait_for_text(&c, "見出し行から次の項目の列を読み取れませんでした").await;
+        wait_for_text(
+            &c,
+            "見出し行の名前から、次の項目がどの列かを決められませんでした",
+        )
+        .await;
         show(&c, ".flash").await;
         screenshot(&c, &format!("gwlog-map-needed-top-ja-{label}")).await;
         show(&c, "section.logcheck").await;

@@ -506,6 +506,17 @@ dual_test!(
             .unwrap();
         assert!(org_page.contains("<table class=\"checklist\">"));
         assert!(!org_page.contains("対応する"), "{org_page}");
+        // Nor are the organisation's forms: the reviewer cannot attest its router.
+        let office_page = reviewer
+            .get(&format!("/orgs/{org}/locations/{office}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            office_page.contains("id=\"router\"") && !office_page.contains("/router\" novalidate"),
+            "{office_page}"
+        );
         drop(reviewer);
         request_logs(&app, &org, &office, ["2026-10-01", "2026-10-01"], &[]).await;
         assert_eq!(
@@ -571,6 +582,16 @@ dual_test!(
         assert_eq!(sealed, 0);
         // The period it is for: submitted (with its gap days flagged for the reviewer).
         submit_logs(&app, &path, "2026-09-30", "2026-10-01").await;
+        // The next period's report starts with how the place keeps its logs, not blank.
+        let next = page(&app, &path).await;
+        assert_says(
+            &next,
+            &[
+                "name=\"storage\" rows=\"3\">/var/log/naccs</textarea>",
+                "name=\"mechanism\" rows=\"3\">GW ソフトウェアが記録</textarea>",
+                "name=\"retention_months\" type=\"number\" min=\"12\" value=\"13\"",
+            ],
+        );
     }
 );
 

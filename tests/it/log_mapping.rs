@@ -56,7 +56,7 @@ dual_test!(
             &[
                 "列を読み取れないログがあります",
                 "gw-custom.log.gz の列の対応づけ",
-                "見出し行から次の項目の列を読み取れませんでした: 送受信区分、利用者コード、識別番号、業務コード、年月日時分秒",
+                "見出し行の名前から、次の項目がどの列かを決められませんでした: 送受信区分、利用者コード、識別番号、業務コード、年月日時分秒",
                 "gw-custom.log.gz の先頭 4 行",
                 "<th scope=\"col\">列5</th>",
                 "<td>端末番号</td>",
@@ -119,7 +119,7 @@ dual_test!(
                 "gw-custom.log.gz の列の対応づけを変更する",
             ],
         );
-        assert!(!html.contains("見出し行から次の項目の列を読み取れませんでした"));
+        assert!(!html.contains("見出し行の名前から、次の項目がどの列かを決められませんでした"));
         // A second form shown before this mapping was saved is refused.
         let res = map(&app, &path, &file, "0", &MAPPING).await;
         assert_eq!(res.status(), StatusCode::CONFLICT);
@@ -398,7 +398,7 @@ dual_test!(
         assert_eq!(app.audit_count("gateway_log.mapped").await, 0);
         assert_eq!(checks(&app).await, before, "the check is as it was");
         let html = page(&app, &path).await;
-        assert!(html.contains("見出し行から次の項目の列を読み取れませんでした"));
+        assert!(html.contains("見出し行の名前から、次の項目がどの列かを決められませんでした"));
         // The sample of the expected format downloads under its own name, and is a clean log.
         let res = app.get("/gateway-logs/sample.csv").await;
         assert_eq!(res.status(), StatusCode::OK);

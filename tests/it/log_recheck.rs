@@ -160,11 +160,11 @@ dual_test!(
         assert!(
             page(&app, &path2)
                 .await
-                .contains("見出し行から次の項目の列を読み取れませんでした")
+                .contains("見出し行の名前から、次の項目がどの列かを決められませんでした")
         );
         let html = page(&app, &path).await;
         assert!(html.contains(first), "the first site's check is its own");
-        assert!(!html.contains("見出し行から次の項目の列を読み取れませんでした"));
+        assert!(!html.contains("見出し行の名前から、次の項目がどの列かを決められませんでした"));
         // Mapped differently there: each site shows its own reading.
         let html = page(&app, &path2).await;
         let file = field_value(&html, "file").unwrap();

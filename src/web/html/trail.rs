@@ -101,6 +101,7 @@ pub async fn trail(
     let mut actions: Vec<(String, String)> = t
         .with_prefix("audit.action.")
         .into_iter()
+        .filter(|(k, _)| me.role.is_center() || !entries::center_only(k))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     actions.sort_by(|a, b| a.1.cmp(&b.1));

@@ -19,6 +19,7 @@ pub fn words(t: &Tr) -> Words<'static> {
         instruction: t.t("trail.instruction"),
         request: t.t("trail.request"),
         system: t.t("trail.system"),
+        cli: t.t("trail.cli"),
         connection: t.t("trail.connection"),
         forms: [
             ("peer_to_peer", t.t("form.peer_to_peer")),
@@ -26,6 +27,21 @@ pub fn words(t: &Tr) -> Words<'static> {
             ("gateway", t.t("form.gateway")),
         ],
     }
+}
+
+/// Whether an action is the Center's own work, never on an organisation's trail (its filter
+/// does not offer it).
+pub fn center_only(action: &str) -> bool {
+    [
+        "catalogue.",
+        "retention.",
+        "return_reason.",
+        "export.",
+        "receipt.check",
+        "organisation.created",
+    ]
+    .iter()
+    .any(|p| action.starts_with(p))
 }
 
 /// The action's name ("ログの列の対応づけ").
@@ -173,14 +189,20 @@ fn mapping(t: &Tr, v: &Value) -> String {
     let Ok(m) = serde_json::from_value::<crate::domain::gatewaylog::ColumnMap>(v.clone()) else {
         return String::new();
     };
-    let mut parts = vec![
-        t.t(if m.header {
-            "gwlog.map.header_yes"
-        } else {
-            "gwlog.map.header_no"
-        })
-        .to_string(),
-    ];
+    let mut parts = vec![t.f(
+        "trail.field",
+        &[
+            ("label", t.t("gwlog.map.header_q")),
+            (
+                "value",
+                t.t(if m.header {
+                    "gwlog.map.header_yes"
+                } else {
+                    "gwlog.map.header_no"
+                }),
+            ),
+        ],
+    )];
     for f in [
         "timestamp",
         "user_code",

@@ -269,8 +269,13 @@ pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDa
             }
             cov.days
         }
+        // Without a period: the log's own days (its quiet hours drawn, not listed).
         None => match (c.days.keys().next(), c.days.keys().next_back()) {
-            (Some(a), Some(b)) => c.against(*a, *b).days,
+            (Some(a), Some(b)) => {
+                let cov = c.against(*a, *b);
+                quiet = cov.quiet;
+                cov.days
+            }
             _ => vec![],
         },
     };

@@ -122,6 +122,7 @@ async fn view(
     let form = app::submissions::forms::form_state(state, &actor, &place).await?;
     let request = app::followup::open_request(state, &actor, &place).await?;
     let draft = form.draft.as_ref();
+    let typed = input.is_some();
     let mut fields: HashMap<String, String> = match input {
         Some(i) => i,
         None => draft
@@ -132,6 +133,22 @@ async fn view(
             .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string())))
             .collect(),
     };
+    // How the logs are kept, unless the draft already says: as the place's last report said
+    // (a new period's report does not start from the last one, but the place keeps its logs
+    // the same way).
+    if !typed
+        && let Some(last) = form.last()
+        && let Some(row) = app::submissions::forms::stored(state, &actor, org.id, last.id).await?
+        && let Ok(d) = serde_json::from_str::<HashMap<String, serde_json::Value>>(&row.data)
+    {
+        for k in ["storage", "retention_months", "mechanism"] {
+            if fields.get(k).is_none_or(|v| v.is_empty())
+                && let Some(v) = d.get(k).and_then(|v| v.as_str())
+            {
+                fields.insert(k.to_string(), v.to_string());
+            }
+        }
+    }
     // The period the Center asked for, unless the draft already says.
     if let Some(r) = &request
         && fields.get("period_from").is_none_or(|v| v.is_empty())
