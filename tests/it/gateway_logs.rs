@@ -94,6 +94,17 @@ pub(crate) async fn post_logs_report(
     .await
 }
 
+/// Saves the period of the site's logs report as the draft (the page's 下書き保存).
+pub(crate) async fn save_period(app: &TestApp, path: &str, from: &str, to: &str) {
+    let res = app
+        .post(
+            path,
+            &[("period_from", from), ("period_to", to), ("action", "save")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
 /// Posts the site's logs report for 1 October, to be refused; answers what the page says.
 pub(crate) async fn refused_report(app: &TestApp, path: &str) -> String {
     let res = post_logs_report(app, path, "2026-10-01", "2026-10-01").await;
@@ -259,15 +270,7 @@ dual_test!(
         );
         let res = upload_log(&app, &path, "gw.csv", log.as_bytes()).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        app.post(
-            &path,
-            &[
-                ("period_from", "2026-10-01"),
-                ("period_to", "2026-10-05"),
-                ("action", "save"),
-            ],
-        )
-        .await;
+        save_period(&app, &path, "2026-10-01", "2026-10-05").await;
         let html = page(&app, &path).await;
         assert_says(
             &html,
@@ -612,15 +615,7 @@ dual_test!(
         }
         let res = upload_log(&app, &path, "gw.csv", log.as_bytes()).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        app.post(
-            &path,
-            &[
-                ("period_from", "2026-10-01"),
-                ("period_to", "2026-10-04"),
-                ("action", "save"),
-            ],
-        )
-        .await;
+        save_period(&app, &path, "2026-10-01", "2026-10-04").await;
         assert_says(
             &page(&app, &path).await,
             &["ふだん記録のある時間帯に記録のない時間: 1 か所（2026-10-03 10:00〜12:00）"],
@@ -640,15 +635,7 @@ dual_test!(
                 upload_log(&app, &path, &format!("gw-2026100{day}.csv"), log.as_bytes()).await;
             assert_eq!(res.status(), StatusCode::SEE_OTHER);
         }
-        app.post(
-            &path,
-            &[
-                ("period_from", "2026-10-01"),
-                ("period_to", "2026-10-04"),
-                ("action", "save"),
-            ],
-        )
-        .await;
+        save_period(&app, &path, "2026-10-01", "2026-10-04").await;
         let html = page(&app, &path).await;
         assert_says(
             &html,
