@@ -43,7 +43,7 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
     let cookies = web::cookies::CookieNames::new(config.is_https());
     let files = files::FileStore::from_config(&config)?.with_holds(app::blob_holds::shared(&db));
     let config_node = config.storage.node_id.clone();
-    let log_searches = Arc::new(tokio::sync::Semaphore::new(config.log_searches));
+    let log_searches = Arc::new(app::log_search::Searches::new(config.log_searches));
     let core = Arc::new(app::App {
         db,
         config,

@@ -356,13 +356,106 @@ pub const COLUMNS: [&str; 8] = [
     "raw",
 ];
 
-/// A place among the searches running on this node (`Config::log_searches`), held by the
-/// task that reads the files until they are read (also when the client went away).
-pub type Permit = tokio::sync::OwnedSemaphorePermit;
+/// The searches running on this node: their places (`Config::log_searches`) and how far
+/// each has read, so that a search refused for want of a place is told how long the nearest
+/// one has left (`Retry-After`).
+pub struct Searches {
+    places: Arc<tokio::sync::Semaphore>,
+    running: std::sync::Mutex<Vec<Arc<Progress>>>,
+}
 
-/// A place for one more search on this node, or `None` while as many run as it allows.
-pub fn claim(app: &App) -> Option<Permit> {
-    app.log_searches.clone().try_acquire_owned().ok()
+/// How far a running search has read its files.
+struct Progress {
+    started: std::time::Instant,
+    /// The stored size of its files (compressed as stored).
+    total: u64,
+    read: std::sync::atomic::AtomicU64,
+}
+
+impl Progress {
+    /// Seconds left at the pace so far; before the first bytes, a guess at 100 MB/s.
+    fn seconds_left(&self) -> f64 {
+        let read = self.read.load(std::sync::atomic::Ordering::Relaxed);
+        let left = self.total.saturating_sub(read) as f64;
+        let elapsed = self.started.elapsed().as_secs_f64();
+        if read == 0 || elapsed <= 0.0 {
+            left / 100e6
+        } else {
+            left * elapsed / read as f64
+        }
+    }
+}
+
+/// The shortest and longest wait a refused search is told (seconds).
+const WAIT: (u32, u32) = (2, 600);
+
+impl Searches {
+    pub fn new(places: usize) -> Searches {
+        Searches {
+            places: Arc::new(tokio::sync::Semaphore::new(places)),
+            running: Default::default(),
+        }
+    }
+
+    /// Seconds until the nearest running search should have read its files.
+    fn wait(&self) -> u32 {
+        let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let nearest = running
+            .iter()
+            .map(|p| p.seconds_left())
+            .fold(f64::INFINITY, f64::min);
+        if nearest.is_finite() {
+            (nearest.ceil() as u32).clamp(WAIT.0, WAIT.1)
+        } else {
+            WAIT.0
+        }
+    }
+}
+
+/// A place among the searches running on this node, held by the task that reads the files
+/// until they are read (also when the client went away); its progress is counted as the
+/// files are read.
+pub struct Permit {
+    _place: tokio::sync::OwnedSemaphorePermit,
+    progress: Arc<Progress>,
+    searches: Arc<Searches>,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let mut running = self
+            .searches
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        running.retain(|p| !Arc::ptr_eq(p, &self.progress));
+    }
+}
+
+/// A place for this search on this node, or, while as many run as it allows, the seconds
+/// until the nearest of them should be done.
+pub fn claim(app: &App, search: &Search) -> Result<Permit, u32> {
+    let searches = &app.log_searches;
+    let place = searches
+        .places
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| searches.wait())?;
+    let progress = Arc::new(Progress {
+        started: std::time::Instant::now(),
+        total: search.files.iter().map(|f| f.3).sum(),
+        read: Default::default(),
+    });
+    searches
+        .running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(progress.clone());
+    Ok(Permit {
+        _place: place,
+        progress,
+        searches: searches.clone(),
+    })
 }
 
 /// A search checked against the submission: what it reads and who asked.
@@ -371,9 +464,9 @@ pub struct Search {
     submission: Uuid,
     pub org_id: Uuid,
     pub receipt_no: String,
-    /// (shown name, SHA-256, the mapping its check read it with) of each submitted log, in
-    /// order.
-    files: Vec<(String, String, Option<ColumnMap>)>,
+    /// (shown name, SHA-256, the mapping its check read it with, stored size) of each
+    /// submitted log, in order.
+    files: Vec<(String, String, Option<ColumnMap>, u64)>,
     input: SearchInput,
     crit: Arc<Criteria>,
     limits: Limits,
@@ -428,7 +521,7 @@ pub async fn prepare(
                 .await?
                 .and_then(|k| k.check.mapping),
         };
-        files.push((f.name, f.sha256, map));
+        files.push((f.name, f.sha256, map, f.size.max(0) as u64));
     }
     Ok(Search {
         actor: actor.clone(),
@@ -457,12 +550,20 @@ struct Scanned {
 impl Search {
     /// Runs the files through the matcher, one after another, until the end, a file that
     /// cannot be read, or the matcher stops (the page went away, the CSV broke off).
-    async fn scan(&self, app: &App, mut m: Matcher) -> Scanned {
+    async fn scan(&self, app: &App, mut m: Matcher, permit: &Permit) -> Scanned {
+        use futures_util::StreamExt;
         let (mut unreadable, mut searched) = (vec![], 0);
-        for (name, sha, map) in &self.files {
+        for (name, sha, map, _) in &self.files {
             m.file = name.clone();
+            let progress = permit.progress.clone();
             let stream = match app.files.read(sha).await {
-                Ok(s) => s,
+                Ok(s) => s.inspect(move |chunk| {
+                    if let Ok(b) = chunk {
+                        progress
+                            .read
+                            .fetch_add(b.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }),
                 Err(e) => {
                     tracing::warn!(error = %format!("{e:#}"), file = %name, "log search stopped: the stored log cannot be read");
                     return Scanned {
@@ -585,7 +686,7 @@ impl Search {
                 unreadable,
                 searched,
                 mut complete,
-            } = self.scan(&app, m).await;
+            } = self.scan(&app, m, &permit).await;
             // Stopped midway: the page counted what it received.
             let total = m.map_or(0, |m| m.found);
             if let Err(e) = self
@@ -674,7 +775,7 @@ impl Search {
                 searched,
                 complete,
                 ..
-            } = self.scan(&app, m).await;
+            } = self.scan(&app, m, &permit).await;
             let (found, out) = match m {
                 Some(m) => (m.found, Some(m.out)),
                 None => (0, None),
@@ -740,6 +841,30 @@ async fn fail_async(chunks: Chunks, e: anyhow::Error) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_search_waits_for_the_nearest_running_one_at_its_pace() {
+        let searches = Searches::new(2);
+        assert_eq!(searches.wait(), WAIT.0, "none running: the shortest wait");
+        let running = |total: u64, read: u64, secs: u64| {
+            let p = Arc::new(Progress {
+                started: std::time::Instant::now() - std::time::Duration::from_secs(secs),
+                total,
+                read: read.into(),
+            });
+            searches.running.lock().unwrap().push(p);
+        };
+        // A quarter read in 10 s: 30 s left.
+        running(400, 100, 10);
+        assert!((30..=31).contains(&searches.wait()), "{}", searches.wait());
+        // Another, three quarters read in 30 s: 10 s left, the nearer one.
+        running(400, 300, 30);
+        assert!((10..=11).contains(&searches.wait()), "{}", searches.wait());
+        // A held download that has hardly moved is long, within the bound.
+        searches.running.lock().unwrap().clear();
+        running(1 << 30, 1, 60);
+        assert_eq!(searches.wait(), WAIT.1);
+    }
 
     #[test]
     fn times_read_as_typed_and_days_span_their_whole_length() {

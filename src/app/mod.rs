@@ -99,7 +99,7 @@ pub struct App {
     pub announced: std::sync::atomic::AtomicU64,
     pub echo: tokio::sync::watch::Sender<u64>,
     /// Places for the gateway-log searches running on this node (`Config::log_searches`).
-    pub log_searches: Arc<tokio::sync::Semaphore>,
+    pub log_searches: Arc<log_search::Searches>,
 }
 
 impl App {

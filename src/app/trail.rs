@@ -24,7 +24,7 @@ const PAGE: i64 = 100;
 pub struct TrailParams {
     /// An action or its prefix (`login`, `submission.`).
     pub action: String,
-    /// Part of the actor's e-mail.
+    /// Part of the actor's e-mail or name, or what the page calls them (システム …).
     pub actor: String,
     /// The first day (JST).
     pub from: String,
@@ -57,16 +57,27 @@ fn day(raw: &str, end: bool) -> Result<Option<DateTime<Utc>>, ()> {
     ))
 }
 
-/// One page of the trail within the actor's scope (Center admins and org admins).
-pub async fn trail(app: &App, actor: &Actor, q: &TrailParams) -> Result<TrailPage, Error> {
+/// One page of the trail within the actor's scope (Center admins and org admins). The typed
+/// actor matches what the page shows in `words`' language as well as e-mails and names.
+pub async fn trail(
+    app: &App,
+    actor: &Actor,
+    q: &TrailParams,
+    words: &Words<'_>,
+) -> Result<TrailPage, Error> {
     if !actor.holds(&[Role::CenterAdmin, Role::OrgAdmin]) {
         return Err(Error::Forbidden);
     }
     let (from, to) = (day(&q.from, false), day(&q.to, true));
     let date_error = from.is_err() || to.is_err();
+    let typed = q.actor.trim().to_lowercase();
+    let shows = |w: &str| !typed.is_empty() && w.to_lowercase().contains(&typed);
     let filter = TrailFilter {
         action: Some(q.action.trim().to_string()).filter(|a| !a.is_empty()),
-        actor: Some(q.actor.trim().to_lowercase()).filter(|a| !a.is_empty()),
+        actor_system: shows(words.system),
+        actor_cli: shows(words.cli),
+        actor_center: !actor.role.is_center() && shows(words.center),
+        actor: Some(typed).filter(|a| !a.is_empty()),
         from: from.unwrap_or(None),
         to: to.unwrap_or(None),
         before_seq: q.before,

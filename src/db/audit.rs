@@ -286,8 +286,15 @@ pub async fn recent(db: &Db, org: Option<Uuid>, limit: i64) -> Result<Vec<Row>, 
 pub struct TrailFilter {
     /// Action prefix such as `login` or `submission.`.
     pub action: Option<String>,
-    /// Part of the actor (e-mail).
+    /// Part of the actor's e-mail or name (lower case). In an organisation's trail, only its
+    /// own people and the portal's own work match it: never a Center member's name or e-mail.
     pub actor: Option<String>,
+    /// What the typed actor names besides people, as the page shows them: the portal's
+    /// background work (`system`), the operator's commands (`cli`), the Center as a whole
+    /// (any Center member).
+    pub actor_system: bool,
+    pub actor_cli: bool,
+    pub actor_center: bool,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// Entries before this sequence number (paging, newest first).
@@ -311,7 +318,14 @@ pub async fn page(
     let actor = f.actor.as_ref().map(|a| format!("%{}%", literal(a)));
     on_db!(db, p => sqlx::query_as::<_, Row>(
         "SELECT seq, at, actor_id, actor, org_id, action, target, ip, detail, prev_hash, hash FROM audit_log \
-         WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR action LIKE $2 ESCAPE '\\') AND ($3 IS NULL OR actor LIKE $3 ESCAPE '\\') \
+         WHERE ($1 IS NULL OR org_id = $1) AND ($2 IS NULL OR action LIKE $2 ESCAPE '\\') \
+         AND ($3 IS NULL \
+              OR ((actor LIKE $3 ESCAPE '\\' \
+                   OR actor_id IN (SELECT id FROM users WHERE lower(display_name) LIKE $3 ESCAPE '\\')) \
+                  AND ($1 IS NULL OR actor_id IS NULL OR actor_id IN (SELECT id FROM users WHERE org_id = $1))) \
+              OR ($8 AND actor_id IS NULL AND actor = 'system') \
+              OR ($9 AND actor_id IS NULL AND actor = 'cli') \
+              OR ($10 AND actor_id IN (SELECT id FROM users WHERE org_id IS NULL))) \
          AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) AND ($6 IS NULL OR seq < $6) ORDER BY seq DESC LIMIT $7",
     )
     .bind(org)
@@ -321,6 +335,9 @@ pub async fn page(
     .bind(f.to)
     .bind(f.before_seq)
     .bind(limit)
+    .bind(f.actor.is_some() && f.actor_system)
+    .bind(f.actor.is_some() && f.actor_cli)
+    .bind(f.actor.is_some() && f.actor_center)
     .fetch_all(p)
     .await)
 }

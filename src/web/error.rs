@@ -48,15 +48,13 @@ pub enum ErrorPage {
     LinkGone,
     TooManyAttempts(i64),
     Unavailable,
-    /// As many gateway-log searches run on this node as it allows (503, Retry-After).
-    SearchBusy,
+    /// As many gateway-log searches run on this node as it allows (503, with the seconds
+    /// until the nearest of them should be done as `Retry-After`).
+    SearchBusy(u32),
     StorageFull,
     Internal,
     Panic,
 }
-
-/// Seconds a refused search is told to wait (`Retry-After`).
-pub const SEARCH_RETRY_SECS: u32 = 10;
 
 impl ErrorPage {
     /// Status, title key and message key.
@@ -103,7 +101,7 @@ impl ErrorPage {
                 "error.unavailable.title",
                 "error.unavailable.body",
             ),
-            ErrorPage::SearchBusy => (
+            ErrorPage::SearchBusy(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "error.search_busy.title",
                 "error.search_busy.body",

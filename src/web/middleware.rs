@@ -34,10 +34,15 @@ fn render_error(ctx: &Ctx, kind: ErrorPage) -> Response {
     let (status, title_key, body_key) = kind.parts();
     let message = match kind {
         ErrorPage::TooManyAttempts(m) => t.f(body_key, &[("minutes", &m.to_string())]),
-        ErrorPage::SearchBusy => t.f(
-            body_key,
-            &[("seconds", &super::error::SEARCH_RETRY_SECS.to_string())],
-        ),
+        ErrorPage::SearchBusy(secs) => {
+            // Minutes once it is more than two.
+            let wait = if secs < 120 {
+                t.f("ui.wait_seconds", &[("n", &secs.to_string())])
+            } else {
+                t.f("ui.wait_minutes", &[("n", &secs.div_ceil(60).to_string())])
+            };
+            t.f(body_key, &[("wait", &wait)])
+        }
         _ => t.t(body_key).to_string(),
     };
     let view = ErrorView {
@@ -56,11 +61,9 @@ fn render_error(ctx: &Ctx, kind: ErrorPage) -> Response {
     {
         res.headers_mut().insert(header::RETRY_AFTER, v);
     }
-    if kind == ErrorPage::SearchBusy {
-        res.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from(super::error::SEARCH_RETRY_SECS),
-        );
+    if let ErrorPage::SearchBusy(secs) = kind {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     res
 }

@@ -25,6 +25,23 @@ pub struct NavUser {
     pub must_enrol: bool,
 }
 
+/// Flash messages that ask for a step or say a request was not carried out.
+const WARNING_FLASHES: &[&str] = &[
+    "flash.uploaded_to_map",
+    "flash.already_submitted",
+    "flash.draft_already_open",
+    "flash.comment_empty",
+    "flash.assign_whom",
+    "flash.assign_none_chosen",
+    "flash.assign_too_many",
+    "flash.reason_moved",
+    "flash.reason_confirm",
+    "flash.hold_already_set",
+    "flash.hold_not_in_force",
+    "flash.second_factor_required",
+    "flash.second_factor_expired",
+];
+
 /// Base-layout data.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -77,6 +94,15 @@ impl Page {
             Some((k, n)) => self.t.f(k, &[("n", n)]),
             None => self.t.t(v).to_string(),
         })
+    }
+
+    /// Whether the flash asks for something (a step still to take, a request not carried
+    /// out): shown as a warning, not as a green "done".
+    pub fn flash_warns(&self) -> bool {
+        self.flash
+            .as_deref()
+            .map(|v| v.split_once(':').map_or(v, |(k, _)| k))
+            .is_some_and(|k| WARNING_FLASHES.contains(&k))
     }
 
     /// Whether the signed-in person is Center staff looking at an organisation's pages (the

@@ -714,3 +714,62 @@ dual_test!(
         assert!(!has_uuid(&rows) && !rows.contains("trail."), "{rows}");
     }
 );
+
+/// Sets a user's name as the Center would see it.
+async fn rename(app: &TestApp, email: &str, name: &str) {
+    on_db!(app.db(), p => sqlx::query("UPDATE users SET display_name = $1 WHERE email = $2")
+        .bind(name)
+        .bind(email)
+        .execute(p)
+        .await
+        .map(|_| ()))
+    .unwrap();
+}
+
+dual_test!(
+    the_trails_who_filter_finds_what_the_column_shows_and_no_center_member_for_an_organisation,
+    |app| async move {
+        use crate::gateway_logs::page;
+        const KANRI: &str = "kanri@a.example.jp";
+        app.add_user(ADMIN, "center_admin", None).await;
+        app.add_user(KANRI, "org_admin", Some("AAAAA")).await;
+        rename(&app, ADMIN, "審査 花子").await;
+        rename(&app, KANRI, "山田 一郎").await;
+        let org = app.org_of(KANRI).await.to_string();
+        app.login(ADMIN, PASSWORD).await;
+        crate::followup::add_location(&app, &org, "office", "", "本社").await;
+
+        // The Center: the operator's commands by what the column calls them, people by name.
+        let rows = table_body(&page(&app, "/audit?actor=管理コマンド").await, "<table");
+        let n = rows.matches("<tr>").count();
+        assert!(n >= 2, "both users were added by the command: {rows}");
+        assert_eq!(rows.matches("<td>管理コマンド</td>").count(), n, "{rows}");
+        let rows = table_body(&page(&app, "/audit?actor=花子").await, "<table");
+        assert!(
+            rows.contains("<td>事業所等の登録</td><td>本社</td>"),
+            "{rows}"
+        );
+        assert!(!rows.contains("管理コマンド"), "{rows}");
+        app.post("/logout", &[]).await;
+
+        // The organisation: its own people by name, the Center as the column shows it, and
+        // never a Center member by name or e-mail.
+        app.login(KANRI, PASSWORD).await;
+        crate::followup::add_location(&app, &org, "office", "", "大阪営業所").await;
+        let rows = table_body(&page(&app, "/audit?actor=山田").await, "<table");
+        assert!(
+            rows.contains("大阪営業所") && !rows.contains("<td>本社</td>"),
+            "{rows}"
+        );
+        let rows = table_body(&page(&app, "/audit?actor=センター").await, "<table");
+        assert!(
+            rows.contains("<td>NACCS センター</td><td>事業所等の登録</td><td>本社</td>"),
+            "{rows}"
+        );
+        assert!(!rows.contains("大阪営業所"), "{rows}");
+        for hidden in ["花子", "admin@center", "center.example"] {
+            let html = page(&app, &format!("/audit?actor={hidden}")).await;
+            assert!(html.contains("class=\"empty\""), "{hidden} finds nothing");
+        }
+    }
+);

@@ -158,6 +158,18 @@ pub(crate) async fn map(
     app.post(&format!("{path}/mapping"), &all).await
 }
 
+/// The reviewer's own browser, signed in.
+pub(crate) async fn reviewer(app: &TestApp) -> Browser<'_> {
+    let reviewer = app.new_browser();
+    reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+    reviewer
+}
+
+/// A page's text as this browser reads it.
+pub(crate) async fn read(browser: &Browser<'_>, path: &str) -> String {
+    browser.get(path).await.text().await.unwrap()
+}
+
 /// The Center asks the organisation for a gateway site's logs of `period`, due in ten days
 /// (`more`: other fields, such as the note); answers the reviewer's browser, signed in.
 pub(crate) async fn request_logs<'a>(
@@ -167,8 +179,7 @@ pub(crate) async fn request_logs<'a>(
     period: [&str; 2],
     more: &[(&str, &str)],
 ) -> Browser<'a> {
-    let reviewer = app.new_browser();
-    reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+    let reviewer = reviewer(app).await;
     let due = day(10).to_string();
     let mut fields = vec![
         ("item_key", "gateway_logs"),
@@ -342,6 +353,11 @@ dual_test!(
             ),
             ("empty.csv", vec![], "ファイルが空です"),
             (
+                "book.csv",
+                b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml".to_vec(),
+                "Excel の表は送受信ログとして受け付けていません",
+            ),
+            (
                 "empty.csv.gz",
                 gzip(b"", flate2::Compression::fast()),
                 "ログに記録がありません",
@@ -447,12 +463,7 @@ dual_test!(
             .await)
             .unwrap();
         assert!(late);
-        let html = reviewer
-            .get(&format!("/orgs/{org}/followup"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let html = read(&reviewer, &format!("/orgs/{org}/followup")).await;
         assert!(
             html.contains("提出済み") && html.contains("期限後"),
             "listed as late for the Center"
@@ -486,14 +497,8 @@ dual_test!(
         assert!(page(&app, "/home").await.contains(&path));
         // The Center's request form offers the office; an office with routers only is not
         // a place of logs.
-        let reviewer = app.new_browser();
-        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
-        let form = reviewer
-            .get(&format!("/orgs/{org}/followup"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let reviewer = reviewer(&app).await;
+        let form = read(&reviewer, &format!("/orgs/{org}/followup")).await;
         let select = &form[form.find("id=\"f-r-location\"").unwrap()..];
         let select = &select[..select.find("</select>").unwrap()];
         assert!(
@@ -501,24 +506,29 @@ dual_test!(
             "{select}"
         );
         // The reviewer reads the checklist: its links open, they are not the reviewer's tasks.
-        let org_page = reviewer
-            .get(&format!("/orgs/{org}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let org_page = read(&reviewer, &format!("/orgs/{org}")).await;
         assert!(org_page.contains("<table class=\"checklist\">"));
         assert!(!org_page.contains("対応する"), "{org_page}");
         // Nor are the organisation's forms: the reviewer cannot attest its router.
-        let office_page = reviewer
-            .get(&format!("/orgs/{org}/locations/{office}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let office_page = read(&reviewer, &format!("/orgs/{org}/locations/{office}")).await;
         assert!(
             office_page.contains("id=\"router\"") && !office_page.contains("/router\" novalidate"),
             "{office_page}"
+        );
+        // The office's page leads to its logs; the reviewer reads them without a form to fill.
+        assert!(
+            office_page.contains(&format!("href=\"{path}\"")),
+            "{office_page}"
+        );
+        let branch_page = read(&reviewer, &format!("/orgs/{org}/locations/{branch}")).await;
+        assert!(!branch_page.contains("/gateway-logs\""), "{branch_page}");
+        let logs_page = read(&reviewer, &path).await;
+        assert_says(
+            &logs_page,
+            &[
+                "<fieldset class=\"plain\" disabled>",
+                "審査担当者は閲覧のみ",
+            ],
         );
         drop(reviewer);
         request_logs(&app, &org, &office, ["2026-10-01", "2026-10-01"], &[]).await;
@@ -532,7 +542,17 @@ dual_test!(
         assert!(page(&app, &path).await.contains("送受信ログの提出依頼"));
         let res = upload_log(&app, &path, "gw.csv", CUSTOM.as_bytes()).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        let file = crate::helpers::field_value(&page(&app, &path).await, "file").unwrap();
+        // Attached, but a step is left: the notice says so as a warning, not a green "done".
+        let html = page(&app, &path).await;
+        assert_says(
+            &html,
+            &[
+                "<p class=\"flash warning\" role=\"alert\">ファイルを添付しました。列を読み取れないログがあります。",
+                "<fieldset class=\"plain\">",
+            ],
+        );
+        assert!(!html.contains("閲覧のみ"));
+        let file = crate::helpers::field_value(&html, "file").unwrap();
         let html = map_and_recheck(&app, &path, &file, "0", &CUSTOM_MAPPING).await;
         assert_says(&html, &["記録 3 行（送信 2 行・受信 1 行）"]);
         assert_eq!(app.count("gateway_log_mappings").await, 1);
@@ -666,14 +686,8 @@ dual_test!(
         for c in snap["data"]["log_checks"].as_array().unwrap() {
             assert_eq!(c["clean"], true, "{c}");
         }
-        let reviewer = app.new_browser();
-        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
-        let review = reviewer
-            .get(&format!("/review/{id}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let reviewer = reviewer(&app).await;
+        let review = read(&reviewer, &format!("/review/{id}")).await;
         assert_says(
             &review,
             &[

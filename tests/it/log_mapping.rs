@@ -207,14 +207,8 @@ dual_test!(
             .await
             .map(|_| ()))
         .unwrap();
-        let reviewer = app.new_browser();
-        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
-        let review = reviewer
-            .get(&format!("/review/{id}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let reviewer = crate::gateway_logs::reviewer(&app).await;
+        let review = crate::gateway_logs::read(&reviewer, &format!("/review/{id}")).await;
         assert_says(
             &review,
             &[

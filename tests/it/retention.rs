@@ -245,6 +245,23 @@ dual_test!(
             StatusCode::NOT_FOUND
         );
         assert_eq!(app.get("/audit").await.status(), StatusCode::OK);
+        // The purges read as sentences, found by what the 操作者 column calls them.
+        let html = crate::gateway_logs::page(&app, "/audit?actor=システム").await;
+        crate::helpers::assert_says(
+            &html,
+            &[
+                "<td>システム（自動処理）</td>",
+                &format!("送受信ログの提出 1 件（{log_receipt}）、ファイル 1 個（"),
+                "提出 2 件（",
+                "ファイル 4 個（",
+                "基準：提出された報告とそのファイルは ",
+                "より前（保存期間 60 か月）",
+            ],
+        );
+        let rows = &html[html.find("<tbody>").unwrap()..];
+        for raw in ["削除の基準", "sha256", "{", "through_hash"] {
+            assert!(!rows.contains(raw), "{raw}\n{rows}");
+        }
         let _ = (f.org_a, f.org_b);
     }
 );

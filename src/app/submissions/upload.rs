@@ -190,6 +190,12 @@ where
         Ok(r) => r,
         Err(UploadError::TooLarge) => return Err(Error::TooLarge.into()),
         Err(UploadError::Interrupted(_)) => return Err(UploadFailure::Interrupted),
+        // A workbook renamed `.csv` on the log page: the advice names what that page takes.
+        Err(UploadError::Refused(r))
+            if place.kind == ReportKind::GatewayLogs && r.0 == "error.file_content_office" =>
+        {
+            return Err(UploadFailure::Refused("error.file_content_office_log"));
+        }
         Err(UploadError::Refused(r)) => return Err(UploadFailure::Refused(r.0)),
         Err(UploadError::Log(r)) => return Err(UploadFailure::Log(r)),
         Err(UploadError::Io(e)) if is_disk_full(&e) => {

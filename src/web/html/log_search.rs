@@ -148,8 +148,9 @@ pub async fn page(
     match app::log_search::prepare(&state, &actor, id, &form).await {
         Ok(search) => {
             // One more than the node runs at once: refused at once, and not audited.
-            let Some(permit) = app::log_search::claim(&state) else {
-                return Ok(error_response(ErrorPage::SearchBusy));
+            let permit = match app::log_search::claim(&state, &search) {
+                Ok(p) => p,
+                Err(wait) => return Ok(error_response(ErrorPage::SearchBusy(wait))),
             };
             // Audited before anything is read: a search that cannot be audited does not run.
             let events = search.stream(state.app.clone(), permit).await?;
@@ -219,8 +220,9 @@ pub async fn csv(
         t.t("logsearch.dir.receive").to_string(),
     ];
     // One more than the node runs at once: refused at once, and not audited.
-    let Some(permit) = app::log_search::claim(&state) else {
-        return Ok(error_response(ErrorPage::SearchBusy));
+    let permit = match app::log_search::claim(&state, &search) {
+        Ok(p) => p,
+        Err(wait) => return Ok(error_response(ErrorPage::SearchBusy(wait))),
     };
     let (chunks, response) = download::attachment("text/csv; charset=utf-8", &search.file_name());
     // Audited before anything is read: a search that cannot be audited answers the error.

@@ -57,10 +57,10 @@ pub async fn trail(
 ) -> AppResult<Response> {
     let t = ctx.tr();
     let actor = me.actor(&ctx);
-    let page = app::trail::trail(&state, &actor, &q).await?;
+    let words = entries::words(&t);
+    let page = app::trail::trail(&state, &actor, &q, &words).await?;
     let rows: Vec<_> = page.entries.iter().map(|(r, _)| r.clone()).collect();
     let names = app::trail::names(&state, &actor, &rows).await?;
-    let words = entries::words(&t);
     let date_error = page.date_error;
     let tampered = page.entries.iter().any(|(_, st)| *st == Standing::Fails);
     let items: Vec<TrailItem> = page

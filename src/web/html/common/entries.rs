@@ -73,6 +73,9 @@ pub fn detail(t: &Tr, names: &Names, w: &Words<'_>, r: &Row) -> String {
     if let Some(words) = log_search_detail(t, &r.action, &r.detail) {
         return words;
     }
+    if r.action == "retention.purged" {
+        return purge_detail(t, &r.detail).unwrap_or_default();
+    }
     match serde_json::from_str::<Value>(&r.detail) {
         Ok(Value::Object(m)) => fields(t, names, w, &r.action, &m),
         _ => String::new(),
@@ -226,6 +229,74 @@ fn mapping(t: &Tr, v: &Value) -> String {
 
 /// A log search's entries in words (`log.searched`: the output, the files and the criteria;
 /// `log.search_finished`: the matches and how far it read); `None` for any other entry.
+/// A retention purge in one sentence: what went (reports with their receipt numbers, logs,
+/// files and their size, trail entries), then the rule that sent each type.
+fn purge_detail(t: &Tr, detail: &str) -> Option<String> {
+    let d: Value = serde_json::from_str(detail).ok()?;
+    let receipts = |k: &str| {
+        let all: Vec<&str> = d[k]["receipts"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        match all.len() {
+            0 => String::new(),
+            n if n <= 5 => format!(
+                "{}{}{}",
+                t.t("ui.lp"),
+                all.join(t.t("ui.list_sep")),
+                t.t("ui.rp")
+            ),
+            n => t.f(
+                "trail.purge.receipts_more",
+                &[
+                    ("first", &all[..3].join(t.t("ui.list_sep"))),
+                    ("n", &(n - 3).to_string()),
+                ],
+            ),
+        }
+    };
+    let count = |v: &Value| v.as_u64().unwrap_or(0).to_string();
+    let files = d["files"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let bytes: i64 = files.iter().filter_map(|f| f["size"].as_i64()).sum();
+    let rules: Vec<String> = d["cutoffs"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|c| {
+            let kind = c["record_type"].as_str()?;
+            let before = c["before"].as_str()?;
+            let before = chrono::DateTime::parse_from_rfc3339(before).ok()?.to_utc();
+            Some(t.f(
+                "trail.purge.rule",
+                &[
+                    ("type", t.t(&format!("retention.type.{kind}"))),
+                    ("months", &count(&c["months"])),
+                    ("before", &crate::domain::dates::jst(&before)),
+                ],
+            ))
+        })
+        .collect();
+    Some(t.f(
+        "trail.purge.done",
+        &[
+            ("reports", &count(&d["submissions"]["count"])),
+            ("report_receipts", &receipts("submissions")),
+            ("logs", &count(&d["gateway_logs"]["count"])),
+            ("log_receipts", &receipts("gateway_logs")),
+            ("files", &files.len().to_string()),
+            ("size", &super::files::human_size(bytes)),
+            ("audit", &count(&d["audit"]["count"])),
+            ("rules", &rules.join(t.t("ui.list_sep"))),
+        ],
+    ))
+}
+
 fn log_search_detail(t: &Tr, action: &str, detail: &str) -> Option<String> {
     if !matches!(action, "log.searched" | "log.search_finished") {
         return None;

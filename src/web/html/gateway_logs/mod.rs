@@ -20,8 +20,8 @@ use crate::app::gateway_logs::{self, KeptState, LogsInput};
 use crate::app::orgs::OrgRow;
 use crate::app::structure::reads::LocationRow;
 use crate::app::submissions::{Place, ReportKind};
+use crate::domain::Scope;
 use crate::domain::input::date;
-use crate::domain::{Role, Scope};
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
@@ -262,7 +262,7 @@ async fn view(
         }),
         errors,
         problems,
-        can_edit: !matches!(me.role, Role::Reviewer),
+        can_edit: app::submissions::may_report(&reader(me), org.id),
         last,
     })
 }

@@ -88,7 +88,7 @@ async fn view(
         errors,
         problems,
         earlier,
-        can_edit: me.role != crate::domain::Role::Reviewer,
+        can_edit: app::submissions::may_report(&reader(me), org.id),
     })
 }
 

@@ -86,6 +86,9 @@ struct LocationView {
     /// The last router attestation: (submission id, receipt number, when).
     router_last: Option<(Uuid, String, String)>,
     router_checks: Vec<(&'static str, bool)>,
+    /// The place keeps gateway send/receive logs (a gateway site, or an office with a gateway
+    /// connection): its log page is linked.
+    keeps_logs: bool,
 }
 
 /// The forms of the location page, to show errors on the one that was posted.
@@ -197,6 +200,10 @@ async fn location_view(
         version: row.version,
         loc,
         can_edit: app::structure::can_edit(&actor),
+        keeps_logs: app::structure::reads::log_places(state, &actor, org.id)
+            .await?
+            .iter()
+            .any(|l| l.id == id),
         conflict: edit.conflict,
         history,
         query_date: edit.query_raw,
