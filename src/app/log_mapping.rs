@@ -108,16 +108,13 @@ pub async fn map_columns(app: &App, actor: &Actor, req: MapRequest) -> Result<Ma
     let kept = super::gateway_logs::kept_check(app, scope, req.org, Some(req.site), &file.sha256)
         .await?
         .ok_or(Error::NotFound)?;
-    let map = req
-        .input
-        .read(kept.check.columns as usize)
-        .map_err(|list| {
-            let mut errors = FieldErrors::default();
-            for (field, key) in list {
-                errors.add(field, key);
-            }
-            Error::Invalid(errors)
-        })?;
+    let map = req.input.read(kept.check.width()).map_err(|list| {
+        let mut errors = FieldErrors::default();
+        for (field, key) in list {
+            errors.add(field, key);
+        }
+        Error::Invalid(errors)
+    })?;
     let json = serde_json::to_string(&map).map_err(internal)?;
     let result = serde_json::to_string(&kept.check).map_err(internal)?;
     let mut tx = app.db.begin().await?;

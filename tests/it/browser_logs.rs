@@ -6,9 +6,7 @@
 
 use fantoccini::{Client, Locator};
 
-use crate::browser::{
-    browser, choose, chromedriver, click, fill, login, screenshot, wait_for_text,
-};
+use crate::browser::{browser, chromedriver, click, fill, login, screenshot, wait_for_text};
 use crate::browser_renewal::confirm_submission;
 use crate::gateway_logs::{gateway_site, gzip, request_logs};
 use crate::helpers::{TestApp, backends};
@@ -125,7 +123,7 @@ async fn an_organisation_maps_a_compressed_log_submits_it_and_the_center_finds_t
         c.set_window_size(320, 800).await.unwrap();
         show(&c, "section.logcheck").await;
         screenshot(&c, &format!("gwlog-map-needed-320-ja-{label}")).await;
-        show(&c, "form[action$='/mapping'] fieldset").await;
+        show(&c, "form[action$='/mapping'] .map-fields").await;
         screenshot(&c, &format!("gwlog-map-form-320-ja-{label}")).await;
         c.set_window_size(1366, 900).await.unwrap();
         no_internal_words(&c).await;
@@ -136,12 +134,8 @@ async fn an_organisation_maps_a_compressed_log_submits_it_and_the_center_finds_t
         );
 
         // The time and the direction are guessed from the first record; the rest is said.
-        choose(
-            &c,
-            "form[action$='/mapping'] input[name='header'][value='yes']",
-        )
-        .await;
         for (name, value) in [
+            ("header", "yes"),
             ("timestamp", "1"),
             ("user_code", "2"),
             ("id_number", "3"),

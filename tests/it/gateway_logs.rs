@@ -527,7 +527,7 @@ dual_test!(
             &logs_page,
             &[
                 "<fieldset class=\"plain\" disabled>",
-                "審査担当者は閲覧のみ",
+                "組織が作成中の下書き（未提出）",
             ],
         );
         drop(reviewer);

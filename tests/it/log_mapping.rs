@@ -56,7 +56,7 @@ dual_test!(
             &[
                 "列を読み取れないログがあります",
                 "gw-custom.log.gz の列の対応づけ",
-                "見出し行の名前から、次の項目がどの列かを決められませんでした: 送受信区分、利用者コード、識別番号、業務コード、年月日時分秒",
+                "見出し行の名前から、次の項目がどの列かを決められませんでした: 送受信区分、利用者コード、識別番号、業務コード",
                 "gw-custom.log.gz の先頭 4 行",
                 "<th scope=\"col\">列5</th>",
                 "<td>端末番号</td>",
@@ -165,7 +165,7 @@ dual_test!(
                 "gw-other.csv の列の対応づけ",
                 "この設置場所の列の対応づけでは1行目は見出し行ですが、このログの1行目は記録です。",
                 "<td>送信</td><td>ABC12</td><td>7004</td><td>IDA</td><td>2026/10/01 12:00:00</td>",
-                "name=\"header\" value=\"no\" checked",
+                "<option value=\"no\" selected>",
             ],
         );
         assert!(!html.contains("gw-other.csv の確認結果"), "{html}");
@@ -228,6 +228,16 @@ dual_test!(
         assert!(html.contains(
             "<td>gw-custom.log.gz</td><td>4</td><td>送信</td><td>2026-10-01 10:30:00</td><td>XYZ34</td><td>7002</td><td>MIC</td>"
         ));
+        // The Center's search is its own business: the organisation's trail and home do not
+        // show it (they would tell whose connection is traced); the Center's trail does.
+        assert_eq!(app.audit_count("log.searched").await, 1);
+        for path in ["/audit", "/home", "/audit?actor=センター"] {
+            let html = crate::gateway_logs::page(&app, path).await;
+            assert!(
+                !html.contains("送受信ログの検索") && !html.contains("7002"),
+                "{path}"
+            );
+        }
     }
 );
 
@@ -247,7 +257,7 @@ dual_test!(
             "the first lines decoded and split by tabs"
         );
         assert!(
-            html.contains("name=\"header\" value=\"no\" checked"),
+            html.contains("<option value=\"no\" selected>"),
             "a time in the first line: no header"
         );
         let file = field_value(&html, "file").unwrap();
@@ -277,6 +287,72 @@ dual_test!(
                 "記録 2 行（送信 1 行・受信 1 行）",
                 "gw.tsv の確認結果 — 問題なし",
             ],
+        );
+    }
+);
+
+dual_test!(
+    a_title_line_above_the_header_is_passed_over,
+    |app| async move {
+        let (_, _, path) = gateway_site(&app).await;
+        // As a legacy gateway exports it: a title line, then a header in half-width katakana
+        // whose 識別番号 column has another name, Shift_JIS, tabs, gzip.
+        let log = "ＮＡＣＣＳゲートウェイ　送受信履歴　2026年10月分\t出力日時 2026/11/01 09:00\n\
+                   日時\t方向\t利用者ｺｰﾄﾞ\t電文番号\t業務ｺｰﾄﾞ\n\
+                   2026/10/01 09:00:00\t送\tYMT01\t4012345678\tIDA\n\
+                   2026/10/01 09:00:02\t受\tYMT01\t\tIDA\n";
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(log);
+        let body = crate::gateway_logs::gzip(&sjis, flate2::Compression::fast());
+        let res = upload_log(&app, &path, "gw-202610.log.gz", &body).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = page(&app, &path).await;
+        // The form offers the header's own line, guessed, and every column of the header,
+        // named by it; what the names told is chosen.
+        assert_says(
+            &html,
+            &[
+                "<option value=\"2\" selected>2行目が見出し行",
+                "列4（電文番号）",
+                "列5（業務ｺｰﾄﾞ）",
+                "<option value=\"3\" selected>列3（利用者ｺｰﾄﾞ）</option>",
+                "<option value=\"2\" selected>列2（方向）</option>",
+            ],
+        );
+        let file = field_value(&html, "file").unwrap();
+        let html = map_and_recheck(
+            &app,
+            &path,
+            &file,
+            "0",
+            &[
+                ("header", "2"),
+                ("timestamp", "1"),
+                ("direction", "2"),
+                ("user_code", "3"),
+                ("id_number", "4"),
+                ("business_code", "5"),
+            ],
+        )
+        .await;
+        assert_says(
+            &html,
+            &[
+                "2行目が見出し、それより上の行は読み飛ばし",
+                "記録 2 行（送信 1 行・受信 1 行）",
+                "gw-202610.log.gz の確認結果 — 問題なし",
+            ],
+        );
+        // The next log of the site, with its title, reads at once with the mapping.
+        let next = log
+            .replace("2026年10月分", "2026年11月分")
+            .replace("2026/10/01", "2026/11/01");
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&next);
+        let res = upload_log(&app, &path, "gw-202611.tsv", &sjis).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = page(&app, &path).await;
+        assert!(
+            html.contains("gw-202611.tsv の確認結果 — 問題なし"),
+            "{html}"
         );
     }
 );

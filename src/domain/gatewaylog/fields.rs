@@ -38,6 +38,11 @@ fn direction_any(cell: &[u8]) -> Option<(Direction, Option<bool>)> {
         RECEIVE_UTF8 => return Some((Direction::Receive, Some(false))),
         SEND_SJIS => return Some((Direction::Send, Some(true))),
         RECEIVE_SJIS => return Some((Direction::Receive, Some(true))),
+        // 送 and 受 alone, as some gateways write them.
+        [0xE9, 0x80, 0x81] => return Some((Direction::Send, Some(false))),
+        [0xE5, 0x8F, 0x97] => return Some((Direction::Receive, Some(false))),
+        [0x91, 0x97] => return Some((Direction::Send, Some(true))),
+        [0x8E, 0xF3] => return Some((Direction::Receive, Some(true))),
         _ => {}
     }
     if cell.len() > 8 {
@@ -635,6 +640,13 @@ mod tests {
         );
         assert_eq!(direction(b"RECV"), Some((Direction::Receive, None)));
         assert_eq!(direction(b"x"), None);
+        // 送 and 受 alone.
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("送");
+        assert_eq!(direction(&sjis), Some((Direction::Send, Some(true))));
+        assert_eq!(
+            direction("受".as_bytes()),
+            Some((Direction::Receive, Some(false)))
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::fields::{self, DateCache, Delimiter, Direction, MAX_COLUMNS};
+use crate::domain::sheet::heading_key;
 
 /// The fields, in the order the scanner keeps their columns.
 pub const FIELDS: [&str; 5] = [
@@ -31,19 +32,45 @@ pub(super) fn implied(id: &[u8]) -> Direction {
     }
 }
 
-/// The header names accepted for each field (Japanese or English, any case), in the order
-/// of [`FIELDS`].
+/// The header names accepted for each field (Japanese or English), in the order of
+/// [`FIELDS`]; compared as headings are (NFKC: half-width katakana as full-width, any case,
+/// without spaces), so `利用者ｺｰﾄﾞ` and `User Code` are found too.
 const NAMES: [&[&str]; 5] = [
-    &["送受信区分", "送受信", "区分", "direction"],
+    &[
+        "送受信区分",
+        "送受信",
+        "区分",
+        "方向",
+        "送受",
+        "送受信方向",
+        "direction",
+    ],
     &["利用者コード", "user_code", "usercode", "user"],
-    &["識別番号", "id_number", "identification_number", "id"],
+    &[
+        "識別番号",
+        "id_number",
+        "idnumber",
+        "identification_number",
+        "id",
+    ],
     &[
         "業務コード",
         "business_code",
+        "businesscode",
         "transaction_code",
         "business",
     ],
-    &["年月日時分秒", "日時", "timestamp", "datetime", "time"],
+    &[
+        "年月日時分秒",
+        "日時",
+        "日付時刻",
+        "送受信日時",
+        "処理日時",
+        "timestamp",
+        "datetime",
+        "date_time",
+        "time",
+    ],
 ];
 
 /// A small log in the expected format, offered for download: the header, and sends and
@@ -59,8 +86,12 @@ pub const SAMPLE: &str = "送受信区分,利用者コード,識別番号,業務
 /// The column of each field, as the organisation said it for a gateway site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnMap {
-    /// Whether the first line of a file names the columns (and is passed over).
+    /// Whether the first line of a file (after `skip`) names the columns (and is passed
+    /// over).
     pub header: bool,
+    /// Lines before the header (a title, the export's date …) passed over unread.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skip: u16,
     /// Columns counted from 0.
     pub user_code: u16,
     pub id_number: u16,
@@ -70,6 +101,14 @@ pub struct ColumnMap {
     /// line without one a receive (Table 7-4-2: only sends carry it).
     pub direction: Option<u16>,
 }
+
+fn is_zero(n: &u16) -> bool {
+    *n == 0
+}
+
+/// Lines at a file's start tried as its header when no mapping says where it is (a title
+/// line or two above the header is passed over).
+pub const HEADER_WITHIN: u16 = 5;
 
 impl ColumnMap {
     /// The columns in the scanner's order ([`NONE`] for a missing direction).
@@ -103,11 +142,11 @@ impl ColumnMap {
 /// The columns whose header names say which field they hold, in the order of [`FIELDS`].
 pub fn recognise(names: &[String]) -> [Option<usize>; 5] {
     let mut found = [None; 5];
+    let keys: Vec<String> = names.iter().map(|h| heading_key(h)).collect();
     for (f, accepted) in found.iter_mut().zip(NAMES) {
-        *f = names.iter().position(|h| {
-            let h = h.to_lowercase();
-            accepted.iter().any(|a| h == *a)
-        });
+        *f = keys
+            .iter()
+            .position(|h| accepted.iter().any(|a| *h == heading_key(a)));
     }
     found
 }
@@ -147,7 +186,8 @@ pub(super) fn columns(
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MapInput {
-    /// `yes` when the first line is a header.
+    /// Where the header is: `yes` on the first line, `2` … `5` on that line (the lines
+    /// above it passed over), `no` none (the first line is a record).
     pub header: String,
     pub user_code: String,
     pub id_number: String,
@@ -172,7 +212,7 @@ impl MapInput {
     pub fn of(map: &ColumnMap) -> MapInput {
         let n = |c: u16| (c as usize + 1).to_string();
         MapInput {
-            header: if map.header { "yes" } else { "no" }.into(),
+            header: header_value(map.header, map.skip),
             user_code: n(map.user_code),
             id_number: n(map.id_number),
             business_code: n(map.business_code),
@@ -207,13 +247,22 @@ impl MapInput {
                 errors.push((FIELDS[i], "gwlog.map.error.twice"));
             }
         }
-        if !matches!(self.header.as_str(), "yes" | "no") {
-            errors.push(("header", "gwlog.map.error.header"));
-        }
+        let (header, skip) = match self.header.as_str() {
+            "yes" => (true, 0),
+            "no" => (false, 0),
+            n => match n.parse::<u16>() {
+                Ok(n) if (2..=HEADER_WITHIN).contains(&n) => (true, n - 1),
+                _ => {
+                    errors.push(("header", "gwlog.map.error.header"));
+                    (true, 0)
+                }
+            },
+        };
         match cols {
             [direction, Some(u), Some(id), Some(b), Some(t)] if errors.is_empty() => {
                 Ok(ColumnMap {
-                    header: self.header == "yes",
+                    header,
+                    skip,
                     user_code: u,
                     id_number: id,
                     business_code: b,
@@ -251,33 +300,65 @@ pub fn preview_cells(lines: &[String], delimiter: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The form's value for where the header is.
+fn header_value(header: bool, skip: u16) -> String {
+    match (header, skip) {
+        (false, _) => "no".into(),
+        (true, 0) => "yes".into(),
+        (true, n) => (n + 1).to_string(),
+    }
+}
+
+/// The row (from 0) of the first lines that looks like the header: the one among the first
+/// [`HEADER_WITHIN`] whose names tell the most fields, when one tells two or more and has
+/// at least as many cells as the line after it; else the first.
+pub fn header_line(rows: &[Vec<String>]) -> usize {
+    let mut best = (0, 1);
+    for (i, row) in rows.iter().enumerate().take(HEADER_WITHIN as usize) {
+        let told = recognise(row).iter().filter(|c| c.is_some()).count();
+        let wide = rows.get(i + 1).is_none_or(|next| row.len() >= next.len());
+        if told > best.1 && wide {
+            best = (i, told);
+        }
+    }
+    best.0
+}
+
 /// A first guess for the form from the first lines: columns the header names, else a time
 /// or a 送信/受信 found in the first record; whether the first line is a header (it is
 /// unless a time reads in it).
 pub fn guess(rows: &[Vec<String>]) -> MapInput {
-    let Some(first) = rows.first() else {
+    if rows.is_empty() {
         return MapInput {
             header: "yes".into(),
             ..MapInput::default()
         };
-    };
+    }
     let is_time = |c: &String| fields::timestamp(c.as_bytes(), &mut DateCache::default()).is_some();
     let is_dir = |c: &String| fields::direction(c.as_bytes()).is_some() && !c.trim().is_empty();
+    // The header: the line among the first few whose names tell the most fields (a title
+    // above it tells none), else the first line unless a time reads in it.
+    let skip = header_line(rows);
+    let first = &rows[skip];
     let header = !first.iter().any(is_time);
     let mut cols = recognise(first);
-    if let Some(record) = if header { rows.get(1) } else { Some(first) } {
+    if let Some(record) = if header {
+        rows.get(skip + 1)
+    } else {
+        Some(first)
+    } {
         if cols[4].is_none() {
             cols[4] = record.iter().position(is_time);
         }
         if cols[DIR].is_none() {
             cols[DIR] = record
                 .iter()
-                .position(|c| is_dir(c) && c.chars().count() > 1);
+                .position(|c| is_dir(c) && (c.chars().count() > 1 || !c.is_ascii()));
         }
     }
     let n = |c: Option<usize>| c.map(|c| (c + 1).to_string()).unwrap_or_default();
     MapInput {
-        header: if header { "yes" } else { "no" }.into(),
+        header: header_value(header, skip as u16),
         direction: n(cols[0]),
         user_code: n(cols[1]),
         id_number: n(cols[2]),
@@ -312,6 +393,24 @@ mod tests {
     use super::*;
     use crate::domain::gatewaylog::scan::{MAX_LINE, Refused, Scanner};
 
+    #[test]
+    fn half_width_katakana_and_other_products_names_are_recognised() {
+        let names: Vec<String> = ["日時", "方向", "利用者ｺｰﾄﾞ", "電文番号", "業務ｺｰﾄﾞ"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            recognise(&names),
+            [Some(1), Some(2), None, Some(4), Some(0)]
+        );
+        let names: Vec<String> = ["Date Time", "User Code", "ID", "Business Code", "Direction"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            recognise(&names),
+            [Some(4), Some(1), Some(2), Some(3), Some(0)]
+        );
+    }
+
     fn run(chunks: &[&[u8]]) -> Result<super::super::LogCheck, Refused> {
         let mut s = Scanner::new();
         for c in chunks {
@@ -332,6 +431,37 @@ mod tests {
     }
 
     #[test]
+    fn a_title_above_a_header_is_passed_over_by_names_or_by_the_mapping() {
+        let log = "送受信履歴 2026年10月分\n送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n\
+                   送信,ABC12,001,IDA,2026-10-01 09:00:00\n受信,ABC12,,IDA,2026-10-01 09:00:01\n送信,ABC12,,IDA,2026-10-01 09:00:02\n";
+        let c = run(&[log.as_bytes()]).unwrap();
+        assert!(!c.needs_mapping(), "{c:?}");
+        assert_eq!((c.lines, c.sent, c.received), (3, 2, 1));
+        assert_eq!((c.delimiter.as_str(), c.columns), ("comma", 5));
+        // The problem's line number is the file's (the title is line 1).
+        assert_eq!(c.send_missing.at, vec![(0, 5)], "{c:?}");
+        // Five lines without the names: mapped, and the mapping says where the header is.
+        let unnamed = log.replace("送受信区分,利用者コード", "方式,利用者");
+        let c = run(&[unnamed.as_bytes()]).unwrap();
+        assert!(c.needs_mapping());
+        let rows = preview_cells(&c.preview, &c.delimiter);
+        assert_eq!(header_line(&rows), 1);
+        assert_eq!(guess(&rows).header, "2");
+        let m = input("2", ["1", "2", "3", "4", "5"])
+            .read(c.width())
+            .unwrap();
+        assert_eq!((m.header, m.skip), (true, 1));
+        let mut s = Scanner::mapped(Some(m));
+        s.feed(unnamed.as_bytes()).unwrap();
+        let c = s.finish().unwrap();
+        assert_eq!((c.lines, c.sent, c.received), (3, 2, 1), "{c:?}");
+        assert_eq!(
+            input("6", ["1", "2", "3", "4", "5"]).read(5).unwrap_err(),
+            vec![("header", "gwlog.map.error.header")]
+        );
+    }
+
+    #[test]
     fn the_sample_is_a_clean_log_in_every_time_format() {
         let c = run(&[SAMPLE.as_bytes()]).unwrap();
         assert_eq!((c.lines, c.sent, c.received), (6, 3, 3));
@@ -347,6 +477,7 @@ mod tests {
             m,
             ColumnMap {
                 header: false,
+                skip: 0,
                 user_code: 2,
                 id_number: 0,
                 business_code: 1,
@@ -437,6 +568,7 @@ mod tests {
     fn a_mapping_reads_other_orders_and_logs_without_a_header() {
         let map = ColumnMap {
             header: false,
+            skip: 0,
             user_code: 2,
             id_number: 0,
             business_code: 3,
@@ -452,6 +584,7 @@ mod tests {
         assert_eq!(c.mapping, Some(map));
         let with_header = ColumnMap {
             header: true,
+            skip: 0,
             direction: Some(4),
             ..map
         };
@@ -471,6 +604,7 @@ mod tests {
     fn a_new_log_that_does_not_read_with_the_site_mapping_waits_to_be_mapped_again() {
         let with_header = ColumnMap {
             header: true,
+            skip: 0,
             user_code: 1,
             id_number: 2,
             business_code: 3,
@@ -498,6 +632,7 @@ mod tests {
         // Without a header: the first line is the record to read.
         let headerless = ColumnMap {
             header: false,
+            skip: 0,
             ..with_header
         };
         let c = probe(headerless, other);

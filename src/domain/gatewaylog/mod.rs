@@ -204,6 +204,17 @@ impl LogCheck {
         out
     }
 
+    /// How many columns the mapping may choose from: the widest of the first lines (a title
+    /// above the header may have fewer).
+    pub fn width(&self) -> usize {
+        mapping::preview_cells(&self.preview, &self.delimiter)
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0)
+            .max(self.columns as usize)
+    }
+
     /// Whether the log waits for its columns to be mapped.
     pub fn needs_mapping(&self) -> bool {
         !self.unmapped.is_empty()

@@ -4,7 +4,7 @@
 
 use super::fields::{self, Block, DateCache, Delimiter, Direction, MAX_COLUMNS, Stamp};
 use super::keys::{FxMap, Keys};
-use super::mapping::{self, ColumnMap, DIR, ID, NONE};
+use super::mapping::{self, ColumnMap, DIR, HEADER_WITHIN, ID, NONE};
 use super::{At, Count, LogCheck};
 
 /// The longest line accepted.
@@ -151,6 +151,9 @@ pub struct Scanner<V: Visit = ()> {
     unmapped: bool,
     /// Whether the first line must read as the site's mapping says (see [`Self::probing`]).
     probe: bool,
+    /// Lines of this file passed over before its header: those the mapping says come first,
+    /// or, without a mapping, lines whose names did not tell the columns (a title).
+    passed: u16,
     /// The first bytes of the (first) file, for the preview.
     head: Vec<u8>,
 }
@@ -203,6 +206,7 @@ impl<V: Visit> Scanner<V> {
             map,
             unmapped: false,
             probe: false,
+            passed: 0,
             head: Vec::new(),
         }
     }
@@ -309,6 +313,7 @@ impl<V: Visit> Scanner<V> {
         self.line = 0;
         self.cols = None;
         self.sjis = None;
+        self.passed = 0;
         Ok(())
     }
 
@@ -406,6 +411,11 @@ impl<V: Visit> Scanner<V> {
             let line = std::mem::take(&mut self.carry);
             self.line(&line)?;
         }
+        // The file ended while its header was still looked for below a title: its columns
+        // cannot be told by their names.
+        if self.cols.is_none() && self.map.is_none() && self.passed > 0 {
+            self.unmapped = true;
+        }
         Ok(())
     }
 
@@ -473,7 +483,8 @@ impl<V: Visit> Scanner<V> {
         if n == MAX_COLUMNS {
             return Err(Refused::TooManyColumns(self.at()));
         }
-        if self.out.delimiter.is_empty() {
+        // The first line's, or, while lines above the header are tried, the widest one's.
+        if self.out.delimiter.is_empty() || (self.passed > 0 && n as u32 > self.out.columns) {
             self.out.delimiter = delim.name().into();
             self.out.columns = n as u32;
         }
@@ -488,12 +499,29 @@ impl<V: Visit> Scanner<V> {
         };
         let (idx, record) = match mapping::columns(self.map, n, names) {
             Ok(c) => c,
+            // Without a mapping, the header may come below a title: the next lines are tried
+            // (what the first line lacked is what is said if none tells the columns).
+            Err(missing) if self.map.is_none() && self.passed + 1 < HEADER_WITHIN => {
+                if self.passed == 0 {
+                    self.out.unmapped = missing;
+                }
+                self.passed += 1;
+                return Ok(false);
+            }
             Err(missing) => {
                 self.unmapped = true;
-                self.out.unmapped = missing;
+                if self.passed == 0 {
+                    self.out.unmapped = missing;
+                }
                 return Ok(false);
             }
         };
+        if self.map.is_none() && self.passed > 0 {
+            // Found below a title: this line's columns are the log's.
+            self.out.unmapped.clear();
+            self.out.delimiter = delim.name().into();
+            self.out.columns = n as u32;
+        }
         // A header names its columns: a time in it means the log starts with a record.
         if self.probe && !record {
             let time = cells[..n].iter().any(|&(a, b)| {
@@ -561,7 +589,17 @@ impl<V: Visit> Scanner<V> {
         let (cols, line) = match self.cols {
             Some(c) => (c, line),
             None => {
-                if self.unmapped || fields::trim(line).is_empty() || !self.header(line)? {
+                if self.unmapped || fields::trim(line).is_empty() {
+                    return Ok(());
+                }
+                // The lines the mapping says come before the header.
+                if let Some(m) = self.map
+                    && self.passed < m.skip
+                {
+                    self.passed += 1;
+                    return Ok(());
+                }
+                if !self.header(line)? {
                     return Ok(());
                 }
                 // A log without a header: its first line is a record.

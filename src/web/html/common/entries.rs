@@ -32,16 +32,9 @@ pub fn words(t: &Tr) -> Words<'static> {
 /// Whether an action is the Center's own work, never on an organisation's trail (its filter
 /// does not offer it).
 pub fn center_only(action: &str) -> bool {
-    [
-        "catalogue.",
-        "retention.",
-        "return_reason.",
-        "export.",
-        "receipt.check",
-        "organisation.created",
-    ]
-    .iter()
-    .any(|p| action.starts_with(p))
+    crate::db::audit::CENTER_ONLY
+        .iter()
+        .any(|p| action.starts_with(p))
 }
 
 /// The action's name ("ログの列の対応づけ").
@@ -192,20 +185,33 @@ fn mapping(t: &Tr, v: &Value) -> String {
     let Ok(m) = serde_json::from_value::<crate::domain::gatewaylog::ColumnMap>(v.clone()) else {
         return String::new();
     };
-    let mut parts = vec![t.f(
-        "trail.field",
-        &[
-            ("label", t.t("gwlog.map.header_q")),
-            (
-                "value",
-                t.t(if m.header {
-                    "gwlog.map.header_yes"
-                } else {
-                    "gwlog.map.header_no"
-                }),
-            ),
-        ],
-    )];
+    let mut parts = vec![if m.skip > 0 {
+        t.f(
+            "trail.field",
+            &[
+                ("label", t.t("gwlog.map.header_where")),
+                (
+                    "value",
+                    &t.f("gwlog.map.opt_at", &[("n", &(m.skip + 1).to_string())]),
+                ),
+            ],
+        )
+    } else {
+        t.f(
+            "trail.field",
+            &[
+                ("label", t.t("gwlog.map.header_q")),
+                (
+                    "value",
+                    t.t(if m.header {
+                        "gwlog.map.header_yes"
+                    } else {
+                        "gwlog.map.header_no"
+                    }),
+                ),
+            ],
+        )
+    }];
     for f in [
         "timestamp",
         "user_code",

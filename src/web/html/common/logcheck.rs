@@ -170,14 +170,16 @@ pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDa
         &[("format", &format.join(t.t("ui.list_sep")))],
     ));
     if let Some(m) = &c.mapping {
-        facts.push(
+        facts.push(if m.skip > 0 {
+            t.f("gwlog.v.mapped_below", &[("n", &(m.skip + 1).to_string())])
+        } else {
             t.t(if m.header {
                 "gwlog.v.mapped"
             } else {
                 "gwlog.v.mapped_no_header"
             })
-            .to_string(),
-        );
+            .to_string()
+        });
     }
     facts.push(t.f(
         "gwlog.v.counts",

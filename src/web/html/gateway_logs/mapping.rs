@@ -78,12 +78,7 @@ pub fn form(
     checking: bool,
 ) -> MapView {
     let mut rows = mapping::preview_cells(&check.preview, &check.delimiter);
-    let width = rows
-        .iter()
-        .map(Vec::len)
-        .max()
-        .unwrap_or(0)
-        .max(check.columns as usize);
+    let width = check.width();
     for r in &mut rows {
         r.resize(width, String::new());
     }
@@ -91,7 +86,7 @@ pub fn form(
     let options = (1..=width)
         .map(|n| {
             let sample: String = rows
-                .first()
+                .get(mapping::header_line(&rows))
                 .map(|r| r[n - 1].chars().take(SAMPLE_CHARS).collect())
                 .unwrap_or_default();
             let words = if sample.is_empty() {
