@@ -58,6 +58,12 @@ pub struct Notice {
 pub struct Pending(Vec<(Uuid, Outgoing)>);
 
 impl Pending {
+    /// This mail and then `more`.
+    pub fn and(mut self, more: Pending) -> Pending {
+        self.0.extend(more.0);
+        self
+    }
+
     /// Sends in the background; failures are logged and left to [`retry_mail`].
     pub fn send(self, app: &App) {
         if self.0.is_empty() {

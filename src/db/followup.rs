@@ -418,6 +418,18 @@ pub async fn requests(
         .await)
 }
 
+/// The request a sealed submission answered, if it answered one.
+pub async fn request_answered_by(
+    db: &Db,
+    submission: Uuid,
+) -> Result<Option<RequestRow>, sqlx::Error> {
+    let sql = format!("SELECT {REQUEST_COLS} WHERE r.submission_id = $1 LIMIT 1");
+    on_db!(db, p => sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql.clone()))
+        .bind(submission)
+        .fetch_optional(p)
+        .await)
+}
+
 /// The open request a draft of `kind` at `location` would answer (the one due first).
 pub async fn open_request_for(
     db: &Db,

@@ -58,6 +58,14 @@ pub async fn by_code(tx: &mut Tx, user_code: &str) -> Result<Option<Uuid>, sqlx:
         .await)
 }
 
+/// An organisation's name, inside a transaction.
+pub async fn name_in(tx: &mut Tx, id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_scalar("SELECT name FROM organisations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)
+}
+
 /// The organisation one of whose user codes (primary or additional) is `code`.
 pub async fn holding_code(db: &Db, code: &str) -> Result<Option<Uuid>, sqlx::Error> {
     on_db!(db, p => sqlx::query_scalar("SELECT org_id FROM org_user_codes WHERE code = $1")

@@ -318,6 +318,8 @@ pub struct Receipt {
     pub assignee: Option<Uuid>,
     /// The content as sealed (JSON).
     pub data: String,
+    /// Who at the Center asked for it, when it answered a request.
+    pub requested_by: Option<Uuid>,
 }
 
 /// Seals a draft of the organisation: next receipt number of the year (JST), snapshot, state
@@ -376,10 +378,10 @@ pub async fn submit(
             "submitted_at": now.to_rfc3339(),
         });
         // A report the Center asked for answers the open request due first (item 5 or 6).
-        let late: Option<bool> = sqlx::query_scalar(
+        let answered: Option<(bool, Uuid)> = sqlx::query_as(
             "UPDATE requests SET state = 'answered', submission_id = $4, answered_at = $5, answered_late = (due_date < $6) \
              WHERE id = (SELECT id FROM requests WHERE org_id = $1 AND item_key = $2 AND state = 'open' \
-              AND (location_id IS NULL OR location_id = $3) ORDER BY due_date, id LIMIT 1) RETURNING answered_late",
+              AND (location_id IS NULL OR location_id = $3) ORDER BY due_date, id LIMIT 1) RETURNING answered_late, issued_by",
         )
         .bind(org_id)
         .bind(&kind)
@@ -390,7 +392,8 @@ pub async fn submit(
         .bind((now + chrono::Duration::hours(9)).date_naive())
         .fetch_optional(&mut *c)
         .await?;
-        let late = late.unwrap_or(false);
+        let late = answered.is_some_and(|(late, _)| late);
+        let requested_by = answered.map(|(_, by)| by);
         let flags = if late { crate::domain::flags::LATE } else { "" };
         // A revision goes to whoever reviewed the version it revises (its assignee, else who
         // returned it without taking it first), if they still review.
@@ -411,7 +414,7 @@ pub async fn submit(
         .bind(flags)
         .fetch_one(&mut *c)
         .await?;
-        Ok(Some(Receipt { receipt_no, submitted_at: now, late, assignee, data }))
+        Ok(Some(Receipt { receipt_no, submitted_at: now, late, assignee, data, requested_by }))
     })
 }
 

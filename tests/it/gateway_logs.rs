@@ -468,6 +468,25 @@ dual_test!(
             html.contains("提出済み") && html.contains("期限後"),
             "listed as late for the Center"
         );
+        // The reviewer who asked hears that it came, late, with a link to its review.
+        let id = answering_submission(&app).await;
+        let inbox = read(&reviewer, "/inbox").await;
+        assert!(
+            inbox.contains("依頼した提出がありました・期限後"),
+            "{inbox}"
+        );
+        let link: String = secportal::db::on_db!(db, p => sqlx::query_scalar(
+            "SELECT link FROM notifications WHERE kind = 'answered'")
+            .fetch_one(p)
+            .await)
+        .unwrap();
+        assert_eq!(link, format!("/review/{id}"));
+        let review = read(&reviewer, &link).await;
+        assert!(
+            review.contains("への回答です。期限後に提出されました（期限後）。")
+                && review.contains("対象期間 2026-10-01 〜 2026-10-01"),
+            "{review}"
+        );
     }
 );
 

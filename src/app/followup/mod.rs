@@ -87,6 +87,18 @@ pub async fn of_submission(
     Ok(db::followup::instructions(&app.db, None, false, Some(submission), LIST_LIMIT).await?)
 }
 
+/// The request (提出依頼) a submission answered, for Center staff.
+pub async fn request_of_submission(
+    app: &App,
+    actor: &Actor,
+    submission: Uuid,
+) -> Result<Option<db::followup::RequestRow>, Error> {
+    if !actor.holds(&CENTER) {
+        return Err(Error::Forbidden);
+    }
+    Ok(db::followup::request_answered_by(&app.db, submission).await?)
+}
+
 /// One instruction with its history and corrective-action files.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct InstructionDetail {

@@ -274,6 +274,41 @@ pub async fn arrival_notice(
     .await?)
 }
 
+/// The notice to the Center member who asked for a report (提出依頼) that it was submitted:
+/// the organisation, the item, the receipt number and whether it came after the due date.
+async fn answered_notice(
+    tx: &mut db::Tx,
+    app: &App,
+    (org_id, submission): (Uuid, Uuid),
+    receipt: &db::submissions::Receipt,
+    kind: &str,
+    to: Uuid,
+) -> Result<Pending, Error> {
+    let catalogue = app.catalogue().await?;
+    let org = db::orgs::name_in(tx, org_id).await?.unwrap_or_default();
+    Ok(notify(
+        tx,
+        &app.config.base_url,
+        To::User(to),
+        &Notice {
+            kind: "answered",
+            message: if receipt.late {
+                "mail.request_answered_late"
+            } else {
+                "mail.request_answered"
+            },
+            args: vec![
+                ("org", org),
+                ("receipt", receipt.receipt_no.clone()),
+                ("item_ja", catalogue.item_title(kind, "ja")),
+                ("item_en", catalogue.item_title(kind, "en")),
+            ],
+            link: format!("/review/{submission}"),
+        },
+    )
+    .await?)
+}
+
 /// Creates and seals a submission in one step (the forms without a draft: items 1, 2 and
 /// §7.4.2(1)) inside `tx`, with its 到達通知; answers the submission and the mail to send
 /// after commit. While the revision of a returned one of that place is open, nothing is
@@ -351,8 +386,13 @@ async fn seal_as(
                 "assigned_to": receipt.assignee,
             });
             db::audit::append(&mut tx, &entry).await?;
-            let mail =
+            let mut mail =
                 arrival_notice(&mut tx, app, org_id, draft, &receipt.receipt_no, kind).await?;
+            // The Center member who asked for it hears that it came.
+            if let Some(by) = receipt.requested_by {
+                mail = mail
+                    .and(answered_notice(&mut tx, app, (org_id, draft), &receipt, kind, by).await?);
+            }
             tx.commit().await?;
             mail.send(app);
             Ok(Sealed {

@@ -69,6 +69,8 @@ pub(super) struct ShowView {
     comments: Vec<CommentItem>,
     pub(super) comment_box: CommentBox,
     instructions: Vec<InstructionItem>,
+    /// The request (提出依頼) this submission answered, in words.
+    answers: Option<String>,
     locations: Vec<locations::LocationItem>,
     hold: holds::HoldBox,
     /// The Table 7-4-2 check of each gateway log, in words, as kept when it uploaded (in place
@@ -167,6 +169,30 @@ pub(super) async fn show_view(
         .into_iter()
         .map(|r| instruction_item(&catalogue, t.code(), r))
         .collect();
+    let answers = app::followup::request_of_submission(state, &actor, id)
+        .await?
+        .map(|r| {
+            let period = match (r.period_from, r.period_to) {
+                (Some(a), Some(b)) => t.f(
+                    "review.answers_period",
+                    &[("from", &a.to_string()), ("to", &b.to_string())],
+                ),
+                _ => String::new(),
+            };
+            t.f(
+                if r.answered_late {
+                    "review.answers_late"
+                } else {
+                    "review.answers"
+                },
+                &[
+                    ("on", &crate::domain::dates::jst(&r.created_at)),
+                    ("by", &r.issuer),
+                    ("due", &r.due_date.to_string()),
+                    ("period", &period),
+                ],
+            )
+        });
     let locations = {
         let st = app::structure::reads::structure(state, &actor, s.org_id).await?;
         let active: Vec<_> = st.locations.iter().filter(|l| l.active).cloned().collect();
@@ -233,6 +259,7 @@ pub(super) async fn show_view(
         comments: s.comments.into_iter().map(CommentItem::from).collect(),
         comment_box: CommentBox::new(format!("/review/{id}/comments")),
         instructions,
+        answers,
         locations,
         hold: holds::hold_box(state, &actor, s.org_id, Some(id)).await?,
     })
