@@ -87,19 +87,56 @@ struct Criteria {
 
 /// A time bound as typed, in JST seconds; a day alone is its first (or last) second.
 fn bound(raw: &str, end: bool) -> Result<Option<Stamp>, &'static str> {
-    let t = raw.trim();
+    use unicode_normalization::UnicodeNormalization;
+    const BAD: &str = "logsearch.error.time";
+    // Full-width digits and signs as typed in Japanese input modes.
+    let typed: String = raw.nfkc().collect();
+    let t = typed.trim();
     if t.is_empty() {
         return Ok(None);
     }
-    let full = match t.len() {
-        10 => format!("{t} {}", if end { "23:59:59" } else { "00:00:00" }),
-        16 => format!("{t}:{}", if end { "59" } else { "00" }),
-        _ => t.to_string(),
+    let (date, time) = match t.split_once([' ', 'T']) {
+        Some((d, tm)) => (d, Some(tm.trim())),
+        None => (t, None),
     };
-    match fields::timestamp(full.as_bytes(), &mut DateCache::default()) {
-        Some(s) if full.len() == 19 => Ok(Some(s)),
-        _ => Err("logsearch.error.time"),
+    let num = |s: &str, max: usize| -> Result<u32, &'static str> {
+        if s.is_empty() || s.len() > max || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(BAD);
+        }
+        s.parse().map_err(|_| BAD)
+    };
+    // 2026-11-14, 2026/11/14, 2026/1/5, 20261114.
+    let ymd: Vec<&str> = date.split(['-', '/']).collect();
+    let (y, m, d) = match ymd.as_slice() {
+        [y, m, d] if y.len() == 4 => (num(y, 4)?, num(m, 2)?, num(d, 2)?),
+        [all] if all.len() == 8 => (num(&all[..4], 4)?, num(&all[4..6], 2)?, num(&all[6..], 2)?),
+        _ => return Err(BAD),
+    };
+    chrono::NaiveDate::from_ymd_opt(y as i32, m, d).ok_or(BAD)?;
+    // 9:00, 09:05, 09:05:07; what is left out spans its whole length.
+    let (fill_m, fill_s) = if end { (59, 59) } else { (0, 0) };
+    let (h, mi, sec) = match time {
+        None => {
+            if end {
+                (23, 59, 59)
+            } else {
+                (0, 0, 0)
+            }
+        }
+        Some(tm) => match tm.split(':').collect::<Vec<_>>().as_slice() {
+            [h] => (num(h, 2)?, fill_m, fill_s),
+            [h, mi] => (num(h, 2)?, num(mi, 2)?, fill_s),
+            [h, mi, s] => (num(h, 2)?, num(mi, 2)?, num(s, 2)?),
+            _ => return Err(BAD),
+        },
+    };
+    if h > 23 || mi > 59 || sec > 59 {
+        return Err(BAD);
     }
+    let full = format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{sec:02}");
+    fields::timestamp(full.as_bytes(), &mut DateCache::default())
+        .map(Some)
+        .ok_or(BAD)
 }
 
 fn criteria(input: &SearchInput) -> Result<Criteria, Error> {
@@ -872,6 +909,14 @@ mod tests {
         assert_eq!(at("2026-10-01T09:05"), "2026-10-01 09:05:00");
         assert_eq!(at("2026-10-01 09:05:07"), "2026-10-01 09:05:07");
         assert_eq!(at("2026/10/01"), "2026-10-01 00:00:00");
+        // As people type them: one-digit hours and days, full-width digits and signs.
+        assert_eq!(at("2026/11/14 9:00"), "2026-11-14 09:00:00");
+        assert_eq!(at("2026/1/5 9:05"), "2026-01-05 09:05:00");
+        assert_eq!(at("２０２６－１１－１４　９：３０"), "2026-11-14 09:30:00");
+        assert_eq!(
+            fields::show(bound("2026-11-14 9", true).unwrap().unwrap()),
+            "2026-11-14 09:59:59"
+        );
         assert_eq!(
             fields::show(bound("2026-10-01", true).unwrap().unwrap()),
             "2026-10-01 23:59:59"

@@ -343,12 +343,17 @@ pub async fn page(
     };
     let action = f.action.as_ref().map(|a| format!("{}%", literal(a)));
     let actor = f.actor.as_ref().map(|a| format!("%{}%", literal(a)));
+    // A name matches without its spaces (審査太郎 finds 審査 太郎).
+    let name = f
+        .actor
+        .as_ref()
+        .map(|a| format!("%{}%", literal(&a.replace([' ', '\u{3000}'], ""))));
     let sql = format!(
         "SELECT seq, at, actor_id, actor, org_id, action, target, ip, detail, prev_hash, hash FROM audit_log \
          WHERE {} AND ($2 IS NULL OR action LIKE $2 ESCAPE '\\') \
          AND ($3 IS NULL \
               OR ((actor LIKE $3 ESCAPE '\\' \
-                   OR actor_id IN (SELECT id FROM users WHERE lower(display_name) LIKE $3 ESCAPE '\\')) \
+                   OR actor_id IN (SELECT id FROM users WHERE REPLACE(REPLACE(lower(display_name), ' ', ''), '　', '') LIKE $11 ESCAPE '\\')) \
                   AND ($1 IS NULL OR actor_id IS NULL OR actor_id IN (SELECT id FROM users WHERE org_id = $1))) \
               OR ($8 AND actor_id IS NULL AND actor = 'system') \
               OR ($9 AND actor_id IS NULL AND actor = 'cli') \
@@ -367,6 +372,7 @@ pub async fn page(
     .bind(f.actor.is_some() && f.actor_system)
     .bind(f.actor.is_some() && f.actor_cli)
     .bind(f.actor.is_some() && f.actor_center)
+    .bind(&name)
     .fetch_all(p)
     .await)
 }

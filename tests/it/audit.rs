@@ -744,7 +744,7 @@ dual_test!(
         let n = rows.matches("<tr>").count();
         assert!(n >= 2, "both users were added by the command: {rows}");
         assert_eq!(rows.matches("<td>管理コマンド</td>").count(), n, "{rows}");
-        let rows = table_body(&page(&app, "/audit?actor=花子").await, "<table");
+        let rows = table_body(&page(&app, "/audit?actor=審査花子").await, "<table");
         assert!(
             rows.contains("<td>事業所等の登録</td><td>本社</td>"),
             "{rows}"

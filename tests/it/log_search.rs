@@ -398,7 +398,7 @@ dual_test!(
                 "Results",
                 "Matching lines: 0",
                 "No line matches these conditions.",
-                "All 2 files searched",
+                "Every file searched (2 of 2,",
             ],
         );
         assert!(
