@@ -196,6 +196,12 @@ dual_test!(
         assert!(home.contains("改善措置対応中") && home.contains(&path));
         let inbox = app.get("/inbox").await.text().await.unwrap();
         assert!(inbox.contains("改善措置の指示"));
+        // The organisation reads who issued it as the Center, as its trail and receipts do.
+        let page = app.get(&path).await.text().await.unwrap();
+        assert!(
+            page.contains("<dt>指示者</dt><dd>NACCS センター（"),
+            "{page}"
+        );
 
         // Another organisation: 404 on the page, the answer and the extension forms.
         let b = app.new_browser();
