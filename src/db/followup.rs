@@ -418,6 +418,17 @@ pub async fn requests(
         .await)
 }
 
+/// The requests answered most recently (every organisation), newest answer first.
+pub async fn answered_requests(db: &Db, limit: i64) -> Result<Vec<RequestRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {REQUEST_COLS} WHERE r.state = 'answered' ORDER BY r.answered_at DESC, r.id DESC LIMIT $1"
+    );
+    on_db!(db, p => sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql.clone()))
+        .bind(limit)
+        .fetch_all(p)
+        .await)
+}
+
 /// The request a sealed submission answered, if it answered one.
 pub async fn request_answered_by(
     db: &Db,

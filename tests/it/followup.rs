@@ -553,10 +553,14 @@ dual_test!(
         assert_eq!(state, "answered");
         assert!(linked.is_some());
         let page = reviewer.get("/review/followup").await.text().await.unwrap();
+        let (open, answered) = page.split_once("id=\"answered\"").unwrap();
         assert!(
-            !page.contains("サーバの多要素認証"),
+            !open.contains("サーバの多要素認証"),
             "answered requests leave the open list"
         );
+        // … for the list of those answered last, with the answer's receipt number.
+        let receipt: String = secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT s.receipt_no FROM requests r JOIN submissions s ON s.id = r.submission_id").fetch_one(p).await).unwrap();
+        assert!(answered.contains("サーバの多要素認証") && answered.contains(&receipt));
         // An unanswered request goes overdue.
         secportal::db::on_db!(db, p => sqlx::query("UPDATE requests SET due_date = $1 WHERE state = 'open'").bind(secportal::web::page::today() - chrono::Duration::days(1)).execute(p).await.map(|_| ())).unwrap();
         let page = app

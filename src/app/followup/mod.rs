@@ -42,6 +42,8 @@ pub fn request_overdue(r: &RequestRow) -> bool {
 pub struct FollowUp {
     pub instructions: Vec<InstructionRow>,
     pub requests: Vec<RequestRow>,
+    /// The requests answered most recently (the Center's list only).
+    pub answered: Vec<RequestRow>,
 }
 
 /// The instructions and requests of one organisation within the actor's scope.
@@ -51,6 +53,7 @@ pub async fn of_org(app: &App, actor: &Actor, org_id: Uuid) -> Result<FollowUp, 
         instructions: db::followup::instructions(&app.db, Some(org_id), false, None, LIST_LIMIT)
             .await?,
         requests: db::followup::requests(&app.db, Some(org_id), false, LIST_LIMIT).await?,
+        answered: vec![],
     })
 }
 
@@ -64,7 +67,11 @@ pub async fn open_request(
     Ok(db::followup::open_request_for(&app.db, place.org, place.kind.as_str(), place.site).await?)
 }
 
-/// Every unclosed instruction and open request of every organisation, by due date (Center).
+/// How many answered requests the Center's list shows.
+const ANSWERED_LIMIT: i64 = 50;
+
+/// Every unclosed instruction and open request of every organisation, by due date, and the
+/// requests answered last (Center).
 pub async fn of_center(app: &App, actor: &Actor) -> Result<FollowUp, Error> {
     if !actor.holds(&CENTER) {
         return Err(Error::Forbidden);
@@ -72,6 +79,7 @@ pub async fn of_center(app: &App, actor: &Actor) -> Result<FollowUp, Error> {
     Ok(FollowUp {
         instructions: db::followup::instructions(&app.db, None, true, None, LIST_LIMIT).await?,
         requests: db::followup::requests(&app.db, None, true, LIST_LIMIT).await?,
+        answered: db::followup::answered_requests(&app.db, ANSWERED_LIMIT).await?,
     })
 }
 

@@ -242,39 +242,14 @@ pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDa
                     ],
                 ));
             }
-            if !cov.quiet.is_empty() {
-                let mut runs: Vec<String> = cov
-                    .quiet
-                    .iter()
-                    .take(SHOWN)
-                    .map(|(d, a, b)| {
-                        t.f(
-                            "gwlog.v.quiet_run",
-                            &[
-                                ("day", &d.to_string()),
-                                ("from", &format!("{a:02}:00")),
-                                ("to", &format!("{b:02}:00")),
-                            ],
-                        )
-                    })
-                    .collect();
-                if cov.quiet.len() > SHOWN {
-                    runs.push(t.t("gwlog.and_more").to_string());
-                }
-                facts.push(t.f(
-                    "gwlog.v.quiet",
-                    &[
-                        ("n", &cov.quiet.len().to_string()),
-                        ("runs", &runs.join(t.t("ui.list_sep"))),
-                    ],
-                ));
-            }
+            facts.extend(quiet_fact(t, &cov.quiet));
             cov.days
         }
-        // Without a period: the log's own days (its quiet hours drawn, not listed).
+        // Without a period: the log's own days.
         None => match (c.days.keys().next(), c.days.keys().next_back()) {
             (Some(a), Some(b)) => {
                 let cov = c.against(*a, *b);
+                facts.extend(quiet_fact(t, &cov.quiet));
                 quiet = cov.quiet;
                 cov.days
             }
@@ -303,6 +278,37 @@ pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDa
         chart_title,
         hours: hours_chart(t, &days, &c.hours, &quiet),
     }
+}
+
+/// The hours with no line on days that usually have lines there, listed (the first few).
+fn quiet_fact(t: &Tr, quiet: &[(NaiveDate, u8, u8)]) -> Option<String> {
+    if quiet.is_empty() {
+        return None;
+    }
+    let mut runs: Vec<String> = quiet
+        .iter()
+        .take(SHOWN)
+        .map(|(d, a, b)| {
+            t.f(
+                "gwlog.v.quiet_run",
+                &[
+                    ("day", &d.to_string()),
+                    ("from", &format!("{a:02}:00")),
+                    ("to", &format!("{b:02}:00")),
+                ],
+            )
+        })
+        .collect();
+    if quiet.len() > SHOWN {
+        runs.push(t.t("gwlog.and_more").to_string());
+    }
+    Some(t.f(
+        "gwlog.v.quiet",
+        &[
+            ("n", &quiet.len().to_string()),
+            ("runs", &runs.join(t.t("ui.list_sep"))),
+        ],
+    ))
 }
 
 /// The views of one report's logs: with one log, its check against the period; with more,

@@ -376,6 +376,8 @@ struct CenterView {
     is_center: bool,
     instructions: Vec<InstructionItem>,
     requests: Vec<RequestItem>,
+    /// The requests answered last, newest first.
+    answered: Vec<RequestItem>,
     /// The user code typed to issue a new instruction or request, and why it led nowhere.
     code: String,
     code_error: Option<String>,
@@ -425,6 +427,11 @@ pub async fn center_page(
             .collect(),
         requests: listed
             .requests
+            .into_iter()
+            .map(|r| request_item(&catalogue, t.code(), r))
+            .collect(),
+        answered: listed
+            .answered
             .into_iter()
             .map(|r| request_item(&catalogue, t.code(), r))
             .collect(),
