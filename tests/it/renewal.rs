@@ -565,3 +565,192 @@ dual_test!(
         assert_eq!(sealed_count(&app, "gateway_logs").await, 1);
     }
 );
+
+dual_test!(
+    a_report_waiting_for_review_shows_what_was_sent_read_only_and_a_returned_one_its_revision,
+    |app| async move {
+        let (org, all) = with_accepted(&app, &[]).await;
+        let o = &org.id;
+        let sent = id_of(&all, "antivirus");
+        let receipt = receipt_of(&app, sent).await;
+        let av = format!("/orgs/{o}/antivirus");
+
+        // Back on the page after submitting: the rows sent, read-only, and where they went.
+        let html = app.get(&av).await.text().await.unwrap();
+        assert!(html.contains(&format!("受付番号 {receipt}（")), "{html}");
+        assert!(html.contains("センターの審査を待っています"));
+        assert!(html.contains(&format!("/orgs/{o}/submissions/{sent}/receipt")));
+        for host in ["NRT-PC-001", "NRT-PC-002", "NRT-GW-01"] {
+            assert!(html.contains(&format!("value=\"{host}\"")), "{host}");
+        }
+        assert!(html.contains("<fieldset class=\"plain\" disabled>"));
+        assert!(!html.contains("value=\"save\""), "nothing to save");
+        assert!(!html.contains("name=\"row_3_host\""), "no blank rows");
+        // The other reports sent show theirs the same way.
+        for (path, kind) in [
+            ("system-configuration", "system_configuration"),
+            ("inhouse-measures", "inhouse_measures"),
+            ("outside-connections", "outside_connections"),
+        ] {
+            let r = receipt_of(&app, id_of(&all, kind)).await;
+            let html = app
+                .get(&format!("/orgs/{o}/{path}"))
+                .await
+                .text()
+                .await
+                .unwrap();
+            assert!(html.contains(&format!("受付番号 {r}（")), "{path}: {html}");
+            assert!(
+                html.contains("<fieldset class=\"plain\" disabled>"),
+                "{path}"
+            );
+        }
+        let html = app
+            .get(&format!("/orgs/{o}/system-configuration"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("value=\"ESPRIMO D7012\""), "the rows sent");
+        assert!(html.contains("構成図_成田営業所.pdf"), "the files sent");
+        // Looking opened no draft.
+        assert!(draft_of(&app, "antivirus").await.is_none());
+
+        // The Center's reviewer reads the same rows, sent to review, not a draft.
+        let reviewer = app.new_browser();
+        reviewer.login("shinsa@naccs.example.jp", PASSWORD).await;
+        let html = reviewer.get(&av).await.text().await.unwrap();
+        assert!(html.contains(&format!("href=\"/review/{sent}\"")), "{html}");
+        assert!(html.contains("value=\"NRT-GW-01\""));
+        assert!(!html.contains("組織が作成中の下書き"));
+
+        // Returned: the reason, and the revision one press away on the page and atop the receipt.
+        let res = reviewer
+            .post(
+                &format!("/review/{sent}/decide"),
+                &[
+                    ("decision", "returned"),
+                    ("reason", "NRT-GW-01 の定義ファイルが古いままです。"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = app.get(&av).await.text().await.unwrap();
+        assert!(
+            html.contains("NRT-GW-01 の定義ファイルが古いままです。"),
+            "{html}"
+        );
+        assert!(html.contains("この届出は差し戻されました"));
+        let revise = format!("action=\"/orgs/{o}/submissions/{sent}/revise\"");
+        assert!(html.contains(&revise));
+        let slip = app
+            .get(&format!("/orgs/{o}/submissions/{sent}/receipt"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(slip.find(&revise).unwrap() < slip.find("receipt-no").unwrap());
+        let res = app
+            .post(&format!("/orgs/{o}/submissions/{sent}/revise"), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let (_, _, data) = draft_of(&app, "antivirus").await.unwrap();
+        assert!(data.contains("NRT-GW-01"));
+        let html = app.get(&av).await.text().await.unwrap();
+        assert!(!html.contains("<fieldset class=\"plain\" disabled>"));
+        assert!(html.contains("value=\"NRT-GW-01\"") && html.contains("name=\"row_3_host\""));
+        assert!(html.contains("NRT-GW-01 の定義ファイルが古いままです。"));
+
+        // A request for a report opens its form though the last one still waits.
+        let res = reviewer
+            .post(
+                &format!("/orgs/{o}/requests"),
+                &[("item_key", "inhouse_measures"), ("due_date", &day(-7))],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = app
+            .get(&format!("/orgs/{o}/inhouse-measures"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !html.contains("<fieldset class=\"plain\" disabled>"),
+            "{html}"
+        );
+    }
+);
+
+dual_test!(
+    a_note_written_on_the_confirmation_page_reaches_the_center_as_the_reports_first_comment,
+    |app| async move {
+        let org = narita(&app).await;
+        let o = &org.id;
+        let old = day(60);
+        let rows = [
+            ("row_0_host", "NRT-PC-001"),
+            ("row_0_office", "成田営業所"),
+            ("row_0_os", "Windows 11 Pro"),
+            ("row_0_product", "defender"),
+            ("row_0_version", "4.18"),
+            ("row_0_definitions_date", old.as_str()),
+            ("row_0_update_frequency", "daily"),
+            ("action", "submit"),
+        ];
+        let res = app
+            .browser()
+            .post_unconfirmed(&format!("/orgs/{o}/antivirus"), &rows)
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let confirm = location(&res);
+        let html = app.get(&confirm).await.text().await.unwrap();
+        assert!(
+            html.contains("センターへの補足（任意）"),
+            "{confirm}: {html}"
+        );
+        assert!(html.contains("上の注意事項の理由や今後の対応"), "{html}");
+        let fingerprint = field_value(&html, "fingerprint").unwrap();
+        let acks = ack_names(&html);
+        assert!(!acks.is_empty(), "stale definitions are a caution");
+        let mut fields: Vec<(&str, &str)> = vec![("fingerprint", fingerprint.as_str())];
+        fields.extend(acks.iter().map(|a| (a.as_str(), "1")));
+
+        // Too long: refused before anything is sealed, the text kept.
+        let long = "更新".repeat(2001);
+        let mut with_long = fields.clone();
+        with_long.push(("note", long.as_str()));
+        let res = app.browser().post_unconfirmed(&confirm, &with_long).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("コメントは4000文字までです"), "{html}");
+        assert!(html.contains(&long));
+        assert_eq!(sealed_count(&app, "antivirus").await, 0);
+
+        let note = "NRT-PC-001 は今週中に定義ファイルを更新します。";
+        let mut with_note = fields.clone();
+        with_note.push(("note", note));
+        let res = app.browser().post_unconfirmed(&confirm, &with_note).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(location(&res).ends_with("/receipt"));
+        // A second press seals nothing and posts nothing more.
+        let again = app.browser().post_unconfirmed(&confirm, &with_note).await;
+        assert_eq!(again.status(), StatusCode::SEE_OTHER);
+        assert_eq!(sealed_count(&app, "antivirus").await, 1);
+        assert_eq!(app.audit_count("submission.commented").await, 1);
+        let id: uuid::Uuid =
+            on_db!(app.db(), p => sqlx::query_scalar("SELECT id FROM submissions WHERE kind = 'antivirus'")
+            .fetch_one(p)
+            .await)
+            .unwrap();
+        let reviewer = app.new_browser();
+        reviewer.login("shinsa@naccs.example.jp", PASSWORD).await;
+        let html = reviewer
+            .get(&format!("/review/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(note), "{html}");
+    }
+);

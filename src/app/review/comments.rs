@@ -36,6 +36,19 @@ pub async fn comments(app: &App, scope: Scope, submission: Uuid) -> Result<Vec<C
         .collect())
 }
 
+/// A comment's text, trimmed: empty or over-long is invalid (`body`: `error.comment_required`
+/// / `error.comment_too_long`).
+pub fn comment_text(body: &str) -> Result<&str, Error> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(Error::field("body", "error.comment_required"));
+    }
+    if body.chars().count() > COMMENT_MAX {
+        return Err(Error::field("body", "error.comment_too_long"));
+    }
+    Ok(body)
+}
+
 /// Posts a comment on a sealed submission (Center staff on any, an organisation on its own;
 /// `org`, when given, must be the submission's organisation), with its audit entry; the other
 /// side hears of it: the organisation, or the reviewer who took the submission. An empty or
@@ -57,13 +70,7 @@ pub async fn comment(
     db::submissions::get(&app.db, scope, submission)
         .await?
         .ok_or(Error::NotFound)?;
-    let body = body.trim();
-    if body.is_empty() {
-        return Err(Error::field("body", "error.comment_required"));
-    }
-    if body.chars().count() > COMMENT_MAX {
-        return Err(Error::field("body", "error.comment_too_long"));
-    }
+    let body = comment_text(body)?;
     let author = super::super::users::name_of(app, actor.id).await?;
     let mut tx = app.db.begin().await?;
     let org = db::review::add_comment(&mut tx, scope, submission, actor.id, body)
@@ -133,6 +140,16 @@ pub async fn return_note(
     let Some(from) = db::review::revised_from(&app.db, org_id, draft).await? else {
         return Ok(None);
     };
+    returned_note(app, org_id, from).await
+}
+
+/// The return reason and comments of the returned submission `from` of the organisation
+/// (`None`: no decision on it).
+pub async fn returned_note(
+    app: &App,
+    org_id: Uuid,
+    from: Uuid,
+) -> Result<Option<ReturnNote>, Error> {
     let Some(d) = db::review::decision(&app.db, Scope::Org(org_id), from).await? else {
         return Ok(None);
     };

@@ -10,7 +10,9 @@ mod sealed;
 mod verify;
 
 pub use bulk::{MAX_AT_ONCE, assign_many, assignees};
-pub use comments::{Comment, ReturnNote, comment, comments, return_note};
+pub use comments::{
+    Comment, ReturnNote, comment, comment_text, comments, return_note, returned_note,
+};
 pub use names::NameBook;
 pub use queue::{
     QueueLine, QueuePage, QueueParams, ReceiptLookup, cursor_text, find_receipt, queue,

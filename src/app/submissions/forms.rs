@@ -33,7 +33,27 @@ pub struct FormState {
     /// The accepted report the draft renews, or (no draft open) the one a new draft would
     /// start from.
     pub renewal: Option<super::renewal::Renewal>,
+    /// With no draft open, the place's newest version while it is with the Center or was
+    /// returned: the page shows what was sent (read-only), not an empty form.
+    pub shown: Option<Shown>,
 }
+
+/// A sealed version a report page shows in place of a draft.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub id: Uuid,
+    pub receipt_no: String,
+    /// `submitted`, `under_review` or `returned`.
+    pub state: String,
+    pub submitted_at: chrono::DateTime<chrono::Utc>,
+    pub data: serde_json::Value,
+    pub files: Vec<FileRow>,
+}
+
+/// The states of a version a page shows instead of an empty form: not yet decided, or
+/// returned (revised from its receipt or from the page). A page asked for by an open request
+/// shows the form instead.
+const SHOWN_STATES: [&str; 3] = ["submitted", "under_review", "returned"];
 
 impl FormState {
     /// The open draft's id.
@@ -41,13 +61,15 @@ impl FormState {
         self.draft.as_ref().map(|d| d.id)
     }
 
-    /// The content the form starts from: the open draft's, else that of the accepted report
-    /// a new draft would start from, else `Null`.
+    /// The content the form starts from: the open draft's, else that of the version sent and
+    /// not accepted yet, else that of the accepted report a new draft would start from, else
+    /// `Null`.
     pub fn data(&self) -> serde_json::Value {
-        match (&self.draft, &self.renewal) {
-            (Some(d), _) => serde_json::from_str(&d.data).unwrap_or_default(),
-            (None, Some(r)) => r.data.clone(),
-            (None, None) => serde_json::Value::Null,
+        match (&self.draft, &self.shown, &self.renewal) {
+            (Some(d), _, _) => serde_json::from_str(&d.data).unwrap_or_default(),
+            (None, Some(s), _) => s.data.clone(),
+            (None, None, Some(r)) => r.data.clone(),
+            (None, None, None) => serde_json::Value::Null,
         }
     }
 
@@ -66,13 +88,50 @@ pub async fn form_state(app: &App, actor: &Actor, place: &Place) -> Result<FormS
         None => vec![],
     };
     let sealed = versions_at(app, actor, place.org, place.kind.as_str(), place.site).await?;
-    let renewal = super::renewal::renewal(app, place, draft.as_ref().map(|d| d.id)).await?;
+    // An open request asks for a new report even while the last one waits: the form stays
+    // open for it.
+    let shown = match (&draft, sealed.first()) {
+        (None, Some(l)) if place.kind.renews() && SHOWN_STATES.contains(&l.state.as_str()) => {
+            match db::followup::open_request_for(
+                &app.db,
+                place.org,
+                place.kind.as_str(),
+                place.site,
+            )
+            .await?
+            {
+                Some(_) => None,
+                None => shown(app, place.org, l).await?,
+            }
+        }
+        _ => None,
+    };
+    let renewal = match shown {
+        Some(_) => None,
+        None => super::renewal::renewal(app, place, draft.as_ref().map(|d| d.id)).await?,
+    };
     Ok(FormState {
         draft,
         files,
         sealed,
         renewal,
+        shown,
     })
+}
+
+/// The sealed version `l` of the organisation with its content and files.
+async fn shown(app: &App, org: Uuid, l: &LatestRow) -> Result<Option<Shown>, Error> {
+    let Some(s) = db::submissions::get(&app.db, Scope::Org(org), l.id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Shown {
+        id: s.id,
+        receipt_no: s.receipt_no.unwrap_or_default(),
+        state: l.state.clone(),
+        submitted_at: s.submitted_at.unwrap_or_default(),
+        data: serde_json::from_str(&s.data).unwrap_or_default(),
+        files: db::submissions::files(&app.db, Scope::Org(org), s.id).await?,
+    }))
 }
 
 /// The versions past the draft of a kind of report at a place (`site`: `None` for the

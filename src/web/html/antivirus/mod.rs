@@ -18,9 +18,9 @@ use crate::domain::antivirus::{self, AvRow, FREQUENCIES, PRODUCTS};
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::{org_for, reader};
-use crate::web::html::common::comments::{ReturnNote, return_note};
+use crate::web::html::common::comments::{ReturnNote, page_return_note};
 use crate::web::html::common::files::template_csv;
-use crate::web::html::common::renewal::{RenewalNote, draft_state};
+use crate::web::html::common::renewal::{RenewalNote, ShownNote, draft_state};
 use crate::web::html::common::upload::read_csv_upload;
 use crate::web::html::common::{imports, split_row_errors, to_confirm};
 use crate::web::page::{Page, jst, redirect_with_count, redirect_with_flash, render};
@@ -67,6 +67,8 @@ struct AvView {
     stale_days: i64,
     stale_count: usize,
     can_edit: bool,
+    /// The version sent and not accepted yet, shown in place of a draft.
+    shown: Option<ShownNote>,
     last: Option<(Uuid, String)>,
     /// Locations where the equipment list counts more NACCS computers than rows reported.
     mismatches: Vec<String>,
@@ -110,8 +112,13 @@ async fn view(
     for r in rows.iter_mut() {
         r.carried = carried.contains(&r.row);
     }
+    let may_report = app::submissions::may_report(&actor, org.id);
+    let can_edit = drafted.editable(may_report);
+    let shown = drafted.shown(&ctx.tr(), may_report);
+    // Rows to fill in, where the form can be changed.
+    let blank = if can_edit { BLANK_ROWS } else { 0 };
     let next = rows.iter().map(|r| r.n + 1).max().unwrap_or(0);
-    rows.extend((next..next + BLANK_ROWS).map(|n| RowView {
+    rows.extend((next..next + blank).map(|n| RowView {
         n,
         row: AvRow {
             update_frequency: "daily".into(),
@@ -128,9 +135,12 @@ async fn view(
         .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
     let t = ctx.tr();
     let typed: Vec<AvRow> = rows.iter().map(|r| r.row.clone()).collect();
-    // With no draft open and nothing accepted to start from, a report waiting for review is
-    // no "0 台": the cross-check waits for a draft.
-    let checked = drafted.form.draft.is_some() || drafted.form.renewal.is_some() || last.is_none();
+    // The rows cross-checked are those of the draft, of the version sent (shown in place of
+    // a draft) or of the accepted report a draft starts from; with none, nothing was reported.
+    let checked = drafted.form.draft.is_some()
+        || drafted.form.shown.is_some()
+        || drafted.form.renewal.is_some()
+        || last.is_none();
     let mismatches = match checked {
         true => av::mismatches(state, org.id, &typed).await?,
         false => vec![],
@@ -147,8 +157,9 @@ async fn view(
         )
     })
     .collect();
+    let returned = page_return_note(state, org.id, &drafted).await?;
     Ok(AvView {
-        returned: return_note(state, org.id, drafted.draft_id()).await?,
+        returned,
         renewal: drafted.note(&t),
         mismatches,
         page: Page::new(ctx, Some(me)),
@@ -161,7 +172,8 @@ async fn view(
         frequencies: FREQUENCIES.to_vec(),
         problems,
         stale_days: days,
-        can_edit: app::submissions::may_report(&actor, org.id),
+        can_edit,
+        shown,
         last,
     })
 }

@@ -103,6 +103,22 @@ pub async fn return_note_named(
     note(app, org_id, draft, false).await
 }
 
+/// The return note a report page shows: that of the version its draft revises, else, with a
+/// returned version shown in place of a draft, that version's.
+pub async fn page_return_note(
+    app: &App,
+    org_id: Uuid,
+    drafted: &super::renewal::DraftState,
+) -> AppResult<Option<ReturnNote>> {
+    match &drafted.form.shown {
+        Some(s) if s.state == "returned" => {
+            let n = app::review::returned_note(app, org_id, s.id).await?;
+            Ok(n.map(|n| seen_note(n, true)))
+        }
+        _ => return_note(app, org_id, drafted.draft_id()).await,
+    }
+}
+
 async fn note(
     app: &App,
     org_id: Uuid,
@@ -111,18 +127,23 @@ async fn note(
 ) -> AppResult<Option<ReturnNote>> {
     Ok(app::review::return_note(app, org_id, draft)
         .await?
-        .map(|n| ReturnNote {
-            id: n.id,
-            receipt: n.receipt,
-            reason: n.reason,
-            reviewer: (!org_view).then_some(n.reviewer),
-            at: jst(&n.at),
-            comments: n
-                .comments
-                .into_iter()
-                .map(|c| CommentItem::seen(c, org_view))
-                .collect(),
-        }))
+        .map(|n| seen_note(n, org_view)))
+}
+
+/// A return note as a page shows it (`org_view`: the Center's people unnamed).
+fn seen_note(n: app::review::ReturnNote, org_view: bool) -> ReturnNote {
+    ReturnNote {
+        id: n.id,
+        receipt: n.receipt,
+        reason: n.reason,
+        reviewer: (!org_view).then_some(n.reviewer),
+        at: jst(&n.at),
+        comments: n
+            .comments
+            .into_iter()
+            .map(|c| CommentItem::seen(c, org_view))
+            .collect(),
+    }
 }
 
 /// The page where a kind of report is drafted.

@@ -82,6 +82,56 @@ impl DraftState {
     pub fn note(&self, t: &Tr) -> Option<RenewalNote> {
         self.form.renewal.as_ref().map(|r| note(t, r))
     }
+
+    /// The note above a version sent and not accepted yet, shown in place of a draft;
+    /// `may_revise`: the reader may open its revision once it is returned.
+    pub fn shown(&self, t: &Tr, may_revise: bool) -> Option<ShownNote> {
+        self.form.shown.as_ref().map(|s| ShownNote {
+            id: s.id,
+            state: s.state.clone(),
+            text: t.f(
+                "shown.text",
+                &[
+                    ("receipt", s.receipt_no.as_str()),
+                    ("at", crate::web::page::jst(&s.submitted_at).as_str()),
+                ],
+            ),
+            can_revise: may_revise && s.state == "returned",
+        })
+    }
+
+    /// Whether the form may be changed on the page: the reader may report, and no version
+    /// sent is shown in place of a draft.
+    pub fn editable(&self, may_report: bool) -> bool {
+        may_report && self.form.shown.is_none()
+    }
+}
+
+/// The line above a version shown in place of a draft: its receipt number and when it was
+/// sent, its state, and (returned) the way to revise it.
+pub struct ShownNote {
+    pub id: Uuid,
+    /// `submitted`, `under_review` or `returned`.
+    pub state: String,
+    /// 「受付番号 … （… 提出）の内容を表示しています。」
+    pub text: String,
+    pub can_revise: bool,
+}
+
+impl ShownNote {
+    /// The locale key of its state's name.
+    pub fn state_key(&self) -> String {
+        format!("checklist.status.{}", self.state)
+    }
+
+    /// The locale key of what the reader can do about it.
+    pub fn hint_key(&self, center: bool) -> String {
+        match (center, self.state.as_str()) {
+            (true, _) => "shown.hint.center".into(),
+            (false, "returned") if !self.can_revise => "shown.hint.returned_read".into(),
+            (false, st) => format!("shown.hint.{st}"),
+        }
+    }
 }
 
 /// Reads the page state of a place for the actor: its open draft, the renewal, its versions,
@@ -109,7 +159,16 @@ pub async fn draft_state(state: &AppState, actor: &Actor, place: &Place) -> AppR
                 ..file_item(f)
             })
             .collect(),
-        (None, None) => vec![],
+        (None, None) => form.shown.as_ref().map_or_else(Vec::new, |s| {
+            s.files
+                .iter()
+                .cloned()
+                .map(|f| FileItem {
+                    in_draft: false,
+                    ..file_item(f)
+                })
+                .collect()
+        }),
     };
     Ok(DraftState { form, files })
 }

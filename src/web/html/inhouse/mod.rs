@@ -20,9 +20,9 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
 use crate::web::html::common::access::{org_for, reader};
-use crate::web::html::common::comments::{ReturnNote, return_note};
+use crate::web::html::common::comments::{ReturnNote, page_return_note};
 use crate::web::html::common::files::FileItem;
-use crate::web::html::common::renewal::{RenewalNote, draft_state};
+use crate::web::html::common::renewal::{RenewalNote, ShownNote, draft_state};
 use crate::web::html::common::to_confirm;
 use crate::web::html::common::upload::receive_files;
 use crate::web::page::{Page, jst, redirect_with_flash, render};
@@ -50,6 +50,8 @@ struct InhouseView {
     errors: FieldErrors,
     problems: Vec<String>,
     can_edit: bool,
+    /// The version sent and not accepted yet, shown in place of a draft.
+    shown: Option<ShownNote>,
     last: Option<(Uuid, String)>,
     /// The accepted report this draft renews (or a new one would start from).
     renewal: Option<RenewalNote>,
@@ -91,11 +93,14 @@ async fn view(
         .form
         .last()
         .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
-    let draft = drafted.draft_id();
     let renewal = drafted.note(&ctx.tr());
+    let may_report = app::submissions::may_report(&reader(me), org.id);
+    let can_edit = drafted.editable(may_report);
+    let shown = drafted.shown(&ctx.tr(), may_report);
+    let returned = page_return_note(state, org.id, &drafted).await?;
     let files = drafted.files;
     Ok(InhouseView {
-        returned: return_note(state, org.id, draft).await?,
+        returned,
         renewal,
         files,
         page: Page::new(ctx, Some(me)),
@@ -105,7 +110,8 @@ async fn view(
         statuses: STATUSES.to_vec(),
         errors,
         problems,
-        can_edit: app::submissions::may_report(&reader(me), org.id),
+        can_edit,
+        shown,
         last,
     })
 }

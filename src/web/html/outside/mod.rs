@@ -19,9 +19,9 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
 use crate::web::html::common::access::{org_for, reader};
-use crate::web::html::common::comments::{ReturnNote, return_note};
+use crate::web::html::common::comments::{ReturnNote, page_return_note};
 use crate::web::html::common::files::FileItem;
-use crate::web::html::common::renewal::{RenewalNote, draft_state};
+use crate::web::html::common::renewal::{RenewalNote, ShownNote, draft_state};
 use crate::web::html::common::to_confirm;
 use crate::web::html::common::upload::receive_files;
 use crate::web::page::{Page, jst, redirect_with_flash, render};
@@ -48,6 +48,8 @@ struct OutsideView {
     problems: Vec<String>,
     earlier: Vec<Earlier>,
     can_edit: bool,
+    /// The version sent and not accepted yet, shown in place of a draft.
+    shown: Option<ShownNote>,
     /// The accepted application this draft renews (or a new one would start from).
     renewal: Option<RenewalNote>,
 }
@@ -63,7 +65,6 @@ async fn view(
 ) -> AppResult<OutsideView> {
     let place = Place::org(org.id, ReportKind::OutsideConnections);
     let drafted = draft_state(state, &reader(me), &place).await?;
-    let draft = drafted.draft_id();
     let app = input.unwrap_or_else(|| serde_json::from_value(drafted.data()).unwrap_or_default());
     let earlier = drafted
         .form
@@ -76,9 +77,13 @@ async fn view(
         })
         .collect();
     let renewal = drafted.note(&ctx.tr());
+    let may_report = app::submissions::may_report(&reader(me), org.id);
+    let can_edit = drafted.editable(may_report);
+    let shown = drafted.shown(&ctx.tr(), may_report);
+    let returned = page_return_note(state, org.id, &drafted).await?;
     let files = drafted.files;
     Ok(OutsideView {
-        returned: return_note(state, org.id, draft).await?,
+        returned,
         renewal,
         files,
         page: Page::new(ctx, Some(me)),
@@ -88,7 +93,8 @@ async fn view(
         errors,
         problems,
         earlier,
-        can_edit: app::submissions::may_report(&reader(me), org.id),
+        can_edit,
+        shown,
     })
 }
 

@@ -18,9 +18,9 @@ use crate::domain::equipment::{self, DEVICE_TYPES, EquipmentRow};
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::{org_for, reader};
-use crate::web::html::common::comments::{ReturnNote, return_note};
+use crate::web::html::common::comments::{ReturnNote, page_return_note};
 use crate::web::html::common::files::{FileItem, template_csv};
-use crate::web::html::common::renewal::{RenewalNote, draft_state};
+use crate::web::html::common::renewal::{RenewalNote, ShownNote, draft_state};
 use crate::web::html::common::upload::{read_csv_upload, receive_files};
 use crate::web::html::common::{imports, split_row_errors, to_confirm};
 use crate::web::page::{Page, jst, redirect_with_count, redirect_with_flash, render};
@@ -48,6 +48,8 @@ struct ConfigView {
     problems: Vec<String>,
     note: String,
     can_edit: bool,
+    /// The version sent and not accepted yet, shown in place of a draft.
+    shown: Option<ShownNote>,
     last: Option<(Uuid, String, String)>,
     max_mb: u64,
     max_files: usize,
@@ -179,7 +181,6 @@ async fn config_view_with(
     note: Option<String>,
 ) -> AppResult<ConfigView> {
     let drafted = draft_state(state, &reader(me), &Place::org(org.id, KIND)).await?;
-    let draft = drafted.draft_id();
     let data = drafted.data();
     let note = note.unwrap_or_else(|| data["note"].as_str().unwrap_or("").to_string());
     // Rows typed into the form come back as a form (there are never more than it holds).
@@ -217,8 +218,12 @@ async fn config_view_with(
     if long.is_some() {
         equipment.clear();
     }
+    let may_report = app::submissions::may_report(&reader(me), org.id);
+    let can_edit = drafted.editable(may_report);
+    let shown = drafted.shown(&ctx.tr(), may_report);
+    let blank = if can_edit { EQ_BLANK_ROWS } else { 0 };
     let next = equipment.iter().map(|r| r.n + 1).max().unwrap_or(0);
-    equipment.extend((next..next + EQ_BLANK_ROWS).map(|n| EqView {
+    equipment.extend((next..next + blank).map(|n| EqView {
         n,
         row: EquipmentRow {
             naccs: "yes".into(),
@@ -236,9 +241,10 @@ async fn config_view_with(
         )
     });
     let renewal = drafted.note(&ctx.tr());
+    let returned = page_return_note(state, org.id, &drafted).await?;
     let files = drafted.files;
     Ok(ConfigView {
-        returned: return_note(state, org.id, draft).await?,
+        returned,
         renewal,
         files,
         page: Page::new(ctx, Some(me)),
@@ -246,7 +252,8 @@ async fn config_view_with(
         org_name: org.name.clone(),
         problems,
         note,
-        can_edit: app::submissions::may_report(&reader(me), org.id),
+        can_edit,
+        shown,
         last,
         max_mb: state.files.max_file / (1024 * 1024),
         max_files: state.files.max_files,

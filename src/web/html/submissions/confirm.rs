@@ -43,6 +43,8 @@ struct ConfirmView {
     /// The draft's page (to change something).
     back: String,
     problems: Vec<String>,
+    /// What the organisation tells the Center with the report (sent as its first comment).
+    note: String,
 }
 
 impl ConfirmView {
@@ -87,6 +89,10 @@ async fn view(
         fingerprint: shown.fingerprint.clone(),
         back: draft_page(org_id, shown.draft.id, &shown.what),
         problems,
+        note: acks
+            .and_then(|a| a.get("note"))
+            .cloned()
+            .unwrap_or_default(),
     })
 }
 
@@ -134,9 +140,29 @@ pub async fn confirm(
             },
         );
     }
+    // A note for the Center goes with the report as its first comment: checked before sealing.
+    let note = form.get("note").map_or("", |n| n.trim());
+    if !note.is_empty()
+        && let Err(app::Error::Invalid(e)) = app::review::comment_text(note)
+    {
+        let problems = e.iter().map(|(_, k)| t.t(k).to_string()).collect();
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ConfirmView {
+                problems,
+                ..checked
+            },
+        );
+    }
     let fingerprint = form.get("fingerprint").map(String::as_str).unwrap_or("");
     let problems = match confirming::confirm(&state, &actor, org_id, id, fingerprint).await {
-        Ok(sealed) => return Ok(to_receipt(&state, org_id, &sealed)),
+        Ok(sealed) => {
+            // Only the request that sealed it posts the note (a second click does not).
+            if !sealed.already && !note.is_empty() {
+                app::review::comment(&state, &actor, Some(org_id), sealed.submission, note).await?;
+            }
+            return Ok(to_receipt(&state, org_id, &sealed));
+        }
         Err(app::Error::Conflict(CHANGED)) => vec![t.t(CHANGED).to_string()],
         // The draft no longer passes the submit's checks (offices changed meanwhile …).
         Err(app::Error::Invalid(errors)) => {
