@@ -28,6 +28,25 @@
       xhr.send(data);
     });
   }
+  // The report form of the page (`data-keep`) as loaded, to tell whether anything was typed.
+  var typedAtLoad = null;
+  function typed(form) {
+    return new URLSearchParams(new FormData(form)).toString();
+  }
+  function keepTyped() {
+    var form = document.querySelector("form[data-keep]");
+    if (!form || typedAtLoad === null || form.querySelector("fieldset:disabled")) { return Promise.resolve(); }
+    var now = typed(form);
+    if (now === typedAtLoad) { return Promise.resolve(); }
+    var body = new URLSearchParams(new FormData(form));
+    body.set("action", "save");
+    // getAttribute: the form's own `action` property is its button named "action".
+    return fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin" }).then(function () {
+      typedAtLoad = now;
+    }, function () {
+      // Not saved (offline a moment): the upload goes ahead; the page says what it took.
+    });
+  }
   function enhance(form) {
     var input = form.querySelector("input[type=file]");
     if (!input || !window.FormData || !window.Promise) { return; }
@@ -48,7 +67,9 @@
       if (!input.files.length) { return; }
       e.preventDefault();
       var files = Array.prototype.slice.call(input.files);
-      var chain = Promise.resolve();
+      // What was typed in the page's report form and not saved yet is saved as the draft
+      // first: the page shown after the upload is the draft's, and would not have it.
+      var chain = keepTyped();
       files.forEach(function (file) {
         var progress = bar(list, file);
         chain = chain.then(function () { return sendOne(form, file, progress); });
@@ -71,6 +92,8 @@
         document.title = doc.title;
         if (xhr.responseURL) { history.replaceState(null, "", xhr.responseURL); }
         fresh.querySelectorAll("form[data-upload]").forEach(enhance);
+        var kept = fresh.querySelector("form[data-keep]");
+        typedAtLoad = kept && window.URLSearchParams ? typed(kept) : null;
         var again = fresh.querySelector("form[data-upload][action='" + form.getAttribute("action") + "']");
         if (again) { again.appendChild(list); }
         var told = fresh.querySelector(".error-summary, .form-error, .flash");
@@ -79,5 +102,7 @@
       chain.then(show, show);
     });
   }
+  var keep = document.querySelector("form[data-keep]");
+  if (keep && window.URLSearchParams) { typedAtLoad = typed(keep); }
   document.querySelectorAll("form[data-upload]").forEach(enhance);
 })();

@@ -403,6 +403,8 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
             .await
             .unwrap();
         wait_for_text(&c, "利用者側のシステム構成の提出").await;
+        // Typed before the files are added: kept (saved as the draft before the upload).
+        fill(&c, "note", "本社の構成（ブラウザ試験）").await;
         for (input, path, shown) in [
             ("files-diagram", &pdf, "システム構成図.pdf"),
             ("files-equipment_list", &csv, "機器一覧.csv"),
@@ -434,7 +436,18 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
                 "{input}: the upload went through upload.js"
             );
         }
-        fill(&c, "note", "本社の構成（ブラウザ試験）").await;
+        let kept = c
+            .execute(
+                "return document.querySelector('[name=note]').value;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            kept,
+            serde_json::json!("本社の構成（ブラウザ試験）"),
+            "what was typed outlived the uploads"
+        );
         c.find(Locator::Css("button[name='action'][value='submit']"))
             .await
             .unwrap()

@@ -410,3 +410,21 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    a_member_is_told_which_next_steps_an_organisation_admin_does,
+    |app| async move {
+        app.add_user("kanri@m.example.jp", "org_admin", Some("MMMMM"))
+            .await;
+        app.add_user("jimu@m.example.jp", "org_member", Some("MMMMM"))
+            .await;
+        let member = app.new_browser();
+        member.login("jimu@m.example.jp", PASSWORD).await;
+        let steps = next_steps(&member.get("/home").await.text().await.unwrap());
+        assert!(steps.contains("（組織管理者が行います）"), "{steps}");
+        let admin = app.new_browser();
+        admin.login("kanri@m.example.jp", PASSWORD).await;
+        let steps = next_steps(&admin.get("/home").await.text().await.unwrap());
+        assert!(!steps.contains("（組織管理者が行います）"), "{steps}");
+    }
+);

@@ -641,6 +641,9 @@ dual_test!(
             "{html}"
         );
         assert!(html.contains("この届出は差し戻されました"));
+        // The Center's reader is sent to the review page's comments, not the organisation's.
+        let center = reviewer.get(&av).await.text().await.unwrap();
+        assert!(center.contains(&format!("href=\"/review/{sent}#comments\"")));
         let revise = format!("action=\"/orgs/{o}/submissions/{sent}/revise\"");
         assert!(html.contains(&revise));
         let slip = app
@@ -679,6 +682,7 @@ dual_test!(
             !html.contains("<fieldset class=\"plain\" disabled>"),
             "{html}"
         );
+        assert!(html.contains("社内システムのセキュリティ対策の提出依頼があります"));
     }
 );
 
@@ -752,5 +756,8 @@ dual_test!(
             .await
             .unwrap();
         assert!(html.contains(note), "{html}");
+        // Shown by the summary, before the decision, not only in the thread at the foot.
+        let by_summary = html.find("組織からのコメント（1 件、最新）").unwrap();
+        assert!(by_summary < html.find("id=\"decide\"").unwrap());
     }
 );

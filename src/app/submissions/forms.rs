@@ -236,12 +236,18 @@ pub async fn receipt(app: &App, actor: &Actor, org_id: Uuid, id: Uuid) -> Result
     let series = db::review::series_of(&app.db, scope, id)
         .await?
         .unwrap_or(id);
-    let versions = db::review::versions(&app.db, scope, series).await?;
+    let mut versions = db::review::versions(&app.db, scope, series).await?;
     let state = if row.state == "submitted" && db::review::assignee(&app.db, id).await?.is_some() {
         "under_review".to_string()
     } else {
         row.state.clone()
     };
+    // The list of versions names their states as a receipt's status does.
+    for v in versions.iter_mut().filter(|v| v.2 == "submitted") {
+        if db::review::assignee(&app.db, v.0).await?.is_some() {
+            v.2 = "under_review".into();
+        }
+    }
     Ok(Receipt {
         code: db::receipts::code(&app.db, &receipt_no, &snapshot)?,
         decision: db::review::decision(&app.db, scope, id).await?,

@@ -54,7 +54,7 @@ impl FormKind {
 
     /// Whether it takes an org admin (or a Center admin), as its form does; any reporter
     /// attests a router.
-    fn needs_editor(self) -> bool {
+    pub fn needs_editor(self) -> bool {
         self != FormKind::RouterPorts
     }
 }

@@ -26,6 +26,8 @@ pub struct NextStep {
     pub due: String,
     /// Past its due date.
     pub overdue: bool,
+    /// Done by an organisation admin, and the reader is not one.
+    pub admin_only: bool,
 }
 
 /// The order of the checklist's open rows on the home page: what is late, then what the
@@ -47,6 +49,7 @@ fn next_steps(
     org: uuid::Uuid,
     setup: &app::home::Setup,
     checklist: &[ChecklistItem],
+    editor: bool,
 ) -> Vec<NextStep> {
     let mut steps = vec![];
     if setup.needs_office {
@@ -55,6 +58,7 @@ fn next_steps(
             link: format!("/orgs/{org}#new-location"),
             due: String::new(),
             overdue: false,
+            admin_only: !editor,
         });
     }
     if setup.needs_connection {
@@ -66,6 +70,7 @@ fn next_steps(
             },
             due: String::new(),
             overdue: false,
+            admin_only: !editor,
         });
     }
     let mut open: Vec<&ChecklistItem> = checklist
@@ -87,6 +92,8 @@ fn next_steps(
         link: r.link.clone().unwrap_or_default(),
         due: r.due.clone(),
         overdue: r.status == "overdue",
+        admin_only: !editor
+            && app::submissions::revise::FormKind::parse(&r.item).is_some_and(|k| k.needs_editor()),
     }));
     steps
 }
@@ -143,7 +150,8 @@ pub async fn home(
     if let Some(org) = me.org_id.filter(|_| me.role.is_org()) {
         checklist = checklist_for(&state, &ctx, org).await?;
         let setup = app::home::setup(&state, &me.actor(&ctx), org).await?;
-        next = next_steps(&t, org, &setup, &checklist);
+        let editor = app::structure::can_edit(&me.actor(&ctx));
+        next = next_steps(&t, org, &setup, &checklist, editor);
         later = setup
             .later
             .into_iter()

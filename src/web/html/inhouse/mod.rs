@@ -52,6 +52,8 @@ struct InhouseView {
     can_edit: bool,
     /// The version sent and not accepted yet, shown in place of a draft.
     shown: Option<ShownNote>,
+    /// The Center's open request for this report: its due date and note.
+    request: Option<(String, String)>,
     last: Option<(Uuid, String)>,
     /// The accepted report this draft renews (or a new one would start from).
     renewal: Option<RenewalNote>,
@@ -98,6 +100,9 @@ async fn view(
     let can_edit = drafted.editable(may_report);
     let shown = drafted.shown(&ctx.tr(), may_report);
     let returned = page_return_note(state, org.id, &drafted).await?;
+    let request = app::followup::open_request(state, &reader(me), &place)
+        .await?
+        .map(|r| (r.due_date.to_string(), r.note));
     let files = drafted.files;
     Ok(InhouseView {
         returned,
@@ -112,6 +117,7 @@ async fn view(
         problems,
         can_edit,
         shown,
+        request,
         last,
     })
 }

@@ -67,6 +67,9 @@ pub(super) struct ShowView {
     can_take: bool,
     can_release: bool,
     comments: Vec<CommentItem>,
+    /// How many comments the organisation wrote, and its latest (shown by the summary, so a
+    /// note sent with the report is read before deciding).
+    org_note: Option<(usize, String)>,
     pub(super) comment_box: CommentBox,
     instructions: Vec<InstructionItem>,
     /// The request (提出依頼) this submission answered, in words.
@@ -256,6 +259,7 @@ pub(super) async fn show_view(
         can_take: s.can_take,
         can_release: s.can_release,
         assignee: s.assignee.map(|a| a.name),
+        org_note: org_note(&s.comments),
         comments: s.comments.into_iter().map(CommentItem::from).collect(),
         comment_box: CommentBox::new(format!("/review/{id}/comments")),
         instructions,
@@ -395,4 +399,16 @@ pub async fn comment_center(
         "flash.commented",
         state.cookies.secure,
     ))
+}
+
+/// The organisation's comments on a submission: how many, and the latest one's text (cut at
+/// 300 characters).
+fn org_note(comments: &[crate::app::review::Comment]) -> Option<(usize, String)> {
+    let theirs: Vec<&crate::app::review::Comment> = comments.iter().filter(|c| !c.center).collect();
+    let last = theirs.last()?;
+    let mut text: String = last.body.chars().take(300).collect();
+    if last.body.chars().count() > 300 {
+        text.push('…');
+    }
+    Some((theirs.len(), text))
 }
