@@ -69,3 +69,13 @@
     summary.focus();
   }
 })();
+
+// A print button (`data-print`): hidden until this script shows it, as it needs JavaScript
+// (the browser's own print command does the same without it).
+(function () {
+  "use strict";
+  document.querySelectorAll("button[data-print]").forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () { window.print(); });
+  });
+})();

@@ -111,6 +111,15 @@ async fn the_reviewer_reads_the_summary_decides_without_scrolling_opens_the_next
             .await
             .unwrap();
         wait_for_text(&c, "照合コード").await;
+        // page.js shows the print button (hidden without JavaScript).
+        let shown = c
+            .execute(
+                "var b = document.querySelector('button[data-print]'); return !!b && !b.hidden && b.offsetParent !== null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(shown, serde_json::json!(true), "the print button shows");
         screenshot(&c, &format!("receipt-screen-ja-{label}")).await;
         let pdf = c
             .print(

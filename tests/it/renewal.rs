@@ -653,6 +653,7 @@ dual_test!(
             .await
             .unwrap();
         assert!(slip.find(&revise).unwrap() < slip.find("receipt-no").unwrap());
+        assert!(slip.contains("data-print hidden>受付票を印刷する</button>"));
         let res = app
             .post(&format!("/orgs/{o}/submissions/{sent}/revise"), &[])
             .await;
@@ -662,6 +663,16 @@ dual_test!(
         let html = app.get(&av).await.text().await.unwrap();
         assert!(!html.contains("<fieldset class=\"plain\" disabled>"));
         assert!(html.contains("value=\"NRT-GW-01\"") && html.contains("name=\"row_3_host\""));
+        assert!(html.contains("NRT-GW-01 の定義ファイルが古いままです。"));
+
+        // Its confirmation says it is version 2 and why version 1 came back.
+        let form = av_form(&app, sent, "NRT-GW-01", "submit").await;
+        let res = app.browser().post_unconfirmed(&av, &fields(&form)).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let confirm = location(&res);
+        assert!(confirm.ends_with("/confirm"), "{confirm}");
+        let html = app.get(&confirm).await.text().await.unwrap();
+        assert!(html.contains("第2版として提出されます"), "{html}");
         assert!(html.contains("NRT-GW-01 の定義ファイルが古いままです。"));
 
         // A request for a report opens its form though the last one still waits.

@@ -17,6 +17,7 @@ use crate::app::submissions::confirm::{self as confirming, CHANGED, Confirming, 
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::org_for;
+use crate::web::html::common::comments::{ReturnNote, return_note};
 use crate::web::html::common::report::{self, Report};
 use crate::web::html::common::{draft_page, to_receipt};
 use crate::web::page::{Page, render};
@@ -45,6 +46,10 @@ struct ConfirmView {
     problems: Vec<String>,
     /// What the organisation tells the Center with the report (sent as its first comment).
     note: String,
+    /// The version it is sealed as (2 and on: the revision of a returned one).
+    version: i64,
+    /// Why the version it revises was returned.
+    returned: Option<ReturnNote>,
 }
 
 impl ConfirmView {
@@ -93,6 +98,8 @@ async fn view(
             .and_then(|a| a.get("note"))
             .cloned()
             .unwrap_or_default(),
+        version: shown.draft.version,
+        returned: return_note(state, org_id, Some(shown.draft.id)).await?,
     })
 }
 
