@@ -86,14 +86,40 @@ pub async fn app_with(config: Config, extra: Router<Arc<web::AppState>>) -> anyh
 /// Loads (or on first start makes) the audit key, connects, migrates, and seals the audit
 /// chain's switch-over to the key if that was never done.
 pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
-    let key = security::audit_key(config, security::KeyFile::CreateIfMissing).await?;
-    let db = Db::connect(&config.database_url).await?.with_audit_key(key);
+    let db = Db::connect(&config.database_url).await?;
     let ran = db::migrate::run(&db).await?;
     if ran > 0 {
         tracing::info!(
             migrations = ran,
             backend = db.backend(),
             "database migrated"
+        );
+    }
+    // A key file is made only for a trail that has no entry yet: a database restored without
+    // its key file must not go on under a new key (its trail would read as tampered with, and
+    // the sealed second-factor secrets would not open).
+    let written = db::audit::has_entries(&db).await?;
+    let create = if written {
+        security::KeyFile::MustExist
+    } else {
+        security::KeyFile::CreateIfMissing
+    };
+    let key = security::audit_key(config, create).await.map_err(|e| {
+        if written {
+            e.context(
+                "this database's audit trail was written with a key: put back the key file it was written with \
+                 (audit.key of the data folder it came from, kept apart from the backups) or set SECPORTAL_AUDIT_KEY",
+            )
+        } else {
+            e
+        }
+    })?;
+    let db = db.with_audit_key(key);
+    if !db::audit::key_fits(&db).await? {
+        anyhow::bail!(
+            "the audit key does not fit this database: its audit trail was written with another key. \
+             Put back the key file it was written with (audit.key of the data folder it came from) or set \
+             SECPORTAL_AUDIT_KEY to it; nothing was changed"
         );
     }
     match db::second_factor::seal_plain_secrets(&db).await? {
@@ -167,6 +193,8 @@ fn spawn_housekeeping(state: Arc<web::AppState>) {
 /// Serves until SIGTERM or Ctrl-C, then finishes in-flight requests.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = config.addr;
+    // Held while serving: `restore` refuses to replace the data under a running portal.
+    let _lock = maintenance::lock::serving(&config.data_dir)?;
     let App { router, state } = app(config).await?;
     // The signal handlers are installed before the listening line is written: a supervisor
     // (or a test) that sends SIGTERM as soon as it reads that line gets a clean stop.

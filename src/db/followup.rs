@@ -391,11 +391,13 @@ pub struct RequestRow {
     pub receipt_no: Option<String>,
     pub issuer: String,
     pub created_at: DateTime<Utc>,
+    /// When the answer was sealed.
+    pub answered_at: Option<DateTime<Utc>>,
 }
 
 pub(super) const REQUEST_COLS: &str = "r.id, r.org_id, o.name AS org_name, o.user_code AS org_code, r.item_key, r.location_id, \
      l.name AS location_name, r.period_from, r.period_to, r.due_date, r.opens_on, r.answered_late, r.note, r.state, r.submission_id, s.receipt_no, \
-     u.display_name AS issuer, r.created_at \
+     u.display_name AS issuer, r.created_at, r.answered_at \
      FROM requests r JOIN organisations o ON o.id = r.org_id JOIN users u ON u.id = r.issued_by \
      LEFT JOIN locations l ON l.id = r.location_id LEFT JOIN submissions s ON s.id = r.submission_id";
 

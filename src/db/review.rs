@@ -185,14 +185,38 @@ pub async fn decide(
     })
 }
 
-/// Every version of a series within the scope: (id, version, state, receipt, submitted_at).
+/// One version of a series.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VersionRow {
+    pub id: Uuid,
+    pub version: i64,
+    pub state: String,
+    pub receipt_no: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// A reviewer has it.
+    pub assigned: bool,
+}
+
+impl VersionRow {
+    /// Its state as the organisation reads it: a submitted one a reviewer has is `under_review`.
+    pub fn org_state(&self) -> &str {
+        if self.state == "submitted" && self.assigned {
+            "under_review"
+        } else {
+            &self.state
+        }
+    }
+}
+
+/// Every version of a series within the scope, first version first.
 pub async fn versions(
     db: &Db,
     scope: Scope,
     series_id: Uuid,
-) -> Result<Vec<(Uuid, i64, String, Option<String>, Option<DateTime<Utc>>)>, sqlx::Error> {
+) -> Result<Vec<VersionRow>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as(
-        "SELECT id, version, state, receipt_no, submitted_at FROM submissions WHERE series_id = $1 AND ($2 IS NULL OR org_id = $2) ORDER BY version",
+        "SELECT id, version, state, receipt_no, submitted_at, assigned_to IS NOT NULL AS assigned \
+         FROM submissions WHERE series_id = $1 AND ($2 IS NULL OR org_id = $2) ORDER BY version",
     )
     .bind(series_id)
     .bind(scope.org_filter())

@@ -437,6 +437,7 @@ pub struct LatestRow {
     pub kind: String,
     pub location_id: Option<Uuid>,
     pub state: String,
+    pub receipt_no: Option<String>,
     pub submitted_at: Option<DateTime<Utc>>,
 }
 
@@ -444,7 +445,7 @@ pub struct LatestRow {
 pub async fn latest(db: &Db, org_id: Option<Uuid>) -> Result<Vec<LatestRow>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, LatestRow>(
         "SELECT id, org_id, kind, location_id, \
-         CASE WHEN state = 'submitted' AND assigned_to IS NOT NULL THEN 'under_review' ELSE state END AS state, submitted_at \
+         CASE WHEN state = 'submitted' AND assigned_to IS NOT NULL THEN 'under_review' ELSE state END AS state, receipt_no, submitted_at \
          FROM submissions WHERE ($1 IS NULL OR org_id = $1) ORDER BY created_at DESC",
     )
     .bind(org_id)

@@ -9,6 +9,7 @@
 
 pub mod backup;
 pub mod check;
+pub mod lock;
 pub mod manifest;
 mod pgtools;
 pub mod restore;
@@ -33,6 +34,10 @@ pub async fn backup_command(config: &Config, dir: &Path) -> anyhow::Result<i32> 
         m.schema_version,
         m.files.len(),
         r.bytes
+    );
+    println!(
+        "the audit key is not in the backup: keep its file (or SECPORTAL_AUDIT_KEY) apart from \
+         it; a restored copy starts only with the key its audit trail was written with"
     );
     if m.missing.is_empty() {
         return Ok(0);
@@ -59,6 +64,11 @@ pub async fn restore_command(config: &Config, dir: &Path, force: bool) -> anyhow
         r.manifest.schema_version,
         r.manifest.files.len()
     );
+    if r.key.fits() {
+        println!("{}", r.key.line());
+    } else {
+        eprintln!("{}", r.key.line());
+    }
     print_check(&r.check)
 }
 

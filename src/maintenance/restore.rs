@@ -13,6 +13,42 @@ pub struct RestoreReport {
     pub manifest: Manifest,
     /// The full check of the restored store against the restored database.
     pub check: super::CheckReport,
+    /// Whether the configured audit key is the one the restored trail was written with.
+    pub key: KeyStanding,
+}
+
+/// The configured audit key against the restored audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyStanding {
+    /// It is the key the trail was written with (or the trail has no entry).
+    Fits,
+    /// No key is configured where the portal looks for it.
+    Missing(String),
+    /// A key is there, but another one wrote the trail.
+    Other(String),
+}
+
+impl KeyStanding {
+    pub fn fits(&self) -> bool {
+        *self == KeyStanding::Fits
+    }
+
+    /// The line `restore` prints about it.
+    pub fn line(&self) -> String {
+        match self {
+            KeyStanding::Fits => {
+                "audit key: it is the one the restored audit trail was written with".into()
+            }
+            KeyStanding::Missing(e) => format!(
+                "audit key missing ({e}): put the key file the restored audit trail was written with \
+                 in place (or set SECPORTAL_AUDIT_KEY) before starting; the portal does not start without it"
+            ),
+            KeyStanding::Other(at) => format!(
+                "audit key at {at} is not the one the restored audit trail was written with: put that \
+                 key in place (or set SECPORTAL_AUDIT_KEY) before starting; the portal does not start with this one"
+            ),
+        }
+    }
 }
 
 /// Restores the backup in `dir` into the database of `config.database_url` and the file store
@@ -20,6 +56,8 @@ pub struct RestoreReport {
 /// target is empty (a SQLite file that exists, or a PostgreSQL database with tables, is
 /// refused unless `force`). Run it with the portal stopped.
 pub async fn restore(config: &Config, dir: &Path, force: bool) -> anyhow::Result<RestoreReport> {
+    // Held to the end: no portal serves from the folder meanwhile, nor starts.
+    let _lock = super::lock::exclusive(&config.data_dir)?;
     let manifest = Manifest::read(dir).await?;
     manifest
         .check_paths()
@@ -70,10 +108,28 @@ pub async fn restore(config: &Config, dir: &Path, force: bool) -> anyhow::Result
     }
     let db = Db::connect(&config.database_url).await?;
     let check = super::check(&db, &store, super::Depth::Full).await;
+    let key = key_standing(config, db.clone()).await;
     db.close().await;
     Ok(RestoreReport {
         manifest,
         check: check?,
+        key: key?,
+    })
+}
+
+/// Reads the audit key where the portal will (never making one) and tries it on the trail.
+async fn key_standing(config: &Config, db: Db) -> anyhow::Result<KeyStanding> {
+    let key = match crate::security::audit_key(config, crate::security::KeyFile::MustExist).await {
+        Ok(k) => k,
+        Err(e) => return Ok(KeyStanding::Missing(e.to_string())),
+    };
+    Ok(if db::audit::key_fits(&db.with_audit_key(key)).await? {
+        KeyStanding::Fits
+    } else {
+        KeyStanding::Other(match &config.audit_key {
+            crate::config::AuditKeySource::File(p) => p.display().to_string(),
+            crate::config::AuditKeySource::Value(_) => "SECPORTAL_AUDIT_KEY".into(),
+        })
     })
 }
 

@@ -211,6 +211,29 @@ async fn a_backup_taken_while_uploads_run_restores_every_acknowledged_file() {
             "{label}: {:?}",
             restored.check.problems
         );
+        // The audit key is not in the backup: restore says so, and the copy does not start
+        // without the key its trail was written with (making none), nor with another one.
+        assert!(
+            matches!(restored.key, maintenance::restore::KeyStanding::Missing(_)),
+            "{label}: {:?}",
+            restored.key
+        );
+        assert!(restored.key.line().contains("before starting"));
+        let err = format!("{:#}", secportal::open_db(&config).await.unwrap_err());
+        assert!(err.contains("written with a key"), "{label}: {err}");
+        assert!(!data.join("audit.key").exists(), "{label}: no key made");
+        let mut other = config.clone();
+        other.audit_key = secportal::config::AuditKeySource::Value(vec![7; 32]);
+        let err = format!("{:#}", secportal::open_db(&other).await.unwrap_err());
+        assert!(err.contains("does not fit"), "{label}: {err}");
+        // A restore is refused while a portal serves from the folder.
+        let serving = maintenance::lock::serving(&data).unwrap();
+        let err = maintenance::restore(&config, &backup_dir, true)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a portal is serving"), "{label}: {err}");
+        drop(serving);
         // Restoring again over the restored database is refused without --force.
         let err = maintenance::restore(&config, &backup_dir, false)
             .await
@@ -218,11 +241,18 @@ async fn a_backup_taken_while_uploads_run_restores_every_acknowledged_file() {
             .to_string();
         assert!(err.contains("--force"), "{label}: {err}");
 
-        // The restored portal has every file acknowledged before the backup began, and every
-        // file it lists downloads with the bytes that were uploaded.
+        // With the key put back (as README tells), the restored portal has every file
+        // acknowledged before the backup began, and every file it lists downloads with the
+        // bytes that were uploaded.
+        std::fs::copy(app.data_dir.join("audit.key"), data.join("audit.key")).unwrap();
+        let fits = maintenance::restore(&config, &backup_dir, true)
+            .await
+            .unwrap();
+        assert!(fits.key.fits(), "{label}: {:?}", fits.key);
         let config_db = config.database_url.clone();
         let data_dir = data.clone();
         let back = TestApp::spawn_configured(backend.clone(), move |c| {
+            c.audit_key = secportal::config::AuditKeySource::File(data_dir.join("audit.key"));
             c.data_dir = data_dir;
             c.database_url = config_db;
         })

@@ -561,6 +561,12 @@ dual_test!(
         // … for the list of those answered last, with the answer's receipt number.
         let receipt: String = secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT s.receipt_no FROM requests r JOIN submissions s ON s.id = r.submission_id").fetch_one(p).await).unwrap();
         assert!(answered.contains("サーバの多要素認証") && answered.contains(&receipt));
+        // … and when it was answered.
+        let today = secportal::web::page::today().to_string();
+        assert!(
+            answered.contains(&format!("<small>{today} ")) && answered.contains(" 回答</small>"),
+            "{answered}"
+        );
         // An unanswered request goes overdue.
         secportal::db::on_db!(db, p => sqlx::query("UPDATE requests SET due_date = $1 WHERE state = 'open'").bind(secportal::web::page::today() - chrono::Duration::days(1)).execute(p).await.map(|_| ())).unwrap();
         let page = app

@@ -234,6 +234,12 @@ dual_test!(
         // Each arrival is also in the inbox, with the receipt named.
         let inbox = read(&app.browser(), "/inbox", &["到達通知"]).await;
         assert!(inbox.contains(&receipt_of(&app, &first[0].1).await));
+        // Its kind is named shortly, not by the mail setting's long label that repeats the
+        // message ("届出の到達通知 | 到達通知 …").
+        assert!(
+            inbox.contains("<td>受付</td>") && !inbox.contains("<td>届出の到達通知</td>"),
+            "{inbox}"
+        );
         // The outbox recorded every mail as sent.
         let unsent: i64 = on_db!(app.db(), p => sqlx::query_scalar(
             "SELECT COUNT(*) FROM notifications WHERE kind = 'received' AND mailed_at IS NULL",

@@ -615,6 +615,19 @@ dual_test!(
         assert!(html.contains("構成図_成田営業所.pdf"), "the files sent");
         // Looking opened no draft.
         assert!(draft_of(&app, "antivirus").await.is_none());
+        // The log page, whose form is for the next period, says which version went last and in
+        // what state, above that form.
+        let logs = format!("/orgs/{o}/locations/{}/gateway-logs", org.site);
+        let log_id = id_of(&all, "gateway_logs");
+        let log_receipt = receipt_of(&app, log_id).await;
+        let html = app.get(&logs).await.text().await.unwrap();
+        assert!(
+            html.contains(&format!("前回の提出：受付番号 {log_receipt}（"))
+                && html.contains("新しい期間のログは、下のフォームから提出します")
+                && html.contains(&format!("/orgs/{o}/submissions/{log_id}/receipt")),
+            "{html}"
+        );
+        assert!(!html.contains(&format!("/submissions/{log_id}/revise")));
 
         // The Center's reviewer reads the same rows, sent to review, not a draft.
         let reviewer = app.new_browser();
@@ -654,6 +667,23 @@ dual_test!(
             .unwrap();
         assert!(slip.find(&revise).unwrap() < slip.find("receipt-no").unwrap());
         assert!(slip.contains("data-print hidden>受付票を印刷する</button>"));
+        // A returned log is revised from its page as well.
+        let res = reviewer
+            .post(
+                &format!("/review/{log_id}/decide"),
+                &[
+                    ("decision", "returned"),
+                    ("reason", "期間の初日が欠けています。"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = app.get(&logs).await.text().await.unwrap();
+        assert!(
+            html.contains("前回の提出は差し戻されました")
+                && html.contains(&format!("action=\"/orgs/{o}/submissions/{log_id}/revise\"")),
+            "{html}"
+        );
         let res = app
             .post(&format!("/orgs/{o}/submissions/{sent}/revise"), &[])
             .await;
@@ -721,7 +751,7 @@ dual_test!(
         let confirm = location(&res);
         let html = app.get(&confirm).await.text().await.unwrap();
         assert!(
-            html.contains("センターへの補足（任意）"),
+            html.contains("審査担当者への連絡（任意）"),
             "{confirm}: {html}"
         );
         assert!(html.contains("上の注意事項の理由や今後の対応"), "{html}");

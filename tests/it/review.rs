@@ -57,6 +57,11 @@ dual_test!(
         r1.login("reviewer@center.example.jp", PASSWORD).await;
         let queue = r1.get("/review").await.text().await.unwrap();
         assert!(queue.contains(&format!("/review/{id}")) && queue.contains("AAAAA"));
+        // The state filter's first choice names both states an organisation can read for it.
+        assert!(
+            queue.contains("<option value=\"submitted\">未決（審査待ち・審査中）</option>"),
+            "{queue}"
+        );
         let res = r1
             .post(
                 &format!("/review/{id}/decide"),

@@ -111,11 +111,11 @@ pub async fn sealed(app: &App, actor: &Actor, id: Uuid) -> Result<Sealed, Error>
         .await?
         .into_iter()
         .map(|v| Version {
-            id: v.0,
-            version: v.1,
-            state: v.2,
-            receipt_no: v.3,
-            submitted_at: v.4,
+            id: v.id,
+            version: v.version,
+            state: v.state,
+            receipt_no: v.receipt_no,
+            submitted_at: v.submitted_at,
         })
         .collect();
     let previous = versions

@@ -12,15 +12,6 @@ pub use crate::db::review::DecisionRow;
 pub use crate::db::submissions::{FileRow, LatestRow, SubmissionRow};
 use crate::domain::Scope;
 
-/// A version of a series: (id, version, state, receipt number, submitted).
-pub type Version = (
-    Uuid,
-    i64,
-    String,
-    Option<String>,
-    Option<chrono::DateTime<chrono::Utc>>,
-);
-
 /// A report page's state: the open draft of its place, the draft's files, and the place's
 /// sealed versions.
 #[derive(Debug, Default)]
@@ -36,6 +27,8 @@ pub struct FormState {
     /// With no draft open, the place's newest version while it is with the Center or was
     /// returned: the page shows what was sent (read-only), not an empty form.
     pub shown: Option<Shown>,
+    /// The Center's open request the page's report would answer (the one due first).
+    pub request: Option<db::followup::RequestRow>,
 }
 
 /// A sealed version a report page shows in place of a draft.
@@ -88,21 +81,18 @@ pub async fn form_state(app: &App, actor: &Actor, place: &Place) -> Result<FormS
         None => vec![],
     };
     let sealed = versions_at(app, actor, place.org, place.kind.as_str(), place.site).await?;
-    // An open request asks for a new report even while the last one waits: the form stays
-    // open for it.
-    let shown = match (&draft, sealed.first()) {
-        (None, Some(l)) if place.kind.renews() && SHOWN_STATES.contains(&l.state.as_str()) => {
-            match db::followup::open_request_for(
-                &app.db,
-                place.org,
-                place.kind.as_str(),
-                place.site,
-            )
-            .await?
-            {
-                Some(_) => None,
-                None => shown(app, place.org, l).await?,
-            }
+    // The Center's open request for this report (the one due first), if the Center asks for
+    // this kind. It asks for a new report even while the last one waits: the form stays open.
+    let request = if place.kind.requested_by_center() {
+        db::followup::open_request_for(&app.db, place.org, place.kind.as_str(), place.site).await?
+    } else {
+        None
+    };
+    let shown = match (&draft, sealed.first(), &request) {
+        (None, Some(l), None)
+            if place.kind.renews() && SHOWN_STATES.contains(&l.state.as_str()) =>
+        {
+            shown(app, place.org, l).await?
         }
         _ => None,
     };
@@ -116,6 +106,7 @@ pub async fn form_state(app: &App, actor: &Actor, place: &Place) -> Result<FormS
         sealed,
         renewal,
         shown,
+        request,
     })
 }
 
@@ -217,8 +208,8 @@ pub struct Receipt {
     pub code: String,
     /// The state as the organisation reads it (taken by a reviewer: `under_review`).
     pub state: String,
-    /// Every version of its series: (id, version, state, receipt number, submitted).
-    pub versions: Vec<Version>,
+    /// Every version of its series, first version first.
+    pub versions: Vec<db::review::VersionRow>,
     pub decision: Option<DecisionRow>,
 }
 
@@ -236,18 +227,12 @@ pub async fn receipt(app: &App, actor: &Actor, org_id: Uuid, id: Uuid) -> Result
     let series = db::review::series_of(&app.db, scope, id)
         .await?
         .unwrap_or(id);
-    let mut versions = db::review::versions(&app.db, scope, series).await?;
-    let state = if row.state == "submitted" && db::review::assignee(&app.db, id).await?.is_some() {
-        "under_review".to_string()
-    } else {
-        row.state.clone()
-    };
-    // The list of versions names their states as a receipt's status does.
-    for v in versions.iter_mut().filter(|v| v.2 == "submitted") {
-        if db::review::assignee(&app.db, v.0).await?.is_some() {
-            v.2 = "under_review".into();
-        }
-    }
+    let versions = db::review::versions(&app.db, scope, series).await?;
+    // The receipt's status and its list of versions name states as the organisation reads them.
+    let state = versions
+        .iter()
+        .find(|v| v.id == id)
+        .map_or_else(|| row.state.clone(), |v| v.org_state().to_string());
     Ok(Receipt {
         code: db::receipts::code(&app.db, &receipt_no, &snapshot)?,
         decision: db::review::decision(&app.db, scope, id).await?,

@@ -79,6 +79,11 @@ impl ReportKind {
         self != ReportKind::GatewayLogs
     }
 
+    /// The Center asks for this kind by a request (7.4.5 and 7.4.6).
+    pub fn requested_by_center(self) -> bool {
+        crate::app::followup::REQUESTABLE.contains(&self.as_str())
+    }
+
     /// The file roles this kind takes.
     pub fn file_roles(self) -> &'static [&'static str] {
         match self {

@@ -217,6 +217,38 @@ pub async fn verify_against(db: &Db, anchors: &[Anchor]) -> Result<Verdict, sqlx
     Ok(Verdict::Intact(last))
 }
 
+/// Whether the loaded key is the one the chain was written with: the newest keyed entry's hash
+/// (or, before any keyed entry, the switch-over's seal) holds under it. A database with no
+/// entry yet fits any key. Read at start-up, so that a copy restored without its key file (or
+/// with another node's) refuses to start instead of writing under a new key.
+pub async fn key_fits(db: &Db) -> Result<bool, sqlx::Error> {
+    let key = db.audit_key.bytes()?;
+    let head = head(db).await?;
+    let Some(keyed_from) = head.keyed_from else {
+        return Ok(true);
+    };
+    if head.seq >= keyed_from {
+        let row: Option<Row> = on_db!(db, p => sqlx::query_as::<_, Row>(
+            "SELECT seq, at, actor_id, actor, org_id, action, target, ip, detail, prev_hash, hash FROM audit_log WHERE seq = $1",
+        )
+        .bind(head.seq)
+        .fetch_optional(p)
+        .await)?;
+        // The newest entry gone (a broken chain) is for `audit verify` to tell.
+        return Ok(row.is_none_or(|r| {
+            crate::security::constant_time_eq(&r.expected_hash(Mac::Keyed(&key)), &r.hash)
+        }));
+    }
+    Ok(head.seal.as_deref().is_none_or(|s| {
+        crate::security::constant_time_eq(s, &seal_of(&key, keyed_from, &head.hash))
+    }))
+}
+
+/// Whether the chain has any entry.
+pub async fn has_entries(db: &Db) -> Result<bool, sqlx::Error> {
+    Ok(head(db).await?.seq > 0)
+}
+
 /// How a shown entry stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {

@@ -67,7 +67,7 @@ pub async fn inbox(
             NoticeItem {
                 id: n.id,
                 text: without_prefix(&subject).to_string(),
-                kind_key: format!("notify.kind.{}", n.kind),
+                kind_key: format!("notify.short.{}", n.kind),
                 unread: n.read_at.is_none(),
                 at: jst(&n.created_at),
             }

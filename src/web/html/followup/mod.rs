@@ -44,6 +44,8 @@ pub struct RequestItem {
     /// Answered after the due date (期限後).
     pub late: bool,
     pub answer: Option<(Uuid, String)>,
+    /// When it was answered (JST), empty while it is not.
+    pub answered: String,
     pub issuer: String,
     pub issued: String,
     pub link: String,
@@ -76,6 +78,7 @@ fn request_item(c: &Catalogue, lang: &str, r: RequestRow) -> RequestItem {
         state_key: format!("followup.request_state.{}", r.state),
         state: r.state,
         answer: r.submission_id.zip(r.receipt_no),
+        answered: r.answered_at.as_ref().map(jst).unwrap_or_default(),
         issuer: r.issuer,
         issued: jst(&r.created_at),
         link,

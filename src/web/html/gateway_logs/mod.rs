@@ -29,6 +29,7 @@ use crate::web::html::common::access::{org_for_report, reader};
 use crate::web::html::common::comments::{ReturnNote, return_note};
 use crate::web::html::common::files::{FileItem, file_item};
 use crate::web::html::common::logcheck::{self, CheckView};
+use crate::web::html::common::renewal::ShownNote;
 use crate::web::html::common::to_confirm;
 use crate::web::html::common::upload::receive_files;
 use crate::web::page::{Page, jst, redirect_with_flash, render, today};
@@ -64,7 +65,8 @@ struct LogsView {
     errors: FieldErrors,
     problems: Vec<String>,
     can_edit: bool,
-    last: Option<(Uuid, String)>,
+    /// The version sent last, its state, and (returned, no draft open) the way to revise it.
+    last: Option<ShownNote>,
 }
 
 impl LogsView {
@@ -119,8 +121,8 @@ async fn view(
         kind: KIND,
         site: Some(site.id),
     };
-    let form = app::submissions::forms::form_state(state, &actor, &place).await?;
-    let request = app::followup::open_request(state, &actor, &place).await?;
+    let mut form = app::submissions::forms::form_state(state, &actor, &place).await?;
+    let request = form.request.take();
     let draft = form.draft.as_ref();
     let typed = input.is_some();
     let mut fields: HashMap<String, String> = match input {
@@ -231,9 +233,25 @@ async fn view(
         maps.sort_by_key(|m| !m.needed);
         files = rows.into_iter().map(file_item).collect();
     }
-    let last = form
-        .last()
-        .map(|s| (s.id, s.submitted_at.map(|t| jst(&t)).unwrap_or_default()));
+    // The version sent last, with its state: a new period's report starts on the form below,
+    // and a returned one can be revised from here while no draft is open.
+    let last = form.last().map(|l| {
+        let t = ctx.tr();
+        ShownNote {
+            id: l.id,
+            state: l.state.clone(),
+            text: t.f(
+                "gwlog.last_sent",
+                &[
+                    ("receipt", l.receipt_no.as_deref().unwrap_or("")),
+                    ("at", &l.submitted_at.map(|t| jst(&t)).unwrap_or_default()),
+                ],
+            ),
+            can_revise: l.state == "returned"
+                && draft.is_none()
+                && app::submissions::revise::may_revise(&actor, org.id, KIND.as_str()),
+        }
+    });
     Ok(LogsView {
         returned: return_note(state, org.id, form.draft_id()).await?,
         page: Page::new(ctx, Some(me)),

@@ -100,8 +100,10 @@ async fn view(
     let can_edit = drafted.editable(may_report);
     let shown = drafted.shown(&ctx.tr(), may_report);
     let returned = page_return_note(state, org.id, &drafted).await?;
-    let request = app::followup::open_request(state, &reader(me), &place)
-        .await?
+    let request = drafted
+        .form
+        .request
+        .clone()
         .map(|r| (r.due_date.to_string(), r.note));
     let files = drafted.files;
     Ok(InhouseView {

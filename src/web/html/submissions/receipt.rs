@@ -88,8 +88,8 @@ pub async fn receipt_view(
     let versions = r.versions;
     let continue_at = versions
         .iter()
-        .find(|v| v.1 == s.version + 1 && v.2 == "draft")
-        .and_then(|v| Some(draft_page(org_id, v.0, &app::submissions::Drafted::of(s)?)))
+        .find(|v| v.version == s.version + 1 && v.state == "draft")
+        .and_then(|v| Some(draft_page(org_id, v.id, &app::submissions::Drafted::of(s)?)))
         .filter(|_| app::submissions::revise::may_revise(&reader(me), org_id, &s.kind));
     let view = ReceiptView {
         page: Page::new(ctx, Some(me)),
@@ -114,12 +114,13 @@ pub async fn receipt_view(
         comment_box: CommentBox::new(format!("/orgs/{org_id}/submissions/{id}/comments")),
         can_revise: s.state == "returned"
             && app::submissions::revise::may_revise(&reader(me), org_id, &s.kind)
-            && !versions.iter().any(|v| v.1 > s.version),
+            && !versions.iter().any(|v| v.version > s.version),
         continue_at,
         versions: versions
             .into_iter()
             .filter_map(|v| {
-                v.3.map(|r| (v.0, v.1, r, format!("checklist.status.{}", v.2)))
+                let key = format!("checklist.status.{}", v.org_state());
+                v.receipt_no.map(|r| (v.id, v.version, r, key))
             })
             .collect(),
         decision: r
