@@ -76,6 +76,35 @@ pub struct Published {
 /// or the result is not a valid catalogue); an edit of an older revision is a conflict
 /// (it would silently undo someone's change).
 pub async fn publish(app: &App, actor: &Actor, input: &PublishInput) -> Result<Published, Error> {
+    let (current, items, note) = edited(app, actor, input).await?;
+    let mut tx = app.db.begin().await?;
+    let rev = db::catalogue::publish(&mut tx, &items, &note, &actor.email).await?;
+    let mut entry = actor.audit("catalogue.published", None, format!("revision {rev}"));
+    entry.detail = serde_json::json!({ "note": note, "changed": catalogue::diff(&current.items, &items).into_iter().map(|c| c.key).collect::<Vec<_>>() });
+    db::audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(Published {
+        from: current.revision,
+        revision: rev,
+    })
+}
+
+/// What publishing the edit would change, checked as [`publish`] checks it; nothing is stored.
+pub async fn preview(
+    app: &App,
+    actor: &Actor,
+    input: &PublishInput,
+) -> Result<Vec<ItemChange>, Error> {
+    let (current, items, _) = edited(app, actor, input).await?;
+    Ok(catalogue::diff(&current.items, &items))
+}
+
+/// The current revision, and the items and note of the edit made on it, checked (Center admin).
+async fn edited(
+    app: &App,
+    actor: &Actor,
+    input: &PublishInput,
+) -> Result<(Arc<Catalogue>, Vec<catalogue::CatalogueItem>, String), Error> {
     if !actor.holds(&[Role::CenterAdmin]) {
         return Err(Error::Forbidden);
     }
@@ -154,14 +183,5 @@ pub async fn publish(app: &App, actor: &Actor, input: &PublishInput) -> Result<P
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
-    let mut tx = app.db.begin().await?;
-    let rev = db::catalogue::publish(&mut tx, &items, &note, &actor.email).await?;
-    let mut entry = actor.audit("catalogue.published", None, format!("revision {rev}"));
-    entry.detail = serde_json::json!({ "note": note, "changed": catalogue::diff(&current.items, &items).into_iter().map(|c| c.key).collect::<Vec<_>>() });
-    db::audit::append(&mut tx, &entry).await?;
-    tx.commit().await?;
-    Ok(Published {
-        from: current.revision,
-        revision: rev,
-    })
+    Ok((current, items, note))
 }

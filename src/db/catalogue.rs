@@ -61,6 +61,7 @@ fn to_item(r: ItemRow) -> CatalogueItem {
 pub struct RevisionRow {
     pub revision: i64,
     pub published_at: DateTime<Utc>,
+    /// Who published it (a name; [`BUNDLED`] for the first revision).
     pub published_by: String,
     pub note: String,
 }
@@ -117,8 +118,8 @@ pub async fn seed_if_empty(db: &Db) -> anyhow::Result<()> {
     let count: i64 = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM catalogue_revisions").fetch_one(&mut *c).await)?;
     if count == 0 {
         let file = catalogue::parse_file(catalogue::FIRST_REVISION)
-            .map_err(|e| anyhow::anyhow!("catalogue/naccs-7.4.toml: {e}"))?;
-        publish(&mut tx, &file.item, &file.note, "catalogue/naccs-7.4.toml").await?;
+            .map_err(|e| anyhow::anyhow!("{BUNDLED}: {e}"))?;
+        publish(&mut tx, &file.item, &file.note, BUNDLED).await?;
         tx.commit().await?;
     }
     Ok(())
@@ -149,10 +150,15 @@ pub async fn current(db: &Db) -> Result<Catalogue, sqlx::Error> {
     revision(db, current_revision(db).await?).await
 }
 
-/// Every revision, newest first.
+/// The publisher recorded for the first revision: the catalogue the portal is built with.
+pub const BUNDLED: &str = "catalogue/naccs-7.4.toml";
+
+/// Every revision, newest first, each with its publisher's name (the e-mail it was published
+/// under when no user has it any more).
 pub async fn revisions(db: &Db) -> Result<Vec<RevisionRow>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, RevisionRow>(
-        "SELECT revision, published_at, published_by, note FROM catalogue_revisions ORDER BY revision DESC",
+        "SELECT r.revision, r.published_at, COALESCE(u.display_name, r.published_by) AS published_by, r.note \
+         FROM catalogue_revisions r LEFT JOIN users u ON u.email = r.published_by ORDER BY r.revision DESC",
     )
     .fetch_all(p)
     .await)

@@ -215,8 +215,22 @@ pub fn applies(item: &CatalogueItem, unit: &Unit) -> bool {
 pub struct ItemChange {
     pub key: String,
     pub number: String,
+    /// The item's title (of the newer revision; of the older for a removed item).
+    pub title_ja: String,
+    pub title_en: String,
     /// (field, before, after); `before` is empty for an added item, `after` for a removed one.
     pub fields: Vec<(&'static str, String, String)>,
+}
+
+impl ItemChange {
+    /// Its title in the reader's language.
+    pub fn title(&self, lang: &str) -> &str {
+        if lang == "en" {
+            &self.title_en
+        } else {
+            &self.title_ja
+        }
+    }
 }
 
 fn describe(item: &CatalogueItem) -> Vec<(&'static str, String)> {
@@ -262,6 +276,8 @@ pub fn diff(old: &[CatalogueItem], new: &[CatalogueItem]) -> Vec<ItemChange> {
             out.push(ItemChange {
                 key: n.key.clone(),
                 number: n.number.clone(),
+                title_ja: n.title_ja.clone(),
+                title_en: n.title_en.clone(),
                 fields,
             });
         }
@@ -274,6 +290,8 @@ pub fn diff(old: &[CatalogueItem], new: &[CatalogueItem]) -> Vec<ItemChange> {
         out.push(ItemChange {
             key: o.key.clone(),
             number: o.number.clone(),
+            title_ja: o.title_ja.clone(),
+            title_en: o.title_en.clone(),
             fields,
         });
     }

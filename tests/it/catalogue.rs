@@ -54,11 +54,13 @@ async fn edit_fields(app: &TestApp) -> HashMap<String, String> {
     fields
 }
 
+/// Presses 「新しい版を公開」 (the preview's button) with these fields.
 async fn publish(app: &TestApp, fields: &HashMap<String, String>) -> reqwest::Response {
-    let pairs: Vec<(&str, &str)> = fields
+    let mut pairs: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    pairs.push(("action", "publish"));
     app.post("/admin/catalogue", &pairs).await
 }
 
@@ -126,6 +128,28 @@ dual_test!(
         );
         fields.insert("router_ports.renewal_days".into(), "365".into());
         fields.insert("note".into(), "英語名称の補足と更新周期の設定".into());
+        // 「変更内容を確認」 first: what would change, by item name, and nothing published.
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain([("action", "preview")])
+            .collect();
+        let res = app.post("/admin/catalogue", &pairs).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let preview = res.text().await.unwrap();
+        let shown = preview.split("id=\"preview\"").nth(1).unwrap_or_default();
+        assert!(
+            shown.contains("公開される変更（第2版）")
+                && shown.contains("管理責任者の設置")
+                && shown.contains("Responsible administrator (kanri sekininsha)")
+                && shown.contains("value=\"publish\""),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("ウィルス対策"),
+            "unchanged items are left out"
+        );
+        assert_eq!(app.count("catalogue_revisions").await, 1);
         let res = publish(&app, &fields).await;
         assert_eq!(
             res.status(),
@@ -146,6 +170,16 @@ dual_test!(
         assert!(
             diff.contains("Responsible administrator (kanri sekininsha)") && diff.contains("365")
         );
+        // Items are named by their titles, not their internal keys.
+        assert!(diff.contains("</code> 管理責任者の設置</h2>"), "{diff}");
+        assert!(!diff.contains("</code> administrator</h2>"));
+        // The history names who published each revision, the first as the portal's own.
+        let history = app.get("/admin/catalogue").await.text().await.unwrap();
+        assert!(
+            history.contains("ポータル同梱の初版") && !history.contains("naccs-7.4.toml"),
+            "{history}"
+        );
+        assert!(!history.contains("<td>admin@center.example.jp</td>"));
         assert!(
             !diff.contains("ウィルス対策"),
             "unchanged items are left out"

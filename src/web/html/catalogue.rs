@@ -66,7 +66,11 @@ pub async fn show(
         .map(|r| RevisionItem {
             revision: r.revision,
             at: jst(&r.published_at),
-            by: r.published_by,
+            by: if r.published_by == crate::db::catalogue::BUNDLED {
+                ctx.tr().t("catalogue.by_bundled").to_string()
+            } else {
+                r.published_by
+            },
             note: r.note,
         })
         .collect();
@@ -101,6 +105,9 @@ struct EditView {
     items: Vec<EditItem>,
     note: String,
     errors: FieldErrors,
+    /// What publishing the form would change, once the admin asked to see it.
+    preview: Option<Vec<ItemChange>>,
+    lang: &'static str,
 }
 
 fn edit_items(items: &[CatalogueItem], input: Option<&HashMap<String, String>>) -> Vec<EditItem> {
@@ -154,6 +161,8 @@ pub async fn edit_page(
         items: edit_items(&current.items, None),
         note: String::new(),
         errors: FieldErrors::default(),
+        preview: None,
+        lang: ctx.tr().code(),
     };
     render(StatusCode::OK, &view)
 }
@@ -193,6 +202,28 @@ pub async fn publish(
             })
             .collect(),
     };
+    // 「変更内容を確認」 (the form's first button): what would change, nothing stored; only
+    // the preview's 「この内容で公開する」 publishes.
+    if input.get("action").is_none_or(|a| a != "publish") {
+        let (status, preview, errors) =
+            match app::catalogue::preview(&state, &me.actor(&ctx), &edit).await {
+                Ok(changes) => (StatusCode::OK, Some(changes), FieldErrors::default()),
+                Err(app::Error::Invalid(errors)) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, None, errors)
+                }
+                Err(e) => return Err(e.into()),
+            };
+        let view = EditView {
+            page: Page::new(&ctx, Some(&me)),
+            base: current.revision,
+            items: edit_items(&current.items, Some(&input)),
+            note: edit.note,
+            errors,
+            preview,
+            lang: ctx.tr().code(),
+        };
+        return render(status, &view);
+    }
     match app::catalogue::publish(&state, &me.actor(&ctx), &edit).await {
         Ok(done) => Ok(redirect_with_flash(
             &format!(
@@ -209,6 +240,8 @@ pub async fn publish(
                 items: edit_items(&current.items, Some(&input)),
                 note: edit.note,
                 errors,
+                preview: None,
+                lang: ctx.tr().code(),
             };
             render(StatusCode::UNPROCESSABLE_ENTITY, &view)
         }
@@ -223,6 +256,7 @@ struct DiffView {
     from: i64,
     to: i64,
     changes: Vec<ItemChange>,
+    lang: &'static str,
 }
 
 #[derive(Deserialize, Default)]
@@ -250,6 +284,7 @@ pub async fn diff(
         from,
         to,
         changes,
+        lang: ctx.tr().code(),
     };
     render(StatusCode::OK, &view)
 }
