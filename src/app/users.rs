@@ -177,16 +177,7 @@ pub async fn invite(app: &App, actor: &Actor, input: &InviteInput) -> Result<Uui
     let (Some(email), Some(role), true) = (email, role, errors.is_empty()) else {
         return Err(Error::Invalid(errors));
     };
-    let org_label = match org_id {
-        Some(id) => {
-            let org = db::orgs::get(&app.db, actor.scope(), id)
-                .await?
-                .ok_or(Error::NotFound)?;
-            format!("{}（{}）", org.name, org.user_code)
-        }
-        None if role.is_org() => return Err(Error::NotFound),
-        None => String::new(),
-    };
+    let org_label = org_label(app, actor, org_id, role).await?;
     let mut tx = app.db.begin().await?;
     match invite_in_tx(&mut tx, app, actor, &email, role, org_id).await {
         Ok((id, link)) => {
@@ -197,6 +188,70 @@ pub async fn invite(app: &App, actor: &Actor, input: &InviteInput) -> Result<Uui
         Err(InviteProblem::EmailTaken) => Err(Error::field("email", "error.email_taken")),
         Err(InviteProblem::Db(e)) => Err(e.into()),
     }
+}
+
+/// The organisation an invitation names, as its mail says it.
+async fn org_label(
+    app: &App,
+    actor: &Actor,
+    org_id: Option<Uuid>,
+    role: Role,
+) -> Result<String, Error> {
+    Ok(match org_id {
+        Some(id) => {
+            let org = db::orgs::get(&app.db, actor.scope(), id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            format!("{}（{}）", org.name, org.user_code)
+        }
+        None if role.is_org() => return Err(Error::NotFound),
+        None => String::new(),
+    })
+}
+
+/// Sends a new invitation to a user who has not accepted theirs (expired or lost): the
+/// earlier links stop working, and the new one is good for the usual 72 hours. A user who
+/// has signed up already: conflict.
+pub async fn resend_invitation(app: &App, actor: &Actor, id: Uuid) -> Result<(), Error> {
+    if !actor.holds(&MANAGERS) {
+        return Err(Error::Forbidden);
+    }
+    let target = target(app, actor, id).await?;
+    let role = Role::parse(&target.role).ok_or(Error::NotFound)?;
+    // Only a Center admin manages Center staff.
+    if role.is_center() && actor.role != Role::CenterAdmin {
+        return Err(Error::NotFound);
+    }
+    let email = Email::parse(&target.email).map_err(|_| Error::NotFound)?;
+    let label = org_label(app, actor, target.org_id, role).await?;
+    let mut tx = app.db.begin().await?;
+    // Still invited, checked under the transaction's write: one who accepted meanwhile keeps
+    // their account as it is.
+    if !db::users::still_invited(&mut tx, id).await? {
+        return Err(Error::Conflict("users.invitation_accepted"));
+    }
+    db::links::revoke_for_user(&mut tx, id, Purpose::Invitation).await?;
+    let token = super::links::issue_link(&mut tx, Purpose::Invitation, Some(id)).await?;
+    let mut entry = actor.audit(
+        "user.invitation_resent",
+        target.org_id,
+        target.email.clone(),
+    );
+    entry.detail = serde_json::json!({ "role": role.as_str() });
+    db::audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    let link = app
+        .config
+        .link(&format!("/invitations/accept?token={token}"));
+    mail_invitation(app, actor, &email, role, label, link).await
+}
+
+/// When the newest unused invitation of a user runs out (none: `None`).
+pub async fn invitation_expires(
+    app: &App,
+    id: Uuid,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
+    Ok(db::links::open_until(&app.db, id, Purpose::Invitation).await?)
 }
 
 /// The target of a change: within the actor's scope, never the actor, and Center staff only

@@ -86,6 +86,21 @@ pub async fn consume(
 }
 
 /// Withdraws every unused link of a purpose for a user (a newer one replaces them).
+/// When the newest unused link of a purpose for a user runs out (expired ones included).
+pub async fn open_until(
+    db: &super::Db,
+    user_id: Uuid,
+    purpose: Purpose,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_scalar(
+        "SELECT MAX(expires_at) FROM one_time_links WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .fetch_one(p)
+    .await)
+}
+
 pub async fn revoke_for_user(
     tx: &mut Tx,
     user_id: Uuid,

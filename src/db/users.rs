@@ -147,6 +147,19 @@ pub async fn set_status(
     .map(|r| r.rows_affected()))
 }
 
+/// Whether the user is still invited (not signed up, not disabled), holding the row until the
+/// transaction ends: a conditional write, so an acceptance racing with it waits.
+pub async fn still_invited(tx: &mut Tx, id: Uuid) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE users SET updated_at = $2 WHERE id = $1 AND status = 'invited'",
+    )
+    .bind(id)
+    .bind(super::now())
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected() == 1))
+}
+
 /// Changes the role of a user within the scope (org roles stay org roles; the caller checks).
 pub async fn set_role(tx: &mut Tx, scope: Scope, id: Uuid, role: Role) -> Result<u64, sqlx::Error> {
     on_tx!(tx, c => sqlx::query(

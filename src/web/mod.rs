@@ -166,6 +166,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/users/invite", get(users::invite_page).post(users::invite))
         .route("/users/{id}", get(users::show))
         .route("/users/{id}/status", post(users::set_status))
+        .route("/users/{id}/invitation", post(users::resend_invitation))
         .route("/users/{id}/role", post(users::set_role))
         .route("/users/{id}/second-factor/reset", post(users::reset_second_factor))
         .route("/admin/orgs/{id}/second-factor", post(orgs::set_second_factor))

@@ -201,6 +201,62 @@ dual_test!(
                 .status(),
             StatusCode::GONE
         );
+
+        // The Center admin sees it expired on the user's page and sends it again: a new link
+        // that works, the old one still gone.
+        let page = app
+            .get(&format!("/users/{}", user.id))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("期限切れ") && page.contains("招待メールを再送する"),
+            "{page}"
+        );
+        let mails = app.mail_count();
+        let res = app
+            .post(&format!("/users/{}/invitation", user.id), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.audit_count("user.invitation_resent").await, 1);
+        app.wait_mail_count(mails + 1).await;
+        let fresh = app
+            .mail_link("late@center.example.jp", "/invitations/accept?token=")
+            .unwrap();
+        assert_ne!(fresh, link);
+        let page = app
+            .get(&format!("/users/{}", user.id))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("招待メールを再送しました") && page.contains("まで有効です"));
+        let fresh_path = fresh.strip_prefix(&app.base).unwrap().to_string();
+        let token = fresh_path.split("token=").nth(1).unwrap().to_string();
+        let invitee = app.new_browser();
+        assert_eq!(invitee.get(&fresh_path).await.status(), StatusCode::OK);
+        let res = invitee
+            .post(
+                "/invitations/accept",
+                &[
+                    ("token", &token),
+                    ("display_name", "遅刻 太郎"),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.new_browser().get(&path).await.status(),
+            StatusCode::GONE
+        );
+        // Signed up: nothing left to resend.
+        let res = app
+            .post(&format!("/users/{}/invitation", user.id), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::CONFLICT);
     }
 );
 

@@ -393,7 +393,7 @@ enforced_test!(
             .text()
             .await
             .unwrap();
-        assert!(page.contains("この組織の利用者の2段階認証は任意です。"));
+        assert!(page.contains("この組織のユーザーの2段階認証は任意です。"));
         let res = admin
             .post(
                 &format!("/admin/orgs/{org}/second-factor"),
@@ -408,7 +408,7 @@ enforced_test!(
             .text()
             .await
             .unwrap();
-        assert!(page.contains("この組織の利用者には2段階認証が必須です。"));
+        assert!(page.contains("この組織のユーザーには2段階認証が必須です。"));
 
         // Only a Center admin sets it.
         let res = member
@@ -455,7 +455,10 @@ dual_test!(
         assert!(page.contains("2段階認証をリセットする"));
         let mails = app.mail_count();
         let res = admin
-            .post(&format!("/users/{id}/second-factor/reset"), &[])
+            .post(
+                &format!("/users/{id}/second-factor/reset"),
+                &[("confirm", "yes")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(app.audit_count("user.second_factor_reset").await, 1);
@@ -468,7 +471,10 @@ dual_test!(
 
         // Not an org admin's action, and not for one's own account.
         let res = member
-            .post(&format!("/users/{id}/second-factor/reset"), &[])
+            .post(
+                &format!("/users/{id}/second-factor/reset"),
+                &[("confirm", "yes")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
         assert_eq!(app.audit_count("user.second_factor_reset").await, 1);

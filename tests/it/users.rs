@@ -85,7 +85,10 @@ dual_test!(a_user_of_org_a_gets_404_on_org_b_users, |app| async move {
         StatusCode::NOT_FOUND
     );
     let res = app
-        .post(&format!("/users/{b_id}/status"), &[("status", "disabled")])
+        .post(
+            &format!("/users/{b_id}/status"),
+            &[("status", "disabled"), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = app
@@ -136,8 +139,20 @@ dual_test!(disabling_a_user_ends_all_their_sessions, |app| async move {
     assert_eq!(clerk.get("/home").await.status(), StatusCode::OK);
     app.login("admin@center.example.jp", PASSWORD).await;
     let id = user_id(&app, "clerk@a.example.jp").await;
+    // Not confirmed on the page: nothing happens, and the page says why.
     let res = app
         .post(&format!("/users/{id}/status"), &[("status", "disabled")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = app.get(&format!("/users/{id}")).await.text().await.unwrap();
+    assert!(page.contains("確認の欄にチェック"), "{page}");
+    assert_eq!(clerk.get("/home").await.status(), StatusCode::OK);
+    assert_eq!(app.audit_count("user.disabled").await, 0);
+    let res = app
+        .post(
+            &format!("/users/{id}/status"),
+            &[("status", "disabled"), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(clerk.get("/home").await.status(), StatusCode::SEE_OTHER);

@@ -177,6 +177,8 @@ struct ShowView {
     second_factor: bool,
     /// Whether the viewer may reset it (a Center admin, not their own).
     can_reset_second_factor: bool,
+    /// An invitation not accepted yet: when its link runs out (JST), and whether it has.
+    invitation: Option<(String, bool)>,
 }
 
 /// `GET /users/{id}`: another organisation's user answers 404.
@@ -193,12 +195,19 @@ pub async fn show(
         .filter(|r| r.is_org() == user.role.is_org())
         .collect();
     let can_reset_second_factor = me.role == Role::CenterAdmin && !user.is_self;
+    let invitation = match user.status.as_str() {
+        "invited" => app::users::invitation_expires(&state, id)
+            .await?
+            .map(|at| (crate::web::page::jst(&at), at <= chrono::Utc::now())),
+        _ => None,
+    };
     let view = ShowView {
         page: Page::new(&ctx, Some(&me)),
         user,
         roles,
         second_factor: detail.second_factor,
         can_reset_second_factor,
+        invitation,
     };
     render(StatusCode::OK, &view)
 }
@@ -207,6 +216,18 @@ pub async fn show(
 pub struct StatusForm {
     #[serde(default)]
     status: String,
+    /// The page's 「確認しました」 box (disabling only).
+    #[serde(default)]
+    confirm: String,
+}
+
+/// A destructive change not confirmed on the page: nothing done, the page says why.
+fn unconfirmed(state: &AppState, id: Uuid) -> Response {
+    redirect_with_flash(
+        &format!("/users/{id}"),
+        "flash.user_confirm",
+        state.cookies.secure,
+    )
 }
 
 /// `POST /users/{id}/status`: disable (ending every session) or re-enable.
@@ -218,6 +239,9 @@ pub async fn set_status(
     CsrfForm(form): CsrfForm<StatusForm>,
 ) -> AppResult<Response> {
     let status = UserStatus::parse(&form.status);
+    if status == Some(UserStatus::Disabled) && form.confirm != "yes" {
+        return Ok(unconfirmed(&state, id));
+    }
     app::users::set_status(&state, &me.actor(&ctx), id, status).await?;
     let flash = match status {
         Some(UserStatus::Disabled) => "flash.user_disabled",
@@ -230,6 +254,28 @@ pub async fn set_status(
     ))
 }
 
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /users/{id}/invitation`: a new invitation link for a user who has not accepted theirs.
+pub async fn resend_invitation(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(_): CsrfForm<Nothing>,
+) -> AppResult<Response> {
+    app::users::resend_invitation(&state, &me.actor(&ctx), id).await?;
+    Ok(redirect_with_flash(
+        &format!("/users/{id}"),
+        "flash.invitation_resent",
+        state.cookies.secure,
+    ))
+}
+
 /// `POST /users/{id}/second-factor/reset`: a Center admin removes a user's second factor
 /// (lost phone and recovery codes); the user sets up a new one. Audited and mailed.
 pub async fn reset_second_factor(
@@ -237,8 +283,11 @@ pub async fn reset_second_factor(
     ctx: Ctx,
     me: CurrentUser,
     Path(id): Path<Uuid>,
-    CsrfForm(_): CsrfForm<Nothing>,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> AppResult<Response> {
+    if form.confirm != "yes" {
+        return Ok(unconfirmed(&state, id));
+    }
     app::users::reset_second_factor(&state, &me.actor(&ctx), id).await?;
     Ok(redirect_with_flash(
         &format!("/users/{id}"),

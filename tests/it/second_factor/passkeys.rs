@@ -437,7 +437,10 @@ enforced!(
             .unwrap();
         assert!(page.contains("2段階認証は有効です。"));
         let res = admin
-            .post(&format!("/users/{id}/second-factor/reset"), &[])
+            .post(
+                &format!("/users/{id}/second-factor/reset"),
+                &[("confirm", "yes")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(app.audit_count("user.second_factor_reset").await, 1);
