@@ -13,6 +13,8 @@ use crate::domain::checklist::{self, Latest, Status};
 pub struct MatrixRow {
     pub org: OrgRow,
     pub summary: Vec<Option<Status>>,
+    /// It has no office registered (active): nothing per office can be due yet.
+    pub no_office: bool,
 }
 
 /// The matrix: the catalogue revision its columns are, and its rows.
@@ -83,7 +85,12 @@ pub async fn matrix(
         {
             continue;
         }
-        rows.push(MatrixRow { org, summary });
+        let no_office = !org_locs.iter().any(|l| l.active && l.kind == "office");
+        rows.push(MatrixRow {
+            org,
+            summary,
+            no_office,
+        });
     }
     Ok(Matrix { catalogue, rows })
 }

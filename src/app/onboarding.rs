@@ -116,7 +116,7 @@ pub async fn setup(app: &App, ip: &str, input: &SetupInput) -> Result<Option<()>
         &mut tx,
         &Entry {
             actor_id: Some(id),
-            actor: "setup".into(),
+            actor: email.to_string(),
             org_id: None,
             action: "user.created",
             target: email.to_string(),

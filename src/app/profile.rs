@@ -69,7 +69,7 @@ pub async fn save_profile(
     input: Profile,
 ) -> Result<(), Error> {
     org_for(app, actor, org_id, true).await?;
-    let (_, primary_code) = profile(app, actor, org_id).await?;
+    let (before, primary_code) = profile(app, actor, org_id).await?;
     let mut errors = FieldErrors::default();
     let name = errors.take("name", line(&input.name, 200, true));
     let name_kana = errors.take("name_kana", line(&input.name_kana, 200, false));
@@ -141,8 +141,37 @@ pub async fn save_profile(
         }
         Err(e) => return Err(e.into()),
     }
+    // The trail says what changed: each changed field before and after, nothing else.
+    let (mut was, mut now) = (serde_json::Map::new(), serde_json::Map::new());
+    for (field, old, new) in [
+        ("name", &before.name, &update.name),
+        ("name_kana", &before.name_kana, &update.name_kana),
+        ("postal_code", &before.postal_code, &update.postal_code),
+        ("address", &before.address, &update.address),
+        ("contact_name", &before.contact_name, &update.contact_name),
+        (
+            "contact_phone",
+            &before.contact_phone,
+            &update.contact_phone,
+        ),
+        (
+            "contact_email",
+            &before.contact_email,
+            &update.contact_email,
+        ),
+    ] {
+        if old != new {
+            was.insert(field.into(), old.as_str().into());
+            now.insert(field.into(), new.as_str().into());
+        }
+    }
+    let old_codes: Vec<&str> = before.extra_codes.lines().collect();
+    if old_codes != extra.iter().map(String::as_str).collect::<Vec<_>>() {
+        was.insert("extra_codes".into(), old_codes.into());
+        now.insert("extra_codes".into(), extra.clone().into());
+    }
     let mut entry = actor.audit("organisation.updated", Some(org_id), primary_code);
-    entry.detail = serde_json::json!({ "profile": update, "extra_codes": extra });
+    entry.detail = serde_json::json!({ "before": was, "now": now });
     db::audit::append(&mut tx, &entry).await?;
     tx.commit().await?;
     Ok(())

@@ -124,13 +124,18 @@ pub(crate) async fn mail_invitation(
 ) -> Result<(), Error> {
     let ja = crate::i18n::Tr::new(crate::i18n::Lang::Ja);
     let en = crate::i18n::Tr::new(crate::i18n::Lang::En);
-    let role_label = format!("{} / {}", ja.t(role.label_key()), en.t(role.label_key()));
+    // Each language's part of the mail names the role in its own language.
+    let (role_ja, role_en) = (
+        ja.t(role.label_key()).to_string(),
+        en.t(role.label_key()).to_string(),
+    );
     let out = Outgoing::new(
         to.to_string(),
         "mail.invitation",
         vec![
             ("inviter", name_of(app, actor.id).await?),
-            ("role", role_label),
+            ("role_ja", role_ja),
+            ("role_en", role_en),
             ("org", org_label),
             ("link", link),
         ],

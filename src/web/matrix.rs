@@ -32,6 +32,8 @@ pub struct MatrixRow {
     pub code: String,
     pub cells: Vec<Option<Cell>>,
     pub open: usize,
+    /// No office registered yet: its per-office items read 「—」 for that reason.
+    pub no_office: bool,
 }
 
 /// A column heading with its count of organisations that must act.
@@ -80,7 +82,12 @@ pub async fn matrix(
         rows: found,
     } = app::matrix::matrix(&state, &me.actor(&ctx), form, wanted).await?;
     let mut rows = vec![];
-    for app::matrix::MatrixRow { org, summary } in found {
+    for app::matrix::MatrixRow {
+        org,
+        summary,
+        no_office,
+    } in found
+    {
         let open = summary
             .iter()
             .flatten()
@@ -105,6 +112,7 @@ pub async fn matrix(
                 })
                 .collect(),
             open,
+            no_office,
         });
     }
     match q.sort.as_str() {

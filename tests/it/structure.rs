@@ -505,10 +505,17 @@ dual_test!(
             .await;
         let org = org_of(&app, "kanri@a.example.jp").await;
         app.login("admin@center.example.jp", PASSWORD).await;
+        // Before any office, the matrix says why its per-office items read 「—」.
+        let matrix = app.get("/admin/matrix").await.text().await.unwrap();
+        assert!(matrix.contains("事業所未登録"), "{matrix}");
         let office = add_location(&app, &org, "office", "", "本社").await;
         assert_eq!(app.audit_count("location.created").await, 1);
         let page = app.get(&format!("/orgs/{org}")).await.text().await.unwrap();
         assert!(page.contains("本社") && page.contains("報告項目チェックリスト"));
+        // The Center admin is told they enter on the organisation's behalf.
+        assert!(page.contains("この組織に代わって入力しています"), "{page}");
+        let matrix = app.get("/admin/matrix").await.text().await.unwrap();
+        assert!(!matrix.contains("事業所未登録"));
         let _ = office;
     }
 );
@@ -726,6 +733,31 @@ dual_test!(
         assert_eq!(
             secportal::db::orgs::codes(app.db(), p.id).await.unwrap(),
             vec!["AAAAA".to_string(), "AAAAB".to_string()]
+        );
+        // The trail keeps what a save changed, before and after, and nothing else.
+        let mut phone_only = fields("aaaab", "2");
+        phone_only.retain(|(k, _)| *k != "contact_phone");
+        phone_only.push(("contact_phone", "03-3333-4444"));
+        let res = app.post(&path, &phone_only).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let detail: String = secportal::db::on_db!(app.db(), p => sqlx::query_scalar(
+            "SELECT detail FROM audit_log WHERE action = 'organisation.updated' ORDER BY seq DESC LIMIT 1",
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+        assert_eq!(
+            detail,
+            serde_json::json!({
+                "before": { "contact_phone": "03-1111-2222" },
+                "now": { "contact_phone": "03-3333-4444" }
+            })
+        );
+        let trail = app.get("/audit").await.text().await.unwrap();
+        assert!(
+            trail.contains("変更前") && trail.contains("03-3333-4444"),
+            "{trail}"
         );
         // A stale version is told the record changed, with the newer values in the form.
         let res = app.post(&path, &fields("", "1")).await;

@@ -154,7 +154,7 @@ async fn view(
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
-        codes: codes.join("、"),
+        codes: codes.join(ctx.tr().t("ui.list_sep")),
         offices,
         away,
         attest: input

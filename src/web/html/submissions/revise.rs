@@ -158,7 +158,7 @@ async fn view(
     let (mut offices, mut away, mut codes) = (vec![], vec![], String::new());
     if open.kind == FormKind::IdManagement {
         let declared = app::id_management::declared(state, &actor, org_id).await?;
-        codes = declared.codes.join("、");
+        codes = declared.codes.join(ctx.tr().t("ui.list_sep"));
         offices = declared
             .locations
             .iter()
