@@ -4,7 +4,6 @@
 
 use super::{Actor, App, Error, FieldErrors};
 use crate::db::{self, audit::Entry, sessions::OwnSession};
-use crate::domain::NewPassword;
 use crate::mail::Outgoing;
 use crate::security;
 
@@ -87,10 +86,7 @@ pub async fn change_password(
         db::throttle::record(&app.db, &actor.email, &actor.ip).await?;
         errors.add("current_password", "error.current_password_wrong");
     }
-    let password = errors.take(
-        "password",
-        NewPassword::parse(&input.password, &input.password_confirm).map_err(|p| p.key()),
-    );
+    let password = errors.take_new_password(&input.password, &input.password_confirm);
     let Some(password) = password.filter(|_| errors.is_empty()) else {
         return Err(Error::Invalid(errors));
     };

@@ -56,6 +56,27 @@ impl FieldErrors {
             }
         }
     }
+
+    /// A new password typed twice (fields `password` and `password_confirm`): a mismatch is
+    /// told next to the second field, any other problem next to the first.
+    pub fn take_new_password(
+        &mut self,
+        password: &str,
+        confirm: &str,
+    ) -> Option<crate::domain::password::NewPassword> {
+        use crate::domain::password::{NewPassword, PasswordProblem};
+        match NewPassword::parse(password, confirm) {
+            Ok(p) => Some(p),
+            Err(PasswordProblem::Mismatch) => {
+                self.add("password_confirm", PasswordProblem::Mismatch.key());
+                None
+            }
+            Err(p) => {
+                self.add("password", p.key());
+                None
+            }
+        }
+    }
 }
 
 /// Why a use case did not do what was asked.

@@ -7,7 +7,7 @@ use chrono::Duration;
 use super::links::issue_link;
 use super::{App, Error, FieldErrors};
 use crate::db::{self, audit::Entry, links::Purpose, users::NewUser, users::UserRow};
-use crate::domain::{Email, NewPassword, Role, Scope, text};
+use crate::domain::{Email, Role, Scope, text};
 use crate::mail::Outgoing;
 use crate::security;
 
@@ -85,10 +85,7 @@ pub async fn setup(app: &App, ip: &str, input: &SetupInput) -> Result<Option<()>
     let mut errors = FieldErrors::default();
     let email = errors.take("email", Email::parse(&input.email));
     let name = errors.take("display_name", parse_name(&input.display_name));
-    let password = errors.take(
-        "password",
-        NewPassword::parse(&input.password, &input.password_confirm).map_err(|p| p.key()),
-    );
+    let password = errors.take_new_password(&input.password, &input.password_confirm);
     let (Some(email), Some(name), Some(password)) = (email, name, password) else {
         return Err(Error::Invalid(errors));
     };
@@ -179,10 +176,7 @@ pub async fn set_password(
     } else {
         Some(String::new())
     };
-    let password = errors.take(
-        "password",
-        NewPassword::parse(&input.password, &input.password_confirm).map_err(|p| p.key()),
-    );
+    let password = errors.take_new_password(&input.password, &input.password_confirm);
     let (Some(name), Some(password)) = (name, password) else {
         return Err(Error::Invalid(errors));
     };

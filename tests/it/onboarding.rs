@@ -127,6 +127,13 @@ dual_test!(
             )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        // … told under the confirmation, the field that differs.
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("id=\"f-password_confirm-error\"")
+                && !body.contains("id=\"f-password-error\""),
+            "{body}"
+        );
         let res = invitee
             .post(
                 "/invitations/accept",

@@ -30,7 +30,7 @@ fn width(kind: Kind, label: &str) -> f64 {
         .map(|c| if c.is_ascii() { 1 } else { 2 })
         .sum::<usize>() as f64;
     let min = match kind {
-        Kind::Text => 18.0,
+        Kind::Text => 24.0,
         Kind::LongText => 40.0,
         Kind::Code => 12.0,
         Kind::Int | Kind::Bool => 6.0,
