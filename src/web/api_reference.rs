@@ -1,6 +1,8 @@
 //! `/docs/api`: the API reference, rendered by the portal from its own OpenAPI document (no
 //! outside CDN), in the visitor's language: the operations' summaries and the guide come
-//! from the locale files, the fields from the document.
+//! from the locale files, the fields from the document (written in English in the code) and,
+//! on a Japanese page, from `locales/api.ja.json`, keyed by that English text (a test holds
+//! the two to the same set).
 
 use std::sync::Arc;
 
@@ -94,6 +96,21 @@ fn text(v: Option<&Value>) -> String {
     v.and_then(Value::as_str).unwrap_or("").to_string()
 }
 
+/// The Japanese of the document's descriptions, keyed by their English.
+static JA: std::sync::LazyLock<std::collections::HashMap<String, String>> =
+    std::sync::LazyLock::new(|| {
+        serde_json::from_str(include_str!("../../locales/api.ja.json")).unwrap_or_default()
+    });
+
+/// A description of the document in the reader's language.
+fn described(t: &Tr, v: Option<&Value>) -> String {
+    let en = text(v);
+    match JA.get(&en) {
+        Some(ja) if t.code() == "ja" => ja.clone(),
+        _ => en,
+    }
+}
+
 /// The reference as view data, from the OpenAPI document.
 fn build(t: &Tr, doc: &Value) -> (Vec<Operation>, Vec<Schema>) {
     let mut operations = vec![];
@@ -130,7 +147,7 @@ fn build(t: &Tr, doc: &Value) -> (Vec<Operation>, Vec<Schema>) {
                         place: text(p.get("in")),
                         kind: p.get("schema").map(kind_of).unwrap_or_default(),
                         required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
-                        description: text(p.get("description")),
+                        description: described(t, p.get("description")),
                     })
                     .collect();
                 // JSON bodies by their schema; a file or a form also names its media type.
@@ -198,12 +215,12 @@ fn build(t: &Tr, doc: &Value) -> (Vec<Operation>, Vec<Schema>) {
                     place: String::new(),
                     kind: kind_of(p),
                     required: required.contains(&f.as_str()),
-                    description: text(p.get("description")),
+                    description: described(t, p.get("description")),
                 })
                 .collect();
             schemas.push(Schema {
                 name: name.clone(),
-                description: text(s.get("description")),
+                description: described(t, s.get("description")),
                 fields,
             });
         }
@@ -263,4 +280,67 @@ pub async fn page(
                 .collect(),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every description of the document, once.
+    fn descriptions(doc: &Value) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut add = |v: Option<&Value>| {
+            let s = text(v);
+            if !s.is_empty() {
+                out.insert(s);
+            }
+        };
+        for item in doc["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, i)| i)
+        {
+            for op in item.as_object().into_iter().flatten().map(|(_, o)| o) {
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    add(p.get("description"));
+                }
+            }
+        }
+        for s in doc["components"]["schemas"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, s)| s)
+        {
+            add(s.get("description"));
+            for p in s["properties"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(_, p)| p)
+            {
+                add(p.get("description"));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_description_of_the_api_document_has_its_japanese_and_none_is_left_over() {
+        let doc = serde_json::to_value(crate::web::api::ApiDoc::openapi()).unwrap();
+        let wanted = descriptions(&doc);
+        assert!(wanted.len() > 100, "{}", wanted.len());
+        let missing: Vec<&String> = wanted.iter().filter(|d| !JA.contains_key(*d)).collect();
+        assert!(
+            missing.is_empty(),
+            "no Japanese in locales/api.ja.json for {missing:#?}"
+        );
+        let stale: Vec<&String> = JA.keys().filter(|k| !wanted.contains(*k)).collect();
+        assert!(
+            stale.is_empty(),
+            "locales/api.ja.json describes nothing now: {stale:#?}"
+        );
+        assert!(JA.values().all(|v| !v.trim().is_empty()));
+    }
 }

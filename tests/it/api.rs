@@ -449,6 +449,11 @@ dual_test!(
                 && ja.contains("/api/v1/review/queue")
                 && ja.contains("審査キューを古い順に")
         );
+        // The fields are described in Japanese too, not in the code's English.
+        assert!(
+            ja.contains("出力するデータ") && !ja.contains("What to export"),
+            "{ja}"
+        );
         let en = reqwest::Client::new()
             .get(app.url("/docs/api"))
             .header("accept-language", "en")
@@ -459,6 +464,7 @@ dual_test!(
             .await
             .unwrap();
         assert!(en.contains("API reference") && en.contains("The review queue, oldest first"));
+        assert!(en.contains("What to export") && !en.contains("出力するデータ"));
         // Unknown API paths answer problem details, not a page.
         let res = reqwest::get(app.url("/api/v1/nothing-here")).await.unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
