@@ -29,7 +29,12 @@ pub struct PeriodLine {
 pub struct Overview {
     pub periods: Vec<PeriodLine>,
     pub last_purge: Option<DateTime<Utc>>,
+    /// The legal holds in force, oldest first (at most [`HOLDS_LISTED`]).
+    pub holds: Vec<db::retention::HeldRow>,
 }
+
+/// How many holds in force the overview lists.
+pub const HOLDS_LISTED: i64 = 500;
 
 /// The periods, their cut-offs today and what is due (Center admins).
 pub async fn overview(app: &App, actor: &Actor) -> Result<Overview, Error> {
@@ -55,6 +60,7 @@ pub async fn overview(app: &App, actor: &Actor) -> Result<Overview, Error> {
     Ok(Overview {
         periods,
         last_purge: db::retention::last_purge(&app.db).await?,
+        holds: db::retention::holds_in_force(&app.db, HOLDS_LISTED).await?,
     })
 }
 

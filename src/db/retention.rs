@@ -119,6 +119,30 @@ pub async fn holds_of_org(db: &Db, scope: Scope, org: Uuid) -> Result<Vec<HoldRo
         .await)
 }
 
+/// A hold in force anywhere, with what it holds (Center admins' overview).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HeldRow {
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub submission_id: Option<Uuid>,
+    pub receipt_no: Option<String>,
+    pub reason: String,
+    pub set_by: String,
+    pub set_at: DateTime<Utc>,
+}
+
+/// Every hold in force, oldest first (at most `limit`).
+pub async fn holds_in_force(db: &Db, limit: i64) -> Result<Vec<HeldRow>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, HeldRow>(
+        "SELECT h.org_id, o.name AS org_name, h.submission_id, s.receipt_no, h.reason, u.display_name AS set_by, h.set_at \
+         FROM legal_holds h JOIN users u ON u.id = h.set_by JOIN organisations o ON o.id = h.org_id \
+         LEFT JOIN submissions s ON s.id = h.submission_id WHERE h.lifted_at IS NULL ORDER BY h.set_at, h.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(p)
+    .await)
+}
+
 /// Sets a hold on the organisation (`submission: None`) or on one of its submissions;
 /// answers false when one is already in force (the database keeps one per target) or the
 /// submission is not the organisation's.

@@ -326,6 +326,17 @@ dual_test!(
             .await
             .unwrap();
         assert!(page.contains("1 件が個別に法的保全中"));
+        // Both are listed together on the retention page, each linked to where it is lifted.
+        let page = app.get("/admin/retention").await.text().await.unwrap();
+        let listed = page.split("id=\"holds\"").nth(1).unwrap_or_default();
+        assert!(
+            listed.contains("令和8年(ワ)第123号")
+                && listed.contains("組織全体")
+                && listed.contains("監査のため")
+                && listed.contains(&format!("href=\"/review/{}#legal-hold\"", f.b1))
+                && listed.contains(&format!("href=\"/admin/orgs/{}#legal-hold\"", f.org_a)),
+            "{listed}"
+        );
 
         // Past every period: only what is not held goes (nothing of A, and B's held version
         // stays; B's version in force is kept anyway).

@@ -43,6 +43,8 @@ struct SettingsView {
     rows: Vec<PeriodRow>,
     errors: FieldErrors,
     last_purge: String,
+    /// The holds in force: (link, organisation, receipt number or empty, reason, by, since).
+    holds: Vec<(String, String, String, String, String, String)>,
 }
 
 fn hint_key(t: RecordType) -> &'static str {
@@ -81,6 +83,24 @@ async fn settings_view(
         rows,
         errors,
         last_purge: overview.last_purge.map(|t| jst(&t)).unwrap_or_default(),
+        holds: overview
+            .holds
+            .into_iter()
+            .map(|h| {
+                let link = match h.submission_id {
+                    Some(s) => format!("/review/{s}#legal-hold"),
+                    None => format!("/admin/orgs/{}#legal-hold", h.org_id),
+                };
+                (
+                    link,
+                    h.org_name,
+                    h.receipt_no.unwrap_or_default(),
+                    h.reason,
+                    h.set_by,
+                    jst(&h.set_at),
+                )
+            })
+            .collect(),
     })
 }
 
