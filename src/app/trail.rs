@@ -40,8 +40,9 @@ pub struct TrailPage {
     pub entries: Vec<(Row, Standing)>,
     /// Where the next page starts (`before`), when there is one.
     pub next_before: Option<i64>,
-    /// A day was not a date (that filter is left out).
-    pub date_error: bool,
+    /// Why the days typed do not make a period (the locale key): a day that is not a date
+    /// (that filter is left out), or a first day after the last.
+    pub date_error: Option<&'static str>,
 }
 
 /// A JST day's start (or, with `end`, the next day's) as an instant; empty is none.
@@ -69,7 +70,11 @@ pub async fn trail(
         return Err(Error::Forbidden);
     }
     let (from, to) = (day(&q.from, false), day(&q.to, true));
-    let date_error = from.is_err() || to.is_err();
+    let date_error = match (&from, &to) {
+        (Err(()), _) | (_, Err(())) => Some("error.date_invalid"),
+        (Ok(Some(a)), Ok(Some(b))) if a >= b => Some("error.date_range_reversed"),
+        _ => None,
+    };
     let typed = q.actor.trim().to_lowercase();
     let shows = |w: &str| !typed.is_empty() && w.to_lowercase().contains(&typed);
     let filter = TrailFilter {

@@ -686,6 +686,15 @@ dual_test!(
         // The filter lists the actions by name; an organisation's, not the Center's own.
         assert!(!html.contains("value=\"catalogue.published\""));
         assert!(html.contains("<option value=\"gateway_log.mapped\">ログの列の対応づけ</option>"));
+        // … in groups, so the kinds of action are found together.
+        assert!(
+            html.contains("<optgroup label=\"届出・ファイル・ログ\">"),
+            "{html}"
+        );
+        // A period that ends before it starts is told, not answered with an empty list.
+        let res = app.get("/audit?from=2026-12-05&to=2026-12-01").await;
+        assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("開始日が終了日より後"));
         let only = page(&app, "/audit?action=gateway_log.mapped").await;
         assert!(only.contains("<option value=\"gateway_log.mapped\" selected>"));
         assert!(!table_body(&only, "<table").contains("接続の追加"));

@@ -37,13 +37,14 @@ struct TrailView {
     page: Page,
     items: Vec<TrailItem>,
     /// Every action by its key, with its name, by name.
-    actions: Vec<(String, String)>,
+    /// The actions to filter by, in groups: (group's name, [(locale key, name)]).
+    actions: Vec<(String, Vec<(String, String)>)>,
     action: String,
     actor: String,
     from: String,
     to: String,
     next: Option<String>,
-    date_error: bool,
+    date_error: Option<&'static str>,
     /// Some shown entry does not match the chain.
     tampered: bool,
 }
@@ -104,11 +105,19 @@ pub async fn trail(
         .filter(|(k, _)| me.role.is_center() || !entries::center_only(k))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    actions.sort_by(|a, b| a.1.cmp(&b.1));
+    actions.sort_by(|a, b| group_of(&a.0).cmp(group_of(&b.0)).then(a.1.cmp(&b.1)));
+    let mut groups: Vec<(String, Vec<(String, String)>)> = vec![];
+    for (key, label) in actions {
+        let group = t.t(group_of(&key)).to_string();
+        match groups.last_mut() {
+            Some((g, list)) if *g == group => list.push((key, label)),
+            _ => groups.push((group, vec![(key, label)])),
+        }
+    }
     let view = TrailView {
         page: Page::new(&ctx, Some(&me)),
         items,
-        actions,
+        actions: groups,
         action: q.action,
         actor: q.actor,
         from: q.from,
@@ -118,11 +127,33 @@ pub async fn trail(
         tampered,
     };
     render(
-        if date_error {
+        if date_error.is_some() {
             StatusCode::UNPROCESSABLE_ENTITY
         } else {
             StatusCode::OK
         },
         &view,
     )
+}
+
+/// The group an action's locale key (`audit.action.<what>.<verb>`) is listed under in the
+/// filter, as the locale key of the group's name; the groups in the order they are listed.
+fn group_of(key: &str) -> &'static str {
+    let what = key
+        .strip_prefix("audit.action.")
+        .unwrap_or(key)
+        .split('.')
+        .next()
+        .unwrap_or("");
+    match what {
+        "login" | "logout" | "session" | "password_reset" | "user" | "api_token" => {
+            "audit.group.1_accounts"
+        }
+        "organisation" | "org" | "location" | "connection" | "appointment" => {
+            "audit.group.2_organisations"
+        }
+        "instruction" | "request" | "return_reason" => "audit.group.4_review",
+        "catalogue" | "export" | "retention" => "audit.group.5_admin",
+        _ => "audit.group.3_reports",
+    }
 }
