@@ -153,9 +153,9 @@ pub struct Words<'a> {
     pub draft: &'a str,
     /// The page's language (`ja`, `en`): which title of an item.
     pub lang: &'a str,
-    /// How an instruction reads, with `{item}`, `{org}` and `{due}`.
+    /// How an instruction reads, with `{item}` and `{org}` (its due date moves; the entry's detail says the one it had).
     pub instruction: &'a str,
-    /// How a request reads, with `{item}`, `{org}` and `{due}`.
+    /// How a request reads, with `{item}` and `{org}`.
     pub request: &'a str,
     /// What the portal's own background work is called ("system" in the stored entry).
     pub system: &'a str,
@@ -327,8 +327,8 @@ mod tests {
             center: "NACCS センター",
             draft: "下書き",
             lang: "ja",
-            instruction: "改善措置の指示（{item}、{org}、期限 {due}）",
-            request: "提出依頼（{item}、{org}、期限 {due}）",
+            instruction: "改善措置の指示（{item}、{org}）",
+            request: "提出依頼（{item}、{org}）",
             system: "システム（自動処理）",
             cli: "管理コマンド",
             connection: "{place}の接続（{form}）",

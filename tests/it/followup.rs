@@ -504,6 +504,15 @@ dual_test!(
         ])
         .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        // Its mail says what is asked, and no empty period line.
+        assert!(mailed(&app, "kanri@a.example.jp", &format!("/orgs/{org}/followup")).await);
+        let mail = app.mail_text("kanri@a.example.jp", "提出依頼がありました");
+        assert!(
+            mail.contains("依頼内容: サーバの多要素認証の状況を含めてください")
+                && !mail.contains("対象期間:")
+                && !mail.contains("Period:"),
+            "{mail}"
+        );
         let res = req(vec![
             ("item_key", "gateway_logs".into()),
             ("period_from", "2026-10-01".into()),

@@ -9,6 +9,7 @@ use super::super::{Actor, App, Error, FieldErrors};
 use super::{CENTER, REQUESTABLE, own_location};
 use crate::db::{self, followup::NewRequest};
 use crate::domain::dates::{date, due, long_text};
+use crate::i18n::{Lang, Tr};
 
 /// What [`issue_request`] takes; dates as typed.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -95,6 +96,9 @@ pub async fn issue_request(
     let mut entry = actor.audit("request.issued", Some(org_id), id.to_string());
     entry.detail = serde_json::json!({ "item": input.item_key, "due": due_date, "opens": opens_on, "period": period });
     db::audit::append(&mut tx, &entry).await?;
+    let period_text = period
+        .map(|(a, b)| format!("{a} – {b}"))
+        .unwrap_or_default();
     let mail = notify(
         &mut tx,
         &app.config.base_url,
@@ -106,12 +110,17 @@ pub async fn issue_request(
                 ("item_ja", catalogue.item_title(&input.item_key, "ja")),
                 ("item_en", catalogue.item_title(&input.item_key, "en")),
                 ("due", due_date.to_string()),
+                // The period and the Center's note, each a line of its own when there is one.
                 (
-                    "period",
-                    period
-                        .map(|(a, b)| format!("{a} – {b}"))
-                        .unwrap_or_default(),
+                    "period_ja",
+                    mail_line(Lang::Ja, "mail.request_period", &period_text),
                 ),
+                (
+                    "period_en",
+                    mail_line(Lang::En, "mail.request_period", &period_text),
+                ),
+                ("note_ja", mail_line(Lang::Ja, "mail.request_note", &note)),
+                ("note_en", mail_line(Lang::En, "mail.request_note", &note)),
             ],
             link: format!("/orgs/{org_id}/followup"),
         },
@@ -146,4 +155,14 @@ pub async fn withdraw_request(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A line of a mail's body, "\n" and the key's text with `{value}`, or nothing for an empty
+/// value.
+fn mail_line(lang: Lang, key: &str, value: &str) -> String {
+    if value.trim().is_empty() {
+        String::new()
+    } else {
+        format!("\n{}", Tr::new(lang).f(key, &[("value", value)]))
+    }
 }

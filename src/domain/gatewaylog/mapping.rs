@@ -197,7 +197,8 @@ pub struct MapInput {
 }
 
 impl MapInput {
-    fn get(&self, field: &str) -> &str {
+    /// The column chosen for a field (from 1, as typed), or empty.
+    pub fn get(&self, field: &str) -> &str {
         let v = match field {
             "user_code" => &self.user_code,
             "id_number" => &self.id_number,

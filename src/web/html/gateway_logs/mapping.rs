@@ -147,9 +147,38 @@ pub fn form(
         .map(|f| logcheck::field_name(t, f))
         .collect::<Vec<_>>()
         .join(t.t("ui.list_sep"));
+    // Without a mapping the form starts from a guess: the fields the guess placed are told
+    // apart from those left to choose, so the message does not deny what the form shows.
+    let (guessed, left): (Vec<&String>, Vec<&String>) = check
+        .unmapped
+        .iter()
+        .partition(|f| !input.get(f).is_empty());
+    let names = |fs: &[&String], placed: bool| {
+        fs.iter()
+            .map(|f| {
+                let name = logcheck::field_name(t, f);
+                match input.get(f).parse::<usize>() {
+                    Ok(n) if placed => format!("{name}→{}", column(n)),
+                    _ => name,
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(t.t("ui.list_sep"))
+    };
     let why = match (check.needs_mapping() && !checking, check.mapping.is_some()) {
         (false, _) => String::new(),
-        (true, false) => t.f("gwlog.map.why_names", &[("columns", &missing)]),
+        (true, false) if left.is_empty() => t.f(
+            "gwlog.map.why_guessed",
+            &[("guessed", &names(&guessed, true))],
+        ),
+        (true, false) if guessed.is_empty() => t.f("gwlog.map.why_names", &[("columns", &missing)]),
+        (true, false) => t.f(
+            "gwlog.map.why_some_guessed",
+            &[
+                ("columns", &names(&left, false)),
+                ("guessed", &names(&guessed, true)),
+            ],
+        ),
         (true, true) if check.misfit && check.unmapped.iter().any(|f| f == "header") => {
             t.t("gwlog.map.why_no_header").to_string()
         }

@@ -202,6 +202,13 @@ pub(super) async fn show_view(
         locations::location_items(&st, &active)
     };
     let returned = return_note_named(state, s.org_id, Some(id)).await?;
+    // Its state as the organisation reads it: a submitted version a reviewer has (taken, or
+    // given to the reviewer of the version it revises) is 審査中 on both sides.
+    let shown_state = if s.state == "submitted" && s.assignee.is_some() {
+        "under_review".to_string()
+    } else {
+        s.state.clone()
+    };
     let reasons = if s.can_decide {
         app::return_reasons::list(state, &actor, false)
             .await?
@@ -222,8 +229,8 @@ pub(super) async fn show_view(
         org_name: s.org_name,
         org_code: s.org_code,
         version: s.version,
-        state_key: format!("checklist.status.{}", s.state),
-        state: s.state,
+        state_key: format!("checklist.status.{shown_state}"),
+        state: shown_state.clone(),
         receipt: s.receipt_no.unwrap_or_default(),
         submitted: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
         submitter: format!("{} <{}>", s.submitter_name, s.submitter_email),
@@ -238,7 +245,10 @@ pub(super) async fn show_view(
             .map(|v| VersionItem {
                 id: v.id,
                 version: v.version,
-                state_key: format!("checklist.status.{}", v.state),
+                state_key: format!(
+                    "checklist.status.{}",
+                    if v.id == id { &shown_state } else { &v.state }
+                ),
                 receipt: v.receipt_no.unwrap_or_default(),
                 current: v.id == id,
             })
