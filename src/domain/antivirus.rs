@@ -309,6 +309,7 @@ pub fn import_sheets(
             numbers,
             sheet: sheet.name.clone(),
             header_row: layout.header_row,
+            ignored: sheet::ignored_headings(sheet, &layout),
         })
     } else {
         Err(Failed {

@@ -188,9 +188,15 @@ fn device_type(raw: &str) -> String {
     if DEVICE_TYPES.contains(&v.as_str()) {
         return v;
     }
+    // The longest label found wins: 「ゲートウェイサーバ」 is a gateway, 「プロキシサーバ」 a proxy
+    // (a tie keeps the list's order).
     TYPE_LABELS
         .iter()
-        .find(|(_, l)| v.contains(&l.to_lowercase()))
+        .filter(|(_, l)| v.contains(&l.to_lowercase()))
+        .fold(None::<&(&str, &str)>, |best, cand| match best {
+            Some(b) if b.1.chars().count() >= cand.1.chars().count() => Some(b),
+            _ => Some(cand),
+        })
         .map(|(k, _)| k.to_string())
         .unwrap_or_else(|| if v.is_empty() { v } else { "other".into() })
 }
@@ -266,6 +272,7 @@ pub fn import_sheets(
             numbers,
             sheet: sheet.name.clone(),
             header_row: layout.header_row,
+            ignored: sheet::ignored_headings(sheet, &layout),
         })
     } else {
         Err(Failed {
@@ -289,6 +296,16 @@ pub fn naccs_computers(rows: &[EquipmentRow]) -> std::collections::BTreeMap<Stri
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_compound_type_is_read_by_its_longest_label() {
+        assert_eq!(device_type("ゲートウェイサーバ"), "gateway");
+        assert_eq!(device_type("プロキシサーバ"), "proxy");
+        assert_eq!(device_type("ファイルサーバ"), "server");
+        assert_eq!(device_type("VPNルータ"), "router");
+        assert_eq!(device_type("ノートパソコン"), "client_pc");
+    }
+
     use super::*;
 
     #[test]

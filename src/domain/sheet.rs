@@ -51,6 +51,8 @@ pub struct Imported<T> {
     /// The worksheet used (workbooks only).
     pub sheet: Option<String>,
     pub header_row: usize,
+    /// The header row's headings this import does not read (their columns are left out).
+    pub ignored: Vec<String>,
 }
 
 /// Why nothing was imported: every problem, and the worksheet they are in.
@@ -223,6 +225,30 @@ impl<'a> RowReader<'a> {
 }
 
 /// The data rows after the header of a located sheet.
+/// The headings of the header row whose columns no field reads, as written.
+pub fn ignored_headings(sheet: &Sheet, layout: &Layout) -> Vec<String> {
+    sheet
+        .rows
+        .get(layout.header_index)
+        .map(|r| {
+            r.cells
+                .iter()
+                .enumerate()
+                .filter(|(i, h)| !h.trim().is_empty() && !layout.columns.values().any(|c| c == i))
+                // A column that numbers the rows is no data of the report.
+                .filter(|(_, h)| {
+                    let h: String = h.nfkc().collect::<String>().trim().to_lowercase();
+                    !matches!(
+                        h.as_str(),
+                        "no" | "no." | "#" | "番号" | "連番" | "項番" | "通番"
+                    )
+                })
+                .map(|(_, h)| h.trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn data_rows<'a>(sheet: &'a Sheet, layout: &'a Layout) -> impl Iterator<Item = RowReader<'a>> {
     sheet
         .rows

@@ -328,6 +328,7 @@ pub async fn import(
                     title_key: "av.title",
                     sheet: imported.sheet,
                     header_row: imported.header_row,
+                    ignored: imported.ignored,
                     headings: antivirus::FIELDS
                         .iter()
                         .map(|f| t.t(&format!("av.col.{f}")).to_string())

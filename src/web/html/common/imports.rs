@@ -117,6 +117,8 @@ struct ConfirmView {
     action: String,
     back: String,
     payload: String,
+    /// 「次の列は取り込みません: …」, or empty.
+    ignored: String,
 }
 
 /// What the confirmation page shows and posts.
@@ -126,6 +128,8 @@ pub struct Confirm {
     pub title_key: &'static str,
     pub sheet: Option<String>,
     pub header_row: usize,
+    /// The sheet's headings whose columns are not read.
+    pub ignored: Vec<String>,
     pub headings: Vec<String>,
     /// Each row's sheet row number and the words shown for it.
     pub rows: Vec<(usize, Vec<String>)>,
@@ -159,6 +163,14 @@ pub fn confirm_page(ctx: &Ctx, me: &CurrentUser, c: Confirm) -> AppResult<Respon
             action: c.action,
             back: c.back,
             payload: c.payload,
+            ignored: if c.ignored.is_empty() {
+                String::new()
+            } else {
+                t.f(
+                    "import.ignored",
+                    &[("columns", &c.ignored.join(t.t("ui.list_sep")))],
+                )
+            },
         },
     )
 }

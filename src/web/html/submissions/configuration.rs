@@ -460,6 +460,7 @@ pub async fn import_equipment(
                     title_key: "eq.title",
                     sheet: imported.sheet,
                     header_row: imported.header_row,
+                    ignored: imported.ignored,
                     headings: equipment::FIELDS
                         .iter()
                         .map(|f| t.t(&format!("eq.col.{f}")).to_string())
