@@ -77,7 +77,7 @@
       // Show the server's last answer as a normal post would, without loading the page
       // again: after a success the page it redirected to (its file list and its flash, which
       // that request consumed), after a refusal the page with the reason. The page's main
-      // part is swapped for the answer's, and the finished progress bars stay under the form.
+      // part is swapped for the answer's.
       function show(xhr) {
         var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
         var fresh = doc.querySelector("main");
@@ -94,8 +94,10 @@
         fresh.querySelectorAll("form[data-upload]").forEach(enhance);
         var kept = fresh.querySelector("form[data-keep]");
         typedAtLoad = kept && window.URLSearchParams ? typed(kept) : null;
+        // After a refusal the bars stay under the form, to show which file it was; after a
+        // success the file list and the flash say it, and the bars go.
         var again = fresh.querySelector("form[data-upload][action='" + form.getAttribute("action") + "']");
-        if (again) { again.appendChild(list); }
+        if (again && !(xhr.status >= 200 && xhr.status < 300)) { again.appendChild(list); }
         var told = fresh.querySelector(".error-summary, .form-error, .flash");
         if (told) { told.setAttribute("tabindex", "-1"); told.focus(); }
       }

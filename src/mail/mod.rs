@@ -58,7 +58,8 @@ impl Mailer {
         }
     }
 
-    fn render(out: &Outgoing) -> (String, String) {
+    /// A message's subject and body in both languages (Japanese first).
+    pub fn render(out: &Outgoing) -> (String, String) {
         let args: Vec<(&str, &str)> = out
             .args
             .iter()
@@ -68,13 +69,13 @@ impl Mailer {
         let en = Tr::new(Lang::En);
         let subject = format!(
             "{} / {}",
-            ja.f(&format!("{}.subject", out.kind), &args),
-            en.f(&format!("{}.subject", out.kind), &args)
+            filled(&ja.f(&format!("{}.subject", out.kind), &args)),
+            filled(&en.f(&format!("{}.subject", out.kind), &args))
         );
         let body = format!(
             "{}\n\n---- English ----\n\n{}\n",
-            ja.f(&format!("{}.body", out.kind), &args),
-            en.f(&format!("{}.body", out.kind), &args)
+            filled(&ja.f(&format!("{}.body", out.kind), &args)),
+            filled(&en.f(&format!("{}.body", out.kind), &args))
         );
         (subject, body)
     }
@@ -151,4 +152,57 @@ fn write_mail_file(dir: &std::path::Path, bytes: &[u8]) -> anyhow::Result<PathBu
 /// Normalises line endings to CRLF, as mail requires.
 fn crlf(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+/// A message's text with the places no value was given for left out: a notice stored by an
+/// older version (with fewer values) reads without a `{name}` in it, and a bracketed place
+/// goes with its brackets.
+pub fn filled(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            break;
+        };
+        let name = &after[..close];
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            out.push_str(&rest[..open + 1]);
+            rest = after;
+            continue;
+        }
+        let mut head = &rest[..open];
+        let mut tail = &after[close + 1..];
+        for (l, r) in [("（", "）"), (" (", ")"), ("(", ")")] {
+            if head.ends_with(l) && tail.starts_with(r) {
+                head = &head[..head.len() - l.len()];
+                tail = &tail[r.len()..];
+                break;
+            }
+        }
+        out.push_str(head);
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod filled_tests {
+    use super::filled;
+
+    #[test]
+    fn places_without_a_value_are_left_out_with_their_brackets() {
+        assert_eq!(
+            filled("届出 SR-1（{item_ja}）を受理しました"),
+            "届出 SR-1を受理しました"
+        );
+        assert_eq!(
+            filled("Submission SR-1 ({item_en}) accepted"),
+            "Submission SR-1 accepted"
+        );
+        assert_eq!(filled("期限: {due}"), "期限: ");
+        assert_eq!(filled("{ \"a\": 1 } と {X}"), "{ \"a\": 1 } と {X}");
+        assert_eq!(filled("no places"), "no places");
+    }
 }

@@ -418,14 +418,15 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
                 .await
                 .unwrap();
             // upload.js sends the file itself, with a progress bar, and updates the list
-            // without loading the page again: a mark left on the window survives.
+            // without loading the page again: a mark left on the window survives, and the
+            // finished bar is gone (the list and the flash say it).
             c.execute("window.__stayed = true;", vec![]).await.unwrap();
             form.click().await.unwrap();
             wait_for_text(&c, &format!(">{shown}</a>")).await;
             let done = c
                 .execute(
-                    "var p = Array.from(document.querySelectorAll('.progress-list progress'));\
-                     return [window.__stayed === true, p.length > 0 && p.every(function (b) { return b.value === b.max; }), location.pathname];",
+                    "var p = document.querySelectorAll('.progress-list progress');\
+                     return [window.__stayed === true, p.length === 0, location.pathname];",
                     vec![],
                 )
                 .await

@@ -654,6 +654,25 @@ dual_test!(
             "{html}"
         );
         assert!(html.contains("この届出は差し戻されました"));
+        // Its mail names the report, not only its receipt number.
+        let mut mail = String::new();
+        for _ in 0..50 {
+            mail = std::fs::read_dir(app.data_dir.join("mail"))
+                .unwrap()
+                .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+                .find(|m| m.contains("次の理由で差し戻されました") && m.contains(&receipt))
+                .unwrap_or_default();
+            if !mail.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(
+            mail.contains(&format!(
+                "届出 {receipt}（7.4.1(3) ウィルス対策）は次の理由で差し戻されました"
+            )),
+            "{mail}"
+        );
         // The Center's reader is sent to the review page's comments, not the organisation's.
         let center = reviewer.get(&av).await.text().await.unwrap();
         assert!(center.contains(&format!("href=\"/review/{sent}#comments\"")));

@@ -67,9 +67,11 @@ pub async fn comment(
         }
         None => actor.scope(),
     };
-    db::submissions::get(&app.db, scope, submission)
+    let receipt = db::submissions::get(&app.db, scope, submission)
         .await?
-        .ok_or(Error::NotFound)?;
+        .ok_or(Error::NotFound)?
+        .receipt_no
+        .unwrap_or_default();
     let body = comment_text(body)?;
     let author = super::super::users::name_of(app, actor.id).await?;
     let mut tx = app.db.begin().await?;
@@ -93,8 +95,11 @@ pub async fn comment(
     };
     // The organisation hears from the NACCS Center, never from a named reviewer.
     let (message, args) = match actor.role.is_center() {
-        true => ("mail.comment_center", vec![]),
-        false => ("mail.comment", vec![("author", author)]),
+        true => ("mail.comment_center", vec![("receipt", receipt)]),
+        false => (
+            "mail.comment",
+            vec![("author", author), ("receipt", receipt)],
+        ),
     };
     let mail = match to {
         Some((to, link)) => {

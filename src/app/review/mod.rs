@@ -115,11 +115,19 @@ pub async fn decide(app: &App, actor: &Actor, input: DecideInput) -> Result<Deci
         return Err(Error::Invalid(errors));
     };
     let id = input.submission;
-    let receipt = db::submissions::get(&app.db, Scope::Center, id)
+    let row = db::submissions::get(&app.db, Scope::Center, id)
         .await?
-        .ok_or(Error::NotFound)?
-        .receipt_no
-        .unwrap_or_default();
+        .ok_or(Error::NotFound)?;
+    let receipt = row.receipt_no.clone().unwrap_or_default();
+    // The mail names the report's item, in each language.
+    let catalogue = app.catalogue_revision(row.catalogue_revision).await?;
+    let (item_ja, item_en) = (
+        catalogue.item_title(&row.kind, "ja"),
+        catalogue.item_title(&row.kind, "en"),
+    );
+    // An acceptance says its note only when there is one.
+    let note_ja = mail_note(crate::i18n::Lang::Ja, &reason);
+    let note_en = mail_note(crate::i18n::Lang::En, &reason);
     let mut tx = app.db.begin().await?;
     let org = match db::review::decide(&mut tx, id, decision.as_str(), &reason, actor.id).await {
         Ok(Some(org)) => org,
@@ -144,7 +152,14 @@ pub async fn decide(app: &App, actor: &Actor, input: DecideInput) -> Result<Deci
         &Notice {
             kind: "decided",
             message,
-            args: vec![("receipt", receipt), ("reason", reason)],
+            args: vec![
+                ("receipt", receipt),
+                ("reason", reason),
+                ("item_ja", item_ja),
+                ("item_en", item_en),
+                ("note_ja", note_ja),
+                ("note_en", note_en),
+            ],
             link: format!("/orgs/{org}/submissions/{id}/receipt"),
         },
     )
@@ -224,4 +239,16 @@ pub async fn assign(
         org,
         assignee: to,
     })
+}
+
+/// An acceptance's note as a paragraph of its mail ("\n\n" and the labelled text), or nothing.
+fn mail_note(lang: crate::i18n::Lang, reason: &str) -> String {
+    if reason.trim().is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n\n{}",
+            crate::i18n::Tr::new(lang).f("mail.accepted_note", &[("note", reason)])
+        )
+    }
 }

@@ -36,6 +36,8 @@ pub struct ReceiptView {
     submitter: String,
     /// The declared content in words (the same view the reviewer reads).
     report: Report,
+    /// It holds files (the receipt tells how to check them).
+    has_files: bool,
     /// The current state and its locale key.
     state: String,
     state_key: String,
@@ -106,6 +108,7 @@ pub async fn receipt_view(
             snap["submitter"]["email"].as_str().unwrap_or("")
         ),
         report,
+        has_files: snap["files"].as_array().is_some_and(|f| !f.is_empty()),
         state_key: format!("checklist.status.{state_now}"),
         state: state_now,
         printed_at: jst(&chrono::Utc::now()),
