@@ -6,7 +6,8 @@ use chrono::Duration;
 
 use super::links::issue_link;
 use super::{App, Error, FieldErrors};
-use crate::db::{self, audit::Entry, links::Purpose, users::NewUser, users::UserRow};
+pub use crate::db::users::UserRow;
+use crate::db::{self, audit::Entry, links::Purpose, users::NewUser};
 use crate::domain::{Email, Role, Scope, text};
 use crate::mail::Outgoing;
 use crate::security;
@@ -144,6 +145,20 @@ pub async fn link_user(app: &App, token: &str, purpose: Purpose) -> Result<Optio
     Ok(db::users::get(&app.db, Scope::Center, user_id)
         .await?
         .filter(|u| u.status == expected))
+}
+
+/// What an invitation is for, as its page says it: the role's locale key and the
+/// organisation's name (empty for Center staff).
+pub async fn invited_as(app: &App, user: &UserRow) -> Result<(&'static str, String), Error> {
+    let role = Role::parse(&user.role).map_or("", Role::label_key);
+    let org = match user.org_id {
+        Some(id) => db::orgs::get(&app.db, Scope::Center, id)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok((role, org))
 }
 
 /// What [`set_password`] takes, as typed.

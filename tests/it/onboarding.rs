@@ -113,6 +113,12 @@ dual_test!(
         let invitee = app.new_browser();
         let page = invitee.get(&path).await;
         assert_eq!(page.status(), StatusCode::OK);
+        // The page says what the invitation is for.
+        let text = page.text().await.unwrap();
+        assert!(
+            text.contains("日本通関株式会社 の組織管理者として招待されています。"),
+            "{text}"
+        );
         let token = path.split("token=").nth(1).unwrap().to_string();
         // Mismatched passwords are refused next to the field.
         let res = invitee

@@ -111,6 +111,8 @@ struct PasswordLinkView {
     token: String,
     email: String,
     display_name: String,
+    /// An invitation's role and organisation: 「… の組織管理者として招待されています」.
+    invited_as: String,
 }
 
 impl PasswordLinkView {
@@ -139,7 +141,27 @@ impl PasswordLinkView {
             token,
             email,
             display_name: String::new(),
+            invited_as: String::new(),
         }
+    }
+
+    /// Says what the invitation is for (an invitation's page only).
+    async fn invited(
+        mut self,
+        state: &AppState,
+        ctx: &Ctx,
+        user: &app::onboarding::UserRow,
+    ) -> AppResult<Self> {
+        if self.ask_name {
+            let t = ctx.tr();
+            let (role, org) = app::onboarding::invited_as(state, user).await?;
+            self.invited_as = if org.is_empty() {
+                t.f("accept.as_center", &[("role", t.t(role))])
+            } else {
+                t.f("accept.as_org", &[("role", t.t(role)), ("org", &org)])
+            };
+        }
+        Ok(self)
     }
 }
 
@@ -152,7 +174,9 @@ async fn password_link_page(
     let user = app::onboarding::link_user(state, &token, purpose)
         .await?
         .ok_or(AppError::LinkGone)?;
-    let view = PasswordLinkView::new(ctx, purpose, token, user.email);
+    let view = PasswordLinkView::new(ctx, purpose, token, user.email.clone())
+        .invited(state, ctx, &user)
+        .await?;
     render(StatusCode::OK, &view)
 }
 
@@ -194,7 +218,9 @@ async fn password_link_submit(
             let user = app::onboarding::link_user(state, &form.token, purpose)
                 .await?
                 .ok_or(AppError::LinkGone)?;
-            let mut view = PasswordLinkView::new(ctx, purpose, form.token, user.email);
+            let mut view = PasswordLinkView::new(ctx, purpose, form.token, user.email.clone())
+                .invited(state, ctx, &user)
+                .await?;
             view.errors = errors;
             view.display_name = form.display_name;
             render(StatusCode::UNPROCESSABLE_ENTITY, &view)
