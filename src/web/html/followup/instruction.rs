@@ -32,6 +32,8 @@ pub struct EventItem {
     pub center: bool,
     pub body: String,
     pub due: Option<String>,
+    /// What the date is to this event: the due date set, or the one asked for.
+    pub due_key: &'static str,
     pub at: String,
     pub files: Vec<(Uuid, String, String)>,
 }
@@ -74,6 +76,11 @@ async fn instruction_view(
         .into_iter()
         .map(|e| EventItem {
             kind_key: format!("followup.event.{}", e.kind),
+            due_key: match e.kind.as_str() {
+                "extension_requested" => "followup.due_asked",
+                "extension_granted" => "followup.due_new",
+                _ => "followup.due",
+            },
             actor: e.actor,
             center: Role::parse(&e.actor_role).is_some_and(Role::is_center),
             body: e.body,
