@@ -79,3 +79,45 @@
     b.addEventListener("click", function () { window.print(); });
   });
 })();
+
+// 「行を追加」 (`data-add-row`, hidden until this script shows it): a blank row more in the
+// rows table of its section, numbered after the last, without saving first (without
+// JavaScript, saving the draft adds blank rows).
+(function () {
+  "use strict";
+  document.querySelectorAll("button[data-add-row]").forEach(function (b) {
+    var section = b.closest("section");
+    var body = section && section.querySelector("table.rows tbody");
+    if (!body || !body.rows.length) { return; }
+    b.hidden = false;
+    b.addEventListener("click", function () {
+      var last = body.rows[body.rows.length - 1];
+      var named = last.querySelector("[name]");
+      var m = named && named.getAttribute("name").match(/^([a-z]+)_(\d+)_/);
+      if (!m) { return; }
+      var prefix = m[1], old = parseInt(m[2], 10), n = old + 1;
+      // The server reads this many rows: past it, saving adds pages of rows instead.
+      var max = parseInt(b.getAttribute("data-add-row"), 10);
+      if (max && n >= max) { b.disabled = true; return; }
+      var row = last.cloneNode(true);
+      row.className = "";
+      row.querySelectorAll(".field-error, .status, br").forEach(function (e) { e.remove(); });
+      row.querySelectorAll("[name], [id], [aria-label]").forEach(function (el) {
+        if (el.hasAttribute("name")) {
+          el.setAttribute("name", el.getAttribute("name").replace(prefix + "_" + old + "_", prefix + "_" + n + "_"));
+        }
+        if (el.id) { el.id = el.id.replace("-" + old + "-", "-" + n + "-"); }
+        if (el.hasAttribute("aria-label")) {
+          el.setAttribute("aria-label", el.getAttribute("aria-label").replace(new RegExp(" " + (old + 1) + "$"), " " + (n + 1)));
+        }
+        el.removeAttribute("aria-invalid");
+        el.removeAttribute("aria-describedby");
+        if (el.tagName === "SELECT") { el.selectedIndex = 0; } else if (el.tagName === "INPUT") { el.value = ""; }
+      });
+      if (row.cells.length) { row.cells[0].textContent = String(n + 1); }
+      body.appendChild(row);
+      var first = row.querySelector("input, select");
+      if (first) { first.focus(); }
+    });
+  });
+})();

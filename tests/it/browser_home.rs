@@ -148,6 +148,19 @@ async fn a_new_organisation_follows_its_next_steps_and_reports_a_computer_at_its
         )
         .await
         .unwrap();
+        // 「行を追加」 gives one more row, numbered after the last, without saving first.
+        let before = c
+            .execute(
+                "return document.querySelectorAll('table.rows tbody tr').length;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap();
+        click(&c, "button[data-add-row]").await;
+        let added = format!("row_{before}_host");
+        fill(&c, &added, "TKY-PC-09").await;
         click(&c, "button[name='action'][value='save']").await;
         wait_for_text(&c, "下書きを保存しました").await;
         let html = c.source().await.unwrap();
@@ -156,6 +169,10 @@ async fn a_new_organisation_follows_its_next_steps_and_reports_a_computer_at_its
             "the site's computer has its row"
         );
         assert!(html.contains("value=\"TKY-GW-01\""));
+        assert!(
+            html.contains("value=\"TKY-PC-09\""),
+            "the added row was saved"
+        );
         screenshot(&c, &format!("antivirus-gateway-site-{label}")).await;
 
         // A row with no place: the error is tied to its field and the summary takes focus.

@@ -74,6 +74,8 @@ struct AvView {
     mismatches: Vec<String>,
     /// The accepted report this draft renews (or a new one would start from).
     renewal: Option<RenewalNote>,
+    /// How many rows the form may hold (「行を追加」 stops there).
+    max_rows: usize,
 }
 
 async fn view(
@@ -173,6 +175,7 @@ async fn view(
         problems,
         stale_days: days,
         can_edit,
+        max_rows: av::MAX_ROWS,
         shown,
         last,
     })

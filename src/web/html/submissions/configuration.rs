@@ -60,6 +60,8 @@ struct ConfigView {
     long: Option<LongList>,
     /// The accepted report this draft renews (or a new one would start from).
     renewal: Option<RenewalNote>,
+    /// How many rows the form may hold (「行を追加」 stops there).
+    max_rows: usize,
 }
 
 /// One page of a long equipment list, in words.
@@ -253,6 +255,7 @@ async fn config_view_with(
         problems,
         note,
         can_edit,
+        max_rows: EDIT_ROWS + EQ_BLANK_ROWS,
         shown,
         last,
         max_mb: state.files.max_file / (1024 * 1024),
