@@ -113,14 +113,14 @@ pub async fn issue_request(
                 // The period and the Center's note, each a line of its own when there is one.
                 (
                     "period_ja",
-                    mail_line(Lang::Ja, "mail.request_period", &period_text),
+                    mail_line(Lang::Ja, "followup.mail_period", &period_text),
                 ),
                 (
                     "period_en",
-                    mail_line(Lang::En, "mail.request_period", &period_text),
+                    mail_line(Lang::En, "followup.mail_period", &period_text),
                 ),
-                ("note_ja", mail_line(Lang::Ja, "mail.request_note", &note)),
-                ("note_en", mail_line(Lang::En, "mail.request_note", &note)),
+                ("note_ja", mail_line(Lang::Ja, "followup.mail_note", &note)),
+                ("note_en", mail_line(Lang::En, "followup.mail_note", &note)),
             ],
             link: format!("/orgs/{org_id}/followup"),
         },

@@ -248,7 +248,7 @@ fn mail_note(lang: crate::i18n::Lang, reason: &str) -> String {
     } else {
         format!(
             "\n\n{}",
-            crate::i18n::Tr::new(lang).f("mail.accepted_note", &[("note", reason)])
+            crate::i18n::Tr::new(lang).f("review.mail_accepted_note", &[("note", reason)])
         )
     }
 }
