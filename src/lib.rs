@@ -95,10 +95,11 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
             "database migrated"
         );
     }
-    // A key file is made only for a trail that has no entry yet: a database restored without
-    // its key file must not go on under a new key (its trail would read as tampered with, and
-    // the sealed second-factor secrets would not open).
-    let written = db::audit::has_entries(&db).await?;
+    // A key file is made only for a trail never sealed to a key (a new database, or one an
+    // older version wrote unkeyed): a database restored without its key file must not go on
+    // under a new key (its trail would read as tampered with, and the sealed second-factor
+    // secrets would not open).
+    let written = db::audit::sealed(&db).await?;
     let create = if written {
         security::KeyFile::MustExist
     } else {

@@ -382,6 +382,6 @@ mod verify;
 
 pub use checkpoint::{Checkpoint, PurgedPrefix, checkpoint, purgeable, remove_prefix};
 pub use verify::{
-    Anchor, AnchorError, Standing, Verdict, has_entries, key_fits, parse_anchors, standing, verify,
+    Anchor, AnchorError, Standing, Verdict, key_fits, parse_anchors, sealed, standing, verify,
     verify_against,
 };

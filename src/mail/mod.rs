@@ -69,13 +69,13 @@ impl Mailer {
         let en = Tr::new(Lang::En);
         let subject = format!(
             "{} / {}",
-            filled(&ja.f(&format!("{}.subject", out.kind), &args)),
-            filled(&en.f(&format!("{}.subject", out.kind), &args))
+            filled(ja.t(&format!("{}.subject", out.kind)), &args),
+            filled(en.t(&format!("{}.subject", out.kind)), &args)
         );
         let body = format!(
             "{}\n\n---- English ----\n\n{}\n",
-            filled(&ja.f(&format!("{}.body", out.kind), &args)),
-            filled(&en.f(&format!("{}.body", out.kind), &args))
+            filled(ja.t(&format!("{}.body", out.kind)), &args),
+            filled(en.t(&format!("{}.body", out.kind)), &args)
         );
         (subject, body)
     }
@@ -154,12 +154,13 @@ fn crlf(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\n', "\r\n")
 }
 
-/// A message's text with the places no value was given for left out: a notice stored by an
-/// older version (with fewer values) reads without a `{name}` in it, and a bracketed place
-/// goes with its brackets.
-pub fn filled(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
+/// A message's text from its template and values: each `{name}` given a value is replaced by
+/// it, and a place no value was given for (a notice stored by an older version, with fewer
+/// values) is left out, with its brackets. Values are put in as they are, never read again for
+/// places (a reason that says `{path}` keeps it).
+pub fn filled(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
         let Some(close) = after.find('}') else {
@@ -173,14 +174,22 @@ pub fn filled(text: &str) -> String {
         }
         let mut head = &rest[..open];
         let mut tail = &after[close + 1..];
-        for (l, r) in [("（", "）"), (" (", ")"), ("(", ")")] {
-            if head.ends_with(l) && tail.starts_with(r) {
-                head = &head[..head.len() - l.len()];
-                tail = &tail[r.len()..];
-                break;
+        match args.iter().find(|(k, _)| *k == name) {
+            Some((_, v)) => {
+                out.push_str(head);
+                out.push_str(v);
+            }
+            None => {
+                for (l, r) in [("（", "）"), (" (", ")"), ("(", ")")] {
+                    if head.ends_with(l) && tail.starts_with(r) {
+                        head = &head[..head.len() - l.len()];
+                        tail = &tail[r.len()..];
+                        break;
+                    }
+                }
+                out.push_str(head);
             }
         }
-        out.push_str(head);
         rest = tail;
     }
     out.push_str(rest);
@@ -192,17 +201,18 @@ mod filled_tests {
     use super::filled;
 
     #[test]
-    fn places_without_a_value_are_left_out_with_their_brackets() {
+    fn places_are_filled_and_those_without_a_value_left_out_with_their_brackets() {
+        let r = [("receipt", "SR-1"), ("reason", "{path} を確認")];
         assert_eq!(
-            filled("届出 SR-1（{item_ja}）を受理しました"),
+            filled("届出 {receipt}（{item_ja}）を受理しました", &r),
             "届出 SR-1を受理しました"
         );
         assert_eq!(
-            filled("Submission SR-1 ({item_en}) accepted"),
+            filled("Submission {receipt} ({item_en}) accepted", &r),
             "Submission SR-1 accepted"
         );
-        assert_eq!(filled("期限: {due}"), "期限: ");
-        assert_eq!(filled("{ \"a\": 1 } と {X}"), "{ \"a\": 1 } と {X}");
-        assert_eq!(filled("no places"), "no places");
+        assert_eq!(filled("理由: {reason}", &r), "理由: {path} を確認");
+        assert_eq!(filled("{ \"a\": 1 } と {X}", &r), "{ \"a\": 1 } と {X}");
+        assert_eq!(filled("no places", &r), "no places");
     }
 }

@@ -244,9 +244,10 @@ pub async fn key_fits(db: &Db) -> Result<bool, sqlx::Error> {
     }))
 }
 
-/// Whether the chain has any entry.
-pub async fn has_entries(db: &Db) -> Result<bool, sqlx::Error> {
-    Ok(head(db).await?.seq > 0)
+/// Whether the chain was ever sealed to a key (its switch-over recorded): from then on only
+/// that key may write it. A trail an older version wrote without a key is not.
+pub async fn sealed(db: &Db) -> Result<bool, sqlx::Error> {
+    Ok(head(db).await?.keyed_from.is_some())
 }
 
 /// How a shown entry stands.

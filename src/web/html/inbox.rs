@@ -63,7 +63,7 @@ pub async fn inbox(
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")))
                 .collect();
-            let subject = crate::mail::filled(&t.f(&format!("{}.subject", n.message), &pairs));
+            let subject = crate::mail::filled(t.t(&format!("{}.subject", n.message)), &pairs);
             NoticeItem {
                 id: n.id,
                 text: without_prefix(&subject).to_string(),
