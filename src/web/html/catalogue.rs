@@ -202,27 +202,29 @@ pub async fn publish(
             })
             .collect(),
     };
+    // The form again, as typed, with its errors or with what publishing it would change.
+    let form_again = |errors: FieldErrors, preview: Option<Vec<ItemChange>>| EditView {
+        page: Page::new(&ctx, Some(&me)),
+        base: current.revision,
+        items: edit_items(&current.items, Some(&input)),
+        note: edit.note.clone(),
+        errors,
+        preview,
+        lang: ctx.tr().code(),
+    };
     // 「変更内容を確認」 (the form's first button): what would change, nothing stored; only
-    // the preview's 「この内容で公開する」 publishes.
+    // the preview's 「新しい版を公開」 publishes.
     if input.get("action").is_none_or(|a| a != "publish") {
-        let (status, preview, errors) =
-            match app::catalogue::preview(&state, &me.actor(&ctx), &edit).await {
-                Ok(changes) => (StatusCode::OK, Some(changes), FieldErrors::default()),
-                Err(app::Error::Invalid(errors)) => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, None, errors)
-                }
-                Err(e) => return Err(e.into()),
-            };
-        let view = EditView {
-            page: Page::new(&ctx, Some(&me)),
-            base: current.revision,
-            items: edit_items(&current.items, Some(&input)),
-            note: edit.note,
-            errors,
-            preview,
-            lang: ctx.tr().code(),
+        return match app::catalogue::preview(&state, &me.actor(&ctx), &edit).await {
+            Ok(changes) => render(
+                StatusCode::OK,
+                &form_again(FieldErrors::default(), Some(changes)),
+            ),
+            Err(app::Error::Invalid(errors)) => {
+                render(StatusCode::UNPROCESSABLE_ENTITY, &form_again(errors, None))
+            }
+            Err(e) => Err(e.into()),
         };
-        return render(status, &view);
     }
     match app::catalogue::publish(&state, &me.actor(&ctx), &edit).await {
         Ok(done) => Ok(redirect_with_flash(
@@ -234,16 +236,7 @@ pub async fn publish(
             state.cookies.secure,
         )),
         Err(app::Error::Invalid(errors)) => {
-            let view = EditView {
-                page: Page::new(&ctx, Some(&me)),
-                base: current.revision,
-                items: edit_items(&current.items, Some(&input)),
-                note: edit.note,
-                errors,
-                preview: None,
-                lang: ctx.tr().code(),
-            };
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+            render(StatusCode::UNPROCESSABLE_ENTITY, &form_again(errors, None))
         }
         Err(e) => Err(e.into()),
     }
