@@ -359,7 +359,11 @@ pub async fn check(
             let cov = LogCheck::joined(&read).against(f, t);
             data.insert(
                 "coverage".into(),
-                serde_json::json!({ "covers": cov.covers, "gap_days": cov.gap_days }),
+                serde_json::json!({
+                    "covers": cov.covers,
+                    "gap_days": cov.gap_days,
+                    "off_gap_days": cov.off_gap_days,
+                }),
             );
         }
         _ => {

@@ -39,8 +39,7 @@ pub fn of_content(
         "gateway_logs" => {
             let checks = data["log_checks"].as_array().cloned().unwrap_or_default();
             let cov = &data["coverage"];
-            let uncovered =
-                cov["covers"] == false || cov["gap_days"].as_u64().is_some_and(|n| n > 0);
+            let uncovered = cov["covers"] == false || work_gap_days(cov) > 0;
             if uncovered || checks.iter().any(log_problem) {
                 vec![LOG]
             } else {
@@ -49,6 +48,13 @@ pub fn of_content(
         }
         _ => vec![],
     }
+}
+
+/// The days of a sealed coverage without a line that are working days (all of them in one
+/// sealed before weekends and holidays were told apart).
+pub fn work_gap_days(coverage: &Value) -> u64 {
+    let all = coverage["gap_days"].as_u64().unwrap_or(0);
+    all.saturating_sub(coverage["off_gap_days"].as_u64().unwrap_or(0))
 }
 
 /// Whether a sealed log check found anything: its own verdict (`clean`), or, in a check
@@ -124,6 +130,10 @@ mod tests {
                               "coverage": { "covers": true, "gap_days": 0 } });
         assert_eq!(of_content("gateway_logs", &gaps, day, 7), vec![LOG]);
         assert!(of_content("gateway_logs", &covered, day, 7).is_empty());
+        // Days without a line that are all weekends or holidays raise nothing.
+        let weekend = json!({ "log_checks": [{ "file": "a.csv", "clean": true }],
+                              "coverage": { "covers": true, "gap_days": 2, "off_gap_days": 2 } });
+        assert!(of_content("gateway_logs", &weekend, day, 7).is_empty());
         assert!(of_content("inhouse_measures", &stale, day, 7).is_empty());
     }
 

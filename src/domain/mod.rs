@@ -9,6 +9,7 @@ pub mod equipment;
 pub mod export;
 pub mod flags;
 pub mod gatewaylog;
+pub mod holidays;
 pub mod input;
 pub mod password;
 pub mod retention;

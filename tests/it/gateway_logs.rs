@@ -293,7 +293,8 @@ dual_test!(
                 "年月日時分秒を読み取れない行: 1 行（4 行目）",
                 "記録期間: 2026-10-01 09:00:00 〜 2026-10-05 09:00:00（日本時間）",
                 "対象期間 2026-10-01 〜 2026-10-05 を覆っています",
-                "対象期間内で記録のない日: 2 日（2026-10-03 〜 2026-10-04）",
+                // A Saturday and a Sunday: said, not a problem.
+                "対象期間内で記録のない日は土日・祝日・年末年始だけです（2 日）",
                 "利用者コード別の行数（上位 2、全 2 種類）",
                 "識別番号別の行数（上位 2、全 2 種類）",
                 "<td>ABC12</td><td>3</td>",
@@ -666,7 +667,8 @@ dual_test!(
     logs_written_a_file_a_day_cover_the_period_together,
     |app| async move {
         let path = log_page(&app).await;
-        for day in 1..=3 {
+        // Monday to Wednesday, for a period to Thursday (a working day).
+        for day in 5..=7 {
             let log = format!(
                 "{HEADER}送信,ABC12,001,IDA,2026-10-0{day} 09:00:00\n受信,ABC12,,IDA,2026-10-0{day} 09:00:01\n"
             );
@@ -674,16 +676,16 @@ dual_test!(
                 upload_log(&app, &path, &format!("gw-2026100{day}.csv"), log.as_bytes()).await;
             assert_eq!(res.status(), StatusCode::SEE_OTHER);
         }
-        save_period(&app, &path, "2026-10-01", "2026-10-04").await;
+        save_period(&app, &path, "2026-10-05", "2026-10-08").await;
         let html = page(&app, &path).await;
         assert_says(
             &html,
             &[
                 "添付したログ全体（3 ファイル） の確認結果 — 確認が必要な点があります",
                 "記録 6 行（送信 3 行・受信 3 行）",
-                "対象期間 2026-10-01 〜 2026-10-04 を覆っていません",
-                "対象期間内で記録のない日: 1 日（2026-10-04）",
-                "gw-20261002.csv の確認結果 — 問題なし",
+                "対象期間 2026-10-05 〜 2026-10-08 を覆っていません",
+                "対象期間内で記録のない日: 1 日（2026-10-08）",
+                "gw-20261006.csv の確認結果 — 各行に問題なし（対象期間を覆っているかは「添付したログ全体」で確認）",
             ],
         );
         assert_eq!(
@@ -691,8 +693,17 @@ dual_test!(
             1,
             "said once, for the logs together"
         );
+        // Each file names its own format; the logs together have none of their own. Every
+        // chart spans the period, as a file's did when it was the only one.
+        assert_eq!(html.matches("形式: ").count(), 3, "{html}");
+        assert_eq!(
+            html.matches("日別の行数（2026-10-05 〜 2026-10-08）")
+                .count(),
+            4,
+            "{html}"
+        );
         // Submitted: the period is judged once, for the logs together, and each file is clean.
-        submit_logs(&app, &path, "2026-10-01", "2026-10-04").await;
+        submit_logs(&app, &path, "2026-10-05", "2026-10-08").await;
         let (id, snapshot): (uuid::Uuid, String) =
             secportal::db::on_db!(app.db(), p => sqlx::query_as(
             "SELECT id, snapshot FROM submissions WHERE submitted_at IS NOT NULL")

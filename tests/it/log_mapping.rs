@@ -151,7 +151,10 @@ dual_test!(
             html.contains("ファイルを添付しました。"),
             "no mapping asked"
         );
-        assert!(html.contains("gw-next.log の確認結果 — 問題なし"));
+        assert!(
+            html.contains("gw-next.log の確認結果 — 各行に問題なし"),
+            "one of two logs: its lines; the period is judged for both together"
+        );
         assert!(html.contains("記録 1 行（送信 1 行・受信 0 行）"));
         assert_eq!(checks(&app).await.len(), 2);
         // A log in another order without a header is not read in the site's columns: its

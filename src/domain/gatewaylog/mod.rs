@@ -96,6 +96,10 @@ pub struct Coverage {
     /// Runs of days inside the period without a line, (first, last).
     pub gaps: Vec<(NaiveDate, NaiveDate)>,
     pub gap_days: u64,
+    /// The days of `gaps` when many offices are closed (weekends, national holidays, the
+    /// year-end break: [`crate::domain::holidays`]), and the runs of the others.
+    pub off_gap_days: u64,
+    pub work_gaps: Vec<(NaiveDate, NaiveDate)>,
     /// Every day of the period with its lines, [send, receive].
     pub days: Vec<(NaiveDate, [u64; 2])>,
     /// Quiet hours: on a day with lines, runs of hours (from, to: 0–24) without a line at an
@@ -114,14 +118,22 @@ impl LogCheck {
     pub fn against(&self, from: NaiveDate, to: NaiveDate) -> Coverage {
         let mut days = vec![];
         let mut gaps: Vec<(NaiveDate, NaiveDate)> = vec![];
+        let mut work_gaps: Vec<(NaiveDate, NaiveDate)> = vec![];
         let mut gap_days = 0;
+        let mut off_gap_days = 0;
+        let join = |runs: &mut Vec<(NaiveDate, NaiveDate)>, d: NaiveDate| match runs.last_mut() {
+            Some((_, end)) if end.succ_opt() == Some(d) => *end = d,
+            _ => runs.push((d, d)),
+        };
         for d in from.iter_days().take_while(|d| *d <= to).take(3700) {
             let n = self.days.get(&d).copied().unwrap_or_default();
             if n == [0, 0] {
                 gap_days += 1;
-                match gaps.last_mut() {
-                    Some((_, end)) if end.succ_opt() == Some(d) => *end = d,
-                    _ => gaps.push((d, d)),
+                join(&mut gaps, d);
+                if crate::domain::holidays::is_off_day(d) {
+                    off_gap_days += 1;
+                } else {
+                    join(&mut work_gaps, d);
                 }
             }
             days.push((d, n));
@@ -132,6 +144,8 @@ impl LogCheck {
             covers: first.is_some_and(|f| *f <= from) && last.is_some_and(|l| *l >= to),
             gaps,
             gap_days,
+            off_gap_days,
+            work_gaps,
             quiet: self.quiet(&days),
             days,
         }
@@ -227,8 +241,15 @@ impl LogCheck {
             && self.problems() == 0
             && period.is_none_or(|(f, t)| {
                 let c = self.against(f, t);
-                c.covers && c.gap_days == 0
+                c.covers && c.work_gap_days() == 0
             })
+    }
+}
+
+impl Coverage {
+    /// Days of the period without a line that are working days: what needs explaining.
+    pub fn work_gap_days(&self) -> u64 {
+        self.gap_days - self.off_gap_days
     }
 }
 
@@ -266,6 +287,22 @@ mod tests {
         );
         assert_eq!(cov.gap_days, 5);
         assert_eq!(cov.days.len(), 7);
+        // The Saturday and Sunday need no explaining; the weekdays do.
+        assert_eq!(cov.off_gap_days, 2);
+        assert_eq!(
+            cov.work_gaps,
+            vec![
+                (d("2026-09-29"), d("2026-09-30")),
+                (d("2026-10-05"), d("2026-10-05"))
+            ]
+        );
+        // A log of weekdays only covers a period with a weekend and is clean.
+        let weekdays = check(
+            "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n送信,ABC12,001,IDA,2026-10-02 09:00:00\n送信,ABC12,001,IDA,2026-10-05 09:00:00\n",
+        );
+        let cov = weekdays.against(d("2026-10-02"), d("2026-10-05"));
+        assert_eq!((cov.gap_days, cov.work_gap_days()), (2, 0));
+        assert!(weekdays.clean(Some((d("2026-10-02"), d("2026-10-05")))));
     }
 
     #[test]

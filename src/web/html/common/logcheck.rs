@@ -20,6 +20,8 @@ const SHOWN: usize = 5;
 pub struct CheckView {
     pub name: String,
     pub clean: bool,
+    /// The heading's verdict in words.
+    pub verdict: String,
     /// Sentences, in order.
     pub facts: Vec<String>,
     /// Sentences about what needs fixing.
@@ -147,6 +149,19 @@ fn top(t: &Tr, key: &str, top: &Top) -> (String, Vec<(String, String)>) {
 
 /// The check of `name` in words, measured against the period when there is one.
 pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDate)>) -> CheckView {
+    view_of(t, name, c, period, true)
+}
+
+/// The check in words; its chart spans the period when there is one, and the period's
+/// coverage and gaps are judged only when `judged` (one file of several is not: the logs
+/// together are).
+fn view_of(
+    t: &Tr,
+    name: &str,
+    c: &LogCheck,
+    period: Option<(NaiveDate, NaiveDate)>,
+    judged: bool,
+) -> CheckView {
     let mut facts = vec![];
     let mut format = vec![t.t(match c.delimiter.as_str() {
         "tab" => "gwlog.delim.tab",
@@ -203,6 +218,12 @@ pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDa
     .collect();
     let mut quiet = vec![];
     let days: Vec<(NaiveDate, [u64; 2])> = match period {
+        Some((from, to)) if !judged => {
+            let cov = c.against(from, to);
+            facts.extend(quiet_fact(t, &cov.quiet));
+            quiet = cov.quiet;
+            cov.days
+        }
         Some((from, to)) => {
             let cov = c.against(from, to);
             quiet.clone_from(&cov.quiet);
@@ -213,34 +234,22 @@ pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDa
             } else {
                 problems.push(t.f("gwlog.v.not_covers", &p));
             }
+            let work = cov.work_gap_days();
+            let off = cov.off_gap_days.to_string();
             if cov.gap_days == 0 {
                 facts.push(t.t("gwlog.v.no_gaps").to_string());
+            } else if work == 0 {
+                facts.push(t.f("gwlog.v.gaps_off_only", &[("n", &off)]));
             } else {
-                let mut runs: Vec<String> = cov
-                    .gaps
-                    .iter()
-                    .take(SHOWN)
-                    .map(|(a, b)| {
-                        if a == b {
-                            a.to_string()
-                        } else {
-                            t.f(
-                                "gwlog.v.run",
-                                &[("from", &a.to_string()), ("to", &b.to_string())],
-                            )
-                        }
-                    })
-                    .collect();
-                if cov.gaps.len() > SHOWN {
-                    runs.push(t.t("gwlog.and_more").to_string());
+                let n = work.to_string();
+                let runs = runs(t, &cov.work_gaps);
+                let p = [("n", n.as_str()), ("runs", runs.as_str())];
+                if cov.off_gap_days == 0 {
+                    problems.push(t.f("gwlog.v.gaps", &p));
+                } else {
+                    problems.push(t.f("gwlog.v.gaps_work", &p));
+                    facts.push(t.f("gwlog.v.gaps_off", &[("n", &off)]));
                 }
-                problems.push(t.f(
-                    "gwlog.v.gaps",
-                    &[
-                        ("n", &cov.gap_days.to_string()),
-                        ("runs", &runs.join(t.t("ui.list_sep"))),
-                    ],
-                ));
             }
             facts.extend(quiet_fact(t, &cov.quiet));
             cov.days
@@ -265,9 +274,17 @@ pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDa
         ),
         _ => String::new(),
     };
+    let clean = c.clean(period.filter(|_| judged));
     CheckView {
         name: name.to_string(),
-        clean: c.clean(period),
+        clean,
+        verdict: t
+            .t(match (clean, !judged && period.is_some()) {
+                (false, _) => "gwlog.not_clean",
+                (true, false) => "gwlog.clean",
+                (true, true) => "gwlog.clean_lines",
+            })
+            .to_string(),
         facts,
         problems,
         users,
@@ -278,6 +295,28 @@ pub fn view(t: &Tr, name: &str, c: &LogCheck, period: Option<(NaiveDate, NaiveDa
         chart_title,
         hours: hours_chart(t, &days, &c.hours, &quiet),
     }
+}
+
+/// Runs of days as a list ("2026-10-05、2026-10-07 〜 2026-10-09、ほか").
+fn runs(t: &Tr, gaps: &[(NaiveDate, NaiveDate)]) -> String {
+    let mut runs: Vec<String> = gaps
+        .iter()
+        .take(SHOWN)
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                t.f(
+                    "gwlog.v.run",
+                    &[("from", &a.to_string()), ("to", &b.to_string())],
+                )
+            }
+        })
+        .collect();
+    if gaps.len() > SHOWN {
+        runs.push(t.t("gwlog.and_more").to_string());
+    }
+    runs.join(t.t("ui.list_sep"))
 }
 
 /// The hours with no line on days that usually have lines there, listed (the first few).
@@ -328,15 +367,28 @@ pub fn views(
     let joined = LogCheck::joined(logs.iter().map(|(_, c)| c));
     let name = t.f("gwlog.v.together", &[("n", &logs.len().to_string())]);
     let mut all = view(t, &name, &joined, period);
-    // Per-value counts and line problems stay with each file.
+    // Per-value counts, line problems and each file's format stay with each file.
     all.users.clear();
     all.ids.clear();
+    all.facts.remove(0);
     all.clean = period.is_none_or(|(f, to)| {
         let c = joined.against(f, to);
-        c.covers && c.gap_days == 0
+        c.covers && c.work_gap_days() == 0
     });
+    all.verdict = t
+        .t(if all.clean {
+            "gwlog.clean"
+        } else {
+            "gwlog.not_clean"
+        })
+        .to_string();
     let mut out = vec![all];
-    out.extend(logs.iter().map(|(name, c)| view(t, name, c, None)));
+    // Each file's chart spans the period as the one above does, and as the file's own did
+    // when it was the only one.
+    out.extend(
+        logs.iter()
+            .map(|(name, c)| view_of(t, name, c, period, false)),
+    );
     out
 }
 
@@ -457,9 +509,14 @@ pub fn chart(t: &Tr, days: &[(NaiveDate, [u64; 2])]) -> String {
             ],
         ));
         if n[0] + n[1] == 0 {
+            let fill = if crate::domain::holidays::is_off_day(*d) {
+                "#999999"
+            } else {
+                "#c0392b"
+            };
             let _ = write!(
                 s,
-                r##"<rect x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="4" fill="#c0392b"><title>{tip}</title></rect>"##,
+                r##"<rect x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="4" fill="{fill}"><title>{tip}</title></rect>"##,
                 y = TOP + H + 2.0,
             );
             continue;

@@ -125,6 +125,13 @@ pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
     let checks = d["log_checks"].as_array().cloned().unwrap_or_default();
     let mut summary = vec![];
     let mut rows = vec![];
+    // Sealed with the period judged for the logs together: a file's own verdict is about
+    // its lines only.
+    let clean = if d["coverage"].is_object() {
+        "report.log.lines_clean"
+    } else {
+        "gwlog.clean"
+    };
     for c in &checks {
         let file = s(c, "file");
         let check = Totals::of(c);
@@ -144,7 +151,7 @@ pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
             vec![
                 file.to_string(),
                 if findings.is_empty() {
-                    cx.t("gwlog.clean")
+                    cx.t(clean)
                 } else {
                     cx.t("gwlog.not_clean")
                 },
@@ -174,16 +181,17 @@ pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
     let cov = &d["coverage"];
     let mut together = vec![];
     if cov["covers"] == false {
-        together.push(cx.t("report.log.period"));
+        together.push((cx.t("report.log.period"), true));
     }
-    if let Some(n) = cov["gap_days"].as_u64().filter(|n| *n > 0) {
-        together.push(cx.f("report.log.gaps", &[("n", &n.to_string())]));
-    }
-    for f in together {
-        summary.push(note(
-            cx.f("report.summary.logs_all", &[("finding", &f)]),
-            true,
-        ));
+    together.extend(gaps(cx, cov));
+    let mut aside = vec![];
+    for (f, problem) in together {
+        let n = note(cx.f("report.summary.logs_all", &[("finding", &f)]), problem);
+        if problem {
+            summary.push(n)
+        } else {
+            aside.push(n)
+        }
     }
     if checks.is_empty() {
         summary.push(note(cx.t("report.summary.no_logs"), false));
@@ -196,6 +204,7 @@ pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
             false,
         ));
     }
+    summary.extend(aside);
     let period = match (s(d, "period_from"), s(d, "period_to")) {
         ("", "") => "—".to_string(),
         (a, b) => cx.f("report.from_to", &[("from", a), ("to", b)]),
@@ -230,6 +239,23 @@ pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
         empty: cx.t("report.summary.no_logs"),
     });
     (summary, vec![section])
+}
+
+/// The days of the period without a line, in words, and whether they need explaining: not
+/// when every one of them is a weekend, a holiday or in the year-end break.
+fn gaps(cx: &Context<'_>, cov: &Value) -> Option<(String, bool)> {
+    let all = cov["gap_days"].as_u64().filter(|n| *n > 0)?;
+    let work = crate::domain::flags::work_gap_days(cov);
+    let off = (all - work).to_string();
+    let n = all.to_string();
+    Some(match (work, all - work) {
+        (_, 0) => (cx.f("report.log.gaps", &[("n", &n)]), true),
+        (0, _) => (cx.f("report.log.gaps_off", &[("n", &n)]), false),
+        _ => (
+            cx.f("report.log.gaps_some_off", &[("n", &n), ("off", &off)]),
+            true,
+        ),
+    })
 }
 
 /// Takes the table of sealed log totals out of a gateway-log report, for a page that shows each
