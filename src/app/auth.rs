@@ -66,9 +66,13 @@ pub enum Outcome {
 /// counts).
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
-    /// Unknown address, wrong password or an account that is not active (never says which).
+    /// Unknown address, wrong password or an account not yet signed up (never says which).
     #[error("bad credentials")]
     BadCredentials,
+    /// The right password of an account that has been disabled: said only to someone who
+    /// knows the password, so it tells a stranger nothing.
+    #[error("account disabled")]
+    Disabled,
     /// Too many failures lately: try again in this many minutes.
     #[error("too many attempts")]
     Throttled { wait_minutes: i64 },
@@ -153,9 +157,11 @@ pub async fn sign_in(
         tokio::time::sleep(std::time::Duration::from_millis(250 * extra)).await;
     }
     let user = db::users::by_email(&app.db, &email).await?;
+    // A disabled account's password is checked too (the same work as any other), so that its
+    // owner can be told why the door stays shut.
     let stored = user
         .as_ref()
-        .filter(|u| u.status == "active")
+        .filter(|u| u.status == "active" || u.status == "disabled")
         .and_then(|u| u.password_hash.clone());
     let ok = security::verify_password(stored, credentials.password).await?;
     let Some(user) = user.filter(|_| ok) else {
@@ -164,6 +170,12 @@ pub async fn sign_in(
         db::audit::append_alone(&app.db, &entry).await?;
         return Err(SignInError::BadCredentials);
     };
+    if user.status != "active" {
+        db::throttle::record(&app.db, &email, &client.ip).await?;
+        let entry = anonymous(&client.ip, "login.failure", &email, "account disabled");
+        db::audit::append_alone(&app.db, &entry).await?;
+        return Err(SignInError::Disabled);
+    }
     if db::second_factor::has_any(&app.db, user.id).await? {
         // The password was right; the session waits for the second factor.
         let token = security::random_token();

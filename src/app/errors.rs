@@ -1,9 +1,13 @@
 //! What a use case answers when it does not succeed: one error type for both interfaces
 //! (pages render it, the API answers problem details).
 
-/// Messages to show next to fields; `_form` is the whole form.
+/// Messages to show next to fields; `_form` is the whole form. A message may name the values
+/// it is about (the IDs refused in a list of IDs, say).
 #[derive(Debug, Default, Clone)]
-pub struct FieldErrors(Vec<(String, &'static str)>);
+pub struct FieldErrors(Vec<(String, &'static str)>, Vec<(String, String)>);
+
+/// How many values a message names at most.
+const NAMED: usize = 5;
 
 impl FieldErrors {
     /// Records an error for a field (the first one per field is shown).
@@ -12,6 +16,41 @@ impl FieldErrors {
         if self.get(&field).is_none() {
             self.0.push((field, key));
         }
+    }
+
+    /// Records an error about `value` for a field: the field's message names the values of
+    /// the errors with its key (the first few, each once).
+    pub fn add_named(&mut self, field: impl Into<String>, key: &'static str, value: &str) {
+        let field = field.into();
+        match self.get(&field) {
+            None => self.0.push((field.clone(), key)),
+            Some(k) if k != key => return,
+            Some(_) => {}
+        }
+        let named = self.1.iter().filter(|(f, _)| *f == field);
+        if named.clone().count() <= NAMED && !named.clone().any(|(_, v)| v == value) {
+            self.1.push((field, value.to_string()));
+        }
+    }
+
+    /// The values a field's message names, joined by `sep` (empty when it names none).
+    pub fn named_joined(&self, field: &str, sep: &str) -> String {
+        self.named(field).join(sep)
+    }
+
+    /// The values a field's message names (more than [`NAMED`]: the first ones and `…`).
+    pub fn named(&self, field: &str) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .1
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        if v.len() > NAMED {
+            v.truncate(NAMED);
+            v.push("…");
+        }
+        v
     }
 
     /// The locale key of a field's error.
@@ -126,5 +165,27 @@ impl From<sqlx::Error> for Error {
         } else {
             Error::Internal(e.into())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_names_its_values_once_and_only_for_its_own_key() {
+        let mut e = FieldErrors::default();
+        e.add_named("ids", "error.user_id_duplicate", "X1");
+        e.add_named("ids", "error.user_id_duplicate", "X2");
+        e.add_named("ids", "error.user_id_duplicate", "X1");
+        e.add_named("ids", "error.user_id_invalid", "Y");
+        assert_eq!(e.get("ids"), Some("error.user_id_duplicate"));
+        assert_eq!(e.named_joined("ids", "、"), "X1、X2");
+        for i in 0..10 {
+            e.add_named("many", "error.user_id_duplicate", &format!("V{i}"));
+        }
+        assert_eq!(e.named("many"), ["V0", "V1", "V2", "V3", "V4", "…"]);
+        e.add("plain", "error.required");
+        assert!(e.named("plain").is_empty());
     }
 }

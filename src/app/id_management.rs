@@ -131,12 +131,12 @@ pub async fn declaration_data(
         let mut ids = vec![];
         for raw in split_ids(typed) {
             match NaccsId::parse(raw) {
-                Err(k) => errors.add(field.clone(), k),
+                Err(k) => errors.add_named(field.clone(), k, &shown(raw)),
                 Ok(id) if !codes.contains(id.user_code()) => {
-                    errors.add(field.clone(), "error.user_id_other_code")
+                    errors.add_named(field.clone(), "error.user_id_other_code", id.as_str())
                 }
                 Ok(id) if !seen.insert(id.as_str().to_string()) => {
-                    errors.add(field.clone(), "error.user_id_duplicate")
+                    errors.add_named(field.clone(), "error.user_id_duplicate", id.as_str())
                 }
                 Ok(id) => ids.push(id.as_str().to_string()),
             }
@@ -186,9 +186,9 @@ pub async fn declaration_data(
         let mut ids = vec![];
         for raw in split_ids(&r.ids) {
             match NaccsId::parse(raw) {
-                Err(k) => errors.add(f("ids"), k),
+                Err(k) => errors.add_named(f("ids"), k, &shown(raw)),
                 Ok(id) if !seen.contains(id.as_str()) => {
-                    errors.add(f("ids"), "error.user_id_not_declared")
+                    errors.add_named(f("ids"), "error.user_id_not_declared", id.as_str())
                 }
                 Ok(id) => ids.push(id.as_str().to_string()),
             }
@@ -277,4 +277,9 @@ pub async fn declared(app: &App, actor: &Actor, org_id: Uuid) -> Result<Declared
         latest,
         previous,
     })
+}
+
+/// A refused entry as its message names it: at most 20 characters of what was typed.
+fn shown(raw: &str) -> String {
+    raw.chars().take(20).collect()
 }

@@ -79,7 +79,7 @@ pub struct SetupInput {
 
 /// Creates the first Center admin through the setup link (errors by field: `email`,
 /// `display_name`, `password`); `ip` is the client's, for the audit entry.
-pub async fn setup(app: &App, ip: &str, input: &SetupInput) -> Result<Option<()>, Error> {
+pub async fn setup(app: &App, ip: &str, input: &SetupInput) -> Result<Option<String>, Error> {
     if !setup_open(app, &input.token).await? {
         return Ok(None);
     }
@@ -125,7 +125,7 @@ pub async fn setup(app: &App, ip: &str, input: &SetupInput) -> Result<Option<()>
     .await?;
     tx.commit().await?;
     tracing::info!("first center admin created through the setup link");
-    Ok(Some(()))
+    Ok(Some(email.to_string()))
 }
 
 /// The user an invitation or reset link is for, while it is live and the user is in the
@@ -180,7 +180,7 @@ pub async fn set_password(
     ip: &str,
     purpose: Purpose,
     input: &PasswordLinkInput,
-) -> Result<Option<()>, Error> {
+) -> Result<Option<String>, Error> {
     let Some(user) = link_user(app, &input.token, purpose).await? else {
         return Ok(None);
     };
@@ -227,7 +227,7 @@ pub async fn set_password(
     )
     .await?;
     tx.commit().await?;
-    Ok(Some(()))
+    Ok(Some(user.email))
 }
 
 /// What [`forgot`] answered.

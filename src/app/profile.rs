@@ -134,12 +134,10 @@ pub async fn save_profile(
     if !db::orgs::update_profile(&mut tx, org_id, input.version, &update).await? {
         return Err(Error::Conflict(CHANGED_MEANWHILE));
     }
-    match db::orgs::set_extra_codes(&mut tx, org_id, &primary_code, &extra).await {
-        Ok(()) => {}
-        Err(e) if db::is_unique_violation(&e) => {
-            return Err(Error::field("extra_codes", "error.user_code_taken"));
-        }
-        Err(e) => return Err(e.into()),
+    if let Err(taken) = db::orgs::set_extra_codes(&mut tx, org_id, &primary_code, &extra).await? {
+        let mut errors = FieldErrors::default();
+        errors.add_named("extra_codes", "error.user_code_taken", &taken);
+        return Err(Error::Invalid(errors));
     }
     // The trail says what changed: each changed field before and after, nothing else.
     let (mut was, mut now) = (serde_json::Map::new(), serde_json::Map::new());

@@ -161,13 +161,14 @@ pub async fn update_profile(
 }
 
 /// Makes the organisation's extra user codes exactly `extra` (the primary code stays);
-/// a code held by another organisation is a unique violation.
+/// answers `Err(code)` with the first code another organisation holds (nothing is kept then:
+/// the caller drops the transaction).
 pub async fn set_extra_codes(
     tx: &mut Tx,
     id: Uuid,
     primary: &str,
     extra: &[String],
-) -> Result<(), sqlx::Error> {
+) -> Result<Result<(), String>, sqlx::Error> {
     let existing: Vec<String> = on_tx!(tx, c => sqlx::query_scalar("SELECT code FROM org_user_codes WHERE org_id = $1 AND code <> $2")
         .bind(id)
         .bind(primary)
@@ -185,7 +186,11 @@ pub async fn set_extra_codes(
         .iter()
         .filter(|c| !existing.contains(c) && c.as_str() != primary)
     {
-        insert_code(tx, id, new).await?;
+        match insert_code(tx, id, new).await {
+            Ok(()) => {}
+            Err(e) if super::is_unique_violation(&e) => return Ok(Err(new.clone())),
+            Err(e) => return Err(e),
+        }
     }
-    Ok(())
+    Ok(Ok(()))
 }

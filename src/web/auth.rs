@@ -32,9 +32,13 @@ fn client(ctx: &Ctx, headers: &axum::http::HeaderMap, existing: Option<CurrentUs
 }
 
 /// A step that did not go through, as the page answers it (`form`: the page to show again).
-fn refused(e: SignInError, form: impl FnOnce() -> AppResult<Response>) -> AppResult<Response> {
+fn refused(
+    e: SignInError,
+    form: impl FnOnce(&'static str) -> AppResult<Response>,
+) -> AppResult<Response> {
     match e {
-        SignInError::BadCredentials | SignInError::WrongCode => form(),
+        SignInError::BadCredentials | SignInError::WrongCode => form("error.login_failed"),
+        SignInError::Disabled => form("error.login_disabled"),
         SignInError::Throttled { wait_minutes } => Err(AppError::TooManyAttempts { wait_minutes }),
         SignInError::PendingGone => Err(AppError::BadRequest),
         SignInError::App(e) => Err(e.into()),
@@ -58,20 +62,30 @@ pub struct NextQuery {
 
 /// `GET /login`
 pub async fn login_page(
+    State(state): State<Arc<AppState>>,
     ctx: Ctx,
     MaybeUser(user): MaybeUser,
+    headers: axum::http::HeaderMap,
     Query(q): Query<NextQuery>,
 ) -> AppResult<Response> {
     if user.is_some() {
         return Ok(Redirect::to(safe_next(&q.next).unwrap_or("/home")).into_response());
     }
+    // Just signed up or given a new password: the address is filled in, once.
+    let email = cookies::login_email(&headers);
     let view = LoginView {
         page: Page::new(&ctx, None),
         errors: FieldErrors::default(),
-        email: String::new(),
+        email: email.clone().unwrap_or_default(),
         next: q.next,
     };
-    render(StatusCode::OK, &view)
+    let mut res = render(StatusCode::OK, &view)?;
+    if email.is_some()
+        && let Some(c) = cookies::set(cookies::LOGIN_EMAIL, "", Some(0), state.cookies.secure)
+    {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(res)
 }
 
 #[derive(Deserialize)]
@@ -115,9 +129,9 @@ pub async fn login(
             }
             Ok(res)
         }
-        Err(e) => refused(e, || {
+        Err(e) => refused(e, |why| {
             let mut errors = FieldErrors::default();
-            errors.add("_form", "error.login_failed");
+            errors.add("_form", why);
             let view = LoginView {
                 page: Page::new(&ctx, None),
                 errors,
@@ -250,7 +264,7 @@ async fn step_answered(
             };
             render(StatusCode::UNAUTHORIZED, &view)
         }
-        Err(e) => refused(e, || Err(AppError::BadRequest)),
+        Err(e) => refused(e, |_| Err(AppError::BadRequest)),
     }
 }
 

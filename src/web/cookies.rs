@@ -61,3 +61,26 @@ pub fn set(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> Optio
 pub const LANG: &str = "secportal_lang";
 /// The flash-message cookie name: holds a locale key shown once.
 pub const FLASH: &str = "secportal_flash";
+
+/// The address just signed up with or given a new password, for the sign-in form that follows
+/// (a minute; hex, as an address may hold characters a cookie may not).
+pub const LOGIN_EMAIL: &str = "secportal_login_email";
+
+/// Sets [`LOGIN_EMAIL`] on a response.
+pub fn remember_login_email(res: &mut axum::response::Response, email: &str, secure: bool) {
+    let hex: String = email.bytes().map(|b| format!("{b:02x}")).collect();
+    if let Some(c) = set(LOGIN_EMAIL, &hex, Some(60), secure) {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
+}
+
+/// The address [`remember_login_email`] set, if the request carries it.
+pub fn login_email(headers: &HeaderMap) -> Option<String> {
+    let hex = get(headers, LOGIN_EMAIL)?;
+    let bytes: Option<Vec<u8>> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect();
+    String::from_utf8(bytes?)
+        .ok()
+        .filter(|e| !e.is_empty() && e.len() <= 254)
+}

@@ -504,7 +504,8 @@ dual_test!(
         assert_eq!(nov[0]["name"], "佐藤 花子");
         let march = json("/admin/exports/administrators/json?on=2026-03-31").await;
         assert_eq!(march, serde_json::json!([]));
-        // The antivirus workbook: dates and flags typed.
+        // The antivirus workbook: dates typed; flags in words, as the CSV writes them (a
+        // boolean cell reads TRUE/FALSE in Japanese Excel).
         let bytes = r
             .get("/admin/exports/antivirus/xlsx")
             .await
@@ -516,7 +517,7 @@ dual_test!(
             assert_eq!(book["rows"][1][13]["t"], "datetime", "{}", book["rows"][1]);
             assert_eq!(
                 book["rows"][1][16],
-                serde_json::json!({ "t": "bool", "v": true })
+                serde_json::json!({ "t": "str", "v": "はい" })
             );
         }
     }

@@ -152,6 +152,14 @@ dual_test!(
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        // The sign-in page that follows has the address filled in, once.
+        let login = invitee.get("/login").await.text().await.unwrap();
+        assert!(
+            login.contains("value=\"kanri@tsukan.example.jp\""),
+            "{login}"
+        );
+        let login = invitee.get("/login").await.text().await.unwrap();
+        assert!(!login.contains("kanri@tsukan.example.jp"), "{login}");
         let res = invitee.login("kanri@tsukan.example.jp", PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let home = invitee.get("/home").await.text().await.unwrap();

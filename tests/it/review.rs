@@ -158,6 +158,15 @@ dual_test!(
         );
         let home = app.get("/home").await.text().await.unwrap();
         assert!(home.contains("受理"));
+        // The queue of accepted reports says when each was decided and by whom, not how long
+        // it has waited.
+        let accepted = r1.get("/review?state=accepted").await.text().await.unwrap();
+        assert!(
+            accepted.contains("<th scope=\"col\">判定日時</th><th scope=\"col\">判定者</th>")
+                && accepted.contains(" JST</td><td>テスト 太郎</td></tr>")
+                && !accepted.contains("経過日数</th>"),
+            "{accepted}"
+        );
         // Both versions stay readable.
         assert_eq!(
             r1.get(&format!("/review/{id}")).await.status(),

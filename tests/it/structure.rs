@@ -615,11 +615,28 @@ dual_test!(
             ("attest", "yes"),
         ];
         let bad_cases: Vec<(&str, &str, &str)> = vec![
-            (&ids_field, "AB12300", "利用者IDは英数字8文字です"),
-            (&ids_field, "XY123001", "この組織の利用者コードで始まらない"),
-            (&ids_field, "AB123001 AB123001", "重複"),
+            // Each message names the IDs it is about.
+            (
+                &ids_field,
+                "AB123001\nAB12300",
+                "利用者IDは英数字8文字です。（該当: AB12300）",
+            ),
+            (
+                &ids_field,
+                "XY123001\nAB123001\nZZ999001",
+                "この組織の利用者コードで始まらない利用者IDがあります。（該当: XY123001、ZZ999001）",
+            ),
+            (
+                &ids_field,
+                "AB123001 AB123001",
+                "同じ利用者IDが重複しています。（該当: AB123001）",
+            ),
             ("away_0_to", "2026-03-31", "終了日が開始日より前です"),
-            ("away_0_ids", "AB123009", "一覧にない利用者ID"),
+            (
+                "away_0_ids",
+                "AB123009",
+                "一覧にない利用者IDです。（該当: AB123009）",
+            ),
             ("attest", "", "確認欄にチェック"),
         ];
         for (field, value, message) in bad_cases {
@@ -710,7 +727,12 @@ dual_test!(
             StatusCode::UNPROCESSABLE_ENTITY,
             "BBBBB belongs to B"
         );
-        assert!(res.text().await.unwrap().contains("既に登録されています"));
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("この利用者コードは既に登録されています。（該当: BBBBB）")
+        );
         let res = app.post(&path, &fields("AAA-B", "1")).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let res = app.post(&path, &fields("aaaab", "1")).await;

@@ -157,12 +157,28 @@ dual_test!(disabling_a_user_ends_all_their_sessions, |app| async move {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(clerk.get("/home").await.status(), StatusCode::SEE_OTHER);
     assert_eq!(clerk2.get("/home").await.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        app.new_browser()
-            .login("clerk@a.example.jp", PASSWORD)
-            .await
-            .status(),
-        StatusCode::UNAUTHORIZED
+    // With the right password the clerk is told the account is disabled and whom to ask;
+    // a wrong one gets the usual answer, so a stranger learns nothing.
+    let res = app
+        .new_browser()
+        .login("clerk@a.example.jp", PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("このアカウントは利用停止されています"),
+        "{body}"
+    );
+    let res = app
+        .new_browser()
+        .login("clerk@a.example.jp", "not-the-password-1")
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("メールアドレスまたはパスワードが正しくありません")
+            && !body.contains("利用停止"),
+        "{body}"
     );
     assert_eq!(app.audit_count("user.disabled").await, 1);
     // Enabled again, the user can sign in.

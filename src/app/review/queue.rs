@@ -59,6 +59,9 @@ pub struct QueueLine {
     /// What a reviewer should know before opening it (`domain::flags`), and `resubmitted`
     /// for a version after the first.
     pub flags: Vec<&'static str>,
+    /// When a decided line was decided, and by whom.
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
 }
 
 /// The flag of a version after the first (a resubmission after a return).
@@ -144,6 +147,13 @@ pub async fn queue_page(
     }
     let page = db::queue::queue(&app.db, filter, cursor, limit).await?;
     let names = app.queue_names.lines(&app.db, &page.rows).await?;
+    let decided: Vec<Uuid> = page
+        .rows
+        .iter()
+        .filter(|r| !matches!(r.state.as_str(), "submitted" | "under_review"))
+        .map(|r| r.id)
+        .collect();
+    let mut decisions = db::queue::decisions(&app.db, &decided).await?;
     let first = page.rows.first().map(|r| (r.submitted_at, r.id));
     let last = page.rows.last().map(|r| (r.submitted_at, r.id));
     // Going forward, what precedes is known to exist once past the first page; going back,
@@ -158,26 +168,34 @@ pub async fn queue_page(
             .rows
             .into_iter()
             .zip(names)
-            .map(|(r, n)| QueueLine {
-                id: r.id,
-                org_id: r.org_id,
-                org_name: n.org_name,
-                org_code: n.org_code,
-                kind: r.kind,
-                version: r.version,
-                state: r.state,
-                submitted_at: r.submitted_at,
-                receipt_no: r.receipt_no,
-                assignee: n.assignee,
-                place: n.place,
-                place_office: n.place_office,
-                flags: {
-                    let mut f = crate::domain::flags::parse(&r.flags);
-                    if r.version > 1 {
-                        f.insert(0, RESUBMITTED);
-                    }
-                    f
-                },
+            .map(|(r, n)| {
+                let decision = decisions
+                    .iter()
+                    .position(|d| d.submission_id == r.id)
+                    .map(|i| decisions.swap_remove(i));
+                QueueLine {
+                    id: r.id,
+                    org_id: r.org_id,
+                    org_name: n.org_name,
+                    org_code: n.org_code,
+                    kind: r.kind,
+                    version: r.version,
+                    state: r.state,
+                    submitted_at: r.submitted_at,
+                    receipt_no: r.receipt_no,
+                    assignee: n.assignee,
+                    place: n.place,
+                    place_office: n.place_office,
+                    flags: {
+                        let mut f = crate::domain::flags::parse(&r.flags);
+                        if r.version > 1 {
+                            f.insert(0, RESUBMITTED);
+                        }
+                        f
+                    },
+                    decided_at: decision.as_ref().map(|d| d.decided_at),
+                    decided_by: decision.map(|d| d.reviewer),
+                }
             })
             .collect(),
         next: last.filter(|_| later).map(|(at, id)| Cursor::After(at, id)),

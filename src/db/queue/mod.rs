@@ -303,6 +303,36 @@ pub async fn names(
     .await)
 }
 
+/// The decision of a decided line: when, and by whom.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Decided {
+    pub submission_id: Uuid,
+    pub decided_at: DateTime<Utc>,
+    pub reviewer: String,
+}
+
+/// The decisions of a page's decided lines (at most 1,000), by the unique index on
+/// `decisions.submission_id`.
+pub async fn decisions(db: &Db, ids: &[Uuid]) -> Result<Vec<Decided>, sqlx::Error> {
+    let ids = &ids[..ids.len().min(1000)];
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::default();
+    let list: Vec<String> = ids.iter().map(|id| sql.arg(Arg::Id(*id))).collect();
+    sql.text = format!(
+        "SELECT d.submission_id, d.decided_at, u.display_name AS reviewer FROM decisions d \
+         JOIN users u ON u.id = d.reviewer_id WHERE d.submission_id IN ({})",
+        list.join(", ")
+    );
+    let Sql { text, args } = sql;
+    on_db!(db, p => bind_all!(
+        sqlx::query_as::<_, Decided>(sqlx::AssertSqlSafe(text)), args
+    )
+    .fetch_all(p)
+    .await)
+}
+
 /// How many submissions wait for the Center's decision.
 pub async fn waiting_count(db: &Db) -> Result<i64, sqlx::Error> {
     // From the counters (see [`counts`]): no scan of the queue on every scrape.

@@ -21,6 +21,10 @@ pub struct XlsxSink<W: Write + Send> {
     date: Format,
     time: Format,
     wrap: Format,
+    /// A flag in words, as the CSV writes it (a boolean cell reads TRUE/FALSE in Japanese
+    /// Excel too).
+    yes: String,
+    no: String,
 }
 
 /// A column's width in characters (a CJK character counts two).
@@ -80,6 +84,8 @@ impl<W: Write + Send> XlsxSink<W> {
             date: Format::new().set_num_format("yyyy-mm-dd"),
             time: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
             wrap: Format::new().set_text_wrap(),
+            yes: words.yes,
+            no: words.no,
         })
     }
 }
@@ -121,7 +127,7 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
                     sheet.write_datetime_with_format(r, c, jst(t), &self.time)?;
                 }
                 Cell::Bool(b) => {
-                    sheet.write_boolean(r, c, *b)?;
+                    sheet.write_string(r, c, if *b { &self.yes } else { &self.no })?;
                 }
                 Cell::Empty => {}
             }

@@ -14,6 +14,7 @@ use crate::app::{
     self,
     onboarding::{Forgot, PasswordLinkInput, RESET_WINDOW_MINUTES, SetupInput},
 };
+use crate::web::cookies;
 use crate::web::ctx::{CsrfForm, Ctx};
 use crate::web::error::{AppError, AppResult};
 use crate::web::forms::FieldErrors;
@@ -77,11 +78,11 @@ pub async fn setup(
     CsrfForm(form): CsrfForm<SetupInput>,
 ) -> AppResult<Response> {
     match app::onboarding::setup(&state, &ctx.ip, &form).await {
-        Ok(Some(())) => Ok(redirect_with_flash(
-            "/login",
-            "flash.setup_done",
-            state.cookies.secure,
-        )),
+        Ok(Some(email)) => {
+            let mut res = redirect_with_flash("/login", "flash.setup_done", state.cookies.secure);
+            cookies::remember_login_email(&mut res, &email, state.cookies.secure);
+            Ok(res)
+        }
         Ok(None) => Err(AppError::LinkGone),
         Err(app::Error::Invalid(errors)) => {
             let view = SetupView {
@@ -205,13 +206,15 @@ async fn password_link_submit(
     purpose: Purpose,
 ) -> AppResult<Response> {
     match app::onboarding::set_password(state, &ctx.ip, purpose, &form).await {
-        Ok(Some(())) => {
+        Ok(Some(email)) => {
             let flash = if purpose == Purpose::Invitation {
                 "flash.invitation_accepted"
             } else {
                 "flash.password_reset"
             };
-            Ok(redirect_with_flash("/login", flash, state.cookies.secure))
+            let mut res = redirect_with_flash("/login", flash, state.cookies.secure);
+            cookies::remember_login_email(&mut res, &email, state.cookies.secure);
+            Ok(res)
         }
         Ok(None) => Err(AppError::LinkGone),
         Err(app::Error::Invalid(errors)) => {

@@ -36,6 +36,8 @@ pub struct QueueItem {
     pub age_days: i64,
     pub receipt: String,
     pub assignee: String,
+    /// A decided line's decision: when (JST) and by whom.
+    pub decided: Option<(String, String)>,
     /// The office or gateway site the report is about, or "the whole organisation".
     pub place: String,
     /// The office of a gateway site.
@@ -152,6 +154,9 @@ pub async fn queue(
                     age_days: (now - r.submitted_at).num_days(),
                     receipt: r.receipt_no,
                     assignee: r.assignee.unwrap_or_default(),
+                    decided: r
+                        .decided_at
+                        .map(|at| (jst(&at), r.decided_by.unwrap_or_default())),
                     place: r
                         .place
                         .unwrap_or_else(|| t.t("checklist.whole_org").to_string()),
