@@ -1,10 +1,14 @@
 //! What a use case answers when it does not succeed: one error type for both interfaces
 //! (pages render it, the API answers problem details).
 
-/// Messages to show next to fields; `_form` is the whole form. A message may name the values
-/// it is about (the IDs refused in a list of IDs, say).
+/// Messages to show next to fields; `_form` is the whole form. A field has one message, or,
+/// for a list typed in one field (IDs, codes), one per kind of mistake, each naming the values
+/// it is about.
 #[derive(Debug, Default, Clone)]
-pub struct FieldErrors(Vec<(String, &'static str)>, Vec<(String, String)>);
+pub struct FieldErrors(
+    Vec<(String, &'static str)>,
+    Vec<(String, &'static str, String)>,
+);
 
 /// How many values a message names at most.
 const NAMED: usize = 5;
@@ -18,42 +22,42 @@ impl FieldErrors {
         }
     }
 
-    /// Records an error about `value` for a field: the field's message names the values of
-    /// the errors with its key (the first few, each once).
+    /// Records an error about `value` in a field that lists values: each kind of mistake
+    /// (`key`) is a message of its own, naming its values (the first few, each once).
     pub fn add_named(&mut self, field: impl Into<String>, key: &'static str, value: &str) {
         let field = field.into();
-        match self.get(&field) {
-            None => self.0.push((field.clone(), key)),
-            Some(k) if k != key => return,
-            Some(_) => {}
+        if !self.0.iter().any(|(f, k)| *f == field && *k == key) {
+            self.0.push((field.clone(), key));
         }
-        let named = self.1.iter().filter(|(f, _)| *f == field);
-        if named.clone().count() <= NAMED && !named.clone().any(|(_, v)| v == value) {
-            self.1.push((field, value.to_string()));
+        let named = self.1.iter().filter(|(f, k, _)| *f == field && *k == key);
+        if named.clone().count() <= NAMED && !named.clone().any(|(_, _, v)| v == value) {
+            self.1.push((field, key, value.to_string()));
         }
     }
 
-    /// The values a field's message names, joined by `sep` (empty when it names none).
-    pub fn named_joined(&self, field: &str, sep: &str) -> String {
-        self.named(field).join(sep)
-    }
-
-    /// The values a field's message names (more than [`NAMED`]: the first ones and `…`).
-    pub fn named(&self, field: &str) -> Vec<&str> {
-        let mut v: Vec<&str> = self
-            .1
+    /// A field's messages: each key with the values it names joined by `sep` (empty when it
+    /// names none; more than [`NAMED`]: the first ones and `…`).
+    pub fn messages(&self, field: &str, sep: &str) -> Vec<(&'static str, String)> {
+        self.0
             .iter()
             .filter(|(f, _)| f == field)
-            .map(|(_, v)| v.as_str())
-            .collect();
-        if v.len() > NAMED {
-            v.truncate(NAMED);
-            v.push("…");
-        }
-        v
+            .map(|(_, key)| {
+                let mut v: Vec<&str> = self
+                    .1
+                    .iter()
+                    .filter(|(f, k, _)| f == field && k == key)
+                    .map(|(_, _, v)| v.as_str())
+                    .collect();
+                if v.len() > NAMED {
+                    v.truncate(NAMED);
+                    v.push("…");
+                }
+                (*key, v.join(sep))
+            })
+            .collect()
     }
 
-    /// The locale key of a field's error.
+    /// The locale key of a field's (first) error.
     pub fn get(&self, field: &str) -> Option<&'static str> {
         self.0.iter().find(|(f, _)| f == field).map(|(_, k)| *k)
     }
@@ -73,7 +77,15 @@ impl FieldErrors {
 
     /// How many fields have an error (the whole form's own error not counted).
     pub fn field_count(&self) -> usize {
-        self.0.iter().filter(|(f, _)| f != "_form").count()
+        let mut fields: Vec<&str> = self
+            .0
+            .iter()
+            .map(|(f, _)| f.as_str())
+            .filter(|f| *f != "_form")
+            .collect();
+        fields.sort_unstable();
+        fields.dedup();
+        fields.len()
     }
 
     /// Every (field, locale key), in the order recorded.
@@ -173,19 +185,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_message_names_its_values_once_and_only_for_its_own_key() {
+    fn each_kind_of_mistake_in_a_list_is_a_message_naming_its_values_once() {
         let mut e = FieldErrors::default();
         e.add_named("ids", "error.user_id_duplicate", "X1");
         e.add_named("ids", "error.user_id_duplicate", "X2");
         e.add_named("ids", "error.user_id_duplicate", "X1");
         e.add_named("ids", "error.user_id_invalid", "Y");
         assert_eq!(e.get("ids"), Some("error.user_id_duplicate"));
-        assert_eq!(e.named_joined("ids", "、"), "X1、X2");
+        assert_eq!(
+            e.messages("ids", "、"),
+            [
+                ("error.user_id_duplicate", "X1、X2".to_string()),
+                ("error.user_id_invalid", "Y".to_string())
+            ]
+        );
+        assert_eq!(e.field_count(), 1, "one field, two messages");
         for i in 0..10 {
             e.add_named("many", "error.user_id_duplicate", &format!("V{i}"));
         }
-        assert_eq!(e.named("many"), ["V0", "V1", "V2", "V3", "V4", "…"]);
+        assert_eq!(
+            e.messages("many", ","),
+            [("error.user_id_duplicate", "V0,V1,V2,V3,V4,…".to_string())]
+        );
         e.add("plain", "error.required");
-        assert!(e.named("plain").is_empty());
+        e.add("plain", "error.too_long");
+        assert_eq!(
+            e.messages("plain", ","),
+            [("error.required", String::new())]
+        );
+        assert_eq!(e.field_count(), 3);
     }
 }

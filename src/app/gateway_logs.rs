@@ -363,6 +363,7 @@ pub async fn check(
                     "covers": cov.covers,
                     "gap_days": cov.gap_days,
                     "off_gap_days": cov.off_gap_days,
+                    "work_gaps": cov.work_gaps,
                 }),
             );
         }

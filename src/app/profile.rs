@@ -96,7 +96,7 @@ pub async fn save_profile(
                 extra.push(c.as_str().to_string())
             }
             Ok(_) => {}
-            Err(k) => errors.add("extra_codes", k),
+            Err(k) => errors.add_named("extra_codes", k, &raw.chars().take(20).collect::<String>()),
         }
     }
     let (

@@ -631,6 +631,12 @@ dual_test!(
                 "AB123001 AB123001",
                 "同じ利用者IDが重複しています。（該当: AB123001）",
             ),
+            // Several kinds of mistake in one list: each said at once, under the field.
+            (
+                &ids_field,
+                "AB12300\nXY123001\nAB123001\nAB123001",
+                "利用者IDは英数字8文字です。（該当: AB12300）<br>この組織の利用者コードで始まらない利用者IDがあります。（該当: XY123001）<br>同じ利用者IDが重複しています。（該当: AB123001）",
+            ),
             ("away_0_to", "2026-03-31", "終了日が開始日より前です"),
             (
                 "away_0_ids",
@@ -731,7 +737,7 @@ dual_test!(
             res.text()
                 .await
                 .unwrap()
-                .contains("この利用者コードは既に登録されています。（該当: BBBBB）")
+                .contains("この利用者コードは既に他の組織で登録されています。（該当: BBBBB）")
         );
         let res = app.post(&path, &fields("AAA-B", "1")).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -166,7 +166,7 @@ dual_test!(disabling_a_user_ends_all_their_sessions, |app| async move {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let body = res.text().await.unwrap();
     assert!(
-        body.contains("このアカウントは利用停止されています"),
+        body.contains("このアカウントは無効になっています"),
         "{body}"
     );
     let res = app
@@ -267,7 +267,12 @@ dual_test!(
             )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(res.text().await.unwrap().contains("既に登録されています"));
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("既に他の組織で登録されています")
+        );
         // A taken e-mail rolls back the new organisation.
         let res = app
             .post(

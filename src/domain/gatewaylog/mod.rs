@@ -102,9 +102,11 @@ pub struct Coverage {
     pub work_gaps: Vec<(NaiveDate, NaiveDate)>,
     /// Every day of the period with its lines, [send, receive].
     pub days: Vec<(NaiveDate, [u64; 2])>,
-    /// Quiet hours: on a day with lines, runs of hours (from, to: 0–24) without a line at an
-    /// hour that has lines on at least half of the period's days with lines (a gateway's
-    /// usual hours). Needs three such days to tell what is usual.
+    /// The gateway's usual hours, as bits: those with lines on at least three quarters of the
+    /// period's days with lines (none when fewer than three days have lines).
+    pub usual: u32,
+    /// Quiet hours: on a day with lines, runs of at least two usual hours (from, to: 0–24)
+    /// without a line.
     pub quiet: Vec<(NaiveDate, u8, u8)>,
 }
 
@@ -140,37 +142,52 @@ impl LogCheck {
         }
         let first = self.days.keys().next();
         let last = self.days.keys().next_back();
+        // The period's first and last working days: a log that ends on a Friday covers a
+        // period ending on the Saturday after.
+        let work = |d: &&(NaiveDate, [u64; 2])| !crate::domain::holidays::is_off_day(d.0);
+        let from = days.iter().find(work).map_or(from, |d| d.0);
+        let to = days.iter().rev().find(work).map_or(to, |d| d.0);
+        let usual = self.usual(&days);
         Coverage {
             covers: first.is_some_and(|f| *f <= from) && last.is_some_and(|l| *l >= to),
+            usual,
             gaps,
             gap_days,
             off_gap_days,
             work_gaps,
-            quiet: self.quiet(&days),
+            quiet: self.quiet(&days, usual),
             days,
         }
     }
 
-    /// The quiet hours of the period's `days` (see [`Coverage::quiet`]).
-    fn quiet(&self, days: &[(NaiveDate, [u64; 2])]) -> Vec<(NaiveDate, u8, u8)> {
-        let active: Vec<(NaiveDate, u32)> = days
-            .iter()
+    /// The days of `days` with lines, with the hours that have lines.
+    fn active(&self, days: &[(NaiveDate, [u64; 2])]) -> Vec<(NaiveDate, u32)> {
+        days.iter()
             .filter_map(|(d, _)| self.hours.get(d).map(|h| (*d, *h)))
             .filter(|(_, h)| *h != 0)
-            .collect();
+            .collect()
+    }
+
+    /// The gateway's usual hours over `days` (see [`Coverage::usual`]).
+    fn usual(&self, days: &[(NaiveDate, [u64; 2])]) -> u32 {
+        let active = self.active(days);
         if active.len() < 3 {
-            return vec![];
+            return 0;
         }
-        let usual = (0..24).fold(0u32, |mask, h| {
+        (0..24).fold(0u32, |mask, h| {
             let with = active.iter().filter(|(_, m)| m & (1 << h) != 0).count();
-            if with * 2 >= active.len() {
+            if with * 4 >= active.len() * 3 {
                 mask | 1 << h
             } else {
                 mask
             }
-        });
+        })
+    }
+
+    /// The quiet hours of the period's `days` (see [`Coverage::quiet`]).
+    fn quiet(&self, days: &[(NaiveDate, [u64; 2])], usual: u32) -> Vec<(NaiveDate, u8, u8)> {
         let mut out = vec![];
-        for (d, m) in active {
+        for (d, m) in self.active(days) {
             let missing = usual & !m;
             let mut h = 0u8;
             while h < 24 {
@@ -182,7 +199,10 @@ impl LogCheck {
                 while h < 24 && missing & (1 << h) != 0 {
                     h += 1;
                 }
-                out.push((d, start, h));
+                // One quiet hour is what a light day looks like; two in a row are worth a look.
+                if h - start >= 2 {
+                    out.push((d, start, h));
+                }
             }
         }
         out
@@ -303,6 +323,12 @@ mod tests {
         let cov = weekdays.against(d("2026-10-02"), d("2026-10-05"));
         assert_eq!((cov.gap_days, cov.work_gap_days()), (2, 0));
         assert!(weekdays.clean(Some((d("2026-10-02"), d("2026-10-05")))));
+        // A period that ends on a weekend is covered by a log that ends on the Friday before,
+        // and one that starts on a weekend by a log from the Monday after.
+        assert!(weekdays.against(d("2026-10-02"), d("2026-10-04")).covers);
+        assert!(weekdays.against(d("2026-10-03"), d("2026-10-05")).covers);
+        assert!(!weekdays.against(d("2026-10-01"), d("2026-10-05")).covers);
+        assert!(!weekdays.against(d("2026-10-02"), d("2026-10-06")).covers);
     }
 
     #[test]
@@ -347,24 +373,25 @@ mod tests {
 
     #[test]
     fn daily_files_cover_a_period_together() {
+        // Monday to Thursday.
         let head = "送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n";
         let a = check(&format!(
-            "{head}送信,A,1,IDA,2026-10-01 09:00:00\n送信,A,1,IDA,2026-10-02 09:00:00\n"
+            "{head}送信,A,1,IDA,2026-10-05 09:00:00\n送信,A,1,IDA,2026-10-06 09:00:00\n"
         ));
         let b = check(&format!(
-            "{head}受信,A,,IDA,2026-10-02 10:00:00\n送信,A,1,IDA,2026-10-04 09:00:00\n"
+            "{head}受信,A,,IDA,2026-10-06 10:00:00\n送信,A,1,IDA,2026-10-08 09:00:00\n"
         ));
-        let (from, to) = (d("2026-10-01"), d("2026-10-04"));
+        let (from, to) = (d("2026-10-05"), d("2026-10-08"));
         assert!(!a.against(from, to).covers && !b.against(from, to).covers);
         let both = LogCheck::joined([&a, &b]);
         let cov = both.against(from, to);
         assert!(cov.covers, "{cov:?}");
-        assert_eq!(cov.gaps, vec![(d("2026-10-03"), d("2026-10-03"))]);
-        assert_eq!(both.days[&d("2026-10-02")], [1, 1]);
-        assert_eq!(both.hours[&d("2026-10-02")], 1 << 9 | 1 << 10);
+        assert_eq!(cov.gaps, vec![(d("2026-10-07"), d("2026-10-07"))]);
+        assert_eq!(both.days[&d("2026-10-06")], [1, 1]);
+        assert_eq!(both.hours[&d("2026-10-06")], 1 << 9 | 1 << 10);
         assert_eq!(
             (both.lines, both.first.as_deref(), both.last.as_deref()),
-            (4, Some("2026-10-01 09:00:00"), Some("2026-10-04 09:00:00"))
+            (4, Some("2026-10-05 09:00:00"), Some("2026-10-08 09:00:00"))
         );
     }
 

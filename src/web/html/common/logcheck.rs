@@ -217,6 +217,8 @@ fn view_of(
     .filter_map(|(k, n)| count(t, k, n, &c.files))
     .collect();
     let mut quiet = vec![];
+    // The usual hours, for the hour grid of working days without a line (judged only).
+    let mut usual = 0;
     let days: Vec<(NaiveDate, [u64; 2])> = match period {
         Some((from, to)) if !judged => {
             let cov = c.against(from, to);
@@ -227,12 +229,26 @@ fn view_of(
         Some((from, to)) => {
             let cov = c.against(from, to);
             quiet.clone_from(&cov.quiet);
+            usual = cov.usual;
             let p = [("from", from.to_string()), ("to", to.to_string())];
             let p: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
             if cov.covers {
                 facts.push(t.f("gwlog.v.covers", &p));
             } else {
-                problems.push(t.f("gwlog.v.not_covers", &p));
+                // Where the lines are, so the clerk sees which end is short.
+                let (first, last) = (c.days.keys().next(), c.days.keys().next_back());
+                problems.push(match (first, last) {
+                    (Some(a), Some(b)) => t.f(
+                        "gwlog.v.not_covers_days",
+                        &[
+                            p[0],
+                            p[1],
+                            ("first", &a.to_string()),
+                            ("last", &b.to_string()),
+                        ],
+                    ),
+                    _ => t.f("gwlog.v.not_covers", &p),
+                });
             }
             let work = cov.work_gap_days();
             let off = cov.off_gap_days.to_string();
@@ -291,9 +307,9 @@ fn view_of(
         users_title,
         ids,
         ids_title,
-        chart: chart(t, &days),
+        chart: chart(t, &days, judged),
         chart_title,
-        hours: hours_chart(t, &days, &c.hours, &quiet),
+        hours: hours_chart(t, &days, &c.hours, &quiet, usual),
     }
 }
 
@@ -397,12 +413,14 @@ const HOURS_DAYS: usize = 62;
 
 /// The hours of each day with a line as a grid (a row per day, a column per hour, JST):
 /// filled where there is a line, red where the gateway usually has lines and this day has
-/// none (`quiet`). Empty for a long period, or a check kept before hours were counted.
+/// none (`quiet`, and the `usual` hours of a working day without a line). Empty for a long
+/// period, or a check kept before hours were counted.
 pub fn hours_chart(
     t: &Tr,
     days: &[(NaiveDate, [u64; 2])],
     hours: &std::collections::BTreeMap<NaiveDate, u32>,
     quiet: &[(NaiveDate, u8, u8)],
+    usual: u32,
 ) -> String {
     if days.is_empty() || days.len() > HOURS_DAYS || hours.is_empty() {
         return String::new();
@@ -422,13 +440,16 @@ pub fn hours_chart(
     for h in (0..=24).step_by(6) {
         let _ = write!(
             s,
-            r##"<text x="{x:.1}" y="11" font-size="10" fill="#333" text-anchor="middle">{h}:00</text>"##,
+            r##"<text x="{x:.1}" y="11" font-size="10" fill="#333" text-anchor="{anchor}">{h}:00</text>"##,
             x = LEFT + CELL * f64::from(h),
+            // The last label ends at the grid's edge, inside the drawing.
+            anchor = if h == 24 { "end" } else { "middle" },
         );
     }
-    for (i, (d, _)) in days.iter().enumerate() {
+    for (i, (d, n)) in days.iter().enumerate() {
         let y = TOP + ROW * i as f64;
         let mask = hours.get(d).copied().unwrap_or(0);
+        let silent = *n == [0, 0] && !crate::domain::holidays::is_off_day(*d);
         let _ = write!(
             s,
             r##"<text x="0" y="{ty:.1}" font-size="10" fill="#333">{d}</text>"##,
@@ -436,9 +457,10 @@ pub fn hours_chart(
         );
         for h in 0..24u8 {
             let on = mask & (1 << h) != 0;
-            let hushed = quiet
-                .iter()
-                .any(|(q, a, b)| q == d && (*a..*b).contains(&h));
+            let hushed = (silent && usual & (1 << h) != 0)
+                || quiet
+                    .iter()
+                    .any(|(q, a, b)| q == d && (*a..*b).contains(&h));
             let fill = match (on, hushed) {
                 (true, _) => "#2c6fbb",
                 (false, true) => "#c0392b",
@@ -466,8 +488,9 @@ pub fn hours_chart(
 }
 
 /// Lines per day as stacked bars (send below, receive above); a day without a line is
-/// marked under the axis.
-pub fn chart(t: &Tr, days: &[(NaiveDate, [u64; 2])]) -> String {
+/// marked under the axis when `gaps` (red on a working day, grey on others), not on the chart
+/// of one file of several (the other files' days are not its gaps).
+pub fn chart(t: &Tr, days: &[(NaiveDate, [u64; 2])], gaps: bool) -> String {
     if days.is_empty() {
         return String::new();
     }
@@ -508,6 +531,9 @@ pub fn chart(t: &Tr, days: &[(NaiveDate, [u64; 2])]) -> String {
                 ("received", &n[1].to_string()),
             ],
         ));
+        if n[0] + n[1] == 0 && !gaps {
+            continue;
+        }
         if n[0] + n[1] == 0 {
             let fill = if crate::domain::holidays::is_off_day(*d) {
                 "#999999"
@@ -555,14 +581,34 @@ mod tests {
     fn the_chart_says_a_period_without_lines_has_none_and_otherwise_names_the_busiest_day() {
         let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
         let t = Tr::new(Lang::Ja);
-        let empty = chart(&t, &[(day(1), [0, 0]), (day(2), [0, 0])]);
+        let empty = chart(&t, &[(day(1), [0, 0]), (day(2), [0, 0])], true);
         assert!(
             empty.contains("この期間のどの日にも記録がありません"),
             "{empty}"
         );
         assert!(!empty.contains("最大"), "{empty}");
-        let some = chart(&t, &[(day(1), [3, 4]), (day(2), [0, 0])]);
+        let some = chart(&t, &[(day(1), [3, 4]), (day(2), [0, 0])], true);
         assert!(some.contains("最大 7 行/日"), "{some}");
+    }
+
+    #[test]
+    fn a_working_day_without_lines_is_red_at_the_usual_hours_and_a_files_own_chart_marks_no_gaps() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let t = Tr::new(Lang::Ja);
+        // Wednesday the 4th has no line; Sunday the 8th has none either (an off day).
+        let days = [(day(2), [1, 0]), (day(4), [0, 0]), (day(8), [0, 0])];
+        let hours = [(day(2), 1 << 9 | 1 << 10)].into();
+        let svg = hours_chart(&t, &days, &hours, &[], 1 << 9 | 1 << 10);
+        assert_eq!(svg.matches("fill=\"#c0392b\"").count(), 2, "{svg}");
+        assert!(svg.contains("text-anchor=\"end\">24:00</text>"), "{svg}");
+        let judged = chart(&t, &days, true);
+        assert_eq!(judged.matches("fill=\"#c0392b\"").count(), 1, "{judged}");
+        assert_eq!(judged.matches("fill=\"#999999\"").count(), 1, "{judged}");
+        let own = chart(&t, &days, false);
+        assert!(
+            !own.contains("#c0392b") && !own.contains("#999999"),
+            "{own}"
+        );
     }
 
     #[test]
@@ -571,12 +617,12 @@ mod tests {
         let t = Tr::new(Lang::Ja);
         let days = [(day(1), [1, 0]), (day(2), [1, 0])];
         let hours = [(day(1), 1 << 9 | 1 << 10), (day(2), 1 << 9)].into();
-        let svg = hours_chart(&t, &days, &hours, &[(day(2), 10, 11)]);
+        let svg = hours_chart(&t, &days, &hours, &[(day(2), 10, 11)], 0);
         assert_eq!(svg.matches("fill=\"#2c6fbb\"").count(), 3, "{svg}");
         assert_eq!(svg.matches("fill=\"#c0392b\"").count(), 1, "{svg}");
         assert!(svg.contains("2026-11-02 10 時台: 記録なし"), "{svg}");
         assert!(!svg.contains("script") && !svg.contains("href"));
         // Kept before hours were counted, or a long period: no grid.
-        assert!(hours_chart(&t, &days, &Default::default(), &[]).is_empty());
+        assert!(hours_chart(&t, &days, &Default::default(), &[], 0).is_empty());
     }
 }

@@ -184,6 +184,7 @@ pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
         together.push((cx.t("report.log.period"), true));
     }
     together.extend(gaps(cx, cov));
+    together.extend(off_gaps(cx, cov));
     let mut aside = vec![];
     for (f, problem) in together {
         let n = note(cx.f("report.summary.logs_all", &[("finding", &f)]), problem);
@@ -246,6 +247,34 @@ pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
 fn gaps(cx: &Context<'_>, cov: &Value) -> Option<(String, bool)> {
     let all = cov["gap_days"].as_u64().filter(|n| *n > 0)?;
     let work = crate::domain::flags::work_gap_days(cov);
+    // Sealed with the working days' runs: those named, the rest said apart (`off_gaps`).
+    if let Some(runs) = cov["work_gaps"].as_array() {
+        if work == 0 {
+            return None;
+        }
+        let mut named: Vec<String> = runs
+            .iter()
+            .take(5)
+            .filter_map(|r| match (r[0].as_str(), r[1].as_str()) {
+                (Some(a), Some(b)) if a == b => Some(a.to_string()),
+                (Some(a), Some(b)) => Some(cx.f("report.from_to", &[("from", a), ("to", b)])),
+                _ => None,
+            })
+            .collect();
+        if runs.len() > 5 {
+            named.push(cx.t("gwlog.and_more"));
+        }
+        return Some((
+            cx.f(
+                "report.log.gaps_work",
+                &[
+                    ("n", &work.to_string()),
+                    ("runs", &named.join(cx.t("ui.list_sep").as_str())),
+                ],
+            ),
+            true,
+        ));
+    }
     let off = (all - work).to_string();
     let n = all.to_string();
     Some(match (work, all - work) {
@@ -256,6 +285,17 @@ fn gaps(cx: &Context<'_>, cov: &Value) -> Option<(String, bool)> {
             true,
         ),
     })
+}
+
+/// The weekends, holidays and year-end days of the period without a line, said (not a
+/// problem), in a coverage sealed with the working days' runs.
+fn off_gaps(cx: &Context<'_>, cov: &Value) -> Option<(String, bool)> {
+    cov["work_gaps"].as_array()?;
+    let off = cov["off_gap_days"].as_u64().filter(|n| *n > 0)?;
+    Some((
+        cx.f("report.log.gaps_off_days", &[("n", &off.to_string())]),
+        false,
+    ))
 }
 
 /// Takes the table of sealed log totals out of a gateway-log report, for a page that shows each
