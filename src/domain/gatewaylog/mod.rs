@@ -259,10 +259,7 @@ impl LogCheck {
         self.lines > 0
             && !self.needs_mapping()
             && self.problems() == 0
-            && period.is_none_or(|(f, t)| {
-                let c = self.against(f, t);
-                c.covers && c.work_gap_days() == 0
-            })
+            && period.is_none_or(|(f, t)| self.against(f, t).met())
     }
 }
 
@@ -270,6 +267,11 @@ impl Coverage {
     /// Days of the period without a line that are working days: what needs explaining.
     pub fn work_gap_days(&self) -> u64 {
         self.gap_days - self.off_gap_days
+    }
+
+    /// Whether the period is met: covered, and no working day without a line.
+    pub fn met(&self) -> bool {
+        self.covers && self.work_gap_days() == 0
     }
 }
 

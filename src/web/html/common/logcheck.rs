@@ -294,13 +294,7 @@ fn view_of(
     CheckView {
         name: name.to_string(),
         clean,
-        verdict: t
-            .t(match (clean, !judged && period.is_some()) {
-                (false, _) => "gwlog.not_clean",
-                (true, false) => "gwlog.clean",
-                (true, true) => "gwlog.clean_lines",
-            })
-            .to_string(),
+        verdict: verdict(t, clean, !judged && period.is_some()),
         facts,
         problems,
         users,
@@ -311,6 +305,17 @@ fn view_of(
         chart_title,
         hours: hours_chart(t, &days, &c.hours, &quiet, usual),
     }
+}
+
+/// A check's heading verdict: clean, clean in its lines only (`lines_only`: one log of
+/// several, the period judged for them together), or not.
+fn verdict(t: &Tr, clean: bool, lines_only: bool) -> String {
+    t.t(match (clean, lines_only) {
+        (false, _) => "gwlog.not_clean",
+        (true, false) => "gwlog.clean",
+        (true, true) => "gwlog.clean_lines",
+    })
+    .to_string()
 }
 
 /// Runs of days as a list ("2026-10-05、2026-10-07 〜 2026-10-09、ほか").
@@ -387,17 +392,8 @@ pub fn views(
     all.users.clear();
     all.ids.clear();
     all.facts.remove(0);
-    all.clean = period.is_none_or(|(f, to)| {
-        let c = joined.against(f, to);
-        c.covers && c.work_gap_days() == 0
-    });
-    all.verdict = t
-        .t(if all.clean {
-            "gwlog.clean"
-        } else {
-            "gwlog.not_clean"
-        })
-        .to_string();
+    all.clean = period.is_none_or(|(f, to)| joined.against(f, to).met());
+    all.verdict = verdict(t, all.clean, false);
     let mut out = vec![all];
     // Each file's chart spans the period as the one above does, and as the file's own did
     // when it was the only one.
