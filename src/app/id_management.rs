@@ -2,7 +2,7 @@
 //! every NACCS ID, the 利用者ID in use per office, and away-from-office use (telework,
 //! satellite office, disaster), submitted sealed to the Center.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -118,7 +118,8 @@ pub async fn declaration_data(
     if !input.attested {
         errors.add("attest", "error.attest_required");
     }
-    let mut seen: HashSet<String> = HashSet::new();
+    // Each ID with the office it was first listed under (an ID belongs to one office).
+    let mut seen: HashMap<String, Uuid> = HashMap::new();
     let mut per_office = vec![];
     for o in &offices {
         let field = format!("ids_{}", o.id);
@@ -135,10 +136,21 @@ pub async fn declaration_data(
                 Ok(id) if !codes.contains(id.user_code()) => {
                     errors.add_named(field.clone(), "error.user_id_other_code", id.as_str())
                 }
-                Ok(id) if !seen.insert(id.as_str().to_string()) => {
-                    errors.add_named(field.clone(), "error.user_id_duplicate", id.as_str())
-                }
-                Ok(id) => ids.push(id.as_str().to_string()),
+                Ok(id) => match seen.get(id.as_str()) {
+                    Some(at) if *at == o.id => {
+                        errors.add_named(field.clone(), "error.user_id_duplicate", id.as_str())
+                    }
+                    // Said under both offices: either list may be the one to correct.
+                    Some(at) => {
+                        let first = format!("ids_{at}");
+                        errors.add_named(first, "error.user_id_other_office", id.as_str());
+                        errors.add_named(field.clone(), "error.user_id_other_office", id.as_str())
+                    }
+                    None => {
+                        seen.insert(id.as_str().to_string(), o.id);
+                        ids.push(id.as_str().to_string())
+                    }
+                },
             }
         }
         per_office
@@ -187,7 +199,7 @@ pub async fn declaration_data(
         for raw in split_ids(&r.ids) {
             match NaccsId::parse(raw) {
                 Err(k) => errors.add_named(f("ids"), k, &shown(raw)),
-                Ok(id) if !seen.contains(id.as_str()) => {
+                Ok(id) if !seen.contains_key(id.as_str()) => {
                     errors.add_named(f("ids"), "error.user_id_not_declared", id.as_str())
                 }
                 Ok(id) => ids.push(id.as_str().to_string()),

@@ -140,6 +140,12 @@ impl CatalogueItem {
     fn applies_to_every_form(&self) -> bool {
         ConnectionForm::ALL.iter().all(|f| self.forms.contains(f))
     }
+
+    /// Whether the item is about the NACCS router of the place (§7.4.2(1): its ports), so
+    /// that it is due only where a connection, and with it the router, is recorded.
+    fn about_the_router(&self) -> bool {
+        self.key == "router_ports"
+    }
 }
 
 /// The catalogue file as shipped in `catalogue/`.
@@ -198,14 +204,14 @@ pub struct Unit {
 
 /// Whether `item` is due for `unit`. A unit with no connection recorded yet still owes the
 /// items every form owes (an office needs its administrator, the organisation its ID
-/// declaration, before a line is installed); form-specific items wait until a connection of
-/// that form exists.
+/// declaration, before a line is installed), except the router's ports (there is no router
+/// yet); form-specific items wait until a connection of that form exists.
 pub fn applies(item: &CatalogueItem, unit: &Unit) -> bool {
     if !item.scopes.contains(&unit.kind) {
         return false;
     }
     if unit.forms.is_empty() {
-        return item.applies_to_every_form();
+        return item.applies_to_every_form() && !item.about_the_router();
     }
     unit.forms.iter().any(|f| item.forms.contains(f))
 }
@@ -396,6 +402,11 @@ mod tests {
         ));
         assert!(!applies(
             &item("gateway_logs"),
+            &unit(ScopeKind::Office, &[])
+        ));
+        // No connection, no router: its ports are asked once a connection is recorded.
+        assert!(!applies(
+            &item("router_ports"),
             &unit(ScopeKind::Office, &[])
         ));
         assert!(!applies(

@@ -210,6 +210,11 @@ dual_test!(
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(fields(&p), vec!["wan_unused"]);
         let all = json!({"lan_dedicated": true, "wan_unused": true, "console_unused": true});
+        // No connection recorded at the office yet: no router to attest.
+        let (status, _) = send(post(&app, &token, &router, "rt-0", &all)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(app.audit_count("router.attested").await, 0);
+        crate::structure::add_connection(&app, &org, &office, "router").await;
         let (status, receipt) = send(post(&app, &token, &router, "rt-2", &all)).await;
         assert_eq!(status, StatusCode::CREATED, "{receipt}");
         assert_eq!(app.audit_count("router.attested").await, 1);

@@ -578,8 +578,8 @@ pub const ROUTER_OK: [(&str, &str); 3] = [
 ];
 
 impl TestApp {
-    /// As the signed-in org admin: an office 本社 whose router is attested; answers the
-    /// attestation's response (a redirect to its receipt).
+    /// As the signed-in org admin: an office 本社 with a router connection whose router is
+    /// attested; answers the attestation's response (a redirect to its receipt).
     pub async fn attest_router_at_new_office(&self, org: &str) -> reqwest::Response {
         let res = self
             .post(
@@ -587,8 +587,15 @@ impl TestApp {
                 &[("kind", "office"), ("name", "本社"), ("address", "東京都")],
             )
             .await;
-        self.post(&format!("{}/router", location(&res)), &ROUTER_OK)
-            .await
+        let office = location(&res);
+        let res = self
+            .post(
+                &format!("{office}/connections"),
+                &[("form", "router"), ("router_id", "R-001")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        self.post(&format!("{office}/router"), &ROUTER_OK).await
     }
 }
 

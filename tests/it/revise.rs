@@ -161,3 +161,93 @@ dual_test!(
         assert_eq!(location(&res), format!("/orgs/{}/submissions/{draft}/receipt", org.id));
     }
 );
+
+dual_test!(
+    a_returned_id_declaration_shows_why_on_its_page_and_is_corrected_as_its_next_version,
+    |app| async move {
+        let org = narita(&app).await;
+        let o = &org.id;
+        let ids_field = format!("ids_{}", org.office);
+        let fields = [
+            ("attest", "yes"),
+            (ids_field.as_str(), "NRT01001\nNRT01002"),
+        ];
+        let res = app.post(&format!("/orgs/{o}/id-management"), &fields).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let first = location(&res).split('/').nth(4).unwrap().to_string();
+        let page = app
+            .get(&format!("/orgs/{o}/id-management"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("（提出済み）"),
+            "the last declaration's state is named"
+        );
+        assert!(page.contains("センターへ届け出る"));
+        assert!(!page.contains("/revise\""), "nothing to revise yet");
+
+        let reviewer = app.new_browser();
+        reviewer.login("shinsa@naccs.example.jp", PASSWORD).await;
+        let res = reviewer
+            .post(
+                &format!("/review/{first}/decide"),
+                &[
+                    ("decision", "returned"),
+                    ("reason", "倉庫で使う利用者IDが漏れています。"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+        // The page says why, offers the correction, and no longer submits a second declaration.
+        let page = app
+            .get(&format!("/orgs/{o}/id-management"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("倉庫で使う利用者IDが漏れています。"),
+            "{page}"
+        );
+        assert!(page.contains("（差戻し）"));
+        assert!(page.contains(&format!("action=\"/orgs/{o}/submissions/{first}/revise\"")));
+        assert!(page.contains("<fieldset class=\"plain\" disabled>"));
+        assert!(!page.contains("センターへ届け出る"));
+
+        // The button opens the revision; the page then leads to it, and the form posted
+        // anyway (an old tab) adds nothing.
+        let res = app
+            .post(&format!("/orgs/{o}/submissions/{first}/revise"), &[])
+            .await;
+        let draft = location(&res).split('/').nth(4).unwrap().to_string();
+        let page = app
+            .get(&format!("/orgs/{o}/id-management"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("倉庫で使う利用者IDが漏れています。"));
+        assert!(
+            page.contains(&format!("href=\"/orgs/{o}/submissions/{draft}/edit\"")),
+            "{page}"
+        );
+        assert!(page.contains("修正を続ける"));
+        let before = app.count("submissions").await;
+        let res = app.post(&format!("/orgs/{o}/id-management"), &fields).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(app.count("submissions").await, before);
+
+        // In English too, with no locale key shown.
+        app.post("/lang", &[("lang", "en")]).await;
+        let page = app
+            .get(&format!("/orgs/{o}/id-management"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Continue revising") && !page.contains("idm.revision_open"));
+    }
+);

@@ -733,12 +733,12 @@ dual_test!(
             StatusCode::UNPROCESSABLE_ENTITY,
             "BBBBB belongs to B"
         );
-        assert!(
-            res.text()
-                .await
-                .unwrap()
-                .contains("この利用者コードは既に他の組織で登録されています。（該当: BBBBB）")
-        );
+        let body = res.text().await.unwrap();
+        assert!(body.contains("この利用者コードは既に他の組織で登録されています。（該当: BBBBB）"));
+        // The way back names the organisation as stored, not the unsaved name in the form.
+        let back = format!("<a href=\"/orgs/{org}\">← ");
+        let at = body.find(&back).unwrap() + back.len();
+        assert!(!body[at..].starts_with(name), "{}", &body[at..at + 40]);
         let res = app.post(&path, &fields("AAA-B", "1")).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let res = app.post(&path, &fields("aaaab", "1")).await;
@@ -828,8 +828,32 @@ dual_test!(
         let org = org_of(&app, "kanri@a.example.jp").await;
         app.login("kanri@a.example.jp", PASSWORD).await;
         let office = add_location(&app, &org, "office", "", "本社").await;
-        add_connection(&app, &org, &office, "router").await;
+        // No connection recorded yet: no router to attest, and the page says why.
         let path = format!("/orgs/{org}/locations/{office}/router");
+        let page = app
+            .get(&format!("/orgs/{org}/locations/{office}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("接続がまだ登録されていません")
+                && !page.contains(&format!("action=\"{path}\""))
+        );
+        assert!(
+            !checklist(&app).await.iter().any(|r| r.0 == "7.4.2(1)"),
+            "not due without a connection"
+        );
+        let res = app.post(&path, &ROUTER_OK).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("接続がまだ登録されていません")
+        );
+        assert_eq!(app.count("submissions").await, 0);
+        add_connection(&app, &org, &office, "router").await;
         let res = app
             .post(&path, &[("lan_dedicated", "yes"), ("wan_unused", "yes")])
             .await;
@@ -859,5 +883,41 @@ dual_test!(
         let res = b.post(&path, &ROUTER_OK).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
         assert_eq!(app.count("submissions").await, 1);
+    }
+);
+
+dual_test!(
+    an_id_listed_under_two_offices_is_flagged_under_both,
+    |app| async move {
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AB123"))
+            .await;
+        let org = org_of(&app, "kanri@a.example.jp").await;
+        app.login("kanri@a.example.jp", PASSWORD).await;
+        let tokyo = add_location(&app, &org, "office", "", "本社").await;
+        let osaka = add_location(&app, &org, "office", "", "大阪支店").await;
+        let (f_tokyo, f_osaka) = (format!("ids_{tokyo}"), format!("ids_{osaka}"));
+        let res = app
+            .post(
+                &format!("/orgs/{org}/id-management"),
+                &[
+                    (f_tokyo.as_str(), "AB123001\nAB123002"),
+                    (f_osaka.as_str(), "AB123003 AB123001"),
+                    ("attest", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = res.text().await.unwrap();
+        let said = "同じ利用者IDが複数の事業所に入力されています。利用者IDは、それを管理する1つの事業所にだけ入力してください。（該当: AB123001）";
+        for f in [&f_tokyo, &f_osaka] {
+            let at = body.find(&format!("id=\"f-{f}-error\"")).expect(f);
+            let end = at + body[at..].find("</p>").unwrap();
+            assert!(body[at..end].contains(said), "{f}: {}", &body[at..end]);
+        }
+        assert!(
+            !body.contains("AB123002）"),
+            "an ID listed once is not named"
+        );
+        assert_eq!(app.count("submissions").await, 0);
     }
 );

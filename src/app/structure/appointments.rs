@@ -148,7 +148,8 @@ pub async fn appoint(
 pub const ROUTER_CHECKS: [&str; 3] = ["lan_dedicated", "wan_unused", "console_unused"];
 
 /// What a sealed `router_ports` report of a location holds: every statement confirmed (else
-/// errors `router.{statement}`), with the location's active NACCS routers.
+/// errors `router.{statement}`), with the location's active NACCS routers (none: no connection
+/// is recorded there, `_form` error `router.no_connection`).
 pub async fn router_data(
     app: &App,
     org_id: Uuid,
@@ -164,10 +165,17 @@ pub async fn router_data(
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
-    let routers: Vec<String> = db::structure::connections(&app.db, Some(org_id))
+    let connections: Vec<_> = db::structure::connections(&app.db, Some(org_id))
         .await?
         .into_iter()
         .filter(|c| c.active && c.location_id == loc.id)
+        .collect();
+    // No connection recorded, no router whose ports could be attested.
+    if connections.is_empty() {
+        return Err(Error::field("_form", "router.no_connection"));
+    }
+    let routers: Vec<String> = connections
+        .into_iter()
         .map(|c| c.router_id)
         .filter(|r| !r.is_empty())
         .collect();

@@ -80,7 +80,7 @@ pub struct RouterBody {
 }
 
 /// Attests §7.4.2(1) for a location's NACCS router; sealed at once. A statement not true:
-/// 422 naming it.
+/// 422 naming it; a location with no active NACCS connection (so no router): 422 on `_form`.
 #[utoipa::path(post, path = "/api/v1/locations/{id}/router_attestation", tag = "reports", operation_id = "attest_router",
     params(("id" = Uuid, Path, description = "The office or gateway site"), super::IdempotencyKey),
     request_body = RouterBody,

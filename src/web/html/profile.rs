@@ -46,6 +46,8 @@ pub struct ProfileForm {
 struct ProfileView {
     page: Page,
     org_id: Uuid,
+    /// The name as stored (the back link's), whatever the form holds unsaved.
+    org_name: String,
     primary_code: String,
     form: ProfileForm,
     errors: FieldErrors,
@@ -91,6 +93,7 @@ pub async fn page(
     let view = ProfileView {
         page: Page::new(&ctx, Some(&me)),
         org_id,
+        org_name: form.name.clone(),
         primary_code,
         form,
         errors: FieldErrors::default(),
@@ -145,12 +148,13 @@ pub async fn save(
             }
             Err(e) => return Err(e.into()),
         };
-    let (_, primary_code) = current_form(&state, &me, org_id).await?;
+    let (stored, primary_code) = current_form(&state, &me, org_id).await?;
     render(
         status,
         &ProfileView {
             page: Page::new(&ctx, Some(&me)),
             org_id,
+            org_name: stored.name,
             primary_code,
             form: shown,
             errors,

@@ -111,12 +111,19 @@ pub async fn page_return_note(
     drafted: &super::renewal::DraftState,
 ) -> AppResult<Option<ReturnNote>> {
     match &drafted.form.shown {
-        Some(s) if s.state == "returned" => {
-            let n = app::review::returned_note(app, org_id, s.id).await?;
-            Ok(n.map(|n| seen_note(n, true)))
-        }
+        Some(s) if s.state == "returned" => returned_note(app, org_id, s.id).await,
         _ => return_note(app, org_id, drafted.draft_id()).await,
     }
+}
+
+/// Why a returned submission of the organisation was returned, as its pages show it.
+pub async fn returned_note(
+    app: &App,
+    org_id: Uuid,
+    submission: Uuid,
+) -> AppResult<Option<ReturnNote>> {
+    let n = app::review::returned_note(app, org_id, submission).await?;
+    Ok(n.map(|n| seen_note(n, true)))
 }
 
 async fn note(

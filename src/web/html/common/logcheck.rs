@@ -294,26 +294,29 @@ fn view_of(
     CheckView {
         name: name.to_string(),
         clean,
-        verdict: verdict(t, clean, !judged && period.is_some()),
+        verdict: verdict(t, clean, period.is_some(), !judged),
         facts,
         problems,
         users,
         users_title,
         ids,
         ids_title,
-        chart: chart(t, &days, judged),
+        // Without a period no day is a gap: the chart marks none.
+        chart: chart(t, &days, judged && period.is_some()),
         chart_title,
         hours: hours_chart(t, &days, &c.hours, &quiet, usual),
     }
 }
 
-/// A check's heading verdict: clean, clean in its lines only (`lines_only`: one log of
-/// several, the period judged for them together), or not.
-fn verdict(t: &Tr, clean: bool, lines_only: bool) -> String {
-    t.t(match (clean, lines_only) {
-        (false, _) => "gwlog.not_clean",
-        (true, false) => "gwlog.clean",
-        (true, true) => "gwlog.clean_lines",
+/// A check's heading verdict: not clean; clean in its lines only (one log of several, the
+/// period judged for them together: `one_of_several`); clean with no period entered yet (only
+/// the lines are checked until there is one); or clean.
+fn verdict(t: &Tr, clean: bool, period: bool, one_of_several: bool) -> String {
+    t.t(match (clean, period, one_of_several) {
+        (false, _, _) => "gwlog.not_clean",
+        (true, false, _) => "gwlog.clean_no_period",
+        (true, true, true) => "gwlog.clean_lines",
+        (true, true, false) => "gwlog.clean",
     })
     .to_string()
 }
@@ -393,7 +396,7 @@ pub fn views(
     all.ids.clear();
     all.facts.remove(0);
     all.clean = period.is_none_or(|(f, to)| joined.against(f, to).met());
-    all.verdict = verdict(t, all.clean, false);
+    all.verdict = verdict(t, all.clean, period.is_some(), false);
     let mut out = vec![all];
     // Each file's chart spans the period as the one above does, and as the file's own did
     // when it was the only one.

@@ -18,6 +18,7 @@ use crate::domain::ScopeKind;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::{org_for, reader};
+use crate::web::html::common::comments::{ReturnNote, return_note, returned_note};
 use crate::web::html::common::renewal::{RenewalNote, note_of};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
@@ -46,10 +47,22 @@ struct IdView {
     can_edit: bool,
     errors: FieldErrors,
     reasons: Vec<&'static str>,
-    /// The last declaration: (submission, when), linked to its receipt.
-    last_submitted: Option<(Uuid, String)>,
+    /// The last declaration: (submission, when, its state's label key), linked to its receipt.
+    last_submitted: Option<(Uuid, String, String)>,
+    /// Why the last declaration was returned, when it was (or when its revision is open).
+    returned: Option<ReturnNote>,
+    /// The returned declaration is corrected as its next version, not on this form.
+    revision: Option<IdRevision>,
     /// The accepted declaration the form is filled in from (引き継ぎ).
     renewal: Option<RenewalNote>,
+}
+
+/// Where the correction of a returned declaration stands.
+pub enum IdRevision {
+    /// Returned, no revision open yet: the button opens one (the submission returned).
+    Returned(Uuid),
+    /// Its next version is a draft being corrected.
+    Open(Uuid),
 }
 
 async fn view(
@@ -149,7 +162,22 @@ async fn view(
         .map(|(from, receipt, at)| note_of(&ctx.tr(), from, &receipt, at, false)),
         _ => None,
     };
+    let (returned, revision) = match &latest {
+        Some(l) if l.state == "returned" => (
+            returned_note(state, org.id, l.id).await?,
+            Some(IdRevision::Returned(l.id)),
+        ),
+        // A draft of this kind is only ever the revision of a returned declaration.
+        Some(l) if l.state == "draft" => (
+            return_note(state, org.id, Some(l.id)).await?,
+            Some(IdRevision::Open(l.id)),
+        ),
+        _ => (None, None),
+    };
+    let may_revise = app::submissions::revise::may_revise(&reader(me), org.id, "id_management");
     Ok(IdView {
+        returned,
+        revision: revision.filter(|_| may_revise),
         renewal,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
@@ -163,7 +191,10 @@ async fn view(
         can_edit: app::structure::can_edit(&reader(me)),
         errors,
         reasons: REASONS.to_vec(),
-        last_submitted: latest.and_then(|l| Some((l.id, jst(&l.submitted_at?)))),
+        last_submitted: latest.and_then(|l| {
+            let at = jst(&l.submitted_at?);
+            Some((l.id, at, format!("checklist.status.{}", l.state)))
+        }),
     })
 }
 

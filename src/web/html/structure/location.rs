@@ -86,6 +86,8 @@ struct LocationView {
     /// The last router attestation: (submission id, receipt number, when).
     router_last: Option<(Uuid, String, String)>,
     router_checks: Vec<(&'static str, bool)>,
+    /// An active connection (and with it a NACCS router) is recorded: its ports are attested.
+    connected: bool,
     /// The place keeps gateway send/receive logs (a gateway site, or an office with a gateway
     /// connection): its log page is linked.
     keeps_logs: bool,
@@ -153,6 +155,7 @@ async fn location_view(
         .position(|l| l.id == id)
         .ok_or(AppError::NotFound)?;
     let loc = items.swap_remove(pos);
+    let connected = loc.connections.iter().any(|c| c.active);
     // Each appointment was notified as a sealed report: its receipt, by the appointment's id.
     let history: Vec<AppointmentItem> =
         app::structure::reads::appointment_history(state, &actor, org.id, id)
@@ -228,6 +231,7 @@ async fn location_view(
             )
         }),
         router_checks: edit.router_checks,
+        connected,
     })
 }
 
