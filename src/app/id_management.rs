@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::structure::org_for;
+use super::submissions::{Step, Stepped};
 use super::{Actor, App, Error, FieldErrors};
 use crate::db;
 use crate::domain::input::date;
@@ -235,9 +236,29 @@ pub async fn declaration_data(
 /// Checks the declaration and submits it sealed (an org admin of the organisation or a
 /// Center admin), with its audit entry; answers the submission (its receipt follows).
 pub async fn declare(app: &App, actor: &Actor, input: IdDeclaration) -> Result<Uuid, Error> {
+    match declare_step(app, actor, input, Step::Submit(None)).await? {
+        Stepped::Sealed(id) => Ok(id),
+        Stepped::Preview(_) => Err(Error::NotFound),
+    }
+}
+
+/// [`declare`] one step at a time: checked and shown first (確認), then sealed.
+pub async fn declare_step(
+    app: &App,
+    actor: &Actor,
+    input: IdDeclaration,
+    step: Step,
+) -> Result<Stepped, Error> {
     let org_id = input.org;
     org_for(app, actor, org_id, true).await?;
     let data = declaration_data(app, &input).await?;
+    let key = match step {
+        Step::Preview => {
+            super::submissions::no_revision_open(app, org_id, "id_management", None).await?;
+            return Ok(Stepped::Preview(data));
+        }
+        Step::Submit(key) => key,
+    };
     let catalogue = app.catalogue().await?;
     let mut tx = app.db.begin().await?;
     let (id, mail) = crate::app::submissions::insert_sealed(
@@ -252,6 +273,7 @@ pub async fn declare(app: &App, actor: &Actor, input: IdDeclaration) -> Result<U
             catalogue_revision: catalogue.revision,
             submitted_by: actor.id,
         },
+        key,
     )
     .await?;
     db::audit::append(
@@ -261,7 +283,7 @@ pub async fn declare(app: &App, actor: &Actor, input: IdDeclaration) -> Result<U
     .await?;
     tx.commit().await?;
     mail.send(app);
-    Ok(id)
+    Ok(Stepped::Sealed(id))
 }
 
 /// What the declaration page starts from: the organisation's locations, its user codes and

@@ -30,12 +30,13 @@ const INSERT_DRAFT: &str = "INSERT INTO submissions (id, org_id, kind, scope_kin
 async fn insert_draft(
     tx: &mut Tx,
     s: &NewSubmission<'_>,
+    id: Uuid,
     tail: &str,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     let sql = format!("{INSERT_DRAFT} {tail}");
     let now = super::now();
     on_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(Uuid::now_v7())
+        .bind(id)
         .bind(s.org_id)
         .bind(s.kind)
         .bind(s.scope_kind.as_str())
@@ -50,7 +51,7 @@ async fn insert_draft(
 /// Creates a draft; answers its id. Fails with a unique violation when the organisation
 /// already has an open draft of that kind and place.
 pub async fn create_draft(tx: &mut Tx, s: &NewSubmission<'_>) -> Result<Uuid, sqlx::Error> {
-    insert_draft(tx, s, "RETURNING id")
+    insert_draft(tx, s, Uuid::now_v7(), "RETURNING id")
         .await?
         .ok_or(sqlx::Error::RowNotFound)
 }
@@ -186,20 +187,37 @@ pub async fn copy_files(
     })
 }
 
-/// Creates and submits in one step (forms without a draft stage); answers id and receipt
-/// number. `None` (nothing done) while a draft of that kind and place is open: the revision
-/// of a returned one (`submissions_one_draft` decides, no read before the insert).
+/// Creates and submits in one step (forms without a draft stage), as `id` when given (the
+/// key of the 確認 page it was sent from); answers id and receipt number. `None` (nothing
+/// done) while a draft of that kind and place is open (the revision of a returned one:
+/// `submissions_one_draft` decides, no read before the insert) or when a submission with
+/// that id exists already (see [`sealed_as`]).
 pub async fn insert_submitted(
     tx: &mut Tx,
     s: &NewSubmission<'_>,
+    id: Option<Uuid>,
 ) -> Result<Option<(Uuid, String)>, sqlx::Error> {
-    let Some(id) = insert_draft(tx, s, "ON CONFLICT DO NOTHING RETURNING id").await? else {
+    let id = id.unwrap_or_else(Uuid::now_v7);
+    let Some(id) = insert_draft(tx, s, id, "ON CONFLICT DO NOTHING RETURNING id").await? else {
         return Ok(None);
     };
     let receipt = submit(tx, s.org_id, id, s.submitted_by, s.catalogue_revision)
         .await?
         .ok_or(sqlx::Error::RowNotFound)?;
     Ok(Some((id, receipt.receipt_no)))
+}
+
+/// Whether the organisation has a sealed submission `id` (read inside `tx`, which sees the
+/// commit of a concurrent insert that stopped [`insert_submitted`]).
+pub async fn sealed_as(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
+    let n: i64 = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT count(*) FROM submissions WHERE id = $1 AND org_id = $2 AND state <> 'draft'",
+    )
+    .bind(id)
+    .bind(org_id)
+    .fetch_one(&mut *c)
+    .await)?;
+    Ok(n > 0)
 }
 
 /// A stored submission.

@@ -340,6 +340,18 @@ async fn org_admin_builds_the_structure_and_appoints_administrators_then_the_cen
                 .click()
                 .await
                 .unwrap();
+                // The 確認 page shows the notice as it will be sent; submitted from there.
+                wait_for_text(&c, "提出内容の確認").await;
+                assert!(c.source().await.unwrap().contains("ヨコハマ　ハナコ"));
+                screenshot(&c, &format!("appointment-confirm-{label}")).await;
+                c.find(Locator::Css(
+                    "form[data-form-confirm] button[value='submit']",
+                ))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
                 wait_for_text(&c, "管理責任者を NACCS センターへ届け出ました").await;
             }
         }

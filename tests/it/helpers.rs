@@ -469,6 +469,24 @@ impl Browser<'_> {
         {
             return self.confirm(&location(&res)).await;
         }
+        // A form sealed in one step answers its 確認 page: submitted from there, as a person
+        // would press 「この内容で提出する」.
+        if res.status() == StatusCode::OK && content_type(&res).starts_with("text/html") {
+            let (status, headers) = (res.status(), res.headers().clone());
+            let body = res.text().await.unwrap();
+            if let Some(fields) = form_confirm_fields(&body) {
+                let mut all: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                all.push(("step", "submit"));
+                return self.post_raw(path, &all).await;
+            }
+            let mut again = axum::http::Response::new(body);
+            *again.status_mut() = status;
+            *again.headers_mut() = headers;
+            return reqwest::Response::from(again);
+        }
         res
     }
 
@@ -624,6 +642,20 @@ pub fn field_value(html: &str, name: &str) -> Option<String> {
             .replace("&gt;", ">")
             .replace("&amp;", "&"),
     )
+}
+
+/// The hidden fields of a one-step form's 確認 page (`data-form-confirm`), CSRF token and key
+/// included; `None` on any other page.
+pub fn form_confirm_fields(html: &str) -> Option<Vec<(String, String)>> {
+    let start = html.find("data-form-confirm>")?;
+    let form = &html[start..start + html[start..].find("</form>")?];
+    let mut out = vec![];
+    for part in form.split("<input type=\"hidden\" ").skip(1) {
+        let name = part.strip_prefix("name=\"")?;
+        let name = &name[..name.find('"')?];
+        out.push((name.to_string(), field_value(part, name)?));
+    }
+    Some(out)
 }
 
 /// The names of the acknowledgement boxes (`ack_N`) a 確認 page lists, in order.

@@ -290,7 +290,7 @@ dual_test!(
                 "列: この設置場所の列の対応づけで読み取りました（見出し行なし）",
                 "形式: タブ区切り、Shift_JIS",
                 "記録 2 行（送信 1 行・受信 1 行）",
-                "gw.tsv の確認結果 — 問題なし",
+                "gw.tsv の確認結果 — 各行に問題なし（対象期間を入力すると",
             ],
         );
     }
@@ -344,7 +344,7 @@ dual_test!(
             &[
                 "2行目が見出し、それより上の行は読み飛ばし",
                 "記録 2 行（送信 1 行・受信 1 行）",
-                "gw-202610.log.gz の確認結果 — 問題なし",
+                "gw-202610.log.gz の確認結果 — 各行に問題なし（対象期間を入力すると",
             ],
         );
         // The next log of the site, with its title, reads at once with the mapping.
@@ -356,7 +356,7 @@ dual_test!(
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let html = page(&app, &path).await;
         assert!(
-            html.contains("gw-202611.tsv の確認結果 — 問題なし"),
+            html.contains("gw-202611.tsv の確認結果 — 各行に問題なし（対象期間を入力すると"),
             "{html}"
         );
     }
@@ -486,9 +486,9 @@ dual_test!(
         let res = upload_log(&app, &path, "gateway-log-sample.csv", &sample).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert!(
-            page(&app, &path)
-                .await
-                .contains("gateway-log-sample.csv の確認結果 — 問題なし")
+            page(&app, &path).await.contains(
+                "gateway-log-sample.csv の確認結果 — 各行に問題なし（対象期間を入力すると"
+            )
         );
     }
 );

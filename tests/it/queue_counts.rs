@@ -196,6 +196,7 @@ dual_test!(
                 catalogue_revision: 1,
                 submitted_by: me,
             },
+            None,
         )
         .await
         .unwrap();

@@ -193,6 +193,7 @@ dual_test!(
                     catalogue_revision: 1,
                     submitted_by: user,
                 },
+                None,
             )
             .await
             .unwrap();

@@ -185,7 +185,7 @@ dual_test!(
             page.contains("（提出済み）"),
             "the last declaration's state is named"
         );
-        assert!(page.contains("センターへ届け出る"));
+        assert!(page.contains("確認へ進む"));
         assert!(!page.contains("/revise\""), "nothing to revise yet");
 
         let reviewer = app.new_browser();
@@ -215,7 +215,7 @@ dual_test!(
         assert!(page.contains("（差戻し）"));
         assert!(page.contains(&format!("action=\"/orgs/{o}/submissions/{first}/revise\"")));
         assert!(page.contains("<fieldset class=\"plain\" disabled>"));
-        assert!(!page.contains("センターへ届け出る"));
+        assert!(!page.contains("確認へ進む"));
 
         // The button opens the revision; the page then leads to it, and the form posted
         // anyway (an old tab) adds nothing.
@@ -249,5 +249,113 @@ dual_test!(
             .await
             .unwrap();
         assert!(page.contains("Continue revising") && !page.contains("idm.revision_open"));
+    }
+);
+
+dual_test!(
+    the_one_step_forms_are_shown_as_they_will_be_sent_then_sealed_once_however_often_pressed,
+    |app| async move {
+        let org = narita(&app).await;
+        let o = &org.id;
+        let path = format!("/orgs/{o}/locations/{}/appointments", org.office);
+        let fields = [
+            ("name", "山田 太郎"),
+            ("name_kana", "ヤマダ タロウ"),
+            ("department", "通関部"),
+            ("title", "課長"),
+            ("phone", "0476-32-1234"),
+            ("email", EMAIL),
+            ("effective_from", "2026-04-01"),
+        ];
+        // The form's button shows the 確認 page: the notice in the receipt's words, nothing
+        // stored yet.
+        let res = app.browser().post_unconfirmed(&path, &fields).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let page = res.text().await.unwrap();
+        assert!(page.contains("提出内容の確認") && page.contains("まだ届け出ていません"));
+        assert!(
+            page.contains("ヤマダ タロウ") && page.contains("成田営業所"),
+            "{page}"
+        );
+        assert_eq!(app.count("submissions").await, 0);
+        assert_eq!(app.count("appointments").await, 0);
+
+        // 戻って修正する: the form again, as typed, nothing stored.
+        let carried = crate::helpers::form_confirm_fields(&page).expect("the 確認 form");
+        let mut back: Vec<(&str, &str)> = carried
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        back.push(("step", "back"));
+        let res = app.browser().post_raw(&path, &back).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let form = res.text().await.unwrap();
+        assert!(!form.contains("data-form-confirm") && form.contains("value=\"ヤマダ タロウ\""));
+        assert_eq!(app.count("submissions").await, 0);
+
+        // この内容で提出する, pressed twice: one appointment, one receipt, both presses led to it.
+        let mut submit: Vec<(&str, &str)> = carried
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        submit.push(("step", "submit"));
+        let a = app.browser().post_raw(&path, &submit).await;
+        let b = app.browser().post_raw(&path, &submit).await;
+        assert_eq!(a.status(), StatusCode::SEE_OTHER);
+        assert_eq!(b.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&a), location(&b));
+        assert!(location(&a).ends_with("/receipt"));
+        assert_eq!(app.count("submissions").await, 1);
+        assert_eq!(app.count("appointments").await, 1);
+        assert_eq!(app.audit_count("appointment.notified").await, 1);
+
+        // The ID declaration and the router's ports take the same step.
+        let ids_field = format!("ids_{}", org.office);
+        let res = app
+            .browser()
+            .post_unconfirmed(
+                &format!("/orgs/{o}/id-management"),
+                &[("attest", "yes"), (ids_field.as_str(), "NRT01001")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let page = res.text().await.unwrap();
+        assert!(page.contains("data-form-confirm") && page.contains("NRT01001"));
+        let res = app
+            .browser()
+            .post_unconfirmed(
+                &format!("/orgs/{o}/locations/{}/router", org.office),
+                &crate::helpers::ROUTER_OK,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("data-form-confirm") && page.contains("NRT-R-001"),
+            "{page}"
+        );
+        assert_eq!(app.count("submissions").await, 1);
+
+        // A key that is not one this server made seals under a new id, once per press.
+        let mut forged: Vec<(&str, &str)> = submit
+            .iter()
+            .map(|(k, v)| {
+                if *k == "submit_key" {
+                    (*k, "00000000-0000-4000-8000-000000000000")
+                } else {
+                    (*k, *v)
+                }
+            })
+            .collect();
+        forged.retain(|(k, _)| *k != "csrf_token");
+        let res = app.post(&path, &forged).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_ne!(location(&res), location(&a));
+
+        // In English, the 確認 page's words are English.
+        app.browser().to_english().await;
+        let res = app.browser().post_unconfirmed(&path, &fields).await;
+        let page = res.text().await.unwrap();
+        assert!(page.contains("Nothing has been sent yet") && !page.contains("confirm.intro_form"));
     }
 );

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::location_for;
-use crate::app::submissions::REPORTERS;
+use crate::app::submissions::{REPORTERS, Step, Stepped, no_revision_open};
 use crate::app::{Actor, App, Error, FieldErrors};
 use crate::db;
 use crate::db::appointments::NewAppointment;
@@ -113,11 +113,33 @@ pub async fn appoint(
     location: Uuid,
     input: AppointInput,
 ) -> Result<Uuid, Error> {
+    match appoint_step(app, actor, org_id, location, input, Step::Submit(None)).await? {
+        Stepped::Sealed(id) => Ok(id),
+        Stepped::Preview(_) => Err(Error::NotFound),
+    }
+}
+
+/// [`appoint`] one step at a time: checked and shown first (確認), then recorded and sealed.
+pub async fn appoint_step(
+    app: &App,
+    actor: &Actor,
+    org_id: Uuid,
+    location: Uuid,
+    input: AppointInput,
+    step: Step,
+) -> Result<Stepped, Error> {
     let (_, loc) = location_for(app, actor, org_id, location, true).await?;
     if !loc.active {
         return Err(Error::Conflict("error.conflict.body"));
     }
     let a = checked(&input)?;
+    let key = match step {
+        Step::Preview => {
+            no_revision_open(app, org_id, "administrator", Some(loc.id)).await?;
+            return Ok(Stepped::Preview(report_data(&a, &loc)?));
+        }
+        Step::Submit(key) => key,
+    };
     let catalogue = app.catalogue().await?;
     let mut tx = app.db.begin().await?;
     let appointment = db::appointments::insert(&mut tx, org_id, location, &a, actor.id).await?;
@@ -134,6 +156,7 @@ pub async fn appoint(
             catalogue.revision,
             actor.id,
         ),
+        key,
     )
     .await?;
     let mut entry = actor.audit("appointment.notified", Some(org_id), submission.to_string());
@@ -141,7 +164,7 @@ pub async fn appoint(
     db::audit::append(&mut tx, &entry).await?;
     tx.commit().await?;
     mail.send(app);
-    Ok(submission)
+    Ok(Stepped::Sealed(submission))
 }
 
 /// The three statements of §7.4.2(1), each a checkbox.
@@ -196,6 +219,21 @@ pub async fn attest_router(
     location: Uuid,
     confirmed: &[&str],
 ) -> Result<Uuid, Error> {
+    match attest_router_step(app, actor, org_id, location, confirmed, Step::Submit(None)).await? {
+        Stepped::Sealed(id) => Ok(id),
+        Stepped::Preview(_) => Err(Error::NotFound),
+    }
+}
+
+/// [`attest_router`] one step at a time: checked and shown first (確認), then sealed.
+pub async fn attest_router_step(
+    app: &App,
+    actor: &Actor,
+    org_id: Uuid,
+    location: Uuid,
+    confirmed: &[&str],
+    step: Step,
+) -> Result<Stepped, Error> {
     let (_, loc) = location_for(app, actor, org_id, location, false).await?;
     if !actor.holds(&REPORTERS) {
         return Err(Error::Forbidden);
@@ -204,6 +242,13 @@ pub async fn attest_router(
         return Err(Error::Conflict("error.conflict.body"));
     }
     let data = router_data(app, org_id, &loc, confirmed).await?;
+    let key = match step {
+        Step::Preview => {
+            no_revision_open(app, org_id, "router_ports", Some(loc.id)).await?;
+            return Ok(Stepped::Preview(data));
+        }
+        Step::Submit(key) => key,
+    };
     let catalogue = app.catalogue().await?;
     let mut tx = app.db.begin().await?;
     let (sid, mail) = crate::app::submissions::insert_sealed(
@@ -217,6 +262,7 @@ pub async fn attest_router(
             catalogue.revision,
             actor.id,
         ),
+        key,
     )
     .await?;
     db::audit::append(
@@ -226,5 +272,5 @@ pub async fn attest_router(
     .await?;
     tx.commit().await?;
     mail.send(app);
-    Ok(sid)
+    Ok(Stepped::Sealed(sid))
 }

@@ -314,18 +314,76 @@ async fn answered_notice(
     .await?)
 }
 
+/// How a form sealed in one step (items 1, 2 and §7.4.2(1)) is taken: first checked and
+/// shown as it will be sent (確認), then sealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Checked and answered as it would be sealed; nothing is written.
+    Preview,
+    /// Sealed. With the key its 確認 page carried ([`submit_key`]) the submission takes it as
+    /// its id, so that a second click meets [`SEALED_ALREADY`] instead of sealing twice.
+    Submit(Option<Uuid>),
+}
+
+/// What a one-step form came to.
+#[derive(Debug, Clone)]
+pub enum Stepped {
+    /// The content it would be sealed with.
+    Preview(serde_json::Value),
+    /// The submission sealed.
+    Sealed(Uuid),
+}
+
+/// Refuses a one-step form's 確認 while the revision of a returned one of that kind and place
+/// is open (`_form`: `revise.draft_open`: that revision is what to submit), as the seal would.
+pub async fn no_revision_open(
+    app: &App,
+    org_id: Uuid,
+    kind: &str,
+    location: Option<Uuid>,
+) -> Result<(), Error> {
+    match db::submissions::draft(&app.db, org_id, kind, location).await? {
+        Some(_) => Err(Error::field("_form", "revise.draft_open")),
+        None => Ok(()),
+    }
+}
+
+/// The conflict of a seal whose key was sealed already (a second click): the submission with
+/// that key is the one to show.
+pub const SEALED_ALREADY: &str = "flash.submitted_already";
+
+/// A posted 確認 key taken as the id of the submission it seals: a UUID v7 made by this
+/// server's clock within the last day (anything else is ignored: the seal gets a new id).
+pub fn submit_key(raw: &str) -> Option<Uuid> {
+    let id = Uuid::parse_str(raw.trim()).ok()?;
+    if id.get_version_num() != 7 {
+        return None;
+    }
+    let (secs, _) = id.get_timestamp()?.to_unix();
+    let age = chrono::Utc::now().timestamp() - i64::try_from(secs).ok()?;
+    (-60..=86_400).contains(&age).then_some(id)
+}
+
 /// Creates and seals a submission in one step (the forms without a draft: items 1, 2 and
-/// §7.4.2(1)) inside `tx`, with its 到達通知; answers the submission and the mail to send
-/// after commit. While the revision of a returned one of that place is open, nothing is
-/// done (`_form`: `revise.draft_open`: that revision is what to submit).
+/// §7.4.2(1)) inside `tx`, with its 到達通知, as `key` when given; answers the submission and
+/// the mail to send after commit. While the revision of a returned one of that place is
+/// open, nothing is done (`_form`: `revise.draft_open`: that revision is what to submit); a
+/// key sealed already is [`SEALED_ALREADY`] (nothing done: the caller's transaction is to be
+/// dropped).
 pub async fn insert_sealed(
     tx: &mut db::Tx,
     app: &App,
     new: &NewSubmission<'_>,
+    key: Option<Uuid>,
 ) -> Result<(Uuid, Pending), Error> {
-    let (id, receipt_no) = db::submissions::insert_submitted(tx, new)
-        .await?
-        .ok_or_else(|| Error::field("_form", "revise.draft_open"))?;
+    let Some((id, receipt_no)) = db::submissions::insert_submitted(tx, new, key).await? else {
+        return Err(match key {
+            Some(k) if db::submissions::sealed_as(tx, new.org_id, k).await? => {
+                Error::Conflict(SEALED_ALREADY)
+            }
+            _ => Error::field("_form", "revise.draft_open"),
+        });
+    };
     let mail = arrival_notice(tx, app, new.org_id, id, &receipt_no, new.kind).await?;
     Ok((id, mail))
 }

@@ -9,6 +9,7 @@ pub mod checklist;
 pub mod comments;
 pub mod entries;
 pub mod files;
+pub mod form_confirm;
 pub mod holds;
 pub mod imports;
 pub mod instructions;

@@ -19,8 +19,9 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{ReturnNote, return_note, returned_note};
+use crate::web::html::common::form_confirm::{FormOf, Posted, answer};
 use crate::web::html::common::renewal::{RenewalNote, note_of};
-use crate::web::page::{Page, jst, redirect_with_flash, render};
+use crate::web::page::{Page, jst, render};
 use crate::web::state::AppState;
 
 /// How many blank away-from-office rows the form offers (no JavaScript needed).
@@ -210,7 +211,8 @@ pub async fn page(
     render(StatusCode::OK, &v)
 }
 
-/// `POST /orgs/{org}/id-management`: validates and submits the declaration.
+/// `POST /orgs/{org}/id-management`: checks the declaration and shows it as it will be sent
+/// (確認); from there, submits it or shows the form again.
 pub async fn submit(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
@@ -218,6 +220,7 @@ pub async fn submit(
     Path(org_id): Path<Uuid>,
     CsrfForm(input): CsrfForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
+    let posted = Posted::of(&input);
     // Each office's IDs come as `ids_{office}`; the use case reads the offices it knows.
     let offices = input
         .iter()
@@ -237,17 +240,25 @@ pub async fn submit(
             .map(|n| AwayInput::posted(&input, n))
             .collect(),
     };
-    match app::id_management::declare(&state, &me.actor(&ctx), declaration).await {
-        Ok(id) => Ok(redirect_with_flash(
-            &format!("/orgs/{org_id}/submissions/{id}/receipt"),
-            "flash.id_management_submitted",
-            state.cookies.secure,
-        )),
-        Err(app::Error::Invalid(errors)) => {
-            let org = org_for(&state, &me, org_id, true).await?;
-            let v = view(&state, &ctx, &me, &org, Some(&input), errors).await?;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &v)
-        }
-        Err(e) => Err(e.into()),
+    let outcome = posted
+        .outcome(app::id_management::declare_step(
+            &state,
+            &me.actor(&ctx),
+            declaration,
+            posted.step(),
+        ))
+        .await;
+    if let Err(app::Error::Invalid(errors)) = outcome {
+        let org = org_for(&state, &me, org_id, true).await?;
+        let v = view(&state, &ctx, &me, &org, Some(&input), errors).await?;
+        return render(posted.again(), &v);
     }
+    let form = FormOf {
+        kind: "id_management",
+        location: None,
+        action: format!("/orgs/{org_id}/id-management"),
+        fields: &input,
+        flash: "flash.id_management_submitted",
+    };
+    answer(&state, &ctx, &me, org_id, posted, form, outcome).await
 }

@@ -22,6 +22,7 @@ use crate::domain::input::date;
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::{AppError, AppResult};
 use crate::web::html::common::access::{org_for, reader};
+use crate::web::html::common::form_confirm;
 use crate::web::html::common::locations::{LocationItem, location_items};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
@@ -435,35 +436,51 @@ pub async fn deactivate_connection(
     ))
 }
 
-/// `POST /orgs/{org}/locations/{id}/appointments`: records the appointment and notifies the
-/// Center with a submission, in one transaction.
+/// `POST /orgs/{org}/locations/{id}/appointments`: checks the appointment and shows it as it
+/// will be notified (確認); from there, records it and notifies the Center with a sealed
+/// submission in one transaction, or shows the form again.
 pub async fn appoint(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
     Path((org_id, id)): Path<(Uuid, Uuid)>,
-    CsrfForm(form): CsrfForm<AppointInput>,
+    CsrfForm(fields): CsrfForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    match app::structure::appointments::appoint(&state, &me.actor(&ctx), org_id, id, form.clone())
-        .await
-    {
-        // The notification is a sealed report: its receipt comes next, as for every report.
-        Ok(submission) => Ok(redirect_with_flash(
-            &format!("/orgs/{org_id}/submissions/{submission}/receipt"),
-            "flash.appointment_notified",
-            state.cookies.secure,
-        )),
-        Err(app::Error::Invalid(errors)) => {
-            let org = org_for(&state, &me, org_id, true).await?;
-            let mut edit = LocationEdit::none();
-            edit.posted = Posted::Appoint;
-            edit.errors = errors;
-            edit.appoint = form;
-            let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
-        }
-        Err(e) => Err(e.into()),
+    let form: AppointInput = serde_json::to_value(&fields)
+        .and_then(serde_json::from_value)
+        .map_err(|_| AppError::BadRequest)?;
+    let posted = form_confirm::Posted::of(&fields);
+    let again = |errors: FieldErrors| {
+        let mut edit = LocationEdit::none();
+        edit.posted = Posted::Appoint;
+        edit.errors = errors;
+        edit.appoint = form.clone();
+        edit
+    };
+    let outcome = posted
+        .outcome(app::structure::appointments::appoint_step(
+            &state,
+            &me.actor(&ctx),
+            org_id,
+            id,
+            form.clone(),
+            posted.step(),
+        ))
+        .await;
+    if let Err(app::Error::Invalid(errors)) = outcome {
+        let org = org_for(&state, &me, org_id, true).await?;
+        let view = location_view(&state, &ctx, &me, &org, id, again(errors)).await?;
+        return render(posted.again(), &view);
     }
+    // The notification is a sealed report: its receipt comes next, as for every report.
+    let confirm = form_confirm::FormOf {
+        kind: "administrator",
+        location: Some(id),
+        action: format!("/orgs/{org_id}/locations/{id}/appointments"),
+        fields: &fields,
+        flash: "flash.appointment_notified",
+    };
+    form_confirm::answer(&state, &ctx, &me, org_id, posted, confirm, outcome).await
 }
 
 /// `POST /orgs/{org}/locations/{id}/router`: attests §7.4.2(1) for the location's NACCS router
@@ -480,32 +497,36 @@ pub async fn attest_router(
         .copied()
         .filter(|c| input.get(*c).is_some_and(|v| v == "yes"))
         .collect();
-    match app::structure::appointments::attest_router(
-        &state,
-        &me.actor(&ctx),
-        org_id,
-        id,
-        &confirmed,
-    )
-    .await
-    {
-        Ok(sid) => Ok(redirect_with_flash(
-            &format!("/orgs/{org_id}/submissions/{sid}/receipt"),
-            "flash.submitted",
-            state.cookies.secure,
-        )),
-        Err(app::Error::Invalid(errors)) => {
-            let org = org_for(&state, &me, org_id, false).await?;
-            let mut edit = LocationEdit::none();
-            edit.posted = Posted::Router;
-            edit.errors = errors;
-            edit.router_checks = ROUTER_CHECKS
-                .iter()
-                .map(|c| (*c, confirmed.contains(c)))
-                .collect();
-            let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &view)
-        }
-        Err(e) => Err(e.into()),
+    let posted = form_confirm::Posted::of(&input);
+    let outcome = posted
+        .outcome(app::structure::appointments::attest_router_step(
+            &state,
+            &me.actor(&ctx),
+            org_id,
+            id,
+            &confirmed,
+            posted.step(),
+        ))
+        .await;
+    if let Err(app::Error::Invalid(errors)) = outcome {
+        let status = posted.again();
+        let org = org_for(&state, &me, org_id, false).await?;
+        let mut edit = LocationEdit::none();
+        edit.posted = Posted::Router;
+        edit.errors = errors;
+        edit.router_checks = ROUTER_CHECKS
+            .iter()
+            .map(|c| (*c, confirmed.contains(c)))
+            .collect();
+        let view = location_view(&state, &ctx, &me, &org, id, edit).await?;
+        return render(status, &view);
     }
+    let confirm = form_confirm::FormOf {
+        kind: "router_ports",
+        location: Some(id),
+        action: format!("/orgs/{org_id}/locations/{id}/router"),
+        fields: &input,
+        flash: "flash.submitted",
+    };
+    form_confirm::answer(&state, &ctx, &me, org_id, posted, confirm, outcome).await
 }

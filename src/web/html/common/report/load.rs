@@ -119,8 +119,36 @@ pub async fn of_draft(
             "name": f.name, "role": f.role, "sha256": f.sha256, "size": f.size, "mime": f.mime,
         })).collect::<Vec<_>>(),
     });
+    of_snapshot(state, actor, t, draft.org_id, &snapshot, places).await
+}
+
+/// The view of content not stored yet (a form sealed in one step, on its 確認 page).
+pub async fn of_content(
+    state: &AppState,
+    actor: &Actor,
+    t: Tr,
+    org_id: Uuid,
+    kind: &str,
+    location_id: Option<Uuid>,
+    data: serde_json::Value,
+) -> AppResult<Report> {
+    let places = places(state, actor, org_id).await?;
+    let snapshot = serde_json::json!({ "kind": kind, "location_id": location_id, "data": data });
+    of_snapshot(state, actor, t, org_id, &snapshot, &places).await
+}
+
+/// The view of a snapshot not sealed yet, as of today.
+async fn of_snapshot(
+    state: &AppState,
+    actor: &Actor,
+    t: Tr,
+    org_id: Uuid,
+    snapshot: &serde_json::Value,
+    places: &HashMap<Uuid, Place>,
+) -> AppResult<Report> {
+    let kind = snapshot["kind"].as_str().unwrap_or("");
     let catalogue = state.catalogue().await?;
-    let (equipment, antivirus) = cross_checks(state, actor, draft.org_id, &draft.kind).await?;
+    let (equipment, antivirus) = cross_checks(state, actor, org_id, kind).await?;
     let cx = Context {
         t,
         catalogue: &catalogue,
@@ -130,5 +158,5 @@ pub async fn of_draft(
         equipment,
         antivirus,
     };
-    Ok(build(&cx, &snapshot))
+    Ok(build(&cx, snapshot))
 }

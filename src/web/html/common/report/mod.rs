@@ -20,7 +20,7 @@ use crate::domain::equipment::EquipmentRow;
 use crate::i18n::Tr;
 
 pub use diff::diff;
-pub use load::{of_draft, of_submission, places};
+pub use load::{of_content, of_draft, of_submission, places};
 pub use logs::without_log_table;
 
 /// How a line compares with the previous version (`Same` outside a comparison).

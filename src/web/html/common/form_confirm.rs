@@ -1,0 +1,159 @@
+//! The 確認 step of the forms sealed in one step (item 1 管理責任者, item 2 ID 管理, §7.4.2(1)
+//! router ports): a checked post shows the content as it will be sent, in the receipt's
+//! words, with what was typed carried in hidden fields. Its 「この内容で提出する」 seals with
+//! the page's key (a second click shows the receipt the first one made); 「戻って修正する」
+//! shows the form again as typed.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
+use uuid::Uuid;
+
+use super::access::org_for;
+use super::report::{self, Report};
+use crate::app::submissions::{SEALED_ALREADY, Step, Stepped};
+use crate::app::{self, FieldErrors};
+use crate::web::ctx::{Ctx, CurrentUser};
+use crate::web::error::AppResult;
+use crate::web::page::{Page, redirect_with_flash, render};
+use crate::web::state::AppState;
+
+/// What a post of a one-step form asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posted {
+    /// Check it and show it (the form's own button).
+    Check,
+    /// Seal it (the 確認 page's button), with the page's key when it is one.
+    Submit(Option<Uuid>),
+    /// Show the form again as typed (the 確認 page's other button).
+    Back,
+}
+
+impl Posted {
+    /// The `step` (and `submit_key`) of a posted form.
+    pub fn of(fields: &HashMap<String, String>) -> Posted {
+        match fields.get("step").map(String::as_str) {
+            Some("submit") => Posted::Submit(
+                fields
+                    .get("submit_key")
+                    .and_then(|k| app::submissions::submit_key(k)),
+            ),
+            Some("back") => Posted::Back,
+            _ => Posted::Check,
+        }
+    }
+
+    /// The use case's step.
+    pub fn step(self) -> Step {
+        match self {
+            Posted::Submit(key) => Step::Submit(key),
+            Posted::Check | Posted::Back => Step::Preview,
+        }
+    }
+
+    /// What the use case (`run`, not started when going back) came to; going back is the form
+    /// shown again without errors, as [`app::Error::Invalid`] with none.
+    pub async fn outcome(
+        self,
+        run: impl Future<Output = Result<Stepped, app::Error>>,
+    ) -> Result<Stepped, app::Error> {
+        match self {
+            Posted::Back => Err(app::Error::Invalid(FieldErrors::default())),
+            _ => run.await,
+        }
+    }
+
+    /// The status of the form shown again: 200 going back, else 422 (its errors).
+    pub fn again(self) -> StatusCode {
+        match self {
+            Posted::Back => StatusCode::OK,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+}
+
+/// The form a 確認 page is about.
+pub struct FormOf<'a> {
+    /// The catalogue item's key.
+    pub kind: &'a str,
+    /// The office or site it is about (`None`: the organisation).
+    pub location: Option<Uuid>,
+    /// Where the form posts (the 確認 page posts there too).
+    pub action: String,
+    /// What was posted, carried to the seal.
+    pub fields: &'a HashMap<String, String>,
+    /// The flash on the receipt once sealed.
+    pub flash: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "submissions/form_confirm.html")]
+struct FormConfirmView {
+    page: Page,
+    org_name: String,
+    report: Report,
+    action: String,
+    submit_key: Uuid,
+    fields: Vec<(String, String)>,
+}
+
+/// What a one-step form's post answers once its own errors are answered by its page: its 確認
+/// page, or the receipt (the one this post sealed, or the one an earlier click with the same
+/// key sealed).
+pub async fn answer(
+    state: &AppState,
+    ctx: &Ctx,
+    me: &CurrentUser,
+    org_id: Uuid,
+    posted: Posted,
+    form: FormOf<'_>,
+    outcome: Result<Stepped, app::Error>,
+) -> AppResult<Response> {
+    let receipt = |id: Uuid, flash: &'static str| {
+        redirect_with_flash(
+            &format!("/orgs/{org_id}/submissions/{id}/receipt"),
+            flash,
+            state.cookies.secure,
+        )
+    };
+    match (outcome, posted) {
+        (Ok(Stepped::Sealed(id)), _) => Ok(receipt(id, form.flash)),
+        (Err(app::Error::Conflict(SEALED_ALREADY)), Posted::Submit(Some(key))) => {
+            Ok(receipt(key, SEALED_ALREADY))
+        }
+        (Ok(Stepped::Preview(data)), _) => {
+            let org = org_for(state, me, org_id, false).await?;
+            let report = report::of_content(
+                state,
+                &me.actor(ctx),
+                ctx.tr(),
+                org_id,
+                form.kind,
+                form.location,
+                data,
+            )
+            .await?;
+            let mut fields: Vec<(String, String)> = form
+                .fields
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "csrf_token" | "step" | "submit_key"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            fields.sort();
+            render(
+                StatusCode::OK,
+                &FormConfirmView {
+                    page: Page::new(ctx, Some(me)),
+                    org_name: org.name,
+                    report,
+                    action: form.action,
+                    submit_key: Uuid::now_v7(),
+                    fields,
+                },
+            )
+        }
+        (Err(e), _) => Err(e.into()),
+    }
+}
