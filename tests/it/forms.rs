@@ -89,11 +89,16 @@ dual_test!(
             "id=\"f-appoint-name\" name=\"name\" type=\"text\" value=\"\" autocomplete=\"name\" aria-invalid=\"true\" aria-describedby=\"f-appoint-name-error\""
         ));
         assert!(appoint.contains("<p class=\"field-error\" id=\"f-appoint-name-error\">"));
-        // The summary opens the form and takes the focus.
-        assert!(
-            appoint.contains("class=\"error-summary\" role=\"alert\" tabindex=\"-1\" autofocus")
-        );
-        assert!(appoint.contains("入力内容に 1 件の誤りがあります"));
+        // The summary stands right above the form (not in its grid of fields) and takes the
+        // focus.
+        let summary = html
+            .find("class=\"error-summary\" role=\"alert\" tabindex=\"-1\" autofocus")
+            .unwrap();
+        let form_at = html
+            .find(&format!("action=\"{page}/appointments\""))
+            .unwrap();
+        assert!(summary < form_at && html[summary..form_at].matches("<form").count() == 1);
+        assert!(html[summary..form_at].contains("入力内容に 1 件の誤りがあります"));
         assert_eq!(html.matches("class=\"error-summary\"").count(), 1);
         // What was typed is kept.
         assert!(appoint.contains("value=\"情報システム部\""));

@@ -308,6 +308,30 @@ dual_test!(
         assert_eq!(app.count("submissions").await, 1);
         assert_eq!(app.count("appointments").await, 1);
         assert_eq!(app.audit_count("appointment.notified").await, 1);
+        // The 確認 page reloaded after the seal (the check posted again, with the key the
+        // form carried) keeps its key: submitted again, it meets the same receipt.
+        let again: Vec<(&str, &str)> = carried
+            .iter()
+            .filter(|(k, _)| k != "csrf_token")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let res = app.browser().post_unconfirmed(&path, &again).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let reloaded = crate::helpers::form_confirm_fields(&res.text().await.unwrap()).unwrap();
+        let key = |f: &[(String, String)]| f.iter().find(|(k, _)| k == "submit_key").cloned();
+        assert_eq!(key(&reloaded), key(&carried));
+        let c = app.post(&path, &again).await;
+        assert_eq!(location(&c), location(&a));
+        assert_eq!(app.count("submissions").await, 1);
+        // The location page's form carries a key of its own for the next filing.
+        let page = app
+            .get(&format!("/orgs/{o}/locations/{}", org.office))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let fresh = crate::helpers::field_value(&page, "submit_key").unwrap();
+        assert_ne!(Some(fresh), key(&carried).map(|k| k.1));
 
         // The ID declaration and the router's ports take the same step.
         let ids_field = format!("ids_{}", org.office);

@@ -99,6 +99,15 @@ struct FormConfirmView {
     fields: Vec<(String, String)>,
 }
 
+/// The key a one-step form's page carries for its seal: the one posted with it when it is one
+/// of this server's (a form shown again keeps its key), else a new one.
+pub fn key_of(fields: &HashMap<String, String>) -> Uuid {
+    fields
+        .get("submit_key")
+        .and_then(|k| app::submissions::submit_key(k))
+        .unwrap_or_else(Uuid::now_v7)
+}
+
 /// What a one-step form's post answers once its own errors are answered by its page: its 確認
 /// page, or the receipt (the one this post sealed, or the one an earlier click with the same
 /// key sealed).
@@ -142,6 +151,9 @@ pub async fn answer(
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             fields.sort();
+            // The key the form's page gave (kept through a reload or the browser's back
+            // button, so that a second seal of the same filing meets the first).
+            let submit_key = key_of(form.fields);
             render(
                 StatusCode::OK,
                 &FormConfirmView {
@@ -149,7 +161,7 @@ pub async fn answer(
                     org_name: org.name,
                     report,
                     action: form.action,
-                    submit_key: Uuid::now_v7(),
+                    submit_key,
                     fields,
                 },
             )

@@ -19,7 +19,7 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{ReturnNote, return_note, returned_note};
-use crate::web::html::common::form_confirm::{FormOf, Posted, answer};
+use crate::web::html::common::form_confirm::{FormOf, Posted, answer, key_of};
 use crate::web::html::common::renewal::{RenewalNote, note_of};
 use crate::web::page::{Page, jst, render};
 use crate::web::state::AppState;
@@ -56,6 +56,8 @@ struct IdView {
     revision: Option<IdRevision>,
     /// The accepted declaration the form is filled in from (引き継ぎ).
     renewal: Option<RenewalNote>,
+    /// The seal's key (see `form_confirm`).
+    submit_key: Uuid,
 }
 
 /// Where the correction of a returned declaration stands.
@@ -186,9 +188,9 @@ async fn view(
         codes: codes.join(ctx.tr().t("ui.list_sep")),
         offices,
         away,
-        attest: input
-            .map(|i| i.get("attest").is_some_and(|v| v == "yes"))
-            .unwrap_or(previous["attested"] == true),
+        // Attested afresh for each declaration, not carried from the last one.
+        attest: input.is_some_and(|i| i.get("attest").is_some_and(|v| v == "yes")),
+        submit_key: input.map_or_else(uuid::Uuid::now_v7, key_of),
         can_edit: app::structure::can_edit(&reader(me)),
         errors,
         reasons: REASONS.to_vec(),

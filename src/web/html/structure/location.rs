@@ -89,6 +89,8 @@ struct LocationView {
     router_checks: Vec<(&'static str, bool)>,
     /// An active connection (and with it a NACCS router) is recorded: its ports are attested.
     connected: bool,
+    /// The seal's key of the appointment and router forms (see `form_confirm`).
+    submit_key: Uuid,
     /// The place keeps gateway send/receive logs (a gateway site, or an office with a gateway
     /// connection): its log page is linked.
     keeps_logs: bool,
@@ -115,6 +117,8 @@ struct LocationEdit {
     query: Option<NaiveDate>,
     query_raw: String,
     router_checks: Vec<(&'static str, bool)>,
+    /// The key a one-step form was posted with (kept when it is shown again).
+    submit_key: Option<Uuid>,
 }
 
 impl LocationEdit {
@@ -130,6 +134,7 @@ impl LocationEdit {
             query: None,
             query_raw: String::new(),
             router_checks: ROUTER_CHECKS.iter().map(|c| (*c, false)).collect(),
+            submit_key: None,
         }
     }
 }
@@ -233,6 +238,7 @@ async fn location_view(
         }),
         router_checks: edit.router_checks,
         connected,
+        submit_key: edit.submit_key.unwrap_or_else(Uuid::now_v7),
     })
 }
 
@@ -455,6 +461,7 @@ pub async fn appoint(
         edit.posted = Posted::Appoint;
         edit.errors = errors;
         edit.appoint = form.clone();
+        edit.submit_key = Some(form_confirm::key_of(&fields));
         edit
     };
     let outcome = posted
@@ -514,6 +521,7 @@ pub async fn attest_router(
         let mut edit = LocationEdit::none();
         edit.posted = Posted::Router;
         edit.errors = errors;
+        edit.submit_key = Some(form_confirm::key_of(&input));
         edit.router_checks = ROUTER_CHECKS
             .iter()
             .map(|c| (*c, confirmed.contains(c)))

@@ -97,17 +97,7 @@ fn id_management(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
         false,
     )];
     let sep = cx.t("ui.list_sep");
-    let mut section = facts(
-        cx.t("idm.ids"),
-        vec![(
-            cx.t("report.attestation"),
-            if d["attested"] == true {
-                cx.t("idm.attest")
-            } else {
-                cx.t("report.not_attested")
-            },
-        )],
-    );
+    let mut section = facts(cx.t("idm.ids"), vec![]);
     section.tables.push(Table {
         caption: cx.t("idm.ids"),
         headings: vec![cx.t("structure.kind.office"), cx.t("idm.which_ids")],
@@ -161,7 +151,19 @@ fn id_management(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
             .collect(),
         empty: cx.t("report.no_away"),
     });
-    (summary, vec![section])
+    // The attestation is about every ID listed above it.
+    let attestation = facts(
+        cx.t("report.attestation"),
+        vec![(
+            cx.t("report.attestation"),
+            if d["attested"] == true {
+                cx.t("idm.attest")
+            } else {
+                cx.t("report.not_attested")
+            },
+        )],
+    );
+    (summary, vec![section, attestation])
 }
 
 /// The product as people know it: the name as written, with the catalogue's word for it.
@@ -385,7 +387,7 @@ fn router_ports(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
     )];
     let routers = strings(&d["routers"]);
     let mut lines = vec![(
-        cx.t("structure.router_id"),
+        cx.t("report.router_ids"),
         if routers.is_empty() {
             "—".into()
         } else {
