@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
 
-use fantoccini::Client;
+use crate::wd::Client;
 
 /// The WCAG 2.2 AA tag set the issue asks for.
 const TAGS: [&str; 5] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];

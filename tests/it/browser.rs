@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use crate::wd::{Client, Locator};
 
 use crate::helpers::{PASSWORD, TestApp, backends};
 
@@ -34,9 +34,7 @@ pub(crate) async fn browser(driver: &str, profile: &std::path::Path) -> Client {
         "goog:chromeOptions".into(),
         serde_json::json!({ "args": args, "prefs": { "intl.accept_languages": "ja,en" } }),
     );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(driver)
+    Client::connect(driver, serde_json::Value::Object(caps))
         .await
         .expect("connect to chromedriver")
 }

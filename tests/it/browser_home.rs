@@ -3,7 +3,7 @@
 //! entered for a computer at a gateway site, which the equipment cross-check then counts.
 //! axe-core checks every page waited on, at 1366 px and 320 px.
 
-use fantoccini::{Client, Locator};
+use crate::wd::{Client, Locator};
 
 use crate::browser::{
     browser, choose, chromedriver, click, fill, login, screenshot, wait_for_text,

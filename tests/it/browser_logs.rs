@@ -4,7 +4,7 @@
 //! and a Center reviewer finds the connection by 識別番号 and a time range on the log search
 //! page, with the file and the line number.
 
-use fantoccini::{Client, Locator};
+use crate::wd::{Client, Locator};
 
 use crate::browser::{browser, chromedriver, click, fill, login, screenshot, wait_for_text};
 use crate::browser_renewal::confirm_submission;

@@ -3,40 +3,25 @@
 //! the password and the passkey. WebAuthn needs a secure context and a domain as relying
 //! party id (an IP address is refused), so the portal's base URL is `http://localhost:…`.
 
-use axum::http::Method;
-use fantoccini::Client;
-use fantoccini::wd::WebDriverCompatibleCommand;
-
 use crate::browser::{browser, chromedriver, click, fill, screenshot, submit, wait_for_text};
 use crate::helpers::{PASSWORD, TestApp, backends};
+use crate::wd::Client;
 
 /// `POST /session/{id}/webauthn/authenticator`: a platform authenticator that holds resident
-/// keys and verifies the user (no prompt in headless Chromium).
-#[derive(Debug)]
-struct AddVirtualAuthenticator;
-
-impl WebDriverCompatibleCommand for AddVirtualAuthenticator {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/webauthn/authenticator",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (Method, Option<String>) {
-        let body = serde_json::json!({
+/// keys and verifies the user (no prompt in headless Chromium). Returns its id.
+async fn add_virtual_authenticator(c: &Client) -> serde_json::Value {
+    c.post(
+        "webauthn/authenticator",
+        serde_json::json!({
             "protocol": "ctap2",
             "transport": "internal",
             "hasResidentKey": true,
             "hasUserVerification": true,
             "isUserVerified": true,
-        });
-        (Method::POST, Some(body.to_string()))
-    }
+        }),
+    )
+    .await
+    .unwrap()
 }
 
 async fn sign_in(c: &Client, base: &str, email: &str) {
@@ -63,7 +48,7 @@ async fn a_reviewer_enrols_a_passkey_then_signs_in_with_password_and_passkey() {
         app.add_user(email, "reviewer", None).await;
         let profile = tempfile::tempdir().unwrap();
         let c = browser(&driver, profile.path()).await;
-        let added = c.issue_cmd(AddVirtualAuthenticator).await.unwrap();
+        let added = add_virtual_authenticator(&c).await;
         assert!(added.as_str().is_some_and(|id| !id.is_empty()), "{added}");
 
         // Held at the set-up, the reviewer registers a passkey instead of an app.

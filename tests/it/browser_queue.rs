@@ -1,7 +1,7 @@
 //! Browser journey for the review queue (issue 8 item 5): flags and places on each line,
 //! assigning several at once, and a canned return reason filling the reason box.
 
-use fantoccini::Locator;
+use crate::wd::Locator;
 
 use crate::browser::{
     browser, choose, chromedriver, click, fill, login, screenshot, wait_for_text,

@@ -3,7 +3,7 @@
 //! the 確認 page (acknowledging the stale-definition caution), and finds both reports with
 //! their receipts on its 提出履歴 page.
 
-use fantoccini::{Client, Locator};
+use crate::wd::{Client, Locator};
 
 use crate::browser::{browser, choose, chromedriver, click, login, screenshot, wait_for_text};
 use crate::helpers::{TestApp, backends};

@@ -2,8 +2,7 @@
 //! summary and the decision form in the first screen at 1366×768, the next waiting
 //! submission after a decision, and the receipt printed to an A4 PDF.
 
-use fantoccini::Locator;
-use fantoccini::wd::{PrintConfiguration, PrintSize};
+use crate::wd::Locator;
 
 use crate::browser::{
     browser, choose, chromedriver, click, fill, login, screenshot, wait_for_text,
@@ -19,7 +18,7 @@ fn out_dir() -> std::path::PathBuf {
 }
 
 /// The box of the first element `css` selects, as (top, bottom), and the viewport height.
-async fn box_of(c: &fantoccini::Client, css: &str) -> (f64, f64, f64) {
+async fn box_of(c: &crate::wd::Client, css: &str) -> (f64, f64, f64) {
     let v = c
         .execute(
             "var r = document.querySelector(arguments[0]).getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight];",
@@ -121,31 +120,14 @@ async fn the_reviewer_reads_the_summary_decides_without_scrolling_opens_the_next
             .unwrap();
         assert_eq!(shown, serde_json::json!(true), "the print button shows");
         screenshot(&c, &format!("receipt-screen-ja-{label}")).await;
-        let pdf = c
-            .print(
-                PrintConfiguration::builder()
-                    .size(PrintSize::A4)
-                    .background(true)
-                    .build()
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
+        let pdf = c.print_a4(true).await.unwrap();
         assert!(pdf.starts_with(b"%PDF"));
         let path = out_dir().join(format!("receipt-sysconf-{label}.pdf"));
         std::fs::write(&path, &pdf).unwrap();
         let av_receipt = format!("/orgs/{}/submissions/{antivirus}/receipt", org.id);
         c.goto(&app.url(&av_receipt)).await.unwrap();
         wait_for_text(&c, "照合コード").await;
-        let pdf = c
-            .print(
-                PrintConfiguration::builder()
-                    .size(PrintSize::A4)
-                    .build()
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
+        let pdf = c.print_a4(false).await.unwrap();
         std::fs::write(
             out_dir().join(format!("receipt-antivirus-{label}.pdf")),
             &pdf,

@@ -57,3 +57,4 @@ mod structure;
 mod system;
 mod unlock;
 mod users;
+mod wd;

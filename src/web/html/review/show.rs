@@ -332,7 +332,7 @@ pub async fn decide(
         reason: form.reason.clone(),
         // Something that is not an id is a choice that is not in the list.
         canned: (!form.canned.is_empty())
-            .then(|| Uuid::parse_str(&form.canned).unwrap_or(Uuid::nil())),
+            .then(|| Uuid::parse_str(&form.canned).unwrap_or_default()),
     };
     let decided = input.decision;
     match app::review::decide(&state, &me.actor(&ctx), input).await {
