@@ -224,6 +224,26 @@ pub async fn versions(
     .await)
 }
 
+/// The newest report of the same organisation, item and place sealed after submission `id`
+/// in another series (a new report, not a revision of this one), when one is: the one a
+/// reviewer should read before deciding on `id`. Gateway logs answer requests one by one and
+/// never replace each other. Read through `replaced_at` (kept by triggers) and the versions
+/// index.
+pub async fn newer_report(db: &Db, id: Uuid) -> Result<Option<VersionRow>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as(
+        "SELECT n.id, n.version, n.state, n.receipt_no, n.submitted_at, n.assigned_to IS NOT NULL AS assigned \
+         FROM submissions s JOIN submissions n ON n.org_id = s.org_id AND n.kind = s.kind \
+          AND (n.location_id = s.location_id OR (n.location_id IS NULL AND s.location_id IS NULL)) \
+         WHERE s.id = $1 AND s.replaced_at IS NOT NULL AND s.kind <> 'gateway_logs' \
+          AND n.state <> 'draft' AND n.submitted_at > s.submitted_at \
+          AND COALESCE(n.series_id, n.id) <> COALESCE(s.series_id, s.id) \
+         ORDER BY n.submitted_at DESC, n.id DESC LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await)
+}
+
 /// The series of a submission.
 pub async fn series_of(db: &Db, scope: Scope, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
     let s: Option<Option<Uuid>> = on_db!(db, p => sqlx::query_scalar("SELECT series_id FROM submissions WHERE id = $1 AND ($2 IS NULL OR org_id = $2)")

@@ -350,7 +350,7 @@ async fn org_admin_builds_the_structure_and_appoints_administrators_then_the_cen
                 .click()
                 .await
                 .unwrap();
-                wait_for_text(&c, "管理責任者を NACCS センターへ届け出ました").await;
+                wait_for_text(&c, "提出しました。受付票を印刷して保管してください。").await;
             }
         }
         c.goto(&app.url("/home")).await.unwrap();

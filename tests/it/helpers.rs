@@ -240,6 +240,11 @@ impl TestApp {
         self.browser().get(path).await
     }
 
+    /// The page at `path`, as text (as the signed-in user).
+    pub async fn html(&self, path: &str) -> String {
+        self.browser().html(path).await
+    }
+
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         self.browser().post(path, fields).await
     }
@@ -434,6 +439,11 @@ impl Browser<'_> {
         self.client.get(self.app.url(path)).send().await.unwrap()
     }
 
+    /// The page at `path`, as text.
+    pub async fn html(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
     /// Switches this browser's pages to English.
     pub async fn to_english(&self) {
         self.post("/lang", &[("lang", "en"), ("next", "/home")])
@@ -599,6 +609,13 @@ impl TestApp {
     /// As the signed-in org admin: an office 本社 with a router connection whose router is
     /// attested; answers the attestation's response (a redirect to its receipt).
     pub async fn attest_router_at_new_office(&self, org: &str) -> reqwest::Response {
+        let office = self.office_with_router(org).await;
+        self.post(&format!("{office}/router"), &ROUTER_OK).await
+    }
+
+    /// As the signed-in org admin: a new office 本社 with a router connection;
+    /// answers the office's page path.
+    pub async fn office_with_router(&self, org: &str) -> String {
         let res = self
             .post(
                 &format!("/orgs/{org}/locations"),
@@ -613,7 +630,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        self.post(&format!("{office}/router"), &ROUTER_OK).await
+        office
     }
 }
 

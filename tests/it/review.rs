@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 
 use crate::dual_test;
-use crate::helpers::{PASSWORD, TestApp, location, submission_in};
+use crate::helpers::{PASSWORD, ROUTER_OK, TestApp, location, submission_in};
 
 const PDF: &[u8] = b"%PDF-1.7\n%%EOF\n";
 
@@ -587,6 +587,67 @@ dual_test!(
         assert!(
             receipt.contains("<p class=\"pre\">一行目\n二行目\n\n四行目</p>"),
             "line breaks kept and shown as such"
+        );
+    }
+);
+
+dual_test!(
+    a_report_replaced_by_a_newer_one_of_the_same_place_says_so_to_the_reviewer,
+    |app| async move {
+        app.add_user("a@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("r1@center.example.jp", "reviewer", None).await;
+        let org = app.org_of("a@a.example.jp").await.to_string();
+        app.login("a@a.example.jp", PASSWORD).await;
+        let office = app.office_with_router(&org).await;
+        // Two attestations of the same router, each a report of its own: the second is sent
+        // while the first still waits for the Center.
+        let first = submission_in(&app.post(&format!("{office}/router"), &ROUTER_OK).await);
+        let second = submission_in(&app.post(&format!("{office}/router"), &ROUTER_OK).await);
+        assert_ne!(first, second);
+        // The location page names the last attestation's state.
+        let page = app.html(&office).await;
+        let last = page.split("前回の届出：").nth(1).unwrap_or_default();
+        assert!(
+            last.chars()
+                .take(30)
+                .collect::<String>()
+                .contains("（提出済み）"),
+            "{last}"
+        );
+        let second_id = uuid::Uuid::parse_str(&second).unwrap();
+        let receipt: String = secportal::db::on_db!(app.db(), p => sqlx::query_scalar(
+            "SELECT receipt_no FROM submissions WHERE id = $1")
+            .bind(second_id)
+            .fetch_one(p)
+            .await)
+        .unwrap();
+
+        let r1 = app.new_browser();
+        r1.login("r1@center.example.jp", PASSWORD).await;
+        let page = r1.html(&format!("/review/{first}")).await;
+        assert!(
+            page.contains("この届出の後に、同じ項目・同じ場所の新しい届出が提出されています")
+                && page.contains(&receipt)
+                && page.contains("判断の前に、新しい届出の内容を確認してください。")
+                && page.contains(&format!("href=\"/review/{second}\"")),
+            "the older report points to the newer one"
+        );
+        let page = r1.html(&format!("/review/{second}")).await;
+        assert!(
+            !page.contains("新しい届出が提出されています"),
+            "the newest says nothing"
+        );
+        // Decided, the older one still says so, without the advice to read it before deciding.
+        r1.post(
+            &format!("/review/{first}/decide"),
+            &[("decision", "accepted")],
+        )
+        .await;
+        let page = r1.html(&format!("/review/{first}")).await;
+        assert!(
+            page.contains("新しい届出が提出されています")
+                && !page.contains("判断の前に、新しい届出の内容を確認してください。")
         );
     }
 );

@@ -8,20 +8,25 @@ use crate::dual_test;
 use crate::helpers::{PASSWORD, TestApp, location};
 use crate::report_data::{EMAIL, Org, narita};
 
+/// The office's administrator, 山田 太郎, with this title (役職), as the form posts it.
+fn yamada(title: &str) -> [(&str, &str); 7] {
+    [
+        ("name", "山田 太郎"),
+        ("name_kana", "ヤマダ タロウ"),
+        ("department", "通関部"),
+        ("title", title),
+        ("phone", "0476-32-1234"),
+        ("email", EMAIL),
+        ("effective_from", "2026-04-01"),
+    ]
+}
+
 /// The office's appointment, notified and returned; answers (returned id, revision draft id).
 async fn returned_appointment(app: &TestApp, org: &Org) -> (String, String) {
     let res = app
         .post(
             &format!("/orgs/{}/locations/{}/appointments", org.id, org.office),
-            &[
-                ("name", "山田 太郎"),
-                ("name_kana", "ヤマダ タロウ"),
-                ("department", "通関部"),
-                ("title", "課長"),
-                ("phone", "0476-32-1234"),
-                ("email", EMAIL),
-                ("effective_from", "2026-04-01"),
-            ],
+            &yamada("課長"),
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -119,15 +124,7 @@ dual_test!(
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
         // Saved and confirmed twice: one version 2, one new appointment, one receipt.
-        let fields = [
-            ("name", "山田 太郎"),
-            ("name_kana", "ヤマダ タロウ"),
-            ("department", "通関部"),
-            ("title", "部長"),
-            ("phone", "0476-32-1234"),
-            ("email", EMAIL),
-            ("effective_from", "2026-04-01"),
-        ];
+        let fields = yamada("部長");
         let res = app
             .browser()
             .post_unconfirmed(&format!("/orgs/{}/submissions/{draft}/edit", org.id), &fields)
@@ -258,15 +255,7 @@ dual_test!(
         let org = narita(&app).await;
         let o = &org.id;
         let path = format!("/orgs/{o}/locations/{}/appointments", org.office);
-        let fields = [
-            ("name", "山田 太郎"),
-            ("name_kana", "ヤマダ タロウ"),
-            ("department", "通関部"),
-            ("title", "課長"),
-            ("phone", "0476-32-1234"),
-            ("email", EMAIL),
-            ("effective_from", "2026-04-01"),
-        ];
+        let fields = yamada("課長");
         // The form's button shows the 確認 page: the notice in the receipt's words, nothing
         // stored yet.
         let res = app.browser().post_unconfirmed(&path, &fields).await;

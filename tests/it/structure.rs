@@ -697,6 +697,8 @@ dual_test!(
         // The page shows the declaration again for the next change.
         let page = app.get(&path).await.text().await.unwrap();
         assert!(page.contains("AB123001") && page.contains("自宅（東京都世田谷区）"));
+        // While it waits for the Center, the page says a change can still be sent.
+        assert!(page.contains("前回の届出はセンターの審査を待っています。"));
     }
 );
 

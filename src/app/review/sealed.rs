@@ -31,6 +31,18 @@ pub struct Version {
     pub submitted_at: Option<DateTime<Utc>>,
 }
 
+impl From<db::review::VersionRow> for Version {
+    fn from(v: db::review::VersionRow) -> Version {
+        Version {
+            id: v.id,
+            version: v.version,
+            state: v.state,
+            receipt_no: v.receipt_no,
+            submitted_at: v.submitted_at,
+        }
+    }
+}
+
 /// The decision on a version.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DecisionOut {
@@ -71,6 +83,9 @@ pub struct Sealed {
     pub versions: Vec<Version>,
     /// The previous sealed version, to compare with.
     pub previous: Option<Uuid>,
+    /// A newer report of the same item and place, sealed after this one as a report of its
+    /// own (not a version of this series): what the organisation now declares.
+    pub newer: Option<Version>,
     pub decision: Option<DecisionOut>,
     pub assignee: Option<Assignee>,
     pub comments: Vec<Comment>,
@@ -110,13 +125,7 @@ pub async fn sealed(app: &App, actor: &Actor, id: Uuid) -> Result<Sealed, Error>
     let versions: Vec<Version> = db::review::versions(&app.db, Scope::Center, series)
         .await?
         .into_iter()
-        .map(|v| Version {
-            id: v.id,
-            version: v.version,
-            state: v.state,
-            receipt_no: v.receipt_no,
-            submitted_at: v.submitted_at,
-        })
+        .map(Version::from)
         .collect();
     let previous = versions
         .iter()
@@ -164,6 +173,9 @@ pub async fn sealed(app: &App, actor: &Actor, id: Uuid) -> Result<Sealed, Error>
             .collect(),
         versions,
         previous,
+        newer: db::review::newer_report(&app.db, id)
+            .await?
+            .map(Version::from),
         decision: db::review::decision(&app.db, Scope::Center, id)
             .await?
             .map(|d| DecisionOut {

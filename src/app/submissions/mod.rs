@@ -350,7 +350,7 @@ pub async fn no_revision_open(
 
 /// The conflict of a seal whose key was sealed already (a second click): the submission with
 /// that key is the one to show.
-pub const SEALED_ALREADY: &str = "flash.submitted_already";
+pub const SEALED_ALREADY: &str = "flash.already_submitted";
 
 /// A posted 確認 key taken as the id of the submission it seals: a UUID v7 made by this
 /// server's clock within the last day (anything else is ignored: the seal gets a new id).

@@ -225,6 +225,9 @@ pub struct SealedSubmission {
     pub decision: Option<DecisionOut>,
     /// Whether it still waits for a decision.
     pub can_decide: bool,
+    /// The newest report of the same item and place sealed after this one as a report of its
+    /// own (not a version of this one), if any: read it before deciding on this one.
+    pub newer_id: Option<Uuid>,
 }
 
 /// One sealed submission with its files and decision.
@@ -272,6 +275,7 @@ pub async fn submission(
             decided_at: d.decided_at,
         }),
         can_decide: s.can_decide,
+        newer_id: s.newer.map(|n| n.id),
     }))
 }
 

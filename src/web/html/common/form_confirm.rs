@@ -84,8 +84,6 @@ pub struct FormOf<'a> {
     pub action: String,
     /// What was posted, carried to the seal.
     pub fields: &'a HashMap<String, String>,
-    /// The flash on the receipt once sealed.
-    pub flash: &'static str,
 }
 
 #[derive(Template)]
@@ -128,7 +126,8 @@ pub async fn answer(
         )
     };
     match (outcome, posted) {
-        (Ok(Stepped::Sealed(id)), _) => Ok(receipt(id, form.flash)),
+        // The same words as every other report's seal (`common::to_receipt`).
+        (Ok(Stepped::Sealed(id)), _) => Ok(receipt(id, "flash.submitted")),
         (Err(app::Error::Conflict(SEALED_ALREADY)), Posted::Submit(Some(key))) => {
             Ok(receipt(key, SEALED_ALREADY))
         }

@@ -50,6 +50,8 @@ struct IdView {
     reasons: Vec<&'static str>,
     /// The last declaration: (submission, when, its state's label key), linked to its receipt.
     last_submitted: Option<(Uuid, String, String)>,
+    /// The last declaration still waits for the Center's decision.
+    pending: bool,
     /// Why the last declaration was returned, when it was (or when its revision is open).
     returned: Option<ReturnNote>,
     /// The returned declaration is corrected as its next version, not on this form.
@@ -194,6 +196,9 @@ async fn view(
         can_edit: app::structure::can_edit(&reader(me)),
         errors,
         reasons: REASONS.to_vec(),
+        pending: latest
+            .as_ref()
+            .is_some_and(|l| matches!(l.state.as_str(), "submitted" | "under_review")),
         last_submitted: latest.and_then(|l| {
             let at = jst(&l.submitted_at?);
             Some((l.id, at, format!("checklist.status.{}", l.state)))
@@ -260,7 +265,6 @@ pub async fn submit(
         location: None,
         action: format!("/orgs/{org_id}/id-management"),
         fields: &input,
-        flash: "flash.id_management_submitted",
     };
     answer(&state, &ctx, &me, org_id, posted, form, outcome).await
 }

@@ -54,6 +54,8 @@ pub(super) struct ShowView {
     report: Report,
     files: Vec<FileItem>,
     versions: Vec<VersionItem>,
+    /// A newer report of the same item and place (a report of its own, sealed after this one).
+    newer: Option<VersionItem>,
     /// What changed since the previous sealed version, in the same words.
     changes: Option<Report>,
     previous: Option<i64>,
@@ -239,6 +241,13 @@ pub(super) async fn show_view(
         previous: s
             .previous
             .and_then(|p| s.versions.iter().find(|v| v.id == p).map(|v| v.version)),
+        newer: s.newer.map(|v| VersionItem {
+            id: v.id,
+            version: v.version,
+            state_key: format!("checklist.status.{}", v.state),
+            receipt: v.receipt_no.unwrap_or_default(),
+            current: false,
+        }),
         versions: s
             .versions
             .into_iter()

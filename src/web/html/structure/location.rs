@@ -84,7 +84,7 @@ struct LocationView {
     on_date: Option<Option<AppointmentItem>>,
     appoint: AppointInput,
     forms: Vec<ConnectionForm>,
-    /// The last router attestation: (submission id, receipt number, when).
+    /// The last router attestation: (submission id, its state's label key, when).
     router_last: Option<(Uuid, String, String)>,
     router_checks: Vec<(&'static str, bool)>,
     /// An active connection (and with it a NACCS router) is recorded: its ports are attested.
@@ -232,7 +232,7 @@ async fn location_view(
         .map(|s| {
             (
                 s.id,
-                String::new(),
+                format!("checklist.status.{}", s.state),
                 s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
             )
         }),
@@ -485,7 +485,6 @@ pub async fn appoint(
         location: Some(id),
         action: format!("/orgs/{org_id}/locations/{id}/appointments"),
         fields: &fields,
-        flash: "flash.appointment_notified",
     };
     form_confirm::answer(&state, &ctx, &me, org_id, posted, confirm, outcome).await
 }
@@ -534,7 +533,6 @@ pub async fn attest_router(
         location: Some(id),
         action: format!("/orgs/{org_id}/locations/{id}/router"),
         fields: &input,
-        flash: "flash.submitted",
     };
     form_confirm::answer(&state, &ctx, &me, org_id, posted, confirm, outcome).await
 }
