@@ -625,6 +625,21 @@ dual_test!(
 
         let r1 = app.new_browser();
         r1.login("r1@center.example.jp", PASSWORD).await;
+        // The queue flags the older line, not the newer.
+        let queue = r1.html("/review").await;
+        let line = |id: &str| {
+            queue
+                .split("<tr")
+                .find(|row| row.contains(&format!("/review/{id}\"")))
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(line(&first).contains("新しい届出あり"), "{}", line(&first));
+        assert!(
+            !line(&second).contains("新しい届出あり"),
+            "{}",
+            line(&second)
+        );
         let page = r1.html(&format!("/review/{first}")).await;
         assert!(
             page.contains("この届出の後に、同じ項目・同じ場所の新しい届出が提出されています")

@@ -56,8 +56,8 @@ pub struct QueueLine {
     pub place: Option<String>,
     /// The office of a gateway site.
     pub place_office: Option<String>,
-    /// What a reviewer should know before opening it (`domain::flags`), and `resubmitted`
-    /// for a version after the first.
+    /// What a reviewer should know before opening it (`domain::flags`), `resubmitted` for a
+    /// version after the first, and `replaced` when a newer report of its place was sent.
     pub flags: Vec<&'static str>,
     /// When a decided line was decided, and by whom.
     pub decided_at: Option<DateTime<Utc>>,
@@ -66,6 +66,8 @@ pub struct QueueLine {
 
 /// The flag of a version after the first (a resubmission after a return).
 pub const RESUBMITTED: &str = "resubmitted";
+/// The flag of a line whose organisation has sent a newer report of the same item and place.
+pub const REPLACED: &str = "replaced";
 
 /// One page of the queue, oldest first.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -190,6 +192,9 @@ pub async fn queue_page(
                         let mut f = crate::domain::flags::parse(&r.flags);
                         if r.version > 1 {
                             f.insert(0, RESUBMITTED);
+                        }
+                        if r.replaced {
+                            f.insert(0, REPLACED);
                         }
                         f
                     },

@@ -30,6 +30,9 @@ pub struct QueueRow {
     pub flags: String,
     /// The names' version when the page was read (`name_version`, migration 0033).
     pub names_at: i64,
+    /// A newer report of the same organisation, item and place was sealed after it
+    /// (`replaced_at`, kept by triggers).
+    pub replaced: bool,
 }
 
 /// A name a queue line shows, by the id the line carries.
@@ -196,7 +199,8 @@ fn page_sql(f: &QueueFilter, cursor: Option<Cursor>, limit: i64) -> Sql {
         // page reads `submissions` only, with the names' version (one value, read once).
         text: "SELECT s.id, s.org_id, s.kind, s.version, s.state, s.submitted_at, s.receipt_no, \
                s.assigned_to, s.location_id, s.flags, \
-               (SELECT nv.n FROM name_version nv WHERE nv.id = 1) AS names_at FROM submissions s"
+               (SELECT nv.n FROM name_version nv WHERE nv.id = 1) AS names_at, \
+               s.replaced_at IS NOT NULL AS replaced FROM submissions s"
             .into(),
         args: Vec::new(),
     };
