@@ -207,14 +207,18 @@ pub async fn insert_submitted(
     Ok(Some((id, receipt.receipt_no)))
 }
 
-/// Whether the organisation has a sealed submission `id` (read inside `tx`, which sees the
-/// commit of a concurrent insert that stopped [`insert_submitted`]).
-pub async fn sealed_as(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
+/// Whether `id` is a sealed submission of the same organisation, kind and place as `s` (read
+/// inside `tx`, which sees the commit of a concurrent insert that stopped
+/// [`insert_submitted`]): the same form sealed already, not another form that took the key.
+pub async fn sealed_as(tx: &mut Tx, s: &NewSubmission<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
     let n: i64 = on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT count(*) FROM submissions WHERE id = $1 AND org_id = $2 AND state <> 'draft'",
+        "SELECT count(*) FROM submissions WHERE id = $1 AND org_id = $2 AND kind = $3 \
+         AND (location_id = $4 OR ($4 IS NULL AND location_id IS NULL)) AND state <> 'draft'",
     )
     .bind(id)
-    .bind(org_id)
+    .bind(s.org_id)
+    .bind(s.kind)
+    .bind(s.location_id)
     .fetch_one(&mut *c)
     .await)?;
     Ok(n > 0)

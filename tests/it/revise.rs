@@ -365,6 +365,39 @@ dual_test!(
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_ne!(location(&res), location(&a));
 
+        // The appointment's sealed key posted with the router's form (two forms of one page
+        // sharing a key, or a key sent from elsewhere) is no repeat of the appointment: the
+        // attestation is sealed on its own and its own receipt shown.
+        let sealed_key = key(&carried).unwrap().1;
+        let notified = app.audit_count("appointment.notified").await;
+        let mut router: Vec<(&str, &str)> = crate::helpers::ROUTER_OK.to_vec();
+        router.extend([("submit_key", sealed_key.as_str()), ("step", "submit")]);
+        let res = app
+            .browser()
+            .post_unconfirmed(
+                &format!("/orgs/{o}/locations/{}/router", org.office),
+                &router,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_ne!(location(&res), location(&a));
+        assert_eq!(app.audit_count("router.attested").await, 1);
+        assert_eq!(app.audit_count("appointment.notified").await, notified);
+        // The page gives its two forms a key each.
+        let page = app
+            .get(&format!("/orgs/{o}/locations/{}", org.office))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let keys: Vec<&str> = page
+            .split("name=\"submit_key\" value=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert_eq!(keys.len(), 2, "the router's and the appointment's forms");
+        assert_ne!(keys[0], keys[1]);
+
         // In English, the 確認 page's words are English.
         app.browser().to_english().await;
         let res = app.browser().post_unconfirmed(&path, &fields).await;

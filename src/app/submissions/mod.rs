@@ -368,21 +368,27 @@ pub fn submit_key(raw: &str) -> Option<Uuid> {
 /// §7.4.2(1)) inside `tx`, with its 到達通知, as `key` when given; answers the submission and
 /// the mail to send after commit. While the revision of a returned one of that place is
 /// open, nothing is done (`_form`: `revise.draft_open`: that revision is what to submit); a
-/// key sealed already is [`SEALED_ALREADY`] (nothing done: the caller's transaction is to be
-/// dropped).
+/// key this form (kind and place) sealed already is [`SEALED_ALREADY`] (nothing done: the
+/// caller's transaction is to be dropped); a key any other submission holds is not used.
 pub async fn insert_sealed(
     tx: &mut db::Tx,
     app: &App,
     new: &NewSubmission<'_>,
     key: Option<Uuid>,
 ) -> Result<(Uuid, Pending), Error> {
-    let Some((id, receipt_no)) = db::submissions::insert_submitted(tx, new, key).await? else {
-        return Err(match key {
-            Some(k) if db::submissions::sealed_as(tx, new.org_id, k).await? => {
-                Error::Conflict(SEALED_ALREADY)
-            }
-            _ => Error::field("_form", "revise.draft_open"),
-        });
+    let mut sealed = db::submissions::insert_submitted(tx, new, key).await?;
+    if sealed.is_none()
+        && let Some(k) = key
+    {
+        if db::submissions::sealed_as(tx, new, k).await? {
+            return Err(Error::Conflict(SEALED_ALREADY));
+        }
+        // The key is another form's (two forms of one page, a key posted elsewhere): this
+        // is no repeat, so it is sealed under an id of its own.
+        sealed = db::submissions::insert_submitted(tx, new, None).await?;
+    }
+    let Some((id, receipt_no)) = sealed else {
+        return Err(Error::field("_form", "revise.draft_open"));
     };
     let mail = arrival_notice(tx, app, new.org_id, id, &receipt_no, new.kind).await?;
     Ok((id, mail))

@@ -89,8 +89,10 @@ struct LocationView {
     router_checks: Vec<(&'static str, bool)>,
     /// An active connection (and with it a NACCS router) is recorded: its ports are attested.
     connected: bool,
-    /// The seal's key of the appointment and router forms (see `form_confirm`).
-    submit_key: Uuid,
+    /// The seal's key of the router form and that of the appointment form (see
+    /// `form_confirm`): one each, so that sealing one never answers the other's post.
+    router_key: Uuid,
+    appoint_key: Uuid,
     /// The place keeps gateway send/receive logs (a gateway site, or an office with a gateway
     /// connection): its log page is linked.
     keeps_logs: bool,
@@ -238,7 +240,15 @@ async fn location_view(
         }),
         router_checks: edit.router_checks,
         connected,
-        submit_key: edit.submit_key.unwrap_or_else(Uuid::now_v7),
+        // The form shown again keeps its key; the other gets its own.
+        router_key: edit
+            .submit_key
+            .filter(|_| edit.posted == Posted::Router)
+            .unwrap_or_else(Uuid::now_v7),
+        appoint_key: edit
+            .submit_key
+            .filter(|_| edit.posted == Posted::Appoint)
+            .unwrap_or_else(Uuid::now_v7),
     })
 }
 
