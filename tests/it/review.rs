@@ -653,12 +653,29 @@ dual_test!(
             !page.contains("新しい届出が提出されています"),
             "the newest says nothing"
         );
-        // Decided, the older one still says so, without the advice to read it before deciding.
+        // Returned (the newer one is what counts), the older one still says so, without the
+        // advice to read it before deciding; the organisation is not asked to correct it.
         r1.post(
             &format!("/review/{first}/decide"),
-            &[("decision", "accepted")],
+            &[
+                ("decision", "returned"),
+                ("reason", "新しい届出を審査します。"),
+            ],
         )
         .await;
+        let receipt_page = app
+            .html(&format!("/orgs/{org}/submissions/{first}/receipt"))
+            .await;
+        assert!(
+            receipt_page.contains("この届出を修正する必要はありません。")
+                && receipt_page.contains(&receipt)
+                && !receipt_page.contains("修正して再提出する"),
+            "{receipt_page}"
+        );
+        let receipt_page = app
+            .html(&format!("/orgs/{org}/submissions/{second}/receipt"))
+            .await;
+        assert!(!receipt_page.contains("新しい届出（受付番号"));
         let page = r1.html(&format!("/review/{first}")).await;
         assert!(
             page.contains("新しい届出が提出されています")

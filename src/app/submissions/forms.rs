@@ -211,6 +211,9 @@ pub struct Receipt {
     /// Every version of its series, first version first.
     pub versions: Vec<db::review::VersionRow>,
     pub decision: Option<DecisionRow>,
+    /// A newer report of the same item and place the organisation sent after this one (a
+    /// report of its own, not a version of this one).
+    pub newer: Option<db::review::VersionRow>,
 }
 
 /// The receipt of a sealed submission of the organisation (a draft or another
@@ -236,6 +239,8 @@ pub async fn receipt(app: &App, actor: &Actor, org_id: Uuid, id: Uuid) -> Result
     Ok(Receipt {
         code: db::receipts::code(&app.db, &receipt_no, &snapshot)?,
         decision: db::review::decision(&app.db, scope, id).await?,
+        // Read by id: the newer report is of the same organisation as `row`, found in scope.
+        newer: db::review::newer_report(&app.db, id).await?,
         row,
         receipt_no,
         snapshot,

@@ -53,6 +53,9 @@ pub struct ReceiptView {
     comments: Vec<CommentItem>,
     pub comment_box: CommentBox,
     can_revise: bool,
+    /// A newer report of the same item and place sent after this one: (id, receipt, status
+    /// key). A returned report it replaced is not revised.
+    newer: Option<(Uuid, String, String)>,
     /// The page of the next version while it is a draft (修正を続ける).
     continue_at: Option<String>,
 }
@@ -116,8 +119,16 @@ pub async fn receipt_view(
         comments: thread(state, Scope::Org(org_id), id, !me.role.is_center()).await?,
         comment_box: CommentBox::new(format!("/orgs/{org_id}/submissions/{id}/comments")),
         can_revise: s.state == "returned"
+            && r.newer.is_none()
             && app::submissions::revise::may_revise(&reader(me), org_id, &s.kind)
             && !versions.iter().any(|v| v.version > s.version),
+        newer: r.newer.as_ref().map(|n| {
+            (
+                n.id,
+                n.receipt_no.clone().unwrap_or_default(),
+                format!("checklist.status.{}", n.org_state()),
+            )
+        }),
         continue_at,
         versions: versions
             .into_iter()
