@@ -313,12 +313,8 @@ dual_test!(
         assert_eq!(location(&c), location(&a));
         assert_eq!(app.count("submissions").await, 1);
         // The location page's form carries a key of its own for the next filing.
-        let page = app
-            .get(&format!("/orgs/{o}/locations/{}", org.office))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let office_page = format!("/orgs/{o}/locations/{}", org.office);
+        let page = app.html(&office_page).await;
         let fresh = crate::helpers::field_value(&page, "submit_key").unwrap();
         assert_ne!(Some(fresh), key(&carried).map(|k| k.1));
 
@@ -384,12 +380,7 @@ dual_test!(
         assert_eq!(app.audit_count("router.attested").await, 1);
         assert_eq!(app.audit_count("appointment.notified").await, notified);
         // The page gives its two forms a key each.
-        let page = app
-            .get(&format!("/orgs/{o}/locations/{}", org.office))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let page = app.html(&office_page).await;
         let keys: Vec<&str> = page
             .split("name=\"submit_key\" value=\"")
             .skip(1)
