@@ -88,15 +88,15 @@ pub async fn count(
 }
 
 /// The sealed submissions of one kind for one location of an organisation, newest first:
-/// (id, receipt number, data as stored).
+/// (id, receipt number, data as stored, state).
 pub async fn sealed_at(
     db: &Db,
     org_id: Uuid,
     kind: &str,
     location_id: Uuid,
-) -> Result<Vec<(Uuid, String, String)>, sqlx::Error> {
-    on_db!(db, p => sqlx::query_as::<_, (Uuid, String, String)>(
-        "SELECT id, receipt_no, data FROM submissions WHERE org_id = $1 AND kind = $2 AND location_id = $3 \
+) -> Result<Vec<(Uuid, String, String, String)>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as::<_, (Uuid, String, String, String)>(
+        "SELECT id, receipt_no, data, state FROM submissions WHERE org_id = $1 AND kind = $2 AND location_id = $3 \
          AND receipt_no IS NOT NULL ORDER BY submitted_at DESC",
     )
     .bind(org_id)

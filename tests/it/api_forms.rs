@@ -127,8 +127,8 @@ dual_test!(
         let (status, receipt) = send(post(&app, &token, submit, "ih-4", &json!({}))).await;
         assert_eq!(status, StatusCode::CREATED, "{receipt}");
 
-        let application = json!({"connection_type": "remote", "method": "modem_ta", "computers": "naccs",
-            "description": "在宅勤務端末から本社への接続"});
+        let application = json!({"connections": [{"name": "在宅勤務", "connection_type": "remote",
+            "method": "modem_ta", "computers": "naccs", "description": "在宅勤務端末から本社への接続"}]});
         let save = "/api/v1/reports/outside_connections";
         let (status, _) = send(post(&app, &token, save, "oc-1", &application)).await;
         assert_eq!(status, StatusCode::OK);
@@ -136,11 +136,16 @@ dual_test!(
         let (status, p) = send(post(&app, &token, submit, "oc-2", &json!({}))).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         let named = fields(&p);
-        for f in ["method", "outside_measures", "_form"] {
+        for f in [
+            "connections.0.method",
+            "connections.0.outside_measures",
+            "_form",
+        ] {
             assert!(named.iter().any(|n| n == f), "{f} in {named:?}");
         }
-        let application = json!({"connection_type": "remote", "method": "vpn", "computers": "naccs",
-            "description": "在宅勤務端末から本社への IPsec VPN", "outside_measures": "ウイルス対策ソフト、OS更新"});
+        let application = json!({"connections": [{"name": "在宅勤務", "connection_type": "remote",
+            "method": "vpn", "computers": "naccs", "description": "在宅勤務端末から本社への IPsec VPN",
+            "outside_measures": "ウイルス対策ソフト、OS更新"}]});
         let (status, _) = send(post(&app, &token, save, "oc-3", &application)).await;
         assert_eq!(status, StatusCode::OK);
         let res = reqwest::Client::new()

@@ -451,12 +451,22 @@ dual_test!(
     |app| async move {
         let org = setup(&app).await;
         let path = format!("/orgs/{org}/outside-connections");
+        // Two connections: a LAN one behind a proxy, and a remote one by TA (prohibited).
         let mut fields = vec![
-            ("connection_type", "remote"),
-            ("method", "modem_ta"),
-            ("computers", "naccs"),
-            ("description", "営業所の端末から本社へリモート接続する"),
-            ("outside_measures", "ウイルス対策ソフト導入、OS 自動更新"),
+            ("c0_name", "本社 PROXY 経由のインターネット接続"),
+            ("c0_connection_type", "lan"),
+            ("c0_method", "proxy"),
+            ("c0_computers", "naccs"),
+            (
+                "c0_description",
+                "本社 LAN から PROXY サーバ経由でインターネットへ",
+            ),
+            ("c1_name", "営業所からのリモート接続"),
+            ("c1_connection_type", "remote"),
+            ("c1_method", "modem_ta"),
+            ("c1_computers", "naccs"),
+            ("c1_description", "営業所の端末から本社へリモート接続する"),
+            ("c1_outside_measures", "ウイルス対策ソフト導入、OS 自動更新"),
             ("action", "submit"),
         ];
         let res = app.post(&path, &fields).await;
@@ -466,14 +476,24 @@ dual_test!(
             body.contains("モデム、TA（DSU）等を用いたリモート接続は、原則として禁止されています"),
             "the rule's wording"
         );
+        assert!(
+            body.contains(r#"id="f-c1_method-error""#)
+                && !body.contains(r#"id="f-c0_method-error""#),
+            "the error is under the second connection"
+        );
         assert!(body.contains("接続構成図を添付してください"));
         assert!(
-            body.contains("営業所の端末から本社へリモート接続する"),
+            body.contains("営業所の端末から本社へリモート接続する")
+                && body.contains("本社 PROXY 経由のインターネット接続"),
             "input kept"
         );
+        assert!(
+            body.contains("接続 3（接続を追加するときだけ記入）"),
+            "a blank block offers a third connection"
+        );
         // VPN under a LAN connection names the mix-up, not a missing choice.
-        fields[0] = ("connection_type", "lan");
-        fields[1] = ("method", "vpn");
+        fields[6] = ("c1_connection_type", "lan");
+        fields[7] = ("c1_method", "vpn");
         let res = app.post(&path, &fields).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
@@ -482,8 +502,8 @@ dual_test!(
                 .unwrap()
                 .contains("LAN 接続で選べる方法は PROXY・NAT・その他です。")
         );
-        fields[0] = ("connection_type", "remote");
-        fields[4] = ("outside_measures", "");
+        fields[6] = ("c1_connection_type", "remote");
+        fields[10] = ("c1_outside_measures", "");
         let res = app.post(&path, &fields).await;
         assert!(
             res.text()
@@ -491,6 +511,7 @@ dual_test!(
                 .unwrap()
                 .contains("社外側コンピュータのセキュリティ対策を記入してください")
         );
+        fields[7] = ("c1_method", "vpn");
         let db = app.db();
         let submitted: i64 = secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM submissions WHERE state <> 'draft'").fetch_one(p).await).unwrap();
         assert_eq!(submitted, 0, "nothing reached the Center");
@@ -504,7 +525,7 @@ dual_test!(
         )
         .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        fields[4] = ("outside_measures", "ウイルス対策ソフト導入、OS 自動更新");
+        fields[10] = ("c1_outside_measures", "ウイルス対策ソフト導入、OS 自動更新");
         let res = app.post(&path, &fields).await;
         assert_eq!(
             res.status(),
@@ -514,6 +535,11 @@ dual_test!(
         );
         let receipt = app.get(&location(&res)).await.text().await.unwrap();
         assert!(receipt.contains("7.4.2(2)") && receipt.contains("リモート接続構成.pdf"));
+        assert!(
+            receipt.contains("本社 PROXY 経由のインターネット接続")
+                && receipt.contains("営業所からのリモート接続"),
+            "both connections are in the application"
+        );
         let home = app.get("/home").await.text().await.unwrap();
         assert!(home.contains(&format!("/orgs/{org}/outside-connections")));
         // Another organisation: 404, nothing stored.

@@ -329,6 +329,19 @@ impl TestApp {
         .unwrap_or_else(|| panic!("no mail to {to} contains {text:?}"))
     }
 
+    /// [`Self::mail_text`] of mail sent off the request path: waits up to 5 s for it.
+    pub async fn wait_mail_text(&self, to: &str, text: &str) -> String {
+        for _ in 0..50 {
+            if let Some(m) = newest_mail(&self.data_dir.join("mail"), to, |m| {
+                m.contains(text).then(|| m.to_string())
+            }) {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        self.mail_text(to, text)
+    }
+
     /// Waits (up to 5 s) until at least `n` mail files exist, for mail sent off the request
     /// path; answers how many there are.
     pub async fn wait_mail_count(&self, n: usize) -> usize {

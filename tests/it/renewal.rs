@@ -322,15 +322,16 @@ dual_test!(
             .post(
                 &format!("/orgs/{o}/outside-connections"),
                 &[
-                    ("connection_type", "remote"),
-                    ("method", "vpn"),
-                    ("computers", "naccs"),
+                    ("c0_name", "在宅勤務の VPN"),
+                    ("c0_connection_type", "remote"),
+                    ("c0_method", "vpn"),
+                    ("c0_computers", "naccs"),
                     (
-                        "description",
+                        "c0_description",
                         "在宅勤務端末から成田営業所への IPsec VPN（RTX1300）",
                     ),
                     (
-                        "outside_measures",
+                        "c0_outside_measures",
                         "在宅端末にウイルスバスターを導入し、OS 更新を毎月適用",
                     ),
                     ("action", "save"),

@@ -442,11 +442,12 @@ pub(crate) async fn submit_all(app: &TestApp, org: &Org, round: u8) -> Vec<(&'st
         app,
         &format!("/orgs/{o}/outside-connections"),
         &[
-            ("connection_type", "remote"),
-            ("method", "vpn"),
-            ("computers", "naccs"),
+            ("c0_name", "在宅勤務の VPN"),
+            ("c0_connection_type", "remote"),
+            ("c0_method", "vpn"),
+            ("c0_computers", "naccs"),
             (
-                "description",
+                "c0_description",
                 if r2 {
                     "在宅勤務端末から成田営業所への IPsec VPN（RTX1300、証明書認証）"
                 } else {
@@ -454,7 +455,7 @@ pub(crate) async fn submit_all(app: &TestApp, org: &Org, round: u8) -> Vec<(&'st
                 },
             ),
             (
-                "outside_measures",
+                "c0_outside_measures",
                 "在宅端末にウイルスバスターを導入し、OS 更新を毎月適用",
             ),
             ("action", "submit"),

@@ -663,6 +663,15 @@ dual_test!(
             ],
         )
         .await;
+        // The mail says so too, naming the newer report.
+        let mail = app
+            .wait_mail_text("a@a.example.jp", "修正して再提出する必要はありません")
+            .await;
+        assert!(
+            mail.contains(&format!("新しい届出 {receipt} が提出されている"))
+                && mail.contains("新しい届出を審査します。"),
+            "{mail}"
+        );
         let receipt_page = app
             .html(&format!("/orgs/{org}/submissions/{first}/receipt"))
             .await;

@@ -236,6 +236,16 @@ dual_test!(
                 .contains("2026-03-01 時点の管理責任者は 佐藤　一郎（情報システム部）です。")
         );
         assert!(ask("2026-07-01").await.contains("鈴木　花子"));
+        // Each notice in the history shows where the Center's review of it stands.
+        let page = ask("2026-07-01").await;
+        let table = page.split(r#"id="appoint""#).nth(1).unwrap_or_default();
+        assert_eq!(
+            table
+                .matches(r#"<span class="status submitted">提出済み</span>"#)
+                .count(),
+            2,
+            "{table}"
+        );
         assert!(
             ask("2025-12-31")
                 .await

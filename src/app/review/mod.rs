@@ -128,6 +128,11 @@ pub async fn decide(app: &App, actor: &Actor, input: DecideInput) -> Result<Deci
     // An acceptance says its note only when there is one.
     let note_ja = mail_note(crate::i18n::Lang::Ja, &reason);
     let note_en = mail_note(crate::i18n::Lang::En, &reason);
+    // A report returned after a newer one of the same place was sent asks for no correction.
+    let newer = match decision {
+        Decision::Returned => db::review::newer_report(&app.db, id).await?,
+        Decision::Accepted => None,
+    };
     let mut tx = app.db.begin().await?;
     let org = match db::review::decide(&mut tx, id, decision.as_str(), &reason, actor.id).await {
         Ok(Some(org)) => org,
@@ -138,9 +143,10 @@ pub async fn decide(app: &App, actor: &Actor, input: DecideInput) -> Result<Deci
         }
         Err(e) => return Err(e.into()),
     };
-    let (action, message) = match decision {
-        Decision::Accepted => ("submission.accepted", "mail.accepted"),
-        Decision::Returned => ("submission.returned", "mail.returned"),
+    let (action, message) = match (decision, &newer) {
+        (Decision::Accepted, _) => ("submission.accepted", "mail.accepted"),
+        (Decision::Returned, None) => ("submission.returned", "mail.returned"),
+        (Decision::Returned, Some(_)) => ("submission.returned", "mail.returned_replaced"),
     };
     let mut entry = actor.audit(action, Some(org), id.to_string());
     entry.detail = serde_json::json!({ "reason": reason });
@@ -159,6 +165,10 @@ pub async fn decide(app: &App, actor: &Actor, input: DecideInput) -> Result<Deci
                 ("item_en", item_en),
                 ("note_ja", note_ja),
                 ("note_en", note_en),
+                (
+                    "newer",
+                    newer.and_then(|n| n.receipt_no).unwrap_or_default(),
+                ),
             ],
             link: format!("/orgs/{org}/submissions/{id}/receipt"),
         },

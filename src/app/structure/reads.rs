@@ -61,8 +61,17 @@ pub async fn structure(app: &App, actor: &Actor, org_id: Uuid) -> Result<Structu
 #[derive(Debug)]
 pub struct Appointed {
     pub row: AppointmentRow,
-    /// (submission id, receipt number) of the sealed report.
-    pub receipt: Option<(Uuid, String)>,
+    /// The sealed report.
+    pub receipt: Option<Notified>,
+}
+
+/// The sealed report that notified an appointment.
+#[derive(Debug, Clone)]
+pub struct Notified {
+    pub submission: Uuid,
+    pub receipt_no: String,
+    /// Where its review stands (`submitted`, `under_review`, `accepted`, `returned`).
+    pub state: String,
 }
 
 /// A location's appointments, newest first, each with its receipt: an appointment is notified
@@ -74,13 +83,18 @@ pub async fn appointment_history(
     location_id: Uuid,
 ) -> Result<Vec<Appointed>, Error> {
     in_scope(actor, org_id)?;
-    let notified: HashMap<String, (Uuid, String)> =
+    let notified: HashMap<String, Notified> =
         db::history::sealed_at(&app.db, org_id, "administrator", location_id)
             .await?
             .into_iter()
-            .filter_map(|(sid, receipt, data)| {
+            .filter_map(|(submission, receipt_no, data, state)| {
                 let data: serde_json::Value = serde_json::from_str(&data).ok()?;
-                Some((data["appointment_id"].as_str()?.to_string(), (sid, receipt)))
+                let notified = Notified {
+                    submission,
+                    receipt_no,
+                    state,
+                };
+                Some((data["appointment_id"].as_str()?.to_string(), notified))
             })
             .collect();
     Ok(db::appointments::list(&app.db, org_id)

@@ -239,9 +239,11 @@ pub async fn submit_inhouse(
     Ok((StatusCode::CREATED, Json(sealed.into())))
 }
 
-/// The outside-network connection application (§7.4.2(2)).
+/// One connection to an outside network made without the NACCS router.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct OutsideBody {
+pub struct OutsideConnection {
+    /// What the organisation calls it (at most 100 characters).
+    pub name: String,
     /// `lan` or `remote`.
     pub connection_type: String,
     /// LAN: `proxy`, `nat` or `other`; remote: `vpn` or `other` (`modem_ta` is refused).
@@ -258,6 +260,14 @@ pub struct OutsideBody {
     pub outside_measures: String,
 }
 
+/// The outside-network connection application (§7.4.2(2)): every such connection of the
+/// organisation.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OutsideBody {
+    /// The connections (1 to 10).
+    pub connections: Vec<OutsideConnection>,
+}
+
 /// Saves the outside-network connection application as the draft (the diagram is a file:
 /// `POST /api/v1/reports/outside_connections/files?role=diagram`).
 #[utoipa::path(post, path = "/api/v1/reports/outside_connections", tag = "reports", operation_id = "save_outside_connections",
@@ -272,19 +282,38 @@ pub async fn save_outside(
 ) -> ApiResult<Json<DraftSaved>> {
     let org = reporting(&caller)?;
     let application = outside::Application {
-        connection_type: b.connection_type,
-        method: b.method,
-        method_other: b.method_other,
-        computers: b.computers,
-        description: b.description,
-        outside_measures: b.outside_measures,
+        connections: b
+            .connections
+            .into_iter()
+            .map(|c| outside::Connection {
+                name: c.name,
+                connection_type: c.connection_type,
+                method: c.method,
+                method_other: c.method_other,
+                computers: c.computers,
+                description: c.description,
+                outside_measures: c.outside_measures,
+            })
+            .collect(),
     };
     let draft = outside::save(&state, &caller.actor, org, &application).await?;
     Ok(Json(DraftSaved { draft }))
 }
 
+/// The JSON name of a field the outside-connection use case names (`c1_method`:
+/// `connections.1.method`).
+fn outside_field(field: &str) -> String {
+    if let Some(rest) = field.strip_prefix('c')
+        && let Some((n, name)) = rest.split_once('_')
+        && n.parse::<usize>().is_ok()
+    {
+        return format!("connections.{n}.{name}");
+    }
+    field.to_string()
+}
+
 /// Submits the outside-network connection application (checked as on the page; it needs a
-/// diagram).
+/// diagram). Field errors name `connections.{i}.{field}` and `_form`.
 #[utoipa::path(post, path = "/api/v1/reports/outside_connections/submit", tag = "reports", operation_id = "submit_outside_connections",
     params(super::IdempotencyKey),
     security(("token" = ["reports:write"])),
@@ -294,7 +323,9 @@ pub async fn submit_outside(
     caller: Caller,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
     let org = reporting(&caller)?;
-    let sealed = outside::submit(&state, &caller.actor, org).await?;
+    let sealed = outside::submit(&state, &caller.actor, org)
+        .await
+        .map_err(|e| renamed(e, outside_field))?;
     Ok((StatusCode::CREATED, Json(sealed.into())))
 }
 
@@ -384,6 +415,13 @@ mod tests {
         assert_eq!(id_field("away_2_from", &[]), "away.2.from");
         assert_eq!(id_field("attest", &[]), "attested");
         assert_eq!(id_field("_form", &[]), "_form");
+        assert_eq!(outside_field("c1_method"), "connections.1.method");
+        assert_eq!(
+            outside_field("c0_outside_measures"),
+            "connections.0.outside_measures"
+        );
+        assert_eq!(outside_field("_form"), "_form");
+        assert_eq!(outside_field("computers"), "computers");
         assert_eq!(
             cell_field("m_servers_patches_desc"),
             format!("measures.servers.patches.description")

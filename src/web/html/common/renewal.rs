@@ -20,8 +20,10 @@ pub struct RenewalNote {
     pub from: Uuid,
     /// 「前回受理された報告（受付番号 …、YYYY年M月D日）から引き継いでいます」
     pub text: String,
-    /// No draft is open yet: saving makes this the draft.
-    pub preview: bool,
+    /// What the clerk does with it: `renewal.preview` (no draft is open yet: saving makes
+    /// this the draft) or `renewal.hint` (rows and files marked 引き継ぎ); a page without
+    /// either names its own.
+    pub hint: &'static str,
 }
 
 /// The note of a renewal, in the page's language.
@@ -55,7 +57,11 @@ pub fn note_of(
             "renewal.from",
             &[("receipt", receipt_no), ("date", date.as_str())],
         ),
-        preview,
+        hint: if preview {
+            "renewal.preview"
+        } else {
+            "renewal.hint"
+        },
     }
 }
 

@@ -164,7 +164,11 @@ async fn view(
         )
         .await?
         .filter(|(id, _, _)| *id == l.id)
-        .map(|(from, receipt, at)| note_of(&ctx.tr(), from, &receipt, at, false)),
+        .map(|(from, receipt, at)| RenewalNote {
+            // The form holds no rows or files of its own to mark.
+            hint: "renewal.hint_form",
+            ..note_of(&ctx.tr(), from, &receipt, at, false)
+        }),
         _ => None,
     };
     let (returned, revision) = match &latest {

@@ -2,18 +2,18 @@
 //! connection goes to the Center's review as an application with a diagram; a remote
 //! connection by modem or TA is refused at validation with the rule's wording.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::app;
 use crate::app::orgs::OrgRow;
-use crate::app::outside::{self, Application};
+use crate::app::outside::{self, Application, Connection, MAX_CONNECTIONS, field};
 use crate::app::submissions::{Place, ReportKind};
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
@@ -34,6 +34,59 @@ pub struct Earlier {
     pub state_key: String,
 }
 
+/// One connection's block of the form.
+pub struct ConnRow {
+    /// Its number on the page, from 1.
+    pub number: usize,
+    pub c: Connection,
+    /// The blank block offered for one more connection.
+    pub extra: bool,
+    /// Its fields' names (`c{n}_{field}`).
+    pub f: ConnFields,
+}
+
+/// The names of one connection's fields in the form and its errors.
+pub struct ConnFields {
+    pub name: String,
+    pub connection_type: String,
+    pub method: String,
+    pub method_other: String,
+    pub computers: String,
+    pub description: String,
+    pub outside_measures: String,
+    /// The box that leaves the connection out of the application.
+    pub remove: String,
+}
+
+/// The blocks of the form: the connections, then a blank one to add another (while fewer than
+/// the most an application holds).
+fn rows(app: &Application) -> Vec<ConnRow> {
+    let mut list: Vec<(Connection, bool)> =
+        app.connections.iter().map(|c| (c.clone(), false)).collect();
+    if list.len() < MAX_CONNECTIONS {
+        let extra = !list.is_empty();
+        list.push((Connection::default(), extra));
+    }
+    list.into_iter()
+        .enumerate()
+        .map(|(n, (c, extra))| ConnRow {
+            number: n + 1,
+            c,
+            extra,
+            f: ConnFields {
+                name: field(n, "name"),
+                connection_type: field(n, "connection_type"),
+                method: field(n, "method"),
+                method_other: field(n, "method_other"),
+                computers: field(n, "computers"),
+                description: field(n, "description"),
+                outside_measures: field(n, "outside_measures"),
+                remove: field(n, "remove"),
+            },
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "submissions/outside.html")]
 struct OutsideView {
@@ -42,7 +95,7 @@ struct OutsideView {
     returned: Option<ReturnNote>,
     org_id: Uuid,
     org_name: String,
-    app: Application,
+    rows: Vec<ConnRow>,
     files: Vec<FileItem>,
     errors: FieldErrors,
     problems: Vec<String>,
@@ -65,7 +118,7 @@ async fn view(
 ) -> AppResult<OutsideView> {
     let place = Place::org(org.id, ReportKind::OutsideConnections);
     let drafted = draft_state(state, &reader(me), &place).await?;
-    let app = input.unwrap_or_else(|| serde_json::from_value(drafted.data()).unwrap_or_default());
+    let app = input.unwrap_or_else(|| Application::of(&drafted.data()));
     let earlier = drafted
         .form
         .sealed
@@ -89,7 +142,7 @@ async fn view(
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
-        app,
+        rows: rows(&app),
         errors,
         problems,
         earlier,
@@ -148,39 +201,33 @@ pub async fn upload(
     }
 }
 
-#[derive(Deserialize)]
-pub struct ApplicationForm {
-    #[serde(flatten)]
-    app: Application,
-    #[serde(default)]
-    action: String,
-}
-
 /// `POST /orgs/{org}/outside-connections`: save the draft, or validate and submit for review.
+/// Each connection's fields come as `c{n}_{field}`; blank blocks are left out.
 pub async fn save_or_submit(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
     Path(org_id): Path<Uuid>,
-    CsrfForm(form): CsrfForm<ApplicationForm>,
+    CsrfForm(input): CsrfForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
     let actor = me.actor(&ctx);
-    if form.action != "submit" {
-        outside::save(&state, &actor, org_id, &form.app).await?;
+    let application = Application::posted(&input);
+    if input.get("action").map(String::as_str) != Some("submit") {
+        outside::save(&state, &actor, org_id, &application).await?;
         return Ok(redirect_with_flash(
             &format!("/orgs/{org_id}/outside-connections"),
             "flash.draft_saved",
             state.cookies.secure,
         ));
     }
-    match outside::save_and_check(&state, &actor, org_id, &form.app).await {
+    match outside::save_and_check(&state, &actor, org_id, &application).await {
         Ok(draft) => Ok(to_confirm(org_id, draft)),
         // The draft keeps what was typed; nothing reaches the Center.
         Err(app::Error::Invalid(errors)) => {
             let org = org_for(&state, &me, org_id, false).await?;
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &view(&state, &ctx, &me, &org, Some(form.app), errors, vec![]).await?,
+                &view(&state, &ctx, &me, &org, Some(application), errors, vec![]).await?,
             )
         }
         Err(e) => Err(e.into()),

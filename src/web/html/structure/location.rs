@@ -38,8 +38,8 @@ pub struct AppointmentItem {
     pub email: String,
     pub effective_from: String,
     pub notified: String,
-    /// The sealed notification's submission and receipt number.
-    pub receipt: Option<(Uuid, String)>,
+    /// The sealed notification: its submission, receipt number and review state.
+    pub receipt: Option<app::structure::reads::Notified>,
 }
 
 fn appointment_item(a: AppointmentRow) -> AppointmentItem {

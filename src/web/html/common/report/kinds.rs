@@ -407,48 +407,73 @@ fn router_ports(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
     (summary, vec![facts(cx.t("report.statements"), lines)])
 }
 
-/// §7.4.2(2) — an outside connection.
+/// §7.4.2(2) — the outside connections: a line of the summary and a section each.
 fn outside(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
-    let ty = s(d, "connection_type");
-    let method = s(d, "method");
-    let method_words = match (method, s(d, "method_other")) {
-        ("other", written) if !written.trim().is_empty() => written.to_string(),
+    let application = crate::app::outside::Application::of(d);
+    let mut summary = vec![];
+    let mut sections = vec![];
+    for (n, c) in application.connections.iter().enumerate() {
+        let (s, section) = connection(cx, n + 1, c);
+        summary.push(s);
+        sections.push(section);
+    }
+    (summary, sections)
+}
+
+/// Connection `number` of an application: its summary line and its section (named after it,
+/// so that a comparison with the previous version pairs the same connection).
+fn connection(
+    cx: &Context<'_>,
+    number: usize,
+    c: &crate::app::outside::Connection,
+) -> (Note, Section) {
+    let method_words = match (c.method.as_str(), c.method_other.trim()) {
+        ("other", written) if !written.is_empty() => written.to_string(),
         (m, _) => cx.word("outside.method", m),
     };
-    let summary = vec![if method == "modem_ta" {
-        note(cx.t("report.summary.modem_ta"), true)
+    let what = if c.method == "modem_ta" {
+        cx.t("report.summary.modem_ta")
     } else {
-        note(
-            cx.f(
-                "report.summary.outside",
-                &[
-                    ("type", &cx.word("report.connection", ty)),
-                    ("method", &method_words),
-                ],
-            ),
-            s(d, "computers") == "other",
+        cx.f(
+            "report.summary.outside",
+            &[
+                ("type", &cx.word("report.connection", &c.connection_type)),
+                ("method", &method_words),
+            ],
         )
-    }];
+    };
+    let name = c.name.trim();
+    let text = if name.is_empty() {
+        what
+    } else {
+        cx.f("report.summary.named", &[("name", name), ("what", &what)])
+    };
+    let warn = c.method == "modem_ta" || c.computers == "other";
+    let title = if name.is_empty() {
+        cx.f("report.connection_n", &[("n", &number.to_string())])
+    } else {
+        name.to_string()
+    };
     let section = facts(
-        cx.t("report.application"),
+        title,
         vec![
             (
                 cx.t("outside.connection_type"),
-                or_dash(&cx.word("outside.type", ty)),
+                or_dash(&cx.word("outside.type", &c.connection_type)),
             ),
             (cx.t("outside.method"), or_dash(&method_words)),
             (
                 cx.t("outside.computers"),
-                or_dash(&cx.word("outside.computers", s(d, "computers"))),
+                or_dash(&cx.word("outside.computers", &c.computers)),
             ),
-            (cx.t("outside.description"), or_dash(s(d, "description"))),
+            (cx.t("outside.description"), or_dash(&c.description)),
             (
                 cx.t("outside.outside_measures"),
-                or_dash(s(d, "outside_measures")),
+                or_dash(&c.outside_measures),
             ),
         ],
     );
-    (summary, vec![section])
+    (note(text, warn), section)
 }
 
 /// The sealed files: kind, name, size, SHA-256.

@@ -313,6 +313,38 @@ mod tests {
     }
 
     #[test]
+    fn each_connection_of_an_application_has_its_summary_line_and_section_by_name() {
+        let snap = serde_json::json!({ "kind": "outside_connections", "data": { "connections": [
+            { "name": "本社 PROXY", "connection_type": "lan", "method": "proxy",
+              "computers": "naccs", "description": "本社 LAN からインターネットへ" },
+            { "name": "在宅勤務 VPN", "connection_type": "remote", "method": "vpn",
+              "computers": "other", "description": "在宅端末から本社へ",
+              "outside_measures": "ウイルス対策ソフト" } ] } });
+        let ja = view(Lang::Ja, snap.clone());
+        assert_eq!(ja.summary.len(), 2);
+        assert!(
+            ja.summary[0].text.starts_with("本社 PROXY："),
+            "{:?}",
+            ja.summary
+        );
+        assert!(!ja.summary[0].warn);
+        assert!(
+            ja.summary[1].text.contains("リモート接続"),
+            "{:?}",
+            ja.summary
+        );
+        assert!(ja.summary[1].warn, "computers not for NACCS business");
+        let titles: Vec<&str> = ja.sections.iter().map(|s| s.title.as_str()).collect();
+        assert_eq!(titles, ["本社 PROXY", "在宅勤務 VPN"]);
+        let en = view(Lang::En, snap);
+        assert!(
+            en.summary[1].text.starts_with("在宅勤務 VPN: "),
+            "{:?}",
+            en.summary
+        );
+    }
+
+    #[test]
     fn a_log_sealed_with_totals_reads_in_words() {
         let snap = serde_json::json!({ "kind": "gateway_logs", "data": { "log_checks": [
             { "file": "gw.csv", "clean": false, "lines": 3, "sent": 2, "received": 1,
