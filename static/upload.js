@@ -107,4 +107,15 @@
   var keep = document.querySelector("form[data-keep]");
   if (keep && window.URLSearchParams) { typedAtLoad = typed(keep); }
   document.querySelectorAll("form[data-upload]").forEach(enhance);
+  // A file's 削除 (`data-keep-first`) reloads the page too: what was typed is saved first.
+  // Delegated, as an upload swaps the page's main part for a fresh one.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!window.Promise || !form.matches || !form.matches("form[data-keep-first]") || form.getAttribute("data-kept")) { return; }
+    e.preventDefault();
+    keepTyped().then(function () {
+      form.setAttribute("data-kept", "1");
+      form.submit();
+    });
+  });
 })();

@@ -49,14 +49,19 @@ pub struct NextRow {
     pub kind: String,
 }
 
-/// The oldest waiting submission other than `except` that `me` has taken, else the oldest
-/// nobody has taken.
+/// The oldest waiting submission other than `except` that `me` has taken; else the oldest
+/// nobody has taken of the same organisation, item and place as `except` (another report of
+/// the same thing is best read while it is in mind); else the oldest nobody has taken.
 pub async fn next_waiting(db: &Db, me: Uuid, except: Uuid) -> Result<Option<NextRow>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, NextRow>(
         "SELECT s.id, s.receipt_no, o.name AS org_name, s.kind FROM submissions s JOIN organisations o ON o.id = s.org_id \
+         LEFT JOIN submissions e ON e.id = $2 \
          WHERE s.state = 'submitted' AND s.receipt_no IS NOT NULL AND s.id <> $2 \
          AND (s.assigned_to IS NULL OR s.assigned_to = $1) \
-         ORDER BY CASE WHEN s.assigned_to = $1 THEN 0 ELSE 1 END, s.submitted_at, s.id LIMIT 1",
+         ORDER BY CASE WHEN s.assigned_to = $1 THEN 0 \
+          WHEN s.org_id = e.org_id AND s.kind = e.kind AND s.kind <> 'gateway_logs' \
+           AND (s.location_id = e.location_id OR (s.location_id IS NULL AND e.location_id IS NULL)) THEN 1 \
+          ELSE 2 END, s.submitted_at, s.id LIMIT 1",
     )
     .bind(me)
     .bind(except)

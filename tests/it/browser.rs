@@ -399,6 +399,8 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
         let files = tempfile::tempdir().unwrap();
         let pdf = files.path().join("システム構成図.pdf");
         std::fs::write(&pdf, b"%PDF-1.7\n% test diagram\n%%EOF\n").unwrap();
+        let old_pdf = files.path().join("旧構成図.pdf");
+        std::fs::write(&old_pdf, b"%PDF-1.7\n% an outdated diagram\n%%EOF\n").unwrap();
         let csv = files.path().join("機器一覧.csv");
         std::fs::write(
             &csv,
@@ -418,6 +420,7 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
         for (input, path, shown) in [
             ("files-diagram", &pdf, "システム構成図.pdf"),
             ("files-equipment_list", &csv, "機器一覧.csv"),
+            ("files-diagram", &old_pdf, "旧構成図.pdf"),
         ] {
             let el = c.find(Locator::Id(input)).await.unwrap();
             el.send_keys(path.to_str().unwrap()).await.unwrap();
@@ -458,6 +461,39 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
             kept,
             serde_json::json!("本社の構成（ブラウザ試験）"),
             "what was typed outlived the uploads"
+        );
+        // Typed, then a file removed (削除 loads the page again): what was typed is saved
+        // first, and outlives it too.
+        fill(&c, "note", "本社の構成（ブラウザ試験・削除の前に追記）").await;
+        c.find(Locator::XPath(
+            "//tr[td/a[text()='旧構成図.pdf']]//form[@data-keep-first]//button",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+        let mut gone = false;
+        for _ in 0..100 {
+            if !c.source().await.unwrap().contains(">旧構成図.pdf</a>") {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(gone, "the outdated diagram was removed");
+        wait_for_text(&c, "システム構成図.pdf").await;
+        let kept = c
+            .execute(
+                "return document.querySelector('[name=note]').value;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            kept,
+            serde_json::json!("本社の構成（ブラウザ試験・削除の前に追記）"),
+            "what was typed outlived the removal"
         );
         c.find(Locator::Css("button[name='action'][value='submit']"))
             .await

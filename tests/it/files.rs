@@ -473,7 +473,7 @@ dual_test!(
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body = res.text().await.unwrap();
         assert!(
-            body.contains("モデム、TA（DSU）等を用いたリモート接続は、原則として禁止されています"),
+            body.contains("モデム、TA（DSU）等を用いたリモート接続は原則として禁止されているため"),
             "the rule's wording"
         );
         assert!(
@@ -539,6 +539,10 @@ dual_test!(
             receipt.contains("本社 PROXY 経由のインターネット接続")
                 && receipt.contains("営業所からのリモート接続"),
             "both connections are in the application"
+        );
+        assert!(
+            receipt.contains(">接続構成図</td>"),
+            "the diagram is named for what it is"
         );
         let home = app.get("/home").await.text().await.unwrap();
         assert!(home.contains(&format!("/orgs/{org}/outside-connections")));

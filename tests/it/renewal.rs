@@ -363,6 +363,58 @@ dual_test!(
             1 + 1,
             "banner and the diagram"
         );
+        // Sent with one more connection, the renewal is shown to the reviewer as changes since
+        // the accepted application: the new connection's section, the carried one unchanged.
+        let res = app
+            .post(
+                &format!("/orgs/{o}/outside-connections"),
+                &[
+                    ("c0_name", "在宅勤務の VPN"),
+                    ("c0_connection_type", "remote"),
+                    ("c0_method", "vpn"),
+                    ("c0_computers", "naccs"),
+                    (
+                        "c0_description",
+                        "在宅勤務端末から成田営業所への IPsec VPN（RTX1300）",
+                    ),
+                    (
+                        "c0_outside_measures",
+                        "在宅端末にウイルスバスターを導入し、OS 更新を毎月適用",
+                    ),
+                    ("c1_name", "取引先との NAT 接続"),
+                    ("c1_connection_type", "lan"),
+                    ("c1_method", "nat"),
+                    ("c1_computers", "naccs"),
+                    (
+                        "c1_description",
+                        "本社 LAN と取引先 B 社を NAT ルータ経由で接続",
+                    ),
+                    ("action", "submit"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let renewed = location(&res)
+            .rsplit('/')
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        let r = app.new_browser();
+        r.login("shinsa@naccs.example.jp", PASSWORD).await;
+        let page = r.html(&format!("/review/{renewed}")).await;
+        let accepted_receipt = receipt_of(&app, id_of(&all, "outside_connections")).await;
+        let heading = format!("前回受理された届出（受付番号 {accepted_receipt}）からの変更点");
+        assert!(page.contains(&heading), "{page}");
+        let changes = page.split(r#"id="changes""#).nth(1).unwrap_or_default();
+        let changes = changes.split("</section>").next().unwrap_or_default();
+        assert!(
+            changes.contains("取引先との NAT 接続") && !changes.contains("在宅勤務の VPN"),
+            "only the added connection: {changes}"
+        );
+        assert!(page.contains(&format!(
+            r#"<a href="/review/{}">前回受理された届出を開く</a>"#,
+            id_of(&all, "outside_connections")
+        )));
         // In-house measures: a draft saved as shown keeps the accepted answers.
         let res = app
             .post(

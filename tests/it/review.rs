@@ -600,6 +600,23 @@ dual_test!(
         let org = app.org_of("a@a.example.jp").await.to_string();
         app.login("a@a.example.jp", PASSWORD).await;
         let office = app.office_with_router(&org).await;
+        // An older report of another item waits too (the 管理責任者 of the office).
+        let res = app
+            .post(
+                &format!("{office}/appointments"),
+                &[
+                    ("name", "山田　太郎"),
+                    ("name_kana", "ヤマダ　タロウ"),
+                    ("department", "情報システム部"),
+                    ("title", "部長"),
+                    ("phone", "03-1234-5678"),
+                    ("emergency_contact", ""),
+                    ("email", "yamada@a.example.jp"),
+                    ("effective_from", "2026-04-01"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
         // Two attestations of the same router, each a report of its own: the second is sent
         // while the first still waits for the Center.
         let first = submission_in(&app.post(&format!("{office}/router"), &ROUTER_OK).await);
@@ -689,6 +706,12 @@ dual_test!(
         assert!(
             page.contains("新しい届出が提出されています")
                 && !page.contains("判断の前に、新しい届出の内容を確認してください。")
+        );
+        // 次の審査待ち is the other report of the same router, before the older notice.
+        let next = page.split(r#"<p class="next">"#).nth(1).unwrap_or_default();
+        assert!(
+            next.starts_with(&format!(r#"<a class="button" href="/review/{second}">"#)),
+            "{next}"
         );
     }
 );

@@ -98,9 +98,13 @@ pub struct Sealed {
     /// The stored row, for pages that render the report from it.
     #[serde(skip)]
     pub row: SubmissionRow,
-    /// The previous sealed version's row, for the changes since.
+    /// The previous sealed version's row, for the changes since; for a first version opened
+    /// from an accepted report (a renewal), that report's row.
     #[serde(skip)]
     pub previous_row: Option<SubmissionRow>,
+    /// The accepted report a first version was opened from: (id, receipt number).
+    #[serde(skip)]
+    pub renewed_from: Option<(Uuid, String)>,
 }
 
 /// A sealed submission with everything a reviewer reads beside it (Center staff only).
@@ -132,7 +136,14 @@ pub async fn sealed(app: &App, actor: &Actor, id: Uuid) -> Result<Sealed, Error>
         .filter(|v| v.version < s.version && v.submitted_at.is_some())
         .max_by_key(|v| v.version)
         .map(|v| v.id);
-    let previous_row = match previous {
+    // A first version opened from an accepted report is compared with that report.
+    let renewed_from = match previous {
+        Some(_) => None,
+        None => db::renewals::renewed_from(&app.db, s.org_id, id)
+            .await?
+            .map(|(from, receipt, _)| (from, receipt)),
+    };
+    let previous_row = match previous.or(renewed_from.as_ref().map(|r| r.0)) {
         Some(p) => db::submissions::get(&app.db, Scope::Center, p).await?,
         None => None,
     };
@@ -195,6 +206,7 @@ pub async fn sealed(app: &App, actor: &Actor, id: Uuid) -> Result<Sealed, Error>
         snapshot,
         row: s,
         previous_row,
+        renewed_from,
     })
 }
 

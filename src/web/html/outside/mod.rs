@@ -58,14 +58,16 @@ pub struct ConnFields {
     pub remove: String,
 }
 
-/// The blocks of the form: the connections, then a blank one to add another (while fewer than
-/// the most an application holds).
+/// The blocks of the form: the connections (a blank first one when there are none yet), then a
+/// blank one to add another (while fewer than the most an application holds).
 fn rows(app: &Application) -> Vec<ConnRow> {
     let mut list: Vec<(Connection, bool)> =
         app.connections.iter().map(|c| (c.clone(), false)).collect();
+    if list.is_empty() {
+        list.push((Connection::default(), false));
+    }
     if list.len() < MAX_CONNECTIONS {
-        let extra = !list.is_empty();
-        list.push((Connection::default(), extra));
+        list.push((Connection::default(), true));
     }
     list.into_iter()
         .enumerate()

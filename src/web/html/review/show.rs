@@ -56,9 +56,14 @@ pub(super) struct ShowView {
     versions: Vec<VersionItem>,
     /// A newer report of the same item and place (a report of its own, sealed after this one).
     newer: Option<VersionItem>,
-    /// What changed since the previous sealed version, in the same words.
+    /// What changed since the previous sealed version (or the accepted report a first version
+    /// was opened from), in the same words.
     changes: Option<Report>,
-    previous: Option<i64>,
+    /// The comparison's heading, with changes and without: 「第1版からの変更点」, 「前回受理された
+    /// 届出 … からの変更点」.
+    changes_heading: Option<(String, String)>,
+    /// The accepted report a first version was opened from: (id, receipt number).
+    renewed_from: Option<(Uuid, String)>,
     decision: Option<(String, String, String, String)>,
     /// The next submission waiting for a decision: (id, receipt, organisation, item).
     next: Option<(Uuid, String, String, String)>,
@@ -238,9 +243,25 @@ pub(super) async fn show_view(
         submitter: format!("{} <{}>", s.submitter_name, s.submitter_email),
         report,
         files: s.files.into_iter().map(sealed_file_item).collect(),
-        previous: s
-            .previous
-            .and_then(|p| s.versions.iter().find(|v| v.id == p).map(|v| v.version)),
+        changes_heading: match (
+            s.previous
+                .and_then(|p| s.versions.iter().find(|v| v.id == p).map(|v| v.version)),
+            &s.renewed_from,
+        ) {
+            (Some(n), _) => {
+                let n = n.to_string();
+                Some((
+                    t.f("review.changes", &[("n", &n)]),
+                    t.f("report.no_changes", &[("n", &n)]),
+                ))
+            }
+            (None, Some((_, receipt))) => Some((
+                t.f("review.changes_renewed", &[("receipt", receipt)]),
+                t.f("report.no_changes_renewed", &[("receipt", receipt)]),
+            )),
+            (None, None) => None,
+        },
+        renewed_from: s.renewed_from.clone(),
         newer: s.newer.map(|v| VersionItem {
             id: v.id,
             version: v.version,

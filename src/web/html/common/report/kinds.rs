@@ -442,6 +442,11 @@ fn connection(
             ],
         )
     };
+    let what = if c.computers == "other" && c.method != "modem_ta" {
+        cx.f("report.summary.other_computers", &[("what", &what)])
+    } else {
+        what
+    };
     let name = c.name.trim();
     let text = if name.is_empty() {
         what
@@ -476,13 +481,15 @@ fn connection(
     (note(text, warn), section)
 }
 
-/// The sealed files: kind, name, size, SHA-256.
-pub fn files(cx: &Context<'_>, files: &Value) -> Option<Section> {
+/// The sealed files of a report of `kind`: kind, name, size, SHA-256.
+pub fn files(cx: &Context<'_>, kind: &str, files: &Value) -> Option<Section> {
     let files = files.as_array()?;
     if files.is_empty() {
         return None;
     }
     let role = |r: &str| match r {
+        // An outside connection's diagram is of the connection, not of the system.
+        "diagram" if kind == "outside_connections" => cx.t("outside.diagram"),
         "diagram" | "equipment_list" => cx.word("sysconf.role", r),
         "evidence" => cx.t("inhouse.evidence"),
         "logs" => cx.t("gwlog.files"),

@@ -218,7 +218,7 @@ pub fn build(cx: &Context<'_>, snapshot: &serde_json::Value) -> Report {
         })
         .unwrap_or_else(|| cx.t("checklist.whole_org"));
     let (summary, mut sections) = kinds::build(cx, kind, data);
-    if let Some(files) = kinds::files(cx, &snapshot["files"]) {
+    if let Some(files) = kinds::files(cx, kind, &snapshot["files"]) {
         sections.push(files);
     }
     Report {
