@@ -69,11 +69,11 @@ dual_test!(
             )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = res.text().await.unwrap();
+        assert!(body.contains("差戻しの理由を入力してください"));
         assert!(
-            res.text()
-                .await
-                .unwrap()
-                .contains("差戻しの理由を入力してください")
+            body.contains(r#"value="returned" checked>"#),
+            "the decision chosen stays chosen"
         );
         let res = r1
             .post(

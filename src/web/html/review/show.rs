@@ -92,6 +92,8 @@ pub(super) struct ShowView {
     reasons: Vec<(Uuid, String, String)>,
     /// The canned reason chosen (as the form sent it).
     canned: String,
+    /// The decision chosen (as the form sent it), kept when the form comes back.
+    decision_chosen: String,
 }
 
 pub(super) async fn show_view(
@@ -228,6 +230,7 @@ pub(super) async fn show_view(
     Ok(ShowView {
         reasons,
         canned: String::new(),
+        decision_chosen: String::new(),
         returned,
         log_checks,
         page: Page::new(ctx, Some(me)),
@@ -379,6 +382,7 @@ pub async fn decide(
         Err(app::Error::Invalid(errors)) => {
             let mut view = show_view(&state, &ctx, &me, id, errors, form.reason).await?;
             view.canned = form.canned;
+            view.decision_chosen = form.decision;
             render(StatusCode::UNPROCESSABLE_ENTITY, &view)
         }
         Err(app::Error::Conflict(key)) => conflict(&state, &ctx, &me, id, key).await,
