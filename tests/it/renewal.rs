@@ -405,7 +405,14 @@ dual_test!(
         let accepted_receipt = receipt_of(&app, id_of(&all, "outside_connections")).await;
         let heading = format!("前回受理された届出（受付番号 {accepted_receipt}）からの変更点");
         assert!(page.contains(&heading), "{page}");
-        let changes = page.split(r#"id="changes""#).nth(1).unwrap_or_default();
+        assert!(
+            !page.contains(r#"id="changes""#),
+            "a first version has no version before it"
+        );
+        let changes = page
+            .split(r#"id="changes-accepted""#)
+            .nth(1)
+            .unwrap_or_default();
         let changes = changes.split("</section>").next().unwrap_or_default();
         assert!(
             changes.contains("取引先との NAT 接続") && !changes.contains("在宅勤務の VPN"),
@@ -415,6 +422,74 @@ dual_test!(
             r#"<a href="/review/{}">前回受理された届出を開く</a>"#,
             id_of(&all, "outside_connections")
         )));
+        // Returned and corrected, its second version is compared with its first and, still,
+        // with the accepted application.
+        let res = r
+            .post(
+                &format!("/review/{renewed}/decide"),
+                &[
+                    ("decision", "returned"),
+                    ("reason", "NAT 接続の接続先を具体的に記入してください。"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = app
+            .post(&format!("/orgs/{o}/submissions/{renewed}/revise"), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = app
+            .post(
+                &format!("/orgs/{o}/outside-connections"),
+                &[
+                    ("c0_name", "在宅勤務の VPN"),
+                    ("c0_connection_type", "remote"),
+                    ("c0_method", "vpn"),
+                    ("c0_computers", "naccs"),
+                    (
+                        "c0_description",
+                        "在宅勤務端末から成田営業所への IPsec VPN（RTX1300）",
+                    ),
+                    (
+                        "c0_outside_measures",
+                        "在宅端末にウイルスバスターを導入し、OS 更新を毎月適用",
+                    ),
+                    ("c1_name", "取引先との NAT 接続"),
+                    ("c1_connection_type", "lan"),
+                    ("c1_method", "nat"),
+                    ("c1_computers", "naccs"),
+                    (
+                        "c1_description",
+                        "本社 LAN と取引先 B 社（横浜市）を NAT ルータ経由で接続",
+                    ),
+                    ("action", "submit"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let corrected = location(&res)
+            .rsplit('/')
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        assert_ne!(corrected, renewed);
+        let page = r.html(&format!("/review/{corrected}")).await;
+        assert!(page.contains("第1版からの変更点"), "{page}");
+        assert!(page.contains(&heading), "{page}");
+        let since_first = page.split(r#"id="changes""#).nth(1).unwrap_or_default();
+        let since_first = since_first.split("</section>").next().unwrap_or_default();
+        assert!(
+            since_first.contains("取引先 B 社（横浜市）"),
+            "the correction: {since_first}"
+        );
+        let since_accepted = page
+            .split(r#"id="changes-accepted""#)
+            .nth(1)
+            .unwrap_or_default();
+        assert!(
+            since_accepted.contains("取引先との NAT 接続"),
+            "the added connection: {since_accepted}"
+        );
         // In-house measures: a draft saved as shown keeps the accepted answers.
         let res = app
             .post(

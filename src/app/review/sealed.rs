@@ -98,13 +98,15 @@ pub struct Sealed {
     /// The stored row, for pages that render the report from it.
     #[serde(skip)]
     pub row: SubmissionRow,
-    /// The previous sealed version's row, for the changes since; for a first version opened
-    /// from an accepted report (a renewal), that report's row.
+    /// The previous sealed version's row, for the changes since.
     #[serde(skip)]
     pub previous_row: Option<SubmissionRow>,
-    /// The accepted report a first version was opened from: (id, receipt number).
+    /// The accepted report the series was opened from (a renewal): (id, receipt number).
     #[serde(skip)]
     pub renewed_from: Option<(Uuid, String)>,
+    /// Its row, for the changes since.
+    #[serde(skip)]
+    pub renewed_row: Option<SubmissionRow>,
 }
 
 /// A sealed submission with everything a reviewer reads beside it (Center staff only).
@@ -136,15 +138,17 @@ pub async fn sealed(app: &App, actor: &Actor, id: Uuid) -> Result<Sealed, Error>
         .filter(|v| v.version < s.version && v.submitted_at.is_some())
         .max_by_key(|v| v.version)
         .map(|v| v.id);
-    // A first version opened from an accepted report is compared with that report.
-    let renewed_from = match previous {
-        Some(_) => None,
-        None => db::renewals::renewed_from(&app.db, s.org_id, id)
-            .await?
-            .map(|(from, receipt, _)| (from, receipt)),
-    };
-    let previous_row = match previous.or(renewed_from.as_ref().map(|r| r.0)) {
+    let previous_row = match previous {
         Some(p) => db::submissions::get(&app.db, Scope::Center, p).await?,
+        None => None,
+    };
+    // A series opened from an accepted report (a renewal) is compared with that report too,
+    // in every version: a corrected one as much as the first.
+    let renewed_from = db::renewals::renewed_from(&app.db, s.org_id, series)
+        .await?
+        .map(|(from, receipt, _)| (from, receipt));
+    let renewed_row = match &renewed_from {
+        Some((from, _)) => db::submissions::get(&app.db, Scope::Center, *from).await?,
         None => None,
     };
     let assignee = db::review::assignee(&app.db, id)
@@ -207,6 +211,7 @@ pub async fn sealed(app: &App, actor: &Actor, id: Uuid) -> Result<Sealed, Error>
         row: s,
         previous_row,
         renewed_from,
+        renewed_row,
     })
 }
 

@@ -30,7 +30,10 @@ use crate::web::state::AppState;
 /// An earlier application as listed.
 pub struct Earlier {
     pub id: Uuid,
+    pub receipt: String,
     pub at: String,
+    /// Its state (`accepted`, …), and the label's key.
+    pub state: String,
     pub state_key: String,
 }
 
@@ -127,6 +130,8 @@ async fn view(
         .iter()
         .map(|s| Earlier {
             id: s.id,
+            receipt: s.receipt_no.clone().unwrap_or_default(),
+            state: s.state.clone(),
             at: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
             state_key: format!("checklist.status.{}", s.state),
         })

@@ -36,6 +36,20 @@ pub struct VersionItem {
     pub current: bool,
 }
 
+/// A comparison of this report with an earlier one.
+pub struct Comparison {
+    /// The section's anchor on the page.
+    pub anchor: &'static str,
+    /// 「第1版からの変更点」, 「前回受理された届出（受付番号 …）からの変更点」.
+    pub heading: String,
+    /// Said when nothing changed.
+    pub unchanged: String,
+    /// Only what changed.
+    pub report: Report,
+    /// The earlier report, when it is not among this one's versions.
+    pub open: Option<Uuid>,
+}
+
 #[derive(Template)]
 #[template(path = "review/show.html")]
 pub(super) struct ShowView {
@@ -56,14 +70,9 @@ pub(super) struct ShowView {
     versions: Vec<VersionItem>,
     /// A newer report of the same item and place (a report of its own, sealed after this one).
     newer: Option<VersionItem>,
-    /// What changed since the previous sealed version (or the accepted report a first version
-    /// was opened from), in the same words.
-    changes: Option<Report>,
-    /// The comparison's heading, with changes and without: 「第1版からの変更点」, 「前回受理された
-    /// 届出 … からの変更点」.
-    changes_heading: Option<(String, String)>,
-    /// The accepted report a first version was opened from: (id, receipt number).
-    renewed_from: Option<(Uuid, String)>,
+    /// What changed since the previous sealed version, and since the accepted report the
+    /// series was opened from, in the same words.
+    comparisons: Vec<Comparison>,
     decision: Option<(String, String, String, String)>,
     /// The next submission waiting for a decision: (id, receipt, organisation, item).
     next: Option<(Uuid, String, String, String)>,
@@ -163,13 +172,32 @@ pub(super) async fn show_view(
             report::without_log_table(&mut report, t);
         }
     }
-    let changes = match &s.previous_row {
-        Some(old) => {
-            let before = report::of_submission(state, &actor, t, old, &places, false).await?;
-            Some(report::diff(&before, &report))
-        }
-        None => None,
-    };
+    let mut comparisons = vec![];
+    if let (Some(old), Some(n)) = (
+        &s.previous_row,
+        s.previous
+            .and_then(|p| s.versions.iter().find(|v| v.id == p).map(|v| v.version)),
+    ) {
+        let before = report::of_submission(state, &actor, t, old, &places, false).await?;
+        let n = n.to_string();
+        comparisons.push(Comparison {
+            anchor: "changes",
+            heading: t.f("review.changes", &[("n", &n)]),
+            unchanged: t.f("report.no_changes", &[("n", &n)]),
+            report: report::diff(&before, &report),
+            open: None,
+        });
+    }
+    if let (Some(old), Some((from, receipt))) = (&s.renewed_row, &s.renewed_from) {
+        let before = report::of_submission(state, &actor, t, old, &places, false).await?;
+        comparisons.push(Comparison {
+            anchor: "changes-accepted",
+            heading: t.f("review.changes_renewed", &[("receipt", receipt)]),
+            unchanged: t.f("report.no_changes_renewed", &[("receipt", receipt)]),
+            report: report::diff(&before, &report),
+            open: Some(*from),
+        });
+    }
     let next = app::review::next_waiting(state, &actor, id)
         .await?
         .map(|n| {
@@ -246,25 +274,6 @@ pub(super) async fn show_view(
         submitter: format!("{} <{}>", s.submitter_name, s.submitter_email),
         report,
         files: s.files.into_iter().map(sealed_file_item).collect(),
-        changes_heading: match (
-            s.previous
-                .and_then(|p| s.versions.iter().find(|v| v.id == p).map(|v| v.version)),
-            &s.renewed_from,
-        ) {
-            (Some(n), _) => {
-                let n = n.to_string();
-                Some((
-                    t.f("review.changes", &[("n", &n)]),
-                    t.f("report.no_changes", &[("n", &n)]),
-                ))
-            }
-            (None, Some((_, receipt))) => Some((
-                t.f("review.changes_renewed", &[("receipt", receipt)]),
-                t.f("report.no_changes_renewed", &[("receipt", receipt)]),
-            )),
-            (None, None) => None,
-        },
-        renewed_from: s.renewed_from.clone(),
         newer: s.newer.map(|v| VersionItem {
             id: v.id,
             version: v.version,
@@ -286,7 +295,7 @@ pub(super) async fn show_view(
                 current: v.id == id,
             })
             .collect(),
-        changes,
+        comparisons,
         decision: s.decision.map(|d| {
             (
                 format!("checklist.status.{}", d.decision),

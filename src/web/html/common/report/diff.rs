@@ -3,21 +3,33 @@
 
 use super::{Cell, Fact, Mark, Report, Row, Section, Table};
 
-/// What changed from `old` to `new`: only the changed sections, facts and rows.
+/// What changed from `old` to `new`: only the changed sections, facts and rows. A section
+/// that went is shown where it stood, before the first section that followed it and stayed
+/// (a connection given up stays among the connections, not after the files).
 pub fn diff(old: &Report, new: &Report) -> Report {
+    let gone = |o: &Section| !new.sections.iter().any(|n| n.title == o.title);
     let mut sections = vec![];
+    let mut next_old = 0;
     for n in &new.sections {
-        let o = old.sections.iter().find(|o| o.title == n.title);
-        if let Some(s) = section(o, Some(n)) {
+        let o = old.sections.iter().position(|o| o.title == n.title);
+        if let Some(at) = o {
+            for went in old.sections[next_old.min(at)..at]
+                .iter()
+                .filter(|o| gone(o))
+            {
+                sections.extend(section(Some(went), None));
+            }
+            next_old = next_old.max(at + 1);
+        }
+        if let Some(s) = section(o.map(|i| &old.sections[i]), Some(n)) {
             sections.push(s);
         }
     }
-    for o in &old.sections {
-        if !new.sections.iter().any(|n| n.title == o.title)
-            && let Some(s) = section(Some(o), None)
-        {
-            sections.push(s);
-        }
+    for went in old.sections[next_old.min(old.sections.len())..]
+        .iter()
+        .filter(|o| gone(o))
+    {
+        sections.extend(section(Some(went), None));
     }
     Report {
         item: new.item.clone(),
@@ -181,5 +193,28 @@ mod tests {
         assert_eq!(rows[0].cells[0].before, None);
         assert_eq!(rows[0].cells[1].before.as_deref(), Some("11-01"));
         assert!(diff(&new, &new).is_empty());
+    }
+
+    #[test]
+    fn a_section_that_went_is_shown_where_it_stood() {
+        let sec = |t: &str, v: &str| facts(t.into(), vec![("value".into(), v.into())]);
+        let report = |sections: Vec<Section>| Report {
+            sections,
+            ..Report::default()
+        };
+        let old = report(vec![sec("PROXY", "p"), sec("VPN", "v"), sec("Files", "f")]);
+        let new = report(vec![sec("VPN", "v2"), sec("NAT", "n"), sec("Files", "f2")]);
+        let titles = |r: &Report| {
+            r.sections
+                .iter()
+                .map(|s| s.title.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(titles(&diff(&old, &new)), ["PROXY", "VPN", "NAT", "Files"]);
+        // Reordered: each section that went appears once.
+        let new = report(vec![sec("Files", "f2"), sec("PROXY", "p")]);
+        assert_eq!(titles(&diff(&old, &new)), ["VPN", "Files"]);
+        let new = report(vec![sec("NAT", "n")]);
+        assert_eq!(titles(&diff(&old, &new)), ["NAT", "PROXY", "VPN", "Files"]);
     }
 }
