@@ -19,6 +19,7 @@ mod parts;
 pub mod sniff;
 pub mod svg;
 mod sweep;
+mod writeback;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path as FsPath;
@@ -312,6 +313,12 @@ impl FileStore {
             self.parts_in_flight,
             self.local_root.is_none(),
         );
+        // On a local disk, the writes start while the body still arrives (see `writeback`).
+        let mut writeback = self
+            .local_root
+            .as_deref()
+            .map(|root| writeback::Writeback::local(root, staging.as_ref()));
+        let mut written: u64 = 0;
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         let mut svg_text: Vec<u8> = vec![];
@@ -336,6 +343,10 @@ impl FileStore {
                         && let Err(e) = writer.write(&chunk).await
                     {
                         result = Err(UploadError::Io(e.into()));
+                    }
+                    written += chunk.len() as u64;
+                    if let Some(w) = writeback.as_mut() {
+                        w.grown(written);
                     }
                     // The same chunk (shared, not copied) goes to the log check.
                     if let (Ok(()), Some(log)) = (&result, log.as_deref_mut()) {
