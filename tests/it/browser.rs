@@ -385,6 +385,16 @@ async fn org_admin_builds_the_structure_and_appoints_administrators_then_the_cen
     }
 }
 
+/// What the page's `note` field holds now.
+async fn note_of(c: &Client) -> serde_json::Value {
+    c.execute(
+        "return document.querySelector('[name=note]').value;",
+        vec![],
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receipt() {
     let Some(driver) = chromedriver() else {
@@ -450,13 +460,7 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
                 "{input}: the upload went through upload.js"
             );
         }
-        let kept = c
-            .execute(
-                "return document.querySelector('[name=note]').value;",
-                vec![],
-            )
-            .await
-            .unwrap();
+        let kept = note_of(&c).await;
         assert_eq!(
             kept,
             serde_json::json!("本社の構成（ブラウザ試験）"),
@@ -483,13 +487,7 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
         }
         assert!(gone, "the outdated diagram was removed");
         wait_for_text(&c, "システム構成図.pdf").await;
-        let kept = c
-            .execute(
-                "return document.querySelector('[name=note]').value;",
-                vec![],
-            )
-            .await
-            .unwrap();
+        let kept = note_of(&c).await;
         assert_eq!(
             kept,
             serde_json::json!("本社の構成（ブラウザ試験・削除の前に追記）"),

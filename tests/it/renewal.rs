@@ -281,6 +281,31 @@ dual_test!(
     }
 );
 
+/// The accepted outside-connection application's VPN and one more connection, a NAT link
+/// described as `nat`, sent for review.
+fn with_nat(nat: &str) -> [(&str, &str); 12] {
+    [
+        ("c0_name", "在宅勤務の VPN"),
+        ("c0_connection_type", "remote"),
+        ("c0_method", "vpn"),
+        ("c0_computers", "naccs"),
+        (
+            "c0_description",
+            "在宅勤務端末から成田営業所への IPsec VPN（RTX1300）",
+        ),
+        (
+            "c0_outside_measures",
+            "在宅端末にウイルスバスターを導入し、OS 更新を毎月適用",
+        ),
+        ("c1_name", "取引先との NAT 接続"),
+        ("c1_connection_type", "lan"),
+        ("c1_method", "nat"),
+        ("c1_computers", "naccs"),
+        ("c1_description", nat),
+        ("action", "submit"),
+    ]
+}
+
 dual_test!(
     in_house_measures_an_outside_connection_and_the_id_declaration_renew_from_the_accepted_ones,
     |app| async move {
@@ -368,29 +393,7 @@ dual_test!(
         let res = app
             .post(
                 &format!("/orgs/{o}/outside-connections"),
-                &[
-                    ("c0_name", "在宅勤務の VPN"),
-                    ("c0_connection_type", "remote"),
-                    ("c0_method", "vpn"),
-                    ("c0_computers", "naccs"),
-                    (
-                        "c0_description",
-                        "在宅勤務端末から成田営業所への IPsec VPN（RTX1300）",
-                    ),
-                    (
-                        "c0_outside_measures",
-                        "在宅端末にウイルスバスターを導入し、OS 更新を毎月適用",
-                    ),
-                    ("c1_name", "取引先との NAT 接続"),
-                    ("c1_connection_type", "lan"),
-                    ("c1_method", "nat"),
-                    ("c1_computers", "naccs"),
-                    (
-                        "c1_description",
-                        "本社 LAN と取引先 B 社を NAT ルータ経由で接続",
-                    ),
-                    ("action", "submit"),
-                ],
+                &with_nat("本社 LAN と取引先 B 社を NAT ルータ経由で接続"),
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -441,29 +444,7 @@ dual_test!(
         let res = app
             .post(
                 &format!("/orgs/{o}/outside-connections"),
-                &[
-                    ("c0_name", "在宅勤務の VPN"),
-                    ("c0_connection_type", "remote"),
-                    ("c0_method", "vpn"),
-                    ("c0_computers", "naccs"),
-                    (
-                        "c0_description",
-                        "在宅勤務端末から成田営業所への IPsec VPN（RTX1300）",
-                    ),
-                    (
-                        "c0_outside_measures",
-                        "在宅端末にウイルスバスターを導入し、OS 更新を毎月適用",
-                    ),
-                    ("c1_name", "取引先との NAT 接続"),
-                    ("c1_connection_type", "lan"),
-                    ("c1_method", "nat"),
-                    ("c1_computers", "naccs"),
-                    (
-                        "c1_description",
-                        "本社 LAN と取引先 B 社（横浜市）を NAT ルータ経由で接続",
-                    ),
-                    ("action", "submit"),
-                ],
+                &with_nat("本社 LAN と取引先 B 社（横浜市）を NAT ルータ経由で接続"),
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);

@@ -12,6 +12,18 @@ pub async fn attach(app: &TestApp, org: &str, role: &str, name: &str, body: &[u8
     crate::helpers::attach(app, &path, role, name, body).await;
 }
 
+/// The 管理責任者 appointed at the office in these tests.
+const YAMADA: [(&str, &str); 8] = [
+    ("name", "山田　太郎"),
+    ("name_kana", "ヤマダ　タロウ"),
+    ("department", "情報システム部"),
+    ("title", "部長"),
+    ("phone", "03-1234-5678"),
+    ("emergency_contact", ""),
+    ("email", "yamada@a.example.jp"),
+    ("effective_from", "2026-04-01"),
+];
+
 dual_test!(
     a_returned_submission_is_resubmitted_as_version_2_and_accepted,
     |app| async move {
@@ -429,16 +441,7 @@ dual_test!(
         let res = app
             .post(
                 &format!("/orgs/{org}/locations/{office}/appointments"),
-                &[
-                    ("name", "山田　太郎"),
-                    ("name_kana", "ヤマダ　タロウ"),
-                    ("department", "情報システム部"),
-                    ("title", "部長"),
-                    ("phone", "03-1234-5678"),
-                    ("emergency_contact", ""),
-                    ("email", "yamada@a.example.jp"),
-                    ("effective_from", "2026-04-01"),
-                ],
+                &YAMADA,
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -601,21 +604,7 @@ dual_test!(
         app.login("a@a.example.jp", PASSWORD).await;
         let office = app.office_with_router(&org).await;
         // An older report of another item waits too (the 管理責任者 of the office).
-        let res = app
-            .post(
-                &format!("{office}/appointments"),
-                &[
-                    ("name", "山田　太郎"),
-                    ("name_kana", "ヤマダ　タロウ"),
-                    ("department", "情報システム部"),
-                    ("title", "部長"),
-                    ("phone", "03-1234-5678"),
-                    ("emergency_contact", ""),
-                    ("email", "yamada@a.example.jp"),
-                    ("effective_from", "2026-04-01"),
-                ],
-            )
-            .await;
+        let res = app.post(&format!("{office}/appointments"), &YAMADA).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         // Two attestations of the same router, each a report of its own: the second is sent
         // while the first still waits for the Center.
