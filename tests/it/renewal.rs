@@ -281,6 +281,26 @@ dual_test!(
     }
 );
 
+/// [`with_nat`] sent through the outside-connection page and confirmed: the sealed report.
+async fn send_with_nat(app: &TestApp, org: &str, nat: &str) -> String {
+    let res = app
+        .post(&format!("/orgs/{org}/outside-connections"), &with_nat(nat))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    location(&res)
+        .rsplit('/')
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The section of a page with the id `anchor`, up to its end.
+fn section<'a>(page: &'a str, anchor: &str) -> &'a str {
+    let start = format!(r#"id="{anchor}""#);
+    let from = page.split(start.as_str()).nth(1).unwrap_or_default();
+    from.split("</section>").next().unwrap_or_default()
+}
+
 /// The accepted outside-connection application's VPN and one more connection, a NAT link
 /// described as `nat`, sent for review.
 fn with_nat(nat: &str) -> [(&str, &str); 12] {
@@ -390,18 +410,7 @@ dual_test!(
         );
         // Sent with one more connection, the renewal is shown to the reviewer as changes since
         // the accepted application: the new connection's section, the carried one unchanged.
-        let res = app
-            .post(
-                &format!("/orgs/{o}/outside-connections"),
-                &with_nat("本社 LAN と取引先 B 社を NAT ルータ経由で接続"),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        let renewed = location(&res)
-            .rsplit('/')
-            .nth(1)
-            .unwrap_or_default()
-            .to_string();
+        let renewed = send_with_nat(&app, o, "本社 LAN と取引先 B 社を NAT ルータ経由で接続").await;
         let r = app.new_browser();
         r.login("shinsa@naccs.example.jp", PASSWORD).await;
         let page = r.html(&format!("/review/{renewed}")).await;
@@ -412,11 +421,7 @@ dual_test!(
             !page.contains(r#"id="changes""#),
             "a first version has no version before it"
         );
-        let changes = page
-            .split(r#"id="changes-accepted""#)
-            .nth(1)
-            .unwrap_or_default();
-        let changes = changes.split("</section>").next().unwrap_or_default();
+        let changes = section(&page, "changes-accepted");
         assert!(
             changes.contains("取引先との NAT 接続") && !changes.contains("在宅勤務の VPN"),
             "only the added connection: {changes}"
@@ -441,32 +446,22 @@ dual_test!(
             .post(&format!("/orgs/{o}/submissions/{renewed}/revise"), &[])
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        let res = app
-            .post(
-                &format!("/orgs/{o}/outside-connections"),
-                &with_nat("本社 LAN と取引先 B 社（横浜市）を NAT ルータ経由で接続"),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        let corrected = location(&res)
-            .rsplit('/')
-            .nth(1)
-            .unwrap_or_default()
-            .to_string();
+        let corrected = send_with_nat(
+            &app,
+            o,
+            "本社 LAN と取引先 B 社（横浜市）を NAT ルータ経由で接続",
+        )
+        .await;
         assert_ne!(corrected, renewed);
         let page = r.html(&format!("/review/{corrected}")).await;
         assert!(page.contains("第1版からの変更点"), "{page}");
         assert!(page.contains(&heading), "{page}");
-        let since_first = page.split(r#"id="changes""#).nth(1).unwrap_or_default();
-        let since_first = since_first.split("</section>").next().unwrap_or_default();
+        let since_first = section(&page, "changes");
         assert!(
             since_first.contains("取引先 B 社（横浜市）"),
             "the correction: {since_first}"
         );
-        let since_accepted = page
-            .split(r#"id="changes-accepted""#)
-            .nth(1)
-            .unwrap_or_default();
+        let since_accepted = section(&page, "changes-accepted");
         assert!(
             since_accepted.contains("取引先との NAT 接続"),
             "the added connection: {since_accepted}"
