@@ -529,3 +529,17 @@ pub async fn list(
     .fetch_all(p)
     .await)
 }
+
+/// Takes hold of an open draft of the organisation for the rest of the transaction (a write
+/// to its row: a seal of it waits, then finds no draft); `false` when it is not a draft of
+/// the organisation (sealed, discarded or another's).
+pub async fn hold_draft(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE submissions SET state = 'draft' WHERE id = $1 AND org_id = $2 AND state = 'draft'",
+    )
+    .bind(id)
+    .bind(org_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected() == 1))
+}

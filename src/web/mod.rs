@@ -154,6 +154,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/inbox/{id}", post(inbox::open))
         .route("/orgs/{org}/submissions/{id}/comments", post(html::submissions::receipt::comment_org))
         .route("/orgs/{org}/submissions/{id}/revise", post(html::submissions::receipt::revise))
+        .route("/orgs/{org}/submissions/{id}/discard", post(html::submissions::receipt::discard))
         .route("/orgs/{org}/submissions/{id}/edit", get(html::submissions::revise::page).post(html::submissions::revise::save))
         .route("/orgs/{org}/id-management", get(html::id_management::page).post(html::id_management::submit))
         .route("/orgs/{org}/locations/{id}", get(html::structure::location::location_page).post(html::structure::location::update_location))

@@ -426,6 +426,11 @@ dual_test!(
             changes.contains("取引先との NAT 接続") && !changes.contains("在宅勤務の VPN"),
             "only the added connection: {changes}"
         );
+        assert!(
+            changes.contains(r#"<span class="mark added">全体を追加</span>"#)
+                && !changes.contains(r#"<span class="mark added">追加</span>"#),
+            "a connection added as a whole is said so once, by its title: {changes}"
+        );
         assert!(page.contains(&format!(
             r#"<a href="/review/{}">前回受理された届出を開く</a>"#,
             id_of(&all, "outside_connections")
@@ -446,12 +451,46 @@ dual_test!(
             .post(&format!("/orgs/{o}/submissions/{renewed}/revise"), &[])
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        let corrected = send_with_nat(
-            &app,
-            o,
-            "本社 LAN と取引先 B 社（横浜市）を NAT ルータ経由で接続",
-        )
-        .await;
+        // The 確認 page shows the organisation the same two comparisons before it sends.
+        let res = app
+            .browser()
+            .post_unconfirmed(
+                &format!("/orgs/{o}/outside-connections"),
+                &with_nat("本社 LAN と取引先 B 社（横浜市）を NAT ルータ経由で接続"),
+            )
+            .await;
+        let confirm = location(&res);
+        assert!(confirm.ends_with("/confirm"), "{confirm}");
+        let page = app.html(&confirm).await;
+        // Each comparison up to the next card (its sections are sections too).
+        let between = |from: &str, to: &str| {
+            let rest = page.split(from).nth(1).unwrap_or_default();
+            rest.split(to).next().unwrap_or_default().to_string()
+        };
+        let since_first = between(r#"id="changes""#, r#"id="changes-accepted""#);
+        assert!(
+            since_first.contains("第1版からの変更点")
+                && since_first.contains("取引先 B 社（横浜市）")
+                && !since_first.contains("在宅勤務の VPN"),
+            "the correction: {since_first}"
+        );
+        let since_accepted = between(r#"id="changes-accepted""#, r#"id="confirm-content""#);
+        assert!(
+            since_accepted.contains(&heading)
+                && since_accepted.contains("取引先との NAT 接続")
+                && since_accepted.contains(&format!(
+                    "/orgs/{o}/submissions/{}/receipt",
+                    id_of(&all, "outside_connections")
+                )),
+            "the added connection, and where the accepted one opens: {since_accepted}"
+        );
+        let res = app.browser().confirm(&confirm).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let corrected = location(&res)
+            .rsplit('/')
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
         assert_ne!(corrected, renewed);
         let page = r.html(&format!("/review/{corrected}")).await;
         assert!(page.contains("第1版からの変更点"), "{page}");
@@ -923,5 +962,104 @@ dual_test!(
         // Shown by the summary, before the decision, not only in the thread at the foot.
         let by_summary = html.find("組織からのコメント（1 件、最新）").unwrap();
         assert!(by_summary < html.find("id=\"decide\"").unwrap());
+    }
+);
+
+dual_test!(
+    a_draft_is_discarded_once_and_the_item_is_as_it_was_before_it,
+    |app| async move {
+        let (org, all) = with_accepted(&app, &["system_configuration"]).await;
+        let o = &org.id;
+        let accepted = id_of(&all, "system_configuration");
+        let accepted_id: uuid::Uuid = accepted.parse().unwrap();
+        let sealed_files = files(&app, accepted_id).await;
+        let page_path = format!("/orgs/{o}/system-configuration");
+        // Nothing to discard before a draft is saved.
+        let html = app.html(&page_path).await;
+        assert!(!html.contains("下書きを破棄"), "no draft, no discard");
+        // A renewal saved as a draft, with the accepted files carried and a note typed.
+        let res = app
+            .post(
+                &page_path,
+                &[("note", "構成図を差し替える予定"), ("action", "save")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let (draft, from, _) = draft_of(&app, "system_configuration").await.unwrap();
+        assert_eq!(from, Some(accepted_id));
+        assert_eq!(files(&app, draft).await.len(), sealed_files.len());
+        let html = app.html(&page_path).await;
+        let discard = format!("action=\"/orgs/{o}/submissions/{draft}/discard\"");
+        assert!(
+            html.contains(&discard)
+                && html.contains("<summary>下書きを破棄</summary>")
+                && html.contains("添付ファイルは元に戻せません"),
+            "{html}"
+        );
+        // The Center's reviewer may not discard an organisation's draft.
+        let r = app.new_browser();
+        r.login("shinsa@naccs.example.jp", PASSWORD).await;
+        let path = format!("/orgs/{o}/submissions/{draft}/discard");
+        let res = r.post(&path, &[("back", &page_path)]).await;
+        assert!(
+            matches!(res.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{}",
+            res.status()
+        );
+        assert!(draft_of(&app, "system_configuration").await.is_some());
+        // Ten clicks at once: one discards, the others are told it is gone; one audit entry.
+        let fields = [("back", page_path.as_str())];
+        let tries = (0..10).map(|_| app.post(&path, &fields));
+        for res in futures_util::future::join_all(tries).await {
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+            assert_eq!(location(&res), page_path);
+        }
+        assert_eq!(app.audit_count("submission.discarded").await, 1);
+        let detail = &app.audit_details("submission.discarded").await[0];
+        assert_eq!(detail["item"], "system_configuration");
+        assert_eq!(
+            detail["files"].as_array().map(Vec::len),
+            Some(sealed_files.len())
+        );
+        assert!(draft_of(&app, "system_configuration").await.is_none());
+        // The accepted report keeps its files; the page starts from it again.
+        assert_eq!(files(&app, accepted_id).await, sealed_files);
+        let html = app.html(&page_path).await;
+        assert!(!html.contains(&discard) && !html.contains("構成図を差し替える予定"));
+        assert!(html.contains(&carried_from(&receipt_of(&app, accepted).await)));
+        let trail = app.html("/audit").await;
+        assert!(trail.contains("下書きの破棄"), "the trail names it");
+
+        // A correction of a returned report discarded: the report may be corrected again.
+        let av = id_of(&all, "antivirus");
+        let res = r
+            .post(
+                &format!("/review/{av}/decide"),
+                &[
+                    ("decision", "returned"),
+                    ("reason", "定義ファイルが古いままです。"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let revise = format!("/orgs/{o}/submissions/{av}/revise");
+        assert_eq!(app.post(&revise, &[]).await.status(), StatusCode::SEE_OTHER);
+        let (correction, _, _) = draft_of(&app, "antivirus").await.unwrap();
+        let res = app
+            .post(
+                &format!("/orgs/{o}/submissions/{correction}/discard"),
+                &[("back", &format!("/orgs/{o}/antivirus"))],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = app.html(&location(&res)).await;
+        assert!(html.contains("下書きを破棄しました。"), "{html}");
+        assert!(draft_of(&app, "antivirus").await.is_none());
+        let res = app.post(&revise, &[]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(
+            draft_of(&app, "antivirus").await.is_some(),
+            "corrected again"
+        );
     }
 );

@@ -501,6 +501,13 @@ dual_test!(
         assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'self'"));
         assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
         assert_eq!(app.audit_count("file.previewed").await, 1);
+        // The organisation's recent activity names the file, not an empty target.
+        let home = app.html("/home").await;
+        let line = home
+            .split("<tr>")
+            .find(|l| l.contains("<td>ファイルのプレビュー</td>"))
+            .unwrap_or_default();
+        assert!(line.contains("<td>構成図.pdf</td>"), "{line}");
         // The download is still an attachment; other types and other organisations: 404.
         let csv_id = page
             .split("href=\"/files/")
@@ -654,10 +661,29 @@ dual_test!(
                 && page.contains(&format!("href=\"/review/{second}\"")),
             "the older report points to the newer one"
         );
+        assert!(
+            page.contains("新しい届出があることを確認しました（この届出を受理するときに必要です）"),
+            "accepting the older one asks for a tick"
+        );
         let page = r1.html(&format!("/review/{second}")).await;
         assert!(
-            !page.contains("新しい届出が提出されています"),
+            !page.contains("新しい届出が提出されています") && !page.contains("name=\"newer_seen\""),
             "the newest says nothing"
+        );
+        // Accepting the older one without the tick is refused with the reason, the choice kept.
+        let res = r1
+            .post(
+                &format!("/review/{first}/decide"),
+                &[("decision", "accepted"), ("reason", "")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains(
+                "この届出を受理するときは、新しい届出を確認したうえでチェックを付けてください。"
+            ) && body.contains(r#"value="accepted" checked"#),
+            "{body}"
         );
         // Returned (the newer one is what counts), the older one still says so, without the
         // advice to read it before deciding; the organisation is not asked to correct it.

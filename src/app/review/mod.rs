@@ -76,6 +76,9 @@ pub struct DecideInput {
     pub reason: String,
     /// A canned reason (定型文) chosen: its text goes first, what was typed after it.
     pub canned: Option<Uuid>,
+    /// The reviewer has seen that a newer report of the same item and place was sent since and
+    /// accepts this one all the same; an acceptance asks for it only when there is one.
+    pub newer_seen: bool,
 }
 
 /// What [`decide`] did.
@@ -128,11 +131,14 @@ pub async fn decide(app: &App, actor: &Actor, input: DecideInput) -> Result<Deci
     // An acceptance says its note only when there is one.
     let note_ja = mail_note(crate::i18n::Lang::Ja, &reason);
     let note_en = mail_note(crate::i18n::Lang::En, &reason);
-    // A report returned after a newer one of the same place was sent asks for no correction.
-    let newer = match decision {
-        Decision::Returned => db::review::newer_report(&app.db, id).await?,
-        Decision::Accepted => None,
-    };
+    // A report returned after a newer one of the same place was sent asks for no correction;
+    // accepting one takes the reviewer's word that the newer one was seen.
+    let newer = db::review::newer_report(&app.db, id).await?;
+    if decision == Decision::Accepted && newer.is_some() && !input.newer_seen {
+        let mut errors = FieldErrors::default();
+        errors.add("newer_seen", "error.newer_seen_required");
+        return Err(Error::Invalid(errors));
+    }
     let mut tx = app.db.begin().await?;
     let org = match db::review::decide(&mut tx, id, decision.as_str(), &reason, actor.id).await {
         Ok(Some(org)) => org,

@@ -40,6 +40,10 @@ pub struct ToConfirm {
     pub files: Vec<FileRow>,
     /// What the confirmation form carries back.
     pub fingerprint: String,
+    /// The returned version it corrects.
+    pub previous: Option<SubmissionRow>,
+    /// The accepted report it renews (receipt number, row).
+    pub renewed: Option<(String, SubmissionRow)>,
 }
 
 /// A draft to confirm, or the receipt of one sealed already (a confirmation sent twice).
@@ -73,8 +77,26 @@ pub async fn to_confirm(
     let what = Drafted::of(&s).ok_or(Error::NotFound)?;
     revise::may_draft(app, actor, org_id, &what).await?;
     let files = db::submissions::files(&app.db, Scope::Org(org_id), id).await?;
+    // What the organisation weighs its draft against: the version the Center returned, and
+    // the accepted report the series renews.
+    let scope = Scope::Org(org_id);
+    let previous = match db::review::revised_from(&app.db, org_id, id).await? {
+        Some(from) => db::submissions::get(&app.db, scope, from).await?,
+        None => None,
+    };
+    let series = db::review::series_of(&app.db, scope, id)
+        .await?
+        .unwrap_or(id);
+    let renewed = match db::renewals::renewed_from(&app.db, org_id, series).await? {
+        Some((from, receipt, _)) => db::submissions::get(&app.db, scope, from)
+            .await?
+            .map(|row| (receipt, row)),
+        None => None,
+    };
     Ok(Confirming::Open(Box::new(ToConfirm {
         fingerprint: fingerprint(&s.data, &files),
+        previous,
+        renewed,
         draft: s,
         what,
         files,

@@ -4,6 +4,7 @@
 
 pub mod configuration;
 pub mod confirm;
+pub mod discard;
 pub mod forms;
 pub mod history;
 pub mod reads;

@@ -312,6 +312,10 @@ pub struct DecisionBody {
     /// Required when returning (差戻し); up to 4,000 characters.
     #[serde(default)]
     pub reason: String,
+    /// Accepting a report after a newer one of the same item and place was sent asks for
+    /// `true` here: the newer one was read.
+    #[serde(default)]
+    pub newer_seen: bool,
 }
 
 /// What was decided.
@@ -347,6 +351,7 @@ pub async fn decide(
             decision: Some(body.decision.into()),
             reason: body.reason,
             canned: None,
+            newer_seen: body.newer_seen,
         },
     )
     .await?;

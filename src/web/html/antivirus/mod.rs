@@ -74,6 +74,8 @@ struct AvView {
     mismatches: Vec<String>,
     /// The accepted report this draft renews (or a new one would start from).
     renewal: Option<RenewalNote>,
+    /// The open draft, when the reader may discard it (下書きを破棄).
+    discard: Option<Uuid>,
     /// How many rows the form may hold (「行を追加」 stops there).
     max_rows: usize,
 }
@@ -116,6 +118,7 @@ async fn view(
     }
     let may_report = app::submissions::may_report(&actor, org.id);
     let can_edit = drafted.editable(may_report);
+    let discard = drafted.draft_id().filter(|_| can_edit);
     let shown = drafted.shown(&ctx.tr(), may_report);
     // Rows to fill in, where the form can be changed.
     let blank = if can_edit { BLANK_ROWS } else { 0 };
@@ -163,6 +166,7 @@ async fn view(
     Ok(AvView {
         returned,
         renewal: drafted.note(&t),
+        discard,
         mismatches,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,

@@ -57,6 +57,14 @@ pub fn target(t: &Tr, names: &Names, w: &Words<'_>, r: &Row) -> String {
             Some(n) => t.f("trail.revision", &[("n", n)]),
             None => text(t, names, w, &r.target),
         },
+        // A file's id names nothing a person knows: its name, as the entry keeps it.
+        "file.previewed" | "file.downloaded" => match text(t, names, w, &r.target) {
+            named if named.is_empty() => serde_json::from_str::<Value>(&r.detail)
+                .ok()
+                .and_then(|d| d["name"].as_str().map(str::to_string))
+                .unwrap_or_default(),
+            named => named,
+        },
         _ => text(t, names, w, &r.target),
     }
 }

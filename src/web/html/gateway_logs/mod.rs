@@ -65,6 +65,8 @@ struct LogsView {
     errors: FieldErrors,
     problems: Vec<String>,
     can_edit: bool,
+    /// The open draft, when the reader may discard it (下書きを破棄).
+    discard: Option<Uuid>,
     /// The version sent last, its state, and (returned, no draft open) the way to revise it.
     last: Option<ShownNote>,
 }
@@ -252,7 +254,9 @@ async fn view(
                 && app::submissions::revise::may_revise(&actor, org.id, KIND.as_str()),
         }
     });
+    let can_edit = app::submissions::may_report(&reader(me), org.id);
     Ok(LogsView {
+        discard: form.draft_id().filter(|_| can_edit),
         returned: return_note(state, org.id, form.draft_id()).await?,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
@@ -280,7 +284,7 @@ async fn view(
         }),
         errors,
         problems,
-        can_edit: app::submissions::may_report(&reader(me), org.id),
+        can_edit,
         last,
     })
 }

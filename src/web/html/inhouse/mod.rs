@@ -57,6 +57,8 @@ struct InhouseView {
     last: Option<(Uuid, String)>,
     /// The accepted report this draft renews (or a new one would start from).
     renewal: Option<RenewalNote>,
+    /// The open draft, when the reader may discard it (下書きを破棄).
+    discard: Option<Uuid>,
 }
 
 fn cells_from(get: impl Fn(&str) -> String) -> Vec<Cell> {
@@ -98,6 +100,7 @@ async fn view(
     let renewal = drafted.note(&ctx.tr());
     let may_report = app::submissions::may_report(&reader(me), org.id);
     let can_edit = drafted.editable(may_report);
+    let discard = drafted.draft_id().filter(|_| can_edit);
     let shown = drafted.shown(&ctx.tr(), may_report);
     let returned = page_return_note(state, org.id, &drafted).await?;
     let request = drafted
@@ -109,6 +112,7 @@ async fn view(
     Ok(InhouseView {
         returned,
         renewal,
+        discard,
         files,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,

@@ -110,6 +110,8 @@ struct OutsideView {
     shown: Option<ShownNote>,
     /// The accepted application this draft renews (or a new one would start from).
     renewal: Option<RenewalNote>,
+    /// The open draft, when the reader may discard it (下書きを破棄).
+    discard: Option<Uuid>,
 }
 
 async fn view(
@@ -139,12 +141,14 @@ async fn view(
     let renewal = drafted.note(&ctx.tr());
     let may_report = app::submissions::may_report(&reader(me), org.id);
     let can_edit = drafted.editable(may_report);
+    let discard = drafted.draft_id().filter(|_| can_edit);
     let shown = drafted.shown(&ctx.tr(), may_report);
     let returned = page_return_note(state, org.id, &drafted).await?;
     let files = drafted.files;
     Ok(OutsideView {
         returned,
         renewal,
+        discard,
         files,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,

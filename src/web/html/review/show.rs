@@ -23,7 +23,7 @@ use crate::web::html::common::holds;
 use crate::web::html::common::instructions::{InstructionItem, instruction_item};
 use crate::web::html::common::locations;
 use crate::web::html::common::logcheck;
-use crate::web::html::common::report::{self, Report};
+use crate::web::html::common::report::{self, Comparison, Report};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
 
@@ -34,20 +34,6 @@ pub struct VersionItem {
     pub state_key: String,
     pub receipt: String,
     pub current: bool,
-}
-
-/// A comparison of this report with an earlier one.
-pub struct Comparison {
-    /// The section's anchor on the page.
-    pub anchor: &'static str,
-    /// 「第1版からの変更点」, 「前回受理された届出（受付番号 …）からの変更点」.
-    pub heading: String,
-    /// Said when nothing changed.
-    pub unchanged: String,
-    /// Only what changed.
-    pub report: Report,
-    /// The earlier report, when it is not among this one's versions.
-    pub open: Option<Uuid>,
 }
 
 #[derive(Template)]
@@ -103,6 +89,8 @@ pub(super) struct ShowView {
     canned: String,
     /// The decision chosen (as the form sent it), kept when the form comes back.
     decision_chosen: String,
+    /// The 「新しい届出を確認した」 box, as it was sent.
+    newer_seen: bool,
 }
 
 pub(super) async fn show_view(
@@ -172,32 +160,18 @@ pub(super) async fn show_view(
             report::without_log_table(&mut report, t);
         }
     }
-    let mut comparisons = vec![];
-    if let (Some(old), Some(n)) = (
-        &s.previous_row,
-        s.previous
-            .and_then(|p| s.versions.iter().find(|v| v.id == p).map(|v| v.version)),
-    ) {
-        let before = report::of_submission(state, &actor, t, old, &places, false).await?;
-        let n = n.to_string();
-        comparisons.push(Comparison {
-            anchor: "changes",
-            heading: t.f("review.changes", &[("n", &n)]),
-            unchanged: t.f("report.no_changes", &[("n", &n)]),
-            report: report::diff(&before, &report),
-            open: None,
-        });
-    }
-    if let (Some(old), Some((from, receipt))) = (&s.renewed_row, &s.renewed_from) {
-        let before = report::of_submission(state, &actor, t, old, &places, false).await?;
-        comparisons.push(Comparison {
-            anchor: "changes-accepted",
-            heading: t.f("review.changes_renewed", &[("receipt", receipt)]),
-            unchanged: t.f("report.no_changes_renewed", &[("receipt", receipt)]),
-            report: report::diff(&before, &report),
-            open: Some(*from),
-        });
-    }
+    let previous = s
+        .previous
+        .and_then(|p| s.versions.iter().find(|v| v.id == p).map(|v| v.version));
+    let earlier = report::Earlier {
+        previous: previous.zip(s.previous_row.as_ref()),
+        renewed: s
+            .renewed_from
+            .as_ref()
+            .zip(s.renewed_row.as_ref())
+            .map(|((from, receipt), row)| (receipt.as_str(), row, format!("/review/{from}"))),
+    };
+    let comparisons = report::comparisons(state, &actor, t, &places, &report, earlier).await?;
     let next = app::review::next_waiting(state, &actor, id)
         .await?
         .map(|n| {
@@ -259,6 +233,7 @@ pub(super) async fn show_view(
         reasons,
         canned: String::new(),
         decision_chosen: String::new(),
+        newer_seen: false,
         returned,
         log_checks,
         page: Page::new(ctx, Some(me)),
@@ -267,7 +242,7 @@ pub(super) async fn show_view(
         org_name: s.org_name,
         org_code: s.org_code,
         version: s.version,
-        state_key: format!("checklist.status.{shown_state}"),
+        state_key: center_state(&shown_state),
         state: shown_state.clone(),
         receipt: s.receipt_no.unwrap_or_default(),
         submitted: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
@@ -277,7 +252,7 @@ pub(super) async fn show_view(
         newer: s.newer.map(|v| VersionItem {
             id: v.id,
             version: v.version,
-            state_key: format!("checklist.status.{}", v.state),
+            state_key: center_state(&v.state),
             receipt: v.receipt_no.unwrap_or_default(),
             current: false,
         }),
@@ -287,10 +262,7 @@ pub(super) async fn show_view(
             .map(|v| VersionItem {
                 id: v.id,
                 version: v.version,
-                state_key: format!(
-                    "checklist.status.{}",
-                    if v.id == id { &shown_state } else { &v.state }
-                ),
+                state_key: center_state(if v.id == id { &shown_state } else { &v.state }),
                 receipt: v.receipt_no.unwrap_or_default(),
                 current: v.id == id,
             })
@@ -350,6 +322,15 @@ async fn conflict(
     )
 }
 
+/// A state's locale key as the Center says it: a report sent and not yet taken is
+/// 「審査待ち」 to a reviewer (the organisation's 「提出済み」), as the queue counts it.
+pub fn center_state(state: &str) -> String {
+    match state {
+        "submitted" => "review.status.submitted".to_string(),
+        s => format!("checklist.status.{s}"),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct DecideForm {
     #[serde(default)]
@@ -358,6 +339,8 @@ pub struct DecideForm {
     reason: String,
     #[serde(default)]
     canned: String,
+    #[serde(default)]
+    newer_seen: String,
 }
 
 /// `POST /review/{id}/decide`: accept, or return with a reason. A second decision is told (409).
@@ -375,6 +358,7 @@ pub async fn decide(
         // Something that is not an id is a choice that is not in the list.
         canned: (!form.canned.is_empty())
             .then(|| Uuid::parse_str(&form.canned).unwrap_or_default()),
+        newer_seen: form.newer_seen == "yes",
     };
     let decided = input.decision;
     match app::review::decide(&state, &me.actor(&ctx), input).await {
@@ -392,6 +376,7 @@ pub async fn decide(
             let mut view = show_view(&state, &ctx, &me, id, errors, form.reason).await?;
             view.canned = form.canned;
             view.decision_chosen = form.decision;
+            view.newer_seen = form.newer_seen == "yes";
             render(StatusCode::UNPROCESSABLE_ENTITY, &view)
         }
         Err(app::Error::Conflict(key)) => conflict(&state, &ctx, &me, id, key).await,

@@ -60,6 +60,8 @@ struct ConfigView {
     long: Option<LongList>,
     /// The accepted report this draft renews (or a new one would start from).
     renewal: Option<RenewalNote>,
+    /// The open draft, when the reader may discard it (下書きを破棄).
+    discard: Option<Uuid>,
     /// How many rows the form may hold (「行を追加」 stops there).
     max_rows: usize,
 }
@@ -222,6 +224,7 @@ async fn config_view_with(
     }
     let may_report = app::submissions::may_report(&reader(me), org.id);
     let can_edit = drafted.editable(may_report);
+    let discard = drafted.draft_id().filter(|_| can_edit);
     let shown = drafted.shown(&ctx.tr(), may_report);
     let blank = if can_edit { EQ_BLANK_ROWS } else { 0 };
     let next = equipment.iter().map(|r| r.n + 1).max().unwrap_or(0);
@@ -248,6 +251,7 @@ async fn config_view_with(
     Ok(ConfigView {
         returned,
         renewal,
+        discard,
         files,
         page: Page::new(ctx, Some(me)),
         org_id: org.id,

@@ -18,7 +18,7 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::org_for;
 use crate::web::html::common::comments::{ReturnNote, return_note};
-use crate::web::html::common::report::{self, Report};
+use crate::web::html::common::report::{self, Comparison, Report};
 use crate::web::html::common::{draft_page, to_receipt};
 use crate::web::page::{Page, render};
 use crate::web::state::AppState;
@@ -50,6 +50,8 @@ struct ConfirmView {
     version: i64,
     /// Why the version it revises was returned.
     returned: Option<ReturnNote>,
+    /// What changed since the returned version and since the accepted report it renews.
+    comparisons: Vec<Comparison>,
 }
 
 impl ConfirmView {
@@ -73,6 +75,15 @@ async fn view(
     let places = report::places(state, &actor, org_id).await?;
     let report =
         report::of_draft(state, &actor, ctx.tr(), &shown.draft, &shown.files, &places).await?;
+    let earlier = report::Earlier {
+        previous: shown.previous.as_ref().map(|p| (p.version, p)),
+        renewed: shown.renewed.as_ref().map(|(receipt, row)| {
+            let open = format!("/orgs/{org_id}/submissions/{}/receipt", row.id);
+            (receipt.as_str(), row, open)
+        }),
+    };
+    let comparisons =
+        report::comparisons(state, &actor, ctx.tr(), &places, &report, earlier).await?;
     let warnings = report
         .summary
         .iter()
@@ -100,6 +111,7 @@ async fn view(
             .unwrap_or_default(),
         version: shown.draft.version,
         returned: return_note(state, org_id, Some(shown.draft.id)).await?,
+        comparisons,
     })
 }
 

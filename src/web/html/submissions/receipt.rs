@@ -169,6 +169,50 @@ pub async fn revise(
     ))
 }
 
+#[derive(serde::Deserialize)]
+pub struct DiscardForm {
+    /// The page the button was on (where a second click lands).
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /orgs/{org}/submissions/{id}/discard`: the draft discarded, back to its item's page
+/// (a correction: to the returned report's receipt). A draft gone already (a second click,
+/// or sealed meanwhile) is said on the page the button was on.
+pub async fn discard(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path((org_id, id)): Path<(Uuid, Uuid)>,
+    CsrfForm(form): CsrfForm<DiscardForm>,
+) -> AppResult<Response> {
+    match app::submissions::discard::discard(&state, &me.actor(&ctx), org_id, id).await {
+        Ok(done) => {
+            let page = match (done.what, done.revised_from) {
+                (app::submissions::Drafted::Form(_), Some(from)) => {
+                    format!("/orgs/{org_id}/submissions/{from}/receipt")
+                }
+                (what, _) => draft_page(org_id, id, &what),
+            };
+            Ok(redirect_with_flash(
+                &page,
+                "flash.draft_discarded",
+                state.cookies.secure,
+            ))
+        }
+        Err(app::Error::NotFound | app::Error::Conflict(_))
+            if form.back.starts_with(&format!("/orgs/{org_id}/")) =>
+        {
+            Ok(redirect_with_flash(
+                &form.back,
+                "flash.draft_gone",
+                state.cookies.secure,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `POST /orgs/{org}/submissions/{id}/comments`
 pub async fn comment_org(
     State(state): State<Arc<AppState>>,

@@ -58,6 +58,9 @@ struct ReviseView {
     attest: bool,
     reasons: Vec<&'static str>,
     codes: String,
+    /// The correction, which the reader may discard (the page opens only for those who may
+    /// edit it).
+    discard: Option<Uuid>,
 }
 
 /// A text of the content (`""` when absent).
@@ -215,6 +218,7 @@ async fn view(
         org_id,
         org_name: org.name,
         draft_id: open.draft.id,
+        discard: Some(open.draft.id),
         kind: open.kind.as_str(),
         item: shown.item,
         place: shown.place,

@@ -85,8 +85,14 @@ fn section(old: Option<&Section>, new: Option<&Section>) -> Option<Section> {
             tables.push(d);
         }
     }
+    let mark = match (old, new) {
+        (Some(_), None) => Mark::Removed,
+        (None, Some(_)) => Mark::Added,
+        _ => Mark::Same,
+    };
     (!facts.is_empty() || !tables.is_empty()).then_some(Section {
         title,
+        mark,
         facts,
         tables,
     })

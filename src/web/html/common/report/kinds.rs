@@ -258,6 +258,7 @@ fn antivirus(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
         summary,
         vec![Section {
             title: cx.t("report.computers"),
+            mark: Default::default(),
             facts: vec![],
             tables: vec![table],
         }],
@@ -367,6 +368,7 @@ fn inhouse(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
         summary,
         vec![Section {
             title: cx.t("report.measures"),
+            mark: Default::default(),
             facts: vec![],
             tables: vec![table],
         }],
@@ -497,6 +499,7 @@ pub fn files(cx: &Context<'_>, kind: &str, files: &Value) -> Option<Section> {
     };
     Some(Section {
         title: cx.t("sysconf.files"),
+        mark: Default::default(),
         facts: vec![],
         tables: vec![Table {
             caption: cx.t("sysconf.files"),

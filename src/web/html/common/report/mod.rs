@@ -4,6 +4,7 @@
 //! codes are shown as their words, places and people by name. A view never holds an internal
 //! key, a UUID or a locale key.
 
+mod compare;
 mod diff;
 mod kinds;
 mod load;
@@ -19,6 +20,7 @@ use crate::domain::antivirus::AvRow;
 use crate::domain::equipment::EquipmentRow;
 use crate::i18n::Tr;
 
+pub use compare::{Comparison, Earlier, comparisons};
 pub use diff::diff;
 pub use load::{of_content, of_draft, of_submission, places};
 pub use logs::without_log_table;
@@ -51,6 +53,15 @@ impl Mark {
             Mark::Added => "report.mark.added",
             Mark::Removed => "report.mark.removed",
             Mark::Changed => "report.mark.changed",
+        }
+    }
+
+    /// The locale key of the words a whole section's title carries (「この節ごと削除」).
+    pub fn section_key(&self) -> &'static str {
+        match self {
+            Mark::Added => "report.mark.section_added",
+            Mark::Removed => "report.mark.section_removed",
+            _ => self.label_key(),
         }
     }
 
@@ -107,6 +118,9 @@ pub struct Table {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
     pub title: String,
+    /// In a comparison, a section added or gone as a whole (said once, by its title);
+    /// `Same` otherwise.
+    pub mark: Mark,
     pub facts: Vec<Fact>,
     pub tables: Vec<Table>,
 }
@@ -233,6 +247,7 @@ pub fn build(cx: &Context<'_>, snapshot: &serde_json::Value) -> Report {
 pub(crate) fn facts(title: String, facts: Vec<(String, String)>) -> Section {
     Section {
         title,
+        mark: Mark::Same,
         facts: facts
             .into_iter()
             .map(|(label, value)| Fact {
