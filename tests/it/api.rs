@@ -324,6 +324,48 @@ dual_test!(
     }
 );
 
+dual_test!(
+    accepting_a_report_with_a_newer_one_waiting_needs_newer_seen,
+    |app| async move {
+        let (b, org, first) = submitted(&app, "kanri@a.example.jp", "AAAAA").await;
+        // A second system configuration of the organisation, sent while the first waits.
+        let files = format!("/orgs/{org}/system-configuration/files");
+        b.attach(&files, "diagram", "構成図（改）.pdf", b"%PDF-1.7\n%%EOF\n")
+            .await;
+        b.attach(
+            &files,
+            "equipment_list",
+            "機器.csv",
+            "機器,台数\nPC,4\n".as_bytes(),
+        )
+        .await;
+        let res = b
+            .post(
+                &format!("/orgs/{org}/system-configuration"),
+                &[("note", "台数の訂正"), ("action", "submit")],
+            )
+            .await;
+        assert_ne!(crate::helpers::submission_in(&res), first);
+        let (_, secret) = reviewer_token(&app, &["review_write"]).await;
+        let path = format!("/api/v1/review/submissions/{first}/decision");
+        let res = post(&app, &secret, &path, "n1", &json!({"decision": "accepted"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let p = problem(res).await;
+        assert_eq!(p["errors"][0]["field"], "newer_seen", "{p}");
+        assert_eq!(app.count("decisions").await, 0);
+        let body = json!({"decision": "accepted", "newer_seen": true});
+        let res = post(&app, &secret, &path, "n2", &body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(app.count("decisions").await, 1);
+    }
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_over_its_rate_limit_is_told_when_to_retry() {
     for backend in crate::helpers::backends() {
