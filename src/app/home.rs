@@ -49,6 +49,9 @@ pub async fn overview(app: &App, actor: &Actor) -> Result<Overview, Error> {
 /// (offices, then connections), and the items that join the checklist only after them.
 #[derive(Debug, Default)]
 pub struct Setup {
+    /// The organisation is still named by its user code (as `user add --org` made it): the
+    /// name its receipts carry is to be set on its profile.
+    pub needs_name: bool,
     /// No active office is registered yet.
     pub needs_office: bool,
     /// No active connection to NACCS is registered yet.
@@ -61,7 +64,8 @@ pub struct Setup {
 
 /// The organisation's set-up in the actor's scope (another organisation's: not found).
 pub async fn setup(app: &App, actor: &Actor, org_id: Uuid) -> Result<Setup, Error> {
-    super::structure::org_for(app, actor, org_id, false).await?;
+    let org = super::structure::org_for(app, actor, org_id, false).await?;
+    let needs_name = org.name.trim().is_empty() || org.name.trim() == org.user_code;
     let locations = db::structure::list(&app.db, Some(org_id)).await?;
     let conns = db::structure::connections(&app.db, Some(org_id)).await?;
     let active: Vec<_> = locations.iter().filter(|l| l.active).collect();
@@ -79,6 +83,7 @@ pub async fn setup(app: &App, actor: &Actor, org_id: Uuid) -> Result<Setup, Erro
             .collect();
     }
     Ok(Setup {
+        needs_name,
         needs_office,
         needs_connection,
         first_location: active

@@ -249,6 +249,36 @@ pub async fn newer_report(db: &Db, id: Uuid) -> Result<Option<VersionRow>, sqlx:
     .await)
 }
 
+/// A report of the organisation's item `kind` at `location` (`None`: the organisation) that
+/// waits for the Center's decision (submitted, not yet accepted or returned), the newest when
+/// several: the one a new filing of it would stand beside. Gateway logs answer requests one by
+/// one and never wait on each other. `except`: the draft being confirmed (sealed meanwhile by
+/// a parallel click, it is not a report beside itself).
+pub async fn waiting_report(
+    db: &Db,
+    org_id: Uuid,
+    kind: &str,
+    location: Option<Uuid>,
+    except: Option<Uuid>,
+) -> Result<Option<VersionRow>, sqlx::Error> {
+    if kind == "gateway_logs" {
+        return Ok(None);
+    }
+    on_db!(db, p => sqlx::query_as(
+        "SELECT id, version, state, receipt_no, submitted_at, assigned_to IS NOT NULL AS assigned \
+         FROM submissions WHERE org_id = $1 AND kind = $2 \
+          AND (location_id = $3 OR (location_id IS NULL AND $3 IS NULL)) \
+          AND state = 'submitted' AND receipt_no IS NOT NULL AND ($4 IS NULL OR id <> $4) \
+         ORDER BY submitted_at DESC, id DESC LIMIT 1",
+    )
+    .bind(org_id)
+    .bind(kind)
+    .bind(location)
+    .bind(except)
+    .fetch_optional(p)
+    .await)
+}
+
 /// The series of a submission.
 pub async fn series_of(db: &Db, scope: Scope, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
     let s: Option<Option<Uuid>> = on_db!(db, p => sqlx::query_scalar("SELECT series_id FROM submissions WHERE id = $1 AND ($2 IS NULL OR org_id = $2)")

@@ -387,8 +387,14 @@ pub async fn submit(
             .bind(by)
             .fetch_one(&mut *c)
             .await?;
+        // The organisation as named when it sealed (a receipt keeps that name after a rename).
+        let (org_name, user_code): (String, String) = sqlx::query_as("SELECT name, user_code FROM organisations WHERE id = $1")
+            .bind(org_id)
+            .fetch_one(&mut *c)
+            .await?;
         let snapshot = serde_json::json!({
             "receipt_no": receipt_no,
+            "org": { "name": org_name, "user_code": user_code },
             "kind": kind,
             "scope_kind": scope_kind,
             "location_id": location_id,

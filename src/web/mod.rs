@@ -177,6 +177,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/static/{name}", get(assets::asset))
         .merge(extra)
         .fallback(|| async { AppError::NotFound })
+        .method_not_allowed_fallback(page_of_form)
         .layer(DefaultBodyLimit::max(ctx::FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::context))
         .with_state(state.clone())
@@ -195,4 +196,50 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         // Outermost, so a request's time includes every layer; each route's layers see its
         // template (`MatchedPath`).
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+}
+
+/// A GET of a path that only takes a form (the address a form's error page was shown at,
+/// reloaded, bookmarked, or returned to after switching the language): the page the form is
+/// on (a submission's receipt; else the path one level up, and so on). Other methods: 405.
+async fn page_of_form(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+        return axum::http::StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    axum::response::Redirect::to(&form_page(uri.path())).into_response()
+}
+
+/// The page a form posting to `path` is on: see [`page_of_form`].
+fn form_page(path: &str) -> String {
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    if let ["", "orgs", org, "submissions", id, _] = parts.as_slice() {
+        return format!("/orgs/{org}/submissions/{id}/receipt");
+    }
+    match path.trim_end_matches('/').rsplit_once('/') {
+        Some((up, _)) if !up.is_empty() => up.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_page;
+
+    #[test]
+    fn a_form_address_reloaded_goes_to_its_page() {
+        assert_eq!(form_page("/review/abc/decide"), "/review/abc");
+        assert_eq!(
+            form_page("/orgs/o1/submissions/s1/comments"),
+            "/orgs/o1/submissions/s1/receipt"
+        );
+        assert_eq!(
+            form_page("/orgs/o1/antivirus/import/confirm"),
+            "/orgs/o1/antivirus/import"
+        );
+        assert_eq!(form_page("/logout"), "/");
+        assert_eq!(form_page("/"), "/");
+    }
 }

@@ -74,6 +74,12 @@ dual_test!(
         );
         assert!(office < conn, "offices come first: {steps}");
         assert!(steps.contains(&format!("/orgs/{org}#new-location")));
+        // Named only by its user code: its name is asked for, after the set-up.
+        let name = at(&steps, "組織の正式名称と連絡先を登録する");
+        assert!(
+            conn < name && steps.contains(&format!("/orgs/{org}/profile")),
+            "{steps}"
+        );
         assert!(
             steps.contains("次の項目もチェックリストに加わります") && steps.contains("7.4.2(1)"),
             "{steps}"
@@ -202,6 +208,33 @@ dual_test!(
             steps.contains(&format!("/orgs/{org}/submissions/{sub}/receipt"))
                 && steps.contains("差し戻されました"),
             "{steps}"
+        );
+        // Named on its profile: the step is gone; the receipt sealed before keeps the name
+        // it was sealed with, its way back names the organisation as it is now.
+        let res = app
+            .post(
+                &format!("/orgs/{org}/profile"),
+                &[
+                    ("name", "成田貿易株式会社"),
+                    ("postal_code", "282-0004"),
+                    ("address", "千葉県成田市古込1-1"),
+                    ("contact_name", "成田　一郎"),
+                    ("contact_phone", "0476-00-0000"),
+                    ("contact_email", "kanri@a.example.jp"),
+                    ("version", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let steps = next_steps(&app.get("/home").await.text().await.unwrap());
+        assert!(!steps.contains("組織の正式名称"), "{steps}");
+        let receipt = app
+            .html(&format!("/orgs/{org}/submissions/{sub}/receipt"))
+            .await;
+        assert!(
+            receipt.contains("<dd>AAAAA（AAAAA）</dd>")
+                && receipt.contains(&format!("<a href=\"/orgs/{org}\">← 成田貿易株式会社</a>")),
+            "{receipt}"
         );
         // Once the revision is open, the step leads to the draft's page.
         let res = app

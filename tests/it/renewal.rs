@@ -405,8 +405,13 @@ dual_test!(
             .unwrap();
         assert_eq!(
             html.matches(CARRIED).count(),
-            1 + 1,
-            "banner and the diagram"
+            1 + 1 + 1,
+            "banner, the diagram and the connection as accepted"
+        );
+        assert!(
+            html.contains("この接続を申請から外す（廃止した接続）")
+                && !html.contains("この接続を削除する"),
+            "the accepted connection is ended, not deleted"
         );
         // Sent with one more connection, the renewal is shown to the reviewer as changes since
         // the accepted application: the new connection's section, the carried one unchanged.
@@ -469,7 +474,7 @@ dual_test!(
         };
         let since_first = between(r#"id="changes""#, r#"id="changes-accepted""#);
         assert!(
-            since_first.contains("第1版からの変更点")
+            since_first.contains("第1版からの変更点（差し戻された版、受付番号 SR-")
                 && since_first.contains("取引先 B 社（横浜市）")
                 && !since_first.contains("在宅勤務の VPN"),
             "the correction: {since_first}"
@@ -993,7 +998,7 @@ dual_test!(
         assert!(
             html.contains(&discard)
                 && html.contains("<summary>下書きを破棄</summary>")
-                && html.contains("添付ファイルは元に戻せません"),
+                && html.contains("削除した下書きは元に戻せません"),
             "{html}"
         );
         // The Center's reviewer may not discard an organisation's draft.
@@ -1028,7 +1033,11 @@ dual_test!(
         assert!(!html.contains(&discard) && !html.contains("構成図を差し替える予定"));
         assert!(html.contains(&carried_from(&receipt_of(&app, accepted).await)));
         let trail = app.html("/audit").await;
-        assert!(trail.contains("下書きの破棄"), "the trail names it");
+        assert!(
+            trail.contains("下書きの破棄")
+                && trail.contains("利用者側のシステム構成の提出の下書き"),
+            "the trail names it and its item"
+        );
 
         // A correction of a returned report discarded: the report may be corrected again.
         let av = id_of(&all, "antivirus");
@@ -1061,5 +1070,44 @@ dual_test!(
             draft_of(&app, "antivirus").await.is_some(),
             "corrected again"
         );
+        // Sent unchanged, its 確認 page asks whether it answers the reasons it was returned for.
+        let (again, _, _) = draft_of(&app, "antivirus").await.unwrap();
+        let confirm = format!("/orgs/{o}/submissions/{again}/confirm");
+        let page = app.html(&confirm).await;
+        assert!(
+            page.contains("差し戻された第1版（受付番号 SR-")
+                && page.contains(
+                    "から何も変わっていません。差戻しの理由に対応した内容か確かめてください"
+                ),
+            "{page}"
+        );
+        // Discarded in another tab meanwhile: that 確認 page's button lands on the item's page,
+        // saying so; nothing is sent.
+        let fingerprint = field_value(&page, "fingerprint").unwrap();
+        let gone = field_value(&page, "gone").unwrap();
+        assert_eq!(gone, format!("/orgs/{o}/antivirus"));
+        let res = app
+            .post(
+                &format!("/orgs/{o}/submissions/{again}/discard"),
+                &[("back", &format!("/orgs/{o}/submissions/{again}/edit"))],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let sealed = app.count("submissions").await;
+        let mut fields = vec![
+            ("fingerprint", fingerprint.as_str()),
+            ("gone", gone.as_str()),
+        ];
+        let acks = ack_names(&page);
+        fields.extend(acks.iter().map(|a| (a.as_str(), "1")));
+        let res = app.browser().post_unconfirmed(&confirm, &fields).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), gone);
+        assert!(
+            app.html(&gone)
+                .await
+                .contains("この下書きはすでに提出されたか、破棄されています。")
+        );
+        assert_eq!(app.count("submissions").await, sealed, "nothing sent");
     }
 );

@@ -616,6 +616,17 @@ dual_test!(
         // Two attestations of the same router, each a report of its own: the second is sent
         // while the first still waits for the Center.
         let first = submission_in(&app.post(&format!("{office}/router"), &ROUTER_OK).await);
+        // Its 確認 page says that one waits already.
+        let res = app
+            .browser()
+            .post_unconfirmed(&format!("{office}/router"), &ROUTER_OK)
+            .await;
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("この項目には、センターの審査を待っている届出（受付番号")
+                && page.contains("提出）がすでにあります。"),
+            "{page}"
+        );
         let second = submission_in(&app.post(&format!("{office}/router"), &ROUTER_OK).await);
         assert_ne!(first, second);
         // The location page names the last attestation's state.
@@ -655,14 +666,15 @@ dual_test!(
         );
         let page = r1.html(&format!("/review/{first}")).await;
         assert!(
-            page.contains("この届出の後に、同じ項目・同じ場所の新しい届出が提出されています")
+            page.contains("この届出の後に、この項目の新しい届出が提出されています")
                 && page.contains(&receipt)
                 && page.contains("判断の前に、新しい届出の内容を確認してください。")
                 && page.contains(&format!("href=\"/review/{second}\"")),
             "the older report points to the newer one"
         );
         assert!(
-            page.contains("新しい届出があることを確認しました（この届出を受理するときに必要です）"),
+            page.contains("新しい届出を確認しました")
+                && page.contains("class=\"field newer-seen\""),
             "accepting the older one asks for a tick"
         );
         let page = r1.html(&format!("/review/{second}")).await;
@@ -681,10 +693,15 @@ dual_test!(
         let body = res.text().await.unwrap();
         assert!(
             body.contains(
-                "この届出を受理するときは、新しい届出を確認したうえでチェックを付けてください。"
-            ) && body.contains(r#"value="accepted" checked"#),
+                "この届出を受理するときは、新しい届出を確認してからチェックを付けてください。"
+            ) && !body.contains("この古い届出を受理するときだけ必要です。")
+                && body.contains(r#"value="accepted" checked"#),
             "{body}"
         );
+        // That page's address, reloaded (or after switching the language), is the report's page.
+        let res = r1.get(&format!("/review/{first}/decide")).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), format!("/review/{first}"));
         // Returned (the newer one is what counts), the older one still says so, without the
         // advice to read it before deciding; the organisation is not asked to correct it.
         r1.post(

@@ -44,6 +44,8 @@ pub struct ToConfirm {
     pub previous: Option<SubmissionRow>,
     /// The accepted report it renews (receipt number, row).
     pub renewed: Option<(String, SubmissionRow)>,
+    /// A report of the same item and place already waiting for the Center's decision.
+    pub waiting: Option<db::review::VersionRow>,
 }
 
 /// A draft to confirm, or the receipt of one sealed already (a confirmation sent twice).
@@ -93,8 +95,11 @@ pub async fn to_confirm(
             .map(|row| (receipt, row)),
         None => None,
     };
+    let waiting =
+        db::review::waiting_report(&app.db, org_id, &s.kind, s.location_id, Some(id)).await?;
     Ok(Confirming::Open(Box::new(ToConfirm {
         fingerprint: fingerprint(&s.data, &files),
+        waiting,
         previous,
         renewed,
         draft: s,

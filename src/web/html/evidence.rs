@@ -23,6 +23,7 @@ use crate::i18n::Tr;
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::download::{self, ChannelWriter};
 use crate::web::error::AppResult;
+use crate::web::html::submissions::receipt::sealed_as;
 use crate::web::page::jst;
 use crate::web::state::AppState;
 
@@ -223,8 +224,8 @@ async fn read_parts(
         let page = ReceiptPage {
             t,
             receipt_no: receipt_no.clone(),
-            org_name: org.name.clone(),
-            org_code: org.user_code.clone(),
+            org_name: sealed_as(&snap["org"]["name"], org.name.clone()),
+            org_code: sealed_as(&snap["org"]["user_code"], org.user_code.clone()),
             item: catalogue.item_title(&s.kind, t.code()),
             revision: s.catalogue_revision,
             version: s.version,

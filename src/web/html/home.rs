@@ -43,7 +43,8 @@ fn rank(status: &str) -> u8 {
 }
 
 /// The organisation's next steps: offices and connections first while there are none, then
-/// the checklist rows that need the organisation, most pressing first.
+/// the checklist rows that need the organisation, most pressing first, with its name (while
+/// it is only its user code) after what is late or asked for by a date.
 fn next_steps(
     t: &crate::i18n::Tr,
     org: uuid::Uuid,
@@ -81,6 +82,9 @@ fn next_steps(
     open.sort_by(|a, b| {
         (rank(a.status), a.due.is_empty(), &a.due).cmp(&(rank(b.status), b.due.is_empty(), &b.due))
     });
+    // The name its receipts will carry: after what is late or asked for by a date.
+    let urgent = open.iter().take_while(|r| rank(r.status) < 2).count();
+    let name_at = steps.len() + urgent;
     steps.extend(open.into_iter().map(|r| NextStep {
         text: t.f(
             &format!("home.next.do.{}", r.status),
@@ -95,6 +99,18 @@ fn next_steps(
         admin_only: !editor
             && app::submissions::revise::FormKind::parse(&r.item).is_some_and(|k| k.needs_editor()),
     }));
+    if setup.needs_name {
+        steps.insert(
+            name_at,
+            NextStep {
+                text: t.t("home.next.name").to_string(),
+                link: format!("/orgs/{org}/profile"),
+                due: String::new(),
+                overdue: false,
+                admin_only: !editor,
+            },
+        );
+    }
     steps
 }
 

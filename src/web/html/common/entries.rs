@@ -65,6 +65,19 @@ pub fn target(t: &Tr, names: &Names, w: &Words<'_>, r: &Row) -> String {
                 .unwrap_or_default(),
             named => named,
         },
+        // A draft names its item (a discarded one is named by nothing else).
+        "submission.draft_saved" | "submission.draft_opened" | "submission.discarded" => {
+            match text(t, names, w, &r.target) {
+                named if named.is_empty() || named == w.draft => {
+                    let detail = serde_json::from_str::<Value>(&r.detail).unwrap_or_default();
+                    ["item", "kind"]
+                        .iter()
+                        .find_map(|k| detail[k].as_str().and_then(|i| names.item(i, w.lang)))
+                        .map_or(named, |item| t.f("trail.draft_of", &[("item", &item)]))
+                }
+                named => named,
+            }
+        }
         _ => text(t, names, w, &r.target),
     }
 }

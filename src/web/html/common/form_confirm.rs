@@ -95,6 +95,8 @@ struct FormConfirmView {
     action: String,
     submit_key: Uuid,
     fields: Vec<(String, String)>,
+    /// A filing of the same item and place that waits for the Center already.
+    waiting: Option<String>,
 }
 
 /// The key a one-step form's page carries for its seal: the one posted with it when it is one
@@ -153,6 +155,15 @@ pub async fn answer(
             // The key the form's page gave (kept through a reload or the browser's back
             // button, so that a second seal of the same filing meets the first).
             let submit_key = key_of(form.fields);
+            let waiting = crate::db::review::waiting_report(
+                &state.db,
+                org_id,
+                form.kind,
+                form.location,
+                None,
+            )
+            .await?
+            .map(|w| waiting_note(ctx.tr(), &w, "confirm.waiting_note"));
             render(
                 StatusCode::OK,
                 &FormConfirmView {
@@ -162,9 +173,25 @@ pub async fn answer(
                     action: form.action,
                     submit_key,
                     fields,
+                    waiting,
                 },
             )
         }
         (Err(e), _) => Err(e.into()),
     }
+}
+
+/// What a 確認 page says of a filing of the same item and place that waits for the Center:
+/// `key` with its receipt number and when it was sent.
+pub fn waiting_note(t: crate::i18n::Tr, w: &crate::db::review::VersionRow, key: &str) -> String {
+    let submitted = w
+        .submitted_at
+        .as_ref()
+        .map(crate::web::page::jst)
+        .unwrap_or_default();
+    let receipt = w.receipt_no.as_deref().unwrap_or_default();
+    t.f(
+        key,
+        &[("receipt", receipt), ("submitted", submitted.as_str())],
+    )
 }

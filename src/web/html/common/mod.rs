@@ -43,6 +43,17 @@ pub fn draft_page(org_id: uuid::Uuid, draft: uuid::Uuid, what: &Drafted) -> Stri
     }
 }
 
+/// Where a click on a draft that is gone (discarded, or sealed meanwhile, in another tab)
+/// lands: back on the page it was sent from, if that page is the organisation's, saying so.
+pub fn draft_gone(
+    org_id: uuid::Uuid,
+    back: &str,
+    secure: bool,
+) -> Option<axum::response::Response> {
+    (back.starts_with(&format!("/orgs/{org_id}/")) && crate::web::page::safe_next(back).is_some())
+        .then(|| crate::web::page::redirect_with_flash(back, "flash.draft_gone", secure))
+}
+
 /// Each row's (field, locale key) errors by the row's index.
 pub type RowErrors = std::collections::BTreeMap<usize, Vec<(String, &'static str)>>;
 

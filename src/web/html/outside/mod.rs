@@ -44,6 +44,10 @@ pub struct ConnRow {
     pub c: Connection,
     /// The blank block offered for one more connection.
     pub extra: bool,
+    /// The accepted application it renews has this connection, as it is (引き継ぎ).
+    pub carried: bool,
+    /// The accepted application has a connection of this name: leaving it out ends it (廃止).
+    pub accepted: bool,
     /// Its fields' names (`c{n}_{field}`).
     pub f: ConnFields,
 }
@@ -62,8 +66,9 @@ pub struct ConnFields {
 }
 
 /// The blocks of the form: the connections (a blank first one when there are none yet), then a
-/// blank one to add another (while fewer than the most an application holds).
-fn rows(app: &Application) -> Vec<ConnRow> {
+/// blank one to add another (while fewer than the most an application holds); each marked
+/// against the `accepted` application's connections.
+fn rows(app: &Application, accepted: &[Connection]) -> Vec<ConnRow> {
     let mut list: Vec<(Connection, bool)> =
         app.connections.iter().map(|c| (c.clone(), false)).collect();
     if list.is_empty() {
@@ -76,6 +81,8 @@ fn rows(app: &Application) -> Vec<ConnRow> {
         .enumerate()
         .map(|(n, (c, extra))| ConnRow {
             number: n + 1,
+            carried: !extra && accepted.contains(&c),
+            accepted: !extra && accepted.iter().any(|a| a.name.trim() == c.name.trim()),
             c,
             extra,
             f: ConnFields {
@@ -112,6 +119,8 @@ struct OutsideView {
     renewal: Option<RenewalNote>,
     /// The open draft, when the reader may discard it (下書きを破棄).
     discard: Option<Uuid>,
+    /// Connections of the accepted application this one leaves out (廃止), by name.
+    removed: Vec<String>,
 }
 
 async fn view(
@@ -139,6 +148,21 @@ async fn view(
         })
         .collect();
     let renewal = drafted.note(&ctx.tr());
+    let accepted = drafted
+        .form
+        .renewal
+        .as_ref()
+        .map(|r| Application::of(&r.data).connections)
+        .unwrap_or_default();
+    let removed = accepted
+        .iter()
+        .filter(|a| {
+            !app.connections
+                .iter()
+                .any(|c| c.name.trim() == a.name.trim())
+        })
+        .map(|a| a.name.clone())
+        .collect();
     let may_report = app::submissions::may_report(&reader(me), org.id);
     let can_edit = drafted.editable(may_report);
     let discard = drafted.draft_id().filter(|_| can_edit);
@@ -153,7 +177,8 @@ async fn view(
         page: Page::new(ctx, Some(me)),
         org_id: org.id,
         org_name: org.name.clone(),
-        rows: rows(&app),
+        rows: rows(&app, &accepted),
+        removed,
         errors,
         problems,
         earlier,

@@ -17,6 +17,7 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
 use crate::web::html::common::report::{self, Report};
+use crate::web::html::submissions::receipt::sealed_as;
 use crate::web::page::{Page, jst, render};
 use crate::web::state::AppState;
 
@@ -110,8 +111,8 @@ pub async fn check(
     view.sealed = Some(Sealed {
         id: s.id,
         org_id: s.org_id,
-        org_name: org.name,
-        org_code: org.user_code,
+        org_name: sealed_as(&snap["org"]["name"], org.name),
+        org_code: sealed_as(&snap["org"]["user_code"], org.user_code),
         receipt_no: s.receipt_no.unwrap_or_default(),
         version: s.version,
         submitted_at: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),

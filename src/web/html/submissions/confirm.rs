@@ -13,13 +13,15 @@ use axum::response::Response;
 use uuid::Uuid;
 
 use crate::app;
+use crate::app::submissions::Drafted;
 use crate::app::submissions::confirm::{self as confirming, CHANGED, Confirming, ToConfirm};
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::org_for;
 use crate::web::html::common::comments::{ReturnNote, return_note};
+use crate::web::html::common::form_confirm::waiting_note;
 use crate::web::html::common::report::{self, Comparison, Report};
-use crate::web::html::common::{draft_page, to_receipt};
+use crate::web::html::common::{draft_gone, draft_page, to_receipt};
 use crate::web::page::{Page, render};
 use crate::web::state::AppState;
 
@@ -43,6 +45,9 @@ struct ConfirmView {
     fingerprint: String,
     /// The draft's page (to change something).
     back: String,
+    /// Where the form lands if the draft is gone meanwhile (discarded in another tab): the
+    /// item's page, or for a correction the receipt of the version it corrects.
+    gone: String,
     problems: Vec<String>,
     /// What the organisation tells the Center with the report (sent as its first comment).
     note: String,
@@ -84,14 +89,34 @@ async fn view(
     };
     let comparisons =
         report::comparisons(state, &actor, ctx.tr(), &places, &report, earlier).await?;
-    let warnings = report
+    // The summary's warnings, then what the draft stands beside: a report of the item that
+    // waits for the Center already, a correction that corrects nothing.
+    let t = ctx.tr();
+    let mut texts: Vec<String> = report
         .summary
         .iter()
         .filter(|n| n.warn)
+        .map(|note| note.text.clone())
+        .collect();
+    if let Some(w) = &shown.waiting {
+        texts.push(waiting_note(t, w, "confirm.waiting"));
+    }
+    if let Some(p) = shown.previous.as_ref()
+        && comparisons.iter().any(Comparison::corrects_nothing)
+    {
+        let n = p.version.to_string();
+        let receipt = p.receipt_no.as_deref().unwrap_or_default();
+        texts.push(t.f(
+            "confirm.corrects_nothing",
+            &[("n", n.as_str()), ("receipt", receipt)],
+        ));
+    }
+    let warnings = texts
+        .into_iter()
         .enumerate()
-        .map(|(n, note)| Warning {
+        .map(|(n, text)| Warning {
             n,
-            text: note.text.clone(),
+            text,
             missing: acks.is_some_and(|a| a.get(&format!("ack_{n}")).is_none_or(|v| v != "1")),
         })
         .collect();
@@ -104,6 +129,10 @@ async fn view(
         warnings,
         fingerprint: shown.fingerprint.clone(),
         back: draft_page(org_id, shown.draft.id, &shown.what),
+        gone: match (&shown.what, &shown.previous) {
+            (Drafted::Form(_), Some(p)) => format!("/orgs/{org_id}/submissions/{}/receipt", p.id),
+            (what, _) => draft_page(org_id, shown.draft.id, what),
+        },
         problems,
         note: acks
             .and_then(|a| a.get("note"))
@@ -143,9 +172,16 @@ pub async fn confirm(
     CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
     let actor = me.actor(&ctx);
-    let shown = match confirming::to_confirm(&state, &actor, org_id, id).await? {
-        Confirming::Sealed(done) => return Ok(to_receipt(&state, org_id, &done)),
-        Confirming::Open(shown) => shown,
+    let shown = match confirming::to_confirm(&state, &actor, org_id, id).await {
+        Ok(Confirming::Sealed(done)) => return Ok(to_receipt(&state, org_id, &done)),
+        Ok(Confirming::Open(shown)) => shown,
+        // Discarded in another tab: back to the draft's page, nothing sent.
+        Err(app::Error::NotFound) => {
+            let back = form.get("gone").map_or("", String::as_str);
+            return draft_gone(org_id, back, state.cookies.secure)
+                .ok_or_else(|| app::Error::NotFound.into());
+        }
+        Err(e) => return Err(e.into()),
     };
     let t = ctx.tr();
     let checked = view(&state, &ctx, &me, org_id, &shown, Some(&form), vec![]).await?;

@@ -18,8 +18,8 @@ use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{
     CommentBox, CommentForm, CommentItem, comment_refusal, thread,
 };
-use crate::web::html::common::draft_page;
 use crate::web::html::common::report::{self, Report};
+use crate::web::html::common::{draft_gone, draft_page};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
 
@@ -28,7 +28,10 @@ use crate::web::state::AppState;
 pub struct ReceiptView {
     page: Page,
     org_id: Uuid,
+    /// The organisation's name now (the way back).
     org_name: String,
+    /// Its name as the report sealed it (the receipt's own).
+    sealed_org: String,
     org_code: String,
     receipt_no: String,
     submitted_at: String,
@@ -99,8 +102,9 @@ pub async fn receipt_view(
     let view = ReceiptView {
         page: Page::new(ctx, Some(me)),
         org_id,
+        sealed_org: sealed_as(&snap["org"]["name"], org.name.clone()),
         org_name: org.name,
-        org_code: org.user_code,
+        org_code: sealed_as(&snap["org"]["user_code"], org.user_code),
         code: r.code,
         receipt_no: r.receipt_no,
         submitted_at: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
@@ -200,14 +204,8 @@ pub async fn discard(
                 state.cookies.secure,
             ))
         }
-        Err(app::Error::NotFound | app::Error::Conflict(_))
-            if form.back.starts_with(&format!("/orgs/{org_id}/")) =>
-        {
-            Ok(redirect_with_flash(
-                &form.back,
-                "flash.draft_gone",
-                state.cookies.secure,
-            ))
+        Err(e @ (app::Error::NotFound | app::Error::Conflict(_))) => {
+            draft_gone(org_id, &form.back, state.cookies.secure).ok_or_else(|| e.into())
         }
         Err(e) => Err(e.into()),
     }
@@ -237,4 +235,9 @@ pub async fn comment_org(
         "flash.commented",
         state.cookies.secure,
     ))
+}
+
+/// A name as the snapshot sealed it; `now` for a report sealed before snapshots kept it.
+pub fn sealed_as(sealed: &serde_json::Value, now: String) -> String {
+    sealed.as_str().map_or(now, str::to_string)
 }

@@ -27,6 +27,16 @@ pub struct Comparison {
     pub open: Option<String>,
 }
 
+/// The anchor of the comparison with the version before.
+pub const PREVIOUS: &str = "changes";
+
+impl Comparison {
+    /// A correction that changes nothing of the returned version.
+    pub fn corrects_nothing(&self) -> bool {
+        self.anchor == PREVIOUS && self.report.is_empty()
+    }
+}
+
 /// The earlier reports a report is compared with.
 #[derive(Default)]
 pub struct Earlier<'a> {
@@ -49,10 +59,12 @@ pub async fn comparisons(
     if let Some((n, old)) = earlier.previous {
         let before = of_submission(state, actor, t, old, places, false).await?;
         let n = n.to_string();
+        let receipt = old.receipt_no.as_deref().unwrap_or_default();
+        let said = [("n", n.as_str()), ("receipt", receipt)];
         out.push(Comparison {
-            anchor: "changes",
-            heading: t.f("review.changes", &[("n", &n)]),
-            unchanged: t.f("report.no_changes", &[("n", &n)]),
+            anchor: PREVIOUS,
+            heading: t.f("review.changes", &said),
+            unchanged: t.f("report.no_changes", &said),
             report: diff(&before, report),
             open: None,
         });
