@@ -168,6 +168,9 @@ pub struct Row {
     pub submission: Option<Uuid>,
     /// A draft is open for the item and place (a revision being written, say).
     pub draft_open: bool,
+    /// The status is not 受理 but an earlier report of the item and place was accepted: that
+    /// one stays in force while the newer one waits or is returned.
+    pub accepted_before: bool,
 }
 
 /// Builds the rows, in catalogue order then unit order. `latest` is newest first. The newest
@@ -208,6 +211,8 @@ pub fn build(
             };
             let submission = found.map(|l| l.id);
             let draft_open = mine().any(|l| l.state == "draft");
+            let accepted_before = found.is_some_and(|f| f.state != "accepted")
+                && mine().any(|l| l.state == "accepted");
             let mut why = None;
             let mut due = None;
             for o in open
@@ -234,6 +239,7 @@ pub fn build(
                 due,
                 submission,
                 draft_open,
+                accepted_before,
             });
         }
     }
@@ -333,15 +339,19 @@ mod tests {
             report("system_configuration", "draft"),
             report("system_configuration", "accepted"),
             report("antivirus", "draft"),
+            report("id_management", "returned"),
+            report("id_management", "accepted"),
         ];
         let rows = build(&items, &units, &latest, &[]);
-        let find = |key: &str| {
-            rows.iter()
-                .find(|r| items[r.item].key == key)
-                .map(|r| r.status)
-        };
+        let row = |key: &str| rows.iter().find(|r| items[r.item].key == key);
+        let find = |key: &str| row(key).map(|r| r.status);
         assert_eq!(find("system_configuration"), Some(Status::Accepted));
         assert_eq!(find("antivirus"), Some(Status::Draft), "nothing sent yet");
+        // A newer report returned: returned, and the accepted one is said to stay in force.
+        assert_eq!(find("id_management"), Some(Status::Returned));
+        assert!(row("id_management").is_some_and(|r| r.accepted_before));
+        assert!(row("system_configuration").is_some_and(|r| !r.accepted_before));
+        assert!(row("antivirus").is_some_and(|r| !r.accepted_before));
     }
 
     #[test]

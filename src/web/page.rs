@@ -30,6 +30,7 @@ const WARNING_FLASHES: &[&str] = &[
     "flash.uploaded_to_map",
     "flash.already_submitted",
     "flash.draft_already_open",
+    "flash.draft_gone",
     "flash.comment_empty",
     "flash.assign_whom",
     "flash.assign_none_chosen",

@@ -396,3 +396,32 @@ dual_test!(
         assert!(page.contains("Nothing has been sent yet") && !page.contains("confirm.intro_form"));
     }
 );
+
+dual_test!(
+    a_discarded_correction_leads_back_to_the_returned_report_and_its_stale_page_to_the_reports,
+    |app| async move {
+        let org = narita(&app).await;
+        let (first, draft) = returned_appointment(&app, &org).await;
+        let edit = format!("/orgs/{}/submissions/{draft}/edit", org.id);
+        let discard = format!("/orgs/{}/submissions/{draft}/discard", org.id);
+        let res = app.post(&discard, &[("back", edit.as_str())]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            location(&res),
+            format!("/orgs/{}/submissions/{first}/receipt", org.id)
+        );
+        // A second click in another tab lands on the page it was on, which is gone: the
+        // organisation's reports, saying so.
+        let res = app.post(&discard, &[("back", edit.as_str())]).await;
+        assert_eq!(location(&res), edit);
+        let res = app.get(&edit).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let to = location(&res);
+        assert_eq!(to, format!("/orgs/{}/submissions", org.id));
+        assert!(
+            app.html(&to)
+                .await
+                .contains("この下書きはすでに提出されたか、破棄されています。")
+        );
+    }
+);

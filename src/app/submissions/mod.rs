@@ -237,6 +237,9 @@ pub async fn save_data(
     let mut entry = actor.audit(action, Some(place.org), draft.to_string());
     entry.detail = detail;
     // The item, so that the trail names the draft once it is sealed or discarded.
+    if entry.detail.is_null() {
+        entry.detail = serde_json::json!({});
+    }
     if let Some(m) = entry.detail.as_object_mut() {
         m.entry("item").or_insert(place.kind.as_str().into());
     }

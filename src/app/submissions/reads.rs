@@ -49,6 +49,9 @@ pub struct ChecklistEntry {
     /// A draft of the item is open for the place (a revision being written).
     #[serde(skip)]
     pub draft_open: bool,
+    /// An earlier report was accepted and stays in force (the status is of a newer one).
+    #[serde(skip)]
+    pub accepted_before: bool,
 }
 
 /// An unclosed instruction or open request behind a checklist status.
@@ -112,6 +115,7 @@ pub async fn checklist_of(app: &App, org_id: Uuid) -> Result<Vec<ChecklistEntry>
                 due: r.due,
                 submission: r.submission,
                 draft_open: r.draft_open,
+                accepted_before: r.accepted_before,
             }
         })
         .collect())

@@ -20,6 +20,8 @@ pub struct ChecklistItem {
     pub due: String,
     /// The catalogue's item key.
     pub item: String,
+    /// An earlier report was accepted and stays in force (the status is of a newer one).
+    pub accepted_before: bool,
 }
 
 /// Builds the checklist of one organisation in the page's language, each row linked to
@@ -87,6 +89,7 @@ pub async fn checklist_for(
                 link,
                 due: r.due.map(|d| d.to_string()).unwrap_or_default(),
                 item: r.item,
+                accepted_before: r.accepted_before,
             }
         })
         .collect())

@@ -252,8 +252,12 @@ pub async fn page(
     me: CurrentUser,
     Path((org_id, id)): Path<(Uuid, Uuid)>,
 ) -> AppResult<Response> {
-    let Some(open) = revise::form_draft(&state, &reader(&me), org_id, id).await? else {
-        return Ok(to_receipt(org_id, id));
+    let open = match revise::form_draft(&state, &reader(&me), org_id, id).await {
+        Ok(Some(open)) => open,
+        Ok(None) => return Ok(to_receipt(org_id, id)),
+        // Discarded (in another tab): the organisation's reports, saying so.
+        Err(app::Error::NotFound) => return gone_to_history(&state, &me, org_id).await,
+        Err(e) => return Err(e.into()),
     };
     render(
         StatusCode::OK,
@@ -271,8 +275,11 @@ pub async fn save(
     CsrfForm(input): CsrfForm<HashMap<String, String>>,
 ) -> AppResult<Response> {
     let actor = me.actor(&ctx);
-    let Some(open) = revise::form_draft(&state, &actor, org_id, id).await? else {
-        return Ok(to_receipt(org_id, id));
+    let open = match revise::form_draft(&state, &actor, org_id, id).await {
+        Ok(Some(open)) => open,
+        Ok(None) => return Ok(to_receipt(org_id, id)),
+        Err(app::Error::NotFound) => return gone_to_history(&state, &me, org_id).await,
+        Err(e) => return Err(e.into()),
     };
     let form = posted(open.kind, org_id, &input);
     match revise::save_form(&state, &actor, org_id, id, form).await {
@@ -285,4 +292,15 @@ pub async fn save(
         ),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A correction that is gone (discarded): the organisation's list of reports, with
+/// `flash.draft_gone` (another organisation's reader: not found, as for any id).
+async fn gone_to_history(state: &AppState, me: &CurrentUser, org_id: Uuid) -> AppResult<Response> {
+    org_for(state, me, org_id, false).await?;
+    Ok(crate::web::page::redirect_with_flash(
+        &format!("/orgs/{org_id}/submissions"),
+        "flash.draft_gone",
+        state.cookies.secure,
+    ))
 }
