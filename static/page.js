@@ -116,8 +116,28 @@
       });
       if (row.cells.length) { row.cells[0].textContent = String(n + 1); }
       body.appendChild(row);
+      row.querySelectorAll("select[data-other]").forEach(function (s) {
+        s.dispatchEvent(new Event("change", { bubbles: true }));
+      });
       var first = row.querySelector("input, select");
       if (first) { first.focus(); }
     });
+  });
+})();
+
+// A product chosen from the list needs no name typed: the name box beside the list
+// (`data-other-box`) shows while その他 is chosen or while it holds text (without
+// JavaScript it always shows, and a name typed beside a listed product is kept).
+(function () {
+  "use strict";
+  function sync(sel) {
+    var box = sel.parentElement && sel.parentElement.querySelector("[data-other-box]");
+    if (!box) { return; }
+    box.hidden = sel.value !== "other" && box.value.trim() === "";
+  }
+  document.querySelectorAll("select[data-other]").forEach(sync);
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t && t.matches && t.matches("select[data-other]")) { sync(t); }
   });
 })();

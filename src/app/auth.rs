@@ -320,12 +320,18 @@ async fn step_failed(
 ) -> Result<SignInError, SignInError> {
     db::throttle::record(&app.db, &user.email, &client.ip).await?;
     db::second_factor::pending_failed(&app.db, pending_hash).await?;
-    let entry = anonymous(
-        &client.ip,
-        "login.second_factor_failure",
-        &user.email,
-        reason,
-    );
+    // The password was right: the account is known, and its name shows in the trail (its
+    // organisation's administrators see the attempts on their accounts).
+    let entry = Entry {
+        actor_id: Some(user.id),
+        org_id: user.org_id,
+        ..anonymous(
+            &client.ip,
+            "login.second_factor_failure",
+            &user.email,
+            reason,
+        )
+    };
     db::audit::append_alone(&app.db, &entry).await?;
     Ok(SignInError::WrongCode)
 }

@@ -13,6 +13,9 @@ use crate::domain::checklist::{self, Latest, Status};
 pub struct MatrixRow {
     pub org: OrgRow,
     pub summary: Vec<Option<Status>>,
+    /// Per item: every place at the item's status has an earlier report accepted, which
+    /// stays in force (a 差戻し or a report waiting that replaces an accepted one).
+    pub in_force: Vec<bool>,
     /// It has no office registered (active): nothing per office can be due yet.
     pub no_office: bool,
 }
@@ -76,10 +79,21 @@ pub async fn matrix(
             .filter(|(o, _)| *o == org.id)
             .map(|(_, x)| x.clone())
             .collect();
-        let summary = checklist::summarise(
-            catalogue.items.len(),
-            &checklist::build(&catalogue.items, &units, &latest, &org_open),
-        );
+        let built = checklist::build(&catalogue.items, &units, &latest, &org_open);
+        let summary = checklist::summarise(catalogue.items.len(), &built);
+        let in_force = summary
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.is_some_and(|s| {
+                    s != Status::Accepted
+                        && built
+                            .iter()
+                            .filter(|r| r.item == i && r.status == s)
+                            .all(|r| r.accepted_before)
+                })
+            })
+            .collect();
         if let Some(w) = wanted
             && !summary.contains(&Some(w))
         {
@@ -89,6 +103,7 @@ pub async fn matrix(
         rows.push(MatrixRow {
             org,
             summary,
+            in_force,
             no_office,
         });
     }

@@ -190,6 +190,20 @@ pub async fn mark_read(
     })
 }
 
+/// Marks a user's unread notices with this link read (a notice of what they did themselves).
+pub async fn read_by(tx: &mut Tx, user: Uuid, link: &str) -> Result<(), sqlx::Error> {
+    let now = super::now();
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE notifications SET read_at = $3 WHERE user_id = $1 AND link = $2 AND read_at IS NULL",
+    )
+    .bind(user)
+    .bind(link)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+}
+
 /// The kinds a user has turned e-mail off for.
 pub async fn optouts(db: &Db, user: Uuid) -> Result<Vec<String>, sqlx::Error> {
     on_db!(db, p => sqlx::query_scalar("SELECT kind FROM mail_optouts WHERE user_id = $1 ORDER BY kind")

@@ -23,6 +23,8 @@ pub struct Cell {
     pub link: String,
     pub status: &'static str,
     pub label_key: &'static str,
+    /// An earlier accepted report stays in force.
+    pub in_force: bool,
 }
 
 /// One organisation's row.
@@ -85,6 +87,7 @@ pub async fn matrix(
     for app::matrix::MatrixRow {
         org,
         summary,
+        in_force,
         no_office,
     } in found
     {
@@ -100,7 +103,8 @@ pub async fn matrix(
             cells: summary
                 .into_iter()
                 .zip(&catalogue.items)
-                .map(|(s, item)| {
+                .zip(in_force)
+                .map(|((s, item), in_force)| {
                     s.map(|s| Cell {
                         link: match item.key.as_str() {
                             "id_management" => format!("/orgs/{}/id-management", org.id),
@@ -108,6 +112,7 @@ pub async fn matrix(
                         },
                         status: s.as_str(),
                         label_key: s.label_key(),
+                        in_force,
                     })
                 })
                 .collect(),

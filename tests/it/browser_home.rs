@@ -161,6 +161,32 @@ async fn a_new_organisation_follows_its_next_steps_and_reports_a_computer_at_its
         click(&c, "button[data-add-row]").await;
         let added = format!("row_{before}_host");
         fill(&c, &added, "TKY-PC-09").await;
+        // The product name box shows beside その他 only.
+        let name_box_hidden = |n: u64| {
+            let c = c.clone();
+            async move {
+                c.execute(
+                    &format!(
+                        "return document.querySelector(\"[name='row_{n}_product_other']\").hidden;"
+                    ),
+                    vec![],
+                )
+                .await
+                .unwrap()
+                .as_bool()
+                .unwrap()
+            }
+        };
+        assert!(name_box_hidden(0).await, "a listed product needs no name");
+        assert!(name_box_hidden(before).await, "nor on the added row");
+        select(&c, &format!("row_{before}_product"), "その他").await;
+        assert!(!name_box_hidden(before).await, "その他 asks for the name");
+        fill(
+            &c,
+            &format!("row_{before}_product_other"),
+            "ウイルスバスター Corp.",
+        )
+        .await;
         click(&c, "button[name='action'][value='save']").await;
         wait_for_text(&c, "下書きを保存しました").await;
         let html = c.source().await.unwrap();

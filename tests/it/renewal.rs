@@ -452,6 +452,15 @@ dual_test!(
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let matrix = r.html("/admin/matrix").await;
+        assert!(
+            matrix.contains(
+                "href=\"/orgs/{o}\">差戻し</a><br><small class=\"muted\">受理済みの版が有効</small>"
+                    .replace("{o}", &o.to_string())
+                    .as_str()
+            ),
+            "the matrix says the accepted application stays in force: {matrix}"
+        );
         let res = app
             .post(&format!("/orgs/{o}/submissions/{renewed}/revise"), &[])
             .await;

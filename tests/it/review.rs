@@ -84,6 +84,10 @@ dual_test!(
         let body = res.text().await.unwrap();
         assert!(body.contains("差戻しの理由を入力してください"));
         assert!(
+            body.contains("審査結果はまだ記録されていません") && body.contains("href=\"#decide\""),
+            "the top of the page says the decision was not recorded"
+        );
+        assert!(
             body.contains(r#"value="returned" checked>"#),
             "the decision chosen stays chosen"
         );
@@ -255,13 +259,11 @@ dual_test!(
         let id = submission_in(&res);
         let r1 = app.new_browser();
         r1.login("r1@center.example.jp", PASSWORD).await;
+        let queue = r1.get("/review?who=unassigned").await.text().await.unwrap();
+        assert!(queue.contains(&format!("/review/{id}")));
         assert!(
-            r1.get("/review?who=unassigned")
-                .await
-                .text()
-                .await
-                .unwrap()
-                .contains(&format!("/review/{id}"))
+            queue.contains("<td>未割当</td>"),
+            "a line nobody took says so in the reviewer column"
         );
         assert_eq!(
             r1.post(&format!("/review/{id}/assign"), &[("action", "take")])

@@ -197,6 +197,15 @@ dual_test!(
         assert_eq!(app.count("sessions").await, sessions);
         assert_eq!(app.count("login_failures").await, 1);
         assert_eq!(app.audit_count("login.second_factor_failure").await, 1);
+        assert_eq!(
+            app.count(
+                "audit_log WHERE action = 'login.second_factor_failure' \
+                 AND actor_id IS NOT NULL AND org_id IS NOT NULL"
+            )
+            .await,
+            1,
+            "the account is named, in its organisation's trail"
+        );
 
         // The next step's code (one step of drift is allowed; the confirming step is used).
         let code = totp(&secret, step_now() + 1);

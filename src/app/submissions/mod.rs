@@ -259,17 +259,20 @@ pub struct Sealed {
 
 /// Files the 到達通知 of a submission sealed in `tx`: an inbox entry for every user of the
 /// organisation (as every notice to an organisation goes), with the receipt number, the item
-/// and a link to the receipt; the mail goes through the outbox once `tx` commits.
+/// and a link to the receipt; the mail goes through the outbox once `tx` commits. The
+/// sender's own entry is filed as read: they have the receipt in front of them (their mail
+/// still goes).
 pub async fn arrival_notice(
     tx: &mut db::Tx,
     app: &App,
-    org_id: Uuid,
+    (org_id, sender): (Uuid, Uuid),
     submission: Uuid,
     receipt_no: &str,
     kind: &str,
 ) -> Result<Pending, Error> {
     let catalogue = app.catalogue().await?;
-    Ok(notify(
+    let link = format!("/orgs/{org_id}/submissions/{submission}/receipt");
+    let pending = notify(
         tx,
         &app.config.base_url,
         To::Org(org_id),
@@ -281,10 +284,12 @@ pub async fn arrival_notice(
                 ("item_ja", catalogue.item_title(kind, "ja")),
                 ("item_en", catalogue.item_title(kind, "en")),
             ],
-            link: format!("/orgs/{org_id}/submissions/{submission}/receipt"),
+            link: link.clone(),
         },
     )
-    .await?)
+    .await?;
+    db::notifications::read_by(tx, sender, &link).await?;
+    Ok(pending)
 }
 
 /// The notice to the Center member who asked for a report (提出依頼) that it was submitted:
@@ -398,7 +403,15 @@ pub async fn insert_sealed(
     let Some((id, receipt_no)) = sealed else {
         return Err(Error::field("_form", "revise.draft_open"));
     };
-    let mail = arrival_notice(tx, app, new.org_id, id, &receipt_no, new.kind).await?;
+    let mail = arrival_notice(
+        tx,
+        app,
+        (new.org_id, new.submitted_by),
+        id,
+        &receipt_no,
+        new.kind,
+    )
+    .await?;
     Ok((id, mail))
 }
 
@@ -463,8 +476,15 @@ async fn seal_as(
                 "assigned_to": receipt.assignee,
             });
             db::audit::append(&mut tx, &entry).await?;
-            let mut mail =
-                arrival_notice(&mut tx, app, org_id, draft, &receipt.receipt_no, kind).await?;
+            let mut mail = arrival_notice(
+                &mut tx,
+                app,
+                (org_id, actor.id),
+                draft,
+                &receipt.receipt_no,
+                kind,
+            )
+            .await?;
             // The Center member who asked for it hears that it came.
             if let Some(by) = receipt.requested_by {
                 mail = mail

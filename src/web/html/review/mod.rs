@@ -153,7 +153,9 @@ pub async fn queue(
                     submitted: jst(&r.submitted_at),
                     age_days: (now - r.submitted_at).num_days(),
                     receipt: r.receipt_no,
-                    assignee: r.assignee.unwrap_or_default(),
+                    assignee: r
+                        .assignee
+                        .unwrap_or_else(|| t.t("review.unassigned").to_string()),
                     decided: r
                         .decided_at
                         .map(|at| (jst(&at), r.decided_by.unwrap_or_default())),
