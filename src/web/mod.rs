@@ -87,6 +87,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
             post(html::submissions::configuration::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),
         )
         .route("/orgs/{org}/outside-connections", get(html::outside::page).post(html::outside::save_or_submit))
+        .route("/orgs/{org}/outside-connections/restore", post(html::outside::restore))
         .route(
             "/orgs/{org}/outside-connections/files",
             post(html::outside::upload).layer(DefaultBodyLimit::max(state.config.max_file_bytes as usize * state.config.max_files + 1024 * 1024)),

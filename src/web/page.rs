@@ -31,6 +31,7 @@ const WARNING_FLASHES: &[&str] = &[
     "flash.already_submitted",
     "flash.draft_already_open",
     "flash.draft_gone",
+    "flash.connection_no_room",
     "flash.comment_empty",
     "flash.assign_whom",
     "flash.assign_none_chosen",

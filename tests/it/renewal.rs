@@ -413,6 +413,50 @@ dual_test!(
                 && !html.contains("この接続を削除する"),
             "the accepted connection is ended, not deleted"
         );
+        // Left out, it is listed with 「元に戻す」, which puts it back as accepted.
+        let res = app
+            .post(
+                &format!("/orgs/{o}/outside-connections"),
+                &[
+                    ("c0_name", "在宅勤務の VPN"),
+                    ("c0_remove", "yes"),
+                    ("action", "save"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = app.html(&format!("/orgs/{o}/outside-connections")).await;
+        let restore = format!("action=\"/orgs/{o}/outside-connections/restore\"");
+        assert!(
+            html.contains("この申請から外した接続") && html.contains(&restore),
+            "{html}"
+        );
+        for _ in 0..2 {
+            let res = app
+                .post(
+                    &format!("/orgs/{o}/outside-connections/restore"),
+                    &[("name", "在宅勤務の VPN")],
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "a second click too");
+        }
+        let html = app.html(&format!("/orgs/{o}/outside-connections")).await;
+        assert!(html.contains("外した接続を受理された内容で戻しました"));
+        assert!(!html.contains(&restore), "nothing left out");
+        assert_eq!(
+            html.matches(CARRIED).count(),
+            3,
+            "the connection is back as accepted, once"
+        );
+        assert_eq!(
+            app.post(
+                &format!("/orgs/{o}/outside-connections/restore"),
+                &[("name", "存在しない接続")],
+            )
+            .await
+            .status(),
+            StatusCode::NOT_FOUND
+        );
         // Sent with one more connection, the renewal is shown to the reviewer as changes since
         // the accepted application: the new connection's section, the carried one unchanged.
         let renewed = send_with_nat(&app, o, "本社 LAN と取引先 B 社を NAT ルータ経由で接続").await;

@@ -269,3 +269,62 @@ pub async fn save_or_submit(
         Err(e) => Err(e.into()),
     }
 }
+
+/// The connection `POST /orgs/{org}/outside-connections/restore` puts back.
+#[derive(serde::Deserialize)]
+pub struct RestoreForm {
+    name: String,
+}
+
+/// `POST /orgs/{org}/outside-connections/restore` (「元に戻す」 beside a connection left out):
+/// the accepted connection of that name goes back into the draft as it was accepted. The
+/// page's script saves what was typed first (`data-keep-first`).
+pub async fn restore(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(org_id): Path<Uuid>,
+    CsrfForm(form): CsrfForm<RestoreForm>,
+) -> AppResult<Response> {
+    org_for(&state, &me, org_id, false).await?;
+    let place = Place::org(org_id, ReportKind::OutsideConnections);
+    let drafted = draft_state(&state, &reader(&me), &place).await?;
+    let mut application = Application::of(&drafted.data());
+    let name = form.name.trim();
+    let back = format!("/orgs/{org_id}/outside-connections");
+    let accepted = drafted
+        .form
+        .renewal
+        .as_ref()
+        .map(|r| Application::of(&r.data).connections)
+        .unwrap_or_default();
+    let Some(c) = accepted.into_iter().find(|c| c.name.trim() == name) else {
+        return Err(crate::web::error::AppError::NotFound);
+    };
+    if application
+        .connections
+        .iter()
+        .any(|x| x.name.trim() == name)
+    {
+        // Put back already (a second click).
+        return Ok(redirect_with_flash(
+            &back,
+            "flash.connection_restored",
+            state.cookies.secure,
+        ));
+    }
+    if application.connections.len() >= MAX_CONNECTIONS {
+        return Ok(redirect_with_flash(
+            &back,
+            "flash.connection_no_room",
+            state.cookies.secure,
+        ));
+    }
+    application.connections.push(c);
+    outside::save(&state, &me.actor(&ctx), org_id, &application).await?;
+    Ok(redirect_with_flash(
+        &back,
+        "flash.connection_restored",
+        state.cookies.secure,
+    ))
+}
