@@ -52,7 +52,11 @@ async fn a_center_admin_assigns_several_from_the_queue_and_returns_with_a_canned
         click(&c, "#bulk-assign button[type='submit']").await;
         wait_for_text(&c, "2 件の提出を割り当てました。").await;
         let html = c.source().await.unwrap();
-        assert_eq!(html.matches("<td>審査 花子</td>").count(), 2, "{html}");
+        assert_eq!(
+            html.matches("<td class=\"who\">審査 花子</td>").count(),
+            2,
+            "{html}"
+        );
         c.execute(
             "document.querySelector('main table').scrollIntoView();",
             vec![],

@@ -179,7 +179,7 @@ dual_test!(
         let accepted = r1.get("/review?state=accepted").await.text().await.unwrap();
         assert!(
             accepted.contains("<th scope=\"col\">判定日時</th><th scope=\"col\">判定者</th>")
-                && accepted.contains(" JST</td><td>テスト 太郎</td></tr>")
+                && accepted.contains(" JST</td><td class=\"who\">テスト 太郎</td></tr>")
                 && !accepted.contains("経過日数</th>"),
             "{accepted}"
         );
@@ -262,7 +262,7 @@ dual_test!(
         let queue = r1.get("/review?who=unassigned").await.text().await.unwrap();
         assert!(queue.contains(&format!("/review/{id}")));
         assert!(
-            queue.contains("<td>未割当</td>"),
+            queue.contains("<td class=\"who\">未割当</td>"),
             "a line nobody took says so in the reviewer column"
         );
         assert_eq!(
