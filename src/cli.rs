@@ -347,6 +347,9 @@ pub async fn add_user(
                 crate::domain::PasswordProblem::TooShort => "at least 12 characters",
                 crate::domain::PasswordProblem::TooLong => "at most 256 characters",
                 crate::domain::PasswordProblem::TooCommon => "one of the most common passwords",
+                crate::domain::PasswordProblem::TooSimple => {
+                    "characters repeated or in a run (aaaa…, 1234…)"
+                }
                 crate::domain::PasswordProblem::Mismatch => "mismatch",
             }
         )

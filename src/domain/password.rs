@@ -23,6 +23,8 @@ pub enum PasswordProblem {
     TooShort,
     TooLong,
     TooCommon,
+    /// One character repeated, a few repeated over and over, or a run such as 123456789012.
+    TooSimple,
     Mismatch,
 }
 
@@ -33,9 +35,31 @@ impl PasswordProblem {
             PasswordProblem::TooShort => "error.password_too_short",
             PasswordProblem::TooLong => "error.password_too_long",
             PasswordProblem::TooCommon => "error.password_too_common",
+            PasswordProblem::TooSimple => "error.password_too_simple",
             PasswordProblem::Mismatch => "error.password_mismatch",
         }
     }
+}
+
+/// Fewer than five different characters (aaaaaaaaaaaa, abababababab), or every character the
+/// one after (or before) the last: 123456789012, abcdefghijkl.
+fn too_simple(raw: &str) -> bool {
+    let chars: Vec<char> = raw.chars().collect();
+    let mut distinct = chars.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 5 {
+        return true;
+    }
+    let step = |a: char, b: char| -> i64 {
+        match (a, b) {
+            ('9', '0') => 1,
+            ('0', '9') => -1,
+            _ => i64::from(u32::from(b)) - i64::from(u32::from(a)),
+        }
+    };
+    let steps: Vec<i64> = chars.windows(2).map(|w| step(w[0], w[1])).collect();
+    steps.iter().all(|s| *s == 1) || steps.iter().all(|s| *s == -1)
 }
 
 /// A password that meets the policy.
@@ -59,6 +83,9 @@ impl NewPassword {
         }
         if common().contains(raw) || common().contains(raw.to_lowercase().as_str()) {
             return Err(PasswordProblem::TooCommon);
+        }
+        if too_simple(raw) {
+            return Err(PasswordProblem::TooSimple);
         }
         if raw != confirm {
             return Err(PasswordProblem::Mismatch);
@@ -101,6 +128,31 @@ mod tests {
             NewPassword::parse("correct horse battery", "correct horse batterY").unwrap_err(),
             PasswordProblem::Mismatch
         );
+    }
+
+    #[test]
+    fn repeated_and_sequential_passwords_are_refused() {
+        for simple in [
+            "aaaaaaaaaaaa",
+            "abababababab",
+            "aabbccddaabb",
+            "123456789012",
+            "abcdefghijkl",
+            "lkjihgfedcba",
+        ] {
+            assert_eq!(
+                NewPassword::parse(simple, simple).unwrap_err(),
+                PasswordProblem::TooSimple,
+                "{simple}"
+            );
+        }
+        for fine in [
+            "成田ロジ倉庫の合鍵は青い",
+            "Walk-Pass-2026!x",
+            "correct horse battery",
+        ] {
+            assert!(NewPassword::parse(fine, fine).is_ok(), "{fine}");
+        }
     }
 
     #[test]

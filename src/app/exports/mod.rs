@@ -152,7 +152,10 @@ pub async fn prepare(app: &App, actor: &Actor, input: &ExportInput) -> Result<Ex
         "dataset": dataset,
         "format": format.ext(),
         "filter": {
-            "from": input.from.trim(), "to": input.to.trim(), "org": input.org.trim(),
+            "from": input.from.trim(), "to": input.to.trim(),
+            // As the user codes are written (the filter reads any case and width).
+            "org": crate::domain::UserCode::parse(&input.org)
+                .map_or_else(|_| input.org.trim().to_string(), |c| c.as_str().to_string()),
             "item": input.item.trim(), "state": input.state.trim(), "on": input.on.trim(),
         },
     });
