@@ -281,27 +281,36 @@ async fn send_reset_link(app: &App, email: Email, ip: String) -> anyhow::Result<
     else {
         return Ok(());
     };
+    let entry = Entry {
+        actor_id: None,
+        actor: user.email.clone(),
+        org_id: user.org_id,
+        action: "password_reset.requested",
+        target: user.email.clone(),
+        ip,
+        detail: serde_json::Value::Null,
+    };
+    mail_reset_link(app, user.id, user.email, &entry).await?;
+    Ok(())
+}
+
+/// Issues a new password-reset link for `user` (earlier ones stop working) with `entry` as
+/// its audit entry, and mails it to `email` once committed.
+pub(crate) async fn mail_reset_link(
+    app: &App,
+    user: uuid::Uuid,
+    email: String,
+    entry: &Entry,
+) -> Result<(), Error> {
     let mut tx = app.db.begin().await?;
-    db::links::revoke_for_user(&mut tx, user.id, Purpose::PasswordReset).await?;
-    let token = issue_link(&mut tx, Purpose::PasswordReset, Some(user.id)).await?;
-    db::audit::append(
-        &mut tx,
-        &Entry {
-            actor_id: None,
-            actor: user.email.clone(),
-            org_id: user.org_id,
-            action: "password_reset.requested",
-            target: user.email.clone(),
-            ip,
-            detail: serde_json::Value::Null,
-        },
-    )
-    .await?;
+    db::links::revoke_for_user(&mut tx, user, Purpose::PasswordReset).await?;
+    let token = issue_link(&mut tx, Purpose::PasswordReset, Some(user)).await?;
+    db::audit::append(&mut tx, entry).await?;
     tx.commit().await?;
     let link = app.config.link(&format!("/password/reset?token={token}"));
     super::send_logged(
         app,
-        Outgoing::new(user.email, "mail.reset", vec![("link", link)]),
+        Outgoing::new(email, "mail.reset", vec![("link", link)]),
     )
     .await;
     Ok(())

@@ -72,7 +72,10 @@ pub async fn save_profile(
     let (before, primary_code) = profile(app, actor, org_id).await?;
     let mut errors = FieldErrors::default();
     let name = errors.take("name", line(&input.name, 200, true));
-    let name_kana = errors.take("name_kana", line(&input.name_kana, 200, false));
+    let name_kana = errors.take(
+        "name_kana",
+        crate::domain::input::kana(&input.name_kana, 200, false).and_then(|k| line(&k, 200, false)),
+    );
     let postal = errors.take("postal_code", postal_code(&input.postal_code));
     let address = errors.take("address", line(&input.address, 300, false));
     let contact_name = errors.take("contact_name", line(&input.contact_name, 100, false));

@@ -156,7 +156,7 @@ pub struct InviteInput {
 }
 
 /// Invites a user (errors by field: `email`, `role`, `org_id`; an address in use is
-/// `error.email_taken`); the mail goes after commit. Answers the new user's id.
+/// `error.email_taken_invite`); the mail goes after commit. Answers the new user's id.
 pub async fn invite(app: &App, actor: &Actor, input: &InviteInput) -> Result<Uuid, Error> {
     if !actor.holds(&MANAGERS) {
         return Err(Error::Forbidden);
@@ -190,7 +190,7 @@ pub async fn invite(app: &App, actor: &Actor, input: &InviteInput) -> Result<Uui
             mail_invitation(app, actor, &email, role, org_label, link).await?;
             Ok(id)
         }
-        Err(InviteProblem::EmailTaken) => Err(Error::field("email", "error.email_taken")),
+        Err(InviteProblem::EmailTaken) => Err(Error::field("email", "error.email_taken_invite")),
         Err(InviteProblem::Db(e)) => Err(e.into()),
     }
 }
@@ -249,6 +249,29 @@ pub async fn resend_invitation(app: &App, actor: &Actor, id: Uuid) -> Result<(),
         .config
         .link(&format!("/invitations/accept?token={token}"));
     mail_invitation(app, actor, &email, role, label, link).await
+}
+
+/// A manager sends a person of their scope a password-reset link (forgotten password); the
+/// person sets a new one through it. Only an active account; only a Center admin does it for
+/// Center staff. Audited as the manager's action.
+pub async fn send_password_reset(app: &App, actor: &Actor, id: Uuid) -> Result<(), Error> {
+    if !actor.holds(&MANAGERS) || id == actor.id {
+        return Err(Error::Forbidden);
+    }
+    let target = target(app, actor, id).await?;
+    let role = Role::parse(&target.role).ok_or(Error::NotFound)?;
+    if role.is_center() && actor.role != Role::CenterAdmin {
+        return Err(Error::NotFound);
+    }
+    if target.status != "active" {
+        return Err(Error::Conflict("users.reset_not_active"));
+    }
+    let entry = actor.audit(
+        "user.password_reset_sent",
+        target.org_id,
+        target.email.clone(),
+    );
+    super::onboarding::mail_reset_link(app, id, target.email, &entry).await
 }
 
 /// When the newest unused invitation of a user runs out (none: `None`).

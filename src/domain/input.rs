@@ -36,14 +36,16 @@ pub fn phone_number(raw: &str, required: bool) -> Result<String, &'static str> {
 
 pub use super::dates::date;
 
-/// A Japanese postal code (郵便番号), 123-4567; full-width digits and long dashes are taken.
-/// Empty is allowed.
+/// A Japanese postal code (郵便番号), 123-4567; full-width digits, the 〒 mark and the
+/// dashes and minus signs people type are taken. Empty is allowed.
 pub fn postal_code(raw: &str) -> Result<String, &'static str> {
     let s: String = raw
         .nfkc()
         .collect::<String>()
         .trim()
-        .replace(['ー', '－', '―'], "-");
+        .trim_start_matches('〒')
+        .trim()
+        .replace(['ー', '－', '―', '‐', '−', '–', '—'], "-");
     let digits: String = s.chars().filter(char::is_ascii_digit).collect();
     if s.is_empty() {
         return Ok(s);
@@ -63,5 +65,63 @@ pub fn line(raw: &str, max: usize, required: bool) -> Result<String, &'static st
         Err("error.too_long")
     } else {
         Ok(s.to_string())
+    }
+}
+
+/// A reading (フリガナ) in katakana as such fields are kept: hiragana typed is turned into
+/// katakana and half-width katakana into full width (spaces and the rest as typed);
+/// otherwise as [`text`].
+pub fn kana(raw: &str, max: usize, required: bool) -> Result<String, &'static str> {
+    let mut wide = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            // ぁ (U+3041) … ゖ (U+3096), ゝ ゞ: the katakana 0x60 further on.
+            '\u{3041}'..='\u{3096}' | '\u{309D}' | '\u{309E}' => {
+                wide.push(char::from_u32(c as u32 + 0x60).unwrap_or(c));
+            }
+            // Half-width katakana (its sound marks become combining marks, joined below).
+            '\u{FF61}'..='\u{FF9F}' => wide.extend(std::iter::once(c).nfkc()),
+            _ => wide.push(c),
+        }
+    }
+    let wide: String = wide.nfc().collect();
+    text(&wide, max, required)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postal_codes_as_people_type_them() {
+        for typed in [
+            "286-0111",
+            "〒２８６－０１１１",
+            "〒 286‐0111",
+            "２８６０１１１",
+            "286−0111",
+        ] {
+            assert_eq!(postal_code(typed), Ok("286-0111".to_string()), "{typed}");
+        }
+        assert_eq!(postal_code("286-011"), Err("error.postal_invalid"));
+        assert_eq!(postal_code(""), Ok(String::new()));
+    }
+
+    #[test]
+    fn readings_are_kept_in_katakana() {
+        assert_eq!(
+            kana("やまだ たろう", 100, true),
+            Ok("ヤマダ タロウ".to_string())
+        );
+        assert_eq!(kana("ﾔﾏﾀﾞ ﾀﾛｳ", 100, true), Ok("ヤマダ タロウ".to_string()));
+        assert_eq!(
+            kana("ヤマダ　タロウ", 100, true),
+            Ok("ヤマダ　タロウ".to_string())
+        );
+        assert_eq!(
+            kana("ｶﾌﾞｼｷｶﾞｲｼｬ ﾊﾟﾝ", 100, true),
+            Ok("カブシキガイシャ パン".to_string())
+        );
+        assert_eq!(kana(" ", 100, true), Err("error.required"));
     }
 }

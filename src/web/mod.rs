@@ -169,6 +169,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/users/{id}", get(users::show))
         .route("/users/{id}/status", post(users::set_status))
         .route("/users/{id}/invitation", post(users::resend_invitation))
+        .route("/users/{id}/password-reset", post(users::send_password_reset))
         .route("/users/{id}/role", post(users::set_role))
         .route("/users/{id}/second-factor/reset", post(users::reset_second_factor))
         .route("/admin/orgs/{id}/second-factor", post(orgs::set_second_factor))

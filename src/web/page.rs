@@ -121,6 +121,13 @@ impl Page {
             .is_some_and(|u| u.role_key == Role::Reviewer.label_key())
     }
 
+    /// Whether the signed-in person is an organisation member (not its administrator).
+    pub fn is_org_member(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.role_key == Role::OrgMember.label_key())
+    }
+
     /// "Revision N" in the page's language.
     pub fn f_rev(&self, n: &i64) -> String {
         self.t.f("catalogue.revision", &[("n", &n.to_string())])

@@ -140,6 +140,20 @@ dual_test!(
                 && !body.contains("id=\"f-password-error\""),
             "{body}"
         );
+        // One character repeated is refused, however long.
+        let res = invitee
+            .post(
+                &path,
+                &[
+                    ("token", &token),
+                    ("display_name", "管理 花子"),
+                    ("password", "aaaaaaaaaaaa"),
+                    ("password_confirm", "aaaaaaaaaaaa"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("同じ文字の繰り返し"));
         let res = invitee
             .post(
                 "/invitations/accept",
@@ -167,6 +181,10 @@ dual_test!(
         // Used once: the link now answers with a clear page.
         let again = app.new_browser().get(&path).await;
         assert_eq!(again.status(), StatusCode::GONE);
+        assert!(
+            again.text().await.unwrap().contains("ログインしてください"),
+            "an accepted invitation's link says to sign in"
+        );
     }
 );
 

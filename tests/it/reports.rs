@@ -402,7 +402,7 @@ dual_test!(
                 want.extend(if lang == "ja" {
                     ["受付票", "NACCS センター", "印刷日時", "照合コード"]
                 } else {
-                    ["Receipt", "NACCS Center", "Printed", "Verification code"]
+                    ["Receipt", "NACCS Center", "printed at", "Verification code"]
                 });
                 let html = read(
                     &org_browser,

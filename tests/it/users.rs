@@ -67,7 +67,11 @@ dual_test!(
             )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(res.text().await.unwrap().contains("既に登録されています"));
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("既に登録されています") && html.contains("「招待メールを再送する」"),
+            "a waiting invitation is sent again from the person's page"
+        );
         let list = app.get("/users").await.text().await.unwrap();
         assert!(list.contains("member@a.example.jp") && !list.contains("b-admin@b.example.jp"));
     }
@@ -95,6 +99,14 @@ dual_test!(a_user_of_org_a_gets_404_on_org_b_users, |app| async move {
         .post(&format!("/users/{b_id}/role"), &[("role", "org_admin")])
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .post(&format!("/users/{b_id}/password-reset"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(
+        app.mail_link("b-member@b.example.jp", "/password/reset?token=")
+            .is_none()
+    );
     let b = secportal::db::users::by_email(app.db(), "b-member@b.example.jp")
         .await
         .unwrap()
@@ -291,5 +303,70 @@ dual_test!(
         let list = app.get("/admin/orgs").await.text().await.unwrap();
         assert!(list.contains("一号") && !list.contains("二号") && !list.contains("三号"));
         let _ = location(&res);
+    }
+);
+
+dual_test!(
+    an_administrator_mails_a_password_reset_to_a_person_of_the_organisation,
+    |app| async move {
+        app.add_user("a-admin@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("clerk@a.example.jp", "org_member", Some("AAAAA"))
+            .await;
+        let clerk = user_id(&app, "clerk@a.example.jp").await;
+        app.login("a-admin@a.example.jp", PASSWORD).await;
+        let page = app.html(&format!("/users/{clerk}")).await;
+        assert!(page.contains("パスワード再設定のメールを送る"), "{page}");
+        let res = app
+            .post(&format!("/users/{clerk}/password-reset"), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(
+            app.html(&format!("/users/{clerk}"))
+                .await
+                .contains("パスワード再設定のメールを送りました。")
+        );
+        assert_eq!(app.audit_count("user.password_reset_sent").await, 1);
+        app.wait_mail_text("clerk@a.example.jp", "/password/reset?token=")
+            .await;
+        let link = app
+            .mail_link("clerk@a.example.jp", "/password/reset?token=")
+            .expect("the reset mail");
+        // The link works for the clerk: a new password, then a sign-in with it.
+        let path = link.strip_prefix(&app.base).unwrap().to_string();
+        let token = path.split("token=").nth(1).unwrap().to_string();
+        let clerk_browser = app.new_browser();
+        assert_eq!(clerk_browser.get(&path).await.status(), StatusCode::OK);
+        let res = clerk_browser
+            .post(
+                "/password/reset",
+                &[
+                    ("token", token.as_str()),
+                    ("password", "新しい合言葉-成田-2026"),
+                    ("password_confirm", "新しい合言葉-成田-2026"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.new_browser()
+                .login("clerk@a.example.jp", "新しい合言葉-成田-2026")
+                .await
+                .status(),
+            StatusCode::SEE_OTHER
+        );
+        // A disabled account gets none.
+        let res = app
+            .post(
+                &format!("/users/{clerk}/status"),
+                &[("status", "disabled"), ("confirm", "yes")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = app
+            .post(&format!("/users/{clerk}/password-reset"), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        assert_eq!(app.audit_count("user.password_reset_sent").await, 1);
     }
 );

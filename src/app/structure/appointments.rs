@@ -11,7 +11,7 @@ use crate::db;
 use crate::db::appointments::NewAppointment;
 use crate::db::structure::LocationRow;
 use crate::domain::Email;
-use crate::domain::input::{date, phone_number, text};
+use crate::domain::input::{date, kana, phone_number, text};
 
 /// An appointment as typed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -59,7 +59,7 @@ fn for_location<'a>(
 pub fn checked(input: &AppointInput) -> Result<NewAppointment, Error> {
     let mut e = FieldErrors::default();
     let name = e.take("name", text(&input.name, 100, true));
-    let name_kana = e.take("name_kana", text(&input.name_kana, 100, true));
+    let name_kana = e.take("name_kana", kana(&input.name_kana, 100, true));
     let department = e.take("department", text(&input.department, 100, true));
     let title = e.take("title", text(&input.title, 100, false));
     let tel = e.take("phone", phone_number(&input.phone, true));

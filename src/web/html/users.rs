@@ -276,6 +276,22 @@ pub async fn resend_invitation(
     ))
 }
 
+/// `POST /users/{id}/password-reset`: a manager mails a person a password-reset link.
+pub async fn send_password_reset(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    Path(id): Path<Uuid>,
+    CsrfForm(_): CsrfForm<Nothing>,
+) -> AppResult<Response> {
+    app::users::send_password_reset(&state, &me.actor(&ctx), id).await?;
+    Ok(redirect_with_flash(
+        &format!("/users/{id}"),
+        "flash.password_reset_sent",
+        state.cookies.secure,
+    ))
+}
+
 /// `POST /users/{id}/second-factor/reset`: a Center admin removes a user's second factor
 /// (lost phone and recovery codes); the user sets up a new one. Audited and mailed.
 pub async fn reset_second_factor(

@@ -24,6 +24,14 @@ pub struct ChecklistItem {
     pub accepted_before: bool,
 }
 
+impl ChecklistItem {
+    /// Only the organisation's administrators act on it (an organisation member reads it).
+    pub fn needs_editor(&self) -> bool {
+        crate::app::submissions::revise::FormKind::parse(&self.item)
+            .is_some_and(|k| k.needs_editor())
+    }
+}
+
 /// Builds the checklist of one organisation in the page's language, each row linked to
 /// where it is acted on.
 pub async fn checklist_for(
