@@ -21,7 +21,7 @@ use crate::web::forms::FieldErrors;
 use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{ReturnNote, page_return_note};
 use crate::web::html::common::files::FileItem;
-use crate::web::html::common::renewal::{RenewalNote, ShownNote, draft_state};
+use crate::web::html::common::renewal::{DraftState, RenewalNote, ShownNote, draft_state};
 use crate::web::html::common::to_confirm;
 use crate::web::html::common::upload::receive_files;
 use crate::web::page::{Page, jst, redirect_with_flash, render};
@@ -123,6 +123,16 @@ struct OutsideView {
     removed: Vec<String>,
 }
 
+/// The connections of the accepted application a draft renews (none without one).
+fn accepted_connections(drafted: &DraftState) -> Vec<Connection> {
+    drafted
+        .form
+        .renewal
+        .as_ref()
+        .map(|r| Application::of(&r.data).connections)
+        .unwrap_or_default()
+}
+
 async fn view(
     state: &AppState,
     ctx: &Ctx,
@@ -148,12 +158,7 @@ async fn view(
         })
         .collect();
     let renewal = drafted.note(&ctx.tr());
-    let accepted = drafted
-        .form
-        .renewal
-        .as_ref()
-        .map(|r| Application::of(&r.data).connections)
-        .unwrap_or_default();
+    let accepted = accepted_connections(&drafted);
     let removed = accepted
         .iter()
         .filter(|a| {
@@ -292,12 +297,7 @@ pub async fn restore(
     let mut application = Application::of(&drafted.data());
     let name = form.name.trim();
     let back = format!("/orgs/{org_id}/outside-connections");
-    let accepted = drafted
-        .form
-        .renewal
-        .as_ref()
-        .map(|r| Application::of(&r.data).connections)
-        .unwrap_or_default();
+    let accepted = accepted_connections(&drafted);
     let Some(c) = accepted.into_iter().find(|c| c.name.trim() == name) else {
         return Err(crate::web::error::AppError::NotFound);
     };
