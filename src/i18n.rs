@@ -55,6 +55,27 @@ impl Lang {
 const JA: &str = include_str!("../locales/ja.yml");
 const EN: &str = include_str!("../locales/en.yml");
 
+/// An organisation as pages and mails name it: "名称（コード）", "Name (CODE)" in English
+/// (`lang` a language code); the code alone when the name is the code (an organisation
+/// registered from the shell).
+pub fn org_label(name: &str, code: &str, lang: &str) -> String {
+    paren(name, code, lang)
+}
+
+/// `main` with `aside` in brackets, the full-width ones in Japanese: "本体（補足）",
+/// "Main (aside)"; one of them alone when the other is empty or the same.
+pub fn paren(main: &str, aside: &str, lang: &str) -> String {
+    if aside.is_empty() || main == aside {
+        main.to_string()
+    } else if main.is_empty() {
+        aside.to_string()
+    } else if lang == "en" {
+        format!("{main} ({aside})")
+    } else {
+        format!("{main}（{aside}）")
+    }
+}
+
 /// Parses the flat YAML subset the locale files use.
 pub fn parse_locale(text: &str) -> Result<HashMap<String, String>, String> {
     let mut map = HashMap::new();

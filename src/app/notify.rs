@@ -273,10 +273,9 @@ pub async fn run_once(state: &App, now: DateTime<Utc>) -> anyhow::Result<RunRepo
                 subs.iter()
                     .map(|s| {
                         format!(
-                            "・{} {}（{}）{}",
+                            "・{} {} {}",
                             s.receipt_no,
-                            s.org_name,
-                            s.org_code,
+                            crate::i18n::org_label(&s.org_name, &s.org_code, lang),
                             title(&s.kind, lang)
                         )
                     })

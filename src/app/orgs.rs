@@ -130,8 +130,8 @@ pub async fn create(app: &App, actor: &Actor, input: &NewOrgInput) -> Result<Uui
     match invite_in_tx(&mut tx, app, actor, &email, Role::OrgAdmin, Some(org_id)).await {
         Ok((_, link)) => {
             tx.commit().await?;
-            let label = format!("{name}（{}）", code.as_str());
-            mail_invitation(app, actor, &email, Role::OrgAdmin, label, link).await?;
+            let org = Some((name.as_str(), code.as_str()));
+            mail_invitation(app, actor, &email, Role::OrgAdmin, org, link).await?;
             Ok(org_id)
         }
         Err(InviteProblem::EmailTaken) => Err(Error::field("admin_email", "error.email_taken")),
@@ -153,8 +153,9 @@ pub async fn set_second_factor(
     let required = required.ok_or_else(|| Error::field("required", "error.choose_one"))?;
     let org = visible(app, actor, id).await?;
     let mut tx = app.db.begin().await?;
+    // Set already (a second click, another admin): nothing to record or tell.
     if !db::second_factor::set_org_requires(&mut tx, id, required).await? {
-        return Err(Error::NotFound);
+        return Ok(());
     }
     let mut e = actor.audit(
         "org.second_factor_requirement",
@@ -163,6 +164,30 @@ pub async fn set_second_factor(
     );
     e.detail = serde_json::json!({ "required": required });
     db::audit::append(&mut tx, &e).await?;
+    // Those it now asks to set one up hear of it before their next sign-in.
+    let to = if required {
+        db::second_factor::without_any(&mut tx, id).await?
+    } else {
+        vec![]
+    };
     tx.commit().await?;
+    for email in to {
+        let mail = crate::mail::Outgoing::new(
+            email,
+            "mail.second_factor_required",
+            vec![
+                (
+                    "org_ja",
+                    crate::i18n::org_label(&org.name, &org.user_code, "ja"),
+                ),
+                (
+                    "org_en",
+                    crate::i18n::org_label(&org.name, &org.user_code, "en"),
+                ),
+                ("link", app.config.link("/account/second-factor")),
+            ],
+        );
+        super::send_in_background(app, mail);
+    }
     Ok(())
 }

@@ -117,8 +117,21 @@ pub enum HoldOn {
 pub struct HoldTarget {
     pub org: Uuid,
     pub submission: Option<Uuid>,
-    /// The organisation's name and user code, or the receipt number.
+    /// The organisation's name, or the receipt number.
     pub name: String,
+    /// The organisation's user code (a hold on the organisation).
+    pub code: Option<String>,
+}
+
+impl HoldTarget {
+    /// As a page or the trail names it in `lang`: the organisation with its code
+    /// ([`crate::i18n::org_label`]), or the receipt number.
+    pub fn label(&self, lang: &str) -> String {
+        match &self.code {
+            Some(code) => crate::i18n::org_label(&self.name, code, lang),
+            None => self.name.clone(),
+        }
+    }
 }
 
 /// The target of a hold (Center admins; none such: not found).
@@ -132,7 +145,8 @@ pub async fn hold_target(app: &App, actor: &Actor, on: HoldOn) -> Result<HoldTar
             Ok(HoldTarget {
                 org: org.id,
                 submission: None,
-                name: format!("{}（{}）", org.name, org.user_code),
+                name: org.name,
+                code: Some(org.user_code),
             })
         }
         HoldOn::Submission(id) => {
@@ -143,6 +157,7 @@ pub async fn hold_target(app: &App, actor: &Actor, on: HoldOn) -> Result<HoldTar
                 org: s.org_id,
                 submission: Some(s.id),
                 name: s.receipt_no.unwrap_or_default(),
+                code: None,
             })
         }
     }
@@ -199,7 +214,7 @@ pub async fn change_hold(
     } else {
         "retention.hold_lifted"
     };
-    let mut e = actor.audit(action, Some(target.org), target.name);
+    let mut e = actor.audit(action, Some(target.org), target.label("ja"));
     e.detail = serde_json::json!({ "reason": reason, "submission": target.submission });
     db::audit::append(&mut tx, &e).await?;
     tx.commit().await?;

@@ -119,11 +119,16 @@ pub(crate) async fn mail_invitation(
     actor: &Actor,
     to: &Email,
     role: Role,
-    org_label: String,
+    org: Option<(&str, &str)>,
     link: String,
 ) -> Result<(), Error> {
     let ja = crate::i18n::Tr::new(crate::i18n::Lang::Ja);
     let en = crate::i18n::Tr::new(crate::i18n::Lang::En);
+    // The organisation (name and user code) in each language's way, or the Center.
+    let org_in = |t: &crate::i18n::Tr| match org {
+        Some((name, code)) => crate::i18n::org_label(name, code, t.code()),
+        None => t.t("comments.center").to_string(),
+    };
     // Each language's part of the mail names the role in its own language.
     let (role_ja, role_en) = (
         ja.t(role.label_key()).to_string(),
@@ -136,7 +141,8 @@ pub(crate) async fn mail_invitation(
             ("inviter", name_of(app, actor.id).await?),
             ("role_ja", role_ja),
             ("role_en", role_en),
-            ("org", org_label),
+            ("org_ja", org_in(&ja)),
+            ("org_en", org_in(&en)),
             ("link", link),
         ],
     );
@@ -182,36 +188,58 @@ pub async fn invite(app: &App, actor: &Actor, input: &InviteInput) -> Result<Uui
     let (Some(email), Some(role), true) = (email, role, errors.is_empty()) else {
         return Err(Error::Invalid(errors));
     };
-    let org_label = org_label(app, actor, org_id, role).await?;
+    let org = invited_to(app, actor, org_id, role).await?;
     let mut tx = app.db.begin().await?;
     match invite_in_tx(&mut tx, app, actor, &email, role, org_id).await {
         Ok((id, link)) => {
             tx.commit().await?;
-            mail_invitation(app, actor, &email, role, org_label, link).await?;
+            mail_invitation(app, actor, &email, role, org.as_ref().map(pair), link).await?;
             Ok(id)
         }
-        Err(InviteProblem::EmailTaken) => Err(Error::field("email", "error.email_taken_invite")),
+        Err(InviteProblem::EmailTaken) => {
+            // One the inviter can find in their list is pointed at 「招待メールを再送する」;
+            // one of another organisation is not theirs to invite (nor to look for).
+            let theirs = db::users::by_email(&app.db, email.as_str())
+                .await?
+                .is_some_and(|u| match actor.scope() {
+                    crate::domain::Scope::Center => true,
+                    crate::domain::Scope::Org(o) => u.org_id == Some(o),
+                });
+            Err(Error::field(
+                "email",
+                if theirs {
+                    "error.email_taken_invite"
+                } else {
+                    "error.email_taken_elsewhere"
+                },
+            ))
+        }
         Err(InviteProblem::Db(e)) => Err(e.into()),
     }
 }
 
-/// The organisation an invitation names, as its mail says it.
-async fn org_label(
+/// The organisation an invitation is to (its name and user code; `None`: the Center).
+async fn invited_to(
     app: &App,
     actor: &Actor,
     org_id: Option<Uuid>,
     role: Role,
-) -> Result<String, Error> {
+) -> Result<Option<(String, String)>, Error> {
     Ok(match org_id {
         Some(id) => {
             let org = db::orgs::get(&app.db, actor.scope(), id)
                 .await?
                 .ok_or(Error::NotFound)?;
-            format!("{}（{}）", org.name, org.user_code)
+            Some((org.name, org.user_code))
         }
         None if role.is_org() => return Err(Error::NotFound),
-        None => String::new(),
+        None => None,
     })
+}
+
+/// An owned name and code as [`mail_invitation`] takes them.
+fn pair(o: &(String, String)) -> (&str, &str) {
+    (o.0.as_str(), o.1.as_str())
 }
 
 /// Sends a new invitation to a user who has not accepted theirs (expired or lost): the
@@ -228,7 +256,7 @@ pub async fn resend_invitation(app: &App, actor: &Actor, id: Uuid) -> Result<(),
         return Err(Error::NotFound);
     }
     let email = Email::parse(&target.email).map_err(|_| Error::NotFound)?;
-    let label = org_label(app, actor, target.org_id, role).await?;
+    let org = invited_to(app, actor, target.org_id, role).await?;
     let mut tx = app.db.begin().await?;
     // Still invited, checked under the transaction's write: one who accepted meanwhile keeps
     // their account as it is.
@@ -248,7 +276,7 @@ pub async fn resend_invitation(app: &App, actor: &Actor, id: Uuid) -> Result<(),
     let link = app
         .config
         .link(&format!("/invitations/accept?token={token}"));
-    mail_invitation(app, actor, &email, role, label, link).await
+    mail_invitation(app, actor, &email, role, org.as_ref().map(pair), link).await
 }
 
 /// A manager sends a person of their scope a password-reset link (forgotten password); the
@@ -337,7 +365,8 @@ pub async fn set_status(
         return Err(Error::Conflict("error.conflict.body"));
     }
     let mut tx = app.db.begin().await?;
-    if db::users::set_status(&mut tx, actor.scope(), id, status).await? == 1 {
+    let changed = db::users::set_status(&mut tx, actor.scope(), id, status).await? == 1;
+    if changed {
         if status == "disabled" {
             db::sessions::delete_for_user(&mut tx, id).await?;
         }
@@ -348,6 +377,39 @@ pub async fn set_status(
         .await?;
     }
     tx.commit().await?;
+    // The person hears of it (one who never set a password had no account to lose).
+    if changed && target.password_hash.is_some() {
+        let by = if actor.role.is_center() {
+            "users.changed_by_center"
+        } else {
+            "users.changed_by_org"
+        };
+        let mail = Outgoing::new(
+            target.email,
+            if status == "disabled" {
+                "mail.account_disabled"
+            } else {
+                "mail.account_enabled"
+            },
+            vec![
+                ("time", crate::domain::dates::jst(&db::now())),
+                (
+                    "by_ja",
+                    crate::i18n::Tr::new(crate::i18n::Lang::Ja)
+                        .t(by)
+                        .to_string(),
+                ),
+                (
+                    "by_en",
+                    crate::i18n::Tr::new(crate::i18n::Lang::En)
+                        .t(by)
+                        .to_string(),
+                ),
+                ("link", app.config.link("/login")),
+            ],
+        );
+        super::send_in_background(app, mail);
+    }
     Ok(())
 }
 

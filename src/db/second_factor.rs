@@ -269,18 +269,34 @@ pub async fn org_requires(db: &Db, scope: Scope, org_id: Uuid) -> Result<bool, s
     .map(|v| v.unwrap_or(false))
 }
 
-/// Sets an organisation's requirement; answers whether the organisation exists.
+/// Sets an organisation's requirement when it is not so already; answers whether it changed
+/// (false: no such organisation, or it was so).
 pub async fn set_org_requires(
     tx: &mut Tx,
     org_id: Uuid,
     required: bool,
 ) -> Result<bool, sqlx::Error> {
-    on_tx!(tx, c => sqlx::query("UPDATE organisations SET require_second_factor = $2 WHERE id = $1")
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE organisations SET require_second_factor = $2 \
+         WHERE id = $1 AND require_second_factor <> $2",
+    )
         .bind(org_id)
         .bind(required)
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected() == 1))
+}
+
+/// The addresses of an organisation's active users who have no second factor yet.
+pub async fn without_any(tx: &mut Tx, org_id: Uuid) -> Result<Vec<String>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_scalar::<_, String>(
+        "SELECT u.email FROM users u WHERE u.org_id = $1 AND u.status = 'active' \
+         AND u.totp_enabled_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = u.id) ORDER BY u.email",
+    )
+    .bind(org_id)
+    .fetch_all(&mut *c)
+    .await)
 }
 
 /// How a second factor was shown.

@@ -276,10 +276,34 @@ dual_test!(
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         back.push(("step", "back"));
+        // The 確認 page has a note for the Center; typed there and taken back to the form, it
+        // is kept for the next 確認.
+        assert!(page.contains("name=\"note\"") && page.contains("審査担当者への連絡"));
+        let note = "前任者の退職に伴う交代です。";
+        back.push(("note", note));
         let res = app.browser().post_raw(&path, &back).await;
         assert_eq!(res.status(), StatusCode::OK);
         let form = res.text().await.unwrap();
         assert!(!form.contains("data-form-confirm") && form.contains("value=\"ヤマダ タロウ\""));
+        assert!(
+            form.contains(&format!("name=\"note\" value=\"{note}\"")),
+            "{form}"
+        );
+        assert_eq!(app.count("submissions").await, 0);
+        // A note longer than a comment may be is not sealed: the 確認 page again, saying so.
+        let long = "あ".repeat(4001);
+        let mut too_long: Vec<(&str, &str)> = carried
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        too_long.extend([("note", long.as_str()), ("step", "submit")]);
+        let res = app.browser().post_raw(&path, &too_long).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let again = res.text().await.unwrap();
+        assert!(
+            again.contains("data-form-confirm") && again.contains("confirm-note-error"),
+            "{again}"
+        );
         assert_eq!(app.count("submissions").await, 0);
 
         // この内容で提出する, pressed twice: one appointment, one receipt, both presses led to it.
@@ -287,7 +311,7 @@ dual_test!(
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        submit.push(("step", "submit"));
+        submit.extend([("step", "submit"), ("note", note)]);
         let a = app.browser().post_raw(&path, &submit).await;
         let b = app.browser().post_raw(&path, &submit).await;
         assert_eq!(a.status(), StatusCode::SEE_OTHER);
@@ -295,6 +319,10 @@ dual_test!(
         assert_eq!(location(&a), location(&b));
         assert!(location(&a).ends_with("/receipt"));
         assert_eq!(app.count("submissions").await, 1);
+        // The note went with it as its first comment, once.
+        assert_eq!(app.count("comments").await, 1);
+        let receipt = app.html(&location(&a)).await;
+        assert!(receipt.contains(note), "{receipt}");
         assert_eq!(app.count("appointments").await, 1);
         assert_eq!(app.audit_count("appointment.notified").await, 1);
         // The 確認 page reloaded after the seal (the check posted again, with the key the

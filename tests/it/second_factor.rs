@@ -411,6 +411,28 @@ enforced_test!(
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(app.audit_count("org.second_factor_requirement").await, 1);
+        // The member, who has none yet, is told before their next sign-in; the admin (a
+        // Center user) is not.
+        let mail = app
+            .wait_mail_text(MEMBER, "2段階認証（認証アプリまたはパスキー）を求める")
+            .await;
+        assert!(
+            mail.contains("AAAAA") && mail.contains("/account/second-factor"),
+            "{mail}"
+        );
+        // The admin's own mail of their set-up, off the request path, and the member's.
+        let mails = app.wait_mail_count(2).await;
+        // Asked again (a second click): nothing recorded or sent twice.
+        let res = admin
+            .post(
+                &format!("/admin/orgs/{org}/second-factor"),
+                &[("required", "true")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.audit_count("org.second_factor_requirement").await, 1);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(app.mail_count(), mails);
         let page = admin
             .get(&format!("/admin/orgs/{org}"))
             .await

@@ -59,7 +59,21 @@ dual_test!(
                 .unwrap()
                 .is_none()
         );
-        // A taken address is told next to the field.
+        // A taken address is told next to the field: one of the inviter's own organisation is
+        // pointed at its page (a waiting invitation is sent again from there) …
+        let res = app
+            .post(
+                "/users/invite",
+                &[("email", "MEMBER@a.example.jp"), ("role", "org_member")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("既に登録されています") && html.contains("「招待メールを再送する」"),
+            "a waiting invitation is sent again from the person's page"
+        );
+        // … one of another organisation is not theirs to look for: no list to look in.
         let res = app
             .post(
                 "/users/invite",
@@ -69,8 +83,9 @@ dual_test!(
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = res.text().await.unwrap();
         assert!(
-            html.contains("既に登録されています") && html.contains("「招待メールを再送する」"),
-            "a waiting invitation is sent again from the person's page"
+            html.contains("このメールアドレスでは招待できません")
+                && !html.contains("「招待メールを再送する」"),
+            "{html}"
         );
         let list = app.get("/users").await.text().await.unwrap();
         assert!(list.contains("member@a.example.jp") && !list.contains("b-admin@b.example.jp"));
@@ -193,9 +208,22 @@ dual_test!(disabling_a_user_ends_all_their_sessions, |app| async move {
         "{body}"
     );
     assert_eq!(app.audit_count("user.disabled").await, 1);
+    // The person is told, and by whom.
+    let mail = app
+        .wait_mail_text("clerk@a.example.jp", "あなたのアカウントを無効にしました")
+        .await;
+    assert!(
+        mail.contains("NACCS センターの管理者") && mail.contains("a NACCS Center administrator"),
+        "{mail}"
+    );
     // Enabled again, the user can sign in.
     app.post(&format!("/users/{id}/status"), &[("status", "active")])
         .await;
+    app.wait_mail_text(
+        "clerk@a.example.jp",
+        "あなたのアカウントを再び有効にしました",
+    )
+    .await;
     assert_eq!(
         app.new_browser()
             .login("clerk@a.example.jp", PASSWORD)

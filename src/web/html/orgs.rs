@@ -138,7 +138,7 @@ pub async fn show(
         users: detail
             .users
             .into_iter()
-            .map(|u| user_item(u, me.id))
+            .map(|u| user_item(u, me.id, ctx.tr().code()))
             .collect(),
         can_invite: me.role == Role::CenterAdmin,
         second_factor_required: detail.second_factor_required,

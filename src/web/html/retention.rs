@@ -222,7 +222,7 @@ async fn change_hold(
             let view = HoldView {
                 page: Page::new(ctx, Some(me)),
                 hold,
-                target: target.name,
+                target: target.label(ctx.tr().code()),
                 back,
             };
             return render(StatusCode::UNPROCESSABLE_ENTITY, &view);

@@ -39,7 +39,10 @@ pub async fn list(
     let rows = app::users::list(&state, &me.actor(&ctx)).await?;
     let view = ListView {
         page: Page::new(&ctx, Some(&me)),
-        users: rows.into_iter().map(|r| user_item(r, me.id)).collect(),
+        users: rows
+            .into_iter()
+            .map(|r| user_item(r, me.id, ctx.tr().code()))
+            .collect(),
         roles: grantable_roles(me.role),
     };
     render(StatusCode::OK, &view)
@@ -87,7 +90,7 @@ async fn invite_view(
             .map(|o| OrgChoice {
                 selected: Some(o.id) == org,
                 id: o.id,
-                label: format!("{}（{}）", o.name, o.user_code),
+                label: crate::i18n::org_label(&o.name, &o.user_code, ctx.tr().code()),
             })
             .collect()
     } else {
@@ -189,7 +192,7 @@ pub async fn show(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let detail = app::users::one(&state, &me.actor(&ctx), id).await?;
-    let user = user_item(detail.user, me.id);
+    let user = user_item(detail.user, me.id, ctx.tr().code());
     let roles = grantable_roles(me.role)
         .into_iter()
         .filter(|r| r.is_org() == user.role.is_org())

@@ -315,11 +315,7 @@ pub async fn import(
                 .map(|r| {
                     let mut cells = r.to_cells();
                     let product = t.t(&format!("av.product.{}", r.product)).to_string();
-                    cells[3] = if r.product_other.is_empty() || r.product_other == product {
-                        product
-                    } else {
-                        format!("{product}（{}）", r.product_other)
-                    };
+                    cells[3] = crate::i18n::paren(&product, &r.product_other, t.code());
                     cells[6] = t.t(&format!("av.freq.{}", r.update_frequency)).to_string();
                     cells.truncate(antivirus::FIELDS.len());
                     cells

@@ -32,8 +32,12 @@ pub enum Posted {
 }
 
 impl Posted {
-    /// The `step` (and `submit_key`) of a posted form.
+    /// The `step` (and `submit_key`) of a posted form. A seal whose note for the Center is
+    /// too long is a check: the 確認 page again, with the note and what is wrong with it.
     pub fn of(fields: &HashMap<String, String>) -> Posted {
+        if note_problem(fields).is_some() {
+            return Posted::Check;
+        }
         match fields.get("step").map(String::as_str) {
             Some("submit") => Posted::Submit(
                 fields
@@ -97,6 +101,57 @@ struct FormConfirmView {
     fields: Vec<(String, String)>,
     /// A filing of the same item and place that waits for the Center already.
     waiting: Option<String>,
+    /// What the organisation tells the Center with the report (its first comment).
+    note: String,
+    /// Why the note was not taken (too long).
+    note_problem: Option<String>,
+}
+
+/// The note for the Center a 確認 page posts (sent with the report as its first comment),
+/// trimmed; empty when none.
+fn note(fields: &HashMap<String, String>) -> &str {
+    fields.get("note").map_or("", |n| n.trim())
+}
+
+/// What is wrong with the posted note (a locale key), if anything.
+fn note_problem(fields: &HashMap<String, String>) -> Option<&'static str> {
+    let note = note(fields);
+    if note.is_empty() {
+        return None;
+    }
+    match app::review::comment_text(note) {
+        Err(app::Error::Invalid(e)) => e.iter().next().map(|(_, k)| k),
+        _ => None,
+    }
+}
+
+/// What a one-step form's page carries for its seal: its key, and the note for the Center
+/// typed on the 確認 page when the form is shown again from there (「戻って修正する」), so that
+/// it is still there on the next 確認.
+#[derive(Debug, Clone)]
+pub struct Seal {
+    pub key: Uuid,
+    pub note: String,
+}
+
+impl Default for Seal {
+    /// A new form's.
+    fn default() -> Seal {
+        Seal {
+            key: Uuid::now_v7(),
+            note: String::new(),
+        }
+    }
+}
+
+impl Seal {
+    /// A posted form's, shown again.
+    pub fn of(fields: &HashMap<String, String>) -> Seal {
+        Seal {
+            key: key_of(fields),
+            note: fields.get("note").cloned().unwrap_or_default(),
+        }
+    }
 }
 
 /// The key a one-step form's page carries for its seal: the one posted with it when it is one
@@ -128,8 +183,15 @@ pub async fn answer(
         )
     };
     match (outcome, posted) {
-        // The same words as every other report's seal (`common::to_receipt`).
-        (Ok(Stepped::Sealed(id)), _) => Ok(receipt(id, "flash.submitted")),
+        // The same words as every other report's seal (`common::to_receipt`); the note goes
+        // from the request that sealed it only (a second click does not post it again).
+        (Ok(Stepped::Sealed(id)), _) => {
+            let note = note(form.fields);
+            if !note.is_empty() {
+                app::review::comment(state, &me.actor(ctx), Some(org_id), id, note).await?;
+            }
+            Ok(receipt(id, "flash.submitted"))
+        }
         (Err(app::Error::Conflict(SEALED_ALREADY)), Posted::Submit(Some(key))) => {
             Ok(receipt(key, SEALED_ALREADY))
         }
@@ -148,7 +210,9 @@ pub async fn answer(
             let mut fields: Vec<(String, String)> = form
                 .fields
                 .iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "csrf_token" | "step" | "submit_key"))
+                .filter(|(k, _)| {
+                    !matches!(k.as_str(), "csrf_token" | "step" | "submit_key" | "note")
+                })
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             fields.sort();
@@ -174,6 +238,8 @@ pub async fn answer(
                     submit_key,
                     fields,
                     waiting,
+                    note: form.fields.get("note").cloned().unwrap_or_default(),
+                    note_problem: note_problem(form.fields).map(|k| ctx.tr().t(k).to_string()),
                 },
             )
         }

@@ -27,25 +27,13 @@ pub struct InstructionItem {
     pub version: i64,
 }
 
-/// An organisation as lists name it: "名称（コード）", "Name (CODE)" in English; the code
-/// alone when the name is the code (an organisation registered from the shell).
-pub fn org_label(name: &str, code: &str, lang: &str) -> String {
-    if name == code {
-        code.to_string()
-    } else if lang == "en" {
-        format!("{name} ({code})")
-    } else {
-        format!("{name}（{code}）")
-    }
-}
-
 /// An instruction in words of `lang`.
 pub fn instruction_item(c: &Catalogue, lang: &str, r: InstructionRow) -> InstructionItem {
     InstructionItem {
         overdue: app::followup::instruction_overdue(&r),
         id: r.id,
         org_id: r.org_id,
-        org: org_label(&r.org_name, &r.org_code, lang),
+        org: crate::i18n::org_label(&r.org_name, &r.org_code, lang),
         item: c.item_title(&r.item_key, lang),
         place: r.location_name.unwrap_or_default(),
         problem: r.problem,

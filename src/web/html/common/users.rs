@@ -28,8 +28,8 @@ fn status_key(s: &str) -> &'static str {
     }
 }
 
-/// Maps a list row to its view, for the viewer `me`.
-pub fn user_item(r: app::users::UserListRow, me: Uuid) -> UserItem {
+/// Maps a list row to its view, for the viewer `me`, in `lang` (a language code).
+pub fn user_item(r: app::users::UserListRow, me: Uuid, lang: &str) -> UserItem {
     let role = Role::parse(&r.role).unwrap_or(Role::OrgMember);
     UserItem {
         id: r.id,
@@ -38,7 +38,7 @@ pub fn user_item(r: app::users::UserListRow, me: Uuid) -> UserItem {
         role,
         role_key: role.label_key(),
         org: match (r.org_code, r.org_name) {
-            (Some(code), Some(name)) => format!("{name}（{code}）"),
+            (Some(code), Some(name)) => crate::i18n::org_label(&name, &code, lang),
             _ => String::new(),
         },
         status_key: status_key(&r.status),

@@ -64,7 +64,7 @@ fn request_item(c: &Catalogue, lang: &str, r: RequestRow) -> RequestItem {
         logs: r.item_key == "gateway_logs",
         id: r.id,
         org_id: r.org_id,
-        org: crate::web::html::common::instructions::org_label(&r.org_name, &r.org_code, lang),
+        org: crate::i18n::org_label(&r.org_name, &r.org_code, lang),
         item: c.item_title(&r.item_key, lang),
         place: r.location_name.unwrap_or_default(),
         period: match (r.period_from, r.period_to) {

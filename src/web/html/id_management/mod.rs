@@ -19,7 +19,7 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::html::common::access::{org_for, reader};
 use crate::web::html::common::comments::{ReturnNote, return_note, returned_note};
-use crate::web::html::common::form_confirm::{FormOf, Posted, answer, key_of};
+use crate::web::html::common::form_confirm::{FormOf, Posted, Seal, answer};
 use crate::web::html::common::renewal::{RenewalNote, note_of};
 use crate::web::page::{Page, jst, render};
 use crate::web::state::AppState;
@@ -58,8 +58,8 @@ struct IdView {
     revision: Option<IdRevision>,
     /// The accepted declaration the form is filled in from (引き継ぎ).
     renewal: Option<RenewalNote>,
-    /// The seal's key (see `form_confirm`).
-    submit_key: Uuid,
+    /// The seal's key and note (see `form_confirm`).
+    seal: Seal,
 }
 
 /// Where the correction of a returned declaration stands.
@@ -196,7 +196,7 @@ async fn view(
         away,
         // Attested afresh for each declaration, not carried from the last one.
         attest: input.is_some_and(|i| i.get("attest").is_some_and(|v| v == "yes")),
-        submit_key: input.map_or_else(uuid::Uuid::now_v7, key_of),
+        seal: input.map_or_else(Seal::default, Seal::of),
         can_edit: app::structure::can_edit(&reader(me)),
         errors,
         reasons: REASONS.to_vec(),

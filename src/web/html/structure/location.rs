@@ -91,8 +91,8 @@ struct LocationView {
     connected: bool,
     /// The seal's key of the router form and that of the appointment form (see
     /// `form_confirm`): one each, so that sealing one never answers the other's post.
-    router_key: Uuid,
-    appoint_key: Uuid,
+    router_seal: form_confirm::Seal,
+    appoint_seal: form_confirm::Seal,
     /// The place keeps gateway send/receive logs (a gateway site, or an office with a gateway
     /// connection): its log page is linked.
     keeps_logs: bool,
@@ -119,8 +119,8 @@ struct LocationEdit {
     query: Option<NaiveDate>,
     query_raw: String,
     router_checks: Vec<(&'static str, bool)>,
-    /// The key a one-step form was posted with (kept when it is shown again).
-    submit_key: Option<Uuid>,
+    /// The key (and note) a one-step form was posted with (kept when it is shown again).
+    seal: Option<form_confirm::Seal>,
 }
 
 impl LocationEdit {
@@ -136,7 +136,7 @@ impl LocationEdit {
             query: None,
             query_raw: String::new(),
             router_checks: ROUTER_CHECKS.iter().map(|c| (*c, false)).collect(),
-            submit_key: None,
+            seal: None,
         }
     }
 }
@@ -241,14 +241,15 @@ async fn location_view(
         router_checks: edit.router_checks,
         connected,
         // The form shown again keeps its key; the other gets its own.
-        router_key: edit
-            .submit_key
+        router_seal: edit
+            .seal
+            .clone()
             .filter(|_| edit.posted == Posted::Router)
-            .unwrap_or_else(Uuid::now_v7),
-        appoint_key: edit
-            .submit_key
+            .unwrap_or_default(),
+        appoint_seal: edit
+            .seal
             .filter(|_| edit.posted == Posted::Appoint)
-            .unwrap_or_else(Uuid::now_v7),
+            .unwrap_or_default(),
     })
 }
 
@@ -471,7 +472,7 @@ pub async fn appoint(
         edit.posted = Posted::Appoint;
         edit.errors = errors;
         edit.appoint = form.clone();
-        edit.submit_key = Some(form_confirm::key_of(&fields));
+        edit.seal = Some(form_confirm::Seal::of(&fields));
         edit
     };
     let outcome = posted
@@ -530,7 +531,7 @@ pub async fn attest_router(
         let mut edit = LocationEdit::none();
         edit.posted = Posted::Router;
         edit.errors = errors;
-        edit.submit_key = Some(form_confirm::key_of(&input));
+        edit.seal = Some(form_confirm::Seal::of(&input));
         edit.router_checks = ROUTER_CHECKS
             .iter()
             .map(|c| (*c, confirmed.contains(c)))
