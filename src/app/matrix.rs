@@ -1,6 +1,10 @@
 //! The Center's compliance matrix: for each organisation, the worst status of each catalogue
 //! item over its offices and sites (Center staff only).
 
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
 use super::{Actor, App, Error};
 use crate::app::orgs::{CENTER, OrgRow};
 use crate::app::structure::{open_items, units_of};
@@ -45,39 +49,39 @@ pub async fn matrix(
     let conns = db::structure::connections(&app.db, scope).await?;
     let subs = db::submissions::latest(&app.db, scope).await?;
     let open = open_items(app, scope).await?;
+    // Each organisation's part of every list, found by key (not by a scan of each list per
+    // organisation: thousands of organisations made that the matrix's whole cost).
+    let mut locs_of = by_org(locations, |l| l.org_id);
+    let mut conns_of = by_org(conns, |c| c.org_id);
+    let mut subs_of = by_org(subs, |s| s.org_id);
+    let mut open_of = by_org(open, |(o, _)| *o);
     let mut rows = vec![];
     for org in orgs {
-        let org_locs: Vec<_> = locations
-            .iter()
-            .filter(|l| l.org_id == org.id)
-            .cloned()
-            .collect();
-        let org_conns: Vec<_> = conns
-            .iter()
-            .filter(|c| c.org_id == org.id)
-            .cloned()
-            .collect();
+        let org_locs = locs_of.remove(&org.id).unwrap_or_default();
+        let org_conns = conns_of.remove(&org.id).unwrap_or_default();
         if let Some(f) = form
             && !org_conns.iter().any(|c| c.active && c.form() == Some(f))
         {
             continue;
         }
-        let latest: Vec<Latest> = subs
-            .iter()
-            .filter(|s| s.org_id == org.id)
+        let latest: Vec<Latest> = subs_of
+            .remove(&org.id)
+            .unwrap_or_default()
+            .into_iter()
             .map(|s| Latest {
                 id: s.id,
-                kind: s.kind.clone(),
+                kind: s.kind,
                 location_id: s.location_id,
-                state: s.state.clone(),
+                state: s.state,
             })
             .collect();
         // Unit names are not part of a status.
         let units = units_of("", &org_locs, &org_conns);
-        let org_open: Vec<_> = open
-            .iter()
-            .filter(|(o, _)| *o == org.id)
-            .map(|(_, x)| x.clone())
+        let org_open: Vec<_> = open_of
+            .remove(&org.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, x)| x)
             .collect();
         let built = checklist::build(&catalogue.items, &units, &latest, &org_open);
         let summary = checklist::summarise(catalogue.items.len(), &built);
@@ -108,4 +112,13 @@ pub async fn matrix(
         });
     }
     Ok(Matrix { catalogue, rows })
+}
+
+/// A list split by organisation, each part in the list's order.
+fn by_org<T>(items: Vec<T>, org: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut out: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for item in items {
+        out.entry(org(&item)).or_default().push(item);
+    }
+    out
 }

@@ -88,9 +88,30 @@ pub fn kana(raw: &str, max: usize, required: bool) -> Result<String, &'static st
     text(&wide, max, required)
 }
 
+/// Text as a search compares it: NFKC (full-width letters and digits, half-width katakana and
+/// the like folded to one form) and lower case, so 「ＮＲＴ」 finds NRT01 and ｶﾌﾞｼｷ finds カブシキ.
+pub fn folded(raw: &str) -> String {
+    raw.trim().nfkc().collect::<String>().to_lowercase()
+}
+
+/// Whether any of `texts` holds `wanted` (already [`folded`]; empty: everything matches).
+pub fn found_in(wanted: &str, texts: &[&str]) -> bool {
+    wanted.is_empty() || texts.iter().any(|t| folded(t).contains(wanted))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn searches_fold_widths_and_case() {
+        let q = folded(" ＮＲＴ ");
+        assert_eq!(q, "nrt");
+        assert!(found_in(&q, &["成田ロジ", "NRT01"]));
+        assert!(found_in(&folded("ｶﾌﾞｼｷ"), &["カブシキガイシャ"]));
+        assert!(!found_in(&q, &["羽田", "HND01"]));
+        assert!(found_in("", &["anything"]));
+    }
 
     #[test]
     fn postal_codes_as_people_type_them() {

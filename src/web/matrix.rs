@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::ctx::{Ctx, CurrentUser};
 use super::error::AppResult;
-use super::page::{Page, render};
+use super::page::{Page, Pager, page_number, render};
 use super::state::AppState;
 use crate::app;
 use crate::domain::ConnectionForm;
@@ -55,6 +55,9 @@ struct MatrixView {
     form: String,
     status: String,
     sort: String,
+    /// The search as typed.
+    q: String,
+    pager: Pager,
     forms: Vec<ConnectionForm>,
     statuses: Vec<Status>,
 }
@@ -67,7 +70,15 @@ pub struct MatrixQuery {
     status: String,
     #[serde(default)]
     sort: String,
+    /// Part of a name or user code.
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: String,
 }
+
+/// Organisations a page of the matrix shows.
+const PER_PAGE: usize = 100;
 
 /// `GET /admin/matrix`
 pub async fn matrix(
@@ -83,6 +94,7 @@ pub async fn matrix(
         catalogue,
         rows: found,
     } = app::matrix::matrix(&state, &me.actor(&ctx), form, wanted).await?;
+    let wanted_text = crate::domain::input::folded(&q.q);
     let mut rows = vec![];
     for app::matrix::MatrixRow {
         org,
@@ -91,6 +103,9 @@ pub async fn matrix(
         no_office,
     } in found
     {
+        if !crate::domain::input::found_in(&wanted_text, &[&org.name, &org.user_code]) {
+            continue;
+        }
         let open = summary
             .iter()
             .flatten()
@@ -142,13 +157,34 @@ pub async fn matrix(
                 .count(),
         })
         .collect();
+    let form = form.map(|f| f.as_str().to_string()).unwrap_or_default();
+    let status = wanted.map(|s| s.as_str().to_string()).unwrap_or_default();
+    // The counts above are of every organisation found; the rows, one page of them.
+    let total = rows.len();
+    let pager = Pager::new(total, PER_PAGE, page_number(&q.page), |n| {
+        let mut link = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("form", &form),
+            ("status", &status),
+            ("sort", &q.sort),
+            ("q", &q.q),
+        ] {
+            if !v.is_empty() {
+                link.append_pair(k, v);
+            }
+        }
+        link.append_pair("page", &n.to_string());
+        format!("/admin/matrix?{}", link.finish())
+    });
     let view = MatrixView {
         page: Page::new(&ctx, Some(&me)),
         columns,
-        total: rows.len(),
-        rows,
-        form: form.map(|f| f.as_str().to_string()).unwrap_or_default(),
-        status: wanted.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        total,
+        rows: pager.slice(rows),
+        pager,
+        form,
+        status,
+        q: q.q.trim().to_string(),
         sort: q.sort,
         forms: ConnectionForm::ALL.to_vec(),
         statuses: Status::ALL.to_vec(),

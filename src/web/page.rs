@@ -183,3 +183,47 @@ pub fn render<T: askama::Template>(
 
 /// Today's date in Japan, where due dates are kept.
 pub use crate::domain::dates::today;
+
+/// One page of a long list: where it is, and the links to the pages beside it.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    /// 1-based, within range.
+    pub page: usize,
+    pub pages: usize,
+    pub total: usize,
+    /// The first and last line shown (1-based; 0 and 0 for an empty list).
+    pub first: usize,
+    pub last: usize,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// The page `asked` (clamped) of `total` lines, `per` a page; `link` makes a page's
+    /// address.
+    pub fn new(total: usize, per: usize, asked: usize, link: impl Fn(usize) -> String) -> Pager {
+        let pages = total.div_ceil(per).max(1);
+        let page = asked.clamp(1, pages);
+        let first = if total == 0 { 0 } else { (page - 1) * per + 1 };
+        Pager {
+            page,
+            pages,
+            total,
+            first,
+            last: (page * per).min(total),
+            prev: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        }
+    }
+
+    /// The lines of this page, out of all of them.
+    pub fn slice<T>(&self, all: Vec<T>) -> Vec<T> {
+        let skip = self.first.saturating_sub(1);
+        all.into_iter().skip(skip).take(self.last - skip).collect()
+    }
+}
+
+/// A page number as a query gives it (anything else: the first).
+pub fn page_number(raw: &str) -> usize {
+    raw.trim().parse().unwrap_or(1)
+}

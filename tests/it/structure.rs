@@ -939,3 +939,100 @@ dual_test!(
         assert_eq!(app.count("submissions").await, 0);
     }
 );
+
+dual_test!(
+    with_hundreds_of_organisations_the_matrix_and_the_list_find_one_and_page_through_the_rest,
+    |app| async move {
+        app.add_user("admin@center.example.jp", "center_admin", None)
+            .await;
+        let mut tx = app.db().begin().await.unwrap();
+        for i in 0..250 {
+            secportal::db::orgs::insert(
+                &mut tx,
+                &format!("東京テスト物流{i:03}"),
+                &format!("M{i:04}"),
+            )
+            .await
+            .unwrap();
+        }
+        secportal::db::orgs::insert(&mut tx, "成田ロジスティクス株式会社", "NRT01")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        app.login("admin@center.example.jp", PASSWORD).await;
+
+        // The matrix: counts of every organisation, the rows a page at a time.
+        let first = app.html("/admin/matrix").await;
+        assert!(
+            first.contains("251 組織") && first.contains("251 件中 1〜100 件目（1/3 ページ）"),
+            "{first}"
+        );
+        assert!(first.contains("M0000") && !first.contains("M0100") && !first.contains("NRT01"));
+        assert!(first.contains("href=\"/admin/matrix?page=2\""), "{first}");
+        let third = app.html("/admin/matrix?page=3").await;
+        assert!(
+            third.contains("201〜251 件目") && third.contains("NRT01") && !third.contains("M0199")
+        );
+        // A page past the end is the last; a page that is no number, the first.
+        assert!(
+            app.html("/admin/matrix?page=99")
+                .await
+                .contains("201〜251 件目")
+        );
+        assert!(
+            app.html("/admin/matrix?page=x")
+                .await
+                .contains("1〜100 件目")
+        );
+        // Found by part of the code as a clerk types it (full-width), or of the name; the
+        // filters stay on the page links.
+        let found = app
+            .html("/admin/matrix?q=%EF%BD%8E%EF%BD%92%EF%BD%94")
+            .await;
+        assert!(
+            found.contains("1 組織") && found.contains("成田ロジスティクス株式会社"),
+            "{found}"
+        );
+        let named = app
+            .html("/admin/matrix?q=%E6%9D%B1%E4%BA%AC&sort=name")
+            .await;
+        assert!(
+            named.contains("250 組織")
+                && named.contains(
+                    "href=\"/admin/matrix?sort=name&#38;q=%E6%9D%B1%E4%BA%AC&#38;page=2\""
+                ),
+            "{named}"
+        );
+        let none = app.html("/admin/matrix?q=%E7%BE%BD%E7%94%B0").await;
+        assert!(
+            none.contains("「羽田」に当てはまる組織はありません。"),
+            "{none}"
+        );
+
+        // The organisations list: 200 a page, and the same search.
+        let list = app.html("/admin/orgs").await;
+        assert!(
+            list.contains("251 件中 1〜200 件目") && !list.contains("NRT01"),
+            "{list}"
+        );
+        let found = app.html("/admin/orgs?q=nrt").await;
+        assert!(
+            found.contains("NRT01") && !found.contains("M0000") && !found.contains("件目"),
+            "{found}"
+        );
+        let none = app.html("/admin/orgs?q=%E7%BE%BD%E7%94%B0").await;
+        assert!(
+            none.contains("「羽田」に当てはまる組織はありません。"),
+            "{none}"
+        );
+        // In English, the same words in English.
+        app.post("/lang", &[("lang", "en")]).await;
+        let en = app.html("/admin/matrix?page=2").await;
+        assert!(
+            en.contains("101–200 of 251 (page 2 of 3)")
+                && en.contains("Previous")
+                && en.contains("Next"),
+            "{en}"
+        );
+    }
+);

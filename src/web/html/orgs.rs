@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -17,7 +17,7 @@ use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
 use crate::web::html::common::holds;
 use crate::web::html::common::users::{UserItem, user_item};
-use crate::web::page::{Page, jst, redirect_with_flash, render};
+use crate::web::page::{Page, Pager, jst, page_number, redirect_with_flash, render};
 use crate::web::state::AppState;
 
 /// An organisation as lists show it.
@@ -45,18 +45,51 @@ struct ListView {
     page: Page,
     orgs: Vec<OrgItem>,
     can_create: bool,
+    /// The search as typed.
+    q: String,
+    pager: Pager,
 }
 
-/// `GET /admin/orgs`
+/// Organisations a page of the list shows.
+const PER_PAGE: usize = 200;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    /// Part of a name or user code.
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: String,
+}
+
+/// `GET /admin/orgs`: by user code, a page at a time, or those a search finds.
 pub async fn list(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
+    Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let orgs = app::orgs::list(&state, &me.actor(&ctx)).await?;
+    let wanted = crate::domain::input::folded(&query.q);
+    let orgs: Vec<OrgItem> = app::orgs::list(&state, &me.actor(&ctx))
+        .await?
+        .into_iter()
+        .filter(|o| crate::domain::input::found_in(&wanted, &[&o.name, &o.user_code]))
+        .map(org_item)
+        .collect();
+    let q = query.q.trim().to_string();
+    let pager = Pager::new(orgs.len(), PER_PAGE, page_number(&query.page), |n| {
+        let mut link = url::form_urlencoded::Serializer::new(String::new());
+        if !q.is_empty() {
+            link.append_pair("q", &q);
+        }
+        link.append_pair("page", &n.to_string());
+        format!("/admin/orgs?{}", link.finish())
+    });
     let view = ListView {
         page: Page::new(&ctx, Some(&me)),
-        orgs: orgs.into_iter().map(org_item).collect(),
+        orgs: pager.slice(orgs),
+        pager,
+        q,
         can_create: me.role == Role::CenterAdmin,
     };
     render(StatusCode::OK, &view)
