@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::ctx::{Ctx, CurrentUser};
 use super::error::AppResult;
-use super::page::{Page, Pager, page_number, render};
+use super::page::{Page, Pager, list_link, page_number, render};
 use super::state::AppState;
 use crate::app;
 use crate::domain::ConnectionForm;
@@ -161,20 +161,14 @@ pub async fn matrix(
     let status = wanted.map(|s| s.as_str().to_string()).unwrap_or_default();
     // The counts above are of every organisation found; the rows, one page of them.
     let total = rows.len();
+    let filters = [
+        ("form", form.as_str()),
+        ("status", status.as_str()),
+        ("sort", q.sort.as_str()),
+        ("q", q.q.as_str()),
+    ];
     let pager = Pager::new(total, PER_PAGE, page_number(&q.page), |n| {
-        let mut link = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("form", &form),
-            ("status", &status),
-            ("sort", &q.sort),
-            ("q", &q.q),
-        ] {
-            if !v.is_empty() {
-                link.append_pair(k, v);
-            }
-        }
-        link.append_pair("page", &n.to_string());
-        format!("/admin/matrix?{}", link.finish())
+        list_link("/admin/matrix", &filters, n)
     });
     let view = MatrixView {
         page: Page::new(&ctx, Some(&me)),

@@ -223,6 +223,18 @@ impl Pager {
     }
 }
 
+/// The address of page `n` of the list at `path`, with its filters (empty ones left out).
+pub fn list_link(path: &str, filters: &[(&str, &str)], n: usize) -> String {
+    let mut link = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in filters {
+        if !v.is_empty() {
+            link.append_pair(k, v);
+        }
+    }
+    link.append_pair("page", &n.to_string());
+    format!("{path}?{}", link.finish())
+}
+
 /// A page number as a query gives it (anything else: the first).
 pub fn page_number(raw: &str) -> usize {
     raw.trim().parse().unwrap_or(1)

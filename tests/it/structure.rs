@@ -1025,6 +1025,29 @@ dual_test!(
             none.contains("「羽田」に当てはまる組織はありません。"),
             "{none}"
         );
+        // The users list: found by an address, or by the organisation's code.
+        for i in 0..3 {
+            app.add_user(
+                &format!("kanri{i}@nrt.example.jp"),
+                "org_member",
+                Some("NRT01"),
+            )
+            .await;
+        }
+        let users = app.html("/users?q=NRT01").await;
+        assert!(
+            users.contains("kanri2@nrt.example.jp") && !users.contains("admin@center.example.jp"),
+            "{users}"
+        );
+        let users = app.html("/users?q=kanri1").await;
+        assert!(
+            users.contains("kanri1@nrt.example.jp") && !users.contains("kanri2@nrt.example.jp")
+        );
+        assert!(
+            app.html("/users?q=zzz")
+                .await
+                .contains("「zzz」に当てはまるユーザーはいません。")
+        );
         // In English, the same words in English.
         app.post("/lang", &[("lang", "en")]).await;
         let en = app.html("/admin/matrix?page=2").await;

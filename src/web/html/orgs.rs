@@ -17,7 +17,7 @@ use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
 use crate::web::html::common::holds;
 use crate::web::html::common::users::{UserItem, user_item};
-use crate::web::page::{Page, Pager, jst, page_number, redirect_with_flash, render};
+use crate::web::page::{Page, Pager, jst, list_link, page_number, redirect_with_flash, render};
 use crate::web::state::AppState;
 
 /// An organisation as lists show it.
@@ -78,12 +78,7 @@ pub async fn list(
         .collect();
     let q = query.q.trim().to_string();
     let pager = Pager::new(orgs.len(), PER_PAGE, page_number(&query.page), |n| {
-        let mut link = url::form_urlencoded::Serializer::new(String::new());
-        if !q.is_empty() {
-            link.append_pair("q", &q);
-        }
-        link.append_pair("page", &n.to_string());
-        format!("/admin/orgs?{}", link.finish())
+        list_link("/admin/orgs", &[("q", &q)], n)
     });
     let view = ListView {
         page: Page::new(&ctx, Some(&me)),

@@ -19,7 +19,7 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::{FieldErrors, Nothing};
 use crate::web::html::common::users::{UserItem, user_item};
-use crate::web::page::{Page, redirect_with_flash, render};
+use crate::web::page::{Page, Pager, list_link, page_number, redirect_with_flash, render};
 use crate::web::state::AppState;
 
 #[derive(Template)]
@@ -28,21 +28,56 @@ struct ListView {
     page: Page,
     users: Vec<UserItem>,
     roles: Vec<Role>,
+    /// The search as typed.
+    q: String,
+    pager: Pager,
 }
 
-/// `GET /users`
+/// People a page of the list shows.
+const PER_PAGE: usize = 200;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    /// Part of a name, an address, or an organisation's name or user code.
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: String,
+}
+
+/// `GET /users`: a page at a time, or those a search finds.
 pub async fn list(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
+    Query(query): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let rows = app::users::list(&state, &me.actor(&ctx)).await?;
+    let wanted = crate::domain::input::folded(&query.q);
+    let users: Vec<UserItem> = app::users::list(&state, &me.actor(&ctx))
+        .await?
+        .into_iter()
+        .filter(|r| {
+            crate::domain::input::found_in(
+                &wanted,
+                &[
+                    &r.display_name,
+                    &r.email,
+                    r.org_name.as_deref().unwrap_or_default(),
+                    r.org_code.as_deref().unwrap_or_default(),
+                ],
+            )
+        })
+        .map(|r| user_item(r, me.id, ctx.tr().code()))
+        .collect();
+    let q = query.q.trim().to_string();
+    let pager = Pager::new(users.len(), PER_PAGE, page_number(&query.page), |n| {
+        list_link("/users", &[("q", &q)], n)
+    });
     let view = ListView {
         page: Page::new(&ctx, Some(&me)),
-        users: rows
-            .into_iter()
-            .map(|r| user_item(r, me.id, ctx.tr().code()))
-            .collect(),
+        users: pager.slice(users),
+        pager,
+        q,
         roles: grantable_roles(me.role),
     };
     render(StatusCode::OK, &view)
