@@ -20,14 +20,21 @@ pub struct NewInstruction<'a> {
     pub by: Uuid,
 }
 
-/// Issues an instruction (and its first history entry); answers its id.
-pub async fn issue(tx: &mut Tx, n: &NewInstruction<'_>) -> Result<Uuid, sqlx::Error> {
-    let id = Uuid::now_v7();
+/// Issues an instruction (and its first history entry) as `key` when given (the form's key:
+/// a second press of the same form meets the first), else under a new id; answers its id, or
+/// `None` when an instruction has that key already (nothing written).
+pub async fn issue(
+    tx: &mut Tx,
+    n: &NewInstruction<'_>,
+    key: Option<Uuid>,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let id = key.unwrap_or_else(Uuid::now_v7);
     let now = super::now();
     on_tx!(tx, c => {
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO instructions (id, org_id, submission_id, item_key, location_id, problem, required_change, due_date, state, \
-             issued_by, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $10, 1)",
+             issued_by, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $10, 1) \
+             ON CONFLICT (id) DO NOTHING",
         )
         .bind(id)
         .bind(n.org_id)
@@ -40,7 +47,11 @@ pub async fn issue(tx: &mut Tx, n: &NewInstruction<'_>) -> Result<Uuid, sqlx::Er
         .bind(n.by)
         .bind(now)
         .execute(&mut *c)
-        .await?;
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(None);
+        }
         sqlx::query(
             "INSERT INTO instruction_events (id, instruction_id, org_id, kind, body, due_date, actor_id, created_at) \
              VALUES ($1, $2, $3, 'issued', '', $4, $5, $6)",
@@ -54,7 +65,7 @@ pub async fn issue(tx: &mut Tx, n: &NewInstruction<'_>) -> Result<Uuid, sqlx::Er
         .execute(&mut *c)
         .await?;
     });
-    Ok(id)
+    Ok(Some(id))
 }
 
 /// An instruction as stored, with the names the pages show.
@@ -345,12 +356,17 @@ pub struct NewRequest<'a> {
     pub by: Uuid,
 }
 
-/// Issues a request; answers its id.
-pub async fn request(tx: &mut Tx, n: &NewRequest<'_>) -> Result<Uuid, sqlx::Error> {
-    let id = Uuid::now_v7();
-    on_tx!(tx, c => sqlx::query(
+/// Issues a request as `key` when given (see [`issue`]), else under a new id; answers its id,
+/// or `None` when a request has that key already (nothing written).
+pub async fn request(
+    tx: &mut Tx,
+    n: &NewRequest<'_>,
+    key: Option<Uuid>,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let id = key.unwrap_or_else(Uuid::now_v7);
+    let inserted = on_tx!(tx, c => sqlx::query(
         "INSERT INTO requests (id, org_id, item_key, location_id, period_from, period_to, due_date, note, state, issued_by, created_at, opens_on) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11) ON CONFLICT (id) DO NOTHING",
     )
     .bind(id)
     .bind(n.org_id)
@@ -365,8 +381,25 @@ pub async fn request(tx: &mut Tx, n: &NewRequest<'_>) -> Result<Uuid, sqlx::Erro
     .bind(n.opens_on)
     .execute(&mut *c)
     .await
-    .map(|_| ()))?;
-    Ok(id)
+    .map(|r| r.rows_affected()))?;
+    Ok((inserted == 1).then_some(id))
+}
+
+/// The organisation of the instruction (`table` `instructions`) or request (`requests`) with
+/// this id, if there is one.
+pub async fn keyed_org(tx: &mut Tx, table: Keyed, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    let sql = match table {
+        Keyed::Instruction => "SELECT org_id FROM instructions WHERE id = $1",
+        Keyed::Request => "SELECT org_id FROM requests WHERE id = $1",
+    };
+    on_tx!(tx, c => sqlx::query_scalar::<_, Uuid>(sql).bind(id).fetch_optional(&mut *c).await)
+}
+
+/// What a form's key may already name.
+#[derive(Debug, Clone, Copy)]
+pub enum Keyed {
+    Instruction,
+    Request,
 }
 
 /// A request as pages show it.

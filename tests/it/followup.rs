@@ -1246,3 +1246,62 @@ dual_test!(
 fn urlencoding(s: &str) -> String {
     s.bytes().map(|b| format!("%{b:02X}")).collect()
 }
+
+dual_test!(
+    an_instruction_or_request_form_pressed_many_times_at_once_issues_one,
+    |app| async move {
+        let (org, org_b) = setup(&app).await;
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let page = reviewer.html(&format!("/orgs/{org}/followup")).await;
+        let keys: Vec<String> = page
+            .split("name=\"form_key\" value=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next().map(str::to_string))
+            .collect();
+        assert_eq!(keys.len(), 2, "the instruction's and the request's forms");
+        let due = days_from_today(14);
+        let instruction = [
+            ("item_key", "antivirus"),
+            ("problem", "定義ファイルが古い端末がある"),
+            ("required_change", "全端末の定義ファイルを更新すること"),
+            ("due_date", due.as_str()),
+            ("form_key", keys[0].as_str()),
+        ];
+        let path = format!("/orgs/{org}/instructions");
+        let presses = (0..6).map(|_| reviewer.post(&path, &instruction));
+        let answers = futures_util::future::join_all(presses).await;
+        let places: Vec<String> = answers.iter().map(location).collect();
+        assert!(answers.iter().all(|r| r.status() == StatusCode::SEE_OTHER));
+        assert!(places.iter().all(|p| *p == places[0]), "{places:?}");
+        assert_eq!(app.count("instructions").await, 1);
+        assert_eq!(app.count("instruction_events").await, 1);
+        assert_eq!(app.audit_count("instruction.issued").await, 1);
+        let request = [
+            ("item_key", "inhouse_measures"),
+            ("due_date", due.as_str()),
+            ("form_key", keys[1].as_str()),
+        ];
+        let path = format!("/orgs/{org}/requests");
+        let presses = (0..6).map(|_| reviewer.post(&path, &request));
+        let answers = futures_util::future::join_all(presses).await;
+        assert!(answers.iter().all(|r| r.status() == StatusCode::SEE_OTHER));
+        assert_eq!(app.count("requests").await, 1);
+        assert_eq!(app.audit_count("request.issued").await, 1);
+        // The same key posted for another organisation is no repeat: issued there on its own.
+        let res = reviewer
+            .post(&format!("/orgs/{org_b}/instructions"), &instruction)
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_ne!(location(&res), places[0]);
+        assert_eq!(app.count("instructions").await, 2);
+        // A new page gives new keys: the next instruction is a new one.
+        let page = reviewer.html(&format!("/orgs/{org}/followup")).await;
+        let fresh: Vec<&str> = page
+            .split("name=\"form_key\" value=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert!(fresh.len() == 2 && !keys.iter().any(|k| fresh.contains(&k.as_str())));
+    }
+);

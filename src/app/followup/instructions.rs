@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::super::notify::{Notice, To, notify};
 use super::super::{Actor, App, Error, FieldErrors};
 use super::{CENTER, own_location};
+use crate::db::followup::Keyed;
 use crate::db::{
     self,
     followup::{InstructionRow, NewInstruction, Step},
@@ -29,6 +30,9 @@ pub struct InstructionInput {
     pub required_change: String,
     /// `YYYY-MM-DD`, today or later.
     pub due_date: String,
+    /// The form's key ([`crate::app::submissions::submit_key`]): a second press of the same
+    /// form answers the instruction the first one issued.
+    pub key: Option<Uuid>,
 }
 
 /// What [`issue`] did.
@@ -69,21 +73,26 @@ pub async fn issue(
     else {
         return Err(Error::Invalid(errors));
     };
+    let new = NewInstruction {
+        org_id,
+        submission_id: input.submission,
+        item_key: &input.item_key,
+        location_id: location,
+        problem: &problem,
+        required_change: &change,
+        due_date,
+        by: actor.id,
+    };
     let mut tx = app.db.begin().await?;
-    let id = db::followup::issue(
-        &mut tx,
-        &NewInstruction {
-            org_id,
-            submission_id: input.submission,
-            item_key: &input.item_key,
-            location_id: location,
-            problem: &problem,
-            required_change: &change,
-            due_date,
-            by: actor.id,
+    let id = match db::followup::issue(&mut tx, &new, input.key).await? {
+        Some(id) => id,
+        None => match super::pressed_again(&mut tx, Keyed::Instruction, org_id, input.key).await? {
+            Some(id) => return Ok(Issued { id, org: org_id }),
+            None => db::followup::issue(&mut tx, &new, None)
+                .await?
+                .ok_or(Error::Conflict("error.conflict.body"))?,
         },
-    )
-    .await?;
+    };
     let mut entry = actor.audit("instruction.issued", Some(org_id), id.to_string());
     entry.detail = serde_json::json!({ "item": input.item_key, "due": due_date, "submission": input.submission });
     db::audit::append(&mut tx, &entry).await?;

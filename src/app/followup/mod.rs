@@ -156,3 +156,18 @@ async fn own_location(app: &App, org_id: Uuid, id: Option<Uuid>) -> Result<Optio
         .ok_or(Error::NotFound)?;
     Ok(Some(id))
 }
+
+/// After an issue found its form's key taken: the instruction or request that key names when
+/// it is this organisation's (the same form pressed again, or posted twice at once: nothing
+/// more is issued), else `None` (a key from elsewhere: the caller issues under a new id).
+async fn pressed_again(
+    tx: &mut crate::db::Tx,
+    table: crate::db::followup::Keyed,
+    org_id: Uuid,
+    key: Option<Uuid>,
+) -> Result<Option<Uuid>, Error> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    Ok((crate::db::followup::keyed_org(tx, table, key).await? == Some(org_id)).then_some(key))
+}

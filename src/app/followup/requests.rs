@@ -7,7 +7,10 @@ use uuid::Uuid;
 use super::super::notify::{Notice, To, notify};
 use super::super::{Actor, App, Error, FieldErrors};
 use super::{CENTER, REQUESTABLE, own_location};
-use crate::db::{self, followup::NewRequest};
+use crate::db::{
+    self,
+    followup::{Keyed, NewRequest},
+};
 use crate::domain::dates::{date, due, long_text};
 use crate::i18n::{Lang, Tr};
 
@@ -27,6 +30,8 @@ pub struct RequestInput {
     /// `YYYY-MM-DD`, today or later.
     pub due_date: String,
     pub note: String,
+    /// The form's key (see [`super::InstructionInput::key`]).
+    pub key: Option<Uuid>,
 }
 
 /// The Center requests item 5 or item 6 of the organisation, with its audit entry and the
@@ -78,21 +83,26 @@ pub async fn issue_request(
     let (Some(due_date), Some(note), true) = (due_date, note, errors.is_empty()) else {
         return Err(Error::Invalid(errors));
     };
+    let new = NewRequest {
+        org_id,
+        item_key: &input.item_key,
+        location_id: if logs { location } else { None },
+        period,
+        opens_on,
+        due_date,
+        note: &note,
+        by: actor.id,
+    };
     let mut tx = app.db.begin().await?;
-    let id = db::followup::request(
-        &mut tx,
-        &NewRequest {
-            org_id,
-            item_key: &input.item_key,
-            location_id: if logs { location } else { None },
-            period,
-            opens_on,
-            due_date,
-            note: &note,
-            by: actor.id,
+    let id = match db::followup::request(&mut tx, &new, input.key).await? {
+        Some(id) => id,
+        None => match super::pressed_again(&mut tx, Keyed::Request, org_id, input.key).await? {
+            Some(id) => return Ok(id),
+            None => db::followup::request(&mut tx, &new, None)
+                .await?
+                .ok_or(Error::Conflict("error.conflict.body"))?,
         },
-    )
-    .await?;
+    };
     let mut entry = actor.audit("request.issued", Some(org_id), id.to_string());
     entry.detail = serde_json::json!({ "item": input.item_key, "due": due_date, "opens": opens_on, "period": period });
     db::audit::append(&mut tx, &entry).await?;

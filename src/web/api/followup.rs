@@ -262,6 +262,8 @@ pub async fn issue_instruction(
         problem: b.problem,
         required_change: b.required_change,
         due_date: b.due_date,
+        // Repeats are the Idempotency-Key's to answer.
+        key: None,
     };
     let issued = followup::issue(&state, &caller.actor, org, &input).await?;
     Ok((StatusCode::CREATED, Json(Created { id: issued.id })))
@@ -313,6 +315,8 @@ pub async fn issue_request(
         opens_on: b.opens_on,
         due_date: b.due_date,
         note: b.note,
+        // Repeats are the Idempotency-Key's to answer.
+        key: None,
     };
     let id = followup::issue_request(&state, &caller.actor, org, &input).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))

@@ -100,6 +100,9 @@ pub struct InstructionForm {
     required_change: String,
     #[serde(default)]
     due_date: String,
+    /// The form's key (a second press meets the first).
+    #[serde(default)]
+    form_key: String,
 }
 
 /// What the new-request form holds.
@@ -119,6 +122,9 @@ pub struct RequestForm {
     due_date: String,
     #[serde(default)]
     note: String,
+    /// The form's key (a second press meets the first).
+    #[serde(default)]
+    form_key: String,
 }
 
 /// An id field of a form: empty is none; anything else that is not an id is not found.
@@ -215,8 +221,14 @@ async fn org_view(
             .filter(|l| l.active)
             .map(|l| (l.id, l.name.clone()))
             .collect(),
-        i,
-        r,
+        i: InstructionForm {
+            form_key: form_key(&i.form_key),
+            ..i
+        },
+        r: RequestForm {
+            form_key: form_key(&r.form_key),
+            ..r
+        },
         i_errors: match &errors {
             Errors::Instruction(e) => e.clone(),
             _ => FieldErrors::default(),
@@ -227,6 +239,14 @@ async fn org_view(
         },
         from_receipt,
     })
+}
+
+/// The key a form carries: the one it was posted with when it is one of this server's (a
+/// form shown again with its errors), else a new one.
+fn form_key(posted: &str) -> String {
+    app::submissions::submit_key(posted)
+        .unwrap_or_else(Uuid::now_v7)
+        .to_string()
 }
 
 #[derive(Deserialize, Default)]
@@ -288,6 +308,7 @@ pub async fn issue_instruction(
         problem: form.problem.clone(),
         required_change: form.required_change.clone(),
         due_date: form.due_date.clone(),
+        key: app::submissions::submit_key(&form.form_key),
     };
     match app::followup::issue(&state, &actor, org_id, &input).await {
         Ok(done) => Ok(redirect_with_flash(
@@ -331,6 +352,7 @@ pub async fn issue_request(
         opens_on: form.opens_on.clone(),
         due_date: form.due_date.clone(),
         note: form.note.clone(),
+        key: app::submissions::submit_key(&form.form_key),
     };
     match app::followup::issue_request(&state, &actor, org_id, &input).await {
         Ok(_) => Ok(redirect_with_flash(
