@@ -17,7 +17,7 @@ use super::{Actor, App, Error, FieldErrors};
 use crate::db;
 use crate::domain::export::{Cell, CsvSink, Sink, Words};
 use crate::domain::gatewaylog::fields::{self, DateCache, Direction, Stamp};
-use crate::domain::gatewaylog::{ColumnMap, Record, Visit};
+use crate::domain::gatewaylog::{ColumnMap, Record, Refused, Visit};
 use crate::domain::{Role, Scope};
 use crate::files::gwlog::{Limits, visit_stored};
 
@@ -54,24 +54,50 @@ impl SearchInput {
     }
 }
 
-/// One value to match exactly, in UTF-8 and in Shift_JIS (a log may be either).
+/// One value to match as typed (full-width letters and digits read as ASCII): a code of ASCII
+/// letters and digits in either case (NACCS writes them in capitals, a clerk may type
+/// `ida`), any other text exactly, in UTF-8 or in Shift_JIS (a log may be either).
 #[derive(Debug, Clone)]
 struct Want {
+    /// UTF-8 (the capitals of an ASCII code).
     utf8: Vec<u8>,
-    sjis: Vec<u8>,
+    /// Shift_JIS (the small letters of an ASCII code).
+    other: Vec<u8>,
+    /// An ASCII code: compared without regard to case.
+    ascii: bool,
 }
 
 impl Want {
     fn of(typed: &str) -> Option<Want> {
-        let t = typed.trim();
-        (!t.is_empty()).then(|| Want {
-            utf8: t.as_bytes().to_vec(),
-            sjis: encoding_rs::SHIFT_JIS.encode(t).0.into_owned(),
+        use unicode_normalization::UnicodeNormalization;
+        let folded: String = typed.nfkc().collect();
+        let t = folded.trim();
+        if t.is_empty() {
+            return None;
+        }
+        Some(if t.is_ascii() {
+            Want {
+                utf8: t.to_ascii_uppercase().into_bytes(),
+                other: t.to_ascii_lowercase().into_bytes(),
+                ascii: true,
+            }
+        } else {
+            Want {
+                utf8: t.as_bytes().to_vec(),
+                other: encoding_rs::SHIFT_JIS.encode(t).0.into_owned(),
+                ascii: false,
+            }
         })
     }
 
     fn is(&self, cell: &[u8]) -> bool {
-        cell == self.utf8 || cell == self.sjis
+        if self.ascii {
+            // A Shift_JIS character's second byte may be an ASCII letter, but its first is
+            // not ASCII: it never equals an ASCII code, whatever the case.
+            cell.eq_ignore_ascii_case(&self.utf8)
+        } else {
+            cell == self.utf8 || cell == self.other
+        }
     }
 }
 
@@ -252,7 +278,7 @@ impl Matcher {
             .map(|w| {
                 (
                     Finder::new(&w.utf8).into_owned(),
-                    (w.sjis != w.utf8).then(|| Finder::new(&w.sjis).into_owned()),
+                    (w.other != w.utf8).then(|| Finder::new(&w.other).into_owned()),
                 )
             });
         Matcher {
@@ -614,7 +640,13 @@ impl Search {
             match visit_stored(stream, self.limits, *map, m).await {
                 Ok((back, verdict)) => {
                     m = back;
-                    if verdict.is_err() || verdict.is_ok_and(|c| c.needs_mapping()) {
+                    // The check sees only the lines the search's criteria let through, so
+                    // a file where none matches reads as a header alone: read, nothing found.
+                    let read = match &verdict {
+                        Ok(c) => !c.needs_mapping(),
+                        Err(r) => *r == Refused::HeaderOnly,
+                    };
+                    if !read {
                         unreadable.push(name.clone());
                     }
                     searched += 1;

@@ -251,6 +251,25 @@ dual_test!(
             ],
         );
 
+        // Nothing found is said as such, no file called unreadable; codes typed in lower case
+        // or full width find the same lines.
+        let html = found(&reviewer, &id, &[("business_code", "ZZZ")]).await;
+        assert!(
+            html.contains("一致した行: 0 行") && !html.contains("読み取れなかった"),
+            "{html}"
+        );
+        let html = found(
+            &reviewer,
+            &id,
+            &[("user_code", "abc12"), ("business_code", "ｉｄａ")],
+        )
+        .await;
+        assert!(
+            html.contains("一致した行: 3 行")
+                && html.contains("<td>ABC12</td><td>003</td><td>IDA</td>"),
+            "{html}"
+        );
+
         // An organisation's user does not know the page exists.
         for path in [search(&id, &by_id), search_csv(&id, &by_id)] {
             assert_eq!(
@@ -259,7 +278,7 @@ dual_test!(
                 "{path}"
             );
         }
-        assert_eq!(searched(&app).await.len(), 4);
+        assert_eq!(searched(&app).await.len(), 6);
     }
 );
 
