@@ -523,6 +523,17 @@ dual_test!(
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(app.audit_count("request.issued").await, 2);
         assert!(mailed(&app, "kanri@a.example.jp", &format!("/orgs/{org}/followup")).await);
+        // Logs asked of every site say so, in the mail and on the list.
+        let mail = app.mail_text("kanri@a.example.jp", "対象期間: 2026-10-01");
+        assert!(
+            mail.contains("対象の設置場所: すべての設置場所") && mail.contains("Site: All sites"),
+            "{mail}"
+        );
+        assert!(
+            app.html(&format!("/orgs/{org}/followup"))
+                .await
+                .contains("<small>すべての設置場所</small>")
+        );
         let home = app.get("/home").await.text().await.unwrap();
         assert!(
             home.contains("提出依頼あり"),

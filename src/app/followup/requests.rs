@@ -109,6 +109,38 @@ pub async fn issue_request(
     let period_text = period
         .map(|(a, b)| format!("{a} – {b}"))
         .unwrap_or_default();
+    // Which gateway site the logs are asked of (a line of the mail), and where they go.
+    let (site_ja, site_en, link) = match (logs, location) {
+        (true, Some(l)) => {
+            let name = db::structure::get(&app.db, org_id, l)
+                .await?
+                .map(|r| r.name)
+                .unwrap_or_default();
+            (
+                mail_line(Lang::Ja, "followup.mail_site", &name),
+                mail_line(Lang::En, "followup.mail_site", &name),
+                format!("/orgs/{org_id}/locations/{l}/gateway-logs"),
+            )
+        }
+        (true, None) => (
+            mail_line(
+                Lang::Ja,
+                "followup.mail_site",
+                Tr::new(Lang::Ja).t("followup.all_sites"),
+            ),
+            mail_line(
+                Lang::En,
+                "followup.mail_site",
+                Tr::new(Lang::En).t("followup.all_sites"),
+            ),
+            format!("/orgs/{org_id}/followup"),
+        ),
+        _ => (
+            String::new(),
+            String::new(),
+            format!("/orgs/{org_id}/followup"),
+        ),
+    };
     let mail = notify(
         &mut tx,
         &app.config.base_url,
@@ -120,6 +152,8 @@ pub async fn issue_request(
                 ("item_ja", catalogue.item_title(&input.item_key, "ja")),
                 ("item_en", catalogue.item_title(&input.item_key, "en")),
                 ("due", due_date.to_string()),
+                ("site_ja", site_ja),
+                ("site_en", site_en),
                 // The period and the Center's note, each a line of its own when there is one.
                 (
                     "period_ja",
@@ -132,7 +166,7 @@ pub async fn issue_request(
                 ("note_ja", mail_line(Lang::Ja, "followup.mail_note", &note)),
                 ("note_en", mail_line(Lang::En, "followup.mail_note", &note)),
             ],
-            link: format!("/orgs/{org_id}/followup"),
+            link,
         },
     )
     .await?;

@@ -66,7 +66,16 @@ fn request_item(c: &Catalogue, lang: &str, r: RequestRow) -> RequestItem {
         org_id: r.org_id,
         org: crate::i18n::org_label(&r.org_name, &r.org_code, lang),
         item: c.item_title(&r.item_key, lang),
-        place: r.location_name.unwrap_or_default(),
+        // Logs asked of every site say so (none named is no forgotten site).
+        place: match r.location_name {
+            Some(name) => name,
+            None if r.item_key == "gateway_logs" => crate::i18n::Tr::new(
+                crate::i18n::Lang::from_code(lang).unwrap_or(crate::i18n::Lang::Ja),
+            )
+            .t("followup.all_sites")
+            .to_string(),
+            None => String::new(),
+        },
         period: match (r.period_from, r.period_to) {
             (Some(a), Some(b)) => format!("{a} – {b}"),
             _ => String::new(),
