@@ -301,6 +301,18 @@ dual_test!(
             StatusCode::UNPROCESSABLE_ENTITY,
             "a past date is refused"
         );
+        // Refusing says why: without a reason it is not done, and the error is under the
+        // extension's own box.
+        let res = reviewer
+            .post(
+                &format!("{path}/decide"),
+                &[("version", "2"), ("action", "refuse"), ("reason", " ")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text().await.unwrap();
+        assert!(html.contains("id=\"f-x-reason-error\""), "{html}");
+        assert!(!html.contains("id=\"f-d-reason-error\""));
         let res = reviewer
             .post(
                 &format!("{path}/decide"),
@@ -315,6 +327,14 @@ dual_test!(
         assert_eq!(
             state_of(&app, &id).await,
             ("open".into(), days_from_today(30))
+        );
+        // The organisation's mail names the item.
+        let mail = app
+            .wait_mail_text("kanri@a.example.jp", "期限延長が認められました")
+            .await;
+        assert!(
+            mail.contains("「利用者側のシステム構成の提出」の改善措置の期限延長"),
+            "{mail}"
         );
 
         // The corrective-action report, with an evidence file through the file store.

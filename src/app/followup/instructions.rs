@@ -117,6 +117,15 @@ pub async fn issue(
     Ok(Issued { id, org: org_id })
 }
 
+/// The instruction's item, as each language's part of a notice names it.
+async fn item_args(app: &App, item_key: &str) -> Result<[(&'static str, String); 2], Error> {
+    let catalogue = app.catalogue().await?;
+    Ok([
+        ("item_ja", catalogue.item_title(item_key, "ja")),
+        ("item_en", catalogue.item_title(item_key, "en")),
+    ])
+}
+
 /// What a step did: the history entry it wrote.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Stepped {
@@ -234,10 +243,14 @@ pub async fn answer(
         notice: Notice {
             kind: "answered",
             message: "mail.instruction_answered",
-            args: vec![
-                ("org", row.org_name.clone()),
-                ("due", row.due_date.to_string()),
-            ],
+            args: [
+                vec![
+                    ("org", row.org_name.clone()),
+                    ("due", row.due_date.to_string()),
+                ],
+                item_args(app, &row.item_key).await?.to_vec(),
+            ]
+            .concat(),
             link: format!("/orgs/{org_id}/instructions/{id}"),
         },
     };
@@ -284,7 +297,11 @@ pub async fn ask_extension(
         notice: Notice {
             kind: "extension",
             message: "mail.extension_requested",
-            args: vec![("org", row.org_name.clone()), ("until", until.to_string())],
+            args: [
+                vec![("org", row.org_name.clone()), ("until", until.to_string())],
+                item_args(app, &row.item_key).await?.to_vec(),
+            ]
+            .concat(),
             link: format!("/orgs/{org_id}/instructions/{id}"),
         },
     };
@@ -358,7 +375,11 @@ pub async fn decide(
         Step::Reopen if !input.date.trim().is_empty() => errors.take("date", due(&input.date)),
         _ => None,
     };
-    let reason = errors.take("reason", long_text(&input.reason, step == Step::Reopen));
+    // A refusal and a re-instruction say why (the organisation is told it).
+    let reason = errors.take(
+        "reason",
+        long_text(&input.reason, matches!(step, Step::Reopen | Step::Refuse)),
+    );
     let Some(reason) = reason.filter(|_| errors.is_empty()) else {
         return Err(Error::Invalid(errors));
     };
@@ -380,10 +401,14 @@ pub async fn decide(
         notice: Notice {
             kind,
             message,
-            args: vec![
-                ("due", date.unwrap_or(row.due_date).to_string()),
-                ("reason", reason.clone()),
-            ],
+            args: [
+                vec![
+                    ("due", date.unwrap_or(row.due_date).to_string()),
+                    ("reason", reason.clone()),
+                ],
+                item_args(app, &row.item_key).await?.to_vec(),
+            ]
+            .concat(),
             link: format!("/orgs/{org_id}/instructions/{id}"),
         },
     };

@@ -304,6 +304,30 @@ pub async fn decide(
         reason: form.reason.clone(),
     };
     let outcome = app::followup::decide(&state, &me.actor(&ctx), org_id, id, &input).await;
+    // The extension's box and the close/reopen box each have a reason: an error goes under
+    // the one that was posted.
+    let outcome = match (outcome, input.action) {
+        (
+            Err(app::Error::Invalid(errors)),
+            Some(
+                app::followup::InstructionAction::Grant | app::followup::InstructionAction::Refuse,
+            ),
+        ) => {
+            let mut moved = app::FieldErrors::default();
+            for (field, key) in errors.iter() {
+                moved.add(
+                    if field == "reason" {
+                        "ext_reason"
+                    } else {
+                        field
+                    },
+                    key,
+                );
+            }
+            Err(app::Error::Invalid(moved))
+        }
+        (outcome, _) => outcome,
+    };
     let values = (String::new(), form.date, form.reason);
     let flash = match input.action {
         Some(app::followup::InstructionAction::Grant) => "flash.extension_granted",
