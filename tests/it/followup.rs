@@ -333,7 +333,8 @@ dual_test!(
             .wait_mail_text("kanri@a.example.jp", "期限延長が認められました")
             .await;
         assert!(
-            mail.contains("「利用者側のシステム構成の提出」の改善措置の期限延長"),
+            mail.contains("利用者側のシステム構成の提出」の改善措置の期限延長")
+                && !mail.contains("\r\n\r\n\r\n"),
             "{mail}"
         );
 

@@ -405,6 +405,15 @@ pub async fn decide(
                 vec![
                     ("due", date.unwrap_or(row.due_date).to_string()),
                     ("reason", reason.clone()),
+                    // An optional comment, as a paragraph of its own when there is one.
+                    (
+                        "comment",
+                        if reason.is_empty() {
+                            String::new()
+                        } else {
+                            format!("\n\n{reason}")
+                        },
+                    ),
                 ],
                 item_args(app, &row.item_key).await?.to_vec(),
             ]
