@@ -214,7 +214,7 @@ pub async fn declaration_data(
             .and_then(|id| offices.iter().find(|o| o.id == id));
         let administrator = match office {
             None => {
-                errors.add(f("office"), "error.office_required");
+                errors.add(f("office"), "error.managing_office_required");
                 None
             }
             Some(o) => db::appointments::on_date(&app.db, org_id, o.id, today)

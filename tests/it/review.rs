@@ -283,7 +283,7 @@ dual_test!(
         assert!(
             home.contains("<strong>1</strong>審査待ち")
                 && home.contains("<strong>1</strong>自分の担当")
-                && home.contains("<strong>0</strong>担当者未定"),
+                && home.contains("<strong>0</strong>未割当"),
             "the reviewer's home counts the queue"
         );
         assert!(

@@ -196,6 +196,9 @@ pub async fn answer(
             Ok(receipt(key, SEALED_ALREADY))
         }
         (Ok(Stepped::Preview(data)), _) => {
+            // The key the form's page gave (kept through a reload or the browser's back
+            // button, so that a second seal of the same filing meets the first).
+            let submit_key = key_of(form.fields);
             let org = org_for(state, me, org_id, false).await?;
             let report = report::of_content(
                 state,
@@ -216,9 +219,6 @@ pub async fn answer(
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             fields.sort();
-            // The key the form's page gave (kept through a reload or the browser's back
-            // button, so that a second seal of the same filing meets the first).
-            let submit_key = key_of(form.fields);
             let waiting = crate::db::review::waiting_report(
                 &state.db,
                 org_id,
@@ -226,8 +226,16 @@ pub async fn answer(
                 form.location,
                 None,
             )
-            .await?
-            .map(|w| waiting_note(ctx.tr(), &w, "confirm.waiting_note"));
+            .await?;
+            // The filing waiting is the one this very page sealed (its check posted again:
+            // the browser's back button or a reload after 提出): its receipt, not a 確認 page
+            // that would call it another filing.
+            if let Some(w) = &waiting
+                && w.id == submit_key
+            {
+                return Ok(receipt(w.id, SEALED_ALREADY));
+            }
+            let waiting = waiting.map(|w| waiting_note(ctx.tr(), &w, "confirm.waiting_note"));
             render(
                 StatusCode::OK,
                 &FormConfirmView {
