@@ -410,14 +410,9 @@ pub async fn save_or_submit(
         Ok(draft) => Ok(to_confirm(org_id, draft)),
         Err(app::Error::Invalid(errors)) => {
             let (org, site) = site_for(&state, &me, org_id, site_id).await?;
-            // A refusal of the logs themselves (kept unchecked, waiting for a mapping, none
-            // inside the period …) is said above the form: no field to fix.
-            let only_unchecked = errors.iter().all(|(f, _)| f == "_form");
-            let problems = if only_unchecked {
-                vec![]
-            } else {
-                vec![ctx.tr().t("av.fix_rows").to_string()]
-            };
+            // The form's own summary counts the fields to fix and links them; a refusal of the
+            // logs themselves (kept unchecked, waiting for a mapping …) is said above it.
+            let problems = vec![];
             let fields = typed
                 .fields()
                 .into_iter()

@@ -208,10 +208,10 @@ pub async fn save_or_submit(
         Ok(draft) => Ok(to_confirm(org_id, draft)),
         Err(app::Error::Invalid(errors)) => {
             let org = org_for(&state, &me, org_id, false).await?;
-            let problems = vec![ctx.tr().t("av.fix_rows").to_string()];
+            // The form's own summary counts the fields to fix and links them.
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &view(&state, &ctx, &me, &org, Some(&input), errors, problems).await?,
+                &view(&state, &ctx, &me, &org, Some(&input), errors, vec![]).await?,
             )
         }
         Err(e) => Err(e.into()),
