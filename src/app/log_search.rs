@@ -61,7 +61,7 @@ impl SearchInput {
 struct Want {
     /// UTF-8 (the capitals of an ASCII code).
     utf8: Vec<u8>,
-    /// Shift_JIS (the small letters of an ASCII code).
+    /// Shift_JIS (an ASCII code typed with small letters: those).
     other: Vec<u8>,
     /// An ASCII code: compared without regard to case.
     ascii: bool,
@@ -76,9 +76,16 @@ impl Want {
             return None;
         }
         Some(if t.is_ascii() {
+            // Looked for as capitals, and as typed when typed in small letters (a second look
+            // at every line only then: the search by a code as NACCS writes it stays one).
+            let upper = t.to_ascii_uppercase().into_bytes();
             Want {
-                utf8: t.to_ascii_uppercase().into_bytes(),
-                other: t.to_ascii_lowercase().into_bytes(),
+                other: if t.bytes().any(|b| b.is_ascii_lowercase()) {
+                    t.to_ascii_lowercase().into_bytes()
+                } else {
+                    upper.clone()
+                },
+                utf8: upper,
                 ascii: true,
             }
         } else {
