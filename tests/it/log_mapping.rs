@@ -94,7 +94,7 @@ dual_test!(
         assert_says(
             &html,
             &[
-                "列の対応づけを保存しました。ログをこの対応づけで確認し直しています（確認中）。",
+                "列の対応づけを保存しました。ログはこの対応づけで確認し直します（結果は下に表示されます）。",
                 "gw-custom.log.gz を保存した列の対応づけで確認し直しています（確認中）。",
                 "<script src=\"/static/logcheck.js\" defer></script>",
                 // Without script, a link shows the result (no timed reload throwing away
