@@ -215,10 +215,19 @@ pub fn build(
                 && mine().any(|l| l.state == "accepted");
             let mut why = None;
             let mut due = None;
-            for o in open
-                .iter()
-                .filter(|o| o.kind == item.key && o.location_id.is_none_or(|l| Some(l) == location))
-            {
+            // An instruction or request about a place where the item is not due (logs asked
+            // of a gateway site whose connection is recorded at its office, say) stands for
+            // every place of the item: the organisation still sees it on its checklist.
+            let placed = |l: Uuid| {
+                units.iter().any(|u| {
+                    u.id == Some(l) && u.kind != ScopeKind::Organisation && applies(item, u)
+                })
+            };
+            for o in open.iter().filter(|o| {
+                o.kind == item.key
+                    && o.location_id
+                        .is_none_or(|l| Some(l) == location || !placed(l))
+            }) {
                 let s = match (o.overdue, o.instruction, o.answered) {
                     (true, _, _) => Status::Overdue,
                     (false, true, true) => Status::InstructionAnswered,
@@ -405,5 +414,65 @@ mod tests {
         let answered = row(&[open(true)], "system_configuration");
         assert_eq!(answered.status, Status::InstructionAnswered);
         assert!(!answered.status.needs_action(), "the Center acts next");
+    }
+
+    #[test]
+    fn a_request_for_a_place_where_the_item_is_not_due_shows_on_the_items_rows() {
+        let items = parse_file(FIRST_REVISION).unwrap().item;
+        let (office, site) = (Uuid::now_v7(), Uuid::now_v7());
+        // The gateway connection is recorded at the office; its site has none of its own.
+        let units = vec![
+            Unit {
+                kind: ScopeKind::Organisation,
+                id: None,
+                name: "org".into(),
+                forms: vec![ConnectionForm::Gateway],
+            },
+            Unit {
+                kind: ScopeKind::Office,
+                id: Some(office),
+                name: "成田営業所".into(),
+                forms: vec![ConnectionForm::Gateway],
+            },
+            Unit {
+                kind: ScopeKind::GatewaySite,
+                id: Some(site),
+                name: "GW室".into(),
+                forms: vec![],
+            },
+        ];
+        let request = |at: Uuid| Open {
+            kind: "gateway_logs".into(),
+            location_id: Some(at),
+            id: Uuid::nil(),
+            instruction: false,
+            overdue: false,
+            answered: false,
+            due: chrono::NaiveDate::from_ymd_opt(2026, 12, 18),
+        };
+        let logs = |open: &[Open]| {
+            build(&items, &units, &[], open)
+                .into_iter()
+                .filter(|r| items[r.item].key == "gateway_logs")
+                .map(|r| (r.unit, r.status))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(logs(&[]), vec![(1, Status::Missing)]);
+        assert_eq!(logs(&[request(site)]), vec![(1, Status::Requested)]);
+        // One asked of a place where the item is due stays with that place.
+        let other = Uuid::now_v7();
+        let mut two = units.clone();
+        two.push(Unit {
+            kind: ScopeKind::Office,
+            id: Some(other),
+            name: "羽田".into(),
+            forms: vec![ConnectionForm::Gateway],
+        });
+        let rows: Vec<_> = build(&items, &two, &[], &[request(office)])
+            .into_iter()
+            .filter(|r| items[r.item].key == "gateway_logs")
+            .map(|r| (r.unit, r.status))
+            .collect();
+        assert_eq!(rows, vec![(1, Status::Requested), (3, Status::Missing)]);
     }
 }

@@ -25,6 +25,8 @@ pub struct Cell {
     pub label_key: &'static str,
     /// An earlier accepted report stays in force.
     pub in_force: bool,
+    /// The organisation has something to do here (counted in the column's heading).
+    pub needs_action: bool,
 }
 
 /// One organisation's row.
@@ -128,6 +130,7 @@ pub async fn matrix(
                         status: s.as_str(),
                         label_key: s.label_key(),
                         in_force,
+                        needs_action: s.needs_action(),
                     })
                 })
                 .collect(),
@@ -149,11 +152,7 @@ pub async fn matrix(
             title: it.title(t.code()).to_string(),
             open: rows
                 .iter()
-                .filter(|r| {
-                    r.cells[i]
-                        .as_ref()
-                        .is_some_and(|c| matches!(c.status, "missing" | "returned" | "draft"))
-                })
+                .filter(|r| r.cells[i].as_ref().is_some_and(|c| c.needs_action))
                 .count(),
         })
         .collect();
