@@ -75,23 +75,35 @@ pub fn kana(raw: &str, max: usize, required: bool) -> Result<String, &'static st
     let mut wide = String::with_capacity(raw.len());
     for c in raw.chars() {
         match c {
-            // ぁ (U+3041) … ゖ (U+3096), ゝ ゞ: the katakana 0x60 further on.
-            '\u{3041}'..='\u{3096}' | '\u{309D}' | '\u{309E}' => {
-                wide.push(char::from_u32(c as u32 + 0x60).unwrap_or(c));
-            }
             // Half-width katakana (its sound marks become combining marks, joined below).
             '\u{FF61}'..='\u{FF9F}' => wide.extend(std::iter::once(c).nfkc()),
-            _ => wide.push(c),
+            _ => wide.push(katakana(c)),
         }
     }
     let wide: String = wide.nfc().collect();
     text(&wide, max, required)
 }
 
+/// A hiragana as its katakana (ぁ U+3041 … ゖ U+3096, ゝ ゞ: the katakana 0x60 further on);
+/// any other character as it is.
+fn katakana(c: char) -> char {
+    match c {
+        '\u{3041}'..='\u{3096}' | '\u{309D}' | '\u{309E}' => {
+            char::from_u32(c as u32 + 0x60).unwrap_or(c)
+        }
+        _ => c,
+    }
+}
+
 /// Text as a search compares it: NFKC (full-width letters and digits, half-width katakana and
-/// the like folded to one form) and lower case, so 「ＮＲＴ」 finds NRT01 and ｶﾌﾞｼｷ finds カブシキ.
+/// the like folded to one form), hiragana as katakana, lower case, without spaces, so 「ＮＲＴ」
+/// finds NRT01, ｶﾌﾞｼｷ and かぶしき find カブシキ, and 「山田花子」 finds 山田 花子.
 pub fn folded(raw: &str) -> String {
-    raw.trim().nfkc().collect::<String>().to_lowercase()
+    raw.nfkc()
+        .filter(|c| !c.is_whitespace())
+        .map(katakana)
+        .collect::<String>()
+        .to_lowercase()
 }
 
 /// Whether any of `texts` holds `wanted` (already [`folded`]; empty: everything matches).
@@ -109,6 +121,9 @@ mod tests {
         assert_eq!(q, "nrt");
         assert!(found_in(&q, &["成田ロジ", "NRT01"]));
         assert!(found_in(&folded("ｶﾌﾞｼｷ"), &["カブシキガイシャ"]));
+        assert!(found_in(&folded("サクラ"), &["株式会社さくら国際通関"]));
+        assert!(found_in(&folded("山田花子"), &["山田 花子"]));
+        assert!(found_in(&folded("株式会社　東洋"), &["株式会社東洋運輸"]));
         assert!(!found_in(&q, &["羽田", "HND01"]));
         assert!(found_in("", &["anything"]));
     }

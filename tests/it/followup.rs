@@ -311,7 +311,11 @@ dual_test!(
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = res.text().await.unwrap();
-        assert!(html.contains("id=\"f-x-reason-error\""), "{html}");
+        assert!(
+            html.contains("id=\"f-x-reason-error\"")
+                && html.contains("延長を認めない理由を入力してください"),
+            "{html}"
+        );
         assert!(!html.contains("id=\"f-d-reason-error\""));
         let res = reviewer
             .post(
@@ -545,7 +549,9 @@ dual_test!(
         assert_eq!(app.audit_count("request.issued").await, 2);
         assert!(mailed(&app, "kanri@a.example.jp", &format!("/orgs/{org}/followup")).await);
         // Logs asked of every site say so, in the mail and on the list.
-        let mail = app.mail_text("kanri@a.example.jp", "対象期間: 2026-10-01");
+        let mail = app
+            .wait_mail_text("kanri@a.example.jp", "対象期間: 2026-10-01")
+            .await;
         assert!(
             mail.contains("対象の設置場所: すべての設置場所") && mail.contains("Site: All sites"),
             "{mail}"

@@ -376,10 +376,14 @@ pub async fn decide(
         _ => None,
     };
     // A refusal and a re-instruction say why (the organisation is told it).
-    let reason = errors.take(
-        "reason",
-        long_text(&input.reason, matches!(step, Step::Reopen | Step::Refuse)),
-    );
+    let reason = errors.take("reason", long_text(&input.reason, false));
+    if reason.as_ref().is_some_and(|r| r.is_empty()) {
+        match step {
+            Step::Refuse => errors.add("reason", "followup.error.refuse_reason"),
+            Step::Reopen => errors.add("reason", "followup.error.reopen_reason"),
+            _ => {}
+        }
+    }
     let Some(reason) = reason.filter(|_| errors.is_empty()) else {
         return Err(Error::Invalid(errors));
     };
