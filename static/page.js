@@ -141,3 +141,15 @@
     if (t && t.matches && t.matches("select[data-other]")) { sync(t); }
   });
 })();
+
+// A form with data-confirm asks before it is sent (withdrawing a request, say); without
+// JavaScript it is sent as it is.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (f && f.matches && f.matches("form[data-confirm]") && !window.confirm(f.getAttribute("data-confirm"))) {
+      e.preventDefault();
+    }
+  });
+})();

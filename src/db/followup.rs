@@ -495,6 +495,22 @@ pub async fn open_request_for(
         .await)
 }
 
+/// A request's item and the name of its place (when it names one).
+pub async fn request_item(
+    tx: &mut Tx,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, (String, Option<String>)>(
+        "SELECT r.item_key, l.name FROM requests r LEFT JOIN locations l ON l.id = r.location_id \
+         WHERE r.id = $1 AND r.org_id = $2",
+    )
+    .bind(id)
+    .bind(org_id)
+    .fetch_optional(&mut *c)
+    .await)
+}
+
 /// Withdraws an open request of the organisation (Center): `None` when there is no such
 /// request, `Some(false)` when it was answered or withdrawn meanwhile.
 pub async fn withdraw(tx: &mut Tx, org_id: Uuid, id: Uuid) -> Result<Option<bool>, sqlx::Error> {

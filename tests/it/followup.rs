@@ -643,6 +643,13 @@ dual_test!(
             StatusCode::CONFLICT
         );
         assert_eq!(app.audit_count("request.withdrawn").await, 1);
+        // The organisation is told, once.
+        let mail = app
+            .wait_mail_text("kanri@a.example.jp", "提出依頼を取り下げました")
+            .await;
+        assert!(mail.contains("この依頼への提出は不要です"), "{mail}");
+        let inbox = app.get("/inbox").await.text().await.unwrap();
+        assert_eq!(inbox.matches("提出依頼の取り下げ").count(), 1, "{inbox}");
         let home = app.get("/home").await.text().await.unwrap();
         assert!(
             !home.contains("期限超過"),

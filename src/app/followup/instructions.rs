@@ -61,6 +61,13 @@ pub async fn issue(
             .ok_or(Error::NotFound)?;
     }
     let location = own_location(app, org_id, input.location).await?;
+    // The place it is about, named in its mail.
+    let place = match location {
+        Some(l) => db::structure::get(&app.db, org_id, l)
+            .await?
+            .map(|r| r.name),
+        None => None,
+    };
     let mut errors = FieldErrors::default();
     if !catalogue.items.iter().any(|i| i.key == input.item_key) {
         errors.add("item_key", "error.choose_one");
@@ -103,11 +110,13 @@ pub async fn issue(
         &Notice {
             kind: "instruction",
             message: "mail.instruction_issued",
-            args: vec![
-                ("item_ja", catalogue.item_title(&input.item_key, "ja")),
-                ("item_en", catalogue.item_title(&input.item_key, "en")),
-                ("due", due_date.to_string()),
-            ],
+            args: [
+                item_args(app, &input.item_key, place.as_deref())
+                    .await?
+                    .to_vec(),
+                vec![("due", due_date.to_string())],
+            ]
+            .concat(),
             link: format!("/orgs/{org_id}/instructions/{id}"),
         },
     )
@@ -117,13 +126,22 @@ pub async fn issue(
     Ok(Issued { id, org: org_id })
 }
 
-/// The instruction's item, as each language's part of a notice names it.
-async fn item_args(app: &App, item_key: &str) -> Result<[(&'static str, String); 2], Error> {
+/// The instruction's item with its place (when it is about one office or site), as each
+/// language's part of a notice names it.
+async fn item_args(
+    app: &App,
+    item_key: &str,
+    place: Option<&str>,
+) -> Result<[(&'static str, String); 2], Error> {
     let catalogue = app.catalogue().await?;
-    Ok([
-        ("item_ja", catalogue.item_title(item_key, "ja")),
-        ("item_en", catalogue.item_title(item_key, "en")),
-    ])
+    let named = |lang: &str| {
+        crate::i18n::paren(
+            &catalogue.item_title(item_key, lang),
+            place.unwrap_or_default(),
+            lang,
+        )
+    };
+    Ok([("item_ja", named("ja")), ("item_en", named("en"))])
 }
 
 /// What a step did: the history entry it wrote.
@@ -248,7 +266,9 @@ pub async fn answer(
                     ("org", row.org_name.clone()),
                     ("due", row.due_date.to_string()),
                 ],
-                item_args(app, &row.item_key).await?.to_vec(),
+                item_args(app, &row.item_key, row.location_name.as_deref())
+                    .await?
+                    .to_vec(),
             ]
             .concat(),
             link: format!("/orgs/{org_id}/instructions/{id}"),
@@ -299,7 +319,9 @@ pub async fn ask_extension(
             message: "mail.extension_requested",
             args: [
                 vec![("org", row.org_name.clone()), ("until", until.to_string())],
-                item_args(app, &row.item_key).await?.to_vec(),
+                item_args(app, &row.item_key, row.location_name.as_deref())
+                    .await?
+                    .to_vec(),
             ]
             .concat(),
             link: format!("/orgs/{org_id}/instructions/{id}"),
@@ -419,7 +441,9 @@ pub async fn decide(
                         },
                     ),
                 ],
-                item_args(app, &row.item_key).await?.to_vec(),
+                item_args(app, &row.item_key, row.location_name.as_deref())
+                    .await?
+                    .to_vec(),
             ]
             .concat(),
             link: format!("/orgs/{org_id}/instructions/{id}"),

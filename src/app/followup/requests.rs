@@ -197,7 +197,31 @@ pub async fn withdraw_request(
         &actor.audit("request.withdrawn", Some(org_id), id.to_string()),
     )
     .await?;
+    // The organisation hears that nothing more is asked of it.
+    let (item, place) = db::followup::request_item(&mut tx, org_id, id)
+        .await?
+        .unwrap_or_default();
+    let catalogue = app.catalogue().await?;
+    let place = place.unwrap_or_default();
+    let mail = notify(
+        &mut tx,
+        &app.config.base_url,
+        To::Org(org_id),
+        &Notice {
+            kind: "request",
+            message: "mail.request_withdrawn",
+            args: vec![
+                ("item_ja", catalogue.item_title(&item, "ja")),
+                ("item_en", catalogue.item_title(&item, "en")),
+                ("site_ja", mail_line(Lang::Ja, "followup.mail_site", &place)),
+                ("site_en", mail_line(Lang::En, "followup.mail_site", &place)),
+            ],
+            link: format!("/orgs/{org_id}/followup#requests"),
+        },
+    )
+    .await?;
     tx.commit().await?;
+    mail.send(app);
     Ok(())
 }
 
