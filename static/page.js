@@ -61,12 +61,18 @@
 
 // A form that came back with errors: its summary takes the focus, so a screen reader starts
 // from it and a keyboard user tabs on to the fields (the summary's `autofocus` asks for the
-// same, but Chromium does not always honour it on a page answering a POST).
+// same, but Chromium does not always honour it on a page answering a POST). A form shown
+// again without errors: its heading (`data-return-here`) takes it.
 (function () {
   "use strict";
   var summary = document.querySelector(".error-summary");
-  if (summary && (!document.activeElement || document.activeElement === document.body)) {
+  var untouched = !document.activeElement || document.activeElement === document.body;
+  if (summary && untouched) {
     summary.focus();
+  } else if (untouched) {
+    // A form shown again from its 確認 page (「戻って修正する」): the page opens at that form.
+    var back = document.querySelector("[data-return-here]");
+    if (back) { back.focus(); }
   }
 })();
 

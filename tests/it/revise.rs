@@ -289,6 +289,11 @@ dual_test!(
             form.contains(&format!("name=\"note\" value=\"{note}\"")),
             "{form}"
         );
+        // The page opens at the form it came back to (its heading takes the focus).
+        assert!(
+            form.contains("<h3 tabindex=\"-1\" data-return-here>"),
+            "{form}"
+        );
         assert_eq!(app.count("submissions").await, 0);
         // A note longer than a comment may be is not sealed: the 確認 page again, saying so.
         let long = "あ".repeat(4001);
@@ -343,6 +348,10 @@ dual_test!(
         // The location page's form carries a key of its own for the next filing.
         let office_page = format!("/orgs/{o}/locations/{}", org.office);
         let page = app.html(&office_page).await;
+        assert!(
+            !page.contains("data-return-here"),
+            "a page opened afresh opens at its top"
+        );
         let fresh = crate::helpers::field_value(&page, "submit_key").unwrap();
         assert_ne!(Some(fresh), key(&carried).map(|k| k.1));
 

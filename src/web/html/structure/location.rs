@@ -93,6 +93,10 @@ struct LocationView {
     /// `form_confirm`): one each, so that sealing one never answers the other's post.
     router_seal: form_confirm::Seal,
     appoint_seal: form_confirm::Seal,
+    /// The router's or the appointment's form is shown again (from its 確認 page, or with
+    /// errors): the page opens at it.
+    router_back: bool,
+    appoint_back: bool,
     /// The place keeps gateway send/receive logs (a gateway site, or an office with a gateway
     /// connection): its log page is linked.
     keeps_logs: bool,
@@ -241,6 +245,8 @@ async fn location_view(
         router_checks: edit.router_checks,
         connected,
         // The form shown again keeps its key; the other gets its own.
+        router_back: edit.posted == Posted::Router && edit.seal.is_some(),
+        appoint_back: edit.posted == Posted::Appoint && edit.seal.is_some(),
         router_seal: edit
             .seal
             .clone()
