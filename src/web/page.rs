@@ -223,6 +223,15 @@ impl Pager {
     }
 }
 
+/// What a searchable list's address asks: the search as typed and the page.
+#[derive(serde::Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub page: String,
+}
+
 /// The address of page `n` of the list at `path`, with its filters (empty ones left out).
 pub fn list_link(path: &str, filters: &[(&str, &str)], n: usize) -> String {
     let mut link = url::form_urlencoded::Serializer::new(String::new());

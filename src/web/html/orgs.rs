@@ -17,7 +17,9 @@ use crate::web::error::AppResult;
 use crate::web::forms::FieldErrors;
 use crate::web::html::common::holds;
 use crate::web::html::common::users::{UserItem, user_item};
-use crate::web::page::{Page, Pager, jst, list_link, page_number, redirect_with_flash, render};
+use crate::web::page::{
+    Page, Pager, SearchQuery, jst, list_link, page_number, redirect_with_flash, render,
+};
 use crate::web::state::AppState;
 
 /// An organisation as lists show it.
@@ -53,21 +55,12 @@ struct ListView {
 /// Organisations a page of the list shows.
 const PER_PAGE: usize = 200;
 
-#[derive(Deserialize, Default)]
-pub struct ListQuery {
-    /// Part of a name or user code.
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    page: String,
-}
-
 /// `GET /admin/orgs`: by user code, a page at a time, or those a search finds.
 pub async fn list(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<SearchQuery>,
 ) -> AppResult<Response> {
     let wanted = crate::domain::input::folded(&query.q);
     let orgs: Vec<OrgItem> = app::orgs::list(&state, &me.actor(&ctx))

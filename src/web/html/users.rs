@@ -19,7 +19,9 @@ use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::AppResult;
 use crate::web::forms::{FieldErrors, Nothing};
 use crate::web::html::common::users::{UserItem, user_item};
-use crate::web::page::{Page, Pager, list_link, page_number, redirect_with_flash, render};
+use crate::web::page::{
+    Page, Pager, SearchQuery, list_link, page_number, redirect_with_flash, render,
+};
 use crate::web::state::AppState;
 
 #[derive(Template)]
@@ -36,21 +38,12 @@ struct ListView {
 /// People a page of the list shows.
 const PER_PAGE: usize = 200;
 
-#[derive(Deserialize, Default)]
-pub struct ListQuery {
-    /// Part of a name, an address, or an organisation's name or user code.
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    page: String,
-}
-
 /// `GET /users`: a page at a time, or those a search finds.
 pub async fn list(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<SearchQuery>,
 ) -> AppResult<Response> {
     let wanted = crate::domain::input::folded(&query.q);
     let users: Vec<UserItem> = app::users::list(&state, &me.actor(&ctx))
