@@ -24,6 +24,27 @@ pub async fn for_report(app: &App, actor: &Actor, org_id: Uuid) -> Result<OrgRow
     Ok(org)
 }
 
+impl OrgRow {
+    /// Whether a search (already [`crate::domain::input::folded`]) finds the organisation: in
+    /// its name, its name in katakana, or any of its user codes.
+    pub fn found_by(&self, wanted: &str) -> bool {
+        let mut texts: Vec<&str> = vec![&self.name, &self.name_kana, &self.user_code];
+        texts.extend(self.other_codes.iter().map(String::as_str));
+        crate::domain::input::found_in(wanted, &texts)
+    }
+
+    /// What sorts organisations by name in 五十音順: the name's reading (katakana) where the
+    /// organisation gave it, else the name, folded as a search is.
+    pub fn name_order(&self) -> String {
+        let reading = if self.name_kana.trim().is_empty() {
+            &self.name
+        } else {
+            &self.name_kana
+        };
+        crate::domain::input::folded(reading)
+    }
+}
+
 /// The roles that see organisations.
 pub const CENTER: [Role; 2] = [Role::CenterAdmin, Role::Reviewer];
 

@@ -45,6 +45,12 @@ pub struct UserDetail {
     pub user: UserListRow,
     /// Whether the user has a second factor (or is setting one up).
     pub second_factor: bool,
+    /// Whether a second factor is required of them (by their organisation, or of Center staff
+    /// by the portal's setting): one without it sets it up at the next sign-in.
+    pub second_factor_required: bool,
+    /// Whether they are their organisation's only active administrator: disabling them or
+    /// changing their role leaves nobody there to invite and manage users.
+    pub only_admin: bool,
 }
 
 /// One user within the actor's scope (another organisation's: not found).
@@ -61,9 +67,35 @@ pub async fn one(app: &App, actor: &Actor, id: Uuid) -> Result<UserDetail, Error
         .await?
         .is_some_and(|t| t.totp_secret.is_some())
         || db::passkeys::count(&app.db, id).await? > 0;
+    let role = Role::parse(&user.role);
+    let second_factor_required = second_factor_rule(app, user.org_id, role).await?;
+    let only_admin = match user.org_id {
+        Some(org) if role == Some(Role::OrgAdmin) && user.status == "active" => {
+            db::users::active_org_admins(&app.db, org).await? == 1
+        }
+        _ => false,
+    };
     Ok(UserDetail {
         user,
         second_factor,
+        second_factor_required,
+        only_admin,
+    })
+}
+
+/// Whether a second factor is required of a user (of an organisation, or Center staff), one
+/// already within the actor's scope: by their organisation, or of Center staff by the
+/// portal's setting.
+async fn second_factor_rule(
+    app: &App,
+    org_id: Option<Uuid>,
+    role: Option<Role>,
+) -> Result<bool, Error> {
+    Ok(match org_id {
+        Some(org) => {
+            db::second_factor::org_requires(&app.db, crate::domain::Scope::Center, org).await?
+        }
+        None => app.config.center_second_factor && role.is_some_and(Role::is_center),
     })
 }
 
@@ -377,13 +409,29 @@ pub async fn set_status(
         .await?;
     }
     tx.commit().await?;
-    // The person hears of it (one who never set a password had no account to lose).
+    // The person hears of it (one who never set a password had no account to lose); enabled
+    // again, they are told when a second factor waits to be set up at their next sign-in.
+    let owes_second_factor = changed
+        && status == "active"
+        && second_factor_rule(app, target.org_id, Role::parse(&target.role)).await?
+        && !db::second_factor::has_any(&app.db, id).await?;
     if changed && target.password_hash.is_some() {
         let by = if actor.role.is_center() {
             "users.changed_by_center"
         } else {
             "users.changed_by_org"
         };
+        // A text of the locale key in a language; none for no key.
+        let said = |key: &str, lang| match key {
+            "" => String::new(),
+            key => crate::i18n::Tr::new(lang).t(key).to_string(),
+        };
+        let owed = if owes_second_factor {
+            "users.enabled_second_factor_mail"
+        } else {
+            ""
+        };
+        use crate::i18n::Lang::{En, Ja};
         let mail = Outgoing::new(
             target.email,
             if status == "disabled" {
@@ -393,19 +441,11 @@ pub async fn set_status(
             },
             vec![
                 ("time", crate::domain::dates::jst(&db::now())),
-                (
-                    "by_ja",
-                    crate::i18n::Tr::new(crate::i18n::Lang::Ja)
-                        .t(by)
-                        .to_string(),
-                ),
-                (
-                    "by_en",
-                    crate::i18n::Tr::new(crate::i18n::Lang::En)
-                        .t(by)
-                        .to_string(),
-                ),
+                ("by_ja", said(by, Ja)),
+                ("by_en", said(by, En)),
                 ("link", app.config.link("/login")),
+                ("second_factor_ja", said(owed, Ja)),
+                ("second_factor_en", said(owed, En)),
             ],
         );
         super::send_in_background(app, mail);

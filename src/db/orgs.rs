@@ -14,6 +14,11 @@ pub struct OrgRow {
     pub user_code: String,
     pub created_at: DateTime<Utc>,
     pub members: i64,
+    /// The name in katakana as the organisation gave it in its profile (may be empty).
+    pub name_kana: String,
+    /// Its other NACCS user codes (filled by [`list`]; empty elsewhere).
+    #[sqlx(skip)]
+    pub other_codes: Vec<String>,
 }
 
 /// Inserts an organisation with its primary user code; a taken code is a unique violation.
@@ -30,14 +35,31 @@ pub async fn insert(tx: &mut Tx, name: &str, user_code: &str) -> Result<Uuid, sq
     Ok(id)
 }
 
-const SELECT: &str = "SELECT o.id, o.name, o.user_code, o.created_at, \
+const SELECT: &str = "SELECT o.id, o.name, o.user_code, o.created_at, o.name_kana, \
     (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.status <> 'disabled') AS members \
     FROM organisations o";
 
-/// Every organisation within the scope, by user code.
+/// Every organisation within the scope, by user code, with its other user codes.
 pub async fn list(db: &Db, scope: Scope) -> Result<Vec<OrgRow>, sqlx::Error> {
     let sql = format!("{SELECT} WHERE ($1 IS NULL OR o.id = $1) ORDER BY o.user_code");
-    on_db!(db, p => sqlx::query_as::<_, OrgRow>(sqlx::AssertSqlSafe(sql)).bind(scope.org_filter()).fetch_all(p).await)
+    let mut orgs = on_db!(db, p => sqlx::query_as::<_, OrgRow>(sqlx::AssertSqlSafe(sql)).bind(scope.org_filter()).fetch_all(p).await)?;
+    let others: Vec<(Uuid, String)> = on_db!(db, p => sqlx::query_as(
+        "SELECT c.org_id, c.code FROM org_user_codes c JOIN organisations o ON o.id = c.org_id \
+         WHERE c.code <> o.user_code AND ($1 IS NULL OR c.org_id = $1) ORDER BY c.code",
+    )
+    .bind(scope.org_filter())
+    .fetch_all(p)
+    .await)?;
+    if !others.is_empty() {
+        let at: std::collections::HashMap<Uuid, usize> =
+            orgs.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
+        for (org, code) in others {
+            if let Some(&i) = at.get(&org) {
+                orgs[i].other_codes.push(code);
+            }
+        }
+    }
+    Ok(orgs)
 }
 
 /// One organisation within the scope.

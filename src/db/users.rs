@@ -174,6 +174,16 @@ pub async fn set_role(tx: &mut Tx, scope: Scope, id: Uuid, role: Role) -> Result
     .map(|r| r.rows_affected()))
 }
 
+/// How many active administrators an organisation has.
+pub async fn active_org_admins(db: &Db, org_id: Uuid) -> Result<i64, sqlx::Error> {
+    on_db!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'org_admin' AND status = 'active'",
+    )
+    .bind(org_id)
+    .fetch_one(p)
+    .await)
+}
+
 /// How many active Center admins exist (none means first-run setup is open).
 pub async fn count_active_center_admins(db: &Db) -> Result<i64, sqlx::Error> {
     on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'center_admin' AND status = 'active'")

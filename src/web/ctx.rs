@@ -193,32 +193,38 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUs
     if let Some(r) = parts.extensions.get::<Resolved>() {
         return Ok(r.0.clone());
     }
-    let user = match cookies::get(&parts.headers, state.cookies.session) {
-        None => None,
-        Some(token) => {
-            let hash = security::token_hash(&token);
-            crate::app::auth::live_session(state, &hash)
-                .await?
-                .map(|live| {
-                    let s = live.user;
-                    CurrentUser {
-                        id: s.user_id,
-                        email: s.email,
-                        name: s.display_name,
-                        role: live.role,
-                        org_id: s.org_id,
-                        org_name: s.org_name,
-                        org_code: s.org_code,
-                        unread: s.unread,
-                        csrf: s.csrf_token,
-                        token_hash: hash,
-                        must_enrol: live.must_enrol,
-                    }
-                })
-        }
-    };
+    let user = user_of_token(state, cookies::get(&parts.headers, state.cookies.session)).await?;
     parts.extensions.insert(Resolved(user.clone()));
     Ok(user)
+}
+
+/// The signed-in user behind a session cookie's value, if it names a live session.
+pub async fn user_of_token(
+    state: &AppState,
+    token: Option<String>,
+) -> Result<Option<CurrentUser>, AppError> {
+    let Some(token) = token else {
+        return Ok(None);
+    };
+    let hash = security::token_hash(&token);
+    Ok(crate::app::auth::live_session(state, &hash)
+        .await?
+        .map(|live| {
+            let s = live.user;
+            CurrentUser {
+                id: s.user_id,
+                email: s.email,
+                name: s.display_name,
+                role: live.role,
+                org_id: s.org_id,
+                org_name: s.org_name,
+                org_code: s.org_code,
+                unread: s.unread,
+                csrf: s.csrf_token,
+                token_hash: hash,
+                must_enrol: live.must_enrol,
+            }
+        }))
 }
 
 /// The user if signed in.

@@ -36,6 +36,8 @@ pub struct MatrixRow {
     pub code: String,
     pub cells: Vec<Option<Cell>>,
     pub open: usize,
+    /// What orders the rows by name (五十音順 of the reading where given).
+    pub name_order: String,
     /// No office registered yet: its per-office items read 「—」 for that reason.
     pub no_office: bool,
 }
@@ -105,7 +107,7 @@ pub async fn matrix(
         no_office,
     } in found
     {
-        if !crate::domain::input::found_in(&wanted_text, &[&org.name, &org.user_code]) {
+        if !org.found_by(&wanted_text) {
             continue;
         }
         let open = summary
@@ -114,6 +116,7 @@ pub async fn matrix(
             .filter(|s| s.needs_action())
             .count();
         rows.push(MatrixRow {
+            name_order: org.name_order(),
             org_id: org.id,
             name: org.name.clone(),
             code: org.user_code.clone(),
@@ -139,7 +142,7 @@ pub async fn matrix(
         });
     }
     match q.sort.as_str() {
-        "name" => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+        "name" => rows.sort_by(|a, b| a.name_order.cmp(&b.name_order).then(a.code.cmp(&b.code))),
         "open" => rows.sort_by(|a, b| b.open.cmp(&a.open).then(a.code.cmp(&b.code))),
         _ => rows.sort_by(|a, b| a.code.cmp(&b.code)),
     }

@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use futures_util::FutureExt;
 
 use super::cookies;
-use super::ctx::{Ctx, same_origin};
+use super::ctx::{Ctx, CurrentUser, same_origin};
 use super::error::{ErrorPage, error_response};
 use super::page::Page;
 use super::state::AppState;
@@ -29,7 +29,7 @@ struct ErrorView {
     unlock: bool,
 }
 
-fn render_error(ctx: &Ctx, kind: ErrorPage) -> Response {
+fn render_error(ctx: &Ctx, kind: ErrorPage, user: Option<&CurrentUser>) -> Response {
     let t = ctx.tr();
     let (status, title_key, body_key) = kind.parts();
     let message = match kind {
@@ -46,7 +46,10 @@ fn render_error(ctx: &Ctx, kind: ErrorPage) -> Response {
         _ => t.t(body_key).to_string(),
     };
     let view = ErrorView {
-        page: Page::bare(ctx),
+        page: match user {
+            Some(u) => Page::new(ctx, Some(u)),
+            None => Page::bare(ctx),
+        },
         title: t.t(title_key).to_string(),
         message,
         request_id: ctx.request_id.clone(),
@@ -94,6 +97,8 @@ fn is_large_upload(req: &Request) -> bool {
 pub async fn context(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     let ctx = Ctx::from_parts(&parts, &state);
+    // A page that is not there (or not theirs) keeps a signed-in person's navigation.
+    let session = cookies::get(&parts.headers, state.cookies.session);
     let had_csrf_cookie =
         cookies::get(&parts.headers, state.cookies.csrf).as_deref() == Some(ctx.anon_csrf.as_str());
     parts.extensions.insert(ctx.clone());
@@ -152,7 +157,19 @@ pub async fn context(State(state): State<Arc<AppState>>, req: Request, next: Nex
         kind.is_some() && !ctx.path.starts_with("/healthz") && !ctx.path.starts_with("/readyz");
     if let Some(kind) = kind.filter(|_| is_html_error) {
         let headers = std::mem::take(res.headers_mut());
-        res = render_error(&ctx, kind);
+        let user = match kind {
+            ErrorPage::NotFound | ErrorPage::Forbidden | ErrorPage::Conflict
+                if session.is_some() =>
+            {
+                state
+                    .bounded(super::ctx::user_of_token(&state, session))
+                    .await
+                    .ok()
+                    .flatten()
+            }
+            _ => None,
+        };
+        res = render_error(&ctx, kind, user.as_ref());
         for (name, value) in headers.iter() {
             if name == header::SET_COOKIE || name == header::LOCATION {
                 res.headers_mut().append(name, value.clone());

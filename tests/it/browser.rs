@@ -351,6 +351,16 @@ async fn org_admin_builds_the_structure_and_appoints_administrators_then_the_cen
                 .await
                 .unwrap();
                 wait_for_text(&c, "提出しました。受付票を印刷して保管してください。").await;
+                // Back from the receipt opens the location page again (a plain address), not
+                // the browser's offer to send the sealed post once more.
+                c.back().await.unwrap();
+                wait_for_text(&c, "/appointments\" novalidate").await;
+                let back = c.source().await.unwrap();
+                assert!(!back.contains("提出内容の確認"), "not the 確認 page again");
+                assert!(
+                    !back.contains("ERR_CACHE_MISS"),
+                    "not the browser's resubmission page"
+                );
             }
         }
         c.goto(&app.url("/home")).await.unwrap();

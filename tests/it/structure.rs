@@ -955,16 +955,27 @@ dual_test!(
             .await
             .unwrap();
         }
-        secportal::db::orgs::insert(&mut tx, "成田ロジスティクス株式会社", "NRT01")
+        let narita = secportal::db::orgs::insert(&mut tx, "成田ロジスティクス株式会社", "NRT01")
             .await
             .unwrap();
+        // Its profile gives its reading, and it holds a second user code.
+        secportal::db::orgs::insert_code(&mut tx, narita, "NRT02")
+            .await
+            .unwrap();
+        secportal::db::on_tx!(&mut tx, c => sqlx::query("UPDATE organisations SET name_kana = 'ナリタロジスティクス' WHERE id = $1")
+            .bind(narita)
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))
+        .unwrap();
         tx.commit().await.unwrap();
         app.login("admin@center.example.jp", PASSWORD).await;
 
         // The matrix: counts of every organisation, the rows a page at a time.
         let first = app.html("/admin/matrix").await;
+        // The count is said once: by the pager when there are pages.
         assert!(
-            first.contains("251 組織") && first.contains("251 件中 1〜100 件目（1/3 ページ）"),
+            !first.contains("251 組織") && first.contains("251 件中 1〜100 件目（1/3 ページ）"),
             "{first}"
         );
         assert!(first.contains("M0000") && !first.contains("M0100") && !first.contains("NRT01"));
@@ -997,7 +1008,7 @@ dual_test!(
             .html("/admin/matrix?q=%E6%9D%B1%E4%BA%AC&sort=name")
             .await;
         assert!(
-            named.contains("250 組織")
+            named.contains("250 件中")
                 && named.contains(
                     "href=\"/admin/matrix?sort=name&#38;q=%E6%9D%B1%E4%BA%AC&#38;page=2\""
                 ),
@@ -1005,9 +1016,34 @@ dual_test!(
         );
         let none = app.html("/admin/matrix?q=%E7%BE%BD%E7%94%B0").await;
         assert!(
-            none.contains("「羽田」に当てはまる組織はありません。"),
+            none.contains("「羽田」に当てはまる組織はありません。") && !none.contains("<table"),
             "{none}"
         );
+        // Found by its reading typed in hiragana (なりた), and by its second user code.
+        for q in ["%E3%81%AA%E3%82%8A%E3%81%9F", "nrt02"] {
+            let found = app.html(&format!("/admin/matrix?q={q}")).await;
+            assert!(
+                found.contains("1 組織") && found.contains("成田ロジスティクス株式会社"),
+                "{q}: {found}"
+            );
+            let found = app.html(&format!("/admin/orgs?q={q}")).await;
+            assert!(
+                found.contains("NRT01") && found.contains("1 組織"),
+                "{q}: {found}"
+            );
+        }
+        // By name: 五十音順 of the reading where one is given (ナ… before the names without
+        // one, whose kanji sort after every kana).
+        let by_name = app.html("/admin/matrix?sort=name").await;
+        let (n, m) = (
+            by_name
+                .find("成田ロジスティクス株式会社")
+                .expect("on the first page"),
+            by_name
+                .find("東京テスト物流000")
+                .expect("on the first page"),
+        );
+        assert!(n < m, "ナリタ… first");
 
         // The organisations list: 200 a page, and the same search.
         let list = app.html("/admin/orgs").await;
@@ -1048,6 +1084,26 @@ dual_test!(
                 .await
                 .contains("「zzz」に当てはまるユーザーはいません。")
         );
+        // By role and status: the Center admin alone is a センター管理者; nobody is disabled.
+        let admins = app.html("/users?role=center_admin").await;
+        assert!(
+            admins.contains("admin@center.example.jp")
+                && !admins.contains("kanri0@nrt.example.jp")
+                && admins.contains("1 人"),
+            "{admins}"
+        );
+        let members = app.html("/users?role=org_member&status=active&q=nrt").await;
+        assert!(
+            members.contains("3 人") && members.contains("selected"),
+            "{members}"
+        );
+        assert!(
+            app.html("/users?status=disabled")
+                .await
+                .contains("この条件に当てはまるユーザーはいません。")
+        );
+        // A role that is not one is no filter.
+        assert!(app.html("/users?role=root").await.contains("4 人"));
         // In English, the same words in English.
         app.post("/lang", &[("lang", "en")]).await;
         let en = app.html("/admin/matrix?page=2").await;

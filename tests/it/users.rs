@@ -398,3 +398,105 @@ dual_test!(
         assert_eq!(app.audit_count("user.password_reset_sent").await, 1);
     }
 );
+
+dual_test!(
+    the_center_is_warned_before_an_organisation_is_left_without_an_administrator,
+    |app| async move {
+        app.add_user("admin@center.example.jp", "center_admin", None)
+            .await;
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("clerk@a.example.jp", "org_member", Some("AAAAA"))
+            .await;
+        let org = app.org_of("kanri@a.example.jp").await;
+        let (kanri, clerk) = (
+            user_id(&app, "kanri@a.example.jp").await,
+            user_id(&app, "clerk@a.example.jp").await,
+        );
+        // A page that is not there keeps a signed-in person's navigation (not a visitor's).
+        let missing = app
+            .get("/orgs/00000000-0000-0000-0000-000000000000/nothing")
+            .await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert!(!missing.text().await.unwrap().contains("action=\"/logout\""));
+        app.login("admin@center.example.jp", PASSWORD).await;
+        let missing = app
+            .get("/orgs/00000000-0000-0000-0000-000000000000/nothing")
+            .await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        let body = missing.text().await.unwrap();
+        assert!(
+            body.contains("action=\"/logout\"") && body.contains("href=\"/admin/orgs\""),
+            "{body}"
+        );
+
+        // The only administrator's page says what disabling them would leave.
+        let page = app.html(&format!("/users/{kanri}")).await;
+        assert!(
+            page.contains("この方は組織で唯一の有効な管理者です")
+                && page.contains(&format!("href=\"/users/invite?org={org}\"")),
+            "{page}"
+        );
+        assert!(
+            !app.html(&format!("/users/{clerk}"))
+                .await
+                .contains("唯一の有効な管理者")
+        );
+        // A second factor the organisation requires and the person has not set up is said so.
+        assert!(
+            !app.html(&format!("/users/{clerk}"))
+                .await
+                .contains("次回サインイン時に設定を求められます")
+        );
+        app.post(
+            &format!("/admin/orgs/{org}/second-factor"),
+            &[("required", "true")],
+        )
+        .await;
+        let page = app.html(&format!("/users/{clerk}")).await;
+        assert!(
+            page.contains("2段階認証は設定されていません。")
+                && page.contains("必須：次回サインイン時に設定を求められます"),
+            "{page}"
+        );
+        // Disabled all the same (the Center may have to), the organisation's page says so.
+        assert!(
+            !app.html(&format!("/admin/orgs/{org}"))
+                .await
+                .contains("有効な管理者がいません")
+        );
+        app.post(
+            &format!("/users/{kanri}/status"),
+            &[("status", "disabled"), ("confirm", "yes")],
+        )
+        .await;
+        assert!(
+            app.html(&format!("/admin/orgs/{org}"))
+                .await
+                .contains("この組織には有効な管理者がいません。")
+        );
+        // In English too.
+        app.post("/lang", &[("lang", "en")]).await;
+        app.post(&format!("/users/{kanri}/status"), &[("status", "active")])
+            .await;
+        // Enabled again, they are told the second factor waits for them.
+        let mail = app
+            .wait_mail_text("kanri@a.example.jp", "再び有効にしました")
+            .await;
+        assert!(
+            mail.contains("2段階認証（認証アプリまたはパスキー）の設定画面が表示されます")
+                && mail.contains("which your account requires"),
+            "{mail}"
+        );
+        let page = app.html(&format!("/users/{kanri}")).await;
+        assert!(
+            page.contains("only active administrator. Disabling them"),
+            "{page}"
+        );
+        let page = app.html(&format!("/users/{clerk}")).await;
+        assert!(
+            page.contains("Required: they will be asked to set it up"),
+            "{page}"
+        );
+    }
+);

@@ -100,6 +100,11 @@ impl Client {
         self.post("url", json!({ "url": url })).await.map(drop)
     }
 
+    /// The browser's Back button.
+    pub(crate) async fn back(&self) -> Result<()> {
+        self.post("back", json!({})).await.map(drop)
+    }
+
     pub(crate) async fn refresh(&self) -> Result<()> {
         self.post("refresh", json!({})).await.map(drop)
     }

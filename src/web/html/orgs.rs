@@ -66,7 +66,7 @@ pub async fn list(
     let orgs: Vec<OrgItem> = app::orgs::list(&state, &me.actor(&ctx))
         .await?
         .into_iter()
-        .filter(|o| crate::domain::input::found_in(&wanted, &[&o.name, &o.user_code]))
+        .filter(|o| o.found_by(&wanted))
         .map(org_item)
         .collect();
     let q = query.q.trim().to_string();
@@ -138,6 +138,8 @@ pub async fn create(
 struct ShowView {
     page: Page,
     org: OrgItem,
+    /// Whether the organisation has no administrator (active or invited).
+    no_admin: bool,
     users: Vec<UserItem>,
     can_invite: bool,
     /// Whether the organisation requires a second factor of its users.
@@ -153,14 +155,19 @@ pub async fn show(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let detail = app::orgs::one(&state, &me.actor(&ctx), id).await?;
+    let users: Vec<UserItem> = detail
+        .users
+        .into_iter()
+        .map(|u| user_item(u, me.id, ctx.tr().code()))
+        .collect();
     let view = ShowView {
         page: Page::new(&ctx, Some(&me)),
         org: org_item(detail.org),
-        users: detail
-            .users
-            .into_iter()
-            .map(|u| user_item(u, me.id, ctx.tr().code()))
-            .collect(),
+        // Nobody to invite and manage its users: neither an active nor an invited admin.
+        no_admin: !users
+            .iter()
+            .any(|u| u.role == Role::OrgAdmin && u.status != "disabled"),
+        users,
         can_invite: me.role == Role::CenterAdmin,
         second_factor_required: detail.second_factor_required,
         hold: holds::hold_box(&state, &me.actor(&ctx), id, None).await?,

@@ -32,46 +32,87 @@ struct ListView {
     roles: Vec<Role>,
     /// The search as typed.
     q: String,
+    /// The role and status chosen (empty: any).
+    role: String,
+    status: String,
+    statuses: [(&'static str, &'static str); 3],
     pager: Pager,
 }
 
 /// People a page of the list shows.
 const PER_PAGE: usize = 200;
 
-/// `GET /users`: a page at a time, or those a search finds.
+/// What the users list's address asks: the search, a role, a status and the page.
+#[derive(Deserialize, Default)]
+pub struct UsersQuery {
+    #[serde(flatten)]
+    search: SearchQuery,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    status: String,
+}
+
+/// `GET /users`: a page at a time, or those a search, a role or a status finds.
 pub async fn list(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
-    Query(query): Query<SearchQuery>,
+    Query(UsersQuery {
+        search: query,
+        role,
+        status,
+    }): Query<UsersQuery>,
 ) -> AppResult<Response> {
     let wanted = crate::domain::input::folded(&query.q);
+    let roles = grantable_roles(me.role);
+    // A value the list does not offer is no filter.
+    let role = Some(role)
+        .filter(|r| roles.iter().any(|x| x.as_str() == r))
+        .unwrap_or_default();
+    let statuses = [
+        ("active", "status.active"),
+        ("invited", "status.invited"),
+        ("disabled", "status.disabled"),
+    ];
+    let status = Some(status)
+        .filter(|s| statuses.iter().any(|(v, _)| v == s))
+        .unwrap_or_default();
     let users: Vec<UserItem> = app::users::list(&state, &me.actor(&ctx))
         .await?
         .into_iter()
         .filter(|r| {
-            crate::domain::input::found_in(
-                &wanted,
-                &[
-                    &r.display_name,
-                    &r.email,
-                    r.org_name.as_deref().unwrap_or_default(),
-                    r.org_code.as_deref().unwrap_or_default(),
-                ],
-            )
+            (role.is_empty() || r.role == role)
+                && (status.is_empty() || r.status == status)
+                && crate::domain::input::found_in(
+                    &wanted,
+                    &[
+                        &r.display_name,
+                        &r.email,
+                        r.org_name.as_deref().unwrap_or_default(),
+                        r.org_code.as_deref().unwrap_or_default(),
+                    ],
+                )
         })
         .map(|r| user_item(r, me.id, ctx.tr().code()))
         .collect();
     let q = query.q.trim().to_string();
     let pager = Pager::new(users.len(), PER_PAGE, page_number(&query.page), |n| {
-        list_link("/users", &[("q", &q)], n)
+        list_link(
+            "/users",
+            &[("q", &q), ("role", &role), ("status", &status)],
+            n,
+        )
     });
     let view = ListView {
         page: Page::new(&ctx, Some(&me)),
         users: pager.slice(users),
         pager,
         q,
-        roles: grantable_roles(me.role),
+        role,
+        status,
+        statuses,
+        roles,
     };
     render(StatusCode::OK, &view)
 }
@@ -206,6 +247,11 @@ struct ShowView {
     roles: Vec<Role>,
     /// Whether the user has a second factor (or is setting one up); shown to Center admins.
     second_factor: bool,
+    /// Whether one is required of them (they set it up at their next sign-in when missing).
+    second_factor_required: bool,
+    /// Their organisation, when they are its only active administrator (the page warns
+    /// before they are disabled or given another role, and offers to invite another).
+    only_admin_of: Option<Uuid>,
     /// Whether the viewer may reset it (a Center admin, not their own).
     can_reset_second_factor: bool,
     /// An invitation not accepted yet: when its link runs out (JST), and whether it has.
@@ -220,6 +266,7 @@ pub async fn show(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let detail = app::users::one(&state, &me.actor(&ctx), id).await?;
+    let only_admin_of = detail.user.org_id.filter(|_| detail.only_admin);
     let user = user_item(detail.user, me.id, ctx.tr().code());
     let roles = grantable_roles(me.role)
         .into_iter()
@@ -237,6 +284,8 @@ pub async fn show(
         user,
         roles,
         second_factor: detail.second_factor,
+        second_factor_required: detail.second_factor_required,
+        only_admin_of,
         can_reset_second_factor,
         invitation,
     };
