@@ -437,13 +437,40 @@ dual_test!(
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(state_of(&app, &id).await.0, "closed");
+        // Its due date has passed by now: reopened, it needs a new one.
+        let past = chrono::NaiveDate::from_ymd_opt(2020, 1, 31).unwrap();
+        let uid = uuid::Uuid::parse_str(&id).unwrap();
+        secportal::db::on_db!(app.db(), p => sqlx::query("UPDATE instructions SET due_date = $1 WHERE id = $2")
+            .bind(past)
+            .bind(uid)
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        let reason = ("reason", "構成図に VPN 装置が記載されていない");
+        let res = reviewer
+            .post(
+                &format!("{path}/decide"),
+                &[("version", v.as_str()), ("action", "reopen"), reason],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("これまでの期限は過ぎています。再指示には新しい期限を入力してください。")
+        );
+        assert_eq!(state_of(&app, &id).await.0, "closed");
+        let new_due = (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string();
         let res = reviewer
             .post(
                 &format!("{path}/decide"),
                 &[
                     ("version", v.as_str()),
                     ("action", "reopen"),
-                    ("reason", "構成図に VPN 装置が記載されていない"),
+                    reason,
+                    ("date", new_due.as_str()),
                 ],
             )
             .await;
@@ -531,7 +558,9 @@ dual_test!(
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         // Its mail says what is asked, and no empty period line.
         assert!(mailed(&app, "kanri@a.example.jp", &format!("/orgs/{org}/followup")).await);
-        let mail = app.mail_text("kanri@a.example.jp", "提出依頼がありました");
+        let mail = app
+            .wait_mail_text("kanri@a.example.jp", "提出依頼がありました")
+            .await;
         assert!(
             mail.contains("依頼内容: サーバの多要素認証の状況を含めてください")
                 && !mail.contains("対象期間:")

@@ -395,6 +395,11 @@ pub async fn decide(
     let date = match step {
         Step::Grant => errors.take("date", due(&input.date)),
         Step::Reopen if !input.date.trim().is_empty() => errors.take("date", due(&input.date)),
+        // Reopened on a due date already past, it would be overdue the moment it is sent.
+        Step::Reopen if row.due_date < crate::domain::dates::today() => {
+            errors.add("date", "followup.error.reopen_due_passed");
+            None
+        }
         _ => None,
     };
     // A refusal and a re-instruction say why (the organisation is told it).
