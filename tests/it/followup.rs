@@ -663,8 +663,15 @@ dual_test!(
             StatusCode::NOT_FOUND
         );
         let path = format!("/orgs/{org}/requests/{open}/withdraw");
+        // The page offers a reason under the request's link; the reason goes with the notice.
+        let page = reviewer.html(&format!("/orgs/{org}/followup")).await;
+        assert!(
+            page.contains("取り下げの理由（任意・組織に伝わります）") && page.contains(&path),
+            "{page}"
+        );
+        let reason = "ログの対象期間を誤って指定したため、改めて依頼します。";
         assert_eq!(
-            reviewer.post(&path, &[]).await.status(),
+            reviewer.post(&path, &[("reason", reason)]).await.status(),
             StatusCode::SEE_OTHER
         );
         assert_eq!(
@@ -676,7 +683,15 @@ dual_test!(
         let mail = app
             .wait_mail_text("kanri@a.example.jp", "提出依頼を取り下げました")
             .await;
-        assert!(mail.contains("この依頼への提出は不要です"), "{mail}");
+        assert!(
+            mail.contains("この依頼への提出は不要です")
+                && mail.contains(&format!("取り下げの理由: {reason}")),
+            "{mail}"
+        );
+        assert_eq!(
+            app.audit_details("request.withdrawn").await[0]["reason"],
+            reason
+        );
         let inbox = app.get("/inbox").await.text().await.unwrap();
         assert_eq!(inbox.matches("提出依頼の取り下げ").count(), 1, "{inbox}");
         let home = app.get("/home").await.text().await.unwrap();

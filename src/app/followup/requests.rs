@@ -181,10 +181,13 @@ pub async fn withdraw_request(
     actor: &Actor,
     org_id: Uuid,
     id: Uuid,
+    reason: &str,
 ) -> Result<(), Error> {
     if !actor.holds(&CENTER) {
         return Err(Error::Forbidden);
     }
+    let reason =
+        crate::domain::dates::long_text(reason, false).map_err(|k| Error::field("reason", k))?;
     super::super::orgs::visible(app, actor, org_id).await?;
     let mut tx = app.db.begin().await?;
     match db::followup::withdraw(&mut tx, org_id, id).await? {
@@ -192,11 +195,11 @@ pub async fn withdraw_request(
         Some(false) => return Err(Error::Conflict("error.conflict.body")),
         Some(true) => {}
     }
-    db::audit::append(
-        &mut tx,
-        &actor.audit("request.withdrawn", Some(org_id), id.to_string()),
-    )
-    .await?;
+    let mut entry = actor.audit("request.withdrawn", Some(org_id), id.to_string());
+    if !reason.is_empty() {
+        entry.detail = serde_json::json!({ "reason": reason });
+    }
+    db::audit::append(&mut tx, &entry).await?;
     // The organisation hears that nothing more is asked of it.
     let (item, place) = db::followup::request_item(&mut tx, org_id, id)
         .await?
@@ -215,6 +218,14 @@ pub async fn withdraw_request(
                 ("item_en", catalogue.item_title(&item, "en")),
                 ("site_ja", mail_line(Lang::Ja, "followup.mail_site", &place)),
                 ("site_en", mail_line(Lang::En, "followup.mail_site", &place)),
+                (
+                    "reason_ja",
+                    mail_line(Lang::Ja, "followup.mail_withdraw_reason", &reason),
+                ),
+                (
+                    "reason_en",
+                    mail_line(Lang::En, "followup.mail_withdraw_reason", &reason),
+                ),
             ],
             link: format!("/orgs/{org_id}/followup#requests"),
         },

@@ -248,7 +248,7 @@ pub async fn withdraw_request(
     Path((org, id)): Path<(Uuid, Uuid)>,
 ) -> ApiResult<Json<Withdrawn>> {
     caller.require(TokenScope::ReviewWrite)?;
-    followup::withdraw_request(&state, &caller.actor, org, id).await?;
+    followup::withdraw_request(&state, &caller.actor, org, id, "").await?;
     Ok(Json(Withdrawn {
         request: id,
         state: "withdrawn".into(),

@@ -21,7 +21,7 @@ use crate::app::orgs::OrgRow;
 use crate::app::{self, followup::REQUESTABLE};
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::{AppError, AppResult};
-use crate::web::forms::{FieldErrors, Nothing};
+use crate::web::forms::FieldErrors;
 use crate::web::html::common::instructions::{InstructionItem, instruction_item};
 use crate::web::page::{Page, jst, redirect_with_flash, render};
 use crate::web::state::AppState;
@@ -387,15 +387,22 @@ pub async fn issue_request(
     }
 }
 
+/// A request's withdrawal as the page posts it: the reason, which may be left empty.
+#[derive(serde::Deserialize)]
+pub struct WithdrawForm {
+    #[serde(default)]
+    reason: String,
+}
+
 /// `POST /orgs/{org}/requests/{id}/withdraw`
 pub async fn withdraw_request(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
     Path((org_id, id)): Path<(Uuid, Uuid)>,
-    CsrfForm(_): CsrfForm<Nothing>,
+    CsrfForm(form): CsrfForm<WithdrawForm>,
 ) -> AppResult<Response> {
-    app::followup::withdraw_request(&state, &me.actor(&ctx), org_id, id).await?;
+    app::followup::withdraw_request(&state, &me.actor(&ctx), org_id, id, &form.reason).await?;
     Ok(redirect_with_flash(
         &format!("/orgs/{org_id}/followup#requests"),
         "flash.request_withdrawn",
