@@ -160,13 +160,14 @@
   });
 })();
 
-// The 確認 page is the answer to a post: once it has been sealed, the browser's Back from the
-// receipt would offer to send that post again (Chrome's "Confirm Form Resubmission"). Its
-// history entry is made a plain address instead, so Back opens the form's page (a GET of a
-// form's address answers with the page the form is on).
+// A 確認 page (of a one-step form, or of a workbook's import) is the answer to a post: once it
+// has been sent on, the browser's Back would offer to send that post again (Chrome's "Confirm
+// Form Resubmission", with the workbook too). Its history entry is made a plain address
+// instead, so Back opens the form's page (a GET of a form's address answers with the page the
+// form is on).
 (function () {
   "use strict";
-  if (document.querySelector("form[data-form-confirm]") && window.history && window.history.replaceState) {
+  if (document.querySelector("form[data-form-confirm], form[data-replace-history]") && window.history && window.history.replaceState) {
     window.history.replaceState(null, document.title, window.location.href);
   }
 })();

@@ -817,6 +817,11 @@ async fn org_admin_imports_a_messy_workbook_through_the_confirmation_step() {
             html.contains("value=\"PRIMERGY RX2540\"") && html.contains("value=\"Mate\""),
             "{html}"
         );
+        // Back opens the page the workbook was chosen on, not an offer to send it again.
+        c.back().await.unwrap();
+        wait_for_text(&c, "利用者側のシステム構成の提出").await;
+        let back = c.source().await.unwrap();
+        assert!(!back.contains("2 行を読み取りました") && !back.contains("ERR_CACHE_MISS"));
         c.close().await.unwrap();
     }
 }
