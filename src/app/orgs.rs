@@ -94,6 +94,8 @@ pub async fn one(app: &App, actor: &Actor, id: Uuid) -> Result<OrgDetail, Error>
 #[serde(default)]
 pub struct NewOrgInput {
     pub name: String,
+    /// Its reading (フリガナ), optional: lists sort by it.
+    pub name_kana: String,
     pub user_code: String,
     /// The first org admin, invited with it.
     pub admin_email: String,
@@ -129,7 +131,12 @@ pub async fn create(app: &App, actor: &Actor, input: &NewOrgInput) -> Result<Uui
         "admin_email",
         crate::domain::Email::parse(&input.admin_email),
     );
-    let (Some(name), Some(code), Some(email)) = (name, code, email) else {
+    let kana = errors.take(
+        "name_kana",
+        crate::domain::input::kana(&input.name_kana, 200, false)
+            .and_then(|k| crate::domain::input::line(&k, 200, false)),
+    );
+    let (Some(name), Some(code), Some(email), Some(kana)) = (name, code, email, kana) else {
         return Err(Error::Invalid(errors));
     };
     let mut tx = app.db.begin().await?;
@@ -140,12 +147,15 @@ pub async fn create(app: &App, actor: &Actor, input: &NewOrgInput) -> Result<Uui
         }
         Err(e) => return Err(e.into()),
     };
+    if !kana.is_empty() {
+        db::orgs::set_name_kana(&mut tx, org_id, &kana).await?;
+    }
     let mut entry = actor.audit(
         "organisation.created",
         Some(org_id),
         code.as_str().to_string(),
     );
-    entry.detail = serde_json::json!({ "name": name });
+    entry.detail = serde_json::json!({ "name": name, "name_kana": kana });
     db::audit::append(&mut tx, &entry).await?;
     // Dropping the transaction on an error rolls back the organisation too.
     match invite_in_tx(&mut tx, app, actor, &email, Role::OrgAdmin, Some(org_id)).await {

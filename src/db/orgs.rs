@@ -72,6 +72,16 @@ pub async fn get(db: &Db, scope: Scope, id: Uuid) -> Result<Option<OrgRow>, sqlx
         .await)
 }
 
+/// Sets a new organisation's reading (フリガナ).
+pub async fn set_name_kana(tx: &mut Tx, id: Uuid, kana: &str) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("UPDATE organisations SET name_kana = $2 WHERE id = $1")
+        .bind(id)
+        .bind(kana)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))
+}
+
 /// The organisation holding a user code (Center tools only).
 pub async fn by_code(tx: &mut Tx, user_code: &str) -> Result<Option<Uuid>, sqlx::Error> {
     on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM organisations WHERE user_code = $1")

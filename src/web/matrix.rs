@@ -34,6 +34,8 @@ pub struct MatrixRow {
     pub org_id: Uuid,
     pub name: String,
     pub code: String,
+    /// Its other user codes.
+    pub other_codes: Vec<String>,
     pub cells: Vec<Option<Cell>>,
     pub open: usize,
     /// What orders the rows by name (五十音順 of the reading where given).
@@ -120,6 +122,7 @@ pub async fn matrix(
             org_id: org.id,
             name: org.name.clone(),
             code: org.user_code.clone(),
+            other_codes: org.other_codes.clone(),
             cells: summary
                 .into_iter()
                 .zip(&catalogue.items)

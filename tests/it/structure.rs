@@ -1044,11 +1044,32 @@ dual_test!(
                 .expect("on the first page"),
         );
         assert!(n < m, "ナリタ… first");
+        // An organisation registered with its reading (typed in hiragana) sorts by it too.
+        let res = app
+            .post(
+                "/admin/orgs",
+                &[
+                    ("name", "東洋運輸株式会社"),
+                    ("name_kana", "とうよううんゆ"),
+                    ("user_code", "TOY01"),
+                    ("admin_email", "kanri@toyo.example.jp"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+        let by_name = app.html("/admin/matrix?sort=name").await;
+        let (t, n) = (
+            by_name.find("東洋運輸株式会社").expect("on the first page"),
+            by_name
+                .find("成田ロジスティクス株式会社")
+                .expect("on the first page"),
+        );
+        assert!(t < n, "トウヨウ… before ナリタ…");
 
         // The organisations list: 200 a page, and the same search.
         let list = app.html("/admin/orgs").await;
         assert!(
-            list.contains("251 件中 1〜200 件目") && !list.contains("NRT01"),
+            list.contains("252 件中 1〜200 件目") && !list.contains("NRT01"),
             "{list}"
         );
         let found = app.html("/admin/orgs?q=nrt").await;
@@ -1071,6 +1092,12 @@ dual_test!(
             .await;
         }
         let users = app.html("/users?q=NRT01").await;
+        assert!(
+            users.contains("kanri2@nrt.example.jp") && !users.contains("admin@center.example.jp"),
+            "{users}"
+        );
+        // …or by its other code.
+        let users = app.html("/users?q=nrt02").await;
         assert!(
             users.contains("kanri2@nrt.example.jp") && !users.contains("admin@center.example.jp"),
             "{users}"
@@ -1103,12 +1130,12 @@ dual_test!(
                 .contains("この条件に当てはまるユーザーはいません。")
         );
         // A role that is not one is no filter.
-        assert!(app.html("/users?role=root").await.contains("4 人"));
+        assert!(app.html("/users?role=root").await.contains("5 人"));
         // In English, the same words in English.
         app.post("/lang", &[("lang", "en")]).await;
         let en = app.html("/admin/matrix?page=2").await;
         assert!(
-            en.contains("101–200 of 251 (page 2 of 3)")
+            en.contains("101–200 of 252 (page 2 of 3)")
                 && en.contains("Previous")
                 && en.contains("Next"),
             "{en}"

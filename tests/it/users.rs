@@ -434,7 +434,9 @@ dual_test!(
         let page = app.html(&format!("/users/{kanri}")).await;
         assert!(
             page.contains("この方は組織で唯一の有効な管理者です")
-                && page.contains(&format!("href=\"/users/invite?org={org}\"")),
+                && page.contains(&format!(
+                    "href=\"/users/invite?org={org}&amp;role=org_admin\""
+                )),
             "{page}"
         );
         assert!(
@@ -498,5 +500,22 @@ dual_test!(
             page.contains("Required: they will be asked to set it up"),
             "{page}"
         );
+        // Made a member, the only administrator needs the page's box ticked too.
+        let role_of = async || {
+            secportal::db::users::by_email(app.db(), "kanri@a.example.jp")
+                .await
+                .unwrap()
+                .unwrap()
+                .role
+        };
+        app.post(&format!("/users/{kanri}/role"), &[("role", "org_member")])
+            .await;
+        assert_eq!(role_of().await, "org_admin");
+        app.post(
+            &format!("/users/{kanri}/role"),
+            &[("role", "org_member"), ("confirm", "yes")],
+        )
+        .await;
+        assert_eq!(role_of().await, "org_member");
     }
 );

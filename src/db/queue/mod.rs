@@ -137,10 +137,11 @@ impl Sql {
             self.text.push_str(&format!(" AND {t}.kind = {p}"));
         }
         if let Some(code) = &f.org_code {
-            // By id, so the organisation's index serves it.
+            // By id, so the organisation's index serves it: its primary user code, else any
+            // of its others.
             let p = self.arg(Arg::Text(code.clone()));
             self.text.push_str(&format!(
-                " AND {t}.org_id = (SELECT o2.id FROM organisations o2 WHERE o2.user_code = {p})"
+                " AND {t}.org_id = COALESCE((SELECT o2.id FROM organisations o2 WHERE o2.user_code = {p}),                  (SELECT c2.org_id FROM org_user_codes c2 WHERE c2.code = {p}))"
             ));
         }
         if let Some(who) = f.assigned_to {

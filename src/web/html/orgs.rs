@@ -29,6 +29,8 @@ pub struct OrgItem {
     pub user_code: String,
     pub members: i64,
     pub created: String,
+    /// Its other user codes (lists show them beside the primary one).
+    pub other_codes: Vec<String>,
 }
 
 fn org_item(r: app::orgs::OrgRow) -> OrgItem {
@@ -36,6 +38,7 @@ fn org_item(r: app::orgs::OrgRow) -> OrgItem {
         id: r.id,
         name: r.name,
         user_code: r.user_code,
+        other_codes: r.other_codes,
         members: r.members,
         created: jst(&r.created_at),
     }
@@ -89,6 +92,7 @@ struct NewView {
     page: Page,
     errors: FieldErrors,
     name: String,
+    name_kana: String,
     user_code: String,
     admin_email: String,
 }
@@ -100,6 +104,7 @@ pub async fn new_page(ctx: Ctx, me: CurrentUser) -> AppResult<Response> {
         page: Page::new(&ctx, Some(&me)),
         errors: FieldErrors::default(),
         name: String::new(),
+        name_kana: String::new(),
         user_code: String::new(),
         admin_email: String::new(),
     };
@@ -124,6 +129,7 @@ pub async fn create(
                 page: Page::new(&ctx, Some(&me)),
                 errors,
                 name: form.name,
+                name_kana: form.name_kana,
                 user_code: form.user_code,
                 admin_email: form.admin_email,
             };
@@ -138,6 +144,8 @@ pub async fn create(
 struct ShowView {
     page: Page,
     org: OrgItem,
+    /// What the organisation gave in its profile (reading, other codes, address, contact).
+    profile: app::profile::Profile,
     /// Whether the organisation has no administrator (active or invited).
     no_admin: bool,
     users: Vec<UserItem>,
@@ -155,6 +163,7 @@ pub async fn show(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let detail = app::orgs::one(&state, &me.actor(&ctx), id).await?;
+    let (profile, _) = app::profile::profile(&state, &me.actor(&ctx), id).await?;
     let users: Vec<UserItem> = detail
         .users
         .into_iter()
@@ -163,6 +172,7 @@ pub async fn show(
     let view = ShowView {
         page: Page::new(&ctx, Some(&me)),
         org: org_item(detail.org),
+        profile,
         // Nobody to invite and manage its users: neither an active nor an invited admin.
         no_admin: !users
             .iter()

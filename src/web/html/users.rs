@@ -78,21 +78,34 @@ pub async fn list(
     let status = Some(status)
         .filter(|s| statuses.iter().any(|(v, _)| v == s))
         .unwrap_or_default();
+    // An organisation's other user codes find its people too (the Center's list).
+    let other_codes: std::collections::HashMap<Uuid, Vec<String>> =
+        if me.role.is_center() && !wanted.is_empty() {
+            app::orgs::list(&state, &me.actor(&ctx))
+                .await?
+                .into_iter()
+                .filter(|o| !o.other_codes.is_empty())
+                .map(|o| (o.id, o.other_codes))
+                .collect()
+        } else {
+            Default::default()
+        };
     let users: Vec<UserItem> = app::users::list(&state, &me.actor(&ctx))
         .await?
         .into_iter()
         .filter(|r| {
+            let mut texts = vec![
+                r.display_name.as_str(),
+                r.email.as_str(),
+                r.org_name.as_deref().unwrap_or_default(),
+                r.org_code.as_deref().unwrap_or_default(),
+            ];
+            if let Some(codes) = r.org_id.and_then(|o| other_codes.get(&o)) {
+                texts.extend(codes.iter().map(String::as_str));
+            }
             (role.is_empty() || r.role == role)
                 && (status.is_empty() || r.status == status)
-                && crate::domain::input::found_in(
-                    &wanted,
-                    &[
-                        &r.display_name,
-                        &r.email,
-                        r.org_name.as_deref().unwrap_or_default(),
-                        r.org_code.as_deref().unwrap_or_default(),
-                    ],
-                )
+                && crate::domain::input::found_in(&wanted, &texts)
         })
         .map(|r| user_item(r, me.id, ctx.tr().code()))
         .collect();
@@ -140,6 +153,9 @@ struct InviteView {
 pub struct InviteQuery {
     #[serde(default)]
     org: Option<Uuid>,
+    /// The role to offer first (a link inviting an organisation's administrator, say).
+    #[serde(default)]
+    role: String,
 }
 
 async fn invite_view(
@@ -153,9 +169,9 @@ async fn invite_view(
 ) -> AppResult<InviteView> {
     let show_org = me.role == Role::CenterAdmin;
     let orgs = if show_org {
-        app::orgs::list(state, &me.actor(ctx))
-            .await?
-            .into_iter()
+        let mut orgs = app::orgs::list(state, &me.actor(ctx)).await?;
+        orgs.sort_by_cached_key(|o| (o.name_order(), o.user_code.clone()));
+        orgs.into_iter()
             .map(|o| OrgChoice {
                 selected: Some(o.id) == org,
                 id: o.id,
@@ -184,7 +200,12 @@ pub async fn invite_page(
     Query(q): Query<InviteQuery>,
 ) -> AppResult<Response> {
     me.require(&MANAGERS)?;
-    let default_role = if q.org.is_some() || me.role == Role::OrgAdmin {
+    let default_role = if grantable_roles(me.role)
+        .iter()
+        .any(|r| r.as_str() == q.role)
+    {
+        q.role.as_str()
+    } else if q.org.is_some() || me.role == Role::OrgAdmin {
         "org_member"
     } else {
         "reviewer"
@@ -396,6 +417,10 @@ pub async fn reset_second_factor(
 pub struct RoleForm {
     #[serde(default)]
     role: String,
+    /// The page's 「確認しました」 box (shown when the role is the organisation's only
+    /// administrator's).
+    #[serde(default)]
+    confirm: String,
 }
 
 /// `POST /users/{id}/role`: org roles stay org roles, Center roles stay Center roles.
@@ -406,7 +431,16 @@ pub async fn set_role(
     Path(id): Path<Uuid>,
     CsrfForm(form): CsrfForm<RoleForm>,
 ) -> AppResult<Response> {
-    app::users::set_role(&state, &me.actor(&ctx), id, &form.role).await?;
+    let actor = me.actor(&ctx);
+    // The organisation's only administrator made a member leaves nobody to manage its users:
+    // only once the page's box says so.
+    if form.role != Role::OrgAdmin.as_str()
+        && form.confirm != "yes"
+        && app::users::one(&state, &actor, id).await?.only_admin
+    {
+        return Ok(unconfirmed(&state, id));
+    }
+    app::users::set_role(&state, &actor, id, &form.role).await?;
     Ok(redirect_with_flash(
         &format!("/users/{id}"),
         "flash.role_changed",
