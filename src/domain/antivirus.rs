@@ -157,6 +157,17 @@ pub fn check(row: &mut AvRow, offices: &[String], today: NaiveDate) -> Vec<RowEr
     e
 }
 
+/// The product as people know it: the name as written, with the catalogue's `word` for it
+/// in the brackets `lp` `rp` — unless the name already says it or names another product.
+pub fn product_label(row: &AvRow, word: &str, lp: &str, rp: &str) -> String {
+    match (row.product_other.trim(), row.product.as_str()) {
+        ("", _) => word.to_string(),
+        (written, "other") => written.to_string(),
+        (written, _) if written.contains(word) => written.to_string(),
+        (written, _) => format!("{written}{lp}{word}{rp}"),
+    }
+}
+
 /// Whether the definitions are older than `days` (a row that passed `check`).
 pub fn is_stale(row: &AvRow, today: NaiveDate, days: i64) -> bool {
     parse_date(&row.definitions_date).is_some_and(|d| (today - d).num_days() > days)

@@ -162,9 +162,10 @@ pub fn locate<'a>(
     }
     match best {
         // Two headings recognised: surely the header row, with some columns missing.
-        Some((found, sheet, layout)) if found >= 2 => Err(Failed {
-            sheet: sheet.name.clone(),
-            problems: required
+        Some((found, sheet, layout)) if found >= 2 => {
+            // Each missing column with headings it may have, then the headings not recognised
+            // (the clerk's own name for it is usually among them).
+            let mut problems: Vec<Problem> = required
                 .iter()
                 .filter(|f| !layout.columns.contains_key(*f))
                 .map(|f| Problem {
@@ -172,13 +173,44 @@ pub fn locate<'a>(
                     col: None,
                     field: f,
                     key: "error.csv_missing_column",
-                    value: String::new(),
+                    value: heading_examples(import, f),
                 })
-                .collect(),
-        }),
+                .collect();
+            let unknown = ignored_headings(sheet, &layout);
+            if !unknown.is_empty() {
+                problems.push(Problem {
+                    row: layout.header_row,
+                    col: None,
+                    field: "file",
+                    key: "import.unrecognised",
+                    value: unknown.join("」「"),
+                });
+            }
+            Err(Failed {
+                sheet: sheet.name.clone(),
+                problems,
+            })
+        }
         _ if sheets.iter().all(|s| s.rows.is_empty()) => Err(Failed::file("error.csv_empty")),
         _ => Err(Failed::file("error.header_not_found")),
     }
+}
+
+/// The first few headings accepted for a field (as written in the catalogue's list), joined
+/// for a message: 「製品名」「製品」「ウイルス対策ソフト」.
+fn heading_examples(import: &str, field: &str) -> String {
+    SYNONYMS
+        .get(import)
+        .and_then(|t| t.get(field))
+        .map(|names| {
+            names
+                .iter()
+                .take(3)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join("」「")
+        })
+        .unwrap_or_default()
 }
 
 /// Reads the cells of one data row by field.

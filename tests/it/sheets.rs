@@ -259,6 +259,16 @@ dual_test!(
             "{body}"
         );
         assert_eq!(app.count("submissions").await, 0, "nothing stored");
+        // With a heading it does not know, it says which headings it reads for the column, and
+        // which of the sheet's it could not read.
+        let csv = "機器構成一覧\n\n機械の分類,メーカー名,機種・型番,数量,拠点,NACCS接続有無\nPC,NEC,Mate,1,本社,有\n";
+        let res = send(&app, &path, "list.csv", csv.as_bytes().to_vec()).await;
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains("見出しを「機器種別」「種別」「機器区分」などにしてください。")
+                && body.contains("見出しとして読み取れなかった列: 「機械の分類」"),
+            "{body}"
+        );
     }
 );
 
@@ -326,7 +336,7 @@ dual_test!(
             "コンピュータ名",
             "設置場所",
             "OS",
-            "ウイルス対策ソフト",
+            "ソフト名",
             "バージョン",
             "パターンファイル日付",
             "更新頻度",
@@ -381,6 +391,17 @@ dual_test!(
             .unwrap();
         let bytes = book.save_to_buffer().unwrap();
         let path = format!("/orgs/{org}/antivirus/import");
+        // The 確認 page names each product as the report will (the name as written first).
+        let preview = send(&app, &path, "pc.xlsx", bytes.clone())
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            preview.contains("ウイルスバスター Corp.（トレンドマイクロ）")
+                && !preview.contains("定義が古い"),
+            "{preview}"
+        );
         let res = send(&app, &path, "pc.xlsx", bytes).await;
         let res = confirm_import(&app, res).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -397,6 +418,14 @@ dual_test!(
             assert_eq!(row["product_other"], text, "the text as written is kept");
         }
         assert_eq!(rows[1]["office"], "成田営業所");
+        // Old definitions are said on the 確認 page already.
+        let csv = "端末名,設置場所,OS,ソフト名,バージョン,定義ファイル更新日,更新頻度\nPC-9,本社,Windows 11,ESET,11,2020-01-01,毎日\n";
+        let preview = send(&app, &path, "pc.csv", csv.as_bytes().to_vec())
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(preview.contains("2020-01-01（定義が古い）"), "{preview}");
     }
 );
 

@@ -309,14 +309,26 @@ pub async fn import(
             vec![t.f("import.too_many_rows", &[("max", &max.to_string())])]
         }
         Ok(imported) => {
+            let today = crate::domain::dates::today();
             let shown = imported
                 .rows
                 .iter()
                 .map(|r| {
                     let mut cells = r.to_cells();
-                    let product = t.t(&format!("av.product.{}", r.product)).to_string();
-                    cells[3] = crate::i18n::paren(&product, &r.product_other, t.code());
+                    // As the report will show it (the name as written first).
+                    let word = t.t(&format!("av.product.{}", r.product)).to_string();
+                    cells[3] = antivirus::product_label(r, &word, t.t("ui.lp"), t.t("ui.rp"));
                     cells[6] = t.t(&format!("av.freq.{}", r.update_frequency)).to_string();
+                    // Old definitions are said before 登録, as the page says them after.
+                    if antivirus::is_stale(r, today, state.config.av_stale_days) {
+                        cells[5] = format!(
+                            "{}{}{}{}",
+                            cells[5],
+                            t.t("ui.lp"),
+                            t.t("av.stale"),
+                            t.t("ui.rp")
+                        );
+                    }
                     cells.truncate(antivirus::FIELDS.len());
                     cells
                 })
@@ -405,9 +417,11 @@ pub async fn template(
 ) -> AppResult<Response> {
     org_for(&state, &me, org_id, false).await?;
     let t = ctx.tr();
+    // The frequency in the reader's words (毎日 / Daily): the import reads either.
     let sample = format!(
-        "PC-001,{},Windows 11,Microsoft Defender,4.18,2026-11-24,daily,2026-11-20",
-        t.t("av.sample_office")
+        "PC-001,{},Windows 11,Microsoft Defender,4.18,2026-11-24,{},2026-11-20",
+        t.t("av.sample_office"),
+        t.t("av.freq.daily")
     );
     Ok(template_csv(
         &t,

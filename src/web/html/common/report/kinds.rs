@@ -169,12 +169,7 @@ fn id_management(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
 /// The product as people know it: the name as written, with the catalogue's word for it.
 fn product(cx: &Context<'_>, r: &AvRow) -> String {
     let word = cx.word("av.product", &r.product);
-    match (r.product_other.trim(), r.product.as_str()) {
-        ("", _) => word,
-        (written, "other") => written.to_string(),
-        (written, _) if written.contains(word.as_str()) => written.to_string(),
-        (written, _) => format!("{written}{}{word}{}", cx.t.t("ui.lp"), cx.t.t("ui.rp")),
-    }
+    crate::domain::antivirus::product_label(r, &word, cx.t.t("ui.lp"), cx.t.t("ui.rp"))
 }
 
 /// Locations where the equipment list counts more NACCS computers than antivirus rows.
