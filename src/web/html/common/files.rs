@@ -55,6 +55,14 @@ fn item(id: Uuid, name: String, role: String, mime: &str, size: i64, sha256: Str
     }
 }
 
+impl FileItem {
+    /// The first characters of the SHA-256, enough to tell files apart on a page (the whole
+    /// value is on the receipt and in the element's title).
+    pub fn sha_short(&self) -> &str {
+        self.sha256.get(..12).unwrap_or(&self.sha256)
+    }
+}
+
 /// 1,234 KB style sizes.
 pub fn human_size(bytes: i64) -> String {
     if bytes < 1024 {
