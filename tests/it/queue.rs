@@ -212,12 +212,23 @@ dual_test!(
     |app| async move {
         let me = reviewer(&app).await;
         seed(&app, 1300, me).await;
+        // Q0001 holds a second user code, which finds it as well.
+        secportal::db::on_db!(app.db(), p => sqlx::query(
+            "INSERT INTO org_user_codes (code, org_id, created_at) \
+             SELECT 'Z0001', id, created_at FROM organisations WHERE user_code = 'Q0001'")
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
         let r = app.new_browser();
         r.login("reviewer@center.example.jp", PASSWORD).await;
         for (query, keep) in [
             ("", (|s: &Seeded| s.waiting) as fn(&Seeded) -> bool),
             ("?who=unassigned", |s: &Seeded| s.waiting && !s.assigned),
             ("?kind=antivirus&org=q0001", |s: &Seeded| {
+                s.waiting && s.kind == "antivirus" && s.org == 1
+            }),
+            ("?kind=antivirus&org=z0001", |s: &Seeded| {
                 s.waiting && s.kind == "antivirus" && s.org == 1
             }),
             ("?form=router&state=accepted", |s: &Seeded| {
