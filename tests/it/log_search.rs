@@ -245,9 +245,9 @@ dual_test!(
         assert_says(
             &trail,
             &[
-                "Downloaded as CSV; 2 files; conditions: Identification number 001, From (date and time) 2026-10-01 09:00",
-                "Downloaded as CSV; 2 matching lines; 2 of 2 files searched; searched to the end",
-                "Shown on the page; 2 matching lines",
+                "Downloaded as CSV; files: 2; conditions: Identification number 001, From (date and time) 2026-10-01 09:00",
+                "Downloaded as CSV; matching lines: 2; files searched: 2 of 2; searched to the end",
+                "Shown on the page; matching lines: 2",
             ],
         );
 

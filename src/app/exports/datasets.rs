@@ -225,13 +225,14 @@ async fn submissions(
 ) -> anyhow::Result<()> {
     let mut rows = db::exports::submissions(&state.db, scope, f, false);
     while let Some(r) = rows.try_next().await? {
+        let target = Cell::opt(r.target, Cell::Text);
         let row = vec![
             Cell::Text(r.receipt_no),
             Cell::Text(r.org_code),
             Cell::Text(r.org_name),
             l.code("item", r.kind),
             l.code("catalogue.scope.", r.scope_kind),
-            Cell::opt(r.target, Cell::Text),
+            target,
             Cell::Int(r.version),
             l.code("checklist.status.", r.state),
             Cell::Time(r.submitted_at),

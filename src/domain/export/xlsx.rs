@@ -111,10 +111,17 @@ impl<W: Write + Send> Sink for XlsxSink<W> {
                         Some((cut, _)) => &s[..cut],
                         None => s,
                     };
-                    if col.kind == Kind::LongText {
-                        sheet.write_string_with_format(r, c, s, &self.wrap)?;
+                    // A line break typed in a browser arrives as CR LF; a worksheet's cell
+                    // breaks at LF alone (a CR is written as `_x000D_`).
+                    let s = if s.contains('\r') {
+                        std::borrow::Cow::Owned(s.replace("\r\n", "\n").replace('\r', "\n"))
                     } else {
-                        sheet.write_string(r, c, s)?;
+                        std::borrow::Cow::Borrowed(s)
+                    };
+                    if col.kind == Kind::LongText {
+                        sheet.write_string_with_format(r, c, s.as_ref(), &self.wrap)?;
+                    } else {
+                        sheet.write_string(r, c, s.as_ref())?;
                     }
                 }
                 Cell::Int(n) => {
@@ -178,7 +185,7 @@ mod tests {
             Cell::text("=1+1"),
             Cell::Int(3),
             Cell::Date(chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()),
-            Cell::text("改行\nあり"),
+            Cell::text("改行\r\nあり"),
         ])
         .unwrap();
         s.finish().unwrap();

@@ -108,7 +108,9 @@ fn fields(t: &Tr, names: &Names, w: &Words<'_>, action: &str, m: &Map<String, Va
             let value = match (action, k.as_str()) {
                 (_, "mapping") => mapping(t, v),
                 (_, "period") => match v.as_array().map(Vec::as_slice) {
-                    Some([Value::String(a), Value::String(b)]) => format!("{a} 〜 {b}"),
+                    Some([Value::String(a), Value::String(b)]) => {
+                        t.f("ui.range", &[("from", a), ("to", b)])
+                    }
                     _ => String::new(),
                 },
                 ("gateway_log.rechecked", "reason") => {
