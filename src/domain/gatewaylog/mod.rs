@@ -110,6 +110,24 @@ pub struct Coverage {
     pub quiet: Vec<(NaiveDate, u8, u8)>,
 }
 
+/// Whether the gateway may rest on the days off among `days` (weekends, national holidays, the
+/// year-end break): not when it has lines on most of them (two at least), as a gateway that
+/// runs every day does — then a day off without a line is a gap like any other.
+pub fn rests_on_off_days(days: &[(NaiveDate, [u64; 2])]) -> bool {
+    let off: Vec<&[u64; 2]> = days
+        .iter()
+        .filter(|(d, _)| crate::domain::holidays::is_off_day(*d))
+        .map(|(_, n)| n)
+        .collect();
+    let active = off.iter().filter(|n| ***n != [0, 0]).count();
+    !(active >= 2 && active * 2 > off.len())
+}
+
+/// Whether a day without a line is one the gateway may rest (see [`rests_on_off_days`]).
+pub fn may_rest(day: NaiveDate, rests: bool) -> bool {
+    rests && crate::domain::holidays::is_off_day(day)
+}
+
 impl LogCheck {
     /// Lines with any problem the reviewer should see.
     pub fn problems(&self) -> u64 {
@@ -128,17 +146,19 @@ impl LogCheck {
             _ => runs.push((d, d)),
         };
         for d in from.iter_days().take_while(|d| *d <= to).take(3700) {
-            let n = self.days.get(&d).copied().unwrap_or_default();
-            if n == [0, 0] {
+            days.push((d, self.days.get(&d).copied().unwrap_or_default()));
+        }
+        let rests = rests_on_off_days(&days);
+        for (d, n) in &days {
+            if *n == [0, 0] {
                 gap_days += 1;
-                join(&mut gaps, d);
-                if crate::domain::holidays::is_off_day(d) {
+                join(&mut gaps, *d);
+                if rests && crate::domain::holidays::is_off_day(*d) {
                     off_gap_days += 1;
                 } else {
-                    join(&mut work_gaps, d);
+                    join(&mut work_gaps, *d);
                 }
             }
-            days.push((d, n));
         }
         let first = self.days.keys().next();
         let last = self.days.keys().next_back();
@@ -287,6 +307,37 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_gateway_that_runs_on_weekends_has_its_quiet_weekend_days_as_gaps() {
+        // Lines every day of 2026-11-01..14 but Sunday 11-08 and Saturday 11-14: of the five
+        // days off (Sundays 11-01 and 11-08, 文化の日 11-03, Saturdays 11-07 and 11-14) three
+        // have lines, so this gateway runs on days off and the two quiet ones are gaps.
+        let mut text = String::from("送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n");
+        for day in 1..=14 {
+            if day == 8 || day == 14 {
+                continue;
+            }
+            text.push_str(&format!("送信,ABC12,001,IDA,2026-11-{day:02} 09:00:00\n"));
+        }
+        let cov = check(&text).against(d("2026-11-01"), d("2026-11-14"));
+        assert_eq!((cov.gap_days, cov.off_gap_days), (2, 0), "{cov:?}");
+        assert_eq!(
+            cov.work_gaps,
+            vec![
+                (d("2026-11-08"), d("2026-11-08")),
+                (d("2026-11-14"), d("2026-11-14"))
+            ]
+        );
+        // A gateway quiet on most days off rests on them as before.
+        let weekdays: String = text
+            .lines()
+            .filter(|l| !l.contains("11-01 ") && !l.contains("11-03 ") && !l.contains("11-07 "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let cov = check(&weekdays).against(d("2026-11-01"), d("2026-11-14"));
+        assert_eq!((cov.gap_days, cov.off_gap_days), (5, 5), "{cov:?}");
     }
 
     #[test]

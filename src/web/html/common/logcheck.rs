@@ -445,10 +445,11 @@ pub fn hours_chart(
             anchor = if h == 24 { "end" } else { "middle" },
         );
     }
+    let rests = crate::domain::gatewaylog::rests_on_off_days(days);
     for (i, (d, n)) in days.iter().enumerate() {
         let y = TOP + ROW * i as f64;
         let mask = hours.get(d).copied().unwrap_or(0);
-        let silent = *n == [0, 0] && !crate::domain::holidays::is_off_day(*d);
+        let silent = *n == [0, 0] && !crate::domain::gatewaylog::may_rest(*d, rests);
         let _ = write!(
             s,
             r##"<text x="0" y="{ty:.1}" font-size="10" fill="#333">{d}</text>"##,
@@ -496,6 +497,7 @@ pub fn chart(t: &Tr, days: &[(NaiveDate, [u64; 2])], gaps: bool) -> String {
     const W: f64 = 720.0;
     const H: f64 = 140.0;
     const TOP: f64 = 16.0;
+    let rests = crate::domain::gatewaylog::rests_on_off_days(days);
     let most = days.iter().map(|(_, n)| n[0] + n[1]).max().unwrap_or(0);
     let max = most.max(1) as f64;
     let step = W / days.len() as f64;
@@ -534,7 +536,7 @@ pub fn chart(t: &Tr, days: &[(NaiveDate, [u64; 2])], gaps: bool) -> String {
             continue;
         }
         if n[0] + n[1] == 0 {
-            let fill = if crate::domain::holidays::is_off_day(*d) {
+            let fill = if crate::domain::gatewaylog::may_rest(*d, rests) {
                 "#999999"
             } else {
                 "#c0392b"

@@ -242,6 +242,22 @@ pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
     (summary, vec![section])
 }
 
+/// Whether a sealed run of quiet days `[first, last]` holds a weekend, holiday or year-end day.
+fn has_day_off(run: &Value) -> bool {
+    let day = |v: &Value| {
+        v.as_str()
+            .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+    };
+    match (day(&run[0]), day(&run[1])) {
+        (Some(a), Some(b)) => a
+            .iter_days()
+            .take_while(|d| *d <= b)
+            .take(3700)
+            .any(crate::domain::holidays::is_off_day),
+        _ => false,
+    }
+}
+
 /// The days of the period without a line, in words, and whether they need explaining: not
 /// when every one of them is a weekend, a holiday or in the year-end break.
 fn gaps(cx: &Context<'_>, cov: &Value) -> Option<(String, bool)> {
@@ -266,7 +282,12 @@ fn gaps(cx: &Context<'_>, cov: &Value) -> Option<(String, bool)> {
         }
         return Some((
             cx.f(
-                "report.log.gaps_work",
+                // A gateway that runs on days off has its quiet ones among these: not 平日.
+                if runs.iter().any(has_day_off) {
+                    "report.log.gaps_runs"
+                } else {
+                    "report.log.gaps_work"
+                },
                 &[
                     ("n", &work.to_string()),
                     ("runs", &named.join(cx.t("ui.list_sep").as_str())),
