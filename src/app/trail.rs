@@ -32,6 +32,9 @@ pub struct TrailParams {
     pub to: String,
     /// Entries before this sequence number (the next page).
     pub before: Option<i64>,
+    /// The Center's trail of one organisation: one of its user codes, as typed.
+    #[serde(default)]
+    pub org: String,
 }
 
 /// One page of the trail.
@@ -77,7 +80,21 @@ pub async fn trail(
     };
     let typed = q.actor.trim().to_lowercase();
     let shows = |w: &str| !typed.is_empty() && w.to_lowercase().contains(&typed);
+    // The Center narrows its trail to one organisation by a user code (one held by none:
+    // nothing is found); an organisation's own trail is its own already.
+    let about = match q.org.trim() {
+        "" => None,
+        _ if !actor.role.is_center() => None,
+        typed => Some(
+            match crate::domain::user_code::UserCode::parse(typed) {
+                Ok(code) => db::orgs::holding_code(&app.db, code.as_str()).await?,
+                Err(_) => None,
+            }
+            .unwrap_or(Uuid::nil()),
+        ),
+    };
     let filter = TrailFilter {
+        about,
         action: Some(q.action.trim().to_string()).filter(|a| !a.is_empty()),
         actor_system: shows(words.system),
         actor_cli: shows(words.cli),

@@ -326,6 +326,8 @@ pub struct TrailFilter {
     pub to: Option<DateTime<Utc>>,
     /// Entries before this sequence number (paging, newest first).
     pub before_seq: Option<i64>,
+    /// Only the entries about this organisation (the Center's own actions on it included).
+    pub about: Option<Uuid>,
 }
 
 /// A page of the trail, newest first, within the scope (`Some(org)`: that organisation only).
@@ -358,7 +360,8 @@ pub async fn page(
               OR ($8 AND actor_id IS NULL AND actor = 'system') \
               OR ($9 AND actor_id IS NULL AND actor = 'cli') \
               OR ($10 AND actor_id IN (SELECT id FROM users WHERE org_id IS NULL))) \
-         AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) AND ($6 IS NULL OR seq < $6) ORDER BY seq DESC LIMIT $7",
+         AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) AND ($6 IS NULL OR seq < $6) \
+         AND ($12 IS NULL OR org_id = $12) ORDER BY seq DESC LIMIT $7",
         seen_by("$1")
     );
     on_db!(db, p => sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql.clone()))
@@ -373,6 +376,7 @@ pub async fn page(
     .bind(f.actor.is_some() && f.actor_cli)
     .bind(f.actor.is_some() && f.actor_center)
     .bind(&name)
+    .bind(f.about)
     .fetch_all(p)
     .await)
 }

@@ -782,3 +782,49 @@ dual_test!(
         }
     }
 );
+
+dual_test!(
+    the_center_reads_the_trail_of_one_organisation_by_its_user_code,
+    |app| async move {
+        app.add_user("admin@center.example.jp", "center_admin", None)
+            .await;
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("kanri@b.example.jp", "org_admin", Some("BBBBB"))
+            .await;
+        app.login("admin@center.example.jp", PASSWORD).await;
+        for email in ["kanri@a.example.jp", "kanri@b.example.jp"] {
+            let org = app.org_of(email).await;
+            app.post(
+                &format!("/admin/orgs/{org}/second-factor"),
+                &[("required", "true")],
+            )
+            .await;
+        }
+        let said = "組織の2段階認証の必須設定の変更";
+        assert_eq!(
+            app.html("/audit").await.matches(said).count(),
+            3,
+            "2 rows and the filter's option"
+        );
+        // One organisation's, by its code as typed: the Center's own action on it included.
+        let a = app.html("/audit?org=aaaaa").await;
+        assert_eq!(a.matches(said).count(), 2, "{a}");
+        assert!(a.contains("value=\"aaaaa\""));
+        // A code nobody holds, or no code at all, finds nothing.
+        for q in ["CCCCC", "not-a-code"] {
+            assert!(
+                app.html(&format!("/audit?org={q}"))
+                    .await
+                    .contains("該当する記録はありません。")
+            );
+        }
+        // The organisation's page links to it.
+        let org = app.org_of("kanri@a.example.jp").await;
+        assert!(
+            app.html(&format!("/admin/orgs/{org}"))
+                .await
+                .contains("href=\"/audit?org=AAAAA\"")
+        );
+    }
+);

@@ -43,6 +43,9 @@ struct TrailView {
     actor: String,
     from: String,
     to: String,
+    /// The organisation's user code the Center's trail is narrowed to, as typed.
+    org: String,
+    is_center: bool,
     next: Option<String>,
     date_error: Option<&'static str>,
     /// Some shown entry does not match the chain.
@@ -92,6 +95,7 @@ pub async fn trail(
             ("actor", q.actor.as_str()),
             ("from", q.from.as_str()),
             ("to", q.to.as_str()),
+            ("org", q.org.as_str()),
         ];
         format!(
             "/audit?{}&before={before}",
@@ -122,6 +126,8 @@ pub async fn trail(
         actor: q.actor,
         from: q.from,
         to: q.to,
+        org: q.org,
+        is_center: me.role.is_center(),
         next,
         date_error,
         tampered,
