@@ -135,6 +135,17 @@ pub async fn instructions(
         .await)
 }
 
+/// The instructions closed most recently, newest first (the Center's list).
+pub async fn closed_instructions(db: &Db, limit: i64) -> Result<Vec<InstructionRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {INSTRUCTION_COLS} WHERE i.state = 'closed' ORDER BY i.updated_at DESC, i.id DESC LIMIT $1"
+    );
+    on_db!(db, p => sqlx::query_as::<_, InstructionRow>(AssertSqlSafe(sql.clone()))
+        .bind(limit)
+        .fetch_all(p)
+        .await)
+}
+
 /// A history entry of an instruction.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct EventRow {

@@ -411,6 +411,18 @@ dual_test!(
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        // Closed, it leaves the Center's open list for the recently closed one, to be found
+        // again (and reopened).
+        let list = reviewer.html("/review/followup").await;
+        let closed_at = list.find("最近完了した改善措置").expect("the closed list");
+        assert!(
+            list[closed_at..].contains(&format!("/instructions/{id}\"")),
+            "{list}"
+        );
+        assert!(
+            !list[..closed_at].contains(&format!("/instructions/{id}\"")),
+            "{list}"
+        );
         let res = reviewer
             .post(
                 &format!("{path}/decide"),

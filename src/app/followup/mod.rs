@@ -44,6 +44,9 @@ pub struct FollowUp {
     pub requests: Vec<RequestRow>,
     /// The requests answered most recently (the Center's list only).
     pub answered: Vec<RequestRow>,
+    /// The instructions closed most recently (the Center's list only: closed ones leave the
+    /// list above, and a reviewer may have to reopen one).
+    pub closed: Vec<InstructionRow>,
 }
 
 /// The instructions and requests of one organisation within the actor's scope.
@@ -54,6 +57,7 @@ pub async fn of_org(app: &App, actor: &Actor, org_id: Uuid) -> Result<FollowUp, 
             .await?,
         requests: db::followup::requests(&app.db, Some(org_id), false, LIST_LIMIT).await?,
         answered: vec![],
+        closed: vec![],
     })
 }
 
@@ -80,6 +84,7 @@ pub async fn of_center(app: &App, actor: &Actor) -> Result<FollowUp, Error> {
         instructions: db::followup::instructions(&app.db, None, true, None, LIST_LIMIT).await?,
         requests: db::followup::requests(&app.db, None, true, LIST_LIMIT).await?,
         answered: db::followup::answered_requests(&app.db, ANSWERED_LIMIT).await?,
+        closed: db::followup::closed_instructions(&app.db, ANSWERED_LIMIT).await?,
     })
 }
 

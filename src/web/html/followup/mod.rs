@@ -419,6 +419,8 @@ struct CenterView {
     requests: Vec<RequestItem>,
     /// The requests answered last, newest first.
     answered: Vec<RequestItem>,
+    /// The instructions closed last, newest first.
+    closed: Vec<InstructionItem>,
     /// The user code typed to issue a new instruction or request, and why it led nowhere.
     code: String,
     code_error: Option<String>,
@@ -475,6 +477,11 @@ pub async fn center_page(
             .answered
             .into_iter()
             .map(|r| request_item(&catalogue, t.code(), r))
+            .collect(),
+        closed: listed
+            .closed
+            .into_iter()
+            .map(|r| instruction_item(&catalogue, t.code(), r))
             .collect(),
         code: q.code,
         code_error,
