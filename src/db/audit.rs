@@ -269,11 +269,12 @@ pub async fn append_alone(db: &Db, e: &Entry) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
-/// The newest entries, optionally of one organisation and one action prefix.
+/// The newest entries, optionally of one organisation, without the inline previews of files (a
+/// review page's every view makes them; the trail keeps them).
 pub async fn recent(db: &Db, org: Option<Uuid>, limit: i64) -> Result<Vec<Row>, sqlx::Error> {
     let sql = format!(
         "SELECT seq, at, actor_id, actor, org_id, action, target, ip, detail, prev_hash, hash FROM audit_log \
-         WHERE {} ORDER BY seq DESC LIMIT $2",
+         WHERE {} AND action <> 'file.previewed' ORDER BY seq DESC LIMIT $2",
         seen_by("$1")
     );
     on_db!(db, p => sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql.clone()))

@@ -1102,7 +1102,7 @@ dual_test!(
             "the check is shown before submitting"
         );
         assert!(
-            page.contains("送信の記録で利用者コード・識別番号・業務コード・日時のいずれかがない行: 1 行（3 行目）"),
+            page.contains("送信の記録で識別番号がない行: 1 行（3 行目）"),
             "{page}"
         );
         assert!(page.contains("対象期間 2026-10-01 〜 2026-10-31 を覆っていません"));
@@ -1136,7 +1136,7 @@ dual_test!(
             .await
             .unwrap();
         assert!(
-            page.contains("送信の記録で利用者コード・識別番号・業務コード・日時のいずれかがない行: 1 行（3 行目）")
+            page.contains("送信の記録で識別番号がない行: 1 行（3 行目）")
                 && page.contains("<svg")
                 && !page.contains("log_checks"),
             "the reviewer reads the kept check in words: {page}"
@@ -1144,8 +1144,10 @@ dual_test!(
         // The summary above it, from the sealed totals; the check itself is shown once (the
         // report's table of sealed totals gives way to the kept check).
         assert!(
-            page.contains("ログ検査（gw-202610.csv）：送信の記録で利用者コード・識別番号・業務コード・日時のいずれかがない行 1 件")
-                && page.contains("ログ検査（添付したログ全体）：ログの記録期間が対象期間を覆っていません")
+            page.contains("ログ検査（gw-202610.csv）：送信の記録で識別番号がない行 1 件")
+                && page.contains(
+                    "ログ検査（添付したログ全体）：ログの記録期間が対象期間を覆っていません"
+                )
                 && !page.contains("ログファイルの確認結果"),
             "{page}"
         );

@@ -129,6 +129,18 @@ dual_test!(
             let html = reviewer.get(&page).await.text().await.unwrap();
             assert!(html.contains(&format!("/review/{id}/log-search")), "{page}");
         }
+        // The request's item opens the answer for the Center, not the organisation's page.
+        let html = reviewer
+            .get(&format!("/orgs/{org}/followup"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!("<td><a href=\"/review/{id}\">"))
+                && !html.contains("/gateway-logs\""),
+            "{html}"
+        );
         let html = reviewer
             .get(&format!("/review/{id}/log-search"))
             .await

@@ -251,6 +251,22 @@ dual_test!(
             .post("/admin/return-reasons", &[("title", "x"), ("body", "y")])
             .await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        // An admin reading a report with none registered goes to register them, and back.
+        let html = admin
+            .get(&format!("/review/{router}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let link = format!("/admin/return-reasons?from={router}");
+        assert!(html.contains(&format!("href=\"{link}\"")), "{html}");
+        let html = admin.get(&link).await.text().await.unwrap();
+        assert!(
+            html.contains(&format!(
+                "<a href=\"/review/{router}\">← 審査画面に戻る</a>"
+            )) && html.contains(&format!("action=\"{link}\"")),
+            "{html}"
+        );
         // Required fields; then two reasons; a title in use twice is refused.
         let res = admin
             .post("/admin/return-reasons", &[("title", " "), ("body", "")])
@@ -264,10 +280,10 @@ dual_test!(
             ),
             ("確認書の記入漏れ", "確認事項に未記入の箇所があります。"),
         ] {
-            let res = admin
-                .post("/admin/return-reasons", &[("title", title), ("body", body)])
-                .await;
+            // (from the review page: back there after)
+            let res = admin.post(&link, &[("title", title), ("body", body)]).await;
             assert_eq!(res.status(), StatusCode::SEE_OTHER);
+            assert_eq!(res.headers()["location"], link.as_str());
         }
         let res = admin
             .post(

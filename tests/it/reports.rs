@@ -256,9 +256,9 @@ dual_test!(
             &reviewer,
             &format!("/review/{gw1}"),
             &[
-                "ログ検査（送受信ログ_2026年11月.csv）：送信の記録で利用者コード・識別番号・業務コード・日時のいずれかがない行 1 件",
+                "ログ検査（送受信ログ_2026年11月.csv）：送信の記録で識別番号がない行 1 件",
                 // The log's kept check, in place of the table of sealed totals (shown once).
-                "送信の記録で利用者コード・識別番号・業務コード・日時のいずれかがない行: 1 行（3 行目）",
+                "送信の記録で識別番号がない行: 1 行（3 行目）",
             ],
         )
         .await;

@@ -53,6 +53,11 @@ pub struct LogCheck {
     pub send_missing: Count,
     /// Receive lines missing a required field.
     pub receive_missing: Count,
+    /// Of the send and the receive lines missing a field: how many lack each one, in the
+    /// order of [`LACKING`] (a line lacking two counts under both; zeros in a check kept
+    /// before they were counted).
+    pub send_lacking: [u64; 4],
+    pub receive_lacking: [u64; 4],
     /// Lines whose time cannot be read.
     pub bad_time: Count,
     /// The earliest and the latest time, JST.
@@ -126,6 +131,20 @@ pub fn rests_on_off_days(days: &[(NaiveDate, [u64; 2])]) -> bool {
 /// Whether a day without a line is one the gateway may rest (see [`rests_on_off_days`]).
 pub fn may_rest(day: NaiveDate, rests: bool) -> bool {
     rests && crate::domain::holidays::is_off_day(day)
+}
+
+/// The required fields of Table 7-4-2 as [`LogCheck::send_lacking`] counts them (the words of
+/// `report.log_column`).
+pub const LACKING: [&str; 4] = ["user_code", "id_number", "business_code", "timestamp"];
+
+/// The fields lines lack, with how many lack each (none for a check kept before they were
+/// counted).
+pub fn lacking(counts: &[u64; 4]) -> Vec<(&'static str, u64)> {
+    LACKING
+        .into_iter()
+        .zip(counts.iter().copied())
+        .filter(|(_, n)| *n > 0)
+        .collect()
 }
 
 impl LogCheck {
@@ -467,6 +486,12 @@ mod tests {
                 at: vec![(0, 5)]
             }
         );
+        // Which field each lacked.
+        assert_eq!(
+            (c.send_lacking, c.receive_lacking),
+            ([0, 1, 0, 0], [1, 0, 0, 0])
+        );
+        assert_eq!(lacking(&c.send_lacking), vec![("id_number", 1)]);
         assert_eq!(
             c.bad_time,
             Count {

@@ -61,6 +61,14 @@ fn note(c: &mut Count, at: At) {
     }
 }
 
+/// Counts the empty ones among a line's required fields (in the order of
+/// [`super::LACKING`]).
+fn lack(counts: &mut [u64; 4], cells: [&[u8]; 4]) {
+    for (n, c) in counts.iter_mut().zip(cells) {
+        *n += u64::from(c.is_empty());
+    }
+}
+
 /// One record line as the check reads it, handed to a [`Visit`] (the search of submitted
 /// logs reads lines through the check's own parsing).
 #[derive(Debug)]
@@ -285,6 +293,14 @@ impl<V: Visit> Scanner<V> {
         a.lines += b.lines;
         a.sent += b.sent;
         a.received += b.received;
+        for (x, y) in [
+            (&mut a.send_lacking, b.send_lacking),
+            (&mut a.receive_lacking, b.receive_lacking),
+        ] {
+            for (m, n) in x.iter_mut().zip(y) {
+                *m += n;
+            }
+        }
         for (x, y) in [
             (&mut a.bad_direction, b.bad_direction),
             (&mut a.send_missing, b.send_missing),
@@ -779,6 +795,7 @@ impl<V: Visit> Scanner<V> {
                 self.out.sent += 1;
                 if user.is_empty() || id.is_empty() || biz.is_empty() || time.is_empty() {
                     note(&mut self.out.send_missing, at);
+                    lack(&mut self.out.send_lacking, [user, id, biz, time]);
                 }
                 0
             }
@@ -786,6 +803,7 @@ impl<V: Visit> Scanner<V> {
                 self.out.received += 1;
                 if user.is_empty() || biz.is_empty() || time.is_empty() {
                     note(&mut self.out.receive_missing, at);
+                    lack(&mut self.out.receive_lacking, [user, b"x", biz, time]);
                 }
                 1
             }

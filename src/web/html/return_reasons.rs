@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -38,6 +38,23 @@ struct ReasonsView {
     new_title: String,
     new_body: String,
     errors: FieldErrors,
+    /// The review the admin came from (its page's link to register reasons): the way back.
+    from: Option<Uuid>,
+    /// `?from=…` for the page's forms (empty without one).
+    from_query: String,
+}
+
+/// `?from=<submission>`: the review page that sent the admin here.
+#[derive(Deserialize, Default)]
+pub struct FromQuery {
+    #[serde(default)]
+    from: String,
+}
+
+impl FromQuery {
+    fn review(&self) -> Option<Uuid> {
+        self.from.parse().ok()
+    }
 }
 
 /// What a refused form puts back on the page.
@@ -51,6 +68,7 @@ async fn view(
     state: &AppState,
     ctx: &Ctx,
     me: &CurrentUser,
+    from: &FromQuery,
     refused: Refused,
 ) -> AppResult<ReasonsView> {
     let reasons = app::return_reasons::list(state, &me.actor(ctx), true).await?;
@@ -70,6 +88,11 @@ async fn view(
         new_title: String::new(),
         new_body: String::new(),
         errors: FieldErrors::default(),
+        from: from.review(),
+        from_query: from
+            .review()
+            .map(|id| format!("?from={id}"))
+            .unwrap_or_default(),
     };
     match refused {
         Refused::None => {}
@@ -89,9 +112,13 @@ async fn view(
     Ok(out)
 }
 
-/// Back to the page, with a message.
-fn back(state: &AppState, flash: &str) -> Response {
-    redirect_with_flash(PATH, flash, state.cookies.secure)
+/// Back to the page (still knowing the review it was opened from), with a message.
+fn back(state: &AppState, from: &FromQuery, flash: &str) -> Response {
+    let to = match from.review() {
+        Some(id) => format!("{PATH}?from={id}"),
+        None => PATH.to_string(),
+    };
+    redirect_with_flash(&to, flash, state.cookies.secure)
 }
 
 /// `GET /admin/return-reasons`
@@ -99,10 +126,11 @@ pub async fn page(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
+    Query(from): Query<FromQuery>,
 ) -> AppResult<Response> {
     render(
         StatusCode::OK,
-        &view(&state, &ctx, &me, Refused::None).await?,
+        &view(&state, &ctx, &me, &from, Refused::None).await?,
     )
 }
 
@@ -133,13 +161,14 @@ pub async fn add(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
+    Query(from): Query<FromQuery>,
     CsrfForm(form): CsrfForm<ReasonForm>,
 ) -> AppResult<Response> {
     match app::return_reasons::add(&state, &me.actor(&ctx), &form.input()).await {
-        Ok(_) => Ok(back(&state, "flash.reason_added")),
+        Ok(_) => Ok(back(&state, &from, "flash.reason_added")),
         Err(app::Error::Invalid(errors)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &view(&state, &ctx, &me, Refused::New(form, errors)).await?,
+            &view(&state, &ctx, &me, &from, Refused::New(form, errors)).await?,
         ),
         Err(e) => Err(e.into()),
     }
@@ -151,16 +180,17 @@ pub async fn edit(
     ctx: Ctx,
     me: CurrentUser,
     Path(id): Path<Uuid>,
+    Query(from): Query<FromQuery>,
     CsrfForm(form): CsrfForm<ReasonForm>,
 ) -> AppResult<Response> {
     let (actor, input) = (me.actor(&ctx), form.input());
     match app::return_reasons::edit(&state, &actor, id, form.version, &input).await {
-        Ok(()) => Ok(back(&state, "flash.reason_saved")),
+        Ok(()) => Ok(back(&state, &from, "flash.reason_saved")),
         Err(app::Error::Invalid(errors)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &view(&state, &ctx, &me, Refused::Edit(id, form, errors)).await?,
+            &view(&state, &ctx, &me, &from, Refused::Edit(id, form, errors)).await?,
         ),
-        Err(app::Error::Conflict(_)) => Ok(back(&state, "flash.reason_moved")),
+        Err(app::Error::Conflict(_)) => Ok(back(&state, &from, "flash.reason_moved")),
         Err(e) => Err(e.into()),
     }
 }
@@ -171,14 +201,15 @@ pub async fn retire(
     ctx: Ctx,
     me: CurrentUser,
     Path(id): Path<Uuid>,
+    Query(from): Query<FromQuery>,
     CsrfForm(form): CsrfForm<ReasonForm>,
 ) -> AppResult<Response> {
     if form.confirm != "yes" {
-        return Ok(back(&state, "flash.reason_confirm"));
+        return Ok(back(&state, &from, "flash.reason_confirm"));
     }
     match app::return_reasons::retire(&state, &me.actor(&ctx), id, form.version).await {
-        Ok(()) => Ok(back(&state, "flash.reason_retired")),
-        Err(app::Error::Conflict(_)) => Ok(back(&state, "flash.reason_moved")),
+        Ok(()) => Ok(back(&state, &from, "flash.reason_retired")),
+        Err(app::Error::Conflict(_)) => Ok(back(&state, &from, "flash.reason_moved")),
         Err(e) => Err(e.into()),
     }
 }

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::domain::Scope;
-use crate::domain::gatewaylog::{At, Count, LogCheck, Refused, Top};
+use crate::domain::gatewaylog::{At, Count, LogCheck, Refused, Top, lacking};
 use crate::i18n::Tr;
 use crate::web::error::AppResult;
 use crate::web::state::AppState;
@@ -105,7 +105,44 @@ fn place(t: &Tr, files: &[String], at: &At) -> String {
     }
 }
 
-fn count(t: &Tr, key: &str, c: &Count, files: &[String]) -> Option<String> {
+/// The fields lines lack, in words: 「識別番号」 when all of `n` lack that one, 「識別番号（3 行）、
+/// 年月日時分秒（2 行）」 otherwise; `None` for a check kept before they were counted.
+pub fn lacking_words(t: &Tr, counts: &[u64; 4], n: u64) -> Option<String> {
+    let fields = lacking(counts);
+    let word = |k: &str| t.t(&format!("report.log_column.{k}")).to_string();
+    match fields.as_slice() {
+        [] => None,
+        [(k, m)] if *m == n => Some(t.f("gwlog.v.lacking_one", &[("field", &word(k))])),
+        _ => Some(
+            fields
+                .iter()
+                .map(|(k, m)| {
+                    t.f(
+                        "gwlog.v.lacking_field",
+                        &[("field", &word(k)), ("n", &m.to_string())],
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(t.t("ui.list_sep")),
+        ),
+    }
+}
+
+/// Lines lacking required fields: the fields named when the check counted them.
+fn missing(t: &Tr, dir: &str, c: &Count, counts: &[u64; 4], files: &[String]) -> Option<String> {
+    match lacking_words(t, counts, c.n) {
+        Some(fields) => count(
+            t,
+            &format!("gwlog.v.{dir}_lacking"),
+            c,
+            files,
+            &[("fields", &fields)],
+        ),
+        None => count(t, &format!("gwlog.v.{dir}_missing"), c, files, &[]),
+    }
+}
+
+fn count(t: &Tr, key: &str, c: &Count, files: &[String], more: &[(&str, &str)]) -> Option<String> {
     if c.n == 0 {
         return None;
     }
@@ -117,13 +154,10 @@ fn count(t: &Tr, key: &str, c: &Count, files: &[String]) -> Option<String> {
     if c.n as usize > at.len() {
         at.push(t.t("gwlog.and_more").to_string());
     }
-    Some(t.f(
-        key,
-        &[
-            ("n", &c.n.to_string()),
-            ("at", &at.join(t.t("ui.list_sep"))),
-        ],
-    ))
+    let (n, at) = (c.n.to_string(), at.join(t.t("ui.list_sep")));
+    let mut args = vec![("n", n.as_str()), ("at", at.as_str())];
+    args.extend_from_slice(more);
+    Some(t.f(key, &args))
 }
 
 fn top(t: &Tr, key: &str, top: &Top) -> (String, Vec<(String, String)>) {
@@ -208,13 +242,19 @@ fn view_of(
         facts.push(t.f("gwlog.v.span", &[("first", f), ("last", l)]));
     }
     let mut problems: Vec<String> = [
-        ("gwlog.v.send_missing", &c.send_missing),
-        ("gwlog.v.receive_missing", &c.receive_missing),
-        ("gwlog.v.bad_direction", &c.bad_direction),
-        ("gwlog.v.bad_time", &c.bad_time),
+        missing(t, "send", &c.send_missing, &c.send_lacking, &c.files),
+        missing(
+            t,
+            "receive",
+            &c.receive_missing,
+            &c.receive_lacking,
+            &c.files,
+        ),
+        count(t, "gwlog.v.bad_direction", &c.bad_direction, &c.files, &[]),
+        count(t, "gwlog.v.bad_time", &c.bad_time, &c.files, &[]),
     ]
     .into_iter()
-    .filter_map(|(k, n)| count(t, k, n, &c.files))
+    .flatten()
     .collect();
     let mut quiet = vec![];
     // The usual hours, for the hour grid of working days without a line (judged only).

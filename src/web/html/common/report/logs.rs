@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::web::html::common::logcheck::lacking_words;
+
 use super::kinds::{note, or_dash, s};
 use super::{Context, Note, Section, Table, facts, row};
 
@@ -15,6 +17,9 @@ struct Totals {
     received: u64,
     send_missing: u64,
     receive_missing: u64,
+    /// The fields they lack (zeros: not counted when the check was made).
+    send_lacking: [u64; 4],
+    receive_lacking: [u64; 4],
     bad_direction: u64,
     bad_time: u64,
     first: Option<String>,
@@ -25,6 +30,15 @@ struct Totals {
     missing_columns: Vec<String>,
     /// Sealed before issue 11: the days without a line were not counted.
     older: bool,
+}
+
+/// Per-field counts as the check keeps them, `[0; 4]` when absent.
+fn fields(v: &Value) -> [u64; 4] {
+    let mut out = [0; 4];
+    for (o, n) in out.iter_mut().zip(v.as_array().into_iter().flatten()) {
+        *o = n.as_u64().unwrap_or(0);
+    }
+    out
 }
 
 impl Totals {
@@ -39,6 +53,8 @@ impl Totals {
                 received: n(old, "received"),
                 send_missing: n(old, "send_missing"),
                 receive_missing: n(old, "receive_missing"),
+                send_lacking: [0; 4],
+                receive_lacking: [0; 4],
                 bad_direction: n(old, "bad_direction"),
                 bad_time: n(old, "bad_timestamps"),
                 first: text(old, "first"),
@@ -62,6 +78,8 @@ impl Totals {
             received: n(c, "received"),
             send_missing: n(c, "send_missing"),
             receive_missing: n(c, "receive_missing"),
+            send_lacking: fields(&c["check"]["send_lacking"]),
+            receive_lacking: fields(&c["check"]["receive_lacking"]),
             bad_direction: n(c, "bad_direction"),
             bad_time: n(c, "bad_time"),
             first: text(c, "first"),
@@ -98,15 +116,30 @@ fn log_findings(cx: &Context<'_>, c: &Totals) -> Vec<String> {
     } else {
         ("report.log.send_missing", "report.log.receive_missing")
     };
-    for (n, key) in [
-        (c.send_missing, send),
-        (c.receive_missing, receive),
-        (c.bad_direction, "report.log.direction"),
-        (c.bad_time, "report.log.timestamp"),
+    for (n, key, lacking) in [
+        (
+            c.send_missing,
+            send,
+            Some((&c.send_lacking, "report.log.send_lacking")),
+        ),
+        (
+            c.receive_missing,
+            receive,
+            Some((&c.receive_lacking, "report.log.receive_lacking")),
+        ),
+        (c.bad_direction, "report.log.direction", None),
+        (c.bad_time, "report.log.timestamp", None),
     ] {
-        if n > 0 {
-            out.push(cx.f(key, &[("n", &n.to_string())]));
+        if n == 0 {
+            continue;
         }
+        let n_ = n.to_string();
+        out.push(
+            match lacking.and_then(|(f, k)| Some((lacking_words(&cx.t, f, n)?, k))) {
+                Some((fields, key)) => cx.f(key, &[("fields", &fields), ("n", &n_)]),
+                None => cx.f(key, &[("n", &n_)]),
+            },
+        );
     }
     if c.covers_period == Some(false) {
         out.push(cx.t("report.log.period"));

@@ -387,6 +387,31 @@ mod tests {
     }
 
     #[test]
+    fn a_log_check_names_the_fields_its_lines_lack() {
+        let snap = serde_json::json!({ "kind": "gateway_logs", "data": { "log_checks": [
+            { "file": "gw.csv", "clean": false, "lines": 9, "sent": 6, "received": 3,
+              "send_missing": 3, "receive_missing": 2, "bad_direction": 0, "bad_time": 0,
+              "check": { "send_lacking": [0, 2, 0, 1], "receive_lacking": [2, 0, 0, 0] } } ] } });
+        let ja = view(Lang::Ja, snap.clone());
+        let said: Vec<&str> = ja.summary.iter().map(|n| n.text.as_str()).collect();
+        assert_eq!(
+            &said[..2],
+            [
+                "ログ検査（gw.csv）：送信の記録で識別番号（2 行）、年月日時分秒（1 行）がない行 3 件",
+                "ログ検査（gw.csv）：受信の記録で利用者コードがない行 2 件",
+            ]
+        );
+        let en = view(Lang::En, snap);
+        assert!(
+            en.summary[1]
+                .text
+                .ends_with("receive lines lacking the user code: 2"),
+            "{:?}",
+            en.summary
+        );
+    }
+
+    #[test]
     fn a_log_sealed_before_the_totals_still_reads() {
         let snap = serde_json::json!({ "kind": "gateway_logs", "data": { "log_checks": [
             { "file": "old.csv", "clean": false, "result": { "rows": 4, "sent": 3, "received": 1,
