@@ -83,6 +83,16 @@ pub async fn one(app: &App, actor: &Actor, id: Uuid) -> Result<UserDetail, Error
     })
 }
 
+/// Whether an organisation within the actor's scope has no active administrator (an
+/// invitation to it then offers that role first).
+pub async fn without_admin(app: &App, actor: &Actor, org: Uuid) -> Result<bool, Error> {
+    if !actor.holds(&MANAGERS) {
+        return Err(Error::Forbidden);
+    }
+    super::structure::reads::in_scope(actor, org)?;
+    Ok(db::users::active_org_admins(&app.db, org).await? == 0)
+}
+
 /// Whether a second factor is required of a user (of an organisation, or Center staff), one
 /// already within the actor's scope: by their organisation, or of Center staff by the
 /// portal's setting.

@@ -477,6 +477,11 @@ dual_test!(
                 .await
                 .contains("この組織には有効な管理者がいません。")
         );
+        // An invitation to it offers an administrator first; with one, a member.
+        let selected =
+            |html: &str, role: &str| html.contains(&format!("<option value=\"{role}\" selected>"));
+        let html = app.html(&format!("/users/invite?org={org}")).await;
+        assert!(selected(&html, "org_admin"), "{html}");
         // In English too.
         app.post("/lang", &[("lang", "en")]).await;
         app.post(&format!("/users/{kanri}/status"), &[("status", "active")])
@@ -517,5 +522,11 @@ dual_test!(
         )
         .await;
         assert_eq!(role_of().await, "org_member");
+        let html = app.html(&format!("/users/invite?org={org}")).await;
+        assert!(selected(&html, "org_admin"), "none left: {html}");
+        app.post(&format!("/users/{clerk}/role"), &[("role", "org_admin")])
+            .await;
+        let html = app.html(&format!("/users/invite?org={org}")).await;
+        assert!(selected(&html, "org_member"), "{html}");
     }
 );

@@ -205,7 +205,14 @@ pub async fn invite_page(
         .any(|r| r.as_str() == q.role)
     {
         q.role.as_str()
-    } else if q.org.is_some() || me.role == Role::OrgAdmin {
+    } else if let Some(org) = q.org.filter(|_| me.role == Role::CenterAdmin) {
+        // An organisation without an administrator needs one first.
+        if app::users::without_admin(&state, &me.actor(&ctx), org).await? {
+            "org_admin"
+        } else {
+            "org_member"
+        }
+    } else if me.role == Role::OrgAdmin {
         "org_member"
     } else {
         "reviewer"
