@@ -212,8 +212,14 @@ pub async fn invite(app: &App, actor: &Actor, input: &InviteInput) -> Result<Uui
     let mut errors = FieldErrors::default();
     let email = errors.take("email", Email::parse(&input.email));
     let role = Role::parse(&input.role).filter(|r| grantable_roles(actor.role).contains(r));
-    if role.is_none() {
-        errors.add("role", "error.role_invalid");
+    match role {
+        None if input.role.is_empty() => errors.add("role", "error.role_required"),
+        None => errors.add("role", "error.role_invalid"),
+        // A Center role belongs to no organisation: one chosen says the role is a slip.
+        Some(r) if r.is_center() && input.org.is_some() => {
+            errors.add("role", "error.center_role_with_org");
+        }
+        Some(_) => {}
     }
     // An org admin always invites into their own organisation, whatever the input says.
     let org_id = match (actor.role, role) {
@@ -239,6 +245,12 @@ pub async fn invite(app: &App, actor: &Actor, input: &InviteInput) -> Result<Uui
             Ok(id)
         }
         Err(InviteProblem::EmailTaken) => {
+            drop(tx);
+            // An invitation never accepted is sent again as this one says (a slip in its role
+            // or organisation is put right so).
+            if let Some(id) = reinvite(app, actor, &email, role, org_id).await? {
+                return Ok(id);
+            }
             // One the inviter can find in their list is pointed at 「招待メールを再送する」;
             // one of another organisation is not theirs to invite (nor to look for).
             let theirs = db::users::by_email(&app.db, email.as_str())
@@ -258,6 +270,35 @@ pub async fn invite(app: &App, actor: &Actor, input: &InviteInput) -> Result<Uui
         }
         Err(InviteProblem::Db(e)) => Err(e.into()),
     }
+}
+
+/// Invites again, as `role` of `org_id`, an address whose invitation was never accepted
+/// (within the actor's scope): the earlier links stop working. `None`: not such an address.
+async fn reinvite(
+    app: &App,
+    actor: &Actor,
+    email: &Email,
+    role: Role,
+    org_id: Option<Uuid>,
+) -> Result<Option<Uuid>, Error> {
+    let org = invited_to(app, actor, org_id, role).await?;
+    let mut tx = app.db.begin().await?;
+    let Some(id) =
+        db::users::reinvite(&mut tx, actor.scope(), email.as_str(), role, org_id).await?
+    else {
+        return Ok(None);
+    };
+    db::links::revoke_for_user(&mut tx, id, Purpose::Invitation).await?;
+    let token = super::links::issue_link(&mut tx, Purpose::Invitation, Some(id)).await?;
+    let mut entry = actor.audit("user.invited", org_id, email.to_string());
+    entry.detail = serde_json::json!({ "role": role.as_str(), "again": true });
+    db::audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
+    let link = app
+        .config
+        .link(&format!("/invitations/accept?token={token}"));
+    mail_invitation(app, actor, email, role, org.as_ref().map(pair), link).await?;
+    Ok(Some(id))
 }
 
 /// The organisation an invitation is to (its name and user code; `None`: the Center).

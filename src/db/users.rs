@@ -160,6 +160,31 @@ pub async fn still_invited(tx: &mut Tx, id: Uuid) -> Result<bool, sqlx::Error> {
     .map(|r| r.rows_affected() == 1))
 }
 
+/// Points an invitation never accepted (still invited, or disabled before it was) at another
+/// role and organisation, within the scope, as invited again: its id, or `None` when the
+/// address is someone's who signed up, or another scope's. A conditional write: an acceptance
+/// racing with it either comes first (then `None`) or waits.
+pub async fn reinvite(
+    tx: &mut Tx,
+    scope: Scope,
+    email: &str,
+    role: Role,
+    org_id: Option<Uuid>,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_scalar(
+        "UPDATE users SET role = $3, org_id = $4, status = 'invited', updated_at = $5 \
+         WHERE email = $1 AND password_hash IS NULL AND status IN ('invited', 'disabled') \
+         AND ($2 IS NULL OR org_id = $2) RETURNING id",
+    )
+    .bind(email)
+    .bind(scope.org_filter())
+    .bind(role.as_str())
+    .bind(org_id)
+    .bind(super::now())
+    .fetch_optional(&mut *c)
+    .await)
+}
+
 /// Changes the role of a user within the scope (org roles stay org roles; the caller checks).
 pub async fn set_role(tx: &mut Tx, scope: Scope, id: Uuid, role: Role) -> Result<u64, sqlx::Error> {
     on_tx!(tx, c => sqlx::query(

@@ -414,7 +414,9 @@ dual_test!(
         // Closed, it leaves the Center's open list for the recently closed one, to be found
         // again (and reopened).
         let list = reviewer.html("/review/followup").await;
-        let closed_at = list.find("最近完了した改善措置").expect("the closed list");
+        let closed_at = list
+            .find("<h2>最近完了した改善措置</h2>")
+            .expect("the closed list");
         assert!(
             list[closed_at..].contains(&format!("/instructions/{id}\"")),
             "{list}"

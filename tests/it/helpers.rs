@@ -454,7 +454,17 @@ impl Browser<'_> {
 
     /// The page at `path`, as text.
     pub async fn html(&self, path: &str) -> String {
-        self.get(path).await.text().await.unwrap()
+        let page = self.get(path).await.text().await.unwrap();
+        // A page's title is words only (a block closed in the wrong place once put a whole
+        // section there, and the page lost it).
+        if let (Some(a), Some(b)) = (page.find("<title>"), page.find("</title>")) {
+            assert!(
+                !page[a + 7..b].contains('<'),
+                "markup in the title of {path}: {}",
+                &page[a..b]
+            );
+        }
+        page
     }
 
     /// Switches this browser's pages to English.

@@ -1065,6 +1065,19 @@ dual_test!(
                 .expect("on the first page"),
         );
         assert!(t < n, "トウヨウ… before ナリタ…");
+        // The organisations list sorts by it too, and shows it.
+        let by_name = app.html("/admin/orgs?sort=name").await;
+        let (t, n) = (
+            by_name.find("東洋運輸株式会社").expect("on the first page"),
+            by_name
+                .find("成田ロジスティクス株式会社")
+                .expect("on the first page"),
+        );
+        assert!(t < n && by_name.contains("トウヨウウンユ"), "{by_name}");
+        assert!(
+            by_name.contains("href=\"/admin/orgs?sort=name&#38;page=2\""),
+            "{by_name}"
+        );
 
         // The organisations list: 200 a page, and the same search.
         let list = app.html("/admin/orgs").await;
@@ -1102,6 +1115,17 @@ dual_test!(
             users.contains("kanri2@nrt.example.jp") && !users.contains("admin@center.example.jp"),
             "{users}"
         );
+        // …or by its reading, typed in either kana.
+        for q in [
+            "%E3%81%A8%E3%81%86%E3%82%88%E3%81%86",
+            "%E3%83%88%E3%82%A6%E3%83%A8%E3%82%A6",
+        ] {
+            let users = app.html(&format!("/users?q={q}")).await;
+            assert!(
+                users.contains("kanri@toyo.example.jp") && !users.contains("kanri2@nrt.example.jp"),
+                "{users}"
+            );
+        }
         let users = app.html("/users?q=kanri1").await;
         assert!(
             users.contains("kanri1@nrt.example.jp") && !users.contains("kanri2@nrt.example.jp")

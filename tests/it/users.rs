@@ -59,20 +59,40 @@ dual_test!(
                 .unwrap()
                 .is_none()
         );
-        // A taken address is told next to the field: one of the inviter's own organisation is
-        // pointed at its page (a waiting invitation is sent again from there) …
+        // An invitation not yet accepted is sent again as the new one says (a slip in its role
+        // put right), the earlier link dead; the inviter lands on the person's page.
         let res = app
             .post(
                 "/users/invite",
-                &[("email", "MEMBER@a.example.jp"), ("role", "org_member")],
+                &[("email", "MEMBER@a.example.jp"), ("role", "org_admin")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), format!("/users/{}", member.id));
+        let again = secportal::db::users::by_email(app.db(), "member@a.example.jp")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                again.id,
+                again.role.as_str(),
+                again.org_id,
+                again.status.as_str()
+            ),
+            (member.id, "org_admin", a_org, "invited")
+        );
+        // A taken address is told next to the field: one of the inviter's own organisation is
+        // pointed at its page …
+        let res = app
+            .post(
+                "/users/invite",
+                &[("email", "A-ADMIN@a.example.jp"), ("role", "org_member")],
             )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = res.text().await.unwrap();
-        assert!(
-            html.contains("既に登録されています") && html.contains("「招待メールを再送する」"),
-            "a waiting invitation is sent again from the person's page"
-        );
+        assert!(html.contains("既に登録済みです"), "{html}");
         // … one of another organisation is not theirs to look for: no list to look in.
         let res = app
             .post(
@@ -528,5 +548,116 @@ dual_test!(
             .await;
         let html = app.html(&format!("/users/invite?org={org}")).await;
         assert!(selected(&html, "org_member"), "{html}");
+    }
+);
+
+dual_test!(
+    a_center_role_is_never_given_with_an_organisation_and_a_slip_is_put_right_by_inviting_again,
+    |app| async move {
+        app.add_user("admin@center.example.jp", "center_admin", None)
+            .await;
+        app.add_user("kanri@bank.example.jp", "org_admin", Some("1A2B3"))
+            .await;
+        let org = app.org_of("kanri@bank.example.jp").await.to_string();
+        app.login("admin@center.example.jp", PASSWORD).await;
+        // The plain invitation offers no role: one is chosen.
+        let html = app.html("/users/invite").await;
+        assert!(html.contains("<option value=\"\" selected>"), "{html}");
+        let res = app
+            .post(
+                "/users/invite",
+                &[("email", "ito@bank.example.jp"), ("org_id", &org)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().await.unwrap().contains("役割を選んでください。"));
+        // A Center role with an organisation chosen is a slip: refused, nothing made.
+        let res = app
+            .post(
+                "/users/invite",
+                &[
+                    ("email", "ito@bank.example.jp"),
+                    ("role", "reviewer"),
+                    ("org_id", &org),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("組織を選んだときは、組織メンバーか組織管理者を選んでください")
+        );
+        assert!(
+            secportal::db::users::by_email(app.db(), "ito@bank.example.jp")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Invited as a reviewer without one, then disabled before accepting: inviting the
+        // address again as the organisation's member puts it right (the first link dies).
+        let res = app
+            .post(
+                "/users/invite",
+                &[("email", "ito@bank.example.jp"), ("role", "reviewer")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        app.wait_mail_text("ito@bank.example.jp", "招待").await;
+        let first = app
+            .mail_link("ito@bank.example.jp", "/invitations/accept")
+            .expect("the invitation's link");
+        let id = user_id(&app, "ito@bank.example.jp").await;
+        assert_eq!(location(&res), format!("/users/{id}"));
+        app.post(
+            &format!("/users/{id}/status"),
+            &[("status", "disabled"), ("confirm", "yes")],
+        )
+        .await;
+        let res = app
+            .post(
+                "/users/invite",
+                &[
+                    ("email", "ito@bank.example.jp"),
+                    ("role", "org_member"),
+                    ("org_id", &org),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), format!("/admin/orgs/{org}"));
+        let u = secportal::db::users::by_email(app.db(), "ito@bank.example.jp")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                u.id.to_string(),
+                u.role.as_str(),
+                u.org_id.map(|o| o.to_string()),
+                u.status.as_str()
+            ),
+            (id, "org_member", Some(org.clone()), "invited")
+        );
+        let details = app.audit_details("user.invited").await;
+        assert_eq!(details.last().unwrap()["again"], true, "{details:?}");
+        // The first link no longer opens anything.
+        let path = &first[first.find("/invitations").unwrap()..];
+        let visitor = app.new_browser();
+        let page = visitor.html(path).await;
+        assert!(!page.contains("name=\"password\""), "{page}");
+        // One who signed up is not invited again.
+        let res = app
+            .post(
+                "/users/invite",
+                &[
+                    ("email", "kanri@bank.example.jp"),
+                    ("role", "org_member"),
+                    ("org_id", &org),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
 );

@@ -27,6 +27,8 @@ pub struct OrgItem {
     pub id: Uuid,
     pub name: String,
     pub user_code: String,
+    /// The reading (フリガナ), empty when not given.
+    pub name_kana: String,
     pub members: i64,
     pub created: String,
     /// Its other user codes (lists show them beside the primary one).
@@ -38,6 +40,7 @@ fn org_item(r: app::orgs::OrgRow) -> OrgItem {
         id: r.id,
         name: r.name,
         user_code: r.user_code,
+        name_kana: r.name_kana,
         other_codes: r.other_codes,
         members: r.members,
         created: jst(&r.created_at),
@@ -52,7 +55,18 @@ struct ListView {
     can_create: bool,
     /// The search as typed.
     q: String,
+    /// `name`: by the reading (五十音順); otherwise by user code.
+    sort: String,
     pager: Pager,
+}
+
+/// What the organisations list's address asks: the search, the order and the page.
+#[derive(Deserialize, Default)]
+pub struct OrgsQuery {
+    #[serde(flatten)]
+    search: SearchQuery,
+    #[serde(default)]
+    sort: String,
 }
 
 /// Organisations a page of the list shows.
@@ -63,24 +77,34 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
-    Query(query): Query<SearchQuery>,
+    Query(OrgsQuery {
+        search: query,
+        sort,
+    }): Query<OrgsQuery>,
 ) -> AppResult<Response> {
     let wanted = crate::domain::input::folded(&query.q);
-    let orgs: Vec<OrgItem> = app::orgs::list(&state, &me.actor(&ctx))
+    let mut rows: Vec<app::orgs::OrgRow> = app::orgs::list(&state, &me.actor(&ctx))
         .await?
         .into_iter()
         .filter(|o| o.found_by(&wanted))
-        .map(org_item)
         .collect();
+    let sort = if sort == "name" {
+        rows.sort_by_cached_key(|o| (o.name_order(), o.user_code.clone()));
+        sort
+    } else {
+        String::new()
+    };
+    let orgs: Vec<OrgItem> = rows.into_iter().map(org_item).collect();
     let q = query.q.trim().to_string();
     let pager = Pager::new(orgs.len(), PER_PAGE, page_number(&query.page), |n| {
-        list_link("/admin/orgs", &[("q", &q)], n)
+        list_link("/admin/orgs", &[("q", &q), ("sort", &sort)], n)
     });
     let view = ListView {
         page: Page::new(&ctx, Some(&me)),
         orgs: pager.slice(orgs),
         pager,
         q,
+        sort,
         can_create: me.role == Role::CenterAdmin,
     };
     render(StatusCode::OK, &view)

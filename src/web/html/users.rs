@@ -78,14 +78,18 @@ pub async fn list(
     let status = Some(status)
         .filter(|s| statuses.iter().any(|(v, _)| v == s))
         .unwrap_or_default();
-    // An organisation's other user codes find its people too (the Center's list).
-    let other_codes: std::collections::HashMap<Uuid, Vec<String>> =
+    // An organisation's reading (フリガナ) and other user codes find its people too (the
+    // Center's list).
+    let org_words: std::collections::HashMap<Uuid, Vec<String>> =
         if me.role.is_center() && !wanted.is_empty() {
             app::orgs::list(&state, &me.actor(&ctx))
                 .await?
                 .into_iter()
-                .filter(|o| !o.other_codes.is_empty())
-                .map(|o| (o.id, o.other_codes))
+                .map(|o| {
+                    let mut words = o.other_codes;
+                    words.push(o.name_kana);
+                    (o.id, words)
+                })
                 .collect()
         } else {
             Default::default()
@@ -100,8 +104,8 @@ pub async fn list(
                 r.org_name.as_deref().unwrap_or_default(),
                 r.org_code.as_deref().unwrap_or_default(),
             ];
-            if let Some(codes) = r.org_id.and_then(|o| other_codes.get(&o)) {
-                texts.extend(codes.iter().map(String::as_str));
+            if let Some(words) = r.org_id.and_then(|o| org_words.get(&o)) {
+                texts.extend(words.iter().map(String::as_str));
             }
             (role.is_empty() || r.role == role)
                 && (status.is_empty() || r.status == status)
@@ -215,7 +219,9 @@ pub async fn invite_page(
     } else if me.role == Role::OrgAdmin {
         "org_member"
     } else {
-        "reviewer"
+        // The Center's invitations are to its staff or to an organisation: chosen, not taken
+        // as offered.
+        ""
     };
     let view = invite_view(
         &state,
@@ -253,8 +259,13 @@ pub async fn invite(
         org: Uuid::parse_str(form.org_id.trim()).ok(),
     };
     match app::users::invite(&state, &me.actor(&ctx), &input).await {
-        Ok(_) => Ok(redirect_with_flash(
-            "/users",
+        // The Center back on the organisation's page (its list shows the invitation);
+        // otherwise the invited person's page, which names them.
+        Ok(id) => Ok(redirect_with_flash(
+            &match input.org {
+                Some(org) if me.role.is_center() => format!("/admin/orgs/{org}"),
+                _ => format!("/users/{id}"),
+            },
             "flash.invited",
             state.cookies.secure,
         )),
