@@ -23,8 +23,10 @@
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.action);
       xhr.upload.onprogress = function (e) { if (e.lengthComputable) { progress.value = e.loaded; progress.max = e.total; } };
-      xhr.onload = function () { if (xhr.status >= 200 && xhr.status < 300) { resolve(xhr); } else { reject(xhr); } };
-      xhr.onerror = function () { reject(xhr); };
+      // A refused file's bar gives way to a mark (a full bar would read as done).
+      function refused() { progress.parentNode.classList.add("refused"); reject(xhr); }
+      xhr.onload = function () { if (xhr.status >= 200 && xhr.status < 300) { resolve(xhr); } else { refused(); } };
+      xhr.onerror = refused;
       xhr.send(data);
     });
   }

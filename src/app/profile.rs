@@ -171,6 +171,10 @@ pub async fn save_profile(
         was.insert("extra_codes".into(), old_codes.into());
         now.insert("extra_codes".into(), extra.clone().into());
     }
+    if was.is_empty() {
+        // Saved as it was: nothing to record (the transaction is dropped, the version kept).
+        return Ok(());
+    }
     let mut entry = actor.audit("organisation.updated", Some(org_id), primary_code);
     entry.detail = serde_json::json!({ "before": was, "now": now });
     db::audit::append(&mut tx, &entry).await?;

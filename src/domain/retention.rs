@@ -57,10 +57,17 @@ pub struct Period(u32);
 impl Period {
     /// Reads a number of months from a form; the error is a locale key.
     pub fn parse(raw: &str) -> Result<Period, &'static str> {
-        let n: i64 = raw
+        use unicode_normalization::UnicodeNormalization;
+        // Full-width digits (６０) as people type them; "か月" after the number too.
+        let typed: String = raw.nfkc().collect();
+        let typed = typed
             .trim()
-            .parse()
-            .map_err(|_| "error.retention_not_a_number")?;
+            .trim_end_matches(['か', 'ヶ', 'ケ', 'ヵ', 'カ', '月'])
+            .trim();
+        if typed.is_empty() {
+            return Err("error.required");
+        }
+        let n: i64 = typed.parse().map_err(|_| "error.retention_not_a_number")?;
         if n < i64::from(MIN_MONTHS) {
             Err("error.retention_below_one_year")
         } else if n > i64::from(MAX_MONTHS) {
@@ -141,7 +148,9 @@ mod tests {
         assert_eq!(Period::parse("0"), Err("error.retention_below_one_year"));
         assert_eq!(Period::parse("-12"), Err("error.retention_below_one_year"));
         assert_eq!(Period::parse("1年"), Err("error.retention_not_a_number"));
-        assert_eq!(Period::parse(""), Err("error.retention_not_a_number"));
+        assert_eq!(Period::parse(""), Err("error.required"));
+        assert_eq!(Period::parse(" ６０ "), Ok(Period(60)));
+        assert_eq!(Period::parse("24か月"), Ok(Period(24)));
         assert_eq!(Period::parse("1201"), Err("error.retention_too_long"));
         assert_eq!(Period::parse(" 12 ").map(Period::months), Ok(12));
     }

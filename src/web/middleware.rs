@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use futures_util::FutureExt;
@@ -149,6 +149,10 @@ pub async fn context(State(state): State<Arc<AppState>>, req: Request, next: Nex
     let kind = res.extensions().get::<ErrorPage>().copied().or_else(|| {
         if is_static || is_html(&res) {
             None
+        } else if !may_change && res.status() == StatusCode::BAD_REQUEST {
+            // An address whose id or number cannot be read (a link cut short, typed by hand)
+            // names no page: reloading would not help.
+            Some(ErrorPage::NotFound)
         } else {
             ErrorPage::for_status(res.status())
         }

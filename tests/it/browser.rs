@@ -470,6 +470,38 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
                 "{input}: the upload went through upload.js"
             );
         }
+        // A file of a type the field does not take: refused, and its bar gives way to a
+        // struck-through name (a full bar read as done).
+        let exe = files.path().join("setup.exe");
+        std::fs::write(&exe, b"MZ\x90\x00 not a diagram").unwrap();
+        c.find(Locator::Id("files-diagram"))
+            .await
+            .unwrap()
+            .send_keys(exe.to_str().unwrap())
+            .await
+            .unwrap();
+        c.find(Locator::Css(
+            "form:has(#files-diagram) button[type='submit']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+        wait_for_text(&c, "setup.exe：").await;
+        let shown = c
+            .execute(
+                "var r = document.querySelector('.progress-list li.refused');\
+                 return [!!r, r && getComputedStyle(r.querySelector('progress')).display, r && r.textContent];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            shown,
+            serde_json::json!([true, "none", "setup.exe "]),
+            "the refused file is marked"
+        );
         let kept = note_of(&c).await;
         assert_eq!(
             kept,
@@ -693,7 +725,7 @@ async fn submit_return_resubmit_accept_then_an_instruction_is_answered_and_close
             .await
             .unwrap();
         click(&c, "form[action$='/answer'] button[type='submit']").await;
-        wait_for_text(&c, "是正措置の報告を送信しました").await;
+        wait_for_text(&c, "改善措置の報告を送信しました").await;
         wait_for_text(&c, "是正報告.pdf").await;
         c.goto(&app.url("/inbox")).await.unwrap();
         wait_for_text(&c, "メール通知の設定").await;

@@ -98,7 +98,7 @@ dual_test!(
             .find(&format!("action=\"{page}/appointments\""))
             .unwrap();
         assert!(summary < form_at && html[summary..form_at].matches("<form").count() == 1);
-        assert!(html[summary..form_at].contains("1 か所の入力内容に誤りがあります"));
+        assert!(html[summary..form_at].contains("入力内容に誤りがある項目があります。"));
         assert_eq!(html.matches("class=\"error-summary\"").count(), 1);
         // What was typed is kept.
         assert!(appoint.contains("value=\"情報システム部\""));

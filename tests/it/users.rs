@@ -449,6 +449,15 @@ dual_test!(
             body.contains("action=\"/logout\"") && body.contains("href=\"/admin/orgs\""),
             "{body}"
         );
+        // So does an address whose id cannot be read (cut short, typed by hand): not found, not
+        // "reload and try again".
+        let cut = app.get("/orgs/nonexistent").await;
+        assert_eq!(cut.status(), StatusCode::NOT_FOUND);
+        let body = cut.text().await.unwrap();
+        assert!(
+            body.contains("action=\"/logout\"") && !body.contains("再読み込み"),
+            "{body}"
+        );
 
         // The only administrator's page says what disabling them would leave.
         let page = app.html(&format!("/users/{kanri}")).await;

@@ -135,6 +135,9 @@ struct HomeView {
     next: Vec<NextStep>,
     /// Items that join the checklist once offices and connections are registered.
     later: Vec<String>,
+    /// Whether something submitted waits for the Center (with nothing to do, the page says
+    /// which: waiting, or all done).
+    awaiting_center: bool,
     /// Center roles: what waits for review and follow-up.
     waiting: app::home::Waiting,
     oldest: String,
@@ -174,8 +177,15 @@ pub async fn home(
             .map(|(n, ja, en)| format!("{n} {}", if t.code() == "en" { en } else { ja }))
             .collect();
     }
+    let awaiting_center = checklist.iter().any(|c| {
+        matches!(
+            c.status,
+            "submitted" | "under_review" | "instruction_answered"
+        )
+    });
     let view = HomeView {
         page: Page::new(&ctx, Some(&me)),
+        awaiting_center,
         role: me.role,
         org_count: o.org_count,
         activity,
