@@ -43,3 +43,29 @@ pub async fn last_accepted(
     .await)?;
     Ok(row.and_then(|(id, no, at)| Some((id, no?, at?))))
 }
+
+/// The last report of a kind and place of the organisation accepted among those submitted
+/// before `before`, outside the series `series`: what a report not opened from it (a new
+/// appointment, say) is compared with (id, receipt number).
+pub async fn accepted_before(
+    db: &Db,
+    org_id: Uuid,
+    kind: &str,
+    location_id: Option<Uuid>,
+    before: DateTime<Utc>,
+    series: Uuid,
+) -> Result<Option<(Uuid, String)>, sqlx::Error> {
+    let row: Option<(Uuid, Option<String>)> = on_db!(db, p => sqlx::query_as(
+        "SELECT id, receipt_no FROM submissions WHERE org_id = $1 AND kind = $2 AND state = 'accepted' \
+         AND (location_id = $3 OR ($3 IS NULL AND location_id IS NULL)) AND submitted_at < $4 \
+         AND id <> $5 AND (series_id IS NULL OR series_id <> $5) ORDER BY submitted_at DESC, id DESC LIMIT 1",
+    )
+    .bind(org_id)
+    .bind(kind)
+    .bind(location_id)
+    .bind(before)
+    .bind(series)
+    .fetch_optional(p)
+    .await)?;
+    Ok(row.and_then(|(id, no)| Some((id, no?))))
+}

@@ -1166,3 +1166,47 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    a_new_administrator_is_read_against_the_one_accepted_before,
+    |app| async move {
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.add_user("shinsa@naccs.example.jp", "reviewer", None)
+            .await;
+        app.login("kanri@a.example.jp", PASSWORD).await;
+        let org = org_of(&app, "kanri@a.example.jp").await;
+        let office = add_location(&app, &org, "office", "", "横浜営業所").await;
+        let ids = async || -> Vec<uuid::Uuid> {
+            let db = app.db();
+            secportal::db::on_db!(db, p => sqlx::query_scalar("SELECT id FROM submissions ORDER BY submitted_at, id").fetch_all(p).await).unwrap()
+        };
+        app.post(
+            &format!("/orgs/{org}/locations/{office}/appointments"),
+            &appointment("佐藤　一郎", "2026-01-01"),
+        )
+        .await;
+        let first = ids().await[0].to_string();
+        crate::renewal::accept(&app, &[&first]).await;
+        // The person changes: a new notice, not opened from the accepted one, is read by the
+        // reviewer against it all the same (who is replaced).
+        app.post(
+            &format!("/orgs/{org}/locations/{office}/appointments"),
+            &appointment("鈴木　花子", "2026-06-01"),
+        )
+        .await;
+        let second = ids().await[1];
+        let reviewer = app.new_browser();
+        reviewer.login("shinsa@naccs.example.jp", PASSWORD).await;
+        let page = reviewer.html(&format!("/review/{second}")).await;
+        assert!(
+            page.contains("前回受理された届出（受付番号")
+                && page.contains("<del>佐藤　一郎</del>")
+                && page.contains("<ins>鈴木　花子</ins>"),
+            "{page}"
+        );
+        // The first, read again, has nothing before it to be read against.
+        let page = reviewer.html(&format!("/review/{first}")).await;
+        assert!(!page.contains("前回受理された届出（受付番号"), "{page}");
+    }
+);

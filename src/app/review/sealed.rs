@@ -144,9 +144,18 @@ pub async fn sealed(app: &App, actor: &Actor, id: Uuid) -> Result<Sealed, Error>
     };
     // A series opened from an accepted report (a renewal) is compared with that report too,
     // in every version: a corrected one as much as the first.
-    let renewed_from = db::renewals::renewed_from(&app.db, s.org_id, series)
-        .await?
-        .map(|(from, receipt, _)| (from, receipt));
+    let renewed_from = match db::renewals::renewed_from(&app.db, s.org_id, series).await? {
+        Some((from, receipt, _)) => Some((from, receipt)),
+        // Not opened from one (a new appointment of the place's administrator, a report made
+        // afresh): compared with the place's last accepted report all the same.
+        None => match s.submitted_at {
+            Some(at) => {
+                db::renewals::accepted_before(&app.db, s.org_id, &s.kind, s.location_id, at, series)
+                    .await?
+            }
+            None => None,
+        },
+    };
     let renewed_row = match &renewed_from {
         Some((from, _)) => db::submissions::get(&app.db, Scope::Center, *from).await?,
         None => None,

@@ -145,8 +145,41 @@ fn table(shape: &Table, old: &[Row], new: &[Row]) -> Option<Table> {
             });
         }
     }
-    (!rows.is_empty()).then(|| Table {
+    if rows.is_empty() {
+        return None;
+    }
+    // Only changed rows: the columns that name the row (the first two) and those with a
+    // change, so the change is in view in a narrow column (a row added or removed is shown
+    // whole, and so are the others beside it).
+    let mut headings = shape.headings.clone();
+    if rows.iter().all(|r| r.mark == Mark::Changed) {
+        let keep: Vec<bool> = (0..headings.len())
+            .map(|c| {
+                c < 2
+                    || rows
+                        .iter()
+                        .any(|r| r.cells.get(c).is_some_and(|x| x.before.is_some()))
+            })
+            .collect();
+        let kept = |i: usize| keep.get(i).copied().unwrap_or(true);
+        headings = headings
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| kept(*i))
+            .map(|(_, h)| h)
+            .collect();
+        for r in &mut rows {
+            r.cells = std::mem::take(&mut r.cells)
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| kept(*i))
+                .map(|(_, c)| c)
+                .collect();
+        }
+    }
+    Some(Table {
         rows,
+        headings,
         ..shape.clone()
     })
 }
@@ -199,6 +232,43 @@ mod tests {
         assert_eq!(rows[0].cells[0].before, None);
         assert_eq!(rows[0].cells[1].before.as_deref(), Some("11-01"));
         assert!(diff(&new, &new).is_empty());
+    }
+
+    #[test]
+    fn rows_only_changed_keep_the_naming_columns_and_the_changed_ones() {
+        let r = |k: &str, os: &str, d: &str| {
+            row(
+                k.into(),
+                vec![k.into(), "本社".into(), os.into(), d.into()],
+                vec![],
+            )
+        };
+        let shape = |rows| Table {
+            caption: "PCs".into(),
+            headings: vec!["host".into(), "place".into(), "os".into(), "date".into()],
+            rows,
+            empty: String::new(),
+        };
+        let t = table(
+            &shape(vec![]),
+            &[r("PC-1", "11", "11-01"), r("PC-2", "11", "11-01")],
+            &[r("PC-1", "11", "12-05"), r("PC-2", "11", "11-01")],
+        )
+        .unwrap();
+        assert_eq!(t.headings, ["host", "place", "date"]);
+        assert_eq!(t.rows.len(), 1);
+        let texts: Vec<&str> = t.rows[0].cells.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["PC-1", "本社", "12-05"]);
+        assert_eq!(t.rows[0].cells[2].before.as_deref(), Some("11-01"));
+        // A row added beside it: every column.
+        let t = table(
+            &shape(vec![]),
+            &[r("PC-1", "11", "11-01")],
+            &[r("PC-1", "11", "12-05"), r("PC-3", "11", "12-05")],
+        )
+        .unwrap();
+        assert_eq!(t.headings.len(), 4);
+        assert_eq!(t.rows[0].cells.len(), 4);
     }
 
     #[test]
