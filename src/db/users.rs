@@ -31,6 +31,10 @@ pub struct UserListRow {
     pub role: String,
     pub status: String,
     pub created_at: DateTime<Utc>,
+    /// An authenticator app or a passkey is set up.
+    pub second_factor: bool,
+    /// The organisation requires a second factor of its users.
+    pub org_requires_second_factor: bool,
 }
 
 const COLS: &str = "id, org_id, email, display_name, role, status, password_hash, created_at";
@@ -91,7 +95,10 @@ pub async fn list(
 ) -> Result<Vec<UserListRow>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, UserListRow>(
         "SELECT u.id, u.org_id, o.name AS org_name, o.user_code AS org_code, u.email, u.display_name, u.role, \
-         u.status, u.created_at FROM users u LEFT JOIN organisations o ON o.id = u.org_id \
+         u.status, u.created_at, \
+         (u.totp_enabled_at IS NOT NULL OR EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = u.id)) AS second_factor, \
+         COALESCE(o.require_second_factor, FALSE) AS org_requires_second_factor \
+         FROM users u LEFT JOIN organisations o ON o.id = u.org_id \
          WHERE ($1 IS NULL OR u.org_id = $1) AND ($2 IS NULL OR u.org_id = $2) AND ($3 IS NULL OR u.id = $3) \
          ORDER BY o.user_code IS NOT NULL, o.user_code, u.created_at",
     )

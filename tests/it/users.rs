@@ -477,17 +477,27 @@ dual_test!(
         assert!(
             !app.html(&format!("/users/{clerk}"))
                 .await
-                .contains("次回サインイン時に設定を求められます")
+                .contains("次回ログイン時に設定を求められます")
         );
         app.post(
             &format!("/admin/orgs/{org}/second-factor"),
             &[("required", "true")],
         )
         .await;
+        // The organisation's list says who still has to set it up.
+        let list = app.html(&format!("/admin/orgs/{org}")).await;
+        let row = list
+            .split("<tr>")
+            .find(|r| r.contains("clerk@a.example.jp"))
+            .unwrap_or_default();
+        assert!(
+            row.contains("<td>未設定 <span class=\"status overdue\">必須</span></td>"),
+            "{row}"
+        );
         let page = app.html(&format!("/users/{clerk}")).await;
         assert!(
             page.contains("2段階認証は設定されていません。")
-                && page.contains("必須：次回サインイン時に設定を求められます"),
+                && page.contains("必須：次回ログイン時に設定を求められます"),
             "{page}"
         );
         // Disabled all the same (the Center may have to), the organisation's page says so.

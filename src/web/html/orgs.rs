@@ -191,7 +191,7 @@ pub async fn show(
     let users: Vec<UserItem> = detail
         .users
         .into_iter()
-        .map(|u| user_item(u, me.id, ctx.tr().code()))
+        .map(|u| user_item(u, me.id, ctx.tr().code(), state.config.center_second_factor))
         .collect();
     let view = ShowView {
         page: Page::new(&ctx, Some(&me)),

@@ -111,7 +111,7 @@ pub async fn list(
                 && (status.is_empty() || r.status == status)
                 && crate::domain::input::found_in(&wanted, &texts)
         })
-        .map(|r| user_item(r, me.id, ctx.tr().code()))
+        .map(|r| user_item(r, me.id, ctx.tr().code(), state.config.center_second_factor))
         .collect();
     let q = query.q.trim().to_string();
     let pager = Pager::new(users.len(), PER_PAGE, page_number(&query.page), |n| {
@@ -306,7 +306,12 @@ pub async fn show(
 ) -> AppResult<Response> {
     let detail = app::users::one(&state, &me.actor(&ctx), id).await?;
     let only_admin_of = detail.user.org_id.filter(|_| detail.only_admin);
-    let user = user_item(detail.user, me.id, ctx.tr().code());
+    let user = user_item(
+        detail.user,
+        me.id,
+        ctx.tr().code(),
+        state.config.center_second_factor,
+    );
     let roles = grantable_roles(me.role)
         .into_iter()
         .filter(|r| r.is_org() == user.role.is_org())

@@ -18,6 +18,9 @@ pub struct UserItem {
     pub status_key: &'static str,
     pub created: String,
     pub is_self: bool,
+    /// The second factor in words (設定済み / 未設定), and whether one required is missing.
+    pub second_factor_key: &'static str,
+    pub second_factor_missing: bool,
 }
 
 fn status_key(s: &str) -> &'static str {
@@ -29,9 +32,25 @@ fn status_key(s: &str) -> &'static str {
 }
 
 /// Maps a list row to its view, for the viewer `me`, in `lang` (a language code).
-pub fn user_item(r: app::users::UserListRow, me: Uuid, lang: &str) -> UserItem {
+pub fn user_item(
+    r: app::users::UserListRow,
+    me: Uuid,
+    lang: &str,
+    center_requires_second_factor: bool,
+) -> UserItem {
     let role = Role::parse(&r.role).unwrap_or(Role::OrgMember);
+    let required = if role.is_center() {
+        center_requires_second_factor
+    } else {
+        r.org_requires_second_factor
+    };
     UserItem {
+        second_factor_key: if r.second_factor {
+            "users.second_factor_on"
+        } else {
+            "users.second_factor_off"
+        },
+        second_factor_missing: required && !r.second_factor && r.status != "disabled",
         id: r.id,
         name: r.display_name,
         email: r.email,
