@@ -49,6 +49,8 @@ pub struct Column {
     pub number: String,
     pub title: String,
     pub open: usize,
+    /// The matrix narrowed to the organisations that must act on this item.
+    pub link: String,
 }
 
 #[derive(Template)]
@@ -66,6 +68,9 @@ struct MatrixView {
     pager: Pager,
     forms: Vec<ConnectionForm>,
     statuses: Vec<Status>,
+    /// The item the rows are narrowed to (its number and title), and the link without it.
+    item: Option<(String, String)>,
+    all_items_link: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -76,6 +81,9 @@ pub struct MatrixQuery {
     status: String,
     #[serde(default)]
     sort: String,
+    /// A catalogue item: only the organisations that must act on it.
+    #[serde(default)]
+    item: String,
     /// Part of a name or user code.
     #[serde(default)]
     q: String,
@@ -96,6 +104,8 @@ pub async fn matrix(
     let t = ctx.tr();
     let form = ConnectionForm::parse(&q.form);
     let wanted = Status::parse(&q.status);
+    // 「まだ何も提出していない」: no item sent to the Center at all.
+    let nothing = q.status == "nothing";
     let app::matrix::Matrix {
         catalogue,
         rows: found,
@@ -144,11 +154,57 @@ pub async fn matrix(
             no_office,
         });
     }
+    if nothing {
+        rows.retain(|r| {
+            r.cells.iter().flatten().all(|c| {
+                !matches!(
+                    c.status,
+                    "submitted"
+                        | "under_review"
+                        | "accepted"
+                        | "returned"
+                        | "instruction_open"
+                        | "instruction_answered"
+                )
+            })
+        });
+    }
+    let item_at = catalogue.items.iter().position(|it| it.key == q.item);
+    if let Some(i) = item_at {
+        rows.retain(|r| r.cells[i].as_ref().is_some_and(|c| c.needs_action));
+    }
     match q.sort.as_str() {
         "name" => rows.sort_by(|a, b| a.name_order.cmp(&b.name_order).then(a.code.cmp(&b.code))),
         "open" => rows.sort_by(|a, b| b.open.cmp(&a.open).then(a.code.cmp(&b.code))),
         _ => rows.sort_by(|a, b| a.code.cmp(&b.code)),
     }
+    let form = form.map(|f| f.as_str().to_string()).unwrap_or_default();
+    let status = if nothing {
+        "nothing".to_string()
+    } else {
+        wanted.map(|s| s.as_str().to_string()).unwrap_or_default()
+    };
+    let item_key = item_at
+        .map(|i| catalogue.items[i].key.clone())
+        .unwrap_or_default();
+    let narrowed = |key: &str| {
+        let link = list_link(
+            "/admin/matrix",
+            &[
+                ("form", form.as_str()),
+                ("status", status.as_str()),
+                ("sort", q.sort.as_str()),
+                ("q", q.q.as_str()),
+                ("item", key),
+            ],
+            1,
+        );
+        // The first page is the page without a number.
+        link.strip_suffix("page=1")
+            .unwrap_or(&link)
+            .trim_end_matches(['&', '?'])
+            .to_string()
+    };
     let columns = catalogue
         .items
         .iter()
@@ -160,10 +216,10 @@ pub async fn matrix(
                 .iter()
                 .filter(|r| r.cells[i].as_ref().is_some_and(|c| c.needs_action))
                 .count(),
+            link: narrowed(&it.key),
         })
         .collect();
-    let form = form.map(|f| f.as_str().to_string()).unwrap_or_default();
-    let status = wanted.map(|s| s.as_str().to_string()).unwrap_or_default();
+    let all_items_link = narrowed("");
     // The counts above are of every organisation found; the rows, one page of them.
     let total = rows.len();
     let filters = [
@@ -171,6 +227,7 @@ pub async fn matrix(
         ("status", status.as_str()),
         ("sort", q.sort.as_str()),
         ("q", q.q.as_str()),
+        ("item", item_key.as_str()),
     ];
     let pager = Pager::new(total, PER_PAGE, page_number(&q.page), |n| {
         list_link("/admin/matrix", &filters, n)
@@ -187,6 +244,11 @@ pub async fn matrix(
         sort: q.sort,
         forms: ConnectionForm::ALL.to_vec(),
         statuses: Status::ALL.to_vec(),
+        item: item_at.map(|i| {
+            let it = &catalogue.items[i];
+            (it.number.clone(), it.title(t.code()).to_string())
+        }),
+        all_items_link,
     };
     render(StatusCode::OK, &view)
 }

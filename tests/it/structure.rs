@@ -589,6 +589,28 @@ dual_test!(
             .await
             .unwrap();
         assert!(by_open.find("BBBBB").unwrap() < by_open.find("AAAAA").unwrap());
+        // Those that have sent nothing at all: B alone.
+        let nothing = app.html("/admin/matrix?status=nothing").await;
+        assert!(
+            nothing.contains("BBBBB")
+                && !nothing.contains("AAAAA")
+                && nothing.contains("<option value=\"nothing\" selected>"),
+            "{nothing}"
+        );
+        // A column's count opens the organisations that must act on that item: the
+        // administrator (7.4.1(1)) is missing at B only.
+        assert!(
+            all.contains("<a href=\"/admin/matrix?item=administrator\""),
+            "{all}"
+        );
+        let one = app.html("/admin/matrix?item=administrator").await;
+        assert!(
+            one.contains("BBBBB")
+                && !one.contains("AAAAA")
+                && one.contains("で対応が必要な組織だけを表示しています")
+                && one.contains("<a href=\"/admin/matrix\">すべての項目に戻す</a>"),
+            "{one}"
+        );
         // Organisations may not see it.
         app.post("/logout", &[]).await;
         app.login("a@a.example.jp", PASSWORD).await;
