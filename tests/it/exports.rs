@@ -257,7 +257,7 @@ dual_test!(
             "a date cell in JST"
         );
         assert_eq!(first[10]["t"], "str", "text stays text: {}", first[10]);
-        assert_eq!(rows[2][4]["v"], "組織");
+        assert_eq!(rows[2][4]["v"], "組織全体", "as the pages say it");
         }
         assert_eq!(app.audit_count("export.downloaded").await, 1);
     }

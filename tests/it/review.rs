@@ -614,6 +614,12 @@ dual_test!(
         let org = app.org_of("a@a.example.jp").await.to_string();
         app.login("a@a.example.jp", PASSWORD).await;
         let office = app.office_with_router(&org).await;
+        // The form names the router it attests.
+        let html = app.html(&office).await;
+        assert!(
+            html.contains("<strong>対象のルータ（ルータ識別番号）:</strong> <code>R-001</code>"),
+            "{html}"
+        );
         // An older report of another item waits too (the 管理責任者 of the office).
         let res = app.post(&format!("{office}/appointments"), &YAMADA).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);

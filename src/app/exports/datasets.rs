@@ -231,7 +231,7 @@ async fn submissions(
             Cell::Text(r.org_code),
             Cell::Text(r.org_name),
             l.code("item", r.kind),
-            l.code("catalogue.scope.", r.scope_kind),
+            l.code("export.scope.", r.scope_kind),
             target,
             Cell::Int(r.version),
             l.code("checklist.status.", r.state),

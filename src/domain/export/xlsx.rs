@@ -27,8 +27,10 @@ pub struct XlsxSink<W: Write + Send> {
     no: String,
 }
 
-/// A column's width in characters (a CJK character counts two).
-fn width(kind: Kind, label: &str) -> f64 {
+/// A column's width in characters (a CJK character counts two); a report item's title
+/// (「7.4.2(1) NACCS 接続ルータの利用制限」) gets the room it needs.
+fn width(column: &Column, label: &str) -> f64 {
+    let kind = column.kind;
     let label = label
         .chars()
         .map(|c| if c.is_ascii() { 1 } else { 2 })
@@ -36,6 +38,7 @@ fn width(kind: Kind, label: &str) -> f64 {
     let min = match kind {
         Kind::Text => 24.0,
         Kind::LongText => 40.0,
+        Kind::Code if column.key == "item" => 36.0,
         Kind::Code => 12.0,
         Kind::Int | Kind::Bool => 6.0,
         Kind::Date => 11.0,
@@ -72,7 +75,7 @@ impl<W: Write + Send> XlsxSink<W> {
         let sheet = book.add_worksheet_with_constant_memory()?;
         sheet.set_name(sheet_name(&words.sheet))?;
         for (i, (c, label)) in columns.iter().zip(&words.labels).enumerate() {
-            sheet.set_column_width(i as u16, width(c.kind, label))?;
+            sheet.set_column_width(i as u16, width(c, label))?;
             sheet.write_string_with_format(0, i as u16, label, &bold)?;
         }
         sheet.set_freeze_panes(1, 0)?;

@@ -89,6 +89,8 @@ struct LocationView {
     router_checks: Vec<(&'static str, bool)>,
     /// An active connection (and with it a NACCS router) is recorded: its ports are attested.
     connected: bool,
+    /// The identifiers of the routers attested (those given), as listed.
+    routers: String,
     /// The seal's key of the router form and that of the appointment form (see
     /// `form_confirm`): one each, so that sealing one never answers the other's post.
     router_seal: form_confirm::Seal,
@@ -168,6 +170,13 @@ async fn location_view(
         .ok_or(AppError::NotFound)?;
     let loc = items.swap_remove(pos);
     let connected = loc.connections.iter().any(|c| c.active);
+    let routers = loc
+        .connections
+        .iter()
+        .filter(|c| c.active && !c.router_id.is_empty())
+        .map(|c| c.router_id.as_str())
+        .collect::<Vec<_>>()
+        .join(ctx.tr().t("ui.list_sep"));
     // Each appointment was notified as a sealed report: its receipt, by the appointment's id.
     let history: Vec<AppointmentItem> =
         app::structure::reads::appointment_history(state, &actor, org.id, id)
@@ -244,6 +253,7 @@ async fn location_view(
         }),
         router_checks: edit.router_checks,
         connected,
+        routers,
         // The form shown again keeps its key; the other gets its own.
         router_back: edit.posted == Posted::Router && edit.seal.is_some(),
         appoint_back: edit.posted == Posted::Appoint && edit.seal.is_some(),
