@@ -111,3 +111,16 @@ pub async fn change_password(
     super::send_in_background(app, out);
     Ok(())
 }
+
+/// Keeps the language the signed-in person chose, so that their next sign-in, on any browser,
+/// opens in it (audited when it changes).
+pub async fn remember_lang(app: &App, actor: &Actor, lang: crate::i18n::Lang) -> Result<(), Error> {
+    let mut tx = app.db.begin().await?;
+    if db::users::set_lang(&mut tx, actor.id, lang.code()).await? {
+        let mut entry = actor.audit("account.lang_changed", None, actor.email.clone());
+        entry.detail = serde_json::json!({ "lang": lang.code() });
+        db::audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}

@@ -46,6 +46,8 @@ pub struct Credentials {
 pub struct Session {
     pub token: String,
     pub next: String,
+    /// The language the person chose last, for the browser they sign in on.
+    pub lang: Option<String>,
 }
 
 /// A sign-in whose password was right, waiting for the second factor: its token (for a
@@ -235,7 +237,11 @@ async fn open_session(
     };
     db::audit::append(&mut tx, &entry).await?;
     tx.commit().await?;
-    Ok(Session { token, next })
+    Ok(Session {
+        token,
+        next,
+        lang: user.lang.clone(),
+    })
 }
 
 /// The pending sign-in behind a token hash, if it is still open.

@@ -34,14 +34,21 @@ impl OrgRow {
     }
 
     /// What sorts organisations by name in 五十音順: the name's reading (katakana) where the
-    /// organisation gave it, else the name, folded as a search is.
+    /// organisation gave it, else the name, folded as a search is. One not named yet (its name
+    /// is still its user code) sorts after every named one.
     pub fn name_order(&self) -> String {
+        let unnamed = self.name_kana.trim().is_empty() && self.name == self.user_code;
         let reading = if self.name_kana.trim().is_empty() {
             &self.name
         } else {
             &self.name_kana
         };
-        crate::domain::input::folded(reading)
+        let folded = crate::domain::input::folded(reading);
+        if unnamed {
+            format!("\u{10FFFF}{folded}")
+        } else {
+            folded
+        }
     }
 }
 

@@ -204,8 +204,9 @@ pub struct InviteInput {
 }
 
 /// Invites a user (errors by field: `email`, `role`, `org_id`; an address in use is
-/// `error.email_taken_invite`); the mail goes after commit. Answers the new user's id.
-pub async fn invite(app: &App, actor: &Actor, input: &InviteInput) -> Result<Uuid, Error> {
+/// `error.email_taken_invite`); the mail goes after commit. Answers the user's id, and whether an invitation never accepted
+/// was sent again instead (its role and organisation as given now).
+pub async fn invite(app: &App, actor: &Actor, input: &InviteInput) -> Result<(Uuid, bool), Error> {
     if !actor.holds(&MANAGERS) {
         return Err(Error::Forbidden);
     }
@@ -242,14 +243,14 @@ pub async fn invite(app: &App, actor: &Actor, input: &InviteInput) -> Result<Uui
         Ok((id, link)) => {
             tx.commit().await?;
             mail_invitation(app, actor, &email, role, org.as_ref().map(pair), link).await?;
-            Ok(id)
+            Ok((id, false))
         }
         Err(InviteProblem::EmailTaken) => {
             drop(tx);
             // An invitation never accepted is sent again as this one says (a slip in its role
             // or organisation is put right so).
             if let Some(id) = reinvite(app, actor, &email, role, org_id).await? {
-                return Ok(id);
+                return Ok((id, true));
             }
             // One the inviter can find in their list is pointed at 「招待メールを再送する」;
             // one of another organisation is not theirs to invite (nor to look for).

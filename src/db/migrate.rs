@@ -141,6 +141,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0033_name_version.sql"),
         include_str!("../../migrations/postgres/0033_name_version.sql"),
     ),
+    (
+        "0034_user_lang",
+        include_str!("../../migrations/sqlite/0034_user_lang.sql"),
+        include_str!("../../migrations/postgres/0034_user_lang.sql"),
+    ),
 ];
 
 /// Whether this build knows a migration (a backup of a newer schema cannot be restored by it).

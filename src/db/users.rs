@@ -17,6 +17,8 @@ pub struct UserRow {
     pub status: String,
     pub password_hash: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The language they chose last (`ja`, `en`), if any.
+    pub lang: Option<String>,
 }
 
 /// A user with the name of the organisation, for lists.
@@ -37,7 +39,7 @@ pub struct UserListRow {
     pub org_requires_second_factor: bool,
 }
 
-const COLS: &str = "id, org_id, email, display_name, role, status, password_hash, created_at";
+const COLS: &str = "id, org_id, email, display_name, role, status, password_hash, created_at, lang";
 
 /// A user to create.
 pub struct NewUser<'a> {
@@ -221,4 +223,14 @@ pub async fn count_active_center_admins(db: &Db) -> Result<i64, sqlx::Error> {
     on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'center_admin' AND status = 'active'")
         .fetch_one(p)
         .await)
+}
+
+/// Keeps the language a person chose for their next sign-in; whether it changed.
+pub async fn set_lang(tx: &mut Tx, id: Uuid, lang: &str) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("UPDATE users SET lang = $2 WHERE id = $1 AND (lang IS NULL OR lang <> $2)")
+        .bind(id)
+        .bind(lang)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected() == 1))
 }

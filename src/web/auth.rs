@@ -158,6 +158,20 @@ fn signed_in(state: &AppState, session: auth::Session) -> Response {
     ) {
         res.headers_mut().append(header::SET_COOKIE, c);
     }
+    // The language the person chose last, on whatever browser they sign in on.
+    if let Some(lang) = session
+        .lang
+        .as_deref()
+        .and_then(crate::i18n::Lang::from_code)
+        && let Some(c) = cookies::set(
+            cookies::LANG,
+            lang.code(),
+            Some(365 * 24 * 3600),
+            state.cookies.secure,
+        )
+    {
+        res.headers_mut().append(header::SET_COOKIE, c);
+    }
     res
 }
 
@@ -354,12 +368,17 @@ pub struct LangForm {
     next: String,
 }
 
-/// `POST /lang`: remembers the chosen language for a year.
+/// `POST /lang`: remembers the chosen language for a year (and, signed in, on the account).
 pub async fn set_lang(
     State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    MaybeUser(me): MaybeUser,
     CsrfForm(form): CsrfForm<LangForm>,
 ) -> AppResult<Response> {
     let lang = crate::i18n::Lang::from_code(&form.lang).ok_or(AppError::BadRequest)?;
+    if let Some(me) = me {
+        crate::app::account::remember_lang(&state, &me.actor(&ctx), lang).await?;
+    }
     let to = safe_next(&form.next).unwrap_or("/");
     let mut res = StatusCode::SEE_OTHER.into_response();
     res.headers_mut().insert(

@@ -444,3 +444,33 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    the_language_a_person_chose_follows_them_to_another_browser,
+    |app| async move {
+        app.add_user("clerk@a.example.jp", "org_member", Some("AAAAA"))
+            .await;
+        let first = app.new_browser();
+        first.login("clerk@a.example.jp", PASSWORD).await;
+        assert!(first.html("/home").await.contains("<html lang=\"ja\""));
+        first
+            .post("/lang", &[("lang", "en"), ("next", "/home")])
+            .await;
+        first
+            .post("/lang", &[("lang", "en"), ("next", "/home")])
+            .await;
+        // Audited once (the second press changed nothing).
+        assert_eq!(app.audit_count("account.lang_changed").await, 1);
+        // Another browser, never told: English from the sign-in on.
+        let second = app.new_browser();
+        assert!(second.html("/login").await.contains("<html lang=\"ja\""));
+        second.login("clerk@a.example.jp", PASSWORD).await;
+        assert!(second.html("/home").await.contains("<html lang=\"en\""));
+        // A visitor's choice is the browser's alone.
+        let visitor = app.new_browser();
+        visitor
+            .post("/lang", &[("lang", "en"), ("next", "/login")])
+            .await;
+        assert_eq!(app.audit_count("account.lang_changed").await, 1);
+    }
+);

@@ -646,6 +646,11 @@ dual_test!(
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&res), format!("/admin/orgs/{org}"));
+        assert!(
+            app.html(&format!("/admin/orgs/{org}"))
+                .await
+                .contains("以前の招待のリンクは使えなくなりました")
+        );
         let u = secportal::db::users::by_email(app.db(), "ito@bank.example.jp")
             .await
             .unwrap()

@@ -261,12 +261,16 @@ pub async fn invite(
     match app::users::invite(&state, &me.actor(&ctx), &input).await {
         // The Center back on the organisation's page (its list shows the invitation);
         // otherwise the invited person's page, which names them.
-        Ok(id) => Ok(redirect_with_flash(
+        Ok((id, again)) => Ok(redirect_with_flash(
             &match input.org {
                 Some(org) if me.role.is_center() => format!("/admin/orgs/{org}"),
                 _ => format!("/users/{id}"),
             },
-            "flash.invited",
+            if again {
+                "flash.invited_again"
+            } else {
+                "flash.invited"
+            },
             state.cookies.secure,
         )),
         Err(app::Error::Invalid(errors)) => {
