@@ -260,6 +260,22 @@ dual_test!(
     every_bad_file_is_refused_with_its_reason_and_leaves_nothing_behind,
     |app| async move {
         let org = setup(&app).await;
+        // A file its name refuses opens no draft (the Center's matrix would read 下書き).
+        let res = upload(
+            &app,
+            &org,
+            "diagram",
+            vec![("tool.exe", b"MZ\x90\0".to_vec())],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            (
+                app.count("submissions").await,
+                app.audit_count("submission.draft_opened").await
+            ),
+            (0, 0)
+        );
         let long = format!("{}.pdf", "あ".repeat(300));
         let cases: Vec<(&str, &str, Vec<u8>, &str)> = vec![
             ("diagram", "../../x.pdf", PDF.to_vec(), "使えない文字"),

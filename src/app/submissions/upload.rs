@@ -139,6 +139,21 @@ where
             });
         }
     }
+    // What the name alone refuses is refused before a draft is opened for it: a refused file
+    // leaves no 下書き behind for the Center to see.
+    let Some(k) = sniff::check_name(&input.name)
+        .ok()
+        .and(sniff::kind_for_name(&input.name))
+    else {
+        return Err(UploadFailure::Refused(
+            sniff::check_name(&input.name)
+                .err()
+                .map_or("error.file_type_not_allowed", |r| r.0),
+        ));
+    };
+    if !role_accepts(&input.role, k) {
+        return Err(UploadFailure::Refused("error.file_wrong_role"));
+    }
     let submission = bounded(app, draft_at(app, actor, &place)).await?;
     let count = bounded(app, async {
         Ok(
@@ -152,11 +167,6 @@ where
         return Err(UploadFailure::TooMany {
             max: app.files.max_files,
         });
-    }
-    if let Some(k) = sniff::kind_for_name(&input.name)
-        && !role_accepts(&input.role, k)
-    {
-        return Err(UploadFailure::Refused("error.file_wrong_role"));
     }
     // Gateway logs have their own size limit and are checked on the way in, their columns
     // read by the site's mapping when it has one.
