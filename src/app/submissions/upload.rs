@@ -141,15 +141,11 @@ where
     }
     // What the name alone refuses is refused before a draft is opened for it: a refused file
     // leaves no 下書き behind for the Center to see.
-    let Some(k) = sniff::check_name(&input.name)
-        .ok()
-        .and(sniff::kind_for_name(&input.name))
-    else {
-        return Err(UploadFailure::Refused(
-            sniff::check_name(&input.name)
-                .err()
-                .map_or("error.file_type_not_allowed", |r| r.0),
-        ));
+    if let Err(r) = sniff::check_name(&input.name) {
+        return Err(UploadFailure::Refused(r.0));
+    }
+    let Some(k) = sniff::kind_for_name(&input.name) else {
+        return Err(UploadFailure::Refused("error.file_type_not_allowed"));
     };
     if !role_accepts(&input.role, k) {
         return Err(UploadFailure::Refused("error.file_wrong_role"));
