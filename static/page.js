@@ -171,3 +171,22 @@
     window.history.replaceState(null, document.title, window.location.href);
   }
 })();
+
+// The language switch on a page with typed input not yet sent asks first: the page comes back
+// in the other language as the server last had it, so what was typed would be lost. A form
+// shown again with its errors counts as typed (its values are not stored yet either).
+(function () {
+  "use strict";
+  var lang = document.querySelector("form.lang[data-unsaved]");
+  if (!lang) { return; }
+  var dirty = !!document.querySelector(".error-summary, .form-error");
+  document.querySelectorAll("form").forEach(function (f) {
+    if (f === lang || (f.getAttribute("method") || "").toLowerCase() !== "post") { return; }
+    f.addEventListener("input", function () { dirty = true; });
+    f.addEventListener("change", function () { dirty = true; });
+    f.addEventListener("submit", function () { dirty = false; });
+  });
+  lang.addEventListener("submit", function (e) {
+    if (dirty && !window.confirm(lang.getAttribute("data-unsaved"))) { e.preventDefault(); }
+  });
+})();

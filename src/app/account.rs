@@ -112,6 +112,34 @@ pub async fn change_password(
     Ok(())
 }
 
+/// What [`rename`] takes.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NameInput {
+    pub display_name: String,
+}
+
+/// Changes the actor's own name, as the invitation's acceptance checks it (field
+/// `display_name`); answers whether it changed (audited when it did).
+pub async fn rename(app: &App, actor: &Actor, input: NameInput) -> Result<bool, Error> {
+    let mut errors = FieldErrors::default();
+    let Some(name) = errors.take(
+        "display_name",
+        super::onboarding::parse_name(&input.display_name),
+    ) else {
+        return Err(Error::Invalid(errors));
+    };
+    let mut tx = app.db.begin().await?;
+    if !db::users::set_name(&mut tx, actor.id, &name).await? {
+        return Ok(false);
+    }
+    let mut e = entry(actor, "account.renamed");
+    e.detail = serde_json::json!({ "display_name": name });
+    db::audit::append(&mut tx, &e).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Keeps the language the signed-in person chose, so that their next sign-in, on any browser,
 /// opens in it (audited when it changes).
 pub async fn remember_lang(app: &App, actor: &Actor, lang: crate::i18n::Lang) -> Result<(), Error> {

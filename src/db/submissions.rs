@@ -457,6 +457,20 @@ pub async fn set_flags(tx: &mut Tx, id: Uuid, flags: &str) -> Result<(), sqlx::E
     Ok(())
 }
 
+/// Adds one flag to a submission's (nothing written when it has it already).
+pub async fn add_flag(tx: &mut Tx, id: Uuid, flag: &str) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE submissions SET flags = CASE WHEN flags = '' THEN $2 ELSE flags || ',' || $2 END \
+         WHERE id = $1 AND (',' || flags || ',') NOT LIKE ('%,' || $2 || ',%')",
+    )
+    .bind(id)
+    .bind(flag)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
 /// The latest submission of each (kind, location) of an organisation.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LatestRow {

@@ -111,6 +111,19 @@ pub async fn list(
     .await)
 }
 
+/// Changes an active user's own name; answers whether it changed (the same name: nothing written).
+pub async fn set_name(tx: &mut Tx, id: Uuid, name: &str) -> Result<bool, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE users SET display_name = $2, updated_at = $3 WHERE id = $1 AND status = 'active' AND display_name <> $2",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(super::now())
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected() == 1))
+}
+
 /// Sets name and password and makes an invited user active.
 pub async fn activate(tx: &mut Tx, id: Uuid, name: &str, hash: &str) -> Result<u64, sqlx::Error> {
     on_tx!(tx, c => sqlx::query(

@@ -321,6 +321,7 @@ pub fn import_sheets(
             sheet: sheet.name.clone(),
             header_row: layout.header_row,
             ignored: sheet::ignored_headings(sheet, &layout),
+            assumed: vec![],
         })
     } else {
         Err(Failed {

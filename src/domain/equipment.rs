@@ -154,15 +154,10 @@ pub const FIELDS: [&str; 9] = [
     "notes",
 ];
 
-/// The fields an imported sheet must have a column for.
-const REQUIRED: [&str; 6] = [
-    "device_type",
-    "maker",
-    "model",
-    "quantity",
-    "location",
-    "naccs",
-];
+/// The fields an imported sheet must have a column for. A list without a NACCS column (an
+/// asset register kept for other uses, say) is read as the equipment of the NACCS system:
+/// every row connected, to be corrected on the draft's list where one is not.
+const REQUIRED: [&str; 5] = ["device_type", "maker", "model", "quantity", "location"];
 
 const TYPE_LABELS: [(&str, &str); 16] = [
     ("server", "サーバ"),
@@ -226,6 +221,7 @@ pub fn import_sheets(
     locations: &[String],
 ) -> Result<Imported<EquipmentRow>, Failed> {
     let (sheet, layout) = sheet::locate(sheets, "equipment", &FIELDS, &REQUIRED)?;
+    let naccs_column = layout.columns.contains_key("naccs");
     let mut rows = vec![];
     let mut numbers = vec![];
     let mut problems = vec![];
@@ -243,7 +239,11 @@ pub fn import_sheets(
             location: sheet::match_name(&typed_location, locations)
                 .unwrap_or_else(|| typed_location.clone()),
             role: r.get("role"),
-            naccs: yes_no(&r.get("naccs")),
+            naccs: if naccs_column {
+                yes_no(&r.get("naccs"))
+            } else {
+                "yes".into()
+            },
             notes: r.get("notes"),
         };
         for (field, key) in check(&mut row, locations) {
@@ -273,6 +273,7 @@ pub fn import_sheets(
             sheet: sheet.name.clone(),
             header_row: layout.header_row,
             ignored: sheet::ignored_headings(sheet, &layout),
+            assumed: if naccs_column { vec![] } else { vec!["naccs"] },
         })
     } else {
         Err(Failed {

@@ -13,8 +13,11 @@ pub const STALE: &str = "stale";
 /// Gateway logs: a log file's check found problems.
 pub const LOG: &str = "log";
 
+/// The organisation wrote to the Center about it (a note at submitting, or a comment since).
+pub const NOTE: &str = "note";
+
 /// Every flag, in the order a queue line shows them.
-pub const ALL: [&str; 3] = [LATE, STALE, LOG];
+pub const ALL: [&str; 4] = [LATE, STALE, LOG, NOTE];
 
 /// The flags the content of a report raises (`sealed_on`: the day it is sealed, Japan time;
 /// `stale_days`: the age after which definitions are stale).

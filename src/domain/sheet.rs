@@ -53,6 +53,8 @@ pub struct Imported<T> {
     pub header_row: usize,
     /// The header row's headings this import does not read (their columns are left out).
     pub ignored: Vec<String>,
+    /// Fields the sheet has no column for, read with the import's default for every row.
+    pub assumed: Vec<&'static str>,
 }
 
 /// Why nothing was imported: every problem, and the worksheet they are in.

@@ -139,10 +139,7 @@ pub async fn matrix(
                 .zip(in_force)
                 .map(|((s, item), in_force)| {
                     s.map(|s| Cell {
-                        link: match item.key.as_str() {
-                            "id_management" => format!("/orgs/{}/id-management", org.id),
-                            _ => format!("/orgs/{}", org.id),
-                        },
+                        link: cell_link(org.id, &item.key, s),
                         status: s.as_str(),
                         label_key: s.label_key(),
                         in_force,
@@ -251,4 +248,23 @@ pub async fn matrix(
         all_items_link,
     };
     render(StatusCode::OK, &view)
+}
+
+/// Where a cell leads: what was sent for the item (the organisation's 提出履歴 narrowed to it),
+/// the requests and instructions when one is open, else the organisation's page.
+fn cell_link(org: Uuid, item: &str, s: Status) -> String {
+    match (s, item) {
+        (Status::Submitted | Status::UnderReview | Status::Accepted | Status::Returned, _) => {
+            format!("/orgs/{org}/submissions?item={item}")
+        }
+        (
+            Status::Requested
+            | Status::InstructionOpen
+            | Status::InstructionAnswered
+            | Status::Overdue,
+            _,
+        ) => format!("/orgs/{org}/followup"),
+        (_, "id_management") => format!("/orgs/{org}/id-management"),
+        _ => format!("/orgs/{org}"),
+    }
 }

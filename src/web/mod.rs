@@ -49,6 +49,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/account/sessions/end-others", post(account::end_others))
         .route("/account/sessions/{handle}/end", post(account::end_session))
         .route("/account/password", post(account::change_password))
+        .route("/account/name", post(account::rename))
         .route("/account/tokens", get(tokens::page).post(tokens::create))
         .route("/account/tokens/{id}/revoke", post(tokens::revoke_own))
         .route("/admin/api-tokens", get(tokens::admin_list))

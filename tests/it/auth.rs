@@ -474,3 +474,41 @@ dual_test!(
         assert_eq!(app.audit_count("account.lang_changed").await, 1);
     }
 );
+
+dual_test!(
+    a_person_changes_their_own_name_on_the_account_page,
+    |app| async move {
+        // Created at the command line: named by the address until they change it.
+        app.add_user("clerk@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        app.login("clerk@a.example.jp", PASSWORD).await;
+        let page = app.html("/account").await;
+        assert!(page.contains("action=\"/account/name\""), "{page}");
+        // Nothing typed, or a name that hides characters: refused beside the field.
+        for (bad, says) in [("  ", "氏名を入力してください"), ("山田\u{200B}太郎", "")]
+        {
+            let res = app.post("/account/name", &[("display_name", bad)]).await;
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+            let body = res.text().await.unwrap();
+            assert!(
+                body.contains(says) && body.contains("aria-invalid"),
+                "{body}"
+            );
+        }
+        let res = app
+            .post("/account/name", &[("display_name", " 山田　花子 ")])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let home = app.html("/home").await;
+        assert!(home.contains("山田　花子"), "the header names her: {home}");
+        // The same name again changes nothing and writes nothing.
+        app.post("/account/name", &[("display_name", "山田　花子")])
+            .await;
+        assert_eq!(app.audit_count("account.renamed").await, 1);
+        let trail = app.html("/audit").await;
+        assert!(
+            trail.contains("氏名の変更") && trail.contains("氏名: 山田　花子"),
+            "{trail}"
+        );
+    }
+);

@@ -970,3 +970,44 @@ async fn a_clerk_signs_out_another_device_and_changes_the_password_on_the_accoun
         c.close().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_the_language_with_typed_input_asks_first_and_a_name_is_changed() {
+    let Some(driver) = chromedriver() else {
+        return;
+    };
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        let profile = tempfile::tempdir().unwrap();
+        let c = browser(&driver, profile.path()).await;
+        login(&c, &app, "kanri@a.example.jp").await;
+        wait_for_text(&c, "ログアウト").await;
+        c.goto(&app.url("/account")).await.unwrap();
+        wait_for_text(&c, "氏名を変更する").await;
+        // Nothing typed: the switch goes straight to English (and back).
+        click(&c, "form.lang button").await;
+        wait_for_text(&c, "Change name").await;
+        click(&c, "form.lang button").await;
+        wait_for_text(&c, "氏名を変更する").await;
+        // Typed and not sent: asked first; Cancel keeps the page and what was typed.
+        fill(&c, "display_name", "山田　花子").await;
+        click(&c, "form.lang button").await;
+        let asked = c.alert_text().await.unwrap();
+        assert!(asked.contains("表示言語を切り替えると"), "{asked}");
+        c.answer_alert(false).await.unwrap();
+        let field = c.find(Locator::Css("[name='display_name']")).await.unwrap();
+        assert_eq!(
+            field.prop("value").await.unwrap().as_deref(),
+            Some("山田　花子")
+        );
+        // Sent, the page is clean again: the name shows in the header.
+        click(&c, "form[action='/account/name'] button[type='submit']").await;
+        wait_for_text(&c, "氏名を変更しました。").await;
+        assert!(c.source().await.unwrap().contains("山田　花子"));
+        click(&c, "form.lang button").await;
+        wait_for_text(&c, "Change name").await;
+        c.close().await.unwrap();
+    }
+}

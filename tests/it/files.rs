@@ -358,6 +358,11 @@ dual_test!(
         }
         assert_eq!(app.count("submission_files").await, 0);
         assert_eq!(app.count("blobs").await, 0);
+        assert_eq!(
+            app.count("submissions").await,
+            0,
+            "a file its content refuses opens no draft either"
+        );
         assert!(
             stored_files(&app).is_empty(),
             "nothing left on disk: {:?}",

@@ -191,6 +191,14 @@ dual_test!(
             mailed(&app, "kanri@a.example.jp", &path).await,
             "the organisation is mailed the instruction"
         );
+        let text = app.mail_text("kanri@a.example.jp", &path);
+        assert!(
+            text.contains("指摘事項（不十分な点）:")
+                && text.contains("構成図にファイアウォールがない")
+                && text.contains("求める改善内容:")
+                && text.contains("ルータの WAN ポートを無効化し、構成図を更新すること。"),
+            "the mail says what the instruction asks: {text}"
+        );
         // The organisation sees it on its checklist and in its inbox.
         let home = app.get("/home").await.text().await.unwrap();
         assert!(home.contains("改善措置対応中") && home.contains(&path));

@@ -269,6 +269,33 @@ dual_test!(
             !svg.contains("script") && !svg.contains("href"),
             "a chart of our own, inline"
         );
+        // The same records in another shape (a compressed copy, the same lines as TSV) are
+        // named before submitting, to be confirmed: they would count twice.
+        let res = app
+            .browser()
+            .post_unconfirmed(
+                &path,
+                &[
+                    ("storage", "/var/log/naccs"),
+                    ("mechanism", "GW ソフトウェアが記録"),
+                    ("retention_months", "13"),
+                    ("period_from", "2026-10-01"),
+                    ("period_to", "2026-10-02"),
+                    ("action", "submit"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let confirm = page(&app, &crate::helpers::location(&res)).await;
+        assert_says(
+            &confirm,
+            &[
+                "「gw.tsv」は「gw.csv」と同じ記録のようです",
+                "「gw.csv.gz」は「gw.csv」と同じ記録のようです",
+            ],
+        );
+        assert!(!confirm.contains("「gw.log」は"), "{confirm}");
+        assert!(!confirm.contains("「logs.zip」は"), "{confirm}");
     }
 );
 

@@ -462,3 +462,38 @@ dual_test!(
         assert!(!steps.contains("（組織管理者が行います）"), "{steps}");
     }
 );
+
+dual_test!(
+    an_instruction_about_one_office_names_that_office_in_the_next_steps,
+    |app| async move {
+        app.add_user("admin@center.example.jp", "center_admin", None)
+            .await;
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        let org = app.org_of("kanri@a.example.jp").await.to_string();
+        app.login("kanri@a.example.jp", PASSWORD).await;
+        let office = app.office_with_router(&org).await;
+        let office_id = office.rsplit('/').next().unwrap().to_string();
+        let center = app.new_browser();
+        center.login("admin@center.example.jp", PASSWORD).await;
+        // Antivirus is reported for the whole organisation; the instruction is about 本社.
+        let res = center
+            .post(
+                &format!("/orgs/{org}/instructions"),
+                &[
+                    ("item_key", "antivirus"),
+                    ("location_id", office_id.as_str()),
+                    ("problem", "本社の PC の定義ファイルが古い"),
+                    ("required_change", "更新すること"),
+                    ("due_date", days_from_today(10).as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let steps = next_steps(&app.html("/home").await);
+        assert!(
+            steps.contains("7.4.1(3) ウィルス対策（本社）の改善措置を行い、結果を報告する"),
+            "{steps}"
+        );
+    }
+);

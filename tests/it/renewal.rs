@@ -499,7 +499,7 @@ dual_test!(
         let matrix = r.html("/admin/matrix").await;
         assert!(
             matrix.contains(
-                "href=\"/orgs/{o}\">差戻し</a><br><small class=\"muted\">受理済みの版が有効</small>"
+                "href=\"/orgs/{o}/submissions?item=outside_connections\">差戻し</a><br><small class=\"muted\">受理済みの版が有効</small>"
                     .replace("{o}", &o.to_string())
                     .as_str()
             ),

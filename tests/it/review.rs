@@ -365,6 +365,9 @@ dual_test!(
         assert!(
             page.contains("ルータの識別番号を教えてください。") && page.contains("NACCS センター")
         );
+        // The Center's own comment raises no mark on its queue; the organisation's answer does.
+        let queue = r1.html("/review").await;
+        assert!(!queue.contains("組織からのコメントあり"), "{queue}");
         assert_eq!(
             app.post(
                 &format!("/orgs/{org}/submissions/{id}/comments"),
@@ -384,6 +387,28 @@ dual_test!(
         );
         assert_eq!(app.count("comments").await, 2);
         assert_eq!(app.audit_count("submission.commented").await, 2);
+        let queue = r1.html("/review").await;
+        assert_eq!(
+            queue
+                .matches("<span class=\"status flag\">組織からのコメントあり</span>")
+                .count(),
+            1,
+            "{queue}"
+        );
+        // A second word from the organisation marks it once.
+        app.post(
+            &format!("/orgs/{org}/submissions/{id}/comments"),
+            &[("body", "補足です。")],
+        )
+        .await;
+        let (flags,): (String,) = secportal::db::on_db!(app.db(), p => sqlx::query_as(
+            "SELECT flags FROM submissions WHERE id = $1"
+        )
+        .bind(uuid::Uuid::parse_str(&id).unwrap())
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        assert_eq!(flags, "note");
         // Another organisation can neither read nor write the thread.
         let b = app.new_browser();
         b.login("b@b.example.jp", PASSWORD).await;
@@ -406,7 +431,7 @@ dual_test!(
             StatusCode::NOT_FOUND
         );
         assert_eq!(b.get(&receipt).await.status(), StatusCode::NOT_FOUND);
-        assert_eq!(app.count("comments").await, 2);
+        assert_eq!(app.count("comments").await, 3);
     }
 );
 

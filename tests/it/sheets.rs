@@ -192,13 +192,9 @@ dual_test!(
         let res = send(&app, &path, "機器一覧.xlsx", messy_workbook("成田")).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body = res.text().await.unwrap();
-        assert!(
-            body.contains("シート「機器一覧」を読み取りました。"),
-            "{body}"
-        );
         let line = body
             .split("<li>")
-            .find(|l| l.starts_with("6行目 G列「設置場所」："))
+            .find(|l| l.starts_with("シート「機器一覧」6行目 G列「設置場所」："))
             .unwrap_or_else(|| panic!("{body}"));
         assert!(
             line.contains("「成田」という設置場所は登録されていません。登録されている設置場所：")
@@ -268,6 +264,20 @@ dual_test!(
             body.contains("見出しを「機器種別」「種別」「機器区分」などにしてください。")
                 && body.contains("見出しとして読み取れなかった列: 「機械の分類」"),
             "{body}"
+        );
+        // An asset list without a NACCS column: read as connected, and said so before 登録.
+        let csv = "機器構成一覧\n\n種別,メーカー名,機種・型番,数量,拠点\nPC,NEC,Mate,1,本社\nルータ,NEC,IX2215,1,本社\n";
+        let res = send(&app, &path, "list.csv", csv.as_bytes().to_vec()).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("「NACCS接続」の列がないため、すべての機器を NACCS 接続「あり」として読み取りました。"),
+            "{page}"
+        );
+        assert_eq!(
+            app.count("submissions").await,
+            0,
+            "nothing stored before 登録"
         );
     }
 );

@@ -258,6 +258,56 @@ dual_test!(
             .get(&format!("/orgs/{org}/locations/{office}?date=2026-13-01"))
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+        // The second notice names the person it replaces, on its receipt and in the audit
+        // trail; a third that only corrects her details (her name spaced otherwise) names
+        // no predecessor.
+        app.post(
+            &format!("/orgs/{org}/locations/{office}/appointments"),
+            &appointment("鈴木 花子", "2026-08-01"),
+        )
+        .await;
+        let db = app.db();
+        let ids: Vec<(uuid::Uuid, String)> = secportal::db::on_db!(db, p => sqlx::query_as(
+            "SELECT id, data FROM submissions ORDER BY submitted_at, id"
+        )
+        .fetch_all(p)
+        .await)
+        .unwrap();
+        assert_eq!(ids.len(), 3);
+        let data: Vec<serde_json::Value> = ids
+            .iter()
+            .map(|(_, d)| serde_json::from_str(d).unwrap())
+            .collect();
+        assert!(data[0]["predecessor"].is_null(), "{}", data[0]);
+        assert_eq!(data[1]["predecessor"]["name"], "佐藤　一郎");
+        assert!(data[2]["predecessor"].is_null(), "{}", data[2]);
+        let receipt = app
+            .get(&format!("/orgs/{org}/submissions/{}/receipt", ids[1].0))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            receipt.contains("<dt>前任者</dt>")
+                && receipt.contains(
+                    "<dd class=\"pre\">佐藤　一郎（情報システム部、2026-01-01 就任）</dd>"
+                ),
+            "{receipt}"
+        );
+        // The reviewer reads the change of person in the report's summary.
+        app.add_user("r@center.example.jp", "reviewer", None).await;
+        let reviewer = app.new_browser();
+        reviewer.login("r@center.example.jp", PASSWORD).await;
+        let review = reviewer.html(&format!("/review/{}", ids[1].0)).await;
+        assert!(
+            review.contains("前任の 佐藤　一郎（情報システム部、2026-01-01 就任）からの交代"),
+            "{review}"
+        );
+        let trail = app.get("/audit").await.text().await.unwrap();
+        assert!(trail.contains("管理責任者: 鈴木　花子"), "{trail}");
+        assert!(trail.contains("前任者: 佐藤　一郎"), "{trail}");
+        assert!(trail.contains("就任日: 2026-08-01"), "{trail}");
     }
 );
 
@@ -581,6 +631,18 @@ dual_test!(
             submitted.contains("AAAAA") && !submitted.contains("BBBBB"),
             "filter by status"
         );
+        // A cell with something sent opens what was sent for that item; one with nothing, the
+        // organisation's page.
+        assert!(
+            all.contains(&format!(
+                "<a class=\"status submitted\" href=\"/orgs/{org_a}/submissions?item=administrator\">"
+            )),
+            "{all}"
+        );
+        let history = app
+            .html(&format!("/orgs/{org_a}/submissions?item=administrator"))
+            .await;
+        assert!(history.contains("管理責任者"), "{history}");
         // B has more to do (administrator and logs missing): first when sorted by open items.
         let by_open = app
             .get("/admin/matrix?sort=open")

@@ -114,6 +114,17 @@ impl Client {
         url::Url::parse(v.as_str().unwrap_or_default()).map_err(|e| WdError(e.to_string()))
     }
 
+    /// The text of the open dialog (`confirm`, `alert`).
+    pub(crate) async fn alert_text(&self) -> Result<String> {
+        Ok(string(self.get("alert/text").await?))
+    }
+
+    /// Answers the open dialog: OK (`true`) or Cancel.
+    pub(crate) async fn answer_alert(&self, ok: bool) -> Result<()> {
+        let path = if ok { "alert/accept" } else { "alert/dismiss" };
+        self.post(path, json!({})).await.map(drop)
+    }
+
     pub(crate) async fn source(&self) -> Result<String> {
         Ok(string(self.get("source").await?))
     }

@@ -114,7 +114,11 @@ pub async fn issue(
                 item_args(app, &input.item_key, place.as_deref())
                     .await?
                     .to_vec(),
-                vec![("due", due_date.to_string())],
+                vec![
+                    ("due", due_date.to_string()),
+                    ("problem", problem.clone()),
+                    ("change", change.clone()),
+                ],
             ]
             .concat(),
             link: format!("/orgs/{org_id}/instructions/{id}"),

@@ -83,6 +83,10 @@ pub async fn comment(
         &actor.audit("submission.commented", Some(org), submission.to_string()),
     )
     .await?;
+    // The queue's line says that the organisation wrote about it.
+    if !actor.role.is_center() {
+        db::submissions::add_flag(&mut tx, submission, crate::domain::flags::NOTE).await?;
+    }
     let to = if actor.role.is_center() {
         Some((
             To::Org(org),

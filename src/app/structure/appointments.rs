@@ -104,6 +104,46 @@ pub fn report_data(a: &NewAppointment, loc: &LocationRow) -> Result<serde_json::
     Ok(data)
 }
 
+/// Whether two names are one person's, as typed: spaces (half- or full-width) aside.
+fn same_person(a: &str, b: &str) -> bool {
+    let bare = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    bare(a) == bare(b)
+}
+
+/// Who the appointment replaces: the location's administrator on its first day, when that is
+/// another person (a notice that only corrects the same person's details replaces no one).
+/// Named in the report (`predecessor`) so that the Center reads the change of person.
+pub async fn predecessor(
+    app: &App,
+    org_id: Uuid,
+    location: Uuid,
+    a: &NewAppointment,
+) -> Result<Option<serde_json::Value>, Error> {
+    let before = db::appointments::on_date(&app.db, org_id, location, a.effective_from).await?;
+    Ok(before.filter(|b| !same_person(&b.name, &a.name)).map(|b| {
+        serde_json::json!({
+            "name": b.name,
+            "department": b.department,
+            "effective_from": b.effective_from,
+        })
+    }))
+}
+
+/// The audit detail of a recorded appointment: where, whom, from when and whom it replaces.
+pub fn audit_detail(
+    data: &serde_json::Value,
+    location: Uuid,
+    appointment: Uuid,
+) -> serde_json::Value {
+    serde_json::json!({
+        "location": location,
+        "appointment": appointment,
+        "administrator": data["name"],
+        "effective_from": data["effective_from"],
+        "predecessor": data["predecessor"]["name"],
+    })
+}
+
 /// Records the appointment of an active location's administrator and notifies the Center
 /// with a sealed submission, in one transaction; answers the submission (its receipt follows).
 pub async fn appoint(
@@ -133,18 +173,22 @@ pub async fn appoint_step(
         return Err(Error::Conflict("error.conflict.body"));
     }
     let a = checked(&input)?;
+    let mut data = report_data(&a, &loc)?;
+    if let Some(before) = predecessor(app, org_id, loc.id, &a).await? {
+        data["predecessor"] = before;
+    }
     let key = match step {
         Step::Preview => {
             no_revision_open(app, org_id, "administrator", Some(loc.id)).await?;
-            return Ok(Stepped::Preview(report_data(&a, &loc)?));
+            return Ok(Stepped::Preview(data));
         }
         Step::Submit(key) => key,
     };
     let catalogue = app.catalogue().await?;
     let mut tx = app.db.begin().await?;
     let appointment = db::appointments::insert(&mut tx, org_id, location, &a, actor.id).await?;
-    let mut data = report_data(&a, &loc)?;
     data["appointment_id"] = serde_json::json!(appointment);
+    let detail = audit_detail(&data, location, appointment);
     let (submission, mail) = crate::app::submissions::insert_sealed(
         &mut tx,
         app,
@@ -160,7 +204,7 @@ pub async fn appoint_step(
     )
     .await?;
     let mut entry = actor.audit("appointment.notified", Some(org_id), submission.to_string());
-    entry.detail = serde_json::json!({ "location": location, "appointment": appointment });
+    entry.detail = detail;
     db::audit::append(&mut tx, &entry).await?;
     tx.commit().await?;
     mail.send(app);

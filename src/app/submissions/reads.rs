@@ -55,10 +55,13 @@ pub struct ChecklistEntry {
 }
 
 /// An unclosed instruction or open request behind a checklist status.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct OpenItem {
     pub id: Uuid,
     pub instruction: bool,
+    /// The office or gateway site it names, when that is not the row's own place (an
+    /// instruction on the whole organisation's item about one office, say).
+    pub place: Option<String>,
 }
 
 /// The checklist of an organisation in the actor's scope, in catalogue then unit order.
@@ -111,7 +114,17 @@ pub async fn checklist_of(app: &App, org_id: Uuid) -> Result<Vec<ChecklistEntry>
                 status: r.status.as_str(),
                 status_key: r.status.label_key(),
                 needs_action: r.status.needs_action(),
-                open: r.open.map(|(id, instruction)| OpenItem { id, instruction }),
+                open: r.open.map(|(id, instruction)| OpenItem {
+                    id,
+                    instruction,
+                    place: open
+                        .iter()
+                        .find(|o| o.id == id)
+                        .and_then(|o| o.location_id)
+                        .filter(|l| Some(*l) != unit.id)
+                        .and_then(|l| locations.iter().find(|x| x.id == l))
+                        .map(|x| x.name.clone()),
+                }),
                 due: r.due,
                 submission: r.submission,
                 draft_open: r.draft_open,

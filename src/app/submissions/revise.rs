@@ -226,7 +226,15 @@ pub async fn save_form(
     let data = match (open.kind, input) {
         (FormKind::Administrator, FormInput::Appointment(input)) => {
             let loc = place_of(app, actor, org_id, &open.draft, true).await?;
-            appointments::report_data(&appointments::checked(&input)?, &loc)?
+            let mut data = appointments::report_data(&appointments::checked(&input)?, &loc)?;
+            // The person replaced is the returned notice's (the returned notice's own
+            // appointment is on record by now, so it cannot be looked up again).
+            let before: serde_json::Value =
+                serde_json::from_str(&open.draft.data).unwrap_or_default();
+            if before["predecessor"].is_object() {
+                data["predecessor"] = before["predecessor"].clone();
+            }
+            data
         }
         (FormKind::IdManagement, FormInput::Declaration(mut input)) => {
             input.org = org_id;
@@ -306,7 +314,7 @@ pub async fn before_seal(
         return Err(Error::Conflict("error.conflict.body"));
     }
     let mut entry = actor.audit("appointment.notified", Some(org_id), draft.to_string());
-    entry.detail = serde_json::json!({ "location": location, "appointment": appointment });
+    entry.detail = appointments::audit_detail(&data, location, appointment);
     db::audit::append(tx, &entry).await?;
     Ok(())
 }

@@ -150,13 +150,17 @@ where
     if !role_accepts(&input.role, k) {
         return Err(UploadFailure::Refused("error.file_wrong_role"));
     }
-    let submission = bounded(app, draft_at(app, actor, &place)).await?;
+    // A draft already full refuses the file before its bytes are read; a draft is opened only
+    // once the file is taken (a file its content refuses leaves no 下書き either), and the
+    // attach counts again under the draft's lock.
     let count = bounded(app, async {
-        Ok(
-            db::submissions::files(&app.db, Scope::Org(org_id), submission)
+        let open = db::submissions::draft(&app.db, org_id, place.kind.as_str(), place.site).await?;
+        Ok(match open {
+            Some(d) => db::submissions::files(&app.db, Scope::Org(org_id), d.id)
                 .await?
                 .len(),
-        )
+            None => 0,
+        })
     })
     .await?;
     if count >= app.files.max_files {
@@ -211,6 +215,7 @@ where
         Err(UploadError::Io(e)) => return Err(Error::Internal(e).into()),
     };
     let role = input.role;
+    let submission = bounded(app, draft_at(app, actor, &place)).await?;
     let attached = bounded(app, async {
         let mut tx = app.db.begin().await?;
         let attached = db::submissions::attach_file(

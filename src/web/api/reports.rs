@@ -81,8 +81,8 @@ pub async fn checklist(
                 },
                 status: r.status.to_string(),
                 needs_action: r.needs_action,
-                instruction: r.open.filter(|o| o.instruction).map(|o| o.id),
-                request: r.open.filter(|o| !o.instruction).map(|o| o.id),
+                instruction: r.open.as_ref().filter(|o| o.instruction).map(|o| o.id),
+                request: r.open.as_ref().filter(|o| !o.instruction).map(|o| o.id),
             })
             .collect(),
     ))

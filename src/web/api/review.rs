@@ -98,7 +98,9 @@ pub struct QueueItem {
     pub place: Option<String>,
     /// What to know before opening it: `resubmitted`, `replaced` (a newer report of the same
     /// item and place was sent after it), `late` (answered a request after its due date),
-    /// `stale` (antivirus definitions out of date), `log` (a gateway log check found problems).
+    /// `stale` (antivirus definitions out of date), `log` (a gateway log check found problems),
+    /// `note` (the organisation wrote to the Center about it: a note when submitting, or a
+    /// comment since).
     pub flags: Vec<String>,
 }
 

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::app::{self, account::PasswordInput};
+use crate::app::{self, account::NameInput, account::PasswordInput};
 use crate::web::ctx::{CsrfForm, Ctx, CurrentUser};
 use crate::web::error::{AppError, AppResult};
 use crate::web::forms::{FieldErrors, Nothing};
@@ -32,6 +32,8 @@ struct AccountView {
     page: Page,
     sessions: Vec<SessionItem>,
     errors: FieldErrors,
+    /// The name in its field: as typed when refused, else the account's.
+    name: String,
     /// Whether a second factor is switched on.
     second_factor_on: bool,
 }
@@ -76,6 +78,7 @@ async fn view(
     ctx: &Ctx,
     me: &CurrentUser,
     errors: FieldErrors,
+    name: Option<String>,
 ) -> AppResult<AccountView> {
     let t = ctx.tr();
     let account = app::account::account(state, &me.actor(ctx)).await?;
@@ -103,6 +106,7 @@ async fn view(
         page: Page::new(ctx, Some(me)),
         sessions,
         errors,
+        name: name.unwrap_or_else(|| me.name.clone()),
         second_factor_on,
     })
 }
@@ -115,7 +119,7 @@ pub async fn page(
 ) -> AppResult<Response> {
     render(
         StatusCode::OK,
-        &view(&state, &ctx, &me, FieldErrors::default()).await?,
+        &view(&state, &ctx, &me, FieldErrors::default(), None).await?,
     )
 }
 
@@ -176,7 +180,33 @@ pub async fn change_password(
         )),
         Err(app::Error::Invalid(errors)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &view(&state, &ctx, &me, errors).await?,
+            &view(&state, &ctx, &me, errors, None).await?,
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /account/name`: one's own name, as the screens and the Center's records show it.
+pub async fn rename(
+    State(state): State<Arc<AppState>>,
+    ctx: Ctx,
+    me: CurrentUser,
+    CsrfForm(form): CsrfForm<NameInput>,
+) -> AppResult<Response> {
+    let typed = form.display_name.clone();
+    match app::account::rename(&state, &me.actor(&ctx), form).await {
+        Ok(changed) => Ok(redirect_with_flash(
+            "/account",
+            if changed {
+                "flash.name_changed"
+            } else {
+                "flash.name_unchanged"
+            },
+            state.cookies.secure,
+        )),
+        Err(app::Error::Invalid(errors)) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &view(&state, &ctx, &me, errors, Some(typed)).await?,
         ),
         Err(e) => Err(e.into()),
     }

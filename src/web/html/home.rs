@@ -90,7 +90,7 @@ fn next_steps(
             &format!("home.next.do.{}", r.status),
             &[
                 ("item", format!("{} {}", r.number, r.title).as_str()),
-                ("place", r.place.as_str()),
+                ("place", r.open_place.as_deref().unwrap_or(&r.place)),
             ],
         ),
         link: r.link.clone().unwrap_or_default(),

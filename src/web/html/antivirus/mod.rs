@@ -344,6 +344,7 @@ pub async fn import(
                     sheet: imported.sheet,
                     header_row: imported.header_row,
                     ignored: imported.ignored,
+                    assumed: vec![],
                     headings: antivirus::FIELDS
                         .iter()
                         .map(|f| t.t(&format!("av.col.{f}")).to_string())

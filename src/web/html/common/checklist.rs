@@ -22,6 +22,8 @@ pub struct ChecklistItem {
     pub item: String,
     /// An earlier report was accepted and stays in force (the status is of a newer one).
     pub accepted_before: bool,
+    /// The place the instruction or request behind the status names, when not the row's.
+    pub open_place: Option<String>,
 }
 
 impl ChecklistItem {
@@ -45,6 +47,7 @@ pub async fn checklist_for(
         .into_iter()
         .map(|r| {
             let loc = r.unit.location;
+            let open_place = r.open.as_ref().and_then(|o| o.place.clone());
             let link = match (r.open, r.item.as_str(), loc) {
                 (Some(o), _, _) if o.instruction => {
                     Some(format!("/orgs/{org_id}/instructions/{}", o.id))
@@ -98,6 +101,7 @@ pub async fn checklist_for(
                 due: r.due.map(|d| d.to_string()).unwrap_or_default(),
                 item: r.item,
                 accepted_before: r.accepted_before,
+                open_place,
             }
         })
         .collect())

@@ -24,14 +24,13 @@ pub struct ConfirmForm {
     pub rows: String,
 }
 
-/// Messages for an import that stored nothing: the worksheet read, then each problem at the
-/// sheet's own row and column letter ("6行目 D列「設置場所」：…"); `prefix` names the column
-/// labels' keys and `names` are the places a row may name.
+/// Messages for an import that stored nothing: each problem at the sheet's own row and column
+/// letter, in the worksheet read when the workbook has one ("シート「機器一覧」6行目 D列
+/// 「設置場所」：…"); `prefix` names the column labels' keys and `names` are the places a row
+/// may name.
 pub fn problems(t: &Tr, prefix: &str, failed: Failed, names: &[String]) -> Vec<String> {
     let mut out = vec![];
-    if let Some(sheet) = &failed.sheet {
-        out.push(t.f("import.in_sheet", &[("sheet", sheet)]));
-    }
+    let sheet = failed.sheet.as_deref();
     let total = failed.problems.len();
     let listed = if names.len() > MAX_LISTED_NAMES {
         let more = (names.len() - MAX_LISTED_NAMES).to_string();
@@ -49,7 +48,10 @@ pub fn problems(t: &Tr, prefix: &str, failed: Failed, names: &[String]) -> Vec<S
         };
         let reason = t.f(key, &[("value", &p.value), ("names", &listed)]);
         if p.field == "file" {
-            out.push(reason);
+            out.push(match sheet {
+                Some(sheet) => t.f("import.in_sheet", &[("sheet", sheet), ("reason", &reason)]),
+                None => reason,
+            });
             continue;
         }
         let row = p.row.to_string();
@@ -59,6 +61,10 @@ pub fn problems(t: &Tr, prefix: &str, failed: Failed, names: &[String]) -> Vec<S
                 &[("row", &row), ("col", &column_letter(c))],
             ),
             None => t.f("import.at_row", &[("row", &row)]),
+        };
+        let at = match sheet {
+            Some(sheet) => t.f("import.at_sheet", &[("sheet", sheet), ("at", &at)]),
+            None => at,
         };
         out.push(t.f(
             "import.problem",
@@ -119,6 +125,8 @@ struct ConfirmView {
     payload: String,
     /// 「次の列は取り込みません: …」, or empty.
     ignored: String,
+    /// What was read without a column, in words.
+    assumed: Vec<String>,
 }
 
 /// What the confirmation page shows and posts.
@@ -130,6 +138,9 @@ pub struct Confirm {
     pub header_row: usize,
     /// The sheet's headings whose columns are not read.
     pub ignored: Vec<String>,
+    /// The fields the sheet has no column for, read with a default (`{prefix}.assumed.{field}`
+    /// says which).
+    pub assumed: Vec<String>,
     pub headings: Vec<String>,
     /// Each row's sheet row number and the words shown for it.
     pub rows: Vec<(usize, Vec<String>)>,
@@ -163,6 +174,7 @@ pub fn confirm_page(ctx: &Ctx, me: &CurrentUser, c: Confirm) -> AppResult<Respon
             action: c.action,
             back: c.back,
             payload: c.payload,
+            assumed: c.assumed,
             ignored: if c.ignored.is_empty() {
                 String::new()
             } else {

@@ -468,6 +468,11 @@ pub async fn import_equipment(
                     sheet: imported.sheet,
                     header_row: imported.header_row,
                     ignored: imported.ignored,
+                    assumed: imported
+                        .assumed
+                        .iter()
+                        .map(|f| t.t(&format!("import.assumed.{f}")).to_string())
+                        .collect(),
                     headings: equipment::FIELDS
                         .iter()
                         .map(|f| t.t(&format!("eq.col.{f}")).to_string())

@@ -51,16 +51,33 @@ fn strings(v: &Value) -> Vec<String> {
 
 /// Item 1 — 管理責任者の設置.
 fn administrator(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
-    let summary = vec![note(
+    let before = &d["predecessor"];
+    let mut summary = vec![note(
         cx.f(
             "report.summary.administrator",
             &[("name", s(d, "name")), ("date", s(d, "effective_from"))],
         ),
         false,
     )];
+    let mut rows = vec![];
+    if before.is_object() {
+        let was = cx.f(
+            "report.predecessor_of",
+            &[
+                ("name", s(before, "name")),
+                ("department", &or_dash(s(before, "department"))),
+                ("date", s(before, "effective_from")),
+            ],
+        );
+        summary.push(note(
+            cx.f("report.summary.replaces", &[("who", &was)]),
+            false,
+        ));
+        rows.push((cx.t("appointment.predecessor"), was));
+    }
     let section = facts(
         cx.t("appointment.title"),
-        vec![
+        [
             (cx.t("appointment.name"), or_dash(s(d, "name"))),
             (cx.t("appointment.name_kana"), or_dash(s(d, "name_kana"))),
             (cx.t("appointment.department"), or_dash(s(d, "department"))),
@@ -75,7 +92,10 @@ fn administrator(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
                 cx.t("appointment.effective_from"),
                 or_dash(s(d, "effective_from")),
             ),
-        ],
+        ]
+        .into_iter()
+        .chain(rows)
+        .collect(),
     );
     (summary, vec![section])
 }

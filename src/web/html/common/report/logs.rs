@@ -154,6 +154,28 @@ fn log_findings(cx: &Context<'_>, c: &Totals) -> Vec<String> {
 }
 
 /// Item 6 — 履歴（ログ）の管理: the mechanism and each log file's check.
+/// Files that hold the same records as one before them (by name: the earlier, the later): the
+/// same content, or, when one is a compressed copy of the other, the same lines per direction
+/// over the same first and last times. Each later file is named once.
+fn same_logs(checks: &[Value]) -> Vec<(&str, &str)> {
+    let key = |c: &Value| {
+        let t = Totals::of(c);
+        (t.lines > 0).then_some((t.lines, t.sent, t.received, t.first, t.last))
+    };
+    let mut out = vec![];
+    for (j, later) in checks.iter().enumerate() {
+        let found = checks[..j].iter().find(|earlier| {
+            let same_content =
+                !s(earlier, "sha256").is_empty() && s(earlier, "sha256") == s(later, "sha256");
+            same_content || key(earlier).is_some_and(|k| Some(k) == key(later))
+        });
+        if let Some(earlier) = found {
+            out.push((s(earlier, "file"), s(later, "file")));
+        }
+    }
+    out
+}
+
 pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
     let checks = d["log_checks"].as_array().cloned().unwrap_or_default();
     let mut summary = vec![];
@@ -208,6 +230,12 @@ pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
                 },
             ],
             vec![],
+        ));
+    }
+    for (first, again) in same_logs(&checks) {
+        summary.push(note(
+            cx.f("report.log.same_log", &[("first", first), ("again", again)]),
+            true,
         ));
     }
     // The period, met by the logs together (a report sealed before this: per file, above).
