@@ -43,8 +43,9 @@
     var body = new URLSearchParams(new FormData(form));
     body.set("action", "save");
     // getAttribute: the form's own `action` property is its button named "action".
-    return fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin" }).then(function () {
+    return fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin" }).then(function (res) {
       typedAtLoad = now;
+      return res.ok;
     }, function () {
       // Not saved (offline a moment): the upload goes ahead; the page says what it took.
     });
@@ -71,7 +72,12 @@
       var files = Array.prototype.slice.call(input.files);
       // What was typed in the page's report form and not saved yet is saved as the draft
       // first: the page shown after the upload is the draft's, and would not have it.
-      var chain = keepTyped();
+      // Whether that saved a draft: said on the page when the file is then refused (the page
+      // shows no flash of the save, and the draft would otherwise appear unannounced).
+      var keepForm = document.querySelector("form[data-keep]");
+      var savedNote = keepForm && keepForm.getAttribute("data-saved-note");
+      var savedNow = false;
+      var chain = keepTyped().then(function (saved) { savedNow = saved === true; });
       files.forEach(function (file) {
         var progress = bar(list, file);
         chain = chain.then(function () { return sendOne(form, file, progress); });
@@ -100,6 +106,14 @@
         // success the file list and the flash say it, and the bars go.
         var again = fresh.querySelector("form[data-upload][action='" + form.getAttribute("action") + "']");
         if (again && !(xhr.status >= 200 && xhr.status < 300)) { again.appendChild(list); }
+        if (savedNow && savedNote && !(xhr.status >= 200 && xhr.status < 300)) {
+          var said = document.createElement("p");
+          said.className = "flash";
+          said.setAttribute("role", "status");
+          said.textContent = savedNote;
+          var h1 = fresh.querySelector("h1");
+          if (h1) { h1.insertAdjacentElement("afterend", said); }
+        }
         var told = fresh.querySelector(".error-summary, .form-error, .flash");
         if (told) { told.setAttribute("tabindex", "-1"); told.focus(); }
       }

@@ -60,6 +60,9 @@ pub struct Setup {
     pub first_location: Option<Uuid>,
     /// Catalogue items that apply to no unit yet: (number, Japanese title, English title).
     pub later: Vec<(String, String, String)>,
+    /// Reports waiting for the Center on which the Center spoke last (a question to answer):
+    /// (submission, receipt number).
+    pub questions: Vec<(Uuid, String)>,
 }
 
 /// The organisation's set-up in the actor's scope (another organisation's: not found).
@@ -82,7 +85,9 @@ pub async fn setup(app: &App, actor: &Actor, org_id: Uuid) -> Result<Setup, Erro
             .map(|i| (i.number.clone(), i.title_ja.clone(), i.title_en.clone()))
             .collect();
     }
+    let questions = db::review::center_spoke_last(&app.db, org_id).await?;
     Ok(Setup {
+        questions,
         needs_name,
         needs_office,
         needs_connection,

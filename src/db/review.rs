@@ -422,6 +422,23 @@ pub async fn add_comment(
     .await)
 }
 
+/// The organisation's reports waiting for the Center whose last comment is the Center's (a
+/// question the organisation has not answered yet): (submission, receipt number), oldest
+/// question first, at most 20.
+pub async fn center_spoke_last(db: &Db, org_id: Uuid) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    on_db!(db, p => sqlx::query_as(
+        "SELECT s.id, s.receipt_no FROM submissions s \
+         JOIN comments c ON c.submission_id = s.id \
+         JOIN users u ON u.id = c.author_id \
+         WHERE s.org_id = $1 AND s.state = 'submitted' AND s.receipt_no IS NOT NULL AND u.org_id IS NULL \
+         AND c.created_at = (SELECT MAX(c2.created_at) FROM comments c2 WHERE c2.submission_id = s.id) \
+         ORDER BY c.created_at LIMIT 20",
+    )
+    .bind(org_id)
+    .fetch_all(p)
+    .await)
+}
+
 /// A sealed submission as exported.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExportRow {

@@ -457,6 +457,17 @@ pub async fn set_flags(tx: &mut Tx, id: Uuid, flags: &str) -> Result<(), sqlx::E
     Ok(())
 }
 
+/// The name of the office or gateway site a submission is about (`None`: the whole
+/// organisation), read in the transaction that seals it.
+pub async fn place_name(tx: &mut Tx, id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT l.name FROM submissions s JOIN locations l ON l.id = s.location_id WHERE s.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await)
+}
+
 /// Adds one flag to a submission's (nothing written when it has it already).
 pub async fn add_flag(tx: &mut Tx, id: Uuid, flag: &str) -> Result<(), sqlx::Error> {
     on_tx!(tx, c => sqlx::query(

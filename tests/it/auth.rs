@@ -478,10 +478,24 @@ dual_test!(
 dual_test!(
     a_person_changes_their_own_name_on_the_account_page,
     |app| async move {
-        // Created at the command line: named by the address until they change it.
-        app.add_user("clerk@a.example.jp", "org_admin", Some("AAAAA"))
-            .await;
+        // Created at the command line without a name: named by the address, and asked to
+        // name themselves first thing.
+        secportal::cli::add_user(
+            &app.state.config,
+            "clerk@a.example.jp",
+            "org_admin",
+            Some("AAAAA"),
+            PASSWORD,
+            None,
+        )
+        .await
+        .unwrap();
         app.login("clerk@a.example.jp", PASSWORD).await;
+        let home = app.html("/home").await;
+        assert!(
+            home.contains("<a href=\"/account#name\">アカウントに氏名を登録する"),
+            "{home}"
+        );
         let page = app.html("/account").await;
         assert!(page.contains("action=\"/account/name\""), "{page}");
         // Nothing typed, or a name that hides characters: refused beside the field.
@@ -501,6 +515,7 @@ dual_test!(
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let home = app.html("/home").await;
         assert!(home.contains("山田　花子"), "the header names her: {home}");
+        assert!(!home.contains("アカウントに氏名を登録する"), "{home}");
         // The same name again changes nothing and writes nothing.
         app.post("/account/name", &[("display_name", "山田　花子")])
             .await;

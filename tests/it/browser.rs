@@ -471,7 +471,9 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
             );
         }
         // A file of a type the field does not take: refused, and its bar gives way to a
-        // struck-through name (a full bar read as done).
+        // struck-through name (a full bar read as done). What was typed before it is saved as
+        // the draft first, and the page says so.
+        fill(&c, "note", "本社の構成（ブラウザ試験・拒否の前）").await;
         let exe = files.path().join("setup.exe");
         std::fs::write(&exe, b"MZ\x90\x00 not a diagram").unwrap();
         c.find(Locator::Id("files-diagram"))
@@ -489,6 +491,11 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
         .await
         .unwrap();
         wait_for_text(&c, "setup.exe：").await;
+        wait_for_text(
+            &c,
+            "ファイルを添付する前に、入力した内容を下書きとして保存しました",
+        )
+        .await;
         let shown = c
             .execute(
                 "var r = document.querySelector('.progress-list li.refused');\
@@ -505,7 +512,7 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
         let kept = note_of(&c).await;
         assert_eq!(
             kept,
-            serde_json::json!("本社の構成（ブラウザ試験）"),
+            serde_json::json!("本社の構成（ブラウザ試験・拒否の前）"),
             "what was typed outlived the uploads"
         );
         // Typed, then a file removed (削除 loads the page again): what was typed is saved

@@ -258,6 +258,8 @@ dual_test!(
                 "記録 2 行（送信 1 行・受信 1 行）",
                 "記録 4 行（送信 2 行・受信 2 行）",
                 "記録期間: 2026-10-02 10:00:00 〜 2026-10-02 10:00:01（日本時間）",
+                // Said on the page the logs are added on, before the confirmation.
+                "「gw.csv.gz」は「gw.csv」と同じ記録のようです",
             ],
         );
         assert!(

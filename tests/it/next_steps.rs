@@ -490,10 +490,12 @@ dual_test!(
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        let steps = next_steps(&app.html("/home").await);
+        let home = app.html("/home").await;
+        let steps = next_steps(&home);
         assert!(
             steps.contains("7.4.1(3) ウィルス対策（本社）の改善措置を行い、結果を報告する"),
             "{steps}"
         );
+        assert!(home.contains("<small>（本社について）</small>"), "{home}");
     }
 );

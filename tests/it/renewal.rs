@@ -484,6 +484,12 @@ dual_test!(
             r#"<a href="/review/{}">前回受理された届出を開く</a>"#,
             id_of(&all, "outside_connections")
         )));
+        // The queue says it renews an accepted report.
+        let queue = r.html("/review").await;
+        assert!(
+            queue.contains("<span class=\"status flag\">受理済みの届出の更新</span>"),
+            "{queue}"
+        );
         // Returned and corrected, its second version is compared with its first and, still,
         // with the accepted application.
         let res = r

@@ -368,6 +368,12 @@ dual_test!(
         // The Center's own comment raises no mark on its queue; the organisation's answer does.
         let queue = r1.html("/review").await;
         assert!(!queue.contains("組織からのコメントあり"), "{queue}");
+        // The organisation's home asks it to answer, first thing.
+        let home = app.get("/home").await.text().await.unwrap();
+        assert!(
+            home.contains(&format!("<a href=\"/orgs/{org}/submissions/{id}/receipt#comments\">NACCS センターからの質問に回答する（受付番号 SR-")),
+            "{home}"
+        );
         assert_eq!(
             app.post(
                 &format!("/orgs/{org}/submissions/{id}/comments"),
@@ -387,6 +393,11 @@ dual_test!(
         );
         assert_eq!(app.count("comments").await, 2);
         assert_eq!(app.audit_count("submission.commented").await, 2);
+        let home = app.get("/home").await.text().await.unwrap();
+        assert!(
+            !home.contains("NACCS センターからの質問に回答する"),
+            "answered: {home}"
+        );
         let queue = r1.html("/review").await;
         assert_eq!(
             queue

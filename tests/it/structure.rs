@@ -304,6 +304,30 @@ dual_test!(
             review.contains("前任の 佐藤　一郎（情報システム部、2026-01-01 就任）からの交代"),
             "{review}"
         );
+        // The office's history marks who is in charge today; the mails tell the notices apart.
+        let office_page = app
+            .get(&format!("/orgs/{org}/locations/{office}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            office_page
+                .matches("<span class=\"badge\">現任</span>")
+                .count(),
+            1
+        );
+        app.wait_mail_text("kanri@a.example.jp", "管理責任者の設置（横浜営業所）")
+            .await;
+        // The third is read as a correction, with what it changes.
+        assert_eq!(data[2]["corrects"]["name"], "鈴木　花子");
+        let review = reviewer.html(&format!("/review/{}", ids[2].0)).await;
+        assert!(
+            review.contains(
+                "同じ管理責任者の届出内容の変更（2026-06-01 就任の届出から）：氏名 鈴木　花子 → 鈴木 花子、就任日 2026-06-01 → 2026-08-01"
+            ),
+            "{review}"
+        );
         let trail = app.get("/audit").await.text().await.unwrap();
         assert!(trail.contains("管理責任者: 鈴木　花子"), "{trail}");
         assert!(trail.contains("前任者: 佐藤　一郎"), "{trail}");
@@ -643,6 +667,10 @@ dual_test!(
             .html(&format!("/orgs/{org_a}/submissions?item=administrator"))
             .await;
         assert!(history.contains("管理責任者"), "{history}");
+        assert!(
+            history.contains("<td><a href=\"/review/"),
+            "the Center opens a report on its review page: {history}"
+        );
         // B has more to do (administrator and logs missing): first when sorted by open items.
         let by_open = app
             .get("/admin/matrix?sort=open")

@@ -57,7 +57,8 @@ pub struct QueueLine {
     /// The office of a gateway site.
     pub place_office: Option<String>,
     /// What a reviewer should know before opening it (`domain::flags`), `resubmitted` for a
-    /// version after the first, and `replaced` when a newer report of its place was sent.
+    /// version after the first, `renewal` for a first version renewing an accepted report, and
+    /// `replaced` when a newer report of its place was sent.
     pub flags: Vec<&'static str>,
     /// When a decided line was decided, and by whom.
     pub decided_at: Option<DateTime<Utc>>,
@@ -66,6 +67,9 @@ pub struct QueueLine {
 
 /// The flag of a version after the first (a resubmission after a return).
 pub const RESUBMITTED: &str = "resubmitted";
+/// The flag of a first version that renews an accepted report (its changes are shown on
+/// the review page).
+pub const RENEWAL: &str = "renewal";
 /// The flag of a line whose organisation has sent a newer report of the same item and place.
 pub const REPLACED: &str = "replaced";
 
@@ -192,6 +196,8 @@ pub async fn queue_page(
                         let mut f = crate::domain::flags::parse(&r.flags);
                         if r.version > 1 {
                             f.insert(0, RESUBMITTED);
+                        } else if r.renewal {
+                            f.insert(0, RENEWAL);
                         }
                         if r.replaced {
                             f.insert(0, REPLACED);

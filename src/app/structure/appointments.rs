@@ -110,22 +110,42 @@ fn same_person(a: &str, b: &str) -> bool {
     bare(a) == bare(b)
 }
 
-/// Who the appointment replaces: the location's administrator on its first day, when that is
-/// another person (a notice that only corrects the same person's details replaces no one).
-/// Named in the report (`predecessor`) so that the Center reads the change of person.
+/// What the appointment stands after: the location's administrator on its first day, as
+/// `("predecessor", …)` when that is another person (named in the report so that the Center
+/// reads the change of person), or as `("corrects", …)` when it is the same person (a notice
+/// that corrects their details: the report keeps what it corrects, to show what changed).
 pub async fn predecessor(
     app: &App,
     org_id: Uuid,
     location: Uuid,
     a: &NewAppointment,
-) -> Result<Option<serde_json::Value>, Error> {
+) -> Result<Option<(&'static str, serde_json::Value)>, Error> {
     let before = db::appointments::on_date(&app.db, org_id, location, a.effective_from).await?;
-    Ok(before.filter(|b| !same_person(&b.name, &a.name)).map(|b| {
-        serde_json::json!({
-            "name": b.name,
-            "department": b.department,
-            "effective_from": b.effective_from,
-        })
+    Ok(before.map(|b| {
+        if same_person(&b.name, &a.name) {
+            (
+                "corrects",
+                serde_json::json!({
+                    "name": b.name,
+                    "name_kana": b.name_kana,
+                    "department": b.department,
+                    "title": b.title,
+                    "phone": b.phone,
+                    "emergency_contact": b.emergency_contact,
+                    "email": b.email,
+                    "effective_from": b.effective_from,
+                }),
+            )
+        } else {
+            (
+                "predecessor",
+                serde_json::json!({
+                    "name": b.name,
+                    "department": b.department,
+                    "effective_from": b.effective_from,
+                }),
+            )
+        }
     }))
 }
 
@@ -174,8 +194,8 @@ pub async fn appoint_step(
     }
     let a = checked(&input)?;
     let mut data = report_data(&a, &loc)?;
-    if let Some(before) = predecessor(app, org_id, loc.id, &a).await? {
-        data["predecessor"] = before;
+    if let Some((key, before)) = predecessor(app, org_id, loc.id, &a).await? {
+        data[key] = before;
     }
     let key = match step {
         Step::Preview => {

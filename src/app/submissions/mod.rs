@@ -272,6 +272,11 @@ pub async fn arrival_notice(
 ) -> Result<Pending, Error> {
     let catalogue = app.catalogue().await?;
     let link = format!("/orgs/{org_id}/submissions/{submission}/receipt");
+    // The place tells one office's notice from another's.
+    let place = db::submissions::place_name(tx, submission)
+        .await?
+        .unwrap_or_default();
+    let item = |lang: &str| crate::i18n::paren(&catalogue.item_title(kind, lang), &place, lang);
     let pending = notify(
         tx,
         &app.config.base_url,
@@ -281,8 +286,8 @@ pub async fn arrival_notice(
             message: "mail.received",
             args: vec![
                 ("receipt", receipt_no.to_string()),
-                ("item_ja", catalogue.item_title(kind, "ja")),
-                ("item_en", catalogue.item_title(kind, "en")),
+                ("item_ja", item("ja")),
+                ("item_en", item("en")),
             ],
             link: link.clone(),
         },

@@ -227,12 +227,14 @@ pub async fn save_form(
         (FormKind::Administrator, FormInput::Appointment(input)) => {
             let loc = place_of(app, actor, org_id, &open.draft, true).await?;
             let mut data = appointments::report_data(&appointments::checked(&input)?, &loc)?;
-            // The person replaced is the returned notice's (the returned notice's own
-            // appointment is on record by now, so it cannot be looked up again).
+            // The person replaced (or the notice corrected) is the returned notice's: its own
+            // appointment is on record by now, so it cannot be looked up again.
             let before: serde_json::Value =
                 serde_json::from_str(&open.draft.data).unwrap_or_default();
-            if before["predecessor"].is_object() {
-                data["predecessor"] = before["predecessor"].clone();
+            for key in ["predecessor", "corrects"] {
+                if before[key].is_object() {
+                    data[key] = before[key].clone();
+                }
             }
             data
         }

@@ -33,6 +33,8 @@ pub struct QueueRow {
     /// A newer report of the same organisation, item and place was sealed after it
     /// (`replaced_at`, kept by triggers).
     pub replaced: bool,
+    /// It renews an accepted report of the same item and place (`renewed_from`).
+    pub renewal: bool,
 }
 
 /// A name a queue line shows, by the id the line carries.
@@ -201,7 +203,8 @@ fn page_sql(f: &QueueFilter, cursor: Option<Cursor>, limit: i64) -> Sql {
         text: "SELECT s.id, s.org_id, s.kind, s.version, s.state, s.submitted_at, s.receipt_no, \
                s.assigned_to, s.location_id, s.flags, \
                (SELECT nv.n FROM name_version nv WHERE nv.id = 1) AS names_at, \
-               s.replaced_at IS NOT NULL AS replaced FROM submissions s"
+               s.replaced_at IS NOT NULL AS replaced, s.renewed_from IS NOT NULL AS renewal \
+               FROM submissions s"
             .into(),
         args: Vec::new(),
     };

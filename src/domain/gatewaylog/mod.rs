@@ -147,7 +147,39 @@ pub fn lacking(counts: &[u64; 4]) -> Vec<(&'static str, u64)> {
         .collect()
 }
 
+/// What tells one log's records from another's: its lines, sent and received, and its first and
+/// last times.
+pub type Records<'a> = (u64, u64, u64, Option<&'a str>, Option<&'a str>);
+
+/// The logs that hold the same records as one before them, as (earlier, later) positions: the
+/// same content (`sha256`, when known), or, when one is a copy in another shape (compressed,
+/// another delimiter or encoding), the same [`Records`] with at least one line. Each later
+/// log is named once.
+pub fn same_records(logs: &[(&str, Records<'_>)]) -> Vec<(usize, usize)> {
+    let mut out = vec![];
+    for (j, (sha, later)) in logs.iter().enumerate() {
+        let found = logs[..j].iter().position(|(earlier_sha, earlier)| {
+            (!sha.is_empty() && earlier_sha == sha) || (later.0 > 0 && earlier == later)
+        });
+        if let Some(i) = found {
+            out.push((i, j));
+        }
+    }
+    out
+}
+
 impl LogCheck {
+    /// Its [`Records`].
+    pub fn records(&self) -> Records<'_> {
+        (
+            self.lines,
+            self.sent,
+            self.received,
+            self.first.as_deref(),
+            self.last.as_deref(),
+        )
+    }
+
     /// Lines with any problem the reviewer should see.
     pub fn problems(&self) -> u64 {
         self.bad_direction.n + self.send_missing.n + self.receive_missing.n + self.bad_time.n

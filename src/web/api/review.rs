@@ -96,7 +96,8 @@ pub struct QueueItem {
     pub assignee: Option<String>,
     /// The office or gateway site it is about (none: the whole organisation).
     pub place: Option<String>,
-    /// What to know before opening it: `resubmitted`, `replaced` (a newer report of the same
+    /// What to know before opening it: `resubmitted`, `renewal` (it renews an accepted report
+    /// of the same item and place), `replaced` (a newer report of the same
     /// item and place was sent after it), `late` (answered a request after its due date),
     /// `stale` (antivirus definitions out of date), `log` (a gateway log check found problems),
     /// `note` (the organisation wrote to the Center about it: a note when submitting, or a

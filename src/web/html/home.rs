@@ -74,6 +74,14 @@ fn next_steps(
             admin_only: !editor,
         });
     }
+    // A question from the Center on a report it is reviewing: answered before the rest.
+    steps.extend(setup.questions.iter().map(|(id, receipt)| NextStep {
+        text: t.f("home.next.answer_center", &[("receipt", receipt.as_str())]),
+        link: format!("/orgs/{org}/submissions/{id}/receipt#comments"),
+        due: String::new(),
+        overdue: false,
+        admin_only: false,
+    }));
     let mut open: Vec<&ChecklistItem> = checklist
         .iter()
         .filter(|r| r.needs_action && r.link.is_some())
@@ -171,6 +179,20 @@ pub async fn home(
         let setup = app::home::setup(&state, &me.actor(&ctx), org).await?;
         let editor = app::structure::can_edit(&me.actor(&ctx));
         next = next_steps(&t, org, &setup, &checklist, editor);
+        // An account made at the command line is named by its address until its person
+        // names it: the receipts they seal name the submitter.
+        if me.email.split('@').next() == Some(me.name.as_str()) {
+            next.insert(
+                0,
+                NextStep {
+                    text: t.t("home.next.own_name").to_string(),
+                    link: "/account#name".into(),
+                    due: String::new(),
+                    overdue: false,
+                    admin_only: false,
+                },
+            );
+        }
         later = setup
             .later
             .into_iter()

@@ -59,6 +59,8 @@ struct LogsView {
     checking: Vec<String>,
     /// Logs that did not read again with the saved mapping, with why (in words).
     recheck_failed: Vec<String>,
+    /// Logs that hold the same records as one above them, in words.
+    same: Vec<String>,
     max_log_mb: u64,
     /// (due, period, note, opens: empty when at once).
     request: Option<(String, String, String, String)>,
@@ -167,6 +169,7 @@ async fn view(
     let period = period_of(&fields);
     let (mut files, mut checks, mut unchecked, mut maps) = (vec![], vec![], vec![], vec![]);
     let (mut checking, mut recheck_failed, mut read) = (vec![], vec![], vec![]);
+    let mut same = vec![];
     let site_map = app::log_mapping::of_site(state, &actor, org.id, site.id).await?;
     if draft.is_some() {
         let rows = form.files.clone();
@@ -181,6 +184,7 @@ async fn view(
         )
         .await?;
         let t = ctx.tr();
+        let mut shas = vec![];
         for (row, (name, kept)) in rows.iter().zip(kept) {
             let Some(kept) = kept else {
                 unchecked.push(name);
@@ -223,6 +227,7 @@ async fn view(
             if kept.is_final() {
                 if !c.needs_mapping() {
                     read.push((name.clone(), c.clone()));
+                    shas.push(row.sha256.clone());
                 }
             } else {
                 // The mapping did not read the log: it is asked for again.
@@ -230,6 +235,20 @@ async fn view(
             }
             maps.push(map_form);
         }
+        let logs: Vec<_> = shas
+            .iter()
+            .zip(&read)
+            .map(|(sha, (_, c))| (sha.as_str(), c.records()))
+            .collect();
+        same = crate::domain::gatewaylog::same_records(&logs)
+            .into_iter()
+            .map(|(i, j)| {
+                t.f(
+                    "report.log.same_log",
+                    &[("first", &read[i].0), ("again", &read[j].0)],
+                )
+            })
+            .collect();
         checks = logcheck::views(&t, &read, period);
         // Logs waiting for a mapping first.
         maps.sort_by_key(|m| !m.needed);
@@ -270,6 +289,7 @@ async fn view(
         unchecked,
         checking,
         recheck_failed,
+        same,
         max_log_mb: state.config.max_log_bytes / (1024 * 1024),
         request: request.map(|r| {
             (

@@ -49,7 +49,8 @@ pub(super) struct ShowView {
     state_key: String,
     receipt: String,
     submitted: String,
-    submitter: String,
+    /// Who submitted it: name and address.
+    submitter: (String, String),
     /// The declared content in words, with the summary a reviewer reads first.
     report: Report,
     files: Vec<FileItem>,
@@ -246,7 +247,7 @@ pub(super) async fn show_view(
         state: shown_state.clone(),
         receipt: s.receipt_no.unwrap_or_default(),
         submitted: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
-        submitter: format!("{} <{}>", s.submitter_name, s.submitter_email),
+        submitter: (s.submitter_name, s.submitter_email),
         report,
         files: s.files.into_iter().map(sealed_file_item).collect(),
         newer: s.newer.map(|v| VersionItem {

@@ -40,6 +40,8 @@ pub struct AppointmentItem {
     pub notified: String,
     /// The sealed notification: its submission, receipt number and review state.
     pub receipt: Option<app::structure::reads::Notified>,
+    /// The administrator today: the newest notice in effect (the history is newest first).
+    pub current: bool,
 }
 
 fn appointment_item(a: AppointmentRow) -> AppointmentItem {
@@ -54,6 +56,7 @@ fn appointment_item(a: AppointmentRow) -> AppointmentItem {
         effective_from: a.effective_from.format("%Y-%m-%d").to_string(),
         notified: jst(&a.created_at),
         receipt: None,
+        current: false,
     }
 }
 
@@ -178,7 +181,7 @@ async fn location_view(
         .collect::<Vec<_>>()
         .join(ctx.tr().t("ui.list_sep"));
     // Each appointment was notified as a sealed report: its receipt, by the appointment's id.
-    let history: Vec<AppointmentItem> =
+    let mut history: Vec<AppointmentItem> =
         app::structure::reads::appointment_history(state, &actor, org.id, id)
             .await?
             .into_iter()
@@ -187,6 +190,10 @@ async fn location_view(
                 ..appointment_item(a.row)
             })
             .collect();
+    let today = crate::domain::dates::today().format("%Y-%m-%d").to_string();
+    if let Some(now) = history.iter_mut().find(|a| a.effective_from <= today) {
+        now.current = true;
+    }
     let on_date = match edit.query {
         Some(d) => Some(
             app::structure::reads::appointed_on(state, &actor, org.id, id, d)

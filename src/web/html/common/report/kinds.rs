@@ -49,6 +49,18 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The fields of an appointment a correction compares, with their labels.
+const APPOINTMENT_FIELDS: [(&str, &str); 8] = [
+    ("name", "appointment.name"),
+    ("name_kana", "appointment.name_kana"),
+    ("department", "appointment.department"),
+    ("title", "appointment.position"),
+    ("phone", "appointment.phone"),
+    ("emergency_contact", "appointment.emergency"),
+    ("email", "field.email"),
+    ("effective_from", "appointment.effective_from"),
+];
+
 /// Item 1 — 管理責任者の設置.
 fn administrator(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
     let before = &d["predecessor"];
@@ -74,6 +86,38 @@ fn administrator(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
             false,
         ));
         rows.push((cx.t("appointment.predecessor"), was));
+    }
+    let corrects = &d["corrects"];
+    if corrects.is_object() {
+        let changed: Vec<String> = APPOINTMENT_FIELDS
+            .iter()
+            .filter(|(k, _)| s(corrects, k) != s(d, k))
+            .map(|(k, label)| {
+                cx.f(
+                    "report.changed_from_to",
+                    &[
+                        ("field", &cx.t(label)),
+                        ("from", &or_dash(s(corrects, k))),
+                        ("to", &or_dash(s(d, k))),
+                    ],
+                )
+            })
+            .collect();
+        let of = s(corrects, "effective_from");
+        summary.push(note(
+            if changed.is_empty() {
+                cx.f("report.summary.corrects_nothing", &[("date", of)])
+            } else {
+                cx.f(
+                    "report.summary.corrects",
+                    &[
+                        ("date", of),
+                        ("changes", &changed.join(&cx.t("ui.list_sep"))),
+                    ],
+                )
+            },
+            false,
+        ));
     }
     let section = facts(
         cx.t("appointment.title"),
@@ -225,7 +269,11 @@ fn antivirus(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
     let n_stale = stale.iter().filter(|s| **s).count();
     let mut summary = vec![note(
         cx.f(
-            "report.summary.computers",
+            if n_stale == 0 {
+                "report.summary.computers_fresh"
+            } else {
+                "report.summary.computers"
+            },
             &[
                 ("n", &rows.len().to_string()),
                 ("stale", &n_stale.to_string()),

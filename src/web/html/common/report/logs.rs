@@ -154,26 +154,30 @@ fn log_findings(cx: &Context<'_>, c: &Totals) -> Vec<String> {
 }
 
 /// Item 6 — 履歴（ログ）の管理: the mechanism and each log file's check.
-/// Files that hold the same records as one before them (by name: the earlier, the later): the
-/// same content, or, when one is a compressed copy of the other, the same lines per direction
-/// over the same first and last times. Each later file is named once.
+/// Files that hold the same records as one before them (by name: the earlier, the later);
+/// see [`crate::domain::gatewaylog::same_records`].
 fn same_logs(checks: &[Value]) -> Vec<(&str, &str)> {
-    let key = |c: &Value| {
-        let t = Totals::of(c);
-        (t.lines > 0).then_some((t.lines, t.sent, t.received, t.first, t.last))
-    };
-    let mut out = vec![];
-    for (j, later) in checks.iter().enumerate() {
-        let found = checks[..j].iter().find(|earlier| {
-            let same_content =
-                !s(earlier, "sha256").is_empty() && s(earlier, "sha256") == s(later, "sha256");
-            same_content || key(earlier).is_some_and(|k| Some(k) == key(later))
-        });
-        if let Some(earlier) = found {
-            out.push((s(earlier, "file"), s(later, "file")));
-        }
-    }
-    out
+    let totals: Vec<Totals> = checks.iter().map(Totals::of).collect();
+    let logs: Vec<_> = checks
+        .iter()
+        .zip(&totals)
+        .map(|(c, t)| {
+            (
+                s(c, "sha256"),
+                (
+                    t.lines,
+                    t.sent,
+                    t.received,
+                    t.first.as_deref(),
+                    t.last.as_deref(),
+                ),
+            )
+        })
+        .collect();
+    crate::domain::gatewaylog::same_records(&logs)
+        .into_iter()
+        .map(|(i, j)| (s(&checks[i], "file"), s(&checks[j], "file")))
+        .collect()
 }
 
 pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
