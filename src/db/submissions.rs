@@ -482,6 +482,31 @@ pub async fn add_flag(tx: &mut Tx, id: Uuid, flag: &str) -> Result<(), sqlx::Err
     Ok(())
 }
 
+/// Takes one flag off a submission's (nothing written when it does not have it; a flag
+/// added meanwhile is kept: the write only replaces the list it read).
+pub async fn drop_flag(tx: &mut Tx, id: Uuid, flag: &str) -> Result<(), sqlx::Error> {
+    let read: Option<String> = on_tx!(tx, c => sqlx::query_scalar("SELECT flags FROM submissions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)?;
+    let Some(read) = read else { return Ok(()) };
+    let kept: Vec<&str> = crate::domain::flags::parse(&read)
+        .into_iter()
+        .filter(|f| *f != flag)
+        .collect();
+    let now = crate::domain::flags::join(&kept);
+    if now == read {
+        return Ok(());
+    }
+    on_tx!(tx, c => sqlx::query("UPDATE submissions SET flags = $2 WHERE id = $1 AND flags = $3")
+        .bind(id)
+        .bind(&now)
+        .bind(&read)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))
+}
+
 /// The latest submission of each (kind, location) of an organisation.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LatestRow {

@@ -13,7 +13,8 @@ pub const STALE: &str = "stale";
 /// Gateway logs: a log file's check found problems.
 pub const LOG: &str = "log";
 
-/// The organisation wrote to the Center about it (a note at submitting, or a comment since).
+/// The organisation wrote to the Center about it (a note at submitting, or a comment since)
+/// and the Center has not written back since.
 pub const NOTE: &str = "note";
 
 /// Every flag, in the order a queue line shows them.

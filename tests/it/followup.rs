@@ -1337,7 +1337,7 @@ dual_test!(
                 .get(&format!("/review/followup?code={}", urlencoding(typed)))
                 .await;
             assert_eq!(res.status(), StatusCode::SEE_OTHER, "{typed}");
-            assert_eq!(location(&res), format!("/orgs/{org}/followup#request"));
+            assert_eq!(location(&res), format!("/orgs/{org}/followup#instruct"));
         }
         let res = reviewer.get("/review/followup?code=ZZZZZ").await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);

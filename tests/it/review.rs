@@ -367,7 +367,7 @@ dual_test!(
         );
         // The Center's own comment raises no mark on its queue; the organisation's answer does.
         let queue = r1.html("/review").await;
-        assert!(!queue.contains("組織からのコメントあり"), "{queue}");
+        assert!(!queue.contains("組織からのコメント（未返信）"), "{queue}");
         // The organisation's home asks it to answer, first thing.
         let home = app.get("/home").await.text().await.unwrap();
         assert!(
@@ -401,7 +401,7 @@ dual_test!(
         let queue = r1.html("/review").await;
         assert_eq!(
             queue
-                .matches("<span class=\"status flag\">組織からのコメントあり</span>")
+                .matches("<span class=\"status flag\">組織からのコメント（未返信）</span>")
                 .count(),
             1,
             "{queue}"
@@ -420,6 +420,14 @@ dual_test!(
         .await)
         .unwrap();
         assert_eq!(flags, "note");
+        // The Center's answer takes the mark off.
+        r1.post(
+            &format!("/review/{id}/comments"),
+            &[("body", "確認しました。")],
+        )
+        .await;
+        let queue = r1.html("/review").await;
+        assert!(!queue.contains("組織からのコメント（未返信）"), "{queue}");
         // Another organisation can neither read nor write the thread.
         let b = app.new_browser();
         b.login("b@b.example.jp", PASSWORD).await;
@@ -442,7 +450,7 @@ dual_test!(
             StatusCode::NOT_FOUND
         );
         assert_eq!(b.get(&receipt).await.status(), StatusCode::NOT_FOUND);
-        assert_eq!(app.count("comments").await, 3);
+        assert_eq!(app.count("comments").await, 4);
     }
 );
 

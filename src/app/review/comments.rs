@@ -83,8 +83,10 @@ pub async fn comment(
         &actor.audit("submission.commented", Some(org), submission.to_string()),
     )
     .await?;
-    // The queue's line says that the organisation wrote about it.
-    if !actor.role.is_center() {
+    // The queue's line says that the organisation's word waits for the Center's answer.
+    if actor.role.is_center() {
+        db::submissions::drop_flag(&mut tx, submission, crate::domain::flags::NOTE).await?;
+    } else {
         db::submissions::add_flag(&mut tx, submission, crate::domain::flags::NOTE).await?;
     }
     let to = if actor.role.is_center() {

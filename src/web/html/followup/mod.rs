@@ -449,7 +449,7 @@ pub async fn center_page(
     } else {
         match app::orgs::by_code(&state, &actor, &q.code).await {
             Ok(Some(org)) => {
-                let to = format!("/orgs/{org}/followup#request");
+                let to = format!("/orgs/{org}/followup#instruct");
                 return Ok(axum::response::IntoResponse::into_response(
                     axum::response::Redirect::to(&to),
                 ));
