@@ -180,11 +180,18 @@
   var lang = document.querySelector("form.lang[data-unsaved]");
   if (!lang) { return; }
   var dirty = !!document.querySelector(".error-summary, .form-error");
-  document.querySelectorAll("form").forEach(function (f) {
-    if (f === lang || (f.getAttribute("method") || "").toLowerCase() !== "post") { return; }
-    f.addEventListener("input", function () { dirty = true; });
-    f.addEventListener("change", function () { dirty = true; });
-    f.addEventListener("submit", function () { dirty = false; });
+  // Listened for on the document, not on each form: a page part swapped in after an upload
+  // (upload.js) brings forms of its own.
+  function posts(el) {
+    var f = el && el.form;
+    return f && f !== lang && (f.getAttribute("method") || "").toLowerCase() === "post";
+  }
+  ["input", "change"].forEach(function (ev) {
+    document.addEventListener(ev, function (e) { if (posts(e.target)) { dirty = true; } });
+  });
+  // Sent (a file sent by upload.js saves what was typed first): nothing typed is left unsent.
+  document.addEventListener("submit", function (e) {
+    if (e.target !== lang) { dirty = false; }
   });
   lang.addEventListener("submit", function (e) {
     if (dirty && !window.confirm(lang.getAttribute("data-unsaved"))) { e.preventDefault(); }

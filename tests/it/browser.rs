@@ -515,6 +515,13 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
             serde_json::json!("本社の構成（ブラウザ試験・拒否の前）"),
             "what was typed outlived the uploads"
         );
+        // In the page part upload.js swapped in, typing is still noticed by the language
+        // switch, which asks before the page is left.
+        fill(&c, "note", "本社の構成（ブラウザ試験・言語の前）").await;
+        click(&c, "form.lang button").await;
+        let asked = c.alert_text().await.unwrap();
+        assert!(asked.contains("表示言語を切り替えると"), "{asked}");
+        c.answer_alert(false).await.unwrap();
         // Typed, then a file removed (削除 loads the page again): what was typed is saved
         // first, and outlives it too.
         fill(&c, "note", "本社の構成（ブラウザ試験・削除の前に追記）").await;

@@ -499,3 +499,43 @@ dual_test!(
         assert!(home.contains("<small>（本社について）</small>"), "{home}");
     }
 );
+
+dual_test!(
+    an_instruction_about_another_item_is_not_tied_to_the_report_it_started_from,
+    |app| async move {
+        app.add_user("admin@center.example.jp", "center_admin", None)
+            .await;
+        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+            .await;
+        let org = app.org_of("kanri@a.example.jp").await.to_string();
+        app.login("kanri@a.example.jp", PASSWORD).await;
+        let router = submission_in(&app.attest_router_at_new_office(&org).await);
+        let center = app.new_browser();
+        center.login("admin@center.example.jp", PASSWORD).await;
+        for (item, tied) in [("antivirus", false), ("router_ports", true)] {
+            let res = center
+                .post(
+                    &format!("/orgs/{org}/instructions"),
+                    &[
+                        ("submission_id", router.as_str()),
+                        ("item_key", item),
+                        ("problem", "確認してください"),
+                        ("required_change", "是正すること"),
+                        ("due_date", days_from_today(10).as_str()),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{item}");
+            let id = uuid::Uuid::parse_str(location(&res).rsplit('/').next().unwrap()).unwrap();
+            let (submission,): (Option<uuid::Uuid>,) =
+                secportal::db::on_db!(app.db(), p => sqlx::query_as(
+                "SELECT submission_id FROM instructions WHERE id = $1"
+            )
+            .bind(id)
+            .fetch_one(p)
+            .await)
+                .unwrap();
+            assert_eq!(submission.is_some(), tied, "{item}");
+        }
+    }
+);

@@ -301,7 +301,7 @@ dual_test!(
         reviewer.login("r@center.example.jp", PASSWORD).await;
         let review = reviewer.html(&format!("/review/{}", ids[1].0)).await;
         assert!(
-            review.contains("前任の 佐藤　一郎（情報システム部、2026-01-01 就任）からの交代"),
+            review.contains("前任の佐藤　一郎（情報システム部、2026-01-01 就任）からの交代"),
             "{review}"
         );
         // The office's history marks who is in charge today; the mails tell the notices apart.

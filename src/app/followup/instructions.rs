@@ -55,10 +55,15 @@ pub async fn issue(
     }
     super::super::orgs::visible(app, actor, org_id).await?;
     let catalogue = app.catalogue().await?;
+    // The report it is about, when the form came from one: only while the item is that
+    // report's (the item changed on the form, the instruction is about another item and is
+    // not tied to the report it started from).
+    let mut submission = None;
     if let Some(id) = input.submission {
-        db::submissions::get(&app.db, Scope::Org(org_id), id)
+        let s = db::submissions::get(&app.db, Scope::Org(org_id), id)
             .await?
             .ok_or(Error::NotFound)?;
+        submission = (s.kind == input.item_key).then_some(id);
     }
     let location = own_location(app, org_id, input.location).await?;
     // The place it is about, named in its mail.
@@ -82,7 +87,7 @@ pub async fn issue(
     };
     let new = NewInstruction {
         org_id,
-        submission_id: input.submission,
+        submission_id: submission,
         item_key: &input.item_key,
         location_id: location,
         problem: &problem,
@@ -101,7 +106,8 @@ pub async fn issue(
         },
     };
     let mut entry = actor.audit("instruction.issued", Some(org_id), id.to_string());
-    entry.detail = serde_json::json!({ "item": input.item_key, "due": due_date, "submission": input.submission });
+    entry.detail =
+        serde_json::json!({ "item": input.item_key, "due": due_date, "submission": submission });
     db::audit::append(&mut tx, &entry).await?;
     let mail = notify(
         &mut tx,

@@ -230,11 +230,8 @@ async fn config_view_with(
     let next = equipment.iter().map(|r| r.n + 1).max().unwrap_or(0);
     equipment.extend((next..next + blank).map(|n| EqView {
         n,
-        row: EquipmentRow {
-            naccs: "yes".into(),
-            device_type: "client_pc".into(),
-            ..EquipmentRow::default()
-        },
+        // Nothing chosen for the person: a type and a NACCS connection are theirs to say.
+        row: EquipmentRow::default(),
         carried: false,
         errors: vec![],
     }));
