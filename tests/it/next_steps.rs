@@ -497,6 +497,14 @@ dual_test!(
             "{steps}"
         );
         assert!(home.contains("<small>（本社について）</small>"), "{home}");
+        // The instruction leads to where the item is reported (the whole organisation's).
+        let page = app.html(&location(&res)).await;
+        assert!(
+            page.contains(&format!(
+                "<a href=\"/orgs/{org}/antivirus\">この項目の報告を開く</a>"
+            )),
+            "{page}"
+        );
     }
 );
 

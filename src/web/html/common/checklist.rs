@@ -34,6 +34,22 @@ impl ChecklistItem {
     }
 }
 
+/// Where an item is reported for a place (`None`: the whole organisation), when it is
+/// reported there.
+pub fn item_page(org_id: Uuid, item: &str, loc: Option<Uuid>) -> Option<String> {
+    match (item, loc) {
+        ("administrator", Some(loc)) => Some(format!("/orgs/{org_id}/locations/{loc}#appoint")),
+        ("id_management", None) => Some(format!("/orgs/{org_id}/id-management")),
+        ("system_configuration", None) => Some(format!("/orgs/{org_id}/system-configuration")),
+        ("router_ports", Some(loc)) => Some(format!("/orgs/{org_id}/locations/{loc}#router")),
+        ("outside_connections", None) => Some(format!("/orgs/{org_id}/outside-connections")),
+        ("antivirus", None) => Some(format!("/orgs/{org_id}/antivirus")),
+        ("inhouse_measures", None) => Some(format!("/orgs/{org_id}/inhouse-measures")),
+        ("gateway_logs", Some(loc)) => Some(format!("/orgs/{org_id}/locations/{loc}/gateway-logs")),
+        _ => None,
+    }
+}
+
 /// Builds the checklist of one organisation in the page's language, each row linked to
 /// where it is acted on.
 pub async fn checklist_for(
@@ -62,27 +78,7 @@ pub async fn checklist_for(
                 }
                 _ => None,
             }
-            .or(match (r.item.as_str(), loc) {
-                ("administrator", Some(loc)) => {
-                    Some(format!("/orgs/{org_id}/locations/{loc}#appoint"))
-                }
-                ("id_management", None) => Some(format!("/orgs/{org_id}/id-management")),
-                ("system_configuration", None) => {
-                    Some(format!("/orgs/{org_id}/system-configuration"))
-                }
-                ("router_ports", Some(loc)) => {
-                    Some(format!("/orgs/{org_id}/locations/{loc}#router"))
-                }
-                ("outside_connections", None) => {
-                    Some(format!("/orgs/{org_id}/outside-connections"))
-                }
-                ("antivirus", None) => Some(format!("/orgs/{org_id}/antivirus")),
-                ("inhouse_measures", None) => Some(format!("/orgs/{org_id}/inhouse-measures")),
-                ("gateway_logs", Some(loc)) => {
-                    Some(format!("/orgs/{org_id}/locations/{loc}/gateway-logs"))
-                }
-                _ => None,
-            });
+            .or_else(|| item_page(org_id, &r.item, loc));
             ChecklistItem {
                 title: if t.code() == "en" {
                     r.title_en

@@ -54,6 +54,8 @@ struct InstructionView {
     reason: String,
     max_files: usize,
     problems: Vec<String>,
+    /// Where the instruction's item is reported.
+    item_link: Option<String>,
 }
 
 /// What the forms held when the page is shown again: (answer, date, reason).
@@ -94,6 +96,14 @@ async fn instruction_view(
         })
         .collect();
     let org_user = !me.role.is_center();
+    // Where the item is reported: at the place the instruction names, else for the whole
+    // organisation (an instruction about one office on an item the organisation reports).
+    let (key, loc) = (
+        detail.instruction.item_key.clone(),
+        detail.instruction.location_id,
+    );
+    let item_link = crate::web::html::common::checklist::item_page(org_id, &key, loc)
+        .or_else(|| crate::web::html::common::checklist::item_page(org_id, &key, None));
     let i = instruction_item(&catalogue, t.code(), detail.instruction);
     Ok(InstructionView {
         page: Page::new(ctx, Some(me)),
@@ -109,6 +119,7 @@ async fn instruction_view(
         reason: values.2,
         max_files: state.files.max_files,
         problems: vec![],
+        item_link,
     })
 }
 

@@ -264,7 +264,11 @@ pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
     } else if summary.is_empty() {
         summary.push(note(
             cx.f(
-                "report.summary.logs_clean",
+                if cov.is_object() {
+                    "report.summary.logs_clean_period"
+                } else {
+                    "report.summary.logs_clean"
+                },
                 &[("n", &checks.len().to_string())],
             ),
             false,
