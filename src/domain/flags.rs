@@ -13,12 +13,17 @@ pub const STALE: &str = "stale";
 /// Gateway logs: a log file's check found problems.
 pub const LOG: &str = "log";
 
+/// Administrator: another person takes over from the one in charge (a `predecessor`).
+pub const SUCCESSOR: &str = "successor";
+/// Administrator: the same person's details corrected (`corrects`).
+pub const CORRECTION: &str = "correction";
+
 /// The organisation wrote to the Center about it (a note at submitting, or a comment since)
 /// and the Center has not written back since.
 pub const NOTE: &str = "note";
 
 /// Every flag, in the order a queue line shows them.
-pub const ALL: [&str; 4] = [LATE, STALE, LOG, NOTE];
+pub const ALL: [&str; 6] = [LATE, STALE, LOG, SUCCESSOR, CORRECTION, NOTE];
 
 /// The flags the content of a report raises (`sealed_on`: the day it is sealed, Japan time;
 /// `stale_days`: the age after which definitions are stale).
@@ -40,6 +45,8 @@ pub fn of_content(
                 vec![]
             }
         }
+        "administrator" if data["predecessor"].is_object() => vec![SUCCESSOR],
+        "administrator" if data["corrects"].is_object() => vec![CORRECTION],
         "gateway_logs" => {
             let checks = data["log_checks"].as_array().cloned().unwrap_or_default();
             let cov = &data["coverage"];

@@ -319,6 +319,20 @@ dual_test!(
         );
         app.wait_mail_text("kanri@a.example.jp", "管理責任者の設置（横浜営業所）")
             .await;
+        // The queue tells a change of person from a correction.
+        let queue = reviewer.html("/review").await;
+        assert_eq!(
+            (
+                queue
+                    .matches("<span class=\"status flag\">管理責任者の交代</span>")
+                    .count(),
+                queue
+                    .matches("<span class=\"status flag\">届出内容の訂正</span>")
+                    .count()
+            ),
+            (1, 1),
+            "{queue}"
+        );
         // The third is read as a correction, with what it changes.
         assert_eq!(data[2]["corrects"]["name"], "鈴木　花子");
         let review = reviewer.html(&format!("/review/{}", ids[2].0)).await;

@@ -408,6 +408,15 @@ pub async fn insert_sealed(
     let Some((id, receipt_no)) = sealed else {
         return Err(Error::field("_form", "revise.draft_open"));
     };
+    // What its content tells the queue (a change of administrator, a correction).
+    for flag in flags::of_content(
+        new.kind,
+        &new.data,
+        crate::domain::dates::today(),
+        app.config.av_stale_days,
+    ) {
+        db::submissions::add_flag(tx, id, flag).await?;
+    }
     let mail = arrival_notice(
         tx,
         app,

@@ -100,6 +100,8 @@ pub struct QueueItem {
     /// of the same item and place), `replaced` (a newer report of the same
     /// item and place was sent after it), `late` (answered a request after its due date),
     /// `stale` (antivirus definitions out of date), `log` (a gateway log check found problems),
+    /// `successor` (another administrator takes over), `correction` (the same administrator's
+    /// details corrected),
     /// `note` (the organisation wrote to the Center about it — a note when submitting, or a
     /// comment since — and the Center has not written back).
     pub flags: Vec<String>,
