@@ -157,6 +157,8 @@ pub(crate) async fn login(c: &Client, app: &TestApp, email: &str) {
     submit(c).await;
 }
 
+/// Signs out and waits until the sign-in page says so: a `login` right after must not meet
+/// the old session (its /login would answer the home page).
 async fn logout(c: &Client) {
     c.find(Locator::Css("header form[action='/logout'] button"))
         .await
@@ -164,6 +166,7 @@ async fn logout(c: &Client) {
         .click()
         .await
         .unwrap();
+    wait_for_text(c, "ログアウトしました").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,7 +206,6 @@ async fn setup_then_invite_an_org_admin_who_accepts_and_signs_in() {
         wait_for_text(&c, "招待メールを送信しました").await;
         wait_for_text(&c, "kanri@yokohama.example.jp").await;
         logout(&c).await;
-        wait_for_text(&c, "ログアウトしました").await;
 
         // Accept from the mail file.
         let link = app
@@ -923,7 +925,6 @@ async fn reviewer_is_held_at_totp_set_up_then_signs_in_with_a_computed_code() {
         c.goto(&app.url("/review")).await.unwrap();
         wait_for_text(&c, "審査").await;
         logout(&c).await;
-        wait_for_text(&c, "ログアウトしました").await;
 
         // Next sign-in: the password, then the code of the next step (the set-up used this one).
         login(&c, &app, "shinsa@center.example.jp").await;
@@ -974,7 +975,6 @@ async fn a_clerk_signs_out_another_device_and_changes_the_password_on_the_accoun
         click(&c, "form[action='/account/password'] button[type='submit']").await;
         wait_for_text(&c, "パスワードを変更しました。").await;
         logout(&c).await;
-        wait_for_text(&c, "ログアウトしました").await;
         c.goto(&app.url("/login")).await.unwrap();
         fill(&c, "email", "kanri@a.example.jp").await;
         fill(&c, "password", new_password).await;
