@@ -463,33 +463,57 @@ dual_test!(
     }
 );
 
+/// An organisation AAAAA whose admin the app's own browser is signed in as, and a Center
+/// admin's browser: (the organisation's id, the Center's browser).
+async fn org_and_center(app: &crate::helpers::TestApp) -> (String, crate::helpers::Browser<'_>) {
+    app.add_user("admin@center.example.jp", "center_admin", None)
+        .await;
+    app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
+        .await;
+    let org = app.org_of("kanri@a.example.jp").await.to_string();
+    app.login("kanri@a.example.jp", PASSWORD).await;
+    let center = app.new_browser();
+    center.login("admin@center.example.jp", PASSWORD).await;
+    (org, center)
+}
+
+/// Issues an improvement instruction due in ten days with `fields` (its item, place or
+/// report); answers the redirect to it.
+async fn instruct(
+    center: &crate::helpers::Browser<'_>,
+    org: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let due = days_from_today(10);
+    let mut all = fields.to_vec();
+    all.extend([
+        ("problem", "確認してください"),
+        ("required_change", "是正すること"),
+        ("due_date", due.as_str()),
+    ]);
+    let res = center
+        .post(&format!("/orgs/{org}/instructions"), &all)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{fields:?}");
+    res
+}
+
 dual_test!(
     an_instruction_about_one_office_names_that_office_in_the_next_steps,
     |app| async move {
-        app.add_user("admin@center.example.jp", "center_admin", None)
-            .await;
-        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
-            .await;
-        let org = app.org_of("kanri@a.example.jp").await.to_string();
-        app.login("kanri@a.example.jp", PASSWORD).await;
+        let (org, center) = org_and_center(&app).await;
         let office = app.office_with_router(&org).await;
         let office_id = office.rsplit('/').next().unwrap().to_string();
-        let center = app.new_browser();
-        center.login("admin@center.example.jp", PASSWORD).await;
         // Antivirus is reported for the whole organisation; the instruction is about 本社.
-        let res = center
-            .post(
-                &format!("/orgs/{org}/instructions"),
-                &[
-                    ("item_key", "antivirus"),
-                    ("location_id", office_id.as_str()),
-                    ("problem", "本社の PC の定義ファイルが古い"),
-                    ("required_change", "更新すること"),
-                    ("due_date", days_from_today(10).as_str()),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = instruct(
+            &center,
+            &org,
+            &[
+                ("item_key", "antivirus"),
+                ("location_id", office_id.as_str()),
+            ],
+        )
+        .await;
         let home = app.html("/home").await;
         let steps = next_steps(&home);
         assert!(
@@ -511,29 +535,15 @@ dual_test!(
 dual_test!(
     an_instruction_about_another_item_is_not_tied_to_the_report_it_started_from,
     |app| async move {
-        app.add_user("admin@center.example.jp", "center_admin", None)
-            .await;
-        app.add_user("kanri@a.example.jp", "org_admin", Some("AAAAA"))
-            .await;
-        let org = app.org_of("kanri@a.example.jp").await.to_string();
-        app.login("kanri@a.example.jp", PASSWORD).await;
+        let (org, center) = org_and_center(&app).await;
         let router = submission_in(&app.attest_router_at_new_office(&org).await);
-        let center = app.new_browser();
-        center.login("admin@center.example.jp", PASSWORD).await;
         for (item, tied) in [("antivirus", false), ("router_ports", true)] {
-            let res = center
-                .post(
-                    &format!("/orgs/{org}/instructions"),
-                    &[
-                        ("submission_id", router.as_str()),
-                        ("item_key", item),
-                        ("problem", "確認してください"),
-                        ("required_change", "是正すること"),
-                        ("due_date", days_from_today(10).as_str()),
-                    ],
-                )
-                .await;
-            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{item}");
+            let res = instruct(
+                &center,
+                &org,
+                &[("submission_id", router.as_str()), ("item_key", item)],
+            )
+            .await;
             let id = uuid::Uuid::parse_str(location(&res).rsplit('/').next().unwrap()).unwrap();
             let (submission,): (Option<uuid::Uuid>,) =
                 secportal::db::on_db!(app.db(), p => sqlx::query_as(
