@@ -242,6 +242,16 @@ impl Names {
         out
     }
 
+    /// The sealed submission a target names, when the whole target is its id (a draft has no
+    /// page of its own to open).
+    pub fn submission(&self, target: &str) -> Option<Uuid> {
+        let id = Uuid::parse_str(target).ok()?;
+        self.named
+            .get(&id)
+            .is_some_and(|(receipt, kind)| kind == "submission" && !receipt.is_empty())
+            .then_some(id)
+    }
+
     /// The title of a catalogue item by its key (`None`: not an item's key).
     pub fn item(&self, key: &str, lang: &str) -> Option<String> {
         let c = self.catalogue.as_ref()?;

@@ -27,6 +27,9 @@ pub const COMPUTERS: [&str; 3] = ["server", "client_pc", "gateway"];
 pub struct EquipmentRow {
     #[serde(default)]
     pub device_type: String,
+    /// The device's own name as the organisation calls it (機器名, a host name): optional.
+    #[serde(default)]
+    pub name: String,
     #[serde(default)]
     pub maker: String,
     #[serde(default)]
@@ -49,6 +52,7 @@ impl EquipmentRow {
     /// Whether nothing was typed.
     pub fn is_blank(&self) -> bool {
         [
+            &self.name,
             &self.maker,
             &self.model,
             &self.os_firmware,
@@ -64,6 +68,7 @@ impl EquipmentRow {
     pub fn to_cells(&self) -> Vec<String> {
         [
             &self.device_type,
+            &self.name,
             &self.maker,
             &self.model,
             &self.os_firmware,
@@ -83,14 +88,15 @@ impl EquipmentRow {
         let get = |i: usize| cells.get(i).cloned().unwrap_or_default();
         EquipmentRow {
             device_type: get(0),
-            maker: get(1),
-            model: get(2),
-            os_firmware: get(3),
-            quantity: get(4),
-            location: get(5),
-            role: get(6),
-            naccs: get(7),
-            notes: get(8),
+            name: get(1),
+            maker: get(2),
+            model: get(3),
+            os_firmware: get(4),
+            quantity: get(5),
+            location: get(6),
+            role: get(7),
+            naccs: get(8),
+            notes: get(9),
         }
     }
 
@@ -110,6 +116,9 @@ pub fn check(row: &mut EquipmentRow, locations: &[String]) -> Vec<(&'static str,
     };
     if !DEVICE_TYPES.contains(&row.device_type.as_str()) {
         e.push(("device_type", "error.choose_one"));
+    }
+    if !ok(&row.name, 100, false) {
+        e.push(("name", "error.too_long"));
     }
     if !ok(&row.maker, 100, true) {
         e.push(("maker", "error.required"));
@@ -142,8 +151,9 @@ pub fn check(row: &mut EquipmentRow, locations: &[String]) -> Vec<(&'static str,
 
 /// The fields of an imported row, in the template's column order; the headings accepted for
 /// each are in `catalogue/import-headers.toml` (table `equipment`).
-pub const FIELDS: [&str; 9] = [
+pub const FIELDS: [&str; 10] = [
     "device_type",
+    "name",
     "maker",
     "model",
     "os_firmware",
@@ -232,6 +242,7 @@ pub fn import_sheets(
         let typed_location = r.get("location");
         let mut row = EquipmentRow {
             device_type: device_type(&r.get("device_type")),
+            name: r.get("name"),
             maker: r.get("maker"),
             model: r.get("model"),
             os_firmware: r.get("os_firmware"),

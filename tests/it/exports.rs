@@ -296,7 +296,7 @@ dual_test!(
             .await
             .unwrap();
         let rows = read_back(CSV_READER, &bytes, "csv")["rows"].clone();
-        assert_eq!(rows[1][15], "'@備考", "{rows}");
+        assert_eq!(rows[1][16], "'@備考", "{rows}");
     }
 );
 

@@ -291,7 +291,7 @@ dual_test!(
         );
         // The page opens at the form it came back to (its heading takes the focus).
         assert!(
-            form.contains("<h3 tabindex=\"-1\" data-return-here>"),
+            form.contains("<h3 id=\"appoint-form\" tabindex=\"-1\" data-return-here>"),
             "{form}"
         );
         assert_eq!(app.count("submissions").await, 0);

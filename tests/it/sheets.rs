@@ -97,6 +97,9 @@ pub(crate) fn messy_workbook(place: &str) -> Vec<u8> {
     }
     // A column the report has no field for.
     sheet.write_string(2, 9, "IPアドレス").unwrap();
+    // The device's own name, under a heading of its own after the rest.
+    sheet.write_string(2, 10, "ホスト名").unwrap();
+    sheet.write_string(3, 10, "NACCS-SV01").unwrap();
     let rows: [(u32, [&str; 9]); 2] = [
         (
             3,
@@ -177,6 +180,8 @@ dual_test!(
         assert_eq!(rows[0]["quantity"], "2", "full-width digits read");
         assert_eq!(rows[0]["naccs"], "yes");
         assert_eq!(rows[0]["notes"], "更新予定");
+        assert_eq!(rows[0]["name"], "NACCS-SV01", "the host name kept");
+        assert_eq!(rows[1]["name"], "");
         assert_eq!(rows[1]["device_type"], "client_pc");
         assert_eq!(rows[1]["quantity"], "4");
         assert_eq!(rows[1]["location"], "成田営業所");

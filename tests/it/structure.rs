@@ -268,8 +268,8 @@ dual_test!(
         )
         .await;
         let db = app.db();
-        let ids: Vec<(uuid::Uuid, String)> = secportal::db::on_db!(db, p => sqlx::query_as(
-            "SELECT id, data FROM submissions ORDER BY submitted_at, id"
+        let ids: Vec<(uuid::Uuid, String, String)> = secportal::db::on_db!(db, p => sqlx::query_as(
+            "SELECT id, data, receipt_no FROM submissions ORDER BY submitted_at, id"
         )
         .fetch_all(p)
         .await)
@@ -277,7 +277,7 @@ dual_test!(
         assert_eq!(ids.len(), 3);
         let data: Vec<serde_json::Value> = ids
             .iter()
-            .map(|(_, d)| serde_json::from_str(d).unwrap())
+            .map(|(_, d, _)| serde_json::from_str(d).unwrap())
             .collect();
         assert!(data[0]["predecessor"].is_null(), "{}", data[0]);
         assert_eq!(data[1]["predecessor"]["name"], "佐藤　一郎");
@@ -292,7 +292,9 @@ dual_test!(
             receipt.contains("<dt>前任者</dt>")
                 && receipt.contains(
                     "<dd class=\"pre\">佐藤　一郎（情報システム部、2026-01-01 就任）</dd>"
-                ),
+                )
+                && receipt.contains("<dt>前任者の届出の受付番号</dt>")
+                && receipt.contains(&format!("<dd class=\"pre\">{}</dd>", ids[0].2)),
             "{receipt}"
         );
         // The reviewer reads the change of person in the report's summary.
@@ -337,15 +339,46 @@ dual_test!(
         assert_eq!(data[2]["corrects"]["name"], "鈴木　花子");
         let review = reviewer.html(&format!("/review/{}", ids[2].0)).await;
         assert!(
-            review.contains(
-                "同じ管理責任者の届出内容の変更（2026-06-01 就任の届出から）：氏名 鈴木　花子 → 鈴木 花子、就任日 2026-06-01 → 2026-08-01"
-            ),
+            review.contains(&format!(
+                "同じ管理責任者の届出内容の変更（2026-06-01 就任の届出・受付番号 {}から）：氏名 鈴木　花子 → 鈴木 花子、就任日 2026-06-01 → 2026-08-01",
+                ids[1].2
+            )),
             "{review}"
+        );
+        // 「内容を訂正する」 on the current row opens the form filled with her notice, its
+        // first day included.
+        assert!(
+            office_page.contains(&format!(
+                "/orgs/{org}/locations/{office}?correct=1#appoint-form\">内容を訂正する</a>"
+            )),
+            "{office_page}"
+        );
+        let form = app
+            .get(&format!("/orgs/{org}/locations/{office}?correct=1"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            form.contains(">管理責任者の届出内容の訂正</h3>")
+                && form.contains("現任の管理責任者（鈴木 花子）の届出内容を入れてあります。")
+                && form.contains("value=\"鈴木 花子\"")
+                && form.contains("value=\"03-1234-5678\"")
+                && form.contains("value=\"2026-08-01\""),
+            "{form}"
         );
         let trail = app.get("/audit").await.text().await.unwrap();
         assert!(trail.contains("管理責任者: 鈴木　花子"), "{trail}");
         assert!(trail.contains("前任者: 佐藤　一郎"), "{trail}");
         assert!(trail.contains("就任日: 2026-08-01"), "{trail}");
+        // Its receipt number opens the receipt.
+        assert!(
+            trail.contains(&format!(
+                "<a href=\"/orgs/{org}/submissions/{}/receipt\">{}</a>",
+                ids[2].0, ids[2].2
+            )),
+            "{trail}"
+        );
     }
 );
 

@@ -43,7 +43,7 @@ const SUBMISSIONS: [Column; 13] = [
     col("decided_at", Kind::Time),
 ];
 
-const EQUIPMENT: [Column; 16] = [
+const EQUIPMENT: [Column; 17] = [
     col("receipt_no", Kind::Text),
     col("org_code", Kind::Text),
     col("org_name", Kind::Text),
@@ -52,6 +52,7 @@ const EQUIPMENT: [Column; 16] = [
     col("submitted_at", Kind::Time),
     col("line", Kind::Int),
     col("device_type", Kind::Code),
+    col("name", Kind::Text),
     col("maker", Kind::Text),
     col("model", Kind::Text),
     col("os_firmware", Kind::Text),
@@ -297,6 +298,7 @@ async fn from_reports(
                 let mut row = head(n, l);
                 row.extend([
                     l.code("eq.type.", e.device_type),
+                    Cell::text(e.name),
                     Cell::text(e.maker),
                     Cell::text(e.model),
                     Cell::text(e.os_firmware),

@@ -120,33 +120,43 @@ pub async fn predecessor(
     location: Uuid,
     a: &NewAppointment,
 ) -> Result<Option<(&'static str, serde_json::Value)>, Error> {
-    let before = db::appointments::on_date(&app.db, org_id, location, a.effective_from).await?;
-    Ok(before.map(|b| {
-        if same_person(&b.name, &a.name) {
-            (
-                "corrects",
-                serde_json::json!({
-                    "name": b.name,
-                    "name_kana": b.name_kana,
-                    "department": b.department,
-                    "title": b.title,
-                    "phone": b.phone,
-                    "emergency_contact": b.emergency_contact,
-                    "email": b.email,
-                    "effective_from": b.effective_from,
-                }),
-            )
-        } else {
-            (
-                "predecessor",
-                serde_json::json!({
-                    "name": b.name,
-                    "department": b.department,
-                    "effective_from": b.effective_from,
-                }),
-            )
-        }
-    }))
+    let Some(b) = db::appointments::on_date(&app.db, org_id, location, a.effective_from).await?
+    else {
+        return Ok(None);
+    };
+    // The receipt of the notice it follows, so that the Center finds the one it corrects.
+    let receipt = super::reads::notices(app, org_id, location)
+        .await?
+        .remove(&b.id.to_string())
+        .map(|n| n.receipt_no);
+    let (key, mut before) = if same_person(&b.name, &a.name) {
+        (
+            "corrects",
+            serde_json::json!({
+                "name": b.name,
+                "name_kana": b.name_kana,
+                "department": b.department,
+                "title": b.title,
+                "phone": b.phone,
+                "emergency_contact": b.emergency_contact,
+                "email": b.email,
+                "effective_from": b.effective_from,
+            }),
+        )
+    } else {
+        (
+            "predecessor",
+            serde_json::json!({
+                "name": b.name,
+                "department": b.department,
+                "effective_from": b.effective_from,
+            }),
+        )
+    };
+    if let Some(r) = receipt {
+        before["receipt_no"] = serde_json::json!(r);
+    }
+    Ok(Some((key, before)))
 }
 
 /// The audit detail of a recorded appointment: where, whom, from when and whom it replaces.

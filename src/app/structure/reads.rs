@@ -83,7 +83,26 @@ pub async fn appointment_history(
     location_id: Uuid,
 ) -> Result<Vec<Appointed>, Error> {
     in_scope(actor, org_id)?;
-    let notified: HashMap<String, Notified> =
+    let notified = notices(app, org_id, location_id).await?;
+    Ok(db::appointments::list(&app.db, org_id)
+        .await?
+        .into_iter()
+        .filter(|a| a.location_id == location_id)
+        .map(|row| Appointed {
+            receipt: notified.get(&row.id.to_string()).cloned(),
+            row,
+        })
+        .collect())
+}
+
+/// The sealed reports that notified a location's appointments, by the appointment's id (the
+/// caller has checked the organisation's scope).
+pub(crate) async fn notices(
+    app: &App,
+    org_id: Uuid,
+    location_id: Uuid,
+) -> Result<HashMap<String, Notified>, Error> {
+    Ok(
         db::history::sealed_at(&app.db, org_id, "administrator", location_id)
             .await?
             .into_iter()
@@ -96,16 +115,8 @@ pub async fn appointment_history(
                 };
                 Some((data["appointment_id"].as_str()?.to_string(), notified))
             })
-            .collect();
-    Ok(db::appointments::list(&app.db, org_id)
-        .await?
-        .into_iter()
-        .filter(|a| a.location_id == location_id)
-        .map(|row| Appointed {
-            receipt: notified.get(&row.id.to_string()).cloned(),
-            row,
-        })
-        .collect())
+            .collect(),
+    )
 }
 
 /// Who was responsible for a location on a day.

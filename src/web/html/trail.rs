@@ -24,6 +24,9 @@ pub struct TrailItem {
     pub actor: String,
     pub action: String,
     pub target: String,
+    /// The target's own page, when it is a sealed report: the review page for the Center,
+    /// the receipt for its organisation.
+    pub href: Option<String>,
     pub ip: String,
     pub detail: String,
     /// `holds`, `unkeyed` or `fails` (a CSS class), and what it means in words.
@@ -84,6 +87,14 @@ pub async fn trail(
                 actor: names.actor(&r, &words),
                 action: entries::action(&t, &r.action),
                 target: entries::target(&t, &names, &words, &r),
+                href: names.submission(&r.target).and_then(|id| {
+                    if me.role.is_center() {
+                        Some(format!("/review/{id}"))
+                    } else {
+                        r.org_id
+                            .map(|org| format!("/orgs/{org}/submissions/{id}/receipt"))
+                    }
+                }),
                 ip: names.ip(&r),
                 detail: entries::detail(&t, &names, &words, &r),
             }

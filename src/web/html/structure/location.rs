@@ -86,6 +86,9 @@ struct LocationView {
     query_date: String,
     on_date: Option<Option<AppointmentItem>>,
     appoint: AppointInput,
+    /// The form holds the current administrator's notice, to be corrected (`?correct=1`):
+    /// their name.
+    correcting: Option<String>,
     forms: Vec<ConnectionForm>,
     /// The last router attestation: (submission id, its state's label key, when).
     router_last: Option<(Uuid, String, String)>,
@@ -130,6 +133,8 @@ struct LocationEdit {
     router_checks: Vec<(&'static str, bool)>,
     /// The key (and note) a one-step form was posted with (kept when it is shown again).
     seal: Option<form_confirm::Seal>,
+    /// The appointment form is to start from the current administrator's notice.
+    correct: bool,
 }
 
 impl LocationEdit {
@@ -146,6 +151,7 @@ impl LocationEdit {
             query_raw: String::new(),
             router_checks: ROUTER_CHECKS.iter().map(|c| (*c, false)).collect(),
             seal: None,
+            correct: false,
         }
     }
 }
@@ -203,6 +209,24 @@ async fn location_view(
         None => None,
     };
     let mut appoint = edit.appoint;
+    // A correction starts from the notice in effect, its first day included, so that what
+    // is sent reads as the same person's corrected details.
+    let correcting = match history.iter().find(|a| a.current) {
+        Some(now) if edit.correct => {
+            appoint = AppointInput {
+                name: now.name.clone(),
+                name_kana: now.name_kana.clone(),
+                department: now.department.clone(),
+                title: now.title.clone(),
+                phone: now.phone.clone(),
+                emergency_contact: now.emergency_contact.clone(),
+                email: now.email.clone(),
+                effective_from: now.effective_from.clone(),
+            };
+            Some(now.name.clone())
+        }
+        _ => None,
+    };
     if appoint.effective_from.is_empty() {
         // Today in Japan: the UTC day is yesterday there until 09:00 JST.
         appoint.effective_from = crate::domain::dates::today().format("%Y-%m-%d").to_string();
@@ -239,7 +263,9 @@ async fn location_view(
         history,
         query_date: edit.query_raw,
         on_date,
+        appoint_back: edit.posted == Posted::Appoint && edit.seal.is_some() || correcting.is_some(),
         appoint,
+        correcting,
         forms: ConnectionForm::ALL.to_vec(),
         router_last: app::submissions::forms::versions_at(
             state,
@@ -263,7 +289,6 @@ async fn location_view(
         routers,
         // The form shown again keeps its key; the other gets its own.
         router_back: edit.posted == Posted::Router && edit.seal.is_some(),
-        appoint_back: edit.posted == Posted::Appoint && edit.seal.is_some(),
         router_seal: edit
             .seal
             .clone()
@@ -280,6 +305,9 @@ async fn location_view(
 pub struct DateQuery {
     #[serde(default)]
     date: String,
+    /// Any value: the appointment form starts from the current administrator's notice.
+    #[serde(default)]
+    correct: String,
 }
 
 /// `GET /orgs/{org}/locations/{id}`; `?date=YYYY-MM-DD` answers who was responsible that day.
@@ -292,6 +320,7 @@ pub async fn location_page(
 ) -> AppResult<Response> {
     let org = org_for(&state, &me, org_id, false).await?;
     let mut edit = LocationEdit::none();
+    edit.correct = !q.correct.is_empty();
     let mut status = StatusCode::OK;
     if !q.date.is_empty() {
         match date(&q.date) {

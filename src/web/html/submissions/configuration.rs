@@ -325,6 +325,7 @@ fn equipment_from_form(input: &HashMap<String, String>) -> Vec<EquipmentRow> {
             };
             EquipmentRow {
                 device_type: get("device_type"),
+                name: get("name"),
                 maker: get("maker"),
                 model: get("model"),
                 os_firmware: get("os_firmware"),

@@ -86,6 +86,9 @@ fn administrator(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
             false,
         ));
         rows.push((cx.t("appointment.predecessor"), was));
+        if let Some(r) = before["receipt_no"].as_str() {
+            rows.push((cx.t("appointment.predecessor_notice"), r.to_string()));
+        }
     }
     let corrects = &d["corrects"];
     if corrects.is_object() {
@@ -103,21 +106,30 @@ fn administrator(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
                 )
             })
             .collect();
-        let of = s(corrects, "effective_from");
+        // The notice it corrects: its first day, and its receipt where one is known.
+        let date = s(corrects, "effective_from");
+        let from = match corrects["receipt_no"].as_str() {
+            Some(r) => cx.f(
+                "report.notice_from_receipt",
+                &[("date", date), ("receipt", r)],
+            ),
+            None => cx.f("report.notice_from", &[("date", date)]),
+        };
         summary.push(note(
             if changed.is_empty() {
-                cx.f("report.summary.corrects_nothing", &[("date", of)])
+                cx.f("report.summary.corrects_nothing", &[("from", &from)])
             } else {
                 cx.f(
                     "report.summary.corrects",
                     &[
-                        ("date", of),
+                        ("from", &from),
                         ("changes", &changed.join(&cx.t("ui.list_sep"))),
                     ],
                 )
             },
             false,
         ));
+        rows.push((cx.t("appointment.corrects"), from));
     }
     let section = facts(
         cx.t("appointment.title"),
@@ -363,6 +375,7 @@ fn system_configuration(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>
                     format!("{}|{}|{}|{}", r.device_type, r.maker, r.model, r.location),
                     vec![
                         cx.word("eq.type", &r.device_type),
+                        or_dash(&r.name),
                         r.maker.clone(),
                         r.model.clone(),
                         or_dash(&r.os_firmware),
