@@ -146,6 +146,12 @@ impl CatalogueItem {
     fn about_the_router(&self) -> bool {
         self.key == "router_ports"
     }
+
+    /// Whether the item is about the gateway send/receive logs (§7.4.1(6)), so that it is
+    /// due where they are kept ([`Unit::keeps_logs`]).
+    fn about_the_logs(&self) -> bool {
+        self.key == "gateway_logs"
+    }
 }
 
 /// The catalogue file as shipped in `catalogue/`.
@@ -200,6 +206,11 @@ pub struct Unit {
     pub id: Option<Uuid>,
     pub name: String,
     pub forms: Vec<ConnectionForm>,
+    /// The gateway send/receive logs are kept here: a gateway site whose gateway computers
+    /// connect through a gateway connection of its own or of its office, or an office with a
+    /// gateway connection and no gateway site of its own (where it has one, the logs are
+    /// kept there).
+    pub keeps_logs: bool,
 }
 
 /// Whether `item` is due for `unit`. A unit with no connection recorded yet still owes the
@@ -209,6 +220,9 @@ pub struct Unit {
 pub fn applies(item: &CatalogueItem, unit: &Unit) -> bool {
     if !item.scopes.contains(&unit.kind) {
         return false;
+    }
+    if item.about_the_logs() {
+        return unit.keeps_logs;
     }
     if unit.forms.is_empty() {
         return item.applies_to_every_form() && !item.about_the_router();
@@ -322,6 +336,7 @@ mod tests {
             id: None,
             name: String::new(),
             forms: forms.to_vec(),
+            keeps_logs: forms.contains(&ConnectionForm::Gateway),
         }
     }
 

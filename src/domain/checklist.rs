@@ -283,18 +283,21 @@ mod tests {
                 id: None,
                 name: "org".into(),
                 forms: vec![ConnectionForm::Router, ConnectionForm::Gateway],
+                keeps_logs: true,
             },
             Unit {
                 kind: ScopeKind::Office,
                 id: Some(office),
                 name: "本社".into(),
                 forms: vec![ConnectionForm::Router],
+                keeps_logs: false,
             },
             Unit {
                 kind: ScopeKind::GatewaySite,
                 id: Some(site),
                 name: "GW".into(),
                 forms: vec![ConnectionForm::Gateway],
+                keeps_logs: true,
             },
         ];
         let latest = vec![Latest {
@@ -337,6 +340,7 @@ mod tests {
             id: None,
             name: "org".into(),
             forms: vec![ConnectionForm::Router],
+            keeps_logs: false,
         }];
         let report = |kind: &str, state: &str| Latest {
             id: Uuid::now_v7(),
@@ -371,6 +375,7 @@ mod tests {
             id: None,
             name: "org".into(),
             forms: vec![ConnectionForm::Router],
+            keeps_logs: false,
         }];
         let returned = Uuid::now_v7();
         let latest = vec![
@@ -420,25 +425,29 @@ mod tests {
     fn a_request_for_a_place_where_the_item_is_not_due_shows_on_the_items_rows() {
         let items = parse_file(FIRST_REVISION).unwrap().item;
         let (office, site) = (Uuid::now_v7(), Uuid::now_v7());
-        // The gateway connection is recorded at the office; its site has none of its own.
+        // The gateway connection is recorded at the office; its site has none of its own, and
+        // keeps the logs (as `units_of` decides): the office owes none.
         let units = vec![
             Unit {
                 kind: ScopeKind::Organisation,
                 id: None,
                 name: "org".into(),
                 forms: vec![ConnectionForm::Gateway],
+                keeps_logs: false,
             },
             Unit {
                 kind: ScopeKind::Office,
                 id: Some(office),
                 name: "成田営業所".into(),
                 forms: vec![ConnectionForm::Gateway],
+                keeps_logs: false,
             },
             Unit {
                 kind: ScopeKind::GatewaySite,
                 id: Some(site),
                 name: "GW室".into(),
                 forms: vec![],
+                keeps_logs: true,
             },
         ];
         let request = |at: Uuid| Open {
@@ -457,8 +466,10 @@ mod tests {
                 .map(|r| (r.unit, r.status))
                 .collect::<Vec<_>>()
         };
-        assert_eq!(logs(&[]), vec![(1, Status::Missing)]);
-        assert_eq!(logs(&[request(site)]), vec![(1, Status::Requested)]);
+        assert_eq!(logs(&[]), vec![(2, Status::Missing)]);
+        assert_eq!(logs(&[request(site)]), vec![(2, Status::Requested)]);
+        // Asked of the office, whose logs its site keeps: on the site's row.
+        assert_eq!(logs(&[request(office)]), vec![(2, Status::Requested)]);
         // One asked of a place where the item is due stays with that place.
         let other = Uuid::now_v7();
         let mut two = units.clone();
@@ -467,12 +478,13 @@ mod tests {
             id: Some(other),
             name: "羽田".into(),
             forms: vec![ConnectionForm::Gateway],
+            keeps_logs: true,
         });
-        let rows: Vec<_> = build(&items, &two, &[], &[request(office)])
+        let rows: Vec<_> = build(&items, &two, &[], &[request(site)])
             .into_iter()
             .filter(|r| items[r.item].key == "gateway_logs")
             .map(|r| (r.unit, r.status))
             .collect();
-        assert_eq!(rows, vec![(1, Status::Requested), (3, Status::Missing)]);
+        assert_eq!(rows, vec![(2, Status::Requested), (3, Status::Missing)]);
     }
 }

@@ -83,17 +83,34 @@ pub fn units_of(
         v.dedup();
         v
     };
+    let gateway = |loc: Uuid| active_forms(Some(loc)).contains(&ConnectionForm::Gateway);
+    // Where the gateway logs are kept (see `Unit::keeps_logs`): a gateway site through its own
+    // gateway connection or its office's; an office only while it has no active site.
+    let keeps_logs = |l: &LocationRow| match l.scope_kind() {
+        ScopeKind::GatewaySite => gateway(l.id) || l.office_id.is_some_and(gateway),
+        ScopeKind::Office => {
+            gateway(l.id)
+                && !locations.iter().any(|s| {
+                    s.active
+                        && s.scope_kind() == ScopeKind::GatewaySite
+                        && s.office_id == Some(l.id)
+                })
+        }
+        ScopeKind::Organisation => false,
+    };
     let mut units = vec![Unit {
         kind: ScopeKind::Organisation,
         id: None,
         name: whole_org.to_string(),
         forms: active_forms(None),
+        keeps_logs: false,
     }];
     units.extend(locations.iter().filter(|l| l.active).map(|l| Unit {
         kind: l.scope_kind(),
         id: Some(l.id),
         name: l.name.clone(),
         forms: active_forms(Some(l.id)),
+        keeps_logs: keeps_logs(l),
     }));
     units
 }
