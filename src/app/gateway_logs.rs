@@ -364,6 +364,7 @@ pub async fn check(
                     "gap_days": cov.gap_days,
                     "off_gap_days": cov.off_gap_days,
                     "work_gaps": cov.work_gaps,
+                    "quiet": cov.quiet,
                 }),
             );
         }

@@ -431,8 +431,11 @@ pub struct RequestRow {
     pub answered_late: bool,
     pub note: String,
     pub state: String,
+    /// The report that answered it, at its newest sealed version (the revision of a returned
+    /// answer), with its receipt number and where its review stands.
     pub submission_id: Option<Uuid>,
     pub receipt_no: Option<String>,
+    pub answer_state: Option<String>,
     pub issuer: String,
     pub created_at: DateTime<Utc>,
     /// When the answer was sealed.
@@ -440,10 +443,12 @@ pub struct RequestRow {
 }
 
 pub(super) const REQUEST_COLS: &str = "r.id, r.org_id, o.name AS org_name, o.user_code AS org_code, r.item_key, r.location_id, \
-     l.name AS location_name, r.period_from, r.period_to, r.due_date, r.opens_on, r.answered_late, r.note, r.state, r.submission_id, s.receipt_no, \
-     u.display_name AS issuer, r.created_at, r.answered_at \
+     l.name AS location_name, r.period_from, r.period_to, r.due_date, r.opens_on, r.answered_late, r.note, r.state, s.id AS submission_id, s.receipt_no, \
+     s.state AS answer_state, u.display_name AS issuer, r.created_at, r.answered_at \
      FROM requests r JOIN organisations o ON o.id = r.org_id JOIN users u ON u.id = r.issued_by \
-     LEFT JOIN locations l ON l.id = r.location_id LEFT JOIN submissions s ON s.id = r.submission_id";
+     LEFT JOIN locations l ON l.id = r.location_id LEFT JOIN submissions a ON a.id = r.submission_id \
+     LEFT JOIN submissions s ON s.id = COALESCE((SELECT x.id FROM submissions x WHERE x.series_id = a.series_id \
+     AND x.receipt_no IS NOT NULL ORDER BY x.version DESC LIMIT 1), a.id)";
 
 /// Requests of one organisation (`None`: all), open first, then by due date.
 pub async fn requests(

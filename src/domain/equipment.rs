@@ -390,14 +390,14 @@ mod tests {
     fn an_unknown_place_is_named_and_a_full_width_one_matches() {
         let locs = vec!["成田営業所".to_string(), "第１倉庫".to_string()];
         let csv = "種別,メーカー名,機種・型番,数量,拠点,NACCS接続有無\n\
-                   PC,NEC,Mate,1,成田,有\n\
+                   PC,NEC,Mate,1,大阪,有\n\
                    PC,NEC,Mate,1,第1倉庫,有\n";
         let err = import(csv.as_bytes(), &locs).unwrap_err();
         assert_eq!(err.problems.len(), 1);
         let p = &err.problems[0];
         assert_eq!(
             (p.row, p.col, p.key, p.value.as_str()),
-            (2, Some(4), "error.location_unknown", "成田")
+            (2, Some(4), "error.location_unknown", "大阪")
         );
     }
 }

@@ -50,7 +50,8 @@ pub fn of_content(
         "gateway_logs" => {
             let checks = data["log_checks"].as_array().cloned().unwrap_or_default();
             let cov = &data["coverage"];
-            let uncovered = cov["covers"] == false || work_gap_days(cov) > 0;
+            let quiet = cov["quiet"].as_array().is_some_and(|q| !q.is_empty());
+            let uncovered = cov["covers"] == false || work_gap_days(cov) > 0 || quiet;
             if uncovered || checks.iter().any(log_problem) {
                 vec![LOG]
             } else {

@@ -291,13 +291,22 @@ pub fn data_rows<'a>(sheet: &'a Sheet, layout: &'a Layout) -> impl Iterator<Item
         .map(move |r| RowReader::new(r, layout))
 }
 
-/// Matches a typed place name to one of `names` (NFKC, spaces ignored); the stored name.
+/// Matches a typed place name to one of `names` (NFKC, spaces ignored); the stored name. A
+/// name as staff shorten it (「成田」 for 「成田営業所」) matches when it begins exactly one of
+/// them; two or more (「成田営業所」 and 「成田第2倉庫」) match none.
 pub fn match_name(raw: &str, names: &[String]) -> Option<String> {
     let key = heading_key(raw);
     if key.is_empty() {
         return None;
     }
-    names.iter().find(|n| heading_key(n) == key).cloned()
+    if let Some(n) = names.iter().find(|n| heading_key(n) == key) {
+        return Some(n.clone());
+    }
+    let mut begun = names.iter().filter(|n| heading_key(n).starts_with(&key));
+    match (begun.next(), begun.next()) {
+        (Some(n), None) if key.chars().count() >= 2 => Some(n.clone()),
+        _ => None,
+    }
 }
 
 /// The letters of a 0-based column: 0 → A, 26 → AA.
@@ -571,6 +580,30 @@ mod tests {
         );
         let names = vec!["成田営業所".to_string(), "第１倉庫".to_string()];
         assert_eq!(match_name("第1倉庫", &names), Some("第１倉庫".into()));
-        assert_eq!(match_name("成田", &names), None);
+        assert_eq!(match_name("成田", &names), Some("成田営業所".into()));
+    }
+
+    #[test]
+    fn a_place_name_matches_whole_or_as_the_one_name_it_begins() {
+        let names = [
+            "本社".to_string(),
+            "本社サーバ室".into(),
+            "成田営業所".into(),
+            "羽田第2倉庫".into(),
+        ];
+        assert_eq!(match_name("本社", &names).as_deref(), Some("本社"));
+        assert_eq!(match_name("成田", &names).as_deref(), Some("成田営業所"));
+        assert_eq!(
+            match_name("羽田 第２倉庫", &names).as_deref(),
+            Some("羽田第2倉庫")
+        );
+        assert_eq!(
+            match_name("本社サ", &names).as_deref(),
+            Some("本社サーバ室")
+        );
+        let two = ["成田営業所".to_string(), "成田第2倉庫".into()];
+        assert_eq!(match_name("成田", &two), None, "two begin with it");
+        assert_eq!(match_name("成", &names), None, "one letter is too little");
+        assert_eq!(match_name("大阪", &names), None);
     }
 }

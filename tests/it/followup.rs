@@ -665,6 +665,48 @@ dual_test!(
             answered.contains(&format!("<small>{today} ")) && answered.contains(" 回答</small>"),
             "{answered}"
         );
+        // Returned and revised: the list follows the answer to its newest version and says
+        // where its review stands.
+        let first = linked.unwrap();
+        let res = reviewer
+            .post(
+                &format!("/review/{first}/decide"),
+                &[("decision", "returned"), ("reason", "計画を添えてください")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = app
+            .post(&format!("/orgs/{org}/submissions/{first}/revise"), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = app
+            .post(&format!("/orgs/{org}/inhouse-measures"), &refs)
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let (second, again): (uuid::Uuid, String) = secportal::db::on_db!(db, p => sqlx::query_as("SELECT id, receipt_no FROM submissions WHERE kind = 'inhouse_measures' AND version = 2").fetch_one(p).await).unwrap();
+        let res = reviewer
+            .post(
+                &format!("/review/{second}/decide"),
+                &[("decision", "accepted")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let page = reviewer.get("/review/followup").await.text().await.unwrap();
+        let (_, answered) = page.split_once("id=\"answered\"").unwrap();
+        assert!(
+            answered.contains(&format!(
+                "<a href=\"/review/{second}\"><code>{again}</code></a>"
+            )) && answered.contains("<span class=\"status accepted\">受理</span>")
+                && !answered.contains(&receipt),
+            "{answered}"
+        );
+        let org_page = app.html(&format!("/orgs/{org}/followup")).await;
+        assert!(
+            org_page.contains(&format!(
+                "/submissions/{second}/receipt\"><code>{again}</code>"
+            )) && org_page.contains("<span class=\"status accepted\">受理</span>"),
+            "{org_page}"
+        );
         // An unanswered request goes overdue.
         secportal::db::on_db!(db, p => sqlx::query("UPDATE requests SET due_date = $1 WHERE state = 'open'").bind(secportal::web::page::today() - chrono::Duration::days(1)).execute(p).await.map(|_| ())).unwrap();
         let page = app

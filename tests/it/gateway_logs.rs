@@ -688,7 +688,33 @@ dual_test!(
         let quiet = "ふだん記録のある時間帯に記録のない時間: 1 か所（2026-10-03 10:00〜12:00）";
         assert_says(&page(&app, &path).await, &[quiet]);
         save_period(&app, &path, "2026-10-01", "2026-10-04").await;
-        assert_says(&page(&app, &path).await, &[quiet]);
+        // The verdict does not call the log clean past them.
+        let html = page(&app, &path).await;
+        assert_says(
+            &html,
+            &[
+                quiet,
+                "の確認結果 — 各行と対象期間に問題なし。ただし、ふだん記録のある時間帯に記録のない時間があります（下記）",
+            ],
+        );
+        assert!(!html.contains("の確認結果 — 問題なし"), "{html}");
+        // Sealed: the reviewer reads them in the summary, and the queue flags the log.
+        submit_logs(&app, &path, "2026-10-01", "2026-10-04").await;
+        let (id, flags): (uuid::Uuid, String) = secportal::db::on_db!(app.db(), p => sqlx::query_as(
+            "SELECT id, flags FROM submissions WHERE kind = 'gateway_logs' AND receipt_no IS NOT NULL")
+            .fetch_one(p)
+            .await)
+        .unwrap();
+        assert!(flags.contains("log"), "{flags}");
+        app.add_user("r@center.example.jp", "reviewer", None).await;
+        let reviewer = app.new_browser();
+        reviewer.login("r@center.example.jp", PASSWORD).await;
+        let review = reviewer.html(&format!("/review/{id}")).await;
+        assert!(
+            review.contains(&format!("ログ検査（添付したログ全体）：{quiet}"))
+                && !review.contains("ログ検査：問題なし"),
+            "{review}"
+        );
     }
 );
 

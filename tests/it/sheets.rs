@@ -159,6 +159,13 @@ dual_test!(
             "rows keep the sheet's numbers: {page}"
         );
         assert!(page.contains("PRIMERGY RX2540") && page.contains("クライアントPC"));
+        // Each value under its own heading, the coded ones in words.
+        assert!(
+            page.contains("<td>NACCS-SV01</td><td>富士通</td>")
+                && page.contains("<td>あり</td><td>更新予定</td>")
+                && !page.contains("<td>yes</td>"),
+            "{page}"
+        );
         // The column left out is said (the row numbers' column is not data, so not named).
         assert!(page.contains("取り込みません: IPアドレス</p>"), "{page}");
         assert_eq!(
@@ -194,7 +201,7 @@ dual_test!(
     |app| async move {
         let org = setup(&app).await;
         let path = format!("/orgs/{org}/system-configuration/import");
-        let res = send(&app, &path, "機器一覧.xlsx", messy_workbook("成田")).await;
+        let res = send(&app, &path, "機器一覧.xlsx", messy_workbook("大阪")).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body = res.text().await.unwrap();
         let line = body
@@ -202,7 +209,7 @@ dual_test!(
             .find(|l| l.starts_with("シート「機器一覧」6行目 G列「設置場所」："))
             .unwrap_or_else(|| panic!("{body}"));
         assert!(
-            line.contains("「成田」という設置場所は登録されていません。登録されている設置場所：")
+            line.contains("「大阪」という設置場所は登録されていません。登録されている設置場所：")
                 && line.contains("本社")
                 && line.contains("成田営業所"),
             "{line}"
@@ -215,7 +222,7 @@ dual_test!(
         assert_eq!(app.count("submissions").await, 0, "nothing stored");
 
         // A 登録 whose rows no longer check (here: a place that does not exist) stores nothing.
-        let rows = pack(r#"[["client_pc","NEC","Mate","","1","成田","","yes",""]]"#);
+        let rows = pack(r#"[["client_pc","","NEC","Mate","","1","大阪","","yes",""]]"#);
         let res = app
             .post(&format!("{path}/confirm"), &[("rows", &rows)])
             .await;

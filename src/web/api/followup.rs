@@ -85,6 +85,8 @@ pub struct SubmissionRequest {
     pub state: String,
     /// Answered after the due date (期限後).
     pub answered_late: bool,
+    /// The report that answered it, at its newest version (the revision of a returned
+    /// answer), with its receipt number.
     pub submission_id: Option<Uuid>,
     pub receipt_no: Option<String>,
     pub created_at: DateTime<Utc>,

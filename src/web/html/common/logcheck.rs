@@ -334,7 +334,13 @@ fn view_of(
     CheckView {
         name: name.to_string(),
         clean,
-        verdict: verdict(t, clean, period.is_some(), !judged),
+        // Hours without a line where the gateway usually has lines are not a fault of the
+        // lines, but the verdict does not call the log clean past them.
+        verdict: if clean && judged && !quiet.is_empty() {
+            t.t("gwlog.clean_but_quiet").to_string()
+        } else {
+            verdict(t, clean, period.is_some(), !judged)
+        },
         facts,
         problems,
         users,
@@ -384,7 +390,7 @@ fn runs(t: &Tr, gaps: &[(NaiveDate, NaiveDate)]) -> String {
 }
 
 /// The hours with no line on days that usually have lines there, listed (the first few).
-fn quiet_fact(t: &Tr, quiet: &[(NaiveDate, u8, u8)]) -> Option<String> {
+pub(crate) fn quiet_fact(t: &Tr, quiet: &[(NaiveDate, u8, u8)]) -> Option<String> {
     if quiet.is_empty() {
         return None;
     }

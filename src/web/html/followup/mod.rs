@@ -44,6 +44,8 @@ pub struct RequestItem {
     /// Answered after the due date (期限後).
     pub late: bool,
     pub answer: Option<(Uuid, String)>,
+    /// Where the answer's review stands (`submitted`, `under_review`, `accepted`, `returned`).
+    pub answer_state: String,
     /// When it was answered (JST), empty while it is not.
     pub answered: String,
     pub issuer: String,
@@ -86,6 +88,7 @@ fn request_item(c: &Catalogue, lang: &str, r: RequestRow) -> RequestItem {
         late: r.state == "answered" && r.answered_late,
         state_key: format!("followup.request_state.{}", r.state),
         state: r.state,
+        answer_state: r.answer_state.unwrap_or_default(),
         answer: r.submission_id.zip(r.receipt_no),
         answered: r.answered_at.as_ref().map(jst).unwrap_or_default(),
         issuer: r.issuer,

@@ -93,6 +93,21 @@ pub struct RowsPage {
     rows: Option<usize>,
 }
 
+/// A row's cells in `FIELDS` order, the coded ones (device type, NACCS connection) in words.
+fn in_words(t: &crate::i18n::Tr, r: &EquipmentRow) -> Vec<String> {
+    let mut cells = r.to_cells();
+    for (field, word) in [
+        ("device_type", format!("eq.type.{}", r.device_type)),
+        ("naccs", format!("eq.{}", r.naccs)),
+    ] {
+        let at = equipment::FIELDS.iter().position(|f| *f == field);
+        if let Some(cell) = at.and_then(|i| cells.get_mut(i)) {
+            *cell = t.t(&word).to_string();
+        }
+    }
+    cells
+}
+
 /// The page of a long list to show (1-based, within range).
 fn long_list(t: &crate::i18n::Tr, equipment: &[EqView], page: usize) -> Option<LongList> {
     if equipment.len() <= EDIT_ROWS {
@@ -101,12 +116,7 @@ fn long_list(t: &crate::i18n::Tr, equipment: &[EqView], page: usize) -> Option<L
     let total = equipment.len();
     let pages = total.div_ceil(ROWS_PER_PAGE);
     let page = page.clamp(1, pages);
-    let words = |r: &EquipmentRow| {
-        let mut cells = r.to_cells();
-        cells[0] = t.t(&format!("eq.type.{}", r.device_type)).to_string();
-        cells[7] = t.t(&format!("eq.{}", r.naccs)).to_string();
-        cells
-    };
+    let words = |r: &EquipmentRow| in_words(t, r);
     let problems = equipment
         .iter()
         .flat_map(|r| {
@@ -448,12 +458,7 @@ pub async fn import_equipment(
             let shown = imported
                 .rows
                 .iter()
-                .map(|r| {
-                    let mut cells = r.to_cells();
-                    cells[0] = t.t(&format!("eq.type.{}", r.device_type)).to_string();
-                    cells[7] = t.t(&format!("eq.{}", r.naccs)).to_string();
-                    cells
-                })
+                .map(|r| in_words(&t, r))
                 .zip(&imported.numbers)
                 .map(|(cells, n)| (*n, cells))
                 .collect();

@@ -250,6 +250,11 @@ pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
     }
     together.extend(gaps(cx, cov));
     together.extend(off_gaps(cx, cov));
+    // Hours without a line where the gateway usually has lines: worth a look (a log cut short).
+    let quiet: Vec<(chrono::NaiveDate, u8, u8)> =
+        serde_json::from_value(cov["quiet"].clone()).unwrap_or_default();
+    together
+        .extend(crate::web::html::common::logcheck::quiet_fact(&cx.t, &quiet).map(|f| (f, true)));
     let mut aside = vec![];
     for (f, problem) in together {
         let n = note(cx.f("report.summary.logs_all", &[("finding", &f)]), problem);
