@@ -76,6 +76,19 @@ pub fn paren(main: &str, aside: &str, lang: &str) -> String {
     }
 }
 
+/// A count with its thousands grouped as both languages write them: 50000 → "50,000".
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Parses the flat YAML subset the locale files use.
 pub fn parse_locale(text: &str) -> Result<HashMap<String, String>, String> {
     let mut map = HashMap::new();
@@ -202,6 +215,15 @@ impl Tr {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn counts_group_their_thousands() {
+        assert_eq!(
+            [0, 999, 1000, 50_000, 1_234_567].map(super::count),
+            ["0", "999", "1,000", "50,000", "1,234,567"]
+        );
+    }
+
     use super::*;
 
     #[test]

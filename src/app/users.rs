@@ -176,11 +176,21 @@ pub(crate) async fn mail_invitation(
         ja.t(role.label_key()).to_string(),
         en.t(role.label_key()).to_string(),
     );
+    // Center staff inviting an organisation's people write as the Center: the company knows
+    // the Center, not its staff by name.
+    let name = name_of(app, actor.id).await?;
+    let by = if actor.role.is_center() && org.is_some() {
+        "mail.invitation.by_center"
+    } else {
+        "mail.invitation.by_person"
+    };
+    let inviter = |t: &crate::i18n::Tr| t.f(by, &[("name", &name)]);
     let out = Outgoing::new(
         to.to_string(),
         "mail.invitation",
         vec![
-            ("inviter", name_of(app, actor.id).await?),
+            ("inviter_ja", inviter(&ja)),
+            ("inviter_en", inviter(&en)),
             ("role_ja", role_ja),
             ("role_en", role_en),
             ("org_ja", org_in(&ja)),

@@ -124,7 +124,18 @@ pub fn detect(name: &str, head: &[u8]) -> Result<Kind, Refusal> {
         Kind::Zip => head.starts_with(b"PK\x03\x04"),
     };
     if !ok {
-        return Err(Refusal(mismatch(head)));
+        return Err(Refusal(match mismatch(head) {
+            // Named as text and none of the kinds people rename: data that is not characters
+            // (UTF-16, text all the same, keeps the plain answer).
+            "error.file_content_mismatch"
+                if matches!(kind, Kind::Csv | Kind::Tsv | Kind::Txt)
+                    && !head.starts_with(&[0xFF, 0xFE])
+                    && !head.starts_with(&[0xFE, 0xFF]) =>
+            {
+                "error.file_content_not_text"
+            }
+            why => why,
+        }));
     }
     Ok(kind)
 }
@@ -290,6 +301,11 @@ mod tests {
         assert_eq!(
             detect("a.png", b"<html><script>"),
             Err(Refusal("error.file_content_mismatch"))
+        );
+        assert_eq!(
+            detect("gw.log", b"\x00\x01\x02garbage\xff\xfe\x00"),
+            Err(Refusal("error.file_content_not_text")),
+            "binary named as text says it is not text"
         );
         assert_eq!(
             detect("gw.csv", b"PK\x03\x04\x14\x00\x06\x00"),

@@ -469,7 +469,7 @@ dual_test!(
             !html.contains("<td>gw.csv</td><td>1002</td>"),
             "no more rows"
         );
-        assert!(html.contains("一致した行: 1200 行"));
+        assert!(html.contains("一致した行: 1,200 行"));
         assert!(html.contains("一致した行をすべて CSV でダウンロード"));
     }
 );

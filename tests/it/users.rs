@@ -623,7 +623,12 @@ dual_test!(
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        app.wait_mail_text("ito@bank.example.jp", "招待").await;
+        // Center staff inviting Center staff write as themselves.
+        let mail = app.wait_mail_text("ito@bank.example.jp", "招待").await;
+        assert!(
+            mail.contains("テスト 太郎 さんから") && !mail.contains("NACCS センターの"),
+            "{mail}"
+        );
         let first = app
             .mail_link("ito@bank.example.jp", "/invitations/accept")
             .expect("the invitation's link");
@@ -650,6 +655,17 @@ dual_test!(
             app.html(&format!("/admin/orgs/{org}"))
                 .await
                 .contains("以前の招待のリンクは使えなくなりました")
+        );
+        // … and an organisation's people as the Center.
+        let mail = app
+            .wait_mail_text(
+                "ito@bank.example.jp",
+                "NACCS センターの テスト 太郎 さんから",
+            )
+            .await;
+        assert!(
+            mail.contains("テスト 太郎 of the NACCS Center has invited you"),
+            "{mail}"
         );
         let u = secportal::db::users::by_email(app.db(), "ito@bank.example.jp")
             .await

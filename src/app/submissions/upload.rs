@@ -206,6 +206,11 @@ where
         {
             return Err(UploadFailure::Refused("error.file_content_office_log"));
         }
+        Err(UploadError::Refused(r))
+            if place.kind == ReportKind::GatewayLogs && r.0 == "error.file_content_not_text" =>
+        {
+            return Err(UploadFailure::Refused("error.file_content_not_text_log"));
+        }
         Err(UploadError::Refused(r)) => return Err(UploadFailure::Refused(r.0)),
         Err(UploadError::Log(r)) => return Err(UploadFailure::Log(r)),
         Err(UploadError::Io(e)) if is_disk_full(&e) => {

@@ -154,18 +154,21 @@ fn count(t: &Tr, key: &str, c: &Count, files: &[String], more: &[(&str, &str)]) 
     if c.n as usize > at.len() {
         at.push(t.t("gwlog.and_more").to_string());
     }
-    let (n, at) = (c.n.to_string(), at.join(t.t("ui.list_sep")));
+    let (n, at) = (crate::i18n::count(c.n), at.join(t.t("ui.list_sep")));
     let mut args = vec![("n", n.as_str()), ("at", at.as_str())];
     args.extend_from_slice(more);
     Some(t.f(key, &args))
 }
 
 fn top(t: &Tr, key: &str, top: &Top) -> (String, Vec<(String, String)>) {
-    let distinct = if top.more {
-        t.f("gwlog.distinct_more", &[("n", &top.distinct.to_string())])
-    } else {
-        top.distinct.to_string()
-    };
+    let distinct = t.f(
+        if top.more {
+            "gwlog.distinct_more"
+        } else {
+            "gwlog.distinct"
+        },
+        &[("n", &crate::i18n::count(top.distinct))],
+    );
     (
         t.f(
             key,
@@ -176,7 +179,7 @@ fn top(t: &Tr, key: &str, top: &Top) -> (String, Vec<(String, String)>) {
         ),
         top.top
             .iter()
-            .map(|(k, n)| (k.clone(), n.to_string()))
+            .map(|(k, n)| (k.clone(), crate::i18n::count(*n)))
             .collect(),
     )
 }
@@ -233,9 +236,9 @@ fn view_of(
     facts.push(t.f(
         "gwlog.v.counts",
         &[
-            ("lines", &c.lines.to_string()),
-            ("sent", &c.sent.to_string()),
-            ("received", &c.received.to_string()),
+            ("lines", &crate::i18n::count(c.lines)),
+            ("sent", &crate::i18n::count(c.sent)),
+            ("received", &crate::i18n::count(c.received)),
         ],
     ));
     if let (Some(f), Some(l)) = (&c.first, &c.last) {

@@ -133,7 +133,7 @@ fn log_findings(cx: &Context<'_>, c: &Totals) -> Vec<String> {
         if n == 0 {
             continue;
         }
-        let n_ = n.to_string();
+        let n_ = crate::i18n::count(n);
         out.push(
             match lacking.and_then(|(f, k)| Some((lacking_words(&cx.t, f, n)?, k))) {
                 Some((fields, key)) => cx.f(key, &[("fields", &fields), ("n", &n_)]),
@@ -221,9 +221,9 @@ pub fn gateway_logs(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
                         "report.log.counts"
                     },
                     &[
-                        ("rows", &check.lines.to_string()),
-                        ("sent", &check.sent.to_string()),
-                        ("received", &check.received.to_string()),
+                        ("rows", &crate::i18n::count(check.lines)),
+                        ("sent", &crate::i18n::count(check.sent)),
+                        ("received", &crate::i18n::count(check.received)),
                     ],
                 ),
                 span,
