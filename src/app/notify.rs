@@ -409,7 +409,8 @@ pub async fn run_once(state: &App, now: DateTime<Utc>) -> anyhow::Result<RunRepo
 }
 
 /// Which reminder an open item is due for today, if any: `due7`, `due1`, `overdue`, or
-/// `opened` for a request whose upload window has opened within the last week and is not due
+/// `opened` for a request whose upload window has opened within the last week, after the day
+/// it was issued (the request's own mail says a window open from the start), and is not due
 /// within 7 days. Nothing for a request whose window has not opened yet (uploads are refused).
 fn reminder_due(o: &db::followup::OpenRow, today: NaiveDate) -> Option<&'static str> {
     if let Some(opens) = o.opens_on
@@ -422,7 +423,9 @@ fn reminder_due(o: &db::followup::OpenRow, today: NaiveDate) -> Option<&'static 
         0..=1 => Some("due1"),
         d if d < 0 => Some("overdue"),
         _ => match o.opens_on {
-            Some(opens) if (today - opens).num_days() < 7 => Some("opened"),
+            Some(opens) if (today - opens).num_days() < 7 && opens > jst_date(o.created_at) => {
+                Some("opened")
+            }
             _ => None,
         },
     }

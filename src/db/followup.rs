@@ -561,6 +561,8 @@ pub struct OpenRow {
     pub due_date: NaiveDate,
     /// A request's first day for uploads (none: open at once; instructions have none).
     pub opens_on: Option<NaiveDate>,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
 }
 
 /// The Center's follow-up work at a glance.
@@ -610,9 +612,9 @@ pub async fn center_counts(db: &Db, today: NaiveDate) -> Result<CenterCounts, sq
 pub async fn open_items(db: &Db, org: Option<Uuid>) -> Result<Vec<OpenRow>, sqlx::Error> {
     on_db!(db, p => sqlx::query_as::<_, OpenRow>(
         "SELECT org_id, id, item_key, location_id, TRUE AS instruction, state, due_date, \
-         CAST(NULL AS DATE) AS opens_on FROM instructions \
+         CAST(NULL AS DATE) AS opens_on, created_at FROM instructions \
          WHERE state <> 'closed' AND ($1 IS NULL OR org_id = $1) \
-         UNION ALL SELECT org_id, id, item_key, location_id, FALSE AS instruction, state, due_date, opens_on FROM requests \
+         UNION ALL SELECT org_id, id, item_key, location_id, FALSE AS instruction, state, due_date, opens_on, created_at FROM requests \
          WHERE state = 'open' AND ($1 IS NULL OR org_id = $1)",
     )
     .bind(org)

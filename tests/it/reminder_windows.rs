@@ -99,3 +99,43 @@ dual_test!(
         assert!(text.contains(&day(20)), "{text}");
     }
 );
+
+dual_test!(
+    a_request_open_from_the_day_it_is_issued_is_not_announced_as_opened_again,
+    |app| async move {
+        let (org, _) = setup(&app).await;
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let today = secportal::web::page::today();
+        let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+        let res = reviewer
+            .post(
+                &format!("/orgs/{org}/requests"),
+                &[
+                    ("item_key", "inhouse_measures"),
+                    ("opens_on", &day(0)),
+                    ("due_date", &day(20)),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        // The request's own mail said uploads are open: no 「受付を開始しました」 after it.
+        let at = |n: i64| {
+            let d = today + chrono::Duration::days(n);
+            chrono::TimeZone::from_utc_datetime(&chrono::Utc, &d.and_hms_opt(0, 0, 0).unwrap())
+        };
+        for n in [0, 1] {
+            let sent = secportal::app::notify::run_once(&app.state, at(n))
+                .await
+                .unwrap()
+                .org_digests;
+            assert_eq!(sent, 0, "day {n}");
+        }
+        // Its due reminder still comes, 7 days before.
+        let sent = secportal::app::notify::run_once(&app.state, at(13))
+            .await
+            .unwrap()
+            .org_digests;
+        assert_eq!(sent, 1);
+    }
+);

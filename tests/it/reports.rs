@@ -251,6 +251,14 @@ dual_test!(
             ],
         )
         .await;
+        // The measure not yet in place is named, not only counted.
+        let ih1 = &first.iter().find(|(k, _)| *k == "inhouse_measures").unwrap().1;
+        read(
+            &reviewer,
+            &format!("/review/{ih1}"),
+            &["未実施（計画あり）：クライアント端末の暗号化"],
+        )
+        .await;
         let gw1 = &first.iter().find(|(k, _)| *k == "gateway_logs").unwrap().1;
         read(
             &reviewer,

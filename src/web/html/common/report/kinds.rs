@@ -398,12 +398,21 @@ fn system_configuration(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>
 fn inhouse(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
     use crate::app::inhouse::{AREAS, MEASURES, STATUSES};
     let mut counts = [0usize; 4];
+    // The measures in place only partly, and those planned: named, to be checked.
+    let mut named: [Vec<String>; 4] = Default::default();
     let mut rows = vec![];
     for area in AREAS {
         for measure in MEASURES {
             let status = s(d, &format!("m_{area}_{measure}_status"));
             if let Some(i) = STATUSES.iter().position(|x| *x == status) {
                 counts[i] += 1;
+                named[i].push(cx.f(
+                    "report.area_measure",
+                    &[
+                        ("area", &cx.word("inhouse.area", area)),
+                        ("measure", &cx.word("inhouse.measure", measure)),
+                    ],
+                ));
             }
             rows.push(row(
                 format!("{area}|{measure}"),
@@ -417,7 +426,7 @@ fn inhouse(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
             ));
         }
     }
-    let summary = vec![note(
+    let mut summary = vec![note(
         cx.f(
             "report.summary.inhouse",
             &[
@@ -427,8 +436,22 @@ fn inhouse(cx: &Context<'_>, d: &Value) -> (Vec<Note>, Vec<Section>) {
                 ("na", &counts[3].to_string()),
             ],
         ),
-        counts[1] + counts[2] > 0,
+        false,
     )];
+    for i in [1, 2] {
+        if !named[i].is_empty() {
+            summary.push(note(
+                cx.f(
+                    "report.summary.inhouse_which",
+                    &[
+                        ("status", &cx.word("inhouse.status", STATUSES[i])),
+                        ("measures", &named[i].join(&cx.t("ui.list_sep"))),
+                    ],
+                ),
+                true,
+            ));
+        }
+    }
     let table = Table {
         caption: cx.t("report.measures"),
         headings: vec![
