@@ -54,13 +54,25 @@ pub fn normalise(typed: &str) -> String {
     }
 }
 
-/// A receipt number as typed (read out on the phone, any width or case, Japanese dashes) in
-/// its stored form.
+/// A receipt number as typed (read out on the phone, any width or case, Japanese dashes,
+/// its serial without the leading zeros: SR-2026-5) in its stored form.
 pub fn receipt_number(typed: &str) -> String {
-    unicode_normalization::UnicodeNormalization::nfkc(typed.trim())
+    let plain = unicode_normalization::UnicodeNormalization::nfkc(typed.trim())
+        .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_uppercase()
-        .replace(['−', '‐', 'ー'], "-")
+        .replace(['−', '‐', 'ー'], "-");
+    match plain.splitn(3, '-').collect::<Vec<_>>()[..] {
+        [prefix, year, serial]
+            if !serial.is_empty()
+                && serial.len() < 6
+                && serial.bytes().all(|b| b.is_ascii_digit())
+                && year.len() == 4 =>
+        {
+            format!("{prefix}-{year}-{serial:0>6}")
+        }
+        _ => plain,
+    }
 }
 
 /// Whether two codes are equal, in time that does not depend on where they differ.
@@ -96,5 +108,9 @@ mod tests {
         assert!(!same("AB123-45678", "AB123-45679"));
         assert!(!same("AB123", "AB123-45678"));
         assert_eq!(receipt_number(" ｓｒー2026ー000001 "), "SR-2026-000001");
+        assert_eq!(receipt_number("sr-2026-5"), "SR-2026-000005");
+        assert_eq!(receipt_number("SR - 2026 - 000123"), "SR-2026-000123");
+        assert_eq!(receipt_number("SR-2026-1234567"), "SR-2026-1234567");
+        assert_eq!(receipt_number("abc"), "ABC");
     }
 }

@@ -234,6 +234,10 @@ dual_test!(the_queue_filters_and_counts, |app| async move {
         to.starts_with("/review/") && uuid::Uuid::parse_str(&to["/review/".len()..]).is_ok(),
         "{to}"
     );
+    // … and without the serial's leading zeros.
+    let res = c.get(&format!("/review?receipt=sr-{year}-1")).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), to);
     let missing = c
         .get("/review?receipt=SR-1999-000009")
         .await
