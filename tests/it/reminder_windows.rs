@@ -7,6 +7,17 @@ use crate::dual_test;
 use crate::followup::setup;
 use crate::helpers::PASSWORD;
 
+/// The organisations' reminder digests the scheduler sends at 09:00 JST (00:00 UTC) on the
+/// day `n` days from today.
+async fn digests(app: &crate::helpers::TestApp, n: i64) -> usize {
+    let d = secportal::web::page::today() + chrono::Duration::days(n);
+    let nine = chrono::TimeZone::from_utc_datetime(&chrono::Utc, &d.and_hms_opt(0, 0, 0).unwrap());
+    secportal::app::notify::run_once(&app.state, nine)
+        .await
+        .unwrap()
+        .org_digests
+}
+
 dual_test!(
     reminders_wait_for_a_request_window_and_announce_its_opening_once,
     |app| async move {
@@ -36,20 +47,7 @@ dual_test!(
             assert_eq!(res.status(), StatusCode::SEE_OTHER);
         }
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        // 09:00 JST on a day (00:00 UTC).
-        let nine = |n: i64| {
-            let d = today + chrono::Duration::days(n);
-            chrono::TimeZone::from_utc_datetime(&chrono::Utc, &d.and_hms_opt(0, 0, 0).unwrap())
-        };
-        let run = |n: i64| {
-            let app = &app;
-            async move {
-                secportal::app::notify::run_once(&app.state, nine(n))
-                    .await
-                    .unwrap()
-                    .org_digests
-            }
-        };
+        let run = |n: i64| digests(&app, n);
         // Today and tomorrow neither window is open: no reminder, though the logs are due
         // within 7 days.
         assert_eq!(run(0).await, 0, "no reminder before a window opens");
@@ -120,22 +118,10 @@ dual_test!(
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         // The request's own mail said uploads are open: no 「受付を開始しました」 after it.
-        let at = |n: i64| {
-            let d = today + chrono::Duration::days(n);
-            chrono::TimeZone::from_utc_datetime(&chrono::Utc, &d.and_hms_opt(0, 0, 0).unwrap())
-        };
         for n in [0, 1] {
-            let sent = secportal::app::notify::run_once(&app.state, at(n))
-                .await
-                .unwrap()
-                .org_digests;
-            assert_eq!(sent, 0, "day {n}");
+            assert_eq!(digests(&app, n).await, 0, "day {n}");
         }
         // Its due reminder still comes, 7 days before.
-        let sent = secportal::app::notify::run_once(&app.state, at(13))
-            .await
-            .unwrap()
-            .org_digests;
-        assert_eq!(sent, 1);
+        assert_eq!(digests(&app, 13).await, 1);
     }
 );
