@@ -18,14 +18,23 @@ async fn digests(app: &crate::helpers::TestApp, n: i64) -> usize {
         .org_digests
 }
 
+/// The day `n` days from today (Japan), as a form takes it.
+fn day(n: i64) -> String {
+    (secportal::web::page::today() + chrono::Duration::days(n)).to_string()
+}
+
+/// An organisation (its id) and the Center's reviewer, signed in, to issue its requests.
+async fn org_and_reviewer(app: &crate::helpers::TestApp) -> (String, crate::helpers::Browser<'_>) {
+    let (org, _) = setup(app).await;
+    let reviewer = app.new_browser();
+    reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+    (org, reviewer)
+}
+
 dual_test!(
     reminders_wait_for_a_request_window_and_announce_its_opening_once,
     |app| async move {
-        let (org, _) = setup(&app).await;
-        let reviewer = app.new_browser();
-        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
-        let today = secportal::web::page::today();
-        let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+        let (org, reviewer) = org_and_reviewer(&app).await;
         // In-house measures: uploads from day 3, due on day 20. Gateway logs: from day 2, due
         // on day 6.
         for fields in [
@@ -101,11 +110,7 @@ dual_test!(
 dual_test!(
     a_request_open_from_the_day_it_is_issued_is_not_announced_as_opened_again,
     |app| async move {
-        let (org, _) = setup(&app).await;
-        let reviewer = app.new_browser();
-        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
-        let today = secportal::web::page::today();
-        let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+        let (org, reviewer) = org_and_reviewer(&app).await;
         let res = reviewer
             .post(
                 &format!("/orgs/{org}/requests"),
