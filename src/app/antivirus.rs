@@ -41,25 +41,17 @@ pub async fn draft_rows(app: &App, org_id: Uuid) -> Result<Vec<AvRow>, Error> {
         .unwrap_or_default())
 }
 
-/// The offices where the equipment list counts more NACCS computers than the rows report:
+/// The offices where the equipment list and the rows count the NACCS computers differently:
 /// (office, expected, reported).
 pub async fn mismatches(
     app: &App,
     org_id: Uuid,
     rows: &[AvRow],
 ) -> Result<Vec<(String, i64, i64)>, Error> {
-    let expected =
-        crate::domain::equipment::naccs_computers(&current_equipment(app, org_id).await?);
-    Ok(expected
-        .into_iter()
-        .filter_map(|(loc, n)| {
-            let reported = rows
-                .iter()
-                .filter(|r| !r.is_blank() && r.office == loc)
-                .count() as i64;
-            (reported < n).then_some((loc, n, reported))
-        })
-        .collect())
+    Ok(crate::domain::antivirus::mismatches(
+        &current_equipment(app, org_id).await?,
+        rows,
+    ))
 }
 
 /// Checks rows; answers the non-blank rows, normalised, with each problem at its row's index

@@ -13,7 +13,7 @@ use super::submissions::{ReportKind, reporting_org};
 use super::{Actor, App, Error, FieldErrors};
 use crate::db;
 use crate::domain::Scope;
-use crate::domain::gatewaylog::{ColumnMap, MapInput};
+use crate::domain::gatewaylog::{ColumnMap, MapInput, mapping};
 
 /// A gateway site's kept mapping and its version (for the conditional write).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,13 +108,20 @@ pub async fn map_columns(app: &App, actor: &Actor, req: MapRequest) -> Result<Ma
     let kept = super::gateway_logs::kept_check(app, scope, req.org, Some(req.site), &file.sha256)
         .await?
         .ok_or(Error::NotFound)?;
-    let map = req.input.read(kept.check.width()).map_err(|list| {
+    let mut map = req.input.read(kept.check.width()).map_err(|list| {
         let mut errors = FieldErrors::default();
         for (field, key) in list {
             errors.add(field, key);
         }
         Error::Invalid(errors)
     })?;
+    // The header's names are kept with the mapping: a later log whose header names other
+    // columns is mapped again rather than read in columns that moved.
+    map.names = map
+        .header
+        .then(|| kept.check.preview.get(usize::from(map.skip)))
+        .flatten()
+        .map(|line| mapping::names_sig(&mapping::header_names(line)));
     let json = serde_json::to_string(&map).map_err(internal)?;
     let result = serde_json::to_string(&kept.check).map_err(internal)?;
     let mut tx = app.db.begin().await?;

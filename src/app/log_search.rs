@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::stream::{ChannelWriter, Chunks, fail};
 use super::{Actor, App, Error, FieldErrors};
 use crate::db;
-use crate::domain::export::{Cell, CsvSink, Sink, Words};
+use crate::domain::export::{Cell, Column, Format, Kind, Sink, Words, col};
 use crate::domain::gatewaylog::fields::{self, DateCache, Direction, Stamp};
 use crate::domain::gatewaylog::{ColumnMap, Record, Refused, Visit};
 use crate::domain::{Role, Scope};
@@ -259,7 +259,8 @@ enum Out {
         sent: usize,
         gone: bool,
     },
-    Csv {
+    /// Into a downloaded file (CSV or a workbook).
+    File {
         sink: Box<dyn Sink + Send>,
         words: [String; 2],
         broken: Option<anyhow::Error>,
@@ -302,7 +303,7 @@ impl Matcher {
         matches!(
             self.out,
             Out::Stream { gone: true, .. }
-                | Out::Csv {
+                | Out::File {
                     broken: Some(_),
                     ..
                 }
@@ -382,7 +383,7 @@ impl Visit for Matcher {
                     *gone = true;
                 }
             }
-            Out::Csv {
+            Out::File {
                 sink,
                 words,
                 broken,
@@ -424,6 +425,18 @@ pub const COLUMNS: [&str; 8] = [
     "id",
     "business",
     "raw",
+];
+
+/// The kinds of the [`COLUMNS`] (a workbook writes codes as text).
+const KINDS: [Column; 8] = [
+    col("file", Kind::Text),
+    col("line", Kind::Int),
+    col("direction", Kind::Code),
+    col("time", Kind::Code),
+    col("user", Kind::Code),
+    col("id", Kind::Code),
+    col("business", Kind::Code),
+    col("raw", Kind::LongText),
 ];
 
 /// The searches running on this node: their places (`Config::log_searches`) and how far
@@ -788,37 +801,57 @@ impl Search {
         Ok(rx)
     }
 
-    /// `secportal-log-search-<receipt>.csv`.
-    pub fn file_name(&self) -> String {
-        format!("secportal-log-search-{}.csv", self.receipt_no)
+    /// `secportal-log-search-<receipt>-<when, JST>.<ext>`: each search's file its own name.
+    pub fn file_name(&self, format: Format) -> String {
+        let at = crate::domain::export::jst(&chrono::Utc::now());
+        format!(
+            "secportal-log-search-{}-{}.{}",
+            self.receipt_no,
+            at.format("%Y%m%d-%H%M%S"),
+            format.ext()
+        )
     }
 
-    /// Streams every match as CSV (UTF-8 with BOM, like the exports) into `chunks` as it is
-    /// found, the header at once; `labels` are the [`COLUMNS`]' headings, `words` send and
-    /// receive. The search is audited before anything is read (an error here: nothing was
-    /// read or sent); its outcome, with the number of matches, before the file ends.
-    pub async fn csv(
+    /// Streams every match as CSV (UTF-8 with BOM, like the exports) or as a workbook (its
+    /// codes as text, so a 識別番号 keeps its leading zeros) into `chunks`: a CSV as each
+    /// match is found, the header at once; a workbook at the end. `labels` are the
+    /// [`COLUMNS`]' headings, `words` send and receive, `sheet` the worksheet's name. The
+    /// search is audited before anything is read (an error here: nothing was read or sent);
+    /// its outcome, with the number of matches, before the file ends.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn download(
         self,
         app: Arc<App>,
+        format: Format,
         labels: Vec<String>,
         words: [String; 2],
+        sheet: String,
         chunks: Chunks,
         permit: Permit,
     ) -> Result<(), Error> {
-        self.audit_start(&app, "csv").await?;
+        let output = format.ext();
+        let tmp = app.config.data_dir.join("tmp");
+        if format == Format::Xlsx {
+            tokio::fs::create_dir_all(&tmp)
+                .await
+                .map_err(anyhow::Error::from)?;
+        }
+        self.audit_start(&app, output).await?;
         tokio::spawn(async move {
             let errors = chunks.clone();
             // The BOM and the header row go out at once (on a blocking thread: the writer
             // waits for the client), so the answer starts before the first match is found.
             let header = tokio::task::spawn_blocking(move || {
-                let mut sink = CsvSink::new(
+                let mut sink = format.sink(
                     ChannelWriter::new(chunks),
+                    &KINDS,
                     Words {
                         labels,
                         yes: String::new(),
                         no: String::new(),
-                        sheet: String::new(),
+                        sheet,
                     },
+                    &tmp,
                 )?;
                 sink.flush()?;
                 Ok::<_, anyhow::Error>(sink)
@@ -832,7 +865,7 @@ impl Search {
                 Ok(s) => s,
                 Err(e) => {
                     // The client left before the header: the search ends, nothing read.
-                    if let Err(e) = self.audit_end(&app, "csv", 0, false, 0).await {
+                    if let Err(e) = self.audit_end(&app, output, 0, false, 0).await {
                         tracing::warn!(error = %e, "log search's end not audited");
                     }
                     return fail_async(errors, e).await;
@@ -840,8 +873,8 @@ impl Search {
             };
             let m = Matcher::new(
                 self.crit.clone(),
-                Out::Csv {
-                    sink: Box::new(sink),
+                Out::File {
+                    sink,
                     words,
                     broken: None,
                 },
@@ -856,14 +889,14 @@ impl Search {
                 Some(m) => (m.found, Some(m.out)),
                 None => (0, None),
             };
-            let ok = complete && matches!(out, Some(Out::Csv { broken: None, .. }));
-            let audited = self.audit_end(&app, "csv", found, ok, searched).await;
+            let ok = complete && matches!(out, Some(Out::File { broken: None, .. }));
+            let audited = self.audit_end(&app, output, found, ok, searched).await;
             // The files are read: the next search may start before this file ends.
             drop(permit);
             if let Err(e) = audited {
                 return fail_async(errors, anyhow::anyhow!("{e}")).await;
             }
-            let Some(Out::Csv { sink, broken, .. }) = out else {
+            let Some(Out::File { sink, broken, .. }) = out else {
                 return fail_async(errors, anyhow::anyhow!("the log search stopped midway")).await;
             };
             let _ = tokio::task::spawn_blocking(move || {

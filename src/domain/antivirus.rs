@@ -168,6 +168,43 @@ pub fn product_label(row: &AvRow, word: &str, lp: &str, rp: &str) -> String {
     }
 }
 
+/// Where the equipment list and the antivirus rows count the computers connected to NACCS
+/// differently: (location, computers the list counts, rows reported), by location (none
+/// while the list counts no such computer). Fewer rows
+/// leave computers out of the report; more mean the list is out of date or the report holds
+/// computers that do not connect to NACCS.
+pub fn mismatches(
+    equipment: &[super::equipment::EquipmentRow],
+    rows: &[AvRow],
+) -> Vec<(String, i64, i64)> {
+    let listed = super::equipment::naccs_computers(equipment);
+    // A list without computers connected to NACCS (none made yet) has nothing to compare.
+    if listed.is_empty() {
+        return vec![];
+    }
+    let mut counts = std::collections::BTreeMap::<String, (i64, i64)>::new();
+    for (loc, n) in listed {
+        counts.entry(loc).or_default().0 = n;
+    }
+    for r in rows.iter().filter(|r| !r.is_blank()) {
+        counts.entry(r.office.clone()).or_default().1 += 1;
+    }
+    counts
+        .into_iter()
+        .filter(|(_, (listed, reported))| listed != reported)
+        .map(|(loc, (listed, reported))| (loc, listed, reported))
+        .collect()
+}
+
+/// The locale key that says a mismatch of [`mismatches`] in words.
+pub fn mismatch_key(listed: i64, reported: i64) -> &'static str {
+    if reported < listed {
+        "av.mismatch"
+    } else {
+        "av.mismatch_more"
+    }
+}
+
 /// Whether the definitions are older than `days` (a row that passed `check`).
 pub fn is_stale(row: &AvRow, today: NaiveDate, days: i64) -> bool {
     parse_date(&row.definitions_date).is_some_and(|d| (today - d).num_days() > days)
@@ -337,6 +374,43 @@ mod tests {
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+    }
+
+    #[test]
+    fn the_equipment_list_and_the_report_are_compared_both_ways() {
+        let eq =
+            |location: &str, quantity: &str, naccs: &str| super::super::equipment::EquipmentRow {
+                device_type: "client_pc".into(),
+                quantity: quantity.into(),
+                location: location.into(),
+                naccs: naccs.into(),
+                ..Default::default()
+            };
+        let av = |office: &str| AvRow {
+            host: format!("PC-{office}"),
+            office: office.into(),
+            ..Default::default()
+        };
+        let list = [
+            eq("本社", "2", "yes"),
+            eq("成田", "1", "yes"),
+            eq("成田", "5", "no"),
+        ];
+        // 本社: one left out; 成田: the list's one and an extra; 横浜: not on the list at all.
+        let rows = [av("本社"), av("成田"), av("成田"), av("横浜")];
+        assert_eq!(
+            mismatches(&list, &rows),
+            vec![
+                ("成田".to_string(), 1, 2),
+                ("本社".to_string(), 2, 1),
+                ("横浜".to_string(), 0, 1),
+            ]
+        );
+        assert_eq!(mismatch_key(2, 1), "av.mismatch");
+        assert_eq!(mismatch_key(0, 1), "av.mismatch_more");
+        // The counts agree: nothing; no list yet: nothing to compare.
+        assert!(mismatches(&list[..1], &[av("本社"), av("本社")]).is_empty());
+        assert!(mismatches(&[], &rows).is_empty());
     }
 
     #[test]

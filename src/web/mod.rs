@@ -125,7 +125,7 @@ pub fn router(state: Arc<AppState>, extra: Router<Arc<AppState>>) -> Router {
         .route("/review/{id}/assign", post(review::assign))
         .route("/review/{id}/comments", post(review::comment_center))
         .route("/review/{id}/log-search", get(log_search::page))
-        .route("/review/{id}/log-search/csv", get(log_search::csv))
+        .route("/review/{id}/log-search/{format}", get(log_search::download))
         .route("/review/followup", get(followup::center_page))
         .route("/admin/exports", get(exports::index))
         .route("/admin/exports/file", get(exports::download_form))

@@ -892,7 +892,20 @@ async fn reviewer_is_held_at_totp_set_up_then_signs_in_with_a_computed_code() {
         login(&c, &app, "shinsa@center.example.jp").await;
         wait_for_text(&c, "あなたのアカウントでは2段階認証が必須です。").await;
         c.goto(&app.url("/review")).await.unwrap();
-        wait_for_text(&c, "続けるには2段階認証を設定してください。").await;
+        wait_for_text(&c, "あなたのアカウントでは2段階認証が必須です。").await;
+        assert!(
+            c.current_url()
+                .await
+                .unwrap()
+                .path()
+                .ends_with("/account/second-factor")
+        );
+        // Said once: the page's own alert, not a second banner from the redirect.
+        let html = c.source().await.unwrap();
+        assert!(
+            !html.contains("続けるには2段階認証を設定してください。"),
+            "{html}"
+        );
         submit(&c).await;
         wait_for_text(&c, "1. 認証アプリに登録する").await;
         // The QR code is drawn (inline SVG, nothing fetched from elsewhere).

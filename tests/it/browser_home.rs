@@ -135,7 +135,7 @@ async fn a_new_organisation_follows_its_next_steps_and_reports_a_computer_at_its
             .unwrap();
         wait_for_text(
             &c,
-            "東京GW：機器一覧では NACCS に接続するコンピュータが 1 台",
+            "東京GW：機器の構成リストでは NACCS に接続するコンピュータが 1 台",
         )
         .await;
         fill(&c, "row_0_host", "TKY-GW-01").await;

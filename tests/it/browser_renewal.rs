@@ -67,7 +67,7 @@ async fn an_accepted_antivirus_report_is_renewed_through_the_confirmation_and_bo
         let html = c.source().await.unwrap();
         assert!(html.contains("value=\"NRT-PC-001\"") && html.contains("value=\"NRT-GW-01\""));
         assert!(!html.contains(
-            "成田営業所：機器一覧では NACCS に接続するコンピュータが 4 台ありますが、ウィルス対策の報告は 0 台です"
+            "成田営業所：機器の構成リストでは NACCS に接続するコンピュータが 4 台ありますが、ウィルス対策の報告は 0 台です"
         ));
         screenshot(&c, &format!("renewal-antivirus-{label}")).await;
 

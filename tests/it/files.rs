@@ -771,7 +771,7 @@ dual_test!(
             .text()
             .await
             .unwrap();
-        assert!(av.contains("本社：機器一覧では NACCS に接続するコンピュータが 2 台ありますが、ウィルス対策の報告は 0 台です。"), "{av}");
+        assert!(av.contains("本社：機器の構成リストでは NACCS に接続するコンピュータが 2 台ありますが、ウィルス対策の報告は 0 台です。"), "{av}");
         // Submitting with rows and a diagram (no equipment file needed).
         upload(&app, &org, "diagram", vec![("構成図.pdf", PDF.to_vec())]).await;
         let html = app.get(&path).await.text().await.unwrap();

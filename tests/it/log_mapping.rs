@@ -179,18 +179,37 @@ dual_test!(
                 .await
                 .contains("列の対応づけが済んでいないログがあります")
         );
-        // Taken off again, the other logs are submitted.
-        let after = &html[html.find(">gw-other.csv</a>").unwrap()..];
-        let remove = after
-            .split("action=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        assert!(remove.ends_with("/remove"), "{remove}");
-        let res = app.post(remove, &[]).await;
+        // A log whose header names the columns in another order (two codes swapped: the
+        // time and the direction where they were) is not read in the site's columns either.
+        let swapped =
+            "日付時刻;端末番号;ユーザー;取引;種別\n2026/10/01 12:30:00;7005;ABC12;IDA;送信\n";
+        let res = upload_log(&app, &path, "gw-swapped.log", swapped.as_bytes()).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = page(&app, &path).await;
+        assert_says(
+            &html,
+            &[
+                "gw-swapped.log の列の対応づけ",
+                "このログの見出し行の列名が、この設置場所で前に列を対応づけたログの見出し行と違います。",
+                "<td>日付時刻</td><td>端末番号</td><td>ユーザー</td><td>取引</td><td>種別</td>",
+            ],
+        );
+        assert!(!html.contains("gw-swapped.log の確認結果"), "{html}");
+        // Taken off again, the other logs are submitted.
+        for name in ["gw-other.csv", "gw-swapped.log"] {
+            let html = page(&app, &path).await;
+            let after = &html[html.find(&format!(">{name}</a>")).unwrap()..];
+            let remove = after
+                .split("action=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            assert!(remove.ends_with("/remove"), "{remove}");
+            let res = app.post(remove, &[]).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        }
         submit_logs(&app, &path, "2026-10-01", "2026-10-01").await;
         // A submitted log is not read again with another mapping.
         let res = map(&app, &path, &file, "3", &MAPPING).await;

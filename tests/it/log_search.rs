@@ -101,6 +101,15 @@ fn search(id: &str, fields: Fields) -> String {
 }
 
 /// The CSV of a search.
+/// The file name an answer is downloaded as.
+fn disposition(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(reqwest::header::CONTENT_DISPOSITION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn search_csv(id: &str, fields: Fields) -> String {
     search(id, fields).replace("log-search?", "log-search/csv?")
 }
@@ -200,18 +209,60 @@ dual_test!(
         let res = reviewer.get(&search_csv(&id, &by_id)).await;
         assert_eq!(res.status(), StatusCode::OK);
         assert!(content_type(&res).starts_with("text/csv"));
+        let csv_name = disposition(&res);
         let body = res.text().await.unwrap();
         let rows: Vec<&str> = body.trim_end().split("\r\n").collect();
         assert_eq!(rows.len(), 3, "{body}");
         assert!(rows[0].starts_with("\u{feff}ファイル,行番号,送受信区分"));
         assert!(rows[1].starts_with("gw-a.csv.gz,2,送信,2026-10-01 09:00:00,東京01,001,IDA,"));
         assert!(rows[2].starts_with("gw-b.log,2,送信,2026-10-01 09:30:00,XYZ99,001,IDB,"));
+        // The workbook holds them too, its codes as text (a 識別番号 keeps its leading
+        // zeros, which Excel drops from a CSV); each download is named by its time.
+        let xlsx = search_csv(&id, &by_id).replace("log-search/csv?", "log-search/xlsx?");
+        let res = reviewer.get(&xlsx).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            content_type(&res),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        let name = disposition(&res);
+        assert!(
+            name.contains(".xlsx") && name.contains("secportal-log-search-SR-"),
+            "{name}"
+        );
+        assert!(csv_name.contains(".csv"), "{csv_name}");
+        let sheets = secportal::domain::workbook::read(&res.bytes().await.unwrap()).unwrap();
+        assert_eq!(sheets[0].name.as_deref(), Some("送受信ログの検索結果"));
+        let cells: Vec<Vec<String>> = sheets[0].rows.iter().map(|r| r.cells.clone()).collect();
+        assert_eq!(cells.len(), 3);
+        assert_eq!(cells[0][..3], ["ファイル", "行番号", "送受信区分"]);
+        assert_eq!(
+            cells[1][..7],
+            [
+                "gw-a.csv.gz",
+                "2",
+                "送信",
+                "2026-10-01 09:00:00",
+                "東京01",
+                "001",
+                "IDA"
+            ]
+        );
+        assert_eq!(cells[2][5], "001");
+        assert!(
+            reviewer
+                .get(&xlsx.replace("/xlsx?", "/json?"))
+                .await
+                .status()
+                == StatusCode::NOT_FOUND
+        );
 
         // Every search is audited with its criteria and matches.
         // Every search is audited when it begins (criteria, output, files) and when it ends
         // (matches, files searched, to the end), on the same submission.
         let begun = searched(&app).await;
-        assert_eq!(begun.len(), 4);
+        assert_eq!(begun.len(), 5, "a format not offered is no search");
+        assert_eq!(begun[4]["output"], "xlsx");
         assert_eq!(begun[3]["output"], "csv");
         assert_eq!(begun[3]["files"], 2);
         assert_eq!(begun[3]["criteria"]["id_number"], "001");
@@ -220,7 +271,11 @@ dual_test!(
             "not known when it begins"
         );
         let ended = finished(&app).await;
-        assert_eq!(ended.len(), 4);
+        assert_eq!(ended.len(), 5);
+        assert_eq!(
+            (ended[4]["output"].clone(), ended[4]["matches"].clone()),
+            ("xlsx".into(), 2.into())
+        );
         assert_eq!(ended[3]["matches"], 2);
         assert_eq!(ended[3]["output"], "csv");
         assert_eq!(
@@ -283,14 +338,18 @@ dual_test!(
         );
 
         // An organisation's user does not know the page exists.
-        for path in [search(&id, &by_id), search_csv(&id, &by_id)] {
+        for path in [
+            search(&id, &by_id),
+            search_csv(&id, &by_id),
+            search_csv(&id, &by_id).replace("/csv?", "/xlsx?"),
+        ] {
             assert_eq!(
                 app.get(&path).await.status(),
                 StatusCode::NOT_FOUND,
                 "{path}"
             );
         }
-        assert_eq!(searched(&app).await.len(), 6);
+        assert_eq!(searched(&app).await.len(), 7);
     }
 );
 

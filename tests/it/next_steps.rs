@@ -324,7 +324,7 @@ dual_test!(
             .text()
             .await
             .unwrap();
-        assert!(page.contains("東京GW：機器一覧では NACCS に接続するコンピュータが 1 台"));
+        assert!(page.contains("東京GW：機器の構成リストでは NACCS に接続するコンピュータが 1 台"));
 
         // A row at the site: saved clean, the warning gone, submitted.
         let mut fields = av_row("東京GW");

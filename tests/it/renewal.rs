@@ -101,7 +101,7 @@ fn carried_from(receipt: &str) -> String {
 }
 
 /// What a blank renewal said of the office against the accepted equipment list.
-const OFFICE_ZERO: &str = "成田営業所：機器一覧では NACCS に接続するコンピュータが 4 台ありますが、ウィルス対策の報告は 0 台です";
+const OFFICE_ZERO: &str = "成田営業所：機器の構成リストでは NACCS に接続するコンピュータが 4 台ありますが、ウィルス対策の報告は 0 台です";
 
 const CARRIED: &str = "<span class=\"status carried\">引き継ぎ</span>";
 

@@ -261,7 +261,23 @@ dual_test!(
 
         // The second notice names the person it replaces, on its receipt and in the audit
         // trail; a third that only corrects her details (her name spaced otherwise) names
-        // no predecessor.
+        // no predecessor. Its 確認 page says it corrects the notice that waits, not that it is
+        // another notice beside it.
+        let confirm = app
+            .browser()
+            .post_unconfirmed(
+                &format!("/orgs/{org}/locations/{office}/appointments"),
+                &appointment("鈴木 花子", "2026-08-01"),
+            )
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            confirm.contains("提出）の内容を訂正するものです。")
+                && !confirm.contains("その届出とは別の新しい届出として"),
+            "{confirm}"
+        );
         app.post(
             &format!("/orgs/{org}/locations/{office}/appointments"),
             &appointment("鈴木 花子", "2026-08-01"),
@@ -295,6 +311,11 @@ dual_test!(
                 )
                 && receipt.contains("<dt>前任者の届出の受付番号</dt>")
                 && receipt.contains(&format!("<dd class=\"pre\">{}</dd>", ids[0].2)),
+            "{receipt}"
+        );
+        // The way back is the office's page, not the organisation's.
+        assert!(
+            receipt.contains(&format!("<a href=\"/orgs/{org}/locations/{office}\">← ")),
             "{receipt}"
         );
         // The reviewer reads the change of person in the report's summary.

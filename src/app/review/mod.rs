@@ -122,12 +122,7 @@ pub async fn decide(app: &App, actor: &Actor, input: DecideInput) -> Result<Deci
         .await?
         .ok_or(Error::NotFound)?;
     let receipt = row.receipt_no.clone().unwrap_or_default();
-    // The mail names the report's item, in each language.
     let catalogue = app.catalogue_revision(row.catalogue_revision).await?;
-    let (item_ja, item_en) = (
-        catalogue.item_title(&row.kind, "ja"),
-        catalogue.item_title(&row.kind, "en"),
-    );
     // An acceptance says its note only when there is one.
     let note_ja = mail_note(crate::i18n::Lang::Ja, &reason);
     let note_en = mail_note(crate::i18n::Lang::En, &reason);
@@ -154,6 +149,14 @@ pub async fn decide(app: &App, actor: &Actor, input: DecideInput) -> Result<Deci
         (Decision::Returned, None) => ("submission.returned", "mail.returned"),
         (Decision::Returned, Some(_)) => ("submission.returned", "mail.returned_replaced"),
     };
+    // The mail names the report's item and its place (one office's notice from another's),
+    // in each language.
+    let place = db::submissions::place_name(&mut tx, id)
+        .await?
+        .unwrap_or_default();
+    let item =
+        |lang: &str| crate::i18n::paren(&catalogue.item_title(&row.kind, lang), &place, lang);
+    let (item_ja, item_en) = (item("ja"), item("en"));
     let mut entry = actor.audit(action, Some(org), id.to_string());
     entry.detail = serde_json::json!({ "reason": reason });
     db::audit::append(&mut tx, &entry).await?;

@@ -28,12 +28,6 @@ impl<W: Write> CsvSink<W> {
             scratch: vec![],
         })
     }
-
-    /// Sends what is written so far on to the output (the header before a long search).
-    pub fn flush(&mut self) -> anyhow::Result<()> {
-        self.out.flush()?;
-        Ok(())
-    }
 }
 
 impl<W: Write> Sink for CsvSink<W> {
@@ -68,6 +62,11 @@ impl<W: Write> Sink for CsvSink<W> {
             }
         }
         self.out.write_record(&self.scratch)?;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        self.out.flush()?;
         Ok(())
     }
 

@@ -96,6 +96,11 @@ pub trait Sink {
     fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()>;
     /// Ends the file and flushes everything to the output.
     fn finish(self: Box<Self>) -> anyhow::Result<()>;
+    /// Sends what is written so far on to the output, where the format can (the header of
+    /// a CSV before a long search; a workbook is written at its end).
+    fn flush(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 /// The export formats.

@@ -100,6 +100,12 @@ pub struct ColumnMap {
     /// 送受信区分, when the log has one. Without it a line with a 識別番号 is a send and a
     /// line without one a receive (Table 7-4-2: only sends carry it).
     pub direction: Option<u16>,
+    /// The header's names in the log the mapping was made on ([`names_sig`]), when it had a
+    /// header: a later log whose header names other columns waits to be mapped again instead
+    /// of being read in columns that moved (two codes swapped keep the time and the direction
+    /// where they were). Mappings kept before it was added have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<u32>,
 }
 
 fn is_zero(n: &u16) -> bool {
@@ -137,6 +143,36 @@ impl ColumnMap {
         let i = FIELDS.iter().position(|f| *f == field)?;
         Some(self.idx()[i]).filter(|c| *c != NONE)
     }
+}
+
+/// A header line's names as one number (FNV-1a over their heading keys, so a change of case,
+/// width or spacing alone is no change).
+pub fn names_sig(names: &[String]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for name in names {
+        for b in heading_key(name).bytes().chain([0x1f]) {
+            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+    }
+    h
+}
+
+/// The names of a header line (text, without its line end) split as the check splits it.
+pub fn header_names(line: &str) -> Vec<String> {
+    let b = line.strip_prefix('\u{feff}').unwrap_or(line).as_bytes();
+    let mut cells = [(0u32, 0u32); MAX_COLUMNS];
+    let n = fields::split(b, Delimiter::of_header(b), MAX_COLUMNS, &mut cells);
+    cell_texts(b, &cells[..n])
+}
+
+/// The cells of a line as text (trimmed; bytes that are not UTF-8 replaced).
+pub(super) fn cell_texts(line: &[u8], cells: &[(u32, u32)]) -> Vec<String> {
+    cells
+        .iter()
+        .map(|&(a, z)| {
+            String::from_utf8_lossy(fields::trim(&line[a as usize..z as usize])).into_owned()
+        })
+        .collect()
 }
 
 /// The columns whose header names say which field they hold, in the order of [`FIELDS`].
@@ -269,6 +305,7 @@ impl MapInput {
                     business_code: b,
                     timestamp: t,
                     direction,
+                    names: None,
                 })
             }
             _ => Err(errors),
@@ -291,12 +328,7 @@ pub fn preview_cells(lines: &[String], delimiter: &str) -> Vec<Vec<String>> {
         .map(|l| {
             let b = l.as_bytes();
             let n = fields::split(b, delim, MAX_COLUMNS, &mut cells);
-            cells[..n]
-                .iter()
-                .map(|&(a, z)| {
-                    String::from_utf8_lossy(fields::trim(&b[a as usize..z as usize])).into_owned()
-                })
-                .collect()
+            cell_texts(b, &cells[..n])
         })
         .collect()
 }
@@ -483,7 +515,8 @@ mod tests {
                 id_number: 0,
                 business_code: 1,
                 timestamp: 3,
-                direction: None
+                direction: None,
+                names: None,
             }
         );
         assert_eq!(m.width(), 4);
@@ -575,6 +608,7 @@ mod tests {
             business_code: 3,
             timestamp: 1,
             direction: None,
+            names: None,
         };
         let log = "001\t2026/10/01 09:00:00\tABC12\tIDA\n\t2026-10-01T09:00:05\tABC12\tIDA\n";
         let mut s = Scanner::mapped(Some(map));
@@ -611,6 +645,7 @@ mod tests {
             business_code: 3,
             timestamp: 0,
             direction: Some(4),
+            names: None,
         };
         let probe = |map: ColumnMap, log: &str| {
             let mut s = Scanner::mapped(Some(map)).probing();
@@ -648,5 +683,32 @@ mod tests {
         s.feed(other.as_bytes()).unwrap();
         let c = s.finish().unwrap();
         assert!(!c.misfit && c.lines == 2 && c.bad_time.n == 2, "{c:?}");
+
+        // A mapping made on a log whose header it keeps: a later log whose header names
+        // other columns (two codes swapped: the time and the direction stay where they were)
+        // waits to be mapped again; the same names in another case or width read on.
+        let named = ColumnMap {
+            names: Some(names_sig(&header_names("時刻,利用者,番号,業務,向き"))),
+            ..with_header
+        };
+        let swapped = "時刻,番号,利用者,業務,向き\n2026/10/01 09:00:00,001,ABC12,IDA,送信\n";
+        let c = probe(named, swapped);
+        assert!(c.misfit && c.needs_mapping() && c.lines == 0, "{c:?}");
+        assert_eq!(c.unmapped, vec!["names"]);
+        let c = probe(
+            named,
+            &format!("\u{feff}時刻, 利用者 ,番号,業務,向き\r\n{fits}"),
+        );
+        assert!(!c.misfit && c.lines == 1 && c.problems() == 0, "{c:?}");
+        // Tab-separated with the same names is the same header.
+        let c = probe(
+            named,
+            "時刻\t利用者\t番号\t業務\t向き\n2026/10/01 09:00:00\tABC12\t001\tIDA\t送信\n",
+        );
+        assert!(!c.misfit && c.lines == 1, "{c:?}");
+        // The re-check with the mapping just chosen does not probe.
+        let mut s = Scanner::mapped(Some(named));
+        s.feed(swapped.as_bytes()).unwrap();
+        assert!(!s.finish().unwrap().misfit);
     }
 }

@@ -504,15 +504,7 @@ impl<V: Visit> Scanner<V> {
             self.out.delimiter = delim.name().into();
             self.out.columns = n as u32;
         }
-        let names = || -> Vec<String> {
-            cells[..n]
-                .iter()
-                .map(|&(a, b)| {
-                    let cell = fields::trim(&text.as_bytes()[a as usize..b as usize]);
-                    String::from_utf8_lossy(cell).into_owned()
-                })
-                .collect()
-        };
+        let names = || mapping::cell_texts(text.as_bytes(), &cells[..n]);
         let (idx, record) = match mapping::columns(self.map, n, names) {
             Ok(c) => c,
             // Without a mapping, the header may come below a title: the next lines are tried
@@ -549,6 +541,16 @@ impl<V: Visit> Scanner<V> {
                 return Ok(false);
             }
         }
+        // A header that names other columns than the one the mapping was made on: they may
+        // have moved.
+        if let Some(sig) = self.map.and_then(|m| m.names)
+            && self.probe
+            && !record
+            && mapping::names_sig(&names()) != sig
+        {
+            self.misfit(vec!["names".into()]);
+            return Ok(false);
+        }
         self.cols = Some(Columns {
             delim,
             idx,
@@ -565,7 +567,8 @@ impl<V: Visit> Scanner<V> {
     }
 
     /// Leaves the log to be mapped again: the site's mapping does not fit it (`why`: the
-    /// fields that do not read, or `header`). The rest is only measured.
+    /// fields that do not read, `header`, or `names`: a header unlike the mapped one). The
+    /// rest is only measured.
     fn misfit(&mut self, why: Vec<String>) {
         self.unmapped = true;
         self.cols = None;

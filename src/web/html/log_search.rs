@@ -23,6 +23,7 @@ use crate::app::{
     self,
     log_search::{COLUMNS, Event, Hit, SearchInput, Summary},
 };
+use crate::domain::export::Format;
 use crate::i18n::Tr;
 use crate::web::ctx::{Ctx, CurrentUser};
 use crate::web::download;
@@ -104,6 +105,8 @@ struct FootView<'a> {
     seconds: String,
     unreadable: &'a [String],
     csv: bool,
+    /// The matches fit in a worksheet.
+    xlsx: bool,
 }
 
 /// Rows rendered and sent at most at once; fewer when the scanner has no more ready.
@@ -193,14 +196,19 @@ pub async fn page(
     }
 }
 
-/// `GET /review/{id}/log-search/csv?…`: every match, streamed as it is found.
-pub async fn csv(
+/// `GET /review/{id}/log-search/{csv|xlsx}?…`: every match, as CSV streamed as each is
+/// found, or as a workbook (codes kept as text).
+pub async fn download(
     state: State<Arc<AppState>>,
     ctx: Ctx,
     me: CurrentUser,
-    Path(id): Path<Uuid>,
+    Path((id, ext)): Path<(Uuid, String)>,
     Query(form): Query<SearchInput>,
 ) -> AppResult<Response> {
+    let format = match Format::parse(&ext) {
+        Some(f @ (Format::Csv | Format::Xlsx)) => f,
+        _ => return Err(app::Error::NotFound.into()),
+    };
     let t = ctx.tr();
     let search = match app::log_search::prepare(&state, &me.actor(&ctx), id, &form).await {
         Ok(s) => s,
@@ -224,13 +232,24 @@ pub async fn csv(
         Ok(p) => p,
         Err(wait) => return Ok(error_response(ErrorPage::SearchBusy(wait))),
     };
-    let (chunks, response) = download::attachment("text/csv; charset=utf-8", &search.file_name());
+    let (chunks, response) = download::attachment(format.mime(), &search.file_name(format));
     // Audited before anything is read: a search that cannot be audited answers the error.
     search
-        .csv(state.app.clone(), labels, words, chunks, permit)
+        .download(
+            state.app.clone(),
+            format,
+            labels,
+            words,
+            t.t("logsearch.sheet").to_string(),
+            chunks,
+            permit,
+        )
         .await?;
     Ok(response)
 }
+
+/// Matches a worksheet holds below its header row.
+const XLSX_ROWS: u64 = 1_048_575;
 
 /// Writes the page around the search's events: the head at once, rows as they come (in
 /// batches of what is ready), the footer with the totals at the end. A search that ends
@@ -321,6 +340,7 @@ async fn write_page(
         seconds: format!("{:.1}", s.elapsed.as_secs_f64()),
         unreadable: &s.unreadable,
         csv: s.complete && total > 0,
+        xlsx: s.complete && total > 0 && total < XLSX_ROWS,
     }
     .render()
     .unwrap_or_default();

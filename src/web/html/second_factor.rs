@@ -72,8 +72,13 @@ async fn view(
     me: &CurrentUser,
     errors: FieldErrors,
 ) -> AppResult<SetupView> {
+    let mut page = Page::new(ctx, Some(me));
+    // The page says itself why the setup is needed: the redirect's flash would say it twice.
+    if me.must_enrol && page.flash.as_deref() == Some("flash.second_factor_required") {
+        page.flash = None;
+    }
     let mut v = SetupView {
-        page: Page::new(ctx, Some(me)),
+        page,
         errors,
         stage: Stage::Off,
         required: me.must_enrol,

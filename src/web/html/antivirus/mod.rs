@@ -153,7 +153,7 @@ async fn view(
     .into_iter()
     .map(|(loc, expected, reported)| {
         t.f(
-            "av.mismatch",
+            crate::domain::antivirus::mismatch_key(expected, reported),
             &[
                 ("location", &loc),
                 ("expected", &expected.to_string()),

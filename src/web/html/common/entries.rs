@@ -332,10 +332,10 @@ fn log_search_detail(t: &Tr, action: &str, detail: &str) -> Option<String> {
     }
     let d: Value = serde_json::from_str(detail).ok()?;
     let num = |k: &str| d[k].as_u64().unwrap_or(0).to_string();
-    let output = t.t(if d["output"] == "csv" {
-        "trail.logsearch.csv"
-    } else {
-        "trail.logsearch.page"
+    let output = t.t(match d["output"].as_str() {
+        Some("csv") => "trail.logsearch.csv",
+        Some("xlsx") => "trail.logsearch.xlsx",
+        _ => "trail.logsearch.page",
     });
     if action == "log.searched" {
         let criteria: Vec<String> = ["user_code", "id_number", "business_code", "from", "to"]

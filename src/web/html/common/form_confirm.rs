@@ -199,6 +199,8 @@ pub async fn answer(
             // The key the form's page gave (kept through a reload or the browser's back
             // button, so that a second seal of the same filing meets the first).
             let submit_key = key_of(form.fields);
+            // A notice that corrects the one waiting (the same person's details).
+            let corrects = data["corrects"]["receipt_no"].as_str().map(str::to_string);
             let org = org_for(state, me, org_id, false).await?;
             let report = report::of_content(
                 state,
@@ -235,7 +237,14 @@ pub async fn answer(
             {
                 return Ok(receipt(w.id, SEALED_ALREADY));
             }
-            let waiting = waiting.map(|w| waiting_note(ctx.tr(), &w, "confirm.waiting_note"));
+            let waiting = waiting.map(|w| {
+                let key = if corrects.is_some() && corrects == w.receipt_no {
+                    "confirm.waiting_corrects"
+                } else {
+                    "confirm.waiting_note"
+                };
+                waiting_note(ctx.tr(), &w, key)
+            });
             render(
                 StatusCode::OK,
                 &FormConfirmView {

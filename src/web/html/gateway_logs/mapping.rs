@@ -182,6 +182,9 @@ pub fn form(
         (true, true) if check.misfit && check.unmapped.iter().any(|f| f == "header") => {
             t.t("gwlog.map.why_no_header").to_string()
         }
+        (true, true) if check.misfit && check.unmapped.iter().any(|f| f == "names") => {
+            t.t("gwlog.map.why_other_names").to_string()
+        }
         (true, true) if check.misfit => t.f("gwlog.map.why_misfit", &[("columns", &missing)]),
         (true, true) => t.f("gwlog.map.why_site", &[("columns", &missing)]),
     };

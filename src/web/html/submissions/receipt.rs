@@ -28,8 +28,6 @@ use crate::web::state::AppState;
 pub struct ReceiptView {
     page: Page,
     org_id: Uuid,
-    /// The organisation's name now (the way back).
-    org_name: String,
     /// Its name as the report sealed it (the receipt's own).
     sealed_org: String,
     org_code: String,
@@ -61,6 +59,9 @@ pub struct ReceiptView {
     newer: Option<(Uuid, String, String)>,
     /// The page of the next version while it is a draft (修正を続ける).
     continue_at: Option<String>,
+    /// The way back: the page of the office or site the report is about, else the
+    /// organisation's (href, name).
+    back: (String, String),
 }
 
 /// `GET /orgs/{org}/submissions/{id}/receipt`: the printable 受付票.
@@ -99,11 +100,15 @@ pub async fn receipt_view(
         .find(|v| v.version == s.version + 1 && v.state == "draft")
         .and_then(|v| Some(draft_page(org_id, v.id, &app::submissions::Drafted::of(s)?)))
         .filter(|_| app::submissions::revise::may_revise(&reader(me), org_id, &s.kind));
+    let back = match s.location_id.and_then(|l| Some((l, places.get(&l)?))) {
+        Some((l, place)) => (format!("/orgs/{org_id}/locations/{l}"), place.name.clone()),
+        None => (format!("/orgs/{org_id}"), org.name.clone()),
+    };
     let view = ReceiptView {
+        back,
         page: Page::new(ctx, Some(me)),
         org_id,
-        sealed_org: sealed_as(&snap["org"]["name"], org.name.clone()),
-        org_name: org.name,
+        sealed_org: sealed_as(&snap["org"]["name"], org.name),
         org_code: sealed_as(&snap["org"]["user_code"], org.user_code),
         code: r.code,
         receipt_no: r.receipt_no,

@@ -248,25 +248,23 @@ fn product(cx: &Context<'_>, r: &AvRow) -> String {
     crate::domain::antivirus::product_label(r, &word, cx.t.t("ui.lp"), cx.t.t("ui.rp"))
 }
 
-/// Locations where the equipment list counts more NACCS computers than antivirus rows.
+/// Locations where the equipment list and the antivirus report count the computers connected
+/// to NACCS differently.
 fn missing_antivirus(cx: &Context<'_>, eq: &[EquipmentRow], av: &[AvRow]) -> Vec<Note> {
-    equipment::naccs_computers(eq)
-        .iter()
-        .filter_map(|(loc, n)| {
-            let reported = av.iter().filter(|r| &r.office == loc).count() as i64;
-            (reported < *n).then(|| {
-                note(
-                    cx.f(
-                        "av.mismatch",
-                        &[
-                            ("location", loc),
-                            ("expected", &n.to_string()),
-                            ("reported", &reported.to_string()),
-                        ],
-                    ),
-                    true,
-                )
-            })
+    antivirus::mismatches(eq, av)
+        .into_iter()
+        .map(|(loc, expected, reported)| {
+            note(
+                cx.f(
+                    antivirus::mismatch_key(expected, reported),
+                    &[
+                        ("location", &loc),
+                        ("expected", &expected.to_string()),
+                        ("reported", &reported.to_string()),
+                    ],
+                ),
+                true,
+            )
         })
         .collect()
 }
