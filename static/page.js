@@ -1,3 +1,15 @@
+// Enhancements of a part of the page: run on the page at load, and again on a part swapped
+// in without a reload (upload.js puts the answer's main part in place after an upload), as
+// `window.secportalEnhance(root)`.
+var secportalParts = [];
+window.secportalEnhance = function (root) {
+  secportalParts.forEach(function (f) { f(root); });
+};
+function secportalPart(f) {
+  secportalParts.push(f);
+  f(document);
+}
+
 // Keyboard access to what scrolls sideways: on a narrow screen a wide table scrolls inside
 // its box (app.css), and a box that scrolls must take the focus so arrow keys can move it
 // (WCAG 2.1.1). Such a box is made focusable and named after its table's heading while it
@@ -38,7 +50,7 @@
       }
     });
   }
-  mark();
+  secportalPart(mark);
   window.addEventListener("resize", mark);
 })();
 
@@ -47,14 +59,16 @@
 // the chosen text before what was typed).
 (function () {
   "use strict";
-  document.querySelectorAll("select[data-fill]").forEach(function (sel) {
-    sel.addEventListener("change", function () {
-      var opt = sel.options[sel.selectedIndex];
-      var box = document.getElementById(sel.getAttribute("data-fill"));
-      if (!box || !opt || !opt.hasAttribute("data-text")) { return; }
-      var text = opt.getAttribute("data-text");
-      box.value = box.value.trim() ? text + "\n\n" + box.value : text;
-      sel.removeAttribute("name");
+  secportalPart(function (root) {
+    root.querySelectorAll("select[data-fill]").forEach(function (sel) {
+      sel.addEventListener("change", function () {
+        var opt = sel.options[sel.selectedIndex];
+        var box = document.getElementById(sel.getAttribute("data-fill"));
+        if (!box || !opt || !opt.hasAttribute("data-text")) { return; }
+        var text = opt.getAttribute("data-text");
+        box.value = box.value.trim() ? text + "\n\n" + box.value : text;
+        sel.removeAttribute("name");
+      });
     });
   });
 })();
@@ -80,9 +94,11 @@
 // (the browser's own print command does the same without it).
 (function () {
   "use strict";
-  document.querySelectorAll("button[data-print]").forEach(function (b) {
-    b.hidden = false;
-    b.addEventListener("click", function () { window.print(); });
+  secportalPart(function (root) {
+    root.querySelectorAll("button[data-print]").forEach(function (b) {
+      b.hidden = false;
+      b.addEventListener("click", function () { window.print(); });
+    });
   });
 })();
 
@@ -91,42 +107,44 @@
 // JavaScript, saving the draft adds blank rows).
 (function () {
   "use strict";
-  document.querySelectorAll("button[data-add-row]").forEach(function (b) {
-    var section = b.closest("section");
-    var body = section && section.querySelector("table.rows tbody");
-    if (!body || !body.rows.length) { return; }
-    b.hidden = false;
-    b.addEventListener("click", function () {
-      var last = body.rows[body.rows.length - 1];
-      var named = last.querySelector("[name]");
-      var m = named && named.getAttribute("name").match(/^([a-z]+)_(\d+)_/);
-      if (!m) { return; }
-      var prefix = m[1], old = parseInt(m[2], 10), n = old + 1;
-      // The server reads this many rows: past it, saving adds pages of rows instead.
-      var max = parseInt(b.getAttribute("data-add-row"), 10);
-      if (max && n >= max) { b.disabled = true; return; }
-      var row = last.cloneNode(true);
-      row.className = "";
-      row.querySelectorAll(".field-error, .status, br").forEach(function (e) { e.remove(); });
-      row.querySelectorAll("[name], [id], [aria-label]").forEach(function (el) {
-        if (el.hasAttribute("name")) {
-          el.setAttribute("name", el.getAttribute("name").replace(prefix + "_" + old + "_", prefix + "_" + n + "_"));
-        }
-        if (el.id) { el.id = el.id.replace("-" + old + "-", "-" + n + "-"); }
-        if (el.hasAttribute("aria-label")) {
-          el.setAttribute("aria-label", el.getAttribute("aria-label").replace(new RegExp(" " + (old + 1) + "$"), " " + (n + 1)));
-        }
-        el.removeAttribute("aria-invalid");
-        el.removeAttribute("aria-describedby");
-        if (el.tagName === "SELECT") { el.selectedIndex = 0; } else if (el.tagName === "INPUT") { el.value = ""; }
+  secportalPart(function (root) {
+    root.querySelectorAll("button[data-add-row]").forEach(function (b) {
+      var section = b.closest("section");
+      var body = section && section.querySelector("table.rows tbody");
+      if (!body || !body.rows.length) { return; }
+      b.hidden = false;
+      b.addEventListener("click", function () {
+        var last = body.rows[body.rows.length - 1];
+        var named = last.querySelector("[name]");
+        var m = named && named.getAttribute("name").match(/^([a-z]+)_(\d+)_/);
+        if (!m) { return; }
+        var prefix = m[1], old = parseInt(m[2], 10), n = old + 1;
+        // The server reads this many rows: past it, saving adds pages of rows instead.
+        var max = parseInt(b.getAttribute("data-add-row"), 10);
+        if (max && n >= max) { b.disabled = true; return; }
+        var row = last.cloneNode(true);
+        row.className = "";
+        row.querySelectorAll(".field-error, .status, br").forEach(function (e) { e.remove(); });
+        row.querySelectorAll("[name], [id], [aria-label]").forEach(function (el) {
+          if (el.hasAttribute("name")) {
+            el.setAttribute("name", el.getAttribute("name").replace(prefix + "_" + old + "_", prefix + "_" + n + "_"));
+          }
+          if (el.id) { el.id = el.id.replace("-" + old + "-", "-" + n + "-"); }
+          if (el.hasAttribute("aria-label")) {
+            el.setAttribute("aria-label", el.getAttribute("aria-label").replace(new RegExp(" " + (old + 1) + "$"), " " + (n + 1)));
+          }
+          el.removeAttribute("aria-invalid");
+          el.removeAttribute("aria-describedby");
+          if (el.tagName === "SELECT") { el.selectedIndex = 0; } else if (el.tagName === "INPUT") { el.value = ""; }
+        });
+        if (row.cells.length) { row.cells[0].textContent = String(n + 1); }
+        body.appendChild(row);
+        row.querySelectorAll("select[data-other]").forEach(function (s) {
+          s.dispatchEvent(new Event("change", { bubbles: true }));
+        });
+        var first = row.querySelector("input, select");
+        if (first) { first.focus(); }
       });
-      if (row.cells.length) { row.cells[0].textContent = String(n + 1); }
-      body.appendChild(row);
-      row.querySelectorAll("select[data-other]").forEach(function (s) {
-        s.dispatchEvent(new Event("change", { bubbles: true }));
-      });
-      var first = row.querySelector("input, select");
-      if (first) { first.focus(); }
     });
   });
 })();
@@ -141,7 +159,9 @@
     if (!box) { return; }
     box.hidden = sel.value !== "other" && box.value.trim() === "";
   }
-  document.querySelectorAll("select[data-other]").forEach(sync);
+  secportalPart(function (root) {
+    root.querySelectorAll("select[data-other]").forEach(sync);
+  });
   document.addEventListener("change", function (e) {
     var t = e.target;
     if (t && t.matches && t.matches("select[data-other]")) { sync(t); }

@@ -100,6 +100,8 @@
         document.title = doc.title;
         if (xhr.responseURL) { history.replaceState(null, "", xhr.responseURL); }
         fresh.querySelectorAll("form[data-upload]").forEach(enhance);
+        // The page's other enhancements (「行を追加」, the print button …) on the fresh part.
+        if (window.secportalEnhance) { window.secportalEnhance(fresh); }
         var kept = fresh.querySelector("form[data-keep]");
         typedAtLoad = kept && window.URLSearchParams ? typed(kept) : null;
         // After a refusal the bars stay under the form, to show which file it was; after a

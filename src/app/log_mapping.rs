@@ -13,13 +13,25 @@ use super::submissions::{ReportKind, reporting_org};
 use super::{Actor, App, Error, FieldErrors};
 use crate::db;
 use crate::domain::Scope;
-use crate::domain::gatewaylog::{ColumnMap, MapInput, mapping};
+use crate::domain::gatewaylog::{ColumnMap, MapInput, SiteColumns};
 
-/// A gateway site's kept mapping and its version (for the conditional write).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A gateway site's kept mapping, the names of the header it was made on, and its version
+/// (for the conditional write).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteMapping {
     pub map: ColumnMap,
+    pub names: Vec<String>,
     pub version: i64,
+}
+
+impl SiteMapping {
+    /// How the site's next logs are read.
+    pub fn columns(&self) -> SiteColumns {
+        SiteColumns {
+            map: self.map,
+            names: self.names.clone(),
+        }
+    }
 }
 
 /// The mapping kept for a gateway site of the organisation, if any.
@@ -43,9 +55,13 @@ pub(crate) async fn read(
     Ok(db::gateway_logs::mapping(&app.db, scope, org_id, site)
         .await?
         .and_then(|(json, version)| {
-            serde_json::from_str(&json)
+            serde_json::from_str::<SiteColumns>(&json)
                 .ok()
-                .map(|map| SiteMapping { map, version })
+                .map(|s| SiteMapping {
+                    map: s.map,
+                    names: s.names,
+                    version,
+                })
         }))
 }
 
@@ -108,21 +124,17 @@ pub async fn map_columns(app: &App, actor: &Actor, req: MapRequest) -> Result<Ma
     let kept = super::gateway_logs::kept_check(app, scope, req.org, Some(req.site), &file.sha256)
         .await?
         .ok_or(Error::NotFound)?;
-    let mut map = req.input.read(kept.check.width()).map_err(|list| {
+    let map = req.input.read(kept.check.width()).map_err(|list| {
         let mut errors = FieldErrors::default();
         for (field, key) in list {
             errors.add(field, key);
         }
         Error::Invalid(errors)
     })?;
-    // The header's names are kept with the mapping: a later log whose header names other
-    // columns is mapped again rather than read in columns that moved.
-    map.names = map
-        .header
-        .then(|| kept.check.preview.get(usize::from(map.skip)))
-        .flatten()
-        .map(|line| mapping::names_sig(&mapping::header_names(line)));
-    let json = serde_json::to_string(&map).map_err(internal)?;
+    // The header's names are kept with the mapping: a later log whose header names the same
+    // columns in another order is read by them; one that names others is mapped again.
+    let site = SiteColumns::made_on(map, &kept.check.preview);
+    let json = serde_json::to_string(&site).map_err(internal)?;
     let result = serde_json::to_string(&kept.check).map_err(internal)?;
     let mut tx = app.db.begin().await?;
     // Only a log still in the open draft is checked again.
@@ -150,7 +162,7 @@ pub async fn map_columns(app: &App, actor: &Actor, req: MapRequest) -> Result<Ma
     entry.detail = serde_json::json!({
         "file": file.name,
         "sha256": file.sha256,
-        "mapping": map,
+        "mapping": site.map,
         "version": version,
         "recheck": "queued",
     });

@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::{App, Error};
 use crate::db;
 use crate::db::gateway_logs::RecheckJob;
-use crate::domain::gatewaylog::{ColumnMap, Refused};
+use crate::domain::gatewaylog::{Refused, SiteColumns};
 use crate::files::gwlog::{Limits, visit_stored};
 
 /// How long a claim holds before another node may take the re-check over.
@@ -151,10 +151,10 @@ async fn run(app: &App, job: &RecheckJob, holder: &str) -> Result<bool, Error> {
 }
 
 async fn read(app: &App, job: &RecheckJob) -> Outcome {
-    let Some(map) = job
+    let Some(site) = job
         .mapping
         .as_deref()
-        .and_then(|m| serde_json::from_str::<ColumnMap>(m).ok())
+        .and_then(|m| serde_json::from_str::<SiteColumns>(m).ok())
     else {
         return Outcome::Broken(anyhow::anyhow!("the re-check's mapping does not read"));
     };
@@ -165,7 +165,7 @@ async fn read(app: &App, job: &RecheckJob) -> Outcome {
     let limits = Limits {
         max_inflated: app.config.max_log_bytes.saturating_mul(16),
     };
-    match visit_stored(stream, limits, Some(map), ()).await {
+    match visit_stored(stream, limits, Some(site), ()).await {
         Ok(((), Ok(check))) => match serde_json::to_string(&check) {
             Ok(json) => Outcome::Done(json, check.lines),
             Err(e) => Outcome::Broken(e.into()),

@@ -17,7 +17,7 @@ use super::{Actor, App, Error, FieldErrors};
 use crate::db;
 use crate::domain::export::{Cell, Column, Format, Kind, Sink, Words, col};
 use crate::domain::gatewaylog::fields::{self, DateCache, Direction, Stamp};
-use crate::domain::gatewaylog::{ColumnMap, Record, Refused, Visit};
+use crate::domain::gatewaylog::{Record, Refused, SiteColumns, Visit};
 use crate::domain::{Role, Scope};
 use crate::files::gwlog::{Limits, visit_stored};
 
@@ -549,7 +549,7 @@ pub struct Search {
     pub receipt_no: String,
     /// (shown name, SHA-256, the mapping its check read it with, stored size) of each
     /// submitted log, in order.
-    files: Vec<(String, String, Option<ColumnMap>, u64)>,
+    files: Vec<(String, String, Option<SiteColumns>, u64)>,
     input: SearchInput,
     crit: Arc<Criteria>,
     limits: Limits,
@@ -594,15 +594,16 @@ pub async fn prepare(
         if f.role != "logs" {
             continue;
         }
-        // A log read with its gateway site's mapping is searched with the same mapping.
+        // A log read with its gateway site's mapping is searched with the same mapping (its
+        // columns found by the header's names as the check found them).
         let map = match &sealed {
             Some(sealed) => sealed
                 .iter()
                 .find(|(_, sha, _)| *sha == f.sha256)
-                .and_then(|(_, _, c)| c.mapping),
+                .and_then(|(_, _, c)| c.site_columns()),
             None => super::gateway_logs::kept_check(app, Scope::Center, org_id, site, &f.sha256)
                 .await?
-                .and_then(|k| k.check.mapping),
+                .and_then(|k| k.check.site_columns()),
         };
         files.push((f.name, f.sha256, map, f.size.max(0) as u64));
     }
@@ -657,7 +658,7 @@ impl Search {
                     };
                 }
             };
-            match visit_stored(stream, self.limits, *map, m).await {
+            match visit_stored(stream, self.limits, map.clone(), m).await {
                 Ok((back, verdict)) => {
                     m = back;
                     // The check sees only the lines the search's criteria let through, so

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-use crate::domain::gatewaylog::{ColumnMap, LogCheck, Refused, Scanner, Visit};
+use crate::domain::gatewaylog::{LogCheck, Refused, Scanner, SiteColumns, Visit};
 
 /// Batches of chunks waiting for the check (bounded: a slow check slows the upload, never the
 /// memory: at most QUEUE batches of about BATCH bytes).
@@ -309,7 +309,7 @@ pub struct LogInspector {
 impl LogInspector {
     /// Starts the check's thread; the columns are read by the gateway site's mapping when it
     /// has one.
-    pub fn start(limits: Limits, map: Option<ColumnMap>) -> LogInspector {
+    pub fn start(limits: Limits, site: Option<SiteColumns>) -> LogInspector {
         let (tx, rx) = mpsc::channel(QUEUE);
         LogInspector {
             result: None,
@@ -323,7 +323,7 @@ impl LogInspector {
                     cur: Bytes::new(),
                     taken: Rc::new(Cell::new(0)),
                 };
-                check(chunks, limits, Scanner::mapped(map).probing())
+                check(chunks, limits, Scanner::site((), site).probing())
             })),
         }
     }
@@ -391,7 +391,7 @@ impl LogInspector {
 pub async fn visit_stored<S, E, V>(
     mut stream: S,
     limits: Limits,
-    map: Option<ColumnMap>,
+    site: Option<SiteColumns>,
     mut visit: V,
 ) -> anyhow::Result<(V, Result<LogCheck, Refused>)>
 where
@@ -408,7 +408,7 @@ where
             cur: Bytes::new(),
             taken: Rc::new(Cell::new(0)),
         };
-        let verdict = check(chunks, limits, Scanner::visiting_mapped(&mut visit, map));
+        let verdict = check(chunks, limits, Scanner::site(&mut visit, site));
         (visit, verdict)
     });
     let mut failed = None;

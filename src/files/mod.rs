@@ -240,7 +240,7 @@ impl FileStore {
         raw_name: &str,
         body: S,
         max_log: u64,
-        map: Option<crate::domain::gatewaylog::ColumnMap>,
+        site: Option<crate::domain::gatewaylog::SiteColumns>,
     ) -> Result<(Stored, LogCheck), UploadError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -250,7 +250,7 @@ impl FileStore {
             gwlog::Limits {
                 max_inflated: max_log.saturating_mul(16),
             },
-            map,
+            site,
         );
         let stored = self
             .receive_inner(raw_name, body, max_log, Some(&mut inspector))

@@ -472,6 +472,24 @@ async fn org_admin_uploads_the_configuration_with_progress_and_prints_the_receip
                 "{input}: the upload went through upload.js"
             );
         }
+        // The page's other enhancements work on the part swapped in after the uploads:
+        // 「行を追加」 shows and adds a row to the equipment list (it did not, seen in a walk).
+        let rows = "return [document.querySelector('button[data-add-row]').hidden, \
+                    document.querySelectorAll('table.rows tbody tr').length];";
+        let before = c.execute(rows, vec![]).await.unwrap();
+        assert_eq!(before[0], false, "shown: {before}");
+        c.find(Locator::Css("button[data-add-row]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let after = c.execute(rows, vec![]).await.unwrap();
+        assert_eq!(
+            after[1].as_u64().unwrap(),
+            before[1].as_u64().unwrap() + 1,
+            "{before} → {after}"
+        );
         // A file of a type the field does not take: refused, and its bar gives way to a
         // struck-through name (a full bar read as done). What was typed before it is saved as
         // the draft first, and the page says so.

@@ -179,8 +179,8 @@ dual_test!(
                 .await
                 .contains("列の対応づけが済んでいないログがあります")
         );
-        // A log whose header names the columns in another order (two codes swapped: the
-        // time and the direction where they were) is not read in the site's columns either.
+        // A log whose header names the same columns in another order (two codes swapped:
+        // the time and the direction where they were) is read where the names are now.
         let swapped =
             "日付時刻;端末番号;ユーザー;取引;種別\n2026/10/01 12:30:00;7005;ABC12;IDA;送信\n";
         let res = upload_log(&app, &path, "gw-swapped.log", swapped.as_bytes()).await;
@@ -189,14 +189,28 @@ dual_test!(
         assert_says(
             &html,
             &[
-                "gw-swapped.log の列の対応づけ",
-                "このログの見出し行の列名が、この設置場所で前に列を対応づけたログの見出し行と違います。",
-                "<td>日付時刻</td><td>端末番号</td><td>ユーザー</td><td>取引</td><td>種別</td>",
+                "gw-swapped.log の確認結果 — 各行に問題なし",
+                "列: 前のログと列の並びが違うため、見出し行の列名でこの設置場所の列の対応づけの各項目の列を探して読み取りました",
             ],
         );
-        assert!(!html.contains("gw-swapped.log の確認結果"), "{html}");
+        assert!(!html.contains("gw-swapped.log の列の対応づけ</"), "{html}");
+        // One whose header names other columns is not read until it is mapped again.
+        let renamed =
+            "日付時刻;利用者コード;識別番号;取引;種別\n2026/10/01 12:40:00;ABC12;7006;IDA;送信\n";
+        let res = upload_log(&app, &path, "gw-renamed.log", renamed.as_bytes()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = page(&app, &path).await;
+        assert_says(
+            &html,
+            &[
+                "gw-renamed.log の列の対応づけ",
+                "このログの見出し行には、この設置場所で前に列を対応づけたログの見出し行にない列名があります。",
+                "<td>日付時刻</td><td>利用者コード</td><td>識別番号</td><td>取引</td><td>種別</td>",
+            ],
+        );
+        assert!(!html.contains("gw-renamed.log の確認結果"), "{html}");
         // Taken off again, the other logs are submitted.
-        for name in ["gw-other.csv", "gw-swapped.log"] {
+        for name in ["gw-other.csv", "gw-renamed.log"] {
             let html = page(&app, &path).await;
             let after = &html[html.find(&format!(">{name}</a>")).unwrap()..];
             let remove = after
@@ -262,6 +276,19 @@ dual_test!(
                 "{path}"
             );
         }
+        // The log read by its header's names is searched the same way.
+        let html = reviewer
+            .get(&format!("/review/{id}/log-search?id_number=7005"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(
+                "<td>gw-swapped.log</td><td>2</td><td>送信</td><td>2026-10-01 12:30:00</td><td>ABC12</td><td>7005</td><td>IDA</td>"
+            ),
+            "{html}"
+        );
     }
 );
 

@@ -173,12 +173,13 @@ where
     let mut site_map = None;
     let received = if place.kind == ReportKind::GatewayLogs {
         site_map = match place.site {
-            Some(site) => bounded(
-                app,
-                crate::app::log_mapping::read(app, Scope::Org(org_id), org_id, site),
-            )
-            .await?
-            .map(|m| (m.map, m.version)),
+            Some(site) => {
+                bounded(
+                    app,
+                    crate::app::log_mapping::read(app, Scope::Org(org_id), org_id, site),
+                )
+                .await?
+            }
             None => None,
         };
         app.files
@@ -186,7 +187,7 @@ where
                 &input.name,
                 body,
                 app.config.max_log_bytes,
-                site_map.map(|(m, _)| m),
+                site_map.as_ref().map(|m| m.columns()),
             )
             .await
             .map(|(s, c)| (s, Some(c)))
@@ -246,7 +247,7 @@ where
                         &mut tx,
                         (org_id, site, &stored.sha256),
                         &json,
-                        site_map.map_or(0, |(_, v)| v),
+                        site_map.as_ref().map_or(0, |m| m.version),
                         &stored.name,
                     )
                     .await?;

@@ -100,12 +100,6 @@ pub struct ColumnMap {
     /// 送受信区分, when the log has one. Without it a line with a 識別番号 is a send and a
     /// line without one a receive (Table 7-4-2: only sends carry it).
     pub direction: Option<u16>,
-    /// The header's names in the log the mapping was made on ([`names_sig`]), when it had a
-    /// header: a later log whose header names other columns waits to be mapped again instead
-    /// of being read in columns that moved (two codes swapped keep the time and the direction
-    /// where they were). Mappings kept before it was added have none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub names: Option<u32>,
 }
 
 fn is_zero(n: &u16) -> bool {
@@ -145,16 +139,59 @@ impl ColumnMap {
     }
 }
 
-/// A header line's names as one number (FNV-1a over their heading keys, so a change of case,
-/// width or spacing alone is no change).
-pub fn names_sig(names: &[String]) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for name in names {
-        for b in heading_key(name).bytes().chain([0x1f]) {
-            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-        }
+/// A gateway site's mapping as kept: the columns, and the names of the header of the log it
+/// was made on (heading keys; none when that log had no header, or for a mapping kept before
+/// they were). A later log whose header names the same columns in another order is read by
+/// the names; one whose header names other columns waits to be mapped again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteColumns {
+    #[serde(flatten)]
+    pub map: ColumnMap,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        rename = "header_names"
+    )]
+    pub names: Vec<String>,
+}
+
+impl SiteColumns {
+    /// A mapping made on a log whose first lines are `preview`: the names of its header (the
+    /// line the mapping says, blank lines not counted, as the check counts them) are kept.
+    pub fn made_on(map: ColumnMap, preview: &[String]) -> SiteColumns {
+        let names = map
+            .header
+            .then(|| preview.get(usize::from(map.skip)))
+            .flatten()
+            .map(|line| keys(&header_names(line)))
+            .unwrap_or_default();
+        SiteColumns { map, names }
     }
-    h
+}
+
+/// Names as compared: their heading keys (NFKC, any case, without spaces).
+pub fn keys(names: &[String]) -> Vec<String> {
+    names.iter().map(|n| heading_key(n)).collect()
+}
+
+/// The mapped fields' columns (the scanner's order) found in a header whose names are `now`
+/// by the names `kept` their columns had when the mapping was made: each name told once in
+/// both. `None`: a mapped column's name is not found, or not once.
+pub(super) fn by_names(map: &ColumnMap, kept: &[String], now: &[String]) -> Option<[usize; 5]> {
+    let mut idx = map.idx();
+    for slot in idx.iter_mut().filter(|c| **c != NONE) {
+        let name = kept.get(*slot).filter(|n| !n.is_empty())?;
+        let once = |names: &[String]| {
+            let mut at = names.iter().enumerate().filter(|(_, n)| *n == name);
+            match (at.next(), at.next()) {
+                (Some((i, _)), None) => Some(i),
+                _ => None,
+            }
+        };
+        once(kept)?;
+        *slot = once(now)?;
+    }
+    Some(idx)
 }
 
 /// The names of a header line (text, without its line end) split as the check splits it.
@@ -305,7 +342,6 @@ impl MapInput {
                     business_code: b,
                     timestamp: t,
                     direction,
-                    names: None,
                 })
             }
             _ => Err(errors),
@@ -516,7 +552,6 @@ mod tests {
                 business_code: 1,
                 timestamp: 3,
                 direction: None,
-                names: None,
             }
         );
         assert_eq!(m.width(), 4);
@@ -608,7 +643,6 @@ mod tests {
             business_code: 3,
             timestamp: 1,
             direction: None,
-            names: None,
         };
         let log = "001\t2026/10/01 09:00:00\tABC12\tIDA\n\t2026-10-01T09:00:05\tABC12\tIDA\n";
         let mut s = Scanner::mapped(Some(map));
@@ -645,7 +679,6 @@ mod tests {
             business_code: 3,
             timestamp: 0,
             direction: Some(4),
-            names: None,
         };
         let probe = |map: ColumnMap, log: &str| {
             let mut s = Scanner::mapped(Some(map)).probing();
@@ -684,31 +717,77 @@ mod tests {
         let c = s.finish().unwrap();
         assert!(!c.misfit && c.lines == 2 && c.bad_time.n == 2, "{c:?}");
 
-        // A mapping made on a log whose header it keeps: a later log whose header names
-        // other columns (two codes swapped: the time and the direction stay where they were)
-        // waits to be mapped again; the same names in another case or width read on.
-        let named = ColumnMap {
-            names: Some(names_sig(&header_names("時刻,利用者,番号,業務,向き"))),
-            ..with_header
+        // A mapping kept with the names of its log's header (a title line above it).
+        let site = SiteColumns::made_on(
+            ColumnMap {
+                skip: 1,
+                ..with_header
+            },
+            &[
+                "送受信ログ 2026年10月".into(),
+                "時刻,利用者,番号,業務,向き".into(),
+            ],
+        );
+        assert_eq!(site.names, ["時刻", "利用者", "番号", "業務", "向き"]);
+        let json = serde_json::to_string(&site).unwrap();
+        assert_eq!(serde_json::from_str::<SiteColumns>(&json).unwrap(), site);
+        assert_eq!(serde_json::from_str::<ColumnMap>(&json).unwrap(), site.map);
+        let run = |site: &SiteColumns, log: &str, probing: bool| {
+            let mut s = Scanner::site((), Some(site.clone()));
+            if probing {
+                s = s.probing();
+            }
+            for chunk in log.as_bytes().chunks(7) {
+                s.feed(chunk).unwrap();
+            }
+            s.finish().unwrap()
         };
-        let swapped = "時刻,番号,利用者,業務,向き\n2026/10/01 09:00:00,001,ABC12,IDA,送信\n";
-        let c = probe(named, swapped);
+        let title = "送受信ログ 2026年11月\n";
+        // The same names (in another case, width, spacing or delimiter) read as mapped, even
+        // when the first record's time does not read: the columns are where they were.
+        for header in [
+            "\u{feff}時刻, 利用者 ,番号,業務,向き",
+            "時刻\t利用者\t番号\t業務\t向き",
+        ] {
+            let sep = if header.contains('\t') { "\t" } else { "," };
+            let rows = [
+                ["2026/10/01 9時", "ABC12", "001", "IDA", "送信"],
+                ["2026/10/01 09:00:02", "ABC12", "", "IDA", "受信"],
+            ]
+            .map(|r| r.join(sep))
+            .join("\n");
+            let c = run(&site, &format!("{title}{header}\r\n{rows}\n"), true);
+            assert!(!c.misfit && !c.moved && c.lines == 2, "{c:?}");
+            assert_eq!(c.bad_time.n, 1, "{c:?}");
+            assert_eq!(c.mapped_names, site.names);
+        }
+        // The same names in another order (two codes swapped: the time and the direction
+        // stay where they were, so the probe alone would not see it): read where they are now.
+        let swapped =
+            format!("{title}時刻,番号,利用者,業務,向き\n2026/10/01 09:00:00,001,ABC12,IDA,送信\n");
+        let c = run(&site, &swapped, true);
+        assert!(
+            !c.misfit && c.moved && c.lines == 1 && c.problems() == 0,
+            "{c:?}"
+        );
+        assert_eq!(c.users.top, vec![("ABC12".to_string(), 1)], "{c:?}");
+        // Other names: may be other columns, so the log waits to be mapped again.
+        let renamed = format!(
+            "{title}時刻,利用者コード,識別番号,業務,向き\n2026/10/01 09:00:00,ABC12,001,IDA,送信\n"
+        );
+        let c = run(&site, &renamed, true);
         assert!(c.misfit && c.needs_mapping() && c.lines == 0, "{c:?}");
         assert_eq!(c.unmapped, vec!["names"]);
-        let c = probe(
-            named,
-            &format!("\u{feff}時刻, 利用者 ,番号,業務,向き\r\n{fits}"),
+        // Read again without probing (a search, a re-check), the swapped log reads the same.
+        let c = run(&site, &swapped, false);
+        assert!(
+            c.moved && c.lines == 1 && c.users.top[0].0 == "ABC12",
+            "{c:?}"
         );
-        assert!(!c.misfit && c.lines == 1 && c.problems() == 0, "{c:?}");
-        // Tab-separated with the same names is the same header.
-        let c = probe(
-            named,
-            "時刻\t利用者\t番号\t業務\t向き\n2026/10/01 09:00:00\tABC12\t001\tIDA\t送信\n",
+        // A name told twice in the new header cannot say which column it is.
+        let twice = format!(
+            "{title}時刻,利用者,利用者,業務,向き\n2026/10/01 09:00:00,ABC12,001,IDA,送信\n"
         );
-        assert!(!c.misfit && c.lines == 1, "{c:?}");
-        // The re-check with the mapping just chosen does not probe.
-        let mut s = Scanner::mapped(Some(named));
-        s.feed(swapped.as_bytes()).unwrap();
-        assert!(!s.finish().unwrap().misfit);
+        assert!(run(&site, &twice, true).misfit);
     }
 }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-pub use mapping::{ColumnMap, MapInput};
+pub use mapping::{ColumnMap, MapInput, SiteColumns};
 pub use scan::{Record, Refused, Scanner, Visit};
 
 /// Where a line is: (file inside a zip, 0 otherwise; line number in that file).
@@ -91,6 +91,14 @@ pub struct LogCheck {
     pub preview: Vec<String>,
     /// The gateway site's mapping the log was read with (`None`: the header's names).
     pub mapping: Option<ColumnMap>,
+    /// The names of the header that mapping was made on (heading keys), kept with the check
+    /// so that the log is searched with its columns found as the check found them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mapped_names: Vec<String>,
+    /// The header named the mapped columns in another order: they were read where the names
+    /// are now.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub moved: bool,
 }
 
 /// How a log meets the period the Center asked for.
@@ -111,7 +119,8 @@ pub struct Coverage {
     /// period's days with lines (none when fewer than three days have lines).
     pub usual: u32,
     /// Quiet hours: on a day with lines, runs of at least two usual hours (from, to: 0–24)
-    /// without a line.
+    /// without a line, or one hour between hours with lines that every other day with lines
+    /// has lines in.
     pub quiet: Vec<(NaiveDate, u8, u8)>,
 }
 
@@ -257,8 +266,16 @@ impl LogCheck {
 
     /// The quiet hours of the period's `days` (see [`Coverage::quiet`]).
     fn quiet(&self, days: &[(NaiveDate, [u64; 2])], usual: u32) -> Vec<(NaiveDate, u8, u8)> {
+        let active = self.active(days);
+        // How many of the days with lines have lines in each hour.
+        let mut with = [0usize; 24];
+        for (_, m) in &active {
+            for (h, n) in with.iter_mut().enumerate() {
+                *n += usize::from(m & (1 << h) != 0);
+            }
+        }
         let mut out = vec![];
-        for (d, m) in self.active(days) {
+        for &(d, m) in &active {
             let missing = usual & !m;
             let mut h = 0u8;
             while h < 24 {
@@ -270,8 +287,16 @@ impl LogCheck {
                 while h < 24 && missing & (1 << h) != 0 {
                     h += 1;
                 }
-                // One quiet hour is what a light day looks like; two in a row are worth a look.
-                if h - start >= 2 {
+                // One quiet hour is what a light day looks like; two in a row are worth a
+                // look, and so is one that every other day has lines in, between hours with
+                // lines (a gap of an afternoon that spans one whole clock hour).
+                let single = h - start == 1
+                    && with[usize::from(start)] + 1 == active.len()
+                    && start > 0
+                    && h < 24
+                    && m & (1 << (start - 1)) != 0
+                    && m & (1 << h) != 0;
+                if h - start >= 2 || single {
                     out.push((d, start, h));
                 }
             }
@@ -307,6 +332,15 @@ impl LogCheck {
             };
         }
         out
+    }
+
+    /// The site's mapping the log was read with, and the names of the header it was made on:
+    /// how to read the log again as the check read it.
+    pub fn site_columns(&self) -> Option<SiteColumns> {
+        self.mapping.map(|map| SiteColumns {
+            map,
+            names: self.mapped_names.clone(),
+        })
     }
 
     /// How many columns the mapping may choose from: the widest of the first lines (a title
@@ -457,6 +491,30 @@ mod tests {
         assert_eq!(cov.gaps, vec![(d("2026-10-06"), d("2026-10-06"))]);
         // Two days are too few to tell what is usual.
         assert!(c.against(d("2026-10-04"), d("2026-10-05")).quiet.is_empty());
+        // One hour alone: quiet when every other day has lines in it and the hours around it
+        // have lines (an afternoon's gap from 13:30 to 15:20 on the 2nd)…
+        let mut log = String::from("送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n");
+        for day in 1..=5 {
+            for hour in 8..18 {
+                let minutes: &[u32] = match (day, hour) {
+                    (2, 13) => &[0, 20],
+                    (2, 14) => &[],
+                    (2, 15) => &[25, 50],
+                    // …but not when another day also lacks it (a light hour), nor at the
+                    // day's edge.
+                    (3 | 4, 12) => &[],
+                    (1, 17) => &[],
+                    _ => &[5, 35],
+                };
+                for m in minutes {
+                    log.push_str(&format!(
+                        "送信,ABC12,001,IDA,2026-10-0{day} {hour:02}:{m:02}:00\n"
+                    ));
+                }
+            }
+        }
+        let cov = check(&log).against(d("2026-10-01"), d("2026-10-05"));
+        assert_eq!(cov.quiet, vec![(d("2026-10-02"), 14, 15)]);
         // Counted on two threads, the hours are joined.
         let part = |rows: &str| {
             let mut s = Scanner::new();

@@ -4,7 +4,7 @@
 
 use super::fields::{self, Block, DateCache, Delimiter, Direction, MAX_COLUMNS, Stamp};
 use super::keys::{FxMap, Keys};
-use super::mapping::{self, ColumnMap, DIR, HEADER_WITHIN, ID, NONE};
+use super::mapping::{self, ColumnMap, DIR, HEADER_WITHIN, ID, NONE, SiteColumns};
 use super::{At, Count, LogCheck};
 
 /// The longest line accepted.
@@ -155,6 +155,8 @@ pub struct Scanner<V: Visit = ()> {
     visit: V,
     /// The gateway site's mapping (`None`: columns found by the header's names).
     map: Option<ColumnMap>,
+    /// The names (heading keys) of the header the mapping was made on, when kept.
+    names: Vec<String>,
     /// Whether the columns could not be told: the rest is only measured, not read.
     unmapped: bool,
     /// Whether the first line must read as the site's mapping says (see [`Self::probing`]).
@@ -212,6 +214,7 @@ impl<V: Visit> Scanner<V> {
             ids: Keys::default(),
             visit,
             map,
+            names: Vec::new(),
             unmapped: false,
             probe: false,
             passed: 0,
@@ -227,6 +230,25 @@ impl<V: Visit> Scanner<V> {
     pub fn probing(mut self) -> Self {
         self.probe = self.map.is_some();
         self
+    }
+
+    /// The names of the header the mapping was made on ([`SiteColumns::names`]): a header
+    /// with those names reads with the mapping whatever its first record holds, one that
+    /// names the same columns in another order reads them where they are now, and one that
+    /// names others waits to be mapped again (when probing; else it reads as mapped).
+    pub fn with_names(mut self, names: Vec<String>) -> Self {
+        if self.map.is_some() {
+            self.names = names;
+        }
+        self
+    }
+
+    /// A check with a site's kept mapping (its columns and header names).
+    pub fn site(visit: V, site: Option<SiteColumns>) -> Self {
+        match site {
+            Some(s) => Scanner::visiting_mapped(visit, Some(s.map)).with_names(s.names),
+            None => Scanner::visiting_mapped(visit, None),
+        }
     }
 
     /// Notes how the file came (`gzip`, `zip`).
@@ -440,6 +462,7 @@ impl<V: Visit> Scanner<V> {
         self.end_file()?;
         self.out.preview = mapping::preview(&self.head, HEAD, PREVIEW_LINES);
         self.out.mapping = self.map;
+        self.out.mapped_names = self.names.clone();
         if self.unmapped {
             self.out.encoding = if self.any_sjis { "sjis" } else { "utf8" }.into();
             return Ok(self.out);
@@ -505,7 +528,7 @@ impl<V: Visit> Scanner<V> {
             self.out.columns = n as u32;
         }
         let names = || mapping::cell_texts(text.as_bytes(), &cells[..n]);
-        let (idx, record) = match mapping::columns(self.map, n, names) {
+        let (mut idx, record) = match mapping::columns(self.map, n, names) {
             Ok(c) => c,
             // Without a mapping, the header may come below a title: the next lines are tried
             // (what the first line lacked is what is said if none tells the columns).
@@ -541,15 +564,24 @@ impl<V: Visit> Scanner<V> {
                 return Ok(false);
             }
         }
-        // A header that names other columns than the one the mapping was made on: they may
-        // have moved.
-        if let Some(sig) = self.map.and_then(|m| m.names)
-            && self.probe
+        // A header read against the names of the one the mapping was made on: the same
+        // names need no probe of the first record; the same columns in another order are
+        // read where they are now; other names may mean other columns.
+        if let Some(map) = self.map
             && !record
-            && mapping::names_sig(&names()) != sig
+            && !self.names.is_empty()
         {
-            self.misfit(vec!["names".into()]);
-            return Ok(false);
+            let now = mapping::keys(&names());
+            if now == self.names {
+                self.probe = false;
+            } else if let Some(moved) = mapping::by_names(&map, &self.names, &now) {
+                idx = moved;
+                self.out.moved = true;
+                self.probe = false;
+            } else if self.probe {
+                self.misfit(vec!["names".into()]);
+                return Ok(false);
+            }
         }
         self.cols = Some(Columns {
             delim,
@@ -567,8 +599,8 @@ impl<V: Visit> Scanner<V> {
     }
 
     /// Leaves the log to be mapped again: the site's mapping does not fit it (`why`: the
-    /// fields that do not read, `header`, or `names`: a header unlike the mapped one). The
-    /// rest is only measured.
+    /// fields that do not read, `header`, or `names`: a header naming other columns than the
+    /// mapped one). The rest is only measured.
     fn misfit(&mut self, why: Vec<String>) {
         self.unmapped = true;
         self.cols = None;

@@ -221,7 +221,9 @@ fn view_of(
         "gwlog.v.format",
         &[("format", &format.join(t.t("ui.list_sep")))],
     ));
-    if let Some(m) = &c.mapping {
+    if c.moved {
+        facts.push(t.t("gwlog.v.mapped_moved").to_string());
+    } else if let Some(m) = &c.mapping {
         facts.push(if m.skip > 0 {
             t.f("gwlog.v.mapped_below", &[("n", &(m.skip + 1).to_string())])
         } else {
