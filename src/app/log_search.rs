@@ -179,7 +179,7 @@ fn criteria(input: &SearchInput) -> Result<Criteria, Error> {
     if let (Some(a), Some(b)) = (from, to)
         && b < a
     {
-        errors.add("to", "error.to_before_from");
+        errors.add("to", "logsearch.error.to_before_from");
     }
     let c = Criteria {
         user: Want::of(&input.user_code),
@@ -802,15 +802,24 @@ impl Search {
         Ok(rx)
     }
 
-    /// `secportal-log-search-<receipt>-<when, JST>.<ext>`: each search's file its own name.
+    /// `secportal-log-search-<receipt>[-user<code>][-id<number>][-business<code>]-<when,
+    /// JST>.<ext>`: each download named by what was searched (the codes written in letters
+    /// and digits only; others are left out of the name) and when.
     pub fn file_name(&self, format: Format) -> String {
         let at = crate::domain::export::jst(&chrono::Utc::now());
-        format!(
-            "secportal-log-search-{}-{}.{}",
-            self.receipt_no,
-            at.format("%Y%m%d-%H%M%S"),
-            format.ext()
-        )
+        let mut name = format!("secportal-log-search-{}", self.receipt_no);
+        let i = &self.input;
+        for (tag, value) in [
+            ("user", &i.user_code),
+            ("id", &i.id_number),
+            ("business", &i.business_code),
+        ] {
+            let v = value.trim();
+            if !v.is_empty() && v.len() <= 32 && v.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                name.push_str(&format!("-{tag}{v}"));
+            }
+        }
+        format!("{name}-{}.{}", at.format("%Y%m%d-%H%M%S"), format.ext())
     }
 
     /// Streams every match as CSV (UTF-8 with BOM, like the exports) or as a workbook (its
@@ -1021,7 +1030,7 @@ mod tests {
                 to: "2026-10-01".into(),
                 ..Default::default()
             }),
-            vec!["to:error.to_before_from"]
+            vec!["to:logsearch.error.to_before_from"]
         );
         assert!(
             criteria(&SearchInput {

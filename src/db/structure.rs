@@ -36,10 +36,11 @@ impl LocationRow {
 const COLS: &str = "id, org_id, kind, office_id, name, address, active, version, updated_at";
 
 /// Every location of an organisation (or, with `None`, of every organisation, for Center
-/// views), inactive ones too, offices first, by name.
+/// views), inactive ones too, offices first, in the order they were registered (本社 first, as
+/// a clerk adds it).
 pub async fn list(db: &Db, org_id: Option<Uuid>) -> Result<Vec<LocationRow>, sqlx::Error> {
     let sql = format!(
-        "SELECT {COLS} FROM locations WHERE ($1 IS NULL OR org_id = $1) ORDER BY kind DESC, name, created_at"
+        "SELECT {COLS} FROM locations WHERE ($1 IS NULL OR org_id = $1) ORDER BY kind DESC, created_at, id"
     );
     on_db!(db, p => sqlx::query_as::<_, LocationRow>(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(p).await)
 }
@@ -64,7 +65,7 @@ pub async fn log_places(
 ) -> Result<Vec<LocationRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLS} FROM locations l WHERE l.org_id = $1 AND ($2 IS NULL OR l.id = $2) AND {KEEPS_LOGS} \
-         ORDER BY l.name, l.created_at"
+         ORDER BY l.kind DESC, l.created_at, l.id"
     );
     on_db!(db, p => sqlx::query_as::<_, LocationRow>(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_all(p).await)
 }

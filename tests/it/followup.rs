@@ -193,9 +193,9 @@ dual_test!(
         );
         let text = app.mail_text("kanri@a.example.jp", &path);
         assert!(
-            text.contains("指摘事項（不十分な点）:")
+            text.contains("指摘事項（不十分な点）：")
                 && text.contains("構成図にファイアウォールがない")
-                && text.contains("求める改善内容:")
+                && text.contains("求める改善内容：")
                 && text.contains("ルータの WAN ポートを無効化し、構成図を更新すること。"),
             "the mail says what the instruction asks: {text}"
         );
@@ -584,8 +584,8 @@ dual_test!(
             .wait_mail_text("kanri@a.example.jp", "提出依頼がありました")
             .await;
         assert!(
-            mail.contains("依頼内容: サーバの多要素認証の状況を含めてください")
-                && !mail.contains("対象期間:")
+            mail.contains("依頼内容：サーバの多要素認証の状況を含めてください")
+                && !mail.contains("対象期間：")
                 && !mail.contains("Period:"),
             "{mail}"
         );
@@ -601,10 +601,10 @@ dual_test!(
         assert!(mailed(&app, "kanri@a.example.jp", &format!("/orgs/{org}/followup")).await);
         // Logs asked of every site say so, in the mail and on the list.
         let mail = app
-            .wait_mail_text("kanri@a.example.jp", "対象期間: 2026-10-01")
+            .wait_mail_text("kanri@a.example.jp", "対象期間：2026-10-01")
             .await;
         assert!(
-            mail.contains("対象の設置場所: すべての設置場所") && mail.contains("Site: All sites"),
+            mail.contains("対象の設置場所：すべての設置場所") && mail.contains("Site: All sites"),
             "{mail}"
         );
         assert!(
@@ -749,7 +749,7 @@ dual_test!(
             .await;
         assert!(
             mail.contains("この依頼への提出は不要です")
-                && mail.contains(&format!("取り下げの理由: {reason}")),
+                && mail.contains(&format!("取り下げの理由：{reason}")),
             "{mail}"
         );
         assert_eq!(

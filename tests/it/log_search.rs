@@ -227,7 +227,9 @@ dual_test!(
         );
         let name = disposition(&res);
         assert!(
-            name.contains(".xlsx") && name.contains("secportal-log-search-SR-"),
+            name.contains(".xlsx")
+                && name.contains("secportal-log-search-SR-")
+                && name.contains("-id001-"),
             "{name}"
         );
         assert!(csv_name.contains(".csv"), "{csv_name}");
@@ -350,6 +352,18 @@ dual_test!(
             );
         }
         assert_eq!(searched(&app).await.len(), 7);
+        // A 識別番号 typed without the log's leading zeros finds nothing, and the page says
+        // how to type it.
+        let html = found(&reviewer, &id, &[("id_number", "1")]).await;
+        assert_says(
+            &html,
+            &[
+                "条件に一致する行はありませんでした。",
+                "識別番号は、ログに書かれたとおり先頭の 0 も含めて入力してください。",
+            ],
+        );
+        let html = found(&reviewer, &id, &[("id_number", "099")]).await;
+        assert!(!html.contains("先頭の 0 も含めて"), "{html}");
     }
 );
 

@@ -368,7 +368,7 @@ dual_test!(
         let html = read(
             &reviewer,
             &format!("/review/{av2}"),
-            &["第1版からの変更点", "3 台（定義ファイルが 7 日より古い PC はありません）", "NRT-PC-003", "NRT-GW-01", "追加", "削除", "変更"],
+            &["第1版からの変更点", "3 台（定義ファイルが 7 日より古いコンピュータはありません）", "NRT-PC-003", "NRT-GW-01", "追加", "削除", "変更"],
         )
         .await;
         assert!(html.contains(&format!("<del>{}</del>", day(30))), "the changed cell shows its old value");

@@ -626,7 +626,7 @@ dual_test!(
         // Center staff inviting Center staff write as themselves.
         let mail = app.wait_mail_text("ito@bank.example.jp", "招待").await;
         assert!(
-            mail.contains("テスト 太郎 さんから") && !mail.contains("NACCS センターの"),
+            mail.contains("テスト 太郎さんから") && !mail.contains("NACCS センターの テスト"),
             "{mail}"
         );
         let first = app
@@ -660,7 +660,7 @@ dual_test!(
         let mail = app
             .wait_mail_text(
                 "ito@bank.example.jp",
-                "NACCS センターの テスト 太郎 さんから",
+                "NACCS センターの テスト 太郎さんから",
             )
             .await;
         assert!(

@@ -107,6 +107,9 @@ struct FootView<'a> {
     csv: bool,
     /// The matches fit in a worksheet.
     xlsx: bool,
+    /// Nothing matched a 識別番号 typed as digits without leading zeros: the page says how
+    /// the log writes it.
+    zeros: bool,
 }
 
 /// Rows rendered and sent at most at once; fewer when the scanner has no more ready.
@@ -168,7 +171,11 @@ pub async fn page(
                 .ok_or_else(|| anyhow::anyhow!("no foot mark"))?;
             let parts = [head.to_string(), middle.to_string(), tail.to_string()];
             let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
-            tokio::spawn(write_page(t, id, view.query, parts, events, tx));
+            let id_number = form.id_number.trim();
+            let digits = !id_number.is_empty()
+                && !id_number.starts_with('0')
+                && id_number.bytes().all(|b| b.is_ascii_digit());
+            tokio::spawn(write_page(t, id, view.query, parts, digits, events, tx));
             let body = futures_util::stream::unfold(rx, |mut rx| async move {
                 rx.recv().await.map(|chunk| (chunk, rx))
             });
@@ -259,6 +266,7 @@ async fn write_page(
     id: Uuid,
     query: String,
     [head, middle, tail]: [String; 3],
+    digits: bool,
     mut events: mpsc::Receiver<Event>,
     tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) {
@@ -341,6 +349,7 @@ async fn write_page(
         unreadable: &s.unreadable,
         csv: s.complete && total > 0,
         xlsx: s.complete && total > 0 && total < XLSX_ROWS,
+        zeros: digits && s.complete && total == 0,
     }
     .render()
     .unwrap_or_default();

@@ -30,6 +30,9 @@ pub struct CheckView {
     pub users_title: String,
     pub ids: Vec<(String, String)>,
     pub ids_title: String,
+    /// Every 識別番号 on one line only (a count table of ones would say nothing): that, in
+    /// words, instead of the table.
+    pub ids_once: String,
     /// Inline SVG markup (numbers and escaped dates only).
     pub chart: String,
     pub chart_title: String,
@@ -160,15 +163,20 @@ fn count(t: &Tr, key: &str, c: &Count, files: &[String], more: &[(&str, &str)]) 
     Some(t.f(key, &args))
 }
 
-fn top(t: &Tr, key: &str, top: &Top) -> (String, Vec<(String, String)>) {
-    let distinct = t.f(
+/// How many different values, in words (「N 種類」, or 「N 種類以上」 past what is counted).
+fn distinct_words(t: &Tr, top: &Top) -> String {
+    t.f(
         if top.more {
             "gwlog.distinct_more"
         } else {
             "gwlog.distinct"
         },
         &[("n", &crate::i18n::count(top.distinct))],
-    );
+    )
+}
+
+fn top(t: &Tr, key: &str, top: &Top) -> (String, Vec<(String, String)>) {
+    let distinct = distinct_words(t, top);
     (
         t.f(
             key,
@@ -264,9 +272,30 @@ fn view_of(
     let mut quiet = vec![];
     // The usual hours, for the hour grid of working days without a line (judged only).
     let mut usual = 0;
+    // A log with lines, none of them inside the period: another period's log, which is not
+    // submitted (said at once, not only when 提出 is refused).
+    let outside = period.and_then(|(from, to)| {
+        let (first, last) = (c.days.keys().next()?, c.days.keys().next_back()?);
+        c.against(from, to)
+            .days
+            .iter()
+            .all(|(_, n)| *n == [0, 0])
+            .then(|| {
+                t.f(
+                    "gwlog.v.outside",
+                    &[
+                        ("from", &from.to_string()),
+                        ("to", &to.to_string()),
+                        ("first", &first.to_string()),
+                        ("last", &last.to_string()),
+                    ],
+                )
+            })
+    });
     let days: Vec<(NaiveDate, [u64; 2])> = match period {
         Some((from, to)) if !judged => {
             let cov = c.against(from, to);
+            problems.extend(outside.clone());
             facts.extend(quiet_fact(t, &cov.quiet));
             quiet = cov.quiet;
             cov.days
@@ -279,6 +308,8 @@ fn view_of(
             let p: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
             if cov.covers {
                 facts.push(t.f("gwlog.v.covers", &p));
+            } else if let Some(o) = outside.clone() {
+                problems.push(o);
             } else {
                 // Where the lines are, so the clerk sees which end is short.
                 let (first, last) = (c.days.keys().next(), c.days.keys().next_back());
@@ -327,7 +358,16 @@ fn view_of(
         },
     };
     let (users_title, users) = top(t, "gwlog.v.users", &c.users);
-    let (ids_title, ids) = top(t, "gwlog.v.ids", &c.ids);
+    let (ids_title, mut ids) = top(t, "gwlog.v.ids", &c.ids);
+    let ids_once = if !c.ids.top.is_empty() && c.ids.top.iter().all(|(_, n)| *n == 1) {
+        ids.clear();
+        t.f(
+            "gwlog.v.ids_once",
+            &[("distinct", &distinct_words(t, &c.ids))],
+        )
+    } else {
+        String::new()
+    };
     let chart_title = match (days.first(), days.last()) {
         (Some(a), Some(b)) => t.f(
             "gwlog.v.chart",
@@ -335,7 +375,7 @@ fn view_of(
         ),
         _ => String::new(),
     };
-    let clean = c.clean(period.filter(|_| judged));
+    let clean = c.clean(period.filter(|_| judged)) && outside.is_none();
     CheckView {
         name: name.to_string(),
         clean,
@@ -352,6 +392,7 @@ fn view_of(
         users_title,
         ids,
         ids_title,
+        ids_once,
         // Without a period no day is a gap: the chart marks none.
         chart: chart(t, &days, judged && period.is_some()),
         chart_title,
@@ -448,6 +489,7 @@ pub fn views(
     all.facts.remove(0);
     all.clean = period.is_none_or(|(f, to)| joined.against(f, to).met());
     all.verdict = verdict(t, all.clean, period.is_some(), false);
+    all.facts.extend(overlaps(t, logs));
     let mut out = vec![all];
     // Each file's chart spans the period as the one above does, and as the file's own did
     // when it was the only one.
@@ -455,6 +497,36 @@ pub fn views(
         logs.iter()
             .map(|(name, c)| view_of(t, name, c, period, false)),
     );
+    out
+}
+
+/// Logs whose times overlap, with lines of the same direction: the same lines attached twice
+/// (an export repeated in a zip, say) would count twice, so the page asks to make sure. A log
+/// of sends beside one of receives for the same days is not named.
+fn overlaps(t: &Tr, logs: &[(String, LogCheck)]) -> Vec<String> {
+    let mut out = vec![];
+    for (j, (b_name, b)) in logs.iter().enumerate() {
+        for (a_name, a) in &logs[..j] {
+            let (Some(af), Some(al), Some(bf), Some(bl)) = (&a.first, &a.last, &b.first, &b.last)
+            else {
+                continue;
+            };
+            let same_way = (a.sent > 0 && b.sent > 0) || (a.received > 0 && b.received > 0);
+            // "YYYY-MM-DD hh:mm:ss" sorts as it reads.
+            let (from, to) = (af.max(bf), al.min(bl));
+            if same_way && from <= to && out.len() < SHOWN {
+                out.push(t.f(
+                    "gwlog.v.overlap",
+                    &[
+                        ("a", a_name.as_str()),
+                        ("b", b_name.as_str()),
+                        ("from", from.as_str()),
+                        ("to", to.as_str()),
+                    ],
+                ));
+            }
+        }
+    }
     out
 }
 
@@ -676,5 +748,70 @@ mod tests {
         assert!(!svg.contains("script") && !svg.contains("href"));
         // Kept before hours were counted, or a long period: no grid.
         assert!(hours_chart(&t, &days, &Default::default(), &[], 0).is_empty());
+    }
+
+    #[test]
+    fn logs_of_another_period_and_logs_that_overlap_are_named_when_checked() {
+        let t = Tr::new(Lang::Ja);
+        let log = |rows: &[(&str, &str)]| {
+            let mut s = crate::domain::gatewaylog::Scanner::new();
+            let mut text =
+                String::from("送受信区分,利用者コード,識別番号,業務コード,年月日時分秒\n");
+            for (dir, at) in rows {
+                let id = if *dir == "送信" { "001" } else { "" };
+                text.push_str(&format!("{dir},ABC12,{id},IDA,{at}\n"));
+            }
+            s.feed(text.as_bytes()).unwrap();
+            s.finish().unwrap()
+        };
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let period = Some((day(23), day(27)));
+        let a = log(&[
+            ("送信", "2026-11-23 09:00:00"),
+            ("受信", "2026-11-27 18:00:00"),
+        ]);
+        let again = log(&[
+            ("送信", "2026-11-26 09:00:00"),
+            ("受信", "2026-11-27 10:00:00"),
+        ]);
+        let late = log(&[("送信", "2026-11-28 09:00:00")]);
+        let shown = views(
+            &t,
+            &[
+                ("a.log".into(), a.clone()),
+                ("b.log".into(), again),
+                ("c.log".into(), late),
+            ],
+            period,
+        );
+        let all = shown[0].facts.join("\n");
+        assert!(
+            all.contains("a.log と b.log の記録の時間が重なっています（2026-11-26 09:00:00 〜 2026-11-27 10:00:00）"),
+            "{all}"
+        );
+        assert!(!all.contains("c.log と"), "{all}");
+        // The log of another period says so on its own check, and is not clean.
+        let c = &shown[3];
+        assert!(!c.clean, "{}", c.verdict);
+        assert!(
+            c.problems.iter().any(|p| p.starts_with("このログには、対象期間の記録が 1 行もありません（対象期間：2026-11-23 〜 2026-11-27、記録のある日：2026-11-28 〜 2026-11-28）")),
+            "{:?}",
+            c.problems
+        );
+        // Sends in one log and receives in another for the same days are not named.
+        let sends = log(&[
+            ("送信", "2026-11-23 09:00:00"),
+            ("送信", "2026-11-24 09:00:00"),
+        ]);
+        let receives = log(&[
+            ("受信", "2026-11-23 09:00:02"),
+            ("受信", "2026-11-24 09:00:02"),
+        ]);
+        let shown = views(
+            &t,
+            &[("s.log".into(), sends), ("r.log".into(), receives)],
+            period,
+        );
+        assert!(!shown[0].facts.join("").contains("重なっています"));
     }
 }

@@ -57,6 +57,9 @@ pub struct MapView {
     pub why: String,
     pub head: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// Which rows are title lines above the header (one cell, shown across the columns so
+    /// that a long title does not widen the first column).
+    pub titles: Vec<bool>,
     pub caption: String,
     /// (value, words) of each column.
     pub options: Vec<(String, String)>,
@@ -78,6 +81,12 @@ pub fn form(
     checking: bool,
 ) -> MapView {
     let mut rows = mapping::preview_cells(&check.preview, &check.delimiter);
+    let above = mapping::header_line(&rows);
+    let titles = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| i < above && r.len() == 1)
+        .collect();
     let width = check.width();
     for r in &mut rows {
         r.resize(width, String::new());
@@ -200,6 +209,7 @@ pub fn form(
             &[("name", name), ("n", &rows.len().to_string())],
         ),
         rows,
+        titles,
         options,
         header: input.header.clone(),
         fields,
