@@ -24,6 +24,8 @@ pub struct HistoryRow {
     /// `accepted` or `returned`, once decided.
     pub decision: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// A later version of the same item and place was sealed: this one is no longer current.
+    pub replaced: bool,
 }
 
 /// What the history is narrowed to (`None`: any).
@@ -53,7 +55,8 @@ pub async fn page(
 ) -> Result<Vec<HistoryRow>, sqlx::Error> {
     let sql = format!(
         "SELECT s.id, s.kind, s.location_id, l.name AS location_name, l.kind AS location_kind, \
-         {STATE} AS state, s.version, s.receipt_no, s.submitted_at, d.decision, d.decided_at \
+         {STATE} AS state, s.version, s.receipt_no, s.submitted_at, d.decision, d.decided_at, \
+         s.replaced_at IS NOT NULL AS replaced \
          FROM submissions s LEFT JOIN locations l ON l.id = s.location_id AND l.org_id = s.org_id \
          LEFT JOIN decisions d ON d.submission_id = s.id AND d.org_id = s.org_id {} \
          ORDER BY s.submitted_at DESC, s.id DESC LIMIT $5 OFFSET $6",

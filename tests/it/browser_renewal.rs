@@ -106,6 +106,13 @@ async fn an_accepted_antivirus_report_is_renewed_through_the_confirmation_and_bo
         wait_for_text(&c, &second).await;
         let html = c.source().await.unwrap();
         assert!(html.contains(&first), "the accepted one is listed too");
+        // …marked as no longer the current one.
+        assert_eq!(
+            html.matches("以前の版（その後に新しい届出があります）")
+                .count(),
+            1,
+            "{html}"
+        );
         for no in [&first, &second] {
             let links = c
                 .find_all(Locator::XPath(&format!("//a[contains(., '{no}')]")))

@@ -27,6 +27,8 @@ pub struct Line {
     pub place: String,
     pub version: i64,
     pub state: String,
+    /// A later version of the same item and place was sent: not the current one.
+    pub replaced: bool,
     pub decision: String,
     pub submitted: String,
 }
@@ -128,6 +130,7 @@ pub async fn page(
             },
             version: r.version,
             state: t.t(&format!("checklist.status.{}", r.state)).to_string(),
+            replaced: r.replaced,
             decision: match (&r.decision, &r.decided_at) {
                 (Some(d), Some(at)) => format!(
                     "{}{}{}{}",
