@@ -12,6 +12,9 @@ pub const LATE: &str = "late";
 pub const STALE: &str = "stale";
 /// Gateway logs: a log file's check found problems.
 pub const LOG: &str = "log";
+/// Antivirus: the computers reported at some office differ in number from those the
+/// organisation's equipment list (its latest system configuration) says connect to NACCS.
+pub const COUNTS: &str = "counts";
 
 /// Administrator: another person takes over from the one in charge (a `predecessor`).
 pub const SUCCESSOR: &str = "successor";
@@ -23,7 +26,7 @@ pub const CORRECTION: &str = "correction";
 pub const NOTE: &str = "note";
 
 /// Every flag, in the order a queue line shows them.
-pub const ALL: [&str; 6] = [LATE, STALE, LOG, SUCCESSOR, CORRECTION, NOTE];
+pub const ALL: [&str; 7] = [LATE, STALE, COUNTS, LOG, SUCCESSOR, CORRECTION, NOTE];
 
 /// The flags the content of a report raises (`sealed_on`: the day it is sealed, Japan time;
 /// `stale_days`: the age after which definitions are stale).

@@ -251,6 +251,16 @@ dual_test!(
             ],
         )
         .await;
+        // The queue flags it before it is opened (the counts as they stood when it was sent).
+        let queue = reviewer.html("/review").await;
+        let line = queue
+            .split("<tr")
+            .find(|r| r.contains(&format!("/review/{av1}")))
+            .unwrap_or_default();
+        assert!(
+            line.contains("機器の構成リストと台数が違う") && line.contains("定義が古い PC あり"),
+            "{line}"
+        );
         // The measure not yet in place is named, not only counted.
         let ih1 = &first.iter().find(|(k, _)| *k == "inhouse_measures").unwrap().1;
         read(

@@ -456,6 +456,12 @@ async fn seal_as(
     confirmed: Option<&str>,
 ) -> Result<Sealed, Error> {
     let revision = app.catalogue().await?.revision;
+    // An antivirus report is compared with the equipment list as it stands (read before the
+    // sealing transaction): computers counted differently are flagged for the queue.
+    let equipment = match kind {
+        "antivirus" => Some(configuration::current_equipment(app, org_id).await?),
+        _ => None,
+    };
     let mut tx = app.db.begin().await?;
     // A draft sealed meanwhile is no longer locked here: the submit below answers its receipt.
     if let Some(expected) = confirmed
@@ -477,6 +483,13 @@ async fn seal_as(
                 serde_json::from_str(&receipt.data).unwrap_or_default();
             let sealed_on = (receipt.submitted_at + chrono::Duration::hours(9)).date_naive();
             let mut raised = flags::of_content(kind, &content, sealed_on, app.config.av_stale_days);
+            if let Some(eq) = &equipment {
+                let rows: Vec<crate::domain::antivirus::AvRow> =
+                    serde_json::from_value(content["rows"].clone()).unwrap_or_default();
+                if !crate::domain::antivirus::mismatches(eq, &rows).is_empty() {
+                    raised.push(flags::COUNTS);
+                }
+            }
             if !raised.is_empty() {
                 if receipt.late {
                     raised.push(flags::LATE);

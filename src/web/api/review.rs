@@ -99,7 +99,8 @@ pub struct QueueItem {
     /// What to know before opening it: `resubmitted`, `renewal` (it renews an accepted report
     /// of the same item and place), `replaced` (a newer report of the same
     /// item and place was sent after it), `late` (answered a request after its due date),
-    /// `stale` (antivirus definitions out of date), `log` (a gateway log check found problems),
+    /// `stale` (antivirus definitions out of date), `counts` (antivirus reported for a number
+    /// of computers other than the equipment list's), `log` (a gateway log check found problems),
     /// `successor` (another administrator takes over), `correction` (the same administrator's
     /// details corrected),
     /// `note` (the organisation wrote to the Center about it — a note when submitting, or a
