@@ -135,6 +135,27 @@ pub async fn instructions(
         .await)
 }
 
+/// The instructions about a report: those issued on it, and those not yet closed on the same
+/// item and place of the organisation (issued on an earlier version, say: the report at hand
+/// may be what answers them).
+pub async fn of_report(
+    db: &Db,
+    submission: Uuid,
+    limit: i64,
+) -> Result<Vec<InstructionRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {INSTRUCTION_COLS} WHERE i.submission_id = $1 OR (i.state <> 'closed' AND EXISTS ( \
+         SELECT 1 FROM submissions t WHERE t.id = $1 AND t.org_id = i.org_id AND t.kind = i.item_key \
+         AND ((t.location_id IS NULL AND i.location_id IS NULL) OR t.location_id = i.location_id))) \
+         ORDER BY CASE WHEN i.state = 'closed' THEN 1 ELSE 0 END, i.due_date, i.id LIMIT $2"
+    );
+    on_db!(db, p => sqlx::query_as::<_, InstructionRow>(AssertSqlSafe(sql.clone()))
+        .bind(submission)
+        .bind(limit)
+        .fetch_all(p)
+        .await)
+}
+
 /// The instructions closed most recently, newest first (the Center's list).
 pub async fn closed_instructions(db: &Db, limit: i64) -> Result<Vec<InstructionRow>, sqlx::Error> {
     let sql = format!(

@@ -122,6 +122,55 @@ async fn state_of(app: &TestApp, id: &str) -> (String, String) {
 }
 
 dual_test!(
+    an_open_instruction_shows_on_the_review_of_the_next_version_of_its_report,
+    |app| async move {
+        let (org, _) = setup(&app).await;
+        let sub = submit_configuration(&app, &org).await;
+        let reviewer = app.new_browser();
+        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let res = reviewer
+            .post(
+                &format!("/orgs/{org}/instructions"),
+                &[
+                    ("submission_id", sub.as_str()),
+                    ("item_key", "system_configuration"),
+                    ("problem", "構成図にファイアウォールがない"),
+                    ("required_change", "構成図を更新すること。"),
+                    ("due_date", &days_from_today(14)),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let instruction = location(&res);
+        // On the report it was issued on: listed, without a word about another version.
+        let first = reviewer.html(&format!("/review/{sub}")).await;
+        assert!(
+            first.contains(&format!("href=\"{instruction}\"")),
+            "{first}"
+        );
+        assert!(!first.contains("以前の版（受付番号"), "{first}");
+        // The organisation sends a new version: its review lists the open instruction, saying
+        // it was issued on the earlier one, so the reviewer can tell whether this answers it.
+        let next = submit_configuration_with(&app, &org, PDF, "ファイアウォールを追記").await;
+        let receipt = crate::helpers::receipt_of(&app, &sub).await;
+        let html = reviewer.html(&format!("/review/{next}")).await;
+        assert!(
+            html.contains(&format!("href=\"{instruction}\""))
+                && html.contains(&format!("以前の版（受付番号 {receipt}）への指示です。")),
+            "{html}"
+        );
+        // Closed, it no longer follows the item's later versions.
+        secportal::db::on_db!(app.db(), p => sqlx::query("UPDATE instructions SET state = 'closed'")
+            .execute(p)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        let html = reviewer.html(&format!("/review/{next}")).await;
+        assert!(!html.contains(&format!("href=\"{instruction}\"")), "{html}");
+    }
+);
+
+dual_test!(
     an_instruction_is_answered_with_evidence_extended_closed_and_reopened_with_its_history,
     |app| async move {
         let (org, org_b) = setup(&app).await;

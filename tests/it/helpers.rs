@@ -723,3 +723,13 @@ pub async fn confirm_import(app: &TestApp, res: reqwest::Response) -> reqwest::R
     let rows = field_value(&html, "rows").unwrap();
     app.post(&action, &[("rows", &rows)]).await
 }
+
+/// The receipt number of a sealed submission.
+pub async fn receipt_of(app: &TestApp, id: &str) -> String {
+    let id: uuid::Uuid = id.parse().unwrap();
+    secportal::db::on_db!(app.db(), p => sqlx::query_scalar("SELECT receipt_no FROM submissions WHERE id = $1")
+        .bind(id)
+        .fetch_one(p)
+        .await)
+    .unwrap()
+}

@@ -6,19 +6,9 @@ use reqwest::StatusCode;
 use secportal::db::on_db;
 
 use crate::dual_test;
-use crate::helpers::{PASSWORD, TestApp};
+use crate::helpers::{PASSWORD, TestApp, receipt_of};
 use crate::report_data::{EMAIL, narita, submit_all};
 use crate::reports::{read, set_lang};
-
-/// The receipt number of a submission.
-async fn receipt_of(app: &TestApp, id: &str) -> String {
-    let id = uuid::Uuid::parse_str(id).unwrap();
-    on_db!(app.db(), p => sqlx::query_scalar("SELECT receipt_no FROM submissions WHERE id = $1")
-        .bind(id)
-        .fetch_one(p)
-        .await)
-    .unwrap()
-}
 
 /// The mails to `to` (their text) in the mail folder.
 fn mails_to(app: &TestApp, to: &str) -> Vec<String> {

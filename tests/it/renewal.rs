@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use secportal::db::on_db;
 
 use crate::dual_test;
-use crate::helpers::{PASSWORD, TestApp, ack_names, attach, field_value, location};
+use crate::helpers::{PASSWORD, TestApp, ack_names, attach, field_value, location, receipt_of};
 use crate::report_data::{Org, day, narita, submit_all};
 
 /// Accepts submissions as the Center's reviewer.
@@ -44,16 +44,6 @@ pub(crate) async fn with_accepted(
 
 fn id_of<'a>(all: &'a [(&'static str, String)], kind: &str) -> &'a str {
     &all.iter().find(|(k, _)| *k == kind).unwrap().1
-}
-
-/// The receipt number of a sealed submission.
-async fn receipt_of(app: &TestApp, id: &str) -> String {
-    let id: uuid::Uuid = id.parse().unwrap();
-    on_db!(app.db(), p => sqlx::query_scalar("SELECT receipt_no FROM submissions WHERE id = $1")
-        .bind(id)
-        .fetch_one(p)
-        .await)
-    .unwrap()
 }
 
 /// The open draft of a kind: (id, the report it renews, its data).

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::dual_test;
 use crate::followup::{add_location, submit_configuration_with, upload_log};
-use crate::helpers::{PASSWORD, TestApp, location, submission_in};
+use crate::helpers::{PASSWORD, TestApp, location, receipt_of, submission_in};
 
 mod audit_purge;
 mod batches;
@@ -117,11 +117,6 @@ async fn exists(app: &TestApp, id: &str) -> bool {
 async fn files_of(app: &TestApp, id: &str) -> Vec<(String, i64)> {
     let id: Uuid = id.parse().unwrap();
     on_db!(app.db(), p => sqlx::query_as("SELECT sha256, size FROM submission_files WHERE submission_id = $1 ORDER BY sha256").bind(id).fetch_all(p).await).unwrap()
-}
-
-async fn receipt_of(app: &TestApp, id: &str) -> String {
-    let id: Uuid = id.parse().unwrap();
-    on_db!(app.db(), p => sqlx::query_scalar("SELECT receipt_no FROM submissions WHERE id = $1").bind(id).fetch_one(p).await).unwrap()
 }
 
 /// The detail of the newest purge entry.

@@ -88,7 +88,8 @@ pub async fn of_center(app: &App, actor: &Actor) -> Result<FollowUp, Error> {
     })
 }
 
-/// Instructions issued from one submission (Center).
+/// Instructions about one submission (Center): issued on it, and those still open on its item
+/// and place (issued on an earlier version, which this one may answer).
 pub async fn of_submission(
     app: &App,
     actor: &Actor,
@@ -97,7 +98,7 @@ pub async fn of_submission(
     if !actor.holds(&CENTER) {
         return Err(Error::Forbidden);
     }
-    Ok(db::followup::instructions(&app.db, None, false, Some(submission), LIST_LIMIT).await?)
+    Ok(db::followup::of_report(&app.db, submission, LIST_LIMIT).await?)
 }
 
 /// The request (提出依頼) a submission answered, for Center staff.
