@@ -54,6 +54,8 @@ pub(super) struct ShowView {
     /// The declared content in words, with the summary a reviewer reads first.
     report: Report,
     files: Vec<FileItem>,
+    /// Some file is shown in the page (an image or a PDF), not only offered for download.
+    previewed: bool,
     versions: Vec<VersionItem>,
     /// A newer report of the same item and place (a report of its own, sealed after this one).
     newer: Option<VersionItem>,
@@ -216,6 +218,7 @@ pub(super) async fn show_view(
     let returned = return_note_named(state, s.org_id, Some(id)).await?;
     // Its state as the organisation reads it: a submitted version a reviewer has (taken, or
     // given to the reviewer of the version it revises) is 審査中 on both sides.
+    let files: Vec<FileItem> = s.files.into_iter().map(sealed_file_item).collect();
     let shown_state = if s.state == "submitted" && s.assignee.is_some() {
         "under_review".to_string()
     } else {
@@ -249,7 +252,8 @@ pub(super) async fn show_view(
         submitted: s.submitted_at.map(|t| jst(&t)).unwrap_or_default(),
         submitter: (s.submitter_name, s.submitter_email),
         report,
-        files: s.files.into_iter().map(sealed_file_item).collect(),
+        previewed: files.iter().any(|f| f.preview.is_some()),
+        files,
         newer: s.newer.map(|v| VersionItem {
             id: v.id,
             version: v.version,
