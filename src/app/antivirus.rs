@@ -42,7 +42,7 @@ pub async fn draft_rows(app: &App, org_id: Uuid) -> Result<Vec<AvRow>, Error> {
 }
 
 /// The offices where the equipment list and the rows count the NACCS computers differently:
-/// (office, expected, reported).
+/// (office, expected, reported), in the order the places were registered.
 pub async fn mismatches(
     app: &App,
     org_id: Uuid,
@@ -51,6 +51,7 @@ pub async fn mismatches(
     Ok(crate::domain::antivirus::mismatches(
         &current_equipment(app, org_id).await?,
         rows,
+        &place_names(app, org_id, false).await?,
     ))
 }
 

@@ -370,8 +370,10 @@ pub async fn run_once(state: &App, now: DateTime<Utc>) -> anyhow::Result<RunRepo
                         ),
                         None => String::new(),
                     };
+                    // A full-width bracket needs no space before it.
+                    let sep = if late.starts_with('（') { "" } else { " " };
                     lines.push(format!(
-                        "・{what} {} — {} {late}{window}",
+                        "・{what} {} — {}{sep}{late}{window}",
                         title(&o.item_key, t.code()),
                         o.due_date
                     ));

@@ -136,8 +136,9 @@ pub async fn instructions(
 }
 
 /// The instructions about a report: those issued on it, and those not yet closed on the same
-/// item and place of the organisation (issued on an earlier version, say: the report at hand
-/// may be what answers them).
+/// item of the organisation (issued on an earlier version, say: the report at hand may be what
+/// answers them) — for a report of the whole organisation, whatever place they name; for a
+/// place's report, those on that place or on the whole organisation.
 pub async fn of_report(
     db: &Db,
     submission: Uuid,
@@ -146,7 +147,7 @@ pub async fn of_report(
     let sql = format!(
         "SELECT {INSTRUCTION_COLS} WHERE i.submission_id = $1 OR (i.state <> 'closed' AND EXISTS ( \
          SELECT 1 FROM submissions t WHERE t.id = $1 AND t.org_id = i.org_id AND t.kind = i.item_key \
-         AND ((t.location_id IS NULL AND i.location_id IS NULL) OR t.location_id = i.location_id))) \
+         AND (t.location_id IS NULL OR i.location_id IS NULL OR t.location_id = i.location_id))) \
          ORDER BY CASE WHEN i.state = 'closed' THEN 1 ELSE 0 END, i.due_date, i.id LIMIT $2"
     );
     on_db!(db, p => sqlx::query_as::<_, InstructionRow>(AssertSqlSafe(sql.clone()))

@@ -169,31 +169,45 @@ pub fn product_label(row: &AvRow, word: &str, lp: &str, rp: &str) -> String {
 }
 
 /// Where the equipment list and the antivirus rows count the computers connected to NACCS
-/// differently: (location, computers the list counts, rows reported), by location (none
-/// while the list counts no such computer). Fewer rows
-/// leave computers out of the report; more mean the list is out of date or the report holds
+/// differently: (location, computers the list counts, rows reported), in the order of `order`
+/// (the organisation's places as registered; a place not in it after them, as the rows and
+/// then the list name it). None while the list counts no such computer. Fewer rows leave
+/// computers out of the report; more mean the list is out of date or the report holds
 /// computers that do not connect to NACCS.
 pub fn mismatches(
     equipment: &[super::equipment::EquipmentRow],
     rows: &[AvRow],
+    order: &[String],
 ) -> Vec<(String, i64, i64)> {
     let listed = super::equipment::naccs_computers(equipment);
     // A list without computers connected to NACCS (none made yet) has nothing to compare.
     if listed.is_empty() {
         return vec![];
     }
-    let mut counts = std::collections::BTreeMap::<String, (i64, i64)>::new();
-    for (loc, n) in listed {
-        counts.entry(loc).or_default().0 = n;
+    let mut counts: Vec<(String, i64, i64)> = vec![];
+    fn at(counts: &mut Vec<(String, i64, i64)>, place: &str) -> usize {
+        match counts.iter().position(|c| c.0 == place) {
+            Some(i) => i,
+            None => {
+                counts.push((place.to_string(), 0, 0));
+                counts.len() - 1
+            }
+        }
     }
     for r in rows.iter().filter(|r| !r.is_blank()) {
-        counts.entry(r.office.clone()).or_default().1 += 1;
+        let i = at(&mut counts, &r.office);
+        counts[i].2 += 1;
     }
+    for r in equipment {
+        at(&mut counts, &r.location);
+    }
+    for (place, n) in listed {
+        let i = at(&mut counts, &place);
+        counts[i].1 = n;
+    }
+    counts.retain(|(_, listed, reported)| listed != reported);
+    counts.sort_by_key(|(place, _, _)| order.iter().position(|o| o == place).unwrap_or(usize::MAX));
     counts
-        .into_iter()
-        .filter(|(_, (listed, reported))| listed != reported)
-        .map(|(loc, (listed, reported))| (loc, listed, reported))
-        .collect()
 }
 
 /// The locale key that says a mismatch of [`mismatches`] in words.
@@ -398,19 +412,23 @@ mod tests {
         ];
         // 本社: one left out; 成田: the list's one and an extra; 横浜: not on the list at all.
         let rows = [av("本社"), av("成田"), av("成田"), av("横浜")];
+        // In the organisation's order of its places.
+        let order = ["本社".to_string(), "横浜".into(), "成田".into()];
         assert_eq!(
-            mismatches(&list, &rows),
+            mismatches(&list, &rows, &order),
             vec![
-                ("成田".to_string(), 1, 2),
                 ("本社".to_string(), 2, 1),
                 ("横浜".to_string(), 0, 1),
+                ("成田".to_string(), 1, 2),
             ]
         );
+        // Without it, as the rows name them.
+        assert_eq!(mismatches(&list, &rows, &[])[0].0, "本社");
         assert_eq!(mismatch_key(2, 1), "av.mismatch");
         assert_eq!(mismatch_key(0, 1), "av.mismatch_more");
         // The counts agree: nothing; no list yet: nothing to compare.
-        assert!(mismatches(&list[..1], &[av("本社"), av("本社")]).is_empty());
-        assert!(mismatches(&[], &rows).is_empty());
+        assert!(mismatches(&list[..1], &[av("本社"), av("本社")], &order).is_empty());
+        assert!(mismatches(&[], &rows, &order).is_empty());
     }
 
     #[test]

@@ -116,7 +116,7 @@ dual_test!(
         // The page says what the invitation is for.
         let text = page.text().await.unwrap();
         assert!(
-            text.contains("日本通関株式会社 の組織管理者として招待されています。"),
+            text.contains("日本通関株式会社の組織管理者として招待されています。"),
             "{text}"
         );
         let token = path.split("token=").nth(1).unwrap().to_string();

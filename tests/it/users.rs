@@ -626,7 +626,7 @@ dual_test!(
         // Center staff inviting Center staff write as themselves.
         let mail = app.wait_mail_text("ito@bank.example.jp", "招待").await;
         assert!(
-            mail.contains("テスト 太郎さんから") && !mail.contains("NACCS センターの テスト"),
+            mail.contains("テスト 太郎さんから") && !mail.contains("NACCS センターのテスト"),
             "{mail}"
         );
         let first = app
@@ -658,10 +658,7 @@ dual_test!(
         );
         // … and an organisation's people as the Center.
         let mail = app
-            .wait_mail_text(
-                "ito@bank.example.jp",
-                "NACCS センターの テスト 太郎さんから",
-            )
+            .wait_mail_text("ito@bank.example.jp", "NACCS センターのテスト 太郎さんから")
             .await;
         assert!(
             mail.contains("テスト 太郎 of the NACCS Center has invited you"),

@@ -486,7 +486,7 @@ async fn seal_as(
             if let Some(eq) = &equipment {
                 let rows: Vec<crate::domain::antivirus::AvRow> =
                     serde_json::from_value(content["rows"].clone()).unwrap_or_default();
-                if !crate::domain::antivirus::mismatches(eq, &rows).is_empty() {
+                if !crate::domain::antivirus::mismatches(eq, &rows, &[]).is_empty() {
                     raised.push(flags::COUNTS);
                 }
             }

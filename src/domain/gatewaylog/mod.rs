@@ -119,10 +119,14 @@ pub struct Coverage {
     /// period's days with lines (none when fewer than three days have lines).
     pub usual: u32,
     /// Quiet hours: on a day with lines, runs of at least two usual hours (from, to: 0–24)
-    /// without a line, or one hour between hours with lines that every other day with lines
-    /// has lines in.
+    /// without a line, or one hour of the working day ([`DAYTIME`]) between hours with lines
+    /// that every other day with lines has lines in.
     pub quiet: Vec<(NaiveDate, u8, u8)>,
 }
+
+/// The hours (JST) of the working day: one of them alone without a line, when every other day
+/// has lines in it, is flagged as quiet (see [`Coverage::quiet`]).
+const DAYTIME: std::ops::Range<u8> = 8..20;
 
 /// Whether the gateway may rest on the days off among `days` (weekends, national holidays, the
 /// year-end break): not when it has lines on most of them (two at least), as a gateway that
@@ -288,9 +292,11 @@ impl LogCheck {
                     h += 1;
                 }
                 // One quiet hour is what a light day looks like; two in a row are worth a
-                // look, and so is one that every other day has lines in, between hours with
-                // lines (a gap of an afternoon that spans one whole clock hour).
+                // look, and so is one of the working day that every other day has lines in,
+                // between hours with lines (a gap of an afternoon that spans one whole clock
+                // hour; a night's sparse hours are not judged so).
                 let single = h - start == 1
+                    && DAYTIME.contains(&start)
                     && with[usize::from(start)] + 1 == active.len()
                     && start > 0
                     && h < 24

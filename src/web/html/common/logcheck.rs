@@ -488,8 +488,15 @@ pub fn views(
     all.ids.clear();
     all.facts.remove(0);
     all.clean = period.is_none_or(|(f, to)| joined.against(f, to).met());
-    all.verdict = verdict(t, all.clean, period.is_some(), false);
-    all.facts.extend(overlaps(t, logs));
+    let overlapping = overlaps(t, logs);
+    // Clean, the heading still points at what to make sure of (quiet hours, overlaps).
+    let quiet = period.is_some_and(|(f, to)| !joined.against(f, to).quiet.is_empty());
+    all.verdict = match (all.clean, quiet, overlapping.is_empty()) {
+        (true, _, false) => t.t("gwlog.clean_but_overlap").to_string(),
+        (true, true, true) => t.t("gwlog.clean_but_quiet").to_string(),
+        _ => verdict(t, all.clean, period.is_some(), false),
+    };
+    all.facts.extend(overlapping);
     let mut out = vec![all];
     // Each file's chart spans the period as the one above does, and as the file's own did
     // when it was the only one.
@@ -500,31 +507,46 @@ pub fn views(
     out
 }
 
-/// Logs whose times overlap, with lines of the same direction: the same lines attached twice
-/// (an export repeated in a zip, say) would count twice, so the page asks to make sure. A log
-/// of sends beside one of receives for the same days is not named.
+/// Logs with lines of the same direction on the same days, in the same hours (at least two of
+/// a day): the same lines attached twice (an export repeated in a zip, say) would count twice,
+/// so the page asks to make sure. A log of sends beside one of receives, or a day's morning
+/// beside its afternoon, is not named.
 fn overlaps(t: &Tr, logs: &[(String, LogCheck)]) -> Vec<String> {
     let mut out = vec![];
     for (j, (b_name, b)) in logs.iter().enumerate() {
         for (a_name, a) in &logs[..j] {
-            let (Some(af), Some(al), Some(bf), Some(bl)) = (&a.first, &a.last, &b.first, &b.last)
-            else {
+            let days: Vec<NaiveDate> = a
+                .days
+                .iter()
+                .filter(|(d, n)| {
+                    let Some(m) = b.days.get(d) else {
+                        return false;
+                    };
+                    let same_way = (n[0] > 0 && m[0] > 0) || (n[1] > 0 && m[1] > 0);
+                    // A check kept before hours were counted: the day alone.
+                    let hours = match (a.hours.get(d), b.hours.get(d)) {
+                        (Some(x), Some(y)) => (x & y).count_ones() >= 2,
+                        _ => a.hours.is_empty() || b.hours.is_empty(),
+                    };
+                    same_way && hours
+                })
+                .map(|(d, _)| *d)
+                .collect();
+            if days.is_empty() || out.len() >= SHOWN {
                 continue;
-            };
-            let same_way = (a.sent > 0 && b.sent > 0) || (a.received > 0 && b.received > 0);
-            // "YYYY-MM-DD hh:mm:ss" sorts as it reads.
-            let (from, to) = (af.max(bf), al.min(bl));
-            if same_way && from <= to && out.len() < SHOWN {
-                out.push(t.f(
-                    "gwlog.v.overlap",
-                    &[
-                        ("a", a_name.as_str()),
-                        ("b", b_name.as_str()),
-                        ("from", from.as_str()),
-                        ("to", to.as_str()),
-                    ],
-                ));
             }
+            let mut list: Vec<String> = days.iter().take(3).map(NaiveDate::to_string).collect();
+            if days.len() > 3 {
+                list.push(t.t("gwlog.and_more").to_string());
+            }
+            out.push(t.f(
+                "gwlog.v.overlap",
+                &[
+                    ("a", a_name.as_str()),
+                    ("b", b_name.as_str()),
+                    ("days", &list.join(t.t("ui.list_sep"))),
+                ],
+            ));
         }
     }
     out
@@ -766,14 +788,14 @@ mod tests {
         };
         let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
         let period = Some((day(23), day(27)));
-        let a = log(&[
-            ("送信", "2026-11-23 09:00:00"),
-            ("受信", "2026-11-27 18:00:00"),
-        ]);
-        let again = log(&[
+        let repeated = [
             ("送信", "2026-11-26 09:00:00"),
+            ("送信", "2026-11-26 10:00:00"),
+            ("送信", "2026-11-27 09:00:00"),
             ("受信", "2026-11-27 10:00:00"),
-        ]);
+        ];
+        let a = log(&[&[("送信", "2026-11-23 09:00:00")], &repeated[..]].concat());
+        let again = log(&repeated);
         let late = log(&[("送信", "2026-11-28 09:00:00")]);
         let shown = views(
             &t,
@@ -786,7 +808,9 @@ mod tests {
         );
         let all = shown[0].facts.join("\n");
         assert!(
-            all.contains("a.log と b.log の記録の時間が重なっています（2026-11-26 09:00:00 〜 2026-11-27 10:00:00）"),
+            all.contains(
+                "a.log と b.log に、同じ日・同じ時間帯の記録があります（2026-11-26、2026-11-27）"
+            ),
             "{all}"
         );
         assert!(!all.contains("c.log と"), "{all}");
@@ -812,6 +836,17 @@ mod tests {
             &[("s.log".into(), sends), ("r.log".into(), receives)],
             period,
         );
-        assert!(!shown[0].facts.join("").contains("重なっています"));
+        assert!(!shown[0].facts.join("").contains("同じ時間帯"));
+        // Nor a day's morning beside its afternoon.
+        let am = log(&[
+            ("送信", "2026-11-23 09:00:00"),
+            ("送信", "2026-11-23 11:00:00"),
+        ]);
+        let pm = log(&[
+            ("送信", "2026-11-23 12:00:00"),
+            ("送信", "2026-11-23 15:00:00"),
+        ]);
+        let shown = views(&t, &[("am.log".into(), am), ("pm.log".into(), pm)], period);
+        assert!(!shown[0].facts.join("").contains("同じ時間帯"));
     }
 }

@@ -251,7 +251,7 @@ fn product(cx: &Context<'_>, r: &AvRow) -> String {
 /// Locations where the equipment list and the antivirus report count the computers connected
 /// to NACCS differently.
 fn missing_antivirus(cx: &Context<'_>, eq: &[EquipmentRow], av: &[AvRow]) -> Vec<Note> {
-    antivirus::mismatches(eq, av)
+    antivirus::mismatches(eq, av, &[])
         .into_iter()
         .map(|(loc, expected, reported)| {
             note(
