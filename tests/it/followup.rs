@@ -151,11 +151,29 @@ dual_test!(
         assert!(!first.contains("以前の版（受付番号"), "{first}");
         // The organisation sends a new version: its review lists the open instruction, saying
         // it was issued on the earlier one, so the reviewer can tell whether this answers it.
+        // One aimed at an office of the organisation-wide report is its too (seen missing).
+        let office = add_location(&app, &org, "office", "", "横浜営業所").await;
+        let res = reviewer
+            .post(
+                &format!("/orgs/{org}/instructions"),
+                &[
+                    ("submission_id", sub.as_str()),
+                    ("item_key", "system_configuration"),
+                    ("location_id", office.as_str()),
+                    ("problem", "横浜営業所の機器が構成図にない"),
+                    ("required_change", "横浜営業所の機器を追記すること。"),
+                    ("due_date", &days_from_today(14)),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let at_office = location(&res);
         let next = submit_configuration_with(&app, &org, PDF, "ファイアウォールを追記").await;
         let receipt = crate::helpers::receipt_of(&app, &sub).await;
         let html = reviewer.html(&format!("/review/{next}")).await;
         assert!(
             html.contains(&format!("href=\"{instruction}\""))
+                && html.contains(&format!("href=\"{at_office}\""))
                 && html.contains(&format!("以前の版（受付番号 {receipt}）への指示です。")),
             "{html}"
         );
@@ -167,6 +185,7 @@ dual_test!(
         .unwrap();
         let html = reviewer.html(&format!("/review/{next}")).await;
         assert!(!html.contains(&format!("href=\"{instruction}\"")), "{html}");
+        assert!(!html.contains(&format!("href=\"{at_office}\"")), "{html}");
     }
 );
 
