@@ -380,17 +380,28 @@ fn header_value(header: bool, skip: u16) -> String {
 
 /// The row (from 0) of the first lines that looks like the header: the one among the first
 /// [`HEADER_WITHIN`] whose names tell the most fields, when one tells two or more and has
-/// at least as many cells as the line after it; else the first.
+/// at least as many cells as the line after it; else the first with as many cells as the line
+/// after it (a title above the header has fewer: 「NACCS-GW Ver.4.2 送受信ログ」); else the
+/// first. Cells are counted with text in them, so rows padded to one width count alike.
 pub fn header_line(rows: &[Vec<String>]) -> usize {
+    let filled = |row: &Vec<String>| row.iter().filter(|c| !c.trim().is_empty()).count();
+    let wide = |i: usize| {
+        rows.get(i + 1)
+            .is_none_or(|next| filled(&rows[i]) >= filled(next))
+    };
     let mut best = (0, 1);
     for (i, row) in rows.iter().enumerate().take(HEADER_WITHIN as usize) {
         let told = recognise(row).iter().filter(|c| c.is_some()).count();
-        let wide = rows.get(i + 1).is_none_or(|next| row.len() >= next.len());
-        if told > best.1 && wide {
+        if told > best.1 && wide(i) {
             best = (i, told);
         }
     }
-    best.0
+    if best.1 > 1 {
+        return best.0;
+    }
+    (0..rows.len().min(HEADER_WITHIN as usize))
+        .find(|&i| wide(i))
+        .unwrap_or(0)
 }
 
 /// A first guess for the form from the first lines: columns the header names, else a time
@@ -516,6 +527,18 @@ mod tests {
         let rows = preview_cells(&c.preview, &c.delimiter);
         assert_eq!(header_line(&rows), 1);
         assert_eq!(guess(&rows).header, "2");
+        // A title with spaces above a tab-separated header whose names tell nothing: the
+        // header is the line as wide as the records, padded rows or not.
+        let tsv = "NACCS-GW Ver.4.2 送受信ログ 2026/12/02\n記録時刻\t送受\t端末番号\t会社\t枝番\t取引\n\
+                   2026/12/02 00:04:04\t送信\tPC01\tSRN01\t011\tECR\n";
+        let c = run(&[tsv.as_bytes()]).unwrap();
+        assert!(c.needs_mapping());
+        let mut rows = preview_cells(&c.preview, &c.delimiter);
+        assert_eq!((header_line(&rows), guess(&rows).header.as_str()), (1, "2"));
+        for r in &mut rows {
+            r.resize(6, String::new());
+        }
+        assert_eq!((header_line(&rows), guess(&rows).header.as_str()), (1, "2"));
         let m = input("2", ["1", "2", "3", "4", "5"])
             .read(c.width())
             .unwrap();

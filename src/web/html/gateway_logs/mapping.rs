@@ -95,7 +95,7 @@ pub fn form(
     let options = (1..=width)
         .map(|n| {
             let sample: String = rows
-                .get(mapping::header_line(&rows))
+                .get(above)
                 .map(|r| r[n - 1].chars().take(SAMPLE_CHARS).collect())
                 .unwrap_or_default();
             let words = if sample.is_empty() {
