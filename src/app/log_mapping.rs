@@ -13,25 +13,14 @@ use super::submissions::{ReportKind, reporting_org};
 use super::{Actor, App, Error, FieldErrors};
 use crate::db;
 use crate::domain::Scope;
-use crate::domain::gatewaylog::{ColumnMap, MapInput, SiteColumns};
+use crate::domain::gatewaylog::{MapInput, SiteColumns};
 
-/// A gateway site's kept mapping, the names of the header it was made on, and its version
-/// (for the conditional write).
+/// A gateway site's kept mapping (its columns and the names of the header it was made on) and
+/// its version (for the conditional write).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteMapping {
-    pub map: ColumnMap,
-    pub names: Vec<String>,
+    pub columns: SiteColumns,
     pub version: i64,
-}
-
-impl SiteMapping {
-    /// How the site's next logs are read.
-    pub fn columns(&self) -> SiteColumns {
-        SiteColumns {
-            map: self.map,
-            names: self.names.clone(),
-        }
-    }
 }
 
 /// The mapping kept for a gateway site of the organisation, if any.
@@ -57,11 +46,7 @@ pub(crate) async fn read(
         .and_then(|(json, version)| {
             serde_json::from_str::<SiteColumns>(&json)
                 .ok()
-                .map(|s| SiteMapping {
-                    map: s.map,
-                    names: s.names,
-                    version,
-                })
+                .map(|columns| SiteMapping { columns, version })
         }))
 }
 

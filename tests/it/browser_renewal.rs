@@ -24,16 +24,6 @@ pub(crate) async fn confirm_submission(c: &Client) {
     click(c, "form[action$='/confirm'] button[type='submit']").await;
 }
 
-/// A sealed submission's receipt number.
-async fn receipt_no(app: &TestApp, id: &str) -> String {
-    let id: uuid::Uuid = id.parse().unwrap();
-    secportal::db::on_db!(app.db(), p => sqlx::query_scalar("SELECT receipt_no FROM submissions WHERE id = $1")
-        .bind(id)
-        .fetch_one(p)
-        .await)
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accepted_antivirus_report_is_renewed_through_the_confirmation_and_both_are_in_the_record()
  {
@@ -46,7 +36,7 @@ async fn an_accepted_antivirus_report_is_renewed_through_the_confirmation_and_bo
         let (org, all) = with_accepted(&app, &["antivirus", "system_configuration"]).await;
         let o = &org.id;
         let accepted = &all.iter().find(|(k, _)| *k == "antivirus").unwrap().1;
-        let first = receipt_no(&app, accepted).await;
+        let first = crate::helpers::receipt_of(&app, accepted).await;
 
         let profile = tempfile::tempdir().unwrap();
         let c = browser(&driver, profile.path()).await;

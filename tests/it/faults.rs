@@ -10,7 +10,7 @@ use reqwest::multipart::{Form, Part};
 use secportal::db::on_db;
 
 use crate::dual_test;
-use crate::followup::{PDF, setup, submit_configuration};
+use crate::followup::{PDF, sent_with_reviewer, setup, submit_configuration};
 use crate::helpers::{Backend, PASSWORD, TestApp, backends, field_value};
 
 /// A small tmpfs mounted over a folder for one test, unmounted when dropped. Mounting needs
@@ -207,10 +207,7 @@ async fn the_file_limit_holds_under_parallel_uploads() {
 dual_test!(
     twelve_parallel_revise_requests_open_one_version_2,
     |app| async move {
-        let (org, _) = setup(&app).await;
-        let sub = submit_configuration(&app, &org).await;
-        let reviewer = app.new_browser();
-        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let (org, sub, reviewer) = sent_with_reviewer(&app).await;
         let res = reviewer
             .post(
                 &format!("/review/{sub}/decide"),

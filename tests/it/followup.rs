@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 
 use crate::dual_test;
-use crate::helpers::{PASSWORD, TestApp, location, submission_in};
+use crate::helpers::{Browser, PASSWORD, TestApp, location, submission_in};
 
 pub const PDF: &[u8] = b"%PDF-1.7\n% corrective action\n%%EOF\n";
 
@@ -80,6 +80,16 @@ pub async fn submit_configuration_with(
     submission_in(&res)
 }
 
+/// An organisation with its system configuration sent, and the Center's reviewer signed in:
+/// (organisation, submission, reviewer).
+pub async fn sent_with_reviewer(app: &TestApp) -> (String, String, Browser<'_>) {
+    let (org, _) = setup(app).await;
+    let sub = submit_configuration(app, &org).await;
+    let reviewer = app.new_browser();
+    reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+    (org, sub, reviewer)
+}
+
 async fn answer(
     app: &TestApp,
     path: &str,
@@ -124,10 +134,7 @@ async fn state_of(app: &TestApp, id: &str) -> (String, String) {
 dual_test!(
     an_open_instruction_shows_on_the_review_of_the_next_version_of_its_report,
     |app| async move {
-        let (org, _) = setup(&app).await;
-        let sub = submit_configuration(&app, &org).await;
-        let reviewer = app.new_browser();
-        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let (org, sub, reviewer) = sent_with_reviewer(&app).await;
         let res = reviewer
             .post(
                 &format!("/orgs/{org}/instructions"),
@@ -1277,10 +1284,7 @@ dual_test!(
 dual_test!(
     exports_open_in_excel_carry_every_record_and_are_audited,
     |app| async move {
-        let (org, _) = setup(&app).await;
-        let sub = submit_configuration(&app, &org).await;
-        let reviewer = app.new_browser();
-        reviewer.login("reviewer@center.example.jp", PASSWORD).await;
+        let (org, sub, reviewer) = sent_with_reviewer(&app).await;
         reviewer
             .post(
                 &format!("/review/{sub}/decide"),

@@ -187,7 +187,7 @@ where
                 &input.name,
                 body,
                 app.config.max_log_bytes,
-                site_map.as_ref().map(|m| m.columns()),
+                site_map.as_ref().map(|m| m.columns.clone()),
             )
             .await
             .map(|(s, c)| (s, Some(c)))

@@ -113,9 +113,9 @@ pub fn form(
     let input = match (posted, check.mapping, site) {
         (Some(p), _, _) => p.input.clone(),
         // The mapping being read: the check at hand is from before it.
-        (None, _, Some(s)) if checking => MapInput::of(&s.map),
+        (None, _, Some(s)) if checking => MapInput::of(&s.columns.map),
         (None, Some(m), _) if !check.needs_mapping() => MapInput::of(&m),
-        (None, None, Some(s)) => MapInput::of(&s.map),
+        (None, None, Some(s)) => MapInput::of(&s.columns.map),
         // No mapping yet, or the site's names columns this log has not: a guess.
         _ => mapping::guess(&rows),
     };
